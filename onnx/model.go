@@ -1,0 +1,138 @@
+package onnx
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// ErrInvalid marks a model that is malformed: not a protobuf, no graph, a
+// cycle, a dangling node input. ErrUnsupported marks a well-formed model that
+// uses something onnxguard cannot handle. Test with errors.Is.
+var (
+	ErrInvalid     = errors.New("invalid ONNX model")
+	ErrUnsupported = errors.New("unsupported")
+)
+
+// Model is a loaded ONNX model.
+type Model struct {
+	// Proto is the decoded model. Changes to it are written by Save.
+	Proto *ModelProto
+	// Path is the file the model was loaded from; empty for Parse.
+	Path string
+	// Dir is the folder that external tensor data is resolved against.
+	Dir string
+
+	raw []byte // the bytes loaded, written back by Save when Proto is unchanged
+}
+
+// Load reads the ONNX model at path. Tensors stored as external data are
+// resolved relative to the model's folder when they are decoded.
+func Load(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading model: %w", err)
+	}
+	m, err := Parse(data, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m.Path = path
+	return m, nil
+}
+
+// Parse decodes a serialized ModelProto. dir is the folder external tensor
+// data is relative to; it may be empty when the model has none.
+func Parse(data []byte, dir string) (*Model, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
+	}
+	var mp ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		return nil, fmt.Errorf("%w: not an ONNX protobuf (%v); is this really a .onnx file?", ErrInvalid, err)
+	}
+	if mp.Graph == nil {
+		return nil, fmt.Errorf("%w: the model has no graph (ir_version %d, producer %q); is this really a .onnx model file?", ErrInvalid, mp.GetIrVersion(), mp.GetProducerName())
+	}
+	return &Model{Proto: &mp, Dir: dir, raw: data}, nil
+}
+
+// Opset returns the operator set version the model imports for a domain;
+// "" and "ai.onnx" both name the default domain. It returns 0 when the
+// domain is not imported.
+func (m *Model) Opset(domain string) int64 {
+	if domain == "ai.onnx" {
+		domain = ""
+	}
+	for _, o := range m.Proto.GetOpsetImport() {
+		d := o.GetDomain()
+		if d == "ai.onnx" {
+			d = ""
+		}
+		if d == domain {
+			return o.GetVersion()
+		}
+	}
+	return 0
+}
+
+// Marshal returns the serialized model: the bytes that were loaded when
+// Proto is unchanged, so that an untouched model round-trips byte for byte.
+func (m *Model) Marshal() ([]byte, error) {
+	if m.raw != nil {
+		var orig ModelProto
+		if proto.Unmarshal(m.raw, &orig) == nil && proto.Equal(&orig, m.Proto) {
+			return m.raw, nil
+		}
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Proto)
+	if err != nil {
+		return nil, fmt.Errorf("encoding model: %w", err)
+	}
+	return data, nil
+}
+
+// Save writes the model to path atomically: the data goes to a temporary
+// file in the same folder that is renamed over path only once complete, so
+// a crash never leaves a truncated model behind. External data files are not
+// written; the export stage rewrites them beside the new model.
+func (m *Model) Save(path string) error {
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, data)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := bytes.NewReader(data).WriteTo(f)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving %s: %w", path, werr)
+	}
+	return nil
+}
