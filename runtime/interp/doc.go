@@ -1,0 +1,17 @@
+// Package interp provides onnxguard's differentiable ONNX interpreter: it
+// runs a model's graph in float32 in pure Go and computes gradients of a
+// softmax cross-entropy loss with respect to the input and every weight.
+//
+// Compile checks a model once: every node must have an implementation in
+// package ops at the model's opset, with valid attributes, and a dry run on
+// a zero batch infers the shape of every value, so a model the interpreter
+// cannot run fails before any data flows. A Program then runs batches in one
+// of two modes: inference (BatchNormalization uses running statistics,
+// Dropout is the identity) or training (batch statistics, running statistics
+// updated with the node's momentum, seeded Dropout masks).
+//
+// The loss is computed on the logits. When the graph ends in Softmax or
+// LogSoftmax, the loss takes the tensor before it, because differentiating
+// through a saturated softmax makes input gradients vanish, which would
+// silently weaken every attack.
+package interp

@@ -1,0 +1,194 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops"
+)
+
+// Want selects the gradients a backward pass computes.
+type Want struct {
+	Input  bool // d loss / d input
+	Params bool // d loss / d every float initializer
+}
+
+// Result is what Grad returns.
+type Result struct {
+	Loss   float64 // mean softmax cross-entropy over the batch
+	Logits *Tensor // the tensor the loss read, N×K
+	Input  *Tensor // gradient with respect to the input, when wanted
+	// Params holds one gradient per Params() entry, nil for initializers
+	// the loss does not depend on (running statistics, shape constants).
+	Params []*Tensor
+}
+
+// LossGrad returns the loss and its gradient with respect to the input.
+func (p *Program) LossGrad(x *Tensor, labels []int) (float64, *Tensor, error) {
+	r, err := p.Grad(x, labels, Want{Input: true})
+	if err != nil {
+		return 0, nil, err
+	}
+	return r.Loss, r.Input, nil
+}
+
+// ParamGrads returns the loss and its gradient with respect to every
+// floating-point initializer, aligned with Params.
+func (p *Program) ParamGrads(x *Tensor, labels []int) (float64, []*Tensor, error) {
+	r, err := p.Grad(x, labels, Want{Params: true})
+	if err != nil {
+		return 0, nil, err
+	}
+	return r.Loss, r.Params, nil
+}
+
+// Grad runs the forward pass, the loss and the backward pass.
+func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
+	if err := p.CheckInput(x); err != nil {
+		return nil, err
+	}
+	vals, err := p.forward(x, true, true)
+	if err != nil {
+		return nil, err
+	}
+	logits := vals[p.logits]
+	loss, dlogits, err := SoftmaxCrossEntropy(logits, labels)
+	if err != nil {
+		return nil, err
+	}
+	grads := make([]*Tensor, len(p.consts))
+	grads[p.logits] = dlogits
+	need := p.needsGrad(want)
+	dy := make([]*Tensor, 0, 4)
+	for i := len(p.nodes) - 1; i >= 0; i-- {
+		nd := &p.nodes[i]
+		dy = dy[:0]
+		any := false
+		for _, s := range nd.out {
+			dy = append(dy, grads[s])
+			any = any || grads[s] != nil
+		}
+		wanted := false
+		for _, s := range nd.in {
+			wanted = wanted || s >= 0 && need[s]
+		}
+		if !any || !wanted {
+			continue
+		}
+		for j, s := range nd.out {
+			if dy[j] == nil && vals[s] != nil && !vals[s].IsInt() {
+				dy[j] = ops.NewFloat(vals[s].Shape...) // an output the loss does not read
+			}
+		}
+		nd.state.Need = nd.state.Need[:0]
+		for _, s := range nd.in {
+			nd.state.Need = append(nd.state.Need, s >= 0 && need[s])
+		}
+		gin, err := nd.op.Backward(&nd.state, dy)
+		if err != nil {
+			return nil, fmt.Errorf("backward through node %s: %w", nd.n, err)
+		}
+		for j, g := range gin {
+			if j >= len(nd.in) || g == nil || nd.in[j] < 0 || !need[nd.in[j]] {
+				continue
+			}
+			s := nd.in[j]
+			if grads[s] == nil {
+				grads[s] = g
+			} else {
+				grads[s] = addTensors(grads[s], g)
+			}
+		}
+		nd.state.Release()
+	}
+	r := &Result{Loss: loss, Logits: logits}
+	if want.Input {
+		r.Input = grads[p.input]
+		if r.Input == nil {
+			r.Input = ops.NewFloat(x.Shape...)
+		}
+	}
+	if want.Params {
+		r.Params = make([]*Tensor, len(p.params))
+		for i, prm := range p.params {
+			r.Params[i] = grads[p.slots[prm.Name]]
+		}
+	}
+	return r, nil
+}
+
+// needsGrad marks the slots whose gradient the backward pass must compute:
+// the wanted leaves and every value computed from them.
+func (p *Program) needsGrad(want Want) []bool {
+	need := make([]bool, len(p.consts))
+	if want.Input {
+		need[p.input] = true
+	}
+	if want.Params {
+		for _, prm := range p.params {
+			need[p.slots[prm.Name]] = true
+		}
+	}
+	for _, nd := range p.nodes {
+		flows := false
+		for _, s := range nd.in {
+			flows = flows || s >= 0 && need[s]
+		}
+		for _, s := range nd.out {
+			need[s] = need[s] || flows
+		}
+	}
+	return need
+}
+
+// addTensors returns a+b in a new tensor, leaving both untouched: a
+// gradient tensor may be shared by several values.
+func addTensors(a, b *Tensor) *Tensor {
+	out := ops.NewFloat(a.Shape...)
+	for i := range out.Data {
+		out.Data[i] = a.Data[i] + b.Data[i]
+	}
+	return out
+}
+
+// SoftmaxCrossEntropy returns the mean cross-entropy of softmax(logits)
+// against labels and its gradient with respect to the logits. Logits are
+// N×K (trailing unit dimensions are allowed); the log-sum-exp is shifted by
+// the row maximum so large logits do not overflow.
+func SoftmaxCrossEntropy(logits *Tensor, labels []int) (float64, *Tensor, error) {
+	if logits == nil || logits.IsInt() || len(logits.Shape) == 0 {
+		return 0, nil, fmt.Errorf("the loss needs float logits of shape N×K, got %v", logits)
+	}
+	n := logits.Shape[0]
+	if n == 0 || logits.Len()%n != 0 {
+		return 0, nil, fmt.Errorf("logits %v: empty batch", logits)
+	}
+	k := logits.Len() / n
+	if len(labels) != n {
+		return 0, nil, fmt.Errorf("%d labels for a batch of %d", len(labels), n)
+	}
+	grad := ops.NewFloat(logits.Shape...)
+	var total float64
+	for i := 0; i < n; i++ {
+		row := logits.Data[i*k : (i+1)*k]
+		if labels[i] < 0 || labels[i] >= k {
+			return 0, nil, fmt.Errorf("label %d of sample %d is outside the model's %d classes", labels[i], i, k)
+		}
+		m := row[0]
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v - m))
+		}
+		lse := float64(m) + math.Log(sum)
+		total += lse - float64(row[labels[i]])
+		g := grad.Data[i*k : (i+1)*k]
+		for j, v := range row {
+			g[j] = float32(math.Exp(float64(v)-lse) / float64(n))
+		}
+		g[labels[i]] -= 1 / float32(n)
+	}
+	return total / float64(n), grad, nil
+}

@@ -1,0 +1,151 @@
+package ops
+
+import "fmt"
+
+// broadcastShape applies NumPy's rule: shapes align at the right and each
+// pair of dimensions must be equal or contain a 1.
+func broadcastShape(a, b []int) ([]int, error) {
+	n := max(len(a), len(b))
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db || db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("shapes %s and %s do not broadcast", ShapeString(a), ShapeString(b))
+		}
+	}
+	return out, nil
+}
+
+// broadcastIndex maps every flat index of out to the flat index of an input
+// of shape in broadcast to out. It returns nil when in equals out.
+func broadcastIndex(out, in []int) []int32 {
+	if sameShape(out, in) {
+		return nil
+	}
+	ist := make([]int, len(out)) // input stride per output axis, 0 where broadcast
+	st := strides(in)
+	for i := range out {
+		if j := len(in) - len(out) + i; j >= 0 && in[j] != 1 {
+			ist[i] = st[j]
+		}
+	}
+	idx := make([]int32, Numel(out))
+	pos := make([]int, len(out))
+	off := 0
+	for k := range idx {
+		idx[k] = int32(off)
+		for ax := len(out) - 1; ax >= 0; ax-- {
+			pos[ax]++
+			off += ist[ax]
+			if pos[ax] < out[ax] {
+				break
+			}
+			off -= ist[ax] * pos[ax]
+			pos[ax] = 0
+		}
+	}
+	return idx
+}
+
+// reduceTo sums g (of a broadcast output shape) down to shape, undoing a
+// broadcast in the backward pass.
+func reduceTo(g *Tensor, shape []int) *Tensor {
+	if sameShape(g.Shape, shape) {
+		return g
+	}
+	r := NewFloat(append([]int(nil), shape...)...)
+	idx := broadcastIndex(g.Shape, shape)
+	for k, v := range g.Data {
+		r.Data[idx[k]] += v
+	}
+	return r
+}
+
+// binaryOp is an elementwise operator with broadcasting. da and db give the
+// partial derivatives in terms of the inputs and the output.
+type binaryOp struct {
+	f      func(a, b float32) float32
+	fi     func(a, b int64) int64 // integer form for shape arithmetic; nil if none
+	da, db func(a, b, y float32) float32
+}
+
+func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil {
+		return nil, fmt.Errorf("needs two inputs")
+	}
+	a, b := in[0], in[1]
+	shape, err := broadcastShape(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
+	at := func(idx []int32, k int) int {
+		if idx == nil {
+			return k
+		}
+		return int(idx[k])
+	}
+	if a.IsInt() || b.IsInt() {
+		if !a.IsInt() || !b.IsInt() || o.fi == nil {
+			return nil, fmt.Errorf("%w: mixed or integer inputs %v and %v", ErrUnsupported, a, b)
+		}
+		y := NewInts(shape, make([]int64, Numel(shape)))
+		for k := range y.Ints {
+			y.Ints[k] = o.fi(a.Ints[at(ia, k)], b.Ints[at(ib, k)])
+		}
+		return []*Tensor{y}, nil
+	}
+	y := NewFloat(shape...)
+	switch {
+	case ia == nil && ib == nil:
+		for k := range y.Data {
+			y.Data[k] = o.f(a.Data[k], b.Data[k])
+		}
+	case ia == nil && len(b.Data) == 1:
+		bv := b.Data[0]
+		for k := range y.Data {
+			y.Data[k] = o.f(a.Data[k], bv)
+		}
+	default:
+		for k := range y.Data {
+			y.Data[k] = o.f(a.Data[at(ia, k)], b.Data[at(ib, k)])
+		}
+	}
+	s.Save(a, b, y)
+	s.SetAux([2][]int32{ia, ib})
+	return []*Tensor{y}, nil
+}
+
+func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	a, b, y := s.Saved(0), s.Saved(1), s.Saved(2)
+	idx := s.Aux().([2][]int32)
+	ia, ib := idx[0], idx[1]
+	g := dy[0]
+	ga, gb := NewFloat(y.Shape...), NewFloat(y.Shape...)
+	for k, gv := range g.Data {
+		ka, kb := k, k
+		if ia != nil {
+			ka = int(ia[k])
+		}
+		if ib != nil {
+			kb = int(ib[k])
+		}
+		av, bv := a.Data[ka], b.Data[kb]
+		ga.Data[k] = gv * o.da(av, bv, y.Data[k])
+		gb.Data[k] = gv * o.db(av, bv, y.Data[k])
+	}
+	return []*Tensor{reduceTo(ga, a.Shape), reduceTo(gb, b.Shape)}, nil
+}
+
+func binary(o binaryOp) constructor { return func(*Node) (Op, error) { return o, nil } }

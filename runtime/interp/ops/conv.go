@@ -1,0 +1,176 @@
+package ops
+
+import "fmt"
+
+func init() { register("Conv", 1, newConv) }
+
+// conv is a grouped 2-D convolution lowered to im2col plus one matrix
+// multiply per sample and group; 1-D convolutions run as 2-D with height 1.
+type conv struct {
+	win   window
+	group int
+}
+
+type convSaved struct {
+	g    geom2d
+	xs   []int // input shape as given (rank 3 for 1-D)
+	hasB bool
+	oneD bool
+}
+
+func newConv(n *Node) (Op, error) {
+	w, err := parseWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	g, err := n.Int("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if g < 1 {
+		return nil, fmt.Errorf("group %d must be at least 1", g)
+	}
+	return &conv{win: w, group: int(g)}, nil
+}
+
+// as2d views a rank-3 (N,C,L) tensor shape as rank 4 (N,C,1,L).
+func as2d(shape []int) ([]int, bool) {
+	if len(shape) == 3 {
+		return []int{shape[0], shape[1], 1, shape[2]}, true
+	}
+	return shape, false
+}
+
+// geometry applies the window rule to input x and weight w (both rank 4).
+func (c *conv) geometry(xs, ws []int, oneD bool) (geom2d, error) {
+	win := c.win
+	kernel := ws[2:]
+	if oneD {
+		win = oneDWindow(win)
+	}
+	if len(win.kernel) > 0 && !sameShape(win.kernel, kernel) {
+		return geom2d{}, fmt.Errorf("kernel_shape %v disagrees with the weight's %v", win.kernel, kernel)
+	}
+	r, size, err := win.resolve(xs[2:], kernel)
+	if err != nil {
+		return geom2d{}, err
+	}
+	return geom2d{c: xs[1] / c.group, h: xs[2], w: xs[3], kh: kernel[0], kw: kernel[1],
+		sh: r.strides[0], sw: r.strides[1], ph: r.pads[0], pw: r.pads[1],
+		dh: r.dilations[0], dw: r.dilations[1], oh: size[0], ow: size[1]}, nil
+}
+
+// oneDWindow lifts 1-D window attributes to 2-D with a unit height.
+func oneDWindow(w window) window {
+	lift := func(v []int, def int) []int {
+		if len(v) == 0 {
+			return nil
+		}
+		return []int{def, v[0]}
+	}
+	out := w
+	out.kernel = lift(w.kernel, 1)
+	out.strides = lift(w.strides, 1)
+	out.dilations = lift(w.dilations, 1)
+	if len(w.pads) == 2 {
+		out.pads = []int{0, w.pads[0], 0, w.pads[1]}
+	}
+	return out
+}
+
+func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	x, err := floatIn(in, 0, "X")
+	if err != nil {
+		return nil, err
+	}
+	w, err := floatIn(in, 1, "W")
+	if err != nil {
+		return nil, err
+	}
+	xs, oneD := as2d(x.Shape)
+	ws, _ := as2d(w.Shape)
+	if len(xs) != 4 || len(ws) != 4 {
+		return nil, fmt.Errorf("%w: Conv on input %v with weight %v (only 1-D and 2-D convolutions)", ErrUnsupported, x, w)
+	}
+	n, m := xs[0], ws[0]
+	if xs[1] != ws[1]*c.group || m%c.group != 0 {
+		return nil, fmt.Errorf("input has %d channels and weight %v with group %d wants %d", xs[1], ws, c.group, ws[1]*c.group)
+	}
+	g, err := c.geometry(xs, ws, oneD)
+	if err != nil {
+		return nil, err
+	}
+	var b *Tensor
+	if len(in) > 2 && in[2] != nil {
+		if b, err = floatIn(in, 2, "B"); err != nil {
+			return nil, err
+		}
+		if b.Len() != m {
+			return nil, fmt.Errorf("bias has %d values for %d output channels", b.Len(), m)
+		}
+	}
+	ohw := g.oh * g.ow
+	y := NewFloat(n, m, g.oh, g.ow)
+	mg, k := m/c.group, g.colRows()
+	cols := make([]float32, k*ohw)
+	for i := 0; i < n; i++ {
+		for gr := 0; gr < c.group; gr++ {
+			img := x.Data[(i*xs[1]+gr*g.c)*g.h*g.w:][:g.c*g.h*g.w]
+			im2col(cols, img, g)
+			out := y.Data[(i*m+gr*mg)*ohw:][:mg*ohw]
+			gemm(false, false, mg, ohw, k, 1, w.Data[gr*mg*k:][:mg*k], cols, 0, out)
+		}
+		if b != nil {
+			for o := 0; o < m; o++ {
+				bv, row := b.Data[o], y.Data[(i*m+o)*ohw:][:ohw]
+				for j := range row {
+					row[j] += bv
+				}
+			}
+		}
+	}
+	s.Save(x, w)
+	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
+	if oneD {
+		y.Shape = []int{n, m, g.ow}
+	}
+	return []*Tensor{y}, nil
+}
+
+func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	x, w := s.Saved(0), s.Saved(1)
+	a := s.Aux().(convSaved)
+	g, xs := a.g, a.xs
+	n, m := xs[0], w.Shape[0]
+	mg, k, ohw := m/c.group, g.colRows(), g.oh*g.ow
+	dx, dw := like(x), like(w)
+	cols := make([]float32, k*ohw)
+	for i := 0; i < n; i++ {
+		for gr := 0; gr < c.group; gr++ {
+			off := (i*xs[1] + gr*g.c) * g.h * g.w
+			gy := dy[0].Data[(i*m+gr*mg)*ohw:][:mg*ohw]
+			wg := w.Data[gr*mg*k:][:mg*k]
+			// dW += dY · colsᵀ
+			im2col(cols, x.Data[off:off+g.c*g.h*g.w], g)
+			gemm(false, true, mg, k, ohw, 1, gy, cols, 1, dw.Data[gr*mg*k:][:mg*k])
+			// dX = col2im(Wᵀ · dY)
+			gemm(true, false, k, ohw, mg, 1, wg, gy, 0, cols)
+			col2im(dx.Data[off:off+g.c*g.h*g.w], cols, g)
+		}
+	}
+	grads := []*Tensor{dx, dw}
+	if a.hasB {
+		db := NewFloat(m)
+		for i := 0; i < n; i++ {
+			for o := 0; o < m; o++ {
+				var sum float32
+				for _, v := range dy[0].Data[(i*m+o)*ohw:][:ohw] {
+					sum += v
+				}
+				db.Data[o] += sum
+			}
+		}
+		grads = append(grads, db)
+	}
+	return grads, nil
+}

@@ -1,0 +1,16 @@
+// Package ops provides the ONNX operators of onnxguard's differentiable
+// interpreter: one file per operator, holding its attribute parsing with the
+// specification's defaults, its forward pass and its backward pass, side by
+// side, registered by the opset version that introduced it.
+//
+// New builds the Op for a graph node, picking the newest registered version
+// not above the model's opset. Forward computes the outputs and keeps in its
+// State what Backward will need; Backward turns the gradients of the outputs
+// into gradients of the inputs, nil where an input is not differentiable
+// (shapes, indices, integer tensors). Tensors are float32 for activations and
+// weights, int64 for the shape computations that exporters emit.
+//
+// The heavy kernels (convolution as im2col plus a matrix multiply, Gemm,
+// MatMul) go through gonum's BLAS interface, so a faster implementation
+// registered with blas32.Use serves every operator at once.
+package ops

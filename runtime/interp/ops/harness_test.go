@@ -1,0 +1,200 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"gonum.org/v1/gonum/diff/fd"
+	"google.golang.org/protobuf/proto"
+)
+
+// attrs are node attributes for tests: int, int64, float32, float64,
+// string, []int64, []float32 or *onnx.TensorProto.
+type attrs map[string]any
+
+// makeNode builds a one-node graph and returns the checked node, so tests
+// go through the same attribute handling as real models.
+func makeNode(t testing.TB, opType string, a attrs, nIn, nOut int) *onnx.Node {
+	t.Helper()
+	np := &onnx.NodeProto{OpType: proto.String(opType), Name: proto.String("test_" + opType)}
+	for i := 0; i < nIn; i++ {
+		name := fmt.Sprintf("in%d", i)
+		np.Input = append(np.Input, name)
+	}
+	for i := 0; i < nOut; i++ {
+		np.Output = append(np.Output, fmt.Sprintf("out%d", i))
+	}
+	for name, v := range a {
+		ap := &onnx.AttributeProto{Name: proto.String(name)}
+		switch v := v.(type) {
+		case int:
+			ap.Type, ap.I = onnx.AttributeProto_INT.Enum(), proto.Int64(int64(v))
+		case int64:
+			ap.Type, ap.I = onnx.AttributeProto_INT.Enum(), proto.Int64(v)
+		case float32:
+			ap.Type, ap.F = onnx.AttributeProto_FLOAT.Enum(), proto.Float32(v)
+		case float64:
+			ap.Type, ap.F = onnx.AttributeProto_FLOAT.Enum(), proto.Float32(float32(v))
+		case string:
+			ap.Type, ap.S = onnx.AttributeProto_STRING.Enum(), []byte(v)
+		case []int64:
+			ap.Type, ap.Ints = onnx.AttributeProto_INTS.Enum(), v
+		case []float32:
+			ap.Type, ap.Floats = onnx.AttributeProto_FLOATS.Enum(), v
+		case *onnx.TensorProto:
+			ap.Type, ap.T = onnx.AttributeProto_TENSOR.Enum(), v
+		default:
+			t.Fatalf("attribute %s: unsupported test value %T", name, v)
+		}
+		np.Attribute = append(np.Attribute, ap)
+	}
+	gp := &onnx.GraphProto{Node: []*onnx.NodeProto{np}}
+	for _, in := range np.Input {
+		gp.Input = append(gp.Input, &onnx.ValueInfoProto{Name: proto.String(in)})
+	}
+	for _, out := range np.Output {
+		gp.Output = append(gp.Output, &onnx.ValueInfoProto{Name: proto.String(out)})
+	}
+	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: gp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := m.Graph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Nodes[0]
+}
+
+// newOp builds the op for a test node at opset.
+func newOp(t testing.TB, opType string, a attrs, opset int64, nIn, nOut int) Op {
+	t.Helper()
+	op, err := New(makeNode(t, opType, a, nIn, nOut), opset, "")
+	if err != nil {
+		t.Fatalf("%s: %v", opType, err)
+	}
+	return op
+}
+
+// randTensor fills a tensor with uniform values in [lo, hi).
+func randTensor(rng *rand.Rand, lo, hi float32, shape ...int) *Tensor {
+	x := NewFloat(shape...)
+	for i := range x.Data {
+		x.Data[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return x
+}
+
+// awayFrom moves values within gap of any kink to a safe distance, so
+// finite differences do not straddle a point where the derivative jumps.
+func awayFrom(x *Tensor, gap float32, kinks ...float32) *Tensor {
+	for i, v := range x.Data {
+		for _, k := range kinks {
+			if d := v - k; d > -gap && d < gap {
+				if d >= 0 {
+					x.Data[i] = k + gap
+				} else {
+					x.Data[i] = k - gap
+				}
+			}
+		}
+	}
+	return x
+}
+
+// gradCheck compares an op's backward pass with central differences of
+// L = Σ r·y over its float inputs, r a fixed random tensor per output.
+// Integer inputs and inputs listed in skip are held constant.
+func gradCheck(t *testing.T, name string, op Op, in []*Tensor, skip ...int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 11))
+	s := &State{Grad: true, Rand: rand.New(rand.NewPCG(1, 2))}
+	outs, err := op.Forward(s, in)
+	if err != nil {
+		t.Fatalf("%s: forward: %v", name, err)
+	}
+	weights := make([]*Tensor, len(outs))
+	for i, o := range outs {
+		if !o.IsInt() {
+			weights[i] = randTensor(rng, -1, 1, o.Shape...)
+		}
+	}
+	analytic, err := op.Backward(s, weights)
+	if err != nil {
+		t.Fatalf("%s: backward: %v", name, err)
+	}
+	loss := func() float64 {
+		st := &State{Rand: rand.New(rand.NewPCG(1, 2))}
+		outs, err := op.Forward(st, in)
+		if err != nil {
+			t.Fatalf("%s: forward: %v", name, err)
+		}
+		var l float64
+		for i, o := range outs {
+			if weights[i] == nil {
+				continue
+			}
+			for j, v := range o.Data {
+				l += float64(v) * float64(weights[i].Data[j])
+			}
+		}
+		return l
+	}
+	skipped := map[int]bool{}
+	for _, i := range skip {
+		skipped[i] = true
+	}
+	for i, x := range in {
+		if x == nil || x.IsInt() || skipped[i] {
+			continue
+		}
+		orig := append([]float32(nil), x.Data...)
+		numeric := fd.Gradient(nil, func(v []float64) float64 {
+			for j := range v {
+				x.Data[j] = float32(v[j])
+			}
+			return loss()
+		}, toF64(orig), &fd.Settings{Formula: fd.Central, Step: 1e-2})
+		copy(x.Data, orig)
+		if i >= len(analytic) || analytic[i] == nil {
+			t.Errorf("%s: no gradient for input %d", name, i)
+			continue
+		}
+		got := analytic[i]
+		if !sameShape(got.Shape, x.Shape) {
+			t.Errorf("%s: gradient of input %d has shape %v, want %v", name, i, got.Shape, x.Shape)
+			continue
+		}
+		scale := 0.0
+		for _, v := range numeric {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		bad := 0
+		for j, want := range numeric {
+			if diff := math.Abs(float64(got.Data[j]) - want); diff > 2e-3+2e-2*math.Max(math.Abs(want), 0.1*scale) {
+				if bad < 3 {
+					t.Errorf("%s: d/d input %d [%d]: backward %.5g, finite differences %.5g", name, i, j, got.Data[j], want)
+				}
+				bad++
+			}
+		}
+		if bad > 3 {
+			t.Errorf("%s: input %d: %d of %d gradient entries disagree", name, i, bad, len(numeric))
+		}
+	}
+}
+
+func toF64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

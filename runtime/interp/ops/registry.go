@@ -1,0 +1,141 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// ErrUnsupported marks an operator, version or attribute setting that the
+// interpreter does not implement. Test with errors.Is.
+var ErrUnsupported = errors.New("unsupported")
+
+// Op is one graph node ready to run.
+type Op interface {
+	// Forward computes the node's outputs, saving in s what Backward needs.
+	Forward(s *State, in []*Tensor) ([]*Tensor, error)
+	// Backward returns one gradient per input, nil where an input is not
+	// differentiable or received no gradient. dy has one entry per output,
+	// nil where no gradient reached that output.
+	Backward(s *State, dy []*Tensor) ([]*Tensor, error)
+}
+
+// State is what a node keeps between its forward and backward passes, plus
+// the mode it runs in. The executor owns one per node.
+type State struct {
+	// Training selects batch statistics in BatchNormalization and active
+	// Dropout masks.
+	Training bool
+	// Grad is set when a backward pass will follow; ops save only then.
+	Grad bool
+	// Rand draws Dropout masks; seeded by the executor.
+	Rand *rand.Rand
+	// Need holds, during Backward, whether each input's gradient is wanted;
+	// an op may skip the work for the others and return nil there.
+	Need []bool
+
+	saved []*Tensor
+	aux   any
+}
+
+// Save keeps tensors for Backward; it does nothing when no backward pass
+// will follow.
+func (s *State) Save(t ...*Tensor) {
+	if s.Grad {
+		s.saved = append(s.saved[:0], t...)
+	}
+}
+
+// Saved returns the i-th saved tensor.
+func (s *State) Saved(i int) *Tensor { return s.saved[i] }
+
+// SetAux keeps op-specific data (argmax indices, masks) for Backward.
+func (s *State) SetAux(v any) {
+	if s.Grad {
+		s.aux = v
+	}
+}
+
+// Aux returns what SetAux kept.
+func (s *State) Aux() any { return s.aux }
+
+// Needs reports whether input i's gradient is wanted (true when unknown).
+func (s *State) Needs(i int) bool { return i >= len(s.Need) || s.Need[i] }
+
+// Release drops what the node saved.
+func (s *State) Release() { s.saved, s.aux = s.saved[:0], nil }
+
+// Node is what a constructor reads: the graph node and where its model lives.
+type Node struct {
+	*onnx.Node
+	Opset int64  // the model's opset for the default domain
+	Dir   string // the model's folder, for tensors stored as external data
+}
+
+// constructor builds an Op from a node, parsing its attributes once.
+type constructor func(n *Node) (Op, error)
+
+type version struct {
+	since int64
+	make  constructor
+}
+
+var registry = map[string][]version{}
+
+// register adds the implementation of op valid from opset since until a
+// newer registration. Called from init functions, one per operator file.
+func register(op string, since int64, make constructor) {
+	vs := append(registry[op], version{since, make})
+	sort.Slice(vs, func(i, j int) bool { return vs[i].since < vs[j].since })
+	registry[op] = vs
+}
+
+// New builds the Op for node n, picking the newest registered version not
+// above opset. Errors name the node and wrap ErrUnsupported where the
+// interpreter lacks something.
+func New(n *onnx.Node, opset int64, dir string) (Op, error) {
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nil, fmt.Errorf("%w: node %s: operator domain %q (only the default ONNX domain is implemented)", ErrUnsupported, n, n.Domain)
+	}
+	vs := registry[n.OpType]
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: node %s: operator %s is not implemented by the interpreter", ErrUnsupported, n, n.OpType)
+	}
+	var pick constructor
+	for _, v := range vs {
+		if v.since <= opset {
+			pick = v.make
+		}
+	}
+	if pick == nil {
+		return nil, fmt.Errorf("%w: node %s: %s at opset %d (implemented from opset %d)", ErrUnsupported, n, n.OpType, opset, vs[0].since)
+	}
+	op, err := pick(&Node{Node: n, Opset: opset, Dir: dir})
+	if err != nil {
+		return nil, fmt.Errorf("node %s (opset %d): %w", n, opset, err)
+	}
+	return op, nil
+}
+
+// Supported reports whether op type has an implementation at opset.
+func Supported(opType string, opset int64) bool {
+	for _, v := range registry[opType] {
+		if v.since <= opset {
+			return true
+		}
+	}
+	return false
+}
+
+// Registered lists the implemented operator types, sorted.
+func Registered() []string {
+	names := make([]string, 0, len(registry))
+	for k := range registry {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

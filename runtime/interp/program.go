@@ -1,0 +1,350 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops"
+)
+
+// ErrUnsupported marks a model the interpreter cannot run; it is the same
+// value as ops.ErrUnsupported, so errors.Is works with either.
+var ErrUnsupported = ops.ErrUnsupported
+
+// Tensor is the interpreter's tensor type.
+type Tensor = ops.Tensor
+
+// Options tune a Program; the zero value is usable.
+type Options struct {
+	// Seed seeds the Dropout masks drawn in training mode.
+	Seed uint64
+}
+
+// Param is a floating-point initializer: a weight, a bias or a running
+// statistic. Training updates T.Data in place.
+type Param struct {
+	Name string
+	T    *Tensor
+}
+
+// Program is a compiled model. It is not safe for concurrent use.
+type Program struct {
+	Graph    *onnx.Graph
+	Input    onnx.ValueInfo
+	Training bool // training mode; see the package documentation
+
+	nodes   []node
+	slots   map[string]int
+	consts  []*Tensor // initializer and Constant values by slot, nil for computed ones
+	params  []Param
+	input   int
+	outputs []int
+	logits  int   // slot the loss reads
+	lastUse []int // index of the last node reading each slot
+	shapes  map[string][]int
+	rng     *rand.Rand
+}
+
+type node struct {
+	n      *onnx.Node
+	op     ops.Op
+	in     []int // slot per input, -1 for an omitted optional input
+	out    []int
+	state  ops.State
+	active bool // reached by the forward pass (set per run)
+}
+
+// Compile builds a Program from a model, failing on any operator, attribute
+// or shape the interpreter cannot handle.
+func Compile(m *onnx.Model, opt *Options) (*Program, error) {
+	p, err := compile(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	g := p.Graph
+	if len(g.Inputs) != 1 {
+		names := make([]string, len(g.Inputs))
+		for i, in := range g.Inputs {
+			names[i] = in.Name
+		}
+		return nil, fmt.Errorf("%w: the graph has %d inputs %v; onnxguard handles image classifiers with one input", ErrUnsupported, len(g.Inputs), names)
+	}
+	p.Input = g.Inputs[0]
+	p.input = p.slots[p.Input.Name]
+	if p.Input.ElemType != onnx.TensorProto_FLOAT {
+		return nil, fmt.Errorf("%w: input %q has element type %v; the interpreter takes float32 images", ErrUnsupported, p.Input.Name, p.Input.ElemType)
+	}
+	if err := p.inferShapes(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// compile resolves every node to an Op and every value to a slot; it
+// accepts any number of inputs, as the operator conformance tests need.
+func compile(m *onnx.Model, opt *Options) (*Program, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	g, err := m.Graph()
+	if err != nil {
+		return nil, err
+	}
+	if len(g.Outputs) == 0 {
+		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
+	}
+	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))}
+	slot := func(name string) int {
+		if s, ok := p.slots[name]; ok {
+			return s
+		}
+		p.slots[name] = len(p.consts)
+		p.consts = append(p.consts, nil)
+		return p.slots[name]
+	}
+	for _, name := range g.InitializerNames() {
+		t, _, err := g.Initializer(name)
+		if err != nil {
+			return nil, err
+		}
+		v := constTensor(t)
+		p.consts[slot(name)] = v
+		if !v.IsInt() {
+			p.params = append(p.params, Param{Name: name, T: v})
+		}
+	}
+	for _, in := range g.Inputs {
+		slot(in.Name)
+	}
+	var errs []error
+	for _, n := range g.Nodes {
+		op, err := ops.New(n, g.Opset, m.Dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		nd := node{n: n, op: op}
+		for _, in := range n.Inputs {
+			if in == "" {
+				nd.in = append(nd.in, -1)
+			} else {
+				nd.in = append(nd.in, slot(in))
+			}
+		}
+		for _, out := range n.Outputs {
+			nd.out = append(nd.out, slot(out))
+		}
+		nd.state.Rand = p.rng
+		p.nodes = append(p.nodes, nd)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, o := range g.Outputs {
+		p.outputs = append(p.outputs, p.slots[o.Name])
+	}
+	p.logits = p.outputs[0]
+	for i := len(p.nodes) - 1; i >= 0; i-- {
+		nd := p.nodes[i]
+		if len(nd.out) > 0 && nd.out[0] == p.logits && (nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
+			p.logits = nd.in[0]
+			break
+		}
+	}
+	p.lastUse = make([]int, len(p.consts))
+	for i := range p.lastUse {
+		p.lastUse[i] = -1
+	}
+	for i, nd := range p.nodes {
+		for _, s := range nd.in {
+			if s >= 0 {
+				p.lastUse[s] = i
+			}
+		}
+	}
+	for _, s := range append(p.outputs, p.logits) {
+		p.lastUse[s] = len(p.nodes)
+	}
+	return p, nil
+}
+
+// constTensor converts a decoded initializer to the interpreter's tensor.
+func constTensor(t *onnx.Tensor) *Tensor {
+	shape := make([]int, len(t.Dims))
+	for i, d := range t.Dims {
+		shape[i] = int(d)
+	}
+	if t.IsFloat() {
+		return &Tensor{Shape: shape, Data: t.Float}
+	}
+	return ops.NewInts(shape, t.Int)
+}
+
+// Params returns the floating-point initializers in file order.
+func (p *Program) Params() []Param { return p.params }
+
+// Shapes returns the shape of every value inferred at compile time, with -1
+// for dimensions that follow the batch size.
+func (p *Program) Shapes() map[string][]int { return p.shapes }
+
+// inferShapes runs the graph on zero batches of one and two samples (or the
+// fixed batch the model declares): every operator's shape rule runs before
+// real data does, and dimensions that change with the batch are marked -1.
+func (p *Program) inferShapes() error {
+	shape, fixed, err := p.inputShape(1)
+	if err != nil {
+		return err
+	}
+	first, err := p.valueShapes(shape)
+	if err != nil {
+		return err
+	}
+	p.shapes = first
+	if fixed {
+		return nil
+	}
+	shape[0] = 2
+	second, err := p.valueShapes(shape)
+	if err != nil {
+		return err
+	}
+	for name, s1 := range first {
+		s2 := second[name]
+		if len(s1) != len(s2) {
+			continue
+		}
+		for i := range s1 {
+			if s1[i] != s2[i] {
+				s1[i] = -1
+			}
+		}
+	}
+	return nil
+}
+
+// inputShape returns the declared input shape with the batch set to n,
+// reporting whether the batch is fixed. Unknown non-batch dims are errors.
+func (p *Program) inputShape(n int) ([]int, bool, error) {
+	decl := p.Input.Shape
+	if len(decl) == 0 {
+		return nil, false, fmt.Errorf("%w: input %q declares no shape", ErrUnsupported, p.Input.Name)
+	}
+	shape := make([]int, len(decl))
+	fixed := decl[0] > 0
+	for i, d := range decl {
+		switch {
+		case d > 0:
+			shape[i] = int(d)
+		case i == 0:
+			shape[i] = n
+		default:
+			return nil, false, fmt.Errorf("%w: input %q has a dynamic dimension %d (%q); only the batch axis may be dynamic", ErrUnsupported, p.Input.Name, i, p.Input.DimNames[i])
+		}
+	}
+	return shape, fixed, nil
+}
+
+func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
+	vals, err := p.forward(ops.NewFloat(inShape...), false, true)
+	if err != nil {
+		return nil, fmt.Errorf("compiling: %w", err)
+	}
+	shapes := map[string][]int{}
+	for name, s := range p.slots {
+		if v := vals[s]; v != nil {
+			shapes[name] = append([]int(nil), v.Shape...)
+		}
+	}
+	return shapes, nil
+}
+
+// CheckInput reports whether x fits the model's input.
+func (p *Program) CheckInput(x *Tensor) error {
+	decl := p.Input.Shape
+	if len(x.Shape) != len(decl) {
+		return fmt.Errorf("input %q wants rank %d %v, got %v", p.Input.Name, len(decl), decl, x.Shape)
+	}
+	for i, d := range decl {
+		if d > 0 && int(d) != x.Shape[i] {
+			return fmt.Errorf("input %q wants shape %v, got %v", p.Input.Name, decl, x.Shape)
+		}
+	}
+	if x.IsInt() || len(x.Data) != x.Len() {
+		return fmt.Errorf("input %q: %d float values for shape %v", p.Input.Name, len(x.Data), x.Shape)
+	}
+	return nil
+}
+
+// forward runs every node. With keepAll it keeps every value (for the
+// dry run and the backward pass); otherwise values are dropped after their
+// last reader. grad makes the ops save what Backward needs.
+func (p *Program) forward(x *Tensor, grad, keepAll bool) ([]*Tensor, error) {
+	return p.forwardFeeds(map[int]*Tensor{p.input: x}, grad, keepAll)
+}
+
+// forwardFeeds is forward with any set of graph inputs fed by slot.
+func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Tensor, error) {
+	vals := make([]*Tensor, len(p.consts))
+	copy(vals, p.consts)
+	for s, t := range feeds {
+		vals[s] = t
+	}
+	in := make([]*Tensor, 0, 8)
+	for i := range p.nodes {
+		nd := &p.nodes[i]
+		nd.state.Release()
+		nd.state.Training, nd.state.Grad = p.Training, grad
+		in = in[:0]
+		for _, s := range nd.in {
+			if s < 0 {
+				in = append(in, nil)
+			} else {
+				in = append(in, vals[s])
+			}
+		}
+		outs, err := nd.op.Forward(&nd.state, in)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", nd.n, err)
+		}
+		if len(outs) < len(nd.out) {
+			// Optional trailing outputs (Dropout's mask, BatchNorm's
+			// statistics) that the op does not produce must be unused.
+			for j := len(outs); j < len(nd.out); j++ {
+				if p.lastUse[nd.out[j]] >= 0 && nd.n.Outputs[j] != "" {
+					return nil, fmt.Errorf("%w: node %s: output %d (%q) is used but not produced", ErrUnsupported, nd.n, j, nd.n.Outputs[j])
+				}
+			}
+		}
+		for j, s := range nd.out {
+			if j < len(outs) {
+				vals[s] = outs[j]
+			}
+		}
+		if !keepAll {
+			for _, s := range nd.in {
+				if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
+					vals[s] = nil
+				}
+			}
+		}
+	}
+	return vals, nil
+}
+
+// Run computes the graph's outputs for a batch.
+func (p *Program) Run(x *Tensor) ([]*Tensor, error) {
+	if err := p.CheckInput(x); err != nil {
+		return nil, err
+	}
+	vals, err := p.forward(x, false, false)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*Tensor, len(p.outputs))
+	for i, s := range p.outputs {
+		outs[i] = vals[s]
+	}
+	return outs, nil
+}
