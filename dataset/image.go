@@ -1,0 +1,68 @@
+package dataset
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"os"
+
+	"golang.org/x/image/draw"
+)
+
+// loadImage decodes the PNG or JPEG at path, fits it to h×w and writes its
+// c planes (1: grey, 3: RGB) to dst in [0,1].
+func loadImage(dst []float32, path string, c, h, w int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)
+	}
+	if b := img.Bounds(); b.Empty() {
+		return fmt.Errorf("dataset: %s: image is empty (%dx%d)", path, b.Dy(), b.Dx())
+	}
+	rgba, origin := fit(img, h, w)
+	planes(dst, rgba, origin, c, h, w)
+	return nil
+}
+
+// fit scales img so that it covers h×w, keeping its aspect ratio, and
+// returns the result with the top-left corner of the centred h×w crop.
+// Transparent pixels come out over black.
+func fit(img image.Image, h, w int) (*image.RGBA, image.Point) {
+	b := img.Bounds()
+	sh, sw := b.Dy(), b.Dx()
+	if sh == h && sw == w {
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+		return dst, image.Point{}
+	}
+	scale := max(float64(h)/float64(sh), float64(w)/float64(sw))
+	rh := max(h, int(float64(sh)*scale+0.5))
+	rw := max(w, int(float64(sw)*scale+0.5))
+	dst := image.NewRGBA(image.Rect(0, 0, rw, rh))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst, image.Pt((rw-w)/2, (rh-h)/2)
+}
+
+// planes writes the h×w window of img at origin as c planes in [0,1]; grey
+// uses the luma weights of image/color, which keep grey pixels exact.
+func planes(dst []float32, img *image.RGBA, origin image.Point, c, h, w int) {
+	hw := h * w
+	for y := range h {
+		row := img.Pix[img.PixOffset(origin.X, origin.Y+y):]
+		for x := range w {
+			px := row[4*x : 4*x+3]
+			i := y*w + x
+			if c == 1 {
+				r, g, b := uint32(px[0]), uint32(px[1]), uint32(px[2])
+				dst[i] = pixel[(19595*r+38470*g+7471*b+1<<15)>>16]
+				continue
+			}
+			dst[i], dst[hw+i], dst[2*hw+i] = pixel[px[0]], pixel[px[1]], pixel[px[2]]
+		}
+	}
+}

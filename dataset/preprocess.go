@@ -1,0 +1,121 @@
+package dataset
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Preprocess maps pixels to model input, channel by channel:
+//
+//	input = (pixel*Scale - Mean[c]) / Std[c]
+//
+// Its zero value is the identity. Scale 0 means 1; Mean and Std hold one
+// value per channel, or a single value for all channels, or none (mean 0,
+// std 1). Apply, Invert and Backward take p as valid for c channels (see
+// Validate); a Mean or Std too short for a channel uses its first value.
+type Preprocess struct {
+	Scale     float32
+	Mean, Std []float32
+}
+
+// Validate checks p for data with c channels.
+func (p Preprocess) Validate(c int) error {
+	for _, v := range []struct {
+		name string
+		s    []float32
+	}{{"mean", p.Mean}, {"std", p.Std}} {
+		if n := len(v.s); n > 1 && n != c {
+			return fmt.Errorf("dataset: %d %s values for %d-channel data; give 1 or %d", n, v.name, c, c)
+		}
+	}
+	for i, s := range p.Std {
+		if s == 0 {
+			return fmt.Errorf("dataset: std value %d is 0; every std must be non-zero", i)
+		}
+	}
+	return nil
+}
+
+// coeffs returns the gain and offset of channel ch: input = pixel*a + b.
+func (p Preprocess) coeffs(ch int) (a, b float32) {
+	scale := p.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	mean, std := channelValue(p.Mean, ch, 0), channelValue(p.Std, ch, 1)
+	return scale / std, -mean / std
+}
+
+// channelValue returns v[ch], or v[0] when v is too short, or def when v
+// is empty.
+func channelValue(v []float32, ch int, def float32) float32 {
+	switch {
+	case len(v) == 0:
+		return def
+	case ch < len(v):
+		return v[ch]
+	}
+	return v[0]
+}
+
+// affine sets dst[i] = src[i]*a[ch] + b[ch] for NCHW data with c channels
+// of hw pixels, where coef gives a and b per channel.
+func affine(dst, src []float32, c, hw int, coef func(ch int) (a, b float32)) []float32 {
+	dst = grow(dst, len(src))
+	if c < 1 || hw < 1 {
+		copy(dst, src)
+		return dst
+	}
+	for start := 0; start < len(src); start += hw {
+		a, b := coef(start / hw % c)
+		end := min(start+hw, len(src))
+		for i, v := range src[start:end] {
+			dst[start+i] = v*a + b
+		}
+	}
+	return dst
+}
+
+// Apply sets dst to the model input for pixels, NCHW data with c channels
+// of hw pixels each, and returns it; a nil or short dst allocates. dst may
+// be pixels.
+func (p Preprocess) Apply(dst, pixels []float32, c, hw int) []float32 {
+	return affine(dst, pixels, c, hw, p.coeffs)
+}
+
+// Invert sets dst to the pixels whose model input is input, undoing Apply.
+func (p Preprocess) Invert(dst, input []float32, c, hw int) []float32 {
+	return affine(dst, input, c, hw, func(ch int) (a, b float32) {
+		a, b = p.coeffs(ch)
+		return 1 / a, -b / a
+	})
+}
+
+// Backward sets dst to the gradient of a loss with respect to the pixels,
+// given gradInput, its gradient with respect to the model input:
+// d(loss)/d(pixel) = d(loss)/d(input) * Scale / Std[c].
+func (p Preprocess) Backward(dst, gradInput []float32, c, hw int) []float32 {
+	return affine(dst, gradInput, c, hw, func(ch int) (a, b float32) {
+		a, _ = p.coeffs(ch)
+		return a, 0
+	})
+}
+
+// ParseFloats parses a comma-separated list such as "0.485,0.456,0.406";
+// the empty string gives nil.
+func ParseFloats(s string) ([]float32, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	fields := strings.Split(s, ",")
+	v := make([]float32, len(fields))
+	for i, f := range fields {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: value %d of %q is %q, not a number; want comma-separated numbers like 0.485,0.456,0.406", i+1, s, strings.TrimSpace(f))
+		}
+		v[i] = float32(x)
+	}
+	return v, nil
+}
