@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/runtime"
+)
+
+var evalCommand = &cli.Command{
+	Name:  "eval",
+	Usage: "measure top-1 accuracy on labelled data",
+	Description: `Runs every sample through the model (ONNX Runtime by default) and reports top-1
+accuracy, overall and per class. Progress goes to stderr when it is a terminal.
+
+Examples:
+   onnxguard eval --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz
+   onnxguard eval -m model_b1_raw.onnx -d /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --input-scale 255
+   onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
+	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}}),
+	Action: func(c *cli.Context) error {
+		cfg, err := readRunConfig(c)
+		if err != nil {
+			return err
+		}
+		s, err := cfg.open()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		update, finish := progress("eval")
+		res, err := runtime.Evaluate(c.Context, s.engine, s.src, runtime.Config{Pre: cfg.pre, Batch: cfg.batch, Progress: update})
+		finish()
+		if err != nil {
+			return err
+		}
+		if cfg.json {
+			out := struct {
+				Model  string `json:"model"`
+				Data   string `json:"data"`
+				Engine string `json:"engine"`
+				*runtime.EvalResult
+			}{cfg.modelPath, cfg.data, engineName(cfg, s), res}
+			return json.NewEncoder(c.App.Writer).Encode(out)
+		}
+		fmt.Fprintf(c.App.Writer, "accuracy %.2f%% (%d of %d samples correct) on %s\n", 100*res.Accuracy, res.Correct, res.Samples, engineName(cfg, s))
+		for _, pc := range res.PerClass {
+			if pc.Samples > 0 {
+				fmt.Fprintf(c.App.Writer, "  class %-3d %6.2f%%  (%d/%d)\n", pc.Class, 100*pc.Accuracy, pc.Correct, pc.Samples)
+			}
+		}
+		return nil
+	},
+}
+
+// engineName says what ran the model, ONNX Runtime's device included.
+func engineName(cfg *runConfig, s *session) string {
+	if d, ok := s.engine.(interface{ Device() string }); ok {
+		return "onnxruntime/" + d.Device()
+	}
+	return cfg.engine
+}
+
+func concat(groups ...[]cli.Flag) []cli.Flag {
+	var out []cli.Flag
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops"
+)
+
+var inspectCommand = &cli.Command{
+	Name:  "inspect",
+	Usage: "describe a model: inputs, outputs, opset, parameters, operators",
+	Description: `Reads an ONNX file and prints its interface and contents, and whether
+onnxguard's interpreter can run and differentiate it (needed for attacks and hardening).
+
+Examples:
+   onnxguard inspect --model testdata/models/fmnist_cnn.onnx
+   onnxguard inspect --model model.onnx --json | jq .ops`,
+	Flags: append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
+	Action: func(c *cli.Context) error {
+		info, err := inspectModel(c.String("model"))
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			enc := json.NewEncoder(c.App.Writer)
+			enc.SetIndent("", "  ")
+			return enc.Encode(info)
+		}
+		printInspect(c.App.Writer, info)
+		return nil
+	},
+}
+
+// modelInfo is inspect's report.
+type modelInfo struct {
+	Path         string         `json:"path"`
+	SHA256       string         `json:"sha256"`
+	IRVersion    int64          `json:"ir_version"`
+	Opset        int64          `json:"opset"`
+	Producer     string         `json:"producer"`
+	Inputs       []tensorInfo   `json:"inputs"`
+	Outputs      []tensorInfo   `json:"outputs"`
+	Parameters   int64          `json:"parameters"`
+	Nodes        int            `json:"nodes"`
+	Ops          map[string]int `json:"ops"`
+	Unsupported  []string       `json:"interpreter_unsupported_ops"`
+	Interpreter  bool           `json:"interpreter_ok"`
+	InterpReason string         `json:"interpreter_error,omitempty"`
+}
+
+type tensorInfo struct {
+	Name  string   `json:"name"`
+	Type  string   `json:"type"`
+	Shape []string `json:"shape"`
+}
+
+func inspectModel(path string) (*modelInfo, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading model: %w", err)
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := m.Graph()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	info := &modelInfo{Path: path, SHA256: hex.EncodeToString(sum[:]), IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
+		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
+		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}}
+	for _, v := range g.Inputs {
+		info.Inputs = append(info.Inputs, describe(v))
+	}
+	for _, v := range g.Outputs {
+		info.Outputs = append(info.Outputs, describe(v))
+	}
+	for op := range info.Ops {
+		if !ops.Supported(op, g.Opset) {
+			info.Unsupported = append(info.Unsupported, op)
+		}
+	}
+	sort.Strings(info.Unsupported)
+	if _, err := interp.Compile(m, nil); err != nil {
+		info.InterpReason = err.Error()
+	} else {
+		info.Interpreter = true
+	}
+	return info, nil
+}
+
+func describe(v onnx.ValueInfo) tensorInfo {
+	t := tensorInfo{Name: v.Name, Type: strings.ToLower(v.ElemType.String())}
+	for i, d := range v.Shape {
+		switch {
+		case d > 0:
+			t.Shape = append(t.Shape, fmt.Sprint(d))
+		case v.DimNames[i] != "":
+			t.Shape = append(t.Shape, v.DimNames[i])
+		default:
+			t.Shape = append(t.Shape, "?")
+		}
+	}
+	return t
+}
+
+func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
+	fmt.Fprintf(w, "model       %s\n", info.Path)
+	fmt.Fprintf(w, "sha256      %s\n", info.SHA256)
+	fmt.Fprintf(w, "producer    %s (IR version %d, opset %d)\n", info.Producer, info.IRVersion, info.Opset)
+	for _, in := range info.Inputs {
+		fmt.Fprintf(w, "input       %s %s [%s]\n", in.Name, in.Type, strings.Join(in.Shape, " × "))
+	}
+	for _, out := range info.Outputs {
+		fmt.Fprintf(w, "output      %s %s [%s]\n", out.Name, out.Type, strings.Join(out.Shape, " × "))
+	}
+	fmt.Fprintf(w, "parameters  %d\n", info.Parameters)
+	names := make([]string, 0, len(info.Ops))
+	for op := range info.Ops {
+		names = append(names, op)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if info.Ops[names[i]] != info.Ops[names[j]] {
+			return info.Ops[names[i]] > info.Ops[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, op := range names {
+		parts[i] = fmt.Sprintf("%s×%d", op, info.Ops[op])
+	}
+	fmt.Fprintf(w, "nodes       %d: %s\n", info.Nodes, strings.Join(parts, ", "))
+	if info.Interpreter {
+		fmt.Fprintf(w, "interpreter ok: every operator runs and is differentiable (attacks and hardening available)\n")
+	} else {
+		fmt.Fprintf(w, "interpreter cannot run this model: %s\n", firstLine(info.InterpReason))
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " (and more)"
+	}
+	return s
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/sbinet/npyio"
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime"
+)
+
+var predictCommand = &cli.Command{
+	Name:  "predict",
+	Usage: "write the model's raw outputs for every sample as .npy",
+	Description: `Runs the data through the model and saves the first output (the logits of a
+classifier) as a float32 N×K .npy array. --engine interp runs onnxguard's own
+interpreter instead of ONNX Runtime, to compare the two or where the ONNX Runtime
+library is absent.
+
+Examples:
+   onnxguard predict --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz --out logits.npy
+   onnxguard predict -m model.onnx -d images.npy --engine interp --out logits_interp.npy`,
+	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE`", Required: true},
+	}),
+	Action: func(c *cli.Context) error {
+		cfg, err := readRunConfig(c)
+		if err != nil {
+			return err
+		}
+		s, err := cfg.open()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		update, finish := progress("predict")
+		scores, k, err := runtime.Predict(c.Context, s.engine, s.src, runtime.Config{Pre: cfg.pre, Batch: cfg.batch, Progress: update})
+		finish()
+		if err != nil {
+			return err
+		}
+		out := c.String("out")
+		n := len(scores) / max(k, 1)
+		if err := writeNpy(out, scores, n, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.ErrWriter, "wrote %d×%d outputs to %s (%s)\n", n, k, out, engineName(cfg, s))
+		return nil
+	},
+}
+
+// writeNpy saves an N×K float32 array atomically.
+func writeNpy(path string, data []float32, n, k int) error {
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = data[i*k : (i+1)*k]
+	}
+	var buf bytes.Buffer
+	if err := npyio.Write(&buf, rows); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return onnx.WriteFileAtomic(path, buf.Bytes())
+}

@@ -1,0 +1,88 @@
+//go:build cgo
+
+package ort
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	ortgo "github.com/yalue/onnxruntime_go"
+)
+
+// env is ONNX Runtime's process-global environment. onnxruntime_go keeps one
+// per process, bound to the library it loaded, so the first Open loads
+// the library and every later Open must name the same file. It is never torn
+// down: sessions may be open in other goroutines, and unloading and reloading
+// the library buys nothing for a command-line tool.
+var env struct {
+	mu    sync.Mutex
+	lib   string      // path the environment was created from; "" before
+	file  os.FileInfo // lib's identity, so a second path to the same file is accepted
+	level ortgo.LoggingLevel
+}
+
+// loadLibrary creates the environment from lib, or checks that it was
+// created from the same file, and returns the path it was created from.
+func loadLibrary(lib string, verbose bool) (string, error) {
+	st, err := os.Stat(lib)
+	if err != nil {
+		return "", fmt.Errorf("ort: ONNX Runtime library: %w", err)
+	}
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if env.lib != "" {
+		if os.SameFile(st, env.file) {
+			return env.lib, nil
+		}
+		return "", fmt.Errorf("ort: ONNX Runtime is already loaded from %s in this process and cannot also be loaded from %s; use one library (--ort-lib or ONNXRUNTIME_LIB) for every model", env.lib, lib)
+	}
+	if ortgo.IsInitialized() {
+		return "", fmt.Errorf("ort: the ONNX Runtime environment was created outside package ort; open models only through ort.Open so that one library is loaded once")
+	}
+	ortgo.SetSharedLibraryPath(lib)
+	// The environment's logger reports what happens outside a session, such
+	// as loading execution providers; quiet unless the first Open asks.
+	level, option := envLogLevel(verbose), ortgo.WithLogLevelError()
+	if verbose {
+		option = ortgo.WithLogLevelWarning()
+	}
+	if err := ortgo.InitializeEnvironment(option); err != nil {
+		return "", fmt.Errorf("ort: loading ONNX Runtime from %s: %w; it must be a libonnxruntime.so 1.24 or newer built for this machine (scripts/setup-ort.sh installs one)", lib, err)
+	}
+	env.lib, env.file, env.level = lib, st, level
+	return lib, nil
+}
+
+// envLogLevel is the environment's log level for Options.Verbose: errors
+// only, since some (why an execution provider failed to load) are reported
+// nowhere else; or warnings too (info lists every graph rewrite tried).
+func envLogLevel(verbose bool) ortgo.LoggingLevel {
+	if verbose {
+		return ortgo.LoggingLevelWarning
+	}
+	return ortgo.LoggingLevelError
+}
+
+// sessionLogLevel is a session's log level for Options.Verbose: fatal only,
+// since every error a session logs also comes back as a Go error; or
+// warnings too.
+func sessionLogLevel(verbose bool) ortgo.LoggingLevel {
+	if verbose {
+		return ortgo.LoggingLevelWarning
+	}
+	return ortgo.LoggingLevelFatal
+}
+
+// quietly runs try with the environment's log limited to fatal errors, so that
+// an attempt whose failure is expected and reported does not also print
+// ONNX Runtime's own error lines. The level is process-wide, so concurrent
+// Opens wait.
+func quietly(try func()) {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if ortgo.SetEnvironmentLogLevel(ortgo.LoggingLevelFatal) == nil {
+		defer ortgo.SetEnvironmentLogLevel(env.level)
+	}
+	try()
+}

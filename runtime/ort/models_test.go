@@ -1,0 +1,173 @@
+//go:build cgo
+
+package ort
+
+import (
+	"compress/gzip"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/sbinet/npyio"
+)
+
+// Whole models from the repository's testdata, exported by PyTorch, against
+// PyTorch's own outputs.
+const models = "../../testdata/models"
+
+func needFile(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not there (testdata/make_models.py writes it): %v", path, err)
+	}
+}
+
+func readNpy(t *testing.T, path string) ([]float32, []int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var v []float32
+	if err := r.Read(&v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v, r.Header.Descr.Shape
+}
+
+func TestPyTorchReferences(t *testing.T) {
+	needORT(t)
+	for _, name := range []string{"resblock", "mobile", "normalized", "dropout", "opset7_mlp"} {
+		path := filepath.Join(models, name+".onnx")
+		needFile(t, path)
+		x, xShape := readNpy(t, filepath.Join(models, name+".input.npy"))
+		want, wantShape := readNpy(t, filepath.Join(models, name+".output.npy"))
+		s := openModel(t, path, cpuOpts())
+		got, shape, err := s.Run(nil, x, xShape[0])
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !slices.Equal(shape, []int64{int64(wantShape[0]), int64(wantShape[1])}) || !close32(got, want, 1e-5) {
+			t.Errorf("%s: ONNX Runtime gave %v %v; PyTorch %v %v", name, shape, got, wantShape, want)
+		}
+	}
+}
+
+// fashionPixels reads the committed 1000-image Fashion-MNIST slice as raw
+// 0..255 pixels.
+func fashionPixels(t *testing.T) []byte {
+	t.Helper()
+	path := "../../testdata/fashion/t10k-images-1000-idx3-ubyte.gz"
+	needFile(t, path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header, n = 16, 1000 * 28 * 28
+	if len(b) != header+n {
+		t.Fatalf("%s: %d bytes, want %d", path, len(b), header+n)
+	}
+	return b[header:]
+}
+
+// TestFashionMNIST runs the trained CNN on the committed slice, whole, and its
+// fixed-batch-1, 0..255-pixel export one image at a time.
+func TestFashionMNIST(t *testing.T) {
+	needORT(t)
+	dynPath, b1Path := filepath.Join(models, "fmnist_cnn.onnx"), filepath.Join(models, "fmnist_cnn_b1_255.onnx")
+	needFile(t, dynPath)
+	needFile(t, b1Path)
+	pixels := fashionPixels(t)
+	const n = 1000
+	x, raw := make([]float32, len(pixels)), make([]float32, len(pixels))
+	for i, p := range pixels {
+		x[i], raw[i] = float32(p)/255, float32(p)
+	}
+	dyn := openModel(t, dynPath, cpuOpts())
+	b1 := openModel(t, b1Path, cpuOpts())
+	got, shape, err := dyn.Run(nil, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := readNpy(t, filepath.Join(models, "fmnist_cnn.slice1000.logits.npy"))
+	if !slices.Equal(shape, []int64{n, 10}) || !close32(got, want, 1e-4) {
+		t.Errorf("fmnist_cnn on the slice: shape %v, max |ORT−PyTorch| %g; want [1000 10], within 1e-4", shape, maxDiff(got, want))
+	}
+	got255, shape255, err := b1.Run(nil, raw, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shape255, shape) || !close32(got255, got, 1e-5) {
+		t.Errorf("fmnist_cnn_b1_255 on raw pixels: shape %v, max |diff| %g from fmnist_cnn; want the same logits", shape255, maxDiff(got255, got))
+	}
+}
+
+// TestFashionMNISTRandom is the same comparison on random images.
+func TestFashionMNISTRandom(t *testing.T) {
+	needORT(t)
+	dynPath, b1Path := filepath.Join(models, "fmnist_cnn.onnx"), filepath.Join(models, "fmnist_cnn_b1_255.onnx")
+	needFile(t, dynPath)
+	needFile(t, b1Path)
+	dyn := openModel(t, dynPath, cpuOpts())
+	b1 := openModel(t, b1Path, cpuOpts())
+	const n = 7
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, x255 := make([]float32, n*28*28), make([]float32, n*28*28)
+	for i := range x {
+		x[i] = rng.Float32()
+		x255[i] = x[i] * 255
+	}
+	a, _, err := dyn.Run(nil, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := b1.Run(nil, x255, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if ga, gb := argmax(a[i*10:(i+1)*10]), argmax(b[i*10:(i+1)*10]); ga != gb {
+			t.Errorf("random image %d: fmnist_cnn says class %d, fmnist_cnn_b1_255 on x·255 says %d", i, ga, gb)
+		}
+	}
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func maxDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var m float64
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}

@@ -1,0 +1,117 @@
+package ort
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Devices that Options.Device accepts.
+const (
+	DeviceAuto = "auto" // CUDA when ONNX Runtime's CUDA provider loads, else CPU with a notice
+	DeviceCPU  = "cpu"
+	DeviceCUDA = "cuda"
+)
+
+// ErrNoCUDA is returned, wrapped, when Device "cuda" was asked for and ONNX
+// Runtime's CUDA execution provider cannot be used.
+var ErrNoCUDA = errors.New("ort: CUDA execution provider unavailable")
+
+// cudaProviderFiles are the libraries of ONNX Runtime's GPU build that it
+// loads from the directory of libonnxruntime.so when the CUDA provider is
+// appended. The npm CPU build that setup-ort.sh installs has neither.
+var cudaProviderFiles = []string{"libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"}
+
+// Options configure Open. A nil *Options means all defaults.
+type Options struct {
+	Library string    // path of libonnxruntime.so; "" = FindLibrary("")
+	Device  string    // "cpu", "cuda" or "auto"; "" = "auto"
+	Threads int       // intra-op threads; 0 = runtime.NumCPU()
+	Verbose bool      // let ONNX Runtime log warnings and info, not just errors
+	Warn    io.Writer // one-line notices such as the cuda→cpu fallback; nil = os.Stderr
+}
+
+// TensorInfo describes one model input or output.
+type TensorInfo struct {
+	Name  string
+	Shape []int64 // -1 for a dynamic axis
+	Type  string  // ONNX element type in NumPy spelling: "float32", "int64", …; or "sequence", "map", … for non-tensors
+}
+
+// String gives the name, type and shape, as error messages show them.
+func (t TensorInfo) String() string {
+	return fmt.Sprintf("%q %s %v", t.Name, t.Type, t.Shape)
+}
+
+// settings are Options validated and with defaults filled in.
+type settings struct {
+	library string
+	device  string
+	threads int
+	verbose bool
+	warn    io.Writer
+}
+
+func (o *Options) settings() (settings, error) {
+	var opt Options
+	if o != nil {
+		opt = *o
+	}
+	s := settings{
+		device:  strings.ToLower(strings.TrimSpace(opt.Device)),
+		threads: opt.Threads,
+		verbose: opt.Verbose,
+		warn:    opt.Warn,
+	}
+	switch s.device {
+	case "":
+		s.device = DeviceAuto
+	case DeviceAuto, DeviceCPU, DeviceCUDA:
+	default:
+		return s, fmt.Errorf("ort: unknown device %q; use one of %s, %s, %s", opt.Device, DeviceAuto, DeviceCPU, DeviceCUDA)
+	}
+	switch {
+	case s.threads < 0:
+		return s, fmt.Errorf("ort: Threads = %d; use 0 for one per CPU core (%d here) or a positive count", s.threads, runtime.NumCPU())
+	case s.threads == 0:
+		s.threads = runtime.NumCPU()
+	}
+	if s.warn == nil {
+		s.warn = os.Stderr
+	}
+	lib, err := FindLibrary(opt.Library)
+	if err != nil {
+		return s, err
+	}
+	s.library = lib
+	return s, nil
+}
+
+// missingCUDAFiles returns the directory where ONNX Runtime looks for its
+// CUDA provider libraries, beside lib as given (ONNX Runtime does not resolve
+// symbolic links to find it), and which of them are not there.
+func missingCUDAFiles(lib string) (dir string, missing []string) {
+	dir = filepath.Dir(lib)
+	for _, f := range cudaProviderFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			missing = append(missing, f)
+		}
+	}
+	return dir, missing
+}
+
+// errCUDAFilesMissing explains a failed check of missingCUDAFiles.
+func errCUDAFilesMissing(dir string, missing []string) error {
+	return fmt.Errorf("%w: %s missing from %s (the directory of the ONNX Runtime library); the npm CPU build from setup-ort.sh does not include them: install ONNX Runtime's GPU build (e.g. onnxruntime-gpu %s for Linux) and point --ort-lib or ONNXRUNTIME_LIB at its libonnxruntime.so, or use --device cpu",
+		ErrNoCUDA, strings.Join(missing, " and "), dir, "1.24.x")
+}
+
+// oneLine makes a notice printable as a single line: ONNX Runtime's messages
+// can span several.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,270 @@
+//go:build cgo
+
+package ort
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	ortgo "github.com/yalue/onnxruntime_go"
+)
+
+// Session is a model loaded into ONNX Runtime. Its methods are safe for
+// concurrent use; Runs are serialised, since they share the session's tensors.
+type Session struct {
+	mu      sync.Mutex
+	sess    *ortgo.DynamicAdvancedSession // nil once closed
+	name    string                        // model path, for messages
+	device  string
+	inputs  []TensorInfo
+	outputs []TensorInfo
+
+	sample    []int64 // the input's shape after the batch axis
+	sampleLen int     // values per sample
+	batch     int     // the input's fixed batch size, or 0 when dynamic
+	logits    []int64 // the first output's declared shape
+
+	// The tensors of the last batch size run, kept while it repeats.
+	chunk    int
+	in       *ortgo.Tensor[float32]
+	out      *ortgo.Tensor[float32] // nil when ONNX Runtime allocates the output
+	ortAlloc bool                   // the declared output shape proved wrong; let ONNX Runtime allocate
+}
+
+// model is where a session's ONNX bytes come from.
+type model struct {
+	name string // for messages
+	path string // "" when loaded from data
+	data []byte
+}
+
+// Open loads the model at modelPath. A nil opt means defaults: the library
+// FindLibrary finds, device auto, one thread per core.
+func Open(modelPath string, opt *Options) (*Session, error) {
+	if st, err := os.Stat(modelPath); err != nil {
+		return nil, fmt.Errorf("ort: model: %w", err)
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("ort: model %s is a directory; give the .onnx file", modelPath)
+	}
+	return open(model{name: modelPath, path: modelPath}, opt)
+}
+
+// OpenBytes is Open for a model held in memory. A model whose weights are in
+// external data files must be opened with Open, from its directory.
+func OpenBytes(onnx []byte, opt *Options) (*Session, error) {
+	if len(onnx) == 0 {
+		return nil, errors.New("ort: OpenBytes: the model is empty (0 bytes)")
+	}
+	return open(model{name: "model (from memory)", data: onnx}, opt)
+}
+
+func open(m model, opt *Options) (*Session, error) {
+	set, err := opt.settings()
+	if err != nil {
+		return nil, err
+	}
+	// ONNX Runtime looks for its providers beside the path it was loaded
+	// from, which is the first Open's when later ones name the same file
+	// another way.
+	if set.library, err = loadLibrary(set.library, set.verbose); err != nil {
+		return nil, err
+	}
+	if set.device == DeviceCUDA {
+		// Before ONNX Runtime tries: the most common failure, said plainly.
+		if dir, missing := missingCUDAFiles(set.library); len(missing) > 0 {
+			return nil, errCUDAFilesMissing(dir, missing)
+		}
+	}
+	ins, outs, err := m.signature(set)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{name: m.name, inputs: ins, outputs: outs}
+	if err := s.checkSignature(); err != nil {
+		return nil, err
+	}
+	s.sess, s.device, err = m.start(set, ins[0].Name, outs[0].Name)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// signature reads the model's inputs and outputs through a throwaway
+// single-threaded CPU session, which also proves the model loads before any
+// device is tried.
+func (m model) signature(set settings) (ins, outs []TensorInfo, err error) {
+	var in, out []ortgo.InputOutputInfo
+	if m.path != "" {
+		var opts *ortgo.SessionOptions
+		opts, err = sessionOptions(1, set.verbose)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer opts.Destroy()
+		// Optimising the graph would be wasted on a session only asked
+		// for its signature.
+		if err = opts.SetGraphOptimizationLevel(ortgo.GraphOptimizationLevelDisableAll); err != nil {
+			return nil, nil, fmt.Errorf("ort: setting the graph optimisation level: %w", err)
+		}
+		in, out, err = ortgo.GetInputOutputInfoWithOptions(m.path, opts)
+	} else {
+		in, out, err = ortgo.GetInputOutputInfoWithONNXData(m.data)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
+	}
+	return tensorInfos(in), tensorInfos(out), nil
+}
+
+// start creates the session on the device set asks for.
+func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvancedSession, string, error) {
+	switch set.device {
+	case DeviceCPU:
+		sess, err := m.session(set, false, input, output)
+		return sess, DeviceCPU, err
+	case DeviceCUDA:
+		sess, err := m.session(set, true, input, output)
+		if err != nil {
+			// Why a provider failed to load is only in ONNX Runtime's log.
+			err = fmt.Errorf("%w (ONNX Runtime's log above may say why)", err)
+		}
+		return sess, DeviceCUDA, err
+	}
+	if dir, missing := missingCUDAFiles(set.library); len(missing) > 0 {
+		fmt.Fprintf(set.warn, "ort: device auto: running on CPU: no CUDA provider (%s not in %s)\n", strings.Join(missing, ", "), dir)
+	} else {
+		var sess *ortgo.DynamicAdvancedSession
+		var err error
+		try := func() { sess, err = m.session(set, true, input, output) }
+		if set.verbose {
+			try()
+		} else {
+			quietly(try)
+		}
+		if err == nil {
+			return sess, DeviceCUDA, nil
+		}
+		fmt.Fprintf(set.warn, "ort: device auto: running on CPU: %s; --device cuda shows why\n", oneLine(strings.TrimPrefix(err.Error(), "ort: ")))
+	}
+	sess, err := m.session(set, false, input, output)
+	return sess, DeviceCPU, err
+}
+
+func (m model) session(set settings, cuda bool, input, output string) (*ortgo.DynamicAdvancedSession, error) {
+	opts, err := sessionOptions(set.threads, set.verbose)
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	if cuda {
+		cu, err := ortgo.NewCUDAProviderOptions()
+		if err != nil {
+			return nil, fmt.Errorf("%w: creating CUDA provider options: %w", ErrNoCUDA, err)
+		}
+		defer cu.Destroy()
+		if err := opts.AppendExecutionProviderCUDA(cu); err != nil {
+			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
+		}
+	}
+	// Only the logits are asked for: ONNX Runtime then skips whatever
+	// computes nothing but the other outputs.
+	in, out := []string{input}, []string{output}
+	var sess *ortgo.DynamicAdvancedSession
+	if m.path != "" {
+		sess, err = ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)
+	} else {
+		sess, err = ortgo.NewDynamicAdvancedSessionWithONNXData(m.data, in, out, opts)
+	}
+	switch {
+	case err != nil && cuda:
+		return nil, fmt.Errorf("%w: creating the CUDA session for %s: %w", ErrNoCUDA, m.name, err)
+	case err != nil:
+		return nil, fmt.Errorf("ort: creating the session for %s: %w", m.name, err)
+	}
+	return sess, nil
+}
+
+func sessionOptions(threads int, verbose bool) (*ortgo.SessionOptions, error) {
+	opts, err := ortgo.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ort: creating session options: %w", err)
+	}
+	if err := opts.SetLogSeverityLevel(sessionLogLevel(verbose)); err != nil {
+		opts.Destroy()
+		return nil, fmt.Errorf("ort: setting the log level: %w", err)
+	}
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		opts.Destroy()
+		return nil, fmt.Errorf("ort: setting %d intra-op threads: %w", threads, err)
+	}
+	return opts, nil
+}
+
+// checkSignature accepts the models Run can drive and records the shapes it
+// needs.
+func (s *Session) checkSignature() error {
+	if len(s.inputs) != 1 {
+		return fmt.Errorf("ort: %s has %d inputs (%s); onnxguard runs classifiers with exactly one float32 image input", s.name, len(s.inputs), describe(s.inputs))
+	}
+	in := s.inputs[0]
+	if in.Type != "float32" {
+		return fmt.Errorf("ort: %s: input %s; onnxguard needs a float32 image input", s.name, in)
+	}
+	if len(in.Shape) < 2 {
+		return fmt.Errorf("ort: %s: input %s; onnxguard needs a batch axis followed by the sample's axes, e.g. [N C H W]", s.name, in)
+	}
+	s.sample = in.Shape[1:]
+	s.sampleLen = 1
+	for i, d := range s.sample {
+		if d <= 0 {
+			return fmt.Errorf("ort: %s: axis %d of input %s is dynamic; onnxguard needs every axis but the batch fixed (export the model with a fixed image size)", s.name, i+1, in)
+		}
+		if d > (1<<31)/int64(s.sampleLen) {
+			return fmt.Errorf("ort: %s: input %s has more than 2^31 values per sample", s.name, in)
+		}
+		s.sampleLen *= int(d)
+	}
+	if b := in.Shape[0]; b > 1<<20 {
+		return fmt.Errorf("ort: %s: input %s has a fixed batch of %d; too large to run in chunks", s.name, in, b)
+	} else if b > 0 {
+		s.batch = int(b)
+	}
+	if len(s.outputs) == 0 {
+		return fmt.Errorf("ort: %s has no outputs", s.name)
+	}
+	if out := s.outputs[0]; out.Type != "float32" {
+		return fmt.Errorf("ort: %s: first output %s; onnxguard reads the first output as float32 logits", s.name, out)
+	}
+	s.logits = s.outputs[0].Shape
+	return nil
+}
+
+// Inputs describes the model's inputs (exactly one for an opened Session).
+func (s *Session) Inputs() []TensorInfo { return cloneInfos(s.inputs) }
+
+// Outputs describes the model's outputs; Run returns the first.
+func (s *Session) Outputs() []TensorInfo { return cloneInfos(s.outputs) }
+
+// Device returns the device the session runs on: "cpu" or "cuda".
+func (s *Session) Device() string { return s.device }
+
+// Close releases the session and its tensors. Closing twice is harmless;
+// Run after Close returns an error.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropTensors()
+	if s.sess == nil {
+		return nil
+	}
+	err := s.sess.Destroy()
+	s.sess = nil
+	if err != nil {
+		return fmt.Errorf("ort: closing the session for %s: %w", s.name, err)
+	}
+	return nil
+}
