@@ -191,7 +191,9 @@ func openIDX(path string, opt *Options) (Source, error) {
 func (s *idxSource) openLabels(imagesPath, path string) error {
 	if path == "" {
 		dir, base := filepath.Split(imagesPath)
-		guess := strings.NewReplacer("images-idx3", "labels-idx1", "images.idx3", "labels.idx1").Replace(base)
+		// t10k-images-idx3-ubyte → t10k-labels-idx1-ubyte, and slices such
+		// as t10k-images-1000-idx3-ubyte.gz likewise.
+		guess := strings.NewReplacer("images", "labels", "idx3", "idx1").Replace(base)
 		if guess == base {
 			return nil
 		}

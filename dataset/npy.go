@@ -30,7 +30,7 @@ func readNPY(path string) (*npyArray, error) {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	br := bytes.NewReader(data)
-	r, err := npyio.NewReader(br)
+	r, err := newNpyReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %s: not a NumPy .npy file: %v", path, err)
 	}
@@ -210,4 +210,15 @@ func (s *npySource) Close() error {
 	s.closed = true
 	s.x, s.labels = nil, nil
 	return nil
+}
+
+// newNpyReader calls npyio.NewReader, turning the panic it raises on some
+// malformed headers (one without the closing newline, say) into an error.
+func newNpyReader(br *bytes.Reader) (r *npyio.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("malformed header (%v)", p)
+		}
+	}()
+	return npyio.NewReader(br)
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 
-	"github.com/sbinet/npyio"
 	"github.com/urfave/cli/v2"
 
-	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
@@ -43,23 +41,10 @@ Examples:
 		}
 		out := c.String("out")
 		n := len(scores) / max(k, 1)
-		if err := writeNpy(out, scores, n, k); err != nil {
+		if err := dataset.WriteNpy(out, scores, []int{n, k}); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.App.ErrWriter, "wrote %d×%d outputs to %s (%s)\n", n, k, out, engineName(cfg, s))
 		return nil
 	},
-}
-
-// writeNpy saves an N×K float32 array atomically.
-func writeNpy(path string, data []float32, n, k int) error {
-	rows := make([][]float32, n)
-	for i := range rows {
-		rows[i] = data[i*k : (i+1)*k]
-	}
-	var buf bytes.Buffer
-	if err := npyio.Write(&buf, rows); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return onnx.WriteFileAtomic(path, buf.Bytes())
 }
