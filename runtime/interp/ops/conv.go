@@ -1,6 +1,11 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 func init() { register("Conv", 1, newConv) }
 
@@ -112,13 +117,17 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	ohw := g.oh * g.ow
 	y := NewFloat(n, m, g.oh, g.ow)
 	mg, k := m/c.group, g.colRows()
-	cols := make([]float32, k*ohw)
-	for i := 0; i < n; i++ {
+	workers, mul := sampleWorkers(n)
+	cols := make([][]float32, workers)
+	forSamples(n, workers, func(wk, i int) {
+		if cols[wk] == nil {
+			cols[wk] = make([]float32, k*ohw)
+		}
 		for gr := 0; gr < c.group; gr++ {
 			img := x.Data[(i*xs[1]+gr*g.c)*g.h*g.w:][:g.c*g.h*g.w]
-			im2col(cols, img, g)
+			im2col(cols[wk], img, g)
 			out := y.Data[(i*m+gr*mg)*ohw:][:mg*ohw]
-			gemm(false, false, mg, ohw, k, 1, w.Data[gr*mg*k:][:mg*k], cols, 0, out)
+			mul(false, false, mg, ohw, k, 1, w.Data[gr*mg*k:][:mg*k], cols[wk], 0, out)
 		}
 		if b != nil {
 			for o := 0; o < m; o++ {
@@ -128,7 +137,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 				}
 			}
 		}
-	}
+	})
 	s.Save(x, w)
 	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
 	if oneD {
@@ -143,23 +152,46 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	g, xs := a.g, a.xs
 	n, m := xs[0], w.Shape[0]
 	mg, k, ohw := m/c.group, g.colRows(), g.oh*g.ow
-	dx, dw := like(x), like(w)
-	cols := make([]float32, k*ohw)
-	for i := 0; i < n; i++ {
+	// An attack wants no dW and training no dX of the first layer; each
+	// is half the backward pass.
+	needX, needW := s.Needs(0), s.Needs(1)
+	grads := make([]*Tensor, 2, 3)
+	if needX {
+		grads[0] = like(x)
+	}
+	workers, mul := sampleWorkers(n)
+	cols := make([][]float32, workers)
+	dws := make([][]float32, workers) // each worker's share of dW
+	if needW {
+		grads[1] = like(w)
+		dws[0] = grads[1].Data
+	}
+	forSamples(n, workers, func(wk, i int) {
+		if cols[wk] == nil {
+			cols[wk] = make([]float32, k*ohw)
+			if needW && dws[wk] == nil {
+				dws[wk] = make([]float32, w.Len())
+			}
+		}
 		for gr := 0; gr < c.group; gr++ {
 			off := (i*xs[1] + gr*g.c) * g.h * g.w
 			gy := dy[0].Data[(i*m+gr*mg)*ohw:][:mg*ohw]
-			wg := w.Data[gr*mg*k:][:mg*k]
-			// dW += dY · colsᵀ
-			im2col(cols, x.Data[off:off+g.c*g.h*g.w], g)
-			gemm(false, true, mg, k, ohw, 1, gy, cols, 1, dw.Data[gr*mg*k:][:mg*k])
-			// dX = col2im(Wᵀ · dY)
-			gemm(true, false, k, ohw, mg, 1, wg, gy, 0, cols)
-			col2im(dx.Data[off:off+g.c*g.h*g.w], cols, g)
+			if needW { // dW += dY · colsᵀ
+				im2col(cols[wk], x.Data[off:off+g.c*g.h*g.w], g)
+				mul(false, true, mg, k, ohw, 1, gy, cols[wk], 1, dws[wk][gr*mg*k:][:mg*k])
+			}
+			if needX { // dX = col2im(Wᵀ · dY)
+				mul(true, false, k, ohw, mg, 1, w.Data[gr*mg*k:][:mg*k], gy, 0, cols[wk])
+				col2im(grads[0].Data[off:off+g.c*g.h*g.w], cols[wk], g)
+			}
+		}
+	})
+	for _, part := range dws[1:] {
+		for j, v := range part { // nil for a worker that got no sample
+			dws[0][j] += v
 		}
 	}
-	grads := []*Tensor{dx, dw}
-	if a.hasB {
+	if a.hasB && s.Needs(2) {
 		db := NewFloat(m)
 		for i := 0; i < n; i++ {
 			for o := 0; o < m; o++ {
@@ -173,4 +205,37 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads = append(grads, db)
 	}
 	return grads, nil
+}
+
+// sampleWorkers returns how many goroutines should share a batch of n
+// samples, and the matrix multiply each should call: one goroutine per
+// core, each multiplying on its own, unless the BLAS already spreads every
+// multiply over the cores, where a second level of threads would contend.
+func sampleWorkers(n int) (int, func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if blasThreads > 1 || workers <= 1 {
+		return 1, gemm
+	}
+	return workers, gemmSerial
+}
+
+// forSamples calls do(worker, i) for every sample i < n on that many
+// goroutines, handing out samples one at a time.
+func forSamples(n, workers int, do func(worker, i int)) {
+	if workers <= 1 {
+		for i := range n {
+			do(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(wk, i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -12,6 +12,23 @@ type geom2d struct {
 
 func (g geom2d) colRows() int { return g.c * g.kh * g.kw }
 
+// inside returns the output columns [lo, hi) whose input column ix+ox·sw
+// lies in the image rather than the padding, so the loops over a row need
+// no per-element bounds test.
+func (g geom2d) inside(ix int) (lo, hi int) {
+	if ix < 0 {
+		lo = (-ix + g.sw - 1) / g.sw
+	}
+	if g.w > ix {
+		hi = (g.w - ix + g.sw - 1) / g.sw
+	}
+	hi = min(hi, g.ow)
+	if lo >= hi {
+		return 0, 0 // the whole row reads padding
+	}
+	return lo, hi
+}
+
 // im2col writes the patches of img (c×h×w) into cols, one row per
 // (channel, kernel row, kernel column) and one column per output pixel;
 // positions in the padding read as zero.
@@ -31,17 +48,16 @@ func im2col(cols, img []float32, g geom2d) {
 					}
 					src := plane[iy*g.w : (iy+1)*g.w]
 					ix := -g.pw + kj*g.dw
-					if g.sw == 1 && ix >= 0 && ix+g.ow <= g.w {
-						copy(dst, src[ix:ix+g.ow])
-						continue
-					}
-					for ox := range dst {
-						if x := ix + ox*g.sw; x >= 0 && x < g.w {
-							dst[ox] = src[x]
-						} else {
-							dst[ox] = 0
+					lo, hi := g.inside(ix)
+					clear(dst[:lo])
+					if g.sw == 1 && lo < hi {
+						copy(dst[lo:hi], src[ix+lo:])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							dst[ox] = src[ix+ox*g.sw]
 						}
 					}
+					clear(dst[hi:])
 				}
 			}
 		}
@@ -65,9 +81,15 @@ func col2im(img, cols []float32, g geom2d) {
 					dst := plane[iy*g.w : (iy+1)*g.w]
 					src := row[oy*g.ow : (oy+1)*g.ow]
 					ix := -g.pw + kj*g.dw
-					for ox, v := range src {
-						if x := ix + ox*g.sw; x >= 0 && x < g.w {
-							dst[x] += v
+					lo, hi := g.inside(ix)
+					if g.sw == 1 && lo < hi {
+						d := dst[ix+lo : ix+hi]
+						for j, v := range src[lo:hi] {
+							d[j] += v
+						}
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							dst[ix+ox*g.sw] += src[ox]
 						}
 					}
 				}

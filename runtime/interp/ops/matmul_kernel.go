@@ -1,13 +1,32 @@
 package ops
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+// parallelGemmFlops is the smallest product gemm spreads over the cores
+// itself: below it, starting goroutines costs more than it saves.
+const parallelGemmFlops = 1 << 22
+
 // gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices,
 // op(a) m×k and op(b) k×n, through whatever BLAS blas32.Use installed.
+// When that BLAS runs each call on one thread, a large product is cut into
+// bands computed on all cores at once.
 func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
+	workers := 1
+	if blasThreads == 1 && 2*m*n*k >= parallelGemmFlops {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	gemmOn(workers, transA, transB, m, n, k, alpha, a, b, beta, c)
+}
+
+// gemmOn is gemm cut into at most workers bands; callers that already keep
+// every core busy ask for one.
+func gemmOn(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -25,5 +44,37 @@ func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, b []floa
 	if transB {
 		tb, ldb = blas.Trans, k
 	}
-	blas32.Implementation().Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	impl := blas32.Implementation()
+	if workers <= 1 {
+		impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+		return
+	}
+	// A band of rows of c reads the same rows of op(a), a band of columns
+	// the same columns of op(b). Cut the longer side.
+	size := max(m, n)
+	workers = min(workers, size)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*size/workers, (w+1)*size/workers
+		if m >= n {
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			wg.Go(func() { impl.Sgemm(ta, tb, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*n:], n) })
+		} else {
+			bOff := lo
+			if transB {
+				bOff = lo * ldb
+			}
+			wg.Go(func() { impl.Sgemm(ta, tb, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], n) })
+		}
+	}
+	wg.Wait()
+}
+
+// gemmSerial is gemm in one call to the BLAS, for callers that already
+// keep every core busy.
+func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
+	gemmOn(1, transA, transB, m, n, k, alpha, a, b, beta, c)
 }

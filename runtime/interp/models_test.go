@@ -1,0 +1,257 @@
+package interp
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sbinet/npyio"
+	"gonum.org/v1/gonum/diff/fd"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// The PyTorch exports in testdata/models, with a reference input and
+// PyTorch's output beside each; ONNX Runtime reproduces those outputs
+// within 2.1e-7 (testdata/README.md), so agreeing with them is agreeing
+// with ONNX Runtime.
+var pytorchModels = []string{"resblock", "mobile", "normalized", "dropout", "opset7_mlp"}
+
+const modelDir = "../../testdata/models"
+
+func loadProgram(t testing.TB, name string) *Program {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(m, &Options{Seed: 1})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+func readNpy(t testing.TB, path string) *Tensor {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var v []float32
+	if err := r.Read(&v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &Tensor{Shape: r.Header.Descr.Shape, Data: v}
+}
+
+// maxRelErr is max |got-want| / max(|want|, floor), the figure the issue's
+// 1e-4 bound is stated in.
+func maxRelErr(got, want []float32, floor float64) float64 {
+	worst := 0.0
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		worst = math.Max(worst, d/math.Max(math.Abs(float64(want[i])), floor))
+	}
+	return worst
+}
+
+func TestPyTorchModelsForward(t *testing.T) {
+	for _, name := range pytorchModels {
+		p := loadProgram(t, name)
+		x := readNpy(t, filepath.Join(modelDir, name+".input.npy"))
+		want := readNpy(t, filepath.Join(modelDir, name+".output.npy"))
+		outs, err := p.Run(x)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if got := outs[0]; !sameShape(got.Shape, want.Shape) {
+			t.Errorf("%s: output shape %v, want %v", name, got.Shape, want.Shape)
+		} else if e := maxRelErr(got.Data, want.Data, 1e-2); e > 1e-4 {
+			t.Errorf("%s: max relative error %.3g against PyTorch, want ≤ 1e-4", name, e)
+		} else {
+			t.Logf("%s: max relative error %.2g", name, e)
+		}
+	}
+}
+
+func TestFashionCNNLogits(t *testing.T) {
+	p := loadProgram(t, "fmnist_cnn")
+	want := readNpy(t, filepath.Join(modelDir, "fmnist_cnn.slice1000.logits.npy"))
+	images := fashionSlice(t, 200)
+	outs, err := p.Run(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := maxRelErr(outs[0].Data, want.Data[:200*10], 1e-2); e > 1e-4 {
+		t.Errorf("max relative error %.3g against PyTorch's logits, want ≤ 1e-4", e)
+	}
+}
+
+// fashionSlice reads the first n images of the committed Fashion-MNIST
+// slice as a [n,1,28,28] tensor in [0,1].
+func fashionSlice(t testing.TB, n int) *Tensor {
+	t.Helper()
+	data := gunzip(t, "../../testdata/fashion/t10k-images-1000-idx3-ubyte.gz")
+	x := &Tensor{Shape: []int{n, 1, 28, 28}, Data: make([]float32, n*784)}
+	for i := range x.Data {
+		x.Data[i] = float32(data[16+i]) / 255
+	}
+	return x
+}
+
+// TestInputGradientFiniteDifferences checks LossGrad on whole models
+// against central differences of the loss at random coordinates.
+func TestInputGradientFiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, name := range []string{"resblock", "mobile", "normalized", "opset7_mlp", "fmnist_cnn"} {
+		p := loadProgram(t, name)
+		var x *Tensor
+		if name == "fmnist_cnn" {
+			// Real images have flat black backgrounds, where equal
+			// activations tie in MaxPool and finite differences straddle
+			// the kink; a little noise breaks the ties.
+			x = fashionSlice(t, 2)
+			for i := range x.Data {
+				x.Data[i] = min(x.Data[i]+0.05*rng.Float32(), 1)
+			}
+		} else {
+			x = readNpy(t, filepath.Join(modelDir, name+".input.npy"))
+		}
+		labels := make([]int, x.Shape[0])
+		for i := range labels {
+			labels[i] = rng.IntN(10)
+		}
+		_, grad, err := p.LossGrad(x, labels)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		lossAt := func(j int, v float64) float64 {
+			orig := x.Data[j]
+			x.Data[j] = float32(v)
+			loss, _, err := p.LossGrad(x, labels)
+			x.Data[j] = orig
+			if err != nil {
+				t.Fatal(err)
+			}
+			return loss
+		}
+		// ReLU networks are piecewise linear with kinks close together;
+		// a coordinate counts only where two step sizes agree, i.e. no
+		// kink lies within the step.
+		checked := 0
+		for try := 0; try < 60 && checked < 8; try++ {
+			j := rng.IntN(len(x.Data))
+			at := func(v float64) float64 { return lossAt(j, v) }
+			x0 := float64(x.Data[j])
+			coarse := fd.Derivative(at, x0, &fd.Settings{Formula: fd.Central, Step: 4e-3})
+			fine := fd.Derivative(at, x0, &fd.Settings{Formula: fd.Central, Step: 2e-3})
+			if math.Abs(coarse-fine) > 1e-3+0.02*math.Abs(fine) {
+				continue
+			}
+			checked++
+			if d := math.Abs(float64(grad.Data[j]) - fine); d > 1e-3+0.05*math.Abs(fine) {
+				t.Errorf("%s: dL/dx[%d] = %.5g, finite differences %.5g", name, j, grad.Data[j], fine)
+			}
+		}
+		if checked < 4 {
+			t.Errorf("%s: only %d coordinates away from kinks", name, checked)
+		}
+	}
+}
+
+// TestTrainingModeBatchNorm checks that training mode uses batch
+// statistics and moves the running statistics, and inference mode leaves
+// them alone.
+func TestTrainingModeBatchNorm(t *testing.T) {
+	p := loadProgram(t, "resblock")
+	x := readNpy(t, filepath.Join(modelDir, "resblock.input.npy"))
+	snapshot := func() []float32 {
+		var all []float32
+		for _, prm := range p.Params() {
+			all = append(all, prm.T.Data...)
+		}
+		return all
+	}
+	before := snapshot()
+	evalOut, err := p.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(); maxRelErr(after, before, 1) != 0 {
+		t.Fatal("inference mode changed the model's initializers")
+	}
+	p.Training = true
+	r, err := p.Grad(x, []int{0, 1, 2, 3}, Want{Params: true})
+	p.Training = false
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxRelErr(r.Logits.Data, evalOut[0].Data, 1e-2) < 1e-3 {
+		t.Error("training mode gave the same logits as inference mode; batch statistics not used?")
+	}
+	if maxRelErr(snapshot(), before, 1) == 0 {
+		t.Error("training mode left every running statistic unchanged")
+	}
+	grads := 0
+	for i, g := range r.Params {
+		if g != nil {
+			grads++
+			for _, v := range g.Data {
+				if math.IsNaN(float64(v)) {
+					t.Fatalf("NaN in the gradient of %s", p.Params()[i].Name)
+				}
+			}
+		}
+	}
+	if grads == 0 {
+		t.Error("no parameter received a gradient")
+	}
+}
+
+// TestDropoutModes checks that Dropout is the identity in inference mode
+// and draws seeded masks in training mode.
+func TestDropoutModes(t *testing.T) {
+	x := readNpy(t, filepath.Join(modelDir, "dropout.input.npy"))
+	labels := []int{1, 2, 3, 4}
+	logits := func(seed uint64) []float32 {
+		m, _ := onnx.Load(filepath.Join(modelDir, "dropout.onnx"))
+		p, err := Compile(m, &Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Training = true
+		r, err := p.Grad(x, labels, Want{Input: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Logits.Data
+	}
+	a, b, c := logits(1), logits(1), logits(2)
+	if maxRelErr(a, b, 1) != 0 {
+		t.Error("the same seed gave different training-mode outputs")
+	}
+	if maxRelErr(a, c, 1) == 0 {
+		t.Error("different seeds gave the same Dropout masks")
+	}
+}
+
+func TestUnsupportedOpIsAnErrorNotAPanic(t *testing.T) {
+	m, err := onnx.Load(filepath.Join(modelDir, "fmnist_cnn.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Proto.Graph.Node[0].OpType = ptr("DeformConv")
+	_, err = Compile(m, nil)
+	if err == nil || !contains(err.Error(), "DeformConv") || !contains(err.Error(), "not implemented") {
+		t.Errorf("got %v, want an error naming DeformConv", err)
+	}
+}

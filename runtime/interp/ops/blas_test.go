@@ -1,0 +1,110 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// TestSgemm checks the installed BLAS against gonum's on every transpose
+// pair, with padded leading dimensions and a beta that reads C.
+func TestSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	impl := blas32.Implementation()
+	for _, test := range []struct{ m, n, k, pad int }{
+		{1, 1, 1, 0}, {3, 5, 7, 0}, {17, 33, 65, 2}, {64, 100, 27, 1}, {5, 4, 0, 0},
+	} {
+		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				ar, ac := test.m, test.k
+				if tA == blas.Trans {
+					ar, ac = ac, ar
+				}
+				br, bc := test.k, test.n
+				if tB == blas.Trans {
+					br, bc = bc, br
+				}
+				lda, ldb, ldc := max(1, ac)+test.pad, max(1, bc)+test.pad, max(1, test.n)+test.pad
+				a, b := randSlice(rng, ar*lda), randSlice(rng, br*ldb)
+				want, got := randSlice(rng, test.m*ldc), make([]float32, test.m*ldc)
+				copy(got, want)
+				gonum.Implementation{}.Sgemm(tA, tB, test.m, test.n, test.k, 0.5, a, lda, b, ldb, 2, want, ldc)
+				impl.Sgemm(tA, tB, test.m, test.n, test.k, 0.5, a, lda, b, ldb, 2, got, ldc)
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+						t.Errorf("%s %dx%dx%d pad %d tA %c tB %c: c[%d] = %v, want %v", BLAS(), test.m, test.n, test.k, test.pad, tA, tB, i, got[i], want[i])
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmBands checks that gemm cut into bands, of rows or of columns,
+// computes what one call does.
+func TestGemmBands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, test := range []struct{ m, n, k, workers int }{
+		{7, 3, 5, 3}, {3, 7, 5, 3}, {2, 9, 4, 4}, {10, 10, 1, 2},
+	} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
+				want := randSlice(rng, test.m*test.n)
+				got := append([]float32(nil), want...)
+				gemmOn(1, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, want)
+				gemmOn(test.workers, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, got)
+				for i := range want {
+					if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+						t.Errorf("%dx%dx%d on %d workers tA %v tB %v: c[%d] = %v, want %v", test.m, test.n, test.k, test.workers, tA, tB, i, got[i], want[i])
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// The sizes of one sample's convolutions: 64 output channels of a 32×32
+// image over 64 input channels (k = 64·3·3), and the CIFAR benchmark
+// model's second and fourth layers forward and backward. Sgemm is one call
+// into the BLAS, as a convolution's sample workers make it; Gemm is gemm,
+// which may spread one product over the cores.
+func BenchmarkSgemmConv64x1024x576(b *testing.B) {
+	benchmarkSgemm(b, gemmSerial, false, false, 64, 1024, 576)
+}
+func BenchmarkSgemmConv32x1024x288(b *testing.B) {
+	benchmarkSgemm(b, gemmSerial, false, false, 32, 1024, 288)
+}
+func BenchmarkSgemmConv64x256x576(b *testing.B) {
+	benchmarkSgemm(b, gemmSerial, false, false, 64, 256, 576)
+}
+func BenchmarkSgemmConvDX288x1024x32(b *testing.B) {
+	benchmarkSgemm(b, gemmSerial, true, false, 288, 1024, 32)
+}
+func BenchmarkSgemmConvDW32x288x1024(b *testing.B) {
+	benchmarkSgemm(b, gemmSerial, false, true, 32, 288, 1024)
+}
+func BenchmarkGemmConv64x1024x576(b *testing.B) { benchmarkSgemm(b, gemm, false, false, 64, 1024, 576) }
+
+func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32), transA, transB bool, m, n, k int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	for b.Loop() {
+		mul(transA, transB, m, n, k, 1, x, y, 0, c)
+	}
+	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,0 +1,17 @@
+package ops
+
+func init() {
+	register("Div", 7, binary(binaryOp{
+		f: func(a, b float32) float32 { return a / b },
+		// Integer division truncates toward zero, as in C and ONNX Runtime;
+		// dividing by zero gives 0 instead of a crash.
+		fi: func(a, b int64) int64 {
+			if b == 0 {
+				return 0
+			}
+			return a / b
+		},
+		da: func(a, b, y float32) float32 { return 1 / b },
+		db: func(a, b, y float32) float32 { return -y / b },
+	}))
+}

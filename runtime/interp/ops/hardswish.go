@@ -1,0 +1,17 @@
+package ops
+
+// HardSwish is x·HardSigmoid(x) with alpha 1/6 and beta 1/2, as in
+// MobileNetV3.
+func init() {
+	register("HardSwish", 14, unary(
+		func(x float32) float32 { return x * max(0, min(1, x/6+0.5)) },
+		func(x, y float32) float32 {
+			switch {
+			case x <= -3:
+				return 0
+			case x >= 3:
+				return 1
+			}
+			return x/3 + 0.5
+		}))
+}

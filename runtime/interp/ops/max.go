@@ -1,0 +1,5 @@
+package ops
+
+// Max takes any number of inputs; opset 8 added broadcasting, a superset of
+// opset 6's equal shapes, so one version serves both.
+func init() { register("Max", 6, variadic(variadicMax)) }

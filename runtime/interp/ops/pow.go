@@ -1,0 +1,168 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// Pow broadcasts base and exponent (opset 7). From opset 12 either may be
+// an integer: the result has the base's kind, and an integer exponent of a
+// float base acts as a float. That is a superset of opset 7, so one version
+// serves all.
+func init() { register("Pow", 7, func(*Node) (Op, error) { return pow{}, nil }) }
+
+type pow struct{}
+
+type powSaved struct {
+	ia, ib   []int32
+	intPower bool // the exponent was an integer tensor: no gradient for it
+}
+
+func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil {
+		return nil, fmt.Errorf("needs two inputs")
+	}
+	a, b := in[0], in[1]
+	shape, err := broadcastShape(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
+	if a.IsInt() {
+		return []*Tensor{powInts(a, b, shape, ia, ib)}, nil
+	}
+	e := b
+	if b.IsInt() {
+		e = NewFloat(b.Shape...)
+		for i, v := range b.Ints {
+			e.Data[i] = float32(v)
+		}
+	}
+	y := NewFloat(shape...)
+	if ia == nil && len(e.Data) == 1 {
+		powScalar(y.Data, a.Data, e.Data[0])
+	} else {
+		for k := range y.Data {
+			ka, kb := k, k
+			if ia != nil {
+				ka = int(ia[k])
+			}
+			if ib != nil {
+				kb = int(ib[k])
+			}
+			y.Data[k] = float32(math.Pow(float64(a.Data[ka]), float64(e.Data[kb])))
+		}
+	}
+	s.Save(a, e, y)
+	s.SetAux(powSaved{ia, ib, b.IsInt()})
+	return []*Tensor{y}, nil
+}
+
+// powScalar raises every element to one exponent, with exact fast paths for
+// the squares and roots that normalisation layers use.
+func powScalar(dst, x []float32, e float32) {
+	switch e {
+	case 1:
+		copy(dst, x)
+	case 2:
+		for i, v := range x {
+			dst[i] = v * v
+		}
+	case 3:
+		for i, v := range x {
+			dst[i] = v * v * v
+		}
+	case 0.5:
+		for i, v := range x {
+			dst[i] = float32(math.Sqrt(float64(v)))
+		}
+	default:
+		for i, v := range x {
+			dst[i] = float32(math.Pow(float64(v), float64(e)))
+		}
+	}
+}
+
+// powInts computes an integer base to an integer power exactly, or to a
+// float power truncated toward zero.
+func powInts(a, b *Tensor, shape []int, ia, ib []int32) *Tensor {
+	y := NewInts(append([]int(nil), shape...), make([]int64, Numel(shape)))
+	for k := range y.Ints {
+		ka, kb := k, k
+		if ia != nil {
+			ka = int(ia[k])
+		}
+		if ib != nil {
+			kb = int(ib[k])
+		}
+		base := a.Ints[ka]
+		if !b.IsInt() {
+			y.Ints[k] = truncInt64(float32(math.Pow(float64(base), float64(b.Data[kb]))))
+			continue
+		}
+		e, r := b.Ints[kb], int64(1)
+		if e < 0 { // 1/baseⁿ truncates to 0 unless |base| is 1
+			switch {
+			case base == 1:
+			case base == -1 && e%2 != 0:
+				r = -1
+			case base == -1:
+			default:
+				r = 0
+			}
+			y.Ints[k] = r
+			continue
+		}
+		for ; e > 0; e >>= 1 {
+			if e&1 == 1 {
+				r *= base
+			}
+			base *= base
+		}
+		y.Ints[k] = r
+	}
+	return y
+}
+
+// Backward: d/da = b·a^(b-1); d/db = aᵇ·ln a, taken as 0 where a ≤ 0 so a
+// negative base does not fill the exponent's gradient with NaNs.
+func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	a, e, y := s.Saved(0), s.Saved(1), s.Saved(2)
+	sv := s.Aux().(powSaved)
+	g := dy[0].Data
+	at := func(idx []int32, k int) int {
+		if idx == nil {
+			return k
+		}
+		return int(idx[k])
+	}
+	grads := []*Tensor{nil, nil}
+	if s.Needs(0) {
+		ga := NewFloat(y.Shape...)
+		for k, gv := range g {
+			av, ev := a.Data[at(sv.ia, k)], e.Data[at(sv.ib, k)]
+			var d float32
+			switch ev {
+			case 0:
+			case 1:
+				d = 1
+			case 2:
+				d = 2 * av
+			default:
+				d = ev * float32(math.Pow(float64(av), float64(ev-1)))
+			}
+			ga.Data[k] = gv * d
+		}
+		grads[0] = reduceTo(ga, a.Shape)
+	}
+	if s.Needs(1) && !sv.intPower {
+		gb := NewFloat(y.Shape...)
+		for k, gv := range g {
+			if av := a.Data[at(sv.ia, k)]; av > 0 {
+				gb.Data[k] = gv * y.Data[k] * float32(math.Log(float64(av)))
+			}
+		}
+		grads[1] = reduceTo(gb, e.Shape)
+	}
+	return grads, nil
+}

@@ -1,0 +1,5 @@
+package ops
+
+// Sum takes any number of inputs; opset 8 added broadcasting, a superset of
+// opset 6's equal shapes, so one version serves both.
+func init() { register("Sum", 6, variadic(variadicSum)) }
