@@ -54,6 +54,7 @@ type modelInfo struct {
 	Nodes        int            `json:"nodes"`
 	Ops          map[string]int `json:"ops"`
 	Unsupported  []string       `json:"interpreter_unsupported_ops"`
+	NoGradient   []string       `json:"interpreter_gradient_free_ops"`
 	Interpreter  bool           `json:"interpreter_ok"`
 	InterpReason string         `json:"interpreter_error,omitempty"`
 }
@@ -80,7 +81,7 @@ func inspectModel(path string) (*modelInfo, error) {
 	sum := sha256.Sum256(data)
 	info := &modelInfo{Path: path, SHA256: hex.EncodeToString(sum[:]), IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
-		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}}
+		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}}
 	for _, v := range g.Inputs {
 		info.Inputs = append(info.Inputs, describe(v))
 	}
@@ -90,9 +91,12 @@ func inspectModel(path string) (*modelInfo, error) {
 	for op := range info.Ops {
 		if !ops.Supported(op, g.Opset) {
 			info.Unsupported = append(info.Unsupported, op)
+		} else if !ops.Differentiable(op) {
+			info.NoGradient = append(info.NoGradient, op)
 		}
 	}
 	sort.Strings(info.Unsupported)
+	sort.Strings(info.NoGradient)
 	if _, err := interp.Compile(m, nil); err != nil {
 		info.InterpReason = err.Error()
 	} else {
@@ -143,8 +147,15 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 	}
 	fmt.Fprintf(w, "nodes       %d: %s\n", info.Nodes, strings.Join(parts, ", "))
 	if info.Interpreter {
-		fmt.Fprintf(w, "interpreter ok: every operator runs and is differentiable (attacks and hardening available)\n")
+		fmt.Fprintf(w, "interpreter ok: every operator runs; gradients flow through all but shape/index ops")
+		if len(info.NoGradient) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(info.NoGradient, ", "))
+		}
+		fmt.Fprintf(w, "; attacks and hardening available\n")
 	} else {
+		if len(info.Unsupported) > 0 {
+			fmt.Fprintf(w, "interpreter lacks %s\n", strings.Join(info.Unsupported, ", "))
+		}
 		fmt.Fprintf(w, "interpreter cannot run this model: %s\n", firstLine(info.InterpReason))
 	}
 }

@@ -139,3 +139,16 @@ func Registered() []string {
 	sort.Strings(names)
 	return names
 }
+
+// indexOnly lists the operators whose outputs carry no gradient: they
+// compute shapes, indices, comparisons or constants. A model may use them
+// freely, as long as the path from its input to its logits avoids them.
+var indexOnly = map[string]bool{
+	"Shape": true, "Size": true, "ArgMax": true, "Range": true, "Constant": true, "ConstantOfShape": true,
+	"Equal": true, "Greater": true, "Less": true, "GreaterOrEqual": true, "LessOrEqual": true,
+	"Not": true, "And": true, "Or": true,
+}
+
+// Differentiable reports whether gradients flow through op type's outputs
+// to its float inputs.
+func Differentiable(opType string) bool { return !indexOnly[opType] }
