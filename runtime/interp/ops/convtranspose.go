@@ -45,7 +45,7 @@ func newConvTranspose(n *Node) (Op, error) {
 
 // geometry returns the window over the output image as Conv would see it:
 // the output is the "image" (h, w) and the input the "output" (oh, ow).
-// xs and ws are rank 4; spatial is the rank the model uses (1 or 2).
+// xs and ws are rank 4; oneD says the model's tensors are rank 3.
 func (c *convTranspose) geometry(xs, ws []int, oneD bool) (geom2d, error) {
 	kernel := ws[2:]
 	win, adj, outShape := c.win, c.outputPadding, c.outputShape

@@ -71,8 +71,8 @@ func (g poolGeom) outShape(xs []int) []int {
 type tapSpan struct{ lo, hi, padded int }
 
 // tapSpans computes the spans of out windows along one axis of length in,
-// with begin and end padding pad0 and pad1, so the pooling loops run
-// without bounds checks.
+// with begin and end padding pad0 and pad1, so the pooling loops need no
+// per-tap padding tests.
 func tapSpans(out, in, stride, pad0, pad1, k, dil int) []tapSpan {
 	sp := make([]tapSpan, out)
 	for o := range sp {
