@@ -73,6 +73,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 			wanted = wanted || s >= 0 && need[s]
 		}
 		if !any || !wanted {
+			dropNode(nd, vals, grads)
 			continue
 		}
 		for j, s := range nd.out {
@@ -99,7 +100,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 				grads[s] = addTensors(grads[s], g)
 			}
 		}
-		nd.state.Release()
+		dropNode(nd, vals, grads)
 	}
 	r := &Result{Loss: loss, Logits: logits}
 	if want.Input {
@@ -115,6 +116,17 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// dropNode lets go of what the backward pass no longer needs once it is
+// past node nd: what the node saved, its outputs and their gradients, so that
+// memory falls as the backward pass goes instead of doubling what the forward
+// pass holds. Graph inputs and initializers are no node's outputs.
+func dropNode(nd *node, vals, grads []*Tensor) {
+	nd.state.Release()
+	for _, s := range nd.out {
+		vals[s], grads[s] = nil, nil
+	}
 }
 
 // needsGrad marks the slots whose gradient the backward pass must compute:

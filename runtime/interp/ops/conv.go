@@ -1,11 +1,6 @@
 package ops
 
-import (
-	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "fmt"
 
 func init() { register("Conv", 1, newConv) }
 
@@ -159,35 +154,52 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if needX {
 		grads[0] = like(x)
 	}
+	// With unit strides, dX is itself a convolution, of dY by the flipped
+	// weights. Its im2col copies mg·kh·kw rows of h·w values where col2im
+	// adds g.c·kh·kw rows of oh·ow into dX, and an add into scattered
+	// memory costs some two copies (on the CIFAR benchmark's layers): it
+	// wins unless the layer has many more outputs than inputs, as a
+	// network's first layer does.
+	flip := needX && g.sh == 1 && g.sw == 1 && mg*g.h*g.w <= 2*g.c*ohw
+	var gf geom2d
+	var wf []float32
+	if flip {
+		gf, wf = g.flipped(mg), flipWeights(w.Data, c.group, mg, g)
+	}
+	kf, hw := gf.colRows(), g.h*g.w
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
-	dws := make([][]float32, workers) // each worker's share of dW
+	dws := make([][]float32, workers) // each worker's share of dW, summed below in worker order
 	if needW {
 		grads[1] = like(w)
 		dws[0] = grads[1].Data
 	}
 	forSamples(n, workers, func(wk, i int) {
 		if cols[wk] == nil {
-			cols[wk] = make([]float32, k*ohw)
+			cols[wk] = make([]float32, max(k*ohw, kf*hw))
 			if needW && dws[wk] == nil {
 				dws[wk] = make([]float32, w.Len())
 			}
 		}
 		for gr := 0; gr < c.group; gr++ {
-			off := (i*xs[1] + gr*g.c) * g.h * g.w
+			off := (i*xs[1] + gr*g.c) * hw
 			gy := dy[0].Data[(i*m+gr*mg)*ohw:][:mg*ohw]
 			if needW { // dW += dY · colsᵀ
-				im2col(cols[wk], x.Data[off:off+g.c*g.h*g.w], g)
+				im2col(cols[wk], x.Data[off:off+g.c*hw], g)
 				mul(false, true, mg, k, ohw, 1, gy, cols[wk], 1, dws[wk][gr*mg*k:][:mg*k])
 			}
-			if needX { // dX = col2im(Wᵀ · dY)
+			switch {
+			case flip: // dX = W̃ · im2col(dY)
+				im2col(cols[wk], gy, gf)
+				mul(false, false, g.c, hw, kf, 1, wf[gr*g.c*kf:][:g.c*kf], cols[wk], 0, grads[0].Data[off:off+g.c*hw])
+			case needX: // dX = col2im(Wᵀ · dY)
 				mul(true, false, k, ohw, mg, 1, w.Data[gr*mg*k:][:mg*k], gy, 0, cols[wk])
-				col2im(grads[0].Data[off:off+g.c*g.h*g.w], cols[wk], g)
+				col2im(grads[0].Data[off:off+g.c*hw], cols[wk], g)
 			}
 		}
 	})
 	for _, part := range dws[1:] {
-		for j, v := range part { // nil for a worker that got no sample
+		for j, v := range part { // nil unless dW is wanted
 			dws[0][j] += v
 		}
 	}
@@ -207,35 +219,22 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	return grads, nil
 }
 
-// sampleWorkers returns how many goroutines should share a batch of n
-// samples, and the matrix multiply each should call: one goroutine per
-// core, each multiplying on its own, unless the BLAS already spreads every
-// multiply over the cores, where a second level of threads would contend.
-func sampleWorkers(n int) (int, func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if blasThreads > 1 || workers <= 1 {
-		return 1, gemm
-	}
-	return workers, gemmSerial
-}
-
-// forSamples calls do(worker, i) for every sample i < n on that many
-// goroutines, handing out samples one at a time.
-func forSamples(n, workers int, do func(worker, i int)) {
-	if workers <= 1 {
-		for i := range n {
-			do(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for wk := range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				do(wk, i)
+// flipWeights returns, for each group, the weights of the convolution that
+// maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
+// channels swapped and each kernel turned 180°.
+func flipWeights(w []float32, group, mg int, g geom2d) []float32 {
+	khw := g.kh * g.kw
+	wf := make([]float32, len(w))
+	for gr := range group {
+		for o := range mg {
+			for ci := range g.c {
+				src := w[((gr*mg+o)*g.c+ci)*khw:][:khw]
+				dst := wf[((gr*g.c+ci)*mg+o)*khw:][:khw]
+				for j := range dst {
+					dst[j] = src[khw-1-j]
+				}
 			}
-		})
+		}
 	}
-	wg.Wait()
+	return wf
 }

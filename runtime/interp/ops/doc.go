@@ -12,5 +12,9 @@
 //
 // The heavy kernels (convolution as im2col plus a matrix multiply, Gemm,
 // MatMul) go through gonum's BLAS interface, so a faster implementation
-// registered with blas32.Use serves every operator at once.
+// registered with blas32.Use serves every operator at once: built with
+// -tags openblas, that is OpenBLAS's, and BLAS says which is in use. The
+// cores are shared out in Go, not by the BLAS: a convolution gives each
+// goroutine its own run of the batch's samples, and a large product is cut
+// into bands.
 package ops

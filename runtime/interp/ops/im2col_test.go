@@ -14,6 +14,9 @@ func TestIm2col(t *testing.T) {
 		{c: 1, h: 4, w: 4, kh: 2, kw: 3, sh: 2, sw: 2, ph: 0, pw: 2, dh: 1, dw: 2},
 		{c: 1, h: 3, w: 3, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 7, dh: 1, dw: 1},
 		{c: 3, h: 7, w: 5, kh: 3, kw: 2, sh: 1, sw: 3, ph: 2, pw: 4, dh: 2, dw: 3},
+		{c: 2, h: 6, w: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 3, pw: 2, dh: 2, dw: 2},
+		{c: 1, h: 3, w: 4, kh: 5, kw: 1, sh: 1, sw: 1, ph: 4, pw: 0, dh: 2, dw: 1},
+		{c: 1, h: 2, w: 3, kh: 3, kw: 5, sh: 1, sw: 1, ph: 1, pw: 2, dh: 1, dw: 1},
 	} {
 		// The output size for pads on the top/left and bottom/right alike.
 		g.oh = (g.h+2*g.ph-g.dh*(g.kh-1)-1)/g.sh + 1

@@ -28,6 +28,12 @@ func TestGradients(t *testing.T) {
 		{"conv depthwise same", "Conv", attrs{"group": 3, "auto_pad": "SAME_UPPER", "strides": []int64{2, 2}}, func() []*Tensor {
 			return []*Tensor{randTensor(rng, -1, 1, 1, 3, 6, 6), randTensor(rng, -1, 1, 3, 1, 3, 3), randTensor(rng, -1, 1, 3)}
 		}, 3},
+		{"conv groups dilations unit stride", "Conv", attrs{"group": 2, "dilations": []int64{2, 1}, "pads": []int64{2, 0, 1, 1}}, func() []*Tensor {
+			return []*Tensor{randTensor(rng, -1, 1, 2, 4, 6, 5), randTensor(rng, -1, 1, 4, 2, 3, 2), randTensor(rng, -1, 1, 4)}
+		}, 3},
+		{"conv padding beyond the kernel", "Conv", attrs{"pads": []int64{2, 1, 0, 3}}, func() []*Tensor {
+			return []*Tensor{randTensor(rng, -1, 1, 1, 2, 4, 4), randTensor(rng, -1, 1, 3, 2, 1, 2)}
+		}, 2},
 		{"conv 1d", "Conv", attrs{"pads": []int64{1, 0}}, func() []*Tensor {
 			return []*Tensor{randTensor(rng, -1, 1, 2, 2, 7), randTensor(rng, -1, 1, 3, 2, 3)}
 		}, 2},
@@ -42,5 +48,48 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := New(makeNode(t, "Conv", attrs{"auto_pad": "SIDEWAYS"}, 2, 1), 13, ""); err == nil {
 		t.Error("bad auto_pad: got no error")
+	}
+}
+
+// TestConvNeeds checks that Conv skips exactly the gradients not asked for
+// and that the others do not change.
+func TestConvNeeds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	in := []*Tensor{randTensor(rng, -1, 1, 3, 2, 5, 5), randTensor(rng, -1, 1, 4, 2, 3, 3), randTensor(rng, -1, 1, 4)}
+	op := newOp(t, "Conv", attrs{"pads": []int64{1, 1, 1, 1}}, 13, 3, 1)
+	backward := func(need []bool) []*Tensor {
+		s := &State{Grad: true}
+		y, err := op.Forward(s, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dy := randTensor(rand.New(rand.NewPCG(9, 9)), -1, 1, y[0].Shape...)
+		s.Need = need
+		g, err := op.Backward(s, []*Tensor{dy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(g, make([]*Tensor, 3-len(g))...)
+	}
+	all := backward(nil)
+	for _, need := range [][]bool{{true, false, false}, {false, true, true}, {false, false, true}} {
+		got := backward(need)
+		for i, g := range got {
+			switch {
+			case !need[i] && g != nil:
+				t.Errorf("need %v: gradient %d computed", need, i)
+			case need[i] && g == nil:
+				t.Errorf("need %v: gradient %d missing", need, i)
+			case need[i] && !sameShape(g.Shape, all[i].Shape):
+				t.Errorf("need %v: gradient %d has shape %v, want %v", need, i, g.Shape, all[i].Shape)
+			case need[i]:
+				for j := range g.Data {
+					if g.Data[j] != all[i].Data[j] {
+						t.Errorf("need %v: gradient %d [%d] = %v, want %v", need, i, j, g.Data[j], all[i].Data[j])
+						break
+					}
+				}
+			}
+		}
 	}
 }
