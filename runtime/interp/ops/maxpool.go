@@ -62,7 +62,16 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
 	} else {
 		y = NewFloat(shape...)
-		maxPlanes(y.Data, arg, x.Data, g, -math.MaxFloat32)
+		hw := g.h * g.w
+		forChunks(g.planes, hw, func(lo, hi int) {
+			part := g
+			part.planes = hi - lo
+			var a []int32
+			if arg != nil {
+				a = arg[lo*ohw : hi*ohw]
+			}
+			maxPlanes(y.Data[lo*ohw:hi*ohw], a, x.Data[lo*hw:hi*hw], part, -math.MaxFloat32)
+		})
 	}
 	outs := []*Tensor{y}
 	if m.indices {
@@ -185,13 +194,15 @@ func (m *maxPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	}
 	dx := NewFloat(append([]int(nil), a.xs...)...)
 	hw, ohw := a.g.h*a.g.w, a.g.oh*a.g.ow
-	for p := 0; p < a.g.planes; p++ {
-		d, gy := dx.Data[p*hw:(p+1)*hw], dy[0].Data[p*ohw:(p+1)*ohw]
-		for k, i := range a.arg[p*ohw : (p+1)*ohw] {
-			if i >= 0 {
-				d[i] += gy[k]
+	forChunks(a.g.planes, hw, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			d, gy := dx.Data[p*hw:(p+1)*hw], dy[0].Data[p*ohw:(p+1)*ohw]
+			for k, i := range a.arg[p*ohw : (p+1)*ohw] {
+				if i >= 0 {
+					d[i] += gy[k]
+				}
 			}
 		}
-	}
+	})
 	return []*Tensor{dx}, nil
 }

@@ -37,3 +37,19 @@ func forSamples(n, workers int, do func(worker, i int)) {
 	}
 	wg.Wait()
 }
+
+// forChunks calls do on contiguous ranges covering [0, n), one per core,
+// when the work (n items of about cost elements each) pays for the
+// goroutines; otherwise it calls do(0, n) once.
+func forChunks(n, cost int, do func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 || n*cost < 1<<15 {
+		do(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { do(w*n/workers, (w+1)*n/workers) })
+	}
+	wg.Wait()
+}
