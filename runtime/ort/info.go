@@ -3,9 +3,10 @@
 package ort
 
 import (
+	"fmt"
 	"strings"
 
-	ortgo "github.com/yalue/onnxruntime_go"
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 func describe(ts []TensorInfo) string {
@@ -24,59 +25,49 @@ func cloneInfos(ts []TensorInfo) []TensorInfo {
 	return c
 }
 
-func tensorInfos(in []ortgo.InputOutputInfo) []TensorInfo {
-	ts := make([]TensorInfo, len(in))
-	for i, v := range in {
-		ts[i] = TensorInfo{Name: v.Name, Type: typeName(v)}
-		if v.OrtValueType == ortgo.ONNXTypeTensor || v.OrtValueType == ortgo.ONNXTypeSparseTensor {
-			ts[i].Shape = make([]int64, len(v.Dimensions))
-			for j, d := range v.Dimensions {
-				ts[i].Shape[j] = max(d, -1)
-			}
-		}
+// signature reads the model's inputs and outputs from the ONNX graph
+// itself: a parse in Go, where asking ONNX Runtime would build a whole
+// throwaway session first.
+func (m model) signature() (ins, outs []TensorInfo, err error) {
+	var om *onnx.Model
+	if m.path != "" {
+		om, err = onnx.Load(m.path)
+	} else {
+		om, err = onnx.Parse(m.data, "")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
+	}
+	g, err := om.Graph()
+	if err != nil {
+		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
+	}
+	return tensorInfos(g.Inputs), tensorInfos(g.Outputs), nil
+}
+
+func tensorInfos(vs []onnx.ValueInfo) []TensorInfo {
+	ts := make([]TensorInfo, len(vs))
+	for i, v := range vs {
+		ts[i] = TensorInfo{Name: v.Name, Type: typeName(v.ElemType), Shape: append([]int64{}, v.Shape...)}
 	}
 	return ts
 }
 
 // typeName spells an element type as NumPy does, which is how the rest of
 // onnxguard and its users name them.
-func typeName(v ortgo.InputOutputInfo) string {
-	switch v.OrtValueType {
-	case ortgo.ONNXTypeTensor:
-	case ortgo.ONNXTypeSparseTensor:
-		return "sparse tensor"
-	case ortgo.ONNXTypeSequence:
-		return "sequence"
-	case ortgo.ONNXTypeMap:
-		return "map"
-	case ortgo.ONNXTypeOptional:
-		return "optional"
-	case ortgo.ONNXTypeOpaque:
-		return "opaque"
-	default:
-		return "unknown"
-	}
-	if name, ok := elementTypes[v.DataType]; ok {
+func typeName(t onnx.TensorProto_DataType) string {
+	if name, ok := elementTypes[t]; ok {
 		return name
 	}
-	return v.DataType.String()
+	if t == onnx.TensorProto_UNDEFINED {
+		return "non-tensor"
+	}
+	return strings.ToLower(t.String())
 }
 
-var elementTypes = map[ortgo.TensorElementDataType]string{
-	ortgo.TensorElementDataTypeFloat:      "float32",
-	ortgo.TensorElementDataTypeUint8:      "uint8",
-	ortgo.TensorElementDataTypeInt8:       "int8",
-	ortgo.TensorElementDataTypeUint16:     "uint16",
-	ortgo.TensorElementDataTypeInt16:      "int16",
-	ortgo.TensorElementDataTypeInt32:      "int32",
-	ortgo.TensorElementDataTypeInt64:      "int64",
-	ortgo.TensorElementDataTypeString:     "string",
-	ortgo.TensorElementDataTypeBool:       "bool",
-	ortgo.TensorElementDataTypeFloat16:    "float16",
-	ortgo.TensorElementDataTypeDouble:     "float64",
-	ortgo.TensorElementDataTypeUint32:     "uint32",
-	ortgo.TensorElementDataTypeUint64:     "uint64",
-	ortgo.TensorElementDataTypeComplex64:  "complex64",
-	ortgo.TensorElementDataTypeComplex128: "complex128",
-	ortgo.TensorElementDataTypeBFloat16:   "bfloat16",
+var elementTypes = map[onnx.TensorProto_DataType]string{
+	onnx.TensorProto_FLOAT:   "float32",
+	onnx.TensorProto_DOUBLE:  "float64",
+	onnx.TensorProto_FLOAT16: "float16",
+	onnx.TensorProto_BOOL:    "bool",
 }

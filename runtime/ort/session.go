@@ -78,7 +78,7 @@ func open(m model, opt *Options) (*Session, error) {
 			return nil, errCUDAFilesMissing(dir, missing)
 		}
 	}
-	ins, outs, err := m.signature(set)
+	ins, outs, err := m.signature()
 	if err != nil {
 		return nil, err
 	}
@@ -91,33 +91,6 @@ func open(m model, opt *Options) (*Session, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// signature reads the model's inputs and outputs through a throwaway
-// single-threaded CPU session, which also proves the model loads before any
-// device is tried.
-func (m model) signature(set settings) (ins, outs []TensorInfo, err error) {
-	var in, out []ortgo.InputOutputInfo
-	if m.path != "" {
-		var opts *ortgo.SessionOptions
-		opts, err = sessionOptions(1, set.verbose)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer opts.Destroy()
-		// Optimising the graph would be wasted on a session only asked
-		// for its signature.
-		if err = opts.SetGraphOptimizationLevel(ortgo.GraphOptimizationLevelDisableAll); err != nil {
-			return nil, nil, fmt.Errorf("ort: setting the graph optimisation level: %w", err)
-		}
-		in, out, err = ortgo.GetInputOutputInfoWithOptions(m.path, opts)
-	} else {
-		in, out, err = ortgo.GetInputOutputInfoWithONNXData(m.data)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
-	}
-	return tensorInfos(in), tensorInfos(out), nil
 }
 
 // start creates the session on the device set asks for.
