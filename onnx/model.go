@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -78,6 +80,17 @@ func (m *Model) Opset(domain string) int64 {
 		}
 	}
 	return 0
+}
+
+// SHA256 returns the hex digest of the serialized model: of the file as
+// loaded while Proto is unchanged, the fingerprint reports identify it by.
+func (m *Model) SHA256() (string, error) {
+	data, err := m.Marshal()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Marshal returns the serialized model: the bytes that were loaded when

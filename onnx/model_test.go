@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -263,4 +265,18 @@ func equalFloats(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+func TestSHA256IsTheFileDigest(t *testing.T) {
+	path := writeModel(t, linearModel())
+	data, _ := os.ReadFile(path)
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.SHA256()
+	sum := sha256.Sum256(data)
+	if err != nil || got != hex.EncodeToString(sum[:]) {
+		t.Errorf("SHA256 = %s, %v; want the file's digest %x", got, err, sum)
+	}
 }

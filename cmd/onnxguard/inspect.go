@@ -1,11 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -66,10 +63,6 @@ type tensorInfo struct {
 }
 
 func inspectModel(path string) (*modelInfo, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading model: %w", err)
-	}
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
@@ -78,8 +71,11 @@ func inspectModel(path string) (*modelInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	sum := sha256.Sum256(data)
-	info := &modelInfo{Path: path, SHA256: hex.EncodeToString(sum[:]), IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
+	digest, err := m.SHA256()
+	if err != nil {
+		return nil, err
+	}
+	info := &modelInfo{Path: path, SHA256: digest, IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
 		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}}
 	for _, v := range g.Inputs {
