@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestGraphView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Inputs) != 1 || g.Inputs[0].Name != "x" || !equalInts(g.Inputs[0].Shape, []int64{-1, 2}) || g.Inputs[0].DimNames[0] != "N" {
+	if len(g.Inputs) != 1 || g.Inputs[0].Name != "x" || !slices.Equal(g.Inputs[0].Shape, []int64{-1, 2}) || g.Inputs[0].DimNames[0] != "N" {
 		t.Errorf("inputs = %+v, want just x [-1 2] with dim name N", g.Inputs)
 	}
 	if len(g.Outputs) != 1 || g.Outputs[0].Name != "y" {
@@ -130,7 +131,7 @@ func TestGraphView(t *testing.T) {
 		t.Errorf("OpHistogram = %v", h)
 	}
 	w, ok, err := g.Initializer("W")
-	if err != nil || !ok || !equalFloats(w.Float, []float32{1, 2, 3, 4, 5, 6}) || !equalInts(w.Dims, []int64{2, 3}) {
+	if err != nil || !ok || !slices.Equal(w.Float, []float32{1, 2, 3, 4, 5, 6}) || !slices.Equal(w.Dims, []int64{2, 3}) {
 		t.Errorf("Initializer(W) = %+v, %v, %v", w, ok, err)
 	}
 	if _, ok, _ := g.Initializer("nope"); ok {
@@ -235,36 +236,12 @@ func TestSaveChangedInitializer(t *testing.T) {
 	}
 	g2, _ := m2.Graph()
 	b, _, _ := g2.Initializer("b")
-	if !equalFloats(b.Float, []float32{7, 8, 9}) {
+	if !slices.Equal(b.Float, []float32{7, 8, 9}) {
 		t.Fatalf("b after save = %v, want [7 8 9]", b.Float)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
 		t.Errorf("save left %d files behind, want only the model", len(entries))
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSHA256IsTheFileDigest(t *testing.T) {

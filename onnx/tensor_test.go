@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestDecodeTensor(t *testing.T) {
 			t.Errorf("%s: %v", test.name, err)
 			continue
 		}
-		if !equalFloats(got.Float, want) || !got.IsFloat() {
+		if !slices.Equal(got.Float, want) || !got.IsFloat() {
 			t.Errorf("%s: got %v, want %v", test.name, got.Float, want)
 		}
 	}
@@ -55,7 +56,7 @@ func TestDecodeTensor(t *testing.T) {
 	for _, test := range ints {
 		test.tp.Dims = []int64{3}
 		got, err := DecodeTensor(test.tp, "")
-		if err != nil || !equalInts(got.Int, test.want) || got.IsFloat() {
+		if err != nil || !slices.Equal(got.Int, test.want) || got.IsFloat() {
 			t.Errorf("%s: got %v, %v; want %v", test.name, got, err, test.want)
 		}
 	}
@@ -120,7 +121,7 @@ func TestExternalData(t *testing.T) {
 		switch {
 		case test.want == "" && err != nil:
 			t.Errorf("%s: %v", test.name, err)
-		case test.want == "" && !equalFloats(got.Float, []float32{1.5, -2}):
+		case test.want == "" && !slices.Equal(got.Float, []float32{1.5, -2}):
 			t.Errorf("%s: got %v, want [1.5 -2]", test.name, got.Float)
 		case test.want != "" && (err == nil || !strings.Contains(err.Error(), test.want)):
 			t.Errorf("%s: got error %v, want one containing %q", test.name, err, test.want)
@@ -150,7 +151,7 @@ func TestEncodeFloatKeepsStorageForm(t *testing.T) {
 			t.Errorf("%s: storage form changed: %v", test.name, test.tp)
 		}
 		got, err := DecodeTensor(test.tp, "")
-		if err != nil || !equalFloats(got.Float, data) {
+		if err != nil || !slices.Equal(got.Float, data) {
 			t.Errorf("%s: round trip gave %v, %v", test.name, got, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func compareTensor(got, want *Tensor, rtol, atol float64) error {
 	if got == nil {
 		return fmt.Errorf("not computed")
 	}
-	if !sameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
 	}
 	if want.IsInt() {
@@ -160,16 +161,4 @@ func compareTensor(got, want *Tensor, rtol, atol float64) error {
 		return errors.New(strings.Join(msgs, "; "))
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/sbinet/npyio"
@@ -73,7 +74,7 @@ func TestPyTorchModelsForward(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if got := outs[0]; !sameShape(got.Shape, want.Shape) {
+		if got := outs[0]; !slices.Equal(got.Shape, want.Shape) {
 			t.Errorf("%s: output shape %v, want %v", name, got.Shape, want.Shape)
 		} else if e := maxRelErr(got.Data, want.Data, 1e-2); e > 1e-4 {
 			t.Errorf("%s: max relative error %.3g against PyTorch, want ≤ 1e-4", name, e)

@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // broadcastShape applies NumPy's rule: shapes align at the right and each
 // pair of dimensions must be equal or contain a 1.
@@ -30,7 +33,7 @@ func broadcastShape(a, b []int) ([]int, error) {
 // broadcastIndex maps every flat index of out to the flat index of an input
 // of shape in broadcast to out. It returns nil when in equals out.
 func broadcastIndex(out, in []int) []int32 {
-	if sameShape(out, in) {
+	if slices.Equal(out, in) {
 		return nil
 	}
 	ist := make([]int, len(out)) // input stride per output axis, 0 where broadcast
@@ -61,7 +64,7 @@ func broadcastIndex(out, in []int) []int32 {
 // reduceTo sums g (of a broadcast output shape) down to shape, undoing a
 // broadcast in the backward pass.
 func reduceTo(g *Tensor, shape []int) *Tensor {
-	if sameShape(g.Shape, shape) {
+	if slices.Equal(g.Shape, shape) {
 		return g
 	}
 	r := NewFloat(append([]int(nil), shape...)...)

@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 func init() { register("Conv", 1, newConv) }
 
@@ -48,7 +51,7 @@ func (c *conv) geometry(xs, ws []int, oneD bool) (geom2d, error) {
 	if oneD {
 		win = oneDWindow(win)
 	}
-	if len(win.kernel) > 0 && !sameShape(win.kernel, kernel) {
+	if len(win.kernel) > 0 && !slices.Equal(win.kernel, kernel) {
 		return geom2d{}, fmt.Errorf("kernel_shape %v disagrees with the weight's %v", win.kernel, kernel)
 	}
 	r, size, err := win.resolve(xs[2:], kernel)

@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 func init() { register("ConvTranspose", 1, newConvTranspose) }
 
@@ -59,7 +62,7 @@ func (c *convTranspose) geometry(xs, ws []int, oneD bool) (geom2d, error) {
 		}
 		adj, outShape = lift(adj, 0), lift(outShape, 1)
 	}
-	if len(win.kernel) > 0 && !sameShape(win.kernel, kernel) {
+	if len(win.kernel) > 0 && !slices.Equal(win.kernel, kernel) {
 		return geom2d{}, fmt.Errorf("kernel_shape %v disagrees with the weight's %v", win.kernel, kernel)
 	}
 	if len(outShape) == 4 { // some exporters give N and C too

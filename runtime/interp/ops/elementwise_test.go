@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/onnx"
@@ -272,7 +273,7 @@ func TestElementwiseValues(t *testing.T) {
 
 // ewDiff describes how got differs from want, "" when they agree.
 func ewDiff(got, want *Tensor) string {
-	if !sameShape(got.Shape, want.Shape) || got.IsInt() != want.IsInt() {
+	if !slices.Equal(got.Shape, want.Shape) || got.IsInt() != want.IsInt() {
 		return "got " + got.String() + ", want " + want.String()
 	}
 	if want.IsInt() {

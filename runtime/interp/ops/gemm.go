@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 func init() {
 	// Opset 7 replaced the broadcast attribute with unidirectional
@@ -78,7 +81,7 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	beta := float32(0)
 	if c != nil && g.beta != 0 {
 		shape, err := broadcastShape(y.Shape, c.Shape)
-		if err != nil || !sameShape(shape, y.Shape) {
+		if err != nil || !slices.Equal(shape, y.Shape) {
 			return nil, fmt.Errorf("C %v does not broadcast to %d×%d", c, m, n)
 		}
 		if idx := broadcastIndex(y.Shape, c.Shape); idx == nil {

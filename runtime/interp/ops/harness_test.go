@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/onnx"
@@ -168,7 +169,7 @@ func gradCheck(t *testing.T, name string, op Op, in []*Tensor, skip ...int) {
 			continue
 		}
 		got := analytic[i]
-		if !sameShape(got.Shape, x.Shape) {
+		if !slices.Equal(got.Shape, x.Shape) {
 			t.Errorf("%s: gradient of input %d has shape %v, want %v", name, i, got.Shape, x.Shape)
 			continue
 		}

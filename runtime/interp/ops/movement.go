@@ -7,6 +7,8 @@ package ops
 // tensors go through the same code, and each moves contiguous runs with
 // copy() wherever the layout allows.
 
+import "slices"
+
 type tensorValue interface{ float32 | int64 }
 
 // reshaped returns a tensor of the given shape sharing t's values. Tensors,
@@ -160,7 +162,7 @@ func outerSteps(dims, strides []int, f func(ordinal, offset int)) {
 // expandTensor returns x broadcast to shape, which broadcastShape must have
 // produced from x's shape.
 func expandTensor(x *Tensor, shape []int) *Tensor {
-	if sameShape(x.Shape, shape) {
+	if slices.Equal(x.Shape, shape) {
 		return x
 	}
 	y := zerosOfKind(x, shape)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -314,7 +315,7 @@ func TestMatMulValues(t *testing.T) {
 	} {
 		a, b := randTensor(rng, -1, 1, test.a...), randTensor(rng, -1, 1, test.b...)
 		y := forwardNN(t, newOp(t, "MatMul", nil, 13, 2, 1), &State{}, a, b)[0]
-		if !sameShape(y.Shape, test.want) {
+		if !slices.Equal(y.Shape, test.want) {
 			t.Errorf("%v·%v: shape %v, want %v", test.a, test.b, y.Shape, test.want)
 			continue
 		}

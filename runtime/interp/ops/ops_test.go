@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -80,7 +81,7 @@ func TestConvNeeds(t *testing.T) {
 				t.Errorf("need %v: gradient %d computed", need, i)
 			case need[i] && g == nil:
 				t.Errorf("need %v: gradient %d missing", need, i)
-			case need[i] && !sameShape(g.Shape, all[i].Shape):
+			case need[i] && !slices.Equal(g.Shape, all[i].Shape):
 				t.Errorf("need %v: gradient %d has shape %v, want %v", need, i, g.Shape, all[i].Shape)
 			case need[i]:
 				for j := range g.Data {

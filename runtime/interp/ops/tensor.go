@@ -87,19 +87,6 @@ func normAxis(axis int64, rank int) (int, error) {
 // like returns a zeroed float tensor with t's shape.
 func like(t *Tensor) *Tensor { return NewFloat(append([]int(nil), t.Shape...)...) }
 
-// sameShape reports whether a and b have equal shapes.
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // floatIn checks that input i exists and holds floats.
 func floatIn(in []*Tensor, i int, what string) (*Tensor, error) {
 	if i >= len(in) || in[i] == nil {
