@@ -3,14 +3,15 @@ package interp
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
-	"github.com/sbinet/npyio"
 	"gonum.org/v1/gonum/diff/fd"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
@@ -37,20 +38,8 @@ func loadProgram(t testing.TB, name string) *Program {
 
 func readNpy(t testing.TB, path string) *Tensor {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var v []float32
-	if err := r.Read(&v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return &Tensor{Shape: r.Header.Descr.Shape, Data: v}
+	v, shape := testfiles.ReadNpy(t, path)
+	return &Tensor{Shape: shape, Data: v}
 }
 
 // maxRelErr is max |got-want| / max(|want|, floor), the figure the issue's
@@ -101,12 +90,8 @@ func TestFashionCNNLogits(t *testing.T) {
 // slice as a [n,1,28,28] tensor in [0,1].
 func fashionSlice(t testing.TB, n int) *Tensor {
 	t.Helper()
-	data := gunzip(t, "../../testdata/fashion/t10k-images-1000-idx3-ubyte.gz")
-	x := &Tensor{Shape: []int{n, 1, 28, 28}, Data: make([]float32, n*784)}
-	for i := range x.Data {
-		x.Data[i] = float32(data[16+i]) / 255
-	}
-	return x
+	x, _ := testfiles.FashionSlice(t, n)
+	return &Tensor{Shape: []int{n, 1, 28, 28}, Data: x}
 }
 
 // TestInputGradientFiniteDifferences checks LossGrad on whole models
@@ -250,9 +235,9 @@ func TestUnsupportedOpIsAnErrorNotAPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Proto.Graph.Node[0].OpType = ptr("DeformConv")
+	m.Proto.Graph.Node[0].OpType = proto.String("DeformConv")
 	_, err = Compile(m, nil)
-	if err == nil || !contains(err.Error(), "DeformConv") || !contains(err.Error(), "not implemented") {
+	if err == nil || !strings.Contains(err.Error(), "DeformConv") || !strings.Contains(err.Error(), "not implemented") {
 		t.Errorf("got %v, want an error naming DeformConv", err)
 	}
 }

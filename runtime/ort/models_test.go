@@ -3,8 +3,6 @@
 package ort
 
 import (
-	"compress/gzip"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,7 +10,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sbinet/npyio"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
+	onnxruntime "github.com/onnxguard/onnxguard/runtime"
 )
 
 // Whole models from the repository's testdata, exported by PyTorch, against
@@ -26,23 +25,7 @@ func needFile(t *testing.T, path string) {
 	}
 }
 
-func readNpy(t *testing.T, path string) ([]float32, []int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var v []float32
-	if err := r.Read(&v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return v, r.Header.Descr.Shape
-}
+func readNpy(t *testing.T, path string) ([]float32, []int) { return testfiles.ReadNpy(t, path) }
 
 func TestPyTorchReferences(t *testing.T) {
 	needORT(t)
@@ -63,32 +46,6 @@ func TestPyTorchReferences(t *testing.T) {
 	}
 }
 
-// fashionPixels reads the committed 1000-image Fashion-MNIST slice as raw
-// 0..255 pixels.
-func fashionPixels(t *testing.T) []byte {
-	t.Helper()
-	path := "../../testdata/fashion/t10k-images-1000-idx3-ubyte.gz"
-	needFile(t, path)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const header, n = 16, 1000 * 28 * 28
-	if len(b) != header+n {
-		t.Fatalf("%s: %d bytes, want %d", path, len(b), header+n)
-	}
-	return b[header:]
-}
-
 // TestFashionMNIST runs the trained CNN on the committed slice, whole, and its
 // fixed-batch-1, 0..255-pixel export one image at a time.
 func TestFashionMNIST(t *testing.T) {
@@ -96,11 +53,11 @@ func TestFashionMNIST(t *testing.T) {
 	dynPath, b1Path := filepath.Join(models, "fmnist_cnn.onnx"), filepath.Join(models, "fmnist_cnn_b1_255.onnx")
 	needFile(t, dynPath)
 	needFile(t, b1Path)
-	pixels := fashionPixels(t)
 	const n = 1000
-	x, raw := make([]float32, len(pixels)), make([]float32, len(pixels))
-	for i, p := range pixels {
-		x[i], raw[i] = float32(p)/255, float32(p)
+	x, _ := testfiles.FashionSlice(t, n)
+	raw := make([]float32, len(x))
+	for i, v := range x {
+		raw[i] = float32(math.Round(float64(v) * 255))
 	}
 	dyn := openModel(t, dynPath, cpuOpts())
 	b1 := openModel(t, b1Path, cpuOpts())
@@ -145,20 +102,10 @@ func TestFashionMNISTRandom(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if ga, gb := argmax(a[i*10:(i+1)*10]), argmax(b[i*10:(i+1)*10]); ga != gb {
+		if ga, gb := onnxruntime.Argmax(a[i*10:(i+1)*10]), onnxruntime.Argmax(b[i*10:(i+1)*10]); ga != gb {
 			t.Errorf("random image %d: fmnist_cnn says class %d, fmnist_cnn_b1_255 on x·255 says %d", i, ga, gb)
 		}
 	}
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func maxDiff(a, b []float32) float64 {
