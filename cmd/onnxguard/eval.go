@@ -21,37 +21,28 @@ Examples:
    onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}}),
 	Action: func(c *cli.Context) error {
-		cfg, err := readRunConfig(c)
-		if err != nil {
-			return err
-		}
-		s, err := cfg.open()
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		update, finish := progress("eval")
-		res, err := runtime.Evaluate(c.Context, s.engine, s.src, runtime.Config{Pre: cfg.pre, Batch: cfg.batch, Progress: update})
-		finish()
-		if err != nil {
-			return err
-		}
-		if cfg.json {
-			out := struct {
-				Model  string `json:"model"`
-				Data   string `json:"data"`
-				Engine string `json:"engine"`
-				*runtime.EvalResult
-			}{cfg.modelPath, cfg.data, engineName(cfg, s), res}
-			return json.NewEncoder(c.App.Writer).Encode(out)
-		}
-		fmt.Fprintf(c.App.Writer, "accuracy %.2f%% (%d of %d samples correct) on %s\n", 100*res.Accuracy, res.Correct, res.Samples, engineName(cfg, s))
-		for _, pc := range res.PerClass {
-			if pc.Samples > 0 {
-				fmt.Fprintf(c.App.Writer, "  class %-3d %6.2f%%  (%d/%d)\n", pc.Class, 100*pc.Accuracy, pc.Correct, pc.Samples)
+		return withModel(c, "eval", func(cfg *runConfig, s *session, rc runtime.Config) error {
+			res, err := runtime.Evaluate(c.Context, s.engine, s.src, rc)
+			if err != nil {
+				return err
 			}
-		}
-		return nil
+			if cfg.json {
+				out := struct {
+					Model  string `json:"model"`
+					Data   string `json:"data"`
+					Engine string `json:"engine"`
+					*runtime.EvalResult
+				}{cfg.modelPath, cfg.data, engineName(cfg, s), res}
+				return json.NewEncoder(c.App.Writer).Encode(out)
+			}
+			fmt.Fprintf(c.App.Writer, "accuracy %.2f%% (%d of %d samples correct) on %s\n", 100*res.Accuracy, res.Correct, res.Samples, engineName(cfg, s))
+			for _, pc := range res.PerClass {
+				if pc.Samples > 0 {
+					fmt.Fprintf(c.App.Writer, "  class %-3d %6.2f%%  (%d/%d)\n", pc.Class, 100*pc.Accuracy, pc.Correct, pc.Samples)
+				}
+			}
+			return nil
+		})
 	},
 }
 

@@ -146,6 +146,34 @@ func (cfg *runConfig) open() (*session, error) {
 	return s, nil
 }
 
+// withModel is the frame of every command that runs a model over data:
+// flags become a config, the model and data are opened and checked, and do
+// gets the batch settings, whose progress callback draws a bar named desc
+// that is cleared once the last sample is done, before do prints.
+func withModel(c *cli.Context, desc string, do func(cfg *runConfig, s *session, rc runtime.Config) error) error {
+	cfg, err := readRunConfig(c)
+	if err != nil {
+		return err
+	}
+	s, err := cfg.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	update, finish := progress(desc)
+	rc := runtime.Config{Pre: cfg.pre, Batch: cfg.batch}
+	if update != nil {
+		rc.Progress = func(done, total int) {
+			update(done, total)
+			if done == total {
+				finish()
+			}
+		}
+	}
+	defer finish()
+	return do(cfg, s, rc)
+}
+
 // progress returns a progress callback drawing a bar on stderr when stderr
 // is a terminal, and nil otherwise so pipelines get clean output.
 func progress(desc string) (func(done, total int), func()) {
@@ -165,6 +193,7 @@ func progress(desc string) (func(done, total int), func()) {
 	return update, func() {
 		if bar != nil {
 			bar.Finish()
+			bar = nil
 		}
 	}
 }

@@ -24,27 +24,18 @@ Examples:
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE`", Required: true},
 	}),
 	Action: func(c *cli.Context) error {
-		cfg, err := readRunConfig(c)
-		if err != nil {
-			return err
-		}
-		s, err := cfg.open()
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		update, finish := progress("predict")
-		scores, k, err := runtime.Predict(c.Context, s.engine, s.src, runtime.Config{Pre: cfg.pre, Batch: cfg.batch, Progress: update})
-		finish()
-		if err != nil {
-			return err
-		}
-		out := c.String("out")
-		n := len(scores) / max(k, 1)
-		if err := dataset.WriteNpy(out, scores, []int{n, k}); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.App.ErrWriter, "wrote %d×%d outputs to %s (%s)\n", n, k, out, engineName(cfg, s))
-		return nil
+		return withModel(c, "predict", func(cfg *runConfig, s *session, rc runtime.Config) error {
+			scores, k, err := runtime.Predict(c.Context, s.engine, s.src, rc)
+			if err != nil {
+				return err
+			}
+			out := c.String("out")
+			n := len(scores) / max(k, 1)
+			if err := dataset.WriteNpy(out, scores, []int{n, k}); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "wrote %d×%d outputs to %s (%s)\n", n, k, out, engineName(cfg, s))
+			return nil
+		})
 	},
 }
