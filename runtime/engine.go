@@ -21,15 +21,11 @@ type Interp struct{ P *interp.Program }
 
 // Run implements Engine.
 func (e Interp) Run(dst, x []float32, n int) ([]float32, []int64, error) {
-	shape := make([]int, len(e.P.Input.Shape))
+	shape := intShape(e.P.Input.Shape)
+	shape[0] = n
 	per := 1
-	for i, d := range e.P.Input.Shape {
-		if i == 0 {
-			shape[0] = n
-			continue
-		}
-		shape[i] = int(d)
-		per *= int(d)
+	for _, d := range shape[1:] {
+		per *= d
 	}
 	if len(x) != n*per {
 		return nil, nil, fmt.Errorf("%d input values for %d samples of %v", len(x), n, e.P.Input.Shape[1:])
@@ -50,11 +46,11 @@ func (e Interp) runFixed(dst, x []float32, n, b, per int) ([]float32, []int64, e
 	var out []float32
 	var shape []int64
 	chunk := make([]float32, b*per)
+	shp := intShape(e.P.Input.Shape)
 	for i := 0; i < n; i += b {
 		k := min(b, n-i)
 		clear(chunk)
 		copy(chunk, x[i*per:(i+k)*per])
-		shp := append([]int{b}, intShape(e.P.Input.Shape[1:])...)
 		outs, err := e.P.Run(&interp.Tensor{Shape: shp, Data: chunk})
 		if err != nil {
 			return nil, nil, err

@@ -198,3 +198,27 @@ func TestErrorsAreOneClearLine(t *testing.T) {
 		t.Error("exitError does not carry its code")
 	}
 }
+
+// TestInterpFixedBatch runs the fixed-batch-1, 0-255 export through the
+// interpreter, which serves it in chunks of its batch, padding the last.
+func TestInterpFixedBatch(t *testing.T) {
+	var correct [2]int
+	for i, model := range []string{cnn, cnnRaw255} {
+		args := []string{"eval", "-m", model, "-d", fashionSlice, "--limit", "37", "--batch", "8", "--engine", "interp", "--json"}
+		if model == cnnRaw255 {
+			args = append(args, "--input-scale", "255")
+		}
+		stdout, _, err := run(args...)
+		if err != nil {
+			t.Fatalf("%s: %v", model, err)
+		}
+		var got struct{ Samples, Correct int }
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil || got.Samples != 37 {
+			t.Fatalf("%s: %q, %v", model, stdout, err)
+		}
+		correct[i] = got.Correct
+	}
+	if correct[0] != correct[1] {
+		t.Errorf("interpreter: %d correct with the dynamic model, %d with the fixed-batch 0-255 one", correct[0], correct[1])
+	}
+}
