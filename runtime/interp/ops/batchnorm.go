@@ -256,16 +256,10 @@ func (b *batchNorm) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads[0] = dx
 	}
 	if s.Needs(1) {
-		grads[1] = NewFloat(append([]int(nil), scale.Shape...)...)
-		for ch, v := range dS {
-			grads[1].Data[ch] = float32(v)
-		}
+		grads[1] = fromFloat64(scale.Shape, dS)
 	}
 	if s.Needs(2) {
-		grads[2] = NewFloat(append([]int(nil), bias.Shape...)...)
-		for ch, v := range dB {
-			grads[2].Data[ch] = float32(v)
-		}
+		grads[2] = fromFloat64(bias.Shape, dB)
 	}
 	return grads, nil
 }

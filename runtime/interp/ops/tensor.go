@@ -113,3 +113,13 @@ func intsIn(in []*Tensor, i int) (v []int64, ok bool) {
 	}
 	return v, true
 }
+
+// fromFloat64 returns a float tensor of the given shape holding v, sums
+// that were accumulated in float64 for accuracy.
+func fromFloat64(shape []int, v []float64) *Tensor {
+	t := NewFloat(append([]int(nil), shape...)...)
+	for i, x := range v {
+		t.Data[i] = float32(x)
+	}
+	return t
+}
