@@ -30,6 +30,16 @@ func broadcastShape(a, b []int) ([]int, error) {
 	return out, nil
 }
 
+// broadcastPair returns the two inputs of a binary elementwise operator and
+// the shape they broadcast to.
+func broadcastPair(in []*Tensor) (a, b *Tensor, shape []int, err error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil {
+		return nil, nil, nil, fmt.Errorf("needs two inputs")
+	}
+	shape, err = broadcastShape(in[0].Shape, in[1].Shape)
+	return in[0], in[1], shape, err
+}
+
 // broadcastIndex maps every flat index of out to the flat index of an input
 // of shape in broadcast to out. It returns nil when in equals out.
 func broadcastIndex(out, in []int) []int32 {
@@ -84,11 +94,7 @@ type binaryOp struct {
 }
 
 func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	if len(in) < 2 || in[0] == nil || in[1] == nil {
-		return nil, fmt.Errorf("needs two inputs")
-	}
-	a, b := in[0], in[1]
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	a, b, shape, err := broadcastPair(in)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,5 @@
 package ops
 
-import "fmt"
-
 // compareOp is a broadcasting comparison (Equal, Greater, Less and the
 // rest, each registered from its own file). Outputs are booleans stored as
 // int64 0/1; comparisons are not differentiable.
@@ -15,11 +13,7 @@ func comparison(f func(a, b float64) bool, fi func(a, b int64) bool) constructor
 }
 
 func (c compareOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	if len(in) < 2 || in[0] == nil || in[1] == nil {
-		return nil, fmt.Errorf("needs two inputs")
-	}
-	a, b := in[0], in[1]
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	a, b, shape, err := broadcastPair(in)
 	if err != nil {
 		return nil, err
 	}

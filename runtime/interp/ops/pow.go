@@ -1,9 +1,6 @@
 package ops
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Pow broadcasts base and exponent (opset 7). From opset 12 either may be
 // an integer: the result has the base's kind, and an integer exponent of a
@@ -19,11 +16,7 @@ type powSaved struct {
 }
 
 func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	if len(in) < 2 || in[0] == nil || in[1] == nil {
-		return nil, fmt.Errorf("needs two inputs")
-	}
-	a, b := in[0], in[1]
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	a, b, shape, err := broadcastPair(in)
 	if err != nil {
 		return nil, err
 	}
