@@ -81,19 +81,27 @@ func oneDWindow(w window) window {
 	return out
 }
 
-func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	x, err := floatIn(in, 0, "X")
-	if err != nil {
-		return nil, err
+// convOperands checks the data and weight inputs of Conv and ConvTranspose
+// and views them as 2-D (N,C,H,W) whatever their spatial rank.
+func convOperands(in []*Tensor, op string) (x, w *Tensor, xs, ws []int, oneD bool, err error) {
+	if x, err = floatIn(in, 0, "X"); err != nil {
+		return
 	}
-	w, err := floatIn(in, 1, "W")
-	if err != nil {
-		return nil, err
+	if w, err = floatIn(in, 1, "W"); err != nil {
+		return
 	}
-	xs, oneD := as2d(x.Shape)
-	ws, _ := as2d(w.Shape)
+	xs, oneD = as2d(x.Shape)
+	ws, _ = as2d(w.Shape)
 	if len(xs) != 4 || len(ws) != 4 {
-		return nil, fmt.Errorf("%w: Conv on input %v with weight %v (only 1-D and 2-D convolutions)", ErrUnsupported, x, w)
+		err = fmt.Errorf("%w: %s on input %v with weight %v (only 1-D and 2-D)", ErrUnsupported, op, x, w)
+	}
+	return
+}
+
+func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	x, w, xs, ws, oneD, err := convOperands(in, "Conv")
+	if err != nil {
+		return nil, err
 	}
 	n, m := xs[0], ws[0]
 	if xs[1] != ws[1]*c.group || m%c.group != 0 {

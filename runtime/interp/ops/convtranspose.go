@@ -139,18 +139,9 @@ type convTransposeSaved struct {
 }
 
 func (c *convTranspose) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	x, err := floatIn(in, 0, "X")
+	x, w, xs, ws, oneD, err := convOperands(in, "ConvTranspose")
 	if err != nil {
 		return nil, err
-	}
-	w, err := floatIn(in, 1, "W")
-	if err != nil {
-		return nil, err
-	}
-	xs, oneD := as2d(x.Shape)
-	ws, _ := as2d(w.Shape)
-	if len(xs) != 4 || len(ws) != 4 {
-		return nil, fmt.Errorf("%w: ConvTranspose on input %v with weight %v (only 1-D and 2-D)", ErrUnsupported, x, w)
 	}
 	if xs[1] != ws[0] || xs[1]%c.group != 0 {
 		return nil, fmt.Errorf("input has %d channels, weight %v wants %d in groups of %d", xs[1], ShapeString(w.Shape), ws[0], c.group)
