@@ -53,7 +53,6 @@ type node struct {
 	in     []int // slot per input, -1 for an omitted optional input
 	out    []int
 	state  ops.State
-	active bool // reached by the forward pass (set per run)
 }
 
 // Compile builds a Program from a model, failing on any operator, attribute
