@@ -48,11 +48,11 @@ type Program struct {
 }
 
 type node struct {
-	n      *onnx.Node
-	op     ops.Op
-	in     []int // slot per input, -1 for an omitted optional input
-	out    []int
-	state  ops.State
+	n     *onnx.Node
+	op    ops.Op
+	in    []int // slot per input, -1 for an omitted optional input
+	out   []int
+	state ops.State
 }
 
 // Compile builds a Program from a model, failing on any operator, attribute
