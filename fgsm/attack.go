@@ -1,0 +1,242 @@
+package fgsm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/onnxguard/onnxguard/runtime"
+)
+
+// Attacker crafts adversarial examples for batches of pixels. It keeps its
+// buffers between batches and is not safe for concurrent use.
+type Attacker struct {
+	M    *Model
+	Seed uint64
+	k    int // classes the model scores
+
+	grad, x, mom []float32
+	logits, tmp  []float32
+}
+
+// NewAttacker returns an Attacker for m; seed drives the random starts and
+// random targets.
+func NewAttacker(m *Model, seed uint64) (*Attacker, error) {
+	a := &Attacker{M: m, Seed: seed}
+	zero := make([]float32, m.Per())
+	_, k, err := m.Logits(nil, zero, 1)
+	if err != nil {
+		return nil, fmt.Errorf("probing the model's classes: %w", err)
+	}
+	if k < 2 {
+		return nil, fmt.Errorf("the model scores %d class; attacks need a classifier with at least 2", k)
+	}
+	a.k = k
+	return a, nil
+}
+
+// Classes returns the number of classes the model scores.
+func (a *Attacker) Classes() int { return a.k }
+
+// Outcome is what an attack did to a batch.
+type Outcome struct {
+	Adv    []float32 // adversarial pixels, the batch's layout
+	Logits []float32 // the interpreter's logits for Adv, N×K
+	K      int
+	// Targets holds each sample's target class for a targeted attack, -1
+	// where the sample was left alone because its label is the target.
+	// It is nil for an untargeted attack.
+	Targets []int
+}
+
+// Skipped reports whether sample i was left alone.
+func (o *Outcome) Skipped(i int) bool { return o.Targets != nil && o.Targets[i] < 0 }
+
+// rng returns the generator for one sample of one restart.
+func (a *Attacker) rng(index, restart int) *rand.Rand {
+	return rand.New(rand.NewPCG(a.Seed+uint64(restart)*0x9E3779B97F4A7C15, uint64(index)))
+}
+
+// targets resolves the target of every sample; start is the index of the
+// first sample in the data.
+func (a *Attacker) targets(t Target, labels []int, start int) ([]int, error) {
+	if t.Mode == "" {
+		return nil, nil
+	}
+	out := make([]int, len(labels))
+	for i, y := range labels {
+		switch t.Mode {
+		case "class":
+			if t.Class >= a.k {
+				return nil, fmt.Errorf("target class %d: the model scores classes 0 to %d", t.Class, a.k-1)
+			}
+			out[i] = t.Class
+			if y == t.Class {
+				out[i] = -1 // refused: a target equal to the label is no attack
+			}
+		case "next":
+			out[i] = (y + 1) % a.k
+		case "random":
+			c := a.rng(start+i, -1).IntN(a.k - 1)
+			if c >= y {
+				c++
+			}
+			out[i] = c
+		default:
+			return nil, fmt.Errorf("unknown target mode %q", t.Mode)
+		}
+	}
+	return out, nil
+}
+
+// Attack runs cfg (already normalized) on n samples of pixels x in [0,1]
+// with their labels; start is the index of the first sample in the data,
+// which seeds its randomness. The returned Outcome's slices are reused by
+// the next call.
+func (a *Attacker) Attack(cfg Config, x []float32, labels []int, n, start int) (*Outcome, error) {
+	per := a.M.Per()
+	if len(x) != n*per || len(labels) != n {
+		return nil, fmt.Errorf("attack: %d pixels and %d labels for %d samples of %d values", len(x), len(labels), n, per)
+	}
+	for i, y := range labels {
+		if y < 0 || y >= a.k {
+			return nil, fmt.Errorf("sample %d has label %d but the model scores %d classes", start+i, y, a.k)
+		}
+	}
+	tg, err := a.targets(cfg.Target, labels, start)
+	if err != nil {
+		return nil, err
+	}
+	// The loss is the true label's, ascended, or the target's, descended.
+	lossLabels, sgn := labels, float32(1)
+	if tg != nil {
+		lossLabels, sgn = make([]int, n), -1
+		for i, t := range tg {
+			lossLabels[i] = t
+			if t < 0 {
+				lossLabels[i] = labels[i]
+			}
+		}
+	}
+	eps, alpha := float32(cfg.Eps), float32(cfg.Alpha)
+	a.grad = grow(a.grad, len(x))
+	a.x = grow(a.x, len(x))
+	out := &Outcome{K: a.k, Targets: tg}
+	var bestScore []float64
+	for r := 0; r < max(cfg.Restarts, 1); r++ {
+		xa := a.x
+		copy(xa, x)
+		if cfg.RandomStart {
+			for i := 0; i < n; i++ {
+				g := a.rng(start+i, r)
+				for j := i * per; j < (i+1)*per; j++ {
+					xa[j] = clamp01(x[j] + eps*float32(2*g.Float64()-1))
+				}
+			}
+		}
+		if cfg.Method == MIFGSM {
+			a.mom = grow(a.mom, len(x))
+			clear(a.mom)
+		}
+		for s := 0; s < cfg.Steps; s++ {
+			if a.tmp, _, err = a.M.Grad(a.grad, a.tmp, xa, lossLabels, n); err != nil {
+				return nil, err
+			}
+			dir := a.grad
+			if cfg.Method == MIFGSM {
+				momentum(a.mom, a.grad, float32(cfg.Momentum), per)
+				dir = a.mom
+			}
+			for i := 0; i < n; i++ {
+				if tg != nil && tg[i] < 0 {
+					continue
+				}
+				for j := i * per; j < (i+1)*per; j++ {
+					v := xa[j] + sgn*alpha*sign(dir[j])
+					v = min(max(v, x[j]-eps), x[j]+eps)
+					xa[j] = clamp01(v)
+				}
+			}
+		}
+		if a.logits, _, err = a.M.Logits(a.logits, xa, n); err != nil {
+			return nil, err
+		}
+		if r == 0 {
+			out.Adv = append(out.Adv[:0], xa...)
+			out.Logits = append(out.Logits[:0], a.logits...)
+			bestScore = make([]float64, n)
+			for i := range bestScore {
+				bestScore[i] = a.score(a.logits[i*a.k:(i+1)*a.k], labels[i], tg, i)
+			}
+			continue
+		}
+		for i := 0; i < n; i++ {
+			row := a.logits[i*a.k : (i+1)*a.k]
+			if s := a.score(row, labels[i], tg, i); s > bestScore[i] {
+				bestScore[i] = s
+				copy(out.Adv[i*per:(i+1)*per], xa[i*per:(i+1)*per])
+				copy(out.Logits[i*a.k:(i+1)*a.k], row)
+			}
+		}
+	}
+	return out, nil
+}
+
+// score ranks a restart's result for one sample, higher being a stronger
+// attack: success first (misclassified, or classified as the target), then
+// the loss (the label's, raised; the target's, lowered).
+func (a *Attacker) score(row []float32, label int, tg []int, i int) float64 {
+	pred := runtime.Argmax(row)
+	if tg == nil {
+		s := crossEntropy(row, label)
+		if pred != label {
+			s += 1e6
+		}
+		return s
+	}
+	if tg[i] < 0 {
+		return 0
+	}
+	s := -crossEntropy(row, tg[i])
+	if pred == tg[i] {
+		s += 1e6
+	}
+	return s
+}
+
+// momentum updates MI-FGSM's accumulated direction for each sample:
+// mom = μ·mom + g/‖g‖₁.
+func momentum(mom, g []float32, mu float32, per int) {
+	for i := 0; i+per <= len(g); i += per {
+		var l1 float64
+		for _, v := range g[i : i+per] {
+			l1 += math.Abs(float64(v))
+		}
+		inv := float32(0)
+		if l1 > 0 {
+			inv = float32(1 / l1)
+		}
+		for j := i; j < i+per; j++ {
+			mom[j] = mu*mom[j] + g[j]*inv
+		}
+	}
+}
+
+func sign(v float32) float32 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+func clamp01(v float32) float32 { return min(max(v, 0), 1) }
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}

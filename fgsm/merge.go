@@ -1,0 +1,120 @@
+package fgsm
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+)
+
+// Merge combines the reports of shards of one data set, audited with the
+// same model, attacks, preprocessing and seed, into the report one run over
+// their union would give: counts and sums add, maxima take the larger, rates
+// and means are derived again. The shards must not overlap; shards missing
+// from a K/N split are named in a warning. Examples are not merged.
+func Merge(reports []*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, fmt.Errorf("no reports to merge")
+	}
+	base := reports[0]
+	out := &Report{Version: ReportVersion, Tool: base.Tool, Model: base.Model, Data: base.Data, Runtime: base.Runtime,
+		Settings: base.Settings, Seed: base.Seed, Classes: base.Classes,
+		CleanPerClass: classes(len(base.CleanPerClass))}
+	for _, res := range base.Results {
+		out.Results = append(out.Results, &Result{Config: res.Config, PerClass: classes(len(res.PerClass))})
+	}
+	for i, r := range reports {
+		if err := compatible(base, r); err != nil {
+			return nil, fmt.Errorf("report %d: %w", i+1, err)
+		}
+		out.Shards = append(out.Shards, r.Shards...)
+		out.Samples += r.Samples
+		out.CleanCorrect += r.CleanCorrect
+		out.CleanDisagreement += r.CleanDisagreement
+		addClasses(out.CleanPerClass, r.CleanPerClass)
+		for j, res := range r.Results {
+			o := out.Results[j]
+			o.Samples += res.Samples
+			o.Correct += res.Correct
+			o.Eligible += res.Eligible
+			o.Successes += res.Successes
+			o.Skipped += res.Skipped
+			o.Disagreements += res.Disagreements
+			o.LinfSum += res.LinfSum
+			o.L2Sum += res.L2Sum
+			o.LinfMax = max(o.LinfMax, res.LinfMax)
+			o.L2Max = max(o.L2Max, res.L2Max)
+			addClasses(o.PerClass, res.PerClass)
+		}
+	}
+	sort.Slice(out.Shards, func(i, j int) bool { return out.Shards[i].Start < out.Shards[j].Start })
+	for i := 1; i < len(out.Shards); i++ {
+		if a, b := out.Shards[i-1], out.Shards[i]; b.Start < a.End {
+			return nil, fmt.Errorf("shards overlap: samples [%d, %d) and [%d, %d); merge each shard's report once", a.Start, a.End, b.Start, b.End)
+		}
+	}
+	out.finish()
+	if missing := missingShards(out.Shards); missing != "" {
+		out.Warnings = append(out.Warnings, missing)
+	}
+	return out, nil
+}
+
+// compatible checks that r audited what base audited.
+func compatible(base, r *Report) error {
+	switch {
+	case r.Version != base.Version:
+		return fmt.Errorf("report format version %d, the first report's is %d", r.Version, base.Version)
+	case r.Model.SHA256 != base.Model.SHA256:
+		return fmt.Errorf("model %s (sha256 %.12s…) differs from the first report's %s (%.12s…)", r.Model.Path, r.Model.SHA256, base.Model.Path, base.Model.SHA256)
+	case r.Seed != base.Seed:
+		return fmt.Errorf("seed %d differs from the first report's %d", r.Seed, base.Seed)
+	case r.Data != base.Data:
+		return fmt.Errorf("data %q differs from the first report's %q", r.Data, base.Data)
+	case r.Settings.InputScale != base.Settings.InputScale || !reflect.DeepEqual(r.Settings.Mean, base.Settings.Mean) || !reflect.DeepEqual(r.Settings.Std, base.Settings.Std):
+		return fmt.Errorf("preprocessing differs from the first report's")
+	case len(r.Results) != len(base.Results):
+		return fmt.Errorf("%d attack results, the first report has %d", len(r.Results), len(base.Results))
+	case len(r.CleanPerClass) != len(base.CleanPerClass):
+		return fmt.Errorf("%d classes, the first report has %d", len(r.CleanPerClass), len(base.CleanPerClass))
+	}
+	for i, res := range r.Results {
+		if res.Config != base.Results[i].Config {
+			return fmt.Errorf("attack %d is %s, the first report's is %s", i+1, res.Name(), base.Results[i].Name())
+		}
+		if len(res.PerClass) != len(base.Results[i].PerClass) {
+			return fmt.Errorf("attack %d scores %d classes, the first report's %d", i+1, len(res.PerClass), len(base.Results[i].PerClass))
+		}
+	}
+	return nil
+}
+
+func addClasses(dst, src []ClassCount) {
+	for i := range src {
+		dst[i].Samples += src[i].Samples
+		dst[i].Correct += src[i].Correct
+	}
+}
+
+// missingShards names the shards of a K/N split that are absent, or
+// returns "".
+func missingShards(shards []Shard) string {
+	n := 0
+	seen := map[int]bool{}
+	for _, s := range shards {
+		n = max(n, s.Of)
+		seen[s.Index] = true
+	}
+	if n <= 1 {
+		return ""
+	}
+	var missing []int
+	for k := 0; k < n; k++ {
+		if !seen[k] {
+			missing = append(missing, k+1)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("shards %v of %d are missing from the merge: the figures cover part of the data", missing, n)
+}

@@ -1,0 +1,142 @@
+package fgsm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+)
+
+// Model is a classifier seen from pixel space: it takes NCHW pixels in
+// [0,1], applies the preprocessing, and gives logits and the gradient of the
+// loss with respect to the pixels. It is not safe for concurrent use.
+type Model struct {
+	P       *interp.Program
+	Pre     dataset.Preprocess
+	C, H, W int
+	fixed   int // the model's fixed batch size, 0 when the batch is dynamic
+	in      []float32
+	pad     []int
+}
+
+// NewModel wraps a compiled program whose input is N×C×H×W with preprocessing
+// pre. The program runs in inference mode while attacking.
+func NewModel(p *interp.Program, pre dataset.Preprocess) (*Model, error) {
+	s := p.Input.Shape
+	if len(s) != 4 || s[1] <= 0 || s[2] <= 0 || s[3] <= 0 {
+		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, N×C×H×W with C, H and W fixed", p.Input.Name, s)
+	}
+	m := &Model{P: p, Pre: pre, C: int(s[1]), H: int(s[2]), W: int(s[3])}
+	if s[0] > 0 {
+		m.fixed = int(s[0])
+	}
+	if err := pre.Validate(m.C); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Per returns the number of values in one sample.
+func (m *Model) Per() int { return m.C * m.H * m.W }
+
+// chunks calls do for runs of at most the model's fixed batch (or all n at
+// once), with the pixels of those samples already preprocessed and padded
+// with zeros to the fixed batch.
+func (m *Model) chunks(x []float32, n int, do func(in *interp.Tensor, first, k int) error) error {
+	per := m.Per()
+	if len(x) != n*per {
+		return fmt.Errorf("%d pixel values for %d samples of %d×%d×%d", len(x), n, m.C, m.H, m.W)
+	}
+	b := n
+	if m.fixed > 0 {
+		b = m.fixed
+	}
+	for first := 0; first < n; first += b {
+		k := min(b, n-first)
+		if cap(m.in) < b*per {
+			m.in = make([]float32, b*per)
+		}
+		in := m.in[:b*per]
+		m.Pre.Apply(in[:k*per], x[first*per:(first+k)*per], m.C, m.H*m.W)
+		clear(in[k*per:])
+		if err := do(&interp.Tensor{Shape: []int{b, m.C, m.H, m.W}, Data: in}, first, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Logits returns the n×K logits of n samples of pixels x and K. dst is reused
+// when large enough.
+func (m *Model) Logits(dst, x []float32, n int) ([]float32, int, error) {
+	dst = dst[:0]
+	k := 0
+	err := m.chunks(x, n, func(in *interp.Tensor, first, cnt int) error {
+		outs, err := m.P.Run(in)
+		if err != nil {
+			return err
+		}
+		o := outs[0]
+		if o.IsInt() || len(o.Shape) == 0 || o.Shape[0] != in.Shape[0] {
+			return fmt.Errorf("the model's first output %v is not a batch of scores", o)
+		}
+		k = o.Len() / o.Shape[0]
+		dst = append(dst, o.Data[:cnt*k]...)
+		return nil
+	})
+	return dst, k, err
+}
+
+// Grad sets grad to the gradient, with respect to the pixels x of n samples,
+// of the sum of their softmax cross-entropy losses against labels, and
+// returns the logits (n×K, of the tensor the loss reads) and K. Each sample's
+// gradient depends on that sample only, whatever the batch. grad must hold
+// len(x) values.
+func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32, int, error) {
+	if len(grad) != len(x) {
+		return nil, 0, fmt.Errorf("gradient buffer of %d values for %d pixels", len(grad), len(x))
+	}
+	if len(labels) != n {
+		return nil, 0, fmt.Errorf("%d labels for %d samples", len(labels), n)
+	}
+	logits = logits[:0]
+	k, per := 0, m.Per()
+	err := m.chunks(x, n, func(in *interp.Tensor, first, cnt int) error {
+		lab := labels[first : first+cnt]
+		if b := in.Shape[0]; b > cnt {
+			m.pad = append(append(m.pad[:0], lab...), make([]int, b-cnt)...)
+			lab = m.pad
+		}
+		r, err := m.P.Grad(in, lab, interp.Want{Input: true})
+		if err != nil {
+			return err
+		}
+		k = r.Logits.Len() / r.Logits.Shape[0]
+		logits = append(logits, r.Logits.Data[:cnt*k]...)
+		// The interpreter's loss is the batch mean; scale back to the sum
+		// so a sample's gradient does not depend on the batch size.
+		g := grad[first*per : (first+cnt)*per]
+		m.Pre.Backward(g, r.Input.Data[:cnt*per], m.C, m.H*m.W)
+		scale := float32(in.Shape[0])
+		for i := range g {
+			g[i] *= scale
+		}
+		return nil
+	})
+	return logits, k, err
+}
+
+// crossEntropy returns the softmax cross-entropy of one row of logits
+// against label.
+func crossEntropy(row []float32, label int) float64 {
+	m := row[0]
+	for _, v := range row {
+		m = max(m, v)
+	}
+	var sum float64
+	for _, v := range row {
+		sum += math.Exp(float64(v - m))
+	}
+	return float64(m) + math.Log(sum) - float64(row[label])
+}
