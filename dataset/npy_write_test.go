@@ -60,3 +60,48 @@ func TestWriteNpyHeader(t *testing.T) {
 		t.Errorf("file is %d bytes, want %d", len(data), 10+hlen+12)
 	}
 }
+
+func TestNpyWriterStreams(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.npy")
+	w, err := CreateNpy(path, []int{3, 1, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range [][]float32{{0, 0.1}, {0.2, 0.3, 0.4}, {0.5}} {
+		if err := w.Write(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("%s exists before Close: %v", path, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var b Batch
+	if err := src.Next(&b, 10); err != nil || b.N != 3 || b.X[5] != 0.5 {
+		t.Fatalf("read back %d samples, %v, err %v", b.N, b.X, err)
+	}
+
+	short := filepath.Join(dir, "short.npy")
+	w, err = CreateNpy(short, []int{4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]float32{1, 2})
+	if err := w.Write([]float32{3, 4, 5}); err == nil {
+		t.Error("writing past the shape was accepted")
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "2 values written, the shape holds 4") {
+		t.Errorf("closing a short array: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files left in the folder, want only s.npy", len(entries))
+	}
+}

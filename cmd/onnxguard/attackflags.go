@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/runtime"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+)
+
+// iterFlags tune the iterative attacks; attack and audit share them.
+var iterFlags = []cli.Flag{
+	&cli.Float64Flag{Name: "alpha", Usage: "step size of bim, pgd and mifgsm in pixel space (default ε/steps; 2.5·ε/steps for pgd)"},
+	&cli.IntFlag{Name: "steps", Usage: "iterations of bim, pgd and mifgsm (default 10)"},
+	&cli.BoolFlag{Name: "random-start", Usage: "start bim, pgd and mifgsm from a uniform random point of the ε-ball (default: on for pgd only; --random-start=false turns it off)"},
+	&cli.IntFlag{Name: "restarts", Usage: "pgd runs per sample from fresh random starts, keeping the strongest (default 1)"},
+	&cli.Float64Flag{Name: "momentum", Usage: "mifgsm's momentum decay μ (default 1.0)"},
+	&cli.StringFlag{Name: "target", Usage: "targeted attack toward a class `C`, 'next' (label+1) or 'random'; samples already labelled C are left alone and counted as skipped"},
+	&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random starts and random targets"},
+	&cli.StringFlag{Name: "shard", Usage: "process only the `K/N`-th of N contiguous slices of the data (K from 1 to N); merge the reports with 'onnxguard report merge'"},
+}
+
+// attackSettings builds the attack configuration for method and ε from
+// the shared flags.
+func attackSettings(c *cli.Context, method fgsm.Method, eps float64) (fgsm.Config, error) {
+	cfg := fgsm.Config{Method: method, Eps: eps, Alpha: c.Float64("alpha"), Steps: c.Int("steps"),
+		Restarts: c.Int("restarts"), Momentum: c.Float64("momentum")}
+	if method != fgsm.FGSM {
+		cfg.RandomStart = method == fgsm.PGD
+		if c.IsSet("random-start") {
+			cfg.RandomStart = c.Bool("random-start")
+		}
+		if method != fgsm.MIFGSM {
+			cfg.Momentum = 0
+		}
+	} else {
+		// FGSM is one step from the clean image: the iterative flags
+		// shape the other attacks of an audit, not it.
+		cfg.Alpha, cfg.Steps, cfg.Restarts, cfg.Momentum = 0, 0, 0, 0
+	}
+	var err error
+	if cfg.Target, err = fgsm.ParseTarget(c.String("target")); err != nil {
+		return cfg, fmt.Errorf("--target: %w", err)
+	}
+	return cfg.Normalize()
+}
+
+// parseShard reads --shard K/N into the data options (0-based inside).
+func parseShard(s string, opt *dataset.Options) (fgsm.Shard, error) {
+	if s == "" {
+		return fgsm.Shard{}, nil
+	}
+	k, n, ok := strings.Cut(s, "/")
+	ki, err1 := strconv.Atoi(strings.TrimSpace(k))
+	ni, err2 := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err1 != nil || err2 != nil || ni < 1 || ki < 1 || ki > ni {
+		return fgsm.Shard{}, fmt.Errorf("--shard %q: give K/N with 1 ≤ K ≤ N, e.g. 2/8 for the second of eight slices", s)
+	}
+	opt.Shard, opt.Shards = ki-1, ni
+	return fgsm.Shard{Index: ki - 1, Of: ni}, nil
+}
+
+// parseList splits a comma-separated flag value.
+func parseList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// attackSession is a model opened for attacks: the runtime that
+// classifies (from --engine) and the interpreter that takes gradients.
+type attackSession struct {
+	*session
+	cfg     *runConfig
+	model   *fgsm.Model
+	check   runtime.Engine // nil when the interpreter classifies too
+	runtime string
+	shard   fgsm.Shard
+}
+
+func openAttack(c *cli.Context) (*attackSession, error) {
+	cfg, err := readRunConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := parseShard(c.String("shard"), &cfg.dataOpt)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cfg.open()
+	if err != nil {
+		return nil, err
+	}
+	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s)}
+	if ie, ok := s.engine.(runtime.Interp); ok {
+		a.model, err = fgsm.NewModel(ie.P, cfg.pre)
+	} else {
+		a.check = s.engine
+		var p *interp.Program
+		if p, err = interp.Compile(s.model, nil); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: the interpreter, which computes the gradients, cannot run this model: %w", cfg.modelPath, err)
+		}
+		a.model, err = fgsm.NewModel(p, cfg.pre)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+	}
+	return a, nil
+}
+
+// report starts the report of a run with what identifies it.
+func (a *attackSession) fill(r *fgsm.Report) error {
+	sum, err := a.session.model.SHA256()
+	if err != nil {
+		return err
+	}
+	in := a.graph.Inputs[0]
+	r.Tool = "onnxguard " + version
+	r.Model = fgsm.ModelInfo{Path: a.cfg.modelPath, SHA256: sum, Opset: a.session.model.Opset(""), Input: in.Name, InputShape: in.Shape}
+	r.Data = a.cfg.data
+	r.Settings = fgsm.Settings{Batch: a.cfg.batch, InputScale: a.cfg.pre.Scale, Mean: a.cfg.pre.Mean, Std: a.cfg.pre.Std, Limit: a.cfg.dataOpt.Limit}
+	if r.Settings.InputScale == 0 {
+		r.Settings.InputScale = 1
+	}
+	for i := range r.Shards {
+		r.Shards[i].Index, r.Shards[i].Of = a.shard.Index, a.shard.Of
+	}
+	if cn, ok := a.src.(dataset.ClassNamer); ok {
+		r.Classes = cn.Classes()
+	}
+	return nil
+}
