@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -227,11 +228,11 @@ func TestWriteErrors(t *testing.T) {
 		err := Write(out, m, test.values, nil)
 		for _, w := range test.want {
 			if err == nil || !strings.Contains(err.Error(), w) {
-				t.Errorf("%v: got %v, want an error mentioning %q", slices.Sorted(mapsKeys(test.values)), err, w)
+				t.Errorf("%v: got %v, want an error mentioning %q", slices.Sorted(maps.Keys(test.values)), err, w)
 			}
 		}
 		if _, err := os.Stat(out); err == nil {
-			t.Errorf("%v: a file was written despite the error", slices.Sorted(mapsKeys(test.values)))
+			t.Errorf("%v: a file was written despite the error", slices.Sorted(maps.Keys(test.values)))
 		}
 	}
 	if err := Write(filepath.Join(dir, "m.onnx"), nil, nil, nil); err == nil {
@@ -239,16 +240,6 @@ func TestWriteErrors(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "m.onnx"), m, nil, &Options{Metadata: map[string]string{"": "x"}}); err == nil {
 		t.Error("an empty metadata key: no error")
-	}
-}
-
-func mapsKeys(m map[string][]float32) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
