@@ -1,0 +1,14 @@
+// Package export provides the last stage of hardening: it writes trained
+// weights back into the ONNX model they came from, and checks that ONNX
+// Runtime runs the result as the interpreter does.
+//
+// Write takes the loaded model and new values for some of its float
+// initializers (Values turns an interpreter Program's parameters into them)
+// and writes a copy in which only those tensors changed: the same names,
+// shapes, data types and storage form, the same graph, opset, inputs and
+// outputs. Tensors held in external data files are written to a new data
+// file beside the new model, never over the source model's. Only graph
+// initializers are written back; weights that an exporter folded into
+// Constant nodes are not. Verify then loads the written file in ONNX Runtime
+// and compares its outputs with the Program's on a batch.
+package export

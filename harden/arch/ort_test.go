@@ -1,0 +1,70 @@
+//go:build cgo
+
+package arch
+
+import (
+	"math"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// needORT skips a test when ONNX Runtime is not installed, unless
+// ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure.
+func needORT(t *testing.T) {
+	t.Helper()
+	if _, err := ort.FindLibrary(""); err != nil {
+		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
+			t.Fatalf("ONNX Runtime required: %v", err)
+		}
+		t.Skipf("ONNX Runtime not installed, run scripts/setup-ort.sh: %v", err)
+	}
+}
+
+func TestInterpMatchesORT(t *testing.T) {
+	needORT(t)
+	for _, test := range builds {
+		o := settingsOf(t, test.opt)
+		m, err := Build(test.arch, test.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := m.Marshal()
+		s, err := ort.OpenBytes(data, &ort.Options{Device: ort.DeviceCPU})
+		if err != nil {
+			t.Fatalf("%s: ONNX Runtime: %v", test.arch, err)
+		}
+		x := randomBatch(5, o.Input, 2)
+		got, shape, err := s.Run(nil, x.Data, 5)
+		s.Close()
+		if err != nil {
+			t.Fatalf("%s: ONNX Runtime: %v", test.arch, err)
+		}
+		p, err := interp.Compile(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := p.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(shape, []int64{5, int64(o.Classes)}) {
+			t.Fatalf("%s: ONNX Runtime's logits have shape %v", test.arch, shape)
+		}
+		// Relative to max(|logit|, 1e-2), as the interpreter's own model
+		// tests state the 1e-4 bound: freshly drawn logits are of order one,
+		// and float32 sums in another order differ by ~1e-7 absolute.
+		worst := 0.0
+		for i, w := range want[0].Data {
+			worst = max(worst, math.Abs(float64(got[i]-w))/math.Max(math.Abs(float64(w)), 1e-2))
+		}
+		if worst > 1e-4 {
+			t.Errorf("%s %v: ONNX Runtime and the interpreter differ by %.3g relative, want ≤ 1e-4", test.arch, o.Input, worst)
+		} else {
+			t.Logf("%s %v: max relative difference %.2g", test.arch, o.Input, worst)
+		}
+	}
+}
