@@ -1,0 +1,40 @@
+package fgsm
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSanityWarnings(t *testing.T) {
+	res := func(m Method, eps float64, correct int) *Result {
+		c, err := Config{Method: m, Eps: eps, RandomStart: m == PGD}.Normalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Result{Config: c, Samples: 1000, Correct: correct}
+	}
+	for i, test := range []struct {
+		results []*Result
+		clean   int // disagreements on clean samples
+		want    []string
+	}{
+		{results: []*Result{res(FGSM, 0.03, 600), res(FGSM, 0.1, 150), res(PGD, 0.03, 500), res(PGD, 0.1, 20)}},
+		{results: []*Result{res(FGSM, 0.1, 150), res(PGD, 0.1, 400)}, want: []string{"above FGSM's 15.00%"}},
+		{results: []*Result{res(FGSM, 0.03, 300), res(FGSM, 0.1, 500)}, want: []string{"accuracy rises from 30.00% at ε=0.03 to 50.00% at ε=0.1"}},
+		{results: []*Result{res(PGD, 0.3, 400)}, want: []string{"near zero"}},
+		{results: []*Result{res(FGSM, 0.1, 150)}, clean: 30, want: []string{"disagree on 30 of 1000 clean samples"}},
+		{results: []*Result{res(FGSM, 0.1, 150), res(PGD, 0.1, 152)}}, // within the slack
+	} {
+		r := &Report{Samples: 1000, CleanCorrect: 900, CleanDisagreement: test.clean, Runtime: "onnxruntime/cpu", Results: test.results}
+		r.finish()
+		if len(r.Warnings) != len(test.want) {
+			t.Errorf("case %d: warnings %q, want %d containing %q", i, r.Warnings, len(test.want), test.want)
+			continue
+		}
+		for j, w := range test.want {
+			if !strings.Contains(r.Warnings[j], w) {
+				t.Errorf("case %d: warning %q does not contain %q", i, r.Warnings[j], w)
+			}
+		}
+	}
+}
