@@ -1,0 +1,177 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/fgsm"
+)
+
+var fashion = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+const warning = "pgd ε=0.3 keeps 12.00% accuracy; at so large an ε an iterative attack should drive accuracy near zero"
+
+// testReport is an audit of 100 samples, 10 per class, under FGSM and PGD at
+// three ε each, with a warning and examples of FGSM at ε=0.05 (grey) and of
+// PGD at ε=0.3 (grey and RGB). fgsm's finish is unexported, so the rates
+// are derived here.
+func testReport() *fgsm.Report {
+	r := &fgsm.Report{
+		Version: fgsm.ReportVersion, Tool: "onnxguard test",
+		Model: fgsm.ModelInfo{Path: "testdata/models/fmnist_cnn.onnx", SHA256: strings.Repeat("ab", 32),
+			Opset: 17, Input: "input", InputShape: []int64{-1, 1, 28, 28}},
+		Data: "fashion/t10k-images-1000-idx3-ubyte.gz", Runtime: "onnxruntime",
+		Samples: 100, CleanCorrect: 92, CleanDisagreement: 1,
+		Settings: fgsm.Settings{Batch: 64, InputScale: 1, Mean: []float32{0.5}, Std: []float32{0.5}},
+		Seed:     42, Shards: []fgsm.Shard{{Start: 0, End: 100}},
+		Warnings: []string{warning}, Classes: fashion,
+	}
+	r.CleanPerClass = perClass(92)
+	for _, c := range []struct {
+		cfg     fgsm.Config
+		correct int
+	}{
+		{fgsm.Config{Method: fgsm.FGSM, Eps: 0.05, Alpha: 0.05, Steps: 1, Restarts: 1}, 70},
+		{fgsm.Config{Method: fgsm.FGSM, Eps: 0.1, Alpha: 0.1, Steps: 1, Restarts: 1}, 45},
+		{fgsm.Config{Method: fgsm.FGSM, Eps: 0.3, Alpha: 0.3, Steps: 1, Restarts: 1}, 20},
+		{fgsm.Config{Method: fgsm.PGD, Eps: 0.05, Alpha: 0.0125, Steps: 10, RandomStart: true, Restarts: 1}, 60},
+		{fgsm.Config{Method: fgsm.PGD, Eps: 0.1, Alpha: 0.025, Steps: 10, RandomStart: true, Restarts: 1}, 30},
+		{fgsm.Config{Method: fgsm.PGD, Eps: 0.3, Alpha: 0.075, Steps: 10, RandomStart: true, Restarts: 1}, 12},
+	} {
+		res := &fgsm.Result{Config: c.cfg, Samples: 100, Correct: c.correct, Eligible: 92,
+			Successes: 92 - c.correct + 2, Disagreements: 3, LinfSum: 100 * c.cfg.Eps, LinfMax: c.cfg.Eps,
+			L2Sum: 100 * 10 * c.cfg.Eps, L2Max: 28 * c.cfg.Eps, PerClass: perClass(c.correct)}
+		res.Accuracy = float64(res.Correct) / float64(res.Samples)
+		res.SuccessRate = float64(res.Successes) / float64(res.Eligible)
+		res.RuntimeDisagreement = float64(res.Disagreements) / float64(res.Samples)
+		res.LinfMean, res.L2Mean = res.LinfSum/100, res.L2Sum/100
+		r.Results = append(r.Results, res)
+	}
+	r.CleanAccuracy = 0.92
+	r.Examples = []*fgsm.Example{
+		greyExample(0, "fgsm", 0.05, 3, 3, 3), greyExample(1, "fgsm", 0.05, 7, 7, 5),
+		greyExample(0, "pgd", 0.3, 3, 3, 6), greyExample(1, "pgd", 0.3, 7, 7, 7),
+		rgbExample(2, "pgd", 0.3, 8, 8, 1),
+	}
+	return r
+}
+
+// perClass spreads correct answers over 10 classes of 10 samples each.
+func perClass(correct int) []fgsm.ClassCount {
+	pc := make([]fgsm.ClassCount, 10)
+	for i := range pc {
+		pc[i] = fgsm.ClassCount{Class: i, Samples: 10, Correct: min(10, max(0, correct-10*i))}
+		pc[i].Accuracy = float64(pc[i].Correct) / 10
+	}
+	return pc
+}
+
+// greyExample is a 28×28 image, dark (0.1) with a bright (0.9) square at
+// rows and columns 4 to 11; its adversarial image raises the dark square at
+// rows and columns 16 to 23 by ε.
+func greyExample(index int, attack string, eps float64, label, clean, adv int) *fgsm.Example {
+	e := &fgsm.Example{Index: index, Attack: attack, Eps: eps, Label: label, CleanPred: clean, AdvPred: adv,
+		C: 1, H: 28, W: 28, Perturbed: true}
+	e.Clean = make([]float32, 28*28)
+	for y := 0; y < 28; y++ {
+		for x := 0; x < 28; x++ {
+			e.Clean[y*28+x] = 0.1
+			if in(y, 4, 12) && in(x, 4, 12) {
+				e.Clean[y*28+x] = 0.9
+			}
+		}
+	}
+	e.Adv = append([]float32(nil), e.Clean...)
+	for y := 16; y < 24; y++ {
+		for x := 16; x < 24; x++ {
+			e.Adv[y*28+x] += float32(eps)
+		}
+	}
+	return e
+}
+
+// rgbExample is a 3×32×32 image, dark with a red square at rows and columns
+// 8 to 23; its adversarial image raises green in that square by ε.
+func rgbExample(index int, attack string, eps float64, label, clean, adv int) *fgsm.Example {
+	const hw = 32 * 32
+	e := &fgsm.Example{Index: index, Attack: attack, Eps: eps, Label: label, CleanPred: clean, AdvPred: adv,
+		C: 3, H: 32, W: 32, Perturbed: true}
+	e.Clean = make([]float32, 3*hw)
+	for i := range e.Clean {
+		e.Clean[i] = 0.1
+	}
+	for y := 8; y < 24; y++ {
+		for x := 8; x < 24; x++ {
+			e.Clean[y*32+x] = 0.9
+		}
+	}
+	e.Adv = append([]float32(nil), e.Clean...)
+	for y := 8; y < 24; y++ {
+		for x := 8; x < 24; x++ {
+			e.Adv[hw+y*32+x] += float32(eps)
+		}
+	}
+	return e
+}
+
+func in(v, lo, hi int) bool { return lo <= v && v < hi }
+
+func TestMarkdown(t *testing.T) {
+	r := testReport()
+	var buf bytes.Buffer
+	if err := Markdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	want := []string{
+		"# Robustness audit of fmnist_cnn.onnx",
+		"sha256 `" + r.Model.SHA256 + "`",
+		"opset 17, input `input` of shape ?×1×28×28",
+		"- **Seed:** 42",
+		"- **Shards:** samples [0, 100)",
+		"| clean | 0 | 92.00% | – | 1.00% (1/100) |",
+		"| 0 T-shirt/top | 10 | 100.00% |",
+		"| 9 Ankle boot | 10 | 20.00% |",
+		"- " + warning,
+		"## How to read this",
+	}
+	for _, res := range r.Results {
+		want = append(want, "| "+res.Name()+fmt.Sprintf(" | %g | %.2f%% |", res.Eps, 100*res.Accuracy))
+	}
+	for _, s := range want {
+		if !strings.Contains(md, s) {
+			t.Errorf("report.md lacks %q:\n%s", s, md)
+		}
+	}
+	if strings.Contains(md, "\nnone\n") {
+		t.Errorf("report.md says no warnings, but the report has one")
+	}
+
+	r.Warnings = nil
+	buf.Reset()
+	if err := Markdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "## Warnings\n\nnone\n") {
+		t.Errorf("report.md without warnings should say none:\n%s", buf.String())
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
