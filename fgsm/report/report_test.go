@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -159,6 +161,50 @@ func TestMarkdown(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "## Warnings\n\nnone\n") {
 		t.Errorf("report.md without warnings should say none:\n%s", buf.String())
+	}
+}
+
+func TestAttackGroups(t *testing.T) {
+	r := testReport()
+	r.Results[0], r.Results[2] = r.Results[2], r.Results[0] // out of ε order
+	groups := attackGroups(r.Results)
+	var got []string
+	for _, g := range groups {
+		var eps []string
+		for _, res := range g.results {
+			eps = append(eps, fmt.Sprint(res.Eps))
+		}
+		got = append(got, g.label+": "+strings.Join(eps, " "))
+	}
+	want := []string{"fgsm: 0.05 0.1 0.3", "pgd (10×0.25ε, random start): 0.05 0.1 0.3"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("groups %q, want %q", got, want)
+	}
+}
+
+// TestRobustness checks that the plot is drawn: a sensible size, and the
+// curves' colours on it (the plot's frame, grid and text are grey).
+func TestRobustness(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "robustness.png")
+	if err := Robustness(path, testReport()); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, path)
+	b := img.Bounds()
+	if b.Dx() < 400 || b.Dy() < 300 || b.Dx() > 4000 || b.Dy() > 4000 {
+		t.Errorf("robustness.png is %d×%d, want between 400×300 and 4000×4000", b.Dx(), b.Dy())
+	}
+	coloured := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 != g>>8 || g>>8 != bl>>8 {
+				coloured++
+			}
+		}
+	}
+	if coloured < 500 {
+		t.Errorf("robustness.png has %d coloured pixels, want the two curves (at least 500)", coloured)
 	}
 }
 
