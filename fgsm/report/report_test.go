@@ -164,6 +164,85 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
+// TestExamplesPixels checks that each column shows its image where the
+// layout puts it: the clean and adversarial images' bright and raised
+// squares, and the perturbation at ±ε as white and zero as mid grey.
+func TestExamplesPixels(t *testing.T) {
+	r := testReport()
+	path := filepath.Join(t.TempDir(), "examples.png")
+	if err := Examples(path, r); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, path)
+	_, exs := pickExamples(r)
+	g := newGrid(exs)
+	if b := img.Bounds(); b.Dx() != g.w || b.Dy() != g.h {
+		t.Fatalf("examples.png is %d×%d, want the grid's %d×%d", b.Dx(), b.Dy(), g.w, g.h)
+	}
+	// at returns the picture's colour at pixel (y, x) of row's image in col.
+	at := func(row, col, y, x int) [3]uint8 {
+		e := exs[row]
+		rect, k := g.imageRect(row, col, e), g.scale(e)
+		c := img.At(rect.Min.X+x*k+k/2, rect.Min.Y+y*k+k/2)
+		r, gr, b, _ := c.RGBA()
+		return [3]uint8{uint8(r >> 8), uint8(gr >> 8), uint8(b >> 8)}
+	}
+	grey := func(v uint8) [3]uint8 { return [3]uint8{v, v, v} }
+	for i, test := range []struct {
+		row, col, y, x int
+		want           [3]uint8
+	}{
+		{0, 0, 8, 8, grey(230)},                // clean, bright square
+		{0, 0, 20, 20, grey(26)},               // clean, dark square
+		{0, 1, 8, 8, grey(230)},                // adversarial, bright square
+		{0, 1, 20, 20, grey(102)},              // adversarial, square raised by ε=0.3
+		{0, 1, 0, 27, grey(26)},                // adversarial, untouched corner
+		{0, 2, 20, 20, grey(255)},              // perturbation +ε
+		{0, 2, 8, 8, grey(128)},                // perturbation 0
+		{2, 0, 16, 16, [3]uint8{230, 26, 26}},  // RGB clean, red square
+		{2, 1, 16, 16, [3]uint8{230, 102, 26}}, // RGB adversarial, green raised
+		{2, 1, 2, 2, [3]uint8{26, 26, 26}},     // RGB adversarial, dark corner
+		{2, 2, 16, 16, [3]uint8{128, 255, 128}},
+	} {
+		got := at(test.row, test.col, test.y, test.x)
+		for ch := range got {
+			if d := int(got[ch]) - int(test.want[ch]); d < -3 || d > 3 {
+				t.Errorf("case %d (row %d, column %d, pixel %d,%d): colour %v, want %v", i, test.row, test.col, test.y, test.x, got, test.want)
+				break
+			}
+		}
+	}
+}
+
+func TestPickExamples(t *testing.T) {
+	many := make([]*fgsm.Example, 12)
+	for i := range many {
+		many[i] = greyExample(i, "pgd", 0.3, 0, 0, 1)
+	}
+	for _, test := range []struct {
+		name      string
+		examples  []*fgsm.Example
+		wantTitle string
+		wantIdx   []int
+	}{
+		{"strongest result", testReport().Examples, "pgd ε=0.3 (10×0.075, random start)", []int{0, 1, 2}},
+		{"strongest has none: first attack", testReport().Examples[:2], "fgsm ε=0.05", []int{0, 1}},
+		{"at most 8 rows", many, "pgd ε=0.3 (10×0.075, random start)", []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"none", nil, "", nil},
+	} {
+		r := testReport()
+		r.Examples = test.examples
+		title, exs := pickExamples(r)
+		var idx []int
+		for _, e := range exs {
+			idx = append(idx, e.Index)
+		}
+		if title != test.wantTitle || !reflect.DeepEqual(idx, test.wantIdx) {
+			t.Errorf("%s: got %q with samples %v, want %q with %v", test.name, title, idx, test.wantTitle, test.wantIdx)
+		}
+	}
+}
+
 func TestAttackGroups(t *testing.T) {
 	r := testReport()
 	r.Results[0], r.Results[2] = r.Results[2], r.Results[0] // out of ε order
