@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -122,6 +123,59 @@ func rgbExample(index int, attack string, eps float64, label, clean, adv int) *f
 }
 
 func in(v, lo, hi int) bool { return lo <= v && v < hi }
+
+func TestWriteDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit", "run1") // missing: WriteDir creates it
+	r := testReport()
+	if err := WriteDir(dir, r); err != nil {
+		t.Fatalf("WriteDir: %v", err)
+	}
+	for _, name := range []string{JSONFile, MarkdownFile, RobustnessFile, ExamplesFile} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: want a non-empty file, got %v", name, err)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 4 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v, want the four report files and no temporary files", names)
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back fgsm.Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatalf("report.json does not decode into fgsm.Report: %v", err)
+	}
+	if !reflect.DeepEqual(back.Results, r.Results) {
+		t.Errorf("report.json results differ after a round trip:\ngot  %+v\nwant %+v", back.Results, r.Results)
+	}
+	if back.CleanAccuracy != r.CleanAccuracy || !reflect.DeepEqual(back.Warnings, r.Warnings) ||
+		!reflect.DeepEqual(back.Classes, r.Classes) || !reflect.DeepEqual(back.Model, r.Model) {
+		t.Errorf("report.json: clean accuracy, warnings, classes or model differ after a round trip")
+	}
+
+	for _, test := range []struct {
+		name       string
+		minW, minH int
+	}{
+		{RobustnessFile, 400, 300},
+		{ExamplesFile, 3 * minTile, 3 * minTile}, // three rows of the strongest result
+	} {
+		img := decodePNG(t, filepath.Join(dir, test.name))
+		if b := img.Bounds(); b.Dx() < test.minW || b.Dy() < test.minH || b.Dx() > 4000 || b.Dy() > 4000 {
+			t.Errorf("%s is %d×%d, want at least %d×%d and at most 4000×4000", test.name, b.Dx(), b.Dy(), test.minW, test.minH)
+		}
+	}
+}
 
 func TestMarkdown(t *testing.T) {
 	r := testReport()
@@ -284,6 +338,48 @@ func TestRobustness(t *testing.T) {
 	}
 	if coloured < 500 {
 		t.Errorf("robustness.png has %d coloured pixels, want the two curves (at least 500)", coloured)
+	}
+}
+
+func TestWriteDirNoExamples(t *testing.T) {
+	dir := t.TempDir()
+	r := testReport()
+	r.Examples = nil
+	if err := WriteDir(dir, r); err != nil {
+		t.Fatalf("WriteDir without examples: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ExamplesFile)); !os.IsNotExist(err) {
+		t.Errorf("examples.png: want no file without examples, got %v", err)
+	}
+	if err := Examples(filepath.Join(dir, ExamplesFile), r); err == nil {
+		t.Errorf("Examples without examples: want an error, got none")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "file")
+	if err := os.WriteFile(file, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	under := filepath.Join(file, "report") // a path below a regular file cannot be created, even by root
+	damaged := testReport()
+	damaged.Examples[2].Adv = damaged.Examples[2].Adv[:10]
+	for _, test := range []struct {
+		name string
+		run  func() error
+		want string // the error must name this
+	}{
+		{"WriteDir under a file", func() error { return WriteDir(under, testReport()) }, under},
+		{"Robustness under a file", func() error { return Robustness(filepath.Join(under, "r.png"), testReport()) }, filepath.Join(under, "r.png")},
+		{"Examples under a file", func() error { return Examples(filepath.Join(under, "e.png"), testReport()) }, filepath.Join(under, "e.png")},
+		{"damaged example", func() error { return Examples(filepath.Join(tmp, "e.png"), damaged) }, "sample 0"},
+		{"nil report", func() error { return WriteDir(tmp, nil) }, "no report"},
+	} {
+		err := test.run()
+		if err == nil || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%s: got error %v, want one naming %q", test.name, err, test.want)
+		}
 	}
 }
 
