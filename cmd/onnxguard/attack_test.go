@@ -122,6 +122,11 @@ func TestAuditReportAndGate(t *testing.T) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}
 	}
+	for _, f := range []string{"report.json", "report.md", "robustness.png", "examples.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("the report folder lacks %s: %v", f, err)
+		}
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/fgsm"
-	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/fgsm/report"
 )
 
 var reportCommand = &cli.Command{
@@ -94,14 +94,7 @@ func readReport(path string) (*fgsm.Report, error) {
 	return &r, nil
 }
 
-// writeReport writes the report files into dir.
+// writeReport writes report.json, report.md and the pictures into dir.
 func writeReport(dir string, r *fgsm.Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return onnx.WriteFileAtomic(filepath.Join(dir, "report.json"), append(data, '\n'))
+	return report.WriteDir(dir, r)
 }
