@@ -286,3 +286,38 @@ func TestCollapseRule(t *testing.T) {
 		}
 	}
 }
+
+// TestCollapseStopsAndRestores drives fgsm-rs into a collapse of PGD
+// accuracy (a learning rate multiplied by 1000 in the second epoch wrecks
+// the model) and checks the run stops, says why, restores the best epoch
+// in the result, the program and the checkpoint, and that Resume then
+// returns the same result without training.
+func TestCollapseStopsAndRestores(t *testing.T) {
+	prog := compile(t, "fmnist_cnn")
+	train, val := fashion(t, 0, 256), fashion(t, 600, 128)
+	cfg := Config{Recipe: FGSMRS, Eps: 0.1, Epochs: 3, Batch: 32, Seed: 1, Schedule: Step, StepEvery: 1, StepFactor: 1000,
+		ProbeSteps: 5, ProbeSamples: 128, CheckpointDir: t.TempDir()}
+	res, err := Train(context.Background(), prog, dataset.Preprocess{}, train, val, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.History {
+		t.Logf("epoch %d: lr %g clean %.3f fgsm %.3f pgd %.3f %s", e.Epoch, e.LR, e.ValClean, e.ValFGSM, e.ValPGD, e.Note)
+	}
+	if !res.Early || !strings.Contains(res.Reason, "collapsed in epoch 2") || res.BestEpoch != 1 || res.Epochs != 2 {
+		t.Fatalf("early %v, reason %q, best epoch %d after %d; want a stop in epoch 2 restoring epoch 1", res.Early, res.Reason, res.BestEpoch, res.Epochs)
+	}
+	if res.History[2].Note == "" {
+		t.Error("the collapsed epoch is not marked in the history")
+	}
+	if p := sameBits(paramValues(prog), res.Weights); p != "" {
+		t.Errorf("the program does not hold the restored weights (first difference at %s)", p)
+	}
+	again, err := Resume(context.Background(), compile(t, "fmnist_cnn"), dataset.Preprocess{}, train, val, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Reason != res.Reason || sameBits(again.Weights, res.Weights) != "" || again.Epochs != 2 {
+		t.Errorf("resuming a stopped run: %q after %d epochs; want the same stop", again.Reason, again.Epochs)
+	}
+}

@@ -344,7 +344,7 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 	rec.Seconds, rec.SamplesPerSec = time.Since(start).Seconds(), float64(t.train.N)/trainSecs
 	t.epoch++
 	if reason := t.collapsed(rec); reason != "" {
-		rec.Note = "catastrophic overfitting"
+		rec.Note = "robust accuracy collapsed"
 		t.history = append(t.history, rec)
 		t.stopped = reason
 		return nil
@@ -549,7 +549,7 @@ func (t *trainer) collapsed(rec Epoch) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("catastrophic overfitting in epoch %d: %s; stopped and restored epoch %d", rec.Epoch, why, t.bestEpoch)
+	return fmt.Sprintf("robust accuracy collapsed in epoch %d, the sign of catastrophic overfitting: %s; stopped and restored epoch %d", rec.Epoch, why, t.bestEpoch)
 }
 
 // better reports whether rec beats the best epoch so far. Adversarial
