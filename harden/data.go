@@ -94,7 +94,7 @@ func (d *Data) Split(frac float64) (train, val *Data, err error) {
 // Subset returns the samples at idx, in that order, as new Data.
 func (d *Data) Subset(idx []int) *Data {
 	s := &Data{N: len(idx), C: d.C, H: d.H, W: d.W}
-	s.X, s.Labels = d.gather(nil, nil, idx)
+	s.X, s.Labels = d.gather(make([]float32, 0, len(idx)*d.Per()), make([]int, 0, len(idx)), idx)
 	return s
 }
 
