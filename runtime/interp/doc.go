@@ -8,7 +8,10 @@
 // cannot run fails before any data flows. A Program then runs batches in one
 // of two modes: inference (BatchNormalization uses running statistics,
 // Dropout is the identity) or training (batch statistics, running statistics
-// updated with the node's momentum, seeded Dropout masks).
+// updated with the node's momentum, seeded Dropout masks). FreezeBatchNorm
+// keeps BatchNormalization on its running statistics in training mode, and
+// Reseed restarts the Dropout generator, so a training loop can draw masks
+// from its own position and resume exactly.
 //
 // The loss is computed on the logits. When the graph ends in Softmax or
 // LogSoftmax, the loss takes the tensor before it, because differentiating

@@ -34,6 +34,11 @@ type Program struct {
 	Graph    *onnx.Graph
 	Input    onnx.ValueInfo
 	Training bool // training mode; see the package documentation
+	// FreezeBatchNorm makes BatchNormalization use and keep its running
+	// statistics in training mode, as in inference; Dropout stays active.
+	// Fine-tuning with small or adversarial batches uses it so the
+	// statistics the model was deployed with are not disturbed.
+	FreezeBatchNorm bool
 
 	nodes   []node
 	slots   map[string]int
@@ -181,6 +186,17 @@ func constTensor(t *onnx.Tensor) *Tensor {
 	return ops.NewInts(shape, t.Int)
 }
 
+// Reseed restarts the generator Dropout draws its masks from, as if the
+// Program had been compiled with Options.Seed = seed. A training loop
+// reseeds before every step from its own position (seed, epoch, step), so a
+// run resumed from a checkpoint draws the masks an uninterrupted one would.
+func (p *Program) Reseed(seed uint64) {
+	p.rng = rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	for i := range p.nodes {
+		p.nodes[i].state.Rand = p.rng
+	}
+}
+
 // Params returns the floating-point initializers in file order.
 func (p *Program) Params() []Param { return p.params }
 
@@ -295,6 +311,7 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		nd := &p.nodes[i]
 		nd.state.Release()
 		nd.state.Training, nd.state.Grad = p.Training, grad
+		nd.state.FreezeBatchNorm = p.FreezeBatchNorm
 		in = in[:0]
 		for _, s := range nd.in {
 			if s < 0 {

@@ -24,6 +24,8 @@ func init() {
 // with ONNX's training_mode=1 follows the ONNX specification instead: the
 // running statistics are new output tensors and their update uses the
 // biased variance. Either way the output Y uses the biased variance.
+// State.FreezeBatchNorm turns the first off: the running statistics are
+// used and kept, as in inference.
 type batchNorm struct {
 	eps, momentum float32
 	trainingAttr  bool // training_mode=1
@@ -85,7 +87,7 @@ func (b *batchNorm) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	scale, bias, runMean, runVar := in[1].Data, in[2].Data, in[3], in[4]
 	n, hw := x.Shape[0], Numel(x.Shape[2:])
-	training := s.Training || b.trainingAttr
+	training := s.Training && !s.FreezeBatchNorm || b.trainingAttr
 	mean, invstd := make([]float32, c), make([]float32, c)
 	outMean, outVar := runMean, runVar
 	if training {
@@ -95,7 +97,7 @@ func (b *batchNorm) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			invstd[ch] = float32(1 / math.Sqrt(float64(batchVar[ch])+float64(b.eps)))
 		}
 		m := n * hw
-		if s.Training {
+		if s.Training && !s.FreezeBatchNorm {
 			// PyTorch's running update: unbiased variance, in place.
 			if m > 1 {
 				for ch := range batchVar {

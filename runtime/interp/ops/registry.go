@@ -29,6 +29,9 @@ type State struct {
 	// Training selects batch statistics in BatchNormalization and active
 	// Dropout masks.
 	Training bool
+	// FreezeBatchNorm makes BatchNormalization use its running statistics,
+	// and leave them unchanged, even in training mode.
+	FreezeBatchNorm bool
 	// Grad is set when a backward pass will follow; ops save only then.
 	Grad bool
 	// Rand draws Dropout masks; seeded by the executor.

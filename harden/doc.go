@@ -1,0 +1,39 @@
+// Package harden provides adversarial training: it fine-tunes an ONNX image
+// classifier, through onnxguard's differentiable interpreter, so that it
+// resists FGSM-family attacks, and returns weights ready to be written back
+// into the same ONNX graph.
+//
+// Train takes a compiled interp.Program, the model's preprocessing, the
+// training data held in memory (Data, read with ReadAll) and a Config. Each
+// epoch visits the data in an order drawn from (seed, epoch) and, per
+// mini-batch, crafts adversarial examples from the current weights with
+// the model in inference mode (package fgsm, pixel space), then takes one
+// optimizer step on them in training mode. The recipes:
+//
+//   - paper: the seed paper's (arXiv 2502.05203) Algorithm 2: FGSM at ε,
+//     training on the clean batch and its adversarial copy together (2B
+//     samples, labels duplicated);
+//   - fgsm-rs: fast adversarial training (Wong, Rice & Kolter 2020): FGSM
+//     from a uniform random start in the ε-ball with step 1.25·ε,
+//     projected, training on the adversarial batch only; after every epoch
+//     a PGD probe on validation data watches for catastrophic overfitting
+//     and, when robust accuracy collapses, the run stops and restores the
+//     best epoch;
+//   - pgd: Madry et al. 2018: K-step PGD (random start, α = 2.5·ε/K);
+//   - clean: plain training, which also trains a model from scratch.
+//
+// The optimizers are AdamW (Adam with decoupled weight decay) and SGD with
+// momentum and L2 weight decay; the learning rate follows a constant, step
+// or cosine schedule over the epochs. Only weights with a gradient are
+// updated; BatchNorm's running statistics follow the batch statistics
+// (BN "train") or stay as exported (BN "frozen", Dropout still active).
+//
+// After every epoch the model is validated (clean and FGSM accuracy, in
+// inference mode) and the best epoch's weights are kept; with a checkpoint
+// folder, a Checkpoint (encoding/gob) and a History (JSON) are written
+// atomically, and Resume continues an interrupted run to the same weights
+// bit for bit. A loss or weight that becomes NaN or infinite stops the run
+// with ErrDiverged. Randomness (order, Dropout masks, random starts) is
+// drawn from the seed and the position in the run, never from a generator
+// carried across steps, which is what makes resuming exact.
+package harden

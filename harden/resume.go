@@ -1,0 +1,94 @@
+package harden
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// save writes the run's state after t.epoch epochs, when a checkpoint
+// folder is set.
+func (t *trainer) save() error {
+	if t.cfg.CheckpointDir == "" {
+		return nil
+	}
+	names := make([]string, len(t.params))
+	for i, p := range t.params {
+		names[i] = p.Name
+	}
+	ck := &Checkpoint{Version: checkpointVersion, Config: t.cfg.comparable(), Pre: t.pre,
+		StartSHA256: t.startSum, DataSHA256: t.dataSum, Params: names, Epoch: t.epoch,
+		Weights: t.snapshot(), SGD: t.sgd, Adam: t.adam,
+		Best: t.best, BestEpoch: t.bestEpoch, History: t.history, Stopped: t.stopped}
+	if err := ck.save(t.cfg.CheckpointDir); err != nil {
+		return fmt.Errorf("checkpoint after epoch %d: %w", t.epoch, err)
+	}
+	return nil
+}
+
+// restore puts the trainer in the state ck recorded, after checking that
+// ck comes from the same model, data, preprocessing and settings.
+func (t *trainer) restore(ck *Checkpoint) error {
+	if want := t.cfg.comparable(); ck.Config != want {
+		return fmt.Errorf("the settings differ from the checkpoint's (%s); resume with the settings it was started with", configDiff(ck.Config, want))
+	}
+	if ck.StartSHA256 != t.startSum {
+		return errors.New("the model's weights are not those the checkpoint started from; compile the original model file again (not the hardened one) and resume with it")
+	}
+	if ck.DataSHA256 != t.dataSum {
+		return errors.New("the training or validation data differ from the checkpoint's; resume on the same data, limit and split")
+	}
+	if ck.Pre.Scale != t.pre.Scale || !slices.Equal(ck.Pre.Mean, t.pre.Mean) || !slices.Equal(ck.Pre.Std, t.pre.Std) {
+		return fmt.Errorf("the preprocessing differs from the checkpoint's (scale %g, mean %v, std %v)", ck.Pre.Scale, ck.Pre.Mean, ck.Pre.Std)
+	}
+	if len(ck.Params) != len(t.params) {
+		return fmt.Errorf("the checkpoint has %d parameters, the model %d", len(ck.Params), len(t.params))
+	}
+	for i, p := range t.params {
+		if ck.Params[i] != p.Name {
+			return fmt.Errorf("parameter %d is %q in the checkpoint, %q in the model", i, ck.Params[i], p.Name)
+		}
+	}
+	if err := t.load(ck.Weights); err != nil {
+		return err
+	}
+	if ck.BestEpoch >= len(ck.History) || ck.Epoch+1 != len(ck.History) {
+		return fmt.Errorf("the checkpoint is inconsistent: %d epochs done, %d history entries, best epoch %d", ck.Epoch, len(ck.History), ck.BestEpoch)
+	}
+	switch {
+	case t.sgd != nil && ck.SGD != nil:
+		t.sgd = ck.SGD
+		t.opt = t.sgd
+	case t.adam != nil && ck.Adam != nil:
+		t.adam = ck.Adam
+		t.opt = t.adam
+	default:
+		return errors.New("the checkpoint's optimizer state is not for the configured optimizer")
+	}
+	t.epoch, t.best, t.bestEpoch, t.history, t.stopped = ck.Epoch, ck.Best, ck.BestEpoch, ck.History, ck.Stopped
+	return nil
+}
+
+// configDiff names the settings in which a and b differ.
+func configDiff(a, b Config) string {
+	var ma, mb map[string]any
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	json.Unmarshal(ja, &ma)
+	json.Unmarshal(jb, &mb)
+	var diffs []string
+	for k, va := range ma {
+		if vb, ok := mb[k]; !ok || fmt.Sprint(va) != fmt.Sprint(vb) {
+			diffs = append(diffs, fmt.Sprintf("%s: checkpoint %v, now %v", k, va, mb[k]))
+		}
+	}
+	for k, vb := range mb {
+		if _, ok := ma[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: checkpoint unset, now %v", k, vb))
+		}
+	}
+	slices.Sort(diffs)
+	return strings.Join(diffs, "; ")
+}

@@ -1,0 +1,151 @@
+package harden
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/onnxguard/onnxguard/runtime"
+)
+
+// validationBatch is how many validation samples are classified at once.
+const validationBatch = 256
+
+// validate measures clean and FGSM accuracy on the validation data, and
+// for fgsm-rs the PGD probe's, in inference mode.
+func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
+	rec := Epoch{Epoch: epoch}
+	v := t.val
+	if v == nil {
+		return rec, nil
+	}
+	per := v.Per()
+	steps := (v.N + validationBatch - 1) / validationBatch
+	probeN := 0
+	if t.cfg.Recipe == FGSMRS {
+		probeN = min(t.cfg.ProbeSamples, v.N)
+		rec.Probe = fmt.Sprintf("%s on %d samples", t.probe.Name(), probeN)
+		steps += (probeN + validationBatch - 1) / validationBatch
+	}
+	var clean, adv, robust int
+	step := 0
+	batch := func(lo, n int, do func(x []float32, y []int) error) error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("validation after epoch %d interrupted: %w; %s", epoch, err, t.kept())
+		}
+		hi := min(lo+validationBatch, n)
+		if err := do(v.X[lo*per:hi*per], v.Labels[lo:hi]); err != nil {
+			return fmt.Errorf("validation after epoch %d: %w", epoch, err)
+		}
+		step++
+		if t.progress != nil {
+			t.progress(Progress{Phase: "validate", Epoch: epoch, Epochs: t.cfg.Epochs, Step: step, Steps: steps})
+		}
+		return nil
+	}
+	for lo := 0; lo < v.N; lo += validationBatch {
+		err := batch(lo, v.N, func(x []float32, y []int) error {
+			var k int
+			var err error
+			if t.logits, k, err = t.model.Logits(t.logits, x, len(y)); err != nil {
+				return err
+			}
+			clean += countCorrect(t.logits, y, k)
+			if t.cfg.Eps == 0 {
+				return nil
+			}
+			o, err := t.atk.Attack(t.fgsmEval, x, y, len(y), lo)
+			if err != nil {
+				return err
+			}
+			adv += countCorrect(o.Logits, y, o.K)
+			return nil
+		})
+		if err != nil {
+			return rec, err
+		}
+	}
+	// The probe's random starts are the same every epoch, so epochs
+	// compare on equal terms.
+	t.atk.Seed = t.cfg.Seed
+	for lo := 0; lo < probeN; lo += validationBatch {
+		err := batch(lo, probeN, func(x []float32, y []int) error {
+			o, err := t.atk.Attack(t.probe, x, y, len(y), lo)
+			if err != nil {
+				return err
+			}
+			robust += countCorrect(o.Logits, y, o.K)
+			return nil
+		})
+		if err != nil {
+			return rec, err
+		}
+	}
+	rec.ValClean, rec.ValFGSM = float64(clean)/float64(v.N), float64(adv)/float64(v.N)
+	if probeN > 0 {
+		rec.ValPGD = float64(robust) / float64(probeN)
+	}
+	return rec, nil
+}
+
+func countCorrect(logits []float32, labels []int, k int) int {
+	c := 0
+	for i, y := range labels {
+		if runtime.Argmax(logits[i*k:(i+1)*k]) == y {
+			c++
+		}
+	}
+	return c
+}
+
+// Catastrophic overfitting (Wong et al. 2020): within an epoch, FGSM
+// training can learn to defeat FGSM alone; PGD accuracy then falls toward
+// zero while FGSM accuracy stays high or rises. fgsm-rs stops when the
+// probe's accuracy falls below collapseFraction of the best epoch's (once
+// that is at least collapseFloor), or below collapseFloor while FGSM
+// accuracy is at least collapseFGSM.
+const (
+	collapseFraction = 0.5
+	collapseFloor    = 0.05
+	collapseFGSM     = 0.5
+)
+
+// collapsed returns why the epoch shows catastrophic overfitting, or "".
+func (t *trainer) collapsed(rec Epoch) string {
+	if t.cfg.Recipe != FGSMRS || t.val == nil {
+		return ""
+	}
+	best := t.history[t.bestEpoch]
+	var why string
+	switch {
+	case best.ValPGD >= collapseFloor && rec.ValPGD < collapseFraction*best.ValPGD:
+		why = fmt.Sprintf("PGD accuracy fell to %.1f%% from %.1f%% at epoch %d", 100*rec.ValPGD, 100*best.ValPGD, t.bestEpoch)
+	case rec.ValPGD < collapseFloor && rec.ValFGSM >= collapseFGSM:
+		why = fmt.Sprintf("PGD accuracy is %.1f%% while FGSM accuracy is %.1f%%", 100*rec.ValPGD, 100*rec.ValFGSM)
+	default:
+		return ""
+	}
+	return fmt.Sprintf("robust accuracy collapsed in epoch %d, the sign of catastrophic overfitting: %s; stopped and restored epoch %d", rec.Epoch, why, t.bestEpoch)
+}
+
+// better reports whether rec beats the best epoch so far. Adversarial
+// recipes rank by robust accuracy (FGSM at ε; for fgsm-rs the PGD probe,
+// since FGSM accuracy is what catastrophic overfitting inflates), then
+// clean accuracy; the clean recipe by clean accuracy, then FGSM. Ties keep
+// the earlier epoch. Without validation data the latest epoch wins.
+func (t *trainer) better(rec Epoch) bool {
+	if t.val == nil {
+		return true
+	}
+	score := func(e Epoch) (float64, float64) {
+		switch t.cfg.Recipe {
+		case Clean:
+			return e.ValClean, e.ValFGSM
+		case FGSMRS:
+			return e.ValPGD, e.ValClean
+		}
+		return e.ValFGSM, e.ValClean
+	}
+	a1, a2 := score(rec)
+	b1, b2 := score(t.history[t.bestEpoch])
+	return a1 > b1 || a1 == b1 && a2 > b2
+}
