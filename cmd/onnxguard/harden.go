@@ -1,0 +1,402 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/export"
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/harden"
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// verifyTolerance is the largest relative difference allowed between ONNX
+// Runtime on an exported file and the interpreter on the trained weights.
+const verifyTolerance = 1e-4
+
+var hardenCommand = &cli.Command{
+	Name:  "harden",
+	Usage: "fine-tune a model with adversarial training and export it to ONNX",
+	Description: `Trains the model's weights with the interpreter, on adversarial examples made
+from the current weights at every step, and writes the best epoch back into the
+same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
+minibatch concatenated with its FGSM examples), fgsm-rs (FGSM from a random
+start, step 1.25·ε, with a PGD probe after every epoch that stops the run and
+restores the best epoch if robust accuracy collapses), pgd (Madry et al.: K-step
+PGD examples) and clean (no attack; trains from scratch too).
+
+Validation data (--val, or the --val-split fraction held out of --data) is
+measured after every epoch; the best epoch (FGSM accuracy for adversarial
+recipes, clean accuracy for clean) is exported. Before and after, clean, FGSM and
+PGD accuracy at ε are measured on the validation data with ONNX Runtime on the
+original and on the exported file; the export is checked against the
+interpreter (relative difference at most 1e-4) before success is reported.
+
+A checkpoint is written after every epoch into --checkpoint-dir (default
+OUT.checkpoints); --resume continues a killed run from it with the same result.
+
+Examples:
+   onnxguard harden -m testdata/models/fmnist_cnn.onnx -d /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
+       --val /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --recipe paper --eps 0.1 --epochs 1 --out hardened.onnx
+   onnxguard harden -m model.onnx -d cifar-10-batches-bin --recipe fgsm-rs --eps 0.031 --epochs 10 --schedule cosine --out robust.onnx
+   onnxguard harden -m model.onnx -d train.npy -l labels.npy --recipe pgd --eps 0.1 --out robust.onnx --resume`,
+	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
+		&cli.StringFlag{Name: "val", Usage: "validation images (same formats as --data); default: --val-split of --data"},
+		&cli.StringFlag{Name: "val-labels", Usage: "labels of --val when they are not found beside it"},
+		&cli.IntFlag{Name: "val-limit", Usage: "use at most `N` validation samples (0 = all)"},
+		&cli.Float64Flag{Name: "val-split", Value: 0.1, Usage: "fraction of --data held out for validation when --val is not given"},
+		&cli.StringFlag{Name: "recipe", Value: "paper", Usage: "paper, fgsm-rs, pgd or clean"},
+		&cli.Float64Flag{Name: "eps", Value: 0.1, Usage: "L∞ budget in pixel space [0,1] trained against and measured"},
+		&cli.IntFlag{Name: "epochs", Value: harden.DefaultEpochs, Usage: "passes over the training data"},
+		&cli.StringFlag{Name: "optimizer", Value: harden.Adam, Usage: "adam (AdamW) or sgd (with momentum)"},
+		&cli.Float64Flag{Name: "lr", Usage: "learning rate (default 1e-3 for adam, 0.01 for sgd)"},
+		&cli.Float64Flag{Name: "momentum", Usage: "sgd momentum (default 0.9)"},
+		&cli.Float64Flag{Name: "weight-decay", Usage: "weight decay (decoupled for adam, L2 for sgd)"},
+		&cli.StringFlag{Name: "schedule", Value: harden.Constant, Usage: "learning-rate schedule: constant, step or cosine"},
+		&cli.StringFlag{Name: "bn", Value: harden.BNTrain, Usage: "BatchNormalization while training: train (batch statistics, running statistics updated) or frozen"},
+		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd recipe: attack steps per example (default 7)"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of shuffling, Dropout and random starts"},
+		&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and history.json after every epoch (default OUT.checkpoints)"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue the run whose checkpoint is in --checkpoint-dir"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "hardened ONNX `FILE`", Required: true},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
+	}),
+	Action: runHarden,
+}
+
+// robustness is clean, FGSM and PGD accuracy on the validation data.
+type robustness struct {
+	Clean float64 `json:"clean_accuracy"`
+	FGSM  float64 `json:"fgsm_accuracy"`
+	PGD   float64 `json:"pgd_accuracy"`
+}
+
+func runHarden(c *cli.Context) error {
+	cfg, err := readRunConfig(c)
+	if err != nil {
+		return err
+	}
+	recipe, err := harden.ParseRecipe(c.String("recipe"))
+	if err != nil {
+		return fmt.Errorf("--recipe: %w", err)
+	}
+	out := c.String("out")
+	hc := harden.Config{Recipe: recipe, Eps: c.Float64("eps"), Epochs: c.Int("epochs"), Batch: cfg.batch,
+		Optimizer: c.String("optimizer"), LR: c.Float64("lr"), Momentum: c.Float64("momentum"), WeightDecay: c.Float64("weight-decay"),
+		Schedule: c.String("schedule"), BN: c.String("bn"), PGDSteps: c.Int("pgd-steps"), Seed: c.Uint64("seed"),
+		CheckpointDir: c.String("checkpoint-dir")}
+	if hc.CheckpointDir == "" {
+		hc.CheckpointDir = out + ".checkpoints"
+	}
+	if hc, err = hc.Normalize(); err != nil {
+		return err
+	}
+	if hc.Eps == 0 {
+		return errors.New("--eps 0: give the budget the hardened model is measured at, e.g. 0.1")
+	}
+	model, err := onnx.Load(cfg.modelPath)
+	if err != nil {
+		return err
+	}
+	if hc.ModelSHA256, err = model.SHA256(); err != nil {
+		return err
+	}
+	prog, err := interp.Compile(model, &interp.Options{Seed: hc.Seed})
+	if err != nil {
+		return fmt.Errorf("%s: %w", cfg.modelPath, err)
+	}
+	train, val, err := hardenData(c, cfg, prog)
+	if err != nil {
+		return err
+	}
+	w := c.App.ErrWriter
+	fmt.Fprintf(w, "training on %d samples, validating on %d: recipe %s, ε=%g, %d epochs of batch %d, %s lr %g\n",
+		train.N, val.N, hc.Recipe, hc.Eps, hc.Epochs, hc.Batch, hc.Optimizer, hc.LR)
+	before, err := measure(c, cfg, cfg.modelPath, val, hc)
+	if err != nil {
+		return fmt.Errorf("measuring the original model: %w", err)
+	}
+	start := time.Now()
+	update, finish := progress("harden")
+	report := func(p harden.Progress) {
+		if update != nil && p.Phase == "train" {
+			update((p.Epoch-1)*p.Steps+p.Step, p.Epochs*p.Steps)
+		}
+	}
+	var res *harden.Result
+	if c.Bool("resume") {
+		res, err = harden.Resume(c.Context, prog, cfg.pre, train, val, hc, report)
+	} else {
+		res, err = harden.Train(c.Context, prog, cfg.pre, train, val, hc, report)
+	}
+	finish()
+	if err != nil {
+		if errors.Is(err, harden.ErrDiverged) {
+			return fmt.Errorf("%w (checkpoints in %s)", err, hc.CheckpointDir)
+		}
+		return err
+	}
+	for _, e := range res.History {
+		fmt.Fprintf(w, "epoch %d: loss %.4f, train acc %.2f%%, val clean %.2f%%, val FGSM %.2f%%%s\n",
+			e.Epoch, e.TrainLoss, 100*e.TrainAcc, 100*e.ValClean, 100*e.ValFGSM, noteOf(e.Note))
+	}
+	if res.Early {
+		fmt.Fprintf(w, "stopped early: %s\n", res.Reason)
+	}
+	trained := time.Since(start)
+	maxRel, err := exportChecked(out, model, prog, res.Weights, hc, res.BestEpoch, val, cfg)
+	if err != nil {
+		return err
+	}
+	after, err := measure(c, cfg, out, val, hc)
+	if err != nil {
+		return fmt.Errorf("measuring the exported model: %w", err)
+	}
+	if cfg.json {
+		return json.NewEncoder(c.App.Writer).Encode(struct {
+			Model       string         `json:"model"`
+			Out         string         `json:"out"`
+			Config      harden.Config  `json:"config"`
+			Before      robustness     `json:"before"`
+			After       robustness     `json:"after"`
+			BestEpoch   int            `json:"best_epoch"`
+			Stopped     string         `json:"stopped,omitempty"`
+			History     []harden.Epoch `json:"history"`
+			MaxRelError float64        `json:"export_max_relative_error"`
+			Seconds     float64        `json:"train_seconds"`
+		}{cfg.modelPath, out, hc, before, after, res.BestEpoch, res.Reason, res.History, maxRel, trained.Seconds()})
+	}
+	o := c.App.Writer
+	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", cfg.modelPath, out, hc.Recipe, hc.Eps, res.BestEpoch, res.Epochs, trained.Round(time.Second))
+	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", maxRel)
+	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", val.N, "ONNX Runtime")
+	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", hc.Eps), 100*before.FGSM, 100*after.FGSM)
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (10 steps)", hc.Eps), 100*before.PGD, 100*after.PGD)
+	return nil
+}
+
+func noteOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// hardenData reads the training data and the validation data (--val, or a
+// held-out split).
+func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, val *harden.Data, err error) {
+	read := func(path string, opt *dataset.Options) (*harden.Data, error) {
+		src, err := dataset.Open(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		defer src.Close()
+		if err := dataset.CheckShape(src, prog.Input.Shape); err != nil {
+			return nil, fmt.Errorf("%s: model input %q: %w", path, prog.Input.Name, err)
+		}
+		cc, _, _ := src.Dims()
+		if err := cfg.pre.Validate(cc); err != nil {
+			return nil, err
+		}
+		return harden.ReadAll(src)
+	}
+	if train, err = read(cfg.data, &cfg.dataOpt); err != nil {
+		return nil, nil, err
+	}
+	if v := c.String("val"); v != "" {
+		val, err = read(v, &dataset.Options{Labels: c.String("val-labels"), Limit: c.Int("val-limit")})
+		return train, val, err
+	}
+	frac := c.Float64("val-split")
+	if frac <= 0 || frac >= 1 {
+		return nil, nil, fmt.Errorf("--val-split %g: give a fraction in (0, 1), or validation data with --val", frac)
+	}
+	if train, val, err = train.Split(frac); err != nil {
+		return nil, nil, err
+	}
+	if n := c.Int("val-limit"); n > 0 && val.N > n {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		val = val.Subset(idx)
+	}
+	return train, val, nil
+}
+
+// measure audits the model file at path on val with FGSM and PGD at the
+// training ε, classified by the runtime of --engine.
+func measure(c *cli.Context, cfg *runConfig, path string, val *harden.Data, hc harden.Config) (robustness, error) {
+	rc := *cfg
+	rc.modelPath = path
+	m, err := onnx.Load(path)
+	if err != nil {
+		return robustness{}, err
+	}
+	p, err := interp.Compile(m, nil)
+	if err != nil {
+		return robustness{}, err
+	}
+	fm, err := fgsm.NewModel(p, cfg.pre)
+	if err != nil {
+		return robustness{}, err
+	}
+	src, err := dataset.FromMemory(val.X, val.Labels, val.N, val.C, val.H, val.W)
+	if err != nil {
+		return robustness{}, err
+	}
+	opt := fgsm.AuditOptions{Batch: 256, Seed: hc.Seed, Attacks: []fgsm.Config{
+		{Method: fgsm.FGSM, Eps: hc.Eps},
+		{Method: fgsm.PGD, Eps: hc.Eps, Steps: 10, RandomStart: true},
+	}}
+	if cfg.engine == "ort" {
+		sess, err := ort.Open(path, &cfg.ort)
+		if err != nil {
+			return robustness{}, err
+		}
+		defer sess.Close()
+		opt.Check, opt.RuntimeName = sess, "onnxruntime/"+sess.Device()
+	}
+	update, finish := progress("measure " + path)
+	opt.Progress = update
+	r, err := fgsm.Audit(c.Context, fm, src, opt)
+	finish()
+	if err != nil {
+		return robustness{}, err
+	}
+	return robustness{Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, nil
+}
+
+// exportChecked writes the weights into the model's graph at out with the
+// record of what was done, then checks the file on ONNX Runtime against
+// the interpreter on a batch of validation samples.
+func exportChecked(out string, model *onnx.Model, prog *interp.Program, weights map[string][]float32, hc harden.Config, best int, val *harden.Data, cfg *runConfig) (float64, error) {
+	meta := map[string]string{
+		"onnxguard.recipe":        string(hc.Recipe),
+		"onnxguard.eps":           strconv.FormatFloat(hc.Eps, 'g', -1, 64),
+		"onnxguard.epochs":        strconv.Itoa(hc.Epochs),
+		"onnxguard.best_epoch":    strconv.Itoa(best),
+		"onnxguard.bn":            hc.BN,
+		"onnxguard.seed":          strconv.FormatUint(hc.Seed, 10),
+		"onnxguard.source_sha256": hc.ModelSHA256,
+		"onnxguard.version":       version,
+	}
+	if err := export.Write(out, model, weights, &export.Options{Metadata: meta}); err != nil {
+		return 0, err
+	}
+	return verifyExport(out, prog, weights, val.X, min(val.N, 64), cfg)
+}
+
+// verifyExport loads weights into prog and compares ONNX Runtime on the
+// file at out with the interpreter on n samples of pixels x.
+func verifyExport(out string, prog *interp.Program, weights map[string][]float32, x []float32, n int, cfg *runConfig) (float64, error) {
+	for _, p := range prog.Params() {
+		if w, ok := weights[p.Name]; ok {
+			copy(p.T.Data, w)
+		}
+	}
+	shape := make([]int, len(prog.Input.Shape))
+	per := 1
+	for i, d := range prog.Input.Shape[1:] {
+		shape[i+1] = int(d)
+		per *= int(d)
+	}
+	shape[0] = n
+	in := cfg.pre.Apply(nil, x[:n*per], shape[1], per/shape[1])
+	maxRel, err := export.Verify(out, prog, &interp.Tensor{Shape: shape, Data: in}, verifyTolerance, &cfg.ort)
+	if err != nil {
+		return maxRel, fmt.Errorf("%s was written but does not agree with the interpreter: %w", out, err)
+	}
+	return maxRel, nil
+}
+
+var exportCommand = &cli.Command{
+	Name:  "export",
+	Usage: "write a training checkpoint's best weights into the ONNX model",
+	Description: `Turns a checkpoint of 'onnxguard harden' (checkpoint.gob, or the folder holding it)
+into an ONNX file: the model's graph untouched, its weights replaced by the
+checkpoint's best epoch, metadata_props recording the recipe. The file is checked
+on ONNX Runtime against the interpreter (relative difference at most 1e-4) on
+seeded random pixels before success is reported.
+
+Examples:
+   onnxguard export --checkpoint hardened.onnx.checkpoints --model model.onnx --out hardened.onnx
+   onnxguard export --checkpoint run/checkpoint.gob --model model.onnx --out epoch_best.onnx --json`,
+	Flags: concat(modelFlags, engineFlags[1:], []cli.Flag{
+		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder", Required: true},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write", Required: true},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
+	}),
+	Action: func(c *cli.Context) error {
+		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
+		if err != nil {
+			return err
+		}
+		path := c.String("model")
+		model, err := onnx.Load(path)
+		if err != nil {
+			return err
+		}
+		sum, err := model.SHA256()
+		if err != nil {
+			return err
+		}
+		if ck.Config.ModelSHA256 != "" && ck.Config.ModelSHA256 != sum {
+			return fmt.Errorf("the checkpoint was trained from a model with sha256 %.12s…, not %s (%.12s…); pass the model the run started from", ck.Config.ModelSHA256, path, sum)
+		}
+		prog, err := interp.Compile(model, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		cfg := &runConfig{modelPath: path, pre: ck.Pre,
+			ort: ort.Options{Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"), Verbose: c.Bool("verbose"), Warn: os.Stderr}}
+		out := c.String("out")
+		hc := ck.Config
+		meta := map[string]string{
+			"onnxguard.recipe": string(hc.Recipe), "onnxguard.eps": strconv.FormatFloat(hc.Eps, 'g', -1, 64),
+			"onnxguard.epochs": strconv.Itoa(ck.Epoch), "onnxguard.best_epoch": strconv.Itoa(ck.BestEpoch),
+			"onnxguard.bn": hc.BN, "onnxguard.seed": strconv.FormatUint(hc.Seed, 10),
+			"onnxguard.source_sha256": sum, "onnxguard.version": version,
+		}
+		if err := export.Write(out, model, ck.Best, &export.Options{Metadata: meta}); err != nil {
+			return err
+		}
+		s := prog.Input.Shape
+		per := 1
+		for _, d := range s[1:] {
+			per *= int(d)
+		}
+		n := 16
+		if s[0] > 0 {
+			n = int(s[0])
+		}
+		rng := rand.New(rand.NewPCG(hc.Seed, 0))
+		x := make([]float32, n*per)
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+		maxRel, err := verifyExport(out, prog, ck.Best, x, n, cfg)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return json.NewEncoder(c.App.Writer).Encode(map[string]any{"out": out, "model": path, "best_epoch": ck.BestEpoch,
+				"epochs": ck.Epoch, "recipe": hc.Recipe, "eps": hc.Eps, "export_max_relative_error": maxRel})
+		}
+		fmt.Fprintf(c.App.Writer, "wrote %s: best epoch %d of %d (recipe %s, ε=%g); ONNX Runtime agrees with the interpreter within %.2g\n",
+			out, ck.BestEpoch, ck.Epoch, hc.Recipe, hc.Eps, maxRel)
+		return nil
+	},
+}
