@@ -15,14 +15,19 @@ import (
 // written model differ from the interpreter's by more than the tolerance.
 var ErrMismatch = errors.New("export: ONNX Runtime and the interpreter disagree on the written model")
 
-// relFloor is the denominator's floor in the relative error, so that
-// outputs near zero are compared on an absolute scale of 1e-3.
+// relFloor is the denominator's floor in the relative error, as a fraction
+// of the largest output magnitude (and at least 1e-3 absolute), so that
+// outputs near zero, where float32 rounding of the larger terms dominates,
+// are compared on the scale of the outputs.
 const relFloor = 1e-3
+
+// relScale is that fraction.
+const relScale = 1e-2
 
 // Verify loads the model file at path in ONNX Runtime and compares its first
 // output on x (a batch already in the model's input space, NCHW float32)
 // with prog's, run in inference mode (prog.Training is restored after). It
-// returns the largest relative error |a−b| / max(|b|, 1e-3), a from ONNX
+// returns the largest relative error |a−b| / max(|b|, 1e-2·max|b|, 1e-3), a from ONNX
 // Runtime and b from the interpreter, and an error wrapping ErrMismatch when
 // that is above tol or the shapes differ. Models exported with a fixed batch
 // size run in chunks of it on both sides. ortOpt nil means ONNX Runtime's
@@ -82,10 +87,16 @@ func checkBatch(prog *interp.Program, x *interp.Tensor) (int, error) {
 	return n, nil
 }
 
-// maxRelErr returns the largest |a−b| / max(|b|, relFloor) and where it is;
-// a NaN on one side only counts as infinite.
+// maxRelErr returns the largest |a−b| / max(|b|, relScale·max|b|, relFloor)
+// and where it is; a NaN on one side only counts as infinite.
 func maxRelErr(a, b []float32) (float64, int) {
 	worst, at := 0.0, 0
+	floor := relFloor
+	for _, v := range b {
+		if v := float64(v); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			floor = math.Max(floor, relScale*math.Abs(v))
+		}
+	}
 	for i := range b {
 		x, y := float64(a[i]), float64(b[i])
 		var e float64
@@ -95,7 +106,7 @@ func maxRelErr(a, b []float32) (float64, int) {
 		case math.IsNaN(x) || math.IsNaN(y):
 			e = math.Inf(1)
 		default:
-			e = math.Abs(x-y) / math.Max(math.Abs(y), relFloor)
+			e = math.Abs(x-y) / math.Max(math.Abs(y), floor)
 		}
 		if e > worst {
 			worst, at = e, i

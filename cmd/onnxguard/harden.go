@@ -147,6 +147,10 @@ func runHarden(c *cli.Context) error {
 		return err
 	}
 	for _, e := range res.History {
+		if e.Epoch == 0 {
+			fmt.Fprintf(w, "start:   val clean %.2f%%, val FGSM %.2f%%\n", 100*e.ValClean, 100*e.ValFGSM)
+			continue
+		}
 		fmt.Fprintf(w, "epoch %d: loss %.4f, train acc %.2f%%, val clean %.2f%%, val FGSM %.2f%%%s\n",
 			e.Epoch, e.TrainLoss, 100*e.TrainAcc, 100*e.ValClean, 100*e.ValFGSM, noteOf(e.Note))
 	}

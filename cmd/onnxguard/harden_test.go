@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// TestHardenExport hardens the Fashion-MNIST CNN briefly, checks the
+// before/after figures and the exported file, then exports the checkpoint
+// again and gets the same weights.
+func TestHardenExport(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hardened.onnx")
+	stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "400", "--val-split", "0.25",
+		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var got struct {
+		Before, After struct {
+			Clean float64 `json:"clean_accuracy"`
+			FGSM  float64 `json:"fgsm_accuracy"`
+			PGD   float64 `json:"pgd_accuracy"`
+		}
+		BestEpoch   int     `json:"best_epoch"`
+		MaxRelError float64 `json:"export_max_relative_error"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v in %s", err, stdout)
+	}
+	t.Logf("before %+v, after %+v, export error %g", got.Before, got.After, got.MaxRelError)
+	if got.After.FGSM <= got.Before.FGSM || got.MaxRelError > verifyTolerance || got.BestEpoch != 1 {
+		t.Errorf("hardening did not raise FGSM accuracy (%g → %g), or the export check failed (%g), or best epoch %d",
+			got.Before.FGSM, got.After.FGSM, got.MaxRelError, got.BestEpoch)
+	}
+	hardened, err := onnx.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := map[string]string{}
+	for _, p := range hardened.Proto.GetMetadataProps() {
+		meta[p.GetKey()] = p.GetValue()
+	}
+	for _, k := range []string{"onnxguard.recipe", "onnxguard.eps", "onnxguard.epochs", "onnxguard.source_sha256", "onnxguard.version"} {
+		if meta[k] == "" {
+			t.Errorf("the exported model lacks metadata %s: %v", k, meta)
+		}
+	}
+	if meta["onnxguard.recipe"] != "paper" || meta["onnxguard.eps"] != "0.1" {
+		t.Errorf("metadata %v", meta)
+	}
+	for _, f := range []string{"checkpoint.gob", "history.json"} {
+		if _, err := os.Stat(filepath.Join(out+".checkpoints", f)); err != nil {
+			t.Errorf("no %s beside the output: %v", f, err)
+		}
+	}
+
+	again := filepath.Join(dir, "again.onnx")
+	if _, _, err := run("export", "--checkpoint", out+".checkpoints", "-m", cnn, "--out", again, "--device", "cpu"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := initializers(t, out), initializers(t, again)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("%d and %d initializers", len(a), len(b))
+	}
+	for name, v := range a {
+		if !slices.Equal(v, b[name]) {
+			t.Errorf("initializer %s differs between harden's output and export's", name)
+		}
+	}
+	_, _, err = run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "100", "--epochs", "1", "--out", out, "--device", "cpu")
+	if err == nil || !strings.Contains(err.Error(), "already holds a run's checkpoint") {
+		t.Errorf("hardening into a folder with a checkpoint: %v", err)
+	}
+	_, _, err = run("export", "--checkpoint", out+".checkpoints", "-m", cnnRaw255, "--out", again)
+	if err == nil || !strings.Contains(err.Error(), "trained from a model") {
+		t.Errorf("exporting a checkpoint onto another model: %v", err)
+	}
+}
+
+func initializers(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for _, tp := range m.Proto.GetGraph().GetInitializer() {
+		v, err := onnx.DecodeTensor(tp, filepath.Dir(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tp.GetName()] = v.Float
+	}
+	return out
+}
+
+func TestHardenErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.onnx")
+	for _, test := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "mixup", "--out", out}, "unknown recipe"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--eps", "3", "--out", out}, "eps 3"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--bn", "off", "--out", out}, "BatchNorm policy"},
+		{[]string{"harden", "-m", cnnRaw255, "-d", fashionSlice, "--limit", "50", "--out", out, "--engine", "interp"}, "fixed batch"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--val-split", "1", "--out", out}, "--val-split"},
+		{[]string{"export", "--checkpoint", cnn, "-m", cnn, "--out", out}, "not a checkpoint"},
+	} {
+		_, _, err := run(test.args...)
+		if err == nil || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%v: error %v, want one containing %q", test.args, err, test.want)
+		}
+	}
+}
