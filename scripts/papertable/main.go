@@ -1,0 +1,67 @@
+// Command papertable prints the seed paper's Fashion-MNIST figures beside
+// the audits that scripts/paper.sh ran, as a Markdown table.
+//
+//	go run ./scripts/papertable baseline=work/audit-clean paper=work/audit-paper ...
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// paperFigures are the seed paper's (arXiv 2502.05203) Fashion-MNIST clean
+// accuracies: the baseline CNN and the same CNN after adversarial training.
+var paperFigures = map[string]string{"clean": "87.27%", "paper": "81.82%"}
+
+type report struct {
+	Samples       int     `json:"samples"`
+	CleanAccuracy float64 `json:"clean_accuracy"`
+	Results       []struct {
+		Attack   string  `json:"attack"`
+		Eps      float64 `json:"eps"`
+		Accuracy float64 `json:"accuracy"`
+	} `json:"results"`
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: papertable recipe=AUDIT_DIR ...")
+		os.Exit(2)
+	}
+	fmt.Println("| model | paper: clean accuracy | onnxguard: clean | FGSM ε=0.1 | PGD ε=0.1 (10 steps) | samples |")
+	fmt.Println("|---|--:|--:|--:|--:|--:|")
+	for _, arg := range os.Args[1:] {
+		name, dir, ok := strings.Cut(arg, "=")
+		if !ok {
+			fmt.Fprintf(os.Stderr, "papertable: %q: want recipe=AUDIT_DIR\n", arg)
+			os.Exit(2)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "papertable:", err)
+			os.Exit(1)
+		}
+		var r report
+		if err := json.Unmarshal(data, &r); err != nil {
+			fmt.Fprintf(os.Stderr, "papertable: %s: %v\n", dir, err)
+			os.Exit(1)
+		}
+		acc := map[string]string{}
+		for _, res := range r.Results {
+			acc[res.Attack] = fmt.Sprintf("%.2f%%", 100*res.Accuracy)
+		}
+		paper := paperFigures[name]
+		if paper == "" {
+			paper = "–"
+		}
+		label := map[string]string{"clean": "baseline (clean training)", "paper": "adversarial training, paper recipe",
+			"before": "original model", "after": "hardened (paper recipe), exported"}[name]
+		if label == "" {
+			label = "adversarial training, " + name
+		}
+		fmt.Printf("| %s | %s | %.2f%% | %s | %s | %d |\n", label, paper, 100*r.CleanAccuracy, acc["fgsm"], acc["pgd"], r.Samples)
+	}
+}
