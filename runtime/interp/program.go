@@ -78,6 +78,7 @@ func Compile(m *onnx.Model, opt *Options) (*Program, error) {
 	if err := p.inferShapes(); err != nil {
 		return nil, err
 	}
+	p.fuseRelus()
 	return p, nil
 }
 
@@ -152,6 +153,13 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			break
 		}
 	}
+	p.findLastUses()
+	return p, nil
+}
+
+// findLastUses records, for every slot, the index of the last node that
+// reads it; outputs and the logits stay to the end.
+func (p *Program) findLastUses() {
 	p.lastUse = make([]int, len(p.consts))
 	for i := range p.lastUse {
 		p.lastUse[i] = -1
@@ -166,7 +174,43 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	for _, s := range append(p.outputs, p.logits) {
 		p.lastUse[s] = len(p.nodes)
 	}
-	return p, nil
+}
+
+// fuseRelus folds every Relu whose input is a Conv's output read by nothing
+// else into that Conv (ops.FuseRelu), saving a pass over memory each way.
+// It runs after shape inference, so Shapes still lists the Conv's output.
+func (p *Program) fuseRelus() {
+	readers := make([]int, len(p.consts))
+	for _, nd := range p.nodes {
+		for _, s := range nd.in {
+			if s >= 0 {
+				readers[s]++
+			}
+		}
+	}
+	for _, s := range append(p.outputs, p.logits) {
+		readers[s]++
+	}
+	producer := map[int]int{} // slot → index in nodes of the node writing it
+	nodes := p.nodes[:0]
+	for _, nd := range p.nodes {
+		if nd.n.OpType == "Relu" && len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
+			if j, ok := producer[nd.in[0]]; ok && len(nodes[j].out) == 1 {
+				if fused, ok := ops.FuseRelu(nodes[j].op); ok {
+					nodes[j].op, nodes[j].out = fused, nd.out
+					producer[nd.out[0]] = j
+					continue
+				}
+			}
+		}
+		for _, s := range nd.out {
+			producer[s] = len(nodes)
+		}
+		nodes = append(nodes, nd)
+	}
+	clear(p.nodes[len(nodes):])
+	p.nodes = nodes
+	p.findLastUses()
 }
 
 // constTensor converts a decoded initializer to the interpreter's tensor.

@@ -32,3 +32,16 @@ func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	})
 	return []*Tensor{dx}, nil
 }
+
+// FuseRelu returns an Op computing op and then a Relu of its one output,
+// for the ops that can apply the Relu while the output is still in cache
+// (Conv); ok is false for the others. The fused Op has op's inputs and
+// the Relu's output.
+func FuseRelu(op Op) (fused Op, ok bool) {
+	if c, ok := op.(*conv); ok && !c.relu {
+		f := *c
+		f.relu = true
+		return &f, true
+	}
+	return nil, false
+}
