@@ -45,6 +45,7 @@ type Program struct {
 	lastUse []int // index of the last node reading each slot
 	shapes  map[string][]int
 	rng     *rand.Rand
+	buffers *ops.Buffers // storage recycled from one run to the next
 }
 
 type node struct {
@@ -95,7 +96,8 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
-	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))}
+	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
+		buffers: &ops.Buffers{}}
 	slot := func(name string) int {
 		if s, ok := p.slots[name]; ok {
 			return s
@@ -136,7 +138,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for _, out := range n.Outputs {
 			nd.out = append(nd.out, slot(out))
 		}
-		nd.state.Rand = p.rng
+		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
 		p.nodes = append(p.nodes, nd)
 	}
 	if len(errs) > 0 {
@@ -329,6 +331,7 @@ func (p *Program) forward(x *Tensor, grad, keepAll bool) ([]*Tensor, error) {
 
 // forwardFeeds is forward with any set of graph inputs fed by slot.
 func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Tensor, error) {
+	p.buffers.NextRun()
 	vals := make([]*Tensor, len(p.consts))
 	copy(vals, p.consts)
 	for s, t := range feeds {
@@ -368,7 +371,9 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		if !keepAll {
 			for _, s := range nd.in {
 				if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
+					t := vals[s]
 					vals[s] = nil
+					p.recycle(t, vals)
 				}
 			}
 		}

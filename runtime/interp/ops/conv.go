@@ -122,14 +122,15 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	ohw := g.oh * g.ow
-	y := NewFloat(n, m, g.oh, g.ow)
+	y := s.alloc(false, n, m, g.oh, g.ow)
 	mg, k := m/c.group, g.colRows()
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
+	for wk := range cols {
+		cols[wk] = s.scratch(k * ohw)
+	}
+	defer putAll(s.Buffers, cols)
 	forSamples(n, workers, func(wk, i int) {
-		if cols[wk] == nil {
-			cols[wk] = make([]float32, k*ohw)
-		}
 		for gr := 0; gr < c.group; gr++ {
 			img := x.Data[(i*xs[1]+gr*g.c)*g.h*g.w:][:g.c*g.h*g.w]
 			im2col(cols[wk], img, g)
@@ -173,9 +174,6 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// is half the backward pass.
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.hasB && s.Needs(2)
 	grads := make([]*Tensor, 2, 3)
-	if needX {
-		grads[0] = like(x)
-	}
 	// With unit strides, dX is itself a convolution, of dY by the flipped
 	// weights. Its im2col copies mg·kh·kw rows of h·w values where col2im
 	// adds g.c·kh·kw rows of oh·ow into dX, and an add into scattered
@@ -186,7 +184,13 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	var gf geom2d
 	var wf []float32
 	if flip {
-		gf, wf = g.flipped(mg), flipWeights(w.Data, c.group, mg, g)
+		gf = g.flipped(mg)
+		wf = s.scratch(w.Len())
+		defer s.Buffers.Put(wf)
+		flipWeights(wf, w.Data, c.group, mg, g)
+	}
+	if needX { // the flipped product writes every element, col2im adds
+		grads[0] = s.alloc(!flip, x.Shape...)
 	}
 	kf, hw := gf.colRows(), g.h*g.w
 	workers, mul := sampleWorkers(n)
@@ -202,19 +206,20 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads = append(grads, NewFloat(m))
 		dbs[0] = grads[2].Data
 	}
-	forSamples(n, workers, func(wk, i int) {
-		if cols[wk] == nil {
-			cols[wk] = make([]float32, max(k*ohw, kf*hw))
-			if needW && dws[wk] == nil {
-				dws[wk] = make([]float32, w.Len())
-			}
-			if needB && dbs[wk] == nil {
-				dbs[wk] = make([]float32, m)
-			}
-			if c.relu {
-				masked[wk] = make([]float32, m*ohw)
-			}
+	for wk := range workers {
+		cols[wk] = s.scratch(max(k*ohw, kf*hw))
+		if c.relu {
+			masked[wk] = s.scratch(m * ohw)
 		}
+		if wk > 0 && needW {
+			dws[wk] = s.Buffers.get(w.Len(), true)
+		}
+		if wk > 0 && needB {
+			dbs[wk] = make([]float32, m)
+		}
+	}
+	defer putAll(s.Buffers, cols, masked, dws[1:])
+	forSamples(n, workers, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
 			for j, v := range y.Data[i*m*ohw:][:m*ohw] {
@@ -259,12 +264,11 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	return grads, nil
 }
 
-// flipWeights returns, for each group, the weights of the convolution that
-// maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
+// flipWeights writes to wf, for each group, the weights of the convolution
+// that maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
 // channels swapped and each kernel turned 180°.
-func flipWeights(w []float32, group, mg int, g geom2d) []float32 {
+func flipWeights(wf, w []float32, group, mg int, g geom2d) {
 	khw := g.kh * g.kw
-	wf := make([]float32, len(w))
 	for gr := range group {
 		for o := range mg {
 			for ci := range g.c {
@@ -276,5 +280,13 @@ func flipWeights(w []float32, group, mg int, g geom2d) []float32 {
 			}
 		}
 	}
-	return wf
+}
+
+// putAll gives back each worker's scratch.
+func putAll(b *Buffers, sets ...[][]float32) {
+	for _, set := range sets {
+		for _, buf := range set {
+			b.Put(buf)
+		}
+	}
 }

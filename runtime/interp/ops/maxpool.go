@@ -61,7 +61,7 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		y = NewInts(shape, make([]int64, Numel(shape)))
 		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
 	} else {
-		y = NewFloat(shape...)
+		y = s.alloc(false, shape...)
 		hw := g.h * g.w
 		forChunks(g.planes, hw, func(lo, hi int) {
 			part := g
@@ -192,7 +192,7 @@ func (m *maxPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if a.arg == nil { // integer input
 		return []*Tensor{nil}, nil
 	}
-	dx := NewFloat(append([]int(nil), a.xs...)...)
+	dx := s.alloc(true, append([]int(nil), a.xs...)...)
 	hw, ohw := a.g.h*a.g.w, a.g.oh*a.g.ow
 	forChunks(a.g.planes, hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {

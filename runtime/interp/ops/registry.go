@@ -36,6 +36,9 @@ type State struct {
 	// Need holds, during Backward, whether each input's gradient is wanted;
 	// an op may skip the work for the others and return nil there.
 	Need []bool
+	// Buffers, when set, supplies storage for outputs and scratch; the
+	// executor gives storage back to it as values die.
+	Buffers *Buffers
 
 	saved []*Tensor
 	aux   any
