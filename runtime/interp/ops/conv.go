@@ -130,7 +130,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		cols[wk] = s.scratch(k * ohw)
 	}
 	defer putAll(s.Buffers, cols)
-	forSamples(n, workers, func(wk, i int) {
+	forSamples(n, workers, false, func(wk, i int) {
 		for gr := 0; gr < c.group; gr++ {
 			img := x.Data[(i*xs[1]+gr*g.c)*g.h*g.w:][:g.c*g.h*g.w]
 			im2col(cols[wk], img, g)
@@ -219,7 +219,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	defer putAll(s.Buffers, cols, masked, dws[1:])
-	forSamples(n, workers, func(wk, i int) {
+	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
 			for j, v := range y.Data[i*m*ohw:][:m*ohw] {
