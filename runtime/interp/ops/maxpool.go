@@ -54,7 +54,7 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	keep := (s.Grad && !x.IsInt()) || m.indices
 	var arg []int32
 	if keep {
-		arg = make([]int32, g.planes*ohw)
+		arg = s.indices(g.planes * ohw)
 	}
 	var y *Tensor
 	if x.IsInt() { // quantized models pool integers; no gradient
