@@ -98,7 +98,11 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 		if !scratch {
 			args = arg[p*ohw : (p+1)*ohw]
 		}
-		if halve {
+		switch {
+		case halve && scratch: // inference: no winner to track
+			max2x2(dst, src, g.w, g.oh, g.ow)
+			continue
+		case halve:
 			maxPool2x2(dst, args, src, g.w, g.oh, g.ow)
 			continue
 		}
@@ -151,6 +155,17 @@ func maxPool2x2[T float32 | int64](dst []T, arg []int32, src []T, w, oh, ow int)
 			v = r1[i+1]
 			bi += pick(v > best) * (int32(b0+w+i+1) - bi)
 			out[ox], oa[ox] = max(best, v), bi
+		}
+	}
+}
+
+// max2x2 is maxPool2x2 without the winners, for inference.
+func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0, r1 := src[2*oy*w:][:2*ow], src[(2*oy+1)*w:][:2*ow]
+		out := dst[oy*ow:][:ow]
+		for ox := range out {
+			out[ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
 		}
 	}
 }
