@@ -73,7 +73,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 			wanted = wanted || s >= 0 && need[s]
 		}
 		if !any || !wanted {
-			dropNode(nd, vals, grads)
+			p.dropNode(nd, vals, grads, logits)
 			continue
 		}
 		for j, s := range nd.out {
@@ -100,7 +100,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 				grads[s] = addTensors(grads[s], g)
 			}
 		}
-		dropNode(nd, vals, grads)
+		p.dropNode(nd, vals, grads, logits)
 	}
 	r := &Result{Loss: loss, Logits: logits}
 	if want.Input {
@@ -121,11 +121,16 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 // dropNode lets go of what the backward pass no longer needs once it is
 // past node nd: what the node saved, its outputs and their gradients, so that
 // memory falls as the backward pass goes instead of doubling what the forward
-// pass holds. Graph inputs and initializers are no node's outputs.
-func dropNode(nd *node, vals, grads []*Tensor) {
+// pass holds, and the next run reuses it. Graph inputs and initializers are
+// no node's outputs; the logits go to the caller.
+func (p *Program) dropNode(nd *node, vals, grads []*Tensor, logits *Tensor) {
 	nd.state.Release()
 	for _, s := range nd.out {
-		vals[s], grads[s] = nil, nil
+		v, g := vals[s], grads[s]
+		vals[s] = nil
+		p.recycle(v, vals, grads, []*Tensor{logits})
+		grads[s] = nil
+		p.recycle(g, vals, grads, []*Tensor{logits})
 	}
 }
 

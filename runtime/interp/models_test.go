@@ -241,3 +241,42 @@ func TestUnsupportedOpIsAnErrorNotAPanic(t *testing.T) {
 		t.Errorf("got %v, want an error naming DeformConv", err)
 	}
 }
+
+// TestFusedRelu checks that folding each Relu into its Conv changes no
+// output or gradient: the Fashion-MNIST CNN against the same program with
+// the nodes as the graph lists them.
+func TestFusedRelu(t *testing.T) {
+	p := loadProgram(t, "fmnist_cnn")
+	m, err := onnx.Load(filepath.Join(modelDir, "fmnist_cnn.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := compile(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loadProgram(t, "fmnist_cnn")
+	q.nodes = raw.nodes
+	q.findLastUses()
+	if len(p.nodes) >= len(q.nodes) {
+		t.Fatalf("%d nodes after fusing, %d before: no Relu fused", len(p.nodes), len(q.nodes))
+	}
+	x := fashionSlice(t, 3)
+	labels := []int{1, 2, 3}
+	want, err := q.Grad(x, labels, Want{Input: true, Params: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Grad(x, labels, Want{Input: true, Params: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Loss != want.Loss || !slices.Equal(got.Logits.Data, want.Logits.Data) || !slices.Equal(got.Input.Data, want.Input.Data) {
+		t.Errorf("fused: loss %v, want %v; logits or input gradient differ", got.Loss, want.Loss)
+	}
+	for i, g := range got.Params {
+		if w := want.Params[i]; (g == nil) != (w == nil) || g != nil && maxRelErr(g.Data, w.Data, 1e-3) > 1e-5 {
+			t.Errorf("fused: gradient of %s differs", p.Params()[i].Name)
+		}
+	}
+}

@@ -50,6 +50,7 @@ type Program struct {
 	lastUse []int // index of the last node reading each slot
 	shapes  map[string][]int
 	rng     *rand.Rand
+	buffers *ops.Buffers // storage recycled from one run to the next
 }
 
 type node struct {
@@ -83,6 +84,7 @@ func Compile(m *onnx.Model, opt *Options) (*Program, error) {
 	if err := p.inferShapes(); err != nil {
 		return nil, err
 	}
+	p.fuseRelus()
 	return p, nil
 }
 
@@ -99,7 +101,8 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
-	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))}
+	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
+		buffers: &ops.Buffers{}}
 	slot := func(name string) int {
 		if s, ok := p.slots[name]; ok {
 			return s
@@ -140,7 +143,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for _, out := range n.Outputs {
 			nd.out = append(nd.out, slot(out))
 		}
-		nd.state.Rand = p.rng
+		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
 		p.nodes = append(p.nodes, nd)
 	}
 	if len(errs) > 0 {
@@ -157,6 +160,13 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			break
 		}
 	}
+	p.findLastUses()
+	return p, nil
+}
+
+// findLastUses records, for every slot, the index of the last node that
+// reads it; outputs and the logits stay to the end.
+func (p *Program) findLastUses() {
 	p.lastUse = make([]int, len(p.consts))
 	for i := range p.lastUse {
 		p.lastUse[i] = -1
@@ -171,7 +181,43 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	for _, s := range append(p.outputs, p.logits) {
 		p.lastUse[s] = len(p.nodes)
 	}
-	return p, nil
+}
+
+// fuseRelus folds every Relu whose input is a Conv's output read by nothing
+// else into that Conv (ops.FuseRelu), saving a pass over memory each way.
+// It runs after shape inference, so Shapes still lists the Conv's output.
+func (p *Program) fuseRelus() {
+	readers := make([]int, len(p.consts))
+	for _, nd := range p.nodes {
+		for _, s := range nd.in {
+			if s >= 0 {
+				readers[s]++
+			}
+		}
+	}
+	for _, s := range append(p.outputs, p.logits) {
+		readers[s]++
+	}
+	producer := map[int]int{} // slot → index in nodes of the node writing it
+	nodes := p.nodes[:0]
+	for _, nd := range p.nodes {
+		if nd.n.OpType == "Relu" && len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
+			if j, ok := producer[nd.in[0]]; ok && len(nodes[j].out) == 1 {
+				if fused, ok := ops.FuseRelu(nodes[j].op); ok {
+					nodes[j].op, nodes[j].out = fused, nd.out
+					producer[nd.out[0]] = j
+					continue
+				}
+			}
+		}
+		for _, s := range nd.out {
+			producer[s] = len(nodes)
+		}
+		nodes = append(nodes, nd)
+	}
+	clear(p.nodes[len(nodes):])
+	p.nodes = nodes
+	p.findLastUses()
 }
 
 // constTensor converts a decoded initializer to the interpreter's tensor.
@@ -301,6 +347,7 @@ func (p *Program) forward(x *Tensor, grad, keepAll bool) ([]*Tensor, error) {
 
 // forwardFeeds is forward with any set of graph inputs fed by slot.
 func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Tensor, error) {
+	p.buffers.NextRun()
 	vals := make([]*Tensor, len(p.consts))
 	copy(vals, p.consts)
 	for s, t := range feeds {
@@ -341,7 +388,9 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		if !keepAll {
 			for _, s := range nd.in {
 				if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
+					t := vals[s]
 					vals[s] = nil
+					p.recycle(t, vals)
 				}
 			}
 		}

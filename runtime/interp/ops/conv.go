@@ -12,6 +12,7 @@ func init() { register("Conv", 1, newConv) }
 type conv struct {
 	win   window
 	group int
+	relu  bool // a Relu on the output folded in by FuseRelu
 }
 
 type convSaved struct {
@@ -121,30 +122,41 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	ohw := g.oh * g.ow
-	y := NewFloat(n, m, g.oh, g.ow)
+	y := s.alloc(false, n, m, g.oh, g.ow)
 	mg, k := m/c.group, g.colRows()
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
-	forSamples(n, workers, func(wk, i int) {
-		if cols[wk] == nil {
-			cols[wk] = make([]float32, k*ohw)
-		}
+	for wk := range cols {
+		cols[wk] = s.scratch(k * ohw)
+	}
+	defer putAll(s.Buffers, cols)
+	forSamples(n, workers, false, func(wk, i int) {
 		for gr := 0; gr < c.group; gr++ {
 			img := x.Data[(i*xs[1]+gr*g.c)*g.h*g.w:][:g.c*g.h*g.w]
 			im2col(cols[wk], img, g)
 			out := y.Data[(i*m+gr*mg)*ohw:][:mg*ohw]
 			mul(false, false, mg, ohw, k, 1, w.Data[gr*mg*k:][:mg*k], cols[wk], 0, out)
 		}
-		if b != nil {
-			for o := 0; o < m; o++ {
-				bv, row := b.Data[o], y.Data[(i*m+o)*ohw:][:ohw]
+		// Bias and Relu while the sample's output is still in cache.
+		for o := 0; o < m; o++ {
+			row := y.Data[(i*m+o)*ohw:][:ohw]
+			var bv float32
+			if b != nil {
+				bv = b.Data[o]
+			}
+			switch {
+			case c.relu:
+				for j, v := range row {
+					row[j] = max(v+bv, 0)
+				}
+			case b != nil:
 				for j := range row {
 					row[j] += bv
 				}
 			}
 		}
 	})
-	s.Save(x, w)
+	s.Save(x, w, y)
 	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
 	if oneD {
 		y.Shape = []int{n, m, g.ow}
@@ -153,18 +165,15 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 }
 
 func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
-	x, w := s.Saved(0), s.Saved(1)
+	x, w, y := s.Saved(0), s.Saved(1), s.Saved(2)
 	a := s.Aux().(convSaved)
 	g, xs := a.g, a.xs
 	n, m := xs[0], w.Shape[0]
 	mg, k, ohw := m/c.group, g.colRows(), g.oh*g.ow
 	// An attack wants no dW and training no dX of the first layer; each
 	// is half the backward pass.
-	needX, needW := s.Needs(0), s.Needs(1)
+	needX, needW, needB := s.Needs(0), s.Needs(1), a.hasB && s.Needs(2)
 	grads := make([]*Tensor, 2, 3)
-	if needX {
-		grads[0] = like(x)
-	}
 	// With unit strides, dX is itself a convolution, of dY by the flipped
 	// weights. Its im2col copies mg·kh·kw rows of h·w values where col2im
 	// adds g.c·kh·kw rows of oh·ow into dX, and an add into scattered
@@ -175,26 +184,62 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	var gf geom2d
 	var wf []float32
 	if flip {
-		gf, wf = g.flipped(mg), flipWeights(w.Data, c.group, mg, g)
+		gf = g.flipped(mg)
+		wf = s.scratch(w.Len())
+		defer s.Buffers.Put(wf)
+		flipWeights(wf, w.Data, c.group, mg, g)
+	}
+	if needX { // the flipped product writes every element, col2im adds
+		grads[0] = s.alloc(!flip, x.Shape...)
 	}
 	kf, hw := gf.colRows(), g.h*g.w
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
-	dws := make([][]float32, workers) // each worker's share of dW, summed below in worker order
+	masked := make([][]float32, workers) // a sample's dY through the fused Relu
+	// Each worker's share of dW and dB, summed below in worker order.
+	dws, dbs := make([][]float32, workers), make([][]float32, workers)
 	if needW {
 		grads[1] = like(w)
 		dws[0] = grads[1].Data
 	}
-	forSamples(n, workers, func(wk, i int) {
-		if cols[wk] == nil {
-			cols[wk] = make([]float32, max(k*ohw, kf*hw))
-			if needW && dws[wk] == nil {
-				dws[wk] = make([]float32, w.Len())
+	if needB {
+		grads = append(grads, NewFloat(m))
+		dbs[0] = grads[2].Data
+	}
+	for wk := range workers {
+		cols[wk] = s.scratch(max(k*ohw, kf*hw))
+		if c.relu {
+			masked[wk] = s.scratch(m * ohw)
+		}
+		if wk > 0 && needW {
+			dws[wk] = s.Buffers.get(w.Len(), true)
+		}
+		if wk > 0 && needB {
+			dbs[wk] = make([]float32, m)
+		}
+	}
+	defer putAll(s.Buffers, cols, masked, dws[1:])
+	forSamples(n, workers, needW || needB, func(wk, i int) {
+		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
+		if c.relu {
+			for j, v := range y.Data[i*m*ohw:][:m*ohw] {
+				// A multiply by 0 or 1 instead of a branch, as in Relu.
+				masked[wk][j] = dyi[j] * float32(pick(v > 0))
+			}
+			dyi = masked[wk]
+		}
+		if needB {
+			for o := range m {
+				var sum float32
+				for _, v := range dyi[o*ohw:][:ohw] {
+					sum += v
+				}
+				dbs[wk][o] += sum
 			}
 		}
 		for gr := 0; gr < c.group; gr++ {
 			off := (i*xs[1] + gr*g.c) * hw
-			gy := dy[0].Data[(i*m+gr*mg)*ohw:][:mg*ohw]
+			gy := dyi[gr*mg*ohw:][:mg*ohw]
 			if needW { // dW += dY · colsᵀ
 				im2col(cols[wk], x.Data[off:off+g.c*hw], g)
 				mul(false, true, mg, k, ohw, 1, gy, cols[wk], 1, dws[wk][gr*mg*k:][:mg*k])
@@ -209,33 +254,21 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			}
 		}
 	})
-	for _, part := range dws[1:] {
-		for j, v := range part { // nil unless dW is wanted
-			dws[0][j] += v
-		}
-	}
-	if a.hasB && s.Needs(2) {
-		db := NewFloat(m)
-		for i := 0; i < n; i++ {
-			for o := 0; o < m; o++ {
-				var sum float32
-				for _, v := range dy[0].Data[(i*m+o)*ohw:][:ohw] {
-					sum += v
-				}
-				db.Data[o] += sum
+	for _, parts := range [][][]float32{dws, dbs} {
+		for _, part := range parts[1:] {
+			for j, v := range part { // nil unless wanted
+				parts[0][j] += v
 			}
 		}
-		grads = append(grads, db)
 	}
 	return grads, nil
 }
 
-// flipWeights returns, for each group, the weights of the convolution that
-// maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
+// flipWeights writes to wf, for each group, the weights of the convolution
+// that maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
 // channels swapped and each kernel turned 180°.
-func flipWeights(w []float32, group, mg int, g geom2d) []float32 {
+func flipWeights(wf, w []float32, group, mg int, g geom2d) {
 	khw := g.kh * g.kw
-	wf := make([]float32, len(w))
 	for gr := range group {
 		for o := range mg {
 			for ci := range g.c {
@@ -247,5 +280,13 @@ func flipWeights(w []float32, group, mg int, g geom2d) []float32 {
 			}
 		}
 	}
-	return wf
+}
+
+// putAll gives back each worker's scratch.
+func putAll(b *Buffers, sets ...[][]float32) {
+	for _, set := range sets {
+		for _, buf := range set {
+			b.Put(buf)
+		}
+	}
 }

@@ -77,7 +77,7 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	} else if !g.optionalC {
 		return nil, fmt.Errorf("input 2 (C) is missing; it is optional only from opset 11")
 	}
-	y := NewFloat(m, n)
+	y := s.alloc(false, m, n) // C or the product with beta 0 fills it
 	beta := float32(0)
 	if c != nil && g.beta != 0 {
 		shape, err := broadcastShape(y.Shape, c.Shape)
@@ -112,7 +112,7 @@ func (g *gemmOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	m, n, k := sv.m, sv.n, sv.k
 	grads := make([]*Tensor, 2, 3)
 	if s.Needs(0) { // dop(A) = alpha·dY·op(B)ᵀ, stored transposed when transA
-		da := like(a)
+		da := s.alloc(false, a.Shape...)
 		if g.transA {
 			gemm(g.transB, true, k, m, n, g.alpha, b.Data, d, 0, da.Data)
 		} else {
@@ -121,7 +121,7 @@ func (g *gemmOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads[0] = da
 	}
 	if s.Needs(1) { // dop(B) = alpha·op(A)ᵀ·dY, stored transposed when transB
-		db := like(b)
+		db := s.alloc(false, b.Shape...)
 		if g.transB {
 			gemm(true, g.transA, n, k, m, g.alpha, d, a.Data, 0, db.Data)
 		} else {

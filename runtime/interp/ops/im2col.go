@@ -93,16 +93,18 @@ func shiftedRows(row, plane []float32, g geom2d, dy, ix, lo, hi int) {
 	clear(row[:oyLo*w])
 	clear(row[oyHi*w:])
 	copy(row[oyLo*w+lo:(oyHi-1)*w+hi], plane[(oyLo+dy)*w+ix+lo:])
-	if lo == 0 && hi == w {
-		return
-	}
-	for oy := oyLo; oy < oyHi; oy++ {
-		r := row[oy*w : (oy+1)*w]
-		for j := range r[:lo] {
-			r[j] = 0
+	// The copy wrapped the neighbouring rows' pixels into the columns that
+	// lie in the padding, a few at either edge; clear them a column at a
+	// time, down the rows.
+	rows := row[oyLo*w : oyHi*w]
+	for j := 0; j < lo; j++ {
+		for p := j; p < len(rows); p += w {
+			rows[p] = 0
 		}
-		for j := hi; j < w; j++ {
-			r[j] = 0
+	}
+	for j := hi; j < w; j++ {
+		for p := j; p < len(rows); p += w {
+			rows[p] = 0
 		}
 	}
 }

@@ -34,6 +34,9 @@ func gemmOn(workers int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		for i := range c[:m*n] {
 			c[i] *= beta
 		}
+		if beta == 0 { // c may hold anything, NaN included
+			clear(c[:m*n])
+		}
 		return
 	}
 	ta, lda := blas.NoTrans, k

@@ -54,14 +54,14 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	keep := (s.Grad && !x.IsInt()) || m.indices
 	var arg []int32
 	if keep {
-		arg = make([]int32, g.planes*ohw)
+		arg = s.indices(g.planes * ohw)
 	}
 	var y *Tensor
 	if x.IsInt() { // quantized models pool integers; no gradient
 		y = NewInts(shape, make([]int64, Numel(shape)))
 		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
 	} else {
-		y = NewFloat(shape...)
+		y = s.alloc(false, shape...)
 		hw := g.h * g.w
 		forChunks(g.planes, hw, func(lo, hi int) {
 			part := g
@@ -98,7 +98,11 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 		if !scratch {
 			args = arg[p*ohw : (p+1)*ohw]
 		}
-		if halve {
+		switch {
+		case halve && scratch: // inference: no winner to track
+			max2x2(dst, src, g.w, g.oh, g.ow)
+			continue
+		case halve:
 			maxPool2x2(dst, args, src, g.w, g.oh, g.ow)
 			continue
 		}
@@ -155,6 +159,17 @@ func maxPool2x2[T float32 | int64](dst []T, arg []int32, src []T, w, oh, ow int)
 	}
 }
 
+// max2x2 is maxPool2x2 without the winners, for inference.
+func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0, r1 := src[2*oy*w:][:2*ow], src[(2*oy+1)*w:][:2*ow]
+		out := dst[oy*ow:][:ow]
+		for ox := range out {
+			out[ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+		}
+	}
+}
+
 // pick is 1 for true and 0 for false, without a branch.
 func pick(b bool) int32 {
 	var i int32
@@ -192,7 +207,7 @@ func (m *maxPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if a.arg == nil { // integer input
 		return []*Tensor{nil}, nil
 	}
-	dx := NewFloat(append([]int(nil), a.xs...)...)
+	dx := s.alloc(true, append([]int(nil), a.xs...)...)
 	hw, ohw := a.g.h*a.g.w, a.g.oh*a.g.ow
 	forChunks(a.g.planes, hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {

@@ -233,6 +233,26 @@ func TestMaxPoolTies(t *testing.T) {
 	}
 }
 
+// TestMaxPoolInference checks that pooling without the winners (inference)
+// gives the values pooling with them gives, floats and integers, on sizes
+// with a row and a column left over.
+func TestMaxPoolInference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randTensor(rng, -1, 1, 2, 3, 7, 6)
+	xi := NewInts([]int{1, 2, 5, 5}, make([]int64, 50))
+	for i := range xi.Ints {
+		xi.Ints[i] = rng.Int64N(100) - 50
+	}
+	for _, in := range []*Tensor{x, xi} {
+		op := newOp(t, "MaxPool", attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, 12, 1, 1)
+		want := forwardNN(t, op, &State{Grad: true}, in)[0]
+		got := forwardNN(t, op, &State{}, in)[0]
+		if !slices.Equal(got.Data, want.Data) || !slices.Equal(got.Ints, want.Ints) || !slices.Equal(got.Shape, want.Shape) {
+			t.Errorf("%v: inference pooling %v, want %v", in, got, want)
+		}
+	}
+}
+
 func TestMaxPoolIndices(t *testing.T) {
 	x := nnFloats([]int{1, 2, 2, 3}, 1, 9, 2, 3, 4, 5, 6, 0, 7, 8, 8, 1)
 	for _, test := range []struct {

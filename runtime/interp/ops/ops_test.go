@@ -94,3 +94,64 @@ func TestConvNeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestFuseRelu checks that a Conv with a Relu folded in gives exactly what
+// the Conv followed by the Relu gives, forward and backward, and that
+// FuseRelu refuses the ops it cannot fuse.
+func TestFuseRelu(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, test := range []struct {
+		name  string
+		attrs attrs
+		in    []*Tensor
+	}{
+		{"pads bias", attrs{"pads": []int64{1, 1, 1, 1}},
+			[]*Tensor{randTensor(rng, -1, 1, 3, 3, 5, 5), randTensor(rng, -1, 1, 4, 3, 3, 3), randTensor(rng, -1, 1, 4)}},
+		{"groups strides dilations", attrs{"group": 2, "strides": []int64{2, 1}, "dilations": []int64{1, 2}, "pads": []int64{0, 1, 1, 2}},
+			[]*Tensor{randTensor(rng, -1, 1, 4, 4, 6, 7), randTensor(rng, -1, 1, 6, 2, 3, 2)}},
+		{"1d", attrs{"pads": []int64{1, 0}},
+			[]*Tensor{randTensor(rng, -1, 1, 2, 2, 7), randTensor(rng, -1, 1, 3, 2, 3), randTensor(rng, -1, 1, 3)}},
+	} {
+		conv := newOp(t, "Conv", test.attrs, 13, len(test.in), 1)
+		relu := newOp(t, "Relu", nil, 13, 1, 1)
+		fused, ok := FuseRelu(conv)
+		if !ok {
+			t.Fatalf("%s: FuseRelu refused a Conv", test.name)
+		}
+		cs, rs, fs := &State{Grad: true}, &State{Grad: true}, &State{Grad: true}
+		z := forwardNN(t, conv, cs, test.in...)
+		want := forwardNN(t, relu, rs, z...)[0]
+		got := forwardNN(t, fused, fs, test.in...)[0]
+		if !slices.Equal(got.Shape, want.Shape) || !slices.Equal(got.Data, want.Data) {
+			t.Errorf("%s: fused forward %v differs from Conv then Relu %v", test.name, got, want)
+		}
+		dy := randTensor(rng, -1, 1, want.Shape...)
+		dz, err := relu.Backward(rs, []*Tensor{dy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantGrads, err := conv.Backward(cs, dz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotGrads, err := fused.Backward(fs, []*Tensor{dy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range test.in {
+			if !slices.Equal(gotGrads[i].Data, wantGrads[i].Data) {
+				t.Errorf("%s: fused gradient of input %d differs from Conv then Relu's", test.name, i)
+			}
+		}
+	}
+	for _, op := range []string{"Relu", "Gemm", "ConvTranspose"} {
+		if _, ok := FuseRelu(newOp(t, op, nil, 13, 2, 1)); ok {
+			t.Errorf("FuseRelu fused a %s", op)
+		}
+	}
+	if f, _ := FuseRelu(newOp(t, "Conv", nil, 13, 2, 1)); f != nil {
+		if _, ok := FuseRelu(f); ok {
+			t.Error("FuseRelu fused a second Relu into a Conv")
+		}
+	}
+}

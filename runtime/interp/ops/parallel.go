@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // sampleWorkers returns how many goroutines should share a batch of n
@@ -17,39 +18,60 @@ func sampleWorkers(n int) (int, func(transA, transB bool, m, n, k int, alpha flo
 	return workers, gemmSerial
 }
 
-// forSamples calls do(worker, i) for every sample i < n, worker w taking
-// the w-th of that many equal runs of samples, in order. Fixed runs keep
-// sums over samples (a weight's gradient) the same from one call to the next.
-func forSamples(n, workers int, do func(worker, i int)) {
+// forSamples calls do(worker, i) for every sample i < n on that many
+// workers. With inOrder, worker w takes the w-th of that many equal runs of
+// samples, in order, so sums over samples (a weight's gradient) come out
+// the same from one call to the next. Otherwise each worker takes the next
+// sample as it finishes one, so that a core slowed by other work on the
+// machine, as a shared machine's cores often are, holds up no other.
+func forSamples(n, workers int, inOrder bool, do func(worker, i int)) {
 	if workers <= 1 {
 		for i := range n {
 			do(0, i)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	for wk := range workers {
-		wg.Go(func() {
+	if inOrder {
+		run(workers, func(wk int) {
 			for i := wk * n / workers; i < (wk+1)*n/workers; i++ {
 				do(wk, i)
 			}
 		})
+		return
 	}
-	wg.Wait()
+	var next atomic.Int64
+	run(workers, func(wk int) {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			do(wk, i)
+		}
+	})
 }
 
-// forChunks calls do on contiguous ranges covering [0, n), one per core,
-// when the work (n items of about cost elements each) pays for the
-// goroutines; otherwise it calls do(0, n) once.
+// forChunks calls do on contiguous ranges covering [0, n), a few per core
+// taken as the cores come free, when the work (n items of about cost
+// elements each) pays for the goroutines; otherwise it calls do(0, n) once.
 func forChunks(n, cost int, do func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 || n*cost < 1<<15 {
 		do(0, n)
 		return
 	}
+	chunks := min(n, 4*workers)
+	var next atomic.Int64
+	run(workers, func(int) {
+		for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
+			do(c*n/chunks, (c+1)*n/chunks)
+		}
+	})
+}
+
+// run calls work(w) for w < workers at once, work(0) on the calling
+// goroutine, and returns when all have.
+func run(workers int, work func(worker int)) {
 	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { do(w*n/workers, (w+1)*n/workers) })
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
 	}
+	work(0)
 	wg.Wait()
 }

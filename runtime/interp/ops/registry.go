@@ -39,9 +39,13 @@ type State struct {
 	// Need holds, during Backward, whether each input's gradient is wanted;
 	// an op may skip the work for the others and return nil there.
 	Need []bool
+	// Buffers, when set, supplies storage for outputs and scratch; the
+	// executor gives storage back to it as values die.
+	Buffers *Buffers
 
 	saved []*Tensor
 	aux   any
+	index []int32 // indices the op keeps from run to run (MaxPool's argmax)
 }
 
 // Save keeps tensors for Backward; it does nothing when no backward pass
@@ -67,6 +71,15 @@ func (s *State) Aux() any { return s.aux }
 
 // Needs reports whether input i's gradient is wanted (true when unknown).
 func (s *State) Needs(i int) bool { return i >= len(s.Need) || s.Need[i] }
+
+// indices returns n int32s of storage that the node reuses from one run to
+// the next: what one run wrote there is gone when the next runs Forward.
+func (s *State) indices(n int) []int32 {
+	if cap(s.index) < n {
+		s.index = make([]int32, n)
+	}
+	return s.index[:n]
+}
 
 // Release drops what the node saved.
 func (s *State) Release() { s.saved, s.aux = s.saved[:0], nil }

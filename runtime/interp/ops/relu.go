@@ -9,7 +9,7 @@ func (relu) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := like(x)
+	y := s.alloc(false, x.Shape...)
 	forChunks(len(x.Data), 1, func(lo, hi int) {
 		for i, v := range x.Data[lo:hi] {
 			y.Data[lo+i] = max(v, 0)
@@ -21,7 +21,7 @@ func (relu) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 
 func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	y := s.Saved(0)
-	dx := like(y)
+	dx := s.alloc(false, y.Shape...)
 	forChunks(len(y.Data), 1, func(lo, hi int) {
 		g, out := dy[0].Data[lo:hi], dx.Data[lo:hi]
 		for i, v := range y.Data[lo:hi] {
@@ -31,4 +31,17 @@ func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		}
 	})
 	return []*Tensor{dx}, nil
+}
+
+// FuseRelu returns an Op computing op and then a Relu of its one output,
+// for the ops that can apply the Relu while the output is still in cache
+// (Conv); ok is false for the others. The fused Op has op's inputs and
+// the Relu's output.
+func FuseRelu(op Op) (fused Op, ok bool) {
+	if c, ok := op.(*conv); ok && !c.relu {
+		f := *c
+		f.relu = true
+		return &f, true
+	}
+	return nil, false
 }
