@@ -5,6 +5,7 @@ package ort
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -108,7 +109,7 @@ func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvanced
 		return sess, DeviceCUDA, err
 	}
 	if dir, missing := missingCUDAFiles(set.library); len(missing) > 0 {
-		fmt.Fprintf(set.warn, "ort: device auto: running on CPU: no CUDA provider (%s not in %s)\n", strings.Join(missing, ", "), dir)
+		warnOnce(set.warn, fmt.Sprintf("ort: device auto: running on CPU: no CUDA provider (%s not in %s)\n", strings.Join(missing, ", "), dir))
 	} else {
 		var sess *ortgo.DynamicAdvancedSession
 		var err error
@@ -121,7 +122,7 @@ func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvanced
 		if err == nil {
 			return sess, DeviceCUDA, nil
 		}
-		fmt.Fprintf(set.warn, "ort: device auto: running on CPU: %s; --device cuda shows why\n", oneLine(strings.TrimPrefix(err.Error(), "ort: ")))
+		warnOnce(set.warn, fmt.Sprintf("ort: device auto: running on CPU: %s; --device cuda shows why\n", oneLine(strings.TrimPrefix(err.Error(), "ort: "))))
 	}
 	sess, err := m.session(set, false, input, output)
 	return sess, DeviceCPU, err
@@ -240,4 +241,22 @@ func (s *Session) Close() error {
 		return fmt.Errorf("ort: closing the session for %s: %w", s.name, err)
 	}
 	return nil
+}
+
+// warned holds the fallback warnings already written to the process's
+// stderr: a command that opens several sessions (harden measures two models
+// and checks the export) says once that it runs on CPU.
+var warned sync.Map
+
+// warnOnce writes msg to w, once per process when w is os.Stderr.
+func warnOnce(w io.Writer, msg string) {
+	if w == nil {
+		return
+	}
+	if f, ok := w.(*os.File); ok && f == os.Stderr {
+		if _, seen := warned.LoadOrStore(msg, true); seen {
+			return
+		}
+	}
+	io.WriteString(w, msg)
 }

@@ -31,8 +31,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: papertable recipe=AUDIT_DIR ...")
 		os.Exit(2)
 	}
-	fmt.Println("| model | paper: clean accuracy | onnxguard: clean | FGSM ε=0.1 | PGD ε=0.1 (10 steps) | samples |")
-	fmt.Println("|---|--:|--:|--:|--:|--:|")
+	withPaper := false
+	for _, arg := range os.Args[1:] {
+		name, _, _ := strings.Cut(arg, "=")
+		withPaper = withPaper || paperFigures[name] != ""
+	}
+	if withPaper {
+		fmt.Println("| model | paper: clean accuracy | onnxguard: clean | FGSM | PGD (10 steps) | samples |")
+		fmt.Println("|---|--:|--:|--:|--:|--:|")
+	} else {
+		fmt.Println("| model | clean | FGSM | PGD (10 steps) | samples |")
+		fmt.Println("|---|--:|--:|--:|--:|")
+	}
 	for _, arg := range os.Args[1:] {
 		name, dir, ok := strings.Cut(arg, "=")
 		if !ok {
@@ -49,9 +59,13 @@ func main() {
 			fmt.Fprintf(os.Stderr, "papertable: %s: %v\n", dir, err)
 			os.Exit(1)
 		}
-		acc := map[string]string{}
+		// Each attack at the largest ε audited.
+		acc, top := map[string]string{}, map[string]float64{}
 		for _, res := range r.Results {
-			acc[res.Attack] = fmt.Sprintf("%.2f%%", 100*res.Accuracy)
+			if res.Eps >= top[res.Attack] {
+				top[res.Attack] = res.Eps
+				acc[res.Attack] = fmt.Sprintf("%.2f%% at ε=%g", 100*res.Accuracy, res.Eps)
+			}
 		}
 		paper := paperFigures[name]
 		if paper == "" {
@@ -62,6 +76,11 @@ func main() {
 		if label == "" {
 			label = "adversarial training, " + name
 		}
-		fmt.Printf("| %s | %s | %.2f%% | %s | %s | %d |\n", label, paper, 100*r.CleanAccuracy, acc["fgsm"], acc["pgd"], r.Samples)
+		if withPaper {
+			fmt.Printf("| %s | %s ", label, paper)
+		} else {
+			fmt.Printf("| %s ", label)
+		}
+		fmt.Printf("| %.2f%% | %s | %s | %d |\n", 100*r.CleanAccuracy, acc["fgsm"], acc["pgd"], r.Samples)
 	}
 }
