@@ -19,7 +19,7 @@ import (
 // policies), Dropout and a residual connection for an epoch of the paper
 // recipe, writes the result and checks it on ONNX Runtime.
 func TestExportAfterHardening(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	for _, test := range []struct {
 		model, bn string
 	}{

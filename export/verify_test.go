@@ -5,7 +5,6 @@ package export
 import (
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,18 +15,6 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
-
-// needORT skips a test when ONNX Runtime is not installed, unless
-// ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure.
-func needORT(t *testing.T) {
-	t.Helper()
-	if _, err := ort.FindLibrary(""); err != nil {
-		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
-			t.Fatalf("ONNX Runtime required: %v", err)
-		}
-		t.Skipf("ONNX Runtime not installed, run scripts/setup-ort.sh: %v", err)
-	}
-}
 
 var cpu = &ort.Options{Device: ort.DeviceCPU}
 
@@ -53,7 +40,7 @@ func batch(t *testing.T, name string, n int, scale float32) *interp.Tensor {
 // Program, the dropout model's after training-mode steps, and checks that
 // ONNX Runtime agrees with the interpreter on the file within 1e-4.
 func TestVerifyAgrees(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	dir := t.TempDir()
 	for _, test := range []struct {
 		name  string
@@ -92,7 +79,7 @@ func TestVerifyAgrees(t *testing.T) {
 // TestVerifyDetectsMismatch compares a file whose weights were changed with
 // the program of the original weights.
 func TestVerifyDetectsMismatch(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	m := load(t, testfiles.Path("models", "fmnist_cnn.onnx"))
 	w := slices.Clone(decoded(t, m)["conv2.weight"])
 	w[17] += 0.5
@@ -112,7 +99,7 @@ func TestVerifyDetectsMismatch(t *testing.T) {
 // TestWrittenWeightShowsInORT changes the last bias of the trained CNN and
 // checks that ONNX Runtime's logits move by exactly that.
 func TestWrittenWeightShowsInORT(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	src := testfiles.Path("models", "fmnist_cnn.onnx")
 	m := load(t, src)
 	bias := slices.Clone(decoded(t, m)["fc2.bias"])
@@ -150,7 +137,7 @@ func TestWrittenWeightShowsInORT(t *testing.T) {
 // TestVerifyExternalAndHalf runs the external-data and float16 models that
 // Write produced through ONNX Runtime.
 func TestVerifyExternalAndHalf(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	dir := t.TempDir()
 	x := &interp.Tensor{Shape: []int{3, 4}, Data: []float32{1, 2, 3, 4, -1, 0.5, 0, 2, 0.25, -3, 1, 1}}
 	ext := load(t, externalModel(t, t.TempDir(), "model.onnx", "weights.bin"))

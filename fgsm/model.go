@@ -2,7 +2,6 @@ package fgsm
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -130,13 +129,5 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 // crossEntropy returns the softmax cross-entropy of one row of logits
 // against label.
 func crossEntropy(row []float32, label int) float64 {
-	m := row[0]
-	for _, v := range row {
-		m = max(m, v)
-	}
-	var sum float64
-	for _, v := range row {
-		sum += math.Exp(float64(v - m))
-	}
-	return float64(m) + math.Log(sum) - float64(row[label])
+	return interp.LogSumExp(row) - float64(row[label])
 }

@@ -78,17 +78,7 @@ Examples:
 			}
 			fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", dir)
 		}
-		if a.cfg.json {
-			if err := json.NewEncoder(c.App.Writer).Encode(r); err != nil {
-				return err
-			}
-		} else {
-			printReport(c.App.Writer, r)
-		}
-		for _, w := range r.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
-		}
-		return gateReport(r, threshold, gate)
+		return showReport(c, r, a.cfg.json, threshold, gate)
 	},
 }
 
@@ -140,6 +130,22 @@ func parseThreshold(s string) (float64, bool, error) {
 		return 0, false, fmt.Errorf("--fail-under %q: give an accuracy as a fraction from 0 to 1 (0.4) or a percentage (40%%)", s)
 	}
 	return v, true, nil
+}
+
+// showReport prints the report (JSON or the table), its warnings on
+// stderr, and applies the --fail-under gate.
+func showReport(c *cli.Context, r *fgsm.Report, asJSON bool, threshold float64, gate bool) error {
+	if asJSON {
+		if err := json.NewEncoder(c.App.Writer).Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printReport(c.App.Writer, r)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+	}
+	return gateReport(r, threshold, gate)
 }
 
 // gateReport fails with exitBelowThreshold when the worst accuracy is

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +39,7 @@ func TestInitThenUse(t *testing.T) {
 	for _, engine := range []string{"interp", "ort"} {
 		t.Run(engine, func(t *testing.T) {
 			if engine == "ort" {
-				needORT(t)
+				testfiles.NeedORT(t)
 			}
 			stdout, _, err := run("eval", "-m", path, "-d", fashionSlice, "--limit", "40", "--engine", engine, "--device", "cpu", "--json")
 			if err != nil {

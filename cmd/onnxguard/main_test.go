@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ func loadReference(t *testing.T) reference {
 // accuracy onnxruntime-node measured on the same files (testdata/reference.json),
 // for a dynamic-batch model and for a fixed-batch-1 model that takes 0-255 pixels.
 func TestEvalMatchesOnnxRuntimeDirect(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	ref := loadReference(t)
 	data, refKey := fashionSlice, "ort_node_slice1000_correct"
 	if _, err := os.Stat(fashionTest); err == nil {
@@ -96,7 +97,7 @@ func TestEvalMatchesOnnxRuntimeDirect(t *testing.T) {
 }
 
 func TestEvalTextAndLimit(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	stdout, _, err := run("eval", "-m", cnn, "-d", fashionSlice, "--limit", "100", "--batch", "7", "--device", "cpu")
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestEvalTextAndLimit(t *testing.T) {
 }
 
 func TestPredictBothEnginesAgree(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	dir := t.TempDir()
 	outs := map[string][]float32{}
 	for _, engine := range []string{"ort", "interp"} {

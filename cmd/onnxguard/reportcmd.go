@@ -60,17 +60,7 @@ Examples:
 				}
 				fmt.Fprintf(c.App.ErrWriter, "wrote the merged report of %d shards to %s\n", len(reports), dir)
 			}
-			if c.Bool("json") {
-				if err := json.NewEncoder(c.App.Writer).Encode(m); err != nil {
-					return err
-				}
-			} else {
-				printReport(c.App.Writer, m)
-			}
-			for _, w := range m.Warnings {
-				fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
-			}
-			return gateReport(m, threshold, gate)
+			return showReport(c, m, c.Bool("json"), threshold, gate)
 		},
 	}},
 }

@@ -3,8 +3,8 @@
 package arch
 
 import (
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -12,20 +12,8 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
-// needORT skips a test when ONNX Runtime is not installed, unless
-// ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure.
-func needORT(t *testing.T) {
-	t.Helper()
-	if _, err := ort.FindLibrary(""); err != nil {
-		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
-			t.Fatalf("ONNX Runtime required: %v", err)
-		}
-		t.Skipf("ONNX Runtime not installed, run scripts/setup-ort.sh: %v", err)
-	}
-}
-
 func TestInterpMatchesORT(t *testing.T) {
-	needORT(t)
+	testfiles.NeedORT(t)
 	for _, test := range builds {
 		o := settingsOf(t, test.opt)
 		m, err := Build(test.arch, test.opt)

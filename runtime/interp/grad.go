@@ -191,15 +191,7 @@ func SoftmaxCrossEntropy(logits *Tensor, labels []int) (float64, *Tensor, error)
 		if labels[i] < 0 || labels[i] >= k {
 			return 0, nil, fmt.Errorf("label %d of sample %d is outside the model's %d classes", labels[i], i, k)
 		}
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v - m))
-		}
-		lse := float64(m) + math.Log(sum)
+		lse := LogSumExp(row)
 		total += lse - float64(row[labels[i]])
 		g := grad.Data[i*k : (i+1)*k]
 		for j, v := range row {
@@ -208,4 +200,19 @@ func SoftmaxCrossEntropy(logits *Tensor, labels []int) (float64, *Tensor, error)
 		g[labels[i]] -= 1 / float32(n)
 	}
 	return total / float64(n), grad, nil
+}
+
+// LogSumExp returns log Σ exp(row[j]), shifted by the row's maximum so that
+// large logits do not overflow; the cross-entropy of a row against label y
+// is LogSumExp(row) - row[y].
+func LogSumExp(row []float32) float64 {
+	m := row[0]
+	for _, v := range row {
+		m = max(m, v)
+	}
+	var sum float64
+	for _, v := range row {
+		sum += math.Exp(float64(v - m))
+	}
+	return float64(m) + math.Log(sum)
 }
