@@ -104,6 +104,11 @@ func runHarden(c *cli.Context) error {
 	if hc.Eps == 0 {
 		return errors.New("--eps 0: give the budget the hardened model is measured at, e.g. 0.1")
 	}
+	// The export is checked on ONNX Runtime: find it before hours of
+	// training, not after.
+	if _, err := ort.FindLibrary(cfg.ort.Library); err != nil {
+		return fmt.Errorf("harden checks the model it exports on ONNX Runtime: %w", err)
+	}
 	model, err := onnx.Load(cfg.modelPath)
 	if err != nil {
 		return err
