@@ -4,6 +4,7 @@ package export
 
 import (
 	"context"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -19,7 +20,7 @@ import (
 // policies), Dropout and a residual connection for an epoch of the paper
 // recipe, writes the result and checks it on ONNX Runtime.
 func TestExportAfterHardening(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	for _, test := range []struct {
 		model, bn string
 	}{

@@ -4,6 +4,7 @@ package export
 
 import (
 	"errors"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"math"
 	"path/filepath"
 	"slices"
@@ -40,7 +41,7 @@ func batch(t *testing.T, name string, n int, scale float32) *interp.Tensor {
 // Program, the dropout model's after training-mode steps, and checks that
 // ONNX Runtime agrees with the interpreter on the file within 1e-4.
 func TestVerifyAgrees(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	for _, test := range []struct {
 		name  string
@@ -79,7 +80,7 @@ func TestVerifyAgrees(t *testing.T) {
 // TestVerifyDetectsMismatch compares a file whose weights were changed with
 // the program of the original weights.
 func TestVerifyDetectsMismatch(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	m := load(t, testfiles.Path("models", "fmnist_cnn.onnx"))
 	w := slices.Clone(decoded(t, m)["conv2.weight"])
 	w[17] += 0.5
@@ -99,7 +100,7 @@ func TestVerifyDetectsMismatch(t *testing.T) {
 // TestWrittenWeightShowsInORT changes the last bias of the trained CNN and
 // checks that ONNX Runtime's logits move by exactly that.
 func TestWrittenWeightShowsInORT(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	src := testfiles.Path("models", "fmnist_cnn.onnx")
 	m := load(t, src)
 	bias := slices.Clone(decoded(t, m)["fc2.bias"])
@@ -137,7 +138,7 @@ func TestWrittenWeightShowsInORT(t *testing.T) {
 // TestVerifyExternalAndHalf runs the external-data and float16 models that
 // Write produced through ONNX Runtime.
 func TestVerifyExternalAndHalf(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	x := &interp.Tensor{Shape: []int{3, 4}, Data: []float32{1, 2, 3, 4, -1, 0.5, 0, 2, 0.25, -3, 1, 1}}
 	ext := load(t, externalModel(t, t.TempDir(), "model.onnx", "weights.bin"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 // as the same attack computed by PyTorch (testdata/reference.json), on the
 // full test set when Debian's dataset-fashion-mnist is installed.
 func TestAttackMatchesPyTorch(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	ref := loadReference(t)
 	data, key := fashionSlice, "pytorch_fgsm_eps0.1_slice1000_correct"
 	if _, err := os.Stat(fashionTest); err == nil {
@@ -52,7 +53,7 @@ func TestAttackMatchesPyTorch(t *testing.T) {
 // TestAttackOutputs checks the adversarial .npy and PNGs, and that the
 // fixed-batch 0-255 export of the same network gives the same attack.
 func TestAttackOutputs(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	out, pngs := filepath.Join(dir, "adv.npy"), filepath.Join(dir, "png")
 	stdout, stderr, err := run("attack", "-m", cnn, "-d", fashionSlice, "--limit", "40", "--method", "bim", "--eps", "0.05",
@@ -109,7 +110,7 @@ func TestAttackOutputs(t *testing.T) {
 // TestAuditReportAndGate runs an audit, checks report.json's required
 // fields and the --fail-under exit status.
 func TestAuditReportAndGate(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := filepath.Join(t.TempDir(), "audit")
 	args := []string{"audit", "-m", cnn, "-d", fashionSlice, "--limit", "60", "--eps", "0.03,0.1", "--attacks", "fgsm,pgd",
 		"--steps", "5", "--device", "cpu", "--report", dir}
@@ -166,7 +167,7 @@ func TestAuditReportAndGate(t *testing.T) {
 // TestShardsMerge audits three shards and merges them into what one run
 // gives.
 func TestShardsMerge(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	npy := filepath.Join(dir, "x.npy")
 	x, labels := testfiles.FashionSlice(t, 45)

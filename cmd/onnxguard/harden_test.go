@@ -2,7 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/onnxguard/onnxguard/internal/testfiles"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +16,7 @@ import (
 // before/after figures and the exported file, then exports the checkpoint
 // again and gets the same weights.
 func TestHardenExport(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "hardened.onnx")
 	stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "400", "--val-split", "0.25",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,7 +40,7 @@ func TestInitThenUse(t *testing.T) {
 	for _, engine := range []string{"interp", "ort"} {
 		t.Run(engine, func(t *testing.T) {
 			if engine == "ort" {
-				testfiles.NeedORT(t)
+				testort.Need(t)
 			}
 			stdout, _, err := run("eval", "-m", path, "-d", fashionSlice, "--limit", "40", "--engine", engine, "--device", "cpu", "--json")
 			if err != nil {

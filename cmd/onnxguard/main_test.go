@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func loadReference(t *testing.T) reference {
 // accuracy onnxruntime-node measured on the same files (testdata/reference.json),
 // for a dynamic-batch model and for a fixed-batch-1 model that takes 0-255 pixels.
 func TestEvalMatchesOnnxRuntimeDirect(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	ref := loadReference(t)
 	data, refKey := fashionSlice, "ort_node_slice1000_correct"
 	if _, err := os.Stat(fashionTest); err == nil {
@@ -97,7 +98,7 @@ func TestEvalMatchesOnnxRuntimeDirect(t *testing.T) {
 }
 
 func TestEvalTextAndLimit(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	stdout, _, err := run("eval", "-m", cnn, "-d", fashionSlice, "--limit", "100", "--batch", "7", "--device", "cpu")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestEvalTextAndLimit(t *testing.T) {
 }
 
 func TestPredictBothEnginesAgree(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	dir := t.TempDir()
 	outs := map[string][]float32{}
 	for _, engine := range []string{"ort", "interp"} {

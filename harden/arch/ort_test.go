@@ -3,7 +3,7 @@
 package arch
 
 import (
-	"github.com/onnxguard/onnxguard/internal/testfiles"
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"math"
 	"slices"
 	"testing"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestInterpMatchesORT(t *testing.T) {
-	testfiles.NeedORT(t)
+	testort.Need(t)
 	for _, test := range builds {
 		o := settingsOf(t, test.opt)
 		m, err := Build(test.arch, test.opt)

@@ -13,7 +13,6 @@ import (
 	"github.com/sbinet/npyio"
 
 	"github.com/onnxguard/onnxguard/dataset"
-	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
 // Root is the repository's root folder.
@@ -65,16 +64,4 @@ func FashionSlice(t testing.TB, n int) ([]float32, []int) {
 		t.Fatalf("the Fashion-MNIST slice gave %d images, want %d", b.N, n)
 	}
 	return b.X, b.Labels
-}
-
-// NeedORT skips a test when the ONNX Runtime library is not installed,
-// unless ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure.
-func NeedORT(t testing.TB) {
-	t.Helper()
-	if _, err := ort.FindLibrary(""); err != nil {
-		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
-			t.Fatalf("ONNX Runtime required: %v", err)
-		}
-		t.Skipf("ONNX Runtime not installed, run scripts/setup-ort.sh: %v", err)
-	}
 }
