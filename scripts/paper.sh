@@ -36,7 +36,6 @@ done
 if [ -n "$cifar" ]; then
 	arch=paper-complex input=3x32x32 train=$cifar test=$cifar/test_batch.bin
 	[ "$eps" = 0.1 ] && eps=0.03
-	train_files=("$cifar"/data_batch_1.bin)
 else
 	arch=paper-simple input=1x28x28
 	train=$data/train-images-idx3-ubyte.gz test=$data/t10k-images-idx3-ubyte.gz
