@@ -183,6 +183,12 @@ func (r *Report) sanity() []string {
 		}
 	}
 	for _, res := range r.Results {
+		if res.Target.Mode == "" && res.Correct > r.CleanCorrect+slack(r.Samples) {
+			w = append(w, fmt.Sprintf("%s leaves accuracy at %.2f%%, above the clean %.2f%%: an attack should never help, so the model masks its gradients (a sign of FGSM training's label leaking or catastrophic overfitting); trust the strongest iterative attack",
+				res.Name(), 100*res.Accuracy, 100*rate(r.CleanCorrect, r.Samples)))
+		}
+	}
+	for _, res := range r.Results {
 		if res.Target.Mode == "" && res.Eps >= 0.3 && res.Method != FGSM && res.Accuracy > 0.1 {
 			w = append(w, fmt.Sprintf("%s keeps %.2f%% accuracy; at so large an ε an iterative attack should drive accuracy near zero, which points at gradient masking or a broken setup",
 				res.Name(), 100*res.Accuracy))

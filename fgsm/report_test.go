@@ -24,6 +24,7 @@ func TestSanityWarnings(t *testing.T) {
 		{results: []*Result{res(PGD, 0.3, 400)}, want: []string{"near zero"}},
 		{results: []*Result{res(FGSM, 0.1, 150)}, clean: 30, want: []string{"disagree on 30 of 1000 clean samples"}},
 		{results: []*Result{res(FGSM, 0.1, 150), res(PGD, 0.1, 152)}}, // within the slack
+		{results: []*Result{res(FGSM, 0.1, 940), res(PGD, 0.1, 40)}, want: []string{"above the clean 90.00%"}},
 	} {
 		r := &Report{Samples: 1000, CleanCorrect: 900, CleanDisagreement: test.clean, Runtime: "onnxruntime/cpu", Results: test.results}
 		r.finish()
