@@ -119,7 +119,8 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 	return a, nil
 }
 
-// report starts the report of a run with what identifies it.
+// fill completes an audit report with what identifies the run: the model,
+// the data, the settings and the shard.
 func (a *attackSession) fill(r *fgsm.Report) error {
 	sum, err := a.session.model.SHA256()
 	if err != nil {

@@ -56,13 +56,12 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 	cfg := &runConfig{
 		modelPath: c.String("model"),
 		engine:    c.String("engine"),
-		ort: ort.Options{Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"),
-			Verbose: c.Bool("verbose"), Warn: os.Stderr},
-		data:    c.String("data"),
-		dataOpt: dataset.Options{Labels: c.String("labels"), Limit: c.Int("limit")},
-		pre:     dataset.Preprocess{Scale: float32(c.Float64("input-scale"))},
-		batch:   c.Int("batch"),
-		json:    c.Bool("json"),
+		ort:       ortOptions(c),
+		data:      c.String("data"),
+		dataOpt:   dataset.Options{Labels: c.String("labels"), Limit: c.Int("limit")},
+		pre:       dataset.Preprocess{Scale: float32(c.Float64("input-scale"))},
+		batch:     c.Int("batch"),
+		json:      c.Bool("json"),
 	}
 	if cfg.engine != "ort" && cfg.engine != "interp" {
 		return nil, fmt.Errorf("--engine %q: choose ort or interp", cfg.engine)
@@ -81,6 +80,12 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, fmt.Errorf("--std: %w", err)
 	}
 	return cfg, nil
+}
+
+// ortOptions reads the ONNX Runtime flags of engineFlags.
+func ortOptions(c *cli.Context) ort.Options {
+	return ort.Options{Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"),
+		Verbose: c.Bool("verbose"), Warn: os.Stderr}
 }
 
 // session is an opened model, engine and data source.
@@ -177,16 +182,29 @@ func withModel(c *cli.Context, desc string, do func(cfg *runConfig, s *session, 
 // progress returns a progress callback drawing a bar on stderr when stderr
 // is a terminal, and nil otherwise so pipelines get clean output.
 func progress(desc string) (func(done, total int), func()) {
+	update, finish := progressNote(desc)
+	if update == nil {
+		return nil, finish
+	}
+	return func(done, total int) { update(done, total, "") }, finish
+}
+
+// progressNote is progress whose callback also sets a note shown after the
+// description (a training loss, say).
+func progressNote(desc string) (func(done, total int, note string), func()) {
 	if !term.IsTerminal(int(os.Stderr.Fd())) {
 		return nil, func() {}
 	}
 	var bar *progressbar.ProgressBar
-	update := func(done, total int) {
+	update := func(done, total int, note string) {
 		if bar == nil {
 			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
 				progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
 				progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"),
 				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		if note != "" {
+			bar.Describe(desc + " " + note)
 		}
 		bar.Set(done)
 	}

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"strconv"
 	"time"
 
@@ -76,9 +74,10 @@ Examples:
 
 // robustness is clean, FGSM and PGD accuracy on the validation data.
 type robustness struct {
-	Clean float64 `json:"clean_accuracy"`
-	FGSM  float64 `json:"fgsm_accuracy"`
-	PGD   float64 `json:"pgd_accuracy"`
+	Runtime string  `json:"runtime"`
+	Clean   float64 `json:"clean_accuracy"`
+	FGSM    float64 `json:"fgsm_accuracy"`
+	PGD     float64 `json:"pgd_accuracy"`
 }
 
 func runHarden(c *cli.Context) error {
@@ -127,15 +126,18 @@ func runHarden(c *cli.Context) error {
 	w := c.App.ErrWriter
 	fmt.Fprintf(w, "training on %d samples, validating on %d: recipe %s, ε=%g, %d epochs of batch %d, %s lr %g\n",
 		train.N, val.N, hc.Recipe, hc.Eps, hc.Epochs, hc.Batch, hc.Optimizer, hc.LR)
-	before, err := measure(c, cfg, cfg.modelPath, val, hc)
+	before, err := measure(c, cfg, cfg.modelPath, prog, val, hc)
 	if err != nil {
 		return fmt.Errorf("measuring the original model: %w", err)
 	}
 	start := time.Now()
-	update, finish := progress("harden")
+	update, finish := progressNote("harden")
 	report := func(p harden.Progress) {
 		if update != nil && p.Phase == "train" {
-			update((p.Epoch-1)*p.Steps+p.Step, p.Epochs*p.Steps)
+			// Steps take hc.Batch clean samples each, the last of an
+			// epoch what is left.
+			done := (p.Epoch-1)*train.N + min(p.Step*hc.Batch, train.N)
+			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
 		}
 	}
 	var res *harden.Result
@@ -163,11 +165,24 @@ func runHarden(c *cli.Context) error {
 		fmt.Fprintf(w, "stopped early: %s\n", res.Reason)
 	}
 	trained := time.Since(start)
-	maxRel, err := exportChecked(out, model, prog, res.Weights, hc, res.BestEpoch, val, cfg)
+	// prog holds the best epoch's weights, which the file should hold too.
+	meta := provenance(hc, hc.Epochs, res.BestEpoch, hc.ModelSHA256)
+	if err := export.Write(out, model, res.Weights, &export.Options{Metadata: meta}); err != nil {
+		return err
+	}
+	maxRel, err := verifyExport(out, prog, val.X, min(val.N, 64), cfg)
 	if err != nil {
 		return err
 	}
-	after, err := measure(c, cfg, out, val, hc)
+	exported, err := onnx.Load(out)
+	if err != nil {
+		return err
+	}
+	hardened, err := interp.Compile(exported, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	after, err := measure(c, cfg, out, hardened, val, hc)
 	if err != nil {
 		return fmt.Errorf("measuring the exported model: %w", err)
 	}
@@ -188,7 +203,7 @@ func runHarden(c *cli.Context) error {
 	o := c.App.Writer
 	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", cfg.modelPath, out, hc.Recipe, hc.Eps, res.BestEpoch, res.Epochs, trained.Round(time.Second))
 	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", maxRel)
-	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", val.N, "ONNX Runtime")
+	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", val.N, after.Runtime)
 	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", hc.Eps), 100*before.FGSM, 100*after.FGSM)
@@ -245,20 +260,11 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 	return train, val, nil
 }
 
-// measure audits the model file at path on val with FGSM and PGD at the
-// training ε, classified by the runtime of --engine.
-func measure(c *cli.Context, cfg *runConfig, path string, val *harden.Data, hc harden.Config) (robustness, error) {
-	rc := *cfg
-	rc.modelPath = path
-	m, err := onnx.Load(path)
-	if err != nil {
-		return robustness{}, err
-	}
-	p, err := interp.Compile(m, nil)
-	if err != nil {
-		return robustness{}, err
-	}
-	fm, err := fgsm.NewModel(p, cfg.pre)
+// measure audits prog, the model of the file at path, on val with FGSM and
+// PGD at the training ε; the images are classified by the runtime of
+// --engine, for ONNX Runtime on the file.
+func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, val *harden.Data, hc harden.Config) (robustness, error) {
+	fm, err := fgsm.NewModel(prog, cfg.pre)
 	if err != nil {
 		return robustness{}, err
 	}
@@ -285,37 +291,27 @@ func measure(c *cli.Context, cfg *runConfig, path string, val *harden.Data, hc h
 	if err != nil {
 		return robustness{}, err
 	}
-	return robustness{Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, nil
+	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, nil
 }
 
-// exportChecked writes the weights into the model's graph at out with the
-// record of what was done, then checks the file on ONNX Runtime against
-// the interpreter on a batch of validation samples.
-func exportChecked(out string, model *onnx.Model, prog *interp.Program, weights map[string][]float32, hc harden.Config, best int, val *harden.Data, cfg *runConfig) (float64, error) {
-	meta := map[string]string{
+// provenance is the metadata_props an exported model carries: what was
+// trained, how, and from which file.
+func provenance(hc harden.Config, epochs, best int, sourceSHA256 string) map[string]string {
+	return map[string]string{
 		"onnxguard.recipe":        string(hc.Recipe),
 		"onnxguard.eps":           strconv.FormatFloat(hc.Eps, 'g', -1, 64),
-		"onnxguard.epochs":        strconv.Itoa(hc.Epochs),
+		"onnxguard.epochs":        strconv.Itoa(epochs),
 		"onnxguard.best_epoch":    strconv.Itoa(best),
 		"onnxguard.bn":            hc.BN,
 		"onnxguard.seed":          strconv.FormatUint(hc.Seed, 10),
-		"onnxguard.source_sha256": hc.ModelSHA256,
+		"onnxguard.source_sha256": sourceSHA256,
 		"onnxguard.version":       version,
 	}
-	if err := export.Write(out, model, weights, &export.Options{Metadata: meta}); err != nil {
-		return 0, err
-	}
-	return verifyExport(out, prog, weights, val.X, min(val.N, 64), cfg)
 }
 
-// verifyExport loads weights into prog and compares ONNX Runtime on the
-// file at out with the interpreter on n samples of pixels x.
-func verifyExport(out string, prog *interp.Program, weights map[string][]float32, x []float32, n int, cfg *runConfig) (float64, error) {
-	for _, p := range prog.Params() {
-		if w, ok := weights[p.Name]; ok {
-			copy(p.T.Data, w)
-		}
-	}
+// verifyExport compares ONNX Runtime on the file at out with prog, which
+// holds the weights written there, on n samples of pixels x.
+func verifyExport(out string, prog *interp.Program, x []float32, n int, cfg *runConfig) (float64, error) {
 	shape := make([]int, len(prog.Input.Shape))
 	per := 1
 	for i, d := range prog.Input.Shape[1:] {
@@ -329,83 +325,4 @@ func verifyExport(out string, prog *interp.Program, weights map[string][]float32
 		return maxRel, fmt.Errorf("%s was written but does not agree with the interpreter: %w", out, err)
 	}
 	return maxRel, nil
-}
-
-var exportCommand = &cli.Command{
-	Name:  "export",
-	Usage: "write a training checkpoint's best weights into the ONNX model",
-	Description: `Turns a checkpoint of 'onnxguard harden' (checkpoint.gob, or the folder holding it)
-into an ONNX file: the model's graph untouched, its weights replaced by the
-checkpoint's best epoch, metadata_props recording the recipe. The file is checked
-on ONNX Runtime against the interpreter (relative difference at most 1e-4) on
-seeded random pixels before success is reported.
-
-Examples:
-   onnxguard export --checkpoint hardened.onnx.checkpoints --model model.onnx --out hardened.onnx
-   onnxguard export --checkpoint run/checkpoint.gob --model model.onnx --out epoch_best.onnx --json`,
-	Flags: concat(modelFlags, engineFlags[1:], []cli.Flag{
-		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder", Required: true},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write", Required: true},
-		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
-	}),
-	Action: func(c *cli.Context) error {
-		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
-		if err != nil {
-			return err
-		}
-		path := c.String("model")
-		model, err := onnx.Load(path)
-		if err != nil {
-			return err
-		}
-		sum, err := model.SHA256()
-		if err != nil {
-			return err
-		}
-		if ck.Config.ModelSHA256 != "" && ck.Config.ModelSHA256 != sum {
-			return fmt.Errorf("the checkpoint was trained from a model with sha256 %.12s…, not %s (%.12s…); pass the model the run started from", ck.Config.ModelSHA256, path, sum)
-		}
-		prog, err := interp.Compile(model, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		cfg := &runConfig{modelPath: path, pre: ck.Pre,
-			ort: ort.Options{Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"), Verbose: c.Bool("verbose"), Warn: os.Stderr}}
-		out := c.String("out")
-		hc := ck.Config
-		meta := map[string]string{
-			"onnxguard.recipe": string(hc.Recipe), "onnxguard.eps": strconv.FormatFloat(hc.Eps, 'g', -1, 64),
-			"onnxguard.epochs": strconv.Itoa(ck.Epoch), "onnxguard.best_epoch": strconv.Itoa(ck.BestEpoch),
-			"onnxguard.bn": hc.BN, "onnxguard.seed": strconv.FormatUint(hc.Seed, 10),
-			"onnxguard.source_sha256": sum, "onnxguard.version": version,
-		}
-		if err := export.Write(out, model, ck.Best, &export.Options{Metadata: meta}); err != nil {
-			return err
-		}
-		s := prog.Input.Shape
-		per := 1
-		for _, d := range s[1:] {
-			per *= int(d)
-		}
-		n := 16
-		if s[0] > 0 {
-			n = int(s[0])
-		}
-		rng := rand.New(rand.NewPCG(hc.Seed, 0))
-		x := make([]float32, n*per)
-		for i := range x {
-			x[i] = rng.Float32()
-		}
-		maxRel, err := verifyExport(out, prog, ck.Best, x, n, cfg)
-		if err != nil {
-			return err
-		}
-		if c.Bool("json") {
-			return json.NewEncoder(c.App.Writer).Encode(map[string]any{"out": out, "model": path, "best_epoch": ck.BestEpoch,
-				"epochs": ck.Epoch, "recipe": hc.Recipe, "eps": hc.Eps, "export_max_relative_error": maxRel})
-		}
-		fmt.Fprintf(c.App.Writer, "wrote %s: best epoch %d of %d (recipe %s, ε=%g); ONNX Runtime agrees with the interpreter within %.2g\n",
-			out, ck.BestEpoch, ck.Epoch, hc.Recipe, hc.Eps, maxRel)
-		return nil
-	},
 }
