@@ -154,25 +154,27 @@ func TestInputGradientFiniteDifferences(t *testing.T) {
 	}
 }
 
+// paramValues returns a copy of every initializer of p, one after the other.
+func paramValues(p *Program) []float32 {
+	var all []float32
+	for _, prm := range p.Params() {
+		all = append(all, prm.T.Data...)
+	}
+	return all
+}
+
 // TestTrainingModeBatchNorm checks that training mode uses batch
 // statistics and moves the running statistics, and inference mode leaves
 // them alone.
 func TestTrainingModeBatchNorm(t *testing.T) {
 	p := loadProgram(t, "resblock")
 	x := readNpy(t, filepath.Join(modelDir, "resblock.input.npy"))
-	snapshot := func() []float32 {
-		var all []float32
-		for _, prm := range p.Params() {
-			all = append(all, prm.T.Data...)
-		}
-		return all
-	}
-	before := snapshot()
+	before := paramValues(p)
 	evalOut, err := p.Run(x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshot(); maxRelErr(after, before, 1) != 0 {
+	if after := paramValues(p); maxRelErr(after, before, 1) != 0 {
 		t.Fatal("inference mode changed the model's initializers")
 	}
 	p.Training = true
@@ -184,7 +186,7 @@ func TestTrainingModeBatchNorm(t *testing.T) {
 	if maxRelErr(r.Logits.Data, evalOut[0].Data, 1e-2) < 1e-3 {
 		t.Error("training mode gave the same logits as inference mode; batch statistics not used?")
 	}
-	if maxRelErr(snapshot(), before, 1) == 0 {
+	if maxRelErr(paramValues(p), before, 1) == 0 {
 		t.Error("training mode left every running statistic unchanged")
 	}
 	grads := 0

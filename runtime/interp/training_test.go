@@ -13,14 +13,7 @@ import (
 func TestFreezeBatchNorm(t *testing.T) {
 	p := loadProgram(t, "resblock")
 	x := readNpy(t, filepath.Join(modelDir, "resblock.input.npy"))
-	snapshot := func() []float32 {
-		var all []float32
-		for _, prm := range p.Params() {
-			all = append(all, prm.T.Data...)
-		}
-		return all
-	}
-	before := snapshot()
+	before := paramValues(p)
 	evalOut, err := p.Run(x)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +27,7 @@ func TestFreezeBatchNorm(t *testing.T) {
 	if e := maxRelErr(r.Logits.Data, evalOut[0].Data, 1e-2); e > 1e-6 {
 		t.Errorf("frozen BatchNorm logits differ from inference by %g relative; want the running statistics used", e)
 	}
-	if !slices.Equal(snapshot(), before) {
+	if !slices.Equal(paramValues(p), before) {
 		t.Error("frozen BatchNorm changed the running statistics")
 	}
 	for i, prm := range p.Params() {

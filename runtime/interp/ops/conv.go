@@ -23,18 +23,28 @@ type convSaved struct {
 }
 
 func newConv(n *Node) (Op, error) {
-	w, err := parseWindow(n)
+	w, g, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
+	}
+	return &conv{win: w, group: g}, nil
+}
+
+// parseConvWindow reads what Conv and ConvTranspose share: the window
+// attributes and group.
+func parseConvWindow(n *Node) (window, int, error) {
+	w, err := parseWindow(n)
+	if err != nil {
+		return w, 0, err
 	}
 	g, err := n.Int("group", 1)
 	if err != nil {
-		return nil, err
+		return w, 0, err
 	}
 	if g < 1 {
-		return nil, fmt.Errorf("group %d must be at least 1", g)
+		return w, 0, fmt.Errorf("group %d must be at least 1", g)
 	}
-	return &conv{win: w, group: int(g)}, nil
+	return w, int(g), nil
 }
 
 // as2d views a rank-3 (N,C,L) tensor shape as rank 4 (N,C,1,L).

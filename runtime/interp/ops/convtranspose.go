@@ -19,18 +19,11 @@ type convTranspose struct {
 }
 
 func newConvTranspose(n *Node) (Op, error) {
-	w, err := parseWindow(n)
+	w, g, err := parseConvWindow(n)
 	if err != nil {
 		return nil, err
 	}
-	g, err := n.Int("group", 1)
-	if err != nil {
-		return nil, err
-	}
-	if g < 1 {
-		return nil, fmt.Errorf("group %d must be at least 1", g)
-	}
-	c := &convTranspose{win: w, group: int(g)}
+	c := &convTranspose{win: w, group: g}
 	for _, a := range []struct {
 		name string
 		dst  *[]int
