@@ -17,6 +17,8 @@ type Attacker struct {
 
 	grad, x, mom []float32
 	logits, tmp  []float32
+	best         []float64 // per sample, the score of the strongest restart so far
+	out          Outcome
 }
 
 // NewAttacker returns an Attacker for m; seed drives the random starts and
@@ -121,8 +123,8 @@ func (a *Attacker) Attack(cfg Config, x []float32, labels []int, n, start int) (
 	eps, alpha := float32(cfg.Eps), float32(cfg.Alpha)
 	a.grad = grow(a.grad, len(x))
 	a.x = grow(a.x, len(x))
-	out := &Outcome{K: a.k, Targets: tg}
-	var bestScore []float64
+	out := &a.out
+	out.K, out.Targets = a.k, tg
 	for r := 0; r < max(cfg.Restarts, 1); r++ {
 		xa := a.x
 		copy(xa, x)
@@ -164,16 +166,16 @@ func (a *Attacker) Attack(cfg Config, x []float32, labels []int, n, start int) (
 		if r == 0 {
 			out.Adv = append(out.Adv[:0], xa...)
 			out.Logits = append(out.Logits[:0], a.logits...)
-			bestScore = make([]float64, n)
-			for i := range bestScore {
-				bestScore[i] = a.score(a.logits[i*a.k:(i+1)*a.k], labels[i], tg, i)
+			a.best = a.best[:0]
+			for i := 0; i < n; i++ {
+				a.best = append(a.best, a.score(a.logits[i*a.k:(i+1)*a.k], labels[i], tg, i))
 			}
 			continue
 		}
 		for i := 0; i < n; i++ {
 			row := a.logits[i*a.k : (i+1)*a.k]
-			if s := a.score(row, labels[i], tg, i); s > bestScore[i] {
-				bestScore[i] = s
+			if s := a.score(row, labels[i], tg, i); s > a.best[i] {
+				a.best[i] = s
 				copy(out.Adv[i*per:(i+1)*per], xa[i*per:(i+1)*per])
 				copy(out.Logits[i*a.k:(i+1)*a.k], row)
 			}
