@@ -200,7 +200,7 @@ func (r *Report) sanity() []string {
 	return w
 }
 
-// linf and l2 measure a perturbation.
+// norms returns the L∞ and L2 norms of the perturbation adv − clean.
 func norms(adv, clean []float32) (linf, l2 float64) {
 	for i, v := range adv {
 		d := float64(v - clean[i])

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
@@ -201,15 +203,9 @@ func writePNG(path string, px []float32, c, h, w int) error {
 		}
 		img = rgb
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".png.tmp*")
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	f.Close()
-	return os.Rename(f.Name(), path)
+	return onnx.WriteFileAtomic(path, buf.Bytes())
 }
