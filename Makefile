@@ -10,7 +10,7 @@ BLAS_TAGS := $(shell printf '\043include <cblas.h>\nint main(void) { openblas_se
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo -tags openblas)
 endif
 
-.PHONY: all setup build demo paper test test-openblas vet bench generate clean
+.PHONY: all setup build demo paper test test-openblas test-im2col vet bench generate clean
 
 all: build
 
@@ -51,6 +51,13 @@ test: vet
 	$(GO) test ./...
 	@$(GO) test -run TestNodeConformance -v ./runtime/interp/ | grep '^conformance:'
 	@$(MAKE) --no-print-directory test-openblas
+	@$(MAKE) --no-print-directory test-im2col
+
+# Where the CPU has the direct convolution kernel (amd64 with AVX-512F),
+# unit-stride convolutions take it; the interpreter's tests run again with
+# it off, so the im2col and matrix multiply path stays tested there too.
+test-im2col:
+	ONNXGUARD_DIRECT_CONV=0 $(GO) test -count=1 ./runtime/interp/...
 
 # The interpreter's tests again on the OpenBLAS path, so both paths pass.
 test-openblas:
@@ -65,7 +72,7 @@ endif
 # FGSM step, training step), and the matrix multiply alone: on gonum's
 # pure-Go BLAS, then on OpenBLAS where it is installed.
 BENCH = $(GO) test -run '^$$' -bench . -benchtime 3x ./runtime/interp/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv' ./runtime/interp/ops/ 2>&1
+	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' ./runtime/interp/ops/ 2>&1
 
 bench:
 	{ $(BENCH); } | awk -f scripts/benchtable.awk
@@ -74,7 +81,7 @@ ifneq ($(BLAS_TAGS),)
 endif
 
 generate:
-	$(GO) generate ./onnx/
+	$(GO) generate ./onnx/ ./runtime/interp/ops/internal/kernel/
 
 clean:
 	rm -rf bin

@@ -23,7 +23,7 @@
 	next
 }
 
-/^Benchmark(Sgemm|Gemm)/ {
+/^Benchmark(Sgemm|Gemm|DirectConv)/ {
 	name = $1
 	sub(/^Benchmark/, "", name)
 	sub(/-[0-9]+$/, "", name)

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -134,6 +135,19 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	ohw := g.oh * g.ow
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	mg, k := m/c.group, g.colRows()
+	if canDirect(g) {
+		var bias []float32
+		if b != nil {
+			bias = b.Data
+		}
+		c.direct(s, y.Data, x.Data, w.Data, bias, g, n, mg, c.relu)
+		s.Save(x, w, y)
+		s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
+		if oneD {
+			y.Shape = []int{n, m, g.ow}
+		}
+		return []*Tensor{y}, nil
+	}
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
 	for wk := range cols {
@@ -191,13 +205,23 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// wins unless the layer has many more outputs than inputs, as a
 	// network's first layer does.
 	flip := needX && g.sh == 1 && g.sw == 1 && mg*g.h*g.w <= 2*g.c*ohw
+	// The direct kernel needs neither im2col nor col2im: the flipped
+	// convolution always wins where it runs.
+	direct := needX && g.sh == 1 && g.sw == 1 && canDirect(g.flipped(mg))
+	flip = flip || direct
 	var gf geom2d
 	var wf []float32
+	var plan *directPlan
+	var padded [][]float32
 	if flip {
 		gf = g.flipped(mg)
 		wf = s.scratch(w.Len())
 		defer s.Buffers.Put(wf)
 		flipWeights(wf, w.Data, c.group, mg, g)
+		if direct {
+			plan = planDirect(s, gf, wf, nil, g.c, c.group, false)
+			defer plan.release(s)
+		}
 	}
 	if needX { // the flipped product writes every element, col2im adds
 		grads[0] = s.alloc(!flip, x.Shape...)
@@ -216,8 +240,19 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads = append(grads, NewFloat(m))
 		dbs[0] = grads[2].Data
 	}
+	if direct {
+		padded = make([][]float32, workers)
+	}
 	for wk := range workers {
-		cols[wk] = s.scratch(max(k*ohw, kf*hw))
+		switch {
+		case direct && needW:
+			cols[wk] = s.scratch(k * ohw)
+		case needW || !direct:
+			cols[wk] = s.scratch(max(k*ohw, kf*hw))
+		}
+		if direct {
+			padded[wk] = s.scratch(plan.padLen())
+		}
 		if c.relu {
 			masked[wk] = s.scratch(m * ohw)
 		}
@@ -228,7 +263,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			dbs[wk] = make([]float32, m)
 		}
 	}
-	defer putAll(s.Buffers, cols, masked, dws[1:])
+	defer putAll(s.Buffers, cols, masked, dws[1:], padded)
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
@@ -255,6 +290,8 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 				mul(false, true, mg, k, ohw, 1, gy, cols[wk], 1, dws[wk][gr*mg*k:][:mg*k])
 			}
 			switch {
+			case direct: // dX = W̃ ⋆ dY
+				plan.run(grads[0].Data[off:off+g.c*hw], gy, padded[wk], gr)
 			case flip: // dX = W̃ · im2col(dY)
 				im2col(cols[wk], gy, gf)
 				mul(false, false, g.c, hw, kf, 1, wf[gr*g.c*kf:][:g.c*kf], cols[wk], 0, grads[0].Data[off:off+g.c*hw])
@@ -272,6 +309,26 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	return grads, nil
+}
+
+// direct runs the forward pass on the direct kernel: y = relu?(w ⋆ x + b)
+// for n samples, each of c.group groups of m output channels.
+func (c *conv) direct(s *State, y, x, w, b []float32, g geom2d, n, m int, relu bool) {
+	plan := planDirect(s, g, w, b, m, c.group, relu)
+	defer plan.release(s)
+	workers := min(n, runtime.GOMAXPROCS(0))
+	padded := make([][]float32, workers)
+	for wk := range padded {
+		padded[wk] = s.scratch(plan.padLen())
+	}
+	defer putAll(s.Buffers, padded)
+	ohw, hw := g.oh*g.ow, g.h*g.w
+	forSamples(n, workers, false, func(wk, i int) {
+		for gr := range c.group {
+			img := x[(i*c.group+gr)*g.c*hw:][:g.c*hw]
+			plan.run(y[(i*c.group+gr)*m*ohw:][:m*ohw], img, padded[wk], gr)
+		}
+	})
 }
 
 // flipWeights writes to wf, for each group, the weights of the convolution

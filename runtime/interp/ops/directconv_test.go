@@ -1,0 +1,127 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDirectConv runs convolutions on the direct kernel and on im2col
+// with the matrix multiply, forward and backward, and compares. The shapes
+// reach what the kernel's tiling has to get right: several tiles of 8
+// channels with a partial last one, rows of 16 pixels and ragged ones,
+// segment groups that end part-way, groups, dilations, asymmetric and
+// oversized padding, a fused Relu and 1-D inputs.
+func TestDirectConv(t *testing.T) {
+	if !directConv {
+		t.Skip("no direct convolution kernel on this CPU (it needs amd64 with AVX-512F), or ONNXGUARD_DIRECT_CONV=0")
+	}
+	tests := []struct {
+		name  string
+		attrs attrs
+		x, w  []int
+		bias  bool
+		relu  bool
+	}{
+		{"cifar layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 32, 32, 32}, []int{64, 32, 3, 3}, true, true},
+		{"first layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 32, 32}, []int{32, 3, 3, 3}, true, false},
+		{"mnist valid", nil, []int{3, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
+		{"ragged rows and partial tile", nil, []int{2, 5, 13, 11}, []int{13, 5, 3, 3}, true, false},
+		{"one channel", attrs{"pads": []int64{0, 2, 1, 0}}, []int{2, 4, 7, 19}, []int{1, 4, 2, 3}, false, true},
+		{"groups dilations", attrs{"group": 2, "dilations": []int64{2, 3}, "pads": []int64{2, 3, 1, 0}}, []int{2, 6, 12, 20}, []int{10, 3, 3, 3}, true, false},
+		{"depthwise", attrs{"group": 9, "pads": []int64{1, 1, 1, 1}}, []int{2, 9, 17, 17}, []int{9, 1, 3, 3}, true, true},
+		{"padding beyond the kernel", attrs{"pads": []int64{3, 1, 0, 4}}, []int{1, 3, 6, 5}, []int{9, 3, 2, 2}, true, false},
+		{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+		{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, uint64(len(test.name))))
+			in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...)}
+			if test.bias {
+				in = append(in, randTensor(rng, -1, 1, test.w[0]))
+			}
+			run := func(direct bool) ([]*Tensor, []*Tensor) {
+				defer func(d bool) { directConv = d }(directConv)
+				directConv = direct
+				op := newOp(t, "Conv", test.attrs, 13, len(in), 1)
+				if test.relu {
+					if op, _ = FuseRelu(op); op == nil {
+						t.Fatal("Conv did not take the Relu")
+					}
+				}
+				s := &State{Grad: true}
+				y, err := op.Forward(s, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// dY is zero where Relu's output is near its kink, where
+				// the two paths' rounding could disagree on the mask.
+				dy := randTensor(rand.New(rand.NewPCG(5, 6)), -1, 1, y[0].Shape...)
+				for i, v := range y[0].Data {
+					if test.relu && v < 1e-4 {
+						dy.Data[i] = 0
+					}
+				}
+				grads, err := op.Backward(s, []*Tensor{dy})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return y, grads
+			}
+			y, grads := run(true)
+			wantY, wantGrads := run(false)
+			closeTo(t, "Y", y[0], wantY[0])
+			for i, g := range wantGrads {
+				closeTo(t, fmt.Sprintf("d input %d", i), grads[i], g)
+			}
+		})
+	}
+}
+
+// closeTo fails unless got equals want within float32 rounding of sums.
+func closeTo(t *testing.T, what string, got, want *Tensor) {
+	t.Helper()
+	if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
+	}
+	scale := 0.0
+	for _, v := range want.Data {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	bad := 0
+	for i, w := range want.Data {
+		if d := math.Abs(float64(got.Data[i] - w)); d > 1e-5*scale+1e-6 {
+			if bad < 3 {
+				t.Errorf("%s[%d] = %g, want %g", what, i, got.Data[i], w)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d differ", what, bad, len(want.Data))
+	}
+}
+
+// The direct kernel on one sample of the CIFAR benchmark model's layers, on
+// one core, in GFLOP/s to set beside the matrix multiply's.
+func BenchmarkDirectConv32x32x32(b *testing.B) { benchmarkDirect(b, 32, 32, 32) }
+func BenchmarkDirectConv64x64x16(b *testing.B) { benchmarkDirect(b, 64, 64, 16) }
+
+func benchmarkDirect(b *testing.B, cin, cout, size int) {
+	if !directConv {
+		b.Skip("no direct convolution kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := geom2d{c: cin, h: size, w: size, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: size, ow: size}
+	w, bias := randSlice(rng, cout*cin*9), randSlice(rng, cout)
+	x, y := randSlice(rng, cin*size*size), make([]float32, cout*size*size)
+	s := &State{}
+	plan := planDirect(s, g, w, bias, cout, 1, true)
+	padded := make([]float32, plan.padLen())
+	for b.Loop() {
+		plan.run(y, x, padded, 0)
+	}
+	b.ReportMetric(2*float64(cout*cin*9*size*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
