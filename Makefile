@@ -10,7 +10,7 @@ BLAS_TAGS := $(shell printf '\043include <cblas.h>\nint main(void) { openblas_se
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo -tags openblas)
 endif
 
-.PHONY: all setup build demo paper test test-openblas test-im2col vet bench generate clean
+.PHONY: all setup build demo paper test test-openblas test-portable vet bench generate clean
 
 all: build
 
@@ -51,13 +51,14 @@ test: vet
 	$(GO) test ./...
 	@$(GO) test -run TestNodeConformance -v ./runtime/interp/ | grep '^conformance:'
 	@$(MAKE) --no-print-directory test-openblas
-	@$(MAKE) --no-print-directory test-im2col
+	@$(MAKE) --no-print-directory test-portable
 
-# Where the CPU has the direct convolution kernel (amd64 with AVX-512F),
-# unit-stride convolutions take it; the interpreter's tests run again with
-# it off, so the im2col and matrix multiply path stays tested there too.
-test-im2col:
-	ONNXGUARD_DIRECT_CONV=0 $(GO) test -count=1 ./runtime/interp/...
+# Where the CPU has the vector kernels (amd64 with AVX-512F: the direct
+# convolution, the 2×2 max pool), the operators take them; the
+# interpreter's tests run again with them off, so the portable paths
+# (im2col and the matrix multiply, the Go pooling loops) stay tested too.
+test-portable:
+	ONNXGUARD_KERNELS=off $(GO) test -count=1 ./runtime/interp/...
 
 # The interpreter's tests again on the OpenBLAS path, so both paths pass.
 test-openblas:

@@ -16,9 +16,11 @@ import (
 // repacked once per call, 8 channels interleaved, so that the kernel
 // broadcasts them from consecutive addresses.
 //
-// ONNXGUARD_DIRECT_CONV=0 turns it off, so that the im2col path can be
-// compared and tested on the same machine.
-var directConv = kernel.Available && os.Getenv("ONNXGUARD_DIRECT_CONV") != "0"
+// useKernels says whether the vector kernels of internal/kernel run: the
+// direct convolution and the 2×2 max pool. ONNXGUARD_KERNELS=off turns
+// them off, so that the portable paths can be compared and tested on the
+// same machine.
+var useKernels = kernel.Available && os.Getenv("ONNXGUARD_KERNELS") != "off"
 
 const (
 	tileRows  = kernel.Rows
@@ -28,7 +30,7 @@ const (
 
 // canDirect reports whether the direct kernel can run the window g.
 func canDirect(g geom2d) bool {
-	return directConv && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0
+	return useKernels && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0
 }
 
 // directPlan is what a direct convolution computes once per call and

@@ -14,8 +14,8 @@ import (
 // segment groups that end part-way, groups, dilations, asymmetric and
 // oversized padding, a fused Relu and 1-D inputs.
 func TestDirectConv(t *testing.T) {
-	if !directConv {
-		t.Skip("no direct convolution kernel on this CPU (it needs amd64 with AVX-512F), or ONNXGUARD_DIRECT_CONV=0")
+	if !useKernels {
+		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
 	}
 	tests := []struct {
 		name  string
@@ -43,8 +43,8 @@ func TestDirectConv(t *testing.T) {
 				in = append(in, randTensor(rng, -1, 1, test.w[0]))
 			}
 			run := func(direct bool) ([]*Tensor, []*Tensor) {
-				defer func(d bool) { directConv = d }(directConv)
-				directConv = direct
+				defer func(d bool) { useKernels = d }(useKernels)
+				useKernels = direct
 				op := newOp(t, "Conv", test.attrs, 13, len(in), 1)
 				if test.relu {
 					if op, _ = FuseRelu(op); op == nil {
@@ -110,7 +110,7 @@ func BenchmarkDirectConv32x32x32(b *testing.B) { benchmarkDirect(b, 32, 32, 32) 
 func BenchmarkDirectConv64x64x16(b *testing.B) { benchmarkDirect(b, 64, 64, 16) }
 
 func benchmarkDirect(b *testing.B, cin, cout, size int) {
-	if !directConv {
+	if !useKernels {
 		b.Skip("no direct convolution kernel on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // MaxPool's later versions only add attributes (storage_order and the
@@ -99,6 +101,8 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 			args = arg[p*ohw : (p+1)*ohw]
 		}
 		switch {
+		case halve && simdPool(dst, args, src, g.w, g.oh, g.ow, scratch):
+			continue
 		case halve && scratch: // inference: no winner to track
 			max2x2(dst, src, g.w, g.oh, g.ow)
 			continue
@@ -168,6 +172,27 @@ func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
 			out[ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
 		}
 	}
+}
+
+// simdPool runs a float plane's 2×2 pool on the vector kernels where the
+// CPU has them (the same AVX-512F as the direct convolution), and reports
+// whether it did.
+func simdPool[T float32 | int64](dst []T, arg []int32, src []T, w, oh, ow int, noArg bool) bool {
+	d, ok := any(dst).([]float32)
+	if !ok || !useKernels {
+		return false
+	}
+	x := any(src).([]float32)
+	for oy := range oh {
+		b0 := 2 * oy * w
+		r0, r1, out := x[b0:][:2*ow], x[b0+w:][:2*ow], d[oy*ow:][:ow]
+		if noArg {
+			kernel.Max2x2(out, r0, r1)
+		} else {
+			kernel.MaxArg2x2(out, arg[oy*ow:][:ow], r0, r1, int32(b0), int32(w))
+		}
+	}
+	return true
 }
 
 // pick is 1 for true and 0 for false, without a branch.
