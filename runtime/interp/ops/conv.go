@@ -267,10 +267,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
-			for j, v := range y.Data[i*m*ohw:][:m*ohw] {
-				// A multiply by 0 or 1 instead of a branch, as in Relu.
-				masked[wk][j] = dyi[j] * float32(pick(v > 0))
-			}
+			reluGrad(masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
 			dyi = masked[wk]
 		}
 		if needB {

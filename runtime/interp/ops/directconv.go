@@ -10,10 +10,11 @@ import (
 // Direct convolution: where the CPU has the kernel (internal/kernel,
 // AVX-512F), a unit-stride convolution runs without im2col. Its input is
 // copied once into a zero-padded image, and the kernel computes tiles of 8
-// output channels by 3 segments of 16 adjacent output pixels, reading each
+// output channels by 3 segments of 16 adjacent output pixels (or 4 by 6
+// for layers with few channels), reading each
 // (channel, kernel row, kernel column) term as a shifted vector of the
 // padded image and adding bias and Relu before it stores. The weights are
-// repacked once per call, 8 channels interleaved, so that the kernel
+// repacked once per call, a tile's channels interleaved, so that the kernel
 // broadcasts them from consecutive addresses.
 //
 // useKernels says whether the vector kernels of internal/kernel run: the
@@ -21,12 +22,6 @@ import (
 // them off, so that the portable paths can be compared and tested on the
 // same machine.
 var useKernels = kernel.Available && os.Getenv("ONNXGUARD_KERNELS") != "off"
-
-const (
-	tileRows  = kernel.Rows
-	tileSegs  = kernel.Segs
-	tileLanes = kernel.Lanes
-)
 
 // canDirect reports whether the direct kernel can run the window g.
 func canDirect(g geom2d) bool {
@@ -39,12 +34,20 @@ type directPlan struct {
 	g      geom2d
 	m      int // output channels per group
 	group  int
-	hp, wp int       // padded image size
-	packed []float32 // per group, per tile: k rows of 8
-	bias   []float32 // per group, per tile: 8
+	hp, wp int // padded image size
+	tiles  []directTile
+	packed []float32 // per group, per tile: k rows of the tile's channels
+	bias   []float32 // per group, per tile: one per channel of the tile
 	offs   []int64   // k byte offsets
 	segs   []segment
 	relu   bool
+}
+
+// directTile is a run of output channels that one kernel shape computes.
+type directTile struct {
+	shape     kernel.Shape
+	first, n  int // channels first to first+n of each group
+	pack, bia int // offsets of its weights and biases within a group's
 }
 
 type segment struct {
@@ -52,25 +55,45 @@ type segment struct {
 	mask uint64
 }
 
+// directTiles covers m channels with tall tiles of 8, and the rest with a
+// tall tile if more than 4 are left and a wide one otherwise, so a layer
+// with few channels (the first layer's gradient: 1 or 3) wastes less.
+func directTiles(m, k int) (tiles []directTile, packLen, biasLen int) {
+	for first := 0; first < m; {
+		shape := kernel.Tall
+		if m-first <= kernel.Wide.Rows {
+			shape = kernel.Wide
+		}
+		n := min(shape.Rows, m-first)
+		tiles = append(tiles, directTile{shape: shape, first: first, n: n, pack: packLen, bia: biasLen})
+		packLen += k * shape.Rows
+		biasLen += shape.Rows
+		first += n
+	}
+	return tiles, packLen, biasLen
+}
+
 // planDirect packs w (group·m × g.c × kh × kw) and b (nil, or group·m) for
 // the kernel and lays out the offsets and segments of the window g.
 func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *directPlan {
 	k := g.colRows()
-	tiles := (m + tileRows - 1) / tileRows
 	p := &directPlan{g: g, m: m, group: group, relu: relu,
 		hp: g.oh + (g.kh-1)*g.dh, wp: g.ow + (g.kw-1)*g.dw}
-	p.packed = s.Buffers.get(group*tiles*k*tileRows, true)
-	p.bias = make([]float32, group*tiles*tileRows)
+	tiles, packLen, biasLen := directTiles(m, k)
+	p.tiles = tiles
+	p.packed = s.Buffers.get(group*packLen, true)
+	p.bias = make([]float32, group*biasLen)
 	for gr := range group {
-		for t := range tiles {
-			dst := p.packed[(gr*tiles+t)*k*tileRows:][:k*tileRows]
-			for r := range min(tileRows, m-t*tileRows) {
-				o := gr*m + t*tileRows + r
+		for _, t := range tiles {
+			rows := t.shape.Rows
+			dst := p.packed[gr*packLen+t.pack:][:k*rows]
+			for r := range t.n {
+				o := gr*m + t.first + r
 				for i, v := range w[o*k:][:k] {
-					dst[i*tileRows+r] = v
+					dst[i*rows+r] = v
 				}
 				if b != nil {
-					p.bias[(gr*tiles+t)*tileRows+r] = b[o]
+					p.bias[gr*biasLen+t.bia+r] = b[o]
 				}
 			}
 		}
@@ -84,9 +107,9 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 		}
 	}
 	for oy := range g.oh {
-		for ox := 0; ox < g.ow; ox += tileLanes {
+		for ox := 0; ox < g.ow; ox += kernel.Lanes {
 			p.segs = append(p.segs, segment{x: int64(4 * (oy*p.wp + ox)), o: int64(4 * (oy*g.ow + ox)),
-				mask: 1<<min(tileLanes, g.ow-ox) - 1})
+				mask: 1<<min(kernel.Lanes, g.ow-ox) - 1})
 		}
 	}
 	return p
@@ -97,22 +120,28 @@ func (p *directPlan) release(s *State) { s.Buffers.Put(p.packed) }
 // padLen is the length of the padded image one group of one sample needs.
 func (p *directPlan) padLen() int { return p.g.c * p.hp * p.wp }
 
-// pad copies img (g.c × h × w) into the zero-padded image dst.
+// pad copies img (g.c × h × w) into the padded image dst and zeroes its
+// border; what it does not write is never read. Rows and columns of img
+// that fall outside dst (negative padding) are left out.
 func (p *directPlan) pad(dst, img []float32) {
 	g := p.g
-	clear(dst)
+	// Image rows [y0, y1) land on padded rows y0+ph...; image columns
+	// [x0, x1) on columns x0+pw...
+	y0, y1 := max(0, -g.ph), min(g.h, p.hp-g.ph)
+	x0, x1 := max(0, -g.pw), min(g.w, p.wp-g.pw)
 	for c := range g.c {
-		for y := range g.h {
-			py := y + g.ph
-			if py < 0 || py >= p.hp {
-				continue
-			}
-			src := img[(c*g.h+y)*g.w:][:g.w]
-			row := dst[(c*p.hp+py)*p.wp:][:p.wp]
-			lo, hi := max(0, -g.pw), min(g.w, p.wp-g.pw)
-			if lo < hi {
-				copy(row[lo+g.pw:hi+g.pw], src[lo:hi])
-			}
+		plane := dst[c*p.hp*p.wp:][:p.hp*p.wp]
+		if y0 >= y1 || x0 >= x1 {
+			clear(plane)
+			continue
+		}
+		clear(plane[:(y0+g.ph)*p.wp])
+		clear(plane[(y1+g.ph)*p.wp:])
+		for y := y0; y < y1; y++ {
+			row := plane[(y+g.ph)*p.wp:][:p.wp]
+			clear(row[:x0+g.pw])
+			copy(row[x0+g.pw:x1+g.pw], img[(c*g.h+y)*g.w+x0:][:x1-x0])
+			clear(row[x1+g.pw:])
 		}
 	}
 }
@@ -123,8 +152,8 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 	p.pad(padded, img)
 	g := p.g
 	k := g.colRows()
-	tiles := (p.m + tileRows - 1) / tileRows
 	ohw := g.oh * g.ow
+	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group
 	var t kernel.Tile
 	t.X = unsafe.Pointer(&padded[0])
 	t.Offs = unsafe.Pointer(&p.offs[0])
@@ -133,14 +162,15 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 	if p.relu {
 		t.Relu = 1
 	}
-	for ti := range tiles {
-		a := p.packed[(gr*tiles+ti)*k*tileRows:]
-		t.Bias = unsafe.Pointer(&p.bias[(gr*tiles+ti)*tileRows])
-		t.Out = unsafe.Pointer(&out[ti*tileRows*ohw])
-		t.Rows = int64(min(tileRows, p.m-ti*tileRows))
-		for s := 0; s < len(p.segs); s += tileSegs {
+	for _, tl := range p.tiles {
+		a := p.packed[gr*packLen+tl.pack:]
+		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.bia])
+		t.Out = unsafe.Pointer(&out[tl.first*ohw])
+		t.Rows = int64(tl.n)
+		segs := tl.shape.Segs
+		for s := 0; s < len(p.segs); s += segs {
 			t.A = unsafe.Pointer(&a[0])
-			for j := range tileSegs {
+			for j := range segs {
 				if s+j < len(p.segs) {
 					sg := p.segs[s+j]
 					t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.x, sg.o, sg.mask
@@ -148,7 +178,7 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 					t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
 				}
 			}
-			kernel.Run(&t)
+			kernel.Run(tl.shape, &t)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 func init() { register("Relu", 6, func(*Node) (Op, error) { return relu{}, nil }) }
 
 type relu struct{}
@@ -23,14 +25,24 @@ func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	y := s.Saved(0)
 	dx := s.alloc(false, y.Shape...)
 	forChunks(len(y.Data), 1, func(lo, hi int) {
-		g, out := dy[0].Data[lo:hi], dx.Data[lo:hi]
-		for i, v := range y.Data[lo:hi] {
-			// A multiply by 0 or 1 instead of a branch: which units are
-			// active is random, so a branch mispredicts half the time.
-			out[i] = g[i] * float32(pick(v > 0))
-		}
+		reluGrad(dx.Data[lo:hi], dy[0].Data[lo:hi], y.Data[lo:hi])
 	})
 	return []*Tensor{dx}, nil
+}
+
+// reluGrad writes dx = dy where y > 0 and 0 elsewhere: the gradient
+// through a Relu whose output was y.
+func reluGrad(dx, dy, y []float32) {
+	if useKernels {
+		kernel.ReluMask(dx, dy, y)
+		return
+	}
+	dy, y = dy[:len(dx)], y[:len(dx)]
+	for i, v := range y {
+		// A multiply by 0 or 1 instead of a branch: which units are
+		// active is random, so a branch mispredicts half the time.
+		dx[i] = dy[i] * float32(pick(v > 0))
+	}
 }
 
 // FuseRelu returns an Op computing op and then a Relu of its one output,

@@ -8,31 +8,42 @@ package kernel
 
 import "unsafe"
 
-// Tile is the argument block of one call: an 8-channel by 3-segment tile
-// of a unit-stride convolution. Accumulator (r, j), the 16 output pixels
-// of segment j in channel r, starts at Bias[r], adds
-// A[k·8+r] · X[Offs[k] + XSeg[j] + lane] for every term k, passes through
-// Relu if asked, and is stored under Mask[j] at Out + r·OStride + OSeg[j],
-// for the first Rows channels. Offsets are in bytes. The assembly reads
-// the fields at fixed offsets: their order and sizes must not change.
+// Tile is the argument block of one call: a tile of rows output channels
+// (8 or 4) by segments of 16 output pixels (3 or 6) of a unit-stride
+// convolution. Accumulator (r, j), the 16 pixels of segment j in channel
+// r, starts at Bias[r], adds A[k·rows+r] · X[Offs[k] + XSeg[j] + lane] over
+// the terms k, passes through Relu if asked, and is stored under Mask[j]
+// at Out + r·OStride + OSeg[j], for the first Rows channels. Offsets are in
+// bytes. The assembly reads the fields at fixed offsets (gen.go): their
+// order and sizes must not change.
 type Tile struct {
-	A       unsafe.Pointer // 0: K rows of 8 weights
-	X       unsafe.Pointer // 8: padded image
-	Offs    unsafe.Pointer // 16: K int64 byte offsets into X, one per term
-	K       int64          // 24
-	XSeg    [3]int64       // 32: byte offset of each segment's first pixel in X
-	OSeg    [3]int64       // 56: byte offset of each segment in an output channel
-	Mask    [3]uint64      // 80: lanes each segment covers (16 bits)
-	Out     unsafe.Pointer // 104: first output channel of the tile
-	OStride int64          // 112: bytes between output channels
-	Bias    unsafe.Pointer // 120: 8 biases
-	Relu    int64          // 128: nonzero for Relu
-	Rows    int64          // 136: channels to store, 1 to 8
+	A       unsafe.Pointer  // 0: K rows of weights, one per channel of the tile
+	X       unsafe.Pointer  // 8: padded image
+	Offs    unsafe.Pointer  // 16: K int64 byte offsets into X, one per term
+	K       int64           // 24
+	XSeg    [MaxSegs]int64  // 32: byte offset of each segment's first pixel in X
+	OSeg    [MaxSegs]int64  // 80: byte offset of each segment in an output channel
+	Mask    [MaxSegs]uint64 // 128: lanes each segment covers (16 bits)
+	Out     unsafe.Pointer  // 176: first output channel of the tile
+	OStride int64           // 184: bytes between output channels
+	Bias    unsafe.Pointer  // 192: a bias per channel of the tile
+	Relu    int64           // 200: nonzero for Relu
+	Rows    int64           // 208: channels to store, 1 to the tile's rows
 }
+
+// A Shape is one of the kernels' tile shapes.
+type Shape struct{ Rows, Segs int }
+
+// The kernels: 8 channels by 3 segments, and 4 by 6 for layers with few
+// channels (a network's first layer seen from its gradient). Each holds
+// 24 accumulators.
+var (
+	Tall = Shape{8, 3}
+	Wide = Shape{4, 6}
+)
 
 // Tile geometry.
 const (
-	Rows  = 8  // output channels per tile
-	Segs  = 3  // segments per tile
-	Lanes = 16 // output pixels per segment
+	MaxSegs = 6  // segments in the widest tile
+	Lanes   = 16 // output pixels per segment
 )

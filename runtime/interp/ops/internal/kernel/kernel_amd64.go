@@ -12,8 +12,18 @@ var Available = cpu.X86.HasAVX512F
 //go:noescape
 func tile8x3(t *Tile)
 
-// Run computes one tile. It must only be called where Available is true.
-func Run(t *Tile) { tile8x3(t) }
+//go:noescape
+func tile4x6(t *Tile)
+
+// Run computes one tile of shape s (Tall or Wide). It must only be called
+// where Available is true.
+func Run(s Shape, t *Tile) {
+	if s == Tall {
+		tile8x3(t)
+	} else {
+		tile4x6(t)
+	}
+}
 
 //go:noescape
 func max2x2(dst, r0, r1 *float32, n int)
@@ -38,5 +48,18 @@ func MaxArg2x2(dst []float32, arg []int32, r0, r1 []float32, first, w int32) {
 	if len(dst) > 0 {
 		_, _, _ = arg[len(dst)-1], r0[2*len(dst)-1], r1[2*len(dst)-1]
 		maxArg2x2(&dst[0], &arg[0], &r0[0], &r1[0], len(dst), first, w)
+	}
+}
+
+//go:noescape
+func reluMask(dst, dy, y *float32, n int)
+
+// ReluMask writes dst[i] = dy[i] where y[i] > 0 and 0 elsewhere: the
+// gradient through a Relu whose output was y. The slices must be as long
+// as dst.
+func ReluMask(dst, dy, y []float32) {
+	if len(dst) > 0 {
+		_, _ = dy[len(dst)-1], y[len(dst)-1]
+		reluMask(&dst[0], &dy[0], &y[0], len(dst))
 	}
 }

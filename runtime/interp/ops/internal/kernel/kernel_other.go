@@ -7,7 +7,7 @@ package kernel
 const Available = false
 
 // Run must not be called: Available is false.
-func Run(*Tile) { panic("kernel: Run called where Available is false") }
+func Run(Shape, *Tile) { panic("kernel: Run called where Available is false") }
 
 // Max2x2 must not be called: Available is false.
 func Max2x2(dst, r0, r1 []float32) { panic("kernel: Max2x2 called where Available is false") }
@@ -16,3 +16,6 @@ func Max2x2(dst, r0, r1 []float32) { panic("kernel: Max2x2 called where Availabl
 func MaxArg2x2(dst []float32, arg []int32, r0, r1 []float32, first, w int32) {
 	panic("kernel: MaxArg2x2 called where Available is false")
 }
+
+// ReluMask must not be called: Available is false.
+func ReluMask(dst, dy, y []float32) { panic("kernel: ReluMask called where Available is false") }

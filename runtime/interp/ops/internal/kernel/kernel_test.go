@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -46,6 +47,41 @@ func TestMax2x2(t *testing.T) {
 			if dst[n+i] != -9 || dstA[n+i] != -9 || arg[n+i] != -9 {
 				t.Fatalf("n=%d: wrote past the row", n)
 			}
+		}
+	}
+}
+
+// TestReluMask checks the Relu gradient kernel on every length to 40,
+// with zeros, negative zeros and NaN in y (none of which is positive).
+func TestReluMask(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), 1e-30, -1e-30}
+	for n := range 41 {
+		dy, y := make([]float32, n), make([]float32, n)
+		for i := range n {
+			dy[i] = rng.Float32()*2 - 1
+			y[i] = rng.Float32()*2 - 1
+			if rng.IntN(4) == 0 {
+				y[i] = special[rng.IntN(len(special))]
+			}
+		}
+		dst := make([]float32, n+3)
+		dst[n], dst[n+1], dst[n+2] = 7, 7, 7
+		ReluMask(dst[:n], dy, y)
+		for i := range n {
+			want := float32(0)
+			if y[i] > 0 {
+				want = dy[i]
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d [%d]: y %v dy %v gave %v, want %v", n, i, y[i], dy[i], dst[i], want)
+			}
+		}
+		if dst[n] != 7 || dst[n+1] != 7 || dst[n+2] != 7 {
+			t.Fatalf("n=%d: wrote past the end", n)
 		}
 	}
 }
