@@ -70,9 +70,12 @@ else
 endif
 
 # The interpreter beside ONNX Runtime on the benchmark models (forward,
-# FGSM step, training step), and the matrix multiply alone: on gonum's
-# pure-Go BLAS, then on OpenBLAS where it is installed.
+# FGSM step, training step, and the paper recipe's whole step through
+# harden: FGSM on B, then forward, gradients and AdamW on 2B), and the
+# matrix multiply alone: on gonum's pure-Go BLAS, then on OpenBLAS where it
+# is installed.
 BENCH = $(GO) test -run '^$$' -bench . -benchtime 3x ./runtime/interp/ 2>&1 && \
+	$(GO) test -run '^$$' -bench PaperStep -benchtime 3x ./harden/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' ./runtime/interp/ops/ 2>&1
 
 bench:

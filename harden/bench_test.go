@@ -1,0 +1,36 @@
+package harden
+
+import (
+	"testing"
+
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/internal/ortbench"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
+)
+
+// The paper-step benchmarks time one training step of the seed paper's
+// recipe as Train takes it (trainer.trainStep): FGSM on a minibatch of B
+// clean samples, then forward, every parameter's gradient and an AdamW
+// step on the 2B clean and adversarial samples. They run beside ONNX
+// Runtime's forward pass on the same model and the same B samples
+// (internal/ortbench), and count B images per step: the minibatch, not
+// the 2B the optimizer sees, so that img/s is training data consumed.
+func BenchmarkMNISTPaperStep128(b *testing.B) { benchmarkPaperStep(b, "bench_mnist", 128) }
+func BenchmarkCIFARPaperStep128(b *testing.B) { benchmarkPaperStep(b, "bench_cifar", 128) }
+
+func benchmarkPaperStep(b *testing.B, model string, batch int) {
+	sess := ortbench.Session(b, testfiles.Path("models", model+".onnx"))
+	prog := compile(b, model)
+	s := prog.Input.Shape
+	data := random(batch, int(s[1]), int(s[2]), int(s[3]), 1)
+	t, err := newTrainer(prog, dataset.Preprocess{}, data, nil, Config{Recipe: Paper, Eps: 8.0 / 255, Batch: batch, Optimizer: Adam, Seed: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lr, step := t.cfg.LRAt(0), 0
+	ortbench.Beside(b, sess, data.X, batch, func() error {
+		_, _, _, err := t.trainStep(data.X, data.Labels, stepSeed(t.cfg.Seed, 0, step), lr)
+		step++
+		return err
+	})
+}
