@@ -23,9 +23,18 @@ type freeBuf struct {
 	run  int // the run that gave it back
 }
 
+// keepRuns is how many runs storage stays free before NextRun lets go of
+// it. A training step of the paper recipe is three runs at two batch
+// sizes (the attack's gradient and logits at B, the update at 2B), so a
+// batch size's storage must outlive two runs of the other; with fewer,
+// every step allocated its activations afresh (158 MB a step on the MNIST
+// benchmark), and the page faults and the kernel's work returning pages
+// took a quarter of the step.
+const keepRuns = 4
+
 // NextRun marks the start of a run and lets go of storage that the last
-// two runs gave back and did not take again, so a batch size seen once
-// does not keep its storage for good.
+// keepRuns runs gave back and did not take again, so a batch size seen
+// once does not keep its storage for good.
 func (b *Buffers) NextRun() {
 	if b == nil {
 		return
@@ -34,7 +43,7 @@ func (b *Buffers) NextRun() {
 	for n, list := range b.free {
 		kept := list[:0]
 		for _, f := range list {
-			if f.run >= b.run-2 {
+			if f.run >= b.run-keepRuns {
 				kept = append(kept, f)
 			}
 		}

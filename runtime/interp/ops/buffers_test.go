@@ -61,7 +61,7 @@ func TestBuffersOverwrite(t *testing.T) {
 }
 
 // TestBuffersNextRun checks that storage comes back by length and that
-// storage two runs have left untaken is let go.
+// storage keepRuns runs have left untaken is let go, and not before.
 func TestBuffersNextRun(t *testing.T) {
 	var b Buffers
 	b.NextRun()
@@ -77,11 +77,20 @@ func TestBuffersNextRun(t *testing.T) {
 	if got := b.get(4, false); len(got) != 4 || &got[0] == &a[0] {
 		t.Error("storage of another length handed out")
 	}
-	for range 3 {
+	// Kept through keepRuns runs at another batch size (a paper-recipe
+	// step), let go after one more.
+	for range keepRuns {
+		b.NextRun()
+	}
+	if got := b.get(8, false); &got[0] != &a[0] {
+		t.Errorf("storage untaken for %d runs was let go", keepRuns)
+	}
+	b.Put(a)
+	for range keepRuns + 1 {
 		b.NextRun()
 	}
 	if got := b.get(8, false); &got[0] == &a[0] {
-		t.Error("storage untaken for three runs was kept")
+		t.Errorf("storage untaken for %d runs was kept", keepRuns+1)
 	}
 	var none *Buffers
 	none.NextRun()
