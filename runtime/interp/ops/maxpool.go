@@ -90,19 +90,20 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 	rows, cols := g.spans()
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	scratch := arg == nil
+	halve := g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
+		g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
+	if halve && simdPool(y, arg, x, g, scratch) {
+		return
+	}
 	if scratch {
 		arg = make([]int32, ohw) // reused by every plane
 	}
-	halve := g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
-		g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
 	for p := 0; p < g.planes; p++ {
 		src, dst, args := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw], arg
 		if !scratch {
 			args = arg[p*ohw : (p+1)*ohw]
 		}
 		switch {
-		case halve && simdPool(dst, args, src, g.w, g.oh, g.ow, scratch):
-			continue
 		case halve && scratch: // inference: no winner to track
 			max2x2(dst, src, g.w, g.oh, g.ow)
 			continue
@@ -174,23 +175,19 @@ func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
 	}
 }
 
-// simdPool runs a float plane's 2×2 pool on the vector kernels where the
-// CPU has them (the same AVX-512F as the direct convolution), and reports
-// whether it did.
-func simdPool[T float32 | int64](dst []T, arg []int32, src []T, w, oh, ow int, noArg bool) bool {
-	d, ok := any(dst).([]float32)
+// simdPool runs a 2×2 pool of float planes on the vector kernels where
+// the CPU has them (the same AVX-512F as the direct convolution), and
+// reports whether it did.
+func simdPool[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, noArg bool) bool {
+	dst, ok := any(y).([]float32)
 	if !ok || !useKernels {
 		return false
 	}
-	x := any(src).([]float32)
-	for oy := range oh {
-		b0 := 2 * oy * w
-		r0, r1, out := x[b0:][:2*ow], x[b0+w:][:2*ow], d[oy*ow:][:ow]
-		if noArg {
-			kernel.Max2x2(out, r0, r1)
-		} else {
-			kernel.MaxArg2x2(out, arg[oy*ow:][:ow], r0, r1, int32(b0), int32(w))
-		}
+	src := any(x).([]float32)
+	if noArg {
+		kernel.Max2x2(dst, src, g.planes, g.h, g.w, g.oh, g.ow)
+	} else {
+		kernel.MaxArg2x2(dst, arg, src, g.planes, g.h, g.w, g.oh, g.ow)
 	}
 	return true
 }

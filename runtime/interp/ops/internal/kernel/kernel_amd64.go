@@ -26,28 +26,28 @@ func Run(s Shape, t *Tile) {
 }
 
 //go:noescape
-func max2x2(dst, r0, r1 *float32, n int)
+func max2x2(dst, src *float32, planes, oh, ow, w, hw int)
 
 //go:noescape
-func maxArg2x2(dst *float32, arg *int32, r0, r1 *float32, n int, first, w int32)
+func maxArg2x2(dst *float32, arg *int32, src *float32, planes, oh, ow, w, hw int)
 
-// Max2x2 writes dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) for
-// i < len(dst): one output row of a 2×2, stride-2 max pool. r0 and r1 must
-// hold 2·len(dst) values.
-func Max2x2(dst, r0, r1 []float32) {
-	if len(dst) > 0 {
-		_, _ = r0[2*len(dst)-1], r1[2*len(dst)-1]
-		max2x2(&dst[0], &r0[0], &r1[0], len(dst))
+// Max2x2 is a 2×2, stride-2 max pool of planes of h×w floats (src) to
+// planes of oh×ow (dst), 2·oh ≤ h and 2·ow ≤ w: each output is the
+// maximum of its window.
+func Max2x2(dst, src []float32, planes, h, w, oh, ow int) {
+	if planes > 0 && oh > 0 && ow > 0 {
+		_, _ = dst[planes*oh*ow-1], src[(planes-1)*h*w+(2*oh-1)*w+2*ow-1]
+		max2x2(&dst[0], &src[0], planes, oh, ow, w, h*w)
 	}
 }
 
 // MaxArg2x2 is Max2x2 that also writes the winner of each window to arg,
-// as an offset in the plane: output i's window starts at first+2i and its
-// second row w further on. The first maximum in row-major order wins ties.
-func MaxArg2x2(dst []float32, arg []int32, r0, r1 []float32, first, w int32) {
-	if len(dst) > 0 {
-		_, _, _ = arg[len(dst)-1], r0[2*len(dst)-1], r1[2*len(dst)-1]
-		maxArg2x2(&dst[0], &arg[0], &r0[0], &r1[0], len(dst), first, w)
+// as an offset in its plane. The first maximum in row-major order wins
+// ties.
+func MaxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int) {
+	if planes > 0 && oh > 0 && ow > 0 {
+		_, _, _ = dst[planes*oh*ow-1], arg[planes*oh*ow-1], src[(planes-1)*h*w+(2*oh-1)*w+2*ow-1]
+		maxArg2x2(&dst[0], &arg[0], &src[0], planes, oh, ow, w, h*w)
 	}
 }
 

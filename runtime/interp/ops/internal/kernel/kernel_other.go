@@ -10,10 +10,12 @@ const Available = false
 func Run(Shape, *Tile) { panic("kernel: Run called where Available is false") }
 
 // Max2x2 must not be called: Available is false.
-func Max2x2(dst, r0, r1 []float32) { panic("kernel: Max2x2 called where Available is false") }
+func Max2x2(dst, src []float32, planes, h, w, oh, ow int) {
+	panic("kernel: Max2x2 called where Available is false")
+}
 
 // MaxArg2x2 must not be called: Available is false.
-func MaxArg2x2(dst []float32, arg []int32, r0, r1 []float32, first, w int32) {
+func MaxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int) {
 	panic("kernel: MaxArg2x2 called where Available is false")
 }
 

@@ -7,45 +7,55 @@ import (
 )
 
 // TestMax2x2 checks both pooling kernels against the definition on every
-// row length from 0 to 40 (whole blocks of 16 and every tail), with ties
-// planted so the first-maximum rule is tested, and checks that nothing
-// past the row is written.
+// output width from 0 to 40 (whole blocks of 16 and every tail), even and
+// odd input sizes and several planes, with ties planted so the
+// first-maximum rule is tested, and checks that nothing past the output
+// is written.
 func TestMax2x2(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512F on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for n := range 41 {
-		w := 2*n + 3
-		src := make([]float32, 2*w)
-		for i := range src {
-			src[i] = float32(rng.IntN(5)) // small integers: many ties
-		}
-		r0, r1 := src[:2*n], src[w:w+2*n]
-		const guard = 7
-		dst := make([]float32, n+guard)
-		dstA := make([]float32, n+guard)
-		arg := make([]int32, n+guard)
-		for i := range guard {
-			dst[n+i], dstA[n+i], arg[n+i] = -9, -9, -9
-		}
-		Max2x2(dst[:n], r0, r1)
-		MaxArg2x2(dstA[:n], arg[:n], r0, r1, 0, int32(w))
-		for i := range n {
-			cand := []int32{int32(2 * i), int32(2*i + 1), int32(w + 2*i), int32(w + 2*i + 1)}
-			best, bi := src[cand[0]], cand[0]
-			for _, c := range cand[1:] {
-				if src[c] > best {
-					best, bi = src[c], c
+	for ow := range 41 {
+		for _, extra := range []struct{ h, w, planes int }{{0, 0, 1}, {1, 1, 3}, {1, 2, 2}} {
+			oh := 1 + ow%4
+			h, w, planes := 2*oh+extra.h, 2*ow+extra.w, extra.planes
+			src := make([]float32, planes*h*w)
+			for i := range src {
+				src[i] = float32(rng.IntN(5)) // small integers: many ties
+			}
+			n := planes * oh * ow
+			const guard = 7
+			dst, dstA, arg := make([]float32, n+guard), make([]float32, n+guard), make([]int32, n+guard)
+			for i := range guard {
+				dst[n+i], dstA[n+i], arg[n+i] = -9, -9, -9
+			}
+			Max2x2(dst[:n], src, planes, h, w, oh, ow)
+			MaxArg2x2(dstA[:n], arg[:n], src, planes, h, w, oh, ow)
+			for p := range planes {
+				plane := src[p*h*w:][:h*w]
+				for oy := range oh {
+					for ox := range ow {
+						i := (p*oh+oy)*ow + ox
+						at := int32(2*oy*w + 2*ox)
+						cand := []int32{at, at + 1, at + int32(w), at + int32(w) + 1}
+						best, bi := plane[cand[0]], cand[0]
+						for _, c := range cand[1:] {
+							if plane[c] > best {
+								best, bi = plane[c], c
+							}
+						}
+						if dst[i] != best || dstA[i] != best || arg[i] != bi {
+							t.Fatalf("%d planes of %dx%d, output %d: max %v, with arg %v at %d; want %v at %d",
+								planes, h, w, i, dst[i], dstA[i], arg[i], best, bi)
+						}
+					}
 				}
 			}
-			if dst[i] != best || dstA[i] != best || arg[i] != bi {
-				t.Fatalf("n=%d output %d: max %v, with arg %v at %d; want %v at %d", n, i, dst[i], dstA[i], arg[i], best, bi)
-			}
-		}
-		for i := range guard {
-			if dst[n+i] != -9 || dstA[n+i] != -9 || arg[n+i] != -9 {
-				t.Fatalf("n=%d: wrote past the row", n)
+			for i := range guard {
+				if dst[n+i] != -9 || dstA[n+i] != -9 || arg[n+i] != -9 {
+					t.Fatalf("%d planes of %dx%d: wrote past the output", planes, h, w)
+				}
 			}
 		}
 	}

@@ -41,16 +41,34 @@ DATA odds<>+56(SB)/4, $29
 DATA odds<>+60(SB)/4, $31
 GLOBL odds<>(SB), RODATA|NOPTR, $64
 
-// func max2x2(dst, r0, r1 *float32, n int)
+// func max2x2(dst, src *float32, planes, oh, ow, w, hw int)
 //
-// dst[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) for i < n.
-TEXT ·max2x2(SB), NOSPLIT, $0-32
+// A 2×2, stride-2 max pool of planes planes of hw floats, rows w apart, to
+// planes of oh×ow: dst[p][oy][ox] = the maximum of src[p][2oy..2oy+1][2ox..2ox+1].
+TEXT ·max2x2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
-	MOVQ r0+8(FP), SI
-	MOVQ r1+16(FP), DX
-	MOVQ n+24(FP), CX
+	MOVQ src+8(FP), R8 // the plane's first row
+	MOVQ planes+16(FP), R9
+	MOVQ w+40(FP), R11
+	SHLQ $2, R11 // w in bytes
+	MOVQ hw+48(FP), R12
+	SHLQ $2, R12 // hw in bytes
 	VMOVUPS evens<>(SB), Z30
 	VMOVUPS odds<>(SB), Z31
+	TESTQ R9, R9
+	JLE done
+
+plane:
+	MOVQ R8, SI
+	MOVQ oh+24(FP), R10
+
+row:
+	TESTQ R10, R10
+	JLE nextplane
+	MOVQ SI, R13 // this row pair
+	MOVQ DI, BX // its output
+	LEAQ (SI)(R11*1), DX
+	MOVQ ow+32(FP), CX
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 	KMOVW AX, K2
@@ -81,65 +99,89 @@ block:
 
 tail:
 	TESTQ CX, CX
-	JLE done
-	// n < 16 outputs left: masks for 2n inputs over two vectors and for
-	// n outputs, then one more pass through the block.
+	JLE rowdone
+	// Fewer than 16 outputs left: masks for n outputs and for 2n inputs
+	// over two vectors, then one more pass through the block.
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K3
-	MOVQ CX, BX
-	SHLQ $1, BX
-	CMPQ BX, $16
+	SHLQ $1, CX
+	MOVQ $0xffff, AX
+	KMOVW AX, K1
+	KXORW K2, K2, K2
+	CMPQ CX, $16
 	JLE short
-	SUBQ $16, BX
-	MOVQ BX, CX
+	SUBQ $16, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K2
-	MOVQ $0xffff, AX
-	KMOVW AX, K1
 	MOVQ $16, CX
 	JMP block
 
 short:
-	MOVQ BX, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K1
-	KXORW K2, K2, K2
 	MOVQ $16, CX
 	JMP block
+
+rowdone:
+	LEAQ (R13)(R11*2), SI // the next row pair
+	MOVQ ow+32(FP), AX
+	LEAQ (BX)(AX*4), DI
+	DECQ R10
+	JMP row
+
+nextplane:
+	ADDQ R12, R8
+	DECQ R9
+	JNZ plane
 
 done:
 	VZEROUPPER
 	RET
 
-// func maxArg2x2(dst *float32, arg *int32, r0, r1 *float32, n int, first, w int32)
+// func maxArg2x2(dst *float32, arg *int32, src *float32, planes, oh, ow, w, hw int)
 //
-// max2x2 that also writes each window's winner to arg, as an offset in the
-// plane: the window of output i starts at first + 2i, its second row w
-// further on, and the first maximum in row-major order wins ties.
-TEXT ·maxArg2x2(SB), NOSPLIT, $0-48
+// max2x2 that also writes each window's winner to arg, as an offset in its
+// plane; the first maximum in row-major order wins ties.
+TEXT ·maxArg2x2(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
-	MOVQ arg+8(FP), R8
-	MOVQ r0+16(FP), SI
-	MOVQ r1+24(FP), DX
-	MOVQ n+32(FP), CX
+	MOVQ arg+8(FP), R14
+	SUBQ DI, R14 // arg - dst: the winners lie that far from the maxima
+	MOVQ src+16(FP), R8
+	MOVQ planes+24(FP), R9
+	MOVQ w+48(FP), R11
+	SHLQ $2, R11
+	MOVQ hw+56(FP), R12
+	SHLQ $2, R12
 	VMOVUPS evens<>(SB), Z30
 	VMOVUPS odds<>(SB), Z31
-	// Z20: first + 2·lane, the top-left offsets of the next 16 windows.
-	MOVL first+40(FP), AX
-	VPBROADCASTD AX, Z20
-	VPADDD Z30, Z20, Z20
-	MOVL w+44(FP), AX
+	MOVQ w+48(FP), AX
 	VPBROADCASTD AX, Z21 // Z21: w
 	MOVL $1, AX
 	VPBROADCASTD AX, Z22 // Z22: 1
 	MOVL $32, AX
 	VPBROADCASTD AX, Z23 // Z23: 32
+	TESTQ R9, R9
+	JLE adone
+
+aplane:
+	MOVQ R8, SI
+	MOVQ oh+32(FP), R10
+	VMOVDQA32 Z30, Z24 // Z24: the row pair's first offset + 2·lane
+
+arow:
+	TESTQ R10, R10
+	JLE anextplane
+	MOVQ SI, R13
+	MOVQ DI, BX
+	LEAQ (SI)(R11*1), DX
+	MOVQ ow+40(FP), CX
+	VMOVDQA32 Z24, Z20 // Z20: top-left offsets of the next 16 windows
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 	KMOVW AX, K2
@@ -174,46 +216,58 @@ ablock:
 	VMAXPS Z7, Z4, Z4
 	VPADDD Z22, Z9, K4, Z8
 	VMOVUPS Z4, K3, (DI)
-	VMOVDQU32 Z8, K3, (R8)
+	VMOVDQU32 Z8, K3, (DI)(R14*1)
 	VPADDD Z23, Z20, Z20
 	ADDQ $128, SI
 	ADDQ $128, DX
 	ADDQ $64, DI
-	ADDQ $64, R8
 	SUBQ $16, CX
 	JMP aloop
 
 atail:
 	TESTQ CX, CX
-	JLE adone
+	JLE arowdone
+	// Fewer than 16 outputs left: masks for n outputs and for 2n inputs
+	// over two vectors, then one more pass through the block.
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K3
-	MOVQ CX, BX
-	SHLQ $1, BX
-	CMPQ BX, $16
+	SHLQ $1, CX
+	MOVQ $0xffff, AX
+	KMOVW AX, K1
+	KXORW K2, K2, K2
+	CMPQ CX, $16
 	JLE ashort
-	SUBQ $16, BX
-	MOVQ BX, CX
+	SUBQ $16, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K2
-	MOVQ $0xffff, AX
-	KMOVW AX, K1
 	MOVQ $16, CX
 	JMP ablock
 
 ashort:
-	MOVQ BX, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	KMOVW AX, K1
-	KXORW K2, K2, K2
 	MOVQ $16, CX
 	JMP ablock
+
+arowdone:
+	LEAQ (R13)(R11*2), SI
+	MOVQ ow+40(FP), AX
+	LEAQ (BX)(AX*4), DI
+	VPADDD Z21, Z24, Z24 // two rows on
+	VPADDD Z21, Z24, Z24
+	DECQ R10
+	JMP arow
+
+anextplane:
+	ADDQ R12, R8
+	DECQ R9
+	JNZ aplane
 
 adone:
 	VZEROUPPER
