@@ -160,6 +160,9 @@ func withModel(c *cli.Context, desc string, do func(cfg *runConfig, s *session, 
 	if err != nil {
 		return err
 	}
+	// eval and predict run ONNX Runtime back to back, with nothing else
+	// between its runs that its spinning threads would slow.
+	cfg.ort.Spin = true
 	s, err := cfg.open()
 	if err != nil {
 		return err

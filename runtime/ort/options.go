@@ -28,11 +28,17 @@ var cudaProviderFiles = []string{"libonnxruntime_providers_shared.so", "libonnxr
 
 // Options configure Open. A nil *Options means all defaults.
 type Options struct {
-	Library string    // path of libonnxruntime.so; "" = FindLibrary("")
-	Device  string    // "cpu", "cuda" or "auto"; "" = "auto"
-	Threads int       // intra-op threads; 0 = runtime.NumCPU()
-	Verbose bool      // let ONNX Runtime log warnings and info, not just errors
-	Warn    io.Writer // one-line notices such as the cuda→cpu fallback; nil = os.Stderr
+	Library string // path of libonnxruntime.so; "" = FindLibrary("")
+	Device  string // "cpu", "cuda" or "auto"; "" = "auto"
+	Threads int    // intra-op threads; 0 = runtime.NumCPU()
+	Verbose bool   // let ONNX Runtime log warnings and info, not just errors
+	// Spin lets ONNX Runtime's threads spin, waiting for work, after a
+	// run. Back-to-back runs (eval, predict) gain a little; where other
+	// work comes between runs, as the interpreter's gradients do in an
+	// attack, the spinning threads take the cores that work needs. Off by
+	// default.
+	Spin bool
+	Warn io.Writer // one-line notices such as the cuda→cpu fallback; nil = os.Stderr
 }
 
 // TensorInfo describes one model input or output.
@@ -53,6 +59,7 @@ type settings struct {
 	device  string
 	threads int
 	verbose bool
+	spin    bool
 	warn    io.Writer
 }
 
@@ -65,6 +72,7 @@ func (o *Options) settings() (settings, error) {
 		device:  strings.ToLower(strings.TrimSpace(opt.Device)),
 		threads: opt.Threads,
 		verbose: opt.Verbose,
+		spin:    opt.Spin,
 		warn:    opt.Warn,
 	}
 	switch s.device {

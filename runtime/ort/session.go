@@ -129,7 +129,7 @@ func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvanced
 }
 
 func (m model) session(set settings, cuda bool, input, output string) (*ortgo.DynamicAdvancedSession, error) {
-	opts, err := sessionOptions(set.threads, set.verbose)
+	opts, err := sessionOptions(set.threads, set.verbose, set.spin)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (m model) session(set settings, cuda bool, input, output string) (*ortgo.Dy
 	return sess, nil
 }
 
-func sessionOptions(threads int, verbose bool) (*ortgo.SessionOptions, error) {
+func sessionOptions(threads int, verbose, spin bool) (*ortgo.SessionOptions, error) {
 	opts, err := ortgo.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("ort: creating session options: %w", err)
@@ -174,6 +174,12 @@ func sessionOptions(threads int, verbose bool) (*ortgo.SessionOptions, error) {
 	if err := opts.SetIntraOpNumThreads(threads); err != nil {
 		opts.Destroy()
 		return nil, fmt.Errorf("ort: setting %d intra-op threads: %w", threads, err)
+	}
+	if !spin {
+		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("ort: turning off the threads' spinning: %w", err)
+		}
 	}
 	return opts, nil
 }
