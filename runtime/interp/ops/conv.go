@@ -240,14 +240,27 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads = append(grads, NewFloat(m))
 		dbs[0] = grads[2].Data
 	}
+	// The weight gradient on the direct kernel reads the padded input
+	// the forward pass read, and dY, with neither im2col nor a product.
+	var wplan *directPlan
+	var wpad, wrows, wsums [][]float32
+	if needW && canDirect(g) {
+		wplan = planDirect(s, g, nil, nil, mg, c.group, false)
+		wpad, wrows, wsums = make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
+	}
 	if direct {
 		padded = make([][]float32, workers)
 	}
 	for wk := range workers {
+		if wplan != nil {
+			wpad[wk], wrows[wk], wsums[wk] = s.scratch(wplan.padLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
+		}
 		switch {
-		case direct && needW:
+		case needW && wplan == nil && !direct:
+			cols[wk] = s.scratch(max(k*ohw, kf*hw))
+		case needW && wplan == nil:
 			cols[wk] = s.scratch(k * ohw)
-		case needW || !direct:
+		case !direct && needX:
 			cols[wk] = s.scratch(max(k*ohw, kf*hw))
 		}
 		if direct {
@@ -263,7 +276,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			dbs[wk] = make([]float32, m)
 		}
 	}
-	defer putAll(s.Buffers, cols, masked, dws[1:], padded)
+	defer putAll(s.Buffers, cols, masked, dws[1:], padded, wpad, wrows, wsums)
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
@@ -282,7 +295,10 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		for gr := 0; gr < c.group; gr++ {
 			off := (i*xs[1] + gr*g.c) * hw
 			gy := dyi[gr*mg*ohw:][:mg*ohw]
-			if needW { // dW += dY · colsᵀ
+			switch {
+			case wplan != nil: // dW += dY ⋆ x
+				wplan.gradW(dws[wk][gr*mg*k:][:mg*k], gy, x.Data[off:off+g.c*hw], wpad[wk], wrows[wk], wsums[wk])
+			case needW: // dW += dY · colsᵀ
 				im2col(cols[wk], x.Data[off:off+g.c*hw], g)
 				mul(false, true, mg, k, ohw, 1, gy, cols[wk], 1, dws[wk][gr*mg*k:][:mg*k])
 			}

@@ -50,10 +50,10 @@ type directTile struct {
 	pack, bia int // offsets of its weights and biases within a group's
 }
 
-type segment struct {
-	x, o int64 // byte offsets in the padded image and in an output channel
-	mask uint64
-}
+// A segment is 16 adjacent output pixels of a row: its byte offsets in
+// the padded image (X) and in an output channel (DY, as the weight
+// gradient reads it), and which of the 16 exist.
+type segment = kernel.GradSeg
 
 // directTiles covers m channels with tall tiles of 8, and the rest with a
 // tall tile if more than 4 are left and a wide one otherwise, so a layer
@@ -73,12 +73,33 @@ func directTiles(m, k int) (tiles []directTile, packLen, biasLen int) {
 	return tiles, packLen, biasLen
 }
 
-// planDirect packs w (group·m × g.c × kh × kw) and b (nil, or group·m) for
-// the kernel and lays out the offsets and segments of the window g.
+// planDirect lays out the term offsets and segments of the window g and,
+// unless w is nil (a plan for the weight gradient alone), packs w
+// (group·m × g.c × kh × kw) and b (nil, or group·m) for the kernel.
 func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *directPlan {
 	k := g.colRows()
 	p := &directPlan{g: g, m: m, group: group, relu: relu,
 		hp: g.oh + (g.kh-1)*g.dh, wp: g.ow + (g.kw-1)*g.dw}
+	p.offs = make([]int64, 0, k+2)
+	for c := range g.c {
+		for ki := range g.kh {
+			for kj := range g.kw {
+				p.offs = append(p.offs, int64(4*((c*p.hp+ki*g.dh)*p.wp+kj*g.dw)))
+			}
+		}
+	}
+	for len(p.offs)%3 != 0 { // whole triples for the weight gradient
+		p.offs = append(p.offs, 0)
+	}
+	for oy := range g.oh {
+		for ox := 0; ox < g.ow; ox += kernel.Lanes {
+			p.segs = append(p.segs, segment{X: int64(4 * (oy*p.wp + ox)), DY: int64(4 * (oy*g.ow + ox)),
+				Mask: 1<<min(kernel.Lanes, g.ow-ox) - 1})
+		}
+	}
+	if w == nil { // a plan for the weight gradient only
+		return p
+	}
 	tiles, packLen, biasLen := directTiles(m, k)
 	p.tiles = tiles
 	p.packed = s.Buffers.get(group*packLen, true)
@@ -98,24 +119,14 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 			}
 		}
 	}
-	p.offs = make([]int64, 0, k)
-	for c := range g.c {
-		for ki := range g.kh {
-			for kj := range g.kw {
-				p.offs = append(p.offs, int64(4*((c*p.hp+ki*g.dh)*p.wp+kj*g.dw)))
-			}
-		}
-	}
-	for oy := range g.oh {
-		for ox := 0; ox < g.ow; ox += kernel.Lanes {
-			p.segs = append(p.segs, segment{x: int64(4 * (oy*p.wp + ox)), o: int64(4 * (oy*g.ow + ox)),
-				mask: 1<<min(kernel.Lanes, g.ow-ox) - 1})
-		}
-	}
 	return p
 }
 
-func (p *directPlan) release(s *State) { s.Buffers.Put(p.packed) }
+func (p *directPlan) release(s *State) {
+	if p.packed != nil {
+		s.Buffers.Put(p.packed)
+	}
+}
 
 // padLen is the length of the padded image one group of one sample needs.
 func (p *directPlan) padLen() int { return p.g.c * p.hp * p.wp }
@@ -173,7 +184,7 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 			for j := range segs {
 				if s+j < len(p.segs) {
 					sg := p.segs[s+j]
-					t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.x, sg.o, sg.mask
+					t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.X, sg.DY, uint64(sg.Mask)
 				} else {
 					t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
 				}
@@ -182,3 +193,48 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 		}
 	}
 }
+
+// gradW adds to dw (m × g.c·kh·kw) the weight gradient of one group of
+// one sample: dy is its m output channels' gradient (m × oh × ow), img
+// its input (g.c × h × w). padded is scratch of padLen, rows scratch of
+// 8·oh·ow (for a last tile of fewer than 8 channels) and sums of
+// gradSums.
+func (p *directPlan) gradW(dw, dy, img, padded, rows, sums []float32) {
+	p.pad(padded, img)
+	g := p.g
+	k, ohw := g.colRows(), g.oh*g.ow
+	triples := len(p.offs) / 3
+	t := kernel.GradTile{
+		DYStride: int64(4 * ohw),
+		X:        unsafe.Pointer(&padded[0]),
+		Offs:     unsafe.Pointer(&p.offs[0]),
+		Triples:  int64(triples),
+		Segs:     unsafe.Pointer(&p.segs[0]),
+		NSegs:    int64(len(p.segs)),
+		Out:      unsafe.Pointer(&sums[0]),
+	}
+	for o0 := 0; o0 < p.m; o0 += 8 {
+		n := min(8, p.m-o0)
+		src := dy[o0*ohw:]
+		if n < 8 { // the kernel reads 8 channels: pad with zeros
+			copy(rows, src[:n*ohw])
+			clear(rows[n*ohw : 8*ohw])
+			src = rows
+		}
+		t.DY = unsafe.Pointer(&src[0])
+		kernel.RunGrad(&t)
+		for r := range n {
+			row := dw[(o0+r)*k:][:k]
+			for tr := range triples {
+				for j := range 3 {
+					if i := 3*tr + j; i < k {
+						row[i] += sums[tr*24+r*3+j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// gradSums is the length of gradW's sums scratch.
+func (p *directPlan) gradSums() int { return len(p.offs) / 3 * 24 }

@@ -12,6 +12,12 @@ import (
 	"os"
 )
 
+// GradTile field offsets; they must match GradTile in kernel.go.
+const (
+	gDY, gDYStride, gX, gOffs, gTriples = 0, 8, 16, 24, 32
+	gSegs, gNSegs, gOut                 = 40, 48, 56
+)
+
 // Tile field offsets; they must match Tile in kernel.go.
 const (
 	offA, offX, offOffs, offK   = 0, 8, 16, 24
@@ -31,6 +37,7 @@ func main() {
 	p(`#include "textflag.h"`)
 	tile(p, 8, 3)
 	tile(p, 4, 6)
+	gradTile(p)
 	if err := os.WriteFile("conv_amd64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -121,6 +128,91 @@ func tile(p func(string, ...any), rows, segs int) {
 	}
 	p("")
 	p("%s:", lbl("done"))
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// gradTile writes the weight-gradient kernel: for 8 output channels and
+// each triple of terms, the 24 sums over every segment's pixels of dY
+// times the term's shifted input. Z0-Z23 accumulate 16 lanes of partial
+// sums, row r's terms in Z3r..Z3r+2; Z24-Z26 hold the three input vectors
+// of a segment and Z27 one row of dY.
+func gradTile(p func(string, ...any)) {
+	const rows, terms = 8, 3
+	acc := func(r, j int) int { return terms*r + j }
+	p("")
+	p("// func gradTile8x3(t *GradTile)")
+	p("TEXT ·gradTile8x3(SB), NOSPLIT, $0-8")
+	p("\tMOVQ t+0(FP), DI")
+	p("\tMOVQ %d(DI), R8 // Offs", gOffs)
+	p("\tMOVQ %d(DI), R12 // DYStride", gDYStride)
+	p("\tLEAQ (R12)(R12*2), R14 // 3·DYStride")
+	p("\tMOVQ %d(DI), CX // Triples", gTriples)
+	p("")
+	p("triple_grad:")
+	p("\tTESTQ CX, CX")
+	p("\tJLE done_grad")
+	p("\tMOVQ %d(DI), BX // X", gX)
+	for j, r := range []string{"R9", "R10", "R11"} {
+		p("\tMOVQ %d(R8), %s", 8*j, r)
+		p("\tADDQ BX, %s // X + Offs[%d]", r, j)
+	}
+	for i := range rows * terms {
+		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tMOVQ %d(DI), SI // Segs", gSegs)
+	p("\tMOVQ %d(DI), R13 // NSegs", gNSegs)
+	p("")
+	p("seg_grad:")
+	p("\tTESTQ R13, R13")
+	p("\tJLE reduce_grad")
+	p("\tMOVQ 0(SI), DX // the segment's offset in X")
+	p("\tMOVQ 8(SI), AX // and in dY")
+	p("\tKMOVW 16(SI), K1")
+	for j, r := range []string{"R9", "R10", "R11"} {
+		p("\tVMOVUPS.Z (%s)(DX*1), K1, Z%d", r, 24+j)
+	}
+	p("\tADDQ %d(DI), AX // dY's first row", gDY)
+	for r := range rows {
+		switch r % 3 {
+		case 0:
+			p("\tVMOVUPS.Z (AX), K1, Z27")
+		case 1:
+			p("\tVMOVUPS.Z (AX)(R12*1), K1, Z27")
+		case 2:
+			p("\tVMOVUPS.Z (AX)(R12*2), K1, Z27")
+			p("\tADDQ R14, AX")
+		}
+		for j := range terms {
+			p("\tVFMADD231PS Z27, Z%d, Z%d", 24+j, acc(r, j))
+		}
+	}
+	p("\tADDQ $24, SI")
+	p("\tDECQ R13")
+	p("\tJMP seg_grad")
+	p("")
+	p("reduce_grad:")
+	p("\t// Each accumulator's 16 lanes to one sum, stored to Out[t·24+r·3+j].")
+	p("\tMOVQ %d(DI), BX", gTriples)
+	p("\tSUBQ CX, BX // t")
+	p("\tIMULQ $%d, BX", 4*rows*terms)
+	p("\tADDQ %d(DI), BX // Out", gOut)
+	for i := range rows * terms {
+		p("\tVEXTRACTF64X4 $1, Z%d, Y28", i)
+		p("\tVADDPS Y28, Y%d, Y%d", i, i)
+		p("\tVEXTRACTF32X4 $1, Y%d, X28", i)
+		p("\tVADDPS X28, X%d, X%d", i, i)
+		p("\tVPERMILPS $0x4e, X%d, X28", i)
+		p("\tVADDPS X28, X%d, X%d", i, i)
+		p("\tVPERMILPS $0xb1, X%d, X28", i)
+		p("\tVADDPS X28, X%d, X%d", i, i)
+		p("\tVMOVSS X%d, %d(BX)", i, 4*i)
+	}
+	p("\tADDQ $24, R8")
+	p("\tDECQ CX")
+	p("\tJMP triple_grad")
+	p("")
+	p("done_grad:")
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

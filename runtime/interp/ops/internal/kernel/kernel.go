@@ -31,6 +31,28 @@ type Tile struct {
 	Rows    int64           // 208: channels to store, 1 to the tile's rows
 }
 
+// GradTile is the argument block of the weight-gradient kernel, for 8
+// output channels of a unit-stride convolution: for each triple t of
+// terms, Out[t·24 + r·3 + j] = Σ over segments s and their lanes of
+// DY[r·DYStride + Segs[s].DY + lane] · X[Offs[3t+j] + Segs[s].X + lane],
+// the lanes outside Segs[s].Mask left out. Offsets are in bytes; the
+// assembly reads the fields at fixed offsets (gen.go).
+type GradTile struct {
+	DY       unsafe.Pointer // 0: dY of the tile's first channel
+	DYStride int64          // 8: bytes between channels of dY; 8 rows must lie within it
+	X        unsafe.Pointer // 16: padded image
+	Offs     unsafe.Pointer // 24: 3·Triples int64 term offsets into X
+	Triples  int64          // 32
+	Segs     unsafe.Pointer // 40: NSegs GradSegs
+	NSegs    int64          // 48
+	Out      unsafe.Pointer // 56: 24·Triples float32 sums
+}
+
+// GradSeg is a segment of the weight-gradient kernel: 16 output pixels,
+// at byte offsets X in the padded image and DY in a channel of dY, of
+// which Mask says which exist.
+type GradSeg struct{ X, DY, Mask int64 }
+
 // A Shape is one of the kernels' tile shapes.
 type Shape struct{ Rows, Segs int }
 

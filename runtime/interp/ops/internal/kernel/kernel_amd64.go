@@ -15,6 +15,13 @@ func tile8x3(t *Tile)
 //go:noescape
 func tile4x6(t *Tile)
 
+//go:noescape
+func gradTile8x3(t *GradTile)
+
+// RunGrad computes the sums of a GradTile. It must only be called where
+// Available is true.
+func RunGrad(t *GradTile) { gradTile8x3(t) }
+
 // Run computes one tile of shape s (Tall or Wide). It must only be called
 // where Available is true.
 func Run(s Shape, t *Tile) {

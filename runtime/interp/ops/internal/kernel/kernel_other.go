@@ -21,3 +21,6 @@ func MaxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow i
 
 // ReluMask must not be called: Available is false.
 func ReluMask(dst, dy, y []float32) { panic("kernel: ReluMask called where Available is false") }
+
+// RunGrad must not be called: Available is false.
+func RunGrad(*GradTile) { panic("kernel: RunGrad called where Available is false") }
