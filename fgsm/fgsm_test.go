@@ -362,3 +362,37 @@ func TestAuditMerge(t *testing.T) {
 		t.Error("reports with different seeds merged")
 	}
 }
+
+// TestCraft checks that Craft gives Attack's examples, without scoring them
+// where one restart leaves nothing to choose and with the scores where
+// restarts compete.
+func TestCraft(t *testing.T) {
+	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
+	x, labels := testfiles.FashionSlice(t, 16)
+	for _, c := range []Config{
+		{Method: FGSM, Eps: 0.1},
+		{Method: PGD, Eps: 0.05, Steps: 3, RandomStart: true, Restarts: 3},
+	} {
+		c, err := c.Normalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := NewAttacker(m, 5)
+		want, err := a.Attack(c, x, labels, len(labels), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAdv := slices.Clone(want.Adv)
+		b, _ := NewAttacker(m, 5)
+		got, err := b.Craft(c, x, labels, len(labels), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Adv, wantAdv) {
+			t.Errorf("%s: Craft's examples differ from Attack's", c.Method)
+		}
+		if scored := len(got.Logits) > 0; scored != (c.Restarts > 1) {
+			t.Errorf("%s with %d restarts: Craft returned %d logits", c.Method, c.Restarts, len(got.Logits))
+		}
+	}
+}

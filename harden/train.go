@@ -373,7 +373,7 @@ func (t *trainer) examples(x []float32, y []int, seed uint64) ([]float32, []int,
 	case Clean:
 		return x, y, nil
 	case Paper:
-		o, err := t.atk.Attack(t.attack, x, y, n, 0)
+		o, err := t.atk.Craft(t.attack, x, y, n, 0)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -382,7 +382,7 @@ func (t *trainer) examples(x []float32, y []int, seed uint64) ([]float32, []int,
 		return t.xs, t.ys, nil
 	}
 	t.atk.Seed = seed
-	o, err := t.atk.Attack(t.attack, x, y, n, 0)
+	o, err := t.atk.Craft(t.attack, x, y, n, 0)
 	if err != nil {
 		return nil, nil, err
 	}
