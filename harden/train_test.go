@@ -2,6 +2,7 @@ package harden
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -113,5 +114,66 @@ func TestPaperRecipeRaisesRobustness(t *testing.T) {
 	}
 	if ck.Epoch != 1 || ck.BestEpoch != 1 || !slices.Equal(ck.Best["fc2.weight"], res.Weights["fc2.weight"]) {
 		t.Errorf("checkpoint: epoch %d, best %d; want the best weights of epoch 1", ck.Epoch, ck.BestEpoch)
+	}
+}
+
+// TestFusedStep checks that the paper recipe's fused step (the clean
+// half's gradients taken from the FGSM pass) updates the weights as the
+// step on the whole 2B batch does, up to float rounding, with the same
+// loss and count of correct examples; and that a model whose mode matters
+// (BatchNorm in training mode) is not fused.
+func TestFusedStep(t *testing.T) {
+	data := random(24, 1, 28, 28, 3)
+	// Plain SGD, whose update is the gradient itself, so that a wrongly
+	// scaled gradient shows (Adam's first step would hide it).
+	cfg := Config{Recipe: Paper, Eps: 0.1, Batch: 24, Seed: 1, LR: 0.1, Optimizer: SGD, Momentum: 0}
+	var after [2][][]float32
+	var loss [2]float64
+	var correct, n [2]int
+	for i, fuse := range []bool{true, false} {
+		tr, err := newTrainer(compile(t, "fmnist_cnn"), dataset.Preprocess{}, data, nil, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tr.fuse {
+			t.Fatal("the paper recipe on a model without BatchNorm or Dropout is not fused")
+		}
+		tr.fuse = fuse
+		loss[i], correct[i], n[i], err = tr.trainStep(data.X, data.Labels, 9, cfg.LR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range tr.data {
+			after[i] = append(after[i], slices.Clone(d))
+		}
+	}
+	if n[0] != 48 || n[1] != 48 || correct[0] != correct[1] {
+		t.Errorf("fused step: %d of %d correct; unfused %d of %d", correct[0], n[0], correct[1], n[1])
+	}
+	if math.Abs(loss[0]-loss[1]) > 1e-5*math.Abs(loss[1]) {
+		t.Errorf("fused step's loss %v, unfused %v", loss[0], loss[1])
+	}
+	start := compile(t, "fmnist_cnn").Params()
+	for p := range after[0] {
+		moved := 0.0 // the largest update of the parameter
+		for j, w := range after[1][p] {
+			moved = math.Max(moved, math.Abs(float64(w-start[p].T.Data[j])))
+		}
+		if moved == 0 {
+			t.Fatalf("%s did not move", start[p].Name)
+		}
+		for j, v := range after[0][p] {
+			w, was := after[1][p][j], start[p].T.Data[j]
+			if d := math.Abs(float64(v - w)); d > 1e-3*moved+1e-6*math.Abs(float64(was)) {
+				t.Fatalf("%s[%d]: fused %v, unfused %v (was %v; largest update %g)", start[p].Name, j, v, w, was, moved)
+			}
+		}
+	}
+	bn, err := newTrainer(compile(t, "resblock"), dataset.Preprocess{}, random(4, 3, 16, 16, 1), nil, Config{Recipe: Paper, Eps: 0.1, Batch: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bn.fuse {
+		t.Error("a model with training-mode BatchNorm is fused")
 	}
 }

@@ -243,6 +243,24 @@ func (p *Program) Reseed(seed uint64) {
 	}
 }
 
+// ModeMatters reports whether Training changes what the program
+// computes: it has a Dropout, or a BatchNormalization that FreezeBatchNorm
+// does not hold to its running statistics. Where it does not, a pass in
+// inference mode gives a training step's values and gradients.
+func (p *Program) ModeMatters() bool {
+	for _, nd := range p.nodes {
+		switch nd.n.OpType {
+		case "Dropout":
+			return true
+		case "BatchNormalization":
+			if !p.FreezeBatchNorm {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Params returns the floating-point initializers in file order.
 func (p *Program) Params() []Param { return p.params }
 
