@@ -253,7 +253,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	}
 	for wk := range workers {
 		if wplan != nil {
-			wpad[wk], wrows[wk], wsums[wk] = s.scratch(wplan.padLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
+			wpad[wk], wrows[wk], wsums[wk] = s.scratch(wplan.scratchLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
 		}
 		switch {
 		case needW && wplan == nil && !direct:
@@ -264,7 +264,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			cols[wk] = s.scratch(max(k*ohw, kf*hw))
 		}
 		if direct {
-			padded[wk] = s.scratch(plan.padLen())
+			padded[wk] = s.scratch(plan.scratchLen())
 		}
 		if c.relu {
 			masked[wk] = s.scratch(m * ohw)
@@ -332,7 +332,7 @@ func (c *conv) direct(s *State, y, x, w, b []float32, g geom2d, n, m int, relu b
 	workers := min(n, runtime.GOMAXPROCS(0))
 	padded := make([][]float32, workers)
 	for wk := range padded {
-		padded[wk] = s.scratch(plan.padLen())
+		padded[wk] = s.scratch(plan.scratchLen())
 	}
 	defer putAll(s.Buffers, padded)
 	ohw, hw := g.oh*g.ow, g.h*g.w

@@ -30,17 +30,29 @@ func canDirect(g geom2d) bool {
 
 // directPlan is what a direct convolution computes once per call and
 // shares between samples: packed weights, term offsets and segments.
+//
+// Segments run along output rows, 16 pixels each and the last of a row
+// masked; or, where rows are narrow (an MNIST layer's 11 or 26 pixels,
+// which fill 69% or 81% of their segments), the plan is wide: the kernel
+// computes every column of the padded width, so that a segment runs on
+// across rows and only the image's last is masked, into a wide buffer
+// whose columns past the output's are then left out as the rows are
+// copied to the output.
 type directPlan struct {
-	g      geom2d
-	m      int // output channels per group
-	group  int
-	hp, wp int // padded image size
-	tiles  []directTile
-	packed []float32 // per group, per tile: k rows of the tile's channels
-	bias   []float32 // per group, per tile: one per channel of the tile
-	offs   []int64   // k byte offsets
-	segs   []segment
-	relu   bool
+	g       geom2d
+	m       int // output channels per group
+	group   int
+	hp, wp  int  // padded image size
+	wide    bool // segments run across rows (see above)
+	inPlace bool // no padding: the kernels read the image itself
+	xlen    int  // floats of the padded image and the room past it that Run1 reads
+	ocs     int  // wide: floats per channel of the wide buffer
+	tiles   []directTile
+	packed  []float32 // per group, per tile: k rows of the tile's channels
+	bias    []float32 // per group, per tile: one per channel of the tile
+	offs    []int64   // k byte offsets
+	segs    []segment
+	relu    bool
 }
 
 // directTile is a run of output channels that one kernel shape computes.
@@ -50,18 +62,22 @@ type directTile struct {
 	pack, bia int // offsets of its weights and biases within a group's
 }
 
-// A segment is 16 adjacent output pixels of a row: its byte offsets in
-// the padded image (X) and in an output channel (DY, as the weight
-// gradient reads it), and which of the 16 exist.
+// A segment is 16 adjacent output pixels: its byte offsets in the padded
+// image (X) and in an output channel (DY, as the weight gradient reads
+// it), and which of the 16 exist.
 type segment = kernel.GradSeg
 
 // directTiles covers m channels with tall tiles of 8, and the rest with a
 // tall tile if more than 4 are left and a wide one otherwise, so a layer
-// with few channels (the first layer's gradient: 1 or 3) wastes less.
-func directTiles(m, k int) (tiles []directTile, packLen, biasLen int) {
+// with few channels (the first layer's gradient: 1 or 3) wastes less; a
+// single channel left in a wide plan takes the one-channel kernel.
+func directTiles(m, k int, wide bool) (tiles []directTile, packLen, biasLen int) {
 	for first := 0; first < m; {
 		shape := kernel.Tall
-		if m-first <= kernel.Wide.Rows {
+		switch {
+		case m-first == 1 && wide:
+			shape = kernel.Run1
+		case m-first <= kernel.Wide.Rows:
 			shape = kernel.Wide
 		}
 		n := min(shape.Rows, m-first)
@@ -74,8 +90,9 @@ func directTiles(m, k int) (tiles []directTile, packLen, biasLen int) {
 }
 
 // planDirect lays out the term offsets and segments of the window g and,
-// unless w is nil (a plan for the weight gradient alone), packs w
-// (group·m × g.c × kh × kw) and b (nil, or group·m) for the kernel.
+// unless w is nil (a plan for the weight gradient alone, whose segments
+// always follow rows), packs w (group·m × g.c × kh × kw) and b (nil, or
+// group·m) for the kernel.
 func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *directPlan {
 	k := g.colRows()
 	p := &directPlan{g: g, m: m, group: group, relu: relu,
@@ -88,19 +105,36 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 			}
 		}
 	}
-	for len(p.offs)%3 != 0 { // whole triples for the weight gradient
+	reach := int(p.offs[len(p.offs)-1] / 4) // the last term's offset
+	for len(p.offs)%3 != 0 {                // whole triples for the weight gradient
 		p.offs = append(p.offs, 0)
 	}
-	for oy := range g.oh {
-		for ox := 0; ox < g.ow; ox += kernel.Lanes {
-			p.segs = append(p.segs, segment{X: int64(4 * (oy*p.wp + ox)), DY: int64(4 * (oy*g.ow + ox)),
-				Mask: 1<<min(kernel.Lanes, g.ow-ox) - 1})
+	lanes := kernel.Lanes
+	rowFill := float64(g.ow) / float64(lanes*((g.ow+lanes-1)/lanes))
+	p.wide = w != nil && float64(g.ow)/float64(p.wp) > rowFill+0.03
+	p.xlen = g.c * p.hp * p.wp
+	if p.wide {
+		last := (g.oh-1)*p.wp + g.ow // pixels up to the last the output keeps
+		for q := 0; q < last; q += lanes {
+			p.segs = append(p.segs, segment{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(lanes, last-q) - 1})
 		}
+		// Run1 reads and stores whole groups of 12 segments.
+		whole := lanes * kernel.Run1.Segs * ((len(p.segs) + kernel.Run1.Segs - 1) / kernel.Run1.Segs)
+		p.ocs = max(g.oh*p.wp, whole)
+		p.xlen = max(p.xlen, reach+whole)
+	} else {
+		for oy := range g.oh {
+			for ox := 0; ox < g.ow; ox += lanes {
+				p.segs = append(p.segs, segment{X: int64(4 * (oy*p.wp + ox)), DY: int64(4 * (oy*g.ow + ox)),
+					Mask: 1<<min(lanes, g.ow-ox) - 1})
+			}
+		}
+		p.inPlace = g.ph == 0 && g.pw == 0 && p.hp == g.h && p.wp == g.w
 	}
-	if w == nil { // a plan for the weight gradient only
+	if w == nil {
 		return p
 	}
-	tiles, packLen, biasLen := directTiles(m, k)
+	tiles, packLen, biasLen := directTiles(m, k, p.wide)
 	p.tiles = tiles
 	p.packed = s.Buffers.get(group*packLen, true)
 	p.bias = make([]float32, group*biasLen)
@@ -128,8 +162,31 @@ func (p *directPlan) release(s *State) {
 	}
 }
 
-// padLen is the length of the padded image one group of one sample needs.
-func (p *directPlan) padLen() int { return p.g.c * p.hp * p.wp }
+// scratchLen is the scratch one group of one sample needs: the padded
+// image, unless the kernels read the image in place, and the wide buffer
+// of a wide plan.
+func (p *directPlan) scratchLen() int {
+	n := 0
+	if !p.inPlace {
+		n += p.xlen
+	}
+	if p.wide {
+		n += p.m * p.ocs
+	}
+	return max(n, 1)
+}
+
+// image returns what the kernels read for img: img itself, or its padded
+// copy in scratch.
+func (p *directPlan) image(img, scratch []float32) []float32 {
+	if p.inPlace {
+		return img
+	}
+	x := scratch[:p.xlen]
+	p.pad(x, img)
+	clear(x[p.g.c*p.hp*p.wp:])
+	return x
+}
 
 // pad copies img (g.c × h × w) into the padded image dst and zeroes its
 // border; what it does not write is never read. Rows and columns of img
@@ -158,29 +215,41 @@ func (p *directPlan) pad(dst, img []float32) {
 }
 
 // run convolves one group of one sample: img is its input (g.c × h × w),
-// out its m output channels (m × oh × ow), padded scratch of padLen.
-func (p *directPlan) run(out, img, padded []float32, gr int) {
-	p.pad(padded, img)
+// out its m output channels (m × oh × ow), scratch of scratchLen.
+func (p *directPlan) run(out, img, scratch []float32, gr int) {
+	x := p.image(img, scratch)
 	g := p.g
 	k := g.colRows()
 	ohw := g.oh * g.ow
+	dst, stride := out, ohw
+	if p.wide {
+		if !p.inPlace {
+			scratch = scratch[p.xlen:]
+		}
+		dst, stride = scratch[:p.m*p.ocs], p.ocs
+	}
 	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group
 	var t kernel.Tile
-	t.X = unsafe.Pointer(&padded[0])
+	t.X = unsafe.Pointer(&x[0])
 	t.Offs = unsafe.Pointer(&p.offs[0])
 	t.K = int64(k)
-	t.OStride = int64(4 * ohw)
+	t.OStride = int64(4 * stride)
 	if p.relu {
 		t.Relu = 1
 	}
 	for _, tl := range p.tiles {
 		a := p.packed[gr*packLen+tl.pack:]
 		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.bia])
-		t.Out = unsafe.Pointer(&out[tl.first*ohw])
+		t.Out = unsafe.Pointer(&dst[tl.first*stride])
 		t.Rows = int64(tl.n)
 		segs := tl.shape.Segs
 		for s := 0; s < len(p.segs); s += segs {
 			t.A = unsafe.Pointer(&a[0])
+			if tl.shape == kernel.Run1 { // consecutive segments, no masks
+				t.XSeg[0], t.OSeg[0] = p.segs[s].X, p.segs[s].DY
+				kernel.Run(tl.shape, &t)
+				continue
+			}
 			for j := range segs {
 				if s+j < len(p.segs) {
 					sg := p.segs[s+j]
@@ -192,21 +261,26 @@ func (p *directPlan) run(out, img, padded []float32, gr int) {
 			kernel.Run(tl.shape, &t)
 		}
 	}
+	if p.wide { // keep each row's first ow columns
+		for ch := range p.m {
+			kernel.CompactRows(out[ch*ohw:][:ohw], dst[ch*p.ocs:], g.oh, g.ow, p.wp)
+		}
+	}
 }
 
 // gradW adds to dw (m × g.c·kh·kw) the weight gradient of one group of
 // one sample: dy is its m output channels' gradient (m × oh × ow), img
-// its input (g.c × h × w). padded is scratch of padLen, rows scratch of
+// its input (g.c × h × w). padded is scratch of scratchLen, rows scratch of
 // 8·oh·ow (for a last tile of fewer than 8 channels) and sums of
 // gradSums.
 func (p *directPlan) gradW(dw, dy, img, padded, rows, sums []float32) {
-	p.pad(padded, img)
+	x := p.image(img, padded)
 	g := p.g
 	k, ohw := g.colRows(), g.oh*g.ow
 	triples := len(p.offs) / 3
 	t := kernel.GradTile{
 		DYStride: int64(4 * ohw),
-		X:        unsafe.Pointer(&padded[0]),
+		X:        unsafe.Pointer(&x[0]),
 		Offs:     unsafe.Pointer(&p.offs[0]),
 		Triples:  int64(triples),
 		Segs:     unsafe.Pointer(&p.segs[0]),

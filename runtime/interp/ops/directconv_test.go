@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // TestDirectConv runs convolutions on the direct kernel and on im2col
@@ -33,6 +35,7 @@ func TestDirectConv(t *testing.T) {
 		{"depthwise", attrs{"group": 9, "pads": []int64{1, 1, 1, 1}}, []int{2, 9, 17, 17}, []int{9, 1, 3, 3}, true, true},
 		{"padding beyond the kernel", attrs{"pads": []int64{3, 1, 0, 4}}, []int{1, 3, 6, 5}, []int{9, 3, 2, 2}, true, false},
 		{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+		{"unpadded rows in place", nil, []int{2, 8, 34, 34}, []int{16, 8, 3, 3}, true, true},
 		{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
 	}
 	for _, test := range tests {
@@ -119,9 +122,53 @@ func benchmarkDirect(b *testing.B, cin, cout, size int) {
 	x, y := randSlice(rng, cin*size*size), make([]float32, cout*size*size)
 	s := &State{}
 	plan := planDirect(s, g, w, bias, cout, 1, true)
-	padded := make([]float32, plan.padLen())
+	padded := make([]float32, plan.scratchLen())
 	for b.Loop() {
 		plan.run(y, x, padded, 0)
 	}
 	b.ReportMetric(2*float64(cout*cin*9*size*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestDirectPlan checks which layout planDirect picks for the benchmark
+// models' layers, so that TestDirectConv's shapes (the same geometries)
+// are known to cover each: rows for 32- and 16-wide outputs, wide for
+// MNIST's 26- and 11-wide ones, the one-channel kernel for a single
+// channel in a wide plan, and an unpadded row plan reading in place.
+func TestDirectPlan(t *testing.T) {
+	valid := func(c, size, k int) geom2d {
+		o := size - k + 1
+		return geom2d{c: c, h: size, w: size, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, oh: o, ow: o}
+	}
+	same := func(c, size int) geom2d {
+		g := valid(c, size, 3)
+		g.ph, g.pw, g.oh, g.ow = 1, 1, size, size
+		return g
+	}
+	tests := []struct {
+		name          string
+		g             geom2d
+		m             int
+		wide, inPlace bool
+		run1          bool
+	}{
+		{"cifar 32", same(32, 32), 32, false, false, false},
+		{"cifar 16", same(64, 16), 64, false, false, false},
+		{"mnist conv1", valid(1, 28, 3), 16, true, false, false},
+		{"mnist conv2", valid(16, 13, 3), 32, true, false, false},
+		{"mnist conv1 dX", valid(16, 30, 3), 1, true, false, true},
+		{"unpadded 32", valid(8, 34, 3), 8, false, true, false},
+	}
+	s := &State{}
+	for _, test := range tests {
+		w := make([]float32, test.m*test.g.colRows())
+		p := planDirect(s, test.g, w, nil, test.m, 1, false)
+		run1 := false
+		for _, tl := range p.tiles {
+			run1 = run1 || tl.shape == kernel.Run1
+		}
+		if p.wide != test.wide || p.inPlace != test.inPlace || run1 != test.run1 {
+			t.Errorf("%s: wide %v, in place %v, one-channel kernel %v; want %v, %v, %v",
+				test.name, p.wide, p.inPlace, run1, test.wide, test.inPlace, test.run1)
+		}
+	}
 }

@@ -37,6 +37,7 @@ func main() {
 	p(`#include "textflag.h"`)
 	tile(p, 8, 3)
 	tile(p, 4, 6)
+	runTile(p, 12)
 	gradTile(p)
 	if err := os.WriteFile("conv_amd64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -213,6 +214,64 @@ func gradTile(p func(string, ...any)) {
 	p("\tJMP triple_grad")
 	p("")
 	p("done_grad:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// runTile writes the kernel for one output channel by segs consecutive
+// segments with no masks: segment j starts 64·j bytes after XSeg[0] in
+// the image and OSeg[0] in the output. Each input vector is used once, so
+// the multiplies read it from memory; Z0 onwards accumulate.
+func runTile(p func(string, ...any), segs int) {
+	if segs+2 > 32 {
+		log.Fatalf("run tile of %d segments does not fit the registers", segs)
+	}
+	name := fmt.Sprintf("tile1x%d", segs)
+	lbl := func(s string) string { return fmt.Sprintf("%s_%s", s, name) }
+	w, zero := segs, segs+1
+	p("")
+	p("// func %s(t *Tile)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-8", name)
+	p("\tMOVQ t+0(FP), DI")
+	p("\tMOVQ %d(DI), SI // A", offA)
+	p("\tMOVQ %d(DI), R9 // X", offX)
+	p("\tADDQ %d(DI), R9 // X + XSeg[0]", offXSeg)
+	p("\tMOVQ %d(DI), R8 // Offs", offOffs)
+	p("\tMOVQ %d(DI), CX // K", offK)
+	p("\tMOVQ %d(DI), DX // Bias", offBias)
+	p("\tVBROADCASTSS (DX), Z0")
+	for j := 1; j < segs; j++ {
+		p("\tVMOVAPS Z0, Z%d", j)
+	}
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s", lbl("epilogue"))
+	p("")
+	p("%s:", lbl("loop"))
+	p("\tMOVQ (R8), DX")
+	p("\tVBROADCASTSS (SI), Z%d", w)
+	for j := range segs {
+		p("\tVFMADD231PS %d(R9)(DX*1), Z%d, Z%d", 64*j, w, j)
+	}
+	p("\tADDQ $4, SI")
+	p("\tADDQ $8, R8")
+	p("\tDECQ CX")
+	p("\tJNZ %s", lbl("loop"))
+	p("")
+	p("%s:", lbl("epilogue"))
+	p("\tMOVQ %d(DI), CX // Relu", offRelu)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s", lbl("store"))
+	p("\tVXORPS Z%d, Z%d, Z%d", zero, zero, zero)
+	for j := range segs {
+		p("\tVMAXPS Z%d, Z%d, Z%d", zero, j, j)
+	}
+	p("")
+	p("%s:", lbl("store"))
+	p("\tMOVQ %d(DI), R13 // Out", offOut)
+	p("\tADDQ %d(DI), R13 // Out + OSeg[0]", offOSeg)
+	for j := range segs {
+		p("\tVMOVUPS Z%d, %d(R13)", j, 64*j)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

@@ -57,11 +57,14 @@ type GradSeg struct{ X, DY, Mask int64 }
 type Shape struct{ Rows, Segs int }
 
 // The kernels: 8 channels by 3 segments, and 4 by 6 for layers with few
-// channels (a network's first layer seen from its gradient). Each holds
-// 24 accumulators.
+// channels (a network's first layer seen from its gradient), each with 24
+// accumulators; and Run1, one channel by 12 segments that lie one after
+// another in the image and the output and need no masks: every lane is
+// read and stored, so the caller leaves room past the ends.
 var (
 	Tall = Shape{8, 3}
 	Wide = Shape{4, 6}
+	Run1 = Shape{1, 12}
 )
 
 // Tile geometry.

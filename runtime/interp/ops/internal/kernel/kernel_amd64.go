@@ -22,13 +22,19 @@ func gradTile8x3(t *GradTile)
 // Available is true.
 func RunGrad(t *GradTile) { gradTile8x3(t) }
 
-// Run computes one tile of shape s (Tall or Wide). It must only be called
-// where Available is true.
+//go:noescape
+func tile1x12(t *Tile)
+
+// Run computes one tile of shape s (Tall, Wide or Run1). It must only be
+// called where Available is true.
 func Run(s Shape, t *Tile) {
-	if s == Tall {
+	switch s {
+	case Tall:
 		tile8x3(t)
-	} else {
+	case Wide:
 		tile4x6(t)
+	default:
+		tile1x12(t)
 	}
 }
 
@@ -68,5 +74,17 @@ func ReluMask(dst, dy, y []float32) {
 	if len(dst) > 0 {
 		_, _ = dy[len(dst)-1], y[len(dst)-1]
 		reluMask(&dst[0], &dy[0], &y[0], len(dst))
+	}
+}
+
+//go:noescape
+func compactRows(dst, src *float32, rows, n, stride int)
+
+// CompactRows copies rows rows of n floats, stride apart in src, to dst
+// one after another: a wide buffer's rows without their extra columns.
+func CompactRows(dst, src []float32, rows, n, stride int) {
+	if rows > 0 && n > 0 {
+		_, _ = dst[rows*n-1], src[(rows-1)*stride+n-1]
+		compactRows(&dst[0], &src[0], rows, n, stride)
 	}
 }

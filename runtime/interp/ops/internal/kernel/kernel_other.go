@@ -24,3 +24,8 @@ func ReluMask(dst, dy, y []float32) { panic("kernel: ReluMask called where Avail
 
 // RunGrad must not be called: Available is false.
 func RunGrad(*GradTile) { panic("kernel: RunGrad called where Available is false") }
+
+// CompactRows must not be called: Available is false.
+func CompactRows(dst, src []float32, rows, n, stride int) {
+	panic("kernel: CompactRows called where Available is false")
+}

@@ -95,3 +95,31 @@ func TestReluMask(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactRows checks the row copy on row lengths 1 to 40 (whole
+// vectors and every tail) and that nothing past the rows is written.
+func TestCompactRows(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	for n := 1; n <= 40; n++ {
+		rows, stride := 5, n+3
+		src := make([]float32, rows*stride)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, rows*n+2)
+		dst[rows*n], dst[rows*n+1] = -1, -1
+		CompactRows(dst[:rows*n], src, rows, n, stride)
+		for r := range rows {
+			for c := range n {
+				if got, want := dst[r*n+c], src[r*stride+c]; got != want {
+					t.Fatalf("n=%d row %d column %d: %v, want %v", n, r, c, got, want)
+				}
+			}
+		}
+		if dst[rows*n] != -1 || dst[rows*n+1] != -1 {
+			t.Fatalf("n=%d: wrote past the rows", n)
+		}
+	}
+}

@@ -42,3 +42,54 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func compactRows(dst, src *float32, rows, n, stride int)
+//
+// Copies rows rows of n floats, stride floats apart in src, to dst one
+// after another.
+TEXT ·compactRows(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), R9
+	MOVQ stride+32(FP), R10
+	SHLQ $2, R10
+	// K1: the lanes of a row's last, partial vector.
+	MOVQ R9, CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	MOVQ R9, R11
+	SHRQ $4, R11 // whole vectors a row
+
+row:
+	TESTQ R8, R8
+	JLE done
+	MOVQ SI, BX
+	MOVQ R11, CX
+
+whole:
+	TESTQ CX, CX
+	JLE part
+	VMOVUPS (BX), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, BX
+	ADDQ $64, DI
+	DECQ CX
+	JMP whole
+
+part:
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS Z0, K1, (DI)
+	MOVQ R9, AX
+	ANDQ $15, AX
+	LEAQ (DI)(AX*4), DI
+	ADDQ R10, SI
+	DECQ R8
+	JMP row
+
+done:
+	VZEROUPPER
+	RET
