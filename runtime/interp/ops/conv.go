@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 func init() { register("Conv", 1, newConv) }
@@ -285,11 +287,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		}
 		if needB {
 			for o := range m {
-				var sum float32
-				for _, v := range dyi[o*ohw:][:ohw] {
-					sum += v
-				}
-				dbs[wk][o] += sum
+				dbs[wk][o] += sumFloats(dyi[o*ohw:][:ohw])
 			}
 		}
 		for gr := 0; gr < c.group; gr++ {
@@ -369,4 +367,16 @@ func putAll(b *Buffers, sets ...[][]float32) {
 			b.Put(buf)
 		}
 	}
+}
+
+// sumFloats returns the sum of x, on the vector kernel where there is one.
+func sumFloats(x []float32) float32 {
+	if useKernels {
+		return kernel.Sum(x)
+	}
+	var sum float32
+	for _, v := range x {
+		sum += v
+	}
+	return sum
 }

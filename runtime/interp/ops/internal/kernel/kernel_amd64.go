@@ -88,3 +88,14 @@ func CompactRows(dst, src []float32, rows, n, stride int) {
 		compactRows(&dst[0], &src[0], rows, n, stride)
 	}
 }
+
+//go:noescape
+func sum(x *float32, n int) float32
+
+// Sum returns the sum of x.
+func Sum(x []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return sum(&x[0], len(x))
+}

@@ -29,3 +29,6 @@ func RunGrad(*GradTile) { panic("kernel: RunGrad called where Available is false
 func CompactRows(dst, src []float32, rows, n, stride int) {
 	panic("kernel: CompactRows called where Available is false")
 }
+
+// Sum must not be called: Available is false.
+func Sum(x []float32) float32 { panic("kernel: Sum called where Available is false") }

@@ -123,3 +123,24 @@ func TestCompactRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSum checks the vector sum against a float64 sum on lengths 0 to 300.
+func TestSum(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 301 {
+		x := make([]float32, n+1)
+		var want float64
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+			if i < n {
+				want += float64(x[i])
+			}
+		}
+		if got := Sum(x[:n]); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
+			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}
