@@ -26,6 +26,7 @@ func TestBuffersOverwrite(t *testing.T) {
 		{"conv relu", convRelu, []*Tensor{r(3, 2, 5, 5), r(3, 2, 3, 3), r(3)}},
 		{"relu", newOp(t, "Relu", nil, 13, 1, 1), []*Tensor{r(2, 3, 4)}},
 		{"maxpool 2x2", newOp(t, "MaxPool", attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, 13, 1, 1), []*Tensor{r(2, 3, 6, 6)}},
+		{"maxpool 2x2 odd sizes", newOp(t, "MaxPool", attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, 13, 1, 1), []*Tensor{r(2, 3, 7, 5)}},
 		{"maxpool padded", newOp(t, "MaxPool", attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, 13, 1, 1), []*Tensor{r(2, 3, 5, 4)}},
 		{"gemm", newOp(t, "Gemm", attrs{"transB": 1, "beta": 0.5}, 13, 3, 1), []*Tensor{r(3, 4), r(5, 4), r(5)}},
 		{"gemm no C", newOp(t, "Gemm", attrs{"transA": 1}, 13, 2, 1), []*Tensor{r(4, 3), r(4, 5)}},

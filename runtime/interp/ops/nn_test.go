@@ -55,6 +55,8 @@ func TestNNGradients(t *testing.T) {
 		// MaxPool: distinct values, so the winner of every window is stable.
 		{name: "maxpool 2x2", op: "MaxPool", attrs: attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
 			in: func() []*Tensor { return []*Tensor{distinct(rng, 2, 3, 6, 6)} }},
+		{name: "maxpool 2x2 odd sizes", op: "MaxPool", attrs: attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}},
+			in: func() []*Tensor { return []*Tensor{distinct(rng, 2, 3, 7, 37)} }},
 		{name: "maxpool pads strides", op: "MaxPool", attrs: attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 1}, "pads": []int64{1, 0, 1, 2}},
 			in: func() []*Tensor { return []*Tensor{distinct(rng, 2, 2, 7, 5)} }},
 		{name: "maxpool ceil", op: "MaxPool", attrs: attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "ceil_mode": 1},
