@@ -72,8 +72,8 @@ type Config struct {
 	ValSplit float64 `json:"val_split,omitempty"`
 
 	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd recipe: K
-	ProbeSteps   int `json:"probe_steps,omitempty"`   // fgsm-rs: steps of the PGD probe after each epoch
-	ProbeSamples int `json:"probe_samples,omitempty"` // fgsm-rs: validation samples the probe attacks
+	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: steps of the PGD probe after each epoch
+	ProbeSamples int `json:"probe_samples,omitempty"` // adversarial recipes: validation samples the probe attacks
 
 	Seed uint64 `json:"seed"`
 
@@ -114,7 +114,7 @@ const (
 //   - The step schedule multiplies the rate by StepFactor (0.1) every
 //     StepEvery epochs (by default a third of the epochs, at least 1).
 //   - PGDSteps 7 for the pgd recipe (step α = 2.5·ε/K); ProbeSteps 10 and
-//     ProbeSamples 512 for fgsm-rs.
+//     ProbeSamples 512 for the adversarial recipes.
 //   - ValSplit must be in [0, 1).
 func (c Config) Normalize() (Config, error) {
 	if _, err := ParseRecipe(string(c.Recipe)); err != nil {
@@ -175,11 +175,11 @@ func (c Config) Normalize() (Config, error) {
 	} else if c.PGDSteps != 0 {
 		return c, fmt.Errorf("pgd steps apply to the pgd recipe only, not %s", c.Recipe)
 	}
-	if c.Recipe == FGSMRS {
+	if c.Recipe != Clean {
 		c.ProbeSteps = defaultInt(c.ProbeSteps, DefaultProbeSteps)
 		c.ProbeSamples = defaultInt(c.ProbeSamples, DefaultProbeSamples)
 	} else if c.ProbeSteps != 0 || c.ProbeSamples != 0 {
-		return c, fmt.Errorf("the PGD probe applies to the fgsm-rs recipe only, not %s", c.Recipe)
+		return c, fmt.Errorf("the PGD probe applies to the adversarial recipes, not %s", c.Recipe)
 	}
 	return c, nil
 }

@@ -28,8 +28,9 @@
 // updated; BatchNorm's running statistics follow the batch statistics
 // (BN "train") or stay as exported (BN "frozen", Dropout still active).
 //
-// After every epoch the model is validated (clean and FGSM accuracy, in
-// inference mode) and the best epoch's weights are kept; with a checkpoint
+// After every epoch the model is validated (clean and FGSM accuracy, and
+// for the adversarial recipes a PGD probe's, in inference mode) and the
+// best epoch's weights are kept, the adversarial recipes' by the probe; with a checkpoint
 // folder, a Checkpoint (encoding/gob) and a History (JSON) are written
 // atomically, and Resume continues an interrupted run to the same weights
 // bit for bit. A loss or weight that becomes NaN or infinite stops the run

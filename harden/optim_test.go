@@ -70,7 +70,8 @@ func TestNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Recipe: Paper, Eps: 0.1, Epochs: DefaultEpochs, Batch: DefaultBatch, Optimizer: Adam, LR: DefaultAdamLR, Schedule: Constant, BN: BNTrain}
+	want := Config{Recipe: Paper, Eps: 0.1, Epochs: DefaultEpochs, Batch: DefaultBatch, Optimizer: Adam, LR: DefaultAdamLR, Schedule: Constant, BN: BNTrain,
+		ProbeSteps: DefaultProbeSteps, ProbeSamples: DefaultProbeSamples}
 	if cfg != want {
 		t.Errorf("defaults: got %+v, want %+v", cfg, want)
 	}
@@ -88,7 +89,7 @@ func TestNormalize(t *testing.T) {
 		{Recipe: Clean, ValSplit: 1},
 		{Recipe: Clean, Momentum: 0.9}, // Adam has no momentum setting
 		{Recipe: Paper, Eps: 0.1, PGDSteps: 3},
-		{Recipe: PGD, Eps: 0.1, ProbeSteps: 3},
+		{Recipe: Clean, ProbeSteps: 3}, // the probe is for adversarial recipes
 		{Recipe: Clean, Epochs: -1},
 	} {
 		if _, err := bad.Normalize(); err == nil {

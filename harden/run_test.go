@@ -251,7 +251,7 @@ func TestRecipesRun(t *testing.T) {
 	for _, r := range Recipes {
 		dir := t.TempDir()
 		res, err := Train(context.Background(), compile(t, "bench_mnist"), dataset.Preprocess{}, train, val,
-			Config{Recipe: r, Eps: 0.1, Epochs: 1, Batch: 32, PGDSteps: map[Recipe]int{PGD: 2}[r], ProbeSteps: map[Recipe]int{FGSMRS: 3}[r], CheckpointDir: dir}, nil)
+			Config{Recipe: r, Eps: 0.1, Epochs: 1, Batch: 32, PGDSteps: map[Recipe]int{PGD: 2}[r], ProbeSteps: map[Recipe]int{Paper: 3, FGSMRS: 3, PGD: 3}[r], CheckpointDir: dir}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
@@ -259,8 +259,8 @@ func TestRecipesRun(t *testing.T) {
 		if last.Epoch != 1 || last.TrainLoss <= 0 || last.LR != DefaultAdamLR {
 			t.Errorf("%s: history %+v", r, last)
 		}
-		if (r == FGSMRS) != (last.Probe != "") {
-			t.Errorf("%s: probe %q; want one for fgsm-rs only", r, last.Probe)
+		if (r != Clean) != (last.Probe != "") {
+			t.Errorf("%s: probe %q; want one for every adversarial recipe", r, last.Probe)
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, HistoryFile)); err != nil || !strings.Contains(string(b), `"val_fgsm_acc"`) {
 			t.Errorf("%s: history.json: %v", r, err)
@@ -283,6 +283,30 @@ func TestCollapseRule(t *testing.T) {
 		tr := &trainer{cfg: Config{Recipe: FGSMRS}, val: &Data{}, history: []Epoch{test.best}}
 		if why := tr.collapsed(test.now); (why != "") != test.collapse {
 			t.Errorf("best %+v, now %+v: collapse %q, want %v", test.best, test.now, why, test.collapse)
+		}
+	}
+}
+
+// TestBestEpochRule checks which epoch the recipes keep: the adversarial
+// ones by the PGD probe, so that an epoch whose FGSM accuracy rose while
+// PGD's fell (label leaking, catastrophic overfitting) loses; clean by
+// clean accuracy.
+func TestBestEpochRule(t *testing.T) {
+	best := Epoch{ValClean: 0.85, ValFGSM: 0.60, ValPGD: 0.30}
+	for _, test := range []struct {
+		recipe Recipe
+		now    Epoch
+		better bool
+	}{
+		{Paper, Epoch{Epoch: 1, ValClean: 0.86, ValFGSM: 0.95, ValPGD: 0.05}, false}, // leaking
+		{Paper, Epoch{Epoch: 1, ValClean: 0.80, ValFGSM: 0.55, ValPGD: 0.35}, true},
+		{FGSMRS, Epoch{Epoch: 1, ValClean: 0.86, ValFGSM: 0.90, ValPGD: 0.29}, false},
+		{PGD, Epoch{Epoch: 1, ValClean: 0.86, ValFGSM: 0.60, ValPGD: 0.30}, true}, // tie on PGD, better clean
+		{Clean, Epoch{Epoch: 1, ValClean: 0.86, ValFGSM: 0.10}, true},
+	} {
+		tr := &trainer{cfg: Config{Recipe: test.recipe}, val: &Data{}, history: []Epoch{best}}
+		if got := tr.better(test.now); got != test.better {
+			t.Errorf("%s: %+v better than %+v: %v, want %v", test.recipe, test.now, best, got, test.better)
 		}
 	}
 }

@@ -256,11 +256,11 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 		// Wong et al. 2020: a uniform start in the ε-ball, one step of
 		// 1.25·ε, projected back: BIM with one step.
 		t.attack, err = fgsm.Config{Method: fgsm.BIM, Eps: cfg.Eps, Steps: 1, Alpha: 1.25 * cfg.Eps, RandomStart: true}.Normalize()
-		if err == nil {
-			t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
-		}
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
+	}
+	if err == nil && cfg.Recipe != Clean {
+		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 const validationBatch = 256
 
 // validate measures clean and FGSM accuracy on the validation data, and
-// for fgsm-rs the PGD probe's, in inference mode.
+// for the adversarial recipes the PGD probe's, in inference mode.
 func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	rec := Epoch{Epoch: epoch}
 	v := t.val
@@ -21,7 +21,7 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	per := v.Per()
 	steps := (v.N + validationBatch - 1) / validationBatch
 	probeN := 0
-	if t.cfg.Recipe == FGSMRS {
+	if t.cfg.Recipe != Clean {
 		probeN = min(t.cfg.ProbeSamples, v.N)
 		rec.Probe = fmt.Sprintf("%s on %d samples", t.probe.Name(), probeN)
 		steps += (probeN + validationBatch - 1) / validationBatch
@@ -128,22 +128,21 @@ func (t *trainer) collapsed(rec Epoch) string {
 }
 
 // better reports whether rec beats the best epoch so far. Adversarial
-// recipes rank by robust accuracy (FGSM at ε; for fgsm-rs the PGD probe,
-// since FGSM accuracy is what catastrophic overfitting inflates), then
-// clean accuracy; the clean recipe by clean accuracy, then FGSM. Ties keep
-// the earlier epoch. Without validation data the latest epoch wins.
+// recipes rank by the PGD probe's accuracy, then clean accuracy: not by
+// FGSM accuracy, which training on FGSM examples inflates (catastrophic
+// overfitting; and label leaking, where the paper recipe's model learns
+// to classify FGSM examples better than clean ones while PGD still breaks
+// it). The clean recipe ranks by clean accuracy, then FGSM. Ties keep the
+// earlier epoch. Without validation data the latest epoch wins.
 func (t *trainer) better(rec Epoch) bool {
 	if t.val == nil {
 		return true
 	}
 	score := func(e Epoch) (float64, float64) {
-		switch t.cfg.Recipe {
-		case Clean:
+		if t.cfg.Recipe == Clean {
 			return e.ValClean, e.ValFGSM
-		case FGSMRS:
-			return e.ValPGD, e.ValClean
 		}
-		return e.ValFGSM, e.ValClean
+		return e.ValPGD, e.ValClean
 	}
 	a1, a2 := score(rec)
 	b1, b2 := score(t.history[t.bestEpoch])

@@ -34,8 +34,9 @@ restores the best epoch if robust accuracy collapses), pgd (Madry et al.: K-step
 PGD examples) and clean (no attack; trains from scratch too).
 
 Validation data (--val, or the --val-split fraction held out of --data) is
-measured after every epoch; the best epoch (by FGSM accuracy, or the PGD
-probe's for fgsm-rs, or clean accuracy for clean) is exported. Before and after, clean, FGSM and
+measured after every epoch; the best epoch (by the accuracy under a 10-step PGD
+probe on up to 512 validation samples, or by clean accuracy for clean) is
+exported. FGSM accuracy is not the measure: training on FGSM examples inflates it. Before and after, clean, FGSM and
 PGD accuracy at ε are measured on the validation data with ONNX Runtime on the
 original and on the exported file; the export is checked against the
 interpreter (relative difference at most 1e-4) before success is reported.
