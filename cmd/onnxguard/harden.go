@@ -155,12 +155,20 @@ func runHarden(c *cli.Context) error {
 		return err
 	}
 	for _, e := range res.History {
+		// The probe ranks the adversarial recipes' epochs: show it.
+		var pgd string
+		if e.Probe != "" {
+			pgd = fmt.Sprintf(", val PGD %.2f%%", 100*e.ValPGD)
+		}
 		if e.Epoch == 0 {
-			fmt.Fprintf(w, "start:   val clean %.2f%%, val FGSM %.2f%%\n", 100*e.ValClean, 100*e.ValFGSM)
+			if e.Probe != "" {
+				fmt.Fprintf(w, "best epoch by val PGD: %s\n", e.Probe)
+			}
+			fmt.Fprintf(w, "start:   val clean %.2f%%, val FGSM %.2f%%%s\n", 100*e.ValClean, 100*e.ValFGSM, pgd)
 			continue
 		}
-		fmt.Fprintf(w, "epoch %d: loss %.4f, train acc %.2f%%, val clean %.2f%%, val FGSM %.2f%%%s\n",
-			e.Epoch, e.TrainLoss, 100*e.TrainAcc, 100*e.ValClean, 100*e.ValFGSM, noteOf(e.Note))
+		fmt.Fprintf(w, "epoch %d: loss %.4f, train acc %.2f%%, val clean %.2f%%, val FGSM %.2f%%%s%s\n",
+			e.Epoch, e.TrainLoss, 100*e.TrainAcc, 100*e.ValClean, 100*e.ValFGSM, pgd, noteOf(e.Note))
 	}
 	if res.Early {
 		fmt.Fprintf(w, "stopped early: %s\n", res.Reason)
