@@ -48,9 +48,13 @@ type Program struct {
 	outputs []int
 	logits  int   // slot the loss reads
 	lastUse []int // index of the last node reading each slot
-	shapes  map[string][]int
-	rng     *rand.Rand
-	buffers *ops.Buffers // storage recycled from one run to the next
+	// poolNext marks the nodes (a Conv) whose one output only the next
+	// node, a MaxPool, reads: inference runs the two in one pass where
+	// the op can (ops.PoolFuser).
+	poolNext []bool
+	shapes   map[string][]int
+	rng      *rand.Rand
+	buffers  *ops.Buffers // storage recycled from one run to the next
 }
 
 type node struct {
@@ -218,6 +222,13 @@ func (p *Program) fuseRelus() {
 	clear(p.nodes[len(nodes):])
 	p.nodes = nodes
 	p.findLastUses()
+	p.poolNext = make([]bool, len(p.nodes))
+	for i := 0; i+1 < len(p.nodes); i++ {
+		nd, next := &p.nodes[i], &p.nodes[i+1]
+		_, fuser := nd.op.(ops.PoolFuser)
+		p.poolNext[i] = fuser && next.n.OpType == "MaxPool" && len(nd.out) == 1 && len(next.in) == 1 &&
+			len(next.out) == 1 && next.in[0] == nd.out[0] && readers[nd.out[0]] == 1
+	}
 }
 
 // constTensor converts a decoded initializer to the interpreter's tensor.
@@ -372,7 +383,7 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		vals[s] = t
 	}
 	in := make([]*Tensor, 0, 8)
-	for i := range p.nodes {
+	for i := 0; i < len(p.nodes); i++ {
 		nd := &p.nodes[i]
 		nd.state.Release()
 		nd.state.Training, nd.state.Grad = p.Training, grad
@@ -383,6 +394,20 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 				in = append(in, nil)
 			} else {
 				in = append(in, vals[s])
+			}
+		}
+		if !grad && !keepAll && p.poolNext[i] {
+			pool := &p.nodes[i+1]
+			y, ok, err := nd.op.(ops.PoolFuser).ForwardPooled(&nd.state, in, pool.op)
+			if err != nil {
+				return nil, fmt.Errorf("node %s with %s: %w", nd.n, pool.n, err)
+			}
+			if ok { // the pool's output, its own input never made
+				pool.state.Release()
+				vals[pool.out[0]] = y
+				p.dropInputs(i, vals, feeds)
+				i++
+				continue
 			}
 		}
 		outs, err := nd.op.Forward(&nd.state, in)
@@ -404,16 +429,21 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 			}
 		}
 		if !keepAll {
-			for _, s := range nd.in {
-				if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
-					t := vals[s]
-					vals[s] = nil
-					p.recycle(t, vals)
-				}
-			}
+			p.dropInputs(i, vals, feeds)
 		}
 	}
 	return vals, nil
+}
+
+// dropInputs recycles the values that node i was the last to read.
+func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor) {
+	for _, s := range p.nodes[i].in {
+		if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
+			t := vals[s]
+			vals[s] = nil
+			p.recycle(t, vals)
+		}
+	}
 }
 
 // Run computes the graph's outputs for a batch.

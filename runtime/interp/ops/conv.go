@@ -342,6 +342,59 @@ func (c *conv) direct(s *State, y, x, w, b []float32, g geom2d, n, m int, relu b
 	})
 }
 
+// ForwardPooled computes Conv (with its fused Relu) and then pool, a
+// MaxPool with a 2×2 window and stride 2, in one pass where the direct
+// kernel runs: each sample's convolution output stays in scratch and only
+// the pooled output is written, which saves a write and a read of the
+// largest activation. It is for inference only (no gradient: neither
+// Conv nor pool saves anything); ok is false, with nothing done, where
+// the pair does not qualify, and the caller runs the two ops as usual.
+func (c *conv) ForwardPooled(s *State, in []*Tensor, pool Op) (out *Tensor, ok bool, err error) {
+	mp, isPool := pool.(*maxPool)
+	if s.Grad || !isPool || mp.indices {
+		return nil, false, nil
+	}
+	x, w, xs, ws, oneD, err := convOperands(in, "Conv")
+	if err != nil || oneD || xs[1] != ws[1]*c.group || ws[0]%c.group != 0 {
+		return nil, false, nil // Forward reports what is wrong
+	}
+	g, err := c.geometry(xs, ws, oneD)
+	if err != nil || !canDirect(g) {
+		return nil, false, nil
+	}
+	n, m := xs[0], ws[0]
+	pg, err := mp.geometry([]int{n, m, g.oh, g.ow})
+	if err != nil || !pg.halves() {
+		return nil, false, nil
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		b, err := floatIn(in, 2, "B")
+		if err != nil || b.Len() != m {
+			return nil, false, nil
+		}
+		bias = b.Data
+	}
+	mg := m / c.group
+	plan := planDirect(s, g, w.Data, bias, mg, c.group, c.relu)
+	defer plan.release(s)
+	y := s.alloc(false, n, m, pg.oh, pg.ow)
+	workers := min(n, runtime.GOMAXPROCS(0))
+	scratch := make([][]float32, workers)
+	for wk := range scratch {
+		scratch[wk] = s.scratch(plan.scratchLen() + plan.pooledScratch())
+	}
+	defer putAll(s.Buffers, scratch)
+	pohw, hw := pg.oh*pg.ow, g.h*g.w
+	forSamples(n, workers, false, func(wk, i int) {
+		for gr := range c.group {
+			img := x.Data[(i*c.group+gr)*g.c*hw:][:g.c*hw]
+			plan.runPooled(y.Data[(i*c.group+gr)*mg*pohw:][:mg*pohw], img, scratch[wk], gr, pg.oh, pg.ow)
+		}
+	})
+	return y, true, nil
+}
+
 // flipWeights writes to wf, for each group, the weights of the convolution
 // that maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
 // channels swapped and each kernel turned 180°.

@@ -120,7 +120,8 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 		}
 		// Run1 reads and stores whole groups of 12 segments.
 		whole := lanes * kernel.Run1.Segs * ((len(p.segs) + kernel.Run1.Segs - 1) / kernel.Run1.Segs)
-		p.ocs = max(g.oh*p.wp, whole)
+		// A whole number of padded rows, so the pool can read it as planes.
+		p.ocs = (max(g.oh*p.wp, whole) + p.wp - 1) / p.wp * p.wp
 		p.xlen = max(p.xlen, reach+whole)
 	} else {
 		for oy := range g.oh {
@@ -217,30 +218,61 @@ func (p *directPlan) pad(dst, img []float32) {
 // run convolves one group of one sample: img is its input (g.c × h × w),
 // out its m output channels (m × oh × ow), scratch of scratchLen.
 func (p *directPlan) run(out, img, scratch []float32, gr int) {
+	res, rows, _ := p.conv(out, img, scratch, gr)
+	if p.wide { // keep each row's first ow columns
+		g := p.g
+		for ch := range p.m {
+			kernel.CompactRows(out[ch*g.oh*g.ow:][:g.oh*g.ow], res[ch*p.ocs:], g.oh, g.ow, rows)
+		}
+	}
+}
+
+// runPooled is run followed by a 2×2, stride-2 max pool: pooled is the
+// sample's m channels of poh × pow, and the convolution's own output
+// stays in scratch, of scratchLen plus pooledScratch.
+func (p *directPlan) runPooled(pooled, img, scratch []float32, gr, poh, pow int) {
+	out := scratch[len(scratch)-p.pooledScratch():]
+	res, rows, planes := p.conv(out, img, scratch, gr)
+	kernel.Max2x2(pooled, res, p.m, planes/rows, rows, poh, pow)
+}
+
+// pooledScratch is the scratch runPooled needs beyond scratchLen: room
+// for the convolution's output where the plan writes it in place.
+func (p *directPlan) pooledScratch() int {
+	if p.wide {
+		return 0
+	}
+	return p.m * p.g.oh * p.g.ow
+}
+
+// conv runs the kernels for one group of one sample and returns where the
+// m channels went, with the floats between rows and between channels:
+// out itself (ow, oh·ow) for a row plan, the wide buffer (wp, ocs) for a
+// wide one.
+func (p *directPlan) conv(out, img, scratch []float32, gr int) (res []float32, rows, planes int) {
 	x := p.image(img, scratch)
 	g := p.g
 	k := g.colRows()
-	ohw := g.oh * g.ow
-	dst, stride := out, ohw
+	res, rows, planes = out, g.ow, g.oh*g.ow
 	if p.wide {
 		if !p.inPlace {
 			scratch = scratch[p.xlen:]
 		}
-		dst, stride = scratch[:p.m*p.ocs], p.ocs
+		res, rows, planes = scratch[:p.m*p.ocs], p.wp, p.ocs
 	}
 	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group
 	var t kernel.Tile
 	t.X = unsafe.Pointer(&x[0])
 	t.Offs = unsafe.Pointer(&p.offs[0])
 	t.K = int64(k)
-	t.OStride = int64(4 * stride)
+	t.OStride = int64(4 * planes)
 	if p.relu {
 		t.Relu = 1
 	}
 	for _, tl := range p.tiles {
 		a := p.packed[gr*packLen+tl.pack:]
 		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.bia])
-		t.Out = unsafe.Pointer(&dst[tl.first*stride])
+		t.Out = unsafe.Pointer(&res[tl.first*planes])
 		t.Rows = int64(tl.n)
 		segs := tl.shape.Segs
 		for s := 0; s < len(p.segs); s += segs {
@@ -261,11 +293,7 @@ func (p *directPlan) run(out, img, scratch []float32, gr int) {
 			kernel.Run(tl.shape, &t)
 		}
 	}
-	if p.wide { // keep each row's first ow columns
-		for ch := range p.m {
-			kernel.CompactRows(out[ch*ohw:][:ohw], dst[ch*p.ocs:], g.oh, g.ow, p.wp)
-		}
-	}
+	return res, rows, planes
 }
 
 // gradW adds to dw (m × g.c·kh·kw) the weight gradient of one group of

@@ -90,8 +90,7 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 	rows, cols := g.spans()
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	scratch := arg == nil
-	halve := g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
-		g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
+	halve := g.halves()
 	if halve && simdPool(y, arg, x, g, scratch) {
 		return
 	}
@@ -173,6 +172,13 @@ func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
 			out[ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
 		}
 	}
+}
+
+// halves reports whether g is the common 2×2 window with stride 2 and no
+// padding, whose windows do not overlap.
+func (g poolGeom) halves() bool {
+	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
+		g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
 }
 
 // simdPool runs a 2×2 pool of float planes on the vector kernels where
