@@ -130,13 +130,20 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 					Mask: 1<<min(lanes, g.ow-ox) - 1})
 			}
 		}
-		p.inPlace = g.ph == 0 && g.pw == 0 && p.hp == g.h && p.wp == g.w
 	}
+	// Without padding the image is its own padded image, and the masked
+	// kernels read nothing past it; Run1 reads whole groups of segments.
+	p.inPlace = g.ph == 0 && g.pw == 0 && p.hp == g.h && p.wp == g.w
 	if w == nil {
 		return p
 	}
 	tiles, packLen, biasLen := directTiles(m, k, p.wide)
 	p.tiles = tiles
+	for _, t := range tiles {
+		if t.shape == kernel.Run1 {
+			p.inPlace = false
+		}
+	}
 	p.packed = s.Buffers.get(group*packLen, true)
 	p.bias = make([]float32, group*biasLen)
 	for gr := range group {
