@@ -74,9 +74,9 @@ endif
 # harden: FGSM on B, then forward, gradients and AdamW on 2B), and the
 # matrix multiply alone: on gonum's pure-Go BLAS, then on OpenBLAS where it
 # is installed.
-BENCH = $(GO) test -run '^$$' -bench . -benchtime 2s ./runtime/interp/ 2>&1 && \
-	$(GO) test -run '^$$' -bench PaperStep -benchtime 2s ./harden/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' ./runtime/interp/ops/ 2>&1
+BENCH = $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
+	$(GO) test -run '^$$' -bench PaperStep -benchtime 1s -count 3 ./harden/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ 2>&1
 
 bench:
 	{ $(BENCH); } | awk -f scripts/benchtable.awk
