@@ -112,44 +112,80 @@ func convOperands(in []*Tensor, op string) (x, w *Tensor, xs, ws []int, oneD boo
 	return
 }
 
-func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	x, w, xs, ws, oneD, err := convOperands(in, "Conv")
-	if err != nil {
-		return nil, err
+// convArgs are a Conv's checked inputs and window.
+type convArgs struct {
+	x, w *Tensor
+	b    *Tensor // nil without a bias
+	xs   []int   // input shape as 2-D (N,C,H,W)
+	oneD bool
+	g    geom2d
+	n, m int // samples, output channels
+}
+
+// bias returns the bias values, nil without one.
+func (a convArgs) bias() []float32 {
+	if a.b == nil {
+		return nil
 	}
-	n, m := xs[0], ws[0]
-	if xs[1] != ws[1]*c.group || m%c.group != 0 {
-		return nil, fmt.Errorf("input has %d channels and weight %v with group %d wants %d", xs[1], ws, c.group, ws[1]*c.group)
+	return a.b.Data
+}
+
+// operands checks Conv's inputs and resolves its window.
+func (c *conv) operands(in []*Tensor) (a convArgs, err error) {
+	var ws []int
+	if a.x, a.w, a.xs, ws, a.oneD, err = convOperands(in, "Conv"); err != nil {
+		return a, err
 	}
-	g, err := c.geometry(xs, ws, oneD)
-	if err != nil {
-		return nil, err
+	a.n, a.m = a.xs[0], ws[0]
+	if a.xs[1] != ws[1]*c.group || a.m%c.group != 0 {
+		return a, fmt.Errorf("input has %d channels and weight %v with group %d wants %d", a.xs[1], ws, c.group, ws[1]*c.group)
 	}
-	var b *Tensor
+	if a.g, err = c.geometry(a.xs, ws, a.oneD); err != nil {
+		return a, err
+	}
 	if len(in) > 2 && in[2] != nil {
-		if b, err = floatIn(in, 2, "B"); err != nil {
-			return nil, err
+		if a.b, err = floatIn(in, 2, "B"); err != nil {
+			return a, err
 		}
-		if b.Len() != m {
-			return nil, fmt.Errorf("bias has %d values for %d output channels", b.Len(), m)
+		if a.b.Len() != a.m {
+			return a, fmt.Errorf("bias has %d values for %d output channels", a.b.Len(), a.m)
 		}
 	}
+	return a, nil
+}
+
+func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	a, err := c.operands(in)
+	if err != nil {
+		return nil, err
+	}
+	x, w, b, xs, g, n, m, oneD := a.x, a.w, a.b, a.xs, a.g, a.n, a.m, a.oneD
 	ohw := g.oh * g.ow
 	y := s.alloc(false, n, m, g.oh, g.ow)
-	mg, k := m/c.group, g.colRows()
 	if canDirect(g) {
-		var bias []float32
-		if b != nil {
-			bias = b.Data
-		}
-		c.direct(s, y.Data, x.Data, w.Data, bias, g, n, mg, c.relu)
-		s.Save(x, w, y)
-		s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
-		if oneD {
-			y.Shape = []int{n, m, g.ow}
-		}
-		return []*Tensor{y}, nil
+		mg := m / c.group
+		plan := planDirect(s, g, w.Data, a.bias(), mg, c.group, c.relu)
+		defer plan.release(s)
+		c.directSamples(s, plan, a, 0, func(i, gr int, img, scratch []float32) {
+			plan.run(y.Data[(i*c.group+gr)*mg*ohw:][:mg*ohw], img, scratch, gr)
+		})
+	} else {
+		c.im2colForward(s, a, y)
 	}
+	s.Save(x, w, y)
+	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
+	if oneD {
+		y.Shape = []int{n, m, g.ow}
+	}
+	return []*Tensor{y}, nil
+}
+
+// im2colForward is Forward where the direct kernel does not run: im2col
+// and a matrix multiply per sample and group, then bias and Relu.
+func (c *conv) im2colForward(s *State, a convArgs, y *Tensor) {
+	x, w, b, xs, g, n, m := a.x, a.w, a.b, a.xs, a.g, a.n, a.m
+	ohw := g.oh * g.ow
+	mg, k := m/c.group, g.colRows()
 	workers, mul := sampleWorkers(n)
 	cols := make([][]float32, workers)
 	for wk := range cols {
@@ -182,12 +218,6 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			}
 		}
 	})
-	s.Save(x, w, y)
-	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
-	if oneD {
-		y.Shape = []int{n, m, g.ow}
-	}
-	return []*Tensor{y}, nil
 }
 
 func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
@@ -322,22 +352,20 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	return grads, nil
 }
 
-// direct runs the forward pass on the direct kernel: y = relu?(w ⋆ x + b)
-// for n samples, each of c.group groups of m output channels.
-func (c *conv) direct(s *State, y, x, w, b []float32, g geom2d, n, m int, relu bool) {
-	plan := planDirect(s, g, w, b, m, c.group, relu)
-	defer plan.release(s)
-	workers := min(n, runtime.GOMAXPROCS(0))
-	padded := make([][]float32, workers)
-	for wk := range padded {
-		padded[wk] = s.scratch(plan.scratchLen())
+// directSamples runs each(i, gr, img, scratch) for every sample i and
+// group gr on the direct kernel's workers, img the group's input and
+// scratch the worker's, of the plan's scratchLen plus extra.
+func (c *conv) directSamples(s *State, plan *directPlan, a convArgs, extra int, each func(i, gr int, img, scratch []float32)) {
+	workers := min(a.n, runtime.GOMAXPROCS(0))
+	scratch := make([][]float32, workers)
+	for wk := range scratch {
+		scratch[wk] = s.scratch(plan.scratchLen() + extra)
 	}
-	defer putAll(s.Buffers, padded)
-	ohw, hw := g.oh*g.ow, g.h*g.w
-	forSamples(n, workers, false, func(wk, i int) {
+	defer putAll(s.Buffers, scratch)
+	chw := a.g.c * a.g.h * a.g.w
+	forSamples(a.n, workers, false, func(wk, i int) {
 		for gr := range c.group {
-			img := x[(i*c.group+gr)*g.c*hw:][:g.c*hw]
-			plan.run(y[(i*c.group+gr)*m*ohw:][:m*ohw], img, padded[wk], gr)
+			each(i, gr, a.x.Data[(i*c.group+gr)*chw:][:chw], scratch[wk])
 		}
 	})
 }
@@ -348,49 +376,29 @@ func (c *conv) direct(s *State, y, x, w, b []float32, g geom2d, n, m int, relu b
 // the pooled output is written, which saves a write and a read of the
 // largest activation. It is for inference only (no gradient: neither
 // Conv nor pool saves anything); ok is false, with nothing done, where
-// the pair does not qualify, and the caller runs the two ops as usual.
+// the pair does not qualify, and the caller runs the two ops as usual
+// (which report any error in the inputs).
 func (c *conv) ForwardPooled(s *State, in []*Tensor, pool Op) (out *Tensor, ok bool, err error) {
 	mp, isPool := pool.(*maxPool)
 	if s.Grad || !isPool || mp.indices {
 		return nil, false, nil
 	}
-	x, w, xs, ws, oneD, err := convOperands(in, "Conv")
-	if err != nil || oneD || xs[1] != ws[1]*c.group || ws[0]%c.group != 0 {
-		return nil, false, nil // Forward reports what is wrong
-	}
-	g, err := c.geometry(xs, ws, oneD)
-	if err != nil || !canDirect(g) {
+	a, err := c.operands(in)
+	if err != nil || a.oneD || !canDirect(a.g) {
 		return nil, false, nil
 	}
-	n, m := xs[0], ws[0]
-	pg, err := mp.geometry([]int{n, m, g.oh, g.ow})
+	g := a.g
+	pg, err := mp.geometry([]int{a.n, a.m, g.oh, g.ow})
 	if err != nil || !pg.halves() {
 		return nil, false, nil
 	}
-	var bias []float32
-	if len(in) > 2 && in[2] != nil {
-		b, err := floatIn(in, 2, "B")
-		if err != nil || b.Len() != m {
-			return nil, false, nil
-		}
-		bias = b.Data
-	}
-	mg := m / c.group
-	plan := planDirect(s, g, w.Data, bias, mg, c.group, c.relu)
+	mg := a.m / c.group
+	plan := planDirect(s, g, a.w.Data, a.bias(), mg, c.group, c.relu)
 	defer plan.release(s)
-	y := s.alloc(false, n, m, pg.oh, pg.ow)
-	workers := min(n, runtime.GOMAXPROCS(0))
-	scratch := make([][]float32, workers)
-	for wk := range scratch {
-		scratch[wk] = s.scratch(plan.scratchLen() + plan.pooledScratch())
-	}
-	defer putAll(s.Buffers, scratch)
-	pohw, hw := pg.oh*pg.ow, g.h*g.w
-	forSamples(n, workers, false, func(wk, i int) {
-		for gr := range c.group {
-			img := x.Data[(i*c.group+gr)*g.c*hw:][:g.c*hw]
-			plan.runPooled(y.Data[(i*c.group+gr)*mg*pohw:][:mg*pohw], img, scratch[wk], gr, pg.oh, pg.ow)
-		}
+	y := s.alloc(false, a.n, a.m, pg.oh, pg.ow)
+	pohw := pg.oh * pg.ow
+	c.directSamples(s, plan, a, plan.pooledScratch(), func(i, gr int, img, scratch []float32) {
+		plan.runPooled(y.Data[(i*c.group+gr)*mg*pohw:][:mg*pohw], img, scratch, gr, pg.oh, pg.ow)
 	})
 	return y, true, nil
 }
