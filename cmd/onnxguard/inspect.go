@@ -54,6 +54,8 @@ type modelInfo struct {
 	NoGradient   []string       `json:"interpreter_gradient_free_ops"`
 	Interpreter  bool           `json:"interpreter_ok"`
 	InterpReason string         `json:"interpreter_error,omitempty"`
+	Kernels      string         `json:"interpreter_kernels"` // this machine's: ops.Kernels
+	BLAS         string         `json:"interpreter_blas"`
 }
 
 type tensorInfo struct {
@@ -77,7 +79,8 @@ func inspectModel(path string) (*modelInfo, error) {
 	}
 	info := &modelInfo{Path: path, SHA256: digest, IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
-		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}}
+		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{},
+		Kernels: ops.Kernels(), BLAS: ops.BLAS()}
 	for _, v := range g.Inputs {
 		info.Inputs = append(info.Inputs, describe(v))
 	}
@@ -154,6 +157,12 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 		}
 		fmt.Fprintf(w, "interpreter cannot run this model: %s\n", firstLine(info.InterpReason))
 	}
+	kernels := map[string]string{
+		"avx512f": "AVX-512F vector kernels",
+		"off":     "vector kernels off (ONNXGUARD_KERNELS=off)",
+		"none":    "no vector kernels (they need amd64 with AVX-512F): im2col and the matrix multiply",
+	}[info.Kernels]
+	fmt.Fprintf(w, "speed       %s; matrix multiply on %s\n", kernels, info.BLAS)
 }
 
 func firstLine(s string) string {

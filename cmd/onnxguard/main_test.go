@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,6 +160,9 @@ func TestInspect(t *testing.T) {
 		strings.Join(info.Inputs[0].Shape, ",") != "batch,1,28,28" && strings.Join(info.Inputs[0].Shape, ",") != "N,1,28,28" ||
 		info.Ops["Conv"] != 2 || info.Parameters != 421642 {
 		t.Errorf("inspect: %+v", info)
+	}
+	if info.Kernels != ops.Kernels() || info.BLAS != ops.BLAS() {
+		t.Errorf("inspect: kernels %q, BLAS %q; this machine has %q, %q", info.Kernels, info.BLAS, ops.Kernels(), ops.BLAS())
 	}
 	text, _, err := run("inspect", "-m", cnn)
 	if err != nil || !strings.Contains(text, "parameters  421642") || !strings.Contains(text, "Conv×2") {
