@@ -67,13 +67,14 @@ type directTile struct {
 // it), and which of the 16 exist.
 type segment = kernel.GradSeg
 
-// directTiles covers m channels with tall tiles of 8, and the rest with a
-// tall tile if more than 4 are left and a wide one otherwise, so a layer
-// with few channels (the first layer's gradient: 1 or 3) wastes less; a
-// single channel left in a wide plan takes the one-channel kernel.
-func directTiles(m, k int, wide bool) (tiles []directTile, packLen, biasLen int) {
+// directTiles covers m channels with tiles of the main shape (Tall or
+// Broad), the rest with a main tile if more than 4 are left and a Wide
+// one otherwise, so a layer with few channels (the first layer's
+// gradient: 1 or 3) wastes less; a single channel left in a wide plan
+// takes the one-channel kernel.
+func directTiles(m, k int, wide bool, main kernel.Shape) (tiles []directTile, packLen, biasLen int) {
 	for first := 0; first < m; {
-		shape := kernel.Tall
+		shape := main
 		switch {
 		case m-first == 1 && wide:
 			shape = kernel.Run1
@@ -85,6 +86,24 @@ func directTiles(m, k int, wide bool) (tiles []directTile, packLen, biasLen int)
 		packLen += k * shape.Rows
 		biasLen += shape.Rows
 		first += n
+	}
+	return tiles, packLen, biasLen
+}
+
+// bestTiles picks the main shape whose tiles compute the fewest lanes for
+// m channels over nseg segments: channel rows the tiles leave empty and
+// segments of a last, partial group both cost. Tall wins ties.
+func bestTiles(m, k, nseg int, wide bool) (tiles []directTile, packLen, biasLen int) {
+	cost := func(tiles []directTile) int {
+		c := 0
+		for _, t := range tiles {
+			c += t.shape.Rows * t.shape.Segs * ((nseg + t.shape.Segs - 1) / t.shape.Segs)
+		}
+		return c
+	}
+	tiles, packLen, biasLen = directTiles(m, k, wide, kernel.Tall)
+	if t, p, b := directTiles(m, k, wide, kernel.Broad); cost(t) < cost(tiles) {
+		tiles, packLen, biasLen = t, p, b
 	}
 	return tiles, packLen, biasLen
 }
@@ -137,7 +156,7 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 	if w == nil {
 		return p
 	}
-	tiles, packLen, biasLen := directTiles(m, k, p.wide)
+	tiles, packLen, biasLen := bestTiles(m, k, len(p.segs), p.wide)
 	p.tiles = tiles
 	for _, t := range tiles {
 		if t.shape == kernel.Run1 {

@@ -129,7 +129,7 @@ func benchmarkDirect(b *testing.B, cin, cout, size int) {
 	b.ReportMetric(2*float64(cout*cin*9*size*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// TestDirectPlan checks which layout planDirect picks for the benchmark
+// TestDirectPlan checks which layout and tiles planDirect picks for the benchmark
 // models' layers, so that TestDirectConv's shapes (the same geometries)
 // are known to cover each: rows for 32- and 16-wide outputs, wide for
 // MNIST's 26- and 11-wide ones, the one-channel kernel for a single
@@ -151,13 +151,14 @@ func TestDirectPlan(t *testing.T) {
 		m             int
 		wide, inPlace bool
 		run1          bool
+		main          kernel.Shape // the first tile's
 	}{
-		{"cifar 32", same(32, 32), 32, false, false, false},
-		{"cifar 16", same(64, 16), 64, false, false, false},
-		{"mnist conv1", valid(1, 28, 3), 16, true, true, false},
-		{"mnist conv2", valid(16, 13, 3), 32, true, true, false},
-		{"mnist conv1 dX", valid(16, 30, 3), 1, true, false, true},
-		{"unpadded 32", valid(8, 34, 3), 8, false, true, false},
+		{"cifar 32", same(32, 32), 32, false, false, false, kernel.Tall},
+		{"cifar 16", same(64, 16), 64, false, false, false, kernel.Broad},
+		{"mnist conv1", valid(1, 28, 3), 16, true, true, false, kernel.Tall},
+		{"mnist conv2", valid(16, 13, 3), 32, true, true, false, kernel.Tall},
+		{"mnist conv1 dX", valid(16, 30, 3), 1, true, false, true, kernel.Run1},
+		{"unpadded 32", valid(8, 34, 3), 8, false, true, false, kernel.Tall},
 	}
 	s := &State{}
 	for _, test := range tests {
@@ -167,9 +168,9 @@ func TestDirectPlan(t *testing.T) {
 		for _, tl := range p.tiles {
 			run1 = run1 || tl.shape == kernel.Run1
 		}
-		if p.wide != test.wide || p.inPlace != test.inPlace || run1 != test.run1 {
-			t.Errorf("%s: wide %v, in place %v, one-channel kernel %v; want %v, %v, %v",
-				test.name, p.wide, p.inPlace, run1, test.wide, test.inPlace, test.run1)
+		if p.wide != test.wide || p.inPlace != test.inPlace || run1 != test.run1 || p.tiles[0].shape != test.main {
+			t.Errorf("%s: wide %v, in place %v, one-channel kernel %v, tiles of %v; want %v, %v, %v, %v",
+				test.name, p.wide, p.inPlace, run1, p.tiles[0].shape, test.wide, test.inPlace, test.run1, test.main)
 		}
 	}
 }

@@ -56,15 +56,18 @@ type GradSeg struct{ X, DY, Mask int64 }
 // A Shape is one of the kernels' tile shapes.
 type Shape struct{ Rows, Segs int }
 
-// The kernels: 8 channels by 3 segments, and 4 by 6 for layers with few
-// channels (a network's first layer seen from its gradient), each with 24
-// accumulators; and Run1, one channel by 12 segments that lie one after
-// another in the image and the output and need no masks: every lane is
-// read and stored, so the caller leaves room past the ends.
+// The kernels: 8 channels by 3 segments; 6 by 4, which tiles rows of 16
+// pixels (a 16×16 layer's 16 segments) without a partial group; and 4 by
+// 6 for layers with few channels (a network's first layer seen from its
+// gradient), each with 24 accumulators; and Run1, one channel by 12
+// segments that lie one after another in the image and the output and
+// need no masks: every lane is read and stored, so the caller leaves room
+// past the ends.
 var (
-	Tall = Shape{8, 3}
-	Wide = Shape{4, 6}
-	Run1 = Shape{1, 12}
+	Tall  = Shape{8, 3}
+	Broad = Shape{6, 4}
+	Wide  = Shape{4, 6}
+	Run1  = Shape{1, 12}
 )
 
 // Tile geometry.

@@ -23,14 +23,19 @@ func gradTile8x3(t *GradTile)
 func RunGrad(t *GradTile) { gradTile8x3(t) }
 
 //go:noescape
+func tile6x4(t *Tile)
+
+//go:noescape
 func tile1x12(t *Tile)
 
-// Run computes one tile of shape s (Tall, Wide or Run1). It must only be
+// Run computes one tile of shape s (Tall, Broad, Wide or Run1). It must only be
 // called where Available is true.
 func Run(s Shape, t *Tile) {
 	switch s {
 	case Tall:
 		tile8x3(t)
+	case Broad:
+		tile6x4(t)
 	case Wide:
 		tile4x6(t)
 	default:
