@@ -1,6 +1,7 @@
 # benchtable.awk turns the output of `go test -bench` on runtime/interp and
 # runtime/interp/ops into Markdown tables: the interpreter beside ONNX
-# Runtime per model, path and batch, and the kernels' GFLOP/s. With
+# Runtime per model, path and batch, load and compile times, and the
+# kernels' GFLOP/s. With
 # -count N each benchmark reports N times; the table shows the run with
 # the median ratio (a shared machine's other jobs slow single runs by 10%
 # or more, and on the MNIST model ONNX Runtime's 1 ms batches swing most),
@@ -30,6 +31,20 @@
 	ratio[key, r] = v["interp/ort"]
 	interp[key, r] = v["interp-img/s"]
 	ort[key, r] = v["ort-img/s"]
+	next
+}
+
+# BenchmarkCompileCIFAR-2  230  5331831 ns/op  5.332 ms/compile
+/^BenchmarkCompile[A-Za-z]+(-[0-9]+)? / {
+	name = $1
+	sub(/^BenchmarkCompile/, "", name)
+	sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i += 2)
+		if ($(i + 1) == "ms/compile") {
+			if (!(name in compile))
+				corder[++c] = name
+			compile[name] = compile[name] " " $i
+		}
 	next
 }
 
@@ -73,6 +88,18 @@ END {
 			k = runs[key]
 			j = median(ratio, key, k)
 			printf "| %s | %.0f | %.0f | %.3f | %d |\n", key, interp[key, j], ort[key, j], ratio[key, j], k
+		}
+	}
+	if (c > 0) {
+		printf "\nLoad and compile (median of runs)\n\n"
+		print "| model | ms |"
+		print "|---|---:|"
+		for (i = 1; i <= c; i++) {
+			k = split(compile[corder[i]], f, " ")
+			for (a = 1; a <= k; a++)
+				for (b = a + 1; b <= k; b++)
+					if (f[b] + 0 < f[a] + 0) { t = f[a]; f[a] = f[b]; f[b] = t }
+			printf "| %s | %.1f |\n", tolower(corder[i]), f[int((k + 1) / 2)]
 		}
 	}
 	if (m > 0) {
