@@ -45,6 +45,9 @@ GLOBL odds<>(SB), RODATA|NOPTR, $64
 //
 // A 2×2, stride-2 max pool of planes planes of hw floats, rows w apart, to
 // planes of oh×ow: dst[p][oy][ox] = the maximum of src[p][2oy..2oy+1][2ox..2ox+1].
+// Each output row is whole blocks of 16 and a tail whose masks, the same
+// for every row, are set once: K5 for its outputs, K6 and K7 for its
+// inputs in two vectors.
 TEXT ·max2x2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), R8 // the plane's first row
@@ -53,8 +56,35 @@ TEXT ·max2x2(SB), NOSPLIT, $0-56
 	SHLQ $2, R11 // w in bytes
 	MOVQ hw+48(FP), R12
 	SHLQ $2, R12 // hw in bytes
+	MOVQ ow+32(FP), R14
 	VMOVUPS evens<>(SB), Z30
 	VMOVUPS odds<>(SB), Z31
+	MOVQ R14, CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K5
+	SHLQ $1, CX
+	MOVQ $0xffff, AX
+	KMOVW AX, K6
+	KXORW K7, K7, K7
+	CMPQ CX, $16
+	JLE masksset
+	SUBQ $16, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K7
+	JMP havemasks
+
+masksset:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K6
+
+havemasks:
 	TESTQ R9, R9
 	JLE done
 
@@ -66,31 +96,22 @@ row:
 	TESTQ R10, R10
 	JLE nextplane
 	MOVQ SI, R13 // this row pair
-	MOVQ DI, BX // its output
 	LEAQ (SI)(R11*1), DX
-	MOVQ ow+32(FP), CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K1
-	KMOVW AX, K2
-	KMOVW AX, K3
+	MOVQ R14, CX
 
 loop:
 	CMPQ CX, $16
 	JLT tail
-
-block:
-	VMOVUPS.Z (SI), K1, Z0
-	VMOVUPS.Z 64(SI), K2, Z1
-	VMOVUPS.Z (DX), K1, Z2
-	VMOVUPS.Z 64(DX), K2, Z3
-	VMAXPS Z2, Z0, Z0
-	VMAXPS Z3, Z1, Z1
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMAXPS (DX), Z0, Z0
+	VMAXPS 64(DX), Z1, Z1
 	VMOVAPS Z30, Z4
 	VPERMI2PS Z1, Z0, Z4
 	VMOVAPS Z31, Z5
 	VPERMI2PS Z1, Z0, Z5
 	VMAXPS Z5, Z4, Z4
-	VMOVUPS Z4, K3, (DI)
+	VMOVUPS Z4, (DI)
 	ADDQ $128, SI
 	ADDQ $128, DX
 	ADDQ $64, DI
@@ -100,38 +121,22 @@ block:
 tail:
 	TESTQ CX, CX
 	JLE rowdone
-	// Fewer than 16 outputs left: masks for n outputs and for 2n inputs
-	// over two vectors, then one more pass through the block.
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K3
-	SHLQ $1, CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K1
-	KXORW K2, K2, K2
-	CMPQ CX, $16
-	JLE short
-	SUBQ $16, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
-	MOVQ $16, CX
-	JMP block
-
-short:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
-	MOVQ $16, CX
-	JMP block
+	VMOVUPS.Z (SI), K6, Z0
+	VMOVUPS.Z 64(SI), K7, Z1
+	VMOVUPS.Z (DX), K6, Z2
+	VMOVUPS.Z 64(DX), K7, Z3
+	VMAXPS Z2, Z0, Z0
+	VMAXPS Z3, Z1, Z1
+	VMOVAPS Z30, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVAPS Z31, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMAXPS Z5, Z4, Z4
+	VMOVUPS Z4, K5, (DI)
+	LEAQ (DI)(CX*4), DI
 
 rowdone:
 	LEAQ (R13)(R11*2), SI // the next row pair
-	MOVQ ow+32(FP), AX
-	LEAQ (BX)(AX*4), DI
 	DECQ R10
 	JMP row
 
@@ -166,6 +171,34 @@ TEXT ·maxArg2x2(SB), NOSPLIT, $0-64
 	VPBROADCASTD AX, Z22 // Z22: 1
 	MOVL $32, AX
 	VPBROADCASTD AX, Z23 // Z23: 32
+	// A row's tail masks, the same for every row: K5 its outputs, K6 and
+	// K7 its inputs in two vectors.
+	MOVQ ow+40(FP), CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K5
+	SHLQ $1, CX
+	MOVQ $0xffff, AX
+	KMOVW AX, K6
+	KXORW K7, K7, K7
+	CMPQ CX, $16
+	JLE amasksset
+	SUBQ $16, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K7
+	JMP ahavemasks
+
+amasksset:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K6
+
+ahavemasks:
 	TESTQ R9, R9
 	JLE adone
 
@@ -227,31 +260,11 @@ ablock:
 atail:
 	TESTQ CX, CX
 	JLE arowdone
-	// Fewer than 16 outputs left: masks for n outputs and for 2n inputs
-	// over two vectors, then one more pass through the block.
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K3
-	SHLQ $1, CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K1
-	KXORW K2, K2, K2
-	CMPQ CX, $16
-	JLE ashort
-	SUBQ $16, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
-	MOVQ $16, CX
-	JMP ablock
-
-ashort:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	// Fewer than 16 outputs left: one more pass through the block under
+	// the tail's masks.
+	KMOVW K5, K3
+	KMOVW K6, K1
+	KMOVW K7, K2
 	MOVQ $16, CX
 	JMP ablock
 
