@@ -48,13 +48,9 @@ type Program struct {
 	outputs []int
 	logits  int   // slot the loss reads
 	lastUse []int // index of the last node reading each slot
-	// poolNext marks the nodes (a Conv) whose one output only the next
-	// node, a MaxPool, reads: inference runs the two in one pass where
-	// the op can (ops.PoolFuser).
-	poolNext []bool
-	shapes   map[string][]int
-	rng      *rand.Rand
-	buffers  *ops.Buffers // storage recycled from one run to the next
+	shapes  map[string][]int
+	rng     *rand.Rand
+	buffers *ops.Buffers // storage recycled from one run to the next
 }
 
 type node struct {
@@ -188,8 +184,10 @@ func (p *Program) findLastUses() {
 }
 
 // fuseRelus folds every Relu whose input is a Conv's output read by nothing
-// else into that Conv (ops.FuseRelu), saving a pass over memory each way.
-// It runs after shape inference, so Shapes still lists the Conv's output.
+// else into that Conv (ops.FuseRelu), saving a pass over memory each way,
+// and then a MaxPool that alone reads a Conv's output into the Conv
+// (ops.FusePool). It runs after shape inference, so Shapes still lists
+// the values fused away.
 func (p *Program) fuseRelus() {
 	readers := make([]int, len(p.consts))
 	for _, nd := range p.nodes {
@@ -219,17 +217,34 @@ func (p *Program) fuseRelus() {
 		}
 		nodes = append(nodes, nd)
 	}
-	clear(p.nodes[len(nodes):])
-	p.nodes = nodes
-	p.findLastUses()
-	p.poolNext = make([]bool, len(p.nodes))
-	for i := 0; i+1 < len(p.nodes); i++ {
-		nd, next := &p.nodes[i], &p.nodes[i+1]
-		_, fuser := nd.op.(ops.PoolFuser)
-		p.poolNext[i] = fuser && next.n.OpType == "MaxPool" && len(nd.out) == 1 && len(next.in) == 1 &&
-			len(next.out) == 1 && next.in[0] == nd.out[0] && readers[nd.out[0]] == 1
+	// A MaxPool that alone reads a Conv's output joins the Conv where
+	// ops.FusePool takes the pair (2×2 windows, the direct kernel).
+	producer = map[int]int{}
+	fused := nodes[:0]
+	for _, nd := range nodes {
+		if nd.n.OpType == "MaxPool" && fusePools && len(nd.in) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
+			if j, ok := producer[nd.in[0]]; ok && len(fused[j].out) == 1 && len(fused[j].n.Inputs) >= 2 {
+				conv := fused[j].n
+				xs, ws := p.shapes[conv.Inputs[0]], p.shapes[conv.Inputs[1]]
+				if op, ok := ops.FusePool(fused[j].op, nd.op, xs, ws); ok {
+					fused[j].op, fused[j].out = op, nd.out
+					producer[nd.out[0]] = j
+					continue
+				}
+			}
+		}
+		for _, s := range nd.out {
+			producer[s] = len(fused)
+		}
+		fused = append(fused, nd)
 	}
+	clear(p.nodes[len(fused):])
+	p.nodes = fused
+	p.findLastUses()
 }
+
+// fusePools turns the Conv-MaxPool fusion off, for tests that compare.
+var fusePools = true
 
 // constTensor converts a decoded initializer to the interpreter's tensor.
 func constTensor(t *onnx.Tensor) *Tensor {
@@ -383,7 +398,7 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		vals[s] = t
 	}
 	in := make([]*Tensor, 0, 8)
-	for i := 0; i < len(p.nodes); i++ {
+	for i := range p.nodes {
 		nd := &p.nodes[i]
 		nd.state.Release()
 		nd.state.Training, nd.state.Grad = p.Training, grad
@@ -394,20 +409,6 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 				in = append(in, nil)
 			} else {
 				in = append(in, vals[s])
-			}
-		}
-		if !grad && !keepAll && p.poolNext[i] {
-			pool := &p.nodes[i+1]
-			y, ok, err := nd.op.(ops.PoolFuser).ForwardPooled(&nd.state, in, pool.op)
-			if err != nil {
-				return nil, fmt.Errorf("node %s with %s: %w", nd.n, pool.n, err)
-			}
-			if ok { // the pool's output, its own input never made
-				pool.state.Release()
-				vals[pool.out[0]] = y
-				p.dropInputs(i, vals, feeds)
-				i++
-				continue
 			}
 		}
 		outs, err := nd.op.Forward(&nd.state, in)

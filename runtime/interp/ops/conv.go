@@ -370,39 +370,6 @@ func (c *conv) directSamples(s *State, plan *directPlan, a convArgs, extra int, 
 	})
 }
 
-// ForwardPooled computes Conv (with its fused Relu) and then pool, a
-// MaxPool with a 2×2 window and stride 2, in one pass where the direct
-// kernel runs: each sample's convolution output stays in scratch and only
-// the pooled output is written, which saves a write and a read of the
-// largest activation. It is for inference only (no gradient: neither
-// Conv nor pool saves anything); ok is false, with nothing done, where
-// the pair does not qualify, and the caller runs the two ops as usual
-// (which report any error in the inputs).
-func (c *conv) ForwardPooled(s *State, in []*Tensor, pool Op) (out *Tensor, ok bool, err error) {
-	mp, isPool := pool.(*maxPool)
-	if s.Grad || !isPool || mp.indices {
-		return nil, false, nil
-	}
-	a, err := c.operands(in)
-	if err != nil || a.oneD || !canDirect(a.g) {
-		return nil, false, nil
-	}
-	g := a.g
-	pg, err := mp.geometry([]int{a.n, a.m, g.oh, g.ow})
-	if err != nil || !pg.halves() {
-		return nil, false, nil
-	}
-	mg := a.m / c.group
-	plan := planDirect(s, g, a.w.Data, a.bias(), mg, c.group, c.relu)
-	defer plan.release(s)
-	y := s.alloc(false, a.n, a.m, pg.oh, pg.ow)
-	pohw := pg.oh * pg.ow
-	c.directSamples(s, plan, a, plan.pooledScratch(), func(i, gr int, img, scratch []float32) {
-		plan.runPooled(y.Data[(i*c.group+gr)*mg*pohw:][:mg*pohw], img, scratch, gr, pg.oh, pg.ow)
-	})
-	return y, true, nil
-}
-
 // flipWeights writes to wf, for each group, the weights of the convolution
 // that maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
 // channels swapped and each kernel turned 180°.

@@ -245,7 +245,13 @@ func (p *directPlan) pad(dst, img []float32) {
 // out its m output channels (m × oh × ow), scratch of scratchLen.
 func (p *directPlan) run(out, img, scratch []float32, gr int) {
 	res, rows, _ := p.conv(out, img, scratch, gr)
-	if p.wide { // keep each row's first ow columns
+	p.compact(out, res, rows)
+}
+
+// compact copies a wide plan's output rows, their first ow columns, from
+// res to out; a row plan's res is out already.
+func (p *directPlan) compact(out, res []float32, rows int) {
+	if p.wide {
 		g := p.g
 		for ch := range p.m {
 			kernel.CompactRows(out[ch*g.oh*g.ow:][:g.oh*g.ow], res[ch*p.ocs:], g.oh, g.ow, rows)
@@ -253,17 +259,17 @@ func (p *directPlan) run(out, img, scratch []float32, gr int) {
 	}
 }
 
-// runPooled is run followed by a 2×2, stride-2 max pool: pooled is the
-// sample's m channels of poh × pow, and the convolution's own output
-// stays in scratch, of scratchLen plus pooledScratch.
-func (p *directPlan) runPooled(pooled, img, scratch []float32, gr, poh, pow int) {
-	out := scratch[len(scratch)-p.pooledScratch():]
-	res, rows, planes := p.conv(out, img, scratch, gr)
-	kernel.Max2x2(pooled, res, p.m, planes/rows, rows, poh, pow)
+// wideLen is the scratch a wide plan's output takes, 0 for a row plan.
+func (p *directPlan) wideLen() int {
+	if p.wide {
+		return p.m * p.ocs
+	}
+	return 0
 }
 
-// pooledScratch is the scratch runPooled needs beyond scratchLen: room
-// for the convolution's output where the plan writes it in place.
+// pooledScratch is the scratch a fused pool (convPool) needs beyond
+// scratchLen: room for the convolution's output where a row plan would
+// write it to the output.
 func (p *directPlan) pooledScratch() int {
 	if p.wide {
 		return 0
@@ -277,13 +283,19 @@ func (p *directPlan) pooledScratch() int {
 // wide one.
 func (p *directPlan) conv(out, img, scratch []float32, gr int) (res []float32, rows, planes int) {
 	x := p.image(img, scratch)
+	if !p.inPlace {
+		scratch = scratch[p.xlen:]
+	}
+	return p.kernels(out, x, scratch, gr)
+}
+
+// kernels is conv on x, the padded image already made, with the wide
+// buffer (of wideLen) at the start of scratch.
+func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, rows, planes int) {
 	g := p.g
 	k := g.colRows()
 	res, rows, planes = out, g.ow, g.oh*g.ow
 	if p.wide {
-		if !p.inPlace {
-			scratch = scratch[p.xlen:]
-		}
 		res, rows, planes = scratch[:p.m*p.ocs], p.wp, p.ocs
 	}
 	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group

@@ -45,12 +45,6 @@ func reluGrad(dx, dy, y []float32) {
 	}
 }
 
-// PoolFuser is an op that can compute itself and a following pool in one
-// pass for inference (Conv: conv.ForwardPooled).
-type PoolFuser interface {
-	ForwardPooled(s *State, in []*Tensor, pool Op) (out *Tensor, ok bool, err error)
-}
-
 // FuseRelu returns an Op computing op and then a Relu of its one output,
 // for the ops that can apply the Relu while the output is still in cache
 // (Conv); ok is false for the others. The fused Op has op's inputs and

@@ -104,3 +104,27 @@ func Sum(x []float32) float32 {
 	}
 	return sum(&x[0], len(x))
 }
+
+//go:noescape
+func unpool2x2(dst, dy, pv *float32, arg *int32, planes, oh, ow, rs, row, plane, relu int)
+
+// Unpool2x2 is the gradient through MaxArg2x2, and a Relu before it when
+// relu is set: for planes planes of oh×ow windows (dy, pv the pooled
+// values, arg the winners as offsets in planes of rows rs apart), each
+// window's gradient goes to its winner and zero to its other inputs, and
+// a window whose pooled value is not positive sends zero under relu. The
+// 2·oh rows of 2·ow values are written to dst, rows row floats apart and
+// planes plane apart; nothing else of dst is touched.
+func Unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool) {
+	if planes <= 0 || oh <= 0 || ow <= 0 {
+		return
+	}
+	n := planes * oh * ow
+	_, _, _ = dy[n-1], pv[n-1], arg[n-1]
+	_ = dst[(planes-1)*plane+(2*oh-1)*row+2*ow-1]
+	r := 0
+	if relu {
+		r = 1
+	}
+	unpool2x2(&dst[0], &dy[0], &pv[0], &arg[0], planes, oh, ow, rs, row, plane, r)
+}

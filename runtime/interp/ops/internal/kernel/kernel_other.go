@@ -32,3 +32,8 @@ func CompactRows(dst, src []float32, rows, n, stride int) {
 
 // Sum must not be called: Available is false.
 func Sum(x []float32) float32 { panic("kernel: Sum called where Available is false") }
+
+// Unpool2x2 must not be called: Available is false.
+func Unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool) {
+	panic("kernel: Unpool2x2 called where Available is false")
+}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -141,6 +142,59 @@ func TestSum(t *testing.T) {
 		}
 		if got := Sum(x[:n]); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestUnpool2x2 checks the pooling gradient against a scatter of dy to
+// MaxArg2x2's winners, with and without the Relu mask, over the sizes
+// TestMax2x2 covers, into a destination laid out with other strides than
+// the pooled input; what lies outside the 2·oh rows of 2·ow must stay.
+func TestUnpool2x2(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for ow := range 41 {
+		for _, extra := range []struct{ h, w, planes int }{{0, 0, 1}, {1, 1, 3}, {1, 2, 2}} {
+			for _, relu := range []bool{false, true} {
+				oh := 1 + ow%4
+				h, w, planes := 2*oh+extra.h, 2*ow+extra.w, extra.planes
+				src := make([]float32, planes*h*w)
+				for i := range src {
+					src[i] = float32(rng.IntN(5)) - 2 // ties, and pooled values ≤ 0
+				}
+				n := planes * oh * ow
+				pv, arg, dy := make([]float32, n), make([]int32, n), make([]float32, n)
+				for i := range dy {
+					dy[i] = rng.Float32() + 1
+				}
+				MaxArg2x2(pv, arg, src, planes, h, w, oh, ow)
+				row, plane := 2*ow+3, (2*oh+2)*(2*ow+3) // the destination's own strides
+				want := make([]float32, planes*plane)
+				got := make([]float32, planes*plane)
+				for i := range got {
+					want[i], got[i] = -7, -7
+				}
+				for p := range planes {
+					for r := range 2 * oh {
+						for c := range 2 * ow {
+							want[p*plane+r*row+c] = 0
+						}
+					}
+				}
+				for i, a := range arg {
+					if relu && pv[i] <= 0 {
+						continue
+					}
+					p := i / (oh * ow)
+					want[p*plane+int(a)/w*row+int(a)%w] = dy[i]
+				}
+				Unpool2x2(got, dy, pv, arg, planes, oh, ow, w, row, plane, relu)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%d planes of %dx%d to %dx%d, relu %v: got %v, want %v", planes, h, w, oh, ow, relu, got, want)
+				}
+			}
 		}
 	}
 }

@@ -285,3 +285,233 @@ anextplane:
 adone:
 	VZEROUPPER
 	RET
+
+// Lane indices that interleave two 16-lane tables: the first vector takes
+// a0 b0 a1 b1 ... a7 b7, the second a8 b8 ... a15 b15.
+DATA interlo<>+0(SB)/4, $0
+DATA interlo<>+4(SB)/4, $16
+DATA interlo<>+8(SB)/4, $1
+DATA interlo<>+12(SB)/4, $17
+DATA interlo<>+16(SB)/4, $2
+DATA interlo<>+20(SB)/4, $18
+DATA interlo<>+24(SB)/4, $3
+DATA interlo<>+28(SB)/4, $19
+DATA interlo<>+32(SB)/4, $4
+DATA interlo<>+36(SB)/4, $20
+DATA interlo<>+40(SB)/4, $5
+DATA interlo<>+44(SB)/4, $21
+DATA interlo<>+48(SB)/4, $6
+DATA interlo<>+52(SB)/4, $22
+DATA interlo<>+56(SB)/4, $7
+DATA interlo<>+60(SB)/4, $23
+GLOBL interlo<>(SB), RODATA|NOPTR, $64
+
+DATA interhi<>+0(SB)/4, $8
+DATA interhi<>+4(SB)/4, $24
+DATA interhi<>+8(SB)/4, $9
+DATA interhi<>+12(SB)/4, $25
+DATA interhi<>+16(SB)/4, $10
+DATA interhi<>+20(SB)/4, $26
+DATA interhi<>+24(SB)/4, $11
+DATA interhi<>+28(SB)/4, $27
+DATA interhi<>+32(SB)/4, $12
+DATA interhi<>+36(SB)/4, $28
+DATA interhi<>+40(SB)/4, $13
+DATA interhi<>+44(SB)/4, $29
+DATA interhi<>+48(SB)/4, $14
+DATA interhi<>+52(SB)/4, $30
+DATA interhi<>+56(SB)/4, $15
+DATA interhi<>+60(SB)/4, $31
+GLOBL interhi<>(SB), RODATA|NOPTR, $64
+
+// func unpool2x2(dst, dy, pv *float32, arg *int32, planes, oh, ow, rs, row, plane, relu int)
+//
+// The gradient through maxArg2x2 (and a Relu before it, when relu is
+// set): for each of planes planes of oh×ow windows, the window's dy goes
+// to its winner, which arg gives as an offset in a plane of rows rs
+// floats apart, and its other three inputs get zero; with relu, a window
+// whose pooled value pv is not positive sends zero. The 2·oh rows of
+// 2·ow values land in dst, rows row floats apart and planes plane apart.
+TEXT ·unpool2x2(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), R8 // the plane's first row pair
+	MOVQ dy+8(FP), SI
+	MOVQ pv+16(FP), BX
+	SUBQ SI, BX
+	MOVQ BX, pv+16(FP) // pv - dy, read from here when relu is set
+	MOVQ arg+24(FP), R14
+	SUBQ SI, R14 // arg - dy
+	MOVQ planes+32(FP), R9
+	MOVQ row+64(FP), R11
+	SHLQ $2, R11 // row in bytes
+	MOVQ plane+72(FP), R12
+	SHLQ $2, R12 // plane in bytes
+	MOVQ R12, plane+72(FP)
+	MOVQ pv+16(FP), R12 // R12: pv - dy
+	VMOVUPS interlo<>(SB), Z28
+	VMOVUPS interhi<>(SB), Z29
+	VMOVUPS evens<>(SB), Z30 // 2·lane
+	MOVQ rs+56(FP), AX
+	VPBROADCASTD AX, Z21 // Z21: rs
+	MOVL $1, AX
+	VPBROADCASTD AX, Z22 // Z22: 1
+	MOVL $32, AX
+	VPBROADCASTD AX, Z23 // Z23: 32
+	VXORPS Z31, Z31, Z31 // zero
+	// A row's tail masks, the same for every row: K5 its windows, K6 and
+	// K7 its 2n outputs in two vectors.
+	MOVQ ow+48(FP), CX
+	ANDQ $15, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K5
+	SHLQ $1, CX
+	MOVQ $0xffff, AX
+	KMOVW AX, K6
+	KXORW K7, K7, K7
+	CMPQ CX, $16
+	JLE umasksset
+	SUBQ $16, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K7
+	JMP uhavemasks
+
+umasksset:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K6
+
+uhavemasks:
+	TESTQ R9, R9
+	JLE udone
+
+uplane:
+	MOVQ R8, DI
+	MOVQ oh+40(FP), R10
+	VMOVDQA32 Z30, Z24 // Z24: the row pair's corner offsets, 2py·rs + 2·lane
+
+urow:
+	TESTQ R10, R10
+	JLE unextplane
+	MOVQ DI, R13 // the row pair's first row
+	LEAQ (DI)(R11*1), DX // and its second
+	MOVQ ow+48(FP), CX
+	VMOVDQA32 Z24, Z20 // Z20: the corners of the next 16 windows
+	MOVQ $0xffff, AX
+	KMOVW AX, K3 // windows
+	KMOVW AX, K1 // outputs 0-15 of a row
+	KMOVW AX, K2 // outputs 16-31
+
+uloop:
+	CMPQ CX, $16
+	JLT utail
+
+ublock:
+	VMOVUPS.Z (SI), K3, Z0 // dy
+	VMOVDQU32.Z (SI)(R14*1), K3, Z1 // winners
+	MOVQ relu+80(FP), AX
+	TESTQ AX, AX
+	JZ unomask
+	VMOVUPS.Z (SI)(R12*1), K3, Z2 // pooled values
+	VCMPPS $0x1e, Z31, Z2, K4 // pooled > 0
+	VMOVUPS.Z Z0, K4, Z0
+
+unomask:
+	VPCMPEQD Z20, Z1, K4 // top left won
+	VMOVUPS.Z Z0, K4, Z4
+	VPADDD Z22, Z20, Z8
+	VPCMPEQD Z8, Z1, K4 // top right
+	VMOVUPS.Z Z0, K4, Z5
+	VPADDD Z21, Z20, Z8
+	VPCMPEQD Z8, Z1, K4 // bottom left
+	VMOVUPS.Z Z0, K4, Z6
+	VPADDD Z22, Z8, Z8
+	VPCMPEQD Z8, Z1, K4 // bottom right
+	VMOVUPS.Z Z0, K4, Z7
+	VMOVAPS Z28, Z10
+	VPERMI2PS Z5, Z4, Z10
+	VMOVAPS Z29, Z11
+	VPERMI2PS Z5, Z4, Z11
+	VMOVAPS Z28, Z12
+	VPERMI2PS Z7, Z6, Z12
+	VMOVAPS Z29, Z13
+	VPERMI2PS Z7, Z6, Z13
+	VMOVUPS Z10, K1, (R13)
+	VMOVUPS Z11, K2, 64(R13)
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	VPADDD Z23, Z20, Z20
+	ADDQ $64, SI
+	ADDQ $128, R13
+	ADDQ $128, DX
+	SUBQ $16, CX
+	JMP uloop
+
+utail:
+	TESTQ CX, CX
+	JLE urowdone
+	KMOVW K5, K3
+	KMOVW K6, K1
+	KMOVW K7, K2
+	LEAQ (SI)(CX*4), AX // where the row's windows end
+	MOVQ AX, BX
+	MOVQ $16, CX
+	JMP ublocktail
+
+ublocktail:
+	// The block, then SI set to the row's end rather than a vector on.
+	VMOVUPS.Z (SI), K3, Z0
+	VMOVDQU32.Z (SI)(R14*1), K3, Z1
+	MOVQ relu+80(FP), AX
+	TESTQ AX, AX
+	JZ unomasktail
+	VMOVUPS.Z (SI)(R12*1), K3, Z2
+	VCMPPS $0x1e, Z31, Z2, K4
+	VMOVUPS.Z Z0, K4, Z0
+
+unomasktail:
+	VPCMPEQD Z20, Z1, K4
+	VMOVUPS.Z Z0, K4, Z4
+	VPADDD Z22, Z20, Z8
+	VPCMPEQD Z8, Z1, K4
+	VMOVUPS.Z Z0, K4, Z5
+	VPADDD Z21, Z20, Z8
+	VPCMPEQD Z8, Z1, K4
+	VMOVUPS.Z Z0, K4, Z6
+	VPADDD Z22, Z8, Z8
+	VPCMPEQD Z8, Z1, K4
+	VMOVUPS.Z Z0, K4, Z7
+	VMOVAPS Z28, Z10
+	VPERMI2PS Z5, Z4, Z10
+	VMOVAPS Z29, Z11
+	VPERMI2PS Z5, Z4, Z11
+	VMOVAPS Z28, Z12
+	VPERMI2PS Z7, Z6, Z12
+	VMOVAPS Z29, Z13
+	VPERMI2PS Z7, Z6, Z13
+	VMOVUPS Z10, K1, (R13)
+	VMOVUPS Z11, K2, 64(R13)
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	MOVQ BX, SI
+
+urowdone:
+	LEAQ (DI)(R11*2), DI // the next row pair
+	MOVQ rs+56(FP), AX
+	SHLQ $1, AX
+	VPBROADCASTD AX, Z9
+	VPADDD Z9, Z24, Z24 // its corners: two rows of rs on
+	DECQ R10
+	JMP urow
+
+unextplane:
+	ADDQ plane+72(FP), R8
+	DECQ R9
+	JNZ uplane
+
+udone:
+	VZEROUPPER
+	RET

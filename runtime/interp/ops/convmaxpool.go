@@ -1,0 +1,278 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+)
+
+// convPool is a Conv, with its fused Relu if it has one, and the MaxPool
+// with a 2×2 window and stride 2 that alone reads its output, run as one
+// node on the direct kernel (FusePool). The Conv's full-size output, the
+// largest activation of a CNN, never reaches memory as a tensor: each
+// sample's stays in scratch while it is pooled. Backward rebuilds each
+// sample's gradient at the Conv's output from the pooled gradient and the
+// winners, straight into the padded layout the flipped convolution reads:
+// the pool's gradient, the Relu mask (a winner's output is positive
+// exactly when the pooled value is) and the padding in one pass, where
+// the separate ops took three over the whole batch.
+type convPool struct {
+	c  *conv
+	mp *maxPool
+}
+
+type convPoolSaved struct {
+	a    convArgs
+	pg   poolGeom
+	rows int     // floats between rows of the layout arg counts in
+	arg  []int32 // per pooled output, its winner's offset in that layout's plane
+}
+
+// FusePool returns the op computing conv and then pool where they qualify:
+// conv a 2-D Conv the direct kernel runs on this machine, pool a MaxPool
+// with a 2×2 window, stride 2 and no padding whose Indices output is not
+// used; xShape and wShape are the Conv's input and weight shapes (any
+// batch). ok is false, and the ops stay apart, otherwise.
+func FusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
+	c, isConv := convOp.(*conv)
+	mp, isPool := pool.(*maxPool)
+	if !isConv || !isPool || mp.indices || len(xShape) != 4 || len(wShape) != 4 {
+		return nil, false
+	}
+	xs := append([]int{1}, xShape[1:]...)
+	g, err := c.geometry(xs, wShape, false)
+	if err != nil || !canDirect(g) || xs[1] != wShape[1]*c.group || wShape[0]%c.group != 0 {
+		return nil, false
+	}
+	pg, err := mp.geometry([]int{1, wShape[0], g.oh, g.ow})
+	if err != nil || !pg.halves() {
+		return nil, false
+	}
+	return &convPool{c: c, mp: mp}, true
+}
+
+func (f *convPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	c := f.c
+	a, err := c.operands(in)
+	if err != nil {
+		return nil, err
+	}
+	g := a.g
+	pg, err := f.mp.geometry([]int{a.n, a.m, g.oh, g.ow})
+	if err != nil {
+		return nil, err
+	}
+	if a.oneD || !canDirect(g) || !pg.halves() {
+		return nil, fmt.Errorf("Conv and MaxPool were fused for a window the input no longer has (%v)", a.xs)
+	}
+	mg := a.m / c.group
+	plan := planDirect(s, g, a.w.Data, a.bias(), mg, c.group, c.relu)
+	defer plan.release(s)
+	pooled := s.alloc(false, a.n, a.m, pg.oh, pg.ow)
+	pohw := pg.oh * pg.ow
+	var arg []int32
+	if s.Grad {
+		arg = s.indices(pooled.Len())
+	}
+	c.directSamples(s, plan, a, plan.pooledScratch(), func(i, gr int, img, scratch []float32) {
+		at := (i*c.group + gr) * mg * pohw
+		res, rows, planes := plan.conv(scratch[len(scratch)-plan.pooledScratch():], img, scratch, gr)
+		if arg == nil {
+			kernel.Max2x2(pooled.Data[at:][:mg*pohw], res, mg, planes/rows, rows, pg.oh, pg.ow)
+		} else {
+			kernel.MaxArg2x2(pooled.Data[at:][:mg*pohw], arg[at:][:mg*pohw], res, mg, planes/rows, rows, pg.oh, pg.ow)
+		}
+	})
+	rows := g.ow
+	if plan.wide {
+		rows = plan.wp
+	}
+	s.Save(a.x, a.w, pooled)
+	s.SetAux(convPoolSaved{a: a, pg: pg, rows: rows, arg: arg})
+	return []*Tensor{pooled}, nil
+}
+
+func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	c := f.c
+	sv, ok := s.Aux().(convPoolSaved)
+	if !ok {
+		return nil, fmt.Errorf("Conv with MaxPool: backward without a forward pass")
+	}
+	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
+	a, g, pg := sv.a, sv.a.g, sv.pg
+	n, m, mg, k := a.n, a.m, a.m/c.group, g.colRows()
+	ohw, hw, pohw := g.oh*g.ow, g.h*g.w, pg.oh*pg.ow
+	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
+	grads := make([]*Tensor, 2, 3)
+	var fplan, wplan *directPlan
+	if needX {
+		gf := g.flipped(mg)
+		wf := s.scratch(w.Len())
+		defer s.Buffers.Put(wf)
+		flipWeights(wf, w.Data, c.group, mg, g)
+		fplan = planDirect(s, gf, wf, nil, g.c, c.group, false)
+		defer fplan.release(s)
+		grads[0] = s.alloc(false, x.Shape...)
+	}
+	if needW {
+		wplan = planDirect(s, g, nil, nil, mg, c.group, false)
+		grads[1] = like(w)
+	}
+	if needB {
+		grads = append(grads, NewFloat(m))
+	}
+	workers := min(n, runtime.GOMAXPROCS(0))
+	type work struct{ dyc, xpad, wide, wscr, wrows, wsums, dw, db []float32 }
+	ws := make([]work, workers)
+	for wk := range ws {
+		wr := &ws[wk]
+		if needX {
+			wr.xpad, wr.wide = s.scratch(fplan.xlen), s.scratch(max(fplan.wideLen(), 1))
+		}
+		if needW {
+			wr.dyc = s.scratch(mg * ohw)
+			wr.wscr, wr.wrows, wr.wsums = s.scratch(wplan.scratchLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
+			wr.dw = grads[1].Data
+			if wk > 0 {
+				wr.dw = s.Buffers.get(w.Len(), true)
+			}
+		}
+		if needB {
+			wr.db = grads[2].Data
+			if wk > 0 {
+				wr.db = make([]float32, m)
+			}
+		}
+	}
+	defer func() {
+		for wk, wr := range ws {
+			for _, b := range [][]float32{wr.dyc, wr.xpad, wr.wide, wr.wscr, wr.wrows, wr.wsums} {
+				if b != nil {
+					s.Buffers.Put(b)
+				}
+			}
+			if wk > 0 && wr.dw != nil {
+				s.Buffers.Put(wr.dw)
+			}
+		}
+	}()
+	rs, gf := sv.rows, g
+	if needX {
+		gf = fplan.g
+	}
+	forSamples(n, workers, needW || needB, func(wk, i int) {
+		wr := &ws[wk]
+		for gr := range c.group {
+			at := (i*c.group + gr) * mg * pohw
+			dp, arg, pv := dy[0].Data[at:][:mg*pohw], sv.arg[at:][:mg*pohw], pooled.Data[at:][:mg*pohw]
+			if needW {
+				clear(wr.dyc)
+			}
+			if needX {
+				clear(wr.xpad)
+			}
+			// dY at the Conv's output is each window's gradient at its
+			// winner (times the Relu's mask), zero elsewhere: for the
+			// weights as the output is laid out, for the input padded
+			// for the flipped convolution.
+			if needB {
+				for ch := range mg {
+					wr.db[gr*mg+ch] += maskedSum(dp[ch*pohw:][:pohw], pv[ch*pohw:][:pohw], c.relu)
+				}
+			}
+			if needW {
+				unpool(wr.dyc, 0, g.ow, ohw, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, 0, g.oh, 0, g.ow)
+			}
+			if needX {
+				// Positions the flipped window's negative padding crops
+				// are never read: left out.
+				y0, x0 := max(0, -gf.ph), max(0, -gf.pw)
+				y1, x1 := min(g.oh, fplan.hp-gf.ph), min(g.ow, fplan.wp-gf.pw)
+				unpool(wr.xpad, gf.ph*fplan.wp+gf.pw, fplan.wp, fplan.hp*fplan.wp, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, y0, y1, x0, x1)
+			}
+			if needW {
+				img := x.Data[(i*a.xs[1]+gr*g.c)*hw:][:g.c*hw]
+				wplan.gradW(wr.dw[gr*mg*k:][:mg*k], wr.dyc, img, wr.wscr, wr.wrows, wr.wsums)
+			}
+			if needX {
+				dx := grads[0].Data[(i*a.xs[1]+gr*g.c)*hw:][:g.c*hw]
+				res, rows, _ := fplan.kernels(dx, wr.xpad, wr.wide, gr)
+				fplan.compact(dx, res, rows)
+			}
+		}
+	})
+	for wk := 1; wk < workers; wk++ {
+		if needW {
+			for j, v := range ws[wk].dw {
+				ws[0].dw[j] += v
+			}
+		}
+		if needB {
+			for j, v := range ws[wk].db {
+				ws[0].db[j] += v
+			}
+		}
+	}
+	return grads, nil
+}
+
+// unpool is scatterWinners on the vector kernel where nothing is cropped
+// (it writes the windows' losers' zeros too, the same values).
+func unpool(dst []float32, base, row, plane int, dp, pv []float32, arg []int32, relu bool,
+	mg, poh, pow, rs, y0, y1, x0, x1 int) {
+	if useKernels && base >= 0 && y0 <= 0 && y1 >= 2*poh && x0 <= 0 && x1 >= 2*pow {
+		kernel.Unpool2x2(dst[base:], dp, pv, arg, mg, poh, pow, rs, row, plane, relu)
+		return
+	}
+	scatterWinners(dst, base, row, plane, dp, pv, arg, relu, mg, poh, pow, rs, y0, y1, x0, x1)
+}
+
+// scatterWinners writes each pooled gradient dp (mg planes of poh×pow) to
+// its winner in dst: the winner of window (py, px) is at offset arg in a
+// plane of rows rs floats apart, one of (2py, 2px), one right, one down
+// or both; it lands at dst[base + ch·plane + oy·row + ox], times the Relu
+// mask (pooled value pv positive) when relu is set. Winners outside rows
+// [y0, y1) and columns [x0, x1) are left out. It serves where padding
+// crops the destination; elsewhere the vector kernel does (unpool).
+func scatterWinners(dst []float32, base, row, plane int, dp, pv []float32, arg []int32, relu bool,
+	mg, poh, pow, rs, y0, y1, x0, x1 int) {
+	for ch := range mg {
+		for py := range poh {
+			for px := range pow {
+				q := (ch*poh+py)*pow + px
+				v := dp[q]
+				if relu {
+					v = reluMasked(v, pv[q])
+				}
+				off := int(arg[q]) - 2*py*rs - 2*px // 0, 1, rs or rs+1
+				down := int(uint64(rs-1-off) >> 63)
+				oy, ox := 2*py+down, 2*px+off-down*rs
+				if oy >= y0 && oy < y1 && ox >= x0 && ox < x1 {
+					dst[base+ch*plane+oy*row+ox] = v
+				}
+			}
+		}
+	}
+}
+
+// reluMasked is v where y > 0 and 0 elsewhere, without a branch: a
+// positive float's bits are a positive int32, whose negation's sign,
+// spread by the shift, is the mask.
+func reluMasked(v, y float32) float32 {
+	mask := uint32(-int32(math.Float32bits(y)) >> 31)
+	return math.Float32frombits(math.Float32bits(v) & mask)
+}
+
+// maskedSum is the sum of dp, where pv is positive when relu is set.
+func maskedSum(dp, pv []float32, relu bool) float32 {
+	var sum float32
+	for q, v := range dp {
+		if relu {
+			v = reluMasked(v, pv[q])
+		}
+		sum += v
+	}
+	return sum
+}

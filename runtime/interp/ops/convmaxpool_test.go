@@ -1,0 +1,105 @@
+package ops
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestConvPool runs Conv (with and without its Relu) and a 2×2 MaxPool
+// fused and apart, forward in both modes and backward, and compares: the
+// pooled output must be the same bit for bit, the gradients equal up to
+// the order of float sums. The shapes cover a row plan, a wide plan whose
+// gradient into a one-channel input takes the one-channel kernel, odd
+// sizes the pool leaves a row and a column of, groups, no bias, and
+// padding wider than the kernel, which crops the gradient's padded layout.
+func TestConvPool(t *testing.T) {
+	if !useKernels {
+		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
+	}
+	tests := []struct {
+		name  string
+		attrs attrs
+		x, w  []int
+		bias  bool
+		relu  bool
+	}{
+		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 16, 16, 16}, []int{24, 16, 3, 3}, true, true},
+		{"mnist-like wide", nil, []int{2, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
+		{"odd sizes", nil, []int{2, 5, 13, 11}, []int{10, 5, 3, 3}, true, true},
+		{"groups", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{2, 6, 12, 12}, []int{8, 3, 3, 3}, true, true},
+		{"no relu, no bias", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 4, 10, 10}, []int{9, 4, 3, 3}, false, false},
+		{"padding beyond the kernel's reach", attrs{"pads": []int64{3, 3, 3, 3}}, []int{2, 2, 6, 6}, []int{4, 2, 3, 3}, true, true},
+	}
+	pool := attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(len(test.name))))
+			in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...)}
+			if test.bias {
+				in = append(in, randTensor(rng, -1, 1, test.w[0]))
+			}
+			conv := newOp(t, "Conv", test.attrs, 13, len(in), 1)
+			if test.relu {
+				conv, _ = FuseRelu(conv)
+			}
+			mp := newOp(t, "MaxPool", pool, 13, 1, 1)
+			fused, ok := FusePool(conv, mp, test.x, test.w)
+			if !ok {
+				t.Fatal("FusePool refused the pair")
+			}
+
+			// Apart.
+			sc, sp := &State{Grad: true}, &State{Grad: true}
+			y, err := conv.Forward(sc, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := mp.Forward(sp, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := randTensor(rand.New(rand.NewPCG(3, 4)), -1, 1, want[0].Shape...)
+			dconv, err := mp.Backward(sp, []*Tensor{dy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantGrads, err := conv.Backward(sc, dconv)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Fused, inference then training.
+			inf, err := fused.Forward(&State{}, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sf := &State{Grad: true}
+			got, err := fused.Forward(sf, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []*Tensor{inf[0], got[0]} {
+				if !slices.Equal(o.Shape, want[0].Shape) || !slices.Equal(o.Data, want[0].Data) {
+					t.Fatalf("pooled output differs from the separate ops'")
+				}
+			}
+			// Every gradient, then the input's alone (an attack), then the
+			// weights' alone (a network's first layer in training).
+			for _, need := range [][]bool{nil, {true, false, false}, {false, true, true}} {
+				sf.Need = need
+				grads, err := fused.Backward(sf, []*Tensor{dy})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, g := range wantGrads {
+					if g == nil || (need != nil && !need[i]) {
+						continue
+					}
+					closeTo(t, fmt.Sprintf("need %v: d input %d", need, i), grads[i], g)
+				}
+			}
+		})
+	}
+}
