@@ -222,7 +222,7 @@ func (p *Program) fuseRelus() {
 	producer = map[int]int{}
 	fused := nodes[:0]
 	for _, nd := range nodes {
-		if nd.n.OpType == "MaxPool" && fusePools && len(nd.in) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
+		if nd.n.OpType == "MaxPool" && fusePools && len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
 			if j, ok := producer[nd.in[0]]; ok && len(fused[j].out) == 1 && len(fused[j].n.Inputs) >= 2 {
 				conv := fused[j].n
 				xs, ws := p.shapes[conv.Inputs[0]], p.shapes[conv.Inputs[1]]
