@@ -351,7 +351,6 @@ func (p *directPlan) gradW(dw, dy, img, padded, rows, sums []float32) {
 		Triples:  int64(triples),
 		Segs:     unsafe.Pointer(&p.segs[0]),
 		NSegs:    int64(len(p.segs)),
-		Out:      unsafe.Pointer(&sums[0]),
 	}
 	for o0 := 0; o0 < p.m; o0 += 8 {
 		n := min(8, p.m-o0)
@@ -362,6 +361,12 @@ func (p *directPlan) gradW(dw, dy, img, padded, rows, sums []float32) {
 			src = rows
 		}
 		t.DY = unsafe.Pointer(&src[0])
+		if n == 8 && k%3 == 0 { // the kernel adds into dW itself
+			t.Out, t.Add, t.OutRow = unsafe.Pointer(&dw[o0*k]), 1, int64(4*k)
+			kernel.RunGrad(&t)
+			continue
+		}
+		t.Out, t.Add = unsafe.Pointer(&sums[0]), 0
 		kernel.RunGrad(&t)
 		for r := range n {
 			row := dw[(o0+r)*k:][:k]

@@ -16,6 +16,7 @@ import (
 const (
 	gDY, gDYStride, gX, gOffs, gTriples = 0, 8, 16, 24, 32
 	gSegs, gNSegs, gOut                 = 40, 48, 56
+	gAdd, gOutRow                       = 64, 72
 )
 
 // Tile field offsets; they must match Tile in kernel.go.
@@ -194,12 +195,16 @@ func gradTile(p func(string, ...any)) {
 	p("\tJMP seg_grad")
 	p("")
 	p("reduce_grad:")
-	p("\t// Each accumulator's 16 lanes to one sum, stored to Out[t·24+r·3+j].")
+	p("\t// Each accumulator's 16 lanes to one sum: stored to Out[t·24+r·3+j],")
+	p("\t// or with Add set added to Out[r·OutRow/4 + 3t+j].")
 	p("\tMOVQ %d(DI), BX", gTriples)
 	p("\tSUBQ CX, BX // t")
+	p("\tMOVQ %d(DI), AX // Add", gAdd)
+	p("\tTESTQ AX, AX")
+	p("\tJNZ add_grad")
 	p("\tIMULQ $%d, BX", 4*rows*terms)
 	p("\tADDQ %d(DI), BX // Out", gOut)
-	for i := range rows * terms {
+	reduce := func(i int) {
 		p("\tVEXTRACTF64X4 $1, Z%d, Y28", i)
 		p("\tVADDPS Y28, Y%d, Y%d", i, i)
 		p("\tVEXTRACTF32X4 $1, Y%d, X28", i)
@@ -208,8 +213,30 @@ func gradTile(p func(string, ...any)) {
 		p("\tVADDPS X28, X%d, X%d", i, i)
 		p("\tVPERMILPS $0xb1, X%d, X28", i)
 		p("\tVADDPS X28, X%d, X%d", i, i)
+	}
+	for i := range rows * terms {
+		reduce(i)
 		p("\tVMOVSS X%d, %d(BX)", i, 4*i)
 	}
+	p("\tJMP next_grad")
+	p("")
+	p("add_grad:")
+	p("\tIMULQ $%d, BX", 4*terms)
+	p("\tADDQ %d(DI), BX // Out + 3t floats", gOut)
+	p("\tMOVQ %d(DI), AX // OutRow", gOutRow)
+	for r := range rows {
+		for j := range terms {
+			i := acc(r, j)
+			reduce(i)
+			p("\tVADDSS %d(BX), X%d, X%d", 4*j, i, i)
+			p("\tVMOVSS X%d, %d(BX)", i, 4*j)
+		}
+		if r < rows-1 {
+			p("\tADDQ AX, BX")
+		}
+	}
+	p("")
+	p("next_grad:")
 	p("\tADDQ $24, R8")
 	p("\tDECQ CX")
 	p("\tJMP triple_grad")

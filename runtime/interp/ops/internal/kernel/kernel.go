@@ -45,7 +45,13 @@ type GradTile struct {
 	Triples  int64          // 32
 	Segs     unsafe.Pointer // 40: NSegs GradSegs
 	NSegs    int64          // 48
-	Out      unsafe.Pointer // 56: 24·Triples float32 sums
+	Out      unsafe.Pointer // 56: 24·Triples float32 sums, or see Add
+	// Add, when nonzero, makes the kernel add each sum into the gradient
+	// where it belongs instead: Out[r·OutRow/4 + 3t + j], OutRow bytes
+	// between the tile's channels. The tile must then have all 8
+	// channels and the terms come in whole triples.
+	Add    int64 // 64
+	OutRow int64 // 72
 }
 
 // GradSeg is a segment of the weight-gradient kernel: 16 output pixels,
