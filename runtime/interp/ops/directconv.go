@@ -7,20 +7,23 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
-// Direct convolution: where the CPU has the kernel (internal/kernel,
+// Direct convolution: where the CPU has the kernels (internal/kernel,
 // AVX-512F), a unit-stride convolution runs without im2col. Its input is
-// copied once into a zero-padded image, and the kernel computes tiles of 8
-// output channels by 3 segments of 16 adjacent output pixels (or 4 by 6
-// for layers with few channels), reading each
+// read zero-padded (copied once, or in place where there is no padding),
+// and a kernel computes tiles of output channels by segments of 16
+// adjacent output pixels (8 by 3, 6 by 4 or 4 by 6, whichever leaves
+// fewest lanes empty, and 1 by 12 for a single channel), reading each
 // (channel, kernel row, kernel column) term as a shifted vector of the
 // padded image and adding bias and Relu before it stores. The weights are
-// repacked once per call, a tile's channels interleaved, so that the kernel
-// broadcasts them from consecutive addresses.
+// repacked once per call, a tile's channels interleaved, so that the
+// kernel broadcasts them from consecutive addresses. The gradient with
+// respect to the input is the flipped convolution on the same kernels;
+// the gradient with respect to the weights has its own (gradW).
 //
 // useKernels says whether the vector kernels of internal/kernel run: the
-// direct convolution and the 2×2 max pool. ONNXGUARD_KERNELS=off turns
-// them off, so that the portable paths can be compared and tested on the
-// same machine.
+// convolutions, the 2×2 max pool and its gradient, the Relu mask and
+// sums. ONNXGUARD_KERNELS=off turns them off, so that the portable paths
+// can be compared and tested on the same machine.
 var useKernels = kernel.Available && os.Getenv("ONNXGUARD_KERNELS") != "off"
 
 // canDirect reports whether the direct kernel can run the window g.
