@@ -1,7 +1,9 @@
-// Package kernel holds the assembly inner loop of the interpreter's direct
-// convolution (ops/directconv.go). It is a package of its own because Go
-// assembly cannot live in a package that uses cgo, as ops does when built
-// with -tags openblas.
+// Package kernel holds the interpreter's AVX-512F assembly: the direct
+// convolution's tiles and its weight gradient (conv_amd64.s, written by
+// gen.go), and the 2×2 max pool, its gradient, the Relu mask, sums and row
+// copies (pool_amd64.s, mask_amd64.s). It is a package of its own because
+// Go assembly cannot live in a package that uses cgo, as ops does when
+// built with -tags openblas. Available says whether this CPU runs them.
 package kernel
 
 //go:generate go run gen.go
@@ -9,7 +11,7 @@ package kernel
 import "unsafe"
 
 // Tile is the argument block of one call: a tile of rows output channels
-// (8 or 4) by segments of 16 output pixels (3 or 6) of a unit-stride
+// (8, 6, 4 or 1) by segments of 16 output pixels (3, 4, 6 or 12) of a unit-stride
 // convolution. Accumulator (r, j), the 16 pixels of segment j in channel
 // r, starts at Bias[r], adds A[k·rows+r] · X[Offs[k] + XSeg[j] + lane] over
 // the terms k, passes through Relu if asked, and is stored under Mask[j]
