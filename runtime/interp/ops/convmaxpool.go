@@ -267,6 +267,12 @@ func reluMasked(v, y float32) float32 {
 
 // maskedSum is the sum of dp, where pv is positive when relu is set.
 func maskedSum(dp, pv []float32, relu bool) float32 {
+	switch {
+	case useKernels && relu:
+		return kernel.SumWhere(dp, pv)
+	case useKernels:
+		return kernel.Sum(dp)
+	}
 	var sum float32
 	for q, v := range dp {
 		if relu {

@@ -128,3 +128,16 @@ func Unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plan
 	}
 	unpool2x2(&dst[0], &dy[0], &pv[0], &arg[0], planes, oh, ow, rs, row, plane, r)
 }
+
+//go:noescape
+func sumWhere(x, y *float32, n int) float32
+
+// SumWhere returns the sum of x[i] over the i where y[i] > 0; y must be
+// as long as x.
+func SumWhere(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return sumWhere(&x[0], &y[0], len(x))
+}

@@ -37,3 +37,6 @@ func Sum(x []float32) float32 { panic("kernel: Sum called where Available is fal
 func Unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool) {
 	panic("kernel: Unpool2x2 called where Available is false")
 }
+
+// SumWhere must not be called: Available is false.
+func SumWhere(x, y []float32) float32 { panic("kernel: SumWhere called where Available is false") }

@@ -198,3 +198,29 @@ func TestUnpool2x2(t *testing.T) {
 		}
 	}
 }
+
+// TestSumWhere checks the masked sum against a float64 sum on lengths 0
+// to 100, with zeros, negative zeros and NaN among the conditions.
+func TestSumWhere(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN())}
+	for n := range 101 {
+		x, y := make([]float32, n), make([]float32, n)
+		var want float64
+		for i := range n {
+			x[i], y[i] = rng.Float32()*2-1, rng.Float32()*2-1
+			if rng.IntN(4) == 0 {
+				y[i] = special[rng.IntN(len(special))]
+			}
+			if y[i] > 0 {
+				want += float64(x[i])
+			}
+		}
+		if got := SumWhere(x, y); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
+			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}

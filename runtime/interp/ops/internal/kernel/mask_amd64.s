@@ -145,3 +145,59 @@ tail:
 	VMOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func sumWhere(x, y *float32, n int) float32
+//
+// The sum of x[i] over the i < n where y[i] > 0: the bias gradient of a
+// Relu's input from its output's gradient.
+TEXT ·sumWhere(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ n+16(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z31, Z31, Z31
+
+two:
+	CMPQ CX, $32
+	JLT one
+	VCMPPS $0x11, (DX), Z31, K1 // 0 < y
+	VCMPPS $0x11, 64(DX), Z31, K2
+	VADDPS (SI), Z0, K1, Z0
+	VADDPS 64(SI), Z1, K2, Z1
+	ADDQ $128, SI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP two
+
+one:
+	CMPQ CX, $16
+	JLT tail
+	VCMPPS $0x11, (DX), Z31, K1 // 0 < y
+	VADDPS (SI), Z0, K1, Z0
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP one
+
+tail:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K3
+	VMOVUPS.Z (DX), K3, Z2
+	VCMPPS $0x1e, Z31, Z2, K3, K1
+	VMOVUPS.Z (SI), K1, Z3
+	VADDPS Z3, Z0, Z0
+	VADDPS Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
