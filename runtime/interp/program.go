@@ -132,6 +132,18 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if n.OpType == "Constant" && len(n.Outputs) == 1 {
+			// A Constant's value is the same every run: it is held like an
+			// initializer (not trained), so the executor never hands its
+			// storage back for reuse as it does a computed value's.
+			v, err := op.Forward(&ops.State{}, nil)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n, err))
+				continue
+			}
+			p.consts[slot(n.Outputs[0])] = v[0]
+			continue
+		}
 		nd := node{n: n, op: op}
 		for _, in := range n.Inputs {
 			if in == "" {
