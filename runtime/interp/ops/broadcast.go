@@ -99,19 +99,13 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
-	at := func(idx []int32, k int) int {
-		if idx == nil {
-			return k
-		}
-		return int(idx[k])
-	}
 	if a.IsInt() || b.IsInt() {
 		if !a.IsInt() || !b.IsInt() || o.fi == nil {
 			return nil, fmt.Errorf("%w: mixed or integer inputs %v and %v", ErrUnsupported, a, b)
 		}
 		y := NewInts(shape, make([]int64, Numel(shape)))
 		for k := range y.Ints {
-			y.Ints[k] = o.fi(a.Ints[at(ia, k)], b.Ints[at(ib, k)])
+			y.Ints[k] = o.fi(a.Ints[srcAt(ia, k)], b.Ints[srcAt(ib, k)])
 		}
 		return []*Tensor{y}, nil
 	}
@@ -128,7 +122,7 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 	default:
 		for k := range y.Data {
-			y.Data[k] = o.f(a.Data[at(ia, k)], b.Data[at(ib, k)])
+			y.Data[k] = o.f(a.Data[srcAt(ia, k)], b.Data[srcAt(ib, k)])
 		}
 	}
 	s.Save(a, b, y)
@@ -140,21 +134,29 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	a, b, y := s.Saved(0), s.Saved(1), s.Saved(2)
 	idx := s.Aux().([2][]int32)
 	ia, ib := idx[0], idx[1]
-	g := dy[0]
-	ga, gb := NewFloat(y.Shape...), NewFloat(y.Shape...)
-	for k, gv := range g.Data {
-		ka, kb := k, k
-		if ia != nil {
-			ka = int(ia[k])
+	// Only the wanted sides: an attack through x - mean wants x's
+	// gradient, not the constant's.
+	grads := make([]*Tensor, 2)
+	for side, d := range []func(a, b, y float32) float32{o.da, o.db} {
+		if !s.Needs(side) {
+			continue
 		}
-		if ib != nil {
-			kb = int(ib[k])
+		g := NewFloat(y.Shape...)
+		for k, gv := range dy[0].Data {
+			g.Data[k] = gv * d(a.Data[srcAt(ia, k)], b.Data[srcAt(ib, k)], y.Data[k])
 		}
-		av, bv := a.Data[ka], b.Data[kb]
-		ga.Data[k] = gv * o.da(av, bv, y.Data[k])
-		gb.Data[k] = gv * o.db(av, bv, y.Data[k])
+		grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape)
 	}
-	return []*Tensor{reduceTo(ga, a.Shape), reduceTo(gb, b.Shape)}, nil
+	return grads, nil
+}
+
+// srcAt is the input element that output element k reads through a
+// broadcast index (nil: the input has the output's shape).
+func srcAt(idx []int32, k int) int {
+	if idx == nil {
+		return k
+	}
+	return int(idx[k])
 }
 
 func binary(o binaryOp) constructor { return func(*Node) (Op, error) { return o, nil } }

@@ -36,14 +36,7 @@ func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		powScalar(y.Data, a.Data, e.Data[0])
 	} else {
 		for k := range y.Data {
-			ka, kb := k, k
-			if ia != nil {
-				ka = int(ia[k])
-			}
-			if ib != nil {
-				kb = int(ib[k])
-			}
-			y.Data[k] = float32(math.Pow(float64(a.Data[ka]), float64(e.Data[kb])))
+			y.Data[k] = float32(math.Pow(float64(a.Data[srcAt(ia, k)]), float64(e.Data[srcAt(ib, k)])))
 		}
 	}
 	s.Save(a, e, y)
@@ -81,13 +74,7 @@ func powScalar(dst, x []float32, e float32) {
 func powInts(a, b *Tensor, shape []int, ia, ib []int32) *Tensor {
 	y := NewInts(append([]int(nil), shape...), make([]int64, Numel(shape)))
 	for k := range y.Ints {
-		ka, kb := k, k
-		if ia != nil {
-			ka = int(ia[k])
-		}
-		if ib != nil {
-			kb = int(ib[k])
-		}
+		ka, kb := srcAt(ia, k), srcAt(ib, k)
 		base := a.Ints[ka]
 		if !b.IsInt() {
 			y.Ints[k] = truncInt64(float32(math.Pow(float64(base), float64(b.Data[kb]))))
@@ -123,17 +110,11 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	a, e, y := s.Saved(0), s.Saved(1), s.Saved(2)
 	sv := s.Aux().(powSaved)
 	g := dy[0].Data
-	at := func(idx []int32, k int) int {
-		if idx == nil {
-			return k
-		}
-		return int(idx[k])
-	}
 	grads := []*Tensor{nil, nil}
 	if s.Needs(0) {
 		ga := NewFloat(y.Shape...)
 		for k, gv := range g {
-			av, ev := a.Data[at(sv.ia, k)], e.Data[at(sv.ib, k)]
+			av, ev := a.Data[srcAt(sv.ia, k)], e.Data[srcAt(sv.ib, k)]
 			var d float32
 			switch ev {
 			case 0:
@@ -151,7 +132,7 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if s.Needs(1) && !sv.intPower {
 		gb := NewFloat(y.Shape...)
 		for k, gv := range g {
-			if av := a.Data[at(sv.ia, k)]; av > 0 {
+			if av := a.Data[srcAt(sv.ia, k)]; av > 0 {
 				gb.Data[k] = gv * y.Data[k] * float32(math.Log(float64(av)))
 			}
 		}

@@ -85,11 +85,7 @@ func (o variadicOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			}
 		default:
 			for k, cur := range y.Data {
-				pos := k
-				if idx != nil {
-					pos = int(idx[k])
-				}
-				v := t.Data[pos]
+				v := t.Data[srcAt(idx, k)]
 				if sign*v > sign*cur {
 					y.Data[k] = v
 					if winner != nil {
@@ -117,11 +113,7 @@ func (o variadicOp) forwardInts(in []*Tensor, shape []int) ([]*Tensor, error) {
 	for i, t := range in {
 		idx := broadcastIndex(shape, t.Shape)
 		for k, cur := range y.Ints {
-			pos := k
-			if idx != nil {
-				pos = int(idx[k])
-			}
-			v := t.Ints[pos]
+			v := t.Ints[srcAt(idx, k)]
 			switch {
 			case i == 0:
 				y.Ints[k] = v
