@@ -10,8 +10,9 @@ import (
 
 func init() { register("Conv", 1, newConv) }
 
-// conv is a grouped 2-D convolution lowered to im2col plus one matrix
-// multiply per sample and group; 1-D convolutions run as 2-D with height 1.
+// conv is a grouped 2-D convolution: on the direct kernel (directconv.go)
+// where it can run, otherwise im2col plus one matrix multiply per sample
+// and group; 1-D convolutions run as 2-D with height 1.
 type conv struct {
 	win   window
 	group int
@@ -22,7 +23,6 @@ type convSaved struct {
 	g    geom2d
 	xs   []int // input shape as given (rank 3 for 1-D)
 	hasB bool
-	oneD bool
 }
 
 func newConv(n *Node) (Op, error) {
@@ -173,7 +173,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		c.im2colForward(s, a, y)
 	}
 	s.Save(x, w, y)
-	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, oneD: oneD})
+	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil})
 	if oneD {
 		y.Shape = []int{n, m, g.ow}
 	}
@@ -342,13 +342,8 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			}
 		}
 	})
-	for _, parts := range [][][]float32{dws, dbs} {
-		for _, part := range parts[1:] {
-			for j, v := range part { // nil unless wanted
-				parts[0][j] += v
-			}
-		}
-	}
+	addParts(dws)
+	addParts(dbs)
 	return grads, nil
 }
 
@@ -388,6 +383,17 @@ func flipWeights(wf, w []float32, group, mg int, g geom2d) {
 	}
 }
 
+// addParts adds each worker's share of a sum (dW, dB) into the first
+// worker's, in worker order so that the result is the same every run; nil
+// shares (a gradient not wanted) add nothing.
+func addParts(parts [][]float32) {
+	for _, part := range parts[1:] {
+		for j, v := range part {
+			parts[0][j] += v
+		}
+	}
+}
+
 // putAll gives back each worker's scratch.
 func putAll(b *Buffers, sets ...[][]float32) {
 	for _, set := range sets {
@@ -402,9 +408,5 @@ func sumFloats(x []float32) float32 {
 	if useKernels {
 		return kernel.Sum(x)
 	}
-	var sum float32
-	for _, v := range x {
-		sum += v
-	}
-	return sum
+	return sum4(x)
 }

@@ -124,54 +124,45 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads = append(grads, NewFloat(m))
 	}
 	workers := min(n, runtime.GOMAXPROCS(0))
-	type work struct{ dyc, xpad, wide, wscr, wrows, wsums, dw, db []float32 }
-	ws := make([]work, workers)
-	for wk := range ws {
-		wr := &ws[wk]
+	// Per worker: dY for the weights, dY padded for the flipped
+	// convolution and its wide output, gradW's scratch, and the worker's
+	// share of dW and dB (the first worker's is the gradient itself).
+	dycs, xpads, wides := make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
+	wscrs, wrows, wsums := make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
+	dws, dbs := make([][]float32, workers), make([][]float32, workers)
+	for wk := range workers {
 		if needX {
-			wr.xpad, wr.wide = s.scratch(fplan.xlen), s.scratch(max(fplan.wideLen(), 1))
+			xpads[wk], wides[wk] = s.scratch(fplan.xlen), s.scratch(max(fplan.wideLen(), 1))
 		}
 		if needW {
-			wr.dyc = s.scratch(mg * ohw)
-			wr.wscr, wr.wrows, wr.wsums = s.scratch(wplan.scratchLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
-			wr.dw = grads[1].Data
+			dycs[wk] = s.scratch(mg * ohw)
+			wscrs[wk], wrows[wk], wsums[wk] = s.scratch(wplan.scratchLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
+			dws[wk] = grads[1].Data
 			if wk > 0 {
-				wr.dw = s.Buffers.get(w.Len(), true)
+				dws[wk] = s.Buffers.get(w.Len(), true)
 			}
 		}
 		if needB {
-			wr.db = grads[2].Data
+			dbs[wk] = grads[2].Data
 			if wk > 0 {
-				wr.db = make([]float32, m)
+				dbs[wk] = make([]float32, m)
 			}
 		}
 	}
-	defer func() {
-		for wk, wr := range ws {
-			for _, b := range [][]float32{wr.dyc, wr.xpad, wr.wide, wr.wscr, wr.wrows, wr.wsums} {
-				if b != nil {
-					s.Buffers.Put(b)
-				}
-			}
-			if wk > 0 && wr.dw != nil {
-				s.Buffers.Put(wr.dw)
-			}
-		}
-	}()
+	defer putAll(s.Buffers, dycs, xpads, wides, wscrs, wrows, wsums, dws[1:])
 	rs, gf := sv.rows, g
 	if needX {
 		gf = fplan.g
 	}
 	forSamples(n, workers, needW || needB, func(wk, i int) {
-		wr := &ws[wk]
 		for gr := range c.group {
 			at := (i*c.group + gr) * mg * pohw
 			dp, arg, pv := dy[0].Data[at:][:mg*pohw], sv.arg[at:][:mg*pohw], pooled.Data[at:][:mg*pohw]
 			if needW {
-				clear(wr.dyc)
+				clear(dycs[wk])
 			}
 			if needX {
-				clear(wr.xpad)
+				clear(xpads[wk])
 			}
 			// dY at the Conv's output is each window's gradient at its
 			// winner (times the Relu's mask), zero elsewhere: for the
@@ -179,50 +170,41 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			// for the flipped convolution.
 			if needB {
 				for ch := range mg {
-					wr.db[gr*mg+ch] += maskedSum(dp[ch*pohw:][:pohw], pv[ch*pohw:][:pohw], c.relu)
+					dbs[wk][gr*mg+ch] += maskedSum(dp[ch*pohw:][:pohw], pv[ch*pohw:][:pohw], c.relu)
 				}
 			}
 			if needW {
-				unpool(wr.dyc, 0, g.ow, ohw, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, 0, g.oh, 0, g.ow)
+				unpool(dycs[wk], 0, g.ow, ohw, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, 0, g.oh, 0, g.ow)
 			}
 			if needX {
 				// Positions the flipped window's negative padding crops
 				// are never read: left out.
 				y0, x0 := max(0, -gf.ph), max(0, -gf.pw)
 				y1, x1 := min(g.oh, fplan.hp-gf.ph), min(g.ow, fplan.wp-gf.pw)
-				unpool(wr.xpad, gf.ph*fplan.wp+gf.pw, fplan.wp, fplan.hp*fplan.wp, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, y0, y1, x0, x1)
+				unpool(xpads[wk], gf.ph*fplan.wp+gf.pw, fplan.wp, fplan.hp*fplan.wp, dp, pv, arg, c.relu, mg, pg.oh, pg.ow, rs, y0, y1, x0, x1)
 			}
 			if needW {
 				img := x.Data[(i*a.xs[1]+gr*g.c)*hw:][:g.c*hw]
-				wplan.gradW(wr.dw[gr*mg*k:][:mg*k], wr.dyc, img, wr.wscr, wr.wrows, wr.wsums)
+				wplan.gradW(dws[wk][gr*mg*k:][:mg*k], dycs[wk], img, wscrs[wk], wrows[wk], wsums[wk])
 			}
 			if needX {
 				dx := grads[0].Data[(i*a.xs[1]+gr*g.c)*hw:][:g.c*hw]
-				res, rows, _ := fplan.kernels(dx, wr.xpad, wr.wide, gr)
+				res, rows, _ := fplan.kernels(dx, xpads[wk], wides[wk], gr)
 				fplan.compact(dx, res, rows)
 			}
 		}
 	})
-	for wk := 1; wk < workers; wk++ {
-		if needW {
-			for j, v := range ws[wk].dw {
-				ws[0].dw[j] += v
-			}
-		}
-		if needB {
-			for j, v := range ws[wk].db {
-				ws[0].db[j] += v
-			}
-		}
-	}
+	addParts(dws)
+	addParts(dbs)
 	return grads, nil
 }
 
 // unpool is scatterWinners on the vector kernel where nothing is cropped
-// (it writes the windows' losers' zeros too, the same values).
+// (it writes the windows' losers' zeros too, the same values). A convPool
+// exists only where the kernels run.
 func unpool(dst []float32, base, row, plane int, dp, pv []float32, arg []int32, relu bool,
 	mg, poh, pow, rs, y0, y1, x0, x1 int) {
-	if useKernels && base >= 0 && y0 <= 0 && y1 >= 2*poh && x0 <= 0 && x1 >= 2*pow {
+	if base >= 0 && y0 <= 0 && y1 >= 2*poh && x0 <= 0 && x1 >= 2*pow {
 		kernel.Unpool2x2(dst[base:], dp, pv, arg, mg, poh, pow, rs, row, plane, relu)
 		return
 	}
@@ -267,18 +249,8 @@ func reluMasked(v, y float32) float32 {
 
 // maskedSum is the sum of dp, where pv is positive when relu is set.
 func maskedSum(dp, pv []float32, relu bool) float32 {
-	switch {
-	case useKernels && relu:
+	if relu {
 		return kernel.SumWhere(dp, pv)
-	case useKernels:
-		return kernel.Sum(dp)
 	}
-	var sum float32
-	for q, v := range dp {
-		if relu {
-			v = reluMasked(v, pv[q])
-		}
-		sum += v
-	}
-	return sum
+	return sumFloats(dp)
 }
