@@ -87,13 +87,23 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 // arg is not nil, the winner's offset in its plane; an empty window (wholly
 // in padding) yields lowest and offset -1.
 func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest T) {
-	rows, cols := g.spans()
 	hw, ohw := g.h*g.w, g.oh*g.ow
-	scratch := arg == nil
-	halve := g.halves()
-	if halve && simdPool(y, arg, x, g, scratch) {
+	if g.halves() { // the common 2×2 window: the vector kernels, or unrolled loops
+		if simdPool(y, arg, x, g) {
+			return
+		}
+		for p := range g.planes {
+			src, dst := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw]
+			if arg == nil { // inference: no winner to track
+				max2x2(dst, src, g.w, g.oh, g.ow)
+			} else {
+				maxPool2x2(dst, arg[p*ohw:(p+1)*ohw], src, g.w, g.oh, g.ow)
+			}
+		}
 		return
 	}
+	rows, cols := g.spans()
+	scratch := arg == nil
 	if scratch {
 		arg = make([]int32, ohw) // reused by every plane
 	}
@@ -101,14 +111,6 @@ func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest 
 		src, dst, args := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw], arg
 		if !scratch {
 			args = arg[p*ohw : (p+1)*ohw]
-		}
-		switch {
-		case halve && scratch: // inference: no winner to track
-			max2x2(dst, src, g.w, g.oh, g.ow)
-			continue
-		case halve:
-			maxPool2x2(dst, args, src, g.w, g.oh, g.ow)
-			continue
 		}
 		for oy, r := range rows {
 			iy0 := oy*g.sh - g.ph
@@ -184,13 +186,13 @@ func (g poolGeom) halves() bool {
 // simdPool runs a 2×2 pool of float planes on the vector kernels where
 // the CPU has them (the same AVX-512F as the direct convolution), and
 // reports whether it did.
-func simdPool[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, noArg bool) bool {
+func simdPool[T float32 | int64](y []T, arg []int32, x []T, g poolGeom) bool {
 	dst, ok := any(y).([]float32)
 	if !ok || !useKernels {
 		return false
 	}
 	src := any(x).([]float32)
-	if noArg {
+	if arg == nil {
 		kernel.Max2x2(dst, src, g.planes, g.h, g.w, g.oh, g.ow)
 	} else {
 		kernel.MaxArg2x2(dst, arg, src, g.planes, g.h, g.w, g.oh, g.ow)
