@@ -399,6 +399,7 @@ urow:
 	MOVQ DI, R13 // the row pair's first row
 	LEAQ (DI)(R11*1), DX // and its second
 	MOVQ ow+48(FP), CX
+	LEAQ (SI)(CX*4), BX // where the row's windows end in dy
 	VMOVDQA32 Z24, Z20 // Z20: the corners of the next 16 windows
 	MOVQ $0xffff, AX
 	KMOVW AX, K3 // windows
@@ -453,52 +454,16 @@ unomask:
 utail:
 	TESTQ CX, CX
 	JLE urowdone
+	// Fewer than 16 windows left: one more pass through the block under
+	// the tail's masks (SI is set to the row's end after it).
 	KMOVW K5, K3
 	KMOVW K6, K1
 	KMOVW K7, K2
-	LEAQ (SI)(CX*4), AX // where the row's windows end
-	MOVQ AX, BX
 	MOVQ $16, CX
-	JMP ublocktail
-
-ublocktail:
-	// The block, then SI set to the row's end rather than a vector on.
-	VMOVUPS.Z (SI), K3, Z0
-	VMOVDQU32.Z (SI)(R14*1), K3, Z1
-	MOVQ relu+80(FP), AX
-	TESTQ AX, AX
-	JZ unomasktail
-	VMOVUPS.Z (SI)(R12*1), K3, Z2
-	VCMPPS $0x1e, Z31, Z2, K4
-	VMOVUPS.Z Z0, K4, Z0
-
-unomasktail:
-	VPCMPEQD Z20, Z1, K4
-	VMOVUPS.Z Z0, K4, Z4
-	VPADDD Z22, Z20, Z8
-	VPCMPEQD Z8, Z1, K4
-	VMOVUPS.Z Z0, K4, Z5
-	VPADDD Z21, Z20, Z8
-	VPCMPEQD Z8, Z1, K4
-	VMOVUPS.Z Z0, K4, Z6
-	VPADDD Z22, Z8, Z8
-	VPCMPEQD Z8, Z1, K4
-	VMOVUPS.Z Z0, K4, Z7
-	VMOVAPS Z28, Z10
-	VPERMI2PS Z5, Z4, Z10
-	VMOVAPS Z29, Z11
-	VPERMI2PS Z5, Z4, Z11
-	VMOVAPS Z28, Z12
-	VPERMI2PS Z7, Z6, Z12
-	VMOVAPS Z29, Z13
-	VPERMI2PS Z7, Z6, Z13
-	VMOVUPS Z10, K1, (R13)
-	VMOVUPS Z11, K2, 64(R13)
-	VMOVUPS Z12, K1, (DX)
-	VMOVUPS Z13, K2, 64(DX)
-	MOVQ BX, SI
+	JMP ublock
 
 urowdone:
+	MOVQ BX, SI
 	LEAQ (DI)(R11*2), DI // the next row pair
 	MOVQ rs+56(FP), AX
 	SHLQ $1, AX
