@@ -2,6 +2,24 @@
 
 #include "textflag.h"
 
+// TAILMASKS sets the masks of a row's last, partial block of 16 windows,
+// the same for every row, from the row's window count in CX: K5 for its
+// r = CX mod 16 outputs, K6 and K7 for its 2r inputs over two vectors (the
+// low and high 16 bits of 2r ones). It overwrites AX and CX.
+#define TAILMASKS \
+	ANDQ $15, CX; \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVW AX, K5; \
+	SHLQ $1, CX; \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVW AX, K6; \
+	SHRQ $16, AX; \
+	KMOVW AX, K7
+
 // Lane indices that pick the even and the odd elements of two 16-lane
 // tables: VPERMI2PS with these splits 32 adjacent floats into their left
 // and right columns of a 2×2 window.
@@ -60,31 +78,7 @@ TEXT ·max2x2(SB), NOSPLIT, $0-56
 	VMOVUPS evens<>(SB), Z30
 	VMOVUPS odds<>(SB), Z31
 	MOVQ R14, CX
-	ANDQ $15, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K5
-	SHLQ $1, CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K6
-	KXORW K7, K7, K7
-	CMPQ CX, $16
-	JLE masksset
-	SUBQ $16, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K7
-	JMP havemasks
-
-masksset:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K6
-
-havemasks:
+	TAILMASKS
 	TESTQ R9, R9
 	JLE done
 
@@ -171,34 +165,8 @@ TEXT ·maxArg2x2(SB), NOSPLIT, $0-64
 	VPBROADCASTD AX, Z22 // Z22: 1
 	MOVL $32, AX
 	VPBROADCASTD AX, Z23 // Z23: 32
-	// A row's tail masks, the same for every row: K5 its outputs, K6 and
-	// K7 its inputs in two vectors.
 	MOVQ ow+40(FP), CX
-	ANDQ $15, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K5
-	SHLQ $1, CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K6
-	KXORW K7, K7, K7
-	CMPQ CX, $16
-	JLE amasksset
-	SUBQ $16, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K7
-	JMP ahavemasks
-
-amasksset:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K6
-
-ahavemasks:
+	TAILMASKS
 	TESTQ R9, R9
 	JLE adone
 
@@ -357,34 +325,8 @@ TEXT ·unpool2x2(SB), NOSPLIT, $0-88
 	MOVL $32, AX
 	VPBROADCASTD AX, Z23 // Z23: 32
 	VXORPS Z31, Z31, Z31 // zero
-	// A row's tail masks, the same for every row: K5 its windows, K6 and
-	// K7 its 2n outputs in two vectors.
 	MOVQ ow+48(FP), CX
-	ANDQ $15, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K5
-	SHLQ $1, CX
-	MOVQ $0xffff, AX
-	KMOVW AX, K6
-	KXORW K7, K7, K7
-	CMPQ CX, $16
-	JLE umasksset
-	SUBQ $16, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K7
-	JMP uhavemasks
-
-umasksset:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K6
-
-uhavemasks:
+	TAILMASKS
 	TESTQ R9, R9
 	JLE udone
 
