@@ -51,7 +51,7 @@ func main() {
 // vectors of one term follow them, and two registers broadcast weights so
 // that a load overlaps the multiplies.
 func tile(p func(string, ...any), rows, segs int) {
-	if segs > maxSegs || rows*segs+segs+2 > 32 || segs > 7 {
+	if segs > maxSegs || rows*segs+segs+2 > 32 {
 		log.Fatalf("tile %dx%d does not fit the registers", rows, segs)
 	}
 	acc := func(r, j int) int { return segs*r + j }
@@ -98,19 +98,7 @@ func tile(p func(string, ...any), rows, segs int) {
 			p("\tVFMADD231PS Z%d, Z%d, Z%d", w, in(j), acc(r, j))
 		}
 	}
-	p("\tADDQ $%d, SI", 4*rows)
-	p("\tADDQ $8, R8")
-	p("\tDECQ CX")
-	p("\tJNZ %s", lbl("loop"))
-	p("")
-	p("%s:", lbl("epilogue"))
-	p("\tMOVQ %d(DI), CX // Relu", offRelu)
-	p("\tTESTQ CX, CX")
-	p("\tJZ %s", lbl("store"))
-	p("\tVXORPS Z%d, Z%d, Z%d", bc, bc, bc)
-	for i := range rows * segs {
-		p("\tVMAXPS Z%d, Z%d, Z%d", bc, i, i)
-	}
+	loopEnd(p, lbl, 4*rows, bc, rows*segs)
 	p("")
 	p("%s:", lbl("store"))
 	p("\tMOVQ %d(DI), R13 // Out", offOut)
@@ -280,19 +268,7 @@ func runTile(p func(string, ...any), segs int) {
 	for j := range segs {
 		p("\tVFMADD231PS %d(R9)(DX*1), Z%d, Z%d", 64*j, w, j)
 	}
-	p("\tADDQ $4, SI")
-	p("\tADDQ $8, R8")
-	p("\tDECQ CX")
-	p("\tJNZ %s", lbl("loop"))
-	p("")
-	p("%s:", lbl("epilogue"))
-	p("\tMOVQ %d(DI), CX // Relu", offRelu)
-	p("\tTESTQ CX, CX")
-	p("\tJZ %s", lbl("store"))
-	p("\tVXORPS Z%d, Z%d, Z%d", zero, zero, zero)
-	for j := range segs {
-		p("\tVMAXPS Z%d, Z%d, Z%d", zero, j, j)
-	}
+	loopEnd(p, lbl, 4, zero, segs)
 	p("")
 	p("%s:", lbl("store"))
 	p("\tMOVQ %d(DI), R13 // Out", offOut)
@@ -302,4 +278,24 @@ func runTile(p func(string, ...any), segs int) {
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// loopEnd writes what the tile kernels share after a term's multiplies:
+// the step to the next term (aStep bytes of weights, one offset), the
+// loop's end, and the epilogue's Relu over accumulators Z0..Z(n-1) with
+// Z(zero) as the zero register.
+func loopEnd(p func(string, ...any), lbl func(string) string, aStep, zero, n int) {
+	p("\tADDQ $%d, SI", aStep)
+	p("\tADDQ $8, R8")
+	p("\tDECQ CX")
+	p("\tJNZ %s", lbl("loop"))
+	p("")
+	p("%s:", lbl("epilogue"))
+	p("\tMOVQ %d(DI), CX // Relu", offRelu)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s", lbl("store"))
+	p("\tVXORPS Z%d, Z%d, Z%d", zero, zero, zero)
+	for i := range n {
+		p("\tVMAXPS Z%d, Z%d, Z%d", zero, i, i)
+	}
 }

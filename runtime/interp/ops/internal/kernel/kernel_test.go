@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestMax2x2 checks both pooling kernels against the definition on every
@@ -221,6 +222,33 @@ func TestSumWhere(t *testing.T) {
 		}
 		if got := SumWhere(x, y); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestArgumentOffsets pins the argument blocks' field offsets, which the
+// assembly (gen.go's constants) reads by number.
+func TestArgumentOffsets(t *testing.T) {
+	var tile Tile
+	var grad GradTile
+	for _, f := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"Tile.A", unsafe.Offsetof(tile.A), 0}, {"Tile.X", unsafe.Offsetof(tile.X), 8},
+		{"Tile.Offs", unsafe.Offsetof(tile.Offs), 16}, {"Tile.K", unsafe.Offsetof(tile.K), 24},
+		{"Tile.XSeg", unsafe.Offsetof(tile.XSeg), 32}, {"Tile.OSeg", unsafe.Offsetof(tile.OSeg), 80},
+		{"Tile.Mask", unsafe.Offsetof(tile.Mask), 128}, {"Tile.Out", unsafe.Offsetof(tile.Out), 176},
+		{"Tile.OStride", unsafe.Offsetof(tile.OStride), 184}, {"Tile.Bias", unsafe.Offsetof(tile.Bias), 192},
+		{"Tile.Relu", unsafe.Offsetof(tile.Relu), 200}, {"Tile.Rows", unsafe.Offsetof(tile.Rows), 208},
+		{"GradTile.DY", unsafe.Offsetof(grad.DY), 0}, {"GradTile.DYStride", unsafe.Offsetof(grad.DYStride), 8},
+		{"GradTile.X", unsafe.Offsetof(grad.X), 16}, {"GradTile.Offs", unsafe.Offsetof(grad.Offs), 24},
+		{"GradTile.Triples", unsafe.Offsetof(grad.Triples), 32}, {"GradTile.Segs", unsafe.Offsetof(grad.Segs), 40},
+		{"GradTile.NSegs", unsafe.Offsetof(grad.NSegs), 48}, {"GradTile.Out", unsafe.Offsetof(grad.Out), 56},
+		{"GradTile.Add", unsafe.Offsetof(grad.Add), 64}, {"GradTile.OutRow", unsafe.Offsetof(grad.OutRow), 72},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s at offset %d; the assembly reads it at %d", f.name, f.got, f.want)
 		}
 	}
 }
