@@ -166,11 +166,8 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 				if tg != nil && tg[i] < 0 {
 					continue
 				}
-				for j := i * per; j < (i+1)*per; j++ {
-					v := xa[j] + sgn*alpha*sign(dir[j])
-					v = min(max(v, x[j]-eps), x[j]+eps)
-					xa[j] = clamp01(v)
-				}
+				at := i * per
+				Step(xa[at:at+per], x[at:at+per], dir[at:at+per], sgn, alpha, eps)
 			}
 		}
 		if !score && cfg.Restarts <= 1 {
@@ -238,6 +235,18 @@ func momentum(mom, g []float32, mu float32, per int) {
 		for j := i; j < i+per; j++ {
 			mom[j] = mu*mom[j] + g[j]*inv
 		}
+	}
+}
+
+// Step moves adv one signed-gradient step of alpha along grad, up the
+// loss for sgn 1 and down it for -1, and projects it onto the ε-ball
+// around x and onto [0,1]: one step of FGSM, BIM or PGD, in pixel space.
+func Step(adv, x, grad []float32, sgn, alpha, eps float32) {
+	x, grad = x[:len(adv)], grad[:len(adv)]
+	for j, v := range adv {
+		v += sgn * alpha * sign(grad[j])
+		v = min(max(v, x[j]-eps), x[j]+eps)
+		adv[j] = clamp01(v)
 	}
 }
 

@@ -14,15 +14,9 @@ type Model struct {
 	P       *interp.Program
 	Pre     dataset.Preprocess
 	C, H, W int
-	// Params, when set, makes Grad ask the interpreter for every
-	// parameter's gradient too, and hands it each chunk's Result before
-	// the next run reuses the Result's storage. A training step whose
-	// examples come from one FGSM step reads the clean batch's gradient
-	// here rather than computing it again.
-	Params func(*interp.Result) error
-	fixed  int // the model's fixed batch size, 0 when the batch is dynamic
-	in     []float32
-	pad    []int
+	fixed   int // the model's fixed batch size, 0 when the batch is dynamic
+	in      []float32
+	pad     []int
 }
 
 // NewModel wraps a compiled program whose input is N×C×H×W with preprocessing
@@ -113,14 +107,9 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 			m.pad = append(append(m.pad[:0], lab...), make([]int, b-cnt)...)
 			lab = m.pad
 		}
-		r, err := m.P.Grad(in, lab, interp.Want{Input: true, Params: m.Params != nil})
+		r, err := m.P.Grad(in, lab, interp.Want{Input: true})
 		if err != nil {
 			return err
-		}
-		if m.Params != nil {
-			if err := m.Params(r); err != nil {
-				return err
-			}
 		}
 		k = r.Logits.Len() / r.Logits.Shape[0]
 		logits = append(logits, r.Logits.Data[:cnt*k]...)

@@ -163,8 +163,8 @@ type trainer struct {
 	history   []Epoch
 	stopped   string
 
-	x, xs, in, logits []float32
-	y, ys             []int
+	x, xs, in, logits, grad []float32
+	y, ys                   []int
 
 	// fuse: the paper recipe on a model whose mode matters not
 	// (Program.ModeMatters): the FGSM step's pass over the clean batch
@@ -385,22 +385,38 @@ func (t *trainer) trainStep(x []float32, y []int, seed uint64, lr float64) (loss
 // fusedStep is the paper recipe's step where the mode does not matter.
 // The batch of 2B, clean and adversarial, has mean loss ½(L_clean +
 // L_adv), whose gradient is half the sum of the halves'. The FGSM step
-// already runs the forward and backward passes of L_clean, in inference
-// mode, which here computes what training mode would; asking that pass
-// for the parameters' gradients too leaves only the adversarial half to
-// run. The update is the one the 2B batch gives, up to the order of float
-// sums, for a quarter less work (TestFusedStep).
+// runs the forward and backward passes of L_clean, in inference mode,
+// which here computes what training mode would; asking that one pass for
+// the parameters' gradients as well as the input's leaves only the
+// adversarial half to run. The update is the one the 2B batch gives, up
+// to the order of float sums, for a quarter less work (TestFusedStep);
+// the examples are Attacker.Craft's (fgsm.Step on the same gradient).
 func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
-	t.model.Params = t.keepClean(y)
-	o, err := t.atk.Craft(t.attack, x, y, len(y), 0)
-	t.model.Params = nil
+	m, b := t.model, len(y)
+	t.in = t.pre.Apply(t.in, x, m.C, m.H*m.W)
+	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{b, m.C, m.H, m.W}, Data: t.in}, y, interp.Want{Input: true, Params: true})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
 	}
-	if math.IsNaN(t.clean.loss) || math.IsInf(t.clean.loss, 0) {
-		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, t.clean.loss, t.kept())
+	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
 	}
-	t.xs = append(t.xs[:0], o.Adv...)
+	// The clean half, kept before the adversarial pass reuses r's storage.
+	if len(t.clean.grads) != len(t.params) {
+		t.clean.grads = make([][]float32, len(t.params))
+	}
+	for i, g := range r.Params {
+		t.clean.grads[i] = t.clean.grads[i][:0]
+		if g != nil {
+			t.clean.grads[i] = append(t.clean.grads[i], g.Data...)
+		}
+	}
+	t.clean.loss, t.clean.correct = r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
+	// One FGSM step in pixel space: the gradient through the
+	// preprocessing, then Step, as the attacker takes it.
+	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
+	t.xs = append(t.xs[:0], x...)
+	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
 	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
 		for j, v := range t.clean.grads[i] {
 			g[j] = (g[j] + v) / 2
@@ -409,25 +425,7 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	return (t.clean.loss + adv) / 2, t.clean.correct + correct, 2 * len(y), nil
-}
-
-// keepClean returns the fgsm.Model hook that copies the clean pass's loss,
-// parameter gradients and correct count, for fusedStep.
-func (t *trainer) keepClean(y []int) func(*interp.Result) error {
-	return func(r *interp.Result) error {
-		if len(t.clean.grads) != len(t.params) {
-			t.clean.grads = make([][]float32, len(t.params))
-		}
-		for i, g := range r.Params {
-			t.clean.grads[i] = t.clean.grads[i][:0]
-			if g != nil {
-				t.clean.grads[i] = append(t.clean.grads[i], g.Data...)
-			}
-		}
-		t.clean.loss, t.clean.correct = r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/r.Logits.Shape[0])
-		return nil
-	}
+	return (t.clean.loss + adv) / 2, t.clean.correct + correct, 2 * b, nil
 }
 
 // examples returns what one step trains on, crafted from the clean batch
