@@ -35,7 +35,7 @@ demo: build
 	bin/onnxguard audit --model $(DEMO_MODEL) --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --report $(DEMO_DIR)/audit-before
 	bin/onnxguard harden --model $(DEMO_MODEL) --data $(DEMO_TRAIN) --val $(DEMO_TEST) --recipe paper --eps 0.1 --epochs 2 --out $(DEMO_DIR)/hardened.onnx
 	bin/onnxguard audit --model $(DEMO_DIR)/hardened.onnx --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --report $(DEMO_DIR)/audit-after
-	@go run ./scripts/papertable before=$(DEMO_DIR)/audit-before after=$(DEMO_DIR)/audit-after
+	@$(GO) run ./scripts/papertable before=$(DEMO_DIR)/audit-before after=$(DEMO_DIR)/audit-after
 
 # The seed paper end to end on Debian's real Fashion-MNIST (see
 # scripts/paper.sh for its options: PAPER_ARGS="--train-limit 10000").
@@ -45,7 +45,7 @@ paper: build
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	CGO_ENABLED=0 $(GO) build ./onnx/... ./dataset/... ./runtime/interp/... ./harden/...
+	CGO_ENABLED=0 $(GO) build ./...
 
 test: vet
 	$(GO) test ./...

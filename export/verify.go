@@ -15,14 +15,14 @@ import (
 // written model differ from the interpreter's by more than the tolerance.
 var ErrMismatch = errors.New("export: ONNX Runtime and the interpreter disagree on the written model")
 
-// relFloor is the denominator's floor in the relative error, as a fraction
-// of the largest output magnitude (and at least 1e-3 absolute), so that
-// outputs near zero, where float32 rounding of the larger terms dominates,
-// are compared on the scale of the outputs.
-const relFloor = 1e-3
-
-// relScale is that fraction.
-const relScale = 1e-2
+// The relative error's denominator is |b| but at least relScale of the
+// largest output magnitude and at least relFloor, so that outputs near
+// zero, where float32 rounding of the larger terms dominates, are compared
+// on the scale of the outputs.
+const (
+	relFloor = 1e-3 // absolute floor of the denominator
+	relScale = 1e-2 // fraction of max|b|
+)
 
 // Verify loads the model file at path in ONNX Runtime and compares its first
 // output on x (a batch already in the model's input space, NCHW float32)

@@ -10,8 +10,10 @@ import (
 
 // The paper-step benchmarks time one training step of the seed paper's
 // recipe as Train takes it (trainer.trainStep): FGSM on a minibatch of B
-// clean samples, then forward, every parameter's gradient and an AdamW
-// step on the 2B clean and adversarial samples. They run beside ONNX
+// clean samples, then every parameter's gradient on the 2B clean and
+// adversarial samples and an AdamW step. Neither benchmark model has
+// Dropout or BatchNorm, so this is the fused step (trainer.fusedStep):
+// the clean half's gradient comes from the FGSM pass. They run beside ONNX
 // Runtime's forward pass on the same model and the same B samples
 // (internal/ortbench), and count B images per step: the minibatch, not
 // the 2B the optimizer sees, so that img/s is training data consumed.

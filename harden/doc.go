@@ -12,7 +12,9 @@
 //
 //   - paper: the seed paper's (arXiv 2502.05203) Algorithm 2: FGSM at ε,
 //     training on the clean batch and its adversarial copy together (2B
-//     samples, labels duplicated);
+//     samples, labels duplicated); where the model's mode does not matter
+//     (no Dropout, no training-mode BatchNorm) the clean half's gradient
+//     is taken from the FGSM pass, run in inference mode;
 //   - fgsm-rs: fast adversarial training (Wong, Rice & Kolter 2020): FGSM
 //     from a uniform random start in the ε-ball with step 1.25·ε,
 //     projected, training on the adversarial batch only; after every epoch

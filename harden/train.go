@@ -31,8 +31,8 @@ type Epoch struct {
 	TrainAcc  float64 `json:"train_acc"`  // accuracy on them, in training mode, before each step's update
 	ValClean  float64 `json:"val_clean_acc"`
 	ValFGSM   float64 `json:"val_fgsm_acc"` // FGSM at Config.Eps
-	// ValPGD is the accuracy under the PGD probe that Probe names
-	// (fgsm-rs only; 0 where Probe is empty).
+	// ValPGD is the accuracy under the PGD probe that Probe names (the
+	// adversarial recipes; 0 for clean, where Probe is empty).
 	ValPGD        float64 `json:"val_pgd_acc"`
 	Probe         string  `json:"probe,omitempty"`
 	Seconds       float64 `json:"seconds"`         // training and validation
@@ -147,7 +147,7 @@ type trainer struct {
 	atk        *fgsm.Attacker
 	attack     fgsm.Config // the recipe's training attack
 	fgsmEval   fgsm.Config
-	probe      fgsm.Config // fgsm-rs
+	probe      fgsm.Config // the adversarial recipes' PGD probe
 	params     []interp.Param
 	data       [][]float32 // params' values, updated in place
 	opt        Optimizer

@@ -36,5 +36,5 @@ bash scripts/setup-ort.sh
 say "downloading Go modules"
 go mod download
 say "building bin/onnxguard"
-go build -o bin/onnxguard ./cmd/onnxguard
+make --no-print-directory build # with OpenBLAS, now that it is installed
 say "done: try  bin/onnxguard eval --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz"

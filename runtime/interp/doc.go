@@ -3,8 +3,9 @@
 // softmax cross-entropy loss with respect to the input and every weight.
 //
 // Compile checks a model once: every node must have an implementation in
-// package ops at the model's opset, with valid attributes, and a dry run on
-// a zero batch infers the shape of every value, so a model the interpreter
+// package ops at the model's opset, with valid attributes, and dry runs on
+// zero batches of one and two samples infer the shape of every value (and
+// which dimensions follow the batch), so a model the interpreter
 // cannot run fails before any data flows. A Program then runs batches in one
 // of two modes: inference (BatchNormalization uses running statistics,
 // Dropout is the identity) or training (batch statistics, running statistics

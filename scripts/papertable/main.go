@@ -1,7 +1,7 @@
 // Command papertable prints the seed paper's Fashion-MNIST figures beside
 // the audits that scripts/paper.sh ran, as a Markdown table.
 //
-//	go run ./scripts/papertable baseline=work/audit-clean paper=work/audit-paper ...
+//	go run ./scripts/papertable clean=work/audit-clean paper=work/audit-paper ...
 package main
 
 import (

@@ -10,8 +10,12 @@
 // (shapes, indices, integer tensors). Tensors are float32 for activations and
 // weights, int64 for the shape computations that exporters emit.
 //
-// The heavy kernels (convolution as im2col plus a matrix multiply, Gemm,
-// MatMul) go through gonum's BLAS interface, so a faster implementation
+// On amd64 with AVX-512F, unit-stride convolutions, their gradients, the
+// 2×2 max pool and the Relu mask run on the assembly kernels of
+// internal/kernel (directconv.go), and a Conv is fused with the Relu and
+// the 2×2 MaxPool after it where they alone read it (FuseRelu, FusePool).
+// Elsewhere the heavy kernels (convolution as im2col plus a matrix
+// multiply, Gemm, MatMul) go through gonum's BLAS interface, so a faster implementation
 // registered with blas32.Use serves every operator at once: built with
 // -tags openblas, that is OpenBLAS's, and BLAS says which is in use. The
 // cores are shared out in Go, not by the BLAS: a convolution gives each
