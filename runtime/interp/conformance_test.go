@@ -118,7 +118,7 @@ func readTensor(path string) (*Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return constTensor(t), nil
+	return ops.FromONNX(t), nil
 }
 
 // compareTensor checks got against want elementwise: |g-w| <= atol + rtol·|w|

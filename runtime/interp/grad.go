@@ -58,22 +58,23 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	}
 	grads := make([]*Tensor, len(p.consts))
 	grads[p.logits] = dlogits
+	keep := []*Tensor{logits} // the caller's, never recycled
 	need := p.needsGrad(want)
 	dy := make([]*Tensor, 0, 4)
 	for i := len(p.nodes) - 1; i >= 0; i-- {
 		nd := &p.nodes[i]
 		dy = dy[:0]
-		any := false
+		reached := false
 		for _, s := range nd.out {
 			dy = append(dy, grads[s])
-			any = any || grads[s] != nil
+			reached = reached || grads[s] != nil
 		}
 		wanted := false
 		for _, s := range nd.in {
 			wanted = wanted || s >= 0 && need[s]
 		}
-		if !any || !wanted {
-			p.dropNode(nd, vals, grads, logits)
+		if !reached || !wanted {
+			p.dropNode(nd, vals, grads, keep)
 			continue
 		}
 		for j, s := range nd.out {
@@ -100,7 +101,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 				grads[s] = addTensors(grads[s], g)
 			}
 		}
-		p.dropNode(nd, vals, grads, logits)
+		p.dropNode(nd, vals, grads, keep)
 	}
 	r := &Result{Loss: loss, Logits: logits}
 	if want.Input {
@@ -122,15 +123,15 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 // past node nd: what the node saved, its outputs and their gradients, so that
 // memory falls as the backward pass goes instead of doubling what the forward
 // pass holds, and the next run reuses it. Graph inputs and initializers are
-// no node's outputs; the logits go to the caller.
-func (p *Program) dropNode(nd *node, vals, grads []*Tensor, logits *Tensor) {
+// no node's outputs; keep (the logits, which go to the caller) stays.
+func (p *Program) dropNode(nd *node, vals, grads, keep []*Tensor) {
 	nd.state.Release()
 	for _, s := range nd.out {
 		v, g := vals[s], grads[s]
 		vals[s] = nil
-		p.recycle(v, vals, grads, []*Tensor{logits})
+		p.recycle(v, vals, grads, keep)
 		grads[s] = nil
-		p.recycle(g, vals, grads, []*Tensor{logits})
+		p.recycle(g, vals, grads, keep)
 	}
 }
 

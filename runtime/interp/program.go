@@ -116,7 +116,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := constTensor(t)
+		v := ops.FromONNX(t)
 		p.consts[slot(name)] = v
 		if !v.IsInt() {
 			p.params = append(p.params, Param{Name: name, T: v})
@@ -257,18 +257,6 @@ func (p *Program) fuseRelus() {
 
 // fusePools turns the Conv-MaxPool fusion off, for tests that compare.
 var fusePools = true
-
-// constTensor converts a decoded initializer to the interpreter's tensor.
-func constTensor(t *onnx.Tensor) *Tensor {
-	shape := make([]int, len(t.Dims))
-	for i, d := range t.Dims {
-		shape[i] = int(d)
-	}
-	if t.IsFloat() {
-		return &Tensor{Shape: shape, Data: t.Float}
-	}
-	return ops.NewInts(shape, t.Int)
-}
 
 // Reseed restarts the generator Dropout draws its masks from, as if the
 // Program had been compiled with Options.Seed = seed. A training loop

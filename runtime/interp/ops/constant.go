@@ -32,7 +32,7 @@ func newConstant(n *Node) (Op, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.t = tensorFromONNX(t)
+		c.t = FromONNX(t)
 	case "value_float":
 		v, err := n.Float("value_float", 0)
 		if err != nil {
@@ -61,8 +61,9 @@ func newConstant(n *Node) (Op, error) {
 	return c, nil
 }
 
-// tensorFromONNX converts a decoded ONNX tensor, sharing its values.
-func tensorFromONNX(t *onnx.Tensor) *Tensor {
+// FromONNX converts a decoded ONNX tensor (an initializer, a Constant's
+// value) to the interpreter's, sharing its values.
+func FromONNX(t *onnx.Tensor) *Tensor {
 	shape := make([]int, len(t.Dims))
 	for i, d := range t.Dims {
 		shape[i] = int(d)

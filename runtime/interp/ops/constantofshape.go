@@ -19,7 +19,7 @@ func newConstantOfShape(n *Node) (Op, error) {
 	if t.Len() != 1 {
 		return nil, fmt.Errorf("value has %d elements, want one", t.Len())
 	}
-	return constantOfShape{tensorFromONNX(t)}, nil
+	return constantOfShape{FromONNX(t)}, nil
 }
 
 func (c constantOfShape) Forward(s *State, in []*Tensor) ([]*Tensor, error) {

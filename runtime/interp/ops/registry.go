@@ -146,16 +146,6 @@ func Supported(opType string, opset int64) bool {
 	return false
 }
 
-// Registered lists the implemented operator types, sorted.
-func Registered() []string {
-	names := make([]string, 0, len(registry))
-	for k := range registry {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // indexOnly lists the operators whose outputs carry no gradient: they
 // compute shapes, indices, comparisons or constants. A model may use them
 // freely, as long as the path from its input to its logits avoids them.
