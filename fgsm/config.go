@@ -2,6 +2,7 @@ package fgsm
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -75,6 +76,19 @@ type Config struct {
 	Restarts    int     `json:"restarts,omitempty"` // PGD runs per sample, the worst kept; 0 means 1
 	Momentum    float64 `json:"momentum,omitempty"` // MI-FGSM's decay μ
 	Target      Target  `json:"target,omitzero"`
+}
+
+// Family is c with its budget taken out (Eps zero, Alpha a fraction of
+// ε): the key under which the same attack at several budgets is grouped,
+// as reports plot it and the sanity checks compare it. The fraction is
+// rounded to 9 digits, so that α = 2.5·ε/K gives one key whatever ε's
+// float rounding.
+func (c Config) Family() Config {
+	if c.Eps != 0 {
+		c.Alpha = math.Round(c.Alpha/c.Eps*1e9) / 1e9
+	}
+	c.Eps = 0
+	return c
 }
 
 // Normalize fills in defaults and checks the settings:

@@ -162,17 +162,18 @@ func (r *Report) sanity() []string {
 				res.Name(), 100*res.Accuracy, 100*f.Accuracy))
 		}
 	}
-	byAttack := map[string][]*Result{}
+	// The same attack at several budgets (Config.Family, as the report's
+	// plot groups them), in the order the results came.
+	byAttack := map[Config][]*Result{}
+	var families []Config
 	for _, res := range r.Results {
-		key := fmt.Sprintf("%s/%d/%g/%t/%d/%v", res.Method, res.Steps, res.Alpha/res.Eps, res.RandomStart, res.Restarts, res.Target)
+		key := res.Config.Family()
+		if _, ok := byAttack[key]; !ok {
+			families = append(families, key)
+		}
 		byAttack[key] = append(byAttack[key], res)
 	}
-	keys := make([]string, 0, len(byAttack))
-	for k := range byAttack {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range families {
 		rs := append([]*Result(nil), byAttack[k]...)
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Eps < rs[j].Eps })
 		for i := 1; i < len(rs); i++ {

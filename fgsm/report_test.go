@@ -13,6 +13,13 @@ func TestSanityWarnings(t *testing.T) {
 		}
 		return &Result{Config: c, Samples: 1000, Correct: correct}
 	}
+	mi := func(eps, momentum float64, correct int) *Result {
+		c, err := Config{Method: MIFGSM, Eps: eps, Momentum: momentum}.Normalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Result{Config: c, Samples: 1000, Correct: correct}
+	}
 	for i, test := range []struct {
 		results []*Result
 		clean   int // disagreements on clean samples
@@ -25,6 +32,13 @@ func TestSanityWarnings(t *testing.T) {
 		{results: []*Result{res(FGSM, 0.1, 150)}, clean: 30, want: []string{"disagree on 30 of 1000 clean samples"}},
 		{results: []*Result{res(FGSM, 0.1, 150), res(PGD, 0.1, 152)}}, // within the slack
 		{results: []*Result{res(FGSM, 0.1, 940), res(PGD, 0.1, 40)}, want: []string{"above the clean 90.00%"}},
+		// MI-FGSM with two momenta is two attacks: no "rises with ε".
+		{results: []*Result{mi(0.03, 1.0, 200), mi(0.1, 0.5, 400)}},
+		// BIM's α = ε/K at two budgets is one attack, though α/ε rounds to
+		// 0.1 at one and 0.09999999999999999 at the other; and MI-FGSM at
+		// one momentum likewise.
+		{results: []*Result{res(BIM, 0.03, 300), res(BIM, 0.1, 500)}, want: []string{"accuracy rises from 30.00% at ε=0.03 to 50.00% at ε=0.1"}},
+		{results: []*Result{mi(0.03, 1.0, 200), mi(0.1, 1.0, 400)}, want: []string{"accuracy rises from 20.00% at ε=0.03 to 40.00% at ε=0.1"}},
 	} {
 		r := &Report{Samples: 1000, CleanCorrect: 900, CleanDisagreement: test.clean, Runtime: "onnxruntime/cpu", Results: test.results}
 		r.finish()

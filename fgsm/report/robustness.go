@@ -93,11 +93,7 @@ func attackGroups(results []*fgsm.Result) []attackGroup {
 	var groups []attackGroup
 	index := map[fgsm.Config]int{}
 	for _, res := range results {
-		key := res.Config
-		if key.Eps != 0 {
-			key.Alpha /= key.Eps
-		}
-		key.Eps = 0
+		key := res.Config.Family()
 		i, ok := index[key]
 		if !ok {
 			i = len(groups)
