@@ -20,8 +20,14 @@ func (t *trainer) save() error {
 	}
 	ck := &Checkpoint{Version: checkpointVersion, Config: t.cfg.comparable(), Pre: t.pre,
 		StartSHA256: t.startSum, DataSHA256: t.dataSum, Params: names, Epoch: t.epoch,
-		Weights: t.snapshot(), SGD: t.sgd, Adam: t.adam,
-		Best: t.best, BestEpoch: t.bestEpoch, History: t.history, Stopped: t.stopped}
+		Weights: t.snapshot(),
+		Best:    t.best, BestEpoch: t.bestEpoch, History: t.history, Stopped: t.stopped}
+	switch o := t.opt.(type) {
+	case *SGDM:
+		ck.SGD = o
+	case *AdamW:
+		ck.Adam = o
+	}
 	if err := ck.save(t.cfg.CheckpointDir); err != nil {
 		return fmt.Errorf("checkpoint after epoch %d: %w", t.epoch, err)
 	}
@@ -57,13 +63,11 @@ func (t *trainer) restore(ck *Checkpoint) error {
 	if ck.BestEpoch >= len(ck.History) || ck.Epoch+1 != len(ck.History) {
 		return fmt.Errorf("the checkpoint is inconsistent: %d epochs done, %d history entries, best epoch %d", ck.Epoch, len(ck.History), ck.BestEpoch)
 	}
-	switch {
-	case t.sgd != nil && ck.SGD != nil:
-		t.sgd = ck.SGD
-		t.opt = t.sgd
-	case t.adam != nil && ck.Adam != nil:
-		t.adam = ck.Adam
-		t.opt = t.adam
+	switch _, sgd := t.opt.(*SGDM); {
+	case sgd && ck.SGD != nil:
+		t.opt = ck.SGD
+	case !sgd && ck.Adam != nil:
+		t.opt = ck.Adam
 	default:
 		return errors.New("the checkpoint's optimizer state is not for the configured optimizer")
 	}

@@ -150,9 +150,7 @@ type trainer struct {
 	probe      fgsm.Config // the adversarial recipes' PGD probe
 	params     []interp.Param
 	data       [][]float32 // params' values, updated in place
-	opt        Optimizer
-	sgd        *SGDM
-	adam       *AdamW
+	opt        Optimizer   // *SGDM or *AdamW, as Config.Optimizer says
 	progress   func(Progress)
 	startSum   string
 	dataSum    string
@@ -165,6 +163,7 @@ type trainer struct {
 
 	x, xs, in, logits, grad []float32
 	y, ys                   []int
+	grads                   [][]float32 // a step's gradients, by parameter
 
 	// fuse: the paper recipe on a model whose mode matters not
 	// (Program.ModeMatters): the FGSM step's pass over the clean batch
@@ -271,11 +270,9 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 		t.data[i] = p.T.Data
 	}
 	if cfg.Optimizer == SGD {
-		t.sgd = &SGDM{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay}
-		t.opt = t.sgd
+		t.opt = &SGDM{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay}
 	} else {
-		t.adam = NewAdamW(cfg.WeightDecay)
-		t.opt = t.adam
+		t.opt = NewAdamW(cfg.WeightDecay)
 	}
 	prog.FreezeBatchNorm = cfg.BN == BNFrozen
 	t.fuse = cfg.Recipe == Paper && !prog.ModeMatters()
@@ -471,7 +468,11 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 		return 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
 	}
-	grads := make([][]float32, len(t.params))
+	if len(t.grads) != len(t.params) {
+		t.grads = make([][]float32, len(t.params))
+	}
+	grads := t.grads
+	clear(grads)
 	for i, g := range r.Params {
 		if g != nil {
 			grads[i] = g.Data
