@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/fgsm/report"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 )
@@ -180,31 +179,10 @@ func adversarialSink(out, pngDir string, a *attackSession) (func(int, *dataset.B
 }
 
 // writePNG saves one C×H×W image of pixels in [0,1] (grey for one channel,
-// RGB for three).
+// RGB for three), drawn as the audit report draws its examples.
 func writePNG(path string, px []float32, c, h, w int) error {
-	var img image.Image
-	byteOf := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
-	if c == 1 {
-		g := image.NewGray(image.Rect(0, 0, w, h))
-		for i, v := range px {
-			g.Pix[i] = byteOf(v)
-		}
-		img = g
-	} else {
-		rgb := image.NewRGBA(image.Rect(0, 0, w, h))
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				var col [3]uint8
-				for ch := 0; ch < min(c, 3); ch++ {
-					col[ch] = byteOf(px[ch*h*w+y*w+x])
-				}
-				rgb.Set(x, y, color.RGBA{col[0], col[1], col[2], 255})
-			}
-		}
-		img = rgb
-	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := png.Encode(&buf, report.PixelImage(px, c, h, w, 1)); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return onnx.WriteFileAtomic(path, buf.Bytes())

@@ -167,7 +167,7 @@ func drawExamples(w io.Writer, r *fgsm.Report, title string, exs []*fgsm.Example
 		} {
 			rect := g.imageRect(row, col, e)
 			c.DrawImage(vg.Rectangle{Min: g.point(rect.Min.X, rect.Max.Y), Max: g.point(rect.Max.X, rect.Min.Y)},
-				toImage(cell.px, e, g.scale(e)))
+				PixelImage(cell.px, e.C, e.H, e.W, g.scale(e)))
 			caption := cell.caption
 			sty := text(captionPt, cell.color)
 			if sty.Width(caption) > vg.Length(g.colW-8) {
@@ -207,17 +207,18 @@ func linf(e *fgsm.Example) float64 {
 	return m
 }
 
-// toImage turns C×H×W pixels in [0,1] into an image k times larger, each
-// pixel a k×k block: RGB when C is 3, else grey from the first channel.
-func toImage(px []float32, e *fgsm.Example, k int) image.Image {
-	img := image.NewRGBA(image.Rect(0, 0, e.W*k, e.H*k))
-	hw := e.H * e.W
-	for y := 0; y < e.H*k; y++ {
-		for x := 0; x < e.W*k; x++ {
-			i := (y/k)*e.W + x/k
+// PixelImage turns C×H×W pixels in [0,1] into an image k times larger,
+// each pixel a k×k block: RGB when C is 3, else grey from the first
+// channel; values are clipped to [0,1] and NaN shows black.
+func PixelImage(px []float32, c, h, w, k int) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w*k, h*k))
+	hw := h * w
+	for y := 0; y < h*k; y++ {
+		for x := 0; x < w*k; x++ {
+			i := (y/k)*w + x/k
 			v := byteOf(px[i])
 			clr := color.RGBA{R: v, G: v, B: v, A: 255}
-			if e.C == 3 {
+			if c == 3 {
 				clr.G, clr.B = byteOf(px[hw+i]), byteOf(px[2*hw+i])
 			}
 			img.SetRGBA(x, y, clr)
