@@ -61,10 +61,11 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 			return nil, fmt.Errorf("target class %d: the model scores classes 0 to %d", c.Target.Class, k-1)
 		}
 	}
-	check := opt.Check
-	name := opt.RuntimeName
-	if check == nil {
-		check, name = runtime.Interp{P: m.P}, "interp"
+	// Without a runtime to check on, the interpreter classifies: the
+	// logits the attack already computed are its classification.
+	check, name, self := opt.Check, opt.RuntimeName, opt.Check == nil
+	if self {
+		name = "interp"
 	}
 	r := &Report{Version: ReportVersion, Runtime: name, Seed: opt.Seed, CleanPerClass: classes(k)}
 	for _, c := range cfgs {
@@ -72,7 +73,7 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 	}
 	var (
 		b                           dataset.Batch
-		in, cleanOut, advOut, clean []float32
+		in, clean, cleanBuf, advBuf []float32 // cleanBuf, advBuf: the checking runtime's logits
 		cleanPred                   = make([]int, 0, batch)
 		first                       = -1
 		end                         int
@@ -100,12 +101,16 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 			}
 		}
 		x := b.X[:b.N*per]
-		in = m.Pre.Apply(in, x, m.C, hw)
-		if cleanOut, err = classify(check, cleanOut, in, b.N, k); err != nil {
-			return nil, err
-		}
 		if clean, _, err = m.Logits(clean, x, b.N); err != nil {
 			return nil, err
+		}
+		cleanOut := clean
+		if !self {
+			in = m.Pre.Apply(in, x, m.C, hw)
+			if cleanBuf, err = classify(check, cleanBuf, in, b.N, k); err != nil {
+				return nil, err
+			}
+			cleanOut = cleanBuf
 		}
 		cleanPred = cleanPred[:0]
 		for i := 0; i < b.N; i++ {
@@ -126,9 +131,13 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 			if err != nil {
 				return nil, fmt.Errorf("%s on samples %d to %d: %w", c.Name(), b.Start, b.Start+b.N-1, err)
 			}
-			in = m.Pre.Apply(in, o.Adv, m.C, hw)
-			if advOut, err = classify(check, advOut, in, b.N, k); err != nil {
-				return nil, err
+			advOut := o.Logits
+			if !self {
+				in = m.Pre.Apply(in, o.Adv, m.C, hw)
+				if advBuf, err = classify(check, advBuf, in, b.N, k); err != nil {
+					return nil, err
+				}
+				advOut = advBuf
 			}
 			res := r.Results[ai]
 			for i := 0; i < b.N; i++ {
