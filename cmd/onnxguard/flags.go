@@ -105,6 +105,25 @@ func (s *session) Close() {
 	}
 }
 
+// openData opens a data set and checks that its samples fit the model's
+// input and the preprocessing flags, closing it again if they do not.
+func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueInfo) (dataset.Source, error) {
+	src, err := dataset.Open(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := dataset.CheckShape(src, in.Shape); err != nil {
+		src.Close()
+		return nil, fmt.Errorf("%s: model input %q: %w", path, in.Name, err)
+	}
+	c, _, _ := src.Dims()
+	if err := cfg.pre.Validate(c); err != nil {
+		src.Close()
+		return nil, err
+	}
+	return src, nil
+}
+
 // open loads the model, opens the data and checks that they fit, then
 // starts the engine.
 func (cfg *runConfig) open() (*session, error) {
@@ -119,17 +138,7 @@ func (cfg *runConfig) open() (*session, error) {
 	if len(s.graph.Inputs) != 1 {
 		return nil, fmt.Errorf("%s: the model has %d inputs; onnxguard runs classifiers with one image input", cfg.modelPath, len(s.graph.Inputs))
 	}
-	if s.src, err = dataset.Open(cfg.data, &cfg.dataOpt); err != nil {
-		return nil, err
-	}
-	in := s.graph.Inputs[0]
-	if err := dataset.CheckShape(s.src, in.Shape); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("model input %q: %w", in.Name, err)
-	}
-	c, _, _ := s.src.Dims()
-	if err := cfg.pre.Validate(c); err != nil {
-		s.Close()
+	if s.src, err = cfg.openData(cfg.data, &cfg.dataOpt, s.graph.Inputs[0]); err != nil {
 		return nil, err
 	}
 	switch cfg.engine {

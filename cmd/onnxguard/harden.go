@@ -225,18 +225,11 @@ func noteOf(s string) string {
 // held-out split).
 func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, val *harden.Data, err error) {
 	read := func(path string, opt *dataset.Options) (*harden.Data, error) {
-		src, err := dataset.Open(path, opt)
+		src, err := cfg.openData(path, opt, prog.Input)
 		if err != nil {
 			return nil, err
 		}
 		defer src.Close()
-		if err := dataset.CheckShape(src, prog.Input.Shape); err != nil {
-			return nil, fmt.Errorf("%s: model input %q: %w", path, prog.Input.Name, err)
-		}
-		cc, _, _ := src.Dims()
-		if err := cfg.pre.Validate(cc); err != nil {
-			return nil, err
-		}
 		return harden.ReadAll(src)
 	}
 	if train, err = read(cfg.data, &cfg.dataOpt); err != nil {
