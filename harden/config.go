@@ -175,7 +175,7 @@ func (c Config) Normalize() (Config, error) {
 	} else if c.PGDSteps != 0 {
 		return c, fmt.Errorf("pgd steps apply to the pgd recipe only, not %s", c.Recipe)
 	}
-	if c.Recipe != Clean {
+	if c.Recipe.Adversarial() {
 		c.ProbeSteps = defaultInt(c.ProbeSteps, DefaultProbeSteps)
 		c.ProbeSamples = defaultInt(c.ProbeSamples, DefaultProbeSamples)
 	} else if c.ProbeSteps != 0 || c.ProbeSamples != 0 {

@@ -258,7 +258,7 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
 	}
-	if err == nil && cfg.Recipe != Clean {
+	if err == nil && cfg.Recipe.Adversarial() {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}
 	if err != nil {

@@ -21,7 +21,7 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	per := v.Per()
 	steps := (v.N + validationBatch - 1) / validationBatch
 	probeN := 0
-	if t.cfg.Recipe != Clean {
+	if t.cfg.Recipe.Adversarial() {
 		probeN = min(t.cfg.ProbeSamples, v.N)
 		rec.Probe = fmt.Sprintf("%s on %d samples", t.probe.Name(), probeN)
 		steps += (probeN + validationBatch - 1) / validationBatch

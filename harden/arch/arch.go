@@ -39,6 +39,14 @@ type layer struct {
 	ratio float32 // dropout
 }
 
+// units is a dense layer's width: n, or the classes where n is 0.
+func (l layer) units(classes int) int {
+	if l.n == 0 {
+		return classes
+	}
+	return l.n
+}
+
 type architecture struct {
 	name, summary string
 	layers        []layer
@@ -121,11 +129,7 @@ func Build(name string, opt *Options) (*onnx.Model, error) {
 		case "flatten":
 			b.flatten()
 		case "dense":
-			n := l.n
-			if n == 0 {
-				n = o.Classes
-			}
-			b.dense(n)
+			b.dense(l.units(o.Classes))
 		}
 	}
 	mp := b.model(a.name, a.summary)
@@ -182,10 +186,7 @@ func (a *architecture) check(o Options) error {
 		case "flatten":
 			features = int64(c) * int64(h) * int64(w)
 		case "dense":
-			n := int64(l.n)
-			if n == 0 {
-				n = int64(o.Classes)
-			}
+			n := int64(l.units(o.Classes))
 			params += n*features + n
 			features = n
 		}

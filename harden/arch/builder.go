@@ -29,7 +29,6 @@ type builder struct {
 	c, h, w  int
 	features int // 0 until flatten
 	count    map[string]int
-	classes  int
 	input    [3]int
 }
 
@@ -37,7 +36,7 @@ func newBuilder(o Options) *builder {
 	return &builder{
 		rng: rand.New(rand.NewPCG(o.Seed, 0x6f6e6e78677561)), // second word: "onnxgua"
 		cur: InputName, c: o.Input[0], h: o.Input[1], w: o.Input[2],
-		count: map[string]int{}, classes: o.Classes, input: o.Input,
+		count: map[string]int{}, input: o.Input,
 	}
 }
 
