@@ -143,15 +143,24 @@ func (c *conv) operands(in []*Tensor) (a convArgs, err error) {
 	if a.g, err = c.geometry(a.xs, ws, a.oneD); err != nil {
 		return a, err
 	}
-	if len(in) > 2 && in[2] != nil {
-		if a.b, err = floatIn(in, 2, "B"); err != nil {
-			return a, err
-		}
-		if a.b.Len() != a.m {
-			return a, fmt.Errorf("bias has %d values for %d output channels", a.b.Len(), a.m)
-		}
+	a.b, err = biasIn(in, a.m)
+	return a, err
+}
+
+// biasIn reads the optional bias input (2) of Conv and ConvTranspose: nil
+// where it is absent, an error unless it has m values.
+func biasIn(in []*Tensor, m int) (*Tensor, error) {
+	if len(in) <= 2 || in[2] == nil {
+		return nil, nil
 	}
-	return a, nil
+	b, err := floatIn(in, 2, "B")
+	if err != nil {
+		return nil, err
+	}
+	if b.Len() != m {
+		return nil, fmt.Errorf("bias has %d values for %d output channels", b.Len(), m)
+	}
+	return b, nil
 }
 
 func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {

@@ -145,14 +145,9 @@ func (c *convTranspose) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	n, cig, cog := xs[0], xs[1]/c.group, ws[1]
 	m := cog * c.group
-	var b *Tensor
-	if len(in) > 2 && in[2] != nil {
-		if b, err = floatIn(in, 2, "B"); err != nil {
-			return nil, err
-		}
-		if b.Len() != m {
-			return nil, fmt.Errorf("bias has %d values for %d output channels", b.Len(), m)
-		}
+	b, err := biasIn(in, m)
+	if err != nil {
+		return nil, err
 	}
 	hwIn, hwOut, k := g.oh*g.ow, g.h*g.w, g.colRows()
 	y := NewFloat(n, m, g.h, g.w)
@@ -220,11 +215,7 @@ func (c *convTranspose) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			db = NewFloat(m)
 			for i := 0; i < n; i++ {
 				for o := 0; o < m; o++ {
-					var sum float32
-					for _, v := range dy[0].Data[(i*m+o)*hwOut:][:hwOut] {
-						sum += v
-					}
-					db.Data[o] += sum
+					db.Data[o] += sumFloats(dy[0].Data[(i*m+o)*hwOut:][:hwOut])
 				}
 			}
 		}
