@@ -245,8 +245,8 @@ func TestUnsupportedOpIsAnErrorNotAPanic(t *testing.T) {
 }
 
 // TestFusedRelu checks that folding each Relu into its Conv changes no
-// output or gradient: the Fashion-MNIST CNN against the same program with
-// the nodes as the graph lists them.
+// output, and no gradient beyond float rounding: the Fashion-MNIST CNN
+// against the same program with the nodes as the graph lists them.
 func TestFusedRelu(t *testing.T) {
 	p := loadProgram(t, "fmnist_cnn")
 	m, err := onnx.Load(filepath.Join(modelDir, "fmnist_cnn.onnx"))
@@ -273,11 +273,16 @@ func TestFusedRelu(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Loss != want.Loss || !slices.Equal(got.Logits.Data, want.Logits.Data) || !slices.Equal(got.Input.Data, want.Input.Data) {
-		t.Errorf("fused: loss %v, want %v; logits or input gradient differ", got.Loss, want.Loss)
+	if got.Loss != want.Loss || !slices.Equal(got.Logits.Data, want.Logits.Data) {
+		t.Errorf("fused: loss %v, want %v; logits differ", got.Loss, want.Loss)
+	}
+	// The fused Conv and MaxPool sums its gradients sparsely, in another
+	// order (ops/sparsegrad.go): equal up to float rounding.
+	if e := maxRelErr(got.Input.Data, want.Input.Data, 1e-3); e > 1e-4 {
+		t.Errorf("fused: input gradient differs by %g relative", e)
 	}
 	for i, g := range got.Params {
-		if w := want.Params[i]; (g == nil) != (w == nil) || g != nil && maxRelErr(g.Data, w.Data, 1e-3) > 1e-5 {
+		if w := want.Params[i]; (g == nil) != (w == nil) || g != nil && maxRelErr(g.Data, w.Data, 1e-3) > 1e-4 {
 			t.Errorf("fused: gradient of %s differs", p.Params()[i].Name)
 		}
 	}

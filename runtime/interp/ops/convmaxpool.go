@@ -100,8 +100,11 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("Conv with MaxPool: backward without a forward pass")
 	}
-	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
 	a, g, pg := sv.a, sv.a.g, sv.pg
+	if sparseFits(g, c.group, a.m) {
+		return f.sparseBackward(s, dy, sv)
+	}
+	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
 	n, m, mg, k := a.n, a.m, a.m/c.group, g.colRows()
 	ohw, hw, pohw := g.oh*g.ow, g.h*g.w, pg.oh*pg.ow
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)

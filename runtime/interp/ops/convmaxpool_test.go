@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -13,7 +14,10 @@ import (
 // the order of float sums. The shapes cover a row plan, a wide plan whose
 // gradient into a one-channel input takes the one-channel kernel, odd
 // sizes the pool leaves a row and a column of, groups, no bias, and
-// padding wider than the kernel, which crops the gradient's padded layout.
+// padding wider than the kernel, which crops the gradient's padded layout;
+// and, for layers of 16 input channels or more, the sparse backward
+// (sparsegrad.go) with a partial block of channels, dilation, uneven
+// padding and a 5×5 kernel.
 func TestConvPool(t *testing.T) {
 	if !useKernels {
 		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
@@ -25,12 +29,18 @@ func TestConvPool(t *testing.T) {
 		bias  bool
 		relu  bool
 	}{
-		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 16, 16, 16}, []int{24, 16, 3, 3}, true, true},
+		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 8, 16, 16}, []int{24, 8, 3, 3}, true, true},
 		{"mnist-like wide", nil, []int{2, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
 		{"odd sizes", nil, []int{2, 5, 13, 11}, []int{10, 5, 3, 3}, true, true},
 		{"groups", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{2, 6, 12, 12}, []int{8, 3, 3, 3}, true, true},
 		{"no relu, no bias", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 4, 10, 10}, []int{9, 4, 3, 3}, false, false},
 		{"padding beyond the kernel's reach", attrs{"pads": []int64{3, 3, 3, 3}}, []int{2, 2, 6, 6}, []int{4, 2, 3, 3}, true, true},
+		// 16 input channels and more take the sparse backward (sparsePool).
+		{"sparse, a partial block of channels, odd sizes", nil, []int{2, 20, 9, 11}, []int{6, 20, 3, 3}, true, true},
+		{"sparse, dilated, uneven pads", attrs{"pads": []int64{2, 1, 0, 1}, "dilations": []int64{2, 2}}, []int{3, 32, 12, 10}, []int{8, 32, 3, 3}, true, true},
+		{"sparse, 5×5, no relu, no bias", attrs{"pads": []int64{2, 2, 2, 2}}, []int{3, 16, 10, 10}, []int{5, 16, 5, 5}, false, false},
+		{"sparse, cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 16, 16, 16}, []int{24, 16, 3, 3}, true, true},
+		{"sparse, mnist-like wide", nil, []int{5, 16, 13, 13}, []int{32, 16, 3, 3}, true, true},
 	}
 	pool := attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}
 	for _, test := range tests {
@@ -48,6 +58,9 @@ func TestConvPool(t *testing.T) {
 			fused, ok := FusePool(conv, mp, test.x, test.w)
 			if !ok {
 				t.Fatal("FusePool refused the pair")
+			}
+			if sparse := strings.HasPrefix(test.name, "sparse"); sparse != (test.x[1] >= 16 && test.attrs["group"] == nil) {
+				t.Fatalf("the case's name says sparse %v, its input channels and groups say otherwise", sparse)
 			}
 
 			// Apart.

@@ -141,3 +141,44 @@ func SumWhere(x, y []float32) float32 {
 	_ = y[len(x)-1]
 	return sumWhere(&x[0], &y[0], len(x))
 }
+
+//go:noescape
+func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
+
+// AxpyTerms adds, for each entry e of g and each term j of dstep, g[e]
+// times the 16 floats of s at byte offset soff[e] + sstep[j] to the 16
+// floats of d at byte offset doff[e] + dstep[j]: the scatter of a sparse
+// gradient, each nonzero times a row of weights (or of an image), in 16
+// lanes at a time. doff and soff must be as long as g, sstep as dstep,
+// and every offset pair must lie within d and s with 16 floats to spare;
+// it panics otherwise, having checked before it writes.
+func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	n, t := len(g), len(dstep)
+	if n == 0 || t == 0 {
+		return
+	}
+	_, _ = doff[n-1], soff[n-1]
+	_ = sstep[t-1]
+	dmax, smax := span(doff, dstep), span(soff, sstep)
+	if dmax < 0 || dmax+64 > 4*int64(len(d)) || smax < 0 || smax+64 > 4*int64(len(s)) {
+		panic("kernel: AxpyTerms offsets outside their slices")
+	}
+	axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[0], &sstep[0], t)
+}
+
+// span returns the largest entry offset plus the largest step, or -1
+// where an offset or a step is negative or not a whole float.
+func span(off []int32, step []int64) int64 {
+	lo, hi := int32(0), int32(0)
+	for _, o := range off {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	slo, shi := int64(0), int64(0)
+	for _, s := range step {
+		slo, shi = min(slo, s), max(shi, s)
+	}
+	if lo < 0 || slo < 0 {
+		return -1
+	}
+	return int64(hi) + shi
+}

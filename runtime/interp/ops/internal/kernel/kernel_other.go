@@ -40,3 +40,8 @@ func Unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plan
 
 // SumWhere must not be called: Available is false.
 func SumWhere(x, y []float32) float32 { panic("kernel: SumWhere called where Available is false") }
+
+// AxpyTerms must not be called: Available is false.
+func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	panic("kernel: AxpyTerms called where Available is false")
+}

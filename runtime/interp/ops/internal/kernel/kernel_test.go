@@ -252,3 +252,73 @@ func TestArgumentOffsets(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpyTerms checks the sparse scatter against its definition, for
+// term counts that take the kernel's three-at-a-time loop, its one-at-a-
+// time loop and both, with entries whose rows overlap (so their order
+// matters), and checks that offsets outside the slices panic before
+// anything is written.
+func TestAxpyTerms(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, terms := range []int{1, 2, 3, 4, 5, 9, 18, 25} {
+		d, s := make([]float32, 700), make([]float32, 500)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		for i := range d {
+			d[i] = rng.Float32()*2 - 1
+		}
+		dstep, sstep := make([]int64, terms), make([]int64, terms)
+		for j := range terms {
+			dstep[j], sstep[j] = 4*int64(rng.IntN(300)), 4*int64(rng.IntN(200))
+		}
+		n := 40
+		g, doff, soff := make([]float32, n), make([]int32, n), make([]int32, n)
+		for e := range n {
+			g[e], doff[e], soff[e] = rng.Float32()*2-1, 4*int32(rng.IntN(700-300-16)), 4*int32(rng.IntN(500-200-16))
+		}
+		want := slices.Clone(d)
+		for e := range n {
+			for j := range terms {
+				for l := range 16 {
+					want[(int64(doff[e])+dstep[j])/4+int64(l)] += g[e] * s[(int64(soff[e])+sstep[j])/4+int64(l)]
+				}
+			}
+		}
+		AxpyTerms(d, s, g, doff, soff, dstep, sstep)
+		for i := range d {
+			if math.Abs(float64(d[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%d terms: d[%d] = %v, want %v", terms, i, d[i], want[i])
+			}
+		}
+	}
+
+	// Out of range: an offset 16 floats short of the end passes, one float
+	// further panics, as does a negative one; nothing is written.
+	d, s := make([]float32, 64), make([]float32, 64)
+	for i := range s {
+		s[i] = 1
+	}
+	one := []float32{1}
+	steps := []int64{0}
+	AxpyTerms(d, s, one, []int32{4 * 48}, []int32{4 * 48}, steps, steps)
+	for _, c := range []struct{ doff, soff int32 }{{4 * 49, 0}, {0, 4 * 49}, {-4, 0}, {0, -64}} {
+		clear(d)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("offsets %d, %d: no panic", c.doff, c.soff)
+				}
+			}()
+			AxpyTerms(d, s, []float32{1, 1}, []int32{0, c.doff}, []int32{0, c.soff}, steps, steps)
+		}()
+		for _, v := range d {
+			if v != 0 {
+				t.Fatalf("offsets %d, %d: wrote before panicking", c.doff, c.soff)
+			}
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package ops
+
+import (
+	"math"
+	"runtime"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+)
+
+// The gradient a 2×2 max pool sends back is sparse: each window passes
+// its gradient to one of its four inputs, and a Relu before the pool
+// drops the windows whose maximum is not positive. So a fused Conv and
+// MaxPool (convPool) need not run its backward convolutions over the
+// whole of the Conv's output, three quarters zeros: each nonzero, at
+// output channel co and pixel (oy, ox), adds
+//
+//	g · W[co, ci, ky, kx]   to dX[ci, oy+ky·dh−ph, ox+kx·dw−pw]
+//	g · X[ci, oy+ky·dh−ph, ox+kx·dw−pw]   to dW[co, ci, ky, kx]
+//
+// for every input channel and tap. With the input channels innermost
+// (pixel-major grids of the padded image, weights as [co][tap][ci]),
+// each tap is one 16-lane multiply-add per 16 channels (kernel.AxpyTerms),
+// a quarter of the dense work or less. It pays where the channels fill
+// the lanes: a layer of 16 input channels or more.
+type sparsePool struct {
+	cp         int     // floats per grid pixel: the input channels rounded up to 16
+	taps       int     // kh·kw
+	hg, wg     int     // the grid: the padded image
+	gridSteps  []int64 // per term (tap, block of 16 channels): byte offset in the grid
+	wSteps     []int64 // per term: byte offset in an output channel's weight row
+	pixelBytes int
+	rowBytes   int // bytes of an output channel's weights, taps·cp floats
+}
+
+// sparseFits says whether convPool's backward takes the sparse path for
+// a Conv of window g and group count group, with m output channels.
+func sparseFits(g geom2d, group, m int) bool {
+	if group != 1 || g.c < 16 {
+		return false
+	}
+	cp := (g.c + 15) &^ 15
+	hg, wg := g.oh+(g.kh-1)*g.dh, g.ow+(g.kw-1)*g.dw
+	return int64(hg)*int64(wg)*int64(cp)*4 < math.MaxInt32 && int64(m)*int64(g.kh*g.kw*cp)*4 < math.MaxInt32
+}
+
+func newSparsePool(g geom2d) *sparsePool {
+	cp := (g.c + 15) &^ 15
+	sp := &sparsePool{cp: cp, taps: g.kh * g.kw, hg: g.oh + (g.kh-1)*g.dh, wg: g.ow + (g.kw-1)*g.dw}
+	sp.pixelBytes = 4 * cp
+	sp.rowBytes = 4 * sp.taps * cp
+	for ky := range g.kh {
+		for kx := range g.kw {
+			for b := range cp / 16 {
+				tap := ky*g.kw + kx
+				sp.gridSteps = append(sp.gridSteps, int64(((ky*g.dh)*sp.wg+kx*g.dw)*sp.pixelBytes+64*b))
+				sp.wSteps = append(sp.wSteps, int64(tap*sp.pixelBytes+64*b))
+			}
+		}
+	}
+	return sp
+}
+
+func (sp *sparsePool) gridLen() int { return sp.hg * sp.wg * sp.cp }
+
+// packWeights lays w ([m][c][taps]) out as [m][taps][cp], zeros in the
+// channels past c.
+func (sp *sparsePool) packWeights(wt, w []float32, m, c int) {
+	clear(wt)
+	for co := range m {
+		for ci := range c {
+			src := w[(co*c+ci)*sp.taps:][:sp.taps]
+			dst := wt[co*sp.taps*sp.cp+ci:]
+			for t, v := range src {
+				dst[t*sp.cp] = v
+			}
+		}
+	}
+}
+
+// unpackWeights is packWeights' inverse, for the weight gradient.
+func (sp *sparsePool) unpackWeights(w, wt []float32, m, c int) {
+	for co := range m {
+		for ci := range c {
+			dst := w[(co*c+ci)*sp.taps:][:sp.taps]
+			src := wt[co*sp.taps*sp.cp+ci:]
+			for t := range dst {
+				dst[t] = src[t*sp.cp]
+			}
+		}
+	}
+}
+
+// toGrid writes an image (c planes of h×w) into the grid, channels
+// innermost, with zeros in the padding and in the channels past c.
+func (sp *sparsePool) toGrid(grid, img []float32, g geom2d) {
+	clear(grid)
+	for ci := range g.c {
+		for y := range g.h {
+			src := img[(ci*g.h+y)*g.w:][:g.w]
+			dst := grid[((y+g.ph)*sp.wg+g.pw)*sp.cp+ci:]
+			for x, v := range src {
+				dst[x*sp.cp] = v
+			}
+		}
+	}
+}
+
+// fromGrid reads the image (c planes of h×w) back out of the grid.
+func (sp *sparsePool) fromGrid(img, grid []float32, g geom2d) {
+	for ci := range g.c {
+		for y := range g.h {
+			dst := img[(ci*g.h+y)*g.w:][:g.w]
+			src := grid[((y+g.ph)*sp.wg+g.pw)*sp.cp+ci:]
+			for x := range dst {
+				dst[x] = src[x*sp.cp]
+			}
+		}
+	}
+}
+
+// entries lists a sample's nonzero gradients at the Conv's output, from
+// the pooled gradient dp of mg channels of poh×pow windows, the pooled
+// values pv (for the Relu's mask) and the winners arg (offsets in planes
+// of rows rs floats apart): each nonzero's value, its pixel's byte offset
+// in the grid and its channel's in the packed weights. It returns how
+// many; gs, goff and woff hold mg·poh·pow.
+func (sp *sparsePool) entries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32, relu bool, mg, poh, pow, rs int) int {
+	n := 0
+	for ch := range mg {
+		wo := int32(ch * sp.rowBytes)
+		for py := range poh {
+			q0 := (ch*poh + py) * pow
+			dpr, pvr, argr := dp[q0:][:pow], pv[q0:][:pow], arg[q0:][:pow]
+			for px := range pow {
+				v := dpr[px]
+				if relu {
+					v = reluMasked(v, pvr[px])
+				}
+				off := int(argr[px]) - 2*py*rs - 2*px // 0, 1, rs or rs+1
+				down := int(uint64(rs-1-off) >> 63)
+				oy, ox := 2*py+down, 2*px+off-down*rs
+				gs[n], goff[n], woff[n] = v, int32((oy*sp.wg+ox)*sp.pixelBytes), wo
+				// Keep the entry (advance n) unless v is ±0, without a branch.
+				b := math.Float32bits(v) << 1
+				n += int((b | -b) >> 31)
+			}
+		}
+	}
+	return n
+}
+
+// sparseBackward is convPool's Backward on the sparse path (sparseFits):
+// the Conv's gradients from its pooled output's, scattered nonzero by
+// nonzero.
+func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved) ([]*Tensor, error) {
+	c := f.c
+	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
+	a, g, pg := sv.a, sv.a.g, sv.pg
+	n, m := a.n, a.m
+	hw, pohw := g.h*g.w, pg.oh*pg.ow
+	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
+	sp := newSparsePool(g)
+	rowLen := sp.taps * sp.cp
+	grads := make([]*Tensor, 2, 3)
+	var wt []float32
+	if needX {
+		wt = s.scratch(m * rowLen)
+		defer s.Buffers.Put(wt)
+		sp.packWeights(wt, w.Data, m, g.c)
+		grads[0] = s.alloc(false, x.Shape...)
+	}
+	if needW {
+		grads[1] = like(w)
+	}
+	if needB {
+		grads = append(grads, NewFloat(m))
+	}
+	workers := min(n, runtime.GOMAXPROCS(0))
+	// Per worker: the entries, a grid for dX and one for X, and the
+	// worker's share of dW (packed) and dB.
+	gss, grids, xgrids := make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
+	dwts, dbs := make([][]float32, workers), make([][]float32, workers)
+	goffs, woffs := make([][]int32, workers), make([][]int32, workers)
+	for wk := range workers {
+		gss[wk], goffs[wk], woffs[wk] = s.scratch(m*pohw), make([]int32, m*pohw), make([]int32, m*pohw)
+		if needX {
+			grids[wk] = s.scratch(sp.gridLen())
+		}
+		if needW {
+			xgrids[wk] = s.scratch(sp.gridLen())
+			dwts[wk] = s.Buffers.get(m*rowLen, true)
+		}
+		if needB {
+			dbs[wk] = grads[2].Data
+			if wk > 0 {
+				dbs[wk] = make([]float32, m)
+			}
+		}
+	}
+	defer putAll(s.Buffers, gss, grids, xgrids, dwts)
+	forSamples(n, workers, needW || needB, func(wk, i int) {
+		at := i * m * pohw
+		dp, arg, pv := dy[0].Data[at:][:m*pohw], sv.arg[at:][:m*pohw], pooled.Data[at:][:m*pohw]
+		if needB {
+			for ch := range m {
+				dbs[wk][ch] += maskedSum(dp[ch*pohw:][:pohw], pv[ch*pohw:][:pohw], c.relu)
+			}
+		}
+		if !needX && !needW {
+			return
+		}
+		k := sp.entries(gss[wk], goffs[wk], woffs[wk], dp, pv, arg, c.relu, m, pg.oh, pg.ow, sv.rows)
+		gs, goff, woff := gss[wk][:k], goffs[wk][:k], woffs[wk][:k]
+		if needW {
+			sp.toGrid(xgrids[wk], x.Data[i*g.c*hw:][:g.c*hw], g)
+			kernel.AxpyTerms(dwts[wk], xgrids[wk], gs, woff, goff, sp.wSteps, sp.gridSteps)
+		}
+		if needX {
+			clear(grids[wk])
+			kernel.AxpyTerms(grids[wk], wt, gs, goff, woff, sp.gridSteps, sp.wSteps)
+			sp.fromGrid(grads[0].Data[i*g.c*hw:][:g.c*hw], grids[wk], g)
+		}
+	})
+	if needW {
+		addParts(dwts)
+		sp.unpackWeights(grads[1].Data, dwts[0], m, g.c)
+	}
+	addParts(dbs)
+	return grads, nil
+}
