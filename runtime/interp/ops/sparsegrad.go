@@ -94,59 +94,30 @@ func (sp *sparsePool) unpackWeights(w, wt []float32, m, c int) {
 // innermost, with zeros in the padding and in the channels past c.
 func (sp *sparsePool) toGrid(grid, img []float32, g geom2d) {
 	clear(grid)
-	for ci := range g.c {
-		for y := range g.h {
-			src := img[(ci*g.h+y)*g.w:][:g.w]
-			dst := grid[((y+g.ph)*sp.wg+g.pw)*sp.cp+ci:]
-			for x, v := range src {
-				dst[x*sp.cp] = v
-			}
-		}
+	hw := g.h * g.w
+	for b := 0; b < g.c; b += 16 {
+		mask := uint16(1<<min(16, g.c-b) - 1)
+		kernel.GatherRows(grid[(g.ph*sp.wg+g.pw)*sp.cp+b:], img[b*hw:], g.h, g.w, sp.wg*sp.cp, g.w, sp.cp, 1, hw, mask, mask)
 	}
 }
 
 // fromGrid reads the image (c planes of h×w) back out of the grid.
 func (sp *sparsePool) fromGrid(img, grid []float32, g geom2d) {
+	vecs := (g.w + 15) / 16
+	last := uint16(1<<(g.w-16*(vecs-1)) - 1)
 	for ci := range g.c {
-		for y := range g.h {
-			dst := img[(ci*g.h+y)*g.w:][:g.w]
-			src := grid[((y+g.ph)*sp.wg+g.pw)*sp.cp+ci:]
-			for x := range dst {
-				dst[x] = src[x*sp.cp]
-			}
-		}
+		kernel.GatherRows(img[ci*g.h*g.w:], grid[(g.ph*sp.wg+g.pw)*sp.cp+ci:], g.h, vecs, g.w, sp.wg*sp.cp, 16, 16*sp.cp, sp.cp, 0xffff, last)
 	}
 }
 
-// entries lists a sample's nonzero gradients at the Conv's output, from
-// the pooled gradient dp of mg channels of poh×pow windows, the pooled
-// values pv (for the Relu's mask) and the winners arg (offsets in planes
-// of rows rs floats apart): each nonzero's value, its pixel's byte offset
-// in the grid and its channel's in the packed weights. It returns how
-// many; gs, goff and woff hold mg·poh·pow.
-func (sp *sparsePool) entries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32, relu bool, mg, poh, pow, rs int) int {
-	n := 0
-	for ch := range mg {
-		wo := int32(ch * sp.rowBytes)
-		for py := range poh {
-			q0 := (ch*poh + py) * pow
-			dpr, pvr, argr := dp[q0:][:pow], pv[q0:][:pow], arg[q0:][:pow]
-			for px := range pow {
-				v := dpr[px]
-				if relu {
-					v = reluMasked(v, pvr[px])
-				}
-				off := int(argr[px]) - 2*py*rs - 2*px // 0, 1, rs or rs+1
-				down := int(uint64(rs-1-off) >> 63)
-				oy, ox := 2*py+down, 2*px+off-down*rs
-				gs[n], goff[n], woff[n] = v, int32((oy*sp.wg+ox)*sp.pixelBytes), wo
-				// Keep the entry (advance n) unless v is ±0, without a branch.
-				b := math.Float32bits(v) << 1
-				n += int((b | -b) >> 31)
-			}
-		}
-	}
-	return n
+// entries lists a sample's nonzero gradients at the Conv's output
+// (kernel.PoolEntries) from the pooled gradient dp of m channels, the
+// pooled values pv and the winners arg, offsets in planes of rows rs
+// floats apart: each nonzero's value, its pixel's byte offset in the grid
+// and its channel's in the packed weights. It returns how many; gs, goff
+// and woff hold m·poh·pow + 16.
+func (sp *sparsePool) entries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32, relu bool, m, poh, pow, rs int) int {
+	return kernel.PoolEntries(gs, goff, woff, dp, pv, arg, m, poh, pow, rs, sp.wg, sp.pixelBytes, sp.rowBytes, relu)
 }
 
 // sparseBackward is convPool's Backward on the sparse path (sparseFits):
@@ -182,7 +153,7 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved) ([]*
 	dwts, dbs := make([][]float32, workers), make([][]float32, workers)
 	goffs, woffs := make([][]int32, workers), make([][]int32, workers)
 	for wk := range workers {
-		gss[wk], goffs[wk], woffs[wk] = s.scratch(m*pohw), make([]int32, m*pohw), make([]int32, m*pohw)
+		gss[wk], goffs[wk], woffs[wk] = s.scratch(m*pohw+16), make([]int32, m*pohw+16), make([]int32, m*pohw+16)
 		if needX {
 			grids[wk] = s.scratch(sp.gridLen())
 		}

@@ -2,7 +2,12 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 // Available reports whether this CPU runs the kernel: it needs AVX-512F,
 // whose 32 vector registers hold a tile's 24 accumulators and whose lane
@@ -143,15 +148,16 @@ func SumWhere(x, y []float32) float32 {
 }
 
 //go:noescape
-func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
+func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int, dlim, slim uint32) (bad bool)
 
 // AxpyTerms adds, for each entry e of g and each term j of dstep, g[e]
 // times the 16 floats of s at byte offset soff[e] + sstep[j] to the 16
 // floats of d at byte offset doff[e] + dstep[j]: the scatter of a sparse
 // gradient, each nonzero times a row of weights (or of an image), in 16
 // lanes at a time. doff and soff must be as long as g, sstep as dstep,
-// and every offset pair must lie within d and s with 16 floats to spare;
-// it panics otherwise, having checked before it writes.
+// offsets must be whole floats, and every offset pair must lie within d
+// and s with 16 floats to spare; it panics otherwise, having checked
+// before it writes.
 func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
 	n, t := len(g), len(dstep)
 	if n == 0 || t == 0 {
@@ -159,26 +165,84 @@ func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
 	}
 	_, _ = doff[n-1], soff[n-1]
 	_ = sstep[t-1]
-	dmax, smax := span(doff, dstep), span(soff, sstep)
-	if dmax < 0 || dmax+64 > 4*int64(len(d)) || smax < 0 || smax+64 > 4*int64(len(s)) {
+	dlim, sok := limit(len(d), dstep)
+	slim, dok := limit(len(s), sstep)
+	if !sok || !dok || axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[0], &sstep[0], t, dlim, slim) {
 		panic("kernel: AxpyTerms offsets outside their slices")
 	}
-	axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[0], &sstep[0], t)
 }
 
-// span returns the largest entry offset plus the largest step, or -1
-// where an offset or a step is negative or not a whole float.
-func span(off []int32, step []int64) int64 {
-	lo, hi := int32(0), int32(0)
-	for _, o := range off {
-		lo, hi = min(lo, o), max(hi, o)
+// limit returns the largest entry offset that keeps every step's 16
+// floats within n floats, and false where there is none or a step is
+// negative or not whole floats.
+func limit(n int, steps []int64) (uint32, bool) {
+	hi := int64(0)
+	for _, s := range steps {
+		if s < 0 || s%4 != 0 {
+			return 0, false
+		}
+		hi = max(hi, s)
 	}
-	slo, shi := int64(0), int64(0)
-	for _, s := range step {
-		slo, shi = min(slo, s), max(shi, s)
+	lim := 4*int64(n) - 64 - hi
+	if lim < 0 {
+		return 0, false
 	}
-	if lo < 0 || slo < 0 {
-		return -1
+	return uint32(min(lim, math.MaxInt32)), true
+}
+
+//go:noescape
+func poolEntries(gs *float32, goff, woff *int32, dp, pv *float32, arg *int32,
+	planes, poh, pow, rs, wg, pix, rowBytes, relu int) (n int)
+
+// PoolEntries lists the nonzero gradients a 2×2, stride-2 max pool sends
+// back to its input, for AxpyTerms: planes planes of poh×pow windows, dp
+// their gradients, pv their pooled values, arg their winners as offsets
+// in input planes of rows rs floats apart. Where relu is set, a window
+// whose pooled value is not positive sends nothing (the Relu before the
+// pool). For each gradient kept, in order, it writes the value to gs, its
+// winner's byte offset in a grid of wg pixels a row and pix bytes a pixel
+// to goff, and its plane's byte offset in rows of rowBytes to woff, and
+// returns how many it kept. dp, pv and arg must hold planes·poh·pow
+// values, and gs, goff and woff 16 more: it writes past the last entry.
+func PoolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
+	planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int {
+	n := planes * poh * pow
+	if n <= 0 {
+		return 0
 	}
-	return int64(hi) + shi
+	_, _, _ = dp[n-1], pv[n-1], arg[n-1]
+	_, _, _ = gs[n+15], goff[n+15], woff[n+15]
+	r := 0
+	if relu {
+		r = 1
+	}
+	return poolEntries(&gs[0], &goff[0], &woff[0], &dp[0], &pv[0], &arg[0], planes, poh, pow, rs, wg, pix, rowBytes, r)
+}
+
+//go:noescape
+func gatherRows(dst, src *float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint64)
+
+// GatherRows copies rows·n vectors of 16 lanes from strided floats to
+// contiguous ones: vector (r, i) is dst[r·dRow + i·dStep + lane] =
+// src[r·sRow + i·sStep + lane·lStride] for the lanes in mask, or in last
+// for the row's last vector (i = n−1); other lanes of dst are left as
+// they were. It transposes images between planes and pixel-major grids.
+// Strides are in floats and must not be negative; it panics where a lane
+// would fall outside dst or src.
+func GatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if dRow < 0 || sRow < 0 || dStep < 0 || sStep < 0 || lStride < 0 || lStride > math.MaxInt32/64 {
+		panic("kernel: GatherRows stride out of range")
+	}
+	hl := func(m uint16) int { return bits.Len16(m) - 1 }
+	dmax, smax := (n-1)*dStep+hl(last), (n-1)*sStep+hl(last)*lStride
+	if n > 1 {
+		dmax, smax = max(dmax, (n-2)*dStep+hl(mask)), max(smax, (n-2)*sStep+hl(mask)*lStride)
+	}
+	if (rows-1)*dRow+dmax >= len(dst) || (rows-1)*sRow+smax >= len(src) {
+		panic("kernel: GatherRows reaches outside its slices")
+	}
+	gatherRows(&dst[0], &src[0], rows, n, 4*dRow, 4*sRow, 4*dStep, 4*sStep, 4*lStride, uint64(mask), uint64(last))
 }

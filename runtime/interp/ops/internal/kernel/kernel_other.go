@@ -45,3 +45,14 @@ func SumWhere(x, y []float32) float32 { panic("kernel: SumWhere called where Ava
 func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
 	panic("kernel: AxpyTerms called where Available is false")
 }
+
+// PoolEntries must not be called: Available is false.
+func PoolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
+	planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int {
+	panic("kernel: PoolEntries called where Available is false")
+}
+
+// GatherRows must not be called: Available is false.
+func GatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16) {
+	panic("kernel: GatherRows called where Available is false")
+}

@@ -313,7 +313,13 @@ func TestAxpyTerms(t *testing.T) {
 					t.Errorf("offsets %d, %d: no panic", c.doff, c.soff)
 				}
 			}()
-			AxpyTerms(d, s, []float32{1, 1}, []int32{0, c.doff}, []int32{0, c.soff}, steps, steps)
+			// The bad entry last of 21: in the check's masked tail block.
+			g, doff, soff := make([]float32, 21), make([]int32, 21), make([]int32, 21)
+			for e := range g {
+				g[e] = 1
+			}
+			doff[20], soff[20] = c.doff, c.soff
+			AxpyTerms(d, s, g, doff, soff, steps, steps)
 		}()
 		for _, v := range d {
 			if v != 0 {
