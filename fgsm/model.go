@@ -117,6 +117,7 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 		// so a sample's gradient does not depend on the batch size.
 		g := grad[first*per : (first+cnt)*per]
 		m.Pre.Backward(g, r.Input.Data[:cnt*per], m.C, m.H*m.W)
+		m.P.Release(r)
 		scale := float32(in.Shape[0])
 		for i := range g {
 			g[i] *= scale

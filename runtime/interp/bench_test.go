@@ -43,7 +43,8 @@ func forward(p *interp.Program, x *interp.Tensor, _ []int) error {
 
 func fgsm(p *interp.Program, x *interp.Tensor, labels []int) error {
 	p.Training = false
-	_, err := p.Grad(x, labels, interp.Want{Input: true})
+	r, err := p.Grad(x, labels, interp.Want{Input: true})
+	p.Release(r) // as an attack does once it has taken its step (fgsm.Model)
 	return err
 }
 

@@ -217,3 +217,17 @@ func LogSumExp(row []float32) float64 {
 	}
 	return float64(m) + math.Log(sum)
 }
+
+// Release hands r's input gradient back to the program, whose next run
+// reuses its storage instead of allocating anew: an attack that takes
+// thousands of gradient steps calls it once it has read the gradient.
+// r.Input is nil afterwards; r.Input must not be used after Release,
+// through r or any other reference to it.
+func (p *Program) Release(r *Result) {
+	if r == nil || r.Input == nil {
+		return
+	}
+	live := append([]*Tensor{r.Logits}, r.Params...)
+	p.recycle(r.Input, live)
+	r.Input = nil
+}
