@@ -212,47 +212,48 @@ func (p *Program) fuseRelus() {
 	for _, s := range append(p.outputs, p.logits) {
 		readers[s]++
 	}
-	producer := map[int]int{} // slot → index in nodes of the node writing it
-	nodes := p.nodes[:0]
-	for _, nd := range p.nodes {
-		if nd.n.OpType == "Relu" && len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
-			if j, ok := producer[nd.in[0]]; ok && len(nodes[j].out) == 1 {
-				if fused, ok := ops.FuseRelu(nodes[j].op); ok {
-					nodes[j].op, nodes[j].out = fused, nd.out
-					producer[nd.out[0]] = j
-					continue
-				}
-			}
+	nodes := fuseInto(p.nodes, readers, func(prev, nd *node) (ops.Op, bool) {
+		if nd.n.OpType != "Relu" {
+			return nil, false
 		}
-		for _, s := range nd.out {
-			producer[s] = len(nodes)
-		}
-		nodes = append(nodes, nd)
-	}
+		return ops.FuseRelu(prev.op)
+	})
 	// A MaxPool that alone reads a Conv's output joins the Conv where
 	// ops.FusePool takes the pair (2×2 windows, the direct kernel).
-	producer = map[int]int{}
-	fused := nodes[:0]
-	for _, nd := range nodes {
-		if nd.n.OpType == "MaxPool" && fusePools && len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
-			if j, ok := producer[nd.in[0]]; ok && len(fused[j].out) == 1 && len(fused[j].n.Inputs) >= 2 {
-				conv := fused[j].n
-				xs, ws := p.shapes[conv.Inputs[0]], p.shapes[conv.Inputs[1]]
-				if op, ok := ops.FusePool(fused[j].op, nd.op, xs, ws); ok {
-					fused[j].op, fused[j].out = op, nd.out
-					producer[nd.out[0]] = j
-					continue
-				}
-			}
+	fused := fuseInto(nodes, readers, func(prev, nd *node) (ops.Op, bool) {
+		if nd.n.OpType != "MaxPool" || !fusePools || len(prev.n.Inputs) < 2 {
+			return nil, false
 		}
-		for _, s := range nd.out {
-			producer[s] = len(fused)
-		}
-		fused = append(fused, nd)
-	}
+		return ops.FusePool(prev.op, nd.op, p.shapes[prev.n.Inputs[0]], p.shapes[prev.n.Inputs[1]])
+	})
 	clear(p.nodes[len(fused):])
 	p.nodes = fused
 	p.findLastUses()
+}
+
+// fuseInto returns nodes (filtered in place) with each one-input,
+// one-output node whose input only it reads, written by a one-output
+// node before it, joined to that node where join gives the joined op:
+// the earlier node takes the op and the later one's output.
+func fuseInto(nodes []node, readers []int, join func(prev, nd *node) (ops.Op, bool)) []node {
+	producer := map[int]int{} // slot → index in out of the node writing it
+	out := nodes[:0]
+	for _, nd := range nodes {
+		if len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
+			if j, ok := producer[nd.in[0]]; ok && len(out[j].out) == 1 {
+				if op, ok := join(&out[j], &nd); ok {
+					out[j].op, out[j].out = op, nd.out
+					producer[nd.out[0]] = j
+					continue
+				}
+			}
+		}
+		for _, s := range nd.out {
+			producer[s] = len(out)
+		}
+		out = append(out, nd)
+	}
+	return out
 }
 
 // fusePools turns the Conv-MaxPool fusion off, for tests that compare.
