@@ -101,8 +101,8 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		return nil, fmt.Errorf("Conv with MaxPool: backward without a forward pass")
 	}
 	a, g, pg := sv.a, sv.a.g, sv.pg
-	if sparseFits(g, c.group, a.m) {
-		return f.sparseBackward(s, dy, sv)
+	if sp := sparseFor(g, c.group, a.m); sp != nil {
+		return f.sparseBackward(s, dy, sv, sp)
 	}
 	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
 	n, m, mg, k := a.n, a.m, a.m/c.group, g.colRows()

@@ -59,8 +59,13 @@ func TestConvPool(t *testing.T) {
 			if !ok {
 				t.Fatal("FusePool refused the pair")
 			}
-			if sparse := strings.HasPrefix(test.name, "sparse"); sparse != (test.x[1] >= 16 && test.attrs["group"] == nil) {
-				t.Fatalf("the case's name says sparse %v, its input channels and groups say otherwise", sparse)
+			cp := fused.(*convPool)
+			g, err := cp.c.geometry(append([]int{1}, test.x[1:]...), test.w, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sparse := strings.HasPrefix(test.name, "sparse"); sparse != (sparseFor(g, cp.c.group, test.w[0]) != nil) {
+				t.Fatalf("the case's name says sparse %v, the backward takes the other path", sparse)
 			}
 
 			// Apart.

@@ -32,22 +32,21 @@ type sparsePool struct {
 	rowBytes   int // bytes of an output channel's weights, taps·cp floats
 }
 
-// sparseFits says whether convPool's backward takes the sparse path for
-// a Conv of window g and group count group, with m output channels.
-func sparseFits(g geom2d, group, m int) bool {
+// sparseFor returns the sparse layout for convPool's backward on a Conv of
+// window g and group count group with m output channels, or nil where the
+// dense backward serves: groups, fewer than 16 input channels, or byte
+// offsets past int32.
+func sparseFor(g geom2d, group, m int) *sparsePool {
 	if group != 1 || g.c < 16 {
-		return false
+		return nil
 	}
-	cp := (g.c + 15) &^ 15
-	hg, wg := g.oh+(g.kh-1)*g.dh, g.ow+(g.kw-1)*g.dw
-	return int64(hg)*int64(wg)*int64(cp)*4 < math.MaxInt32 && int64(m)*int64(g.kh*g.kw*cp)*4 < math.MaxInt32
-}
-
-func newSparsePool(g geom2d) *sparsePool {
 	cp := (g.c + 15) &^ 15
 	sp := &sparsePool{cp: cp, taps: g.kh * g.kw, hg: g.oh + (g.kh-1)*g.dh, wg: g.ow + (g.kw-1)*g.dw}
 	sp.pixelBytes = 4 * cp
 	sp.rowBytes = 4 * sp.taps * cp
+	if int64(sp.gridLen())*4 >= math.MaxInt32 || int64(m)*int64(sp.rowBytes) >= math.MaxInt32 {
+		return nil
+	}
 	for ky := range g.kh {
 		for kx := range g.kw {
 			for b := range cp / 16 {
@@ -120,17 +119,16 @@ func (sp *sparsePool) entries(gs []float32, goff, woff []int32, dp, pv []float32
 	return kernel.PoolEntries(gs, goff, woff, dp, pv, arg, m, poh, pow, rs, sp.wg, sp.pixelBytes, sp.rowBytes, relu)
 }
 
-// sparseBackward is convPool's Backward on the sparse path (sparseFits):
+// sparseBackward is convPool's Backward on the sparse path (sparseFor):
 // the Conv's gradients from its pooled output's, scattered nonzero by
-// nonzero.
-func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved) ([]*Tensor, error) {
+// nonzero in layout sp.
+func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *sparsePool) ([]*Tensor, error) {
 	c := f.c
 	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
 	a, g, pg := sv.a, sv.a.g, sv.pg
 	n, m := a.n, a.m
 	hw, pohw := g.h*g.w, pg.oh*pg.ow
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
-	sp := newSparsePool(g)
 	rowLen := sp.taps * sp.cp
 	grads := make([]*Tensor, 2, 3)
 	var wt []float32
