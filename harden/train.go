@@ -412,6 +412,7 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	// One FGSM step in pixel space: the gradient through the
 	// preprocessing, then Step, as the attacker takes it.
 	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
+	t.prog.Release(r)
 	t.xs = append(t.xs[:0], x...)
 	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
 	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
