@@ -95,24 +95,33 @@ func Beside(b *testing.B, sess *Sessions, x []float32, n int, step func() error)
 	start = time.Now()
 	ortRun(sess.still)
 	ortRuns := min(max(1, int(interpTime/max(time.Since(start), 1))/2), 20)
+	// The interpreter runs its steps back to back in rounds of about
+	// 20 ms, as an attack's or a training run's steps follow one another
+	// (its helper goroutines stay awake between steps, not between
+	// rounds).
+	round := max(1, int(20*time.Millisecond/max(interpTime, 1)))
 
-	// The interpreter and the sleeping session alternate, so that load
-	// from elsewhere on the machine falls on both alike; the spinning
-	// session runs as many batches after them.
+	// Rounds of the interpreter and of the sleeping session alternate, so
+	// that load from elsewhere on the machine falls on both alike; the
+	// spinning session runs as many batches after them.
 	var spinTime, stillTime time.Duration
 	interpTime = 0
 	b.ResetTimer()
-	for range b.N {
+	for done := 0; done < b.N; {
+		steps := min(round, b.N-done)
 		start := time.Now()
-		if err := step(); err != nil {
-			b.Fatal(err)
+		for range steps {
+			if err := step(); err != nil {
+				b.Fatal(err)
+			}
 		}
 		interpTime += time.Since(start)
 		start = time.Now()
-		for range ortRuns {
+		for range steps * ortRuns {
 			ortRun(sess.still)
 		}
 		stillTime += time.Since(start)
+		done += steps
 	}
 	start = time.Now()
 	for range b.N * ortRuns {

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -10,7 +9,7 @@ import (
 
 // parallelGemmFlops is the smallest product gemm spreads over the cores
 // itself: below it, starting goroutines costs more than it saves.
-const parallelGemmFlops = 1 << 22
+const parallelGemmFlops = 1 << 20
 
 // gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices,
 // op(a) m×k and op(b) k×n, through whatever BLAS blas32.Use installed.
@@ -56,24 +55,22 @@ func gemmOn(workers int, transA, transB bool, m, n, k int, alpha float32, a []fl
 	// the same columns of op(b). Cut the longer side.
 	size := max(m, n)
 	workers = min(workers, size)
-	var wg sync.WaitGroup
-	for w := range workers {
+	run(workers, func(w int) {
 		lo, hi := w*size/workers, (w+1)*size/workers
 		if m >= n {
 			aOff := lo * lda
 			if transA {
 				aOff = lo
 			}
-			wg.Go(func() { impl.Sgemm(ta, tb, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*n:], n) })
-		} else {
-			bOff := lo
-			if transB {
-				bOff = lo * ldb
-			}
-			wg.Go(func() { impl.Sgemm(ta, tb, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], n) })
+			impl.Sgemm(ta, tb, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*n:], n)
+			return
 		}
-	}
-	wg.Wait()
+		bOff := lo
+		if transB {
+			bOff = lo * ldb
+		}
+		impl.Sgemm(ta, tb, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], n)
+	})
 }
 
 // gemmSerial is gemm in one call to the BLAS, for callers that already

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -66,12 +65,28 @@ func forChunks(n, cost int, do func(lo, hi int)) {
 }
 
 // run calls work(w) for w < workers at once, work(0) on the calling
-// goroutine, and returns when all have.
+// goroutine and the others on the helpers (team.go), and returns when all
+// have.
 func run(workers int, work func(worker int)) {
-	var wg sync.WaitGroup
+	if workers <= 1 {
+		work(0)
+		return
+	}
+	hs := helpersFor(workers - 1)
+	r := &region{fin: make(chan struct{})}
+	r.left.Store(int32(workers - 1))
+	handed := make([]*task, workers-1)
 	for w := 1; w < workers; w++ {
-		wg.Go(func() { work(w) })
+		handed[w-1] = hs[w-1].hand(work, w, r)
 	}
 	work(0)
-	wg.Wait()
+	// Shares no helper took (it was busy with another caller's, or has
+	// not come to it yet) are done here, rather than waited for.
+	for w := 1; w < workers; w++ {
+		if t := handed[w-1]; t == nil || hs[w-1].takeBack(t) {
+			work(w)
+			r.done()
+		}
+	}
+	r.wait()
 }

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package ops
+
+// yieldThread does nothing where there is no portable way to give the
+// core to another thread: runtime.Gosched in yield still lets this
+// process's goroutines run.
+func yieldThread() {}
