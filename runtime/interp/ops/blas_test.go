@@ -108,3 +108,47 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 	}
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestThinGemm checks the kernel path for products with a small inner
+// dimension against gonum: ragged last tiles and segments, a transposed
+// a, alpha, c full of NaN beforehand (it must be overwritten), on one
+// core and on all; and that it declines what it does not take.
+func TestThinGemm(t *testing.T) {
+	if !useKernels {
+		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, test := range []struct{ m, n, k int }{
+		{8, 16, 1}, {13, 10, 3}, {128, 800, 10}, {37, 17, 64}, {9, 1, 5}, {100, 50, 33},
+	} {
+		for _, tA := range []bool{false, true} {
+			for _, parallel := range []bool{false, true} {
+				a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
+				want := make([]float32, test.m*test.n)
+				got := make([]float32, test.m*test.n)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				ta, lda := blas.NoTrans, test.k
+				if tA {
+					ta, lda = blas.Trans, test.m
+				}
+				gonum.Implementation{}.Sgemm(ta, blas.NoTrans, test.m, test.n, test.k, 0.5, a, lda, b, test.n, 0, want, test.n)
+				if !thinGemm(parallel, tA, test.m, test.n, test.k, 0.5, a, b, got) {
+					t.Fatalf("%dx%dx%d: thinGemm declined", test.m, test.n, test.k)
+				}
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
+						t.Errorf("%dx%dx%d tA %v parallel %v: c[%d] = %v, want %v", test.m, test.n, test.k, tA, parallel, i, got[i], want[i])
+						break
+					}
+				}
+			}
+		}
+	}
+	for _, test := range []struct{ m, n, k int }{{128, 10, thinK + 1}, {7, 10, 10}, {8, 0, 4}} {
+		if thinGemm(false, false, test.m, test.n, test.k, 1, make([]float32, test.m*test.k), make([]float32, test.k*test.n), make([]float32, test.m*test.n)) {
+			t.Errorf("%dx%dx%d: thinGemm took it; it takes k ≤ %d, m ≥ 8 and n ≥ 1", test.m, test.n, test.k, thinK)
+		}
+	}
+}
