@@ -112,7 +112,7 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 // TestThinGemm checks the kernel path for products with a small inner
 // dimension against gonum: ragged last tiles and segments, a transposed
 // a, alpha, c full of NaN beforehand (it must be overwritten), on one
-// core and on all; and that it declines what it does not take.
+// core and on all; and that thinTakes declines what it does not take.
 func TestThinGemm(t *testing.T) {
 	if !useKernels {
 		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
@@ -134,9 +134,10 @@ func TestThinGemm(t *testing.T) {
 					ta, lda = blas.Trans, test.m
 				}
 				gonum.Implementation{}.Sgemm(ta, blas.NoTrans, test.m, test.n, test.k, 0.5, a, lda, b, test.n, 0, want, test.n)
-				if !thinGemm(parallel, tA, test.m, test.n, test.k, 0.5, a, b, got) {
-					t.Fatalf("%dx%dx%d: thinGemm declined", test.m, test.n, test.k)
+				if !thinTakes(false, test.m, test.n, test.k, 0) {
+					t.Fatalf("%dx%dx%d: thinTakes declines it", test.m, test.n, test.k)
 				}
+				thinGemm(parallel, tA, test.m, test.n, test.k, 0.5, a, b, got)
 				for i := range want {
 					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
 						t.Errorf("%dx%dx%d tA %v parallel %v: c[%d] = %v, want %v", test.m, test.n, test.k, tA, parallel, i, got[i], want[i])
@@ -146,9 +147,13 @@ func TestThinGemm(t *testing.T) {
 			}
 		}
 	}
-	for _, test := range []struct{ m, n, k int }{{128, 10, thinK + 1}, {7, 10, 10}, {8, 0, 4}} {
-		if thinGemm(false, false, test.m, test.n, test.k, 1, make([]float32, test.m*test.k), make([]float32, test.k*test.n), make([]float32, test.m*test.n)) {
-			t.Errorf("%dx%dx%d: thinGemm took it; it takes k ≤ %d, m ≥ 8 and n ≥ 1", test.m, test.n, test.k, thinK)
+	for _, test := range []struct {
+		transB  bool
+		m, n, k int
+		beta    float32
+	}{{false, 128, 10, thinK + 1, 0}, {false, 7, 10, 10, 0}, {false, 8, 0, 4, 0}, {false, 8, 4, 0, 0}, {true, 128, 10, 10, 0}, {false, 128, 10, 10, 1}} {
+		if thinTakes(test.transB, test.m, test.n, test.k, test.beta) {
+			t.Errorf("%+v: thinTakes takes it; it takes b untransposed, beta 0, 1 ≤ k ≤ %d, m ≥ 8 and n ≥ 1", test, thinK)
 		}
 	}
 }

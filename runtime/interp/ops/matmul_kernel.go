@@ -13,13 +13,14 @@ const parallelGemmFlops = 1 << 20
 
 // gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices,
 // op(a) m×k and op(b) k×n, through whatever BLAS blas32.Use installed.
-// When that BLAS runs the call on one thread, a large product is cut into
-// bands computed on all cores at once: OpenBLAS as onnxguard sets it up
-// always does, gonum where the product has fewer than 4 of its 64×64
-// blocks of c (MNIST's last layer, 128×10, ran on one core).
+// When the call runs on one thread, a large product is cut into bands
+// computed on all cores at once: OpenBLAS as onnxguard sets it up always
+// does, gonum where the product has fewer than 4 of its 64×64 blocks of c
+// (MNIST's last layer, 128×10, ran on one core), and so does the kernel
+// path for thin products (thinGemm).
 func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
 	const gonumBlock, gonumParBlocks = 64, 4 // gonum's blockSize and minParBlock
-	oneThread := blasThreads == 1 ||
+	oneThread := blasThreads == 1 || thinTakes(transB, m, n, k, beta) ||
 		blasThreads == 0 && ((m+gonumBlock-1)/gonumBlock)*((n+gonumBlock-1)/gonumBlock) < gonumParBlocks
 	workers := 1
 	if oneThread && 2*m*n*k >= parallelGemmFlops {
@@ -43,7 +44,8 @@ func gemmOn(workers int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		}
 		return
 	}
-	if !transB && beta == 0 && thinGemm(workers > 1 || blasThreads == 0, transA, m, n, k, alpha, a, b, c) {
+	if thinTakes(transB, m, n, k, beta) {
+		thinGemm(workers > 1, transA, m, n, k, alpha, a, b, c)
 		return
 	}
 	ta, lda := blas.NoTrans, k

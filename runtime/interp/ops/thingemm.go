@@ -14,15 +14,19 @@ import (
 // b is one shifted vector read, it runs as a 1×1 convolution.
 const thinK = 64
 
+// thinTakes reports whether thinGemm computes c = alpha·op(a)·op(b) +
+// beta·c: where the kernels run, b is not transposed, beta is 0 (the
+// kernel overwrites c), k ≤ thinK, m ≥ 8 (a tile's rows) and n ≥ 1.
+func thinTakes(transB bool, m, n, k int, beta float32) bool {
+	return useKernels && !transB && beta == 0 && k >= 1 && k <= thinK && m >= kernel.Tall.Rows && n >= 1
+}
+
 // thinGemm computes c = alpha·op(a)·b for row-major op(a) (m×k) and b
-// (k×n), where the kernels run, k ≤ thinK and m ≥ 8; it reports whether
-// it did, on all cores if parallel. Rows of c are the kernel's output channels (8 at a time, their
-// weights op(a)'s rows, packed with alpha applied), its 16-lane segments
-// run along the rows of b and c, and term t reads row t of b.
-func thinGemm(parallel, transA bool, m, n, k int, alpha float32, a, b, c []float32) bool {
-	if !useKernels || k > thinK || m < kernel.Tall.Rows || n == 0 || k == 0 {
-		return false
-	}
+// (k×n) where thinTakes says so, its tiles spread over the cores if
+// parallel. Rows of c are the kernel's output channels (8 at a time,
+// their weights op(a)'s rows, packed with alpha applied), its 16-lane
+// segments run along the rows of b and c, and term t reads row t of b.
+func thinGemm(parallel, transA bool, m, n, k int, alpha float32, a, b, c []float32) {
 	tiles, packLen, _ := directTiles(m, k, false, kernel.Tall)
 	packed := make([]float32, packLen)
 	for _, t := range tiles {
@@ -73,5 +77,4 @@ func thinGemm(parallel, transA bool, m, n, k int, alpha float32, a, b, c []float
 			}
 		}
 	})
-	return true
 }
