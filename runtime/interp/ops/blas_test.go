@@ -109,51 +109,104 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// TestThinGemm checks the kernel path for products with a small inner
-// dimension against gonum: ragged last tiles and segments, a transposed
-// a, alpha, c full of NaN beforehand (it must be overwritten), on one
-// core and on all; and that thinTakes declines what it does not take.
-func TestThinGemm(t *testing.T) {
+// TestKernelGemm checks the kernel path for products against gonum: thin
+// ones, and on the gonum build wide ones with b transposed too; ragged
+// last tiles and segments, a transposed a, alpha, beta 0 with c full of
+// NaN beforehand (it must be overwritten) and beta 2, on one core and on
+// all; and that kernelGemmTakes declines what it does not take.
+func TestKernelGemm(t *testing.T) {
 	if !useKernels {
 		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, test := range []struct{ m, n, k int }{
-		{8, 16, 1}, {13, 10, 3}, {128, 800, 10}, {37, 17, 64}, {9, 1, 5}, {100, 50, 33},
+		{8, 16, 1}, {13, 10, 3}, {128, 800, 10}, {37, 17, 64}, {9, 1, 5}, {100, 50, 33}, {16, 40, 300}, {130, 70, 129},
 	} {
 		for _, tA := range []bool{false, true} {
-			for _, parallel := range []bool{false, true} {
-				a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
-				want := make([]float32, test.m*test.n)
-				got := make([]float32, test.m*test.n)
-				for i := range got {
-					got[i] = float32(math.NaN())
+			for _, tB := range []bool{false, true} {
+				if !kernelGemmTakes(tB, test.m, test.n, test.k) {
+					if test.k <= thinK && !tB || blasName == "gonum" && test.n >= 32 {
+						t.Errorf("%dx%dx%d tB %v: kernelGemmTakes declines it", test.m, test.n, test.k, tB)
+					}
+					continue
 				}
-				ta, lda := blas.NoTrans, test.k
-				if tA {
-					ta, lda = blas.Trans, test.m
-				}
-				gonum.Implementation{}.Sgemm(ta, blas.NoTrans, test.m, test.n, test.k, 0.5, a, lda, b, test.n, 0, want, test.n)
-				if !thinTakes(false, test.m, test.n, test.k, 0) {
-					t.Fatalf("%dx%dx%d: thinTakes declines it", test.m, test.n, test.k)
-				}
-				thinGemm(parallel, tA, test.m, test.n, test.k, 0.5, a, b, got)
-				for i := range want {
-					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
-						t.Errorf("%dx%dx%d tA %v parallel %v: c[%d] = %v, want %v", test.m, test.n, test.k, tA, parallel, i, got[i], want[i])
-						break
+				for _, parallel := range []bool{false, true} {
+					for _, beta := range []float32{0, 2} {
+						a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
+						want := randSlice(rng, test.m*test.n)
+						got := append([]float32(nil), want...)
+						if beta == 0 {
+							for i := range got {
+								got[i] = float32(math.NaN())
+							}
+						}
+						ta, lda := blas.NoTrans, test.k
+						if tA {
+							ta, lda = blas.Trans, test.m
+						}
+						tb, ldb := blas.NoTrans, test.n
+						if tB {
+							tb, ldb = blas.Trans, test.k
+						}
+						gonum.Implementation{}.Sgemm(ta, tb, test.m, test.n, test.k, 0.5, a, lda, b, ldb, beta, want, test.n)
+						kernelGemm(parallel, tA, tB, test.m, test.n, test.k, 0.5, a, b, beta, got)
+						for i := range want {
+							if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
+								t.Errorf("%dx%dx%d tA %v tB %v parallel %v beta %v: c[%d] = %v, want %v", test.m, test.n, test.k, tA, tB, parallel, beta, i, got[i], want[i])
+								break
+							}
+						}
 					}
 				}
 			}
 		}
 	}
-	for _, test := range []struct {
-		transB  bool
-		m, n, k int
-		beta    float32
-	}{{false, 128, 10, thinK + 1, 0}, {false, 7, 10, 10, 0}, {false, 8, 0, 4, 0}, {false, 8, 4, 0, 0}, {true, 128, 10, 10, 0}, {false, 128, 10, 10, 1}} {
-		if thinTakes(test.transB, test.m, test.n, test.k, test.beta) {
-			t.Errorf("%+v: thinTakes takes it; it takes b untransposed, beta 0, 1 ≤ k ≤ %d, m ≥ 8 and n ≥ 1", test, thinK)
+	for _, test := range []struct{ m, n, k int }{{7, 10, 10}, {8, 0, 4}, {8, 4, 0}} {
+		if kernelGemmTakes(false, test.m, test.n, test.k) {
+			t.Errorf("%+v: kernelGemmTakes takes it; it takes k ≥ 1, m ≥ 8 and n ≥ 1", test)
+		}
+	}
+	if blasName != "gonum" {
+		for _, test := range []struct {
+			transB  bool
+			m, n, k int
+		}{{false, 128, 10, thinK + 1}, {true, 128, 10, 10}} {
+			if kernelGemmTakes(test.transB, test.m, test.n, test.k) {
+				t.Errorf("%+v: kernelGemmTakes takes it on %s; beside gonum it takes b untransposed and k ≤ %d", test, blasName, thinK)
+			}
+		}
+	}
+}
+
+// TestFreeList checks that the kernel path's scratch list hands out the
+// smallest buffer that fits, so that a call's requests, small and large,
+// are met from the buffers of the call before without new ones.
+func TestFreeList(t *testing.T) {
+	var f freeList[float32]
+	call := func() (fresh int) {
+		var held []*[]float32
+		for _, n := range []int{100, 5000, 40, 5000, 100} {
+			before := len(f.bufs)
+			p := f.get(n)
+			if len(*p) != n {
+				t.Fatalf("get(%d) returned %d elements", n, len(*p))
+			}
+			if len(f.bufs) == before {
+				fresh++
+			}
+			held = append(held, p)
+		}
+		for _, p := range held {
+			f.put(p)
+		}
+		return fresh
+	}
+	if fresh := call(); fresh != 5 {
+		t.Errorf("the first call allocated %d buffers, want 5", fresh)
+	}
+	for i := range 3 {
+		if fresh := call(); fresh != 0 {
+			t.Errorf("call %d allocated %d buffers, want none", i+2, fresh)
 		}
 	}
 }

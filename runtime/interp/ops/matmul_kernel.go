@@ -17,10 +17,10 @@ const parallelGemmFlops = 1 << 20
 // computed on all cores at once: OpenBLAS as onnxguard sets it up always
 // does, gonum where the product has fewer than 4 of its 64×64 blocks of c
 // (MNIST's last layer, 128×10, ran on one core), and so does the kernel
-// path for thin products (thinGemm).
+// path (kernelGemm).
 func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
 	const gonumBlock, gonumParBlocks = 64, 4 // gonum's blockSize and minParBlock
-	oneThread := blasThreads == 1 || thinTakes(transB, m, n, k, beta) ||
+	oneThread := blasThreads == 1 || kernelGemmTakes(transB, m, n, k) ||
 		blasThreads == 0 && ((m+gonumBlock-1)/gonumBlock)*((n+gonumBlock-1)/gonumBlock) < gonumParBlocks
 	workers := 1
 	if oneThread && 2*m*n*k >= parallelGemmFlops {
@@ -44,8 +44,8 @@ func gemmOn(workers int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		}
 		return
 	}
-	if thinTakes(transB, m, n, k, beta) {
-		thinGemm(workers > 1, transA, m, n, k, alpha, a, b, c)
+	if kernelGemmTakes(transB, m, n, k) {
+		kernelGemm(workers > 1, transA, transB, m, n, k, alpha, a, b, beta, c)
 		return
 	}
 	ta, lda := blas.NoTrans, k

@@ -1,0 +1,212 @@
+package ops
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+)
+
+// Matrix products on the direct convolution's kernel (internal/kernel),
+// as 1×1 convolutions: the rows of c are the kernel's output channels, 8
+// at a time, their weights the rows of op(a) (packed, alpha applied); its
+// 16-lane segments run along the rows of b and c, and term t reads row t
+// of b as one shifted vector. It takes two kinds of product:
+//
+//   - thin ones, inner dimension k ≤ thinK, whatever the BLAS: a
+//     classifier's input gradient (dY, batch × 10 classes, times W,
+//     10 × 800) is all loads and stores for a BLAS, which blocks for
+//     large k; gonum's ran MNIST's at 13 GFLOP/s on one core;
+//   - all with rows of c 32 or wider where the BLAS is gonum, whose
+//     multiply reaches some 24 GFLOP/s on a core of the benchmark machine
+//     against the kernel's 90 and more (the CIFAR model's
+//     128×4096·4096×128 layer took 6 ms of a 38 ms forward pass). A
+//     transposed b is transposed into scratch first.
+//
+// A product the kernel takes runs on one thread per call (gemm splits
+// large ones over the cores, see gemm).
+const thinK = 64
+
+// kernelGemmTakes reports whether kernelGemm computes c = alpha·op(a)·op(b)
+// + beta·c: where the kernels run, m ≥ 8 (a tile's rows), n, k ≥ 1, and
+// the product is thin with b not transposed, or the BLAS is gonum and c
+// has rows of 32 or more (narrower ones leave most of a tile's lanes
+// empty: MNIST's last layer, 10 wide, ran faster on gonum).
+func kernelGemmTakes(transB bool, m, n, k int) bool {
+	if !useKernels || m < kernel.Tall.Rows || n < 1 || k < 1 {
+		return false
+	}
+	return k <= thinK && !transB || blasName == "gonum" && n >= 2*kernel.Lanes
+}
+
+// kBlock is the most terms the kernel sums in one run: a longer inner
+// dimension is summed in blocks whose results are then added, which
+// keeps the rounding of a 3136-term layer (the Fashion-MNIST CNN's first
+// dense one) within that of the BLAS: 1.4e-4 of its logits against
+// PyTorch's in one run, 3.2e-5 in blocks (OpenBLAS: 7.2e-5).
+const kBlock = 256
+
+// A freeList keeps kernelGemm's scratch (packed rows of op(a), a
+// transposed b, partial products, term offsets) from one call to the
+// next. Unlike a sync.Pool it survives garbage collections, so a step
+// allocates the same from one run to the next; it holds at most what the
+// most concurrent calls used.
+type freeList[T any] struct {
+	mu   sync.Mutex
+	bufs []*[]T
+}
+
+// get returns a slice of n elements, contents undefined: the smallest
+// kept that holds n, so that a small request leaves the large buffers to
+// the large ones and the list stops growing after the first call.
+func (f *freeList[T]) get(n int) *[]T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	best := -1
+	for i, p := range f.bufs {
+		if cap(*p) >= n && (best < 0 || cap(*p) < cap(*f.bufs[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		s := make([]T, n)
+		return &s
+	}
+	p := f.bufs[best]
+	last := len(f.bufs) - 1
+	f.bufs[best] = f.bufs[last]
+	f.bufs = f.bufs[:last]
+	*p = (*p)[:n]
+	return p
+}
+
+func (f *freeList[T]) put(p *[]T) {
+	f.mu.Lock()
+	f.bufs = append(f.bufs, p)
+	f.mu.Unlock()
+}
+
+var (
+	gemmFloats  freeList[float32]
+	gemmOffsets freeList[int64]
+)
+
+// kernelGemm computes c = alpha·op(a)·op(b) + beta·c for row-major op(a)
+// (m×k) and op(b) (k×n) where kernelGemmTakes says so, spread over the
+// cores if parallel.
+func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+	cost := func(perItem int) int {
+		if !parallel {
+			return 0 // forChunks then calls once
+		}
+		return perItem
+	}
+	if beta != 0 { // the kernel overwrites what it writes: add c after
+		prod := gemmFloats.get(m * n)
+		defer gemmFloats.put(prod)
+		kernelGemm(parallel, transA, transB, m, n, k, alpha, a, b, 0, *prod)
+		for i, v := range *prod {
+			c[i] = beta*c[i] + v
+		}
+		return
+	}
+	if transB { // b is n×k: make it k×n
+		bt := gemmFloats.get(k * n)
+		defer gemmFloats.put(bt)
+		transpose(*bt, b, n, k, cost(n))
+		b = *bt
+	}
+	tiles, packLen, _ := directTiles(m, k, false, kernel.Tall)
+	packed := gemmFloats.get(packLen)
+	defer gemmFloats.put(packed)
+	offs := gemmOffsets.get(k)
+	defer gemmOffsets.put(offs)
+	for kk := range *offs {
+		(*offs)[kk] = int64(4 * kk * n)
+	}
+	var zeros [8]float32 // a bias for each row of the tallest tile
+	segs := (n + kernel.Lanes - 1) / kernel.Lanes
+	forChunks(len(tiles), cost(k*n*kernel.Tall.Rows), func(lo, hi int) {
+		var part *[]float32 // a later block's sums, for the tallest tile
+		if k > kBlock {
+			part = gemmFloats.get(kernel.Tall.Rows * n)
+			defer gemmFloats.put(part)
+		}
+		var t kernel.Tile
+		t.X = unsafe.Pointer(&b[0])
+		t.Bias = unsafe.Pointer(&zeros[0])
+		t.OStride = int64(4 * n)
+		for _, tl := range tiles[lo:hi] {
+			// Each tile packs its own rows of op(a), on its own core.
+			rows := tl.shape.Rows
+			dst := (*packed)[tl.pack:][:k*rows]
+			for r := range rows {
+				i := tl.first + r
+				switch {
+				case r >= tl.n:
+					for kk := range k {
+						dst[kk*rows+r] = 0
+					}
+				case transA:
+					for kk := range k {
+						dst[kk*rows+r] = alpha * a[kk*m+i]
+					}
+				default:
+					for kk, v := range a[i*k:][:k] {
+						dst[kk*rows+r] = alpha * v
+					}
+				}
+			}
+			t.Rows = int64(tl.n)
+			for k0 := 0; k0 < k; k0 += kBlock {
+				out := c[tl.first*n:]
+				if k0 > 0 {
+					out = *part
+				}
+				t.A = unsafe.Pointer(&dst[k0*rows])
+				t.Offs = unsafe.Pointer(&(*offs)[k0])
+				t.K = int64(min(kBlock, k-k0))
+				t.Out = unsafe.Pointer(&out[0])
+				per := tl.shape.Segs
+				for s := 0; s < segs; s += per {
+					for j := range per {
+						t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
+						if q := (s + j) * kernel.Lanes; q < n {
+							t.XSeg[j], t.OSeg[j] = int64(4*q), int64(4*q)
+							t.Mask[j] = 1<<min(kernel.Lanes, n-q) - 1
+						}
+					}
+					kernel.Run(tl.shape, &t)
+				}
+				if k0 > 0 {
+					rowsOut := c[tl.first*n:][:tl.n*n]
+					for i, v := range out[:tl.n*n] {
+						rowsOut[i] += v
+					}
+				}
+			}
+		}
+	})
+}
+
+// transpose writes to dst (cols × rows) the transpose of src (rows ×
+// cols), in blocks that stay in cache, spread over the cores by bands of
+// src's rows where cost (per row) says it pays.
+func transpose(dst, src []float32, rows, cols, cost int) {
+	const block = 32
+	bands := (rows + block - 1) / block
+	forChunks(bands, cost*block, func(lo, hi int) {
+		for i0 := lo * block; i0 < min(hi*block, rows); i0 += block {
+			i1 := min(i0+block, rows)
+			for j0 := 0; j0 < cols; j0 += block {
+				j1 := min(j0+block, cols)
+				for i := i0; i < i1; i++ {
+					row := src[i*cols:]
+					for j := j0; j < j1; j++ {
+						dst[j*rows+i] = row[j]
+					}
+				}
+			}
+		}
+	})
+}
