@@ -13,7 +13,8 @@ import (
 // pooled output must be the same bit for bit, the gradients equal up to
 // the order of float sums. The shapes cover a row plan, a wide plan whose
 // gradient into a one-channel input takes the one-channel kernel, odd
-// sizes the pool leaves a row and a column of, groups, no bias, and
+// sizes the pool leaves a row and a column of (which the fused Conv then
+// does not compute) in a wide plan and in rows, groups, no bias, and
 // padding wider than the kernel, which crops the gradient's padded layout;
 // and, for layers of 16 input channels or more, the sparse backward
 // (sparsegrad.go) with a partial block of channels, dilation, uneven
@@ -32,6 +33,7 @@ func TestConvPool(t *testing.T) {
 		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 8, 16, 16}, []int{24, 8, 3, 3}, true, true},
 		{"mnist-like wide", nil, []int{2, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
 		{"odd sizes", nil, []int{2, 5, 13, 11}, []int{10, 5, 3, 3}, true, true},
+		{"odd sizes in rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 31, 15}, []int{4, 3, 3, 3}, true, true},
 		{"groups", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{2, 6, 12, 12}, []int{8, 3, 3, 3}, true, true},
 		{"no relu, no bias", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 4, 10, 10}, []int{9, 4, 3, 3}, false, false},
 		{"padding beyond the kernel's reach", attrs{"pads": []int64{3, 3, 3, 3}}, []int{2, 2, 6, 6}, []int{4, 2, 3, 3}, true, true},

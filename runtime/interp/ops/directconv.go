@@ -116,6 +116,16 @@ func bestTiles(m, k, nseg int, wide bool) (tiles []directTile, packLen, biasLen 
 // always follow rows), packs w (group·m × g.c × kh × kw) and b (nil, or
 // group·m) for the kernel.
 func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *directPlan {
+	return planDirectPart(s, g, g.oh, g.ow, w, b, m, group, relu)
+}
+
+// planDirectPart is planDirect computing only the output rows [0, oh) and
+// columns [0, ow) of g, for a reader that needs no more: a fused 2×2
+// pool of an odd-sized output leaves its last row and column out (MNIST's
+// second layer is 11×11, of which the pool reads 10×10: 8 segments of 16
+// in a wide plan instead of 9, which the Tall tiles then take as 3, 3
+// and 2). The padded image and the layout of the output stay g's.
+func planDirectPart(s *State, g geom2d, oh, ow int, w, b []float32, m, group int, relu bool) *directPlan {
 	k := g.colRows()
 	p := &directPlan{g: g, m: m, group: group, relu: relu,
 		hp: g.oh + (g.kh-1)*g.dh, wp: g.ow + (g.kw-1)*g.dw}
@@ -132,11 +142,11 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 		p.offs = append(p.offs, 0)
 	}
 	lanes := kernel.Lanes
-	rowFill := float64(g.ow) / float64(lanes*((g.ow+lanes-1)/lanes))
-	p.wide = w != nil && float64(g.ow)/float64(p.wp) > rowFill+0.03
+	rowFill := float64(ow) / float64(lanes*((ow+lanes-1)/lanes))
+	p.wide = w != nil && float64(ow)/float64(p.wp) > rowFill+0.03
 	p.xlen = g.c * p.hp * p.wp
 	if p.wide {
-		last := (g.oh-1)*p.wp + g.ow // pixels up to the last the output keeps
+		last := (oh-1)*p.wp + ow // pixels up to the last the output keeps
 		for q := 0; q < last; q += lanes {
 			p.segs = append(p.segs, segment{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(lanes, last-q) - 1})
 		}
@@ -146,10 +156,10 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 		p.ocs = (max(g.oh*p.wp, whole) + p.wp - 1) / p.wp * p.wp
 		p.xlen = max(p.xlen, reach+whole)
 	} else {
-		for oy := range g.oh {
-			for ox := 0; ox < g.ow; ox += lanes {
+		for oy := range oh {
+			for ox := 0; ox < ow; ox += lanes {
 				p.segs = append(p.segs, segment{X: int64(4 * (oy*p.wp + ox)), DY: int64(4 * (oy*g.ow + ox)),
-					Mask: 1<<min(lanes, g.ow-ox) - 1})
+					Mask: 1<<min(lanes, ow-ox) - 1})
 			}
 		}
 	}
@@ -315,26 +325,38 @@ func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, 
 		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.bia])
 		t.Out = unsafe.Pointer(&res[tl.first*planes])
 		t.Rows = int64(tl.n)
-		segs := tl.shape.Segs
-		for s := 0; s < len(p.segs); s += segs {
-			t.A = unsafe.Pointer(&a[0])
-			if tl.shape == kernel.Run1 { // consecutive segments, no masks
-				t.XSeg[0], t.OSeg[0] = p.segs[s].X, p.segs[s].DY
-				kernel.Run(tl.shape, &t)
-				continue
-			}
-			for j := range segs {
-				if s+j < len(p.segs) {
-					sg := p.segs[s+j]
-					t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.X, sg.DY, uint64(sg.Mask)
-				} else {
-					t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
-				}
-			}
-			kernel.Run(tl.shape, &t)
-		}
+		t.A = unsafe.Pointer(&a[0])
+		runSegments(tl.shape, &t, p.segs)
 	}
 	return res, rows, planes
+}
+
+// runSegments runs the tile t (all set but its segments) of shape s over
+// segs, s.Segs at a time: the kernel's segments X and OSeg are the
+// segments' X and DY. A Tall tile's last group of 1 or 2 segments takes
+// Tall1 or Tall2; other shapes' last group runs with the missing
+// segments masked off. Run1 takes consecutive segments from the first of
+// each group, unmasked.
+func runSegments(s kernel.Shape, t *kernel.Tile, segs []segment) {
+	for i := 0; i < len(segs); i += s.Segs {
+		if s == kernel.Run1 {
+			t.XSeg[0], t.OSeg[0] = segs[i].X, segs[i].DY
+			kernel.Run(s, t)
+			continue
+		}
+		shape := s
+		if left := len(segs) - i; s == kernel.Tall && left < s.Segs {
+			shape = kernel.Shape{Rows: s.Rows, Segs: left} // Tall2 or Tall1
+		}
+		for j := range shape.Segs {
+			t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
+			if i+j < len(segs) {
+				sg := segs[i+j]
+				t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.X, sg.DY, uint64(sg.Mask)
+			}
+		}
+		kernel.Run(shape, t)
+	}
 }
 
 // gradW adds to dw (m × g.c·kh·kw) the weight gradient of one group of

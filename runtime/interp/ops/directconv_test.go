@@ -173,4 +173,15 @@ func TestDirectPlan(t *testing.T) {
 				test.name, p.wide, p.inPlace, run1, p.tiles[0].shape, test.wide, test.inPlace, test.run1, test.main)
 		}
 	}
+
+	// Fused with a 2×2 pool, MNIST's second layer computes the 10×10 the
+	// pool reads of its 11×11 output, on the same padded image read in
+	// place: (9·13 + 10) / 16 rounded up is 8 segments, against 9.
+	g := valid(16, 13, 3)
+	w := make([]float32, 32*g.colRows())
+	full, part := planDirect(s, g, w, nil, 32, 1, true), planDirectPart(s, g, 10, 10, w, nil, 32, 1, true)
+	if len(full.segs) != 9 || len(part.segs) != 8 || !part.wide || !part.inPlace || part.wp != 13 {
+		t.Errorf("mnist conv2: %d segments, %d for the pooled part (wide %v, in place %v, padded width %d); want 9, 8 (true, true, 13)",
+			len(full.segs), len(part.segs), part.wide, part.inPlace, part.wp)
+	}
 }

@@ -125,7 +125,10 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 		(*offs)[kk] = int64(4 * kk * n)
 	}
 	var zeros [8]float32 // a bias for each row of the tallest tile
-	segs := (n + kernel.Lanes - 1) / kernel.Lanes
+	var segs []segment   // along the rows of b and c
+	for q := 0; q < n; q += kernel.Lanes {
+		segs = append(segs, segment{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(kernel.Lanes, n-q) - 1})
+	}
 	forChunks(len(tiles), cost(k*n*kernel.Tall.Rows), func(lo, hi int) {
 		var part *[]float32 // a later block's sums, for the tallest tile
 		if k > kBlock {
@@ -167,17 +170,7 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 				t.Offs = unsafe.Pointer(&(*offs)[k0])
 				t.K = int64(min(kBlock, k-k0))
 				t.Out = unsafe.Pointer(&out[0])
-				per := tl.shape.Segs
-				for s := 0; s < segs; s += per {
-					for j := range per {
-						t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
-						if q := (s + j) * kernel.Lanes; q < n {
-							t.XSeg[j], t.OSeg[j] = int64(4*q), int64(4*q)
-							t.Mask[j] = 1<<min(kernel.Lanes, n-q) - 1
-						}
-					}
-					kernel.Run(tl.shape, &t)
-				}
+				runSegments(tl.shape, &t, segs)
 				if k0 > 0 {
 					rowsOut := c[tl.first*n:][:tl.n*n]
 					for i, v := range out[:tl.n*n] {

@@ -37,6 +37,8 @@ func main() {
 	p("")
 	p(`#include "textflag.h"`)
 	tile(p, 8, 3)
+	tile(p, 8, 2)
+	tile(p, 8, 1)
 	tile(p, 6, 4)
 	tile(p, 4, 6)
 	runTile(p, 12)

@@ -11,7 +11,7 @@ package kernel
 import "unsafe"
 
 // Tile is the argument block of one call: a tile of rows output channels
-// (8, 6, 4 or 1) by segments of 16 output pixels (3, 4, 6 or 12) of a unit-stride
+// (8, 6, 4 or 1) by segments of 16 output pixels (1 to 3, 4, 6 or 12) of a unit-stride
 // convolution. Accumulator (r, j), the 16 pixels of segment j in channel
 // r, starts at Bias[r], adds A[k·rows+r] · X[Offs[k] + XSeg[j] + lane] over
 // the terms k, passes through Relu if asked, and is stored under Mask[j]
@@ -71,8 +71,15 @@ type Shape struct{ Rows, Segs int }
 // segments that lie one after another in the image and the output and
 // need no masks: every lane is read and stored, so the caller leaves room
 // past the ends.
+//
+// Tall2 and Tall1, 8 channels by 2 segments or 1, take the last group of
+// a Tall tile's segments where it has only that many (MNIST's second
+// layer, pooled, needs 8 segments: two groups of 3 and one of 2), so no
+// lane of the third is computed for nothing.
 var (
 	Tall  = Shape{8, 3}
+	Tall2 = Shape{8, 2}
+	Tall1 = Shape{8, 1}
 	Broad = Shape{6, 4}
 	Wide  = Shape{4, 6}
 	Run1  = Shape{1, 12}

@@ -21,6 +21,12 @@ func tile8x3(t *Tile)
 func tile4x6(t *Tile)
 
 //go:noescape
+func tile8x2(t *Tile)
+
+//go:noescape
+func tile8x1(t *Tile)
+
+//go:noescape
 func gradTile8x3(t *GradTile)
 
 // RunGrad computes the sums of a GradTile. It must only be called where
@@ -33,12 +39,16 @@ func tile6x4(t *Tile)
 //go:noescape
 func tile1x12(t *Tile)
 
-// Run computes one tile of shape s (Tall, Broad, Wide or Run1). It must only be
+// Run computes one tile of shape s (Tall, Tall2, Tall1, Broad, Wide or Run1). It must only be
 // called where Available is true.
 func Run(s Shape, t *Tile) {
 	switch s {
 	case Tall:
 		tile8x3(t)
+	case Tall2:
+		tile8x2(t)
+	case Tall1:
+		tile8x1(t)
 	case Broad:
 		tile6x4(t)
 	case Wide:
