@@ -182,7 +182,9 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *
 		gs, goff, woff := gss[wk][:k], goffs[wk][:k], woffs[wk][:k]
 		if needW {
 			sp.toGrid(xgrids[wk], x.Data[i*g.c*hw:][:g.c*hw], g)
-			kernel.AxpyTerms(dwts[wk], xgrids[wk], gs, woff, goff, sp.wSteps, sp.gridSteps)
+			// Entries come channel by channel: a channel's row of dW
+			// sums in registers (AxpyRuns).
+			kernel.AxpyRuns(dwts[wk], xgrids[wk], gs, woff, goff, sp.wSteps, sp.gridSteps)
 		}
 		if needX {
 			clear(grids[wk])

@@ -158,7 +158,13 @@ func SumWhere(x, y []float32) float32 {
 }
 
 //go:noescape
-func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int, dlim, slim uint32) (bad bool)
+func checkOffsets(doff, soff *int32, n int, dlim, slim uint32) (bad bool)
+
+//go:noescape
+func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
+
+//go:noescape
+func axpyRuns(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
 
 // AxpyTerms adds, for each entry e of g and each term j of dstep, g[e]
 // times the 16 floats of s at byte offset soff[e] + sstep[j] to the 16
@@ -169,17 +175,45 @@ func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64,
 // and s with 16 floats to spare; it panics otherwise, having checked
 // before it writes.
 func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	if checkTerms(d, s, g, doff, soff, dstep, sstep) {
+		axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], len(g), &dstep[0], &sstep[0], len(dstep))
+	}
+}
+
+// AxpyRuns is AxpyTerms for entries whose doff come in runs of equal
+// values, as a weight gradient's do (entries listed output channel by
+// output channel, doff the channel's row): it sums each run in registers
+// and adds the sums to d once per run, where AxpyTerms loads and stores d
+// for every entry. Any doff are correct; runs make it fast. The sums run
+// in another order than AxpyTerms'.
+func AxpyRuns(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	if !checkTerms(d, s, g, doff, soff, dstep, sstep) {
+		return
+	}
+	n, t := len(g), len(dstep)
+	if pairs := t &^ 1; pairs > 0 {
+		axpyRuns(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[0], &sstep[0], pairs)
+	}
+	if t%2 == 1 {
+		axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[t-1], &sstep[t-1], 1)
+	}
+}
+
+// checkTerms checks AxpyTerms' arguments, panicking where an offset pair
+// lies outside d or s, and reports whether there is any work.
+func checkTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) bool {
 	n, t := len(g), len(dstep)
 	if n == 0 || t == 0 {
-		return
+		return false
 	}
 	_, _ = doff[n-1], soff[n-1]
 	_ = sstep[t-1]
-	dlim, sok := limit(len(d), dstep)
-	slim, dok := limit(len(s), sstep)
-	if !sok || !dok || axpyTerms(&d[0], &s[0], &g[0], &doff[0], &soff[0], n, &dstep[0], &sstep[0], t, dlim, slim) {
+	dlim, dok := limit(len(d), dstep)
+	slim, sok := limit(len(s), sstep)
+	if !sok || !dok || checkOffsets(&doff[0], &soff[0], n, dlim, slim) {
 		panic("kernel: AxpyTerms offsets outside their slices")
 	}
+	return true
 }
 
 // limit returns the largest entry offset that keeps every step's 16

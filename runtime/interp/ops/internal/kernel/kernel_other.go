@@ -46,6 +46,11 @@ func AxpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
 	panic("kernel: AxpyTerms called where Available is false")
 }
 
+// AxpyRuns must not be called: Available is false.
+func AxpyRuns(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	panic("kernel: AxpyRuns called where Available is false")
+}
+
 // PoolEntries must not be called: Available is false.
 func PoolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
 	planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int {

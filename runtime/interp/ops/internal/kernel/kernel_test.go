@@ -253,10 +253,12 @@ func TestArgumentOffsets(t *testing.T) {
 	}
 }
 
-// TestAxpyTerms checks the sparse scatter against its definition, for
-// term counts that take the kernel's three-at-a-time loop, its one-at-a-
-// time loop and both, with entries whose rows overlap (so their order
-// matters), and checks that offsets outside the slices panic before
+// TestAxpyTerms checks the sparse scatter, AxpyTerms and AxpyRuns,
+// against its definition, for term counts that take AxpyTerms' three-at-
+// a-time loop, its one-at-a-time loop and both, and AxpyRuns' pairs and
+// its odd last term, with entries whose rows overlap (so their order
+// matters) and, for AxpyRuns, in runs that end at each of its four
+// partial sums; and checks that offsets outside the slices panic before
 // anything is written.
 func TestAxpyTerms(t *testing.T) {
 	if !Available {
@@ -288,42 +290,89 @@ func TestAxpyTerms(t *testing.T) {
 				}
 			}
 		}
-		AxpyTerms(d, s, g, doff, soff, dstep, sstep)
+		for _, f := range []struct {
+			name string
+			axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
+		}{{"AxpyTerms", AxpyTerms}, {"AxpyRuns", AxpyRuns}} {
+			got := slices.Clone(d)
+			f.axpy(got, s, g, doff, soff, dstep, sstep)
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%s, %d terms: d[%d] = %v, want %v", f.name, terms, i, got[i], want[i])
+				}
+			}
+		}
+	}
+
+	// AxpyRuns on runs of one doff, of lengths that end at every place of
+	// its four partial sums, and single entries between them.
+	for _, terms := range []int{1, 2, 9, 18} {
+		d, s := make([]float32, 400), make([]float32, 300)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		dstep, sstep := make([]int64, terms), make([]int64, terms)
+		for j := range terms {
+			dstep[j], sstep[j] = 4*int64(rng.IntN(200)), 4*int64(rng.IntN(100))
+		}
+		var g []float32
+		var doff, soff []int32
+		for run, length := range []int{1, 2, 3, 4, 5, 7, 8, 9, 1, 13} {
+			for range length {
+				g = append(g, rng.Float32()*2-1)
+				doff = append(doff, 4*int32((run*37)%(400-200-16)))
+				soff = append(soff, 4*int32(rng.IntN(300-100-16)))
+			}
+		}
+		want := make([]float32, len(d))
+		for e := range g {
+			for j := range terms {
+				for l := range 16 {
+					want[(int64(doff[e])+dstep[j])/4+int64(l)] += g[e] * s[(int64(soff[e])+sstep[j])/4+int64(l)]
+				}
+			}
+		}
+		AxpyRuns(d, s, g, doff, soff, dstep, sstep)
 		for i := range d {
 			if math.Abs(float64(d[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
-				t.Fatalf("%d terms: d[%d] = %v, want %v", terms, i, d[i], want[i])
+				t.Fatalf("AxpyRuns on runs, %d terms: d[%d] = %v, want %v", terms, i, d[i], want[i])
 			}
 		}
 	}
 
 	// Out of range: an offset 16 floats short of the end passes, one float
 	// further panics, as does a negative one; nothing is written.
-	d, s := make([]float32, 64), make([]float32, 64)
-	for i := range s {
-		s[i] = 1
-	}
-	one := []float32{1}
-	steps := []int64{0}
-	AxpyTerms(d, s, one, []int32{4 * 48}, []int32{4 * 48}, steps, steps)
-	for _, c := range []struct{ doff, soff int32 }{{4 * 49, 0}, {0, 4 * 49}, {-4, 0}, {0, -64}} {
-		clear(d)
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("offsets %d, %d: no panic", c.doff, c.soff)
+	for _, f := range []struct {
+		name string
+		axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
+	}{{"AxpyTerms", AxpyTerms}, {"AxpyRuns", AxpyRuns}} {
+		d, s := make([]float32, 64), make([]float32, 64)
+		for i := range s {
+			s[i] = 1
+		}
+		one := []float32{1}
+		steps := []int64{0}
+		f.axpy(d, s, one, []int32{4 * 48}, []int32{4 * 48}, steps, steps)
+		for _, c := range []struct{ doff, soff int32 }{{4 * 49, 0}, {0, 4 * 49}, {-4, 0}, {0, -64}} {
+			clear(d)
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s, offsets %d, %d: no panic", f.name, c.doff, c.soff)
+					}
+				}()
+				// The bad entry last of 21: in the check's masked tail block.
+				g, doff, soff := make([]float32, 21), make([]int32, 21), make([]int32, 21)
+				for e := range g {
+					g[e] = 1
 				}
+				doff[20], soff[20] = c.doff, c.soff
+				f.axpy(d, s, g, doff, soff, steps, steps)
 			}()
-			// The bad entry last of 21: in the check's masked tail block.
-			g, doff, soff := make([]float32, 21), make([]int32, 21), make([]int32, 21)
-			for e := range g {
-				g[e] = 1
-			}
-			doff[20], soff[20] = c.doff, c.soff
-			AxpyTerms(d, s, g, doff, soff, steps, steps)
-		}()
-		for _, v := range d {
-			if v != 0 {
-				t.Fatalf("offsets %d, %d: wrote before panicking", c.doff, c.soff)
+			for _, v := range d {
+				if v != 0 {
+					t.Fatalf("%s, offsets %d, %d: wrote before panicking", f.name, c.doff, c.soff)
+				}
 			}
 		}
 	}

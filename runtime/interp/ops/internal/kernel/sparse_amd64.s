@@ -2,28 +2,18 @@
 
 #include "textflag.h"
 
-// func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int, dlim, slim uint32) (bad bool)
+// func checkOffsets(doff, soff *int32, n int, dlim, slim uint32) (bad bool)
 //
-// For each entry e < n and term j < t, the 16 floats at byte offset
-// doff[e] + dstep[j] from d gain g[e] times the 16 at soff[e] + sstep[j]
-// from s. Terms go three at a time, then one at a time. First, as
-// unsigned numbers (a negative offset is then a large one), the largest
-// doff must not exceed dlim nor the largest soff slim: otherwise it
-// returns bad having written nothing.
-TEXT ·axpyTerms(SB), NOSPLIT, $0-81
-	MOVQ d+0(FP), DI
-	MOVQ s+8(FP), SI
-	MOVQ gs+16(FP), R8
-	MOVQ doff+24(FP), R9
-	MOVQ soff+32(FP), R10
-	MOVQ n+40(FP), R11
-	MOVQ dstep+48(FP), R12
-	MOVQ sstep+56(FP), R13
-	MOVB $0, bad+80(FP)
+// Reports whether, as unsigned numbers (a negative offset is then a large
+// one), the largest of the n doff exceeds dlim or the largest soff slim.
+// The offsets go 16 at a time, the last block masked.
+TEXT ·checkOffsets(SB), NOSPLIT, $0-33
+	MOVQ doff+0(FP), R9
+	MOVQ soff+8(FP), R10
+	MOVQ n+16(FP), R11
+	MOVB $0, bad+32(FP)
 	TESTQ R11, R11
-	JLE done
-
-	// The offsets' unsigned maxima, 16 at a time, the last block masked.
+	JLE cdone
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	XORQ CX, CX
@@ -51,18 +41,39 @@ checkblock:
 	ADDQ $16, CX
 	CMPQ CX, R11
 	JLT check
-	MOVL dlim+72(FP), AX
+	MOVL dlim+24(FP), AX
 	VPBROADCASTD AX, Z6
 	VPCMPUD $6, Z6, Z4, K2 // doff > dlim
 	KMOVW K2, AX
-	MOVL slim+76(FP), BX
+	MOVL slim+28(FP), BX
 	VPBROADCASTD BX, Z6
 	VPCMPUD $6, Z6, Z5, K2 // soff > slim
 	KMOVW K2, BX
 	ORQ BX, AX
-	JZ entry
-	MOVB $1, bad+80(FP)
-	JMP done
+	JZ cdone
+	MOVB $1, bad+32(FP)
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func axpyTerms(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
+//
+// For each entry e < n and term j < t, the 16 floats at byte offset
+// doff[e] + dstep[j] from d gain g[e] times the 16 at soff[e] + sstep[j]
+// from s. Terms go three at a time, then one at a time. The caller has
+// checked the offsets (checkOffsets).
+TEXT ·axpyTerms(SB), NOSPLIT, $0-72
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ gs+16(FP), R8
+	MOVQ doff+24(FP), R9
+	MOVQ soff+32(FP), R10
+	MOVQ n+40(FP), R11
+	MOVQ dstep+48(FP), R12
+	MOVQ sstep+56(FP), R13
+	TESTQ R11, R11
+	JLE done
 
 entry:
 	VBROADCASTSS (R8), Z0
@@ -113,6 +124,98 @@ next:
 	JNZ entry
 
 done:
+	VZEROUPPER
+	RET
+
+// ENTRY adds entry CX to the partial sums Z(a) (term 0) and Z(b) (term 1)
+// and moves on, or, where the entries are done or this one starts a new
+// run of doff (AX), jumps to flush.
+#define ENTRY(a, b) \
+	CMPQ CX, R11; \
+	JGE flush; \
+	MOVL (R9)(CX*4), BX; \
+	CMPL BX, AX; \
+	JNE flush; \
+	MOVLQSX (R10)(CX*4), BX; \
+	ADDQ SI, BX; \
+	VBROADCASTSS (R8)(CX*4), Z8; \
+	VFMADD231PS (BX)(DX*1), Z8, a; \
+	VFMADD231PS (BX)(R14*1), Z8, b; \
+	INCQ CX
+
+// func axpyRuns(d, s, gs *float32, doff, soff *int32, n int, dstep, sstep *int64, t int)
+//
+// axpyTerms for entries whose doff come in runs of one value (a weight
+// gradient's entries, listed channel by channel with doff the channel's
+// row of weights), t even: two terms at a time, each run's sums stay in
+// registers, four partial sums a term that take the entries in turn, and
+// reach d once per run, where axpyTerms loads and stores d for every
+// entry. The caller has checked the offsets (checkOffsets).
+TEXT ·axpyRuns(SB), NOSPLIT, $0-72
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ gs+16(FP), R8
+	MOVQ doff+24(FP), R9
+	MOVQ soff+32(FP), R10
+	MOVQ n+40(FP), R11
+	MOVQ dstep+48(FP), R12
+	MOVQ sstep+56(FP), R13
+	TESTQ R11, R11
+	JLE rdone
+
+pair:
+	CMPQ t+64(FP), $2 // terms left
+	JLT rdone
+	MOVQ (R13), DX // the pair's source steps
+	MOVQ 8(R13), R14
+	XORQ CX, CX
+	MOVLQSX (R9), AX // the run's doff
+
+zero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+run:
+	ENTRY(Z0, Z4)
+	ENTRY(Z1, Z5)
+	ENTRY(Z2, Z6)
+	ENTRY(Z3, Z7)
+	JMP run
+
+flush:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VADDPS Z6, Z4, Z4
+	MOVQ AX, BX
+	ADDQ DI, BX
+	ADDQ (R12), BX
+	VADDPS (BX), Z0, Z0
+	VMOVUPS Z0, (BX)
+	SUBQ (R12), BX
+	ADDQ 8(R12), BX
+	VADDPS (BX), Z4, Z4
+	VMOVUPS Z4, (BX)
+	CMPQ CX, R11
+	JGE nextpair
+	MOVLQSX (R9)(CX*4), AX // the next run's doff
+	JMP zero
+
+nextpair:
+	ADDQ $16, R12
+	ADDQ $16, R13
+	SUBQ $2, t+64(FP)
+	JMP pair
+
+rdone:
 	VZEROUPPER
 	RET
 
