@@ -2,6 +2,18 @@
 
 #include "textflag.h"
 
+// AXPYARGS loads the arguments axpyTerms and axpyRuns share: d, s, gs,
+// doff, soff, n, dstep and sstep into DI, SI, R8-R13.
+#define AXPYARGS \
+	MOVQ d+0(FP), DI; \
+	MOVQ s+8(FP), SI; \
+	MOVQ gs+16(FP), R8; \
+	MOVQ doff+24(FP), R9; \
+	MOVQ soff+32(FP), R10; \
+	MOVQ n+40(FP), R11; \
+	MOVQ dstep+48(FP), R12; \
+	MOVQ sstep+56(FP), R13
+
 // func checkOffsets(doff, soff *int32, n int, dlim, slim uint32) (bad bool)
 //
 // Reports whether, as unsigned numbers (a negative offset is then a large
@@ -64,14 +76,7 @@ cdone:
 // from s. Terms go three at a time, then one at a time. The caller has
 // checked the offsets (checkOffsets).
 TEXT ·axpyTerms(SB), NOSPLIT, $0-72
-	MOVQ d+0(FP), DI
-	MOVQ s+8(FP), SI
-	MOVQ gs+16(FP), R8
-	MOVQ doff+24(FP), R9
-	MOVQ soff+32(FP), R10
-	MOVQ n+40(FP), R11
-	MOVQ dstep+48(FP), R12
-	MOVQ sstep+56(FP), R13
+	AXPYARGS
 	TESTQ R11, R11
 	JLE done
 
@@ -152,14 +157,7 @@ done:
 // reach d once per run, where axpyTerms loads and stores d for every
 // entry. The caller has checked the offsets (checkOffsets).
 TEXT ·axpyRuns(SB), NOSPLIT, $0-72
-	MOVQ d+0(FP), DI
-	MOVQ s+8(FP), SI
-	MOVQ gs+16(FP), R8
-	MOVQ doff+24(FP), R9
-	MOVQ soff+32(FP), R10
-	MOVQ n+40(FP), R11
-	MOVQ dstep+48(FP), R12
-	MOVQ sstep+56(FP), R13
+	AXPYARGS
 	TESTQ R11, R11
 	JLE rdone
 
