@@ -17,8 +17,10 @@
 // Elsewhere the heavy kernels (convolution as im2col plus a matrix
 // multiply, Gemm, MatMul) go through gonum's BLAS interface, so a faster implementation
 // registered with blas32.Use serves every operator at once: built with
-// -tags openblas, that is OpenBLAS's, and BLAS says which is in use. The
-// cores are shared out in Go, not by the BLAS: a convolution gives each
-// goroutine its own run of the batch's samples, and a large product is cut
-// into bands.
+// -tags openblas, that is OpenBLAS's, and BLAS says which is in use;
+// thin products, and on gonum wide ones too, run on the convolution
+// kernel instead (kernelgemm.go). The cores are shared out in Go, not by
+// the BLAS: a convolution gives each worker its own run of the batch's
+// samples, and a large product is cut into bands, on helper goroutines
+// that stay awake between such regions (team.go).
 package ops
