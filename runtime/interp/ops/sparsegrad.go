@@ -34,14 +34,18 @@ type sparsePool struct {
 
 // sparseFor returns the sparse layout for convPool's backward on a Conv of
 // window g and group count group with m output channels, or nil where the
-// dense backward serves: groups, fewer than 16 input channels, or byte
-// offsets past int32.
+// dense backward serves: groups, fewer than 16 input channels, negative
+// padding (the image does not fit in the grid, which toGrid and fromGrid
+// take whole), or byte offsets past int32.
 func sparseFor(g geom2d, group, m int) *sparsePool {
 	if group != 1 || g.c < 16 {
 		return nil
 	}
 	cp := (g.c + 15) &^ 15
 	sp := &sparsePool{cp: cp, taps: g.kh * g.kw, hg: g.oh + (g.kh-1)*g.dh, wg: g.ow + (g.kw-1)*g.dw}
+	if g.ph < 0 || g.pw < 0 || sp.hg < g.ph+g.h || sp.wg < g.pw+g.w {
+		return nil
+	}
 	sp.pixelBytes = 4 * cp
 	sp.rowBytes = 4 * sp.taps * cp
 	if int64(sp.gridLen())*4 >= math.MaxInt32 || int64(m)*int64(sp.rowBytes) >= math.MaxInt32 {
