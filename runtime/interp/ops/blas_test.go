@@ -180,7 +180,8 @@ func TestKernelGemm(t *testing.T) {
 
 // TestFreeList checks that the kernel path's scratch list hands out the
 // smallest buffer that fits, so that a call's requests, small and large,
-// are met from the buffers of the call before without new ones.
+// are met from the buffers of the call before without new ones, and that
+// a buffer outgrown is dropped rather than kept beside its successor.
 func TestFreeList(t *testing.T) {
 	var f freeList[float32]
 	call := func() (fresh int) {
@@ -208,5 +209,14 @@ func TestFreeList(t *testing.T) {
 		if fresh := call(); fresh != 0 {
 			t.Errorf("call %d allocated %d buffers, want none", i+2, fresh)
 		}
+	}
+
+	// Growing requests one at a time keep one buffer, not one per size.
+	var g freeList[float32]
+	for _, n := range []int{100, 200, 50, 400} {
+		g.put(g.get(n))
+	}
+	if len(g.bufs) != 1 || cap(*g.bufs[0]) != 400 {
+		t.Errorf("after requests of 100, 200, 50 and 400 one at a time the list holds %d buffers, want one of 400", len(g.bufs))
 	}
 }

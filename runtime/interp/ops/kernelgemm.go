@@ -23,8 +23,8 @@ import (
 //     128×4096·4096×128 layer took 6 ms of a 38 ms forward pass). A
 //     transposed b is transposed into scratch first.
 //
-// A product the kernel takes runs on one thread per call (gemm splits
-// large ones over the cores, see gemm).
+// kernelGemm spreads a product's tiles over the cores where its caller
+// asks (gemm does for products of parallelGemmFlops or more).
 const thinK = 64
 
 // kernelGemmTakes reports whether kernelGemm computes c = alpha·op(a)·op(b)
@@ -49,8 +49,9 @@ const kBlock = 256
 // A freeList keeps kernelGemm's scratch (packed rows of op(a), a
 // transposed b, partial products, term offsets) from one call to the
 // next. Unlike a sync.Pool it survives garbage collections, so a step
-// allocates the same from one run to the next; it holds at most what the
-// most concurrent calls used.
+// allocates the same from one run to the next. A request nothing kept
+// can hold replaces the largest buffer too small for it, so the list
+// holds no more buffers than were ever in use at once.
 type freeList[T any] struct {
 	mu   sync.Mutex
 	bufs []*[]T
@@ -62,13 +63,21 @@ type freeList[T any] struct {
 func (f *freeList[T]) get(n int) *[]T {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	best := -1
+	best, short := -1, -1 // the smallest that holds n, the largest that does not
 	for i, p := range f.bufs {
-		if cap(*p) >= n && (best < 0 || cap(*p) < cap(*f.bufs[best])) {
+		switch c := cap(*p); {
+		case c >= n && (best < 0 || c < cap(*f.bufs[best])):
 			best = i
+		case c < n && (short < 0 || c > cap(*f.bufs[short])):
+			short = i
 		}
 	}
 	if best < 0 {
+		if short >= 0 { // drop it: the new buffer takes its place
+			last := len(f.bufs) - 1
+			f.bufs[short] = f.bufs[last]
+			f.bufs = f.bufs[:last]
+		}
 		s := make([]T, n)
 		return &s
 	}
@@ -101,19 +110,10 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 		}
 		return perItem
 	}
-	if beta != 0 { // the kernel overwrites what it writes: add c after
-		prod := gemmFloats.get(m * n)
-		defer gemmFloats.put(prod)
-		kernelGemm(parallel, transA, transB, m, n, k, alpha, a, b, 0, *prod)
-		for i, v := range *prod {
-			c[i] = beta*c[i] + v
-		}
-		return
-	}
 	if transB { // b is n×k: make it k×n
 		bt := gemmFloats.get(k * n)
 		defer gemmFloats.put(bt)
-		transpose(*bt, b, n, k, cost(n))
+		transpose(*bt, b, n, k, cost(k))
 		b = *bt
 	}
 	tiles, packLen, _ := directTiles(m, k, false, kernel.Tall)
@@ -125,13 +125,17 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 		(*offs)[kk] = int64(4 * kk * n)
 	}
 	var zeros [8]float32 // a bias for each row of the tallest tile
-	var segs []segment   // along the rows of b and c
+	// Segments run along the rows of b and c.
+	segs := make([]segment, 0, (n+kernel.Lanes-1)/kernel.Lanes)
 	for q := 0; q < n; q += kernel.Lanes {
 		segs = append(segs, segment{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(kernel.Lanes, n-q) - 1})
 	}
+	// The kernel overwrites what it stores: a block of terms after the
+	// first, or the first where beta keeps c, goes to part, which is then
+	// added into the tile's rows of c.
 	forChunks(len(tiles), cost(k*n*kernel.Tall.Rows), func(lo, hi int) {
-		var part *[]float32 // a later block's sums, for the tallest tile
-		if k > kBlock {
+		var part *[]float32 // such a block's sums, for the tallest tile
+		if k > kBlock || beta != 0 {
 			part = gemmFloats.get(kernel.Tall.Rows * n)
 			defer gemmFloats.put(part)
 		}
@@ -143,27 +147,30 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 			// Each tile packs its own rows of op(a), on its own core.
 			rows := tl.shape.Rows
 			dst := (*packed)[tl.pack:][:k*rows]
-			for r := range rows {
-				i := tl.first + r
-				switch {
-				case r >= tl.n:
-					for kk := range k {
-						dst[kk*rows+r] = 0
+			for r := tl.n; r < rows; r++ { // rows past the tile's
+				for kk := range k {
+					dst[kk*rows+r] = 0
+				}
+			}
+			if transA { // row i of op(a) is column i of a
+				for kk := range k {
+					row := dst[kk*rows:][:tl.n]
+					for r, v := range a[kk*m+tl.first:][:tl.n] {
+						row[r] = alpha * v
 					}
-				case transA:
-					for kk := range k {
-						dst[kk*rows+r] = alpha * a[kk*m+i]
-					}
-				default:
-					for kk, v := range a[i*k:][:k] {
+				}
+			} else {
+				for r := range tl.n {
+					for kk, v := range a[(tl.first+r)*k:][:k] {
 						dst[kk*rows+r] = alpha * v
 					}
 				}
 			}
 			t.Rows = int64(tl.n)
+			cRows := c[tl.first*n:][:tl.n*n]
 			for k0 := 0; k0 < k; k0 += kBlock {
-				out := c[tl.first*n:]
-				if k0 > 0 {
+				out := cRows
+				if k0 > 0 || beta != 0 {
 					out = *part
 				}
 				t.A = unsafe.Pointer(&dst[k0*rows])
@@ -171,10 +178,14 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 				t.K = int64(min(kBlock, k-k0))
 				t.Out = unsafe.Pointer(&out[0])
 				runSegments(tl.shape, &t, segs)
-				if k0 > 0 {
-					rowsOut := c[tl.first*n:][:tl.n*n]
+				switch {
+				case k0 == 0 && beta != 0:
 					for i, v := range out[:tl.n*n] {
-						rowsOut[i] += v
+						cRows[i] = beta*cRows[i] + v
+					}
+				case k0 > 0:
+					for i, v := range out[:tl.n*n] {
+						cRows[i] += v
 					}
 				}
 			}
