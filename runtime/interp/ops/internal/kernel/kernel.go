@@ -1,9 +1,11 @@
 // Package kernel holds the interpreter's AVX-512F assembly: the direct
 // convolution's tiles and its weight gradient (conv_amd64.s, written by
-// gen.go), and the 2×2 max pool, its gradient, the Relu mask, sums and row
-// copies (pool_amd64.s, mask_amd64.s). It is a package of its own because
-// Go assembly cannot live in a package that uses cgo, as ops does when
-// built with -tags openblas. Available says whether this CPU runs them.
+// gen.go), the 2×2 max pool, its gradient, the Relu mask, sums and row
+// copies (pool_amd64.s, mask_amd64.s), and the sparse gradient's lists,
+// scatters and grid transposes (sparse_amd64.s). It is a package of its
+// own because Go assembly cannot live in a package that uses cgo, as ops
+// does when built with -tags openblas. Available says whether this CPU
+// runs them.
 package kernel
 
 //go:generate go run gen.go
@@ -11,13 +13,15 @@ package kernel
 import "unsafe"
 
 // Tile is the argument block of one call: a tile of rows output channels
-// (8, 6, 4 or 1) by segments of 16 output pixels (1 to 3, 4, 6 or 12) of a unit-stride
-// convolution. Accumulator (r, j), the 16 pixels of segment j in channel
-// r, starts at Bias[r], adds A[k·rows+r] · X[Offs[k] + XSeg[j] + lane] over
-// the terms k, passes through Relu if asked, and is stored under Mask[j]
-// at Out + r·OStride + OSeg[j], for the first Rows channels. Offsets are in
-// bytes. The assembly reads the fields at fixed offsets (gen.go): their
-// order and sizes must not change.
+// (8, 6, 4 or 1) by segments of 16 output pixels (1 to 3, 4, 6 or 12) of
+// a unit-stride convolution. Accumulator (r, j), the 16 pixels of segment
+// j in channel r, starts at Bias[r], adds A[k·rows+r] · X[Offs[k] +
+// XSeg[j] + lane] over the terms k, passes through Relu if asked, and is
+// stored under Mask[j] at Out + r·OStride + OSeg[j], for the first Rows
+// channels. Run1 is the exception: its 12 segments follow one another
+// from XSeg[0] and OSeg[0], every lane read and stored (Mask and Rows
+// unused). Offsets are in bytes. The assembly reads the fields at fixed
+// offsets (gen.go): their order and sizes must not change.
 type Tile struct {
 	A       unsafe.Pointer  // 0: K rows of weights, one per channel of the tile
 	X       unsafe.Pointer  // 8: padded image
@@ -87,6 +91,6 @@ var (
 
 // Tile geometry.
 const (
-	MaxSegs = 6  // segments in the widest tile
+	MaxSegs = 6  // segments a Tile holds masks and offsets for (Run1 takes one offset pair)
 	Lanes   = 16 // output pixels per segment
 )

@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 
@@ -53,8 +54,12 @@ func Run(s Shape, t *Tile) {
 		tile6x4(t)
 	case Wide:
 		tile4x6(t)
-	default:
+	case Run1:
 		tile1x12(t)
+	default:
+		// A shape with no kernel would read and store whatever the
+		// nearest one does: a programming error, not an input's.
+		panic(fmt.Sprintf("kernel: Run of shape %v, which has no kernel", s))
 	}
 }
 
