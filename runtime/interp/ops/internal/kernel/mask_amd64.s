@@ -1,6 +1,18 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "lanes_amd64.h"
+
+// HSUM adds the 16 lanes of Z0 into the lowest of X0, through Y1 and X1.
+#define HSUM \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0x4e, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0xb1, X0, X1; \
+	VADDPS X1, X0, X0
 
 // func reluMask(dst, dy, y *float32, n int)
 //
@@ -32,10 +44,7 @@ block:
 tail:
 	TESTQ CX, CX
 	JLE done
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K2
+	LOWMASK(K2)
 	MOVQ $16, CX
 	JMP block
 
@@ -57,10 +66,7 @@ TEXT ·compactRows(SB), NOSPLIT, $0-40
 	// K1: the lanes of a row's last, partial vector.
 	MOVQ R9, CX
 	ANDQ $15, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	LOWMASK(K1)
 	MOVQ R9, R11
 	SHRQ $4, R11 // whole vectors a row
 
@@ -125,23 +131,13 @@ one:
 	JMP one
 
 tail:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	LOWMASK(K1)
 	VMOVUPS.Z (SI), K1, Z4
 	VADDPS Z4, Z1, Z1
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDPS X1, X0, X0
+	HSUM
 	VMOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -181,23 +177,13 @@ one:
 	JMP one
 
 tail:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K3
+	LOWMASK(K3)
 	VMOVUPS.Z (DX), K3, Z2
 	VCMPPS $0x1e, Z31, Z2, K3, K1
 	VMOVUPS.Z (SI), K1, Z3
 	VADDPS Z3, Z0, Z0
 	VADDPS Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDPS X1, X0, X0
+	HSUM
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "lanes_amd64.h"
 
 // TAILMASKS sets the masks of a row's last, partial block of 16 windows,
 // the same for every row, from the row's window count in CX: K5 for its
@@ -8,15 +9,9 @@
 // low and high 16 bits of 2r ones). It overwrites AX and CX.
 #define TAILMASKS \
 	ANDQ $15, CX; \
-	MOVQ $1, AX; \
-	SHLQ CX, AX; \
-	DECQ AX; \
-	KMOVW AX, K5; \
+	LOWMASK(K5); \
 	SHLQ $1, CX; \
-	MOVQ $1, AX; \
-	SHLQ CX, AX; \
-	DECQ AX; \
-	KMOVW AX, K6; \
+	LOWMASK(K6); \
 	SHRQ $16, AX; \
 	KMOVW AX, K7
 
@@ -303,18 +298,16 @@ GLOBL interhi<>(SB), RODATA|NOPTR, $64
 TEXT ·unpool2x2(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), R8 // the plane's first row pair
 	MOVQ dy+8(FP), SI
-	MOVQ pv+16(FP), BX
-	SUBQ SI, BX
-	MOVQ BX, pv+16(FP) // pv - dy, read from here when relu is set
+	MOVQ pv+16(FP), R12
+	SUBQ SI, R12 // R12: pv - dy
 	MOVQ arg+24(FP), R14
 	SUBQ SI, R14 // arg - dy
 	MOVQ planes+32(FP), R9
 	MOVQ row+64(FP), R11
 	SHLQ $2, R11 // row in bytes
-	MOVQ plane+72(FP), R12
-	SHLQ $2, R12 // plane in bytes
-	MOVQ R12, plane+72(FP)
-	MOVQ pv+16(FP), R12 // R12: pv - dy
+	MOVQ plane+72(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, plane+72(FP) // plane in bytes, read from here per plane
 	VMOVUPS interlo<>(SB), Z28
 	VMOVUPS interhi<>(SB), Z29
 	VMOVUPS evens<>(SB), Z30 // 2·lane

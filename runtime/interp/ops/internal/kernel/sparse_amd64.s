@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "lanes_amd64.h"
 
 // AXPYARGS loads the arguments axpyTerms and axpyRuns share: d, s, gs,
 // doff, soff, n, dstep and sstep into DI, SI, R8-R13.
@@ -28,30 +29,24 @@ TEXT ·checkOffsets(SB), NOSPLIT, $0-33
 	JLE cdone
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
-	XORQ CX, CX
+	XORQ DX, DX // the block's first offset
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 
 check:
-	MOVQ R11, DX
-	SUBQ CX, DX
-	CMPQ DX, $16
+	MOVQ R11, CX
+	SUBQ DX, CX // offsets left
+	CMPQ CX, $16
 	JGE checkblock
-	MOVQ $1, AX
-	MOVQ CX, BX
-	MOVQ DX, CX
-	SHLQ CX, AX
-	MOVQ BX, CX
-	DECQ AX
-	KMOVW AX, K1
+	LOWMASK(K1)
 
 checkblock:
-	VMOVDQU32.Z (R9)(CX*4), K1, Z6
+	VMOVDQU32.Z (R9)(DX*4), K1, Z6
 	VPMAXUD Z6, Z4, Z4
-	VMOVDQU32.Z (R10)(CX*4), K1, Z6
+	VMOVDQU32.Z (R10)(DX*4), K1, Z6
 	VPMAXUD Z6, Z5, Z5
-	ADDQ $16, CX
-	CMPQ CX, R11
+	ADDQ $16, DX
+	CMPQ DX, R11
 	JLT check
 	MOVL dlim+24(FP), AX
 	VPBROADCASTD AX, Z6
@@ -294,10 +289,7 @@ block:
 	MOVQ $16, CX
 
 masked:
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	LOWMASK(K1)
 	VMOVUPS.Z (SI), K1, Z0
 	VCMPPS $4, Z31, Z0, K1, K3    // dp ≠ 0 (NaN kept), within the row
 	CMPQ relu+104(FP), $0
