@@ -140,7 +140,10 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			xpads[wk], wides[wk] = s.scratch(fplan.xlen), s.scratch(max(fplan.wideLen(), 1))
 		}
 		if needW {
-			dycs[wk] = s.scratch(mg * ohw)
+			// Zeroed once: each sample's unpool writes every position a
+			// window covers, and the rest (an odd last row or column)
+			// stays zero.
+			dycs[wk] = s.Buffers.get(mg*ohw, true)
 			wscrs[wk], wrows[wk], wsums[wk] = s.scratch(wplan.scratchLen()), s.scratch(8*ohw), s.scratch(wplan.gradSums())
 			dws[wk] = grads[1].Data
 			if wk > 0 {
@@ -163,9 +166,6 @@ func (f *convPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		for gr := range c.group {
 			at := (i*c.group + gr) * mg * pohw
 			dp, arg, pv := dy[0].Data[at:][:mg*pohw], sv.arg[at:][:mg*pohw], pooled.Data[at:][:mg*pohw]
-			if needW {
-				clear(dycs[wk])
-			}
 			if needX {
 				clear(xpads[wk])
 			}

@@ -94,9 +94,9 @@ func (sp *sparsePool) unpackWeights(w, wt []float32, m, c int) {
 }
 
 // toGrid writes an image (c planes of h×w) into the grid, channels
-// innermost, with zeros in the padding and in the channels past c.
+// innermost. It writes nothing else: the padding and the channels past c
+// keep the zeros of a grid zeroed once, from one image to the next.
 func (sp *sparsePool) toGrid(grid, img []float32, g geom2d) {
-	clear(grid)
 	hw := g.h * g.w
 	for b := 0; b < g.c; b += 16 {
 		mask := uint16(1<<min(16, g.c-b) - 1)
@@ -160,7 +160,7 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *
 			grids[wk] = s.scratch(sp.gridLen())
 		}
 		if needW {
-			xgrids[wk] = s.scratch(sp.gridLen())
+			xgrids[wk] = s.Buffers.get(sp.gridLen(), true) // zeroed once: see toGrid
 			dwts[wk] = s.Buffers.get(m*rowLen, true)
 		}
 		if needB {
