@@ -84,7 +84,7 @@ func Compile(m *onnx.Model, opt *Options) (*Program, error) {
 	if err := p.inferShapes(); err != nil {
 		return nil, err
 	}
-	p.fuseRelus()
+	p.fuseNodes()
 	return p, nil
 }
 
@@ -195,12 +195,12 @@ func (p *Program) findLastUses() {
 	}
 }
 
-// fuseRelus folds every Relu whose input is a Conv's output read by nothing
+// fuseNodes folds every Relu whose input is a Conv's output read by nothing
 // else into that Conv (ops.FuseRelu), saving a pass over memory each way,
 // and then a MaxPool that alone reads a Conv's output into the Conv
 // (ops.FusePool). It runs after shape inference, so Shapes still lists
 // the values fused away.
-func (p *Program) fuseRelus() {
+func (p *Program) fuseNodes() {
 	readers := make([]int, len(p.consts))
 	for _, nd := range p.nodes {
 		for _, s := range nd.in {

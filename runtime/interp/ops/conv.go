@@ -137,7 +137,7 @@ func (c *conv) operands(in []*Tensor) (a convArgs, err error) {
 		return a, err
 	}
 	a.n, a.m = a.xs[0], ws[0]
-	if a.xs[1] != ws[1]*c.group || a.m%c.group != 0 {
+	if !c.channelsMatch(a.xs, ws) {
 		return a, fmt.Errorf("input has %d channels and weight %v with group %d wants %d", a.xs[1], ws, c.group, ws[1]*c.group)
 	}
 	if a.g, err = c.geometry(a.xs, ws, a.oneD); err != nil {
@@ -145,6 +145,13 @@ func (c *conv) operands(in []*Tensor) (a convArgs, err error) {
 	}
 	a.b, err = biasIn(in, a.m)
 	return a, err
+}
+
+// channelsMatch reports whether an input of shape xs and weights of shape
+// ws agree with c's group count: xs's channels are the weights' input
+// channels times the groups, and the output channels split into groups.
+func (c *conv) channelsMatch(xs, ws []int) bool {
+	return xs[1] == ws[1]*c.group && ws[0]%c.group == 0
 }
 
 // biasIn reads the optional bias input (2) of Conv and ConvTranspose: nil

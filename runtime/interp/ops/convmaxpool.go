@@ -43,7 +43,7 @@ func FusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
 	}
 	xs := append([]int{1}, xShape[1:]...)
 	g, err := c.geometry(xs, wShape, false)
-	if err != nil || !canDirect(g) || xs[1] != wShape[1]*c.group || wShape[0]%c.group != 0 {
+	if err != nil || !canDirect(g) || !c.channelsMatch(xs, wShape) {
 		return nil, false
 	}
 	pg, err := mp.geometry([]int{1, wShape[0], g.oh, g.ow})
@@ -78,19 +78,17 @@ func (f *convPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if s.Grad {
 		arg = s.indices(pooled.Len())
 	}
-	c.directSamples(s, plan, a, plan.pooledScratch(), func(i, gr int, img, scratch []float32) {
+	extra := plan.pooledScratch()
+	c.directSamples(s, plan, a, extra, func(i, gr int, img, scratch []float32) {
 		at := (i*c.group + gr) * mg * pohw
-		res, rows, planes := plan.conv(scratch[len(scratch)-plan.pooledScratch():], img, scratch, gr)
+		res, rows, planes := plan.conv(scratch[len(scratch)-extra:], img, scratch, gr)
 		if arg == nil {
 			kernel.Max2x2(pooled.Data[at:][:mg*pohw], res, mg, planes/rows, rows, pg.oh, pg.ow)
 		} else {
 			kernel.MaxArg2x2(pooled.Data[at:][:mg*pohw], arg[at:][:mg*pohw], res, mg, planes/rows, rows, pg.oh, pg.ow)
 		}
 	})
-	rows := g.ow
-	if plan.wide {
-		rows = plan.wp
-	}
+	rows, _ := plan.layout()
 	s.Save(a.x, a.w, pooled)
 	s.SetAux(convPoolSaved{a: a, pg: pg, rows: rows, arg: arg})
 	return []*Tensor{pooled}, nil

@@ -11,8 +11,10 @@ import (
 // AVX-512F), a unit-stride convolution runs without im2col. Its input is
 // read zero-padded (copied once, or in place where there is no padding),
 // and a kernel computes tiles of output channels by segments of 16
-// adjacent output pixels (8 by 3, 6 by 4 or 4 by 6, whichever leaves
-// fewest lanes empty, and 1 by 12 for a single channel), reading each
+// adjacent output pixels (8 by 3 or 6 by 4, whichever leaves fewer lanes
+// empty; 4 by 6 for 4 or fewer channels left over, 1 by 12 for a single
+// one in a wide plan, 8 by 2 or 8 by 1 for a last group of segments),
+// reading each
 // (channel, kernel row, kernel column) term as a shifted vector of the
 // padded image and adding bias and Relu before it stores. The weights are
 // repacked once per call, a tile's channels interleaved, so that the
@@ -206,12 +208,9 @@ func (p *directPlan) release(s *State) {
 // image, unless the kernels read the image in place, and the wide buffer
 // of a wide plan.
 func (p *directPlan) scratchLen() int {
-	n := 0
+	n := p.wideLen()
 	if !p.inPlace {
 		n += p.xlen
-	}
-	if p.wide {
-		n += p.m * p.ocs
 	}
 	return max(n, 1)
 }
@@ -272,6 +271,16 @@ func (p *directPlan) compact(out, res []float32, rows int) {
 	}
 }
 
+// layout returns the floats between the rows and between the channels
+// of what the kernels write: the output's (ow, oh·ow) for a row plan, the
+// wide buffer's (wp, ocs) for a wide one.
+func (p *directPlan) layout() (rows, planes int) {
+	if p.wide {
+		return p.wp, p.ocs
+	}
+	return p.g.ow, p.g.oh * p.g.ow
+}
+
 // wideLen is the scratch a wide plan's output takes, 0 for a row plan.
 func (p *directPlan) wideLen() int {
 	if p.wide {
@@ -307,9 +316,10 @@ func (p *directPlan) conv(out, img, scratch []float32, gr int) (res []float32, r
 func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, rows, planes int) {
 	g := p.g
 	k := g.colRows()
-	res, rows, planes = out, g.ow, g.oh*g.ow
+	rows, planes = p.layout()
+	res = out
 	if p.wide {
-		res, rows, planes = scratch[:p.m*p.ocs], p.wp, p.ocs
+		res = scratch[:p.wideLen()]
 	}
 	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group
 	var t kernel.Tile

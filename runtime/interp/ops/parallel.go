@@ -48,7 +48,8 @@ func forSamples(n, workers int, inOrder bool, do func(worker, i int)) {
 
 // forChunks calls do on contiguous ranges covering [0, n), a few per core
 // taken as the cores come free, when the work (n items of about cost
-// elements each) pays for the goroutines; otherwise it calls do(0, n) once.
+// elements each) pays for handing it to the helpers; otherwise it calls
+// do(0, n) once.
 func forChunks(n, cost int, do func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 || n*cost < 1<<15 {
@@ -64,9 +65,11 @@ func forChunks(n, cost int, do func(lo, hi int)) {
 	})
 }
 
-// run calls work(w) for w < workers at once, work(0) on the calling
-// goroutine and the others on the helpers (team.go), and returns when all
-// have.
+// run calls work(w) for each w < workers, work(0) on the calling goroutine
+// and the others on the helpers (team.go), and returns when all have. A
+// share no helper took runs on the caller after its own, so shares run at
+// once only as far as helpers are free: a share must never wait for
+// another.
 func run(workers int, work func(worker int)) {
 	if workers <= 1 {
 		work(0)
