@@ -115,9 +115,7 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 // NaN beforehand (it must be overwritten) and beta 2, on one core and on
 // all; and that kernelGemmTakes declines what it does not take.
 func TestKernelGemm(t *testing.T) {
-	if !useKernels {
-		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
-	}
+	requireKernels(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, test := range []struct{ m, n, k int }{
 		{8, 16, 1}, {13, 10, 3}, {128, 800, 10}, {37, 17, 64}, {9, 1, 5}, {100, 50, 33}, {16, 40, 300}, {130, 70, 129},

@@ -20,16 +20,8 @@ import (
 // (sparsegrad.go) with a partial block of channels, dilation, uneven
 // padding and a 5×5 kernel.
 func TestConvPool(t *testing.T) {
-	if !useKernels {
-		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
-	}
-	tests := []struct {
-		name  string
-		attrs attrs
-		x, w  []int
-		bias  bool
-		relu  bool
-	}{
+	requireKernels(t)
+	tests := []convCase{
 		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 8, 16, 16}, []int{24, 8, 3, 3}, true, true},
 		{"mnist-like wide", nil, []int{2, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
 		{"odd sizes", nil, []int{2, 5, 13, 11}, []int{10, 5, 3, 3}, true, true},
@@ -50,15 +42,8 @@ func TestConvPool(t *testing.T) {
 	pool := attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(9, uint64(len(test.name))))
-			in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...)}
-			if test.bias {
-				in = append(in, randTensor(rng, -1, 1, test.w[0]))
-			}
-			conv := newOp(t, "Conv", test.attrs, 13, len(in), 1)
-			if test.relu {
-				conv, _ = FuseRelu(conv)
-			}
+			in := test.inputs(rand.New(rand.NewPCG(9, uint64(len(test.name)))))
+			conv := test.op(t, len(in))
 			mp := newOp(t, "MaxPool", pool, 13, 1, 1)
 			fused, ok := FusePool(conv, mp, test.x, test.w)
 			if !ok {

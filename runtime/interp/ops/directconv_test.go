@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -16,16 +15,8 @@ import (
 // segment groups that end part-way, groups, dilations, asymmetric and
 // oversized padding, a fused Relu and 1-D inputs.
 func TestDirectConv(t *testing.T) {
-	if !useKernels {
-		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
-	}
-	tests := []struct {
-		name  string
-		attrs attrs
-		x, w  []int
-		bias  bool
-		relu  bool
-	}{
+	requireKernels(t)
+	tests := []convCase{
 		{"cifar layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 32, 32, 32}, []int{64, 32, 3, 3}, true, true},
 		{"first layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 32, 32}, []int{32, 3, 3, 3}, true, false},
 		{"mnist valid", nil, []int{3, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
@@ -40,20 +31,11 @@ func TestDirectConv(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(3, uint64(len(test.name))))
-			in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...)}
-			if test.bias {
-				in = append(in, randTensor(rng, -1, 1, test.w[0]))
-			}
+			in := test.inputs(rand.New(rand.NewPCG(3, uint64(len(test.name)))))
 			run := func(direct bool) ([]*Tensor, []*Tensor) {
 				defer func(d bool) { useKernels = d }(useKernels)
 				useKernels = direct
-				op := newOp(t, "Conv", test.attrs, 13, len(in), 1)
-				if test.relu {
-					if op, _ = FuseRelu(op); op == nil {
-						t.Fatal("Conv did not take the Relu")
-					}
-				}
+				op := test.op(t, len(in))
 				s := &State{Grad: true}
 				y, err := op.Forward(s, in)
 				if err != nil {
@@ -80,30 +62,6 @@ func TestDirectConv(t *testing.T) {
 				closeTo(t, fmt.Sprintf("d input %d", i), grads[i], g)
 			}
 		})
-	}
-}
-
-// closeTo fails unless got equals want within float32 rounding of sums.
-func closeTo(t *testing.T, what string, got, want *Tensor) {
-	t.Helper()
-	if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
-		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
-	}
-	scale := 0.0
-	for _, v := range want.Data {
-		scale = math.Max(scale, math.Abs(float64(v)))
-	}
-	bad := 0
-	for i, w := range want.Data {
-		if d := math.Abs(float64(got.Data[i] - w)); d > 1e-5*scale+1e-6 {
-			if bad < 3 {
-				t.Errorf("%s[%d] = %g, want %g", what, i, got.Data[i], w)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d differ", what, bad, len(want.Data))
 	}
 }
 

@@ -199,3 +199,69 @@ func toF64(v []float32) []float64 {
 	}
 	return out
 }
+
+// requireKernels skips t where the vector kernels do not run.
+func requireKernels(t *testing.T) {
+	t.Helper()
+	if !useKernels {
+		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
+	}
+}
+
+// A convCase is a Conv under test: its attributes, its input and weight
+// shapes, and whether it has a bias and a fused Relu.
+type convCase struct {
+	name  string
+	attrs attrs
+	x, w  []int
+	bias  bool
+	relu  bool
+}
+
+// inputs returns random inputs for the case: x, w and, with a bias, b.
+func (c convCase) inputs(rng *rand.Rand) []*Tensor {
+	in := []*Tensor{randTensor(rng, -1, 1, c.x...), randTensor(rng, -1, 1, c.w...)}
+	if c.bias {
+		in = append(in, randTensor(rng, -1, 1, c.w[0]))
+	}
+	return in
+}
+
+// op returns the case's Conv (opset 13) for inputs inputs, its Relu fused
+// where it has one.
+func (c convCase) op(t *testing.T, inputs int) Op {
+	t.Helper()
+	op := newOp(t, "Conv", c.attrs, 13, inputs, 1)
+	if !c.relu {
+		return op
+	}
+	fused, ok := FuseRelu(op)
+	if !ok {
+		t.Fatal("Conv did not take the Relu")
+	}
+	return fused
+}
+
+// closeTo fails unless got equals want within float32 rounding of sums.
+func closeTo(t *testing.T, what string, got, want *Tensor) {
+	t.Helper()
+	if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
+	}
+	scale := 0.0
+	for _, v := range want.Data {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	bad := 0
+	for i, w := range want.Data {
+		if d := math.Abs(float64(got.Data[i] - w)); d > 1e-5*scale+1e-6 {
+			if bad < 3 {
+				t.Errorf("%s[%d] = %g, want %g", what, i, got.Data[i], w)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d differ", what, bad, len(want.Data))
+	}
+}
