@@ -20,8 +20,11 @@ const (
 	HistoryFile    = "history.json"
 )
 
-// checkpointVersion changes when Checkpoint changes incompatibly.
-const checkpointVersion = 1
+// checkpointVersion changes when Checkpoint changes incompatibly. 2: every
+// adversarial recipe ranks its epochs by the PGD probe, so Config carries
+// the probe's settings and History its accuracy; a version 1 checkpoint
+// of the paper or pgd recipe has neither.
+const checkpointVersion = 2
 
 // Checkpoint is everything a run needs to continue bit-exactly after an
 // epoch: it is written with encoding/gob to CheckpointFile.
@@ -64,7 +67,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w; it is not a checkpoint onnxguard wrote, or it is damaged", path, err)
 	}
 	if ck.Version != checkpointVersion {
-		return nil, fmt.Errorf("checkpoint %s has format version %d; this onnxguard reads version %d", path, ck.Version, checkpointVersion)
+		return nil, fmt.Errorf("checkpoint %s has format version %d; this onnxguard reads version %d: start the run again without resuming", path, ck.Version, checkpointVersion)
 	}
 	if ck.Best == nil || ck.Weights == nil || (ck.SGD == nil) == (ck.Adam == nil) {
 		return nil, fmt.Errorf("checkpoint %s is incomplete: weights or optimizer state missing", path)
