@@ -168,16 +168,10 @@ type trainer struct {
 	// fuse: the paper recipe on a model whose mode matters not
 	// (Program.ModeMatters): the FGSM step's pass over the clean batch
 	// also yields the clean half's loss and parameter gradients, and the
-	// update's pass runs on the adversarial half alone.
-	fuse  bool
-	clean fusedHalf
-}
-
-// fusedHalf is the clean half of a fused paper-recipe step.
-type fusedHalf struct {
-	grads   [][]float32
-	loss    float64
-	correct int
+	// update's pass runs on the adversarial half alone. cleanGrads keeps
+	// the clean half's gradients, by parameter, from one step to the next.
+	fuse       bool
+	cleanGrads [][]float32
 }
 
 func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, cfg Config, progress func(Progress)) (*trainer, error) {
@@ -399,16 +393,16 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
 	}
 	// The clean half, kept before the adversarial pass reuses r's storage.
-	if len(t.clean.grads) != len(t.params) {
-		t.clean.grads = make([][]float32, len(t.params))
+	if len(t.cleanGrads) != len(t.params) {
+		t.cleanGrads = make([][]float32, len(t.params))
 	}
 	for i, g := range r.Params {
-		t.clean.grads[i] = t.clean.grads[i][:0]
+		t.cleanGrads[i] = t.cleanGrads[i][:0]
 		if g != nil {
-			t.clean.grads[i] = append(t.clean.grads[i], g.Data...)
+			t.cleanGrads[i] = append(t.cleanGrads[i], g.Data...)
 		}
 	}
-	t.clean.loss, t.clean.correct = r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
+	cleanLoss, cleanCorrect := r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
 	// One FGSM step in pixel space: the gradient through the
 	// preprocessing, then Step, as the attacker takes it.
 	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
@@ -416,14 +410,14 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	t.xs = append(t.xs[:0], x...)
 	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
 	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
-		for j, v := range t.clean.grads[i] {
+		for j, v := range t.cleanGrads[i] {
 			g[j] = (g[j] + v) / 2
 		}
 	})
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	return (t.clean.loss + adv) / 2, t.clean.correct + correct, 2 * b, nil
+	return (cleanLoss + adv) / 2, cleanCorrect + correct, 2 * b, nil
 }
 
 // examples returns what one step trains on, crafted from the clean batch
