@@ -71,9 +71,11 @@ endif
 
 # The interpreter beside ONNX Runtime on the benchmark models (forward,
 # FGSM step, training step, and the paper recipe's whole step through
-# harden: FGSM on B, then forward, gradients and AdamW on 2B), and the
-# matrix multiply alone: on gonum's pure-Go BLAS, then on OpenBLAS where it
-# is installed.
+# harden, counted as B images: FGSM on B, then every weight gradient of the
+# 2B clean and adversarial samples, the clean half's from the FGSM pass
+# where the model allows, and AdamW), load and compile times, and the
+# matrix multiply and direct convolution on one core: on gonum's pure-Go
+# BLAS, then on OpenBLAS where it is installed.
 BENCH = $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
 	$(GO) test -run '^$$' -bench PaperStep -benchtime 1s -count 3 ./harden/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ 2>&1

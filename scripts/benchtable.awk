@@ -41,9 +41,9 @@
 	sub(/-[0-9]+$/, "", name)
 	for (i = 3; i < NF; i += 2)
 		if ($(i + 1) == "ms/compile") {
-			if (!(name in compile))
+			if (!(name in cruns))
 				corder[++c] = name
-			compile[name] = compile[name] " " $i
+			compile[name, ++cruns[name]] = $i + 0
 		}
 	next
 }
@@ -54,9 +54,9 @@
 	sub(/-[0-9]+$/, "", name)
 	for (i = 3; i < NF; i += 2)
 		if ($(i + 1) == "GFLOP/s") {
-			if (!(name in flops))
+			if (!(name in gruns))
 				gorder[++m] = name
-			flops[name] = flops[name] " " $i
+			flops[name, ++gruns[name]] = $i + 0
 		}
 	next
 }
@@ -95,11 +95,8 @@ END {
 		print "| model | ms |"
 		print "|---|---:|"
 		for (i = 1; i <= c; i++) {
-			k = split(compile[corder[i]], f, " ")
-			for (a = 1; a <= k; a++)
-				for (b = a + 1; b <= k; b++)
-					if (f[b] + 0 < f[a] + 0) { t = f[a]; f[a] = f[b]; f[b] = t }
-			printf "| %s | %.1f |\n", tolower(corder[i]), f[int((k + 1) / 2)]
+			key = corder[i]
+			printf "| %s | %.1f |\n", tolower(key), compile[key, median(compile, key, cruns[key])]
 		}
 	}
 	if (m > 0) {
@@ -107,11 +104,8 @@ END {
 		print "| product | GFLOP/s |"
 		print "|---|---:|"
 		for (i = 1; i <= m; i++) {
-			k = split(flops[gorder[i]], f, " ")
-			for (a = 1; a <= k; a++)
-				for (b = a + 1; b <= k; b++)
-					if (f[b] + 0 < f[a] + 0) { t = f[a]; f[a] = f[b]; f[b] = t }
-			printf "| %s | %.1f |\n", gorder[i], f[int((k + 1) / 2)]
+			key = gorder[i]
+			printf "| %s | %.1f |\n", key, flops[key, median(flops, key, gruns[key])]
 		}
 	}
 	exit failed
