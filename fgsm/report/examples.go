@@ -208,20 +208,26 @@ func linf(e *fgsm.Example) float64 {
 }
 
 // PixelImage turns C×H×W pixels in [0,1] into an image k times larger,
-// each pixel a k×k block: RGB when C is 3, else grey from the first
-// channel; values are clipped to [0,1] and NaN shows black.
+// each pixel a k×k block: RGB when C is 3, else grey (an image.Gray, a
+// third the size of RGB in a PNG) from the first channel; values are
+// clipped to [0,1] and NaN shows black.
 func PixelImage(px []float32, c, h, w, k int) image.Image {
-	img := image.NewRGBA(image.Rect(0, 0, w*k, h*k))
-	hw := h * w
-	for y := 0; y < h*k; y++ {
-		for x := 0; x < w*k; x++ {
-			i := (y/k)*w + x/k
-			v := byteOf(px[i])
-			clr := color.RGBA{R: v, G: v, B: v, A: 255}
-			if c == 3 {
-				clr.G, clr.B = byteOf(px[hw+i]), byteOf(px[2*hw+i])
+	rect := image.Rect(0, 0, w*k, h*k)
+	if c != 3 {
+		img := image.NewGray(rect)
+		for y := range h * k {
+			for x := range w * k {
+				img.SetGray(x, y, color.Gray{Y: byteOf(px[(y/k)*w+x/k])})
 			}
-			img.SetRGBA(x, y, clr)
+		}
+		return img
+	}
+	img := image.NewRGBA(rect)
+	hw := h * w
+	for y := range h * k {
+		for x := range w * k {
+			i := (y/k)*w + x/k
+			img.SetRGBA(x, y, color.RGBA{R: byteOf(px[i]), G: byteOf(px[hw+i]), B: byteOf(px[2*hw+i]), A: 255})
 		}
 	}
 	return img
