@@ -396,3 +396,42 @@ func TestCraft(t *testing.T) {
 		}
 	}
 }
+
+// TestLossGradMatchesGrad checks that LossGrad with the summed softmax
+// cross-entropy written as a SampleLoss gives Grad's logits and gradient.
+func TestLossGradMatchesGrad(t *testing.T) {
+	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{Scale: 1})
+	rng := rand.New(rand.NewPCG(3, 4))
+	n, per := 5, m.Per()
+	x := make([]float32, n*per)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	labels := []int{0, 3, 9, 1, 7}
+	want := make([]float32, len(x))
+	wantLogits, k, err := m.Grad(want, nil, x, labels, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := func(d, row []float32, y, i int) float64 {
+		lse := interp.LogSumExp(row)
+		for j, v := range row {
+			d[j] = float32(math.Exp(float64(v) - lse))
+		}
+		d[y]--
+		return lse - float64(row[y])
+	}
+	got := make([]float32, len(x))
+	gotLogits, k2, err := m.LossGrad(got, nil, x, labels, n, ce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k != k2 || !slices.Equal(wantLogits, gotLogits) {
+		t.Fatalf("logits differ: K %d and %d", k, k2)
+	}
+	for i := range want {
+		if d := math.Abs(float64(want[i] - got[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("gradient %d: LossGrad %g, Grad %g", i, got[i], want[i])
+		}
+	}
+}

@@ -93,6 +93,28 @@ func (m *Model) Logits(dst, x []float32, n int) ([]float32, int, error) {
 // gradient depends on that sample only, whatever the batch. grad must hold
 // len(x) values.
 func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32, int, error) {
+	return m.grad(grad, logits, x, labels, n, nil)
+}
+
+// SampleLoss gives, for one sample's row of logits and its label, the
+// sample's loss and its gradient with respect to the row, written into
+// dRow (zeroed beforehand). It must read nothing but its arguments (and
+// the sample index i, the sample's place in the call), so that a sample's
+// gradient depends on that sample alone.
+type SampleLoss func(dRow, row []float32, label, i int) float64
+
+// LossGrad is Grad for any per-sample loss: it sets grad to the gradient,
+// with respect to the pixels x of n samples, of the sum of loss over the
+// samples, and returns their logits (n×K) and K. Attacks use it for
+// margin losses (DLR) and for the gradient of one logit difference (FAB).
+func (m *Model) LossGrad(grad, logits, x []float32, labels []int, n int, loss SampleLoss) ([]float32, int, error) {
+	if loss == nil {
+		return nil, 0, fmt.Errorf("LossGrad needs a loss")
+	}
+	return m.grad(grad, logits, x, labels, n, loss)
+}
+
+func (m *Model) grad(grad, logits, x []float32, labels []int, n int, loss SampleLoss) ([]float32, int, error) {
 	if len(grad) != len(x) {
 		return nil, 0, fmt.Errorf("gradient buffer of %d values for %d pixels", len(grad), len(x))
 	}
@@ -107,7 +129,11 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 			m.pad = append(append(m.pad[:0], lab...), make([]int, b-cnt)...)
 			lab = m.pad
 		}
-		r, err := m.P.Grad(in, lab, interp.Want{Input: true})
+		want := interp.Want{Input: true}
+		if loss != nil {
+			want.Loss = sampleLoss(loss, first, cnt)
+		}
+		r, err := m.P.Grad(in, lab, want)
 		if err != nil {
 			return err
 		}
@@ -118,6 +144,9 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 		g := grad[first*per : (first+cnt)*per]
 		m.Pre.Backward(g, r.Input.Data[:cnt*per], m.C, m.H*m.W)
 		m.P.Release(r)
+		if loss != nil {
+			return nil // a SampleLoss is summed already
+		}
 		scale := float32(in.Shape[0])
 		for i := range g {
 			g[i] *= scale
@@ -131,4 +160,23 @@ func (m *Model) Grad(grad, logits, x []float32, labels []int, n int) ([]float32,
 // against label.
 func crossEntropy(row []float32, label int) float64 {
 	return interp.LogSumExp(row) - float64(row[label])
+}
+
+// sampleLoss turns a per-sample loss into the interpreter's batch loss for
+// the cnt real samples of a chunk starting at sample first; the padding
+// rows of a fixed batch get no gradient.
+func sampleLoss(loss SampleLoss, first, cnt int) interp.LossFunc {
+	return func(logits *interp.Tensor, labels []int) (float64, *interp.Tensor, error) {
+		if logits == nil || logits.IsInt() || len(logits.Shape) == 0 || logits.Shape[0] == 0 {
+			return 0, nil, fmt.Errorf("the loss needs float logits of shape N×K, got %v", logits)
+		}
+		b := logits.Shape[0]
+		k := logits.Len() / b
+		d := &interp.Tensor{Shape: append([]int(nil), logits.Shape...), Data: make([]float32, logits.Len())}
+		var total float64
+		for i := 0; i < min(cnt, b); i++ {
+			total += loss(d.Data[i*k:(i+1)*k], logits.Data[i*k:(i+1)*k], labels[i], first+i)
+		}
+		return total, d, nil
+	}
 }

@@ -11,11 +11,23 @@ import (
 type Want struct {
 	Input  bool // d loss / d input
 	Params bool // d loss / d every float initializer
+	// Loss, when set, replaces the mean softmax cross-entropy: it gets the
+	// logits (N×K, the tensor the default loss reads) and the labels
+	// passed to Grad, and returns the loss and its gradient with respect
+	// to the logits, which the backward pass carries to the input and the
+	// parameters. Attacks use it for margin losses (DLR) and for the
+	// gradient of one logit difference (FAB).
+	Loss LossFunc
 }
+
+// LossFunc is a loss on a batch of logits: the loss and d loss / d logits,
+// a tensor of the logits' shape that the interpreter then owns (it may be
+// recycled once the backward pass has read it).
+type LossFunc func(logits *Tensor, labels []int) (float64, *Tensor, error)
 
 // Result is what Grad returns.
 type Result struct {
-	Loss   float64 // mean softmax cross-entropy over the batch
+	Loss   float64 // Want.Loss's value; by default the mean softmax cross-entropy over the batch
 	Logits *Tensor // the tensor the loss read, N×K
 	Input  *Tensor // gradient with respect to the input, when wanted
 	// Params holds one gradient per Params() entry, nil for initializers
@@ -52,9 +64,16 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 		return nil, err
 	}
 	logits := vals[p.logits]
-	loss, dlogits, err := SoftmaxCrossEntropy(logits, labels)
+	lossFn := want.Loss
+	if lossFn == nil {
+		lossFn = SoftmaxCrossEntropy
+	}
+	loss, dlogits, err := lossFn(logits, labels)
 	if err != nil {
 		return nil, err
+	}
+	if dlogits == nil || len(dlogits.Data) != logits.Len() || dlogits.IsInt() {
+		return nil, fmt.Errorf("the loss returned a gradient %v for logits %v", dlogits, logits)
 	}
 	grads := make([]*Tensor, len(p.consts))
 	grads[p.logits] = dlogits
