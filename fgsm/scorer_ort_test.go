@@ -78,3 +78,13 @@ func TestSquareBlackBoxOnly(t *testing.T) {
 	x, labels := fashionSlice(t, 24)
 	squareLowers(t, score, x, labels, 0.1, 1000)
 }
+
+func BenchmarkSquareORTFashion(b *testing.B) {
+	testort.Need(b)
+	s, err := ort.Open(testfiles.Path("models", "fmnist_cnn.onnx"), &ort.Options{Device: ort.DeviceCPU})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	benchmarkSquare(b, EngineScorer(s, dataset.Preprocess{}, 1, 28, 28, 10))
+}
