@@ -10,19 +10,6 @@ import (
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
-// Square is the score-based black-box attack of Andriushchenko, Croce,
-// Flammarion and Hein (ECCV 2020), the last attack of AutoAttack. It needs
-// the model's logits only (StageEnv.Score) and proposes, each query,
-// a random square of the image changed at the boundary of the ε-ball,
-// kept when it lowers the margin z_y − max_{i≠y} z_i. The square's area, a
-// fraction p of the image, shrinks with the queries spent on the reference
-// implementation's schedule, starting at p_init = 0.8.
-//
-// The queries of all samples still robust go to the Scorer together, one
-// call an iteration; a sample leaves the batch once it is misclassified.
-// Each sample draws its squares from its own stream (SampleRand), so its
-// result does not depend on the batch it came in.
-
 // Square's defaults, the reference's (autoattack/square.py).
 const (
 	squareQueries = 5000
@@ -67,10 +54,23 @@ type squareState struct {
 	queries int
 }
 
-// square attacks the samples of x; targets, when not nil, holds each
-// sample's target class. Iters is the query budget per sample and
-// restart, the first query (the initial point) included, so a sample
-// spends at most Restarts·Iters queries.
+// square runs Square (stages "square" and "square-t"), the score-based
+// black-box attack of Andriushchenko, Croce, Flammarion and Hein (ECCV
+// 2020), the last attack of AutoAttack. It needs the model's logits only
+// (StageEnv.Score) and proposes, each query, a random square of the image
+// changed at the boundary of the ε-ball, kept when it lowers the margin
+// z_y − max_{i≠y} z_i (targeted: max_{i≠t} z_i − z_t). The square's area,
+// a fraction p of the image, shrinks with the queries spent on the
+// reference implementation's schedule, starting at p_init = 0.8.
+//
+// The queries of all samples still robust go to the Scorer together, one
+// call an iteration; a sample leaves the batch once it is misclassified.
+// Each sample draws its squares from its own stream (SampleRand), so its
+// result does not depend on the batch it came in.
+//
+// targets, when not nil, holds each sample's target class. Iters is the
+// query budget per sample and restart, the first query (the initial
+// point) included, so a sample spends at most Restarts·Iters queries.
 func square(ctx context.Context, env *StageEnv, x []float32, labels, idx []int, targets []int) (*StageResult, error) {
 	n := len(labels)
 	per := env.C * env.H * env.W

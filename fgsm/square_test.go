@@ -378,3 +378,22 @@ func scoreAccuracy(t testing.TB, score Scorer, x []float32, labels []int) int {
 	}
 	return right
 }
+
+// Progress counts finished samples, never backwards, and ends at all.
+func TestSquareProgress(t *testing.T) {
+	const k, c, h, w, n = 3, 1, 8, 8, 9
+	m, x, labels, idx := toyProblem(19, k, n, c, h, w)
+	env := toyEnv(m, k, c, h, w, Linf, 0.05, 30)
+	env.Restarts = 2
+	var calls [][2]int
+	env.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
+	runSquare(t, "square", env, x, labels, idx)
+	if len(calls) < 2 || calls[len(calls)-1] != [2]int{n, n} {
+		t.Fatalf("progress calls %v, want several ending at %d of %d", calls, n, n)
+	}
+	for i, cl := range calls {
+		if cl[1] != n || cl[0] < 0 || cl[0] > n || i > 0 && cl[0] < calls[i-1][0] {
+			t.Fatalf("progress call %d is %v after %v", i, cl, calls[max(i-1, 0)])
+		}
+	}
+}
