@@ -123,19 +123,21 @@ func (p *squareProposer) stepL2(dst, x0, best []float32, rng *rand.Rand, s int) 
 }
 
 // writeL2 writes x0 plus d rescaled to norm ε, clipped to [0,1]. Clipping
-// only shortens the perturbation; float32 rounding could lengthen it by a
-// hair, so the scale is trimmed until the norm is within ε.
+// only shortens the perturbation, but float32 rounding moves each pixel by
+// up to 2⁻²⁴, so d is scaled to ε less that much over the whole image, and
+// the result checked.
 func (p *squareProposer) writeL2(dst, x0 []float32, d []float64) {
 	norm := 0.0
 	for _, v := range d {
 		norm += v * v
 	}
-	if norm == 0 {
+	target := p.eps - math.Sqrt(float64(len(d)))*0x1p-24 - p.eps*0x1p-23
+	if norm == 0 || target <= 0 {
 		copy(dst, x0)
 		return
 	}
-	f := p.eps / math.Sqrt(norm)
-	for range 8 {
+	f := target / math.Sqrt(norm)
+	for range 4 {
 		got := 0.0
 		for j, v := range d {
 			dst[j] = clamp01(x0[j] + float32(v*f))
@@ -145,9 +147,9 @@ func (p *squareProposer) writeL2(dst, x0 []float32, d []float64) {
 		if got <= p.eps*p.eps {
 			return
 		}
-		f *= p.eps / math.Sqrt(got) * (1 - 1e-6)
+		f /= 2 // not reached: the margin covers the rounding
 	}
-	copy(dst, x0) // not reached: each trim shortens by far more than rounding
+	copy(dst, x0)
 }
 
 // eachIn calls f for each pixel of channel ch in the s×s window at
