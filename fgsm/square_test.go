@@ -397,3 +397,28 @@ func TestSquareProgress(t *testing.T) {
 		}
 	}
 }
+
+// Away from the borders of [0,1] nothing clips, so every L2 point Square
+// proposes lies on the sphere of radius ε, less float32 rounding (2⁻²⁴ a
+// pixel): its result too.
+func TestSquareL2Sphere(t *testing.T) {
+	const k, c, h, w, n = 3, 2, 10, 10, 6
+	const per = c * h * w
+	for _, eps := range []float64{1e-3, 0.1, 1} {
+		m, x, labels, idx := toyProblem(23, k, n, c, h, w)
+		for j := range x {
+			x[j] = 0.25 + x[j]/2
+		}
+		res := runSquare(t, "square", toyEnv(m, k, c, h, w, L2, eps, 40), x, labels, idx)
+		for i := range n {
+			d := 0.0
+			for j := i * per; j < (i+1)*per; j++ {
+				e := float64(res.Adv[j]) - float64(x[j])
+				d += e * e
+			}
+			if d = math.Sqrt(d); d > eps || d < eps-2*math.Sqrt(per)*0x1p-24 {
+				t.Errorf("ε %g: sample %d is %g from the clean image, want ε", eps, i, d)
+			}
+		}
+	}
+}
