@@ -47,6 +47,7 @@ Examples:
 		&cli.StringFlag{Name: "fail-under", Usage: "exit with status 3 when the worst accuracy is below `ACC` (0.4 or 40%)"},
 		&cli.IntFlag{Name: "examples", Value: 8, Usage: "samples per attack kept for examples.png"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report object to stdout"},
+		classNamesFlag,
 	}),
 	Action: func(c *cli.Context) error {
 		attacks, err := auditAttacks(c)
