@@ -131,7 +131,7 @@ func TestWriteDir(t *testing.T) {
 	if err := WriteDir(dir, r); err != nil {
 		t.Fatalf("WriteDir: %v", err)
 	}
-	for _, name := range []string{JSONFile, MarkdownFile, RobustnessFile, ExamplesFile} {
+	for _, name := range []string{JSONFile, MarkdownFile, HTMLFile, RobustnessFile, ExamplesFile} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: want a non-empty file, got %v", name, err)
 		}
@@ -140,12 +140,12 @@ func TestWriteDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) != 4 {
+	if len(ents) != 5 {
 		var names []string
 		for _, e := range ents {
 			names = append(names, e.Name())
 		}
-		t.Errorf("directory holds %v, want the four report files and no temporary files", names)
+		t.Errorf("directory holds %v, want the five report files and no temporary files", names)
 	}
 
 	data, err := os.ReadFile(filepath.Join(dir, JSONFile))
