@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/onnx"
@@ -50,15 +51,20 @@ func CompareText(w io.Writer, c *fgsm.Comparison) error {
 	fmt.Fprintf(&b, "before   %s (sha256 %.12s…)\n", orDash(c.Before.Model.Path), c.Before.Model.SHA256)
 	fmt.Fprintf(&b, "after    %s (sha256 %.12s…)\n", orDash(c.After.Model.Path), c.After.Model.SHA256)
 	fmt.Fprintf(&b, "data     %s, %d samples, classified by %s\n\n", orDash(c.After.Data), c.After.Samples, orDash(c.After.Runtime))
-	fmt.Fprintf(&b, "%-44s %9s %9s %10s\n", "accuracy", "before", "after", "change")
-	line := func(name string, ch fgsm.Change) {
-		fmt.Fprintf(&b, "%-44s %9s %9s %10s\n", name, maybePercent(ch.Before), maybePercent(ch.After), change(ch))
+	// Pad by characters, not bytes: ε and – are two and three bytes.
+	pad := func(s string, n int) string { return strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s))) }
+	line := func(name, before, after, change string) {
+		fmt.Fprintf(&b, "%s%s %s%s %s%s %s%s\n", name, pad(name, 44), pad(before, 9), before, pad(after, 9), after, pad(change, 10), change)
 	}
-	line("clean", c.Clean)
+	line("accuracy", "before", "after", "change")
+	row := func(name string, ch fgsm.Change) {
+		line(name, maybePercent(ch.Before), maybePercent(ch.After), change(ch))
+	}
+	row("clean", c.Clean)
 	for _, r := range c.Rows {
-		line(r.Name, r.Accuracy)
+		row(r.Name, r.Accuracy)
 	}
-	line("worst", c.Worst)
+	row("worst", c.Worst)
 	if c.Export != nil {
 		fmt.Fprintf(&b, "\nexport   %s matches the interpreter within %.2g (tolerance %g)\n", c.Export.File, c.Export.MaxRelativeError, c.Export.Tolerance)
 	}
