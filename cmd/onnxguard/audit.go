@@ -180,4 +180,5 @@ func printReport(w io.Writer, r *fgsm.Report) {
 	for _, res := range r.Results {
 		fmt.Fprintf(w, "%-44s %8.2f%% %8.2f%% %8.4f %8.3f %8d\n", res.Name(), 100*res.Accuracy, 100*res.SuccessRate, res.LinfMean, res.L2Mean, res.Disagreements)
 	}
+	printClasses(w, r)
 }

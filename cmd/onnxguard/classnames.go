@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
@@ -60,4 +62,25 @@ func className(names []string, c int) string {
 		return fmt.Sprintf("%d %s", c, names[c])
 	}
 	return fmt.Sprint(c)
+}
+
+// printClasses writes per-class accuracy, clean and under the strongest
+// attack (the lowest accuracy), named when the report names its classes.
+func printClasses(w io.Writer, r *fgsm.Report) {
+	var strongest *fgsm.Result
+	for _, res := range r.Results {
+		if strongest == nil || res.Accuracy < strongest.Accuracy {
+			strongest = res
+		}
+	}
+	if strongest == nil || len(r.CleanPerClass) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%-24s %8s %9s  %s\n", "class", "samples", "clean", strongest.Name())
+	for i, pc := range r.CleanPerClass {
+		if pc.Samples == 0 || i >= len(strongest.PerClass) {
+			continue
+		}
+		fmt.Fprintf(w, "%-24s %8d %8.2f%%  %.2f%%\n", className(r.Classes, pc.Class), pc.Samples, 100*pc.Accuracy, 100*strongest.PerClass[i].Accuracy)
+	}
 }

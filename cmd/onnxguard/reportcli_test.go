@@ -59,9 +59,13 @@ func TestClassNames(t *testing.T) {
 	}
 
 	report := filepath.Join(dir, "audit")
-	if _, _, err := run("audit", "-m", cnn, "-d", fashionSlice, "--limit", "30", "--eps", "0.1", "--attacks", "fgsm",
-		"--engine", "interp", "--class-names", fashionNames, "--report", report); err != nil {
+	stdout, _, err = run("audit", "-m", cnn, "-d", fashionSlice, "--limit", "30", "--eps", "0.1", "--attacks", "fgsm",
+		"--engine", "interp", "--class-names", fashionNames, "--report", report)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`\n9 Ankle boot +\d+ +\d+\.\d\d% +\d+\.\d\d%\n`).MatchString(stdout) {
+		t.Errorf("audit's table lacks the named per-class row of class 9:\n%s", stdout)
 	}
 	r, err := readReport(report)
 	if err != nil {
