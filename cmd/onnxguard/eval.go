@@ -13,10 +13,14 @@ var evalCommand = &cli.Command{
 	Name:  "eval",
 	Usage: "measure top-1 accuracy on labelled data",
 	Description: `Runs every sample through the model (ONNX Runtime by default) and reports top-1
-accuracy, overall and per class. Progress goes to stderr when it is a terminal.
+accuracy, overall and per class. Classes are named by --class-names FILE (one
+per line, or a JSON list), else by the model's metadata_props (onnxguard.classes,
+or an exporter's names, classes, class_names or labels), else by the data's
+folder names. Progress goes to stderr when it is a terminal.
 
 Examples:
    onnxguard eval --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz
+   onnxguard eval -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --class-names testdata/fashion/classes.txt
    onnxguard eval -m model_b1_raw.onnx -d /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --input-scale 255
    onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}, classNamesFlag}),
