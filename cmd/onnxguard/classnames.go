@@ -21,13 +21,18 @@ var classNamesFlag = &cli.StringFlag{Name: "class-names", Usage: "class names, o
 // when it knows them (image folders, CIFAR-10), else nil. Names from a
 // file or the model must number k, so a list for another model is caught.
 func classNames(c *cli.Context, m *onnx.Model, src dataset.Source, k int) ([]string, error) {
+	return resolveClassNames(c.String("class-names"), m, src, k)
+}
+
+// resolveClassNames is classNames with the --class-names path given.
+func resolveClassNames(path string, m *onnx.Model, src dataset.Source, k int) ([]string, error) {
 	check := func(names []string, from string) ([]string, error) {
 		if k > 0 && len(names) != k {
 			return nil, fmt.Errorf("%s names %d classes but the model scores %d; give one name per output", from, len(names), k)
 		}
 		return names, nil
 	}
-	if path := c.String("class-names"); path != "" {
+	if path != "" {
 		names, err := dataset.ReadClassNames(path)
 		if err != nil {
 			return nil, fmt.Errorf("--class-names: %w", err)

@@ -137,6 +137,11 @@ func runHarden(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("measuring the original model: %w", err)
 	}
+	// Checked before training, not after: names for another model fail now.
+	names, err := classNames(c, model, nil, len(beforeReport.CleanPerClass))
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	update, finish := progressNote("harden")
 	report := func(p harden.Progress) {
@@ -181,7 +186,7 @@ func runHarden(c *cli.Context) error {
 	}
 	trained := time.Since(start)
 	// prog holds the best epoch's weights, which the file should hold too.
-	meta := provenance(hc, res.Epochs, res.BestEpoch, hc.ModelSHA256) // epochs completed, as export writes
+	meta := withClassNames(provenance(hc, res.Epochs, res.BestEpoch, hc.ModelSHA256), names) // epochs completed, as export writes
 	if err := export.Write(out, model, res.Weights, &export.Options{Metadata: meta}); err != nil {
 		return err
 	}
@@ -196,7 +201,7 @@ func runHarden(c *cli.Context) error {
 		return fmt.Errorf("measuring the exported model: %w", err)
 	}
 	if dir := c.String("report"); dir != "" {
-		if err := writeHardenReport(c, cfg, dir, model, out, beforeReport, afterReport, maxRel); err != nil {
+		if err := writeHardenReport(c, cfg, dir, model, out, names, beforeReport, afterReport, maxRel); err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
 		fmt.Fprintf(w, "wrote the before/after comparison to %s\n", dir)

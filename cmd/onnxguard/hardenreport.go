@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/fgsm/report"
 	"github.com/onnxguard/onnxguard/onnx"
@@ -18,7 +20,7 @@ var hardenReportFlag = &cli.StringFlag{Name: "report", Usage: "write the before/
 // writeHardenReport writes the audits harden made of the original model
 // (before) and the exported file (after) into dir/before and dir/after,
 // and their comparison, with the export check, into dir.
-func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, out string, before, after *fgsm.Report, maxRel float64) error {
+func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, out string, names []string, before, after *fgsm.Report, maxRel float64) error {
 	exported, err := onnx.Load(out)
 	if err != nil {
 		return err
@@ -26,10 +28,6 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 	data := c.String("val")
 	if data == "" {
 		data = fmt.Sprintf("%s (held-out validation split %g)", cfg.data, c.Float64("val-split"))
-	}
-	names, err := classNames(c, model, nil, len(before.CleanPerClass))
-	if err != nil {
-		return err
 	}
 	for _, side := range []struct {
 		r    *fgsm.Report
@@ -72,4 +70,15 @@ func describeAudit(r *fgsm.Report, m *onnx.Model, path, data string, cfg *runCon
 		r.Settings.InputScale = 1
 	}
 	return nil
+}
+
+// withClassNames adds the class names, when known, to an exported model's
+// metadata as onnxguard.classes (a JSON list), so that audits of the
+// hardened file name its classes without --class-names.
+func withClassNames(meta map[string]string, names []string) map[string]string {
+	if len(names) > 0 {
+		js, _ := json.Marshal(names) // a []string always encodes
+		meta[dataset.ClassNamesKey] = string(js)
+	}
+	return meta
 }

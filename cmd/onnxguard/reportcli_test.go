@@ -202,6 +202,14 @@ func TestHardenReport(t *testing.T) {
 		*cmp.Rows[1].Accuracy.Before != printed.Before.PGD || *cmp.Rows[1].Accuracy.After != printed.After.PGD {
 		t.Errorf("comparison.json's accuracies differ from those harden printed: %+v", printed)
 	}
+	// The hardened file carries the names, so its audit needs no flag.
+	hardened, err := onnx.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, err := resolveClassNames("", hardened, nil, 10); err != nil || !slices.Equal(names, fashionClasses) {
+		t.Errorf("the hardened model's class names: %q (%v), want the Fashion-MNIST names", names, err)
+	}
 	for _, f := range []string{"report.html", "report.md", "before/report.html", "after/report.json", "after/examples.png"} {
 		if st, err := os.Stat(filepath.Join(rep, f)); err != nil || st.Size() == 0 {
 			t.Errorf("harden --report lacks %s: %v", f, err)
