@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -125,5 +126,20 @@ func TestHTMLInBrowser(t *testing.T) {
 	for _, res := range r.Results {
 		want = append(want, fmt.Sprintf("%s %g %.2f%%", res.Name(), res.Eps, 100*res.Accuracy))
 	}
-	checkRendered(t, filepath.Join(dir, HTMLFile), want)
+	page := filepath.Join(dir, HTMLFile)
+	checkRendered(t, page, want)
+
+	// Printed to PDF, as a reviewer files it: a document of several A4
+	// or Letter pages (the page holds two large pictures).
+	pdf := filepath.Join(t.TempDir(), "report.pdf")
+	runChromium(t, chromium(t), page, "--no-pdf-header-footer", "--print-to-pdf="+pdf)
+	data, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages := len(pdfPage.FindAll(data, -1)); !bytes.HasPrefix(data, []byte("%PDF-")) || pages < 2 {
+		t.Errorf("printing report.html gave %d bytes, %d pages; want a PDF of at least 2 pages", len(data), pages)
+	}
 }
+
+var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
