@@ -238,11 +238,16 @@ type gridCell struct {
 	color   color.Color
 }
 
+// captionSpace separates "label" from a class name: a no-break space,
+// because the plot font's kerning pulls a plain space and a capital A
+// together ("labelAnkle boot").
+const captionSpace = "\u00a0"
+
 // cells returns what row row shows, column by column; a nil px leaves the
 // column empty.
 func (l exampleLayout) cells(r *fgsm.Report, row int) []gridCell {
 	e := l.rows[row]
-	out := []gridCell{{e.Clean, "label " + label(r, e.Label) + "\npred " + label(r, e.CleanPred), color.Black}}
+	out := []gridCell{{e.Clean, "label" + captionSpace + label(r, e.Label) + "\npred" + captionSpace + label(r, e.CleanPred), color.Black}}
 	for _, g := range l.groups {
 		a := g.cells[row]
 		if a == nil {
@@ -256,7 +261,7 @@ func (l exampleLayout) cells(r *fgsm.Report, row int) []gridCell {
 				pert[i] += (v - a.Clean[i]) / float32(2*a.Eps)
 			}
 		}
-		adv := gridCell{a.Adv, "pred " + label(r, a.AdvPred), color.Black}
+		adv := gridCell{a.Adv, "pred" + captionSpace + label(r, a.AdvPred), color.Black}
 		switch {
 		case !a.Perturbed:
 			adv.caption += "\n(not attacked: target)"

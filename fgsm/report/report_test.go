@@ -311,11 +311,14 @@ func TestLayoutExamples(t *testing.T) {
 	}
 	// Sample 0 is a Dress (3) that PGD turns into a Shirt (6).
 	wantCaptions := []string{"label Dress\npred Dress", "pred Dress", "", "pred Shirt\n(fooled)", ""}
+	for i, c := range wantCaptions {
+		wantCaptions[i] = strings.ReplaceAll(c, " ", captionSpace)
+	}
 	if !reflect.DeepEqual(captions, wantCaptions) {
 		t.Errorf("row 0 captions %q, want %q", captions, wantCaptions)
 	}
 	r.Classes = nil
-	if c := l.cells(r, 0)[3].caption; c != "pred 6\n(fooled)" {
+	if c := l.cells(r, 0)[3].caption; c != "pred"+captionSpace+"6\n(fooled)" {
 		t.Errorf("without class names, caption %q, want the class number", c)
 	}
 
