@@ -112,6 +112,15 @@ func TestWriteCompareDir(t *testing.T) {
 	if err := WriteCompareDir(dir, nil); err == nil {
 		t.Errorf("WriteCompareDir(nil): want an error")
 	}
+}
+
+// TestCompareInBrowser renders the comparison's report.html with headless
+// Chromium.
+func TestCompareInBrowser(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteCompareDir(dir, testComparison(t)); err != nil {
+		t.Fatal(err)
+	}
 	checkRendered(t, filepath.Join(dir, HTMLFile), []string{"Robustness of hardened.onnx compared with fmnist_cnn.onnx",
 		"clean 0 92.00% 88.00% -4.00 pp", "pgd ε=0.3 (10×0.075, random start) 0.3 12.00% 32.00% +20.00 pp"})
 }
