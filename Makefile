@@ -23,18 +23,21 @@ build:
 # The whole pipeline on built-in data: a PyTorch-trained Fashion-MNIST CNN,
 # 2000 real Fashion-MNIST training images and the first 1000 test images, all
 # under testdata/. Audit the model, harden it (paper recipe, ε = 0.1),
-# export it, audit the exported file on ONNX Runtime, print before/after.
+# export it, audit the exported file on ONNX Runtime, compare before and
+# after (demo/compare/report.html; each audit has its own report.html).
 DEMO_MODEL = testdata/models/fmnist_cnn.onnx
 DEMO_TRAIN = testdata/fashion/train-images-2000-idx3-ubyte.gz
 DEMO_TEST  = testdata/fashion/t10k-images-1000-idx3-ubyte.gz
+DEMO_NAMES = testdata/fashion/classes.txt
 DEMO_DIR  ?= demo
 
 demo: build
 	@mkdir -p $(DEMO_DIR) && rm -rf $(DEMO_DIR)/hardened.onnx.checkpoints
 	bin/onnxguard inspect --model $(DEMO_MODEL)
-	bin/onnxguard audit --model $(DEMO_MODEL) --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --report $(DEMO_DIR)/audit-before
+	bin/onnxguard audit --model $(DEMO_MODEL) --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --class-names $(DEMO_NAMES) --report $(DEMO_DIR)/audit-before
 	bin/onnxguard harden --model $(DEMO_MODEL) --data $(DEMO_TRAIN) --val $(DEMO_TEST) --recipe paper --eps 0.1 --epochs 2 --out $(DEMO_DIR)/hardened.onnx
-	bin/onnxguard audit --model $(DEMO_DIR)/hardened.onnx --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --report $(DEMO_DIR)/audit-after
+	bin/onnxguard audit --model $(DEMO_DIR)/hardened.onnx --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --class-names $(DEMO_NAMES) --report $(DEMO_DIR)/audit-after
+	bin/onnxguard report compare --out $(DEMO_DIR)/compare $(DEMO_DIR)/audit-before $(DEMO_DIR)/audit-after
 	@$(GO) run ./scripts/papertable before=$(DEMO_DIR)/audit-before after=$(DEMO_DIR)/audit-after
 
 # The seed paper end to end on Debian's real Fashion-MNIST (see

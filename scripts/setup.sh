@@ -3,7 +3,9 @@
 #   1. Debian packages: ONNX's operator conformance tests (libonnx-testdata),
 #      the real Fashion-MNIST files (dataset-fashion-mnist), OpenBLAS
 #      (libopenblas-dev, the fast matrix path), protoc and onnx.proto (to
-#      regenerate onnx/onnx.pb.go), and Node.js/npm to fetch ONNX Runtime;
+#      regenerate onnx/onnx.pb.go), Node.js/npm to fetch ONNX Runtime, and
+#      chromium and fonts-liberation (the headless browser that renders
+#      report.html in the tests, and fonts for its text);
 #   2. the ONNX Runtime 1.24.1 shared library, through scripts/setup-ort.sh;
 #   3. the Go modules (go mod download) and the onnxguard binary in bin/.
 # It installs only what is missing; run it again at any time.
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*"; }
 
-packages=(libonnx-testdata dataset-fashion-mnist libopenblas-dev protobuf-compiler libonnx-dev)
+packages=(libonnx-testdata dataset-fashion-mnist libopenblas-dev protobuf-compiler libonnx-dev chromium fonts-liberation)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -42,6 +42,7 @@ Examples:
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the adversarial images to this .npy `FILE`"},
 		&cli.StringFlag{Name: "png-dir", Usage: "also write each adversarial image as a PNG into `DIR`"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
+		classNamesFlag,
 	}),
 	Action: func(c *cli.Context) error {
 		method, err := fgsm.ParseMethod(c.String("method"))

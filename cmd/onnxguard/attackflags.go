@@ -85,6 +85,7 @@ type attackSession struct {
 	check   runtime.Engine // nil when the interpreter classifies too
 	runtime string
 	shard   fgsm.Shard
+	cli     *cli.Context // for --class-names
 }
 
 func openAttack(c *cli.Context) (*attackSession, error) {
@@ -100,7 +101,7 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s)}
+	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), cli: c}
 	if ie, ok := s.engine.(runtime.Interp); ok {
 		a.model, err = fgsm.NewModel(ie.P, cfg.pre)
 	} else {
@@ -137,8 +138,6 @@ func (a *attackSession) fill(r *fgsm.Report) error {
 	for i := range r.Shards {
 		r.Shards[i].Index, r.Shards[i].Of = a.shard.Index, a.shard.Of
 	}
-	if cn, ok := a.src.(dataset.ClassNamer); ok {
-		r.Classes = cn.Classes()
-	}
-	return nil
+	r.Classes, err = classNames(a.cli, a.session.model, a.src, len(r.CleanPerClass))
+	return err
 }

@@ -29,24 +29,32 @@ classifies the images, disagree. It warns about signs of gradient masking: an
 iterative attack weaker than FGSM, accuracy rising with ε, accuracy far from zero
 at a large ε.
 
---report DIR writes report.json, report.md, robustness.png (accuracy against ε)
-and examples.png (clean, adversarial and amplified difference). --fail-under ACC
-exits with status 3 when the worst accuracy is below ACC (a fraction such as 0.4,
-or a percentage such as 40%), so CI can gate a model. --shard K/N audits one
-slice; 'onnxguard report merge' combines the shard reports.
+--report DIR writes report.json, report.md, report.html (one self-contained page
+to open in a browser or print), robustness.png (accuracy against ε) and
+examples.png (per attack: adversarial image and amplified difference).
+--fail-under ACC exits with status 3 when the worst accuracy is below ACC (a
+fraction such as 0.4, or a percentage such as 40%), so CI can gate a model;
+--junit FILE writes that gate as a JUnit XML test result for CI reporters.
+--class-names FILE names the classes in tables and pictures (else the model's
+metadata or the data's folder names do). --shard K/N audits one slice;
+'onnxguard report merge' combines the shard reports, 'onnxguard report compare'
+sets two audits side by side.
 
 Examples:
-   onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --report audit/
-   onnxguard audit -m model.onnx -d cifar-10-batches-bin --eps 0.008,0.03 --attacks fgsm,pgd --steps 20 --fail-under 0.3
+   onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz \
+       --class-names testdata/fashion/classes.txt --report audit/
+   onnxguard audit -m model.onnx -d cifar-10-batches-bin --eps 0.008,0.03 --attacks fgsm,pgd --steps 20 --fail-under 0.3 --junit robustness.xml
    onnxguard audit -m model.onnx -d test.npy -l labels.npy --shard 3/8 --report shard3/ --json`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
 		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated L∞ budgets in pixel space [0,1]"},
 		&cli.StringFlag{Name: "attacks", Value: "fgsm,pgd", Usage: "comma-separated attacks: fgsm, bim, pgd, mifgsm"},
 	}, iterFlags, []cli.Flag{
-		&cli.StringFlag{Name: "report", Usage: "write report.json, report.md, robustness.png and examples.png into `DIR`"},
+		&cli.StringFlag{Name: "report", Usage: "write report.json, report.md, report.html, robustness.png and examples.png into `DIR`"},
 		&cli.StringFlag{Name: "fail-under", Usage: "exit with status 3 when the worst accuracy is below `ACC` (0.4 or 40%)"},
 		&cli.IntFlag{Name: "examples", Value: 8, Usage: "samples per attack kept for examples.png"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report object to stdout"},
+		classNamesFlag,
+		junitFlag,
 	}),
 	Action: func(c *cli.Context) error {
 		attacks, err := auditAttacks(c)
@@ -77,6 +85,9 @@ Examples:
 				return err
 			}
 			fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", dir)
+		}
+		if err := writeJUnit(c, r, threshold, gate); err != nil {
+			return err
 		}
 		return showReport(c, r, a.cfg.json, threshold, gate)
 	},
@@ -169,4 +180,5 @@ func printReport(w io.Writer, r *fgsm.Report) {
 	for _, res := range r.Results {
 		fmt.Fprintf(w, "%-44s %8.2f%% %8.2f%% %8.4f %8.3f %8d\n", res.Name(), 100*res.Accuracy, 100*res.SuccessRate, res.LinfMean, res.L2Mean, res.Disagreements)
 	}
+	printClasses(w, r)
 }

@@ -40,13 +40,17 @@ exported. FGSM accuracy is not the measure: training on FGSM examples inflates i
 PGD accuracy at ε are measured on the validation data with ONNX Runtime on the
 original and on the exported file; the export is checked against the
 interpreter (relative difference at most 1e-4) before success is reported.
+--report DIR writes those measurements as audit reports (DIR/before, DIR/after)
+and their comparison with the export check (DIR/report.html, report.md,
+comparison.json), as 'onnxguard report compare' would.
 
 A checkpoint is written after every epoch into --checkpoint-dir (default
 OUT.checkpoints); --resume continues a killed run from it with the same result.
 
 Examples:
    onnxguard harden -m testdata/models/fmnist_cnn.onnx -d /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
-       --val /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --recipe paper --eps 0.1 --epochs 1 --out hardened.onnx
+       --val /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --recipe paper --eps 0.1 --epochs 1 --out hardened.onnx \
+       --report hardening/ --class-names testdata/fashion/classes.txt
    onnxguard harden -m model.onnx -d cifar-10-batches-bin --recipe fgsm-rs --eps 0.031 --epochs 10 --schedule cosine --out robust.onnx
    onnxguard harden -m model.onnx -d train.npy -l labels.npy --recipe pgd --eps 0.1 --out robust.onnx --resume`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
@@ -69,6 +73,8 @@ Examples:
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run whose checkpoint is in --checkpoint-dir"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "hardened ONNX `FILE`", Required: true},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
+		hardenReportFlag,
+		classNamesFlag,
 	}),
 	Action: runHarden,
 }
@@ -127,9 +133,14 @@ func runHarden(c *cli.Context) error {
 	w := c.App.ErrWriter
 	fmt.Fprintf(w, "training on %d samples, validating on %d: recipe %s, ε=%g, %d epochs of batch %d, %s lr %g\n",
 		train.N, val.N, hc.Recipe, hc.Eps, hc.Epochs, hc.Batch, hc.Optimizer, hc.LR)
-	before, err := measure(c, cfg, cfg.modelPath, prog, val, hc)
+	before, beforeReport, err := measure(c, cfg, cfg.modelPath, prog, val, hc)
 	if err != nil {
 		return fmt.Errorf("measuring the original model: %w", err)
+	}
+	// Checked before training, not after: names for another model fail now.
+	names, err := classNames(c, model, nil, len(beforeReport.CleanPerClass))
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	update, finish := progressNote("harden")
@@ -175,7 +186,7 @@ func runHarden(c *cli.Context) error {
 	}
 	trained := time.Since(start)
 	// prog holds the best epoch's weights, which the file should hold too.
-	meta := provenance(hc, res.Epochs, res.BestEpoch, hc.ModelSHA256) // epochs completed, as export writes
+	meta := withClassNames(provenance(hc, res.Epochs, res.BestEpoch, hc.ModelSHA256), names) // epochs completed, as export writes
 	if err := export.Write(out, model, res.Weights, &export.Options{Metadata: meta}); err != nil {
 		return err
 	}
@@ -185,9 +196,15 @@ func runHarden(c *cli.Context) error {
 	}
 	// prog holds the exported weights, and verifyExport has just shown
 	// ONNX Runtime on the file agrees with it: its gradients are the file's.
-	after, err := measure(c, cfg, out, prog, val, hc)
+	after, afterReport, err := measure(c, cfg, out, prog, val, hc)
 	if err != nil {
 		return fmt.Errorf("measuring the exported model: %w", err)
+	}
+	if dir := c.String("report"); dir != "" {
+		if err := writeHardenReport(c, cfg, dir, model, out, names, beforeReport, afterReport, maxRel); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		fmt.Fprintf(w, "wrote the before/after comparison to %s\n", dir)
 	}
 	if cfg.json {
 		return json.NewEncoder(c.App.Writer).Encode(struct {
@@ -259,23 +276,23 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 // measure audits prog, the model of the file at path, on val with FGSM and
 // PGD at the training ε; the images are classified by the runtime of
 // --engine, for ONNX Runtime on the file.
-func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, val *harden.Data, hc harden.Config) (robustness, error) {
+func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, val *harden.Data, hc harden.Config) (robustness, *fgsm.Report, error) {
 	fm, err := fgsm.NewModel(prog, cfg.pre)
 	if err != nil {
-		return robustness{}, err
+		return robustness{}, nil, err
 	}
 	src, err := dataset.FromMemory(val.X, val.Labels, val.N, val.C, val.H, val.W)
 	if err != nil {
-		return robustness{}, err
+		return robustness{}, nil, err
 	}
-	opt := fgsm.AuditOptions{Batch: 256, Seed: hc.Seed, Attacks: []fgsm.Config{
+	opt := fgsm.AuditOptions{Batch: 256, Seed: hc.Seed, Examples: 8, Attacks: []fgsm.Config{
 		{Method: fgsm.FGSM, Eps: hc.Eps},
 		{Method: fgsm.PGD, Eps: hc.Eps, Steps: 10, RandomStart: true},
 	}}
 	if cfg.engine == "ort" {
 		sess, err := ort.Open(path, &cfg.ort)
 		if err != nil {
-			return robustness{}, err
+			return robustness{}, nil, err
 		}
 		defer sess.Close()
 		opt.Check, opt.RuntimeName = sess, "onnxruntime/"+sess.Device()
@@ -285,9 +302,9 @@ func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, 
 	r, err := fgsm.Audit(c.Context, fm, src, opt)
 	finish()
 	if err != nil {
-		return robustness{}, err
+		return robustness{}, nil, err
 	}
-	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, nil
+	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, r, nil
 }
 
 // provenance is the metadata_props an exported model carries: what was

@@ -28,11 +28,12 @@ overlapping shards; missing shards give a warning.
 
 Examples:
    onnxguard report merge shard1/ shard2/ shard3/ --out audit/
-   onnxguard report merge results/*/report.json --json --fail-under 40%`,
+   onnxguard report merge results/*/report.json --json --fail-under 40% --junit robustness.xml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the merged report.json, report.md and robustness.png into `DIR`"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the merged report.json, report.md, report.html and robustness.png into `DIR`"},
 			&cli.StringFlag{Name: "fail-under", Usage: "exit with status 3 when the worst accuracy is below `ACC` (0.4 or 40%)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the merged report object to stdout"},
+			junitFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -60,9 +61,12 @@ Examples:
 				}
 				fmt.Fprintf(c.App.ErrWriter, "wrote the merged report of %d shards to %s\n", len(reports), dir)
 			}
+			if err := writeJUnit(c, m, threshold, gate); err != nil {
+				return err
+			}
 			return showReport(c, m, c.Bool("json"), threshold, gate)
 		},
-	}},
+	}, compareCommand},
 }
 
 // readReport reads report.json from a folder or a file.

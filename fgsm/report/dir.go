@@ -17,6 +17,7 @@ import (
 const (
 	JSONFile       = "report.json"
 	MarkdownFile   = "report.md"
+	HTMLFile       = "report.html"
 	RobustnessFile = "robustness.png"
 	ExamplesFile   = "examples.png"
 )
@@ -25,7 +26,7 @@ const (
 var errNoReport = errors.New("no report to render: the audit produced none")
 
 // WriteDir writes report.json (indented JSON of r), report.md,
-// robustness.png and examples.png into dir, creating dir if it is missing.
+// report.html, robustness.png and examples.png into dir, creating dir if it is missing.
 // Every file is written atomically: to a temporary file in dir, then
 // renamed. examples.png is skipped, and that is not an error, when
 // r.Examples is empty.
@@ -44,6 +45,9 @@ func WriteDir(dir string, r *fgsm.Report) error {
 		return err
 	}
 	if err := writeAtomic(filepath.Join(dir, MarkdownFile), func(w io.Writer) error { return Markdown(w, r) }); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return HTML(w, r) }); err != nil {
 		return err
 	}
 	if err := Robustness(filepath.Join(dir, RobustnessFile), r); err != nil {

@@ -2,7 +2,8 @@
 // Markdown summary, a robustness curve and a grid of adversarial examples.
 //
 // WriteDir is the usual entry point: it writes report.json (the Report
-// itself, for tools and for fgsm.Merge), report.md (Markdown), robustness.png
+// itself, for tools and for fgsm.Merge), report.md (Markdown), report.html
+// (HTML: one self-contained page built from a Page view), robustness.png
 // (Robustness: accuracy against ε, one line per attack) and examples.png
 // (Examples: clean and adversarial images side by side with the amplified
 // perturbation) into one directory. Each file is written to a temporary name

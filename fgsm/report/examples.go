@@ -5,7 +5,8 @@ import (
 	"image"
 	"image/color"
 	"io"
-	"math"
+	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -16,73 +17,174 @@ import (
 	"github.com/onnxguard/onnxguard/fgsm"
 )
 
-// maxRows caps the examples drawn, so the picture stays readable.
-const maxRows = 8
+// maxRows caps the samples drawn and maxGroups the attacks, so the picture
+// stays readable.
+const (
+	maxRows   = 8
+	maxGroups = 6
+)
 
-// Examples draws a PNG at path with one row per example (at most 8) and
-// three columns: the clean image, the adversarial image and the
-// perturbation amplified to the full range, 0.5 + (adv−clean)/(2ε), so that
-// −ε is black and +ε white (per channel for RGB). Images with one channel
-// are grey, with three RGB; with another count only the first channel is
-// shown, in grey. The examples drawn are those of the strongest result (the
-// lowest accuracy) or, when the report kept none for it, of the first
-// attack. Small images are enlarged by whole factors, nearest neighbour, so
-// their pixels stay sharp.
+// Examples draws a PNG at path (see WriteExamples).
 func Examples(path string, r *fgsm.Report) error {
 	if r == nil {
 		return errNoReport
 	}
-	title, exs := pickExamples(r)
-	if len(exs) == 0 {
-		return fmt.Errorf("%s: the report holds no example images to draw; keep some when auditing (fgsm.AuditOptions.Examples)", path)
+	l, err := layoutExamples(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	for _, e := range exs {
-		if n := e.C * e.H * e.W; e.C <= 0 || e.H <= 0 || e.W <= 0 || len(e.Clean) != n || len(e.Adv) != n {
-			return fmt.Errorf("%s: example of sample %d has %d clean and %d adversarial pixels for a %d×%d×%d image; the report is damaged",
-				path, e.Index, len(e.Clean), len(e.Adv), e.C, e.H, e.W)
-		}
-	}
-	return writeAtomic(path, func(w io.Writer) error { return drawExamples(w, r, title, exs) })
+	return writeAtomic(path, func(w io.Writer) error { return drawExamples(w, r, l) })
 }
 
-// pickExamples returns the examples of the strongest result and its name,
-// falling back to those of the first attack in r.Examples.
-func pickExamples(r *fgsm.Report) (string, []*fgsm.Example) {
+// WriteExamples draws the examples as a PNG on w: one row per sample (at
+// most 8), the clean image first, then for every attack and ε whose
+// examples the report kept (at most 6; beyond that the largest ε of each
+// attack first) the adversarial image and the perturbation amplified to
+// the full range, 0.5 + (adv−clean)/(2ε), so that −ε is black and +ε white
+// (per channel for RGB). Each attack's name and ε head its two columns
+// once. Labels and predictions show class names when the report has them.
+// Images with one channel are grey, with three RGB; with another count
+// only the first channel is shown, in grey. Small images are enlarged by
+// whole factors, nearest neighbour, so their pixels stay sharp.
+func WriteExamples(w io.Writer, r *fgsm.Report) error {
+	if r == nil {
+		return errNoReport
+	}
+	l, err := layoutExamples(r)
+	if err != nil {
+		return err
+	}
+	return drawExamples(w, r, l)
+}
+
+// exampleGroup is one attack at one ε: its name and its examples by row
+// (nil where the report kept none for that row's sample).
+type exampleGroup struct {
+	attack string
+	eps    float64
+	name   string // the result's name, "pgd ε=0.1 (10×0.025, random start)"
+	cells  []*fgsm.Example
+}
+
+// exampleLayout is what examples.png shows: the samples, one per row, and
+// the attacks, one column group each.
+type exampleLayout struct {
+	rows   []*fgsm.Example // an example of each row's sample: its clean image and label
+	groups []exampleGroup
+}
+
+// layoutExamples groups the report's examples by attack and ε, in the
+// order the results list them, and lines them up by sample.
+func layoutExamples(r *fgsm.Report) (exampleLayout, error) {
+	var l exampleLayout
 	if len(r.Examples) == 0 {
-		return "", nil
+		return l, fmt.Errorf("the report holds no example images to draw; keep some when auditing (fgsm.AuditOptions.Examples)")
 	}
-	var strongest *fgsm.Result
+	for _, e := range r.Examples {
+		if n := e.C * e.H * e.W; e.C <= 0 || e.H <= 0 || e.W <= 0 || len(e.Clean) != n || len(e.Adv) != n {
+			return l, fmt.Errorf("example of sample %d has %d clean and %d adversarial pixels for a %d×%d×%d image; the report is damaged",
+				e.Index, len(e.Clean), len(e.Adv), e.C, e.H, e.W)
+		}
+	}
+	type key struct {
+		attack string
+		eps    float64
+	}
+	byKey := map[key][]*fgsm.Example{}
+	var order []key
+	for _, e := range r.Examples {
+		k := key{e.Attack, e.Eps}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], e)
+	}
+	// Results order the groups and name them; examples of an attack the
+	// results do not list (a damaged report) come last, named plainly.
+	var keys []key
+	names := map[key]string{}
 	for _, res := range r.Results {
-		if strongest == nil || res.Accuracy < strongest.Accuracy {
-			strongest = res
+		k := key{string(res.Method), res.Eps}
+		if _, ok := byKey[k]; ok && names[k] == "" {
+			keys, names[k] = append(keys, k), res.Name()
 		}
 	}
-	if strongest != nil {
-		if exs := examplesOf(r.Examples, string(strongest.Method), strongest.Eps); len(exs) > 0 {
-			return strongest.Name(), exs
+	for _, k := range order {
+		if names[k] == "" {
+			keys, names[k] = append(keys, k), fmt.Sprintf("%s ε=%g", k.attack, k.eps)
 		}
 	}
-	first := r.Examples[0]
-	return fmt.Sprintf("%s ε=%g", first.Attack, first.Eps), examplesOf(r.Examples, first.Attack, first.Eps)
+	keys = capGroups(keys, func(k key) (string, float64) { return k.attack, k.eps })
+	// Attacks keep the same first samples, but a targeted attack may
+	// skip some: the rows are every sample kept, by index.
+	seen := map[int]bool{}
+	for _, k := range keys {
+		for _, e := range byKey[k] {
+			if !seen[e.Index] {
+				seen[e.Index] = true
+				l.rows = append(l.rows, e)
+			}
+		}
+	}
+	sort.SliceStable(l.rows, func(i, j int) bool { return l.rows[i].Index < l.rows[j].Index })
+	l.rows = l.rows[:min(len(l.rows), maxRows)]
+	for _, k := range keys {
+		g := exampleGroup{attack: k.attack, eps: k.eps, name: names[k], cells: make([]*fgsm.Example, len(l.rows))}
+		for i, row := range l.rows {
+			for _, e := range byKey[k] {
+				if e.Index == row.Index {
+					g.cells[i] = e
+					break
+				}
+			}
+		}
+		l.groups = append(l.groups, g)
+	}
+	return l, nil
 }
 
-// examplesOf returns up to maxRows examples of one attack at one ε.
-func examplesOf(all []*fgsm.Example, attack string, eps float64) []*fgsm.Example {
-	var exs []*fgsm.Example
-	for _, e := range all {
-		if e.Attack == attack && e.Eps == eps && len(exs) < maxRows {
-			exs = append(exs, e)
+// capGroups keeps at most maxGroups keys: when there are more, each
+// attack's largest ε first (where attacks differ most), then the next
+// largest, keeping the original order among those kept.
+func capGroups[K comparable](keys []K, of func(K) (string, float64)) []K {
+	if len(keys) <= maxGroups {
+		return keys
+	}
+	rank := map[K]int{} // 0 for an attack's largest ε, 1 for the next…
+	for _, k := range keys {
+		a, e := of(k)
+		for _, o := range keys {
+			if oa, oe := of(o); oa == a && oe > e {
+				rank[k]++
+			}
 		}
 	}
-	return exs
+	kept := map[K]bool{}
+	for r := 0; len(kept) < maxGroups; r++ {
+		for _, k := range keys {
+			if rank[k] == r && len(kept) < maxGroups {
+				kept[k] = true
+			}
+		}
+	}
+	var out []K
+	for _, k := range keys {
+		if kept[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // grid places the picture's pieces, in pixels from the top left corner;
-// the canvas runs at 72 DPI so that a point is a pixel.
+// the canvas runs at 72 DPI so that a point is a pixel. Column 0 is the
+// clean image; group g has its adversarial image in column 1+2g and its
+// perturbation in column 2+2g.
 type grid struct {
 	tile           int // side of the square each image is centred in
 	colW, rowH     int
 	margin, header int
+	cols           int
 	w, h           int
 }
 
@@ -91,30 +193,31 @@ const (
 	minTile    = 112 // 28×28 images at ×4
 	captionH   = 30  // two lines of caption under each image
 	titleH     = 26
+	groupH     = 34 // an attack's name and settings, on two lines
 	colTitleH  = 20
 	captionPt  = 10
+	groupPt    = 11
 	titlePt    = 13
-	colPadding = 40
+	colPadding = 28
 )
 
-func newGrid(exs []*fgsm.Example) grid {
-	g := grid{tile: minTile, margin: 12}
-	for _, e := range exs {
+func newGrid(l exampleLayout) grid {
+	g := grid{tile: minTile, margin: 12, cols: 1 + 2*len(l.groups)}
+	for _, e := range l.rows {
 		g.tile = max(g.tile, e.H, e.W)
 	}
-	g.colW = max(g.tile+colPadding, 180)
+	g.colW = max(g.tile+colPadding, 140)
 	g.rowH = g.tile + captionH + 8
-	g.header = titleH + colTitleH
-	g.w = 2*g.margin + 3*g.colW
-	g.h = 2*g.margin + g.header + len(exs)*g.rowH
+	g.header = titleH + groupH + colTitleH
+	g.w = 2*g.margin + g.cols*g.colW
+	g.h = 2*g.margin + g.header + len(l.rows)*g.rowH
 	return g
 }
 
 // scale is the whole factor that enlarges e to fit the tile.
 func (g grid) scale(e *fgsm.Example) int { return max(1, g.tile/max(e.H, e.W)) }
 
-// imageRect is where column col (0 clean, 1 adversarial, 2 perturbation)
-// of row row shows e.
+// imageRect is where column col of row row shows e.
 func (g grid) imageRect(row, col int, e *fgsm.Example) image.Rectangle {
 	k := g.scale(e)
 	w, h := e.W*k, e.H*k
@@ -128,67 +231,90 @@ func (g grid) point(x, y int) vg.Point {
 	return vg.Point{X: vg.Length(x), Y: vg.Length(g.h - y)}
 }
 
-func drawExamples(w io.Writer, r *fgsm.Report, title string, exs []*fgsm.Example) error {
-	g := newGrid(exs)
+// gridCell is one image of the grid with its caption.
+type gridCell struct {
+	px      []float32
+	caption string
+	color   color.Color
+}
+
+// captionSpace separates "label" from a class name: a no-break space,
+// because the plot font's kerning pulls a plain space and a capital A
+// together ("labelAnkle boot").
+const captionSpace = "\u00a0"
+
+// cells returns what row row shows, column by column; a nil px leaves the
+// column empty.
+func (l exampleLayout) cells(r *fgsm.Report, row int) []gridCell {
+	e := l.rows[row]
+	out := []gridCell{{e.Clean, "label" + captionSpace + label(r, e.Label) + "\npred" + captionSpace + label(r, e.CleanPred), color.Black}}
+	for _, g := range l.groups {
+		a := g.cells[row]
+		if a == nil {
+			out = append(out, gridCell{caption: "not kept"}, gridCell{})
+			continue
+		}
+		pert := make([]float32, len(a.Adv))
+		for i, v := range a.Adv {
+			pert[i] = 0.5
+			if a.Eps > 0 {
+				pert[i] += (v - a.Clean[i]) / float32(2*a.Eps)
+			}
+		}
+		adv := gridCell{a.Adv, "pred" + captionSpace + label(r, a.AdvPred), color.Black}
+		switch {
+		case !a.Perturbed:
+			adv.caption += "\n(not attacked: target)"
+		case a.AdvPred != a.Label:
+			adv.color = color.RGBA{R: 200, A: 255}
+			adv.caption += "\n(fooled)"
+		}
+		out = append(out, adv, gridCell{pert, "", color.Black})
+	}
+	return out
+}
+
+func drawExamples(w io.Writer, r *fgsm.Report, l exampleLayout) error {
+	g := newGrid(l)
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(g.w), vg.Length(g.h)), vgimg.UseDPI(dpi))
 	dc := draw.New(c)
 	text := func(pt float64, clr color.Color) draw.TextStyle {
 		return draw.TextStyle{Color: clr, Font: font.From(plot.DefaultFont, font.Length(pt)),
 			Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YTop}
 	}
-	dc.FillText(text(titlePt, color.Black), g.point(g.w/2, g.margin), fmt.Sprintf("%s: %s", modelName(r), title))
-	for col, s := range []string{"clean", "adversarial", "perturbation (−ε black, +ε white)"} {
-		dc.FillText(text(captionPt, color.Black), g.point(g.margin+col*g.colW+g.colW/2, g.margin+titleH), s)
+	dc.FillText(text(titlePt, color.Black), g.point(g.w/2, g.margin),
+		fmt.Sprintf("%s: adversarial examples of the first %d samples", modelName(r), len(l.rows)))
+	top := g.margin + titleH
+	dc.FillText(text(captionPt, color.Black), g.point(g.margin+g.colW/2, top+groupH), "clean")
+	for i, grp := range l.groups {
+		x0 := g.margin + (1+2*i)*g.colW
+		name, opts, _ := strings.Cut(grp.name, " (")
+		if opts != "" {
+			name += "\n(" + opts
+		}
+		dc.FillText(text(groupPt, color.Black), g.point(x0+g.colW, top), name)
+		dc.FillText(text(captionPt, color.Black), g.point(x0+g.colW/2, top+groupH), "adversarial")
+		dc.FillText(text(captionPt, color.Black), g.point(x0+3*g.colW/2, top+groupH), fmt.Sprintf("perturbation ±%g", grp.eps))
+		// A rule between attacks, so each pair reads as one.
+		a, b := g.point(x0, top), g.point(x0, g.h-g.margin)
+		dc.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 190}, Width: 1}, a.X, a.Y, b.X, b.Y)
 	}
-	for row, e := range exs {
-		pert := make([]float32, len(e.Adv))
-		for i, v := range e.Adv {
-			pert[i] = 0.5
-			if e.Eps > 0 {
-				pert[i] += (v - e.Clean[i]) / float32(2*e.Eps)
+	for row := range l.rows {
+		for col, cl := range l.cells(r, row) {
+			if cl.px != nil {
+				e := l.rows[row]
+				rect := g.imageRect(row, col, e)
+				c.DrawImage(vg.Rectangle{Min: g.point(rect.Min.X, rect.Max.Y), Max: g.point(rect.Max.X, rect.Min.Y)},
+					PixelImage(cl.px, e.C, e.H, e.W, g.scale(e)))
 			}
-		}
-		advCaption := "adv pred " + label(r, e.AdvPred)
-		advColor := color.Color(color.Black)
-		switch {
-		case !e.Perturbed:
-			advCaption += "\n(not attacked: label is the target)"
-		case e.AdvPred != e.Label:
-			advColor = color.RGBA{R: 200, A: 255}
-		}
-		for col, cell := range []struct {
-			px      []float32
-			caption string
-			color   color.Color
-		}{
-			{e.Clean, fmt.Sprintf("label %s / pred %s", label(r, e.Label), label(r, e.CleanPred)), color.Black},
-			{e.Adv, advCaption, advColor},
-			{pert, fmt.Sprintf("L∞ %.3g", linf(e)), color.Black},
-		} {
-			rect := g.imageRect(row, col, e)
-			c.DrawImage(vg.Rectangle{Min: g.point(rect.Min.X, rect.Max.Y), Max: g.point(rect.Max.X, rect.Min.Y)},
-				PixelImage(cell.px, e.C, e.H, e.W, g.scale(e)))
-			caption := cell.caption
-			sty := text(captionPt, cell.color)
-			if sty.Width(caption) > vg.Length(g.colW-8) {
-				caption = breakCaption(caption)
+			if cl.caption != "" {
+				y := g.margin + g.header + row*g.rowH + g.tile + 4
+				dc.FillText(text(captionPt, cl.color), g.point(g.margin+col*g.colW+g.colW/2, y), cl.caption)
 			}
-			top := g.margin + g.header + row*g.rowH + g.tile + 4
-			dc.FillText(sty, g.point(g.margin+col*g.colW+g.colW/2, top), caption)
 		}
 	}
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
 	return err
-}
-
-// breakCaption puts "label L / pred P" on two lines when one is too narrow.
-func breakCaption(s string) string {
-	for i := 0; i+3 <= len(s); i++ {
-		if s[i:i+3] == " / " {
-			return s[:i] + "\n" + s[i+3:]
-		}
-	}
-	return s
 }
 
 // label is a class's name when the report has one, else its number.
@@ -197,14 +323,6 @@ func label(r *fgsm.Report, c int) string {
 		return r.Classes[c]
 	}
 	return fmt.Sprint(c)
-}
-
-func linf(e *fgsm.Example) float64 {
-	var m float64
-	for i, v := range e.Adv {
-		m = math.Max(m, math.Abs(float64(v-e.Clean[i])))
-	}
-	return m
 }
 
 // PixelImage turns C×H×W pixels in [0,1] into an image k times larger,

@@ -179,7 +179,8 @@ func orDash(s string) string {
 	return s
 }
 
-// cell escapes the characters that would break a Markdown table row.
+// cell escapes the characters that would break a Markdown table row, and
+// < so that no name reads as an HTML tag (report.md stays plain GFM).
 func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;").Replace(s)
 }

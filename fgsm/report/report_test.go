@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -130,7 +131,7 @@ func TestWriteDir(t *testing.T) {
 	if err := WriteDir(dir, r); err != nil {
 		t.Fatalf("WriteDir: %v", err)
 	}
-	for _, name := range []string{JSONFile, MarkdownFile, RobustnessFile, ExamplesFile} {
+	for _, name := range []string{JSONFile, MarkdownFile, HTMLFile, RobustnessFile, ExamplesFile} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: want a non-empty file, got %v", name, err)
 		}
@@ -139,12 +140,12 @@ func TestWriteDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) != 4 {
+	if len(ents) != 5 {
 		var names []string
 		for _, e := range ents {
 			names = append(names, e.Name())
 		}
-		t.Errorf("directory holds %v, want the four report files and no temporary files", names)
+		t.Errorf("directory holds %v, want the five report files and no temporary files", names)
 	}
 
 	data, err := os.ReadFile(filepath.Join(dir, JSONFile))
@@ -168,7 +169,7 @@ func TestWriteDir(t *testing.T) {
 		minW, minH int
 	}{
 		{RobustnessFile, 400, 300},
-		{ExamplesFile, 3 * minTile, 3 * minTile}, // three rows of the strongest result
+		{ExamplesFile, 5 * minTile, 3 * minTile}, // three samples, clean and two attacks
 	} {
 		img := decodePNG(t, filepath.Join(dir, test.name))
 		if b := img.Bounds(); b.Dx() < test.minW || b.Dy() < test.minH || b.Dx() > 4000 || b.Dy() > 4000 {
@@ -220,43 +221,54 @@ func TestMarkdown(t *testing.T) {
 
 // TestExamplesPixels checks that each column shows its image where the
 // layout puts it: the clean and adversarial images' bright and raised
-// squares, and the perturbation at ±ε as white and zero as mid grey.
+// squares, the perturbation at ±ε as white and zero as mid grey, and
+// nothing where an attack kept no example of a sample.
 func TestExamplesPixels(t *testing.T) {
 	r := testReport()
-	path := filepath.Join(t.TempDir(), "examples.png")
-	if err := Examples(path, r); err != nil {
+	var buf bytes.Buffer
+	if err := WriteExamples(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	img := decodePNG(t, path)
-	_, exs := pickExamples(r)
-	g := newGrid(exs)
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := layoutExamples(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGrid(l)
 	if b := img.Bounds(); b.Dx() != g.w || b.Dy() != g.h {
 		t.Fatalf("examples.png is %d×%d, want the grid's %d×%d", b.Dx(), b.Dy(), g.w, g.h)
 	}
 	// at returns the picture's colour at pixel (y, x) of row's image in col.
 	at := func(row, col, y, x int) [3]uint8 {
-		e := exs[row]
+		e := l.rows[row]
 		rect, k := g.imageRect(row, col, e), g.scale(e)
 		c := img.At(rect.Min.X+x*k+k/2, rect.Min.Y+y*k+k/2)
 		r, gr, b, _ := c.RGBA()
 		return [3]uint8{uint8(r >> 8), uint8(gr >> 8), uint8(b >> 8)}
 	}
 	grey := func(v uint8) [3]uint8 { return [3]uint8{v, v, v} }
+	// Columns: 0 clean; 1, 2 fgsm ε=0.05; 3, 4 pgd ε=0.3.
 	for i, test := range []struct {
 		row, col, y, x int
 		want           [3]uint8
 	}{
 		{0, 0, 8, 8, grey(230)},                // clean, bright square
 		{0, 0, 20, 20, grey(26)},               // clean, dark square
-		{0, 1, 8, 8, grey(230)},                // adversarial, bright square
-		{0, 1, 20, 20, grey(102)},              // adversarial, square raised by ε=0.3
-		{0, 1, 0, 27, grey(26)},                // adversarial, untouched corner
-		{0, 2, 20, 20, grey(255)},              // perturbation +ε
-		{0, 2, 8, 8, grey(128)},                // perturbation 0
+		{0, 1, 20, 20, grey(38)},               // fgsm adversarial, raised by ε=0.05
+		{0, 2, 20, 20, grey(255)},              // fgsm perturbation +ε
+		{0, 3, 8, 8, grey(230)},                // pgd adversarial, bright square
+		{0, 3, 20, 20, grey(102)},              // pgd adversarial, square raised by ε=0.3
+		{0, 3, 0, 27, grey(26)},                // pgd adversarial, untouched corner
+		{0, 4, 20, 20, grey(255)},              // pgd perturbation +ε
+		{0, 4, 8, 8, grey(128)},                // pgd perturbation 0
 		{2, 0, 16, 16, [3]uint8{230, 26, 26}},  // RGB clean, red square
-		{2, 1, 16, 16, [3]uint8{230, 102, 26}}, // RGB adversarial, green raised
-		{2, 1, 2, 2, [3]uint8{26, 26, 26}},     // RGB adversarial, dark corner
-		{2, 2, 16, 16, [3]uint8{128, 255, 128}},
+		{2, 1, 16, 16, grey(255)},              // fgsm kept no example of sample 2: blank
+		{2, 3, 16, 16, [3]uint8{230, 102, 26}}, // RGB adversarial, green raised
+		{2, 3, 2, 2, [3]uint8{26, 26, 26}},     // RGB adversarial, dark corner
+		{2, 4, 16, 16, [3]uint8{128, 255, 128}},
 	} {
 		got := at(test.row, test.col, test.y, test.x)
 		for ch := range got {
@@ -268,32 +280,69 @@ func TestExamplesPixels(t *testing.T) {
 	}
 }
 
-func TestPickExamples(t *testing.T) {
-	many := make([]*fgsm.Example, 12)
-	for i := range many {
-		many[i] = greyExample(i, "pgd", 0.3, 0, 0, 1)
+// TestLayoutExamples checks what examples.png lays out: every attack kept,
+// in the results' order, named once with its ε; every sample a row; class
+// names in the captions.
+func TestLayoutExamples(t *testing.T) {
+	r := testReport()
+	l, err := layoutExamples(r)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, test := range []struct {
-		name      string
-		examples  []*fgsm.Example
-		wantTitle string
-		wantIdx   []int
-	}{
-		{"strongest result", testReport().Examples, "pgd ε=0.3 (10×0.075, random start)", []int{0, 1, 2}},
-		{"strongest has none: first attack", testReport().Examples[:2], "fgsm ε=0.05", []int{0, 1}},
-		{"at most 8 rows", many, "pgd ε=0.3 (10×0.075, random start)", []int{0, 1, 2, 3, 4, 5, 6, 7}},
-		{"none", nil, "", nil},
-	} {
-		r := testReport()
-		r.Examples = test.examples
-		title, exs := pickExamples(r)
-		var idx []int
-		for _, e := range exs {
-			idx = append(idx, e.Index)
+	var groups []string
+	for _, g := range l.groups {
+		var idx []string
+		for _, e := range g.cells {
+			if e == nil {
+				idx = append(idx, "-")
+			} else {
+				idx = append(idx, fmt.Sprint(e.Index))
+			}
 		}
-		if title != test.wantTitle || !reflect.DeepEqual(idx, test.wantIdx) {
-			t.Errorf("%s: got %q with samples %v, want %q with %v", test.name, title, idx, test.wantTitle, test.wantIdx)
+		groups = append(groups, g.name+": "+strings.Join(idx, " "))
+	}
+	want := []string{"fgsm ε=0.05: 0 1 -", "pgd ε=0.3 (10×0.075, random start): 0 1 2"}
+	if !reflect.DeepEqual(groups, want) {
+		t.Errorf("groups %q, want %q", groups, want)
+	}
+	var captions []string
+	for _, c := range l.cells(r, 0) {
+		captions = append(captions, c.caption)
+	}
+	// Sample 0 is a Dress (3) that PGD turns into a Shirt (6).
+	wantCaptions := []string{"label Dress\npred Dress", "pred Dress", "", "pred Shirt\n(fooled)", ""}
+	for i, c := range wantCaptions {
+		wantCaptions[i] = strings.ReplaceAll(c, " ", captionSpace)
+	}
+	if !reflect.DeepEqual(captions, wantCaptions) {
+		t.Errorf("row 0 captions %q, want %q", captions, wantCaptions)
+	}
+	r.Classes = nil
+	if c := l.cells(r, 0)[3].caption; c != "pred"+captionSpace+"6\n(fooled)" {
+		t.Errorf("without class names, caption %q, want the class number", c)
+	}
+
+	// Twelve attacks: six are drawn, each attack's largest ε first.
+	r = testReport()
+	r.Results, r.Examples = nil, nil
+	for _, m := range []fgsm.Method{fgsm.FGSM, fgsm.BIM, fgsm.PGD} {
+		for _, eps := range []float64{0.01, 0.03, 0.1, 0.3} {
+			r.Results = append(r.Results, &fgsm.Result{Config: fgsm.Config{Method: m, Eps: eps}})
+			for i := range 10 {
+				r.Examples = append(r.Examples, greyExample(i, string(m), eps, 0, 0, 1))
+			}
 		}
+	}
+	if l, err = layoutExamples(r); err != nil {
+		t.Fatal(err)
+	}
+	groups = nil
+	for _, g := range l.groups {
+		groups = append(groups, g.name)
+	}
+	want = []string{"fgsm ε=0.1", "fgsm ε=0.3", "bim ε=0.1 (0×0)", "bim ε=0.3 (0×0)", "pgd ε=0.1 (0×0)", "pgd ε=0.3 (0×0)"}
+	if !reflect.DeepEqual(groups, want) || len(l.rows) != maxRows {
+		t.Errorf("12 attacks of 10 samples: groups %q and %d rows, want %q and %d", groups, len(l.rows), want, maxRows)
 	}
 }
 
@@ -374,6 +423,7 @@ func TestErrors(t *testing.T) {
 		{"Robustness under a file", func() error { return Robustness(filepath.Join(under, "r.png"), testReport()) }, filepath.Join(under, "r.png")},
 		{"Examples under a file", func() error { return Examples(filepath.Join(under, "e.png"), testReport()) }, filepath.Join(under, "e.png")},
 		{"damaged example", func() error { return Examples(filepath.Join(tmp, "e.png"), damaged) }, "sample 0"},
+		{"damaged example in memory", func() error { return WriteExamples(io.Discard, damaged) }, "damaged"},
 		{"nil report", func() error { return WriteDir(tmp, nil) }, "no report"},
 	} {
 		err := test.run()

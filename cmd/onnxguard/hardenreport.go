@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/fgsm/report"
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// hardenReportFlag makes harden write its before/after measurements as
+// reports.
+var hardenReportFlag = &cli.StringFlag{Name: "report", Usage: "write the before/after comparison (comparison.json, report.md, report.html) into `DIR`, and each model's audit report into DIR/before and DIR/after"}
+
+// writeHardenReport writes the audits harden made of the original model
+// (before) and the exported file (after) into dir/before and dir/after,
+// and their comparison, with the export check, into dir.
+func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, out string, names []string, before, after *fgsm.Report, maxRel float64) error {
+	exported, err := onnx.Load(out)
+	if err != nil {
+		return err
+	}
+	data := c.String("val")
+	if data == "" {
+		data = fmt.Sprintf("%s (held-out validation split %g)", cfg.data, c.Float64("val-split"))
+	}
+	for _, side := range []struct {
+		r    *fgsm.Report
+		m    *onnx.Model
+		path string
+	}{{before, model, cfg.modelPath}, {after, exported, out}} {
+		if err := describeAudit(side.r, side.m, side.path, data, cfg); err != nil {
+			return err
+		}
+		side.r.Classes = names
+	}
+	for name, r := range map[string]*fgsm.Report{"before": before, "after": after} {
+		if err := report.WriteDir(filepath.Join(dir, name), r); err != nil {
+			return err
+		}
+	}
+	cmp, err := fgsm.Compare(before, after)
+	if err != nil {
+		return err
+	}
+	cmp.Export = &fgsm.ExportCheck{File: out, MaxRelativeError: maxRel, Tolerance: verifyTolerance}
+	return report.WriteCompareDir(dir, cmp)
+}
+
+// describeAudit fills in what identifies an audit harden ran itself.
+func describeAudit(r *fgsm.Report, m *onnx.Model, path, data string, cfg *runConfig) error {
+	sum, err := m.SHA256()
+	if err != nil {
+		return err
+	}
+	g, err := m.Graph()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	r.Tool = "onnxguard " + version + " harden"
+	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: g.Inputs[0].Name, InputShape: g.Inputs[0].Shape}
+	r.Data = data
+	r.Settings = fgsm.Settings{Batch: 256, InputScale: cfg.pre.Scale, Mean: cfg.pre.Mean, Std: cfg.pre.Std}
+	if r.Settings.InputScale == 0 {
+		r.Settings.InputScale = 1
+	}
+	return nil
+}
+
+// withClassNames adds the class names, when known, to an exported model's
+// metadata as onnxguard.classes (a JSON list), so that audits of the
+// hardened file name its classes without --class-names.
+func withClassNames(meta map[string]string, names []string) map[string]string {
+	if len(names) > 0 {
+		js, _ := json.Marshal(names) // a []string always encodes
+		meta[dataset.ClassNamesKey] = string(js)
+	}
+	return meta
+}
