@@ -74,7 +74,7 @@ func apgdStage(loss string) StageFunc {
 			if err := apgdRestart(ctx, obj, cfg, env.Seed, stream+uint64(r), x, idx, per, res.Adv, broken); err != nil {
 				return nil, err
 			}
-			report(env, broken, r == restarts-1)
+			apgdProgress(env, broken, r == restarts-1)
 		}
 		return res, nil
 	}
@@ -115,7 +115,7 @@ func apgdTargeted(ctx context.Context, env *StageEnv, x []float32, labels, idx [
 			if err := apgdRestart(ctx, obj, cfg, env.Seed, stream, x, idx, per, res.Adv, broken); err != nil {
 				return nil, err
 			}
-			report(env, broken, t == targets-1 && r == restarts-1)
+			apgdProgress(env, broken, t == targets-1 && r == restarts-1)
 		}
 	}
 	return res, nil
@@ -133,9 +133,9 @@ func rankOthers(row []float32, label int) []int {
 	return out
 }
 
-// report tells env's Progress how many samples are finished: those broken,
+// apgdProgress tells env's Progress how many samples are finished: those broken,
 // and all once the last run is over.
-func report(env *StageEnv, broken []bool, last bool) {
+func apgdProgress(env *StageEnv, broken []bool, last bool) {
 	if env.Progress == nil {
 		return
 	}
