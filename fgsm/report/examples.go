@@ -45,8 +45,9 @@ func Examples(path string, r *fgsm.Report) error {
 	return writeAtomic(path, func(w io.Writer) error { return drawExamples(w, r, title, exs) })
 }
 
-// pickExamples returns the examples of the strongest result and its name,
-// falling back to those of the first attack in r.Examples.
+// pickExamples returns the examples of the strongest result and its name
+// (an ensemble's worst cases when one is strongest), falling back to those
+// of the first attack in r.Examples.
 func pickExamples(r *fgsm.Report) (string, []*fgsm.Example) {
 	if len(r.Examples) == 0 {
 		return "", nil
@@ -55,6 +56,17 @@ func pickExamples(r *fgsm.Report) (string, []*fgsm.Example) {
 	for _, res := range r.Results {
 		if strongest == nil || res.Accuracy < strongest.Accuracy {
 			strongest = res
+		}
+	}
+	var ens *fgsm.EnsembleResult
+	for _, e := range r.Ensembles {
+		if (strongest == nil || e.Accuracy < strongest.Accuracy) && (ens == nil || e.Accuracy < ens.Accuracy) {
+			ens = e
+		}
+	}
+	if ens != nil {
+		if exs := examplesOf(r.Examples, ens.Name, ens.Eps); len(exs) > 0 {
+			return ens.Label() + " (worst case)", exs
 		}
 	}
 	if strongest != nil {
