@@ -141,6 +141,7 @@ func auditAttacks(c *cli.Context) ([]fgsm.Config, []fgsm.Ensemble, error) {
 	for _, n := range names {
 		m, err := fgsm.ParseMethod(n)
 		if err != nil {
+			_, err = fgsm.NewEnsemble(n, fgsm.Linf, epss[0], 0) // names every attack there is
 			return nil, nil, fmt.Errorf("--attacks: %w", err)
 		}
 		for _, e := range epss {
