@@ -53,45 +53,29 @@ func checkpoints(n int) []int {
 // point and, where the goal was reached, the first point that reached it
 // into adv, setting hit[i].
 func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float32, rows []int, per int, best, adv []float32, hit []bool) error {
-	n := len(rows)
-	rho := c.Rho
-	if rho == 0 {
-		rho = 0.75
+	if c.Rho == 0 {
+		c.Rho = 0.75
 	}
-	xa := append([]float32(nil), start...)
-	old := append([]float32(nil), start...)
-	grad := make([]float32, len(x))
-	gradBest := make([]float32, len(x))
-	loss := make([]float64, n)
-	lossBest := make([]float64, n)
-	lastCheck := make([]float64, n)
-	prev := make([]float64, n)
-	step := make([]float64, n)
-	ups := make([]int, n)
-	halved := make([]bool, n)
-	for i := range step {
-		step[i] = 2 * c.Eps
-		halved[i] = true // no "best did not improve" halving at the first checkpoint
-	}
+	s := newAPGDState(c, start, per, len(rows), best, adv, hit)
 	ev := evaluator{obj: obj, per: per}
-	all := make([]int, n)
+	all := make([]int, len(rows))
 	for i := range all {
 		all[i] = i
 	}
-	if err := ev.eval(grad, xa, all, rows, loss, hit); err != nil {
+	if err := ev.eval(s.grad, s.xa, all, rows, s.loss, hit); err != nil {
 		return err
 	}
-	copy(best, xa)
-	copy(gradBest, grad)
-	copy(lossBest, loss)
-	copy(lastCheck, loss)
-	copy(prev, loss)
+	copy(best, s.xa)
+	copy(s.gradBest, s.grad)
+	copy(s.lossBest, s.loss)
+	copy(s.lastCheck, s.loss)
+	copy(s.prev, s.loss)
 	for i := range hit {
 		if hit[i] {
-			copy(adv[i*per:(i+1)*per], xa[i*per:(i+1)*per])
+			copy(adv[i*per:(i+1)*per], s.xa[i*per:(i+1)*per])
 		}
 	}
-	act := active(all[:0:0], hit)
+	act := active(nil, hit)
 	k, decr, kmin := max(int(0.22*float64(c.Iters)), 1), max(int(0.03*float64(c.Iters)), 1), max(int(0.06*float64(c.Iters)), 1)
 	counter := 0
 	for it := 0; it < c.Iters && len(act) > 0; it++ {
@@ -103,48 +87,88 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 			a = 1
 		}
 		for _, i := range act {
-			s := i * per
-			apgdStep(c.Norm, xa[s:s+per], old[s:s+per], x[s:s+per], grad[s:s+per], step[i], c.Eps, a)
+			o := i * per
+			apgdStep(c.Norm, s.xa[o:o+per], s.old[o:o+per], x[o:o+per], s.grad[o:o+per], s.step[i], c.Eps, a)
 		}
-		if err := ev.eval(grad, xa, act, rows, loss, hit); err != nil {
+		if err := ev.eval(s.grad, s.xa, act, rows, s.loss, hit); err != nil {
 			return err
 		}
-		for _, i := range act {
-			s := i * per
-			if hit[i] {
-				copy(adv[s:s+per], xa[s:s+per])
-			}
-			if loss[i] > lossBest[i] {
-				lossBest[i] = loss[i]
-				copy(best[s:s+per], xa[s:s+per])
-				copy(gradBest[s:s+per], grad[s:s+per])
-			}
-			if loss[i] > prev[i] {
-				ups[i]++
-			}
-			prev[i] = loss[i]
-		}
+		s.record(act)
 		if counter++; counter == k {
-			for _, i := range act {
-				oscillating := float64(ups[i]) <= rho*float64(k)
-				stalled := !halved[i] && lastCheck[i] >= lossBest[i]
-				halved[i] = oscillating || stalled
-				lastCheck[i], ups[i] = lossBest[i], 0
-				if halved[i] {
-					step[i] /= 2
-					s := i * per
-					copy(xa[s:s+per], best[s:s+per])
-					copy(grad[s:s+per], gradBest[s:s+per])
-				}
-			}
+			s.checkpoint(act, k, c.Rho)
 			if c.Checkpoint != nil {
-				c.Checkpoint(it, act, step)
+				c.Checkpoint(it, act, s.step)
 			}
 			k, counter = max(k-decr, kmin), 0
 		}
 		act = active(act[:0], hit)
 	}
 	return nil
+}
+
+// apgdState is one APGD run's per-sample state.
+type apgdState struct {
+	per                             int
+	xa, old, grad, gradBest         []float32 // current and previous point, gradient, gradient at the best point
+	best, adv                       []float32 // the caller's
+	hit                             []bool
+	loss, lossBest, lastCheck, prev []float64 // lastCheck: the best loss at the last checkpoint
+	step                            []float64
+	ups                             []int  // rising steps since the last checkpoint
+	halved                          []bool // whether the last checkpoint halved the step
+}
+
+func newAPGDState(c apgdConfig, start []float32, per, n int, best, adv []float32, hit []bool) *apgdState {
+	s := &apgdState{per: per, xa: append([]float32(nil), start...), old: append([]float32(nil), start...),
+		grad: make([]float32, len(start)), gradBest: make([]float32, len(start)), best: best, adv: adv, hit: hit,
+		loss: make([]float64, n), lossBest: make([]float64, n), lastCheck: make([]float64, n), prev: make([]float64, n),
+		step: make([]float64, n), ups: make([]int, n), halved: make([]bool, n)}
+	for i := range s.step {
+		s.step[i] = 2 * c.Eps
+		s.halved[i] = true // no "best did not improve" halving at the first checkpoint
+	}
+	return s
+}
+
+// record takes in the losses of the samples act after a step: a point
+// that reached the goal, a new best, a rising step.
+func (s *apgdState) record(act []int) {
+	per := s.per
+	for _, i := range act {
+		o := i * per
+		if s.hit[i] {
+			copy(s.adv[o:o+per], s.xa[o:o+per])
+		}
+		if s.loss[i] > s.lossBest[i] {
+			s.lossBest[i] = s.loss[i]
+			copy(s.best[o:o+per], s.xa[o:o+per])
+			copy(s.gradBest[o:o+per], s.grad[o:o+per])
+		}
+		if s.loss[i] > s.prev[i] {
+			s.ups[i]++
+		}
+		s.prev[i] = s.loss[i]
+	}
+}
+
+// checkpoint halves the step of each sample of act whose loss rose in at
+// most rho of the k steps since the last checkpoint, or whose best loss
+// did not improve since a checkpoint that left its step alone, and
+// returns it to its best point.
+func (s *apgdState) checkpoint(act []int, k int, rho float64) {
+	per := s.per
+	for _, i := range act {
+		oscillating := float64(s.ups[i]) <= rho*float64(k)
+		stalled := !s.halved[i] && s.lastCheck[i] >= s.lossBest[i]
+		s.halved[i] = oscillating || stalled
+		s.lastCheck[i], s.ups[i] = s.lossBest[i], 0
+		if s.halved[i] {
+			s.step[i] /= 2
+			o := i * per
+			copy(s.xa[o:o+per], s.best[o:o+per])
+			copy(s.grad[o:o+per], s.gradBest[o:o+per])
+		}
+	}
 }
 
 // active lists the samples not yet hit.
