@@ -74,8 +74,9 @@ type NormSummary struct {
 // Checks counts the signs, beside the attacks' figures, that an
 // evaluation may mislead (AutoAttack's flags).
 type Checks struct {
-	// ProbabilityRows counts clean samples whose outputs lie in [0,1]
-	// and sum to 1: probabilities, not logits.
+	// ProbabilityRows counts clean samples whose scores, as the attacks'
+	// losses read them, lie in [0,1] and sum to 1: probabilities, not
+	// logits (counted with ensembles only).
 	ProbabilityRows int `json:"probability_rows"`
 	// Nondeterministic counts clean samples whose outputs differ between
 	// two runs of the deployed model.
@@ -215,7 +216,7 @@ func (r *Report) ensembleWarnings(slack func(int) int) []string {
 			c.NonFiniteGradients, c.GradientSamples))
 	}
 	if r.Samples > 0 && c.ProbabilityRows == r.Samples {
-		w = append(w, "the model's outputs look like probabilities (each row in [0,1], summing to 1), not logits: cross-entropy and DLR on probabilities saturate and mask the gradients; audit the model without its final softmax")
+		w = append(w, "the scores the attacks read look like probabilities (each row in [0,1], summing to 1), not logits: losses on probabilities saturate and mask the gradients; audit the model without its final normalisation")
 	}
 	if c.Nondeterministic > 0 {
 		w = append(w, fmt.Sprintf("the deployed model gave different outputs for %d of %d clean samples run twice: it is randomised (active dropout?); use autoattack-rand, which averages gradients over 20 draws, and expect figures to vary between runs",

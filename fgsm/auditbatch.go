@@ -50,9 +50,6 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 		if clean != nil && runtime.Argmax(clean[i*k:(i+1)*k]) != p {
 			r.CleanDisagreement++
 		}
-		if probabilities(deployed[i*k : (i+1)*k]) {
-			r.Checks.ProbabilityRows++
-		}
 	}
 	if len(a.skel.Ensembles) > 0 {
 		if err := a.checks(r, x, b.Labels[:b.N], cleanPred, deployed); err != nil {
@@ -147,9 +144,11 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 }
 
 // checks counts AutoAttack's sanity flags on a clean batch: outputs that
-// change between two runs, and correctly classified samples whose
-// gradient (of the DLR loss, or cross-entropy below 3 classes) is zero or
-// not finite.
+// change between two runs; scores the attacks' losses read (the logits
+// before a final Softmax, which the interpreter skips; the deployed
+// outputs for a black-box audit) that are probabilities; and correctly
+// classified samples whose gradient (of the DLR loss, or cross-entropy
+// below 3 classes) is zero or not finite.
 func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deployed []float32) error {
 	n, k := len(labels), a.k
 	again, err := a.score(nil, x, n)
@@ -165,18 +164,21 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 		}
 	}
 	if a.m == nil {
+		countProbabilities(r, deployed, n, k)
 		return nil
 	}
 	per := a.m.Per()
 	grad := make([]float32, len(x))
+	var logits []float32 // the tensor the losses read: before a final Softmax
 	if k >= 3 {
-		_, _, err = a.m.LossGrad(grad, nil, x, labels, n, func(d, row []float32, y, _ int) float64 { return dlrLoss(d, row, y) })
+		logits, _, err = a.m.LossGrad(grad, nil, x, labels, n, func(d, row []float32, y, _ int) float64 { return dlrLoss(d, row, y) })
 	} else {
-		_, _, err = a.m.Grad(grad, nil, x, labels, n)
+		logits, _, err = a.m.Grad(grad, nil, x, labels, n)
 	}
 	if err != nil {
 		return err
 	}
+	countProbabilities(r, logits, n, k)
 	for i, y := range labels {
 		if cleanPred[i] != y {
 			continue
@@ -199,6 +201,16 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 		}
 	}
 	return nil
+}
+
+// countProbabilities counts the rows of n×k scores that look like
+// probabilities.
+func countProbabilities(r *Report, scores []float32, n, k int) {
+	for i := 0; i < n; i++ {
+		if probabilities(scores[i*k : (i+1)*k]) {
+			r.Checks.ProbabilityRows++
+		}
+	}
 }
 
 // probabilities says whether a row of outputs looks like a probability
