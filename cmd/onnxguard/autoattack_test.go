@@ -232,3 +232,23 @@ func TestBlackBoxOnly(t *testing.T) {
 		t.Errorf("report %s: %v", out, err)
 	}
 }
+
+// TestReadState checks that a state file of another audit is refused and
+// that a batch cut short by the interruption is dropped.
+func TestReadState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), stateFile)
+	if done, err := readState(path, "key"); err != nil || done != nil {
+		t.Errorf("a missing state file: %v, %v", done, err)
+	}
+	batch := `{"version":2,"samples":3,"shards":[{"index":0,"of":0,"start":0,"end":3}]}`
+	if err := os.WriteFile(path, []byte("key\n"+batch+"\n"+batch[:20]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := readState(path, "key")
+	if err != nil || len(done) != 1 || done[0].Samples != 3 {
+		t.Errorf("read %d batches (%v), want the one whole batch", len(done), err)
+	}
+	if _, err := readState(path, "other"); err == nil || !strings.Contains(err.Error(), "another audit") {
+		t.Errorf("a state file of another audit: %v", err)
+	}
+}
