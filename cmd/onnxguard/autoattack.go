@@ -15,6 +15,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
@@ -142,13 +143,14 @@ func auditState(c *cli.Context, dir string, resume bool, a *attackSession, opt *
 		}
 		buf.Write(append(line, '\n'))
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	// Rewritten whole, atomically, so that a second interruption here
+	// loses none of the batches already done.
+	if err := onnx.WriteFileAtomic(path, buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("writing the audit's state: %w", err)
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return nil, err
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("writing the audit's state: %w", err)
 	}
 	opt.Checkpoint = func(r *fgsm.Report) error {
 		line, err := json.Marshal(r)
