@@ -227,13 +227,13 @@ func TestAPGDFindsOptimum(t *testing.T) {
 				t.Errorf("%s: pixel %d at %g, optimum %g", norm, j, best[j], want[j])
 			}
 		}
-		checkBall(t, string(norm), best, x, per, norm, eps)
+		requireInBudget(t, string(norm), best, x, per, norm, eps)
 	}
 }
 
-// checkBall fails t when a sample of adv lies outside the ε-ball around x
+// requireInBudget fails t when a sample of adv lies outside the ε-ball around x
 // or outside [0,1].
-func checkBall(t *testing.T, what string, adv, x []float32, per int, norm Norm, eps float64) {
+func requireInBudget(t *testing.T, what string, adv, x []float32, per int, norm Norm, eps float64) {
 	t.Helper()
 	for i := 0; i*per < len(x); i++ {
 		a, c := adv[i*per:(i+1)*per], x[i*per:(i+1)*per]

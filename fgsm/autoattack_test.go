@@ -53,7 +53,7 @@ func TestAPGDStages(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, norm, err)
 			}
-			checkBall(t, name+" "+string(norm), whole.Adv, x, per, norm, eps)
+			requireInBudget(t, name+" "+string(norm), whole.Adv, x, per, norm, eps)
 			logits, k, _ := m.Logits(nil, whole.Adv, len(labels))
 			wrong := 0
 			for i, y := range labels {
@@ -96,7 +96,7 @@ func TestAPGDSampleStreams(t *testing.T) {
 		if split := append(run(0, 2), run(2, n)...); !slices.Equal(whole, split) {
 			t.Errorf("%s: a sample's result changes when the batch is split", norm)
 		}
-		checkBall(t, string(norm), whole, x, per, norm, eps)
+		requireInBudget(t, string(norm), whole, x, per, norm, eps)
 	}
 }
 
