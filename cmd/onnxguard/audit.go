@@ -55,7 +55,7 @@ Examples:
    onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --eps 0.1 --attacks pgd,autoattack --report aa/
    onnxguard audit -m model.onnx -d test.npy -l labels.npy --norm l2 --eps 0.5 --attacks apgd-ce,apgd-t --report aa/ --resume`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
-		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated L∞ budgets in pixel space [0,1]"},
+		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated budgets in pixel space [0,1]: L∞ radii, or radii in --norm for autoattack and its stages"},
 		&cli.StringFlag{Name: "attacks", Value: "fgsm,pgd", Usage: "comma-separated attacks: fgsm, bim, pgd, mifgsm; autoattack, autoattack-plus, autoattack-rand; apgd-ce, apgd-dlr, apgd-t, fab-t, square"},
 	}, iterFlags, aaFlags, []cli.Flag{
 		&cli.StringFlag{Name: "report", Usage: "write report.json, report.md, robustness.png and examples.png into `DIR`"},
