@@ -13,73 +13,77 @@ import (
 // AuditOptions configure Audit.
 type AuditOptions struct {
 	Attacks []Config // each is normalized before use
-	Batch   int      // samples per batch; 0 means 64
-	Seed    uint64
+	// Ensembles are the AutoAttack ensembles (or stages alone) to run,
+	// each at its own norm and ε.
+	Ensembles []Ensemble
+	Batch     int // samples per batch; 0 means 64
+	Seed      uint64
 	// Check is the runtime that classifies clean and adversarial images
 	// (ONNX Runtime, as deployed); nil means the interpreter itself.
 	Check       runtime.Engine
 	RuntimeName string
+	// Pre is the preprocessing between pixels and the model when Audit
+	// gets no interpreter model (m nil); otherwise m's is used.
+	Pre dataset.Preprocess
 	// Progress, when set, is called after every batch with the samples
 	// done and the total.
 	Progress func(done, total int)
+	// Log, when set, gets a line for each ensemble stage of each batch:
+	// the progress of a long AutoAttack run.
+	Log func(line string)
 	// Sink, when set, receives every attack's adversarial batch, attack
 	// being the index in Attacks.
 	Sink func(attack int, b *dataset.Batch, o *Outcome) error
 	// Examples is how many of the first samples to keep, per attack, in
 	// Report.Examples for pictures.
 	Examples int
+	// Done holds the reports of batches an interrupted audit finished
+	// (Checkpoint's): those batches are not audited again.
+	Done []*Report
+	// Checkpoint, when set, receives the report of each batch audited.
+	Checkpoint func(*Report) error
 }
 
-// Audit runs every attack on every sample of src and classifies the clean
-// and adversarial images with opt.Check. The Report it returns holds the
+// auditor is one audit's fixed parts.
+type auditor struct {
+	m       *Model // nil when the interpreter cannot run the model
+	atk     *Attacker
+	check   runtime.Engine
+	self    bool // the interpreter classifies
+	score   Scorer
+	pre     dataset.Preprocess
+	k       int
+	c, h, w int
+	cfgs    []Config
+	opt     *AuditOptions
+	skel    *Report // identity and attacks, no counts
+	in      []float32
+}
+
+// Audit runs every attack and ensemble on every sample of src and
+// classifies the clean and adversarial images with opt.Check. m, the
+// model through the interpreter, may be nil when only black-box stages
+// run (Square); then opt.Check classifies. The Report it returns holds the
 // data's counts; its Model, Data and Settings are the caller's to fill.
 func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) (*Report, error) {
-	if !src.Labelled() {
-		return nil, errors.New("the data has no labels; attacks need the true class of every sample: pass --labels")
-	}
-	if c, h, w := src.Dims(); c != m.C || h != m.H || w != m.W {
-		return nil, fmt.Errorf("the data's samples are %d×%d×%d but the model takes %d×%d×%d", c, h, w, m.C, m.H, m.W)
-	}
-	cfgs := make([]Config, len(opt.Attacks))
-	for i, c := range opt.Attacks {
-		var err error
-		if cfgs[i], err = c.Normalize(); err != nil {
-			return nil, err
-		}
+	a, err := newAuditor(m, src, &opt)
+	if err != nil {
+		return nil, err
 	}
 	batch := opt.Batch
 	if batch <= 0 {
 		batch = 64
 	}
-	atk, err := NewAttacker(m, opt.Seed)
-	if err != nil {
-		return nil, err
-	}
-	k := atk.Classes()
-	for _, c := range cfgs {
-		if c.Target.Mode == "class" && c.Target.Class >= k {
-			return nil, fmt.Errorf("target class %d: the model scores classes 0 to %d", c.Target.Class, k-1)
+	done := map[int]*Report{}
+	for _, d := range opt.Done {
+		if err := compatible(a.skel, d); err != nil || len(d.Shards) != 1 {
+			return nil, fmt.Errorf("a finished batch of the interrupted audit does not match this one (%v): start afresh", err)
 		}
+		done[d.Shards[0].Start] = d
 	}
-	// Without a runtime to check on, the interpreter classifies: the
-	// logits the attack already computed are its classification.
-	check, name, self := opt.Check, opt.RuntimeName, opt.Check == nil
-	if self {
-		name = "interp"
-	}
-	r := &Report{Version: ReportVersion, Runtime: name, Seed: opt.Seed, CleanPerClass: classes(k)}
-	for _, c := range cfgs {
-		r.Results = append(r.Results, &Result{Config: c, PerClass: classes(k)})
-	}
-	var (
-		b                           dataset.Batch
-		in, clean, cleanBuf, advBuf []float32 // cleanBuf, advBuf: the checking runtime's logits
-		cleanPred                   = make([]int, 0, batch)
-		first                       = -1
-		end                         int
-	)
-	per, hw := m.Per(), m.H*m.W
-	total := src.Len()
+	r := newReport(a.skel)
+	var b dataset.Batch
+	first, end, reused := -1, 0, 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -95,113 +99,129 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 			first = b.Start
 		}
 		end = b.Start + b.N
-		for i, y := range b.Labels[:b.N] {
-			if y < 0 || y >= k {
-				return nil, fmt.Errorf("sample %d has label %d but the model scores %d classes", b.Start+i, y, k)
-			}
-		}
-		x := b.X[:b.N*per]
-		if clean, _, err = m.Logits(clean, x, b.N); err != nil {
-			return nil, err
-		}
-		cleanOut := clean
-		if !self {
-			in = m.Pre.Apply(in, x, m.C, hw)
-			if cleanBuf, err = classify(check, cleanBuf, in, b.N, k); err != nil {
+		br, ok := done[b.Start]
+		if ok && br.Shards[0].End == end {
+			reused++
+		} else {
+			if br, err = a.batch(ctx, &b, r.Samples); err != nil {
 				return nil, err
 			}
-			cleanOut = cleanBuf
-		}
-		cleanPred = cleanPred[:0]
-		for i := 0; i < b.N; i++ {
-			y, p := b.Labels[i], runtime.Argmax(cleanOut[i*k:(i+1)*k])
-			cleanPred = append(cleanPred, p)
-			r.Samples++
-			r.CleanPerClass[y].Samples++
-			if p == y {
-				r.CleanCorrect++
-				r.CleanPerClass[y].Correct++
-			}
-			if runtime.Argmax(clean[i*k:(i+1)*k]) != p {
-				r.CleanDisagreement++
-			}
-		}
-		for ai, c := range cfgs {
-			o, err := atk.Attack(c, x, b.Labels[:b.N], b.N, b.Start)
-			if err != nil {
-				return nil, fmt.Errorf("%s on samples %d to %d: %w", c.Name(), b.Start, b.Start+b.N-1, err)
-			}
-			advOut := o.Logits
-			if !self {
-				in = m.Pre.Apply(in, o.Adv, m.C, hw)
-				if advBuf, err = classify(check, advBuf, in, b.N, k); err != nil {
-					return nil, err
-				}
-				advOut = advBuf
-			}
-			res := r.Results[ai]
-			for i := 0; i < b.N; i++ {
-				y := b.Labels[i]
-				p := runtime.Argmax(advOut[i*k : (i+1)*k])
-				res.Samples++
-				res.PerClass[y].Samples++
-				if p == y {
-					res.Correct++
-					res.PerClass[y].Correct++
-				}
-				if p != runtime.Argmax(o.Logits[i*k:(i+1)*k]) {
-					res.Disagreements++
-				}
-				linf, l2 := norms(o.Adv[i*per:(i+1)*per], x[i*per:(i+1)*per])
-				res.LinfSum += linf
-				res.L2Sum += l2
-				res.LinfMax = max(res.LinfMax, linf)
-				res.L2Max = max(res.L2Max, l2)
-				switch {
-				case o.Skipped(i):
-					res.Skipped++
-				case cleanPred[i] == y:
-					res.Eligible++
-					if o.Targets == nil && p != y || o.Targets != nil && p == o.Targets[i] {
-						res.Successes++
-					}
-				}
-				if r.Samples-b.N+i < opt.Examples {
-					r.Examples = append(r.Examples, &Example{Index: b.Start + i, Attack: string(c.Method), Eps: c.Eps,
-						Label: y, CleanPred: cleanPred[i], AdvPred: p,
-						Clean: append([]float32(nil), x[i*per:(i+1)*per]...), Adv: append([]float32(nil), o.Adv[i*per:(i+1)*per]...),
-						C: m.C, H: m.H, W: m.W, Perturbed: !o.Skipped(i)})
-				}
-			}
-			if opt.Sink != nil {
-				if err := opt.Sink(ai, &b, o); err != nil {
+			if opt.Checkpoint != nil {
+				if err := opt.Checkpoint(br); err != nil {
 					return nil, err
 				}
 			}
 		}
+		r.add(br)
 		if opt.Progress != nil {
-			opt.Progress(r.Samples, total)
+			opt.Progress(r.Samples, src.Len())
 		}
 	}
 	if r.Samples == 0 {
 		return nil, errors.New("the data holds no samples (check --limit and --shard)")
+	}
+	if reused != len(done) {
+		return nil, fmt.Errorf("%d of the %d finished batches of the interrupted audit do not line up with this one's: resume with the same --batch, --limit and --shard", len(done)-reused, len(done))
 	}
 	r.Shards = []Shard{{Start: first, End: end}}
 	r.finish()
 	return r, nil
 }
 
-// classify runs n preprocessed samples through e and checks that it scores
-// k classes.
-func classify(e runtime.Engine, dst, in []float32, n, k int) ([]float32, error) {
-	out, shape, err := e.Run(dst, in, n)
-	if err != nil {
+func newAuditor(m *Model, src dataset.Source, opt *AuditOptions) (*auditor, error) {
+	if !src.Labelled() {
+		return nil, errors.New("the data has no labels; attacks need the true class of every sample: pass --labels")
+	}
+	a := &auditor{m: m, check: opt.Check, self: opt.Check == nil, pre: opt.Pre, opt: opt}
+	a.c, a.h, a.w = src.Dims()
+	if m != nil {
+		if a.c != m.C || a.h != m.H || a.w != m.W {
+			return nil, fmt.Errorf("the data's samples are %d×%d×%d but the model takes %d×%d×%d", a.c, a.h, a.w, m.C, m.H, m.W)
+		}
+		a.pre = m.Pre
+	} else if a.self {
+		return nil, errors.New("an audit needs the interpreter or a runtime to classify the images")
+	}
+	for _, c := range opt.Attacks {
+		c, err := c.Normalize()
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", c.Method)
+		}
+		a.cfgs = append(a.cfgs, c)
+	}
+	for _, e := range opt.Ensembles {
+		if m == nil && !e.BlackBox() {
+			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", e.Name)
+		}
+	}
+	if err := a.classes(); err != nil {
 		return nil, err
 	}
-	if len(shape) == 0 || shape[0] != int64(n) || len(out) != n*k {
-		return nil, fmt.Errorf("the runtime returned output of shape %v for %d samples; the interpreter scores %d classes", shape, n, k)
+	for _, c := range a.cfgs {
+		if c.Target.Mode == "class" && c.Target.Class >= a.k {
+			return nil, fmt.Errorf("target class %d: the model scores classes 0 to %d", c.Target.Class, a.k-1)
+		}
 	}
-	return out, nil
+	name := opt.RuntimeName
+	if a.self {
+		name = "interp"
+	}
+	a.skel = &Report{Version: ReportVersion, Runtime: name, Seed: opt.Seed, CleanPerClass: classes(a.k), Checks: Checks{BlackBox: m == nil}}
+	for _, c := range a.cfgs {
+		a.skel.Results = append(a.skel.Results, &Result{Config: c, PerClass: classes(a.k)})
+	}
+	for _, e := range opt.Ensembles {
+		a.skel.Ensembles = append(a.skel.Ensembles, newEnsembleResult(e, a.k))
+	}
+	return a, nil
+}
+
+// classes finds the number of classes and sets up the Scorer of the
+// deployed model.
+func (a *auditor) classes() error {
+	if a.m != nil {
+		var err error
+		if a.atk, err = NewAttacker(a.m, a.opt.Seed); err != nil {
+			return err
+		}
+		a.k = a.atk.Classes()
+	}
+	if a.self {
+		a.score = func(dst, x []float32, n int) ([]float32, error) {
+			dst, _, err := a.m.Logits(dst, x, n)
+			return dst, err
+		}
+		return nil
+	}
+	var in []float32
+	per := a.c * a.h * a.w
+	a.score = func(dst, x []float32, n int) ([]float32, error) {
+		if n <= 0 || len(x) != n*per {
+			return nil, fmt.Errorf("scoring %d pixel values as %d samples of %d×%d×%d", len(x), n, a.c, a.h, a.w)
+		}
+		in = a.pre.Apply(in, x, a.c, a.h*a.w)
+		out, shape, err := a.check.Run(dst, in, n)
+		if err != nil {
+			return nil, err
+		}
+		if len(shape) == 0 || shape[0] != int64(n) || len(out)%n != 0 || a.k > 0 && len(out) != n*a.k {
+			return nil, fmt.Errorf("the runtime returned output of shape %v for %d samples; want %d scores a sample", shape, n, a.k)
+		}
+		return out, nil
+	}
+	if a.k == 0 {
+		out, err := a.score(nil, make([]float32, per), 1)
+		if err != nil {
+			return fmt.Errorf("probing the model's classes: %w", err)
+		}
+		if a.k = len(out); a.k < 2 {
+			return fmt.Errorf("the model scores %d class; attacks need a classifier with at least 2", a.k)
+		}
+	}
+	return nil
 }
 
 func classes(k int) []ClassCount {

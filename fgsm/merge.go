@@ -8,43 +8,20 @@ import (
 
 // Merge combines the reports of shards of one data set, audited with the
 // same model, attacks, preprocessing and seed, into the report one run over
-// their union would give: counts and sums add, maxima take the larger, rates
-// and means are derived again. The shards must not overlap; shards missing
-// from a K/N split are named in a warning. Examples are not merged.
+// their union would give: counts and sums add, maxima take the larger, lists
+// of samples join, rates and means are derived again. The shards must not
+// overlap; shards missing from a K/N split are named in a warning.
 func Merge(reports []*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, fmt.Errorf("no reports to merge")
 	}
 	base := reports[0]
-	out := &Report{Version: ReportVersion, Tool: base.Tool, Model: base.Model, Data: base.Data, Runtime: base.Runtime,
-		Settings: base.Settings, Seed: base.Seed, Classes: base.Classes,
-		CleanPerClass: classes(len(base.CleanPerClass))}
-	for _, res := range base.Results {
-		out.Results = append(out.Results, &Result{Config: res.Config, PerClass: classes(len(res.PerClass))})
-	}
+	out := newReport(base)
 	for i, r := range reports {
 		if err := compatible(base, r); err != nil {
 			return nil, fmt.Errorf("report %d: %w", i+1, err)
 		}
-		out.Shards = append(out.Shards, r.Shards...)
-		out.Samples += r.Samples
-		out.CleanCorrect += r.CleanCorrect
-		out.CleanDisagreement += r.CleanDisagreement
-		addClasses(out.CleanPerClass, r.CleanPerClass)
-		for j, res := range r.Results {
-			o := out.Results[j]
-			o.Samples += res.Samples
-			o.Correct += res.Correct
-			o.Eligible += res.Eligible
-			o.Successes += res.Successes
-			o.Skipped += res.Skipped
-			o.Disagreements += res.Disagreements
-			o.LinfSum += res.LinfSum
-			o.L2Sum += res.L2Sum
-			o.LinfMax = max(o.LinfMax, res.LinfMax)
-			o.L2Max = max(o.L2Max, res.L2Max)
-			addClasses(o.PerClass, res.PerClass)
-		}
+		out.add(r)
 	}
 	sort.Slice(out.Shards, func(i, j int) bool { return out.Shards[i].Start < out.Shards[j].Start })
 	for i := 1; i < len(out.Shards); i++ {
@@ -57,6 +34,50 @@ func Merge(reports []*Report) (*Report, error) {
 		out.Warnings = append(out.Warnings, missing)
 	}
 	return out, nil
+}
+
+// newReport returns a report with base's identity and attacks and no
+// counts.
+func newReport(base *Report) *Report {
+	out := &Report{Version: ReportVersion, Tool: base.Tool, Model: base.Model, Data: base.Data, Runtime: base.Runtime,
+		Settings: base.Settings, Seed: base.Seed, Classes: base.Classes,
+		CleanPerClass: classes(len(base.CleanPerClass))}
+	for _, res := range base.Results {
+		out.Results = append(out.Results, &Result{Config: res.Config, PerClass: classes(len(res.PerClass))})
+	}
+	for _, res := range base.Ensembles {
+		out.Ensembles = append(out.Ensembles, newEnsembleResult(res.Ensemble, len(res.PerClass)))
+	}
+	return out
+}
+
+// add adds the counts of r, a report of other samples with the same
+// attacks, to out.
+func (out *Report) add(r *Report) {
+	out.Shards = append(out.Shards, r.Shards...)
+	out.Samples += r.Samples
+	out.CleanCorrect += r.CleanCorrect
+	out.CleanDisagreement += r.CleanDisagreement
+	addClasses(out.CleanPerClass, r.CleanPerClass)
+	for j, res := range r.Results {
+		o := out.Results[j]
+		o.Samples += res.Samples
+		o.Correct += res.Correct
+		o.Eligible += res.Eligible
+		o.Successes += res.Successes
+		o.Skipped += res.Skipped
+		o.Disagreements += res.Disagreements
+		o.LinfSum += res.LinfSum
+		o.L2Sum += res.L2Sum
+		o.LinfMax = max(o.LinfMax, res.LinfMax)
+		o.L2Max = max(o.L2Max, res.L2Max)
+		addClasses(o.PerClass, res.PerClass)
+	}
+	for j, res := range r.Ensembles {
+		out.Ensembles[j].add(res)
+	}
+	out.Checks.add(r.Checks)
+	out.Examples = append(out.Examples, r.Examples...)
 }
 
 // compatible checks that r audited what base audited.
@@ -76,6 +97,13 @@ func compatible(base, r *Report) error {
 		return fmt.Errorf("%d attack results, the first report has %d", len(r.Results), len(base.Results))
 	case len(r.CleanPerClass) != len(base.CleanPerClass):
 		return fmt.Errorf("%d classes, the first report has %d", len(r.CleanPerClass), len(base.CleanPerClass))
+	case len(r.Ensembles) != len(base.Ensembles):
+		return fmt.Errorf("%d ensemble results, the first report has %d", len(r.Ensembles), len(base.Ensembles))
+	}
+	for i, res := range r.Ensembles {
+		if err := compatibleEnsemble(base.Ensembles[i], res); err != nil {
+			return err
+		}
 	}
 	for i, res := range r.Results {
 		if res.Config != base.Results[i].Config {

@@ -8,8 +8,10 @@ import (
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
-// ReportVersion is the format version of report.json.
-const ReportVersion = 1
+// ReportVersion is the format version of report.json: 2 added the
+// ensembles (AutoAttack) and the checks; a version 1 report reads as a
+// version 2 one without them.
+const ReportVersion = 2
 
 // Report is an audit's outcome: clean accuracy, then one Result per attack
 // and ε. Counts and sums are kept beside the rates they give so that shard
@@ -26,14 +28,18 @@ type Report struct {
 	CleanPerClass []ClassCount `json:"clean_per_class"`
 	// CleanDisagreement counts clean samples the interpreter and the
 	// runtime classify differently.
-	CleanDisagreement int        `json:"clean_disagreement"`
-	Results           []*Result  `json:"results"`
-	Settings          Settings   `json:"settings"`
-	Seed              uint64     `json:"seed"`
-	Shards            []Shard    `json:"shards"` // the data ranges covered
-	Warnings          []string   `json:"warnings"`
-	Classes           []string   `json:"classes,omitempty"`
-	Examples          []*Example `json:"-"`
+	CleanDisagreement int       `json:"clean_disagreement"`
+	Results           []*Result `json:"results"`
+	// Ensembles holds the AutoAttack results (an ensemble, or one of its
+	// stages alone), one per ensemble and ε.
+	Ensembles []*EnsembleResult `json:"ensembles,omitempty"`
+	Checks    Checks            `json:"checks"`
+	Settings  Settings          `json:"settings"`
+	Seed      uint64            `json:"seed"`
+	Shards    []Shard           `json:"shards"` // the data ranges covered
+	Warnings  []string          `json:"warnings"`
+	Classes   []string          `json:"classes,omitempty"`
+	Examples  []*Example        `json:"-"`
 }
 
 // ModelInfo identifies the audited model.
@@ -125,6 +131,9 @@ func (r *Report) finish() {
 		}
 		finishClasses(res.PerClass)
 	}
+	for _, res := range r.Ensembles {
+		res.finish()
+	}
 	r.Warnings = r.sanity()
 }
 
@@ -134,10 +143,14 @@ func finishClasses(pc []ClassCount) {
 	}
 }
 
-// WorstAccuracy returns the lowest accuracy over clean and every attack.
+// WorstAccuracy returns the lowest accuracy over clean, every attack and
+// every ensemble.
 func (r *Report) WorstAccuracy() float64 {
 	w := r.CleanAccuracy
 	for _, res := range r.Results {
+		w = min(w, res.Accuracy)
+	}
+	for _, res := range r.Ensembles {
 		w = min(w, res.Accuracy)
 	}
 	return w
@@ -198,7 +211,7 @@ func (r *Report) sanity() []string {
 	if r.Samples > 0 && r.CleanDisagreement > slack(r.Samples) {
 		w = append(w, fmt.Sprintf("the interpreter and %s disagree on %d of %d clean samples; the gradients may not describe the deployed model", r.Runtime, r.CleanDisagreement, r.Samples))
 	}
-	return w
+	return append(w, r.ensembleWarnings(slack)...)
 }
 
 // norms returns the L∞ and L2 norms of the perturbation adv − clean.

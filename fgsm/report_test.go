@@ -53,3 +53,47 @@ func TestSanityWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsembleWarnings checks AutoAttack's flags: Square breaking samples
+// the gradient stages left, an ensemble weaker than PGD, and the checks.
+func TestEnsembleWarnings(t *testing.T) {
+	pgd, err := Config{Method: PGD, Eps: 0.1, RandomStart: true}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	aa := func(squareBroke, correct int) *EnsembleResult {
+		e := Ensemble{Name: "autoattack", Norm: Linf, Eps: 0.1, Stages: []StageSpec{{Name: "apgd-ce"}, {Name: "square"}}}
+		res := newEnsembleResult(e, 10)
+		res.Samples, res.Correct = 1000, correct
+		res.PerStage[1].Broken = squareBroke
+		return res
+	}
+	for i, test := range []struct {
+		ens    *EnsembleResult
+		checks Checks
+		want   []string
+	}{
+		{ens: aa(1, 300)},
+		{ens: aa(40, 300), want: []string{"square, a black-box attack that reads only the outputs, broke 40 samples"}},
+		{ens: aa(0, 500), want: []string{"above pgd ε=0.1"}},
+		{ens: aa(0, 300), checks: Checks{GradientSamples: 900, ZeroGradients: 12}, want: []string{"12 of 900 correctly classified samples have an all-zero gradient"}},
+		{ens: aa(0, 300), checks: Checks{GradientSamples: 900, NonFiniteGradients: 2}, want: []string{"NaN or infinite gradient"}},
+		{ens: aa(0, 300), checks: Checks{ProbabilityRows: 1000}, want: []string{"look like probabilities"}},
+		{ens: aa(0, 300), checks: Checks{ProbabilityRows: 999}},
+		{ens: aa(0, 300), checks: Checks{Nondeterministic: 5}, want: []string{"autoattack-rand"}},
+		{ens: aa(0, 300), checks: Checks{BlackBox: true}, want: []string{"black-box only"}},
+	} {
+		r := &Report{Samples: 1000, CleanCorrect: 900, Results: []*Result{{Config: pgd, Samples: 1000, Correct: 400}},
+			Ensembles: []*EnsembleResult{test.ens}, Checks: test.checks}
+		r.finish()
+		if len(r.Warnings) != len(test.want) {
+			t.Errorf("case %d: warnings %q, want %d containing %q", i, r.Warnings, len(test.want), test.want)
+			continue
+		}
+		for j, w := range test.want {
+			if !strings.Contains(r.Warnings[j], w) {
+				t.Errorf("case %d: warning %q does not contain %q", i, r.Warnings[j], w)
+			}
+		}
+	}
+}

@@ -1,7 +1,7 @@
 # benchtable.awk turns the output of `go test -bench` on runtime/interp and
 # runtime/interp/ops into Markdown tables: the interpreter beside ONNX
-# Runtime per model, path and batch, load and compile times, and the
-# kernels' GFLOP/s. With
+# Runtime per model, path and batch, load and compile times, the
+# kernels' GFLOP/s, and the samples/s of fgsm's APGD stages. With
 # -count N each benchmark reports N times; the table shows the run with
 # the median ratio (a shared machine's other jobs slow single runs by 10%
 # or more, and on the MNIST model ONNX Runtime's 1 ms batches swing most),
@@ -61,6 +61,20 @@
 	next
 }
 
+# BenchmarkAPGDTFashion-2  1  3940178653 ns/op  8.121 samples/s
+/^BenchmarkAPGD[A-Za-z]+(-[0-9]+)? / {
+	name = $1
+	sub(/^BenchmarkAPGD/, "", name)
+	sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i += 2)
+		if ($(i + 1) == "samples/s") {
+			if (!(name in aruns))
+				aorder[++na] = name
+			attacked[name, ++aruns[name]] = $i + 0
+		}
+	next
+}
+
 /^(--- (FAIL|SKIP)|FAIL|panic:)/ { shown = 1; print; if ($0 !~ /SKIP/) failed = 1; next }
 shown && /^[ \t]/ { print; next }
 { shown = 0 }
@@ -106,6 +120,18 @@ END {
 		for (i = 1; i <= m; i++) {
 			key = gorder[i]
 			printf "| %s | %.1f |\n", key, flops[key, median(flops, key, gruns[key])]
+		}
+	}
+	if (na > 0) {
+		printf "\nAutoAttack's APGD stages, 32 samples, 100 iterations (median of runs)\n\n"
+		print "| stage | model | samples/s |"
+		print "|---|---|---:|"
+		for (i = 1; i <= na; i++) {
+			key = aorder[i]
+			stage = key; model = key
+			sub(/(Fashion|CIFAR)$/, "", stage)
+			model = substr(key, length(stage) + 1)
+			printf "| apgd-%s | %s | %.1f |\n", tolower(stage), model, attacked[key, median(attacked, key, aruns[key])]
 		}
 	}
 	exit failed

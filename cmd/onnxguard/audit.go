@@ -29,6 +29,19 @@ classifies the images, disagree. It warns about signs of gradient masking: an
 iterative attack weaker than FGSM, accuracy rising with ε, accuracy far from zero
 at a large ε.
 
+--attacks autoattack runs AutoAttack (Croce & Hein 2020), the field's standard:
+APGD-CE, APGD-T, FAB-T and Square, each on the samples the ones before left
+robust, in the norm of --norm (linf or l2); the table gives the robust accuracy
+after each stage, its time, and the worst case, and report.json which stage
+broke each sample and FAB's smallest perturbations. autoattack-plus adds
+restarts, APGD-DLR and untargeted FAB; autoattack-rand averages gradients over
+20 draws for random models. Each stage also runs alone: apgd-ce, apgd-dlr,
+apgd-t, fab-t, square. Square needs only the model's outputs, so it audits
+models the interpreter cannot run ("black-box only"). It warns as AutoAttack
+does: Square breaking what the gradient attacks could not, zero or non-finite
+gradients, probabilities for logits, outputs that change between runs. With
+--report DIR an interrupted audit resumes with --resume from DIR/audit.state.
+
 --report DIR writes report.json, report.md, report.html (one self-contained page
 to open in a browser or print), robustness.png (accuracy against ε) and
 examples.png (per attack: adversarial image and amplified difference).
@@ -44,11 +57,13 @@ Examples:
    onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz \
        --class-names testdata/fashion/classes.txt --report audit/
    onnxguard audit -m model.onnx -d cifar-10-batches-bin --eps 0.008,0.03 --attacks fgsm,pgd --steps 20 --fail-under 0.3 --junit robustness.xml
-   onnxguard audit -m model.onnx -d test.npy -l labels.npy --shard 3/8 --report shard3/ --json`,
+   onnxguard audit -m model.onnx -d test.npy -l labels.npy --shard 3/8 --report shard3/ --json
+   onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --eps 0.1 --attacks pgd,autoattack --report aa/
+   onnxguard audit -m model.onnx -d test.npy -l labels.npy --norm l2 --eps 0.5 --attacks apgd-ce,apgd-t --report aa/ --resume`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
-		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated L∞ budgets in pixel space [0,1]"},
-		&cli.StringFlag{Name: "attacks", Value: "fgsm,pgd", Usage: "comma-separated attacks: fgsm, bim, pgd, mifgsm"},
-	}, iterFlags, []cli.Flag{
+		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated budgets in pixel space [0,1]: L∞ radii, or radii in --norm for autoattack and its stages"},
+		&cli.StringFlag{Name: "attacks", Value: "fgsm,pgd", Usage: "comma-separated attacks: fgsm, bim, pgd, mifgsm; autoattack, autoattack-plus, autoattack-rand; apgd-ce, apgd-dlr, apgd-t, fab-t, square"},
+	}, iterFlags, aaFlags, []cli.Flag{
 		&cli.StringFlag{Name: "report", Usage: "write report.json, report.md, report.html, robustness.png and examples.png into `DIR`"},
 		&cli.StringFlag{Name: "fail-under", Usage: "exit with status 3 when the worst accuracy is below `ACC` (0.4 or 40%)"},
 		&cli.IntFlag{Name: "examples", Value: 8, Usage: "samples per attack kept for examples.png"},
@@ -57,7 +72,7 @@ Examples:
 		junitFlag,
 	}),
 	Action: func(c *cli.Context) error {
-		attacks, err := auditAttacks(c)
+		attacks, ens, err := auditAttacks(c)
 		if err != nil {
 			return err
 		}
@@ -65,14 +80,31 @@ Examples:
 		if err != nil {
 			return err
 		}
-		a, err := openAttack(c)
+		blackBox := len(attacks) == 0 && len(ens) > 0
+		for _, e := range ens {
+			blackBox = blackBox && e.BlackBox()
+		}
+		open := openAttack
+		if blackBox {
+			open = openBlackBox
+		}
+		a, err := open(c)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
 		update, done := progress("audit")
-		r, err := fgsm.Audit(c.Context, a.model, a.src, fgsm.AuditOptions{Attacks: attacks, Batch: a.cfg.batch,
-			Seed: c.Uint64("seed"), Check: a.check, RuntimeName: a.runtime, Progress: update, Examples: c.Int("examples")})
+		opt := fgsm.AuditOptions{Attacks: attacks, Ensembles: ens, Batch: a.cfg.batch, Seed: c.Uint64("seed"), Check: a.check,
+			RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: c.Int("examples")}
+		if len(ens) > 0 {
+			opt.Log = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
+		}
+		dir := c.String("report")
+		dropState, err := auditState(c, dir, c.Bool("resume"), a, &opt)
+		if err != nil {
+			return err
+		}
+		r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
 		done()
 		if err != nil {
 			return err
@@ -80,10 +112,11 @@ Examples:
 		if err := a.fill(r); err != nil {
 			return err
 		}
-		if dir := c.String("report"); dir != "" {
+		if dir != "" {
 			if err := writeReport(dir, r); err != nil {
 				return err
 			}
+			dropState()
 			fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", dir)
 		}
 		if err := writeJUnit(c, r, threshold, gate); err != nil {
@@ -93,38 +126,44 @@ Examples:
 	},
 }
 
-// auditAttacks is every attack of --attacks at every ε of --eps.
-func auditAttacks(c *cli.Context) ([]fgsm.Config, error) {
+// auditAttacks is every attack of --attacks at every ε of --eps: the
+// fixed-step attacks, then the AutoAttack ensembles and stages.
+func auditAttacks(c *cli.Context) ([]fgsm.Config, []fgsm.Ensemble, error) {
 	names := parseList(c.String("attacks"))
 	if len(names) == 0 {
-		return nil, errors.New("--attacks: name at least one of fgsm, bim, pgd, mifgsm")
+		return nil, nil, errors.New("--attacks: name at least one of fgsm, bim, pgd, mifgsm, autoattack")
 	}
 	var epss []float64
 	for _, s := range parseList(c.String("eps")) {
 		e, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return nil, fmt.Errorf("--eps: %q is not a number", s)
+			return nil, nil, fmt.Errorf("--eps: %q is not a number", s)
 		}
 		epss = append(epss, e)
 	}
 	if len(epss) == 0 {
-		return nil, errors.New("--eps: give at least one budget, e.g. 0.03")
+		return nil, nil, errors.New("--eps: give at least one budget, e.g. 0.03")
+	}
+	ens, names, err := ensembles(c, names, epss)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []fgsm.Config
 	for _, n := range names {
 		m, err := fgsm.ParseMethod(n)
 		if err != nil {
-			return nil, fmt.Errorf("--attacks: %w", err)
+			_, err = fgsm.NewEnsemble(n, fgsm.Linf, epss[0], 0) // names every attack there is
+			return nil, nil, fmt.Errorf("--attacks: %w", err)
 		}
 		for _, e := range epss {
 			cfg, err := attackSettings(c, m, e)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, cfg)
 		}
 	}
-	return out, nil
+	return out, ens, nil
 }
 
 // parseThreshold reads --fail-under: a fraction in [0,1] or a percentage.
@@ -181,4 +220,8 @@ func printReport(w io.Writer, r *fgsm.Report) {
 		fmt.Fprintf(w, "%-44s %8.2f%% %8.2f%% %8.4f %8.3f %8d\n", res.Name(), 100*res.Accuracy, 100*res.SuccessRate, res.LinfMean, res.L2Mean, res.Disagreements)
 	}
 	printClasses(w, r)
+	printEnsembles(w, r)
+	if len(r.Results)+len(r.Ensembles) > 1 {
+		fmt.Fprintf(w, "\nworst-case accuracy over every attack: %.2f%%\n", 100*r.WorstAccuracy())
+	}
 }

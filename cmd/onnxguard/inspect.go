@@ -16,8 +16,9 @@ import (
 var inspectCommand = &cli.Command{
 	Name:  "inspect",
 	Usage: "describe a model: inputs, outputs, opset, parameters, operators",
-	Description: `Reads an ONNX file and prints its interface and contents, and whether
-onnxguard's interpreter can run and differentiate it (needed for attacks and hardening).
+	Description: `Reads an ONNX file and prints its interface and contents, whether
+onnxguard's interpreter can run and differentiate it (needed for attacks and hardening),
+and so which audit it can get: full, or black-box only (Square on ONNX Runtime).
 
 Examples:
    onnxguard inspect --model testdata/models/fmnist_cnn.onnx
@@ -54,8 +55,11 @@ type modelInfo struct {
 	NoGradient   []string       `json:"interpreter_gradient_free_ops"`
 	Interpreter  bool           `json:"interpreter_ok"`
 	InterpReason string         `json:"interpreter_error,omitempty"`
-	Kernels      string         `json:"interpreter_kernels"` // this machine's: ops.Kernels
-	BLAS         string         `json:"interpreter_blas"`
+	// Audit says which audit the model can get: "full" (gradient and
+	// black-box attacks) or "black-box" (Square on ONNX Runtime alone).
+	Audit   string `json:"audit"`
+	Kernels string `json:"interpreter_kernels"` // this machine's: ops.Kernels
+	BLAS    string `json:"interpreter_blas"`
 }
 
 type tensorInfo struct {
@@ -98,8 +102,10 @@ func inspectModel(path string) (*modelInfo, error) {
 	sort.Strings(info.NoGradient)
 	if _, err := interp.Compile(m, nil); err != nil {
 		info.InterpReason = err.Error()
+		info.Audit = "black-box"
 	} else {
 		info.Interpreter = true
+		info.Audit = "full"
 	}
 	return info, nil
 }
@@ -156,6 +162,11 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 			fmt.Fprintf(w, "interpreter lacks %s\n", strings.Join(info.Unsupported, ", "))
 		}
 		fmt.Fprintf(w, "interpreter cannot run this model: %s\n", firstLine(info.InterpReason))
+	}
+	if info.Audit == "full" {
+		fmt.Fprintf(w, "audit       full: gradient attacks (fgsm, pgd, autoattack) and the black-box square\n")
+	} else {
+		fmt.Fprintf(w, "audit       black-box only: square on ONNX Runtime (audit --attacks square); no gradient attack can run\n")
 	}
 	kernels := map[string]string{
 		"avx512f": "AVX-512F vector kernels",

@@ -82,6 +82,9 @@ func readReport(path string) (*fgsm.Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: not an onnxguard report: %w", path, err)
 	}
+	if r.Version == 1 {
+		r.Version = fgsm.ReportVersion // version 2 only added fields
+	}
 	if r.Version != fgsm.ReportVersion || len(r.Shards) == 0 {
 		return nil, fmt.Errorf("%s: not an onnxguard audit report of format version %d", path, fgsm.ReportVersion)
 	}

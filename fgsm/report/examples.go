@@ -99,14 +99,21 @@ func layoutExamples(r *fgsm.Report) (exampleLayout, error) {
 		}
 		byKey[k] = append(byKey[k], e)
 	}
-	// Results order the groups and name them; examples of an attack the
-	// results do not list (a damaged report) come last, named plainly.
+	// Results, then AutoAttack ensembles, order the groups and name them;
+	// examples of an attack neither lists (a damaged report) come last,
+	// named plainly.
 	var keys []key
 	names := map[key]string{}
 	for _, res := range r.Results {
 		k := key{string(res.Method), res.Eps}
 		if _, ok := byKey[k]; ok && names[k] == "" {
 			keys, names[k] = append(keys, k), res.Name()
+		}
+	}
+	for _, e := range r.Ensembles {
+		k := key{e.Name, e.Eps}
+		if _, ok := byKey[k]; ok && names[k] == "" {
+			keys, names[k] = append(keys, k), e.Label()+" (worst case)"
 		}
 	}
 	for _, k := range order {

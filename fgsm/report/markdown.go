@@ -45,18 +45,28 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 			ofSamples(res.Disagreements, res.Samples), res.LinfMean, res.LinfMax, res.L2Mean, res.L2Max)
 	}
 
+	if len(r.Ensembles) > 0 {
+		b.WriteString(ensembleMarkdown(r))
+	}
+
 	b.WriteString("\n## Accuracy per class\n\n")
 	b.WriteString("| Class | Samples | clean |")
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, " %s |", cell(res.Name()))
 	}
+	for _, e := range r.Ensembles {
+		fmt.Fprintf(&b, " %s |", cell(e.Label()))
+	}
 	b.WriteString("\n|---|--:|--:|")
-	b.WriteString(strings.Repeat("--:|", len(r.Results)))
+	b.WriteString(strings.Repeat("--:|", len(r.Results)+len(r.Ensembles)))
 	b.WriteString("\n")
 	for i, c := range r.CleanPerClass {
 		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(r, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
 		for _, res := range r.Results {
 			fmt.Fprintf(&b, " %s |", classAccuracy(res.PerClass, i))
+		}
+		for _, e := range r.Ensembles {
+			fmt.Fprintf(&b, " %s |", classAccuracy(e.PerClass, i))
 		}
 		b.WriteString("\n")
 	}

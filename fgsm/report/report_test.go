@@ -353,8 +353,8 @@ func TestAttackGroups(t *testing.T) {
 	var got []string
 	for _, g := range groups {
 		var eps []string
-		for _, res := range g.results {
-			eps = append(eps, fmt.Sprint(res.Eps))
+		for _, pt := range g.points {
+			eps = append(eps, fmt.Sprint(pt.eps))
 		}
 		got = append(got, g.label+": "+strings.Join(eps, " "))
 	}
@@ -445,4 +445,42 @@ func decodePNG(t *testing.T, path string) image.Image {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
+}
+
+// TestEnsembleReport checks the AutoAttack section of report.md and that
+// robustness.png draws an ensemble and FAB's minimum-norm curve.
+func TestEnsembleReport(t *testing.T) {
+	r := testReport()
+	e := &fgsm.EnsembleResult{
+		Ensemble: fgsm.Ensemble{Name: "autoattack", Norm: fgsm.Linf, Eps: 0.1, Stages: []fgsm.StageSpec{
+			{Name: "apgd-ce", Restarts: 1}, {Name: "fab-t", Restarts: 1, Targets: 9}}},
+		Samples: 100, Correct: 25, Accuracy: 0.25, PerClass: perClass(25),
+		PerStage: []fgsm.StageOutcome{
+			{Name: "apgd-ce", Attacked: 92, Broken: 60, Robust: 32, Accuracy: 0.32, Seconds: 12.5},
+			{Name: "fab-t", Attacked: 32, Broken: 7, Robust: 25, Accuracy: 0.25, Seconds: 30}},
+		Broken:         []fgsm.BrokenSample{{Index: 3, Stage: "clean", Pred: 1}, {Index: 4, Stage: "apgd-ce", Pred: 2}, {Index: 9, Stage: "fab-t", Pred: 0}},
+		MinNormSamples: 92,
+		MinLinf:        &fgsm.NormSummary{Found: 3, Median: 0.05, Quantiles: []float64{0.01, 0.02, 0.05, 0.08, 0.2}},
+	}
+	for i := 0; i < 92; i++ {
+		e.MinNorms = append(e.MinNorms, fgsm.MinNorm{Index: i, Linf: 0.003 * float64(i+1), L2: -1})
+	}
+	r.Ensembles = []*fgsm.EnsembleResult{e}
+	var md bytes.Buffer
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## AutoAttack", "### autoattack linf ε=0.1", "| apgd-ce | 92 | 60 | 32.00% | 12.5 | – |",
+		"| fab-t (9 targets) | 32 | 7 | 25.00% | 30.0 | – |", "**25.00%**", "clean 1, apgd-ce 1, fab-t 1", "median 0.05"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if curve, ok := e.MinNormCurve(92, []float64{0, 0.0031, 1}); !ok || curve[0] != 0.92 || curve[1] != 0.91 || curve[2] != 0 {
+		t.Errorf("minimum-norm curve %v, %t; want [0.92 0.91 0]", curve, ok)
+	}
+	dir := t.TempDir()
+	if err := Robustness(filepath.Join(dir, RobustnessFile), r); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -16,8 +16,10 @@ import (
 )
 
 // Robustness draws accuracy (%) against ε as a PNG at path: one line with
-// points per attack configuration, each starting from the clean accuracy at
-// ε=0, and the clean accuracy as a dashed horizontal line.
+// points per attack configuration and per ensemble (its worst case), each
+// starting from the clean accuracy at ε=0; the clean accuracy as a dashed
+// horizontal line; and, where FAB measured every correctly classified
+// sample, the accuracy its smallest perturbations imply at every ε.
 func Robustness(path string, r *fgsm.Report) error {
 	if r == nil {
 		return errNoReport
@@ -26,9 +28,13 @@ func Robustness(path string, r *fgsm.Report) error {
 }
 
 func robustness(w io.Writer, r *fgsm.Report) error {
+	norm := plotNorm(r)
 	p := plot.New()
 	p.Title.Text = "Robustness of " + modelName(r)
 	p.X.Label.Text = "ε (L∞ radius, pixels in [0,1])"
+	if norm == fgsm.L2 {
+		p.X.Label.Text = "ε (L2 radius, pixels in [0,1])"
+	}
 	p.Y.Label.Text = "accuracy (%)"
 	p.Y.Min, p.Y.Max = 0, 100
 	p.X.Min = 0
@@ -42,6 +48,11 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 	maxEps := 0.0
 	for _, res := range r.Results {
 		maxEps = max(maxEps, res.Eps)
+	}
+	for _, e := range r.Ensembles {
+		if e.Norm == norm {
+			maxEps = max(maxEps, e.Eps)
+		}
 	}
 	if maxEps == 0 {
 		maxEps = 1
@@ -57,10 +68,14 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 	p.Add(base)
 	p.Legend.Add(fmt.Sprintf("clean (%.2f%%)", clean), base)
 
-	for i, g := range attackGroups(r.Results) {
+	groups := attackGroups(r.Results)
+	if norm == fgsm.Linf || len(r.Results) == 0 {
+		groups = append(groups, ensembleGroups(r.Ensembles, norm)...)
+	}
+	for i, g := range groups {
 		xys := plotter.XYs{{X: 0, Y: clean}}
-		for _, res := range g.results {
-			xys = append(xys, plotter.XY{X: res.Eps, Y: 100 * res.Accuracy})
+		for _, pt := range g.points {
+			xys = append(xys, plotter.XY{X: pt.eps, Y: 100 * pt.acc})
 		}
 		l, s, err := plotter.NewLinePoints(xys)
 		if err != nil {
@@ -71,6 +86,9 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 		p.Add(l, s)
 		p.Legend.Add(g.label, l, s)
 	}
+	if err := minNormCurves(p, r, norm, maxEps, len(groups)); err != nil {
+		return err
+	}
 	wt, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
 		return err
@@ -79,11 +97,86 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 	return err
 }
 
-// attackGroup is one attack configuration's results, by increasing ε.
-type attackGroup struct {
-	label   string
-	results []*fgsm.Result
+// plotNorm is the norm of the plot's ε axis: L∞, unless the report holds
+// only L2 ensembles.
+func plotNorm(r *fgsm.Report) fgsm.Norm {
+	if len(r.Results) > 0 {
+		return fgsm.Linf
+	}
+	for _, e := range r.Ensembles {
+		if e.Norm == fgsm.Linf {
+			return fgsm.Linf
+		}
+	}
+	if len(r.Ensembles) > 0 {
+		return fgsm.L2
+	}
+	return fgsm.Linf
 }
+
+// ensembleGroups is one curve per ensemble in norm, over its budgets.
+func ensembleGroups(ens []*fgsm.EnsembleResult, norm fgsm.Norm) []attackGroup {
+	var groups []attackGroup
+	index := map[string]int{}
+	for _, e := range ens {
+		if e.Norm != norm {
+			continue
+		}
+		key := fmt.Sprint(e.Name, e.Stages)
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, attackGroup{label: fmt.Sprintf("%s (%s, worst case)", e.Name, e.Norm)})
+		}
+		groups[i].points = append(groups[i].points, point{e.Eps, e.Accuracy})
+	}
+	for _, g := range groups {
+		sort.SliceStable(g.points, func(i, j int) bool { return g.points[i].eps < g.points[j].eps })
+	}
+	return groups
+}
+
+// minNormCurves draws, for each ensemble whose minimum-norm stage (FAB)
+// measured every correctly classified sample, the accuracy its smallest
+// perturbations imply at every ε: a dotted curve.
+func minNormCurves(p *plot.Plot, r *fgsm.Report, norm fgsm.Norm, maxEps float64, first int) error {
+	const steps = 60
+	epss := make([]float64, steps+1)
+	for i := range epss {
+		epss[i] = maxEps * float64(i) / steps
+	}
+	seen := map[string]bool{}
+	for _, e := range r.Ensembles {
+		curve, ok := e.MinNormCurve(r.CleanCorrect, epss)
+		if e.Norm != norm || !ok || seen[e.Name] {
+			continue
+		}
+		seen[e.Name] = true
+		xys := make(plotter.XYs, len(epss))
+		for i := range epss {
+			xys[i] = plotter.XY{X: epss[i], Y: 100 * curve[i]}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(first)
+		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		first++
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s: smallest %s perturbations found", e.Name, e.Norm), l)
+	}
+	return nil
+}
+
+// attackGroup is one attack configuration's accuracy, by increasing ε.
+type attackGroup struct {
+	label  string
+	points []point
+}
+
+type point struct{ eps, acc float64 }
 
 // attackGroups groups results by their configuration less ε, in the order
 // each configuration first appears. The step size counts relative to ε,
@@ -100,10 +193,10 @@ func attackGroups(results []*fgsm.Result) []attackGroup {
 			index[key] = i
 			groups = append(groups, attackGroup{label: attackLabel(key)})
 		}
-		groups[i].results = append(groups[i].results, res)
+		groups[i].points = append(groups[i].points, point{res.Eps, res.Accuracy})
 	}
 	for _, g := range groups {
-		sort.SliceStable(g.results, func(i, j int) bool { return g.results[i].Eps < g.results[j].Eps })
+		sort.SliceStable(g.points, func(i, j int) bool { return g.points[i].eps < g.points[j].eps })
 	}
 	return groups
 }
