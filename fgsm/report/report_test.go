@@ -358,9 +358,41 @@ func TestAttackGroups(t *testing.T) {
 		}
 		got = append(got, g.label+": "+strings.Join(eps, " "))
 	}
-	want := []string{"fgsm: 0.05 0.1 0.3", "pgd (10×0.25ε, random start): 0.05 0.1 0.3"}
+	want := []string{"fgsm: 0.05 0.1 0.3", "pgd (10×0.0125 at ε=0.05, 10×0.025 at ε=0.1, 10×0.075 at ε=0.3, random start): 0.05 0.1 0.3"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("groups %q, want %q", got, want)
+	}
+}
+
+// TestPlanRobustness checks what robustness.png plots: only measured
+// points (no point at an unmeasured ε = 0 on an attack's curve), ticks at
+// the measured budgets and 0, an axis that ends past the largest budget so
+// its label fits, and legend labels in the table's terms.
+func TestPlanRobustness(t *testing.T) {
+	r := &fgsm.Report{CleanAccuracy: 0.9, Results: []*fgsm.Result{
+		{Config: fgsm.Config{Method: fgsm.PGD, Eps: 0.03, Alpha: 0.0075, Steps: 10, RandomStart: true}, Accuracy: 0.585},
+		{Config: fgsm.Config{Method: fgsm.FGSM, Eps: 0.03, Alpha: 0.03, Steps: 1}, Accuracy: 0.634},
+	}}
+	pl := planRobustness(r)
+	if !reflect.DeepEqual(pl.ticks, []float64{0, 0.03}) {
+		t.Errorf("ticks %v, want [0 0.03]", pl.ticks)
+	}
+	if pl.xMax <= 0.03 || pl.xMax > 0.035 {
+		t.Errorf("axis ends at %g, want a little past 0.03", pl.xMax)
+	}
+	if pl.clean != 90 {
+		t.Errorf("clean %g%%, want 90%%", pl.clean)
+	}
+	var got []string
+	for _, g := range pl.curves {
+		if len(g.points) != 1 || g.points[0].eps != 0.03 {
+			t.Errorf("%s: points %v, want the one measured at ε=0.03", g.label, g.points)
+		}
+		got = append(got, g.label)
+	}
+	want := []string{r.Results[0].Name(), r.Results[1].Name()}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("labels %q, want the table's %q", got, want)
 	}
 }
 
