@@ -91,7 +91,9 @@ func linearModel(t *testing.T, h, w int, weights, bias []float32) *Model {
 // perturbation that changes the class is known: the adversarial set is the
 // union over j ≠ y of the half-spaces z_j ≥ z_y, so the minimum is
 // min_j (z_y − z_j)/‖w_j − w_y‖_* (the dual norm: L1 for L∞, L2 for L2)
-// when the box [0,1] does not bind, which the test makes sure of. FAB
+// when the box [0,1] does not bind, which the test makes sure of. FAB-T
+// reaches it through its targets, untargeted FAB by choosing the closest
+// boundary at each step. FAB
 // cannot reach it exactly: it overshoots the boundary by η = 5% and then
 // steps back by β, which leaves its adversarial points about 0.5% beyond
 // the boundary; the test allows 1%, and nothing below the minimum.
@@ -119,8 +121,9 @@ func TestFABLinear(t *testing.T) {
 	for i := range labels {
 		labels[i] = runtime.Argmax(logits[i*k : (i+1)*k])
 	}
-	for _, norm := range []Norm{Linf, L2} {
-		r := runFAB(t, m, FABConfig{Norm: norm}, x, labels, indices(0, n))
+	for _, c := range []FABConfig{{Norm: Linf}, {Norm: L2}, {Norm: Linf, Untargeted: true}, {Norm: L2, Untargeted: true}} {
+		norm := c.Norm
+		r := runFAB(t, m, c, x, labels, indices(0, n))
 		for i, y := range labels {
 			want, bind := math.Inf(1), 0.0 // the exact minimum, and the largest pixel move it needs
 			for j := range k {
@@ -150,7 +153,7 @@ func TestFABLinear(t *testing.T) {
 			}
 			got := r.MinNorm(norm, i)
 			if got < want*(1-1e-5) || got > want*1.01 {
-				t.Errorf("%s sample %d: FAB's smallest perturbation %g, the exact minimum %g", norm, i, got, want)
+				t.Errorf("%s untargeted %t sample %d: FAB's smallest perturbation %g, the exact minimum %g", norm, c.Untargeted, i, got, want)
 			}
 		}
 	}
@@ -193,41 +196,47 @@ func adversarial(t *testing.T, m *Model, x []float32, labels []int) []bool {
 // that overshot the boundary, as one FAB step does by η = 5% before the
 // steps back by β refine it, fails this.
 func TestFABMinimal(t *testing.T) {
-	const n = 16
-	for _, norm := range []Norm{Linf, L2} {
-		m, x, labels, r := fabSlice(t, n, FABConfig{Norm: norm, Targets: 2, Iters: 40})
+	for _, c := range []FABConfig{
+		{Norm: Linf, Targets: 2, Iters: 40}, {Norm: L2, Targets: 2, Iters: 40},
+		{Norm: Linf, Untargeted: true, Iters: 20}, {Norm: L2, Untargeted: true, Iters: 20},
+	} {
+		n, norm, name := 16, c.Norm, string(c.Norm)
+		if c.Untargeted {
+			n, name = 8, name+" untargeted"
+		}
+		m, x, labels, r := fabSlice(t, n, c)
 		per := m.Per()
 		adv := adversarial(t, m, r.Adv, labels)
 		var dirs []int // samples with a perturbation to bisect
 		for i := range labels {
 			linf, l2 := norms(r.Adv[i*per:(i+1)*per], x[i*per:(i+1)*per])
 			if math.IsInf(r.MinLinf[i], 1) {
-				t.Errorf("%s sample %d: no adversarial found in 2 targets of 40 steps", norm, i)
+				t.Errorf("%s sample %d: no adversarial found", name, i)
 				continue
 			}
 			if !adv[i] {
-				t.Errorf("%s sample %d: FAB's point, %g away in L∞, is not adversarial", norm, i, r.MinLinf[i])
+				t.Errorf("%s sample %d: FAB's point, %g away in L∞, is not adversarial", name, i, r.MinLinf[i])
 			}
 			if math.Abs(linf-r.MinLinf[i]) > 1e-6 || math.Abs(l2-r.MinL2[i]) > 1e-5 {
-				t.Errorf("%s sample %d: reported norms %g, %g; the point's are %g, %g", norm, i, r.MinLinf[i], r.MinL2[i], linf, l2)
+				t.Errorf("%s sample %d: reported norms %g, %g; the point's are %g, %g", name, i, r.MinLinf[i], r.MinL2[i], linf, l2)
 			}
 			if r.MinLinf[i] > 0 {
 				dirs = append(dirs, i)
 			}
 		}
 		if len(dirs) < n/2 {
-			t.Fatalf("%s: only %d of %d samples correctly classified", norm, len(dirs), n)
+			t.Fatalf("%s: only %d of %d samples correctly classified", name, len(dirs), n)
 		}
 		_, hi := bisectAlong(t, m, x, r.Adv, labels, dirs)
 		worst := 1.0
 		for j, i := range dirs {
 			if !(hi[j] >= 1/1.01) {
 				t.Errorf("%s sample %d: adversarial already at t = %.4f of FAB's δ (‖δ‖ %g): FAB's point is not minimal along its direction",
-					norm, i, hi[j], r.MinNorm(norm, i))
+					name, i, hi[j], r.MinNorm(norm, i))
 			}
 			worst = min(worst, hi[j])
 		}
-		t.Logf("%s: %d perturbations, the smallest adversarial t along them %.5f", norm, len(dirs), worst)
+		t.Logf("%s: %d perturbations, the smallest adversarial t along them %.5f", name, len(dirs), worst)
 	}
 }
 
@@ -262,7 +271,7 @@ func bisectAlong(t *testing.T, m *Model, x, adv []float32, labels, dirs []int) (
 }
 
 // TestFABStage runs the registered fab-t stage at ε = 0.1 in L∞ and 1.5 in
-// L2: every Adv lies in the ε-ball and [0,1], a broken sample's Adv is
+// L2, and the untargeted fab stage at 0.1 in L∞: every Adv lies in the ε-ball and [0,1], a broken sample's Adv is
 // adversarial and its minimum within ε, an unbroken one's is the clean
 // image, clean mistakes have minimum 0, and accuracy falls.
 func TestFABStage(t *testing.T) {
@@ -273,17 +282,22 @@ func TestFABStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, labels := testfiles.FashionSlice(t, n)
-	stage, err := Stage("fab-t")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cleanAdv := adversarial(t, m, x, labels)
 	per := m.Per()
 	for _, test := range []struct {
-		norm Norm
-		eps  float64
-	}{{Linf, 0.1}, {L2, 1.5}} {
+		stage string
+		norm  Norm
+		eps   float64
+	}{{"fab-t", Linf, 0.1}, {"fab-t", L2, 1.5}, {"fab", Linf, 0.1}} {
+		stage, err := Stage(test.stage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := test.stage + " " + string(test.norm)
 		env := &StageEnv{Attacker: a, Classes: a.Classes(), C: 1, H: 28, W: 28, Norm: test.norm, Eps: test.eps, Seed: 5, Iters: 40, Targets: 3}
+		if test.stage == "fab" {
+			env.Iters = 20
+		}
 		res, err := stage(context.Background(), env, x, labels, indices(0, n))
 		if err != nil {
 			t.Fatal(err)
@@ -295,21 +309,21 @@ func TestFABStage(t *testing.T) {
 			linf, l2 := norms(s, x[i*per:(i+1)*per])
 			dist := map[Norm]float64{Linf: linf, L2: l2}[test.norm]
 			if dist > test.eps+1e-6 || slices.Min(s) < 0 || slices.Max(s) > 1 {
-				t.Errorf("%s sample %d: Adv %g from clean, in [%g, %g]: outside the ε-ball or [0,1]", test.norm, i, dist, slices.Min(s), slices.Max(s))
+				t.Errorf("%s sample %d: Adv %g from clean, in [%g, %g]: outside the ε-ball or [0,1]", name, i, dist, slices.Min(s), slices.Max(s))
 			}
 			minimum := map[Norm]float64{Linf: res.MinLinf[i], L2: res.MinL2[i]}[test.norm]
 			switch {
 			case cleanAdv[i]:
 				if res.MinLinf[i] != 0 || res.MinL2[i] != 0 {
-					t.Errorf("%s sample %d: misclassified when clean, minimum %g, %g, want 0", test.norm, i, res.MinLinf[i], res.MinL2[i])
+					t.Errorf("%s sample %d: misclassified when clean, minimum %g, %g, want 0", name, i, res.MinLinf[i], res.MinL2[i])
 				}
 			case minimum <= test.eps:
 				if !adv[i] {
-					t.Errorf("%s sample %d: broken at %g but its Adv is classified correctly", test.norm, i, minimum)
+					t.Errorf("%s sample %d: broken at %g but its Adv is classified correctly", name, i, minimum)
 				}
 			default:
 				if !slices.Equal(s, x[i*per:(i+1)*per]) {
-					t.Errorf("%s sample %d: unbroken (minimum %g) but its Adv is not the clean image", test.norm, i, minimum)
+					t.Errorf("%s sample %d: unbroken (minimum %g) but its Adv is not the clean image", name, i, minimum)
 				}
 			}
 			if !cleanAdv[i] {
@@ -319,9 +333,9 @@ func TestFABStage(t *testing.T) {
 				robust++
 			}
 		}
-		t.Logf("%s ε = %g: %d of %d correct, %d robust", test.norm, test.eps, clean, n, robust)
+		t.Logf("%s ε = %g: %d of %d correct, %d robust", name, test.eps, clean, n, robust)
 		if robust >= clean {
-			t.Errorf("%s ε = %g: FAB-T left %d of %d correct, clean %d", test.norm, test.eps, robust, n, clean)
+			t.Errorf("%s ε = %g: the stage left %d of %d correct, clean %d", name, test.eps, robust, n, clean)
 		}
 	}
 }
