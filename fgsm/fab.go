@@ -45,7 +45,8 @@ type FABConfig struct {
 	// and restarts, as AutoAttack's FAB-T does, and random starts lie
 	// Eps/2 from the clean image. Zero attacks every sample with every
 	// target and restart, for the best minimum norms (robustness curves);
-	// random starts then use the reference's radius, 0.3 in L∞ and 1 in L2.
+	// random starts then lie half the reference's default ε away, 0.15 in
+	// L∞ and 0.5 in L2.
 	Eps  float64
 	Seed uint64
 	// Progress, when set, is told how many samples are finished.

@@ -23,7 +23,7 @@ type fabRun struct {
 	proj   boxProjector
 	d1, d2 []float64
 
-	// one chunk's linearised boundaries: per sample z_c − z_y, its
+	// a pass's linearised boundaries: per sample z_c − z_y, its
 	// gradient w, and (untargeted) one class's gradient g and the distance
 	// of the closest boundary so far
 	w, g       []float32
@@ -44,27 +44,26 @@ func (f *fabRun) active() []int {
 	return act
 }
 
-// fabChunk is how many samples each model pass of FAB holds. The
-// interpreter's kernels take different paths for different batch sizes (a
-// GEMM's tail rows, a threshold for parallel work), so the same sample can
-// get gradients that differ in the last bit; FAB's steps use the gradient's
-// values, not only its signs, and its iterations would grow such a
-// difference into a different result. Passes of one fixed size, the last
-// padded, keep a sample's arithmetic independent of the samples beside it,
-// so that batching and shards do not change results. 32 costs little over
-// larger passes and pads at most 31 samples.
-const fabChunk = 32
+// fabPad is what FAB pads the batch of each model pass to a multiple of.
+// The interpreter's kernels take different paths for different batch sizes
+// (a GEMM's tail rows, a threshold for small batches), so the same sample
+// can get gradients that differ in the last bit; FAB's steps use the
+// gradient's values, not only its signs, and its iterations would grow such
+// a difference into a different result. In batches of a multiple of 8
+// samples, with the pure-Go kernels and with OpenBLAS alike, a sample gets
+// the same arithmetic at any place and beside any samples, so batching and
+// shards do not change results (TestFABDeterministicAcrossBatches).
+const fabPad = 8
 
 // run attacks the samples act towards their target of the given rank
 // (every class, untargeted), from the clean images (restart 0) or from
 // random starts.
 func (f *fabRun) run(ctx context.Context, act []int, rank, restart int) error {
 	n, per := len(act), f.per
-	b := fabChunk
-	if f.m.fixed > 0 {
-		b = f.m.fixed // the model pads to its own batch
+	padded := n
+	if f.m.fixed == 0 { // a fixed batch is padded by the model
+		padded = (n + fabPad - 1) / fabPad * fabPad
 	}
-	padded := (n + b - 1) / b * b
 	x0, x1 := make([]float32, padded*per), make([]float32, padded*per)
 	lab, tgt := make([]int, padded), make([]int, padded)
 	for j, i := range act {
@@ -87,29 +86,25 @@ func (f *fabRun) run(ctx context.Context, act []int, rank, restart int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for first := 0; first < n; first += b {
-			xs := x1[first*per : (first+b)*per]
-			live := min(b, n-first)
-			if err := f.linearise(xs, lab[first:first+b], tgt[first:first+b], live); err != nil {
-				return fmt.Errorf("FAB: %w", err)
+		if err := f.linearise(x1, lab, tgt, n); err != nil {
+			return fmt.Errorf("FAB: %w", err)
+		}
+		for j := range n {
+			s := j * per
+			f.step(x1[s:s+per], x0[s:s+per], f.w[s:s+per], f.diff[j])
+		}
+		if after, _, err = f.m.Logits(after, x1, padded); err != nil {
+			return fmt.Errorf("FAB: %w", err)
+		}
+		for j := range n {
+			if runtime.Argmax(after[j*f.k:(j+1)*f.k]) == lab[j] {
+				continue
 			}
-			for j := range live {
-				s := (first + j) * per
-				f.step(x1[s:s+per], x0[s:s+per], f.w[j*per:(j+1)*per], f.diff[j])
-			}
-			if after, _, err = f.m.Logits(after, xs, b); err != nil {
-				return fmt.Errorf("FAB: %w", err)
-			}
-			for j := range live {
-				if runtime.Argmax(after[j*f.k:(j+1)*f.k]) == lab[first+j] {
-					continue
-				}
-				s := (first + j) * per
-				f.record(act[first+j], x1[s:s+per])
-				// Step back towards the clean image to look for a closer point.
-				for p := s; p < s+per; p++ {
-					x1[p] = x0[p] + float32(f.cfg.Beta)*(x1[p]-x0[p])
-				}
+			s := j * per
+			f.record(act[j], x1[s:s+per])
+			// Step back towards the clean image to look for a closer point.
+			for p := s; p < s+per; p++ {
+				x1[p] = x0[p] + float32(f.cfg.Beta)*(x1[p]-x0[p])
 			}
 		}
 	}
