@@ -341,21 +341,26 @@ func TestFABStage(t *testing.T) {
 }
 
 // TestFABDeterministicAcrossBatches checks that FAB with random restarts
-// gives the same results, to the bit, when the batch is split.
+// gives the same results, to the bit, when the batch is split, also when
+// the batch is more than one model pass (fabPass).
 func TestFABDeterministicAcrossBatches(t *testing.T) {
-	const n, cut = 10, 4
 	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
-	x, labels := testfiles.FashionSlice(t, n)
 	per := m.Per()
-	for _, norm := range []Norm{Linf, L2} {
-		cfg := FABConfig{Norm: norm, Iters: 8, Restarts: 2, Targets: 2, Seed: 9}
+	for _, test := range []struct {
+		norm            Norm
+		n, cut          int
+		iters, restarts int
+	}{{Linf, 10, 4, 8, 2}, {L2, 10, 4, 8, 2}, {Linf, 208, 100, 3, 1}} {
+		n, cut, norm := test.n, test.cut, test.norm
+		x, labels := testfiles.FashionSlice(t, n)
+		cfg := FABConfig{Norm: norm, Iters: test.iters, Restarts: test.restarts, Targets: 2, Seed: 9}
 		whole := runFAB(t, m, cfg, x, labels, indices(50, n))
 		head := runFAB(t, m, cfg, x[:cut*per], labels[:cut], indices(50, cut))
 		tail := runFAB(t, m, cfg, x[cut*per:], labels[cut:], indices(50+cut, n-cut))
 		if !slices.Equal(whole.Adv, append(head.Adv, tail.Adv...)) ||
 			!slices.Equal(whole.MinLinf, append(head.MinLinf, tail.MinLinf...)) ||
 			!slices.Equal(whole.MinL2, append(head.MinL2, tail.MinL2...)) {
-			t.Errorf("%s: FAB gives different results when the batch is split:\n%v\n%v", norm, whole.MinLinf, append(head.MinLinf, tail.MinLinf...))
+			t.Errorf("%s: FAB gives different results when a batch of %d is split at %d", norm, n, cut)
 		}
 	}
 }

@@ -44,24 +44,42 @@ func (f *fabRun) active() []int {
 	return act
 }
 
-// fabPad is what FAB pads the batch of each model pass to a multiple of.
-// The interpreter's kernels take different paths for different batch sizes
-// (a GEMM's tail rows, a threshold for small batches), so the same sample
-// can get gradients that differ in the last bit; FAB's steps use the
-// gradient's values, not only its signs, and its iterations would grow such
-// a difference into a different result. In batches of a multiple of 8
-// samples, with the pure-Go kernels and with OpenBLAS alike, a sample gets
-// the same arithmetic at any place and beside any samples, so batching and
+// FAB's model passes hold at most fabPass samples, padded to a multiple
+// of fabPad. The interpreter's kernels take different paths for different
+// batch sizes (a GEMM's tail rows, a convolution plan for large batches),
+// so the same sample can get gradients and logits that differ in the last
+// bit; FAB's steps use the gradient's values, not only its signs, and its
+// iterations would grow such a difference into a different result. In
+// batches of a multiple of 8 samples up to 192, with the pure-Go kernels
+// and with OpenBLAS alike, a sample gets the same arithmetic at any place
+// and beside any samples (on the project's test models), so batching and
 // shards do not change results (TestFABDeterministicAcrossBatches).
-const fabPad = 8
+const (
+	fabPass = 128
+	fabPad  = 8
+)
 
 // run attacks the samples act towards their target of the given rank
 // (every class, untargeted), from the clean images (restart 0) or from
-// random starts.
+// random starts, fabPass samples at a time.
 func (f *fabRun) run(ctx context.Context, act []int, rank, restart int) error {
+	group := fabPass
+	if f.m.fixed > 0 {
+		group = len(act) // the model splits and pads to its own batch
+	}
+	for first := 0; first < len(act); first += group {
+		if err := f.runGroup(ctx, act[first:min(first+group, len(act))], rank, restart); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runGroup is run for one model pass of samples.
+func (f *fabRun) runGroup(ctx context.Context, act []int, rank, restart int) error {
 	n, per := len(act), f.per
 	padded := n
-	if f.m.fixed == 0 { // a fixed batch is padded by the model
+	if f.m.fixed == 0 {
 		padded = (n + fabPad - 1) / fabPad * fabPad
 	}
 	x0, x1 := make([]float32, padded*per), make([]float32, padded*per)
