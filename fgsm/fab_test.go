@@ -347,13 +347,13 @@ func TestFABDeterministicAcrossBatches(t *testing.T) {
 	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
 	per := m.Per()
 	for _, test := range []struct {
-		norm            Norm
-		n, cut          int
-		iters, restarts int
-	}{{Linf, 10, 4, 8, 2}, {L2, 10, 4, 8, 2}, {Linf, 208, 100, 3, 1}} {
+		norm                     Norm
+		n, cut                   int
+		iters, restarts, targets int
+	}{{Linf, 10, 4, 8, 2, 2}, {L2, 10, 4, 8, 2, 2}, {Linf, 136, 60, 2, 1, 1}} {
 		n, cut, norm := test.n, test.cut, test.norm
 		x, labels := testfiles.FashionSlice(t, n)
-		cfg := FABConfig{Norm: norm, Iters: test.iters, Restarts: test.restarts, Targets: 2, Seed: 9}
+		cfg := FABConfig{Norm: norm, Iters: test.iters, Restarts: test.restarts, Targets: test.targets, Seed: 9}
 		whole := runFAB(t, m, cfg, x, labels, indices(50, n))
 		head := runFAB(t, m, cfg, x[:cut*per], labels[:cut], indices(50, cut))
 		tail := runFAB(t, m, cfg, x[cut*per:], labels[cut:], indices(50+cut, n-cut))
