@@ -196,22 +196,8 @@ func (a *auditor) classes() error {
 		}
 		return nil
 	}
-	var in []float32
 	per := a.c * a.h * a.w
-	a.score = func(dst, x []float32, n int) ([]float32, error) {
-		if n <= 0 || len(x) != n*per {
-			return nil, fmt.Errorf("scoring %d pixel values as %d samples of %d×%d×%d", len(x), n, a.c, a.h, a.w)
-		}
-		in = a.pre.Apply(in, x, a.c, a.h*a.w)
-		out, shape, err := a.check.Run(dst, in, n)
-		if err != nil {
-			return nil, err
-		}
-		if len(shape) == 0 || shape[0] != int64(n) || len(out)%n != 0 || a.k > 0 && len(out) != n*a.k {
-			return nil, fmt.Errorf("the runtime returned output of shape %v for %d samples; want %d scores a sample", shape, n, a.k)
-		}
-		return out, nil
-	}
+	a.score = EngineScorer(a.check, a.pre, a.c, a.h, a.w, a.k)
 	if a.k == 0 {
 		out, err := a.score(nil, make([]float32, per), 1)
 		if err != nil {
@@ -220,6 +206,7 @@ func (a *auditor) classes() error {
 		if a.k = len(out); a.k < 2 {
 			return fmt.Errorf("the model scores %d class; attacks need a classifier with at least 2", a.k)
 		}
+		a.score = EngineScorer(a.check, a.pre, a.c, a.h, a.w, a.k)
 	}
 	return nil
 }
