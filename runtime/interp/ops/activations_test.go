@@ -32,13 +32,13 @@ func TestActivationGradients(t *testing.T) {
 }
 
 // TestStepFunctionsPassZeroGradient checks the documented convention:
-// Floor, Ceil, Round and Sign pass back 0 (floor.go).
+// Floor, Ceil, Round, Sign (floor.go) and Hardmax pass back 0.
 func TestStepFunctionsPassZeroGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, test := range []struct {
 		op    string
 		opset int64
-	}{{"Floor", 13}, {"Ceil", 13}, {"Round", 11}, {"Sign", 13}} {
+	}{{"Floor", 13}, {"Ceil", 13}, {"Round", 11}, {"Sign", 13}, {"Hardmax", 13}} {
 		op := newOp(t, test.op, nil, test.opset, 1, 1)
 		x := randTensor(rng, -3, 3, 4, 5)
 		s := &State{Grad: true}
