@@ -87,10 +87,17 @@ func inspectModel(path string) (*modelInfo, error) {
 	for _, v := range g.Outputs {
 		info.Outputs = append(info.Outputs, describe(v))
 	}
+	// Every operator the interpreter lacks, each once with the opset that
+	// decides, so a user sees all that is missing at once.
+	missing := map[string]bool{}
+	for _, n := range g.Nodes {
+		if d := ops.Missing(n, g.Opset); d != "" && !missing[d] {
+			missing[d] = true
+			info.Unsupported = append(info.Unsupported, d)
+		}
+	}
 	for op := range info.Ops {
-		if !ops.Supported(op, g.Opset) {
-			info.Unsupported = append(info.Unsupported, op)
-		} else if !ops.Differentiable(op) {
+		if ops.Supported(op, g.Opset) && !ops.Differentiable(op) {
 			info.NoGradient = append(info.NoGradient, op)
 		}
 	}
