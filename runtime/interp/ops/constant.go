@@ -74,7 +74,9 @@ func FromONNX(t *onnx.Tensor) *Tensor {
 		}
 		return &Tensor{Shape: shape, Data: t.Float}
 	}
-	return NewInts(shape, t.Int)
+	v := NewInts(shape, t.Int)
+	v.Elem = t.DataType
+	return v
 }
 
 // Forward returns the same tensor every run; no op writes to its inputs.
