@@ -43,11 +43,13 @@ func (o *dequantizeLinear) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := NewFloat(append([]int(nil), x.Shape...)...)
-	for i, v := range x.Ints {
-		k := q.at(i)
-		y.Data[i] = float32(v-q.zero[k]) * q.scale[k]
-	}
+	y := s.alloc(false, append([]int(nil), x.Shape...)...)
+	forChunks(x.Len(), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := q.at(i)
+			y.Data[i] = float32(x.Ints[i]-q.zero[k]) * q.scale[k]
+		}
+	})
 	s.SetAux(q)
 	return []*Tensor{y}, nil
 }

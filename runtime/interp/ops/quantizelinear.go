@@ -159,11 +159,20 @@ func (o *quantizeLinear) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := NewInts(append([]int(nil), x.Shape...), make([]int64, x.Len()))
 	y.Elem = q.elem
-	pass := make([]bool, x.Len())
-	for i, v := range x.Data {
-		k := q.at(i)
-		y.Ints[i], pass[i] = q.quantize(v/q.scale[k], q.zero[k])
+	var pass []bool
+	if s.Grad {
+		pass = make([]bool, x.Len())
 	}
+	forChunks(x.Len(), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := q.at(i)
+			ok := false
+			y.Ints[i], ok = q.quantize(x.Data[i]/q.scale[k], q.zero[k])
+			if pass != nil {
+				pass[i] = ok
+			}
+		}
+	})
 	s.SetAux(quantSaved{q: q, pass: pass})
 	return []*Tensor{y}, nil
 }
@@ -236,4 +245,16 @@ func toInt32(acc *Tensor) *Tensor {
 		y.Ints[i] = int64(math.RoundToEven(float64(v)))
 	}
 	return y
+}
+
+// quantized reports whether t holds quantized values: 8-bit integers or
+// the int32 sums of the integer operators. Cast passes gradients straight
+// through those to float (the MatMulInteger → Cast → Mul pattern of
+// dynamically quantized models), but not through shape arithmetic.
+func quantized(t *Tensor) bool {
+	switch t.Elem {
+	case onnx.TensorProto_INT8, onnx.TensorProto_UINT8, onnx.TensorProto_INT32:
+		return t.IsInt()
+	}
+	return false
 }
