@@ -52,6 +52,7 @@ type modelInfo struct {
 	Ops          map[string]int `json:"ops"`
 	Unsupported  []string       `json:"interpreter_unsupported_ops"`
 	NoGradient   []string       `json:"interpreter_gradient_free_ops"`
+	Estimated    []string       `json:"interpreter_straight_through_ops"` // gradients are straight-through estimates
 	Interpreter  bool           `json:"interpreter_ok"`
 	InterpReason string         `json:"interpreter_error,omitempty"`
 	Kernels      string         `json:"interpreter_kernels"` // this machine's: ops.Kernels
@@ -79,7 +80,7 @@ func inspectModel(path string) (*modelInfo, error) {
 	}
 	info := &modelInfo{Path: path, SHA256: digest, IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
-		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{},
+		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}, Estimated: []string{},
 		Kernels: ops.Kernels(), BLAS: ops.BLAS()}
 	for _, v := range g.Inputs {
 		info.Inputs = append(info.Inputs, describe(v))
@@ -100,7 +101,11 @@ func inspectModel(path string) (*modelInfo, error) {
 		if ops.Supported(op, g.Opset) && !ops.Differentiable(op) {
 			info.NoGradient = append(info.NoGradient, op)
 		}
+		if ops.Supported(op, g.Opset) && ops.StraightThrough(op) {
+			info.Estimated = append(info.Estimated, op)
+		}
 	}
+	sort.Strings(info.Estimated)
 	sort.Strings(info.Unsupported)
 	sort.Strings(info.NoGradient)
 	if _, err := interp.Compile(m, nil); err != nil {
@@ -158,6 +163,10 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 			fmt.Fprintf(w, " (%s)", strings.Join(info.NoGradient, ", "))
 		}
 		fmt.Fprintf(w, "; attacks and hardening available\n")
+		if len(info.Estimated) > 0 {
+			fmt.Fprintf(w, "gradients   straight-through estimates through the quantization (%s): identity inside the representable range, zero where a value saturates\n",
+				strings.Join(info.Estimated, ", "))
+		}
 	} else {
 		if len(info.Unsupported) > 0 {
 			fmt.Fprintf(w, "interpreter lacks %s\n", strings.Join(info.Unsupported, ", "))

@@ -258,3 +258,16 @@ func quantized(t *Tensor) bool {
 	}
 	return false
 }
+
+// StraightThrough reports whether gradients through op type are the
+// straight-through estimates of quantization rather than derivatives: an
+// attack on a model with such operators follows the float model the
+// quantized one approximates.
+func StraightThrough(opType string) bool {
+	switch opType {
+	case "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
+		"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger":
+		return true
+	}
+	return false
+}
