@@ -72,7 +72,7 @@ func FromONNX(t *onnx.Tensor) *Tensor {
 		if t.Float == nil {
 			t.Float = []float32{}
 		}
-		return &Tensor{Shape: shape, Data: t.Float}
+		return &Tensor{Shape: shape, Data: t.Float, Elem: t.DataType}
 	}
 	v := NewInts(shape, t.Int)
 	v.Elem = t.DataType

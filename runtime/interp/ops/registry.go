@@ -173,6 +173,7 @@ var indexOnly = map[string]bool{
 	"Not": true, "And": true, "Or": true,
 	// Step functions: their gradient is 0 wherever it exists (floor.go).
 	"Floor": true, "Ceil": true, "Round": true, "Sign": true, "Hardmax": true, "OneHot": true,
+	"ArgMin": true, "IsNaN": true, "IsInf": true,
 }
 
 // Differentiable reports whether gradients flow through op type's outputs

@@ -13,9 +13,9 @@ type Tensor struct {
 	Shape []int
 	Data  []float32
 	Ints  []int64
-	// Elem is the ONNX element type of an integer tensor where it is known
-	// (initializers, Constants, quantized outputs) and 0 elsewhere; it
-	// tells int8 from uint8 quantization (quantizelinear.go).
+	// Elem is the ONNX element type where it is known (initializers,
+	// Constants, quantized outputs) and 0 elsewhere: it tells int8 from
+	// uint8 quantization (quantizelinear.go) and CastLike its target.
 	Elem onnx.TensorProto_DataType
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // TestTensorOpGradients checks Mod, CumSum, Trilu and OneHot (its values)
@@ -91,6 +93,10 @@ func TestTensorOpRejects(t *testing.T) {
 		{"CumSum", attrs{"reverse": 2}, 14},
 		{"Trilu", attrs{"upper": 5}, 14},
 		{"Trilu", nil, 13},
+		{"IsInf", attrs{"detect_negative": 2}, 10},
+		{"IsInf", attrs{"detect_positive": -1}, 10},
+		{"ArgMin", attrs{"axis": "0"}, 13}, // a STRING where an INT belongs
+		{"CastLike", nil, 13},              // before CastLike existed
 	} {
 		if _, err := New(makeNode(t, test.op, test.attrs, 2, 1), test.opset, ""); err == nil {
 			t.Errorf("%s %v at opset %d: accepted", test.op, test.attrs, test.opset)
@@ -119,6 +125,10 @@ func TestTensorOpRejects(t *testing.T) {
 		{"OneHot huge depth", "OneHot", nil, 11, []*Tensor{nnInts(0, 1, 2), nnInts(1 << 40), nnInts(0, 1)}},
 		{"OneHot three values", "OneHot", nil, 11, []*Tensor{nnInts(0), nnInts(2), nnInts(0, 1, 2)}},
 		{"OneHot axis out of range", "OneHot", attrs{"axis": 3}, 11, []*Tensor{nnInts(0), nnInts(2), nnInts(0, 1)}},
+		{"CastLike to strings", "CastLike", nil, 15, []*Tensor{x, {Shape: []int{1}, Ints: []int64{0}, Elem: onnx.TensorProto_STRING}}},
+		{"ArgMin axis out of range", "ArgMin", attrs{"axis": 2}, 13, []*Tensor{x}},
+		{"ArgMin over an empty axis", "ArgMin", nil, 13, []*Tensor{NewFloat(0, 2)}},
+		{"IsNaN of integers", "IsNaN", nil, 13, []*Tensor{nnInts(1)}},
 	} {
 		_, err := newOp(t, test.op, test.attrs, test.opset, len(test.in), 1).Forward(&State{}, test.in)
 		if test.name == "Trilu huge k" {
