@@ -61,3 +61,11 @@ func (o *mod) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	return o.binaryOp.Forward(s, in)
 }
+
+// Backward has gradients for floats only: integers have none.
+func (o *mod) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	if _, ok := s.Aux().([2][]int32); !ok {
+		return []*Tensor{nil, nil}, nil
+	}
+	return o.binaryOp.Backward(s, dy)
+}
