@@ -28,10 +28,10 @@ func newQLinearConv(n *Node) (Op, error) {
 
 // requantSaved is what the QLinear operators keep for Backward.
 type requantSaved struct {
-	inner *innerState
-	mult  []float32 // per output element's channel or column
-	idx   func(i int) int
-	pass  []bool
+	inner       *innerState
+	mult        []float32 // per channel
+	block, nmul int       // output element i uses mult[(i/block) % nmul]
+	pass        []bool
 }
 
 func (o *qlinearConv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -60,16 +60,16 @@ func (o *qlinearConv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	acc := outs[0]
-	m, plane := w.Shape[0], Numel(acc.Shape[2:])
-	channel := func(i int) int { return (i / plane) % m }
-	return requantize(s, in, acc, 6, 8, m, channel, func(c int) float32 { return xq.scale[0] * wq.scale[wq.at(c*wq.inner)] }, inner)
+	m := w.Shape[0]
+	scale := func(c int) float32 { return xq.scale[0] * wq.scale[wq.at(c*wq.inner)] }
+	return requantize(s, in, acc, 6, 8, Numel(acc.Shape[2:]), m, scale, inner)
 }
 
 // requantize turns the int32 sums acc (plus the bias at input bi, one per
 // channel, where given) into the quantized output with the scale and zero
-// point at inputs yi and yi+1; channel maps an output element to its
-// channel (of n) and scale gives a channel's x_scale·w_scale.
-func requantize(s *State, in []*Tensor, acc *Tensor, yi, bi, n int, channel func(int) int, scale func(c int) float32, inner *innerState) ([]*Tensor, error) {
+// point at inputs yi and yi+1. Output element i belongs to channel
+// (i/block) % n, and scale gives a channel's x_scale·w_scale.
+func requantize(s *State, in []*Tensor, acc *Tensor, yi, bi, block, n int, scale func(c int) float32, inner *innerState) ([]*Tensor, error) {
 	yq, err := readQuantParams(in, yi, yi+1, acc.Shape, 0, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("y: %w", err)
@@ -92,15 +92,24 @@ func requantize(s *State, in []*Tensor, acc *Tensor, yi, bi, n int, channel func
 	y := NewInts(append([]int(nil), acc.Shape...), make([]int64, acc.Len()))
 	y.Elem = yq.elem
 	pass := make([]bool, acc.Len())
-	for i, v := range acc.Data {
-		c := channel(i)
-		sum := int64(math.RoundToEven(float64(v)))
-		if bias != nil {
-			sum += bias[c]
-		}
-		y.Ints[i], pass[i] = yq.quantize(float32(sum)*mult[c], yq.zero[0])
+	blocks := 0
+	if block > 0 {
+		blocks = acc.Len() / block
 	}
-	s.SetAux(&requantSaved{inner: inner, mult: mult, idx: channel, pass: pass})
+	forChunks(blocks, block, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			c := b % n
+			m, add := mult[c], int64(0)
+			if bias != nil {
+				add = bias[c]
+			}
+			for i := b * block; i < (b+1)*block; i++ {
+				sum := int64(math.RoundToEven(float64(acc.Data[i]))) + add
+				y.Ints[i], pass[i] = yq.quantize(float32(sum)*m, yq.zero[0])
+			}
+		}
+	})
+	s.SetAux(&requantSaved{inner: inner, mult: mult, block: block, nmul: n, pass: pass})
 	return []*Tensor{y}, nil
 }
 
@@ -114,7 +123,7 @@ func requantGrads(s *State, dy []*Tensor, nIn, xi, wi int) ([]*Tensor, error) {
 	dacc := like(dy[0])
 	for i, g := range dy[0].Data {
 		if a.pass[i] {
-			dacc.Data[i] = g * a.mult[a.idx(i)]
+			dacc.Data[i] = g * a.mult[(i/a.block)%a.nmul]
 		}
 	}
 	a.inner.s.Need = []bool{s.Needs(xi), s.Needs(wi)}

@@ -39,9 +39,8 @@ func (o *qlinearMatMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	acc := outs[0]
 	rows, cols := acc.Shape[acc.Rank()-2], acc.Shape[acc.Rank()-1]
 	// One multiplier per (row, column) pair: index row·cols + column.
-	cell := func(i int) int { return i % (rows * cols) }
 	scale := func(c int) float32 { return aq.scale[aq.at(c/cols*aq.inner)] * bq.scale[bq.at(c%cols)] }
-	return requantize(s, in, acc, 6, len(in)+1, rows*cols, cell, scale, inner)
+	return requantize(s, in, acc, 6, len(in)+1, 1, rows*cols, scale, inner)
 }
 
 func (o *qlinearMatMul) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
