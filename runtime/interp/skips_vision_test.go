@@ -13,7 +13,6 @@ func init() {
 		bfloat16 = "ONNX 1.12's test data stores bfloat16 tensors as UINT16 bit patterns, which read back as integers"
 		str      = "string tensors are not supported"
 		prod     = "ReduceProd is not implemented: classifier exporters do not emit it for images"
-		mvn      = "MeanVarianceNormalization is not implemented: exporters write such norms as InstanceNormalization or LayerNormalization"
 		unpool   = "MaxUnpool is not implemented: it decodes segmentation maps, not classifier logits"
 		detect   = "RoiAlign and NonMaxSuppression are not implemented: they belong to detectors, whose outputs are boxes, not logits"
 		flow     = "If, Loop and Scan are not implemented: the interpreter runs straight-line graphs"
@@ -23,8 +22,6 @@ func init() {
 		"test_castlike_FLOAT_to_BFLOAT16":               bfloat16,
 		"test_castlike_FLOAT_to_STRING":                 str,
 		"test_castlike_STRING_to_FLOAT":                 str,
-		"test_mvn":                                      mvn,
-		"test_mvn_expanded":                             mvn,
 		"test_range_float_type_positive_delta_expanded": flow,
 		"test_range_int32_type_negative_delta_expanded": flow,
 	}

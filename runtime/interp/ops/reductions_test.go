@@ -6,8 +6,8 @@ import (
 )
 
 // TestMoreReductionGradients checks ReduceL1, ReduceSumSquare,
-// ReduceLogSum and ReduceLogSumExp against finite differences, with axes
-// as an attribute and (opset 18) as an input.
+// ReduceLogSum, ReduceLogSumExp (axes as an attribute and, opset 18, as an
+// input) and MeanVarianceNormalization against finite differences.
 func TestMoreReductionGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 5))
 	r := func(lo, hi float32, shape ...int) *Tensor { return randTensor(rng, lo, hi, shape...) }
@@ -26,6 +26,9 @@ func TestMoreReductionGradients(t *testing.T) {
 		{"logsumexp axis 1", "ReduceLogSumExp", attrs{"axes": []int64{1}}, 13, []*Tensor{r(-3, 3, 2, 5, 3)}},
 		{"logsumexp large values", "ReduceLogSumExp", attrs{"keepdims": 0}, 13, []*Tensor{r(80, 90, 3, 4)}},
 		{"logsumexp axes input", "ReduceLogSumExp", nil, 18, []*Tensor{r(-3, 3, 2, 3, 4), nnInts(-1, 0)}},
+		{"mvn default axes", "MeanVarianceNormalization", nil, 13, []*Tensor{r(-2, 2, 2, 3, 2, 2)}},
+		{"mvn last axis", "MeanVarianceNormalization", attrs{"axes": []int64{-1}}, 9, []*Tensor{r(-2, 2, 3, 5)}},
+		{"mvn scattered axes", "MeanVarianceNormalization", attrs{"axes": []int64{0, 2}}, 13, []*Tensor{r(-2, 2, 3, 2, 4)}},
 	} {
 		gradCheck(t, test.name, newOp(t, test.op, test.attrs, test.opset, len(test.in), 1), test.in)
 	}
