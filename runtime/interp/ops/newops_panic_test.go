@@ -59,6 +59,7 @@ func TestNewOpsNeverPanic(t *testing.T) {
 		{"ReduceL1", 13, []attrs{nil, {"axes": []int64{1}}}, 1},
 		{"ArgMin", 13, []attrs{nil, {"axis": 1, "keepdims": 0}}, 1},
 		{"CastLike", 15, []attrs{nil}, 2},
+		{"ReduceProd", 18, []attrs{nil, {"noop_with_empty_axes": 1}}, 2},
 		{"MeanVarianceNormalization", 13, []attrs{nil, {"axes": []int64{1}}}, 1},
 	} {
 		for _, a := range test.attrs {
