@@ -40,9 +40,9 @@ func oneNodeModel(t *testing.T, node *onnx.NodeProto, opset int64, xs, ys []int6
 	return m
 }
 
-// TestGridSampleMatchesORT runs GridSample in every mode, padding and
-// align_corners on ONNX Runtime and on the interpreter, with grid points
-// inside and outside the image.
+// TestGridSampleMatchesORT runs GridSample in every mode (by opset 16's
+// names and opset 20's), padding and align_corners on ONNX Runtime and on
+// the interpreter, with grid points inside and outside the image.
 func TestGridSampleMatchesORT(t *testing.T) {
 	testort.Need(t)
 	rng := rand.New(rand.NewPCG(16, 16))
@@ -55,16 +55,20 @@ func TestGridSampleMatchesORT(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = 2*rng.Float32() - 1
 	}
-	for _, mode := range []string{"bilinear", "bicubic", "nearest"} {
+	for _, mode := range []string{"bilinear", "bicubic", "nearest", "linear", "cubic"} {
+		opset := int64(16)
+		if mode == "linear" || mode == "cubic" { // opset 20's names
+			opset = 20
+		}
 		for _, pad := range []string{"zeros", "border", "reflection"} {
 			for _, align := range []int64{0, 1} {
-				name := fmt.Sprintf("%s %s align_corners=%d", mode, pad, align)
+				name := fmt.Sprintf("%s %s align_corners=%d (opset %d)", mode, pad, align, opset)
 				node := &onnx.NodeProto{OpType: proto.String("GridSample"), Name: proto.String("gs"), Input: []string{"x", "grid"}, Output: []string{"y"},
 					Attribute: []*onnx.AttributeProto{
 						{Name: proto.String("mode"), Type: onnx.AttributeProto_STRING.Enum(), S: []byte(mode)},
 						{Name: proto.String("padding_mode"), Type: onnx.AttributeProto_STRING.Enum(), S: []byte(pad)},
 						{Name: proto.String("align_corners"), Type: onnx.AttributeProto_INT.Enum(), I: proto.Int64(align)}}}
-				m := oneNodeModel(t, node, 16, []int64{2, 2, 4, 5}, []int64{2, 2, 3, 4}, grid)
+				m := oneNodeModel(t, node, opset, []int64{2, 2, 4, 5}, []int64{2, 2, 3, 4}, grid)
 				data, err := m.Marshal()
 				if err != nil {
 					t.Fatal(err)

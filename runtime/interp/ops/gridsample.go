@@ -5,8 +5,12 @@ import (
 	"math"
 )
 
-// GridSample (opset 16: 4-D input only).
-func init() { register("GridSample", 16, newGridSample) }
+// GridSample: opset 16 for 4-D input; opset 20 renamed the modes
+// (linear, cubic) and allowed N-D input, of which 4-D is implemented.
+func init() {
+	register("GridSample", 16, newGridSample)
+	register("GridSample", 20, newGridSample)
+}
 
 // gridSample samples X [N,C,H,W] at the points of grid [N,Ho,Wo,2], whose
 // (x, y) pairs run from −1 to 1 across the image, giving [N,C,Ho,Wo]. It
@@ -37,6 +41,20 @@ func newGridSample(n *Node) (Op, error) {
 	align, err := n.Int("align_corners", 0)
 	if err != nil {
 		return nil, err
+	}
+	if n.Opset >= 20 {
+		// The defaults and names of opset 20: linear and cubic.
+		if !n.Has("mode") {
+			o.mode = "linear"
+		}
+		switch o.mode {
+		case "linear":
+			o.mode = "bilinear"
+		case "cubic":
+			o.mode = "bicubic"
+		case "bilinear", "bicubic":
+			return nil, fmt.Errorf("GridSample: mode %q is opset 16's name; opset 20 says linear or cubic", o.mode)
+		}
 	}
 	switch {
 	case o.mode != "bilinear" && o.mode != "nearest" && o.mode != "bicubic":

@@ -59,6 +59,11 @@ func TestGridSampleRejects(t *testing.T) {
 			t.Errorf("%v: accepted", a)
 		}
 	}
+	for _, a := range []attrs{{"mode": "bilinear"}, {"mode": "bicubic"}} {
+		if _, err := New(makeNode(t, "GridSample", a, 2, 1), 20, ""); err == nil {
+			t.Errorf("%v at opset 20 (where the modes are linear and cubic): accepted", a)
+		}
+	}
 	rng := rand.New(rand.NewPCG(6, 6))
 	op := newOp(t, "GridSample", nil, 16, 2, 1)
 	for _, test := range []struct {
@@ -84,4 +89,18 @@ func TestGridSampleRejects(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGridSampleOpset20Names checks that opset 20's linear and cubic are
+// opset 16's bilinear and bicubic.
+func TestGridSampleOpset20Names(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 20))
+	x, grid := randTensor(rng, -1, 1, 1, 2, 4, 5), gridPoints(rng, 1, 3, 3, 4, 5, false)
+	for _, pair := range [][2]string{{"linear", "bilinear"}, {"cubic", "bicubic"}, {"nearest", "nearest"}} {
+		got := forwardNN(t, newOp(t, "GridSample", attrs{"mode": pair[0]}, 20, 2, 1), &State{}, x, grid)[0]
+		want := forwardNN(t, newOp(t, "GridSample", attrs{"mode": pair[1]}, 16, 2, 1), &State{}, x, grid)[0]
+		closeTo(t, pair[0], got, want)
+	}
+	def := forwardNN(t, newOp(t, "GridSample", nil, 20, 2, 1), &State{}, x, grid)[0]
+	closeTo(t, "opset 20 default (linear)", def, forwardNN(t, newOp(t, "GridSample", nil, 16, 2, 1), &State{}, x, grid)[0])
 }
