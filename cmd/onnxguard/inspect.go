@@ -53,6 +53,7 @@ type modelInfo struct {
 	Ops          map[string]int `json:"ops"`
 	Unsupported  []string       `json:"interpreter_unsupported_ops"`
 	NoGradient   []string       `json:"interpreter_gradient_free_ops"`
+	Estimated    []string       `json:"interpreter_straight_through_ops"` // gradients are straight-through estimates
 	Interpreter  bool           `json:"interpreter_ok"`
 	InterpReason string         `json:"interpreter_error,omitempty"`
 	// Audit says which audit the model can get: "full" (gradient and
@@ -83,7 +84,7 @@ func inspectModel(path string) (*modelInfo, error) {
 	}
 	info := &modelInfo{Path: path, SHA256: digest, IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
-		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{},
+		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}, Estimated: []string{},
 		Kernels: ops.Kernels(), BLAS: ops.BLAS()}
 	for _, v := range g.Inputs {
 		info.Inputs = append(info.Inputs, describe(v))
@@ -91,13 +92,24 @@ func inspectModel(path string) (*modelInfo, error) {
 	for _, v := range g.Outputs {
 		info.Outputs = append(info.Outputs, describe(v))
 	}
-	for op := range info.Ops {
-		if !ops.Supported(op, g.Opset) {
-			info.Unsupported = append(info.Unsupported, op)
-		} else if !ops.Differentiable(op) {
-			info.NoGradient = append(info.NoGradient, op)
+	// Every operator the interpreter lacks, each once with the opset that
+	// decides, so a user sees all that is missing at once.
+	missing := map[string]bool{}
+	for _, n := range g.Nodes {
+		if d := ops.Missing(n, g.Opset); d != "" && !missing[d] {
+			missing[d] = true
+			info.Unsupported = append(info.Unsupported, d)
 		}
 	}
+	for op := range info.Ops {
+		if ops.Supported(op, g.Opset) && !ops.Differentiable(op) {
+			info.NoGradient = append(info.NoGradient, op)
+		}
+		if ops.Supported(op, g.Opset) && ops.StraightThrough(op) {
+			info.Estimated = append(info.Estimated, op)
+		}
+	}
+	sort.Strings(info.Estimated)
 	sort.Strings(info.Unsupported)
 	sort.Strings(info.NoGradient)
 	if _, err := interp.Compile(m, nil); err != nil {
@@ -157,6 +169,10 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 			fmt.Fprintf(w, " (%s)", strings.Join(info.NoGradient, ", "))
 		}
 		fmt.Fprintf(w, "; attacks and hardening available\n")
+		if len(info.Estimated) > 0 {
+			fmt.Fprintf(w, "gradients   straight-through estimates through the quantization (%s): identity inside the representable range, zero where a value saturates\n",
+				strings.Join(info.Estimated, ", "))
+		}
 	} else {
 		if len(info.Unsupported) > 0 {
 			fmt.Fprintf(w, "interpreter lacks %s\n", strings.Join(info.Unsupported, ", "))

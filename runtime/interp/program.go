@@ -126,7 +126,13 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		slot(in.Name)
 	}
 	var errs []error
+	if err := missingOps(g); err != nil {
+		errs = append(errs, err)
+	}
 	for _, n := range g.Nodes {
+		if ops.Missing(n, g.Opset) != "" {
+			continue // listed by missingOps
+		}
 		op, err := ops.New(n, g.Opset, m.Dir)
 		if err != nil {
 			errs = append(errs, err)

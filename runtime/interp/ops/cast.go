@@ -62,8 +62,8 @@ func (c cast) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	s.SetAux(false)
 	switch c.to {
 	case onnx.TensorProto_FLOAT, onnx.TensorProto_DOUBLE, onnx.TensorProto_FLOAT16, onnx.TensorProto_BFLOAT16:
-		if !x.IsInt() {
-			s.SetAux(true) // float to float passes gradients straight through
+		if !x.IsInt() || quantized(x) {
+			s.SetAux(true) // float to float, and quantized values, pass gradients straight through
 		}
 		if !x.IsInt() && (c.to == onnx.TensorProto_FLOAT || c.to == onnx.TensorProto_DOUBLE) {
 			return []*Tensor{x}, nil

@@ -72,9 +72,11 @@ func FromONNX(t *onnx.Tensor) *Tensor {
 		if t.Float == nil {
 			t.Float = []float32{}
 		}
-		return &Tensor{Shape: shape, Data: t.Float}
+		return &Tensor{Shape: shape, Data: t.Float, Elem: t.DataType}
 	}
-	return NewInts(shape, t.Int)
+	v := NewInts(shape, t.Int)
+	v.Elem = t.DataType
+	return v
 }
 
 // Forward returns the same tensor every run; no op writes to its inputs.

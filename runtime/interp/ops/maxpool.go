@@ -53,14 +53,16 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	shape := g.outShape(x.Shape)
 	ohw := g.oh * g.ow
-	keep := (s.Grad && !x.IsInt()) || m.indices
+	// Quantized integers pass gradients straight through (quantizelinear.go).
+	keep := (s.Grad && (!x.IsInt() || quantized(x))) || m.indices
 	var arg []int32
 	if keep {
 		arg = s.indices(g.planes * ohw)
 	}
 	var y *Tensor
-	if x.IsInt() { // quantized models pool integers; no gradient
+	if x.IsInt() { // quantized models pool integers
 		y = NewInts(shape, make([]int64, Numel(shape)))
+		y.Elem = x.Elem
 		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
 	} else {
 		y = s.alloc(false, shape...)
@@ -234,7 +236,7 @@ func (m *maxPool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("MaxPool: backward without a forward pass")
 	}
-	if a.arg == nil { // integer input
+	if a.arg == nil { // integer input, not quantized
 		return []*Tensor{nil}, nil
 	}
 	dx := s.alloc(true, append([]int(nil), a.xs...)...)

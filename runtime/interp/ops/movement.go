@@ -18,7 +18,7 @@ type tensorValue interface{ float32 | int64 }
 // Flatten, Squeeze, Unsqueeze and the backward passes that only change a
 // shape share instead of copying.
 func reshaped(t *Tensor, shape []int) *Tensor {
-	return &Tensor{Shape: shape, Data: t.Data, Ints: t.Ints}
+	return &Tensor{Shape: shape, Data: t.Data, Ints: t.Ints, Elem: t.Elem}
 }
 
 // zerosOfKind returns a zeroed tensor of shape holding the same kind of values as t.

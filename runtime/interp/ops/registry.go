@@ -146,6 +146,24 @@ func Supported(opType string, opset int64) bool {
 	return false
 }
 
+// Missing says, in a few words, why the interpreter cannot run node n at
+// opset (the model's opset for the default domain), naming the operator
+// and the opset: "Trilu (opset 13; implemented from opset 14)". It
+// returns "" for a node the interpreter implements.
+func Missing(n *onnx.Node, opset int64) string {
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return fmt.Sprintf("%s:%s (domain %s)", n.Domain, n.OpType, n.Domain)
+	}
+	vs := registry[n.OpType]
+	switch {
+	case len(vs) == 0:
+		return fmt.Sprintf("%s (opset %d)", n.OpType, opset)
+	case vs[0].since > opset:
+		return fmt.Sprintf("%s (opset %d; implemented from opset %d)", n.OpType, opset, vs[0].since)
+	}
+	return ""
+}
+
 // indexOnly lists the operators whose outputs carry no gradient: they
 // compute shapes, indices, comparisons or constants. A model may use them
 // freely, as long as the path from its input to its logits avoids them.
@@ -153,6 +171,9 @@ var indexOnly = map[string]bool{
 	"Shape": true, "Size": true, "ArgMax": true, "Range": true, "Constant": true, "ConstantOfShape": true,
 	"Equal": true, "Greater": true, "Less": true, "GreaterOrEqual": true, "LessOrEqual": true,
 	"Not": true, "And": true, "Or": true,
+	// Step functions: their gradient is 0 wherever it exists (floor.go).
+	"Floor": true, "Ceil": true, "Round": true, "Sign": true, "Hardmax": true, "OneHot": true,
+	"ArgMin": true, "IsNaN": true, "IsInf": true,
 }
 
 // Differentiable reports whether gradients flow through op type's outputs

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"strings"
+
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // Tensor is a dense row-major tensor. Float tensors use Data; integer and
@@ -11,6 +13,10 @@ type Tensor struct {
 	Shape []int
 	Data  []float32
 	Ints  []int64
+	// Elem is the ONNX element type where it is known (initializers,
+	// Constants, quantized outputs) and 0 elsewhere: it tells int8 from
+	// uint8 quantization (quantizelinear.go) and CastLike its target.
+	Elem onnx.TensorProto_DataType
 }
 
 // NewFloat returns a zeroed float tensor of the given shape.
