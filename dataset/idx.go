@@ -208,7 +208,7 @@ func (s *idxSource) openLabels(imagesPath, path string) error {
 	}
 	s.labels, s.labelled = labels, true
 	if labels.dims[0] != s.images.dims[0] {
-		return fmt.Errorf("dataset: %s has %d labels but %s has %d images; pass the matching labels file in Options.Labels",
+		return fmt.Errorf("dataset: %s has %d labels but %s has %d images; the labels file does not belong to these images",
 			path, labels.dims[0], imagesPath, s.images.dims[0])
 	}
 	return nil

@@ -18,8 +18,9 @@ import (
 )
 
 var attackCommand = &cli.Command{
-	Name:  "attack",
-	Usage: "craft adversarial examples and measure the accuracy they leave",
+	Name:   "attack",
+	Before: requireFlags("model", "data"),
+	Usage:  "craft adversarial examples and measure the accuracy they leave",
 	Description: `Attacks every sample with gradients from onnxguard's interpreter, then classifies
 the clean and adversarial images with ONNX Runtime (--engine interp uses the
 interpreter for that too) and prints clean and adversarial accuracy. ε is an L∞
@@ -57,6 +58,14 @@ Examples:
 		}
 		acfg, err := attackSettings(c, method, c.Float64("eps"))
 		if err != nil {
+			return err
+		}
+		if out := c.String("out"); out != "" {
+			if err := checkOutFile("out", out, true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
+				return err
+			}
+		}
+		if err := checkOutDir("png-dir", c.String("png-dir")); err != nil {
 			return err
 		}
 		a, err := openAttack(c)

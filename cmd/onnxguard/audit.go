@@ -19,8 +19,9 @@ import (
 const exitBelowThreshold = 3
 
 var auditCommand = &cli.Command{
-	Name:  "audit",
-	Usage: "measure robustness under several attacks and budgets, with a report",
+	Name:   "audit",
+	Before: requireFlags("model", "data"),
+	Usage:  "measure robustness under several attacks and budgets, with a report",
 	Description: `Measures clean accuracy, then accuracy under every attack of --attacks at every
 ε of --eps (pixel space [0,1]); attack success rate among correctly classified
 samples; mean and max L∞ and L2 of the perturbations; per-class accuracy; and how
@@ -57,6 +58,13 @@ Examples:
 		if err != nil {
 			return err
 		}
+		examples, err := intFlag(c, "examples", 0)
+		if err != nil {
+			return err
+		}
+		if err := checkOutDir("report", c.String("report")); err != nil {
+			return err
+		}
 		a, err := openAttack(c)
 		if err != nil {
 			return err
@@ -64,7 +72,7 @@ Examples:
 		defer a.Close()
 		update, done := progress("audit")
 		r, err := fgsm.Audit(c.Context, a.model, a.src, fgsm.AuditOptions{Attacks: attacks, Batch: a.cfg.batch,
-			Seed: c.Uint64("seed"), Check: a.check, RuntimeName: a.runtime, Progress: update, Examples: c.Int("examples")})
+			Seed: c.Uint64("seed"), Check: a.check, RuntimeName: a.runtime, Progress: update, Examples: examples})
 		done()
 		if err != nil {
 			return err
@@ -84,17 +92,16 @@ Examples:
 
 // auditAttacks is every attack of --attacks at every ε of --eps.
 func auditAttacks(c *cli.Context) ([]fgsm.Config, error) {
-	names := parseList(c.String("attacks"))
+	names, err := nameList("attacks", c.String("attacks"))
+	if err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		return nil, errors.New("--attacks: name at least one of fgsm, bim, pgd, mifgsm")
 	}
-	var epss []float64
-	for _, s := range parseList(c.String("eps")) {
-		e, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("--eps: %q is not a number", s)
-		}
-		epss = append(epss, e)
+	epss, err := floatList("eps", c.String("eps"), unit)
+	if err != nil {
+		return nil, err
 	}
 	if len(epss) == 0 {
 		return nil, errors.New("--eps: give at least one budget, e.g. 0.03")
@@ -126,7 +133,7 @@ func parseThreshold(s string) (float64, bool, error) {
 	if pct {
 		v /= 100
 	}
-	if err != nil || v < 0 || v > 1 {
+	if err != nil || !(v >= 0 && v <= 1) {
 		return 0, false, fmt.Errorf("--fail-under %q: give an accuracy as a fraction from 0 to 1 (0.4) or a percentage (40%%)", s)
 	}
 	return v, true, nil

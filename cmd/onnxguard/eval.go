@@ -10,8 +10,9 @@ import (
 )
 
 var evalCommand = &cli.Command{
-	Name:  "eval",
-	Usage: "measure top-1 accuracy on labelled data",
+	Name:   "eval",
+	Before: requireFlags("model", "data"),
+	Usage:  "measure top-1 accuracy on labelled data",
 	Description: `Runs every sample through the model (ONNX Runtime by default) and reports top-1
 accuracy, overall and per class. Progress goes to stderr when it is a terminal.
 

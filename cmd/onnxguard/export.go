@@ -14,8 +14,9 @@ import (
 )
 
 var exportCommand = &cli.Command{
-	Name:  "export",
-	Usage: "write a training checkpoint's best weights into the ONNX model",
+	Name:   "export",
+	Before: requireFlags("model", "checkpoint", "out"),
+	Usage:  "write a training checkpoint's best weights into the ONNX model",
 	Description: `Turns a checkpoint of 'onnxguard harden' (checkpoint.gob, or the folder holding it)
 into an ONNX file: the model's graph untouched, its weights replaced by the
 checkpoint's best epoch, metadata_props recording the recipe. The file is checked
@@ -26,11 +27,17 @@ Examples:
    onnxguard export --checkpoint hardened.onnx.checkpoints --model model.onnx --out hardened.onnx
    onnxguard export --checkpoint run/checkpoint.gob --model model.onnx --out epoch_best.onnx --json`,
 	Flags: concat(modelFlags, engineFlags[1:], []cli.Flag{
-		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder", Required: true},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write", Required: true},
+		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder (required)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write (required)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	}),
 	Action: func(c *cli.Context) error {
+		if err := checkOutFile("out", c.String("out"), false, input{"model", c.String("model")}, input{"checkpoint", c.String("checkpoint")}); err != nil {
+			return err
+		}
+		if _, err := intFlag(c, "threads", 0); err != nil {
+			return err
+		}
 		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
 		if err != nil {
 			return err

@@ -14,8 +14,9 @@ import (
 )
 
 var inspectCommand = &cli.Command{
-	Name:  "inspect",
-	Usage: "describe a model: inputs, outputs, opset, parameters, operators",
+	Name:   "inspect",
+	Before: requireFlags("model"),
+	Usage:  "describe a model: inputs, outputs, opset, parameters, operators",
 	Description: `Reads an ONNX file and prints its interface and contents, and whether
 onnxguard's interpreter can run and differentiate it (needed for attacks and hardening).
 

@@ -10,8 +10,9 @@ import (
 )
 
 var predictCommand = &cli.Command{
-	Name:  "predict",
-	Usage: "write the model's raw outputs for every sample as .npy",
+	Name:   "predict",
+	Before: requireFlags("model", "data", "out"),
+	Usage:  "write the model's raw outputs for every sample as .npy",
 	Description: `Runs the data through the model and saves the first output (the logits of a
 classifier) as a float32 N×K .npy array. --engine interp runs onnxguard's own
 interpreter instead of ONNX Runtime, to compare the two or where the ONNX Runtime
@@ -21,9 +22,12 @@ Examples:
    onnxguard predict --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz --out logits.npy
    onnxguard predict -m model.onnx -d images.npy --engine interp --out logits_interp.npy`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE`", Required: true},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE` (required)"},
 	}),
 	Action: func(c *cli.Context) error {
+		if err := checkOutFile("out", c.String("out"), true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
+			return err
+		}
 		return withModel(c, "predict", func(cfg *runConfig, s *session, rc runtime.Config) error {
 			scores, k, err := runtime.Predict(c.Context, s.engine, s.src, rc)
 			if err != nil {

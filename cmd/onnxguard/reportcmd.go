@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,12 @@ import (
 var reportCommand = &cli.Command{
 	Name:  "report",
 	Usage: "work with audit reports",
+	Action: func(c *cli.Context) error {
+		if c.Args().Present() {
+			return usageErrorf("unknown command %q of report; 'onnxguard report --help' lists them", c.Args().First())
+		}
+		return cli.ShowSubcommandHelp(c)
+	},
 	Subcommands: []*cli.Command{{
 		Name:      "merge",
 		Usage:     "combine the reports of audit shards into one",
@@ -36,10 +41,17 @@ Examples:
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
-				return errors.New("name the shard reports to merge: folders holding report.json, or the files")
+				return usageErrorf("name the shard reports to merge: folders holding report.json, or the files")
 			}
 			threshold, gate, err := parseThreshold(c.String("fail-under"))
 			if err != nil {
+				return err
+			}
+			var inputs []input
+			for _, arg := range c.Args().Slice() {
+				inputs = append(inputs, input{"report", arg})
+			}
+			if err := checkOutDir("out", c.String("out"), inputs...); err != nil {
 				return err
 			}
 			var reports []*fgsm.Report
