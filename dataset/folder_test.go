@@ -2,7 +2,9 @@ package dataset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -168,6 +170,10 @@ func TestFolderErrors(t *testing.T) {
 		{"no classes", map[string][]byte{"a.png": nil}, nil, []string{"no class subfolders"}},
 		{"no images", map[string][]byte{"cat/a.gif": nil, "dog/b.txt": nil}, nil, []string{"no .png, .jpg or .jpeg files", "2 class folders"}},
 		{"channels", map[string][]byte{"cat/a.png": nil}, &Options{Channels: 2}, []string{"Channels is 2", "1 (grey) or 3 (RGB)"}},
+		{"huge PNG", map[string][]byte{"cat/a.png": hugePNG(t, 30000, 30000)}, &Options{Height: 4, Width: 4},
+			[]string{"declares 30000x30000 pixels", "resize it first"}},
+		{"huge PNG sets the size", map[string][]byte{"cat/a.png": hugePNG(t, 30000, 30000)}, nil, []string{"declares 30000x30000"}},
+		{"huge JPEG", map[string][]byte{"dog/a.jpg": hugeJPEG(t, 65535, 65535)}, &Options{Height: 4, Width: 4}, []string{"declares 65535x65535"}},
 	} {
 		dir := t.TempDir()
 		for name, data := range test.files {
@@ -182,4 +188,36 @@ func TestFolderErrors(t *testing.T) {
 		}
 		wantError(t, test.name, err, test.says...)
 	}
+}
+
+// hugePNG is a 1×1 PNG whose header declares h×w pixels.
+func hugePNG(t *testing.T, h, w int) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// IHDR: length at 8, type at 12, width and height at 16 and 20, CRC
+	// of type and data at 29.
+	binary.BigEndian.PutUint32(b[16:], uint32(w))
+	binary.BigEndian.PutUint32(b[20:], uint32(h))
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// hugeJPEG is a 1×1 JPEG whose frame header declares h×w pixels.
+func hugeJPEG(t *testing.T, h, w int) []byte {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)), nil); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	sof := bytes.Index(b, []byte{0xff, 0xc0})
+	if sof < 0 {
+		t.Fatal("no SOF0 marker in the JPEG")
+	}
+	// marker, length (2), precision (1), height (2), width (2)
+	binary.BigEndian.PutUint16(b[sof+5:], uint16(h))
+	binary.BigEndian.PutUint16(b[sof+7:], uint16(w))
+	return b
 }

@@ -4,10 +4,29 @@ import (
 	"bufio"
 	"fmt"
 	"image"
+	"io"
 	"os"
 
 	"golang.org/x/image/draw"
 )
+
+// MaxImagePixels bounds the declared size of a PNG or JPEG in an image
+// folder: a header is read before the image, and one that declares more
+// pixels is refused before any are decoded. A file of a few hundred
+// kilobytes can declare 30000×30000 pixels, which would take 3.6 GB to
+// decode.
+const MaxImagePixels = 1 << 26 // 64 megapixels, 256 MB as RGBA
+
+// checkImageConfig checks an image's declared size.
+func checkImageConfig(path string, cfg image.Config) error {
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return fmt.Errorf("dataset: %s: image is %dx%d; want at least 1x1", path, cfg.Height, cfg.Width)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return fmt.Errorf("dataset: %s: image declares %dx%d pixels, more than the %d megapixels an image may have; resize it first", path, cfg.Height, cfg.Width, MaxImagePixels>>20)
+	}
+	return nil
+}
 
 // loadImage decodes the PNG or JPEG at path, fits it to h×w and writes its
 // c planes (1: grey, 3: RGB) to dst in [0,1].
@@ -17,6 +36,16 @@ func loadImage(dst []float32, path string, c, h, w int) error {
 		return fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)
+	}
+	if err := checkImageConfig(path, cfg); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
 	img, _, err := image.Decode(bufio.NewReader(f))
 	if err != nil {
 		return fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)

@@ -168,6 +168,14 @@ func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueI
 		}
 		return nil, err
 	}
+	if src.Len() == 0 {
+		src.Close()
+		what := "the data set is empty"
+		if o.Shards > 1 {
+			what = "this --shard of it is empty"
+		}
+		return nil, fmt.Errorf("%s: no samples to read: %s", path, what)
+	}
 	if err := dataset.CheckShape(src, in.Shape); err != nil {
 		src.Close()
 		return nil, fmt.Errorf("%s: model input %q: %w", path, in.Name, err)

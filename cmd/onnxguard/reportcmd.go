@@ -93,6 +93,9 @@ func readReport(path string) (*fgsm.Report, error) {
 	if r.Version != fgsm.ReportVersion || len(r.Shards) == 0 {
 		return nil, fmt.Errorf("%s: not an onnxguard audit report of format version %d", path, fgsm.ReportVersion)
 	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: impossible report: %w", path, err)
+	}
 	return &r, nil
 }
 
