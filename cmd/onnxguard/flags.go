@@ -6,11 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/onnx"
@@ -267,41 +264,4 @@ func withModel(c *cli.Context, desc string, do func(cfg *runConfig, s *session, 
 	}
 	defer finish()
 	return do(cfg, s, rc)
-}
-
-// progress returns a progress callback drawing a bar on stderr when stderr
-// is a terminal, and nil otherwise so pipelines get clean output.
-func progress(desc string) (func(done, total int), func()) {
-	update, finish := progressNote(desc)
-	if update == nil {
-		return nil, finish
-	}
-	return func(done, total int) { update(done, total, "") }, finish
-}
-
-// progressNote is progress whose callback also sets a note shown after the
-// description (a training loss, say).
-func progressNote(desc string) (func(done, total int, note string), func()) {
-	if !term.IsTerminal(int(os.Stderr.Fd())) {
-		return nil, func() {}
-	}
-	var bar *progressbar.ProgressBar
-	update := func(done, total int, note string) {
-		if bar == nil {
-			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
-				progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"),
-				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		}
-		if note != "" {
-			bar.Describe(desc + " " + note)
-		}
-		bar.Set(done)
-	}
-	return update, func() {
-		if bar != nil {
-			bar.Finish()
-			bar = nil
-		}
-	}
 }
