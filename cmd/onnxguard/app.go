@@ -54,8 +54,13 @@ and --std describe the preprocessing the model expects.`,
 }
 
 // setUsageErrors makes cmd and its subcommands report a bad flag as one
-// line, instead of "Incorrect Usage" and the whole help on stdout.
+// line, instead of "Incorrect Usage" and the whole help on stdout. The
+// commands are package variables, which urfave/cli extends with its help
+// command once run: that one (its own subcommand) is left alone.
 func setUsageErrors(cmd *cli.Command) {
+	if cmd.Name == "help" {
+		return
+	}
 	cmd.OnUsageError = oneLineUsageError
 	for _, sub := range cmd.Subcommands {
 		setUsageErrors(sub)
@@ -64,7 +69,7 @@ func setUsageErrors(cmd *cli.Command) {
 
 func oneLineUsageError(c *cli.Context, err error, _ bool) error {
 	name := "onnxguard"
-	if c.Command != nil && c.Command.FullName() != "" {
+	if c.Command != nil && c.Command.FullName() != "" && c.Command.FullName() != c.App.Name {
 		name += " " + c.Command.FullName()
 	}
 	return usageErrorf("%v; '%s --help' lists the flags", err, name)
@@ -116,6 +121,10 @@ func exitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	var ce cli.ExitCoder // urfave/cli's own: "No help topic for 'x'"
+	if errors.As(err, &ce) {
+		return exitUsage
 	}
 	return 1
 }
