@@ -191,7 +191,7 @@ func TestFolderErrors(t *testing.T) {
 }
 
 // hugePNG is a 1×1 PNG whose header declares h×w pixels.
-func hugePNG(t *testing.T, h, w int) []byte {
+func hugePNG(t testing.TB, h, w int) []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func hugePNG(t *testing.T, h, w int) []byte {
 }
 
 // hugeJPEG is a 1×1 JPEG whose frame header declares h×w pixels.
-func hugeJPEG(t *testing.T, h, w int) []byte {
+func hugeJPEG(t testing.TB, h, w int) []byte {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)), nil); err != nil {
 		t.Fatal(err)

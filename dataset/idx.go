@@ -91,6 +91,9 @@ func (x *idxFile) readHeader(rank int, what string) error {
 			x.record *= d
 		}
 	}
+	if x.record > MaxImagePixels {
+		return fmt.Errorf("dataset: %s: IDX records of %s bytes are more than the %d megapixels a sample may have", x.path, dimsText(x.dims[1:]), MaxImagePixels>>20)
+	}
 	x.header = int64(4 + 4*rank)
 	return x.checkSize()
 }

@@ -133,8 +133,8 @@ func missingShards(shards []Shard) string {
 // eligible samples, the shards' ranges adding up to the samples, sums and
 // maxima finite. Merge validates every report it is given.
 func (r *Report) Validate() error {
-	if r.Samples < 0 {
-		return fmt.Errorf("%d samples", r.Samples)
+	if r.Samples < 0 || r.Samples > maxSamples {
+		return fmt.Errorf("%d samples; want 0 to 2^40", r.Samples)
 	}
 	if err := countsWithin("clean", r.Samples, r.CleanCorrect, r.CleanDisagreement); err != nil {
 		return err
@@ -144,7 +144,7 @@ func (r *Report) Validate() error {
 	}
 	covered := 0
 	for _, s := range r.Shards {
-		if s.Start < 0 || s.End < s.Start || s.Of < 0 || s.Index < 0 || s.Of > 0 && s.Index >= s.Of {
+		if s.Start < 0 || s.End < s.Start || s.End > maxSamples || s.Of < 0 || s.Index < 0 || s.Of > 0 && s.Index >= s.Of {
 			return fmt.Errorf("shard %d of %d covers samples [%d, %d): not a shard", s.Index+1, s.Of, s.Start, s.End)
 		}
 		covered += s.End - s.Start
@@ -173,9 +173,20 @@ func (r *Report) Validate() error {
 				return fmt.Errorf("%s: perturbation sums and maxima must be finite and not negative, found %v", what, v)
 			}
 		}
+		// Pixels are in [0,1]: no L∞ distance exceeds 1, and no L2
+		// distance the square root of a 2^40-pixel image.
+		n, slack := float64(res.Samples), 1+1e-9
+		if res.LinfMax > 1 || res.L2Max > 1<<20 || res.LinfSum > n*res.LinfMax*slack || res.L2Sum > n*res.L2Max*slack {
+			return fmt.Errorf("%s: perturbation sums %g (L∞) and %g (L2) of %d samples with maxima %g and %g are impossible",
+				what, res.LinfSum, res.L2Sum, res.Samples, res.LinfMax, res.L2Max)
+		}
 	}
 	return nil
 }
+
+// maxSamples bounds the samples of a report, so that counts added over
+// shards cannot overflow.
+const maxSamples = 1 << 40
 
 // countsWithin checks that each count lies in [0, samples].
 func countsWithin(what string, samples int, counts ...int) error {

@@ -35,6 +35,9 @@ func TestMergeRefusesImpossibleReports(t *testing.T) {
 		{"classes above samples", func(r *Report) { r.Results[0].PerClass[0].Samples = 60 }, "more than the report's 10"},
 		{"NaN sum", func(r *Report) { r.Results[0].L2Sum = math.NaN() }, "finite"},
 		{"eps NaN", func(r *Report) { r.Results[0].Eps = math.NaN() }, "eps NaN"},
+		{"L∞ above 1", func(r *Report) { r.Results[0].LinfMax = 2 }, "impossible"},
+		{"sum above samples × max", func(r *Report) { r.Results[0].L2Sum = 1e300 }, "impossible"},
+		{"samples past 2^40", func(r *Report) { r.Samples = 1 << 50 }, "want 0 to 2^40"},
 	} {
 		r := smallReport()
 		test.change(r)
