@@ -53,15 +53,6 @@ func flagsFirst(app *cli.App, args []string) []string {
 			opts = append(opts, rest[i])
 		}
 	}
-	if len(pos) > 0 && pos[0] != "--" {
-		for _, p := range pos {
-			if strings.HasPrefix(p, "-") {
-				// a positional "-x" must not turn into a flag
-				pos = append([]string{"--"}, pos...)
-				break
-			}
-		}
-	}
 	return append(append(out, opts...), pos...)
 }
 

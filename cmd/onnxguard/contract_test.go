@@ -146,6 +146,8 @@ func TestCLIContract(t *testing.T) {
 		with("eval", md, "--std", "-1"),
 		with("eval", md, "--std", "0"),
 		with("eval", md, "--engine", "tpu"),
+		with("eval", md, "--device", "tpu"),
+		with("export", m, "--checkpoint", "shard", "--out", "e.onnx", "--device", "gpu"),
 		with("eval", md, "--channels", "2"),
 		with("eval", md, "--image-size", "x"),
 		with("eval", m, "-d", "absent.gz"),

@@ -38,6 +38,9 @@ Examples:
 		if _, err := intFlag(c, "threads", 0); err != nil {
 			return err
 		}
+		if err := checkDevice(c); err != nil {
+			return err
+		}
 		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
 		if err != nil {
 			return err

@@ -94,6 +94,9 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 	if cfg.engine != "ort" && cfg.engine != "interp" {
 		return nil, fmt.Errorf("--engine %q: choose ort or interp", cfg.engine)
 	}
+	if err := checkDevice(c); err != nil {
+		return nil, err
+	}
 	var err error
 	if cfg.batch, err = intFlag(c, "batch", 1); err != nil {
 		return nil, err
@@ -119,6 +122,17 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// checkDevice checks --device, which ONNX Runtime would otherwise refuse
+// in its own words.
+func checkDevice(c *cli.Context) error {
+	switch d := c.String("device"); d {
+	case ort.DeviceAuto, ort.DeviceCPU, ort.DeviceCUDA:
+		return nil
+	default:
+		return fmt.Errorf("--device %q: choose %s, %s or %s", d, ort.DeviceCPU, ort.DeviceCUDA, ort.DeviceAuto)
+	}
 }
 
 // ortOptions reads the ONNX Runtime flags of engineFlags.

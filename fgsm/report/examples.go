@@ -34,7 +34,7 @@ func Examples(path string, r *fgsm.Report) error {
 	}
 	title, exs := pickExamples(r)
 	if len(exs) == 0 {
-		return fmt.Errorf("%s: the report holds no example images to draw; keep some when auditing (fgsm.AuditOptions.Examples)", path)
+		return fmt.Errorf("%s: the report holds no example images to draw; keep some example images when auditing", path)
 	}
 	for _, e := range exs {
 		if n := e.C * e.H * e.W; e.C <= 0 || e.H <= 0 || e.W <= 0 || len(e.Clean) != n || len(e.Adv) != n {
