@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -220,4 +221,33 @@ func hugeJPEG(t testing.TB, h, w int) []byte {
 	binary.BigEndian.PutUint16(b[sof+5:], uint16(h))
 	binary.BigEndian.PutUint16(b[sof+7:], uint16(w))
 	return b
+}
+
+// TestFolderThinImage reads a 1×8000 image at 256×256: only the crop is
+// scaled, where scaling the whole image to cover 256×256 first would make
+// a 256×2048000 intermediate of 2 GB.
+func TestFolderThinImage(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewGray(image.Rect(0, 0, 8000, 1))
+	for x := range 8000 {
+		img.Pix[x] = uint8(x)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "thin", "x.png"), buf.Bytes())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	src, err := Open(dir, &Options{Height: 256, Width: 256, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := drain(src, 1); err != nil || n != 1 {
+		t.Fatalf("read %d samples: %v", n, err)
+	}
+	runtime.ReadMemStats(&after)
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 64 {
+		t.Errorf("reading one 1×8000 image at 256×256 allocated %d MB", mb)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 
 	"golang.org/x/image/draw"
@@ -60,21 +61,24 @@ func loadImage(dst []float32, path string, c, h, w int) error {
 
 // fit scales img so that it covers h×w, keeping its aspect ratio, and
 // returns the result with the top-left corner of the centred h×w crop.
-// Transparent pixels come out over black.
+// Only the part of img that the crop keeps is scaled, straight into an
+// h×w image: scaling the whole image first would, for a long thin image,
+// make an intermediate image of billions of pixels. Transparent pixels
+// come out over black.
 func fit(img image.Image, h, w int) (*image.RGBA, image.Point) {
 	b := img.Bounds()
 	sh, sw := b.Dy(), b.Dx()
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	if sh == h && sw == w {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
 		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 		return dst, image.Point{}
 	}
 	scale := max(float64(h)/float64(sh), float64(w)/float64(sw))
-	rh := max(h, int(float64(sh)*scale+0.5))
-	rw := max(w, int(float64(sw)*scale+0.5))
-	dst := image.NewRGBA(image.Rect(0, 0, rw, rh))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	return dst, image.Pt((rw-w)/2, (rh-h)/2)
+	cw := min(sw, max(1, int(math.Round(float64(w)/scale))))
+	ch := min(sh, max(1, int(math.Round(float64(h)/scale))))
+	x0, y0 := b.Min.X+(sw-cw)/2, b.Min.Y+(sh-ch)/2
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, image.Rect(x0, y0, x0+cw, y0+ch), draw.Src, nil)
+	return dst, image.Point{}
 }
 
 // planes writes the h×w window of img at origin as c planes in [0,1]; grey
