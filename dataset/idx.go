@@ -17,6 +17,11 @@ var idxTypes = map[byte]string{
 	0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64",
 }
 
+// maxIDXRecord bounds the bytes of one IDX sample, so that a header of a
+// few bytes (gzip hides the length of the data) cannot make a batch
+// allocate gigabytes: MNIST's samples are 784 bytes.
+const maxIDXRecord = 1 << 20
+
 // idxFile reads the fixed-size uint8 records of an IDX file in order, from
 // a gzip stream or a plain file; a plain file can also seek.
 type idxFile struct {
@@ -91,8 +96,8 @@ func (x *idxFile) readHeader(rank int, what string) error {
 			x.record *= d
 		}
 	}
-	if x.record > MaxImagePixels {
-		return fmt.Errorf("dataset: %s: IDX records of %s bytes are more than the %d megapixels a sample may have", x.path, dimsText(x.dims[1:]), MaxImagePixels>>20)
+	if x.record > maxIDXRecord {
+		return fmt.Errorf("dataset: %s: IDX records of %s bytes are more than the %d megapixel an IDX sample may have", x.path, dimsText(x.dims[1:]), maxIDXRecord>>20)
 	}
 	x.header = int64(4 + 4*rank)
 	return x.checkSize()

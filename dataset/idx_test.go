@@ -73,7 +73,7 @@ func TestIDXErrors(t *testing.T) {
 		// A few bytes of gzip declaring samples of 32768×32768 pixels: a
 		// batch of one would take 4 GB.
 		{"huge gzip samples", gzipBytes(t, idxBytes(0x803, []int{1, 1 << 15, 1 << 15}, nil)), labels,
-			[]string{"32768x32768 bytes", "more than the 64 megapixels"}},
+			[]string{"32768x32768 bytes", "more than the 1 megapixel"}},
 	} {
 		dir := t.TempDir()
 		path := writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), test.images)
