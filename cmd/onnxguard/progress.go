@@ -21,6 +21,7 @@ type progressBar struct {
 	width       int
 	start, last time.Time
 	done, total int
+	from        int // done when the clock started: a resumed run starts past 0
 	drawn       bool
 	now         func() time.Time
 }
@@ -66,14 +67,14 @@ func (b *progressBar) update(done, total int, note string) {
 	defer b.mu.Unlock()
 	now := b.now()
 	if b.start.IsZero() {
-		b.start = now
+		b.start, b.from = now, done
 	}
 	b.done, b.total, b.note = done, total, note
 	if done < total && b.drawn && now.Sub(b.last) < redraw {
 		return
 	}
 	b.last, b.drawn = now, true
-	fmt.Fprint(b.w, "\r"+formatProgress(b.desc, b.note, done, total, now.Sub(b.start), b.width)+"\x1b[K")
+	fmt.Fprint(b.w, "\r"+formatProgress(b.desc, b.note, done, total, b.from, now.Sub(b.start), b.width)+"\x1b[K")
 }
 
 // finish draws the bar in its final state and ends the line; a bar never
@@ -84,7 +85,7 @@ func (b *progressBar) finish() {
 	if !b.drawn {
 		return
 	}
-	fmt.Fprint(b.w, "\r"+formatProgress(b.desc, b.note, b.done, b.total, b.now().Sub(b.start), b.width)+"\x1b[K\n")
+	fmt.Fprint(b.w, "\r"+formatProgress(b.desc, b.note, b.done, b.total, b.from, b.now().Sub(b.start), b.width)+"\x1b[K\n")
 	b.drawn, b.start = false, time.Time{}
 }
 
@@ -92,10 +93,12 @@ func (b *progressBar) finish() {
 //
 //	audit  45% [=========>          ] 450/1000  120 samples/s  eta 5s
 //
-// The rate and the time left appear once the bar has run minRateTime;
-// done is clamped to [0, total].
-func formatProgress(desc, note string, done, total int, elapsed time.Duration, width int) string {
+// The rate, of the samples done since the bar started at from, and the
+// time left appear once the bar has run minRateTime; done is clamped to
+// [0, total].
+func formatProgress(desc, note string, done, total, from int, elapsed time.Duration, width int) string {
 	done = max(0, min(done, total))
+	from = max(0, min(from, done))
 	frac := 1.0
 	if total > 0 {
 		frac = float64(done) / float64(total)
@@ -105,8 +108,8 @@ func formatProgress(desc, note string, done, total int, elapsed time.Duration, w
 		label += " " + note
 	}
 	tail := fmt.Sprintf(" %d/%d", done, total)
-	if elapsed >= minRateTime && done > 0 {
-		rate := float64(done) / elapsed.Seconds()
+	if elapsed >= minRateTime && done > from {
+		rate := float64(done-from) / elapsed.Seconds()
 		tail += "  " + formatRate(rate) + " samples/s"
 		if done < total {
 			left := time.Duration(float64(total-done) / rate * float64(time.Second))

@@ -22,7 +22,7 @@ func TestFormatProgress(t *testing.T) {
 		{3, 7, 90 * time.Second, []string{" 42% [", "0.03 samples/s", "eta 2m0s"}, nil},
 		{0, 0, 0, []string{"100% ["}, nil},
 	} {
-		got := formatProgress("audit", "", test.done, test.total, test.elapsed, 80)
+		got := formatProgress("audit", "", test.done, test.total, 0, test.elapsed, 80)
 		if n := len([]rune(got)); n > 79 {
 			t.Errorf("%d/%d: %d characters, want at most 79: %q", test.done, test.total, n, got)
 		}
@@ -37,7 +37,11 @@ func TestFormatProgress(t *testing.T) {
 			}
 		}
 	}
-	narrow := formatProgress("harden epoch 1/5 loss 0.1234 acc 93.50%", "", 1, 2, 0, 40)
+	// A resumed run: half done when the bar starts, 1000 more in 2 s.
+	if got := formatProgress("harden", "", 6000, 10000, 5000, 2*time.Second, 80); !strings.Contains(got, " 500 samples/s") || !strings.Contains(got, "eta 8s") {
+		t.Errorf("resumed: %q, want the rate of the samples done since the start, 500 samples/s", got)
+	}
+	narrow := formatProgress("harden epoch 1/5 loss 0.1234 acc 93.50%", "", 1, 2, 0, 0, 40)
 	if n := len([]rune(narrow)); n > 39 || !strings.Contains(narrow, " 50% [") {
 		t.Errorf("narrow terminal: %q (%d characters)", narrow, n)
 	}
