@@ -18,9 +18,8 @@ import (
 )
 
 var attackCommand = &cli.Command{
-	Name:   "attack",
-	Before: requireFlags("model", "data"),
-	Usage:  "craft adversarial examples and measure the accuracy they leave",
+	Name:  "attack",
+	Usage: "craft adversarial examples and measure the accuracy they leave",
 	Description: `Attacks every sample with gradients from onnxguard's interpreter, then classifies
 the clean and adversarial images with ONNX Runtime (--engine interp uses the
 interpreter for that too) and prints clean and adversarial accuracy. ε is an L∞
@@ -44,6 +43,7 @@ Examples:
 		&cli.StringFlag{Name: "png-dir", Usage: "also write each adversarial image as a PNG into `DIR`"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		method, err := fgsm.ParseMethod(c.String("method"))
 		if err != nil {

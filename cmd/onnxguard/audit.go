@@ -19,9 +19,8 @@ import (
 const exitBelowThreshold = 3
 
 var auditCommand = &cli.Command{
-	Name:   "audit",
-	Before: requireFlags("model", "data"),
-	Usage:  "measure robustness under several attacks and budgets, with a report",
+	Name:  "audit",
+	Usage: "measure robustness under several attacks and budgets, with a report",
 	Description: `Measures clean accuracy, then accuracy under every attack of --attacks at every
 ε of --eps (pixel space [0,1]); attack success rate among correctly classified
 samples; mean and max L∞ and L2 of the perturbations; per-class accuracy; and how
@@ -49,6 +48,7 @@ Examples:
 		&cli.IntFlag{Name: "examples", Value: 8, Usage: "samples per attack kept for examples.png"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report object to stdout"},
 	}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		attacks, err := auditAttacks(c)
 		if err != nil {

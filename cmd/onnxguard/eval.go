@@ -10,9 +10,8 @@ import (
 )
 
 var evalCommand = &cli.Command{
-	Name:   "eval",
-	Before: requireFlags("model", "data"),
-	Usage:  "measure top-1 accuracy on labelled data",
+	Name:  "eval",
+	Usage: "measure top-1 accuracy on labelled data",
 	Description: `Runs every sample through the model (ONNX Runtime by default) and reports top-1
 accuracy, overall and per class. Progress goes to stderr when it is a terminal.
 
@@ -20,7 +19,8 @@ Examples:
    onnxguard eval --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz
    onnxguard eval -m model_b1_raw.onnx -d /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --input-scale 255
    onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
-	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}}),
+	Flags:  concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		return withModel(c, "eval", func(cfg *runConfig, s *session, rc runtime.Config) error {
 			res, err := runtime.Evaluate(c.Context, s.engine, s.src, rc)

@@ -14,9 +14,8 @@ import (
 )
 
 var exportCommand = &cli.Command{
-	Name:   "export",
-	Before: requireFlags("model", "checkpoint", "out"),
-	Usage:  "write a training checkpoint's best weights into the ONNX model",
+	Name:  "export",
+	Usage: "write a training checkpoint's best weights into the ONNX model",
 	Description: `Turns a checkpoint of 'onnxguard harden' (checkpoint.gob, or the folder holding it)
 into an ONNX file: the model's graph untouched, its weights replaced by the
 checkpoint's best epoch, metadata_props recording the recipe. The file is checked
@@ -31,6 +30,7 @@ Examples:
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write (required)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	}),
+	Before: requireFlags("model", "checkpoint", "out"),
 	Action: func(c *cli.Context) error {
 		if err := checkOutFile("out", c.String("out"), false, input{"model", c.String("model")}, input{"checkpoint", c.String("checkpoint")}); err != nil {
 			return err

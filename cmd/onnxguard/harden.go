@@ -24,9 +24,8 @@ import (
 const verifyTolerance = 1e-4
 
 var hardenCommand = &cli.Command{
-	Name:   "harden",
-	Before: requireFlags("model", "data", "out"),
-	Usage:  "fine-tune a model with adversarial training and export it to ONNX",
+	Name:  "harden",
+	Usage: "fine-tune a model with adversarial training and export it to ONNX",
 	Description: `Trains the model's weights with the interpreter, on adversarial examples made
 from the current weights at every step, and writes the best epoch back into the
 same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
@@ -72,6 +71,7 @@ Examples:
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "hardened ONNX `FILE` (required)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	}),
+	Before: requireFlags("model", "data", "out"),
 	Action: runHarden,
 }
 

@@ -11,9 +11,8 @@ import (
 )
 
 var initCommand = &cli.Command{
-	Name:   "init",
-	Before: requireFlags("arch", "out"),
-	Usage:  "write a freshly initialised CNN of the seed paper as an ONNX model",
+	Name:  "init",
+	Usage: "write a freshly initialised CNN of the seed paper as an ONNX model",
 	Description: `Builds one of the seed paper's architectures with He-normal weights and zero
 biases, for the given sample shape and number of classes, and writes it as an ONNX
 file (opset 13, dynamic batch, input "input", output "logits") that ONNX Runtime
@@ -34,6 +33,7 @@ Examples:
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weight initialisation"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	},
+	Before: requireFlags("arch", "out"),
 	Action: func(c *cli.Context) error {
 		cfg, err := readInitConfig(c)
 		if err != nil {

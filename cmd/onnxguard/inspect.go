@@ -14,16 +14,16 @@ import (
 )
 
 var inspectCommand = &cli.Command{
-	Name:   "inspect",
-	Before: requireFlags("model"),
-	Usage:  "describe a model: inputs, outputs, opset, parameters, operators",
+	Name:  "inspect",
+	Usage: "describe a model: inputs, outputs, opset, parameters, operators",
 	Description: `Reads an ONNX file and prints its interface and contents, and whether
 onnxguard's interpreter can run and differentiate it (needed for attacks and hardening).
 
 Examples:
    onnxguard inspect --model testdata/models/fmnist_cnn.onnx
    onnxguard inspect --model model.onnx --json | jq .ops`,
-	Flags: append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
+	Flags:  append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
+	Before: requireFlags("model"),
 	Action: func(c *cli.Context) error {
 		info, err := inspectModel(c.String("model"))
 		if err != nil {

@@ -10,9 +10,8 @@ import (
 )
 
 var predictCommand = &cli.Command{
-	Name:   "predict",
-	Before: requireFlags("model", "data", "out"),
-	Usage:  "write the model's raw outputs for every sample as .npy",
+	Name:  "predict",
+	Usage: "write the model's raw outputs for every sample as .npy",
 	Description: `Runs the data through the model and saves the first output (the logits of a
 classifier) as a float32 N×K .npy array. --engine interp runs onnxguard's own
 interpreter instead of ONNX Runtime, to compare the two or where the ONNX Runtime
@@ -24,6 +23,7 @@ Examples:
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE` (required)"},
 	}),
+	Before: requireFlags("model", "data", "out"),
 	Action: func(c *cli.Context) error {
 		if err := checkOutFile("out", c.String("out"), true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
 			return err
