@@ -107,6 +107,9 @@ func TestParseFloats(t *testing.T) {
 		{" 1, 2.5e-1 ,-3", []float32{1, 0.25, -3}, ""},
 		{"0.5,,0.4", nil, `value 2 of "0.5,,0.4" is ""`},
 		{"0.5;0.4", nil, `is "0.5;0.4", not a number`},
+		{"0.5,NaN", nil, `value 2 of "0.5,NaN" is NaN; want finite numbers`},
+		{"inf", nil, `value 1 of "inf" is +Inf`},
+		{"1e39", nil, `value 1 of "1e39" is "1e39", not a number`},
 	} {
 		got, err := ParseFloats(test.in)
 		if test.says != "" {
