@@ -10,7 +10,7 @@ BLAS_TAGS := $(shell printf '\043include <cblas.h>\nint main(void) { openblas_se
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo -tags openblas)
 endif
 
-.PHONY: all setup build demo paper test test-openblas test-portable vet bench generate clean image image-test
+.PHONY: all setup build demo paper test test-openblas test-portable vet bench fuzz fuzz-short generate clean image image-test
 
 all: build
 
@@ -100,6 +100,17 @@ image:
 
 image-test: image
 	bash scripts/image-test.sh
+
+# Every Go fuzz target of the repository (go test -list finds them), one
+# after the other, for FUZZTIME each; FUZZPARALLEL=1 keeps to one worker,
+# FUZZ=regexp picks targets. A crasher lands in testdata/fuzz/ of its package:
+# commit it, and it runs as a test from then on. fuzz-short is CI's run.
+FUZZTIME ?= 10m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+fuzz-short:
+	GO=$(GO) FUZZTIME=10s bash scripts/fuzz.sh
 
 generate:
 	$(GO) generate ./onnx/ ./runtime/interp/ops/internal/kernel/

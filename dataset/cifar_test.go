@@ -50,7 +50,7 @@ func TestCIFARErrors(t *testing.T) {
 		{"one short batch in a folder", map[string][]byte{"data_batch_1.bin": cifarBytes(0, 2), "data_batch_2.bin": cifarBytes(2, 2)[:3074]}, ".", nil,
 			[]string{"data_batch_2.bin is 3074 bytes", "CIFAR-100"}},
 		{"empty", map[string][]byte{"x.bin": nil}, "x.bin", nil, []string{"x.bin is 0 bytes"}},
-		{"labels option", map[string][]byte{"x.bin": cifarBytes(0, 1)}, "x.bin", &Options{Labels: "labels.npy"}, []string{"Options.Labels", "IDX and .npy"}},
+		{"labels option", map[string][]byte{"x.bin": cifarBytes(0, 1)}, "x.bin", &Options{Labels: "labels.npy"}, []string{"separate labels file", "IDX and .npy"}},
 	} {
 		dir := t.TempDir()
 		for name, data := range test.files {

@@ -94,8 +94,8 @@ func imageSize(path string) (h, w int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)
 	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return 0, 0, fmt.Errorf("dataset: %s: image is %dx%d; want at least 1x1", path, cfg.Height, cfg.Width)
+	if err := checkImageConfig(path, cfg); err != nil {
+		return 0, 0, err
 	}
 	return cfg.Height, cfg.Width, nil
 }

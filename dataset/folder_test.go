@@ -2,7 +2,9 @@ package dataset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -10,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -168,6 +171,10 @@ func TestFolderErrors(t *testing.T) {
 		{"no classes", map[string][]byte{"a.png": nil}, nil, []string{"no class subfolders"}},
 		{"no images", map[string][]byte{"cat/a.gif": nil, "dog/b.txt": nil}, nil, []string{"no .png, .jpg or .jpeg files", "2 class folders"}},
 		{"channels", map[string][]byte{"cat/a.png": nil}, &Options{Channels: 2}, []string{"Channels is 2", "1 (grey) or 3 (RGB)"}},
+		{"huge PNG", map[string][]byte{"cat/a.png": hugePNG(t, 30000, 30000)}, &Options{Height: 4, Width: 4},
+			[]string{"declares 30000x30000 pixels", "resize it first"}},
+		{"huge PNG sets the size", map[string][]byte{"cat/a.png": hugePNG(t, 30000, 30000)}, nil, []string{"declares 30000x30000"}},
+		{"huge JPEG", map[string][]byte{"dog/a.jpg": hugeJPEG(t, 65535, 65535)}, &Options{Height: 4, Width: 4}, []string{"declares 65535x65535"}},
 	} {
 		dir := t.TempDir()
 		for name, data := range test.files {
@@ -181,5 +188,66 @@ func TestFolderErrors(t *testing.T) {
 			_, err = drain(src, 8)
 		}
 		wantError(t, test.name, err, test.says...)
+	}
+}
+
+// hugePNG is a 1×1 PNG whose header declares h×w pixels.
+func hugePNG(t testing.TB, h, w int) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// IHDR: length at 8, type at 12, width and height at 16 and 20, CRC
+	// of type and data at 29.
+	binary.BigEndian.PutUint32(b[16:], uint32(w))
+	binary.BigEndian.PutUint32(b[20:], uint32(h))
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// hugeJPEG is a 1×1 JPEG whose frame header declares h×w pixels.
+func hugeJPEG(t testing.TB, h, w int) []byte {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)), nil); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	sof := bytes.Index(b, []byte{0xff, 0xc0})
+	if sof < 0 {
+		t.Fatal("no SOF0 marker in the JPEG")
+	}
+	// marker, length (2), precision (1), height (2), width (2)
+	binary.BigEndian.PutUint16(b[sof+5:], uint16(h))
+	binary.BigEndian.PutUint16(b[sof+7:], uint16(w))
+	return b
+}
+
+// TestFolderThinImage reads a 1×8000 image at 256×256: only the crop is
+// scaled, where scaling the whole image to cover 256×256 first would make
+// a 256×2048000 intermediate of 2 GB.
+func TestFolderThinImage(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewGray(image.Rect(0, 0, 8000, 1))
+	for x := range 8000 {
+		img.Pix[x] = uint8(x)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "thin", "x.png"), buf.Bytes())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	src, err := Open(dir, &Options{Height: 256, Width: 256, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := drain(src, 1); err != nil || n != 1 {
+		t.Fatalf("read %d samples: %v", n, err)
+	}
+	runtime.ReadMemStats(&after)
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 64 {
+		t.Errorf("reading one 1×8000 image at 256×256 allocated %d MB", mb)
 	}
 }

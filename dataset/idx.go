@@ -17,6 +17,11 @@ var idxTypes = map[byte]string{
 	0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64",
 }
 
+// maxIDXRecord bounds the bytes of one IDX sample, so that a header of a
+// few bytes (gzip hides the length of the data) cannot make a batch
+// allocate gigabytes: MNIST's samples are 784 bytes.
+const maxIDXRecord = 1 << 20
+
 // idxFile reads the fixed-size uint8 records of an IDX file in order, from
 // a gzip stream or a plain file; a plain file can also seek.
 type idxFile struct {
@@ -90,6 +95,9 @@ func (x *idxFile) readHeader(rank int, what string) error {
 		if i > 0 {
 			x.record *= d
 		}
+	}
+	if x.record > maxIDXRecord {
+		return fmt.Errorf("dataset: %s: IDX records of %s bytes are more than the %d megapixel an IDX sample may have", x.path, dimsText(x.dims[1:]), maxIDXRecord>>20)
 	}
 	x.header = int64(4 + 4*rank)
 	return x.checkSize()
@@ -208,7 +216,7 @@ func (s *idxSource) openLabels(imagesPath, path string) error {
 	}
 	s.labels, s.labelled = labels, true
 	if labels.dims[0] != s.images.dims[0] {
-		return fmt.Errorf("dataset: %s has %d labels but %s has %d images; pass the matching labels file in Options.Labels",
+		return fmt.Errorf("dataset: %s has %d labels but %s has %d images; the labels file does not belong to these images",
 			path, labels.dims[0], imagesPath, s.images.dims[0])
 	}
 	return nil

@@ -67,9 +67,13 @@ func TestIDXErrors(t *testing.T) {
 		{"truncated gzip images", gzipBytes(t, images[:len(images)-10]), labels, []string{"truncated", "ends in sample 2"}},
 		{"short header", images[:6], labels, []string{"IDX header ends"}},
 		{"empty", nil, labels, []string{"empty file"}},
-		{"count mismatch", images, idxBytes(0x801, []int{3}, labels[8:11]), []string{"has 3 labels", "has 4 images", "Options.Labels"}},
+		{"count mismatch", images, idxBytes(0x801, []int{3}, labels[8:11]), []string{"has 3 labels", "has 4 images", "does not belong"}},
 		{"bad labels magic", images, append([]byte{0, 0, 8, 3}, labels[4:]...), []string{"t10k-labels-idx1-ubyte", "IDX labels file has 1"}},
 		{"truncated labels", images, labels[:len(labels)-1], []string{"t10k-labels-idx1-ubyte", "truncated", "ends in sample 3"}},
+		// A few bytes of gzip declaring samples of 32768×32768 pixels: a
+		// batch of one would take 4 GB.
+		{"huge gzip samples", gzipBytes(t, idxBytes(0x803, []int{1, 1 << 15, 1 << 15}, nil)), labels,
+			[]string{"32768x32768 bytes", "more than the 1 megapixel"}},
 	} {
 		dir := t.TempDir()
 		path := writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), test.images)

@@ -4,10 +4,30 @@ import (
 	"bufio"
 	"fmt"
 	"image"
+	"io"
+	"math"
 	"os"
 
 	"golang.org/x/image/draw"
 )
+
+// MaxImagePixels bounds the declared size of a PNG or JPEG in an image
+// folder: a header is read before the image, and one that declares more
+// pixels is refused before any are decoded. A file of a few hundred
+// kilobytes can declare 30000×30000 pixels, which would take 3.6 GB to
+// decode.
+const MaxImagePixels = 1 << 26 // 64 megapixels, 256 MB as RGBA
+
+// checkImageConfig checks an image's declared size.
+func checkImageConfig(path string, cfg image.Config) error {
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return fmt.Errorf("dataset: %s: image is %dx%d; want at least 1x1", path, cfg.Height, cfg.Width)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return fmt.Errorf("dataset: %s: image declares %dx%d pixels, more than the %d megapixels an image may have; resize it first", path, cfg.Height, cfg.Width, MaxImagePixels>>20)
+	}
+	return nil
+}
 
 // loadImage decodes the PNG or JPEG at path, fits it to h×w and writes its
 // c planes (1: grey, 3: RGB) to dst in [0,1].
@@ -17,6 +37,16 @@ func loadImage(dst []float32, path string, c, h, w int) error {
 		return fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)
+	}
+	if err := checkImageConfig(path, cfg); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
 	img, _, err := image.Decode(bufio.NewReader(f))
 	if err != nil {
 		return fmt.Errorf("dataset: %s: cannot decode as PNG or JPEG: %v", path, err)
@@ -31,21 +61,24 @@ func loadImage(dst []float32, path string, c, h, w int) error {
 
 // fit scales img so that it covers h×w, keeping its aspect ratio, and
 // returns the result with the top-left corner of the centred h×w crop.
-// Transparent pixels come out over black.
+// Only the part of img that the crop keeps is scaled, straight into an
+// h×w image: scaling the whole image first would, for a long thin image,
+// make an intermediate image of billions of pixels. Transparent pixels
+// come out over black.
 func fit(img image.Image, h, w int) (*image.RGBA, image.Point) {
 	b := img.Bounds()
 	sh, sw := b.Dy(), b.Dx()
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	if sh == h && sw == w {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
 		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 		return dst, image.Point{}
 	}
 	scale := max(float64(h)/float64(sh), float64(w)/float64(sw))
-	rh := max(h, int(float64(sh)*scale+0.5))
-	rw := max(w, int(float64(sw)*scale+0.5))
-	dst := image.NewRGBA(image.Rect(0, 0, rw, rh))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	return dst, image.Pt((rw-w)/2, (rh-h)/2)
+	cw := min(sw, max(1, int(math.Round(float64(w)/scale))))
+	ch := min(sh, max(1, int(math.Round(float64(h)/scale))))
+	x0, y0 := b.Min.X+(sw-cw)/2, b.Min.Y+(sh-ch)/2
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, image.Rect(x0, y0, x0+cw, y0+ch), draw.Src, nil)
+	return dst, image.Point{}
 }
 
 // planes writes the h×w window of img at origin as c planes in [0,1]; grey

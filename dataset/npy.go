@@ -1,12 +1,8 @@
 package dataset
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"reflect"
-
-	"github.com/sbinet/npyio"
 )
 
 // npySource serves images held in memory, read whole from a .npy file.
@@ -16,12 +12,12 @@ type npySource struct {
 	labels []int     // the window's labels, or nil
 }
 
-// npyArray is the header and data of a .npy file, checked to be complete.
+// npyArray is a .npy file's header and its data, checked to be complete.
 type npyArray struct {
 	path  string
 	shape []int
-	elem  reflect.Kind
-	r     *npyio.Reader
+	dtype npyDtype
+	data  []byte // exactly the shape's elements
 }
 
 func readNPY(path string) (*npyArray, error) {
@@ -29,27 +25,12 @@ func readNPY(path string) (*npyArray, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	br := bytes.NewReader(data)
-	r, err := newNpyReader(br)
+	a, err := parseNPY(data)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %s: not a NumPy .npy file: %v", path, err)
+		return nil, fmt.Errorf("dataset: %s: %w", path, err)
 	}
-	h := r.Header.Descr
-	if h.Fortran {
-		return nil, fmt.Errorf("dataset: %s: array is in Fortran order; save it with numpy.ascontiguousarray", path)
-	}
-	t := npyio.TypeFrom(h.Type)
-	if t == nil {
-		return nil, fmt.Errorf("dataset: %s: unknown dtype %q", path, h.Type)
-	}
-	n := 1
-	for _, d := range h.Shape {
-		n *= d
-	}
-	if need := int64(n) * int64(t.Size()); int64(br.Len()) < need {
-		return nil, fmt.Errorf("dataset: %s: truncated: shape %v of %s needs %d data bytes but the file holds %d", path, h.Shape, h.Type, need, br.Len())
-	}
-	return &npyArray{path: path, shape: h.Shape, elem: t.Kind(), r: r}, nil
+	a.path = path
+	return a, nil
 }
 
 // openNPY reads images of shape N×C×H×W, N×H×W×C or N×H×W, float32 in
@@ -58,6 +39,9 @@ func openNPY(path string, opt *Options) (Source, error) {
 	a, err := readNPY(path)
 	if err != nil {
 		return nil, err
+	}
+	if c := a.dtype.code; c != "u1" && c != "f4" {
+		return nil, fmt.Errorf("dataset: %s: dtype %s (%s) is not supported for images; want float32 pixels in [0,1] or uint8 pixels 0-255", path, a.dtype.name, a.dtype.descr)
 	}
 	n, c, h, w, nhwc, err := imageLayout(a.shape)
 	if err != nil {
@@ -69,30 +53,20 @@ func openNPY(path string, opt *Options) (Source, error) {
 	chw := c * h * w
 	lo, hi := s.span.lo*chw, s.span.hi*chw
 	var flat []float32 // the window, in the file's layout
-	switch a.elem {
-	case reflect.Uint8:
-		var v []uint8
-		if err := a.r.Read(&v); err != nil {
-			return nil, fmt.Errorf("dataset: %s: %w", path, err)
-		}
+	switch a.dtype.code {
+	case "u1":
 		flat = make([]float32, hi-lo)
-		for i, b := range v[lo:hi] {
+		for i, b := range a.data[lo:hi] {
 			flat[i] = pixel[b]
 		}
-	case reflect.Float32:
-		var v []float32
-		if err := a.r.Read(&v); err != nil {
-			return nil, fmt.Errorf("dataset: %s: %w", path, err)
-		}
-		flat = v[lo:hi]
+	case "f4":
+		flat = a.float32s(lo, hi)
 		for i, p := range flat {
 			if !(p >= 0 && p <= 1) {
 				return nil, fmt.Errorf("dataset: %s: pixel %d (sample %d) is %v, outside [0,1]; store pixels in [0,1] (or as uint8 0-255), and describe the model's own input scaling with --input-scale and the mean/std options instead of baking it into the data",
 					path, lo+i, (lo+i)/chw, p)
 			}
 		}
-	default:
-		return nil, fmt.Errorf("dataset: %s: dtype %s is not supported for images; want float32 pixels in [0,1] or uint8 pixels 0-255", path, a.elem)
 	}
 	if nhwc {
 		s.x = make([]float32, len(flat))
@@ -157,33 +131,10 @@ func readNPYLabels(path string, n int) ([]int, error) {
 	if a.shape[0] != n {
 		return nil, fmt.Errorf("dataset: %s has %d labels but the images hold %d samples; pass the matching labels file", path, a.shape[0], n)
 	}
-	labels := make([]int, n)
-	var err2 error
-	switch a.elem {
-	case reflect.Int64:
-		var v []int64
-		err2 = a.r.Read(&v)
-		for i, l := range v {
-			labels[i] = int(l)
-		}
-	case reflect.Int32:
-		var v []int32
-		err2 = a.r.Read(&v)
-		for i, l := range v {
-			labels[i] = int(l)
-		}
-	case reflect.Uint8:
-		var v []uint8
-		err2 = a.r.Read(&v)
-		for i, l := range v {
-			labels[i] = int(l)
-		}
-	default:
-		return nil, fmt.Errorf("dataset: %s: label dtype %s is not supported; want int64, int32 or uint8", path, a.elem)
+	if c := a.dtype.code; c != "i8" && c != "i4" && c != "u1" {
+		return nil, fmt.Errorf("dataset: %s: label dtype %s (%s) is not supported; want int64, int32 or uint8", path, a.dtype.name, a.dtype.descr)
 	}
-	if err2 != nil {
-		return nil, fmt.Errorf("dataset: %s: %w", path, err2)
-	}
+	labels := a.ints()
 	for i, l := range labels {
 		if l < 0 {
 			return nil, fmt.Errorf("dataset: %s: label %d is %d; want class indices from 0", path, i, l)
@@ -210,15 +161,4 @@ func (s *npySource) Close() error {
 	s.closed = true
 	s.x, s.labels = nil, nil
 	return nil
-}
-
-// newNpyReader calls npyio.NewReader, turning the panic it raises on some
-// malformed headers (one without the closing newline, say) into an error.
-func newNpyReader(br *bytes.Reader) (r *npyio.Reader, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("malformed header (%v)", p)
-		}
-	}()
-	return npyio.NewReader(br)
 }

@@ -131,3 +131,41 @@ func TestNPYErrors(t *testing.T) {
 		wantError(t, test.name, err, test.says...)
 	}
 }
+
+// TestNPYHeaders checks that strange and hostile headers give one-line
+// errors that say what is wrong.
+func TestNPYHeaders(t *testing.T) {
+	withHeader := func(major byte, header string) []byte {
+		b := append([]byte("\x93NUMPY"), major, 0)
+		if major == 1 {
+			b = binary.LittleEndian.AppendUint16(b, uint16(len(header)))
+		} else {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(header)))
+		}
+		return append(b, header...)
+	}
+	huge := append([]byte("\x93NUMPY\x02\x00"), 0xff, 0xff, 0xff, 0xff)
+	for _, test := range []struct {
+		name string
+		data []byte
+		says []string
+	}{
+		{"unicode strings", npyBytes("<U5", []int{3}, make([]byte, 60)), []string{"dtype unicode string (<U5) is not supported", "want float32"}},
+		{"byte strings", npyBytes("|S3", []int{3, 1, 1}, make([]byte, 9)), []string{"byte string"}},
+		{"objects", npyBytes("|O", []int{3, 1, 1}, make([]byte, 24)), []string{"Python object"}},
+		{"structured", withHeader(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }\n"), []string{"malformed .npy header"}},
+		{"no newline", withHeader(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1)"), []string{"malformed .npy header"}},
+		{"header past the end", huge, []string{"malformed .npy header", "declares 4294967295 bytes"}},
+		{"negative dimension", npyBytes("<f4", []int{-1, 1, 1}, nil), []string{"malformed .npy header", "shape"}},
+		{"overflowing shape", npyBytes("<f4", []int{1 << 30, 1 << 30, 1 << 30, 1 << 30}, nil), []string{"truncated", "more than 2^64"}},
+		{"version 9", withHeader(9, "{}"), []string{"major version 9"}},
+		{"empty", nil, []string{"not a NumPy .npy file"}},
+	} {
+		path := writeFile(t, filepath.Join(t.TempDir(), "x.npy"), test.data)
+		_, err := Open(path, nil)
+		wantError(t, test.name, err, test.says...)
+		if err != nil && strings.ContainsAny(err.Error(), "\n") {
+			t.Errorf("%s: error spans lines: %q", test.name, err)
+		}
+	}
+}

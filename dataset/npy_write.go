@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/onnxguard/onnxguard/internal/atomicfile"
 )
 
 // WriteNpy saves data as a little-endian float32 .npy array (format
@@ -38,11 +38,11 @@ func WriteNpy(path string, data []float32, shape []int) error {
 // temporary file that Close renames into place, so large outputs need not
 // be held in memory and a crash leaves no partial file under the name.
 type NpyWriter struct {
-	path, tmp string
-	f         *os.File
-	w         *bufio.Writer
-	want, n   int
-	buf       []byte
+	path    string
+	f       *atomicfile.File
+	w       *bufio.Writer
+	want, n int
+	buf     []byte
 }
 
 // CreateNpy starts writing a float32 .npy array of the given shape to path.
@@ -68,11 +68,11 @@ func CreateNpy(path string, shape []int) (*NpyWriter, error) {
 		pad = 0
 	}
 	header += strings.Repeat(" ", pad) + "\n"
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
+		return nil, err
 	}
-	w := &NpyWriter{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 1<<20), want: n}
+	w := &NpyWriter{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20), want: n}
 	w.w.WriteString("\x93NUMPY\x01\x00")
 	binary.Write(w.w, binary.LittleEndian, uint16(len(header)))
 	w.w.WriteString(header)
@@ -98,37 +98,21 @@ func (w *NpyWriter) Write(v []float32) error {
 	return nil
 }
 
-// Close checks that the shape is full, then syncs the file and renames it
-// into place. On error nothing is left under the name.
+// Close checks that the shape is full, then puts the file in place. On
+// error nothing is left under the name.
 func (w *NpyWriter) Close() error {
-	err := error(nil)
 	if w.n != w.want {
-		err = fmt.Errorf("writing %s: %d values written, the shape holds %d", w.path, w.n, w.want)
+		w.f.Abort()
+		return fmt.Errorf("writing %s: %d values written, the shape holds %d", w.path, w.n, w.want)
 	}
-	if err == nil {
-		err = w.w.Flush()
+	if err := w.w.Flush(); err != nil {
+		w.f.Abort()
+		return err
 	}
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(w.tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(w.tmp, w.path)
-	}
-	if err != nil {
-		os.Remove(w.tmp)
-		return fmt.Errorf("writing %s: %w", w.path, err)
-	}
-	return nil
+	return w.f.Commit()
 }
 
 // Abort discards what was written.
 func (w *NpyWriter) Abort() {
-	w.f.Close()
-	os.Remove(w.tmp)
+	w.f.Abort()
 }

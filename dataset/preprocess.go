@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -19,19 +20,26 @@ type Preprocess struct {
 	Mean, Std []float32
 }
 
-// Validate checks p for data with c channels.
+// Validate checks p for data with c channels: Scale finite and not
+// negative, Mean finite, Std finite and non-zero, and each of Mean and Std
+// one value or one per channel.
 func (p Preprocess) Validate(c int) error {
-	for _, v := range []struct {
-		name string
-		s    []float32
-	}{{"mean", p.Mean}, {"std", p.Std}} {
-		if n := len(v.s); n > 1 && n != c {
-			return fmt.Errorf("dataset: %d %s values for %d-channel data; give 1 or %d", n, v.name, c, c)
-		}
+	if s := float64(p.Scale); math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+		return fmt.Errorf("dataset: preprocessing scale is %v; want a finite positive number (0 means 1)", p.Scale)
 	}
-	for i, s := range p.Std {
-		if s == 0 {
-			return fmt.Errorf("dataset: std value %d is 0; every std must be non-zero", i)
+	for _, v := range []struct {
+		name    string
+		s       []float32
+		nonZero bool
+	}{{"mean", p.Mean, false}, {"standard deviation", p.Std, true}} {
+		if n := len(v.s); n > 1 && n != c {
+			return fmt.Errorf("dataset: %d %s values for %d-channel data; want one value, or one per channel", n, v.name, c)
+		}
+		for i, x := range v.s {
+			f := float64(x)
+			if math.IsNaN(f) || math.IsInf(f, 0) || v.nonZero && f == 0 {
+				return fmt.Errorf("dataset: %s value %d of %d is %v; want a finite number (non-zero for a standard deviation)", v.name, i+1, len(v.s), x)
+			}
 		}
 	}
 	return nil
@@ -103,7 +111,7 @@ func (p Preprocess) Backward(dst, gradInput []float32, c, hw int) []float32 {
 }
 
 // ParseFloats parses a comma-separated list such as "0.485,0.456,0.406";
-// the empty string gives nil.
+// the empty string gives nil. Every value must be a finite number.
 func ParseFloats(s string) ([]float32, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -112,6 +120,9 @@ func ParseFloats(s string) ([]float32, error) {
 	v := make([]float32, len(fields))
 	for i, f := range fields {
 		x, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return nil, fmt.Errorf("dataset: value %d of %q is %v; want finite numbers", i+1, s, x)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("dataset: value %d of %q is %q, not a number; want comma-separated numbers like 0.485,0.456,0.406", i+1, s, strings.TrimSpace(f))
 		}

@@ -76,9 +76,13 @@ func TestPreprocessValidate(t *testing.T) {
 	}{
 		{Preprocess{}, 3, ""},
 		{Preprocess{Mean: []float32{0.1}, Std: []float32{0.2, 0.3, 0.4}}, 3, ""},
-		{Preprocess{Mean: []float32{0.1, 0.2}}, 3, "2 mean values for 3-channel data; give 1 or 3"},
-		{Preprocess{Std: []float32{1, 1, 1}}, 1, "3 std values for 1-channel data"},
-		{Preprocess{Std: []float32{1, 0, 1}}, 3, "std value 1 is 0"},
+		{Preprocess{Mean: []float32{0.1, 0.2}}, 3, "2 mean values for 3-channel data; want one value, or one per channel"},
+		{Preprocess{Std: []float32{1, 1, 1}}, 1, "3 standard deviation values for 1-channel data"},
+		{Preprocess{Std: []float32{1, 0, 1}}, 3, "standard deviation value 2 of 3 is 0"},
+		{Preprocess{Std: []float32{float32(math.NaN())}}, 3, "standard deviation value 1 of 1 is NaN"},
+		{Preprocess{Mean: []float32{float32(math.Inf(1))}}, 3, "mean value 1 of 1 is +Inf"},
+		{Preprocess{Scale: float32(math.NaN())}, 3, "scale is NaN"},
+		{Preprocess{Scale: -1}, 3, "scale is -1"},
 	} {
 		err := test.p.Validate(test.c)
 		if test.says == "" {
@@ -103,6 +107,9 @@ func TestParseFloats(t *testing.T) {
 		{" 1, 2.5e-1 ,-3", []float32{1, 0.25, -3}, ""},
 		{"0.5,,0.4", nil, `value 2 of "0.5,,0.4" is ""`},
 		{"0.5;0.4", nil, `is "0.5;0.4", not a number`},
+		{"0.5,NaN", nil, `value 2 of "0.5,NaN" is NaN; want finite numbers`},
+		{"inf", nil, `value 1 of "inf" is +Inf`},
+		{"1e39", nil, `value 1 of "1e39" is "1e39", not a number`},
 	} {
 		got, err := ParseFloats(test.in)
 		if test.says != "" {

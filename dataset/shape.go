@@ -24,9 +24,9 @@ func CheckShape(src Source, inputShape []int64) error {
 		case fits(want, h, w, c):
 			hint = "; the model takes channels-last (N×H×W×C) input, which is not supported"
 		case fits(want[1:], h, w):
-			hint = fmt.Sprintf("; only the channels differ: read the data with %d channels", want[0])
+			hint = fmt.Sprintf("; only the channels differ: the model wants %d", want[0])
 		case fits(want[:1], c):
-			hint = "; only the image size differs: resize the data (for image folders, Options.Height and Width)"
+			hint = "; only the image size differs"
 		}
 		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, dimsText(want), hint)
 	case 2:

@@ -26,7 +26,7 @@ func TestCheckShape(t *testing.T) {
 		{mnist, []int64{-1, -1}, ""},
 		{cifar, []int64{-1, 3, 32, 32}, ""},
 		{mnist, []int64{1, 3, 32, 32}, "data is 1x28x28 (C×H×W) but model input wants 3x32x32"},
-		{mnist, []int64{1, 3, 28, 28}, "only the channels differ: read the data with 3 channels"},
+		{mnist, []int64{1, 3, 28, 28}, "only the channels differ: the model wants 3"},
 		{mnist, []int64{1, 1, 32, -1}, "wants 1x32x?; only the image size differs"},
 		{cifar, []int64{1, 32, 32, 3}, "channels-last"},
 		{cifar, []int64{-1, 784}, "3072 values a sample, but model input wants 784"},

@@ -42,6 +42,10 @@ type ClassNamer interface {
 	Classes() []string
 }
 
+// ErrLabelsUnused is returned by Open when a separate labels file is given
+// for a format that carries its own labels.
+var ErrLabelsUnused = errors.New("a separate labels file applies to IDX and .npy images only; this format carries its own labels")
+
 // Options adjust how Open reads a data set. A nil *Options means the
 // zero value: all samples, labels found next to the images where the format
 // allows, image folders read as RGB at the size of their first image.
@@ -105,7 +109,7 @@ func Open(path string, opt *Options) (Source, error) {
 	name := strings.ToLower(filepath.Base(path))
 	isIDX := strings.Contains(name, "idx") && (strings.HasSuffix(name, "ubyte") || strings.HasSuffix(name, "ubyte.gz"))
 	if opt.Labels != "" && (fi.IsDir() || !(isIDX || strings.HasSuffix(name, ".npy"))) {
-		return nil, fmt.Errorf("dataset: %s: Options.Labels applies to IDX and .npy images only; this format carries its own labels", path)
+		return nil, fmt.Errorf("dataset: %s: %w", path, ErrLabelsUnused)
 	}
 	switch {
 	case fi.IsDir():

@@ -23,7 +23,7 @@ func TestOpenErrors(t *testing.T) {
 		{"shard out of range", idx, &Options{Shard: 3, Shards: 3}, []string{"Shard is 3; want 0 to 2 for 3 shards"}},
 		{"negative shards", idx, &Options{Shards: -2}, []string{"Shards is -2"}},
 		{"negative size", idx, &Options{Height: -1}, []string{"image size -1x0"}},
-		{"labels for a folder", dir, &Options{Labels: idx}, []string{"Options.Labels applies to IDX and .npy"}},
+		{"labels for a folder", dir, &Options{Labels: idx}, []string{"separate labels file applies to IDX and .npy"}},
 	} {
 		_, err := Open(test.path, test.opt)
 		wantError(t, test.name, err, test.says...)

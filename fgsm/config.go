@@ -101,8 +101,11 @@ func (c Config) Family() Config {
 //     PGD unless told otherwise); restarts need it.
 //   - MI-FGSM's momentum defaults to 1.0.
 func (c Config) Normalize() (Config, error) {
-	if c.Eps <= 0 || c.Eps > 1 {
+	if !(c.Eps > 0 && c.Eps <= 1) {
 		return c, fmt.Errorf("%s: eps %g must be in (0, 1]; it is an L∞ radius in pixel space [0,1]", c.Method, c.Eps)
+	}
+	if !finite(c.Alpha) || !finite(c.Momentum) {
+		return c, fmt.Errorf("%s: alpha %g and momentum %g must be finite", c.Method, c.Alpha, c.Momentum)
 	}
 	if c.Target.Mode == "class" && c.Target.Class < 0 {
 		return c, fmt.Errorf("%s: target class %d is negative", c.Method, c.Target.Class)
@@ -144,6 +147,8 @@ func (c Config) Normalize() (Config, error) {
 	}
 	return c, nil
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Name is a short label such as "pgd ε=0.03 (10×0.0075)".
 func (c Config) Name() string {

@@ -52,6 +52,11 @@ func TestNormalize(t *testing.T) {
 		{in: Config{Method: PGD, Eps: 0.1, Restarts: 3}, wantErr: true},
 		{in: Config{Method: BIM, Eps: 0.1, Momentum: 0.5}, wantErr: true},
 		{in: Config{Method: "deepfool", Eps: 0.1}, wantErr: true},
+		{in: Config{Method: FGSM, Eps: math.NaN()}, wantErr: true},
+		{in: Config{Method: PGD, Eps: math.Inf(1)}, wantErr: true},
+		{in: Config{Method: BIM, Eps: 0.1, Alpha: math.NaN()}, wantErr: true},
+		{in: Config{Method: MIFGSM, Eps: 0.1, Momentum: math.NaN()}, wantErr: true},
+		{in: Config{Method: MIFGSM, Eps: 0.1, Momentum: math.Inf(1)}, wantErr: true},
 	} {
 		got, err := test.in.Normalize()
 		if (err != nil) != test.wantErr {

@@ -2,6 +2,7 @@ package fgsm
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 )
@@ -18,6 +19,9 @@ func Merge(reports []*Report) (*Report, error) {
 	base := reports[0]
 	out := newReport(base)
 	for i, r := range reports {
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("report %d: %w", i+1, err)
+		}
 		if err := compatible(base, r); err != nil {
 			return nil, fmt.Errorf("report %d: %w", i+1, err)
 		}
@@ -124,7 +128,7 @@ func addClasses(dst, src []ClassCount) {
 }
 
 // missingShards names the shards of a K/N split that are absent, or
-// returns "".
+// returns "". It lists the first few only, however large N.
 func missingShards(shards []Shard) string {
 	n := 0
 	seen := map[int]bool{}
@@ -135,8 +139,9 @@ func missingShards(shards []Shard) string {
 	if n <= 1 {
 		return ""
 	}
+	const list = 10
 	var missing []int
-	for k := 0; k < n; k++ {
+	for k := 0; k < n && len(missing) < list; k++ {
 		if !seen[k] {
 			missing = append(missing, k+1)
 		}
@@ -144,5 +149,94 @@ func missingShards(shards []Shard) string {
 	if len(missing) == 0 {
 		return ""
 	}
+	count := n - len(seen)
+	if count > len(missing) {
+		return fmt.Sprintf("%d shards of %d are missing from the merge (the first: %v): the figures cover part of the data", count, n, missing)
+	}
 	return fmt.Sprintf("shards %v of %d are missing from the merge: the figures cover part of the data", missing, n)
+}
+
+// Validate checks that the counts of a report read from a file are
+// possible: none negative, correct at most samples, successes at most the
+// eligible samples, the shards' ranges adding up to the samples, sums and
+// maxima finite. Merge validates every report it is given.
+func (r *Report) Validate() error {
+	if r.Samples < 0 || r.Samples > maxSamples {
+		return fmt.Errorf("%d samples; want 0 to 2^40", r.Samples)
+	}
+	if err := countsWithin("clean", r.Samples, r.CleanCorrect, r.CleanDisagreement); err != nil {
+		return err
+	}
+	if err := classesWithin("clean", r.CleanPerClass, r.Samples); err != nil {
+		return err
+	}
+	covered := 0
+	for _, s := range r.Shards {
+		if s.Start < 0 || s.End < s.Start || s.End > maxSamples || s.Of < 0 || s.Index < 0 || s.Of > 0 && s.Index >= s.Of {
+			return fmt.Errorf("shard %d of %d covers samples [%d, %d): not a shard", s.Index+1, s.Of, s.Start, s.End)
+		}
+		covered += s.End - s.Start
+	}
+	if len(r.Shards) > 0 && covered != r.Samples {
+		return fmt.Errorf("its shards cover %d samples but it counts %d", covered, r.Samples)
+	}
+	for i, res := range r.Results {
+		what := fmt.Sprintf("attack %d (%s)", i+1, res.Name())
+		switch {
+		case !(res.Eps > 0 && res.Eps <= 1):
+			return fmt.Errorf("%s: eps %g outside (0, 1]", what, res.Eps)
+		case res.Samples != r.Samples:
+			return fmt.Errorf("%s: %d samples, the report has %d", what, res.Samples, r.Samples)
+		case res.Successes < 0 || res.Eligible < 0 || res.Successes > res.Eligible || res.Eligible > res.Samples:
+			return fmt.Errorf("%s: %d successes of %d eligible samples of %d", what, res.Successes, res.Eligible, res.Samples)
+		}
+		if err := countsWithin(what, res.Samples, res.Correct, res.Disagreements, res.Skipped); err != nil {
+			return err
+		}
+		if err := classesWithin(what, res.PerClass, res.Samples); err != nil {
+			return err
+		}
+		for _, v := range []float64{res.LinfSum, res.L2Sum, res.LinfMax, res.L2Max} {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("%s: perturbation sums and maxima must be finite and not negative, found %v", what, v)
+			}
+		}
+		// Pixels are in [0,1]: no L∞ distance exceeds 1, and no L2
+		// distance the square root of a 2^40-pixel image.
+		n, slack := float64(res.Samples), 1+1e-9
+		if res.LinfMax > 1 || res.L2Max > 1<<20 || res.LinfSum > n*res.LinfMax*slack || res.L2Sum > n*res.L2Max*slack {
+			return fmt.Errorf("%s: perturbation sums %g (L∞) and %g (L2) of %d samples with maxima %g and %g are impossible",
+				what, res.LinfSum, res.L2Sum, res.Samples, res.LinfMax, res.L2Max)
+		}
+	}
+	return nil
+}
+
+// maxSamples bounds the samples of a report, so that counts added over
+// shards cannot overflow.
+const maxSamples = 1 << 40
+
+// countsWithin checks that each count lies in [0, samples].
+func countsWithin(what string, samples int, counts ...int) error {
+	for _, c := range counts {
+		if c < 0 || c > samples {
+			return fmt.Errorf("%s: a count of %d for %d samples", what, c, samples)
+		}
+	}
+	return nil
+}
+
+// classesWithin checks per-class counts: correct within samples, and the
+// classes' samples at most the report's.
+func classesWithin(what string, pc []ClassCount, samples int) error {
+	total := 0
+	for i, c := range pc {
+		if c.Samples < 0 || c.Correct < 0 || c.Correct > c.Samples {
+			return fmt.Errorf("%s: class %d has %d correct of %d samples", what, i, c.Correct, c.Samples)
+		}
+		if total += c.Samples; total > samples {
+			return fmt.Errorf("%s: the classes hold more than the report's %d samples", what, samples)
+		}
+	}
+	return nil
 }

@@ -120,6 +120,12 @@ func (c Config) Normalize() (Config, error) {
 	if _, err := ParseRecipe(string(c.Recipe)); err != nil {
 		return c, err
 	}
+	for _, v := range []float64{c.Eps, c.LR, c.Momentum, c.WeightDecay, c.StepFactor, c.ValSplit} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return c, fmt.Errorf("eps %g, lr %g, momentum %g, weight decay %g, step factor %g and val split %g must be finite numbers",
+				c.Eps, c.LR, c.Momentum, c.WeightDecay, c.StepFactor, c.ValSplit)
+		}
+	}
 	switch {
 	case c.Recipe.Adversarial() && (c.Eps <= 0 || c.Eps > 1):
 		return c, fmt.Errorf("recipe %s: eps %g must be in (0, 1]; it is an L∞ radius in pixel space [0,1] (0.1 for MNIST-like data, 8/255 for CIFAR-10)", c.Recipe, c.Eps)

@@ -91,6 +91,13 @@ func TestNormalize(t *testing.T) {
 		{Recipe: Paper, Eps: 0.1, PGDSteps: 3},
 		{Recipe: Clean, ProbeSteps: 3}, // the probe is for adversarial recipes
 		{Recipe: Clean, Epochs: -1},
+		{Recipe: Paper, Eps: math.NaN()},
+		{Recipe: Clean, Eps: math.NaN()},
+		{Recipe: Clean, LR: math.NaN()},
+		{Recipe: Clean, LR: math.Inf(1)},
+		{Recipe: Clean, Optimizer: SGD, Momentum: math.NaN()},
+		{Recipe: Clean, WeightDecay: math.NaN()},
+		{Recipe: Clean, Schedule: Step, StepFactor: math.NaN()},
 	} {
 		if _, err := bad.Normalize(); err == nil {
 			t.Errorf("case %d %+v: no error", i, bad)

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxguard/onnxguard/internal/atomicfile"
 )
 
 // ErrInvalid marks a model that is malformed: not a protobuf, no graph, a
@@ -122,30 +123,7 @@ func (m *Model) Save(path string) error {
 }
 
 // WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
+// renames it over path (package atomicfile, the one way files are written).
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("saving %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := bytes.NewReader(data).WriteTo(f)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("saving %s: %w", path, werr)
-	}
-	return nil
+	return atomicfile.WriteFile(path, data)
 }

@@ -44,6 +44,7 @@ Examples:
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 		classNamesFlag,
 	}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		method, err := fgsm.ParseMethod(c.String("method"))
 		if err != nil {
@@ -58,6 +59,14 @@ Examples:
 		}
 		acfg, err := attackSettings(c, method, c.Float64("eps"))
 		if err != nil {
+			return err
+		}
+		if out := c.String("out"); out != "" {
+			if err := checkOutFile("out", out, true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
+				return err
+			}
+		}
+		if err := checkOutDir("png-dir", c.String("png-dir")); err != nil {
 			return err
 		}
 		a, err := openAttack(c)

@@ -237,7 +237,7 @@ func TestAttackErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"attack", "-m", cnn, "-d", fashionSlice, "--eps", "2"}, "eps 2 must be in (0, 1]"},
+		{[]string{"attack", "-m", cnn, "-d", fashionSlice, "--eps", "2"}, "--eps 2: want a finite number in (0, 1]"},
 		{[]string{"attack", "-m", cnn, "-d", fashionSlice, "--method", "cw"}, "unknown attack"},
 		{[]string{"attack", "-m", cnn, "-d", fashionSlice, "--steps", "5"}, "fgsm is a single step"},
 		{[]string{"attack", "-m", cnn, "-d", fashionSlice, "--target", "cat"}, "--target"},

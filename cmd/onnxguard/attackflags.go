@@ -15,11 +15,11 @@ import (
 
 // iterFlags tune the iterative attacks; attack and audit share them.
 var iterFlags = []cli.Flag{
-	&cli.Float64Flag{Name: "alpha", Usage: "step size of bim, pgd and mifgsm in pixel space (default ε/steps; 2.5·ε/steps for pgd)"},
-	&cli.IntFlag{Name: "steps", Usage: "iterations of bim, pgd and mifgsm (default 10)"},
-	&cli.BoolFlag{Name: "random-start", Usage: "start bim, pgd and mifgsm from a uniform random point of the ε-ball (default: on for pgd only; --random-start=false turns it off)"},
-	&cli.IntFlag{Name: "restarts", Usage: "pgd runs per sample from fresh random starts, keeping the strongest (default 1)"},
-	&cli.Float64Flag{Name: "momentum", Usage: "mifgsm's momentum decay μ (default 1.0)"},
+	&cli.Float64Flag{Name: "alpha", Usage: "step size of bim, pgd and mifgsm in pixel space", DefaultText: "ε/steps; 2.5·ε/steps for pgd"},
+	&cli.IntFlag{Name: "steps", Usage: "iterations of bim, pgd and mifgsm", DefaultText: "10"},
+	&cli.BoolFlag{Name: "random-start", Usage: "start bim, pgd and mifgsm from a uniform random point of the ε-ball; --random-start=false turns it off", DefaultText: "on for pgd only"},
+	&cli.IntFlag{Name: "restarts", Usage: "pgd runs per sample from fresh random starts, keeping the strongest", DefaultText: "1"},
+	&cli.Float64Flag{Name: "momentum", Usage: "mifgsm's momentum decay μ", DefaultText: "1.0"},
 	&cli.StringFlag{Name: "target", Usage: "targeted attack toward a class `C`, 'next' (label+1) or 'random'; samples already labelled C are left alone and counted as skipped"},
 	&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random starts and random targets"},
 	&cli.StringFlag{Name: "shard", Usage: "process only the `K/N`-th of N contiguous slices of the data (K from 1 to N); merge the reports with 'onnxguard report merge'"},
@@ -28,8 +28,23 @@ var iterFlags = []cli.Flag{
 // attackSettings builds the attack configuration for method and ε from
 // the shared flags.
 func attackSettings(c *cli.Context, method fgsm.Method, eps float64) (fgsm.Config, error) {
-	cfg := fgsm.Config{Method: method, Eps: eps, Alpha: c.Float64("alpha"), Steps: c.Int("steps"),
-		Restarts: c.Int("restarts"), Momentum: c.Float64("momentum")}
+	cfg := fgsm.Config{Method: method, Eps: eps}
+	if err := checkFloat("eps", eps, unit); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.Alpha, err = setFloatFlag(c, "alpha", unit); err != nil {
+		return cfg, err
+	}
+	if cfg.Momentum, err = setFloatFlag(c, "momentum", positive); err != nil {
+		return cfg, err
+	}
+	if cfg.Steps, err = setIntFlag(c, "steps", 1); err != nil {
+		return cfg, err
+	}
+	if cfg.Restarts, err = setIntFlag(c, "restarts", 1); err != nil {
+		return cfg, err
+	}
 	if method != fgsm.FGSM {
 		cfg.RandomStart = method == fgsm.PGD
 		if c.IsSet("random-start") {
@@ -43,7 +58,6 @@ func attackSettings(c *cli.Context, method fgsm.Method, eps float64) (fgsm.Confi
 		// shape the other attacks of an audit, not it.
 		cfg.Alpha, cfg.Steps, cfg.Restarts, cfg.Momentum = 0, 0, 0, 0
 	}
-	var err error
 	if cfg.Target, err = fgsm.ParseTarget(c.String("target")); err != nil {
 		return cfg, fmt.Errorf("--target: %w", err)
 	}
@@ -63,17 +77,6 @@ func parseShard(s string, opt *dataset.Options) (fgsm.Shard, error) {
 	}
 	opt.Shard, opt.Shards = ki-1, ni
 	return fgsm.Shard{Index: ki - 1, Of: ni}, nil
-}
-
-// parseList splits a comma-separated flag value.
-func parseList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // attackSession is a model opened for attacks: the runtime that

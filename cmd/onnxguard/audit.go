@@ -71,6 +71,7 @@ Examples:
 		classNamesFlag,
 		junitFlag,
 	}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		attacks, ens, err := auditAttacks(c)
 		if err != nil {
@@ -78,6 +79,13 @@ Examples:
 		}
 		threshold, gate, err := parseThreshold(c.String("fail-under"))
 		if err != nil {
+			return err
+		}
+		examples, err := intFlag(c, "examples", 0)
+		if err != nil {
+			return err
+		}
+		if err := checkOutDir("report", c.String("report")); err != nil {
 			return err
 		}
 		blackBox := len(attacks) == 0 && len(ens) > 0
@@ -95,7 +103,7 @@ Examples:
 		defer a.Close()
 		update, done := progress("audit")
 		opt := fgsm.AuditOptions{Attacks: attacks, Ensembles: ens, Batch: a.cfg.batch, Seed: c.Uint64("seed"), Check: a.check,
-			RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: c.Int("examples")}
+			RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: examples}
 		if len(ens) > 0 {
 			opt.Log = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
 		}
@@ -129,17 +137,21 @@ Examples:
 // auditAttacks is every attack of --attacks at every ε of --eps: the
 // fixed-step attacks, then the AutoAttack ensembles and stages.
 func auditAttacks(c *cli.Context) ([]fgsm.Config, []fgsm.Ensemble, error) {
-	names := parseList(c.String("attacks"))
+	names, err := nameList("attacks", c.String("attacks"))
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(names) == 0 {
 		return nil, nil, errors.New("--attacks: name at least one of fgsm, bim, pgd, mifgsm, autoattack")
 	}
-	var epss []float64
-	for _, s := range parseList(c.String("eps")) {
-		e, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--eps: %q is not a number", s)
-		}
-		epss = append(epss, e)
+	// An L∞ budget is at most 1 in pixel space; an L2 one can be larger.
+	budgets := unit
+	if norm, err := fgsm.ParseNorm(c.String("norm")); err == nil && norm == fgsm.L2 {
+		budgets = positive
+	}
+	epss, err := floatList("eps", c.String("eps"), budgets)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(epss) == 0 {
 		return nil, nil, errors.New("--eps: give at least one budget, e.g. 0.03")
@@ -176,7 +188,7 @@ func parseThreshold(s string) (float64, bool, error) {
 	if pct {
 		v /= 100
 	}
-	if err != nil || v < 0 || v > 1 {
+	if err != nil || !(v >= 0 && v <= 1) {
 		return 0, false, fmt.Errorf("--fail-under %q: give an accuracy as a fraction from 0 to 1 (0.4) or a percentage (40%%)", s)
 	}
 	return v, true, nil

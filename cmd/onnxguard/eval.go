@@ -23,7 +23,8 @@ Examples:
    onnxguard eval -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --class-names testdata/fashion/classes.txt
    onnxguard eval -m model_b1_raw.onnx -d /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --input-scale 255
    onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
-	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}, classNamesFlag}),
+	Flags:  concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}, classNamesFlag}),
+	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
 		return withModel(c, "eval", func(cfg *runConfig, s *session, rc runtime.Config) error {
 			res, err := runtime.Evaluate(c.Context, s.engine, s.src, rc)

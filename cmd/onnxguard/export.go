@@ -26,11 +26,21 @@ Examples:
    onnxguard export --checkpoint hardened.onnx.checkpoints --model model.onnx --out hardened.onnx
    onnxguard export --checkpoint run/checkpoint.gob --model model.onnx --out epoch_best.onnx --json`,
 	Flags: concat(modelFlags, engineFlags[1:], []cli.Flag{
-		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder", Required: true},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write", Required: true},
+		&cli.StringFlag{Name: "checkpoint", Aliases: []string{"c"}, Usage: "checkpoint `FILE` or folder (required)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write (required)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	}),
+	Before: requireFlags("model", "checkpoint", "out"),
 	Action: func(c *cli.Context) error {
+		if err := checkOutFile("out", c.String("out"), false, input{"model", c.String("model")}, input{"checkpoint", c.String("checkpoint")}); err != nil {
+			return err
+		}
+		if _, err := intFlag(c, "threads", 0); err != nil {
+			return err
+		}
+		if err := checkDevice(c); err != nil {
+			return err
+		}
 		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
 		if err != nil {
 			return err

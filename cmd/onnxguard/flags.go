@@ -1,13 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"time"
+	"strconv"
+	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/onnx"
@@ -18,7 +18,7 @@ import (
 
 // modelFlags name the model and how to run it.
 var modelFlags = []cli.Flag{
-	&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model `FILE`", Required: true},
+	&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model `FILE` (required)"},
 }
 
 var engineFlags = []cli.Flag{
@@ -31,13 +31,43 @@ var engineFlags = []cli.Flag{
 
 // dataFlags name the data and the preprocessing between pixels and model.
 var dataFlags = []cli.Flag{
-	&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "images: IDX file, CIFAR-10 .bin file or folder, class-per-folder images, or .npy", Required: true},
+	&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "images: IDX file, CIFAR-10 .bin file or folder, class-per-folder images, or .npy (required)"},
 	&cli.StringFlag{Name: "labels", Aliases: []string{"l"}, Usage: "labels file (IDX or .npy); IDX labels beside the images are found automatically"},
 	&cli.IntFlag{Name: "limit", Usage: "use at most `N` samples (0 = all)"},
 	&cli.IntFlag{Name: "batch", Value: 64, Usage: "samples per batch"},
 	&cli.Float64Flag{Name: "input-scale", Value: 1, Usage: "multiply pixels in [0,1] by this before the model (255 for models trained on raw 0-255 pixels)"},
 	&cli.StringFlag{Name: "mean", Usage: "per-channel mean subtracted after scaling, e.g. 0.485,0.456,0.406"},
 	&cli.StringFlag{Name: "std", Usage: "per-channel standard deviation divided after the mean, e.g. 0.229,0.224,0.225"},
+	&cli.StringFlag{Name: "image-size", Usage: "image folders: scale each image to cover `HxW` (or one size for a square) and centre-crop it", DefaultText: "the model's input size"},
+	&cli.IntFlag{Name: "channels", Usage: "image folders: read images as 1 (grey) or 3 (RGB) channels, converting colour and grey", DefaultText: "the model's input channels"},
+}
+
+// imageFlags reads --image-size and --channels; 0 means from the model.
+func imageFlags(c *cli.Context) (h, w, ch int, err error) {
+	if s := c.String("image-size"); s != "" {
+		hs, ws, square := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
+		if !square {
+			ws = hs
+		}
+		h, err1 := strconv.Atoi(strings.TrimSpace(hs))
+		w, err2 := strconv.Atoi(strings.TrimSpace(ws))
+		if err1 != nil || err2 != nil || h < 1 || w < 1 || h > maxImageSide || w > maxImageSide {
+			return 0, 0, 0, fmt.Errorf("--image-size %q: give HxW such as 224x224, or one size such as 224, from 1 to %d", s, maxImageSide)
+		}
+		return h, w, c.Int("channels"), checkChannels(c)
+	}
+	return 0, 0, c.Int("channels"), checkChannels(c)
+}
+
+// maxImageSide bounds --image-size: a sample of 3×4096×4096 pixels is
+// already 200 MB of float32.
+const maxImageSide = 4096
+
+func checkChannels(c *cli.Context) error {
+	if n := c.Int("channels"); n != 0 && n != 1 && n != 3 || c.IsSet("channels") && n == 0 {
+		return fmt.Errorf("--channels %d: give 1 (grey) or 3 (RGB)", n)
+	}
+	return nil
 }
 
 // runConfig is what the flags of a model-running command become.
@@ -58,28 +88,51 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		engine:    c.String("engine"),
 		ort:       ortOptions(c),
 		data:      c.String("data"),
-		dataOpt:   dataset.Options{Labels: c.String("labels"), Limit: c.Int("limit")},
-		pre:       dataset.Preprocess{Scale: float32(c.Float64("input-scale"))},
-		batch:     c.Int("batch"),
+		dataOpt:   dataset.Options{Labels: c.String("labels")},
 		json:      c.Bool("json"),
 	}
 	if cfg.engine != "ort" && cfg.engine != "interp" {
 		return nil, fmt.Errorf("--engine %q: choose ort or interp", cfg.engine)
 	}
-	if cfg.batch < 1 {
-		return nil, fmt.Errorf("--batch %d: must be at least 1", cfg.batch)
-	}
-	if cfg.dataOpt.Limit < 0 {
-		return nil, fmt.Errorf("--limit %d: must not be negative", cfg.dataOpt.Limit)
+	if err := checkDevice(c); err != nil {
+		return nil, err
 	}
 	var err error
-	if cfg.pre.Mean, err = dataset.ParseFloats(c.String("mean")); err != nil {
-		return nil, fmt.Errorf("--mean: %w", err)
+	if cfg.batch, err = intFlag(c, "batch", 1); err != nil {
+		return nil, err
 	}
-	if cfg.pre.Std, err = dataset.ParseFloats(c.String("std")); err != nil {
-		return nil, fmt.Errorf("--std: %w", err)
+	if cfg.dataOpt.Limit, err = intFlag(c, "limit", 0); err != nil {
+		return nil, err
+	}
+	if cfg.ort.Threads, err = intFlag(c, "threads", 0); err != nil {
+		return nil, err
+	}
+	scale, err := floatFlag(c, "input-scale", positive)
+	if err != nil {
+		return nil, err
+	}
+	cfg.pre.Scale = float32(scale)
+	if cfg.pre.Mean, err = float32List("mean", c.String("mean"), anyFinite); err != nil {
+		return nil, err
+	}
+	if cfg.pre.Std, err = float32List("std", c.String("std"), positive); err != nil {
+		return nil, err
+	}
+	if cfg.dataOpt.Height, cfg.dataOpt.Width, cfg.dataOpt.Channels, err = imageFlags(c); err != nil {
+		return nil, err
 	}
 	return cfg, nil
+}
+
+// checkDevice checks --device, which ONNX Runtime would otherwise refuse
+// in its own words.
+func checkDevice(c *cli.Context) error {
+	switch d := c.String("device"); d {
+	case ort.DeviceAuto, ort.DeviceCPU, ort.DeviceCUDA:
+		return nil
+	default:
+		return fmt.Errorf("--device %q: choose %s, %s or %s", d, ort.DeviceCPU, ort.DeviceCUDA, ort.DeviceAuto)
+	}
 }
 
 // ortOptions reads the ONNX Runtime flags of engineFlags.
@@ -107,21 +160,57 @@ func (s *session) Close() {
 
 // openData opens a data set and checks that its samples fit the model's
 // input and the preprocessing flags, closing it again if they do not.
+// Image folders are read at the model's input size and channels unless
+// --image-size and --channels say otherwise.
 func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueInfo) (dataset.Source, error) {
-	src, err := dataset.Open(path, opt)
+	o := *opt
+	if len(in.Shape) == 4 {
+		if o.Channels == 0 && (in.Shape[1] == 1 || in.Shape[1] == 3) {
+			o.Channels = int(in.Shape[1])
+		}
+		if o.Height == 0 && o.Width == 0 && in.Shape[2] > 0 && in.Shape[3] > 0 {
+			o.Height, o.Width = int(in.Shape[2]), int(in.Shape[3])
+		}
+	}
+	src, err := dataset.Open(path, &o)
 	if err != nil {
+		if errors.Is(err, dataset.ErrLabelsUnused) {
+			return nil, fmt.Errorf("--labels %s: %w", o.Labels, err)
+		}
 		return nil, err
+	}
+	if src.Len() == 0 {
+		src.Close()
+		what := "the data set is empty"
+		if o.Shards > 1 {
+			what = "this --shard of it is empty"
+		}
+		return nil, fmt.Errorf("%s: no samples to read: %s", path, what)
 	}
 	if err := dataset.CheckShape(src, in.Shape); err != nil {
 		src.Close()
 		return nil, fmt.Errorf("%s: model input %q: %w", path, in.Name, err)
 	}
 	c, _, _ := src.Dims()
-	if err := cfg.pre.Validate(c); err != nil {
+	if err := checkPerChannel(cfg.pre, c); err != nil {
 		src.Close()
 		return nil, err
 	}
 	return src, nil
+}
+
+// checkPerChannel checks that --mean and --std give one value, or one per
+// channel of the data.
+func checkPerChannel(p dataset.Preprocess, c int) error {
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{{"mean", len(p.Mean)}, {"std", len(p.Std)}} {
+		if v.n > 1 && v.n != c {
+			return fmt.Errorf("--%s has %d values but the data has %d channel(s); give one value, or one per channel", v.flag, v.n, c)
+		}
+	}
+	return p.Validate(c)
 }
 
 // open loads the model, opens the data and checks that they fit, then
@@ -189,41 +278,4 @@ func withModel(c *cli.Context, desc string, do func(cfg *runConfig, s *session, 
 	}
 	defer finish()
 	return do(cfg, s, rc)
-}
-
-// progress returns a progress callback drawing a bar on stderr when stderr
-// is a terminal, and nil otherwise so pipelines get clean output.
-func progress(desc string) (func(done, total int), func()) {
-	update, finish := progressNote(desc)
-	if update == nil {
-		return nil, finish
-	}
-	return func(done, total int) { update(done, total, "") }, finish
-}
-
-// progressNote is progress whose callback also sets a note shown after the
-// description (a training loss, say).
-func progressNote(desc string) (func(done, total int, note string), func()) {
-	if !term.IsTerminal(int(os.Stderr.Fd())) {
-		return nil, func() {}
-	}
-	var bar *progressbar.ProgressBar
-	update := func(done, total int, note string) {
-		if bar == nil {
-			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
-				progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"),
-				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		}
-		if note != "" {
-			bar.Describe(desc + " " + note)
-		}
-		bar.Set(done)
-	}
-	return update, func() {
-		if bar != nil {
-			bar.Finish()
-			bar = nil
-		}
-	}
 }

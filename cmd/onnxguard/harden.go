@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -62,21 +63,60 @@ Examples:
 		&cli.Float64Flag{Name: "eps", Value: 0.1, Usage: "L∞ budget in pixel space [0,1] trained against and measured"},
 		&cli.IntFlag{Name: "epochs", Value: harden.DefaultEpochs, Usage: "passes over the training data"},
 		&cli.StringFlag{Name: "optimizer", Value: harden.Adam, Usage: "adam (AdamW) or sgd (with momentum)"},
-		&cli.Float64Flag{Name: "lr", Usage: "learning rate (default 1e-3 for adam, 0.01 for sgd)"},
-		&cli.Float64Flag{Name: "momentum", Usage: "sgd momentum (default 0.9)"},
+		&cli.Float64Flag{Name: "lr", Usage: "learning rate", DefaultText: "1e-3 for adam, 0.01 for sgd"},
+		&cli.Float64Flag{Name: "momentum", Usage: "sgd momentum", DefaultText: "0.9"},
 		&cli.Float64Flag{Name: "weight-decay", Usage: "weight decay (decoupled for adam, L2 for sgd)"},
 		&cli.StringFlag{Name: "schedule", Value: harden.Constant, Usage: "learning-rate schedule: constant, step or cosine"},
 		&cli.StringFlag{Name: "bn", Value: harden.BNTrain, Usage: "BatchNormalization while training: train (batch statistics, running statistics updated) or frozen"},
-		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd recipe: attack steps per example (default 7)"},
+		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd recipe: attack steps per example", DefaultText: "7"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of shuffling, Dropout and random starts"},
 		&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and history.json after every epoch (default OUT.checkpoints)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run whose checkpoint is in --checkpoint-dir"},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "hardened ONNX `FILE`", Required: true},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "hardened ONNX `FILE` (required)"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 		hardenReportFlag,
 		classNamesFlag,
 	}),
+	Before: requireFlags("model", "data", "out"),
 	Action: runHarden,
+}
+
+// hardenConfig reads the training flags into a harden.Config, each
+// checked where it is read; zero values left are the library's defaults.
+func hardenConfig(c *cli.Context, recipe harden.Recipe, batch int) (harden.Config, error) {
+	hc := harden.Config{Recipe: recipe, Batch: batch, Optimizer: c.String("optimizer"), Schedule: c.String("schedule"),
+		BN: c.String("bn"), Seed: c.Uint64("seed"), CheckpointDir: c.String("checkpoint-dir")}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *float64
+		s    span
+		set  bool // the flag has no default of its own: 0 is the library's
+	}{
+		{"eps", &hc.Eps, unit, false},
+		{"lr", &hc.LR, positive, true},
+		{"momentum", &hc.Momentum, positive, true},
+		{"weight-decay", &hc.WeightDecay, nonNegative, true},
+	} {
+		if f.set {
+			*f.dst, err = setFloatFlag(c, f.name, f.s)
+		} else {
+			*f.dst, err = floatFlag(c, f.name, f.s)
+		}
+		if err != nil {
+			return hc, err
+		}
+	}
+	if hc.Epochs, err = intFlag(c, "epochs", 1); err != nil {
+		return hc, err
+	}
+	if hc.PGDSteps, err = setIntFlag(c, "pgd-steps", 1); err != nil {
+		return hc, err
+	}
+	if _, err = intFlag(c, "val-limit", 0); err != nil {
+		return hc, err
+	}
+	return hc, nil
 }
 
 // robustness is clean, FGSM and PGD accuracy on the validation data.
@@ -97,18 +137,21 @@ func runHarden(c *cli.Context) error {
 		return fmt.Errorf("--recipe: %w", err)
 	}
 	out := c.String("out")
-	hc := harden.Config{Recipe: recipe, Eps: c.Float64("eps"), Epochs: c.Int("epochs"), Batch: cfg.batch,
-		Optimizer: c.String("optimizer"), LR: c.Float64("lr"), Momentum: c.Float64("momentum"), WeightDecay: c.Float64("weight-decay"),
-		Schedule: c.String("schedule"), BN: c.String("bn"), PGDSteps: c.Int("pgd-steps"), Seed: c.Uint64("seed"),
-		CheckpointDir: c.String("checkpoint-dir")}
+	hc, err := hardenConfig(c, recipe, cfg.batch)
+	if err != nil {
+		return err
+	}
+	if err := checkOutFile("out", out, false, input{"model", cfg.modelPath}, input{"data", cfg.data}, input{"val", c.String("val")}); err != nil {
+		return err
+	}
 	if hc.CheckpointDir == "" {
 		hc.CheckpointDir = out + ".checkpoints"
 	}
 	if hc, err = hc.Normalize(); err != nil {
 		return err
 	}
-	if hc.Eps == 0 {
-		return errors.New("--eps 0: give the budget the hardened model is measured at, e.g. 0.1")
+	if fi, err := os.Stat(hc.CheckpointDir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--checkpoint-dir %s is a file; name a folder", hc.CheckpointDir)
 	}
 	// The export is checked on ONNX Runtime: find it before hours of
 	// training, not after.
@@ -257,7 +300,7 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 		return train, val, err
 	}
 	frac := c.Float64("val-split")
-	if frac <= 0 || frac >= 1 {
+	if !openUnit.contains(frac) {
 		return nil, nil, fmt.Errorf("--val-split %g: give a fraction in (0, 1), or validation data with --val", frac)
 	}
 	if train, val, err = train.Split(frac); err != nil {

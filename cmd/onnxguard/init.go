@@ -26,13 +26,14 @@ Examples:
    onnxguard init --arch paper-complex --input 3x32x32 --out cifar_cnn.onnx --seed 7
    onnxguard init --arch paper-complex --input 3x64x64 --classes 200 --out tiny_imagenet.onnx --json`,
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "architecture: " + strings.Join(arch.Names(), " or "), Required: true},
+		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "architecture: " + strings.Join(arch.Names(), " or ") + " (required)"},
 		&cli.StringFlag{Name: "input", Value: arch.FormatInput(arch.DefaultInput), Usage: "sample shape, channels x height x width"},
 		&cli.IntFlag{Name: "classes", Value: arch.DefaultClasses, Usage: "number of classes (outputs)"},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write", Required: true},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write (required)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weight initialisation"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	},
+	Before: requireFlags("arch", "out"),
 	Action: func(c *cli.Context) error {
 		cfg, err := readInitConfig(c)
 		if err != nil {
@@ -59,6 +60,9 @@ func readInitConfig(c *cli.Context) (*initConfig, error) {
 	// default is the flag's, and 0 is a mistake.
 	if c.Int("classes") < 2 {
 		return nil, fmt.Errorf("--classes %d: a classifier needs at least 2 classes", c.Int("classes"))
+	}
+	if err := checkOutFile("out", c.String("out"), false); err != nil {
+		return nil, err
 	}
 	return &initConfig{
 		arch: c.String("arch"),

@@ -23,7 +23,8 @@ and so which audit it can get: full, or black-box only (Square on ONNX Runtime).
 Examples:
    onnxguard inspect --model testdata/models/fmnist_cnn.onnx
    onnxguard inspect --model model.onnx --json | jq .ops`,
-	Flags: append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
+	Flags:  append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
+	Before: requireFlags("model"),
 	Action: func(c *cli.Context) error {
 		info, err := inspectModel(c.String("model"))
 		if err != nil {

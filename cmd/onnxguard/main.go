@@ -3,14 +3,8 @@
 // library packages.
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "onnxguard: %v\n", err)
-		os.Exit(exitCode(err))
-	}
+	os.Exit(runMain(os.Args, os.Stdout, os.Stderr))
 }

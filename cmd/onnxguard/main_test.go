@@ -28,7 +28,7 @@ func run(args ...string) (string, string, error) {
 	app := newApp()
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"onnxguard"}, args...))
+	err := app.Run(flagsFirst(app, append([]string{"onnxguard"}, args...)))
 	return out.String(), errOut.String(), err
 }
 

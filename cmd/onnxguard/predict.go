@@ -21,9 +21,13 @@ Examples:
    onnxguard predict --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz --out logits.npy
    onnxguard predict -m model.onnx -d images.npy --engine interp --out logits_interp.npy`,
 	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE`", Required: true},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output .npy `FILE` (required)"},
 	}),
+	Before: requireFlags("model", "data", "out"),
 	Action: func(c *cli.Context) error {
+		if err := checkOutFile("out", c.String("out"), true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
+			return err
+		}
 		return withModel(c, "predict", func(cfg *runConfig, s *session, rc runtime.Config) error {
 			scores, k, err := runtime.Predict(c.Context, s.engine, s.src, rc)
 			if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,12 @@ import (
 var reportCommand = &cli.Command{
 	Name:  "report",
 	Usage: "work with audit reports",
+	Action: func(c *cli.Context) error {
+		if c.Args().Present() {
+			return usageErrorf("unknown command %q of report; 'onnxguard report --help' lists them", c.Args().First())
+		}
+		return cli.ShowSubcommandHelp(c)
+	},
 	Subcommands: []*cli.Command{{
 		Name:      "merge",
 		Usage:     "combine the reports of audit shards into one",
@@ -37,10 +42,17 @@ Examples:
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
-				return errors.New("name the shard reports to merge: folders holding report.json, or the files")
+				return usageErrorf("name the shard reports to merge: folders holding report.json, or the files")
 			}
 			threshold, gate, err := parseThreshold(c.String("fail-under"))
 			if err != nil {
+				return err
+			}
+			var inputs []input
+			for _, arg := range c.Args().Slice() {
+				inputs = append(inputs, input{"report", arg})
+			}
+			if err := checkOutDir("out", c.String("out"), inputs...); err != nil {
 				return err
 			}
 			var reports []*fgsm.Report
@@ -87,6 +99,9 @@ func readReport(path string) (*fgsm.Report, error) {
 	}
 	if r.Version != fgsm.ReportVersion || len(r.Shards) == 0 {
 		return nil, fmt.Errorf("%s: not an onnxguard audit report of format version %d", path, fgsm.ReportVersion)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: impossible report: %w", path, err)
 	}
 	return &r, nil
 }

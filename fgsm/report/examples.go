@@ -78,7 +78,7 @@ type exampleLayout struct {
 func layoutExamples(r *fgsm.Report) (exampleLayout, error) {
 	var l exampleLayout
 	if len(r.Examples) == 0 {
-		return l, fmt.Errorf("the report holds no example images to draw; keep some when auditing (fgsm.AuditOptions.Examples)")
+		return l, fmt.Errorf("the report holds no example images to draw; keep some example images when auditing")
 	}
 	for _, e := range r.Examples {
 		if n := e.C * e.H * e.W; e.C <= 0 || e.H <= 0 || e.W <= 0 || len(e.Clean) != n || len(e.Adv) != n {
