@@ -26,7 +26,7 @@ const stateFile = "audit.state"
 // aaFlags are audit's AutoAttack settings.
 var aaFlags = []cli.Flag{
 	&cli.StringFlag{Name: "norm", Value: "linf", Usage: "budget norm of autoattack and its stages: linf or l2 (fgsm, bim, pgd and mifgsm are linf only)"},
-	&cli.IntFlag{Name: "aa-iters", Usage: "iterations of every autoattack stage, queries for square (default: the reference's, 100 and 5000)"},
+	&cli.IntFlag{Name: "aa-iters", Usage: "iterations of every autoattack stage, queries for square", DefaultText: "the reference's, 100 and 5000"},
 	&cli.BoolFlag{Name: "resume", Usage: "with --report DIR, skip the batches that DIR/" + stateFile + " records as finished by an interrupted audit"},
 }
 

@@ -10,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
-	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // aaArgs audits 40 samples with PGD and AutoAttack's gradient stages at
@@ -174,30 +171,13 @@ func TestAutoAttackKillAndResume(t *testing.T) {
 	}
 }
 
-// blackBoxModel writes the Fashion-MNIST CNN with a Shrink (the identity
-// with λ = 0) on its logits: ONNX Runtime runs it, the interpreter, which
-// has no Shrink, refuses it.
+// blackBoxModel is a Fashion-MNIST classifier whose matrix product is the
+// contrib operator com.microsoft.FusedMatMul: ONNX Runtime runs it, the
+// interpreter, which runs the standard domain only, refuses it
+// (testdata/make_blackbox_model.py).
 func blackBoxModel(t *testing.T) string {
 	t.Helper()
-	m, err := onnx.Load(cnn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := m.Proto.GetGraph()
-	out := g.GetOutput()[0]
-	logits := out.GetName()
-	g.Node = append(g.Node, &onnx.NodeProto{OpType: proto.String("Shrink"), Name: proto.String("shrink"),
-		Input: []string{logits}, Output: []string{"shrunk"}})
-	out.Name = proto.String("shrunk")
-	data, err := proto.Marshal(m.Proto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "shrink.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testfiles.Path("models", "fmnist_fusedmatmul.onnx")
 }
 
 // TestBlackBoxOnly audits a model the interpreter refuses: inspect says
