@@ -45,8 +45,7 @@ for i in 0 1 2 3 4 5 6 7; do
 	say "shard $((i + 1))/8: $cmd"
 	run -e JOB_COMPLETION_INDEX=$i "$IMAGE" sh -c "$cmd" >"$work/shard-$i.log" 2>&1 || { cat "$work/shard-$i.log" >&2; die "shard $((i + 1)) failed"; }
 done
-merge=$(sed -n 's/^Once the Job completes: `\(.*\)$/\1/p' README.md)
-merge+=$(sed -n '/^Once the Job completes:/{n;s/^\(.*\)`\.$/ \1/p}' README.md)
+merge=$(perl -0ne 'print $1 if /Once the Job completes: `([^`]*)`/' README.md | tr '\n' ' ' | sed 's/ *$//')
 [[ $merge == onnxguard\ report\ merge* ]] || die "README.md has no 'Once the Job completes: \`onnxguard report merge ...\`' line"
 say "merge: $merge"
 run "$IMAGE" sh -c "$merge" >"$work/merge.log" 2>&1 || { code=$?; cat "$work/merge.log" >&2; [[ $code == 3 ]] || die "merge failed"; say "the --fail-under gate failed (status 3), as it should for this undefended model"; }
