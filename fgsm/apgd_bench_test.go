@@ -10,17 +10,34 @@ import (
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
-// Each benchmark runs one APGD stage, at the reference's settings (100
-// iterations; APGD-T over 9 targets), on 32 samples labelled with the
-// model's own clean classes, so that every sample is attacked; samples
-// leave the batch once broken, as in an audit. samples/s is the stage's
-// throughput: go test -run '^$' -bench APGD ./fgsm/
-func BenchmarkAPGDCEFashion(b *testing.B)  { benchmarkStage(b, "fmnist_cnn", "apgd-ce", 0.1) }
-func BenchmarkAPGDDLRFashion(b *testing.B) { benchmarkStage(b, "fmnist_cnn", "apgd-dlr", 0.1) }
-func BenchmarkAPGDTFashion(b *testing.B)   { benchmarkStage(b, "fmnist_cnn", "apgd-t", 0.1) }
-func BenchmarkAPGDCECIFAR(b *testing.B)    { benchmarkStage(b, "bench_cifar", "apgd-ce", 8.0/255) }
-func BenchmarkAPGDDLRCIFAR(b *testing.B)   { benchmarkStage(b, "bench_cifar", "apgd-dlr", 8.0/255) }
-func BenchmarkAPGDTCIFAR(b *testing.B)     { benchmarkStage(b, "bench_cifar", "apgd-t", 8.0/255) }
+// BenchmarkAttacks runs each stage of AutoAttack, at the reference's
+// settings (100 iterations; APGD-T and FAB-T over 9 targets; Square's 5000
+// queries), on 32 samples labelled with the model's own clean classes, so
+// that every sample is attacked; samples leave the batch once broken, as
+// in an audit. The deployed model that checks them (and that Square
+// queries) is ONNX Runtime where this build can load it, the interpreter
+// otherwise. samples/s is the stage's throughput:
+//
+//	go test -run '^$' -bench Attacks ./fgsm/
+func BenchmarkAttacks(b *testing.B) {
+	for _, m := range []struct {
+		model string
+		eps   float64
+	}{{"fmnist_cnn", 0.1}, {"bench_cifar", 8.0 / 255}} {
+		for _, stage := range []string{"apgd-ce", "apgd-dlr", "apgd-t", "fab-t", "square"} {
+			b.Run(stage+"/"+m.model, func(b *testing.B) { benchmarkStage(b, m.model, stage, m.eps) })
+		}
+	}
+}
+
+// deployedScorer is the Scorer of the deployed model in benchmarks: the
+// interpreter, unless a cgo build's init sets ONNX Runtime.
+var deployedScorer = func(b *testing.B, model string, m *Model) Scorer {
+	return func(dst, x []float32, n int) ([]float32, error) {
+		dst, _, err := m.Logits(dst, x, n)
+		return dst, err
+	}
+}
 
 func benchmarkStage(b *testing.B, model, stage string, eps float64) {
 	const n = 32
@@ -51,10 +68,7 @@ func benchmarkStage(b *testing.B, model, stage string, eps float64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		dst, _, err := m.Logits(dst, x, n)
-		return dst, err
-	}
+	score := deployedScorer(b, model, m)
 	env := &StageEnv{Attacker: a, Score: score, Classes: k, C: m.C, H: m.H, W: m.W, Norm: Linf, Eps: eps, Seed: 1}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -88,3 +88,15 @@ func BenchmarkSquareORTFashion(b *testing.B) {
 	defer s.Close()
 	benchmarkSquare(b, EngineScorer(s, dataset.Preprocess{}, 1, 28, 28, 10))
 }
+
+func init() {
+	deployedScorer = func(b *testing.B, model string, m *Model) Scorer {
+		testort.Need(b)
+		s, err := ort.Open(testfiles.Path("models", model+".onnx"), &ort.Options{Device: ort.DeviceCPU})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return EngineScorer(s, m.Pre, m.C, m.H, m.W, 0)
+	}
+}

@@ -1,7 +1,7 @@
 # benchtable.awk turns the output of `go test -bench` on runtime/interp and
 # runtime/interp/ops into Markdown tables: the interpreter beside ONNX
 # Runtime per model, path and batch, load and compile times, the
-# kernels' GFLOP/s, and the samples/s of fgsm's APGD stages. With
+# kernels' GFLOP/s, and the samples/s of AutoAttack's stages. With
 # -count N each benchmark reports N times; the table shows the run with
 # the median ratio (a shared machine's other jobs slow single runs by 10%
 # or more, and on the MNIST model ONNX Runtime's 1 ms batches swing most),
@@ -61,10 +61,10 @@
 	next
 }
 
-# BenchmarkAPGDTFashion-2  1  3940178653 ns/op  8.121 samples/s
-/^BenchmarkAPGD[A-Za-z]+(-[0-9]+)? / {
+# BenchmarkAttacks/apgd-t/fmnist_cnn-2  2  3940178653 ns/op  8.121 samples/s
+/^BenchmarkAttacks\/[^ ]+ / {
 	name = $1
-	sub(/^BenchmarkAPGD/, "", name)
+	sub(/^BenchmarkAttacks\//, "", name)
 	sub(/-[0-9]+$/, "", name)
 	for (i = 3; i < NF; i += 2)
 		if ($(i + 1) == "samples/s") {
@@ -123,15 +123,13 @@ END {
 		}
 	}
 	if (na > 0) {
-		printf "\nAutoAttack's APGD stages, 32 samples, 100 iterations (median of runs)\n\n"
+		printf "\nAutoAttack's stages, 32 samples at the reference's settings (median of runs)\n\n"
 		print "| stage | model | samples/s |"
 		print "|---|---|---:|"
 		for (i = 1; i <= na; i++) {
 			key = aorder[i]
-			stage = key; model = key
-			sub(/(Fashion|CIFAR)$/, "", stage)
-			model = substr(key, length(stage) + 1)
-			printf "| apgd-%s | %s | %.1f |\n", tolower(stage), model, attacked[key, median(attacked, key, aruns[key])]
+			split(key, part, "/")
+			printf "| %s | %s | %.1f |\n", part[1], part[2], attacked[key, median(attacked, key, aruns[key])]
 		}
 	}
 	exit failed
