@@ -38,6 +38,7 @@ var dataFlags = []cli.Flag{
 	&cli.Float64Flag{Name: "input-scale", Value: 1, Usage: "multiply pixels in [0,1] by this before the model (255 for models trained on raw 0-255 pixels)"},
 	&cli.StringFlag{Name: "mean", Usage: "per-channel mean subtracted after scaling, e.g. 0.485,0.456,0.406"},
 	&cli.StringFlag{Name: "std", Usage: "per-channel standard deviation divided after the mean, e.g. 0.229,0.224,0.225"},
+	&cli.StringFlag{Name: "layout", Value: "auto", Usage: "model input layout: nchw, nhwc (channels last, as tf2onnx exports) or auto (nhwc when the input is N×H×W×1 or N×H×W×3); data and outputs stay N×C×H×W"},
 }
 
 // runConfig is what the flags of a model-running command become.
@@ -48,6 +49,7 @@ type runConfig struct {
 	data      string
 	dataOpt   dataset.Options
 	pre       dataset.Preprocess
+	layout    string // --layout: "auto" until openData settles pre.Layout
 	batch     int
 	json      bool
 }
@@ -60,6 +62,7 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		data:      c.String("data"),
 		dataOpt:   dataset.Options{Labels: c.String("labels"), Limit: c.Int("limit")},
 		pre:       dataset.Preprocess{Scale: float32(c.Float64("input-scale"))},
+		layout:    c.String("layout"),
 		batch:     c.Int("batch"),
 		json:      c.Bool("json"),
 	}
@@ -73,6 +76,11 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, fmt.Errorf("--limit %d: must not be negative", cfg.dataOpt.Limit)
 	}
 	var err error
+	if cfg.layout != "auto" {
+		if cfg.pre.Layout, err = dataset.ParseLayout(cfg.layout); err != nil {
+			return nil, fmt.Errorf("--layout: %w; or auto", err)
+		}
+	}
 	if cfg.pre.Mean, err = dataset.ParseFloats(c.String("mean")); err != nil {
 		return nil, fmt.Errorf("--mean: %w", err)
 	}
@@ -106,13 +114,18 @@ func (s *session) Close() {
 }
 
 // openData opens a data set and checks that its samples fit the model's
-// input and the preprocessing flags, closing it again if they do not.
+// input and the preprocessing flags, closing it again if they do not. With
+// --layout auto it first settles the layout from the model's input, so
+// cfg.pre is complete for everything that follows.
 func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueInfo) (dataset.Source, error) {
+	if cfg.layout == "auto" {
+		cfg.pre.Layout = dataset.DetectLayout(in.Shape)
+	}
 	src, err := dataset.Open(path, opt)
 	if err != nil {
 		return nil, err
 	}
-	if err := dataset.CheckShape(src, in.Shape); err != nil {
+	if err := dataset.CheckShape(src, in.Shape, cfg.pre.Layout); err != nil {
 		src.Close()
 		return nil, fmt.Errorf("%s: model input %q: %w", path, in.Name, err)
 	}
