@@ -19,7 +19,9 @@ import (
 type Preprocess struct {
 	Scale     float32
 	Mean, Std []float32
-	Layout    Layout // the model input's; pixels are always NCHW
+	// Layout is the model input's; pixels are always NCHW. Left out of
+	// JSON when NCHW, so the keys of runs that predate it are unchanged.
+	Layout Layout `json:",omitempty"`
 }
 
 // Validate checks p for data with c channels.
