@@ -43,14 +43,17 @@ func ParseLayout(s string) (Layout, error) {
 // neither); NCHW otherwise. An input such as N×3×32×3 is ambiguous and
 // gets NCHW: name the layout to override.
 func DetectLayout(inputShape []int64) Layout {
-	if len(inputShape) != 4 {
-		return NCHW
-	}
-	channels := func(d int64) bool { return d == 1 || d == 3 }
-	if channels(inputShape[3]) && !channels(inputShape[1]) {
+	if len(inputShape) == 4 && channelsLast(inputShape[1], inputShape[3]) {
 		return NHWC
 	}
 	return NCHW
+}
+
+// channelsLast is the rule by which a 4-D shape with second axis second
+// and last axis last is taken for N×H×W×C, for models and .npy data alike.
+func channelsLast(second, last int64) bool {
+	channels := func(d int64) bool { return d == 1 || d == 3 }
+	return channels(last) && !channels(second)
 }
 
 // Shape returns the shape of a batch of n samples of c×h×w pixels as the

@@ -6,11 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
-	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
@@ -126,11 +123,15 @@ func TestChannelsLastGradient(t *testing.T) {
 // TestChannelsLastMatchesTransposedInput checks that the model seen from
 // NCHW pixels with layout NHWC gives, for three-channel data, what the
 // interpreter gives on the input transposed by hand, forward and backward.
-// The graph (Transpose, Conv, flatten, MatMul) is built here, so the
-// channels really move.
+// The graph (Transpose, Flatten, MatMul) has three channels, so they
+// really move.
 func TestChannelsLastMatchesTransposedInput(t *testing.T) {
 	const n, c, h, w = 2, 3, 4, 5
-	p := compileTiny(t, nhwcTiny(h, w, c, 4))
+	model, _ := testfiles.NHWCLinear(t, h, w, c, 4, 1)
+	p, err := interp.Compile(model, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pre := dataset.Preprocess{Scale: 2, Mean: []float32{0.1, 0.2, 0.3}, Std: []float32{0.5, 0.25, 2}, Layout: dataset.NHWC}
 	m, err := NewModel(p, pre)
 	if err != nil {
@@ -182,52 +183,4 @@ func TestChannelsLastMatchesTransposedInput(t *testing.T) {
 			}
 		}
 	}
-}
-
-// nhwcTiny builds a channels-last classifier of k classes for h×w×c
-// images: Transpose into NCHW, Flatten, MatMul by seeded weights.
-func nhwcTiny(h, w, c, k int) *onnx.ModelProto {
-	dims := func(d ...int64) *onnx.TensorShapeProto {
-		s := &onnx.TensorShapeProto{Dim: []*onnx.TensorShapeProto_Dimension{{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}}}
-		for _, v := range d {
-			s.Dim = append(s.Dim, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: v}})
-		}
-		return s
-	}
-	io := func(name string, s *onnx.TensorShapeProto) *onnx.ValueInfoProto {
-		return &onnx.ValueInfoProto{Name: proto.String(name), Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
-			TensorType: &onnx.TypeProto_Tensor{ElemType: proto.Int32(int32(onnx.TensorProto_FLOAT)), Shape: s}}}}
-	}
-	rng := rand.New(rand.NewPCG(1, 18))
-	weights := &onnx.TensorProto{Name: proto.String("w"), Dims: []int64{int64(c * h * w), int64(k)}, DataType: proto.Int32(int32(onnx.TensorProto_FLOAT))}
-	for range c * h * w * k {
-		weights.FloatData = append(weights.FloatData, rng.Float32()-0.5)
-	}
-	nodes := []*onnx.NodeProto{
-		{OpType: proto.String("Transpose"), Input: []string{"x"}, Output: []string{"nchw"},
-			Attribute: []*onnx.AttributeProto{{Name: proto.String("perm"), Type: onnx.AttributeProto_INTS.Enum(), Ints: []int64{0, 3, 1, 2}}}},
-		{OpType: proto.String("Flatten"), Input: []string{"nchw"}, Output: []string{"flat"}},
-		{OpType: proto.String("MatMul"), Input: []string{"flat", "w"}, Output: []string{"y"}},
-	}
-	graph := &onnx.GraphProto{Name: proto.String("nhwc_tiny"), Node: nodes, Initializer: []*onnx.TensorProto{weights},
-		Input:  []*onnx.ValueInfoProto{io("x", dims(int64(h), int64(w), int64(c)))},
-		Output: []*onnx.ValueInfoProto{io("y", dims(int64(k)))}}
-	return &onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph, OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}}
-}
-
-func compileTiny(t *testing.T, mp *onnx.ModelProto) *interp.Program {
-	t.Helper()
-	data, err := proto.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Parse(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := interp.Compile(m, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 )
@@ -152,6 +154,65 @@ func TestLayoutFlag(t *testing.T) {
 	} {
 		if _, err := eval(test.args...); err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%v: error %v; want one containing %q", test.args, err, test.want)
+		}
+	}
+}
+
+// TestChannelsLastThreeChannels runs a three-channel NHWC model, where the
+// transposition moves values (with one channel it does not), on ONNX
+// Runtime and on the interpreter, with per-channel normalisation, and
+// compares both with y = flatten((x − mean)/std)·W computed from the NCHW
+// pixels; the same images stored N×H×W×C give the same outputs.
+func TestChannelsLastThreeChannels(t *testing.T) {
+	testort.Need(t)
+	const n, c, h, w, k = 6, 3, 4, 5, 4
+	dir := t.TempDir()
+	model, weights := testfiles.NHWCLinear(t, h, w, c, k, 2)
+	path := filepath.Join(dir, "nhwc_linear.onnx")
+	if err := model.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	mean, std := []float32{0.1, 0.2, 0.3}, []float32{0.5, 0.25, 2}
+	rng := rand.New(rand.NewPCG(1, 19))
+	x := make([]float32, n*c*h*w)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	hwc := make([]float32, len(x)) // the same images, channels last
+	for i, v := range x {
+		s, ch, p := i/(c*h*w), i/(h*w)%c, i%(h*w)
+		hwc[s*c*h*w+p*c+ch] = v
+	}
+	nchwFile, nhwcFile := filepath.Join(dir, "nchw.npy"), filepath.Join(dir, "nhwc.npy")
+	if err := dataset.WriteNpy(nchwFile, x, []int{n, c, h, w}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.WriteNpy(nhwcFile, hwc, []int{n, h, w, c}); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float64, n*k)
+	for s := range n {
+		for i := range c * h * w {
+			in := float64((x[s*c*h*w+i] - mean[i/(h*w)]) / std[i/(h*w)])
+			for j := range k {
+				want[s*k+j] += in * float64(weights[i*k+j])
+			}
+		}
+	}
+	for _, engine := range []string{"ort", "interp"} {
+		for _, data := range []string{nchwFile, nhwcFile} {
+			out := filepath.Join(dir, "out.npy")
+			_, _, err := run("predict", "-m", path, "-d", data, "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,2",
+				"--engine", engine, "--device", "cpu", "--out", out)
+			if err != nil {
+				t.Fatalf("%s on %s: %v", engine, data, err)
+			}
+			got, _ := testfiles.ReadNpy(t, out)
+			for i, v := range got {
+				if d := math.Abs(float64(v) - want[i]); d > 1e-4*math.Max(1, math.Abs(want[i])) {
+					t.Fatalf("%s on %s: output %d is %g; want %g", engine, filepath.Base(data), i, v, want[i])
+				}
+			}
 		}
 	}
 }
