@@ -26,6 +26,18 @@ func (l Layout) String() string {
 	return "NCHW"
 }
 
+// MarshalText writes the layout's name, for JSON.
+func (l Layout) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads a layout's name, in any case.
+func (l *Layout) UnmarshalText(b []byte) error {
+	v, err := ParseLayout(string(b))
+	if err == nil {
+		*l = v
+	}
+	return err
+}
+
 // ParseLayout parses "nchw" or "nhwc", in any case.
 func ParseLayout(s string) (Layout, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -78,12 +90,13 @@ func (l Layout) SampleDims(inputShape []int64) []int64 {
 	return slices.Clone(inputShape[1:])
 }
 
-// axes names the sample's axes in the layout's order.
-func (l Layout) axes() string {
+// Axes names the axes of a batch in the layout's order: "N×C×H×W" or
+// "N×H×W×C".
+func (l Layout) Axes() string {
 	if l == NHWC {
-		return "H×W×C"
+		return "N×H×W×C"
 	}
-	return "C×H×W"
+	return "N×C×H×W"
 }
 
 // other returns the layout that is not l.

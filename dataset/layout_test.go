@@ -1,7 +1,11 @@
 package dataset
 
 import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +93,51 @@ func TestChannelsLastByHand(t *testing.T) {
 	p.Scale = 2
 	if got := p.Backward(nil, nhwc[:8], 2, 4); got[4] != 220 || got[1] != 202 {
 		t.Errorf("Backward with scale 2 = %v; want the gradient doubled and transposed", got)
+	}
+}
+
+// TestLayoutEncoding checks that Preprocess keeps its layout through JSON
+// (by name, absent for NCHW) and gob (hardening checkpoints), and that a
+// gob Preprocess written before the layout existed reads as NCHW.
+func TestLayoutEncoding(t *testing.T) {
+	for _, p := range []Preprocess{{Scale: 255}, {Mean: []float32{0.5}, Layout: NHWC}} {
+		j, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if named := strings.Contains(string(j), `"Layout":"NHWC"`); named != (p.Layout == NHWC) || p.Layout == NCHW && strings.Contains(string(j), "Layout") {
+			t.Errorf("JSON of %+v is %s; want the layout by name, and none for NCHW", p, j)
+		}
+		var back Preprocess
+		if err := json.Unmarshal(j, &back); err != nil || back.Layout != p.Layout || back.Scale != p.Scale {
+			t.Errorf("JSON round trip of %+v gave %+v, %v", p, back, err)
+		}
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(p); err != nil {
+			t.Fatal(err)
+		}
+		back = Preprocess{}
+		if err := gob.NewDecoder(&buf).Decode(&back); err != nil || back.Layout != p.Layout || back.Scale != p.Scale {
+			t.Errorf("gob round trip of %+v gave %+v, %v", p, back, err)
+		}
+	}
+	var buf bytes.Buffer
+	old := struct {
+		Scale     float32
+		Mean, Std []float32
+	}{Scale: 2}
+	if err := gob.NewEncoder(&buf).Encode(old); err != nil {
+		t.Fatal(err)
+	}
+	back := Preprocess{Layout: NHWC}
+	if err := gob.NewDecoder(&buf).Decode(&back); err != nil || back.Scale != 2 {
+		t.Fatalf("decoding an old Preprocess: %+v, %v", back, err)
+	}
+	var l Layout
+	if err := json.Unmarshal([]byte(`"nhwc"`), &l); err != nil || l != NHWC {
+		t.Errorf(`"nhwc" reads as %v, %v`, l, err)
+	}
+	if err := json.Unmarshal([]byte(`"hwc"`), &l); err == nil {
+		t.Errorf(`"hwc" reads as %v without an error`, l)
 	}
 }

@@ -30,7 +30,7 @@ func CheckShape(src Source, inputShape []int64, l Layout) error {
 		}
 		wants := dimsText(inputShape[1:])
 		if l == NHWC {
-			wants += " (" + l.axes() + ")"
+			wants += " (" + strings.TrimPrefix(l.Axes(), "N×") + ")"
 		}
 		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, wants, hint)
 	case 2:
@@ -39,8 +39,8 @@ func CheckShape(src Source, inputShape []int64, l Layout) error {
 		}
 		return fmt.Errorf("dataset: data is %s, %d values a sample, but model input wants %d values a sample", data, c*h*w, inputShape[1])
 	}
-	return fmt.Errorf("dataset: model input has shape %s, rank %d; want rank 4 (N×%s) or 2 (N×features) for data of %s",
-		dimsText(inputShape), len(inputShape), l.axes(), data)
+	return fmt.Errorf("dataset: model input has shape %s, rank %d; want rank 4 (%s) or 2 (N×features) for data of %s",
+		dimsText(inputShape), len(inputShape), l.Axes(), data)
 }
 
 // fits reports whether each of want is dynamic or equal to the matching

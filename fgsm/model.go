@@ -28,7 +28,7 @@ func NewModel(p *interp.Program, pre dataset.Preprocess) (*Model, error) {
 	s := p.Input.Shape
 	d := pre.Layout.SampleDims(s)
 	if d == nil || d[0] <= 0 || d[1] <= 0 || d[2] <= 0 {
-		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, %s with C, H and W fixed", p.Input.Name, s, pre.Layout)
+		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, %s with C, H and W fixed", p.Input.Name, s, pre.Layout.Axes())
 	}
 	m := &Model{P: p, Pre: pre, C: int(d[0]), H: int(d[1]), W: int(d[2])}
 	if s[0] > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -62,7 +63,7 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		data:      c.String("data"),
 		dataOpt:   dataset.Options{Labels: c.String("labels"), Limit: c.Int("limit")},
 		pre:       dataset.Preprocess{Scale: float32(c.Float64("input-scale"))},
-		layout:    c.String("layout"),
+		layout:    strings.ToLower(c.String("layout")),
 		batch:     c.Int("batch"),
 		json:      c.Bool("json"),
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -81,6 +82,24 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	}
 	if _, shape := testfiles.ReadNpy(t, adv); !slices.Equal(shape, []int{200, 1, 28, 28}) {
 		t.Errorf("adversarial images of shape %v; want [200 1 28 28]", shape)
+	}
+
+	// The audit report records the layout.
+	report := filepath.Join(dir, "audit")
+	if _, _, err := run("audit", "-m", nhwcModel, "-d", fashionSlice, "--limit", "50", "--eps", "0.1", "--attacks", "fgsm",
+		"--device", "cpu", "--report", report); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Settings struct{ Layout string }
+	}
+	data, err := os.ReadFile(filepath.Join(report, "report.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &rep)
+	}
+	md, _ := os.ReadFile(filepath.Join(report, "report.md"))
+	if err != nil || rep.Settings.Layout != "NHWC" || !strings.Contains(string(md), "model input NHWC") {
+		t.Errorf("the audit report does not record layout NHWC: %v, settings %+v, report.md:\n%s", err, rep.Settings, md)
 	}
 
 	// harden --recipe paper for one epoch, its export checked on ONNX
