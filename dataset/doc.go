@@ -12,9 +12,11 @@
 // the samples and cap their number, so that several processes can split a
 // data set without overlap.
 //
-// Data stay in pixel space. Preprocess is the affine layer between pixels
+// Data stay in pixel space, NCHW. Preprocess is the layer between pixels
 // and what a model takes as input (scale, then per-channel mean and
-// standard deviation), with the backward step that carries a gradient with
-// respect to the model input back to the pixels. CheckShape compares a
-// Source with a model's declared input shape before any data flows.
+// standard deviation, then, for a channels-last model, the transposition
+// to N×H×W×C that its Layout says), with the backward step that carries a
+// gradient with respect to the model input back to the pixels.
+// DetectLayout reads the layout off a model's declared input; CheckShape
+// compares a Source with that input before any data flows.
 package dataset

@@ -93,7 +93,7 @@ func imageLayout(shape []int) (n, c, h, w int, nhwc bool, err error) {
 		n, c, h, w = shape[0], 1, shape[1], shape[2]
 	case 4:
 		last, second := shape[3], shape[1]
-		if nhwc = (last == 1 || last == 3) && second != 1 && second != 3; nhwc {
+		if nhwc = channelsLast(int64(second), int64(last)); nhwc {
 			n, h, w, c = shape[0], shape[1], shape[2], shape[3]
 		} else {
 			n, c, h, w = shape[0], shape[1], shape[2], shape[3]
@@ -109,14 +109,7 @@ func imageLayout(shape []int) (n, c, h, w int, nhwc bool, err error) {
 
 // toNCHW transposes samples of hw pixels by c channels into c planes.
 func toNCHW(dst, src []float32, c, hw int) {
-	chw := c * hw
-	for s := 0; s < len(src); s += chw {
-		for p := range hw {
-			for ch := range c {
-				dst[s+ch*hw+p] = src[s+p*c+ch]
-			}
-		}
-	}
+	fromChannelsLast(dst, src, c, hw, func(int) (a, b float32) { return 1, 0 })
 }
 
 // readNPYLabels reads n labels, int64, int32 or uint8, of shape N or N×1.

@@ -11,13 +11,18 @@ import (
 //
 //	input = (pixel*Scale - Mean[c]) / Std[c]
 //
-// Its zero value is the identity. Scale 0 means 1; Mean and Std hold one
-// value per channel, or a single value for all channels, or none (mean 0,
-// std 1). Apply, Invert and Backward take p as valid for c channels (see
-// Validate); a Mean or Std too short for a channel uses its first value.
+// and then, for a channels-last model (Layout NHWC), transposes each sample
+// from N×C×H×W to N×H×W×C. Its zero value is the identity. Scale 0 means
+// 1; Mean and Std hold one value per channel, or a single value for all
+// channels, or none (mean 0, std 1). Apply, Invert and Backward take p as
+// valid for c channels (see Validate) and whole samples; a Mean or Std too
+// short for a channel uses its first value.
 type Preprocess struct {
 	Scale     float32
 	Mean, Std []float32
+	// Layout is the model input's; pixels are always NCHW. Left out of
+	// JSON when NCHW, so the keys of runs that predate it are unchanged.
+	Layout Layout `json:",omitempty"`
 }
 
 // Validate checks p for data with c channels: Scale finite and not
@@ -86,28 +91,41 @@ func affine(dst, src []float32, c, hw int, coef func(ch int) (a, b float32)) []f
 }
 
 // Apply sets dst to the model input for pixels, NCHW data with c channels
-// of hw pixels each, and returns it; a nil or short dst allocates. dst may
-// be pixels.
+// of hw pixels each, and returns it in the model's layout; a nil or short
+// dst allocates. dst may be pixels.
 func (p Preprocess) Apply(dst, pixels []float32, c, hw int) []float32 {
+	if p.Layout == NHWC {
+		return toChannelsLast(dst, pixels, c, hw, p.coeffs)
+	}
 	return affine(dst, pixels, c, hw, p.coeffs)
 }
 
-// Invert sets dst to the pixels whose model input is input, undoing Apply.
+// Invert sets dst to the pixels (NCHW) whose model input is input,
+// undoing Apply.
 func (p Preprocess) Invert(dst, input []float32, c, hw int) []float32 {
-	return affine(dst, input, c, hw, func(ch int) (a, b float32) {
+	inv := func(ch int) (a, b float32) {
 		a, b = p.coeffs(ch)
 		return 1 / a, -b / a
-	})
+	}
+	if p.Layout == NHWC {
+		return fromChannelsLast(dst, input, c, hw, inv)
+	}
+	return affine(dst, input, c, hw, inv)
 }
 
-// Backward sets dst to the gradient of a loss with respect to the pixels,
-// given gradInput, its gradient with respect to the model input:
-// d(loss)/d(pixel) = d(loss)/d(input) * Scale / Std[c].
+// Backward sets dst to the gradient of a loss with respect to the pixels
+// (NCHW), given gradInput, its gradient with respect to the model input
+// in the model's layout: d(loss)/d(pixel) = d(loss)/d(input) * Scale /
+// Std[c], transposed back for a channels-last model.
 func (p Preprocess) Backward(dst, gradInput []float32, c, hw int) []float32 {
-	return affine(dst, gradInput, c, hw, func(ch int) (a, b float32) {
+	gain := func(ch int) (a, b float32) {
 		a, _ = p.coeffs(ch)
 		return a, 0
-	})
+	}
+	if p.Layout == NHWC {
+		return fromChannelsLast(dst, gradInput, c, hw, gain)
+	}
+	return affine(dst, gradInput, c, hw, gain)
 }
 
 // ParseFloats parses a comma-separated list such as "0.485,0.456,0.406";

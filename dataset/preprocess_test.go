@@ -23,6 +23,13 @@ func TestPreprocess(t *testing.T) {
 				return (v*2 - []float32{0.485, 0.456, 0.406}[ch]) / []float32{0.229, 0.224, 0.225}[ch]
 			}},
 		{Preprocess{Std: []float32{-2, 4}}, 2, func(v float32, ch int) float32 { return v / []float32{-2, 4}[ch] }},
+		{Preprocess{Layout: NHWC}, 3, func(v float32, ch int) float32 { return v }},
+		{Preprocess{Layout: NHWC, Scale: 255}, 1, func(v float32, ch int) float32 { return v * 255 }},
+		{Preprocess{Layout: NHWC, Scale: 2, Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}, 3,
+			func(v float32, ch int) float32 {
+				return (v*2 - []float32{0.485, 0.456, 0.406}[ch]) / []float32{0.229, 0.224, 0.225}[ch]
+			}},
+		{Preprocess{Layout: NHWC, Std: []float32{-2, 4}}, 2, func(v float32, ch int) float32 { return v / []float32{-2, 4}[ch] }},
 	} {
 		if err := test.p.Validate(test.c); err != nil {
 			t.Fatalf("case %d: Validate: %v", i, err)
@@ -35,15 +42,22 @@ func TestPreprocess(t *testing.T) {
 		in := test.p.Apply(nil, pixels, test.c, hw)
 		for j, v := range pixels {
 			ch := j / hw % test.c
-			if want := test.want(v, ch); !close32(in[j], want, 1e-5) {
-				t.Fatalf("case %d: Apply at %d (channel %d) = %v; want %v", i, j, ch, in[j], want)
+			at := j // where pixel j lands in the model's input
+			if test.p.Layout == NHWC {
+				per := test.c * hw
+				at = j/per*per + j%hw*test.c + ch
+			}
+			if want := test.want(v, ch); !close32(in[at], want, 1e-5) {
+				t.Fatalf("case %d: Apply at %d (channel %d) = %v; want %v", i, at, ch, in[at], want)
 			}
 		}
 		if back := test.p.Invert(nil, in, test.c, hw); !slicesClose(back, pixels, 1e-5) {
 			t.Errorf("case %d: Invert(Apply(x)) = %v; want x = %v", i, back, pixels)
 		}
 		// Apply is affine, so for any direction v and gradient g,
-		// <Apply(x+v) - Apply(x), g> = <v, Backward(g)>.
+		// <Apply(x+v) - Apply(x), g> = <v, Backward(g)>: for a channels-last
+		// model, the gradient with respect to the NCHW pixels is the
+		// transposed gradient with respect to the NHWC input.
 		v, g := make([]float32, len(pixels)), make([]float32, len(pixels))
 		moved := slices.Clone(pixels)
 		for j := range v {
@@ -64,6 +78,10 @@ func TestPreprocess(t *testing.T) {
 		dst := slices.Clone(pixels)
 		if got := test.p.Apply(dst, dst, test.c, hw); !slices.Equal(got, in) || &got[0] != &dst[0] {
 			t.Errorf("case %d: Apply in place differs or did not reuse dst", i)
+		}
+		dst = slices.Clone(g)
+		if got := test.p.Backward(dst, dst, test.c, hw); !slices.Equal(got, gradPixels) || &got[0] != &dst[0] {
+			t.Errorf("case %d: Backward in place differs or did not reuse dst", i)
 		}
 	}
 }

@@ -5,38 +5,42 @@ import (
 	"strings"
 )
 
-// CheckShape reports whether a model input of shape inputShape accepts
-// src's samples: N×C×H×W, or N×F with F = C·H·W for models that take
-// flattened pixels. Dimensions ≤ 0 are dynamic and match anything; the
-// batch dimension is not checked. The error does not know the input's
-// name; wrap it with the name.
-func CheckShape(src Source, inputShape []int64) error {
+// CheckShape reports whether a model input of shape inputShape, in layout
+// l, accepts src's samples: N×C×H×W (N×H×W×C for NHWC), or N×F with F =
+// C·H·W for models that take flattened pixels. Dimensions ≤ 0 are dynamic
+// and match anything; the batch dimension is not checked. The error does
+// not know the input's name; wrap it with the name.
+func CheckShape(src Source, inputShape []int64, l Layout) error {
 	c, h, w := src.Dims()
 	data := fmt.Sprintf("%dx%dx%d (C×H×W)", c, h, w)
 	switch len(inputShape) {
 	case 4:
-		want := inputShape[1:]
+		want := l.SampleDims(inputShape)
 		if fits(want, c, h, w) {
 			return nil
 		}
 		hint := ""
 		switch {
-		case fits(want, h, w, c):
-			hint = "; the model takes channels-last (N×H×W×C) input, which is not supported"
+		case fits(l.other().SampleDims(inputShape), c, h, w):
+			hint = fmt.Sprintf("; the input fits the data in layout %s: give that layout (--layout %s)", l.other(), strings.ToLower(l.other().String()))
 		case fits(want[1:], h, w):
 			hint = fmt.Sprintf("; only the channels differ: the model wants %d", want[0])
 		case fits(want[:1], c):
 			hint = "; only the image size differs"
 		}
-		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, dimsText(want), hint)
+		wants := dimsText(inputShape[1:])
+		if l == NHWC {
+			wants += " (" + strings.TrimPrefix(l.Axes(), "N×") + ")"
+		}
+		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, wants, hint)
 	case 2:
 		if fits(inputShape[1:], c*h*w) {
 			return nil
 		}
 		return fmt.Errorf("dataset: data is %s, %d values a sample, but model input wants %d values a sample", data, c*h*w, inputShape[1])
 	}
-	return fmt.Errorf("dataset: model input has shape %s, rank %d; want rank 4 (N×C×H×W) or 2 (N×features) for data of %s",
-		dimsText(inputShape), len(inputShape), data)
+	return fmt.Errorf("dataset: model input has shape %s, rank %d; want rank 4 (%s) or 2 (N×features) for data of %s",
+		dimsText(inputShape), len(inputShape), l.Axes(), data)
 }
 
 // fits reports whether each of want is dynamic or equal to the matching

@@ -8,8 +8,10 @@ import (
 )
 
 // Model is a classifier seen from pixel space: it takes NCHW pixels in
-// [0,1], applies the preprocessing, and gives logits and the gradient of the
-// loss with respect to the pixels. It is not safe for concurrent use.
+// [0,1], applies the preprocessing (which puts them in the model's layout,
+// NCHW or NHWC), and gives logits and the gradient of the loss with
+// respect to the pixels. C, H and W are the pixels' dimensions whatever
+// the layout. It is not safe for concurrent use.
 type Model struct {
 	P       *interp.Program
 	Pre     dataset.Preprocess
@@ -19,14 +21,16 @@ type Model struct {
 	pad     []int
 }
 
-// NewModel wraps a compiled program whose input is N×C×H×W with preprocessing
-// pre. The program runs in inference mode while attacking.
+// NewModel wraps a compiled program whose input is N×C×H×W, or N×H×W×C
+// when pre.Layout is NHWC, with preprocessing pre. The program runs in
+// inference mode while attacking.
 func NewModel(p *interp.Program, pre dataset.Preprocess) (*Model, error) {
 	s := p.Input.Shape
-	if len(s) != 4 || s[1] <= 0 || s[2] <= 0 || s[3] <= 0 {
-		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, N×C×H×W with C, H and W fixed", p.Input.Name, s)
+	d := pre.Layout.SampleDims(s)
+	if d == nil || d[0] <= 0 || d[1] <= 0 || d[2] <= 0 {
+		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, %s with C, H and W fixed", p.Input.Name, s, pre.Layout.Axes())
 	}
-	m := &Model{P: p, Pre: pre, C: int(s[1]), H: int(s[2]), W: int(s[3])}
+	m := &Model{P: p, Pre: pre, C: int(d[0]), H: int(d[1]), W: int(d[2])}
 	if s[0] > 0 {
 		m.fixed = int(s[0])
 	}
@@ -59,7 +63,7 @@ func (m *Model) chunks(x []float32, n int, do func(in *interp.Tensor, first, k i
 		in := m.in[:b*per]
 		m.Pre.Apply(in[:k*per], x[first*per:(first+k)*per], m.C, m.H*m.W)
 		clear(in[k*per:])
-		if err := do(&interp.Tensor{Shape: []int{b, m.C, m.H, m.W}, Data: in}, first, k); err != nil {
+		if err := do(&interp.Tensor{Shape: m.Pre.Layout.Shape(b, m.C, m.H, m.W), Data: in}, first, k); err != nil {
 			return err
 		}
 	}

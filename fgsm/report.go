@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
@@ -58,6 +59,9 @@ type Settings struct {
 	Mean       []float32 `json:"mean,omitempty"`
 	Std        []float32 `json:"std,omitempty"`
 	Limit      int       `json:"limit,omitempty"`
+	// Layout is the model input's; absent for NCHW. The pixels, ε and
+	// the adversarial images are N×C×H×W either way.
+	Layout dataset.Layout `json:"layout,omitempty"`
 }
 
 // Shard is one contiguous range of the data, [Start, End) by sample index,

@@ -46,8 +46,8 @@ func (t *trainer) restore(ck *Checkpoint) error {
 	if ck.DataSHA256 != t.dataSum {
 		return errors.New("the training or validation data differ from the checkpoint's; resume on the same data, limit and split")
 	}
-	if ck.Pre.Scale != t.pre.Scale || !slices.Equal(ck.Pre.Mean, t.pre.Mean) || !slices.Equal(ck.Pre.Std, t.pre.Std) {
-		return fmt.Errorf("the preprocessing differs from the checkpoint's (scale %g, mean %v, std %v)", ck.Pre.Scale, ck.Pre.Mean, ck.Pre.Std)
+	if ck.Pre.Scale != t.pre.Scale || !slices.Equal(ck.Pre.Mean, t.pre.Mean) || !slices.Equal(ck.Pre.Std, t.pre.Std) || ck.Pre.Layout != t.pre.Layout {
+		return fmt.Errorf("the preprocessing differs from the checkpoint's (scale %g, mean %v, std %v, layout %v)", ck.Pre.Scale, ck.Pre.Mean, ck.Pre.Std, ck.Pre.Layout)
 	}
 	if len(ck.Params) != len(t.params) {
 		return fmt.Errorf("the checkpoint has %d parameters, the model %d", len(ck.Params), len(t.params))

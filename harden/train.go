@@ -385,7 +385,7 @@ func (t *trainer) trainStep(x []float32, y []int, seed uint64, lr float64) (loss
 func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
 	m, b := t.model, len(y)
 	t.in = t.pre.Apply(t.in, x, m.C, m.H*m.W)
-	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{b, m.C, m.H, m.W}, Data: t.in}, y, interp.Want{Input: true, Params: true})
+	r, err := t.prog.Grad(&interp.Tensor{Shape: t.pre.Layout.Shape(b, m.C, m.H, m.W), Data: t.in}, y, interp.Want{Input: true, Params: true})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
 	}
@@ -455,7 +455,7 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
 	t.prog.Training = true
 	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{n, m.C, m.H, m.W}, Data: t.in}, ys, interp.Want{Params: true})
+	r, err := t.prog.Grad(&interp.Tensor{Shape: t.pre.Layout.Shape(n, m.C, m.H, m.W), Data: t.in}, ys, interp.Want{Params: true})
 	t.prog.Training = false
 	if err != nil {
 		return 0, 0, err

@@ -134,7 +134,8 @@ func (a *attackSession) fill(r *fgsm.Report) error {
 	r.Tool = "onnxguard " + version
 	r.Model = fgsm.ModelInfo{Path: a.cfg.modelPath, SHA256: sum, Opset: a.session.model.Opset(""), Input: in.Name, InputShape: in.Shape}
 	r.Data = a.cfg.data
-	r.Settings = fgsm.Settings{Batch: a.cfg.batch, InputScale: a.cfg.pre.Scale, Mean: a.cfg.pre.Mean, Std: a.cfg.pre.Std, Limit: a.cfg.dataOpt.Limit}
+	r.Settings = fgsm.Settings{Batch: a.cfg.batch, InputScale: a.cfg.pre.Scale, Mean: a.cfg.pre.Mean, Std: a.cfg.pre.Std, Limit: a.cfg.dataOpt.Limit,
+		Layout: a.cfg.pre.Layout}
 	if r.Settings.InputScale == 0 {
 		r.Settings.InputScale = 1
 	}

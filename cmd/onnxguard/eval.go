@@ -21,6 +21,7 @@ folder names. Progress goes to stderr when it is a terminal.
 Examples:
    onnxguard eval --model testdata/models/fmnist_cnn.onnx --data testdata/fashion/t10k-images-1000-idx3-ubyte.gz
    onnxguard eval -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --class-names testdata/fashion/classes.txt
+   onnxguard eval -m testdata/models/fmnist_nhwc.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --layout nhwc
    onnxguard eval -m model_b1_raw.onnx -d /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --input-scale 255
    onnxguard eval -m resnet.onnx -d imagenet/val --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --json`,
 	Flags:  concat(modelFlags, dataFlags, engineFlags, []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"}, classNamesFlag}),

@@ -40,6 +40,7 @@ var dataFlags = []cli.Flag{
 	&cli.StringFlag{Name: "std", Usage: "per-channel standard deviation divided after the mean, e.g. 0.229,0.224,0.225"},
 	&cli.StringFlag{Name: "image-size", Usage: "image folders: scale each image to cover `HxW` (or one size for a square) and centre-crop it", DefaultText: "the model's input size"},
 	&cli.IntFlag{Name: "channels", Usage: "image folders: read images as 1 (grey) or 3 (RGB) channels, converting colour and grey", DefaultText: "the model's input channels"},
+	&cli.StringFlag{Name: "layout", Value: "auto", Usage: "model input layout: nchw, nhwc (channels last, as tf2onnx exports) or auto (nhwc when the input is N×H×W×1 or N×H×W×3); data and outputs stay N×C×H×W"},
 }
 
 // imageFlags reads --image-size and --channels; 0 means from the model.
@@ -78,6 +79,7 @@ type runConfig struct {
 	data      string
 	dataOpt   dataset.Options
 	pre       dataset.Preprocess
+	layout    string // --layout: "auto" until openData settles pre.Layout
 	batch     int
 	json      bool
 }
@@ -89,6 +91,7 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		ort:       ortOptions(c),
 		data:      c.String("data"),
 		dataOpt:   dataset.Options{Labels: c.String("labels")},
+		layout:    strings.ToLower(c.String("layout")),
 		json:      c.Bool("json"),
 	}
 	if cfg.engine != "ort" && cfg.engine != "interp" {
@@ -98,6 +101,11 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, err
 	}
 	var err error
+	if cfg.layout != "auto" {
+		if cfg.pre.Layout, err = dataset.ParseLayout(cfg.layout); err != nil {
+			return nil, fmt.Errorf("--layout: %w; or auto", err)
+		}
+	}
 	if cfg.batch, err = intFlag(c, "batch", 1); err != nil {
 		return nil, err
 	}
@@ -160,16 +168,21 @@ func (s *session) Close() {
 
 // openData opens a data set and checks that its samples fit the model's
 // input and the preprocessing flags, closing it again if they do not.
-// Image folders are read at the model's input size and channels unless
-// --image-size and --channels say otherwise.
+// With --layout auto it first settles the layout from the model's input,
+// so cfg.pre is complete for everything that follows. Image folders are
+// read at the model's input size and channels unless --image-size and
+// --channels say otherwise.
 func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueInfo) (dataset.Source, error) {
+	if cfg.layout == "auto" {
+		cfg.pre.Layout = dataset.DetectLayout(in.Shape)
+	}
 	o := *opt
-	if len(in.Shape) == 4 {
-		if o.Channels == 0 && (in.Shape[1] == 1 || in.Shape[1] == 3) {
-			o.Channels = int(in.Shape[1])
+	if chw := cfg.pre.Layout.SampleDims(in.Shape); chw != nil {
+		if o.Channels == 0 && (chw[0] == 1 || chw[0] == 3) {
+			o.Channels = int(chw[0])
 		}
-		if o.Height == 0 && o.Width == 0 && in.Shape[2] > 0 && in.Shape[3] > 0 {
-			o.Height, o.Width = int(in.Shape[2]), int(in.Shape[3])
+		if o.Height == 0 && o.Width == 0 && chw[1] > 0 && chw[2] > 0 {
+			o.Height, o.Width = int(chw[1]), int(chw[2])
 		}
 	}
 	src, err := dataset.Open(path, &o)
@@ -187,7 +200,7 @@ func (cfg *runConfig) openData(path string, opt *dataset.Options, in onnx.ValueI
 		}
 		return nil, fmt.Errorf("%s: no samples to read: %s", path, what)
 	}
-	if err := dataset.CheckShape(src, in.Shape); err != nil {
+	if err := dataset.CheckShape(src, in.Shape, cfg.pre.Layout); err != nil {
 		src.Close()
 		return nil, fmt.Errorf("%s: model input %q: %w", path, in.Name, err)
 	}

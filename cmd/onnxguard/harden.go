@@ -368,15 +368,13 @@ func provenance(hc harden.Config, epochs, best int, sourceSHA256 string) map[str
 // verifyExport compares ONNX Runtime on the file at out with prog, which
 // holds the weights written there, on n samples of pixels x.
 func verifyExport(out string, prog *interp.Program, x []float32, n int, cfg *runConfig) (float64, error) {
-	shape := make([]int, len(prog.Input.Shape))
-	per := 1
-	for i, d := range prog.Input.Shape[1:] {
-		shape[i+1] = int(d)
-		per *= int(d)
+	d := cfg.pre.Layout.SampleDims(prog.Input.Shape)
+	if d == nil {
+		return 0, fmt.Errorf("%s: input %q has shape %v; want an image input", out, prog.Input.Name, prog.Input.Shape)
 	}
-	shape[0] = n
-	in := cfg.pre.Apply(nil, x[:n*per], shape[1], per/shape[1])
-	maxRel, err := export.Verify(out, prog, &interp.Tensor{Shape: shape, Data: in}, verifyTolerance, &cfg.ort)
+	c, h, w := int(d[0]), int(d[1]), int(d[2])
+	in := cfg.pre.Apply(nil, x[:n*c*h*w], c, h*w)
+	maxRel, err := export.Verify(out, prog, &interp.Tensor{Shape: cfg.pre.Layout.Shape(n, c, h, w), Data: in}, verifyTolerance, &cfg.ort)
 	if err != nil {
 		return maxRel, fmt.Errorf("%s was written but does not agree with the interpreter: %w", out, err)
 	}

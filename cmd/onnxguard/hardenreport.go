@@ -65,7 +65,7 @@ func describeAudit(r *fgsm.Report, m *onnx.Model, path, data string, cfg *runCon
 	r.Tool = "onnxguard " + version + " harden"
 	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: g.Inputs[0].Name, InputShape: g.Inputs[0].Shape}
 	r.Data = data
-	r.Settings = fgsm.Settings{Batch: 256, InputScale: cfg.pre.Scale, Mean: cfg.pre.Mean, Std: cfg.pre.Std}
+	r.Settings = fgsm.Settings{Batch: 256, InputScale: cfg.pre.Scale, Mean: cfg.pre.Mean, Std: cfg.pre.Std, Layout: cfg.pre.Layout}
 	if r.Settings.InputScale == 0 {
 		r.Settings.InputScale = 1
 	}

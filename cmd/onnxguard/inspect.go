@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -68,6 +69,8 @@ type tensorInfo struct {
 	Name  string   `json:"name"`
 	Type  string   `json:"type"`
 	Shape []string `json:"shape"`
+	// Layout is what --layout auto takes an image input for, NCHW or NHWC.
+	Layout string `json:"layout,omitempty"`
 }
 
 func inspectModel(path string) (*modelInfo, error) {
@@ -88,7 +91,11 @@ func inspectModel(path string) (*modelInfo, error) {
 		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}, Estimated: []string{},
 		Kernels: ops.Kernels(), BLAS: ops.BLAS()}
 	for _, v := range g.Inputs {
-		info.Inputs = append(info.Inputs, describe(v))
+		in := describe(v)
+		if len(v.Shape) == 4 {
+			in.Layout = dataset.DetectLayout(v.Shape).String()
+		}
+		info.Inputs = append(info.Inputs, in)
 	}
 	for _, v := range g.Outputs {
 		info.Outputs = append(info.Outputs, describe(v))
@@ -143,7 +150,11 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 	fmt.Fprintf(w, "sha256      %s\n", info.SHA256)
 	fmt.Fprintf(w, "producer    %s (IR version %d, opset %d)\n", info.Producer, info.IRVersion, info.Opset)
 	for _, in := range info.Inputs {
-		fmt.Fprintf(w, "input       %s %s [%s]\n", in.Name, in.Type, strings.Join(in.Shape, " × "))
+		layout := ""
+		if in.Layout != "" {
+			layout = " (layout " + in.Layout + "; --layout overrides)"
+		}
+		fmt.Fprintf(w, "input       %s %s [%s]%s\n", in.Name, in.Type, strings.Join(in.Shape, " × "), layout)
 	}
 	for _, out := range info.Outputs {
 		fmt.Fprintf(w, "output      %s %s [%s]\n", out.Name, out.Type, strings.Join(out.Shape, " × "))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 )
 
@@ -90,6 +91,9 @@ func preprocessing(s fgsm.Settings) string {
 	}
 	if len(s.Std) > 0 {
 		out += fmt.Sprintf(", ÷ std %v", s.Std)
+	}
+	if s.Layout != dataset.NCHW {
+		out += fmt.Sprintf(", transposed to %s", s.Layout)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 )
 
@@ -160,6 +161,9 @@ func settings(s fgsm.Settings) string {
 	}
 	if len(s.Std) > 0 {
 		out += fmt.Sprintf(", std %v", s.Std)
+	}
+	if s.Layout != dataset.NCHW {
+		out += fmt.Sprintf(", model input %s", s.Layout)
 	}
 	if s.Limit > 0 {
 		out += fmt.Sprintf(", limit %d samples", s.Limit)
