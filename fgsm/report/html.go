@@ -32,7 +32,9 @@ func newAuditPage(r *fgsm.Report) (*Page, error) {
 		Subtitle: fmt.Sprintf("%d samples of %s; worst accuracy %s", r.Samples, orDash(r.Data), percent(r.WorstAccuracy())),
 		Cards:    []Card{modelCard(r), settingsCard(r)},
 	}
-	p.Sections = append(p.Sections, resultsSection(r), classSection(r), warningsSection(r.Warnings))
+	p.Sections = append(p.Sections, resultsSection(r))
+	p.Sections = append(p.Sections, ensembleSections(r)...)
+	p.Sections = append(p.Sections, classSection(r), warningsSection(r.Warnings))
 	fig, err := pngFigure("accuracy against ε, one line per attack", "Accuracy (%) against the L∞ budget ε, one line per attack; the dashed line is the clean accuracy.",
 		func(w io.Writer) error { return robustness(w, r) })
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/fgsm"
 )
 
 // TestHTML checks that report.html holds the figures, says what each
@@ -73,6 +75,33 @@ func TestWarningMeaning(t *testing.T) {
 	} {
 		if got := warningMeaning(test.warning); !strings.Contains(got, test.want) {
 			t.Errorf("warning %q: meaning %q, want one saying %q", test.warning, got, test.want)
+		}
+	}
+}
+
+// TestHTMLEnsemble checks that an AutoAttack result shows its cascade,
+// stage by stage, and the quantiles of FAB's smallest perturbations.
+func TestHTMLEnsemble(t *testing.T) {
+	r := testReport()
+	r.Ensembles = []*fgsm.EnsembleResult{{
+		Ensemble: fgsm.Ensemble{Name: "autoattack", Norm: fgsm.Linf, Eps: 0.1},
+		Samples:  100, Correct: 41, Accuracy: 0.41,
+		PerStage: []fgsm.StageOutcome{
+			{Name: "apgd-ce", Attacked: 92, Broken: 47, Robust: 45, Accuracy: 0.45, Seconds: 4.1},
+			{Name: "apgd-t", Attacked: 45, Broken: 4, Robust: 41, Accuracy: 0.41, Seconds: 23.3},
+		},
+		MinNormSamples: 41,
+		MinLinf:        &fgsm.NormSummary{Found: 41, Median: 0.1204, Quantiles: []float64{0.1069, 0.11, 0.1204, 0.13, 0.1467}},
+	}}
+	var buf bytes.Buffer
+	if err := HTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, s := range []string{"AutoAttack: autoattack linf ε=0.1", "apgd-ce", "45.00%", "23.3", "41.00%",
+		"Smallest adversarial perturbations found", "0.1069", "0.1204", "0.1467", "100.00% (41/41)"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("report.html lacks %q", s)
 		}
 	}
 }
