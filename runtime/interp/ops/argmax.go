@@ -4,12 +4,14 @@ import "fmt"
 
 func init() { register("ArgMax", 1, newArgMax) } // negative axes (11) and select_last_index (12) read at every opset
 
-// argMaxOp returns the int64 index of the largest value along axis, the
-// first one on ties unless select_last_index is set. Not differentiable.
+// argMaxOp returns the int64 index of the largest value along axis (the
+// smallest for ArgMin), the first one on ties unless select_last_index is
+// set. Not differentiable.
 type argMaxOp struct {
 	axis      int64
 	keepDims  bool
 	lastIndex bool
+	smallest  bool // ArgMin
 }
 
 func newArgMax(n *Node) (Op, error) {
@@ -36,7 +38,11 @@ func (a argMaxOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	d := x.Shape[axis]
 	if d == 0 {
-		return nil, fmt.Errorf("ArgMax over axis %d of size 0", axis)
+		name := "ArgMax"
+		if a.smallest {
+			name = "ArgMin"
+		}
+		return nil, fmt.Errorf("%s over axis %d of size 0", name, axis)
 	}
 	shape := append([]int(nil), x.Shape...)
 	shape[axis] = 1
@@ -46,21 +52,23 @@ func (a argMaxOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	y := NewInts(shape, make([]int64, Numel(shape)))
 	outer, inner := Numel(x.Shape[:axis]), Numel(x.Shape[axis+1:])
 	if x.IsInt() {
-		argMaxInto(y.Ints, x.Ints, outer, d, inner, a.lastIndex)
+		argExtremeInto(y.Ints, x.Ints, outer, d, inner, a.lastIndex, a.smallest)
 	} else {
-		argMaxInto(y.Ints, x.Data, outer, d, inner, a.lastIndex)
+		argExtremeInto(y.Ints, x.Data, outer, d, inner, a.lastIndex, a.smallest)
 	}
 	return []*Tensor{y}, nil
 }
 
-func argMaxInto[T tensorValue](dst []int64, src []T, outer, d, inner int, last bool) {
+// argExtremeInto writes the index of the largest (smallest, for min) value
+// of each run of d values, inner apart.
+func argExtremeInto[T tensorValue](dst []int64, src []T, outer, d, inner int, last, min bool) {
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*d*inner + i
 			best, at := src[base], 0
 			for j := 1; j < d; j++ {
 				v := src[base+j*inner]
-				if v > best || last && v == best {
+				if !min && v > best || min && v < best || last && v == best {
 					best, at = v, j
 				}
 			}
