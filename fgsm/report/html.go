@@ -35,7 +35,7 @@ func newAuditPage(r *fgsm.Report) (*Page, error) {
 	p.Sections = append(p.Sections, resultsSection(r))
 	p.Sections = append(p.Sections, ensembleSections(r)...)
 	p.Sections = append(p.Sections, classSection(r), warningsSection(r.Warnings))
-	fig, err := pngFigure("accuracy against ε, one line per attack", "Accuracy (%) against the L∞ budget ε, one line per attack; the dashed line is the clean accuracy.",
+	fig, err := pngFigure("accuracy against ε, one line per attack", "Accuracy (%) against the budget ε: a marker at every measured budget, joined only between budgets of the same attack; the square at ε = 0 and the dashed line are the clean accuracy.",
 		func(w io.Writer) error { return robustness(w, r) })
 	if err != nil {
 		return nil, fmt.Errorf("drawing the robustness curve: %w", err)
