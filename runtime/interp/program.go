@@ -20,6 +20,11 @@ type Tensor = ops.Tensor
 type Options struct {
 	// Seed seeds the Dropout masks drawn in training mode.
 	Seed uint64
+	// MaxMemory is the memory budget in bytes: a model whose declared
+	// input, or whose tensors inferred for one sample, need more is
+	// refused at compile time, before anything that size is allocated.
+	// 0 means DefaultMaxMemory.
+	MaxMemory int64
 }
 
 // Param is a floating-point initializer: a weight, a bias or a running
@@ -51,6 +56,8 @@ type Program struct {
 	shapes  map[string][]int
 	rng     *rand.Rand
 	buffers *ops.Buffers // storage recycled from one run to the next
+	budget  int64        // Options.MaxMemory resolved
+	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
 }
 
 type node struct {
@@ -102,7 +109,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		buffers: &ops.Buffers{}}
+		buffers: &ops.Buffers{}, budget: opt.budget()}
 	slot := func(name string) int {
 		if s, ok := p.slots[name]; ok {
 			return s
@@ -156,6 +163,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			nd.out = append(nd.out, slot(out))
 		}
 		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
+		nd.state.Limit = elemLimit(p.budget)
 		p.nodes = append(p.nodes, nd)
 	}
 	if len(errs) > 0 {
@@ -303,6 +311,9 @@ func (p *Program) inferShapes() error {
 	if err != nil {
 		return err
 	}
+	if err := CheckInputSize(p.Input.Name, shape, p.budget); err != nil {
+		return fmt.Errorf("compiling: %w", err)
+	}
 	first, err := p.valueShapes(shape)
 	if err != nil {
 		return err
@@ -353,7 +364,9 @@ func (p *Program) inputShape(n int) ([]int, bool, error) {
 }
 
 func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
+	p.dryRun = true
 	vals, err := p.forward(ops.NewFloat(inShape...), false, true)
+	p.dryRun = false
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", err)
 	}
@@ -399,6 +412,8 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		vals[s] = t
 	}
 	in := make([]*Tensor, 0, 8)
+	var held int64 // bytes the dry run keeps
+	seen := map[*float32]bool{}
 	for i := range p.nodes {
 		nd := &p.nodes[i]
 		nd.state.Release()
@@ -428,6 +443,12 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		for j, s := range nd.out {
 			if j < len(outs) {
 				vals[s] = outs[j]
+			}
+		}
+		if p.dryRun {
+			held += newBytes(outs, seen)
+			if held > p.budget {
+				return nil, fmt.Errorf("node %s: the values of one sample need more than %s, %w of %s", nd.n, ops.Bytes(held), ErrTooLarge, ops.Bytes(p.budget))
 			}
 		}
 		if !keepAll {

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"strings"
+
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // window holds the spatial settings that Conv, ConvTranspose, MaxPool and
@@ -19,11 +21,14 @@ func parseWindow(n *Node) (window, error) {
 	var w window
 	get := func(name string) ([]int, error) {
 		v, err := n.Ints(name, nil)
-		out := make([]int, len(v))
-		for i, x := range v {
-			out[i] = int(x)
+		if err != nil {
+			return nil, err
 		}
-		return out, err
+		least := int64(1)
+		if name == "pads" {
+			least = -maxWindow // Conv crops with negative pads
+		}
+		return windowInts(name, v, least)
 	}
 	var err error
 	if w.kernel, err = get("kernel_shape"); err != nil {
@@ -49,6 +54,24 @@ func parseWindow(n *Node) (window, error) {
 	ceil, err := n.Int("ceil_mode", 0)
 	w.ceil = ceil != 0
 	return w, err
+}
+
+// maxWindow bounds every kernel, stride, dilation and pad: far past any
+// real model's, and small enough that the window arithmetic of any input
+// the memory budget admits cannot overflow.
+const maxWindow = 1 << 20
+
+// windowInts converts a window attribute, each value of which must lie in
+// [least, maxWindow].
+func windowInts(name string, v []int64, least int64) ([]int, error) {
+	out := make([]int, len(v))
+	for i, x := range v {
+		if x < least || x > maxWindow {
+			return nil, fmt.Errorf("%w: %s=%v: value %d is out of range (each must lie in [%d, %d])", onnx.ErrInvalid, name, v, x, least, maxWindow)
+		}
+		out[i] = int(x)
+	}
+	return out, nil
 }
 
 // resolve fills defaults for a spatial rank and input size, and returns the
@@ -97,6 +120,12 @@ func (w window) resolve(in []int, kernel []int) (window, []int, error) {
 			} else {
 				out.pads[i], out.pads[i+r] = big, small
 			}
+		}
+		if in[i] < 1 {
+			return w, nil, fmt.Errorf("input size %d on spatial axis %d", in[i], i)
+		}
+		if in[i]+min(out.pads[i], 0)+min(out.pads[i+r], 0) < 1 {
+			return w, nil, fmt.Errorf("%w: pads %v crop all of input size %d on spatial axis %d", onnx.ErrInvalid, out.pads, in[i], i)
 		}
 		span := in[i] + out.pads[i] + out.pads[i+r] - ek
 		if span < 0 {

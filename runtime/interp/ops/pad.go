@@ -136,6 +136,9 @@ func (p *pad) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		idx[ax], shape[ax] = m, len(m)
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	var y *Tensor
 	if x.IsInt() {
 		y = NewInts(shape, make([]int64, Numel(shape)))

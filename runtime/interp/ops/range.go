@@ -29,6 +29,9 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.fits(n); err != nil {
+			return nil, err
+		}
 		y := NewInts([]int{n}, make([]int64, n))
 		for i := range y.Ints {
 			y.Ints[i] = start + int64(i)*delta
@@ -41,6 +44,9 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	n, err := rangeCount(float64(limit-start) / float64(delta))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.fits(n); err != nil {
 		return nil, err
 	}
 	y := NewFloat(n)

@@ -42,6 +42,10 @@ type State struct {
 	// Buffers, when set, supplies storage for outputs and scratch; the
 	// executor gives storage back to it as values die.
 	Buffers *Buffers
+	// Limit is the most elements any one tensor of the node may hold: ops
+	// whose outputs outgrow their inputs check against it before they
+	// allocate. Zero means no budget beyond what int64 arithmetic allows.
+	Limit int
 
 	saved []*Tensor
 	aux   any

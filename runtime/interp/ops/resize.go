@@ -261,6 +261,9 @@ func (r *resize) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(out...); err != nil {
+		return nil, err
+	}
 	if r.mode == "nearest" {
 		idx := make([][]int32, len(out))
 		for ax := range idx {
