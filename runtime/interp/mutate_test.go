@@ -8,68 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
+	"github.com/onnxguard/onnxguard/internal/mutate"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
-
-// attrMutation is one integer attribute value of one node set to Value.
-type attrMutation struct {
-	Node  int    // index in the graph's node list
-	Attr  string // attribute name
-	Elem  int    // element of an INTS attribute, -1 for an INT
-	Value int64
-}
-
-func (m attrMutation) String() string {
-	if m.Elem < 0 {
-		return fmt.Sprintf("node %d %s=%d", m.Node, m.Attr, m.Value)
-	}
-	return fmt.Sprintf("node %d %s[%d]=%d", m.Node, m.Attr, m.Elem, m.Value)
-}
-
-// mutationValues are what the issue asks every integer attribute to be set
-// to: zero, negative, very negative, past int32, near int64's end.
-var mutationValues = []int64{0, -1, -1000, 1 << 31, 1 << 62}
-
-// attrMutations lists every mutation of every integer attribute of mp.
-func attrMutations(mp *onnx.ModelProto) []attrMutation {
-	var out []attrMutation
-	for i, n := range mp.GetGraph().GetNode() {
-		for _, a := range n.GetAttribute() {
-			switch a.GetType() {
-			case onnx.AttributeProto_INT:
-				for _, v := range mutationValues {
-					out = append(out, attrMutation{i, a.GetName(), -1, v})
-				}
-			case onnx.AttributeProto_INTS:
-				for j := range a.GetInts() {
-					for _, v := range mutationValues {
-						out = append(out, attrMutation{i, a.GetName(), j, v})
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// apply returns a copy of mp with the mutation made.
-func (m attrMutation) apply(mp *onnx.ModelProto) *onnx.ModelProto {
-	c := proto.Clone(mp).(*onnx.ModelProto)
-	for _, a := range c.GetGraph().GetNode()[m.Node].GetAttribute() {
-		if a.GetName() != m.Attr {
-			continue
-		}
-		if m.Elem < 0 {
-			a.I = proto.Int64(m.Value)
-		} else {
-			a.Ints[m.Elem] = m.Value
-		}
-	}
-	return c
-}
 
 // mutationBudget is the memory a mutated model may claim; what needs
 // more is refused at compile time.
@@ -99,7 +41,8 @@ var (
 	errDeadline = errors.New("still running after the deadline")
 )
 
-// withDeadline runs f, failing when it panics or takes longer than limit.
+// withDeadline runs f, turning a panic in its goroutine into errPanicked
+// and a run past limit into errDeadline.
 func withDeadline(limit time.Duration, f func() error) (err error) {
 	done := make(chan error, 1)
 	go func() {
@@ -118,19 +61,33 @@ func withDeadline(limit time.Duration, f func() error) (err error) {
 	}
 }
 
+// isCrash reports whether err is a panic, a deadline passed, or an error
+// message of more than one line.
+func isCrash(err error) bool {
+	return errors.Is(err, errPanicked) || errors.Is(err, errDeadline) || strings.Contains(err.Error(), "\n")
+}
+
+func loadModel(t *testing.T, name string) *onnx.Model {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestAttributeMutations sets each integer attribute of each node of real
 // models to 0, -1, -1000, 2^31 and 2^62 in turn: compiling either fails
 // with a one-line error or gives a program that runs a batch, never a
-// panic, a hang or an allocation past the budget.
+// panic, a hang or an allocation past the budget. Preflight, the check
+// before ONNX Runtime, refuses whatever Compile refuses for a reason
+// other than ErrUnsupported.
 func TestAttributeMutations(t *testing.T) {
-	for _, name := range []string{"fmnist_cnn", "resblock", "mobile", "dropout", "opset7_mlp"} {
-		m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, name := range []string{"fmnist_cnn", "resblock", "mobile", "dropout", "opset7_mlp", "normalized"} {
+		m := loadModel(t, name)
 		refused, ran := 0, 0
-		for _, mu := range attrMutations(m.Proto) {
-			mm := &onnx.Model{Proto: mu.apply(m.Proto), Dir: m.Dir}
+		for _, mu := range mutate.Attrs(m.Proto) {
+			mm := &onnx.Model{Proto: mu.Apply(m.Proto), Dir: m.Dir}
 			err := withDeadline(20*time.Second, func() error { return compileAndRun(mm) })
 			switch {
 			case err == nil:
@@ -140,13 +97,73 @@ func TestAttributeMutations(t *testing.T) {
 			default:
 				refused++
 			}
+			if err != nil && !isCrash(err) && !errors.Is(err, ErrUnsupported) {
+				if perr := Preflight(mm, &Options{MaxMemory: mutationBudget}); perr == nil {
+					t.Errorf("%s: %v: Compile refuses (%v), Preflight lets it through", name, mu, err)
+				}
+			}
 		}
 		t.Logf("%s: %d mutations refused, %d ran", name, refused, ran)
 	}
 }
 
-// isCrash reports whether err is a panic, a deadline passed, or an error
-// message of more than one line.
-func isCrash(err error) bool {
-	return errors.Is(err, errPanicked) || errors.Is(err, errDeadline) || strings.Contains(err.Error(), "\n")
+// TestMalformedReproductions are the malformed models of issue 14, each
+// of which crashed, hung or ran out of memory before: compile and the
+// pre-flight both give a one-line error that names the attribute or says
+// what is too large.
+func TestMalformedReproductions(t *testing.T) {
+	m := loadModel(t, "fmnist_cnn")
+	for _, test := range []struct {
+		op, attr string
+		elem     int
+		value    int64
+		want     string
+	}{
+		{"Conv", "strides", 0, 0, "strides"},
+		{"Conv", "strides", 0, -1, "strides"},
+		{"Conv", "pads", 0, 1 << 62, "pads"},
+		{"Conv", "pads", 0, 1 << 31, "pads"},
+		{"Conv", "kernel_shape", 0, -1, "kernel_shape"},
+		{"Conv", "kernel_shape", 0, 0, "kernel_shape"},
+		{"Conv", "dilations", 0, 0, "dilations"},
+		{"Conv", "group", -1, 0, "group"},
+		{"MaxPool", "strides", 0, 0, "strides"},
+		{"MaxPool", "strides", 1, -1, "strides"},
+		{"MaxPool", "pads", 0, 1 << 62, "pads"},
+		{"MaxPool", "pads", 0, 1 << 31, "pads"},
+		{"MaxPool", "pads", 0, 2, "pads"},
+		{"MaxPool", "kernel_shape", 0, -1, "kernel_shape"},
+		{"MaxPool", "kernel_shape", 1, 0, "kernel_shape"},
+		{"Flatten", "axis", -1, -1000, "axis"},
+	} {
+		what := fmt.Sprintf("%s %s[%d]=%d", test.op, test.attr, test.elem, test.value)
+		mu, ok := mutate.Find(m.Proto, test.op, test.attr, test.elem, test.value)
+		if !ok {
+			t.Errorf("%s: fmnist_cnn has no such attribute", what)
+			continue
+		}
+		checkRefused(t, what, &onnx.Model{Proto: mu.Apply(m.Proto), Dir: m.Dir}, test.want, onnx.ErrInvalid)
+	}
+	huge := &onnx.Model{Proto: mutate.InputDims(m.Proto, 1, 1000000, 1000000), Dir: m.Dir}
+	checkRefused(t, "input 1×1000000×1000000", huge, "memory budget", ErrTooLarge)
+	huge = &onnx.Model{Proto: mutate.InputDims(m.Proto, 1<<40, 1, 28, 28), Dir: m.Dir}
+	checkRefused(t, "input batch 2^40", huge, "memory budget", ErrTooLarge)
+}
+
+// checkRefused checks that Compile and Preflight both refuse m with a
+// one-line error containing want; is, where Compile's error must match it.
+func checkRefused(t *testing.T, what string, m *onnx.Model, want string, is error) {
+	t.Helper()
+	err := withDeadline(20*time.Second, func() error { return compileAndRun(m) })
+	switch {
+	case err == nil:
+		t.Errorf("%s: compiled and ran", what)
+	case isCrash(err) || !strings.Contains(err.Error(), want):
+		t.Errorf("%s: %v, want a one-line error containing %q", what, err, want)
+	case !errors.Is(err, is):
+		t.Errorf("%s: %v does not wrap %v", what, err, is)
+	}
+	if perr := Preflight(m, &Options{MaxMemory: mutationBudget}); perr == nil || strings.Contains(perr.Error(), "\n") {
+		t.Errorf("%s: Preflight gives %v, want a one-line error", what, perr)
+	}
 }

@@ -368,7 +368,7 @@ func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
 	vals, err := p.forward(ops.NewFloat(inShape...), false, true)
 	p.dryRun = false
 	if err != nil {
-		return nil, fmt.Errorf("compiling: %w", err)
+		return nil, fmt.Errorf("compiling: %w", ops.Malformed(err))
 	}
 	shapes := map[string][]int{}
 	for name, s := range p.slots {

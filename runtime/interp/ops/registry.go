@@ -135,9 +135,20 @@ func New(n *onnx.Node, opset int64, dir string) (Op, error) {
 	}
 	op, err := pick(&Node{Node: n, Opset: opset, Dir: dir})
 	if err != nil {
-		return nil, fmt.Errorf("node %s (opset %d): %w", n, opset, err)
+		return nil, fmt.Errorf("node %s (opset %d): %w", n, opset, Malformed(err))
 	}
 	return op, nil
+}
+
+// Malformed marks err as a malformed model (onnx.ErrInvalid) unless it
+// already says the interpreter lacks something (ErrUnsupported), that a
+// tensor is too large (ErrTooLarge), or is marked: what an attribute or
+// shape rule refuses is the model's fault.
+func Malformed(err error) error {
+	if err == nil || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrTooLarge) || errors.Is(err, onnx.ErrInvalid) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", onnx.ErrInvalid, err)
 }
 
 // Supported reports whether op type has an implementation at opset.

@@ -1,0 +1,104 @@
+// Package mutate makes malformed variants of real ONNX models for the
+// tests that check onnxguard survives hostile files: each integer
+// attribute of each node set to values no exporter writes, and inputs
+// declared absurdly large. It is imported only by _test files.
+package mutate
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// Values are what every integer attribute is set to in turn: zero,
+// negative, very negative, past int32, near the end of int64.
+var Values = []int64{0, -1, -1000, 1 << 31, 1 << 62}
+
+// Attr is one integer attribute value of one node set to Value.
+type Attr struct {
+	Node   int    // index in the graph's node list
+	OpType string // the node's operator, for messages
+	Name   string // attribute name
+	Elem   int    // element of an INTS attribute, -1 for an INT
+	Value  int64
+}
+
+func (a Attr) String() string {
+	if a.Elem < 0 {
+		return fmt.Sprintf("node %d (%s) %s=%d", a.Node, a.OpType, a.Name, a.Value)
+	}
+	return fmt.Sprintf("node %d (%s) %s[%d]=%d", a.Node, a.OpType, a.Name, a.Elem, a.Value)
+}
+
+// Attrs lists every mutation of every integer attribute of mp, each
+// element of an INTS attribute on its own, to each of Values.
+func Attrs(mp *onnx.ModelProto) []Attr {
+	var out []Attr
+	for i, n := range mp.GetGraph().GetNode() {
+		for _, a := range n.GetAttribute() {
+			elems := []int{-1}
+			switch a.GetType() {
+			case onnx.AttributeProto_INT:
+			case onnx.AttributeProto_INTS:
+				elems = elems[:0]
+				for j := range a.GetInts() {
+					elems = append(elems, j)
+				}
+			default:
+				continue
+			}
+			for _, e := range elems {
+				for _, v := range Values {
+					out = append(out, Attr{i, n.GetOpType(), a.GetName(), e, v})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Apply returns a copy of mp with the mutation made.
+func (a Attr) Apply(mp *onnx.ModelProto) *onnx.ModelProto {
+	c := proto.Clone(mp).(*onnx.ModelProto)
+	for _, at := range c.GetGraph().GetNode()[a.Node].GetAttribute() {
+		if at.GetName() != a.Name {
+			continue
+		}
+		if a.Elem < 0 {
+			at.I = proto.Int64(a.Value)
+		} else {
+			at.Ints[a.Elem] = a.Value
+		}
+	}
+	return c
+}
+
+// Find returns the mutation of the first node of type op setting
+// attribute name (element elem, -1 for an INT) to value; ok is false when
+// mp has no such attribute.
+func Find(mp *onnx.ModelProto, op, name string, elem int, value int64) (a Attr, ok bool) {
+	for i, n := range mp.GetGraph().GetNode() {
+		if n.GetOpType() != op {
+			continue
+		}
+		for _, at := range n.GetAttribute() {
+			if at.GetName() == name && (elem < 0 || elem < len(at.GetInts())) {
+				return Attr{i, op, name, elem, value}, true
+			}
+		}
+	}
+	return Attr{}, false
+}
+
+// InputDims returns a copy of mp whose first graph input declares dims.
+func InputDims(mp *onnx.ModelProto, dims ...int64) *onnx.ModelProto {
+	c := proto.Clone(mp).(*onnx.ModelProto)
+	shape := c.GetGraph().GetInput()[0].GetType().GetTensorType().GetShape()
+	shape.Dim = shape.Dim[:0]
+	for _, d := range dims {
+		shape.Dim = append(shape.Dim, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+	}
+	return c
+}
