@@ -40,6 +40,9 @@ func newCast(named bool) constructor {
 			if err != nil {
 				return nil, err
 			}
+			if _, known := onnx.TensorProto_DataType_name[int32(v)]; !known || v != int64(int32(v)) || v == 0 {
+				return nil, fmt.Errorf("%w: to=%d is no ONNX data type", onnx.ErrInvalid, v)
+			}
 			to = onnx.TensorProto_DataType(v)
 		}
 		switch to {

@@ -26,7 +26,7 @@ func parseWindow(n *Node) (window, error) {
 		}
 		least := int64(1)
 		if name == "pads" {
-			least = -maxWindow // Conv crops with negative pads
+			least = 0 // ONNX Runtime crashes on a Conv with negative pads
 		}
 		return windowInts(name, v, least)
 	}
@@ -52,6 +52,10 @@ func parseWindow(n *Node) (window, error) {
 		return w, fmt.Errorf("auto_pad %q is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", w.autoPad)
 	}
 	ceil, err := n.Int("ceil_mode", 0)
+	if err == nil && ceil != 0 && ceil != 1 {
+		// ONNX Runtime and the interpreter read other values differently.
+		err = fmt.Errorf("%w: ceil_mode=%d; it is 0 or 1", onnx.ErrInvalid, ceil)
+	}
 	w.ceil = ceil != 0
 	return w, err
 }
@@ -123,9 +127,6 @@ func (w window) resolve(in []int, kernel []int) (window, []int, error) {
 		}
 		if in[i] < 1 {
 			return w, nil, fmt.Errorf("input size %d on spatial axis %d", in[i], i)
-		}
-		if in[i]+min(out.pads[i], 0)+min(out.pads[i+r], 0) < 1 {
-			return w, nil, fmt.Errorf("%w: pads %v crop all of input size %d on spatial axis %d", onnx.ErrInvalid, out.pads, in[i], i)
 		}
 		span := in[i] + out.pads[i] + out.pads[i+r] - ek
 		if span < 0 {

@@ -25,11 +25,6 @@ func parsePooling(n *Node) (pooling, error) {
 	if len(w.kernel) > 2 {
 		return pooling{}, fmt.Errorf("%w: %s %q: %d-D pooling (only 1-D and 2-D)", ErrUnsupported, n.OpType, n.Name, len(w.kernel))
 	}
-	for _, p := range w.pads {
-		if p < 0 {
-			return pooling{}, fmt.Errorf("%w: pads=%v: each must be non-negative", onnx.ErrInvalid, w.pads)
-		}
-	}
 	if len(w.pads) == 2*len(w.kernel) {
 		// A window wholly in the padding has nothing to pool; ONNX Runtime
 		// refuses such pads too.

@@ -58,8 +58,11 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 
 // rangeCount is the output length max(ceil(q), 0) for q = (limit-start)/delta.
 func rangeCount(q float64) (int, error) {
-	if math.IsNaN(q) || q > 1<<31 {
+	if math.IsNaN(q) {
 		return 0, fmt.Errorf("range of %g elements", q)
+	}
+	if q > maxElems {
+		return 0, fmt.Errorf("range of %g elements: %w", q, ErrTooLarge)
 	}
 	return int(max(math.Ceil(q), 0)), nil
 }
