@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
@@ -58,3 +59,24 @@ func newBytes(outs []*Tensor, seen map[*float32]bool) int64 {
 	}
 	return n
 }
+
+// joinedErrors is errors.Join on one line: every node's error, separated
+// by "; ", so a command that prints it writes one line.
+type joinedErrors []error
+
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return joinedErrors(errs)
+}
+
+func (e joinedErrors) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+func (e joinedErrors) Unwrap() []error { return e }

@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -167,7 +166,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		p.nodes = append(p.nodes, nd)
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(errs)
 	}
 	for _, o := range g.Outputs {
 		p.outputs = append(p.outputs, p.slots[o.Name])
