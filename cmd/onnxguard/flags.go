@@ -19,6 +19,7 @@ import (
 // modelFlags name the model and how to run it.
 var modelFlags = []cli.Flag{
 	&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model `FILE`", Required: true},
+	maxMemoryFlag,
 }
 
 var engineFlags = []cli.Flag{
@@ -73,6 +74,9 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, fmt.Errorf("--limit %d: must not be negative", cfg.dataOpt.Limit)
 	}
 	var err error
+	if cfg.ort.MaxMemory, err = maxMemory(c); err != nil {
+		return nil, err
+	}
 	if cfg.pre.Mean, err = dataset.ParseFloats(c.String("mean")); err != nil {
 		return nil, fmt.Errorf("--mean: %w", err)
 	}
@@ -143,7 +147,7 @@ func (cfg *runConfig) open() (*session, error) {
 	}
 	switch cfg.engine {
 	case "interp":
-		p, err := interp.Compile(s.model, nil)
+		p, err := interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)

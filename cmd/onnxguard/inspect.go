@@ -24,7 +24,11 @@ Examples:
    onnxguard inspect --model model.onnx --json | jq .ops`,
 	Flags: append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
 	Action: func(c *cli.Context) error {
-		info, err := inspectModel(c.String("model"))
+		budget, err := maxMemory(c)
+		if err != nil {
+			return err
+		}
+		info, err := inspectModel(c.String("model"), &interp.Options{MaxMemory: budget})
 		if err != nil {
 			return err
 		}
@@ -64,13 +68,19 @@ type tensorInfo struct {
 	Shape []string `json:"shape"`
 }
 
-func inspectModel(path string) (*modelInfo, error) {
+// inspectModel describes the model at path. A malformed model, or one
+// past the memory budget, is an error; one the interpreter merely does not
+// implement is described, with the reason.
+func inspectModel(path string, opt *interp.Options) (*modelInfo, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	g, err := m.Graph()
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := interp.Preflight(m, opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	digest, err := m.SHA256()
@@ -96,7 +106,7 @@ func inspectModel(path string) (*modelInfo, error) {
 	}
 	sort.Strings(info.Unsupported)
 	sort.Strings(info.NoGradient)
-	if _, err := interp.Compile(m, nil); err != nil {
+	if _, err := interp.Compile(m, opt); err != nil {
 		info.InterpReason = err.Error()
 	} else {
 		info.Interpreter = true

@@ -63,30 +63,60 @@ func FuzzCompile(f *testing.F) {
 	})
 }
 
-// FuzzCompileAttr sets one integer attribute value of a real model to an
-// arbitrary value (the mutation index picks node, attribute and element)
-// and compiles and runs the result: the byte-level fuzzer rarely keeps a
-// protobuf valid while it changes a value, this one always does.
-func FuzzCompileAttr(f *testing.F) {
-	var models []*onnx.Model
-	var muts [][]mutate.Attr
+// attrSubject is a model whose integer attributes FuzzCompileAttr sets,
+// and how a mutated copy is run.
+type attrSubject struct {
+	m    *onnx.Model
+	muts []mutate.Attr
+	run  func(*onnx.Model) error
+}
+
+// attrSubjects are the small real models, compiled and run on a batch of
+// one, and the ONNX node test models the interpreter supports, run on
+// their test inputs.
+func attrSubjects(f *testing.F) []attrSubject {
+	var subjects []attrSubject
 	for _, name := range fuzzModels {
 		m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
 		if err != nil {
 			f.Fatal(err)
 		}
-		models = append(models, m)
-		muts = append(muts, mutate.Attrs(m.Proto))
+		subjects = append(subjects, attrSubject{m, mutate.Attrs(m.Proto), compileAndRun})
 	}
-	for i := range models {
-		for j := 0; j < len(muts[i]); j += 7 {
-			f.Add(uint8(i), uint16(j), muts[i][j].Value)
+	dirs, _ := os.ReadDir(nodeTestDir) // absent: the real models alone
+	for _, d := range dirs {
+		dir := filepath.Join(nodeTestDir, d.Name())
+		m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+		if err != nil || !allSupported(m) {
+			continue
+		}
+		if muts := mutate.Attrs(m.Proto); len(muts) > 0 {
+			data := filepath.Join(dir, "test_data_set_0")
+			subjects = append(subjects, attrSubject{m, muts, func(m *onnx.Model) error { return runMutatedNodeTest(m, data) }})
 		}
 	}
-	f.Fuzz(func(t *testing.T, model uint8, index uint16, value int64) {
-		i := int(model) % len(models)
-		mu := muts[i][int(index)%len(muts[i])]
+	return subjects
+}
+
+// FuzzCompileAttr sets one integer attribute value of a model to an
+// arbitrary value (subject and index pick model, node, attribute and
+// element) and compiles and runs the result: the byte-level fuzzer rarely
+// keeps a protobuf valid while it changes a value, this one always does,
+// and through the node tests it reaches every operator.
+func FuzzCompileAttr(f *testing.F) {
+	subjects := attrSubjects(f)
+	for i, s := range subjects {
+		for j := 0; j < len(s.muts); j += 5 {
+			f.Add(uint16(i), uint16(j), s.muts[j].Value)
+		}
+	}
+	f.Fuzz(func(t *testing.T, subject, index uint16, value int64) {
+		s := subjects[int(subject)%len(subjects)]
+		mu := s.muts[int(index)%len(s.muts)]
 		mu.Value = value
-		checkCompiles(t, &onnx.Model{Proto: mu.Apply(models[i].Proto), Dir: models[i].Dir})
+		err := s.run(&onnx.Model{Proto: mu.Apply(s.m.Proto), Dir: s.m.Dir})
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%v: a multi-line error: %q", mu, err)
+		}
 	})
 }

@@ -3,6 +3,7 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,4 +167,57 @@ func checkRefused(t *testing.T, what string, m *onnx.Model, want string, is erro
 	if perr := Preflight(m, &Options{MaxMemory: mutationBudget}); perr == nil || strings.Contains(perr.Error(), "\n") {
 		t.Errorf("%s: Preflight gives %v, want a one-line error", what, perr)
 	}
+}
+
+// TestNodeTestMutations sets each integer attribute of each ONNX node test
+// model the interpreter supports to 0, -1, -1000, 2^31 and 2^62 and runs
+// it on the test's inputs: every operator, not just those of the real
+// models, must answer with an error or a result.
+func TestNodeTestMutations(t *testing.T) {
+	dirs, err := os.ReadDir(nodeTestDir)
+	if err != nil {
+		t.Skipf("ONNX node tests not found (%v); install Debian's libonnx-testdata", err)
+	}
+	models, runs, refused := 0, 0, 0
+	for _, d := range dirs {
+		dir := filepath.Join(nodeTestDir, d.Name())
+		m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+		if err != nil || !allSupported(m) {
+			continue
+		}
+		models++
+		for _, mu := range mutate.Attrs(m.Proto) {
+			mm := &onnx.Model{Proto: mu.Apply(m.Proto), Dir: m.Dir}
+			runs++
+			err := withDeadline(20*time.Second, func() error { return runMutatedNodeTest(mm, filepath.Join(dir, "test_data_set_0")) })
+			if err != nil && isCrash(err) {
+				t.Errorf("%s: %v: %v", d.Name(), mu, err)
+			} else if err != nil {
+				refused++
+			}
+		}
+	}
+	t.Logf("%d mutations of %d node test models: %d refused, %d ran", runs, models, refused, runs-refused)
+}
+
+// runMutatedNodeTest compiles a node test model within mutationBudget
+// and runs it on the test's inputs, whatever it computes.
+func runMutatedNodeTest(m *onnx.Model, dataDir string) error {
+	p, err := compile(m, &Options{MaxMemory: mutationBudget})
+	if err != nil {
+		return err
+	}
+	feeds := map[int]*Tensor{}
+	for i, in := range p.Graph.Inputs {
+		x, err := readTensor(filepath.Join(dataDir, fmt.Sprintf("input_%d.pb", i)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		feeds[p.slots[in.Name]] = x
+	}
+	_, err = p.forwardFeeds(feeds, false, true)
+	return err
 }

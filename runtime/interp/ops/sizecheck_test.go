@@ -34,9 +34,11 @@ func TestWindowAttributes(t *testing.T) {
 		{"MaxPool", attrs{"kernel_shape": []int64{2, 2}, "ceil_mode": -1}, "ceil_mode"},
 		{"AveragePool", attrs{"kernel_shape": []int64{1 << 31, 2}}, "kernel_shape"},
 		{"AveragePool", attrs{"kernel_shape": []int64{3, 3}, "dilations": []int64{1, 0}}, "dilations"},
+		{"DepthToSpace", attrs{"blocksize": int64(1) << 62}, "blocksize"}, // b² wrapped to 0 and divided by it
+		{"SpaceToDepth", attrs{"blocksize": int64(1) << 31}, "blocksize"},
 	} {
 		nIn := 2
-		if strings.HasSuffix(test.op, "Pool") {
+		if strings.HasSuffix(test.op, "Pool") || strings.HasSuffix(test.op, "Depth") || strings.HasSuffix(test.op, "Space") {
 			nIn = 1
 		}
 		_, err := New(makeNode(t, test.op, test.a, nIn, 1), 19, "")
