@@ -203,6 +203,12 @@ func TestNodeTestMutations(t *testing.T) {
 // runMutatedNodeTest compiles a node test model within mutationBudget
 // and runs it on the test's inputs, whatever it computes.
 func runMutatedNodeTest(m *onnx.Model, dataDir string) error {
+	return runNodeTestWith(m, dataDir, nil)
+}
+
+// runNodeTestWith is runMutatedNodeTest with change, when not nil,
+// applied to the i-th input before the run.
+func runNodeTestWith(m *onnx.Model, dataDir string, change func(i int, x *Tensor)) error {
 	p, err := compile(m, &Options{MaxMemory: mutationBudget})
 	if err != nil {
 		return err
@@ -216,8 +222,58 @@ func runMutatedNodeTest(m *onnx.Model, dataDir string) error {
 		if err != nil {
 			return err
 		}
+		if change != nil {
+			change(i, x)
+		}
 		feeds[p.slots[in.Name]] = x
 	}
 	_, err = p.forwardFeeds(feeds, false, true)
 	return err
+}
+
+// TestNodeTestIntInputMutations sets each element of each integer input
+// of the supported ONNX node tests (shapes, indices, axes, pads, repeats,
+// sizes: what a model's initializers and Constants feed the same ops) to
+// 0, -1, -1000, 2^31 and 2^62 in turn: an error or a result, never a
+// panic or a hang.
+func TestNodeTestIntInputMutations(t *testing.T) {
+	dirs, err := os.ReadDir(nodeTestDir)
+	if err != nil {
+		t.Skipf("ONNX node tests not found (%v); install Debian's libonnx-testdata", err)
+	}
+	runs, refused := 0, 0
+	for _, d := range dirs {
+		dir := filepath.Join(nodeTestDir, d.Name())
+		data := filepath.Join(dir, "test_data_set_0")
+		m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+		if err != nil || !allSupported(m) {
+			continue
+		}
+		for i := 0; ; i++ {
+			x, err := readTensor(filepath.Join(data, fmt.Sprintf("input_%d.pb", i)))
+			if err != nil {
+				break
+			}
+			if !x.IsInt() || len(x.Ints) > 64 {
+				continue
+			}
+			for j := range x.Ints {
+				for _, v := range mutate.Values {
+					runs++
+					change := func(k int, y *Tensor) {
+						if k == i {
+							y.Ints[j] = v
+						}
+					}
+					err := withDeadline(20*time.Second, func() error { return runNodeTestWith(m, data, change) })
+					if err != nil && isCrash(err) {
+						t.Errorf("%s: input %d element %d = %d: %v", d.Name(), i, j, v, err)
+					} else if err != nil {
+						refused++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d input mutations: %d refused, %d ran", runs, refused, runs-refused)
 }
