@@ -155,3 +155,42 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestExternalDataSymlinkCLI gives every engine a model whose weights.bin
+// is a symbolic link to a file outside its folder: inspect, eval on both
+// engines and harden refuse it in one line saying so, and harden writes
+// nothing.
+func TestExternalDataSymlinkCLI(t *testing.T) {
+	testort.Need(t)
+	src, err := onnx.Load(cnn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, blob := mutate.ExternalData(src.Proto, "weights.bin")
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	model := filepath.Join(dir, "model.onnx")
+	if err := (&onnx.Model{Proto: mp}).Save(model); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "weights.bin"), blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(elsewhere, "weights.bin"), filepath.Join(dir, "weights.bin")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "hardened.onnx")
+	for _, args := range [][]string{
+		{"inspect", "-m", model},
+		{"eval", "-m", model, "-d", fashionSlice, "--limit", "8", "--engine", "interp"},
+		{"eval", "-m", model, "-d", fashionSlice, "--limit", "8", "--engine", "ort", "--device", "cpu"},
+		{"harden", "-m", model, "-d", fashionSlice, "--limit", "8", "--eps", "0.1", "--device", "cpu", "--out", out},
+	} {
+		stdout, _, err := run(args...)
+		if err == nil || !errors.Is(err, onnx.ErrOutsideFolder) || strings.Contains(err.Error(), "\n") || stdout != "" {
+			t.Errorf("%s --engine %s: got %v (stdout %q), want one line wrapping onnx.ErrOutsideFolder", args[0], args[len(args)-1], err, stdout)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("harden wrote a model from data outside the folder")
+	}
+}

@@ -6,6 +6,7 @@ package mutate
 
 import (
 	"fmt"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -101,4 +102,32 @@ func InputDims(mp *onnx.ModelProto, dims ...int64) *onnx.ModelProto {
 		shape.Dim = append(shape.Dim, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: d}})
 	}
 	return c
+}
+
+// ExternalData returns a copy of mp whose initializers keep their bytes in
+// an external file at location (relative to the model's folder), and
+// those bytes, to be written there.
+func ExternalData(mp *onnx.ModelProto, location string) (*onnx.ModelProto, []byte) {
+	c := proto.Clone(mp).(*onnx.ModelProto)
+	var blob []byte
+	for _, tp := range c.GetGraph().GetInitializer() {
+		raw := tp.GetRawData()
+		if raw == nil {
+			if dt := onnx.TensorProto_DataType(tp.GetDataType()); dt != onnx.TensorProto_FLOAT || len(tp.GetFloatData()) == 0 {
+				continue
+			}
+			raw = onnx.EncodeRaw(onnx.TensorProto_FLOAT, tp.GetFloatData())
+			tp.FloatData = nil
+		}
+		offset := len(blob)
+		blob = append(blob, raw...)
+		tp.RawData = nil
+		tp.DataLocation = onnx.TensorProto_EXTERNAL.Enum()
+		tp.ExternalData = []*onnx.StringStringEntryProto{
+			{Key: proto.String("location"), Value: proto.String(location)},
+			{Key: proto.String("offset"), Value: proto.String(strconv.Itoa(offset))},
+			{Key: proto.String("length"), Value: proto.String(strconv.Itoa(len(raw)))},
+		}
+	}
+	return c, blob
 }

@@ -186,3 +186,38 @@ func TestPreflightMutations(t *testing.T) {
 	}
 	t.Logf("%v", time.Since(start).Round(time.Millisecond))
 }
+
+// TestExternalDataSymlinkRefused opens a model whose weights.bin is a
+// symbolic link to a file outside its folder: Open refuses it with
+// onnx.ErrOutsideFolder, while the same data inside the folder opens.
+func TestExternalDataSymlinkRefused(t *testing.T) {
+	needORT(t)
+	src, err := onnx.Load(filepath.Join(models, "fmnist_cnn.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, blob := mutate.ExternalData(src.Proto, "weights.bin")
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	for _, d := range []string{dir, elsewhere} {
+		saveModel(t, mp, filepath.Join(d, "model.onnx"))
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "weights.bin"), blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(elsewhere, "model.onnx"), cpuOpts())
+	if err != nil {
+		t.Fatalf("the model with its data beside it: %v", err)
+	}
+	s.Close()
+	if err := os.Symlink(filepath.Join(elsewhere, "weights.bin"), filepath.Join(dir, "weights.bin")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	s, err = Open(filepath.Join(dir, "model.onnx"), cpuOpts())
+	if err == nil {
+		s.Close()
+		t.Fatal("opened a model whose data links out of its folder")
+	}
+	if !errors.Is(err, onnx.ErrOutsideFolder) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("got %v, want one line wrapping onnx.ErrOutsideFolder", err)
+	}
+}
