@@ -10,7 +10,7 @@ import (
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "onnxguard: %v\n", err)
+		fmt.Fprintf(os.Stderr, "onnxguard: %v\n", withBudgetHint(err))
 		os.Exit(exitCode(err))
 	}
 }

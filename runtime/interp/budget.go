@@ -38,7 +38,7 @@ func elemLimit(bytes int64) int {
 // holds more bytes than budget, before anything of that size is made.
 func CheckInputSize(name string, shape []int, budget int64) error {
 	if _, err := ops.SafeNumel(shape, elemLimit(budget)); err != nil {
-		return fmt.Errorf("input %q: %w (a larger budget, --max-memory, admits it)", name, err)
+		return fmt.Errorf("input %q: %w", name, err)
 	}
 	return nil
 }
