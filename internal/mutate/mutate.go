@@ -6,6 +6,7 @@ package mutate
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
@@ -17,16 +18,25 @@ import (
 // negative, very negative, past int32, near the end of int64.
 var Values = []int64{0, -1, -1000, 1 << 31, 1 << 62}
 
-// Attr is one integer attribute value of one node set to Value.
+// FloatValues are what every FLOAT attribute is set to in turn.
+var FloatValues = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, -1, 1e30}
+
+// Attr is one integer attribute value of one node set to Value, or, with
+// IsFloat, one FLOAT attribute set to Float.
 type Attr struct {
-	Node   int    // index in the graph's node list
-	OpType string // the node's operator, for messages
-	Name   string // attribute name
-	Elem   int    // element of an INTS attribute, -1 for an INT
-	Value  int64
+	Node    int    // index in the graph's node list
+	OpType  string // the node's operator, for messages
+	Name    string // attribute name
+	Elem    int    // element of an INTS attribute, -1 for an INT
+	Value   int64
+	IsFloat bool
+	Float   float32
 }
 
 func (a Attr) String() string {
+	if a.IsFloat {
+		return fmt.Sprintf("node %d (%s) %s=%g", a.Node, a.OpType, a.Name, a.Float)
+	}
 	if a.Elem < 0 {
 		return fmt.Sprintf("node %d (%s) %s=%d", a.Node, a.OpType, a.Name, a.Value)
 	}
@@ -52,7 +62,23 @@ func Attrs(mp *onnx.ModelProto) []Attr {
 			}
 			for _, e := range elems {
 				for _, v := range Values {
-					out = append(out, Attr{i, n.GetOpType(), a.GetName(), e, v})
+					out = append(out, Attr{Node: i, OpType: n.GetOpType(), Name: a.GetName(), Elem: e, Value: v})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// FloatAttrs lists every mutation of every FLOAT attribute of mp to each
+// of FloatValues.
+func FloatAttrs(mp *onnx.ModelProto) []Attr {
+	var out []Attr
+	for i, n := range mp.GetGraph().GetNode() {
+		for _, a := range n.GetAttribute() {
+			if a.GetType() == onnx.AttributeProto_FLOAT {
+				for _, v := range FloatValues {
+					out = append(out, Attr{Node: i, OpType: n.GetOpType(), Name: a.GetName(), Elem: -1, IsFloat: true, Float: v})
 				}
 			}
 		}
@@ -67,9 +93,12 @@ func (a Attr) Apply(mp *onnx.ModelProto) *onnx.ModelProto {
 		if at.GetName() != a.Name {
 			continue
 		}
-		if a.Elem < 0 {
+		switch {
+		case a.IsFloat:
+			at.F = proto.Float32(a.Float)
+		case a.Elem < 0:
 			at.I = proto.Int64(a.Value)
-		} else {
+		default:
 			at.Ints[a.Elem] = a.Value
 		}
 	}
@@ -86,7 +115,7 @@ func Find(mp *onnx.ModelProto, op, name string, elem int, value int64) (a Attr, 
 		}
 		for _, at := range n.GetAttribute() {
 			if at.GetName() == name && (elem < 0 || elem < len(at.GetInts())) {
-				return Attr{i, op, name, elem, value}, true
+				return Attr{Node: i, OpType: op, Name: name, Elem: elem, Value: value}, true
 			}
 		}
 	}

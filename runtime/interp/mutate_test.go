@@ -87,7 +87,7 @@ func TestAttributeMutations(t *testing.T) {
 	for _, name := range []string{"fmnist_cnn", "resblock", "mobile", "dropout", "opset7_mlp", "normalized"} {
 		m := loadModel(t, name)
 		refused, ran := 0, 0
-		for _, mu := range mutate.Attrs(m.Proto) {
+		for _, mu := range append(mutate.Attrs(m.Proto), mutate.FloatAttrs(m.Proto)...) {
 			mm := &onnx.Model{Proto: mu.Apply(m.Proto), Dir: m.Dir}
 			err := withDeadline(20*time.Second, func() error { return compileAndRun(mm) })
 			switch {
@@ -170,7 +170,8 @@ func checkRefused(t *testing.T, what string, m *onnx.Model, want string, is erro
 }
 
 // TestNodeTestMutations sets each integer attribute of each ONNX node test
-// model the interpreter supports to 0, -1, -1000, 2^31 and 2^62 and runs
+// model the interpreter supports to 0, -1, -1000, 2^31 and 2^62, and each
+// float attribute to NaN, ±Inf, 0, -1 and 1e30, and runs
 // it on the test's inputs: every operator, not just those of the real
 // models, must answer with an error or a result.
 func TestNodeTestMutations(t *testing.T) {
@@ -186,7 +187,7 @@ func TestNodeTestMutations(t *testing.T) {
 			continue
 		}
 		models++
-		for _, mu := range mutate.Attrs(m.Proto) {
+		for _, mu := range append(mutate.Attrs(m.Proto), mutate.FloatAttrs(m.Proto)...) {
 			mm := &onnx.Model{Proto: mu.Apply(m.Proto), Dir: m.Dir}
 			runs++
 			err := withDeadline(20*time.Second, func() error { return runMutatedNodeTest(mm, filepath.Join(dir, "test_data_set_0")) })

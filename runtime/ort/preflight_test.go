@@ -149,7 +149,7 @@ func TestPreflightRefusesCrashers(t *testing.T) {
 }
 
 // TestPreflightMutations hands ONNX Runtime, in a child process, every
-// attribute mutation of real models that the pre-flight lets through:
+// integer and float attribute mutation of real models that the pre-flight lets through:
 // none may kill the process. What the pre-flight refuses never reaches it.
 func TestPreflightMutations(t *testing.T) {
 	needORT(t)
@@ -164,7 +164,7 @@ func TestPreflightMutations(t *testing.T) {
 			t.Fatal(err)
 		}
 		passed, ran := 0, 0
-		for i, mu := range mutate.Attrs(src.Proto) {
+		for i, mu := range append(mutate.Attrs(src.Proto), mutate.FloatAttrs(src.Proto)...) {
 			mp := mu.Apply(src.Proto)
 			if interp.Preflight(&onnx.Model{Proto: mp, Dir: dir}, &interp.Options{MaxMemory: 256 << 20}) != nil {
 				continue
