@@ -77,7 +77,7 @@ func ExternalPath(dir string, ref ExternalRef) (string, error) {
 		return "", fmt.Errorf("external data %q: %w", ref.Location, err)
 	}
 	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) {
-		return "", fmt.Errorf("%w: %q resolves to %s, outside %s; copy the data into the model's folder", ErrOutsideFolder, ref.Location, real, root)
+		return "", fmt.Errorf("%w: %q resolves to %q, outside %q; copy the data into the model's folder", ErrOutsideFolder, ref.Location, real, root)
 	}
 	// A FIFO or device would block or never end; data is in a plain file.
 	if st, err := os.Stat(real); err != nil {
@@ -167,19 +167,19 @@ func ReadExternal(f *os.File, ref ExternalRef) ([]byte, error) {
 	}
 	size := st.Size()
 	if ref.Offset > size {
-		return nil, fmt.Errorf("%w: offset %d is past the end of %s (%d bytes)", ErrInvalid, ref.Offset, f.Name(), size)
+		return nil, fmt.Errorf("%w: offset %d is past the end of %q (%d bytes)", ErrInvalid, ref.Offset, f.Name(), size)
 	}
 	length := ref.Length
 	if length < 0 {
 		length = size - ref.Offset
 	}
 	if length > size-ref.Offset {
-		return nil, fmt.Errorf("%w: %s ends before offset %d + length %d", ErrInvalid, f.Name(), ref.Offset, length)
+		return nil, fmt.Errorf("%w: %q ends before offset %d + length %d", ErrInvalid, f.Name(), ref.Offset, length)
 	}
 	buf := make([]byte, length)
 	if _, err := f.ReadAt(buf, ref.Offset); err != nil && !(errors.Is(err, io.EOF) && length == 0) {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: %s ends before offset %d + length %d", ErrInvalid, f.Name(), ref.Offset, length)
+			return nil, fmt.Errorf("%w: %q ends before offset %d + length %d", ErrInvalid, f.Name(), ref.Offset, length)
 		}
 		return nil, err
 	}

@@ -121,3 +121,23 @@ func TestDecodeTensorHugeDims(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesStayOnOneLine gives names with newlines and control
+// characters where a model controls them: every message stays one line.
+func TestMessagesStayOnOneLine(t *testing.T) {
+	n := &Node{OpType: "Max\nPool\x1b[2J", Name: "evil\nname"}
+	if s := n.String(); strings.ContainsAny(s, "\n\x1b") {
+		t.Errorf("Node.String() = %q, want the op type and name quoted", s)
+	}
+	if s := (&Node{OpType: "Conv", Name: "c"}).String(); s != `Conv "c"` {
+		t.Errorf("a plain node prints as %q, want %q", s, `Conv "c"`)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a\nb.bin"), make([]byte, 4), 0o644); err != nil {
+		t.Skipf("no newlines in file names here: %v", err)
+	}
+	_, err := DecodeTensor(external("a\nb.bin", "offset", "2", "length", "8"), dir)
+	if err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("got %q, want a one-line error", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -39,6 +40,7 @@ func FuzzModelLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data, dir)
 		if err != nil {
+			oneLine(t, err)
 			return
 		}
 		if _, err := m.SHA256(); err != nil {
@@ -46,20 +48,32 @@ func FuzzModelLoad(f *testing.F) {
 		}
 		g, err := m.Graph()
 		if err != nil {
+			oneLine(t, err)
 			return
 		}
 		g.ParamCount()
 		g.OpHistogram()
 		for _, name := range g.InitializerNames() {
-			g.Initializer(name)
+			_, _, err := g.Initializer(name)
+			oneLine(t, err)
 		}
 		for _, n := range g.Nodes {
 			for _, a := range n.AttrNames() {
-				n.Tensor(a, dir)
-				n.Ints(a, nil)
+				_, err := n.Tensor(a, dir)
+				oneLine(t, err)
+				_, err = n.Ints(a, nil)
+				oneLine(t, err)
 			}
 		}
 	})
+}
+
+// oneLine fails t when err's message spans lines: the commands print it
+// as their one line on stderr.
+func oneLine(t *testing.T, err error) {
+	if err != nil && strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a multi-line error: %q", err)
+	}
 }
 
 // FuzzExternalData resolves external-data references with arbitrary
@@ -111,6 +125,7 @@ func FuzzExternalData(f *testing.F) {
 		}
 		got, err := DecodeTensor(tp, dir)
 		if err != nil {
+			oneLine(t, err)
 			return
 		}
 		ref, err := External(tp)

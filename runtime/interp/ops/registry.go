@@ -122,7 +122,7 @@ func New(n *onnx.Node, opset int64, dir string) (Op, error) {
 	}
 	vs := registry[n.OpType]
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("%w: node %s: operator %s is not implemented by the interpreter", ErrUnsupported, n, n.OpType)
+		return nil, fmt.Errorf("%w: node %s: operator %s is not implemented by the interpreter", ErrUnsupported, n, onnx.Printable(n.OpType))
 	}
 	var pick constructor
 	for _, v := range vs {
