@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/onnxguard/onnxguard/internal/mutate"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -277,4 +279,28 @@ func TestNodeTestIntInputMutations(t *testing.T) {
 		}
 	}
 	t.Logf("%d input mutations: %d refused, %d ran", runs, refused, runs-refused)
+}
+
+// TestSoftmaxWithoutInputs compiles a graph whose output is a Softmax
+// with no inputs (found by FuzzCompile): picking the logits read the
+// Softmax's first input and panicked; now compiling is an error.
+func TestSoftmaxWithoutInputs(t *testing.T) {
+	info := func(name string) *onnx.ValueInfoProto {
+		return &onnx.ValueInfoProto{Name: proto.String(name), Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
+			TensorType: &onnx.TypeProto_Tensor{ElemType: proto.Int32(int32(onnx.TensorProto_FLOAT)),
+				Shape: &onnx.TensorShapeProto{Dim: []*onnx.TensorShapeProto_Dimension{{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 2}}}}}}}}
+	}
+	mp := &onnx.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}},
+		Graph: &onnx.GraphProto{
+			Input:  []*onnx.ValueInfoProto{info("x")},
+			Output: []*onnx.ValueInfoProto{info("y")},
+			Node:   []*onnx.NodeProto{{OpType: proto.String("Softmax"), Output: []string{"y"}}},
+		}}
+	err := withDeadline(5*time.Second, func() error {
+		_, err := Compile(&onnx.Model{Proto: mp}, nil)
+		return err
+	})
+	if err == nil || isCrash(err) {
+		t.Errorf("got %v, want a one-line error", err)
+	}
 }

@@ -174,7 +174,8 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	p.logits = p.outputs[0]
 	for i := len(p.nodes) - 1; i >= 0; i-- {
 		nd := p.nodes[i]
-		if len(nd.out) > 0 && nd.out[0] == p.logits && (nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
+		if len(nd.out) > 0 && nd.out[0] == p.logits && len(nd.in) > 0 && nd.in[0] >= 0 &&
+			(nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
 			p.logits = nd.in[0]
 			break
 		}
