@@ -18,29 +18,13 @@ var fuzzModels = []string{"dropout", "normalized", "opset7_mlp", "resblock", "mo
 const fuzzBudget = 64 << 20
 
 // checkCompiles compiles m within fuzzBudget and, where that succeeds,
-// runs a batch of one; it fails t on a multi-line error. A panic fails
-// the fuzzer by itself, and `go test -fuzz` reports a hang.
+// runs a batch of one forward and backward; it fails t on a multi-line
+// error. A panic fails the fuzzer by itself, and `go test -fuzz` reports
+// a hang.
 func checkCompiles(t *testing.T, m *onnx.Model) {
-	p, err := Compile(m, &Options{Seed: 1, MaxMemory: fuzzBudget})
-	if err == nil {
-		shape, _, serr := p.inputShape(1)
-		if serr != nil {
-			t.Fatalf("compiled, but the input shape is refused: %v", serr)
-		}
-		x := &Tensor{Shape: shape, Data: make([]float32, numel(shape))}
-		_, err = p.Run(x)
-	}
-	if err != nil && strings.Contains(err.Error(), "\n") {
+	if err := compileRunBudget(m, fuzzBudget); err != nil && strings.Contains(err.Error(), "\n") {
 		t.Fatalf("a multi-line error: %q", err)
 	}
-}
-
-func numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // FuzzCompile compiles and runs arbitrary bytes as a model, starting

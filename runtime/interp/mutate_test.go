@@ -21,9 +21,14 @@ import (
 const mutationBudget = 256 << 20
 
 // compileAndRun compiles the model and, when that succeeds, runs one
-// forward pass on a batch of one.
+// forward pass on a batch of one, and a backward pass to the input and
+// the weights, as attack and harden do.
 func compileAndRun(m *onnx.Model) error {
-	p, err := Compile(m, &Options{Seed: 1, MaxMemory: mutationBudget})
+	return compileRunBudget(m, mutationBudget)
+}
+
+func compileRunBudget(m *onnx.Model, budget int64) error {
+	p, err := Compile(m, &Options{Seed: 1, MaxMemory: budget})
 	if err != nil {
 		return err
 	}
@@ -35,7 +40,14 @@ func compileAndRun(m *onnx.Model) error {
 	for i := range x.Data {
 		x.Data[i] = 0.5
 	}
-	_, err = p.Run(x)
+	if _, err = p.Run(x); err != nil {
+		return err
+	}
+	labels := make([]int, shape[0])
+	r, err := p.Grad(x, labels, Want{Input: true, Params: true})
+	if err == nil {
+		p.Release(r)
+	}
 	return err
 }
 
