@@ -17,26 +17,29 @@ var ErrTooLarge = errors.New("beyond the memory budget")
 const maxElems = math.MaxInt32
 
 // SafeNumel returns the element count of shape, refusing a negative
-// dimension and a count above limit (and maxElems; limit ≤ 0 means maxElems alone) before any
-// product can overflow.
+// dimension and a count above limit (and maxElems; limit ≤ 0 means
+// maxElems alone) before any product can overflow. The product of the
+// non-zero dimensions is bounded too: an empty tensor of shape [0, 2^40]
+// holds nothing, but ops size index maps and loops by its axes.
 func SafeNumel(shape []int, limit int) (int, error) {
 	if limit <= 0 || limit > maxElems {
 		limit = maxElems
 	}
-	n := 1
+	n, empty := 1, false
 	for _, d := range shape {
-		if d < 0 {
+		switch {
+		case d < 0:
 			return 0, fmt.Errorf("%w: shape %s has a negative dimension", onnx.ErrInvalid, ShapeString(shape))
-		}
-		if d == 0 {
-			return 0, nil
+		case d == 0:
+			empty = true
+		case n > limit/d:
+			return 0, fmt.Errorf("a tensor of shape %s needs %s, %w of %s", ShapeString(shape), bigBytes(shape), ErrTooLarge, Bytes(int64(limit)*4))
+		default:
+			n *= d
 		}
 	}
-	for _, d := range shape {
-		if n > limit/d {
-			return 0, fmt.Errorf("a tensor of shape %s needs %s, %w of %s", ShapeString(shape), bigBytes(shape), ErrTooLarge, Bytes(int64(limit)*4))
-		}
-		n *= d
+	if empty {
+		return 0, nil
 	}
 	return n, nil
 }
@@ -60,7 +63,7 @@ func (s *State) limit() int {
 func bigBytes(shape []int) string {
 	p := 4.0
 	for _, d := range shape {
-		p *= float64(d)
+		p *= float64(max(d, 1))
 	}
 	if p < 1<<62 {
 		return Bytes(int64(p))
