@@ -80,7 +80,7 @@ func Compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for i, in := range g.Inputs {
 			names[i] = in.Name
 		}
-		return nil, fmt.Errorf("%w: the graph has %d inputs %v; onnxguard handles image classifiers with one input", ErrUnsupported, len(g.Inputs), names)
+		return nil, fmt.Errorf("%w: the graph has %d inputs %q; onnxguard handles image classifiers with one input", ErrUnsupported, len(g.Inputs), names)
 	}
 	p.Input = g.Inputs[0]
 	p.input = p.slots[p.Input.Name]
