@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,60 +19,6 @@ const dataAlign = 64
 type dataFile struct {
 	path string
 	data []byte
-}
-
-// externalTensors returns every tensor of mp whose data lives in an
-// external file: initializers, sparse initializers, and tensor attributes
-// of nodes in the graph, its subgraphs, functions and training graphs. Any
-// of them must move with the model, changed or not.
-func externalTensors(mp *onnx.ModelProto) []*onnx.TensorProto {
-	var out []*onnx.TensorProto
-	add := func(tp *onnx.TensorProto) {
-		if tp != nil && tp.GetDataLocation() == onnx.TensorProto_EXTERNAL {
-			out = append(out, tp)
-		}
-	}
-	var graph func(*onnx.GraphProto)
-	nodes := func(ns []*onnx.NodeProto) {
-		for _, n := range ns {
-			for _, a := range n.GetAttribute() {
-				add(a.GetT())
-				for _, t := range a.GetTensors() {
-					add(t)
-				}
-				for _, st := range append([]*onnx.SparseTensorProto{a.GetSparseTensor()}, a.GetSparseTensors()...) {
-					add(st.GetValues())
-					add(st.GetIndices())
-				}
-				graph(a.GetG())
-				for _, g := range a.GetGraphs() {
-					graph(g)
-				}
-			}
-		}
-	}
-	graph = func(g *onnx.GraphProto) {
-		if g == nil {
-			return
-		}
-		for _, t := range g.GetInitializer() {
-			add(t)
-		}
-		for _, st := range g.GetSparseInitializer() {
-			add(st.GetValues())
-			add(st.GetIndices())
-		}
-		nodes(g.GetNode())
-	}
-	graph(mp.GetGraph())
-	for _, f := range mp.GetFunctions() {
-		nodes(f.GetNode())
-	}
-	for _, ti := range mp.GetTrainingInfo() {
-		graph(ti.GetInitialization())
-		graph(ti.GetAlgorithm())
-	}
-	return out
 }
 
 // rewriteExternal builds the data file for a model written to path from
@@ -95,7 +40,11 @@ func rewriteExternal(path, srcDir string, tensors []*onnx.TensorProto, changed m
 			return nil, fmt.Errorf("export: %w", err)
 		}
 		refs[i] = ref
-		src, err := filepath.Abs(filepath.Join(srcDir, filepath.FromSlash(ref.Location)))
+		path, err := onnx.ExternalPath(srcDir, ref)
+		if err != nil {
+			return nil, fmt.Errorf("export: tensor %q: %w", tp.GetName(), err)
+		}
+		src, err := filepath.Abs(path)
 		if err != nil {
 			return nil, fmt.Errorf("export: tensor %q: %w", tp.GetName(), err)
 		}
@@ -124,7 +73,7 @@ func rewriteExternal(path, srcDir string, tensors []*onnx.TensorProto, changed m
 }
 
 // readRef reads the bytes ref points at, keeping the files it opens in
-// sources for the next tensor.
+// sources for the next tensor. rewriteExternal has checked the path.
 func readRef(sources map[string]*os.File, dir, name string, ref onnx.ExternalRef) ([]byte, error) {
 	path := filepath.Join(dir, filepath.FromSlash(ref.Location))
 	f := sources[path]
@@ -135,22 +84,8 @@ func readRef(sources map[string]*os.File, dir, name string, ref onnx.ExternalRef
 		}
 		sources[path] = f
 	}
-	length := ref.Length
-	if length < 0 {
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("export: tensor %q: external data: %w", name, err)
-		}
-		length = st.Size() - ref.Offset
-	}
-	if length < 0 {
-		return nil, fmt.Errorf("export: %w: tensor %q: offset %d is past the end of %s", onnx.ErrInvalid, name, ref.Offset, path)
-	}
-	b := make([]byte, length)
-	if _, err := f.ReadAt(b, ref.Offset); err != nil {
-		if err == io.EOF {
-			return nil, fmt.Errorf("export: %w: tensor %q: %s ends before offset %d + length %d", onnx.ErrInvalid, name, path, ref.Offset, length)
-		}
+	b, err := onnx.ReadExternal(f, ref)
+	if err != nil {
 		return nil, fmt.Errorf("export: tensor %q: external data: %w", name, err)
 	}
 	return b, nil

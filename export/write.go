@@ -64,7 +64,7 @@ func Write(path string, m *onnx.Model, values map[string][]float32, opt *Options
 		return err
 	}
 	var ext *dataFile
-	if tensors := externalTensors(mp); len(tensors) > 0 {
+	if tensors := onnx.ExternalTensors(mp); len(tensors) > 0 {
 		if ext, err = rewriteExternal(path, m.Dir, tensors, changed); err != nil {
 			return err
 		}

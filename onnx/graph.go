@@ -3,6 +3,9 @@ package onnx
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // Graph is a checked view of a model's main graph.
@@ -44,7 +47,20 @@ type Node struct {
 	attrs   map[string]*AttributeProto
 }
 
-func (n *Node) String() string { return fmt.Sprintf("%s %q", n.OpType, n.Name) }
+// String names the node for messages: its operator and quoted name. An
+// operator name with characters that are not printable is quoted too, so a
+// hostile model cannot break a one-line error or reach the terminal with
+// control characters.
+func (n *Node) String() string { return fmt.Sprintf("%s %q", Printable(n.OpType), n.Name) }
+
+// Printable returns s, or s quoted when it is empty or holds a character
+// that is not printable.
+func Printable(s string) string {
+	if s == "" || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
 
 // Graph checks the model's graph and returns its view. It fails on a node
 // input that nothing produces, on a cycle, and on a value produced twice.

@@ -3,11 +3,7 @@ package onnx
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/x448/float16"
 )
@@ -30,11 +26,35 @@ func (t *Tensor) IsFloat() bool { return isFloatType(t.DataType) }
 func (t *Tensor) Len() int { return numElements(t.Dims) }
 
 func numElements(dims []int64) int {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
+	n, _ := elements(dims)
 	return n
+}
+
+// maxTensorElems bounds a tensor's declared size: far past any real
+// model's (2^40 floats are 4 TiB), and small enough that a size in bytes
+// cannot overflow.
+const maxTensorElems = 1 << 40
+
+// elements returns the element count of dims, false when a dimension is
+// negative or the count (or the product of the non-zero dimensions, which
+// later shape arithmetic multiplies) passes maxTensorElems.
+func elements(dims []int64) (int, bool) {
+	n, nonzero := int64(1), int64(1)
+	for _, d := range dims {
+		if d < 0 {
+			return 0, false
+		}
+		if d == 0 {
+			n = 0
+			continue
+		}
+		if nonzero > maxTensorElems/d {
+			return 0, false
+		}
+		nonzero *= d
+		n *= d
+	}
+	return int(n), true
 }
 
 func isFloatType(dt TensorProto_DataType) bool {
@@ -69,6 +89,9 @@ func DecodeTensor(tp *TensorProto, dir string) (*Tensor, error) {
 		if d < 0 {
 			return nil, fmt.Errorf("%w: tensor %q: dimension %d is %d", ErrInvalid, t.Name, i, d)
 		}
+	}
+	if _, ok := elements(t.Dims); !ok {
+		return nil, fmt.Errorf("%w: tensor %q: dims %v describe more than 2^40 elements", ErrInvalid, t.Name, t.Dims)
 	}
 	if tp.GetSegment() != nil {
 		return nil, fmt.Errorf("%w: tensor %q is segmented", ErrUnsupported, t.Name)
@@ -175,71 +198,6 @@ func decodeTyped(t *Tensor, tp *TensorProto, n int) error {
 		return fmt.Errorf("%w: tensor %q: %d values for dims %v (%d elements)", ErrInvalid, t.Name, got, t.Dims, n)
 	}
 	return nil
-}
-
-// ExternalRef is where a tensor's external data lives.
-type ExternalRef struct {
-	Location       string // relative to the model's folder
-	Offset, Length int64  // Length -1 means to the end of the file
-}
-
-// External returns the external-data reference of tp, checking that its
-// location stays inside the model's folder.
-func External(tp *TensorProto) (ExternalRef, error) {
-	ref := ExternalRef{Length: -1}
-	for _, kv := range tp.GetExternalData() {
-		var err error
-		switch kv.GetKey() {
-		case "location":
-			ref.Location = kv.GetValue()
-		case "offset":
-			ref.Offset, err = strconv.ParseInt(kv.GetValue(), 10, 64)
-		case "length":
-			ref.Length, err = strconv.ParseInt(kv.GetValue(), 10, 64)
-		}
-		if err != nil || ref.Offset < 0 {
-			return ref, fmt.Errorf("%w: tensor %q: external_data %s=%q is not a non-negative integer", ErrInvalid, tp.GetName(), kv.GetKey(), kv.GetValue())
-		}
-	}
-	if ref.Location == "" {
-		return ref, fmt.Errorf("%w: tensor %q: external data without a location", ErrInvalid, tp.GetName())
-	}
-	if !filepath.IsLocal(filepath.FromSlash(ref.Location)) {
-		return ref, fmt.Errorf("%w: tensor %q: external data location %q escapes the model's folder; only relative paths inside it are allowed", ErrInvalid, tp.GetName(), ref.Location)
-	}
-	return ref, nil
-}
-
-func readExternal(tp *TensorProto, dir string) ([]byte, error) {
-	ref, err := External(tp)
-	if err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, filepath.FromSlash(ref.Location))
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
-	}
-	defer f.Close()
-	length := ref.Length
-	if length < 0 {
-		fi, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
-		}
-		length = fi.Size() - ref.Offset
-	}
-	if length < 0 {
-		return nil, fmt.Errorf("%w: tensor %q: offset %d is past the end of %s", ErrInvalid, tp.GetName(), ref.Offset, path)
-	}
-	buf := make([]byte, length)
-	if _, err := f.ReadAt(buf, ref.Offset); err != nil {
-		if err == io.EOF {
-			return nil, fmt.Errorf("%w: tensor %q: %s ends before offset %d + length %d", ErrInvalid, tp.GetName(), path, ref.Offset, length)
-		}
-		return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
-	}
-	return buf, nil
 }
 
 // EncodeFloat stores data into tp in the storage form tp already uses:

@@ -110,7 +110,7 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 	} else {
 		a.check = s.engine
 		var p *interp.Program
-		if p, err = interp.Compile(s.model, nil); err != nil {
+		if p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory}); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: the interpreter, which computes the gradients, cannot run this model: %w", cfg.modelPath, err)
 		}

@@ -57,7 +57,11 @@ Examples:
 		if ck.Config.ModelSHA256 != "" && ck.Config.ModelSHA256 != sum {
 			return fmt.Errorf("the checkpoint was trained from a model with sha256 %.12s…, not %s (%.12s…); pass the model the run started from", ck.Config.ModelSHA256, path, sum)
 		}
-		prog, err := interp.Compile(model, nil)
+		budget, err := maxMemory(c)
+		if err != nil {
+			return err
+		}
+		prog, err := interp.Compile(model, &interp.Options{MaxMemory: budget})
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -67,6 +71,7 @@ Examples:
 			}
 		}
 		cfg := &runConfig{modelPath: path, pre: ck.Pre, ort: ortOptions(c)}
+		cfg.ort.MaxMemory = budget
 		out := c.String("out")
 		hc := ck.Config
 		meta := provenance(hc, ck.Epoch, ck.BestEpoch, sum)

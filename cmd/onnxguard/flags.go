@@ -19,6 +19,7 @@ import (
 // modelFlags name the model and how to run it.
 var modelFlags = []cli.Flag{
 	&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model `FILE` (required)"},
+	maxMemoryFlag,
 }
 
 var engineFlags = []cli.Flag{
@@ -101,6 +102,9 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 		return nil, err
 	}
 	var err error
+	if cfg.ort.MaxMemory, err = maxMemory(c); err != nil {
+		return nil, err
+	}
 	if cfg.layout != "auto" {
 		if cfg.pre.Layout, err = dataset.ParseLayout(cfg.layout); err != nil {
 			return nil, fmt.Errorf("--layout: %w; or auto", err)
@@ -245,7 +249,7 @@ func (cfg *runConfig) open() (*session, error) {
 	}
 	switch cfg.engine {
 	case "interp":
-		p, err := interp.Compile(s.model, nil)
+		p, err := interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)

@@ -27,7 +27,11 @@ Examples:
 	Flags:  append(append([]cli.Flag{}, modelFlags...), &cli.BoolFlag{Name: "json", Usage: "print one JSON object"}),
 	Before: requireFlags("model"),
 	Action: func(c *cli.Context) error {
-		info, err := inspectModel(c.String("model"))
+		budget, err := maxMemory(c)
+		if err != nil {
+			return err
+		}
+		info, err := inspectModel(c.String("model"), &interp.Options{MaxMemory: budget})
 		if err != nil {
 			return err
 		}
@@ -73,13 +77,19 @@ type tensorInfo struct {
 	Layout string `json:"layout,omitempty"`
 }
 
-func inspectModel(path string) (*modelInfo, error) {
+// inspectModel describes the model at path. A malformed model, or one
+// past the memory budget, is an error; one the interpreter merely does not
+// implement is described, with the reason.
+func inspectModel(path string, opt *interp.Options) (*modelInfo, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	g, err := m.Graph()
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := interp.Preflight(m, opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	digest, err := m.SHA256()
@@ -120,7 +130,7 @@ func inspectModel(path string) (*modelInfo, error) {
 	sort.Strings(info.Estimated)
 	sort.Strings(info.Unsupported)
 	sort.Strings(info.NoGradient)
-	if _, err := interp.Compile(m, nil); err != nil {
+	if _, err := interp.Compile(m, opt); err != nil {
 		info.InterpReason = err.Error()
 		info.Audit = "black-box"
 	} else {

@@ -6,7 +6,13 @@
 // package ops at the model's opset, with valid attributes, and dry runs on
 // zero batches of one and two samples infer the shape of every value (and
 // which dimensions follow the batch), so a model the interpreter
-// cannot run fails before any data flows. A Program then runs batches in one
+// cannot run fails before any data flows. Model files are untrusted input:
+// attributes are checked against the spec (ErrUnsupported for what is
+// valid but not implemented, onnx.ErrInvalid for what is malformed), and
+// the declared input and every tensor the dry run infers must fit the
+// memory budget, Options.MaxMemory (ErrTooLarge), each refused before
+// anything that size is allocated. Preflight applies the same checks to
+// a model another engine is to run. A Program then runs batches in one
 // of two modes: inference (BatchNormalization uses running statistics,
 // Dropout is the identity) or training (batch statistics, running statistics
 // updated with the node's momentum, seeded Dropout masks). FreezeBatchNorm

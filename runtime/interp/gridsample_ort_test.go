@@ -1,9 +1,10 @@
 //go:build cgo
 
-package interp
+package interp_test
 
 import (
 	"fmt"
+	"github.com/onnxguard/onnxguard/runtime/interp"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -51,7 +52,7 @@ func TestGridSampleMatchesORT(t *testing.T) {
 	for range 2 * 3 * 4 * 2 {
 		grid.FloatData = append(grid.FloatData, float32(3.4*rng.Float64()-1.7))
 	}
-	x := &Tensor{Shape: []int{2, 2, 4, 5}, Data: make([]float32, 2*2*4*5)}
+	x := &interp.Tensor{Shape: []int{2, 2, 4, 5}, Data: make([]float32, 2*2*4*5)}
 	for i := range x.Data {
 		x.Data[i] = 2*rng.Float32() - 1
 	}
@@ -82,7 +83,7 @@ func TestGridSampleMatchesORT(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: ONNX Runtime: %v", name, err)
 				}
-				p, err := Compile(m, nil)
+				p, err := interp.Compile(m, nil)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}

@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -20,6 +19,11 @@ type Tensor = ops.Tensor
 type Options struct {
 	// Seed seeds the Dropout masks drawn in training mode.
 	Seed uint64
+	// MaxMemory is the memory budget in bytes: a model whose declared
+	// input, or whose tensors inferred for one sample, need more is
+	// refused at compile time, before anything that size is allocated.
+	// 0 means DefaultMaxMemory.
+	MaxMemory int64
 }
 
 // Param is a floating-point initializer: a weight, a bias or a running
@@ -51,6 +55,8 @@ type Program struct {
 	shapes  map[string][]int
 	rng     *rand.Rand
 	buffers *ops.Buffers // storage recycled from one run to the next
+	budget  int64        // Options.MaxMemory resolved
+	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
 }
 
 type node struct {
@@ -74,7 +80,7 @@ func Compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for i, in := range g.Inputs {
 			names[i] = in.Name
 		}
-		return nil, fmt.Errorf("%w: the graph has %d inputs %v; onnxguard handles image classifiers with one input", ErrUnsupported, len(g.Inputs), names)
+		return nil, fmt.Errorf("%w: the graph has %d inputs %q; onnxguard handles image classifiers with one input", ErrUnsupported, len(g.Inputs), names)
 	}
 	p.Input = g.Inputs[0]
 	p.input = p.slots[p.Input.Name]
@@ -102,7 +108,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		buffers: &ops.Buffers{}}
+		buffers: &ops.Buffers{}, budget: opt.budget()}
 	slot := func(name string) int {
 		if s, ok := p.slots[name]; ok {
 			return s
@@ -162,10 +168,11 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			nd.out = append(nd.out, slot(out))
 		}
 		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
+		nd.state.Limit = elemLimit(p.budget)
 		p.nodes = append(p.nodes, nd)
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinErrors(errs)
 	}
 	for _, o := range g.Outputs {
 		p.outputs = append(p.outputs, p.slots[o.Name])
@@ -173,7 +180,8 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	p.logits = p.outputs[0]
 	for i := len(p.nodes) - 1; i >= 0; i-- {
 		nd := p.nodes[i]
-		if len(nd.out) > 0 && nd.out[0] == p.logits && (nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
+		if len(nd.out) > 0 && nd.out[0] == p.logits && len(nd.in) > 0 && nd.in[0] >= 0 &&
+			(nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
 			p.logits = nd.in[0]
 			break
 		}
@@ -301,77 +309,6 @@ func (p *Program) Params() []Param { return p.params }
 // for dimensions that follow the batch size.
 func (p *Program) Shapes() map[string][]int { return p.shapes }
 
-// inferShapes runs the graph on zero batches of one and two samples (or the
-// fixed batch the model declares): every operator's shape rule runs before
-// real data does, and dimensions that change with the batch are marked -1.
-func (p *Program) inferShapes() error {
-	shape, fixed, err := p.inputShape(1)
-	if err != nil {
-		return err
-	}
-	first, err := p.valueShapes(shape)
-	if err != nil {
-		return err
-	}
-	p.shapes = first
-	if fixed {
-		return nil
-	}
-	shape[0] = 2
-	second, err := p.valueShapes(shape)
-	if err != nil {
-		return err
-	}
-	for name, s1 := range first {
-		s2 := second[name]
-		if len(s1) != len(s2) {
-			continue
-		}
-		for i := range s1 {
-			if s1[i] != s2[i] {
-				s1[i] = -1
-			}
-		}
-	}
-	return nil
-}
-
-// inputShape returns the declared input shape with the batch set to n,
-// reporting whether the batch is fixed. Unknown non-batch dims are errors.
-func (p *Program) inputShape(n int) ([]int, bool, error) {
-	decl := p.Input.Shape
-	if len(decl) == 0 {
-		return nil, false, fmt.Errorf("%w: input %q declares no shape", ErrUnsupported, p.Input.Name)
-	}
-	shape := make([]int, len(decl))
-	fixed := decl[0] > 0
-	for i, d := range decl {
-		switch {
-		case d > 0:
-			shape[i] = int(d)
-		case i == 0:
-			shape[i] = n
-		default:
-			return nil, false, fmt.Errorf("%w: input %q has a dynamic dimension %d (%q); only the batch axis may be dynamic", ErrUnsupported, p.Input.Name, i, p.Input.DimNames[i])
-		}
-	}
-	return shape, fixed, nil
-}
-
-func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
-	vals, err := p.forward(ops.NewFloat(inShape...), false, true)
-	if err != nil {
-		return nil, fmt.Errorf("compiling: %w", err)
-	}
-	shapes := map[string][]int{}
-	for name, s := range p.slots {
-		if v := vals[s]; v != nil {
-			shapes[name] = append([]int(nil), v.Shape...)
-		}
-	}
-	return shapes, nil
-}
-
 // CheckInput reports whether x fits the model's input.
 func (p *Program) CheckInput(x *Tensor) error {
 	decl := p.Input.Shape
@@ -405,6 +342,8 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		vals[s] = t
 	}
 	in := make([]*Tensor, 0, 8)
+	var held int64 // bytes the dry run keeps
+	seen := map[*float32]bool{}
 	for i := range p.nodes {
 		nd := &p.nodes[i]
 		nd.state.Release()
@@ -434,6 +373,12 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		for j, s := range nd.out {
 			if j < len(outs) {
 				vals[s] = outs[j]
+			}
+		}
+		if p.dryRun {
+			held += newBytes(outs, seen)
+			if held > p.budget {
+				return nil, fmt.Errorf("node %s: the values of one sample need more than %s, %w of %s", nd.n, ops.Bytes(held), ErrTooLarge, ops.Bytes(p.budget))
 			}
 		}
 		if !keepAll {

@@ -1,8 +1,9 @@
 //go:build cgo
 
-package interp
+package interp_test
 
 import (
+	"github.com/onnxguard/onnxguard/runtime/interp"
 	"math"
 	"path/filepath"
 	"testing"
@@ -19,7 +20,7 @@ var quantizedModels = []string{"fmnist_cnn_qdq", "fmnist_cnn_qlinear"}
 // ortLogits runs a model on ONNX Runtime.
 func ortLogits(t *testing.T, name string, x []float32, n int) []float32 {
 	t.Helper()
-	s, err := ort.Open(filepath.Join(modelDir, name+".onnx"), &ort.Options{Device: ort.DeviceCPU})
+	s, err := ort.Open(filepath.Join(interp.ModelDir, name+".onnx"), &ort.Options{Device: ort.DeviceCPU})
 	if err != nil {
 		t.Fatalf("%s: ONNX Runtime: %v", name, err)
 	}
@@ -52,7 +53,7 @@ func TestQuantizedMatchORT(t *testing.T) {
 	x, labels := testfiles.FashionSlice(t, n)
 	for _, name := range quantizedModels {
 		want := ortLogits(t, name, x, n)
-		outs, err := loadProgram(t, name).Run(&Tensor{Shape: []int{n, 1, 28, 28}, Data: x})
+		outs, err := interp.LoadProgram(t, name).Run(&interp.Tensor{Shape: []int{n, 1, 28, 28}, Data: x})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -90,11 +91,11 @@ func TestQuantizedFGSM(t *testing.T) {
 	const n, eps = 1000, 0.1
 	x, labels := testfiles.FashionSlice(t, n)
 	fgsmAccuracy := func(name string) float64 {
-		p := loadProgram(t, name)
+		p := interp.LoadProgram(t, name)
 		adv := make([]float32, len(x))
 		const batch = 250
 		for lo := 0; lo < n; lo += batch {
-			xb := &Tensor{Shape: []int{batch, 1, 28, 28}, Data: append([]float32(nil), x[lo*784:(lo+batch)*784]...)}
+			xb := &interp.Tensor{Shape: []int{batch, 1, 28, 28}, Data: append([]float32(nil), x[lo*784:(lo+batch)*784]...)}
 			_, g, err := p.LossGrad(xb, labels[lo:lo+batch])
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

@@ -1,8 +1,9 @@
 //go:build cgo
 
-package interp
+package interp_test
 
 import (
+	"github.com/onnxguard/onnxguard/runtime/interp"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -16,9 +17,9 @@ import (
 // max(|logit|, 1e-2) as the other model tests state it.
 func TestTransformersMatchORT(t *testing.T) {
 	testort.Need(t)
-	for _, name := range transformerModels {
-		path := filepath.Join(modelDir, name+".onnx")
-		x := readNpy(t, filepath.Join(modelDir, name+".input.npy"))
+	for _, name := range interp.TransformerModels {
+		path := filepath.Join(interp.ModelDir, name+".onnx")
+		x := interp.ReadNpy(t, filepath.Join(interp.ModelDir, name+".input.npy"))
 		s, err := ort.Open(path, &ort.Options{Device: ort.DeviceCPU})
 		if err != nil {
 			t.Fatalf("%s: ONNX Runtime: %v", name, err)
@@ -28,7 +29,7 @@ func TestTransformersMatchORT(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: ONNX Runtime: %v", name, err)
 		}
-		outs, err := loadProgram(t, name).Run(x)
+		outs, err := interp.LoadProgram(t, name).Run(x)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -36,7 +37,7 @@ func TestTransformersMatchORT(t *testing.T) {
 		if !slices.Equal(shape, []int64{int64(got.Shape[0]), int64(got.Shape[1])}) {
 			t.Fatalf("%s: ONNX Runtime's logits have shape %v, the interpreter's %v", name, shape, got.Shape)
 		}
-		if e := maxRelErr(got.Data, want, 1e-2); e > 1e-4 {
+		if e := interp.MaxRelErr(got.Data, want, 1e-2); e > 1e-4 {
 			t.Errorf("%s: the interpreter differs from ONNX Runtime by %.3g relative, want ≤ 1e-4", name, e)
 		} else {
 			t.Logf("%s: max relative difference %.2g from ONNX Runtime", name, e)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 func describe(ts []TensorInfo) string {
@@ -28,7 +29,10 @@ func cloneInfos(ts []TensorInfo) []TensorInfo {
 // signature reads the model's inputs and outputs from the ONNX graph
 // itself: a parse in Go, where asking ONNX Runtime would build a whole
 // throwaway session first.
-func (m model) signature() (ins, outs []TensorInfo, err error) {
+//
+// It also runs the pre-flight check (interp.Preflight) within budget
+// bytes: ONNX Runtime is handed no model that might crash it.
+func (m model) signature(budget int64) (ins, outs []TensorInfo, err error) {
 	var om *onnx.Model
 	if m.path != "" {
 		om, err = onnx.Load(m.path)
@@ -41,6 +45,9 @@ func (m model) signature() (ins, outs []TensorInfo, err error) {
 	g, err := om.Graph()
 	if err != nil {
 		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
+	}
+	if err := interp.Preflight(om, &interp.Options{MaxMemory: budget}); err != nil {
+		return nil, nil, fmt.Errorf("ort: %s: %w", m.name, err)
 	}
 	return tensorInfos(g.Inputs), tensorInfos(g.Outputs), nil
 }

@@ -39,6 +39,10 @@ type Options struct {
 	// default.
 	Spin bool
 	Warn io.Writer // one-line notices such as the cuda→cpu fallback; nil = os.Stderr
+	// MaxMemory is the memory budget in bytes of the pre-flight check
+	// (interp.Preflight) every model passes before ONNX Runtime sees it;
+	// 0 = interp.DefaultMaxMemory, half the physical memory.
+	MaxMemory int64
 }
 
 // TensorInfo describes one model input or output.
@@ -61,6 +65,7 @@ type settings struct {
 	verbose bool
 	spin    bool
 	warn    io.Writer
+	budget  int64
 }
 
 func (o *Options) settings() (settings, error) {
@@ -74,6 +79,7 @@ func (o *Options) settings() (settings, error) {
 		verbose: opt.Verbose,
 		spin:    opt.Spin,
 		warn:    opt.Warn,
+		budget:  opt.MaxMemory,
 	}
 	switch s.device {
 	case "":
@@ -90,6 +96,9 @@ func (o *Options) settings() (settings, error) {
 	}
 	if s.warn == nil {
 		s.warn = os.Stderr
+	}
+	if s.budget < 0 {
+		return s, fmt.Errorf("ort: MaxMemory = %d; use 0 for the default budget or a positive number of bytes", s.budget)
 	}
 	lib, err := FindLibrary(opt.Library)
 	if err != nil {

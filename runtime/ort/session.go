@@ -79,7 +79,7 @@ func open(m model, opt *Options) (*Session, error) {
 			return nil, errCUDAFilesMissing(dir, missing)
 		}
 	}
-	ins, outs, err := m.signature()
+	ins, outs, err := m.signature(set.budget)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,9 @@ func (a *averagePool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(g.outShape(x.Shape)...); err != nil {
+		return nil, err
+	}
 	y := NewFloat(g.outShape(x.Shape)...)
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	rows, cols := g.spans()

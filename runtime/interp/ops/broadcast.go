@@ -98,6 +98,9 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
 	if a.IsInt() || b.IsInt() {
 		if !a.IsInt() || !b.IsInt() || o.fi == nil {

@@ -40,6 +40,9 @@ func newCast(named bool) constructor {
 			if err != nil {
 				return nil, err
 			}
+			if v < 1 || v > 255 { // newer ONNX releases add types (float8 is 17); past 255 none will be
+				return nil, fmt.Errorf("%w: to=%d is no ONNX data type", onnx.ErrInvalid, v)
+			}
 			to = onnx.TensorProto_DataType(v)
 		}
 		switch to {

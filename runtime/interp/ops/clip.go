@@ -28,7 +28,13 @@ func newClipAttrs(n *Node) (Op, error) {
 		return nil, err
 	}
 	hi, err := n.Float("max", math.MaxFloat32)
-	return clip{attrs: true, lo: lo, hi: hi}, err
+	if err != nil {
+		return nil, err
+	}
+	if !(lo <= hi) { // NaN too; ONNX Runtime refuses both
+		return nil, fmt.Errorf("min=%g, max=%g: min must not exceed max", lo, hi)
+	}
+	return clip{attrs: true, lo: lo, hi: hi}, nil
 }
 
 func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {

@@ -61,6 +61,9 @@ func (c concatOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		sv.shapes = append(sv.shapes, x.Shape)
 		sv.widths = append(sv.widths, x.Shape[axis]*inner)
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	y := zerosOfKind(x0, shape)
 	if x0.IsInt() {
 		srcs := make([][]int64, len(in))

@@ -34,6 +34,9 @@ func (c constantOfShape) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		shape[i] = int(d)
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	if c.value.IsInt() {
 		y := NewInts(shape, make([]int64, Numel(shape)))
 		for i := range y.Ints {

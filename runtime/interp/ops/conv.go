@@ -176,6 +176,12 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	x, w, b, xs, g, n, m, oneD := a.x, a.w, a.b, a.xs, a.g, a.n, a.m, a.oneD
+	if err := s.fits(n, m, g.oh, g.ow); err != nil {
+		return nil, err
+	}
+	if err := s.fits(g.colRows(), g.oh, g.ow); err != nil {
+		return nil, fmt.Errorf("the unfolded input: %w", err)
+	}
 	ohw := g.oh * g.ow
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	if canDirect(g) {

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"strings"
+
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // window holds the spatial settings that Conv, ConvTranspose, MaxPool and
@@ -19,11 +21,14 @@ func parseWindow(n *Node) (window, error) {
 	var w window
 	get := func(name string) ([]int, error) {
 		v, err := n.Ints(name, nil)
-		out := make([]int, len(v))
-		for i, x := range v {
-			out[i] = int(x)
+		if err != nil {
+			return nil, err
 		}
-		return out, err
+		least := int64(1)
+		if name == "pads" {
+			least = 0 // ONNX Runtime crashes on a Conv with negative pads
+		}
+		return windowInts(name, v, least)
 	}
 	var err error
 	if w.kernel, err = get("kernel_shape"); err != nil {
@@ -47,8 +52,30 @@ func parseWindow(n *Node) (window, error) {
 		return w, fmt.Errorf("auto_pad %q is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", w.autoPad)
 	}
 	ceil, err := n.Int("ceil_mode", 0)
+	if err == nil && ceil != 0 && ceil != 1 {
+		// ONNX Runtime and the interpreter read other values differently.
+		err = fmt.Errorf("%w: ceil_mode=%d; it is 0 or 1", onnx.ErrInvalid, ceil)
+	}
 	w.ceil = ceil != 0
 	return w, err
+}
+
+// maxWindow bounds every kernel, stride, dilation and pad: far past any
+// real model's, and small enough that the window arithmetic of any input
+// the memory budget admits cannot overflow.
+const maxWindow = 1 << 20
+
+// windowInts converts a window attribute, each value of which must lie in
+// [least, maxWindow].
+func windowInts(name string, v []int64, least int64) ([]int, error) {
+	out := make([]int, len(v))
+	for i, x := range v {
+		if x < least || x > maxWindow {
+			return nil, fmt.Errorf("%w: %s=%v: value %d is out of range (each must lie in [%d, %d])", onnx.ErrInvalid, name, v, x, least, maxWindow)
+		}
+		out[i] = int(x)
+	}
+	return out, nil
 }
 
 // resolve fills defaults for a spatial rank and input size, and returns the
@@ -97,6 +124,9 @@ func (w window) resolve(in []int, kernel []int) (window, []int, error) {
 			} else {
 				out.pads[i], out.pads[i+r] = big, small
 			}
+		}
+		if in[i] < 1 {
+			return w, nil, fmt.Errorf("input size %d on spatial axis %d", in[i], i)
 		}
 		span := in[i] + out.pads[i] + out.pads[i+r] - ek
 		if span < 0 {

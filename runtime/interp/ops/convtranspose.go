@@ -32,8 +32,12 @@ func newConvTranspose(n *Node) (Op, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range v {
-			*a.dst = append(*a.dst, int(x))
+		least := int64(0)
+		if a.name == "output_shape" {
+			least = 1
+		}
+		if *a.dst, err = windowInts(a.name, v, least); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
@@ -148,6 +152,12 @@ func (c *convTranspose) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	b, err := biasIn(in, m)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.fits(n, m, g.h, g.w); err != nil {
+		return nil, err
+	}
+	if err := s.fits(g.colRows(), g.oh, g.ow); err != nil {
+		return nil, fmt.Errorf("the unfolded output: %w", err)
 	}
 	hwIn, hwOut, k := g.oh*g.ow, g.h*g.w, g.colRows()
 	y := NewFloat(n, m, g.h, g.w)

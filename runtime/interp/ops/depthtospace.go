@@ -53,8 +53,8 @@ func newDepthToSpace(n *Node) (Op, error) {
 }
 
 func newBlockShuffle(b int64, plan func(x []int, b int) ([]int, []int, []int, error)) (Op, error) {
-	if b < 1 {
-		return nil, fmt.Errorf("blocksize %d must be at least 1", b)
+	if b < 1 || b > maxWindow { // b² must not overflow
+		return nil, fmt.Errorf("blocksize=%d: must lie in [1, %d]", b, maxWindow)
 	}
 	return blockShuffle{block: int(b), plan: plan}, nil
 }

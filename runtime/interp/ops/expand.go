@@ -28,6 +28,9 @@ func (expandOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	s.SetAux(x.Shape)
 	return []*Tensor{expandTensor(x, shape)}, nil
 }

@@ -46,6 +46,9 @@ func (g gatherOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	shape := append(append(append([]int{}, x.Shape[:axis]...), in[1].Shape...), x.Shape[axis+1:]...)
 	sv := gatherSaved{shape: x.Shape, idx: idx, outer: Numel(x.Shape[:axis]), d: d, inner: Numel(x.Shape[axis+1:])}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	y := zerosOfKind(x, shape)
 	if x.IsInt() {
 		gatherRows(y.Ints, x.Ints, sv)

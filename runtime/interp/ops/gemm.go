@@ -77,6 +77,9 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	} else if !g.optionalC {
 		return nil, fmt.Errorf("input 2 (C) is missing; it is optional only from opset 11")
 	}
+	if err := s.fits(m, n); err != nil {
+		return nil, err
+	}
 	y := s.alloc(false, m, n) // C or the product with beta 0 fills it
 	beta := float32(0)
 	if c != nil && g.beta != 0 {

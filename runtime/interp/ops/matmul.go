@@ -46,6 +46,9 @@ func (matMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(append(append(append([]int(nil), outB...), m), n)...); err != nil {
+		return nil, err
+	}
 	sv := matMulSaved{m: m, k: k, n: n, batch: Numel(outB)}
 	sv.ia = broadcastIndex(outB, aB)
 	sv.ib = broadcastIndex(outB, bB)

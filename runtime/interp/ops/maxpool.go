@@ -52,6 +52,9 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	shape := g.outShape(x.Shape)
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	ohw := g.oh * g.ow
 	// Quantized integers pass gradients straight through (quantizelinear.go).
 	keep := (s.Grad && (!x.IsInt() || quantized(x))) || m.indices

@@ -125,10 +125,20 @@ func (p *pad) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	begin, end := make([]int, r), make([]int, r)
 	for i, ax := range axes {
-		begin[ax], end[ax] = int(pads[i]), int(pads[i+len(axes)])
+		b, e := pads[i], pads[i+len(axes)]
+		if max(b, e) > maxElems || min(b, e) < -maxElems {
+			return nil, fmt.Errorf("pads %v: %w (at most %d a side)", pads, ErrTooLarge, maxElems)
+		}
+		begin[ax], end[ax] = int(b), int(e)
+	}
+	shape := make([]int, r)
+	for ax := range shape {
+		shape[ax] = max(x.Shape[ax]+begin[ax]+end[ax], 0) // axisMap refuses a negative length
+	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
 	}
 	idx := make([][]int32, r)
-	shape := make([]int, r)
 	for ax := range idx {
 		m, err := p.axisMap(x.Shape[ax], begin[ax], end[ax])
 		if err != nil {

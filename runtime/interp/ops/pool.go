@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
 
 // pooling holds what MaxPool and AveragePool share: the window attributes
 // and the rule that turns them into one plane's geometry. Pooling runs on
@@ -20,6 +24,15 @@ func parsePooling(n *Node) (pooling, error) {
 	}
 	if len(w.kernel) > 2 {
 		return pooling{}, fmt.Errorf("%w: %s %q: %d-D pooling (only 1-D and 2-D)", ErrUnsupported, n.OpType, n.Name, len(w.kernel))
+	}
+	if len(w.pads) == 2*len(w.kernel) {
+		// A window wholly in the padding has nothing to pool; ONNX Runtime
+		// refuses such pads too.
+		for i, k := range w.kernel {
+			if w.pads[i] >= k || w.pads[i+len(w.kernel)] >= k {
+				return pooling{}, fmt.Errorf("%w: pads=%v: each must be smaller than kernel_shape %v", onnx.ErrInvalid, w.pads, w.kernel)
+			}
+		}
 	}
 	return pooling{op: n.OpType, win: w}, nil
 }

@@ -29,6 +29,9 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.fits(n); err != nil {
+			return nil, err
+		}
 		y := NewInts([]int{n}, make([]int64, n))
 		for i := range y.Ints {
 			y.Ints[i] = start + int64(i)*delta
@@ -43,6 +46,9 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fits(n); err != nil {
+		return nil, err
+	}
 	y := NewFloat(n)
 	for i := range y.Data {
 		y.Data[i] = start + float32(i)*delta
@@ -52,8 +58,11 @@ func (rangeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 
 // rangeCount is the output length max(ceil(q), 0) for q = (limit-start)/delta.
 func rangeCount(q float64) (int, error) {
-	if math.IsNaN(q) || q > 1<<31 {
+	if math.IsNaN(q) {
 		return 0, fmt.Errorf("range of %g elements", q)
+	}
+	if q > maxElems {
+		return 0, fmt.Errorf("range of %g elements: %w", q, ErrTooLarge)
 	}
 	return int(max(math.Ceil(q), 0)), nil
 }

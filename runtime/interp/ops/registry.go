@@ -42,6 +42,10 @@ type State struct {
 	// Buffers, when set, supplies storage for outputs and scratch; the
 	// executor gives storage back to it as values die.
 	Buffers *Buffers
+	// Limit is the most elements any one tensor of the node may hold: ops
+	// whose outputs outgrow their inputs check against it before they
+	// allocate. Zero means no budget beyond what int64 arithmetic allows.
+	Limit int
 
 	saved []*Tensor
 	aux   any
@@ -118,7 +122,7 @@ func New(n *onnx.Node, opset int64, dir string) (Op, error) {
 	}
 	vs := registry[n.OpType]
 	if len(vs) == 0 {
-		return nil, fmt.Errorf("%w: node %s: operator %s is not implemented by the interpreter", ErrUnsupported, n, n.OpType)
+		return nil, fmt.Errorf("%w: node %s: operator %s is not implemented by the interpreter", ErrUnsupported, n, onnx.Printable(n.OpType))
 	}
 	var pick constructor
 	for _, v := range vs {
@@ -131,9 +135,20 @@ func New(n *onnx.Node, opset int64, dir string) (Op, error) {
 	}
 	op, err := pick(&Node{Node: n, Opset: opset, Dir: dir})
 	if err != nil {
-		return nil, fmt.Errorf("node %s (opset %d): %w", n, opset, err)
+		return nil, fmt.Errorf("node %s (opset %d): %w", n, opset, Malformed(err))
 	}
 	return op, nil
+}
+
+// Malformed marks err as a malformed model (onnx.ErrInvalid) unless it
+// already says the interpreter lacks something (ErrUnsupported), that a
+// tensor is too large (ErrTooLarge), or is marked: what an attribute or
+// shape rule refuses is the model's fault.
+func Malformed(err error) error {
+	if err == nil || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrTooLarge) || errors.Is(err, onnx.ErrInvalid) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", onnx.ErrInvalid, err)
 }
 
 // Supported reports whether op type has an implementation at opset.

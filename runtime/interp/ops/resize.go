@@ -135,11 +135,15 @@ func (r *resize) grid(in []*Tensor, xs []int) (out []int, scale []float64, err e
 			return nil, nil, fmt.Errorf("%d scales for %d axes", len(scales), len(axes))
 		}
 		for i, ax := range axes {
-			if scales[i] <= 0 {
+			if !(scales[i] > 0) || math.IsInf(float64(scales[i]), 0) {
 				return nil, nil, fmt.Errorf("scale %g on axis %d", scales[i], ax)
 			}
 			scale[ax] = float64(scales[i])
-			out[ax] = int(math.Floor(float64(xs[ax]) * scale[ax]))
+			size := math.Floor(float64(xs[ax]) * scale[ax])
+			if size > maxElems {
+				return nil, nil, fmt.Errorf("scale %g makes axis %d %g long: %w", scales[i], ax, size, ErrTooLarge)
+			}
+			out[ax] = int(size)
 		}
 		return out, scale, nil
 	}
@@ -171,7 +175,11 @@ func (r *resize) grid(in []*Tensor, xs []int) (out []int, scale []float64, err e
 		}
 		for _, ax := range axes {
 			scale[ax] = s
-			out[ax] = int(math.Floor(s*float64(xs[ax]) + 0.5))
+			size := math.Floor(s*float64(xs[ax]) + 0.5)
+			if size > maxElems {
+				return nil, nil, fmt.Errorf("keeping the aspect ratio makes axis %d %g long: %w", ax, size, ErrTooLarge)
+			}
+			out[ax] = int(size)
 		}
 	}
 	return out, scale, nil
@@ -259,6 +267,9 @@ func (r *resize) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	x := in[0]
 	out, scale, err := r.grid(in, x.Shape)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.fits(out...); err != nil {
 		return nil, err
 	}
 	if r.mode == "nearest" {

@@ -36,6 +36,9 @@ func (tileOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		sv.single = append(sv.single, 1, d)
 		out[i] = r * d
 	}
+	if err := s.fits(sv.tiled...); err != nil {
+		return nil, err
+	}
 	s.SetAux(sv)
 	return []*Tensor{reshaped(expandTensor(reshaped(x, sv.single), sv.tiled), out)}, nil
 }

@@ -50,6 +50,9 @@ func (o variadicOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			return nil, err
 		}
 	}
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	if in[0].IsInt() {
 		return o.forwardInts(in, shape)
 	}

@@ -36,6 +36,9 @@ func (whereOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	c, x, y = expandTensor(c, shape), expandTensor(x, shape), expandTensor(y, shape)
+	if err := s.fits(shape...); err != nil {
+		return nil, err
+	}
 	out := zerosOfKind(x, shape)
 	if x.IsInt() {
 		whereSelect(out.Ints, c.Ints, x.Ints, y.Ints)

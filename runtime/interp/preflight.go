@@ -1,0 +1,55 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops"
+)
+
+// Preflight checks a model that another engine, ONNX Runtime, is to run,
+// as far as the interpreter can judge it, so that a malformed or hostile
+// file is refused with an error rather than crashing that engine (a
+// stride of 0 kills ONNX Runtime with SIGFPE while it builds the
+// session). It checks that external data stays in the model's folder,
+// builds every node the interpreter implements from its attributes
+// (strides, kernels, dilations, pads, groups, axes), checks the declared
+// inputs against the memory budget, and, where the interpreter runs the
+// whole graph, infers every shape for one sample within the budget.
+// What the interpreter does not implement it leaves to the other engine:
+// ErrUnsupported never fails a pre-flight.
+func Preflight(m *onnx.Model, opt *Options) error {
+	if err := m.CheckExternal(); err != nil {
+		return err
+	}
+	g, err := m.Graph()
+	if err != nil {
+		return err
+	}
+	whole := true
+	for _, n := range g.Nodes {
+		if _, err := ops.New(n, g.Opset, m.Dir); errors.Is(err, ErrUnsupported) {
+			whole = false
+		} else if err != nil {
+			return err
+		}
+	}
+	budget := opt.budget()
+	for _, in := range g.Inputs {
+		shape := make([]int, len(in.Shape))
+		for i, d := range in.Shape {
+			shape[i] = max(int(d), 1) // a dynamic axis counts as one
+		}
+		if err := CheckInputSize(in.Name, shape, budget); err != nil {
+			return err
+		}
+	}
+	if !whole {
+		return nil
+	}
+	if _, err := Compile(m, opt); err != nil && !errors.Is(err, ErrUnsupported) {
+		return fmt.Errorf("checking shapes: %w", err)
+	}
+	return nil
+}
