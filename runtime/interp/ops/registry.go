@@ -131,7 +131,7 @@ func New(n *onnx.Node, opset int64, dir string) (Op, error) {
 		}
 	}
 	if pick == nil {
-		return nil, fmt.Errorf("%w: node %s: %s at opset %d (implemented from opset %d)", ErrUnsupported, n, n.OpType, opset, vs[0].since)
+		return nil, fmt.Errorf("%w: node %s: %s at opset %d (implemented from opset %d)", ErrUnsupported, n, onnx.Printable(n.OpType), opset, vs[0].since)
 	}
 	op, err := pick(&Node{Node: n, Opset: opset, Dir: dir})
 	if err != nil {
@@ -166,15 +166,17 @@ func Supported(opType string, opset int64) bool {
 // and the opset: "Trilu (opset 13; implemented from opset 14)". It
 // returns "" for a node the interpreter implements.
 func Missing(n *onnx.Node, opset int64) string {
+	op := onnx.Printable(n.OpType) // a name the model controls stays on one line
 	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return fmt.Sprintf("%s:%s (domain %s)", n.Domain, n.OpType, n.Domain)
+		d := onnx.Printable(n.Domain)
+		return fmt.Sprintf("%s:%s (domain %s)", d, op, d)
 	}
 	vs := registry[n.OpType]
 	switch {
 	case len(vs) == 0:
-		return fmt.Sprintf("%s (opset %d)", n.OpType, opset)
+		return fmt.Sprintf("%s (opset %d)", op, opset)
 	case vs[0].since > opset:
-		return fmt.Sprintf("%s (opset %d; implemented from opset %d)", n.OpType, opset, vs[0].since)
+		return fmt.Sprintf("%s (opset %d; implemented from opset %d)", op, opset, vs[0].since)
 	}
 	return ""
 }
