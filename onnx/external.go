@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // ExternalRef is where a tensor's external data lives.
@@ -60,14 +62,17 @@ func ExternalPath(dir string, ref ExternalRef) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
+	if strings.IndexFunc(ref.Location, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+		return "", fmt.Errorf("%w: external data location %q holds control characters; no file is named so", ErrInvalid, ref.Location)
+	}
 	path := filepath.Join(dir, filepath.FromSlash(ref.Location))
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return "", fmt.Errorf("external data %q: the model's folder: %w", ref.Location, err)
+		return "", fmt.Errorf("external data %q: the model's folder: %w", ref.Location, bareOSError(err))
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return "", fmt.Errorf("external data %q: %w", ref.Location, err)
+		return "", fmt.Errorf("external data %q: %w", ref.Location, bareOSError(err))
 	}
 	root, err = filepath.Abs(root)
 	if err == nil {
@@ -81,11 +86,22 @@ func ExternalPath(dir string, ref ExternalRef) (string, error) {
 	}
 	// A FIFO or device would block or never end; data is in a plain file.
 	if st, err := os.Stat(real); err != nil {
-		return "", fmt.Errorf("external data %q: %w", ref.Location, err)
+		return "", fmt.Errorf("external data %q: %w", ref.Location, bareOSError(err))
 	} else if !st.Mode().IsRegular() {
 		return "", fmt.Errorf("%w: external data %q is not a regular file (%v)", ErrInvalid, ref.Location, st.Mode().Type())
 	}
 	return path, nil
+}
+
+// bareOSError drops the path from a file system error: the caller's
+// message names the location already, quoted, and the raw path, which the
+// model controls, could break the message over lines.
+func bareOSError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // ExternalTensors returns every tensor of mp whose data lives in an
