@@ -119,11 +119,9 @@ func readRunConfig(c *cli.Context) (*runConfig, error) {
 	if cfg.ort.Threads, err = intFlag(c, "threads", 0); err != nil {
 		return nil, err
 	}
-	scale, err := floatFlag(c, "input-scale", positive)
-	if err != nil {
+	if cfg.pre.Scale, err = float32Flag(c, "input-scale", positive); err != nil {
 		return nil, err
 	}
-	cfg.pre.Scale = float32(scale)
 	if cfg.pre.Mean, err = float32List("mean", c.String("mean"), anyFinite); err != nil {
 		return nil, err
 	}

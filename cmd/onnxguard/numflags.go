@@ -64,6 +64,19 @@ func floatFlag(c *cli.Context, name string, s span) (float64, error) {
 	return v, checkFloat(name, v, s)
 }
 
+// float32Flag is floatFlag for a value kept as float32: one that rounds
+// to 0 or to infinity there is refused too.
+func float32Flag(c *cli.Context, name string, s span) (float32, error) {
+	v, err := floatFlag(c, name, s)
+	if err != nil {
+		return 0, err
+	}
+	if f := float32(v); v != 0 && f == 0 || math.IsInf(float64(f), 0) {
+		return 0, fmt.Errorf("--%s %v: out of float32 range", name, v)
+	}
+	return float32(v), nil
+}
+
 // setFloatFlag returns the value of a float flag whose zero means the
 // library's default: 0 when the flag is not given, its value, checked
 // against s, when it is.
