@@ -127,7 +127,7 @@ func parseShape(tuple string) ([]int, uint64, error) {
 		}
 		d, err := strconv.Atoi(f)
 		if err != nil || d < 0 || d > math.MaxInt32 {
-			return nil, 0, fmt.Errorf("malformed .npy header: shape (%s) is not a tuple of dimensions from 0 to 2^31-1", tuple)
+			return nil, 0, fmt.Errorf("malformed .npy header: shape %s is not a tuple of dimensions from 0 to 2^31-1", strconv.Quote("("+tuple+")"))
 		}
 		shape = append(shape, d)
 		if hi, lo := bits.Mul64(n, uint64(d)); hi != 0 {
