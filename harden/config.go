@@ -15,10 +15,12 @@ const (
 	FGSMRS Recipe = "fgsm-rs" // fast adversarial training: FGSM from a random start
 	PGD    Recipe = "pgd"     // Madry et al.: train on K-step PGD examples
 	Clean  Recipe = "clean"   // plain training, no adversarial examples
+	TRADES Recipe = "trades"  // Zhang et al. 2019: CE(clean) + β·KL(clean‖adv), the adversary maximising the KL
+	MART   Recipe = "mart"    // Wang et al. 2020: boosted CE(adv) + β·KL(clean‖adv)·(1 − p_y(clean))
 )
 
 // Recipes lists the recipes in the order help texts show them.
-var Recipes = []Recipe{Paper, FGSMRS, PGD, Clean}
+var Recipes = []Recipe{Paper, FGSMRS, PGD, TRADES, MART, Clean}
 
 // ParseRecipe reads a recipe name, case-insensitively.
 func ParseRecipe(s string) (Recipe, error) {
@@ -28,7 +30,7 @@ func ParseRecipe(s string) (Recipe, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("unknown recipe %q: choose paper, fgsm-rs, pgd or clean", s)
+	return "", fmt.Errorf("unknown recipe %q: choose paper, fgsm-rs, pgd, trades, mart or clean", s)
 }
 
 // Adversarial reports whether the recipe trains on adversarial examples.
@@ -71,9 +73,11 @@ type Config struct {
 	// validation when no separate validation data is given.
 	ValSplit float64 `json:"val_split,omitempty"`
 
-	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd recipe: K
+	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd, trades and mart recipes: K, the inner maximisation's steps
 	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: steps of the PGD probe after each epoch
 	ProbeSamples int `json:"probe_samples,omitempty"` // adversarial recipes: validation samples the probe attacks
+
+	Beta float64 `json:"beta,omitempty"` // trades and mart: β, the weight of the KL term
 
 	Seed uint64 `json:"seed"`
 
@@ -170,10 +174,8 @@ func (c Config) Normalize() (Config, error) {
 	default:
 		return c, fmt.Errorf("unknown BatchNorm policy %q: choose train (batch statistics, running statistics updated) or frozen (running statistics used and kept)", c.BN)
 	}
-	if c.Recipe == PGD {
-		c.PGDSteps = defaultInt(c.PGDSteps, DefaultPGDSteps)
-	} else if c.PGDSteps != 0 {
-		return c, fmt.Errorf("pgd steps apply to the pgd recipe only, not %s", c.Recipe)
+	if err := c.normalizeInner(); err != nil {
+		return c, err
 	}
 	if c.Recipe.Adversarial() {
 		c.ProbeSteps = defaultInt(c.ProbeSteps, DefaultProbeSteps)

@@ -78,6 +78,11 @@ func TestNormalize(t *testing.T) {
 	if cfg, _ := (Config{Recipe: PGD, Eps: 0.1, Optimizer: "SGD"}).Normalize(); cfg.PGDSteps != 7 || cfg.LR != DefaultSGDLR || cfg.Momentum != DefaultMomentum {
 		t.Errorf("pgd with sgd: got %+v, want 7 steps, lr %g, momentum %g", cfg, DefaultSGDLR, DefaultMomentum)
 	}
+	for _, r := range []Recipe{TRADES, MART} {
+		if cfg, _ := (Config{Recipe: r, Eps: 0.1}).Normalize(); cfg.PGDSteps != DefaultInnerSteps || cfg.Beta != DefaultBeta {
+			t.Errorf("%s: got %+v, want %d steps, β %g", r, cfg, DefaultInnerSteps, DefaultBeta)
+		}
+	}
 	for i, bad := range []Config{
 		{Recipe: "madry", Eps: 0.1},
 		{Recipe: Paper},            // adversarial recipes need eps
@@ -89,6 +94,9 @@ func TestNormalize(t *testing.T) {
 		{Recipe: Clean, ValSplit: 1},
 		{Recipe: Clean, Momentum: 0.9}, // Adam has no momentum setting
 		{Recipe: Paper, Eps: 0.1, PGDSteps: 3},
+		{Recipe: PGD, Eps: 0.1, Beta: 6},
+		{Recipe: TRADES, Eps: 0.1, Beta: -1},
+		{Recipe: MART, Eps: 0.1, Beta: math.NaN()},
 		{Recipe: Clean, ProbeSteps: 3}, // the probe is for adversarial recipes
 		{Recipe: Clean, Epochs: -1},
 	} {

@@ -172,6 +172,12 @@ type trainer struct {
 	// the clean half's gradients, by parameter, from one step to the next.
 	fuse       bool
 	cleanGrads [][]float32
+
+	// trades and mart: the outer loss step uses in place of the
+	// cross-entropy, the adversarial batch and the clean probabilities.
+	outer  interp.LossFunc
+	adv    []float32
+	pClean []float64
 }
 
 func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, cfg Config, progress func(Progress)) (*trainer, error) {
@@ -365,6 +371,9 @@ func (t *trainer) trainStep(x []float32, y []int, seed uint64, lr float64) (loss
 	if t.fuse {
 		return t.fusedStep(x, y, seed, lr)
 	}
+	if t.cfg.Recipe.surrogate() {
+		return t.surrogateStep(x, y, seed, lr)
+	}
 	xs, ys, err := t.examples(x, y, seed)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
@@ -455,7 +464,7 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
 	t.prog.Training = true
 	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{n, m.C, m.H, m.W}, Data: t.in}, ys, interp.Want{Params: true})
+	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{n, m.C, m.H, m.W}, Data: t.in}, ys, interp.Want{Params: true, Loss: t.outer})
 	t.prog.Training = false
 	if err != nil {
 		return 0, 0, err
