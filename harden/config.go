@@ -79,6 +79,13 @@ type Config struct {
 
 	Beta float64 `json:"beta,omitempty"` // trades and mart: β, the weight of the KL term
 
+	// Probe is the attack that ranks the adversarial recipes' epochs;
+	// ProbeTargets its APGD-T target classes; Patience, when positive,
+	// stops the run after that many epochs below the best (aaselect.go).
+	Probe        string `json:"probe,omitempty"`
+	ProbeTargets int    `json:"probe_targets,omitempty"`
+	Patience     int    `json:"patience,omitempty"`
+
 	Seed uint64 `json:"seed"`
 
 	// ModelSHA256 is the digest of the model file being trained
@@ -117,7 +124,8 @@ const (
 //   - LR 1e-3 for Adam, 0.01 for SGD; Momentum 0.9 for SGD (Adam has none).
 //   - The step schedule multiplies the rate by StepFactor (0.1) every
 //     StepEvery epochs (by default a third of the epochs, at least 1).
-//   - PGDSteps 7 for the pgd recipe (step α = 2.5·ε/K); ProbeSteps 10 and
+//   - PGDSteps 7 for the pgd recipe (step α = 2.5·ε/K), 10 for trades and
+//     mart (α = ε/4), β 6; the probe apgd with ProbeSteps 20, ProbeTargets 3 and
 //     ProbeSamples 512 for the adversarial recipes.
 //   - ValSplit must be in [0, 1).
 func (c Config) Normalize() (Config, error) {
@@ -177,13 +185,7 @@ func (c Config) Normalize() (Config, error) {
 	if err := c.normalizeInner(); err != nil {
 		return c, err
 	}
-	if c.Recipe.Adversarial() {
-		c.ProbeSteps = defaultInt(c.ProbeSteps, DefaultProbeSteps)
-		c.ProbeSamples = defaultInt(c.ProbeSamples, DefaultProbeSamples)
-	} else if c.ProbeSteps != 0 || c.ProbeSamples != 0 {
-		return c, fmt.Errorf("the PGD probe applies to the adversarial recipes, not %s", c.Recipe)
-	}
-	return c, nil
+	return c, c.normalizeProbe()
 }
 
 // LRAt returns the learning rate of epoch e (0-based) of a normalized

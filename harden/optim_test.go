@@ -71,7 +71,7 @@ func TestNormalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Recipe: Paper, Eps: 0.1, Epochs: DefaultEpochs, Batch: DefaultBatch, Optimizer: Adam, LR: DefaultAdamLR, Schedule: Constant, BN: BNTrain,
-		ProbeSteps: DefaultProbeSteps, ProbeSamples: DefaultProbeSamples}
+		Probe: ProbeAPGD, ProbeSteps: DefaultAPGDProbeSteps, ProbeTargets: DefaultProbeTargets, ProbeSamples: DefaultProbeSamples}
 	if cfg != want {
 		t.Errorf("defaults: got %+v, want %+v", cfg, want)
 	}
@@ -98,6 +98,10 @@ func TestNormalize(t *testing.T) {
 		{Recipe: TRADES, Eps: 0.1, Beta: -1},
 		{Recipe: MART, Eps: 0.1, Beta: math.NaN()},
 		{Recipe: Clean, ProbeSteps: 3}, // the probe is for adversarial recipes
+		{Recipe: Clean, Patience: 2},
+		{Recipe: PGD, Eps: 0.1, Probe: "square"},
+		{Recipe: PGD, Eps: 0.1, Probe: ProbePGD, ProbeTargets: 2},
+		{Recipe: PGD, Eps: 0.1, Patience: -1},
 		{Recipe: Clean, Epochs: -1},
 	} {
 		if _, err := bad.Normalize(); err == nil {

@@ -33,7 +33,10 @@ type Epoch struct {
 	ValFGSM   float64 `json:"val_fgsm_acc"` // FGSM at Config.Eps
 	// ValPGD is the accuracy under the PGD probe that Probe names (the
 	// adversarial recipes; 0 for clean, where Probe is empty).
-	ValPGD        float64 `json:"val_pgd_acc"`
+	ValPGD float64 `json:"val_pgd_acc"`
+	// ValAPGD is the accuracy under the apgd probe (APGD-CE, then APGD-T),
+	// when Config.Probe is apgd; ValPGD is then 0.
+	ValAPGD       float64 `json:"val_apgd_acc,omitempty"`
 	Probe         string  `json:"probe,omitempty"`
 	Seconds       float64 `json:"seconds"`         // training and validation
 	SamplesPerSec float64 `json:"samples_per_sec"` // training samples (clean, before any attack) per second of training
@@ -258,7 +261,7 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
 	}
-	if err == nil && cfg.Recipe.Adversarial() {
+	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}
 	if err != nil {
@@ -358,6 +361,10 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 	t.history = append(t.history, rec)
 	if t.better(rec) {
 		t.best, t.bestEpoch = t.snapshot(), rec.Epoch
+	}
+	if why := t.overfitted(); why != "" {
+		t.history[len(t.history)-1].Note = "robust overfitting"
+		t.stopped = why
 	}
 	return nil
 }

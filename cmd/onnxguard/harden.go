@@ -31,7 +31,9 @@ same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
 minibatch concatenated with its FGSM examples), fgsm-rs (FGSM from a random
 start, step 1.25·ε, with a PGD probe after every epoch that stops the run and
 restores the best epoch if robust accuracy collapses), pgd (Madry et al.: K-step
-PGD examples) and clean (no attack; trains from scratch too).
+PGD examples), trades (Zhang et al. 2019: CE on x + β·KL(p(x) ‖ p(x_adv)), x_adv
+maximising the KL in K steps of ε/4), mart (Wang et al. 2020: boosted CE on x_adv
++ β·KL·(1 − p_y(x))) and clean (no attack; trains from scratch too).
 
 Validation data (--val, or the --val-split fraction held out of --data) is
 measured after every epoch; the best epoch (by the accuracy under a 10-step PGD
@@ -58,7 +60,7 @@ Examples:
 		&cli.StringFlag{Name: "val-labels", Usage: "labels of --val when they are not found beside it"},
 		&cli.IntFlag{Name: "val-limit", Usage: "use at most `N` validation samples (0 = all)"},
 		&cli.Float64Flag{Name: "val-split", Value: 0.1, Usage: "fraction of --data held out for validation when --val is not given"},
-		&cli.StringFlag{Name: "recipe", Value: "paper", Usage: "paper, fgsm-rs, pgd or clean"},
+		&cli.StringFlag{Name: "recipe", Value: "paper", Usage: "paper, fgsm-rs, pgd, trades, mart or clean"},
 		&cli.Float64Flag{Name: "eps", Value: 0.1, Usage: "L∞ budget in pixel space [0,1] trained against and measured"},
 		&cli.IntFlag{Name: "epochs", Value: harden.DefaultEpochs, Usage: "passes over the training data"},
 		&cli.StringFlag{Name: "optimizer", Value: harden.Adam, Usage: "adam (AdamW) or sgd (with momentum)"},
@@ -67,7 +69,8 @@ Examples:
 		&cli.Float64Flag{Name: "weight-decay", Usage: "weight decay (decoupled for adam, L2 for sgd)"},
 		&cli.StringFlag{Name: "schedule", Value: harden.Constant, Usage: "learning-rate schedule: constant, step or cosine"},
 		&cli.StringFlag{Name: "bn", Value: harden.BNTrain, Usage: "BatchNormalization while training: train (batch statistics, running statistics updated) or frozen"},
-		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd recipe: attack steps per example (default 7)"},
+		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd, trades, mart: attack steps per example (default 7 for pgd, 10 for trades and mart)"},
+		&cli.Float64Flag{Name: "beta", Usage: "trades, mart: β, the weight of the KL term (default 6)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of shuffling, Dropout and random starts"},
 		&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and history.json after every epoch (default OUT.checkpoints)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run whose checkpoint is in --checkpoint-dir"},
@@ -99,7 +102,7 @@ func runHarden(c *cli.Context) error {
 	out := c.String("out")
 	hc := harden.Config{Recipe: recipe, Eps: c.Float64("eps"), Epochs: c.Int("epochs"), Batch: cfg.batch,
 		Optimizer: c.String("optimizer"), LR: c.Float64("lr"), Momentum: c.Float64("momentum"), WeightDecay: c.Float64("weight-decay"),
-		Schedule: c.String("schedule"), BN: c.String("bn"), PGDSteps: c.Int("pgd-steps"), Seed: c.Uint64("seed"),
+		Schedule: c.String("schedule"), BN: c.String("bn"), PGDSteps: c.Int("pgd-steps"), Beta: c.Float64("beta"), Seed: c.Uint64("seed"),
 		CheckpointDir: c.String("checkpoint-dir")}
 	if hc.CheckpointDir == "" {
 		hc.CheckpointDir = out + ".checkpoints"
