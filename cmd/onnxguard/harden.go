@@ -78,7 +78,7 @@ Examples:
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 		hardenReportFlag,
 		classNamesFlag,
-	}),
+	}, hardenAAFlags),
 	Action: runHarden,
 }
 
@@ -88,6 +88,8 @@ type robustness struct {
 	Clean   float64 `json:"clean_accuracy"`
 	FGSM    float64 `json:"fgsm_accuracy"`
 	PGD     float64 `json:"pgd_accuracy"`
+	// AutoAttack is --autoattack's result, nil when skipped.
+	AutoAttack *aaRobustness `json:"autoattack,omitempty"`
 }
 
 func runHarden(c *cli.Context) error {
@@ -104,6 +106,7 @@ func runHarden(c *cli.Context) error {
 		Optimizer: c.String("optimizer"), LR: c.Float64("lr"), Momentum: c.Float64("momentum"), WeightDecay: c.Float64("weight-decay"),
 		Schedule: c.String("schedule"), BN: c.String("bn"), PGDSteps: c.Int("pgd-steps"), Beta: c.Float64("beta"), Seed: c.Uint64("seed"),
 		CheckpointDir: c.String("checkpoint-dir")}
+	probeConfig(c, &hc)
 	if hc.CheckpointDir == "" {
 		hc.CheckpointDir = out + ".checkpoints"
 	}
@@ -170,13 +173,10 @@ func runHarden(c *cli.Context) error {
 	}
 	for _, e := range res.History {
 		// The probe ranks the adversarial recipes' epochs: show it.
-		var pgd string
-		if e.Probe != "" {
-			pgd = fmt.Sprintf(", val PGD %.2f%%", 100*e.ValPGD)
-		}
+		pgd := probeNote(e)
 		if e.Epoch == 0 {
 			if e.Probe != "" {
-				fmt.Fprintf(w, "best epoch by val PGD: %s\n", e.Probe)
+				fmt.Fprintf(w, "best epoch by: %s\n", e.Probe)
 			}
 			fmt.Fprintf(w, "start:   val clean %.2f%%, val FGSM %.2f%%%s\n", 100*e.ValClean, 100*e.ValFGSM, pgd)
 			continue
@@ -231,6 +231,7 @@ func runHarden(c *cli.Context) error {
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", hc.Eps), 100*before.FGSM, 100*after.FGSM)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (10 steps)", hc.Eps), 100*before.PGD, 100*after.PGD)
+	printAARows(o, c, before.AutoAttack, after.AutoAttack)
 	return nil
 }
 
@@ -292,6 +293,9 @@ func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, 
 		{Method: fgsm.FGSM, Eps: hc.Eps},
 		{Method: fgsm.PGD, Eps: hc.Eps, Steps: 10, RandomStart: true},
 	}}
+	if opt.Ensembles, err = hardenEnsemble(c, hc.Eps); err != nil {
+		return robustness{}, nil, err
+	}
 	if cfg.engine == "ort" {
 		sess, err := ort.Open(path, &cfg.ort)
 		if err != nil {
@@ -307,7 +311,7 @@ func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, 
 	if err != nil {
 		return robustness{}, nil, err
 	}
-	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, r, nil
+	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, AutoAttack: aaOf(r)}, r, nil
 }
 
 // provenance is the metadata_props an exported model carries: what was

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/harden"
+)
+
+// hardenAAFlags choose the attack that ranks the epochs, the early stop,
+// and the AutoAttack audit harden ends with.
+var hardenAAFlags = []cli.Flag{
+	&cli.StringFlag{Name: "probe", Value: harden.ProbeAPGD, Usage: "attack that ranks the adversarial recipes' epochs on up to --probe-samples validation samples: apgd (APGD-CE then APGD-T, a fast AutoAttack subset) or pgd"},
+	&cli.IntFlag{Name: "probe-steps", Usage: "iterations of each probe stage (default 20 for apgd, 10 for pgd)"},
+	&cli.IntFlag{Name: "probe-targets", Usage: "APGD-T target classes of the apgd probe (default 3)"},
+	&cli.IntFlag{Name: "probe-samples", Usage: "validation samples the probe attacks (default 512)"},
+	&cli.IntFlag{Name: "patience", Usage: "stop after `N` epochs in a row below the best epoch's probe accuracy (robust overfitting; 0 = never)"},
+	&cli.StringFlag{Name: "autoattack", Value: "autoattack", Usage: "ensemble run on the validation data before and after hardening: autoattack (APGD-CE, APGD-T, FAB-T, Square), autoattack-plus, a stage (apgd-ce, apgd-t, ...), or none to skip it"},
+	&cli.IntFlag{Name: "autoattack-iters", Usage: "iterations of every stage of --autoattack, queries for square (default: the reference's, 100 and 5000)"},
+}
+
+// probeConfig copies the probe flags into hc; the adversarial recipes
+// only, so that clean keeps refusing them.
+func probeConfig(c *cli.Context, hc *harden.Config) {
+	if !hc.Recipe.Adversarial() {
+		return
+	}
+	hc.Probe, hc.ProbeSteps, hc.ProbeTargets = c.String("probe"), c.Int("probe-steps"), c.Int("probe-targets")
+	hc.ProbeSamples, hc.Patience = c.Int("probe-samples"), c.Int("patience")
+}
+
+// hardenEnsemble is the --autoattack ensemble at ε, or nil for none.
+func hardenEnsemble(c *cli.Context, eps float64) ([]fgsm.Ensemble, error) {
+	name := strings.ToLower(strings.TrimSpace(c.String("autoattack")))
+	if name == "none" || name == "" {
+		return nil, nil
+	}
+	e, err := fgsm.NewEnsemble(name, fgsm.Linf, eps, c.Int("autoattack-iters"))
+	if err != nil {
+		return nil, fmt.Errorf("--autoattack: %w", err)
+	}
+	return []fgsm.Ensemble{e}, nil
+}
+
+// aaOf reads the ensemble's accuracy after each stage from an audit.
+func aaOf(r *fgsm.Report) *aaRobustness {
+	if len(r.Ensembles) == 0 {
+		return nil
+	}
+	e := r.Ensembles[0]
+	a := &aaRobustness{Attack: e.Label(), Accuracy: e.Accuracy}
+	for _, s := range e.PerStage {
+		a.Stages = append(a.Stages, aaStage{Name: s.Name, Accuracy: s.Accuracy, Seconds: s.Seconds})
+	}
+	return a
+}
+
+// aaRobustness is an AutoAttack run's robust accuracy, overall and after
+// each stage.
+type aaRobustness struct {
+	Attack   string    `json:"attack"`
+	Accuracy float64   `json:"accuracy"`
+	Stages   []aaStage `json:"stages"`
+}
+
+type aaStage struct {
+	Name     string  `json:"name"`
+	Accuracy float64 `json:"accuracy"` // after this stage and those before
+	Seconds  float64 `json:"seconds"`
+}
+
+// printAARows adds the AutoAttack rows to the before/after table, or says
+// why there are none.
+func printAARows(o io.Writer, c *cli.Context, before, after *aaRobustness) {
+	if before == nil || after == nil {
+		fmt.Fprintf(o, "  AutoAttack skipped (--autoattack %s): the robust accuracy above is an upper bound\n", c.String("autoattack"))
+		return
+	}
+	for i, s := range after.Stages {
+		if len(after.Stages) > 1 {
+			fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "  after "+s.Name, 100*before.Stages[i].Accuracy, 100*s.Accuracy)
+		}
+	}
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", after.Attack, 100*before.Accuracy, 100*after.Accuracy)
+}
+
+// probeNote is an epoch's probe accuracy for the epoch lines.
+func probeNote(e harden.Epoch) string {
+	switch {
+	case e.Probe == "":
+		return ""
+	case strings.HasPrefix(e.Probe, "APGD"):
+		return fmt.Sprintf(", val APGD-CE+T %.2f%%", 100*e.ValAPGD)
+	}
+	return fmt.Sprintf(", val PGD %.2f%%", 100*e.ValPGD)
+}
