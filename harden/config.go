@@ -86,6 +86,12 @@ type Config struct {
 	ProbeTargets int    `json:"probe_targets,omitempty"`
 	Patience     int    `json:"patience,omitempty"`
 
+	// AWP adds adversarial weight perturbation to pgd or trades, from
+	// epoch AWPWarmup+1 on, of relative size AWPGamma (awp.go).
+	AWP       bool    `json:"awp,omitempty"`
+	AWPGamma  float64 `json:"awp_gamma,omitempty"`
+	AWPWarmup int     `json:"awp_warmup,omitempty"`
+
 	Seed uint64 `json:"seed"`
 
 	// ModelSHA256 is the digest of the model file being trained
@@ -183,6 +189,9 @@ func (c Config) Normalize() (Config, error) {
 		return c, fmt.Errorf("unknown BatchNorm policy %q: choose train (batch statistics, running statistics updated) or frozen (running statistics used and kept)", c.BN)
 	}
 	if err := c.normalizeInner(); err != nil {
+		return c, err
+	}
+	if err := c.normalizeAWP(); err != nil {
 		return c, err
 	}
 	return c, c.normalizeProbe()

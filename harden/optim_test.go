@@ -78,6 +78,11 @@ func TestNormalize(t *testing.T) {
 	if cfg, _ := (Config{Recipe: PGD, Eps: 0.1, Optimizer: "SGD"}).Normalize(); cfg.PGDSteps != 7 || cfg.LR != DefaultSGDLR || cfg.Momentum != DefaultMomentum {
 		t.Errorf("pgd with sgd: got %+v, want 7 steps, lr %g, momentum %g", cfg, DefaultSGDLR, DefaultMomentum)
 	}
+	for r, gamma := range map[Recipe]float64{PGD: DefaultAWPGammaPGD, TRADES: DefaultAWPGammaTRADES} {
+		if cfg, err := (Config{Recipe: r, Eps: 0.1, AWP: true}).Normalize(); err != nil || cfg.AWPGamma != gamma {
+			t.Errorf("%s with AWP: γ %g (%v), want %g", r, cfg.AWPGamma, err, gamma)
+		}
+	}
 	for _, r := range []Recipe{TRADES, MART} {
 		if cfg, _ := (Config{Recipe: r, Eps: 0.1}).Normalize(); cfg.PGDSteps != DefaultInnerSteps || cfg.Beta != DefaultBeta {
 			t.Errorf("%s: got %+v, want %d steps, β %g", r, cfg, DefaultInnerSteps, DefaultBeta)
@@ -102,6 +107,9 @@ func TestNormalize(t *testing.T) {
 		{Recipe: PGD, Eps: 0.1, Probe: "square"},
 		{Recipe: PGD, Eps: 0.1, Probe: ProbePGD, ProbeTargets: 2},
 		{Recipe: PGD, Eps: 0.1, Patience: -1},
+		{Recipe: MART, Eps: 0.1, AWP: true},
+		{Recipe: PGD, Eps: 0.1, AWPGamma: 0.01}, // gamma without AWP
+		{Recipe: TRADES, Eps: 0.1, AWP: true, AWPGamma: 2},
 		{Recipe: Clean, Epochs: -1},
 	} {
 		if _, err := bad.Normalize(); err == nil {

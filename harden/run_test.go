@@ -54,6 +54,10 @@ func TestResumeIsBitExact(t *testing.T) {
 			Config{Recipe: TRADES, Eps: 0.1, PGDSteps: 2, Batch: 16, ProbeSteps: 2}, true},
 		{"resblock", random(32, 3, 16, 16, 8), nil,
 			Config{Recipe: MART, Eps: 0.05, PGDSteps: 2, Beta: 3, Batch: 8, Optimizer: SGD, ValSplit: 0.25, ProbeSteps: 2}, false},
+		{"dropout", random(48, 1, 12, 12, 10), random(24, 1, 12, 12, 11),
+			Config{Recipe: TRADES, Eps: 0.1, PGDSteps: 2, Batch: 16, ProbeSteps: 2, AWP: true, AWPWarmup: 1}, true},
+		{"resblock", random(32, 3, 16, 16, 12), nil,
+			Config{Recipe: PGD, Eps: 0.05, PGDSteps: 2, Batch: 8, ValSplit: 0.25, ProbeSteps: 2, Probe: ProbePGD, AWP: true}, false},
 	} {
 		cfg := test.cfg
 		cfg.Epochs, cfg.Seed = 3, 9

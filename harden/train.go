@@ -181,6 +181,8 @@ type trainer struct {
 	outer  interp.LossFunc
 	adv    []float32
 	pClean []float64
+
+	awpSaved [][]float32 // AWP: the weights before the perturbation
 }
 
 func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, cfg Config, progress func(Progress)) (*trainer, error) {
@@ -469,10 +471,21 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	m := t.model
 	n := len(ys)
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
+	in := &interp.Tensor{Shape: []int{n, m.C, m.H, m.W}, Data: t.in}
 	t.prog.Training = true
+	awp := t.awpActive()
+	if awp {
+		if err := t.awpPerturb(in, ys, seed); err != nil {
+			t.prog.Training = false
+			return 0, 0, err
+		}
+	}
 	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(&interp.Tensor{Shape: []int{n, m.C, m.H, m.W}, Data: t.in}, ys, interp.Want{Params: true, Loss: t.outer})
+	r, err := t.prog.Grad(in, ys, interp.Want{Params: true, Loss: t.outer})
 	t.prog.Training = false
+	if awp {
+		t.awpRestore()
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -127,6 +127,7 @@ func TestHardenErrors(t *testing.T) {
 		{[]string{"export", "--checkpoint", cnn, "-m", cnn, "--out", out}, "not a checkpoint"},
 		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "trades", "--beta", "-1", "--out", out}, "beta -1"},
 		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "pgd", "--probe", "fab", "--out", out}, "unknown probe"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "mart", "--awp", "--out", out}, "AWP runs on top of"},
 		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "50", "--autoattack", "deepfool", "--out", out, "--device", "cpu"}, "--autoattack"},
 	} {
 		_, _, err := run(test.args...)

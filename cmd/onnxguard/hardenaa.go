@@ -19,13 +19,17 @@ var hardenAAFlags = []cli.Flag{
 	&cli.IntFlag{Name: "probe-targets", Usage: "APGD-T target classes of the apgd probe (default 3)"},
 	&cli.IntFlag{Name: "probe-samples", Usage: "validation samples the probe attacks (default 512)"},
 	&cli.IntFlag{Name: "patience", Usage: "stop after `N` epochs in a row below the best epoch's probe accuracy (robust overfitting; 0 = never)"},
+	&cli.BoolFlag{Name: "awp", Usage: "pgd, trades: adversarial weight perturbation (Wu et al. 2020): each step's gradient taken at weights pushed up the loss by γ·‖w‖ per layer"},
+	&cli.Float64Flag{Name: "awp-gamma", Usage: "AWP's γ (default 0.01 on pgd, 0.005 on trades)"},
+	&cli.IntFlag{Name: "awp-warmup", Usage: "epochs trained without AWP before it starts"},
 	&cli.StringFlag{Name: "autoattack", Value: "autoattack", Usage: "ensemble run on the validation data before and after hardening: autoattack (APGD-CE, APGD-T, FAB-T, Square), autoattack-plus, a stage (apgd-ce, apgd-t, ...), or none to skip it"},
 	&cli.IntFlag{Name: "autoattack-iters", Usage: "iterations of every stage of --autoattack, queries for square (default: the reference's, 100 and 5000)"},
 }
 
-// probeConfig copies the probe flags into hc; the adversarial recipes
-// only, so that clean keeps refusing them.
+// probeConfig copies the probe and AWP flags into hc; the adversarial
+// recipes only, so that clean keeps refusing the probe's.
 func probeConfig(c *cli.Context, hc *harden.Config) {
+	hc.AWP, hc.AWPGamma, hc.AWPWarmup = c.Bool("awp"), c.Float64("awp-gamma"), c.Int("awp-warmup")
 	if !hc.Recipe.Adversarial() {
 		return
 	}
