@@ -29,17 +29,20 @@ var hardenCommand = &cli.Command{
 from the current weights at every step, and writes the best epoch back into the
 same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
 minibatch concatenated with its FGSM examples), fgsm-rs (FGSM from a random
-start, step 1.25·ε, with a PGD probe after every epoch that stops the run and
+start, step 1.25·ε, with a probe after every epoch that stops the run and
 restores the best epoch if robust accuracy collapses), pgd (Madry et al.: K-step
 PGD examples), trades (Zhang et al. 2019: CE on x + β·KL(p(x) ‖ p(x_adv)), x_adv
 maximising the KL in K steps of ε/4), mart (Wang et al. 2020: boosted CE on x_adv
-+ β·KL·(1 − p_y(x))) and clean (no attack; trains from scratch too).
++ β·KL·(1 − p_y(x))) and clean (no attack; trains from scratch too). --awp adds
+adversarial weight perturbation (Wu et al. 2020) to pgd or trades.
 
 Validation data (--val, or the --val-split fraction held out of --data) is
-measured after every epoch; the best epoch (by the accuracy under a 10-step PGD
-probe on up to 512 validation samples, or by clean accuracy for clean) is
-exported. FGSM accuracy is not the measure: training on FGSM examples inflates it. Before and after, clean, FGSM and
-PGD accuracy at ε are measured on the validation data with ONNX Runtime on the
+measured after every epoch; the best epoch (by the accuracy under --probe on up
+to 512 validation samples: apgd, APGD-CE then APGD-T, a fast AutoAttack subset,
+or pgd; by clean accuracy for clean) is exported; --patience N stops after N
+epochs below the best (robust overfitting). FGSM accuracy is not the measure:
+training on FGSM examples inflates it. Before and after, clean, FGSM, PGD and
+AutoAttack (--autoattack; none skips it) accuracy at ε are measured on the validation data with ONNX Runtime on the
 original and on the exported file; the export is checked against the
 interpreter (relative difference at most 1e-4) before success is reported.
 --report DIR writes those measurements as audit reports (DIR/before, DIR/after)
