@@ -158,3 +158,12 @@ func (t *trainer) robustAcc(e Epoch) float64 {
 	}
 	return e.ValPGD
 }
+
+// lastRobust is the probe's accuracy after the last epoch validated, -1
+// when no probe runs.
+func (t *trainer) lastRobust() float64 {
+	if !t.cfg.Recipe.Adversarial() || t.val == nil || len(t.history) == 0 {
+		return -1
+	}
+	return t.robustAcc(t.history[len(t.history)-1])
+}

@@ -107,12 +107,23 @@ func TestPatienceStopsAndResumes(t *testing.T) {
 	train, val := fashion(t, 0, 128), fashion(t, 600, 64)
 	cfg := Config{Recipe: PGD, Eps: 0.1, Epochs: 3, Batch: 32, Seed: 1, PGDSteps: 2, Schedule: Step, StepEvery: 1, StepFactor: 1000,
 		ProbeSteps: 5, ProbeTargets: 1, ProbeSamples: 64, Patience: 1, CheckpointDir: t.TempDir()}
-	res, err := Train(context.Background(), compile(t, "fmnist_cnn"), dataset.Preprocess{}, train, val, cfg, nil)
+	shown := map[int]float64{} // the progress line's robust accuracy, by epoch
+	res, err := Train(context.Background(), compile(t, "fmnist_cnn"), dataset.Preprocess{}, train, val, cfg, func(p Progress) {
+		if p.Phase == "train" {
+			shown[p.Epoch] = p.Robust
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range res.History {
 		t.Logf("epoch %d: clean %.3f apgd %.3f %s", e.Epoch, e.ValClean, e.ValAPGD, e.Note)
+		if s, ok := shown[e.Epoch+1]; ok && s != e.ValAPGD {
+			t.Errorf("the progress of epoch %d shows robust accuracy %g; epoch %d measured %g", e.Epoch+1, s, e.Epoch, e.ValAPGD)
+		}
+	}
+	if len(shown) != 2 {
+		t.Errorf("progress reported for epochs %v; want 1 and 2", shown)
 	}
 	if !res.Early || !strings.Contains(res.Reason, "robust overfitting") || res.Epochs != 2 || res.BestEpoch == 2 {
 		t.Fatalf("early %v, reason %q, best epoch %d after %d; want a stop after epoch 2", res.Early, res.Reason, res.BestEpoch, res.Epochs)

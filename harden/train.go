@@ -50,6 +50,9 @@ type Progress struct {
 	Step, Steps   int    // 1-based
 	Loss          float64
 	Accuracy      float64 // the epoch's training accuracy so far
+	// Robust is the probe's accuracy after the last epoch validated (the
+	// starting model's in epoch 1), -1 where there is none.
+	Robust        float64
 	SamplesPerSec float64
 }
 
@@ -343,7 +346,7 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 			done := min((s+1)*cfg.Batch, t.train.N)
 			t.progress(Progress{Phase: "train", Epoch: e + 1, Epochs: cfg.Epochs, Step: s + 1, Steps: steps,
 				Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen),
-				SamplesPerSec: float64(done) / time.Since(start).Seconds()})
+				SamplesPerSec: float64(done) / time.Since(start).Seconds(), Robust: t.lastRobust()})
 		}
 	}
 	trainSecs := time.Since(start).Seconds()

@@ -158,7 +158,7 @@ func runHarden(c *cli.Context) error {
 			// Steps take hc.Batch clean samples each, the last of an
 			// epoch what is left.
 			done := (p.Epoch-1)*train.N + min(p.Step*hc.Batch, train.N)
-			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
+			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%%s", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy, robustNote(p)))
 		}
 	}
 	var res *harden.Result

@@ -102,3 +102,12 @@ func probeNote(e harden.Epoch) string {
 	}
 	return fmt.Sprintf(", val PGD %.2f%%", 100*e.ValPGD)
 }
+
+// robustNote is the last validated epoch's probe accuracy for the
+// progress line.
+func robustNote(p harden.Progress) string {
+	if p.Robust < 0 {
+		return ""
+	}
+	return fmt.Sprintf(", val robust %.2f%% after epoch %d", 100*p.Robust, p.Epoch-1)
+}
