@@ -74,7 +74,7 @@ type Config struct {
 	ValSplit float64 `json:"val_split,omitempty"`
 
 	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd, trades and mart recipes: K, the inner maximisation's steps
-	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: steps of the PGD probe after each epoch
+	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: iterations of each probe stage after each epoch
 	ProbeSamples int `json:"probe_samples,omitempty"` // adversarial recipes: validation samples the probe attacks
 
 	Beta float64 `json:"beta,omitempty"` // trades and mart: β, the weight of the KL term
