@@ -35,7 +35,7 @@ demo: build
 	@mkdir -p $(DEMO_DIR) && rm -rf $(DEMO_DIR)/hardened.onnx.checkpoints
 	bin/onnxguard inspect --model $(DEMO_MODEL)
 	bin/onnxguard audit --model $(DEMO_MODEL) --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --class-names $(DEMO_NAMES) --report $(DEMO_DIR)/audit-before
-	bin/onnxguard harden --model $(DEMO_MODEL) --data $(DEMO_TRAIN) --val $(DEMO_TEST) --recipe paper --eps 0.1 --epochs 2 --out $(DEMO_DIR)/hardened.onnx
+	bin/onnxguard harden --model $(DEMO_MODEL) --data $(DEMO_TRAIN) --val $(DEMO_TEST) --recipe paper --eps 0.1 --epochs 2 --autoattack none --out $(DEMO_DIR)/hardened.onnx
 	bin/onnxguard audit --model $(DEMO_DIR)/hardened.onnx --data $(DEMO_TEST) --eps 0.03,0.1 --attacks fgsm,pgd --class-names $(DEMO_NAMES) --report $(DEMO_DIR)/audit-after
 	bin/onnxguard report compare --out $(DEMO_DIR)/compare $(DEMO_DIR)/audit-before $(DEMO_DIR)/audit-after
 	@$(GO) run ./scripts/papertable before=$(DEMO_DIR)/audit-before after=$(DEMO_DIR)/audit-after

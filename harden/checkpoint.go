@@ -24,7 +24,9 @@ const (
 // adversarial recipe ranks its epochs by the PGD probe, so Config carries
 // the probe's settings and History its accuracy; a version 1 checkpoint
 // of the paper or pgd recipe has neither.
-const checkpointVersion = 2
+// 3: the adversarial recipes rank their epochs by the apgd probe by default
+// (Config.Probe) and History records its accuracy (ValAPGD).
+const checkpointVersion = 3
 
 // Checkpoint is everything a run needs to continue bit-exactly after an
 // epoch: it is written with encoding/gob to CheckpointFile.

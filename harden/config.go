@@ -15,10 +15,12 @@ const (
 	FGSMRS Recipe = "fgsm-rs" // fast adversarial training: FGSM from a random start
 	PGD    Recipe = "pgd"     // Madry et al.: train on K-step PGD examples
 	Clean  Recipe = "clean"   // plain training, no adversarial examples
+	TRADES Recipe = "trades"  // Zhang et al. 2019: CE(clean) + β·KL(clean‖adv), the adversary maximising the KL
+	MART   Recipe = "mart"    // Wang et al. 2020: boosted CE(adv) + β·KL(clean‖adv)·(1 − p_y(clean))
 )
 
 // Recipes lists the recipes in the order help texts show them.
-var Recipes = []Recipe{Paper, FGSMRS, PGD, Clean}
+var Recipes = []Recipe{Paper, FGSMRS, PGD, TRADES, MART, Clean}
 
 // ParseRecipe reads a recipe name, case-insensitively.
 func ParseRecipe(s string) (Recipe, error) {
@@ -28,7 +30,7 @@ func ParseRecipe(s string) (Recipe, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("unknown recipe %q: choose paper, fgsm-rs, pgd or clean", s)
+	return "", fmt.Errorf("unknown recipe %q: choose paper, fgsm-rs, pgd, trades, mart or clean", s)
 }
 
 // Adversarial reports whether the recipe trains on adversarial examples.
@@ -71,9 +73,24 @@ type Config struct {
 	// validation when no separate validation data is given.
 	ValSplit float64 `json:"val_split,omitempty"`
 
-	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd recipe: K
-	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: steps of the PGD probe after each epoch
+	PGDSteps     int `json:"pgd_steps,omitempty"`     // pgd, trades and mart recipes: K, the inner maximisation's steps
+	ProbeSteps   int `json:"probe_steps,omitempty"`   // adversarial recipes: iterations of each probe stage after each epoch
 	ProbeSamples int `json:"probe_samples,omitempty"` // adversarial recipes: validation samples the probe attacks
+
+	Beta float64 `json:"beta,omitempty"` // trades and mart: β, the weight of the KL term
+
+	// Probe is the attack that ranks the adversarial recipes' epochs;
+	// ProbeTargets its APGD-T target classes; Patience, when positive,
+	// stops the run after that many epochs below the best (aaselect.go).
+	Probe        string `json:"probe,omitempty"`
+	ProbeTargets int    `json:"probe_targets,omitempty"`
+	Patience     int    `json:"patience,omitempty"`
+
+	// AWP adds adversarial weight perturbation to pgd or trades, from
+	// epoch AWPWarmup+1 on, of relative size AWPGamma (awp.go).
+	AWP       bool    `json:"awp,omitempty"`
+	AWPGamma  float64 `json:"awp_gamma,omitempty"`
+	AWPWarmup int     `json:"awp_warmup,omitempty"`
 
 	Seed uint64 `json:"seed"`
 
@@ -113,7 +130,8 @@ const (
 //   - LR 1e-3 for Adam, 0.01 for SGD; Momentum 0.9 for SGD (Adam has none).
 //   - The step schedule multiplies the rate by StepFactor (0.1) every
 //     StepEvery epochs (by default a third of the epochs, at least 1).
-//   - PGDSteps 7 for the pgd recipe (step α = 2.5·ε/K); ProbeSteps 10 and
+//   - PGDSteps 7 for the pgd recipe (step α = 2.5·ε/K), 10 for trades and
+//     mart (α = ε/4), β 6; the probe apgd with ProbeSteps 20, ProbeTargets 3 and
 //     ProbeSamples 512 for the adversarial recipes.
 //   - ValSplit must be in [0, 1).
 func (c Config) Normalize() (Config, error) {
@@ -176,18 +194,13 @@ func (c Config) Normalize() (Config, error) {
 	default:
 		return c, fmt.Errorf("unknown BatchNorm policy %q: choose train (batch statistics, running statistics updated) or frozen (running statistics used and kept)", c.BN)
 	}
-	if c.Recipe == PGD {
-		c.PGDSteps = defaultInt(c.PGDSteps, DefaultPGDSteps)
-	} else if c.PGDSteps != 0 {
-		return c, fmt.Errorf("pgd steps apply to the pgd recipe only, not %s", c.Recipe)
+	if err := c.normalizeInner(); err != nil {
+		return c, err
 	}
-	if c.Recipe.Adversarial() {
-		c.ProbeSteps = defaultInt(c.ProbeSteps, DefaultProbeSteps)
-		c.ProbeSamples = defaultInt(c.ProbeSamples, DefaultProbeSamples)
-	} else if c.ProbeSteps != 0 || c.ProbeSamples != 0 {
-		return c, fmt.Errorf("the PGD probe applies to the adversarial recipes, not %s", c.Recipe)
+	if err := c.normalizeAWP(); err != nil {
+		return c, err
 	}
-	return c, nil
+	return c, c.normalizeProbe()
 }
 
 // LRAt returns the learning rate of epoch e (0-based) of a normalized

@@ -22,7 +22,19 @@
 //     and, when robust accuracy collapses, the run stops and restores the
 //     best epoch;
 //   - pgd: Madry et al. 2018: K-step PGD (random start, α = 2.5·ε/K);
+//   - trades: Zhang et al. 2019: the mean of CE(f(x), y) + β·KL(p(x) ‖
+//     p(x_adv)) (TRADESLoss, β 6), x_adv maximising the KL with p(x)
+//     fixed in K = 10 steps of ε/4 from x + 0.001·N(0,1); one training
+//     pass over [x; x_adv] carries the gradient through both halves;
+//   - mart: Wang et al. 2020: boosted CE on x_adv plus β·KL(p(x) ‖
+//     p(x_adv))·(1 − p_y(x)) (MARTLoss, β 6), x_adv from K-step PGD on the
+//     cross-entropy, as trades;
 //   - clean: plain training, which also trains a model from scratch.
+//
+// Config.AWP adds adversarial weight perturbation (Wu et al. 2020) to pgd
+// or trades: each step's gradient is taken at weights pushed up the loss
+// by γ·‖w_l‖ per weight tensor (γ 0.01 on pgd, 0.005 on trades), after
+// AWPWarmup epochs without it.
 //
 // The optimizers are AdamW (Adam with decoupled weight decay) and SGD with
 // momentum and L2 weight decay; the learning rate follows a constant, step
@@ -31,8 +43,12 @@
 // (BN "train") or stay as exported (BN "frozen", Dropout still active).
 //
 // After every epoch the model is validated (clean and FGSM accuracy, and
-// for the adversarial recipes a PGD probe's, in inference mode) and the
-// best epoch's weights are kept, the adversarial recipes' by the probe; with a checkpoint
+// for the adversarial recipes a robustness probe's, in inference mode: by
+// default APGD-CE then APGD-T, a fast AutoAttack subset, on up to 512
+// samples; or K-step PGD) and the best epoch's weights are kept, the
+// adversarial recipes' by the probe; Config.Patience stops a run whose
+// probe accuracy stays below the best for that many epochs (robust
+// overfitting). With a checkpoint
 // folder, a Checkpoint (encoding/gob) and a History (JSON) are written
 // atomically, and Resume continues an interrupted run to the same weights
 // bit for bit. A loss or weight that becomes NaN or infinite stops the run

@@ -71,12 +71,22 @@ func TestNormalize(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Recipe: Paper, Eps: 0.1, Epochs: DefaultEpochs, Batch: DefaultBatch, Optimizer: Adam, LR: DefaultAdamLR, Schedule: Constant, BN: BNTrain,
-		ProbeSteps: DefaultProbeSteps, ProbeSamples: DefaultProbeSamples}
+		Probe: ProbeAPGD, ProbeSteps: DefaultAPGDProbeSteps, ProbeTargets: DefaultProbeTargets, ProbeSamples: DefaultProbeSamples}
 	if cfg != want {
 		t.Errorf("defaults: got %+v, want %+v", cfg, want)
 	}
 	if cfg, _ := (Config{Recipe: PGD, Eps: 0.1, Optimizer: "SGD"}).Normalize(); cfg.PGDSteps != 7 || cfg.LR != DefaultSGDLR || cfg.Momentum != DefaultMomentum {
 		t.Errorf("pgd with sgd: got %+v, want 7 steps, lr %g, momentum %g", cfg, DefaultSGDLR, DefaultMomentum)
+	}
+	for r, gamma := range map[Recipe]float64{PGD: DefaultAWPGammaPGD, TRADES: DefaultAWPGammaTRADES} {
+		if cfg, err := (Config{Recipe: r, Eps: 0.1, AWP: true}).Normalize(); err != nil || cfg.AWPGamma != gamma {
+			t.Errorf("%s with AWP: γ %g (%v), want %g", r, cfg.AWPGamma, err, gamma)
+		}
+	}
+	for _, r := range []Recipe{TRADES, MART} {
+		if cfg, _ := (Config{Recipe: r, Eps: 0.1}).Normalize(); cfg.PGDSteps != DefaultInnerSteps || cfg.Beta != DefaultBeta {
+			t.Errorf("%s: got %+v, want %d steps, β %g", r, cfg, DefaultInnerSteps, DefaultBeta)
+		}
 	}
 	for i, bad := range []Config{
 		{Recipe: "madry", Eps: 0.1},
@@ -89,7 +99,17 @@ func TestNormalize(t *testing.T) {
 		{Recipe: Clean, ValSplit: 1},
 		{Recipe: Clean, Momentum: 0.9}, // Adam has no momentum setting
 		{Recipe: Paper, Eps: 0.1, PGDSteps: 3},
+		{Recipe: PGD, Eps: 0.1, Beta: 6},
+		{Recipe: TRADES, Eps: 0.1, Beta: -1},
+		{Recipe: MART, Eps: 0.1, Beta: math.NaN()},
 		{Recipe: Clean, ProbeSteps: 3}, // the probe is for adversarial recipes
+		{Recipe: Clean, Patience: 2},
+		{Recipe: PGD, Eps: 0.1, Probe: "square"},
+		{Recipe: PGD, Eps: 0.1, Probe: ProbePGD, ProbeTargets: 2},
+		{Recipe: PGD, Eps: 0.1, Patience: -1},
+		{Recipe: MART, Eps: 0.1, AWP: true},
+		{Recipe: PGD, Eps: 0.1, AWPGamma: 0.01}, // gamma without AWP
+		{Recipe: TRADES, Eps: 0.1, AWP: true, AWPGamma: 2},
 		{Recipe: Clean, Epochs: -1},
 		{Recipe: Paper, Eps: math.NaN()},
 		{Recipe: Clean, Eps: math.NaN()},

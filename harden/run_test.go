@@ -50,6 +50,14 @@ func TestResumeIsBitExact(t *testing.T) {
 			Config{Recipe: Paper, Eps: 0.05, Batch: 8, Optimizer: SGD, WeightDecay: 1e-3, Schedule: Step, StepEvery: 1, ValSplit: 0.25}, true},
 		{"dropout", random(48, 1, 12, 12, 4), random(24, 1, 12, 12, 5),
 			Config{Recipe: FGSMRS, Eps: 0.1, Batch: 16, ProbeSteps: 2, BN: BNFrozen}, true},
+		{"dropout", random(48, 1, 12, 12, 6), random(24, 1, 12, 12, 7),
+			Config{Recipe: TRADES, Eps: 0.1, PGDSteps: 2, Batch: 16, ProbeSteps: 2}, true},
+		{"resblock", random(32, 3, 16, 16, 8), nil,
+			Config{Recipe: MART, Eps: 0.05, PGDSteps: 2, Beta: 3, Batch: 8, Optimizer: SGD, ValSplit: 0.25, ProbeSteps: 2}, false},
+		{"dropout", random(48, 1, 12, 12, 10), random(24, 1, 12, 12, 11),
+			Config{Recipe: TRADES, Eps: 0.1, PGDSteps: 2, Batch: 16, ProbeSteps: 2, AWP: true, AWPWarmup: 1}, true},
+		{"resblock", random(32, 3, 16, 16, 12), nil,
+			Config{Recipe: PGD, Eps: 0.05, PGDSteps: 2, Batch: 8, ValSplit: 0.25, ProbeSteps: 2, Probe: ProbePGD, AWP: true}, false},
 	} {
 		cfg := test.cfg
 		cfg.Epochs, cfg.Seed = 3, 9
@@ -251,7 +259,7 @@ func TestRecipesRun(t *testing.T) {
 	for _, r := range Recipes {
 		dir := t.TempDir()
 		res, err := Train(context.Background(), compile(t, "bench_mnist"), dataset.Preprocess{}, train, val,
-			Config{Recipe: r, Eps: 0.1, Epochs: 1, Batch: 32, PGDSteps: map[Recipe]int{PGD: 2}[r], ProbeSteps: map[Recipe]int{Paper: 3, FGSMRS: 3, PGD: 3}[r], CheckpointDir: dir}, nil)
+			Config{Recipe: r, Eps: 0.1, Epochs: 1, Batch: 32, PGDSteps: map[Recipe]int{PGD: 2, TRADES: 2, MART: 2}[r], ProbeSteps: map[Recipe]int{Paper: 3, FGSMRS: 3, PGD: 3, TRADES: 3, MART: 3}[r], CheckpointDir: dir}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}

@@ -33,7 +33,10 @@ type Epoch struct {
 	ValFGSM   float64 `json:"val_fgsm_acc"` // FGSM at Config.Eps
 	// ValPGD is the accuracy under the PGD probe that Probe names (the
 	// adversarial recipes; 0 for clean, where Probe is empty).
-	ValPGD        float64 `json:"val_pgd_acc"`
+	ValPGD float64 `json:"val_pgd_acc"`
+	// ValAPGD is the accuracy under the apgd probe (APGD-CE, then APGD-T),
+	// when Config.Probe is apgd; ValPGD is then 0.
+	ValAPGD       float64 `json:"val_apgd_acc,omitempty"`
 	Probe         string  `json:"probe,omitempty"`
 	Seconds       float64 `json:"seconds"`         // training and validation
 	SamplesPerSec float64 `json:"samples_per_sec"` // training samples (clean, before any attack) per second of training
@@ -47,6 +50,9 @@ type Progress struct {
 	Step, Steps   int    // 1-based
 	Loss          float64
 	Accuracy      float64 // the epoch's training accuracy so far
+	// Robust is the probe's accuracy after the last epoch validated (the
+	// starting model's in epoch 1), -1 where there is none.
+	Robust        float64
 	SamplesPerSec float64
 }
 
@@ -172,6 +178,14 @@ type trainer struct {
 	// the clean half's gradients, by parameter, from one step to the next.
 	fuse       bool
 	cleanGrads [][]float32
+
+	// trades and mart: the outer loss step uses in place of the
+	// cross-entropy, the adversarial batch and the clean probabilities.
+	outer  interp.LossFunc
+	adv    []float32
+	pClean []float64
+
+	awpSaved [][]float32 // AWP: the weights before the perturbation
 }
 
 func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, cfg Config, progress func(Progress)) (*trainer, error) {
@@ -252,7 +266,7 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
 	}
-	if err == nil && cfg.Recipe.Adversarial() {
+	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}
 	if err != nil {
@@ -332,7 +346,7 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 			done := min((s+1)*cfg.Batch, t.train.N)
 			t.progress(Progress{Phase: "train", Epoch: e + 1, Epochs: cfg.Epochs, Step: s + 1, Steps: steps,
 				Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen),
-				SamplesPerSec: float64(done) / time.Since(start).Seconds()})
+				SamplesPerSec: float64(done) / time.Since(start).Seconds(), Robust: t.lastRobust()})
 		}
 	}
 	trainSecs := time.Since(start).Seconds()
@@ -353,6 +367,10 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 	if t.better(rec) {
 		t.best, t.bestEpoch = t.snapshot(), rec.Epoch
 	}
+	if why := t.overfitted(); why != "" {
+		t.history[len(t.history)-1].Note = "robust overfitting"
+		t.stopped = why
+	}
 	return nil
 }
 
@@ -364,6 +382,9 @@ func (t *trainer) runEpoch(ctx context.Context) error {
 func (t *trainer) trainStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
 	if t.fuse {
 		return t.fusedStep(x, y, seed, lr)
+	}
+	if t.cfg.Recipe.surrogate() {
+		return t.surrogateStep(x, y, seed, lr)
 	}
 	xs, ys, err := t.examples(x, y, seed)
 	if err != nil {
@@ -453,10 +474,21 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	m := t.model
 	n := len(ys)
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
+	in := &interp.Tensor{Shape: t.pre.Layout.Shape(n, m.C, m.H, m.W), Data: t.in}
 	t.prog.Training = true
+	awp := t.awpActive()
+	if awp {
+		if err := t.awpPerturb(in, ys, seed); err != nil {
+			t.prog.Training = false
+			return 0, 0, err
+		}
+	}
 	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(&interp.Tensor{Shape: t.pre.Layout.Shape(n, m.C, m.H, m.W), Data: t.in}, ys, interp.Want{Params: true})
+	r, err := t.prog.Grad(in, ys, interp.Want{Params: true, Loss: t.outer})
 	t.prog.Training = false
+	if awp {
+		t.awpRestore()
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -23,7 +23,7 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	probeN := 0
 	if t.cfg.Recipe.Adversarial() {
 		probeN = min(t.cfg.ProbeSamples, v.N)
-		rec.Probe = fmt.Sprintf("%s on %d samples", t.probe.Name(), probeN)
+		rec.Probe = t.probeName(probeN)
 		steps += (probeN + validationBatch - 1) / validationBatch
 	}
 	var clean, adv, robust int
@@ -69,6 +69,11 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	t.atk.Seed = t.cfg.Seed
 	for lo := 0; lo < probeN; lo += validationBatch {
 		err := batch(lo, probeN, func(x []float32, y []int) error {
+			if t.cfg.Probe == ProbeAPGD {
+				c, err := t.apgdRobust(ctx, x, y, lo)
+				robust += c
+				return err
+			}
 			o, err := t.atk.Attack(t.probe, x, y, len(y), lo)
 			if err != nil {
 				return err
@@ -81,7 +86,10 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 		}
 	}
 	rec.ValClean, rec.ValFGSM = float64(clean)/float64(v.N), float64(adv)/float64(v.N)
-	if probeN > 0 {
+	switch {
+	case probeN > 0 && t.cfg.Probe == ProbeAPGD:
+		rec.ValAPGD = float64(robust) / float64(probeN)
+	case probeN > 0:
 		rec.ValPGD = float64(robust) / float64(probeN)
 	}
 	return rec, nil
@@ -117,10 +125,10 @@ func (t *trainer) collapsed(rec Epoch) string {
 	best := t.history[t.bestEpoch]
 	var why string
 	switch {
-	case best.ValPGD >= collapseFloor && rec.ValPGD < collapseFraction*best.ValPGD:
-		why = fmt.Sprintf("PGD accuracy fell to %.1f%% from %.1f%% at epoch %d", 100*rec.ValPGD, 100*best.ValPGD, t.bestEpoch)
-	case rec.ValPGD < collapseFloor && rec.ValFGSM >= collapseFGSM:
-		why = fmt.Sprintf("PGD accuracy is %.1f%% while FGSM accuracy is %.1f%%", 100*rec.ValPGD, 100*rec.ValFGSM)
+	case t.robustAcc(best) >= collapseFloor && t.robustAcc(rec) < collapseFraction*t.robustAcc(best):
+		why = fmt.Sprintf("the probe's accuracy fell to %.1f%% from %.1f%% at epoch %d", 100*t.robustAcc(rec), 100*t.robustAcc(best), t.bestEpoch)
+	case t.robustAcc(rec) < collapseFloor && rec.ValFGSM >= collapseFGSM:
+		why = fmt.Sprintf("the probe's accuracy is %.1f%% while FGSM accuracy is %.1f%%", 100*t.robustAcc(rec), 100*rec.ValFGSM)
 	default:
 		return ""
 	}
@@ -142,7 +150,7 @@ func (t *trainer) better(rec Epoch) bool {
 		if t.cfg.Recipe == Clean {
 			return e.ValClean, e.ValFGSM
 		}
-		return e.ValPGD, e.ValClean
+		return t.robustAcc(e), e.ValClean
 	}
 	a1, a2 := score(rec)
 	b1, b2 := score(t.history[t.bestEpoch])

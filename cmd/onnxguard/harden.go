@@ -30,15 +30,20 @@ var hardenCommand = &cli.Command{
 from the current weights at every step, and writes the best epoch back into the
 same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
 minibatch concatenated with its FGSM examples), fgsm-rs (FGSM from a random
-start, step 1.25·ε, with a PGD probe after every epoch that stops the run and
+start, step 1.25·ε, with a probe after every epoch that stops the run and
 restores the best epoch if robust accuracy collapses), pgd (Madry et al.: K-step
-PGD examples) and clean (no attack; trains from scratch too).
+PGD examples), trades (Zhang et al. 2019: CE on x + β·KL(p(x) ‖ p(x_adv)), x_adv
+maximising the KL in K steps of ε/4), mart (Wang et al. 2020: boosted CE on x_adv
++ β·KL·(1 − p_y(x))) and clean (no attack; trains from scratch too). --awp adds
+adversarial weight perturbation (Wu et al. 2020) to pgd or trades.
 
 Validation data (--val, or the --val-split fraction held out of --data) is
-measured after every epoch; the best epoch (by the accuracy under a 10-step PGD
-probe on up to 512 validation samples, or by clean accuracy for clean) is
-exported. FGSM accuracy is not the measure: training on FGSM examples inflates it. Before and after, clean, FGSM and
-PGD accuracy at ε are measured on the validation data with ONNX Runtime on the
+measured after every epoch; the best epoch (by the accuracy under --probe on up
+to 512 validation samples: apgd, APGD-CE then APGD-T, a fast AutoAttack subset,
+or pgd; by clean accuracy for clean) is exported; --patience N stops after N
+epochs below the best (robust overfitting). FGSM accuracy is not the measure:
+training on FGSM examples inflates it. Before and after, clean, FGSM, PGD and
+AutoAttack (--autoattack; none skips it) accuracy at ε are measured on the validation data with ONNX Runtime on the
 original and on the exported file; the export is checked against the
 interpreter (relative difference at most 1e-4) before success is reported.
 --report DIR writes those measurements as audit reports (DIR/before, DIR/after)
@@ -59,7 +64,7 @@ Examples:
 		&cli.StringFlag{Name: "val-labels", Usage: "labels of --val when they are not found beside it"},
 		&cli.IntFlag{Name: "val-limit", Usage: "use at most `N` validation samples (0 = all)"},
 		&cli.Float64Flag{Name: "val-split", Value: 0.1, Usage: "fraction of --data held out for validation when --val is not given"},
-		&cli.StringFlag{Name: "recipe", Value: "paper", Usage: "paper, fgsm-rs, pgd or clean"},
+		&cli.StringFlag{Name: "recipe", Value: "paper", Usage: "paper, fgsm-rs, pgd, trades, mart or clean"},
 		&cli.Float64Flag{Name: "eps", Value: 0.1, Usage: "L∞ budget in pixel space [0,1] trained against and measured"},
 		&cli.IntFlag{Name: "epochs", Value: harden.DefaultEpochs, Usage: "passes over the training data"},
 		&cli.StringFlag{Name: "optimizer", Value: harden.Adam, Usage: "adam (AdamW) or sgd (with momentum)"},
@@ -68,7 +73,8 @@ Examples:
 		&cli.Float64Flag{Name: "weight-decay", Usage: "weight decay (decoupled for adam, L2 for sgd)"},
 		&cli.StringFlag{Name: "schedule", Value: harden.Constant, Usage: "learning-rate schedule: constant, step or cosine"},
 		&cli.StringFlag{Name: "bn", Value: harden.BNTrain, Usage: "BatchNormalization while training: train (batch statistics, running statistics updated) or frozen"},
-		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd recipe: attack steps per example", DefaultText: "7"},
+		&cli.IntFlag{Name: "pgd-steps", Usage: "pgd, trades, mart: attack steps per example", DefaultText: "7 for pgd, 10 for trades and mart"},
+		&cli.Float64Flag{Name: "beta", Usage: "trades, mart: β, the weight of the KL term", DefaultText: "6"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of shuffling, Dropout and random starts"},
 		&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and history.json after every epoch (default OUT.checkpoints)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run whose checkpoint is in --checkpoint-dir"},
@@ -76,7 +82,7 @@ Examples:
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 		hardenReportFlag,
 		classNamesFlag,
-	}),
+	}, hardenAAFlags),
 	Before: requireFlags("model", "data", "out"),
 	Action: runHarden,
 }
@@ -97,6 +103,7 @@ func hardenConfig(c *cli.Context, recipe harden.Recipe, batch int) (harden.Confi
 		{"lr", &hc.LR, positive, true},
 		{"momentum", &hc.Momentum, positive, true},
 		{"weight-decay", &hc.WeightDecay, nonNegative, true},
+		{"beta", &hc.Beta, positive, true},
 	} {
 		if f.set {
 			*f.dst, err = setFloatFlag(c, f.name, f.s)
@@ -116,7 +123,7 @@ func hardenConfig(c *cli.Context, recipe harden.Recipe, batch int) (harden.Confi
 	if _, err = intFlag(c, "val-limit", 0); err != nil {
 		return hc, err
 	}
-	return hc, nil
+	return hc, probeConfig(c, &hc)
 }
 
 // robustness is clean, FGSM and PGD accuracy on the validation data.
@@ -125,6 +132,8 @@ type robustness struct {
 	Clean   float64 `json:"clean_accuracy"`
 	FGSM    float64 `json:"fgsm_accuracy"`
 	PGD     float64 `json:"pgd_accuracy"`
+	// AutoAttack is --autoattack's result, nil when skipped.
+	AutoAttack *aaRobustness `json:"autoattack,omitempty"`
 }
 
 func runHarden(c *cli.Context) error {
@@ -192,7 +201,7 @@ func runHarden(c *cli.Context) error {
 			// Steps take hc.Batch clean samples each, the last of an
 			// epoch what is left.
 			done := (p.Epoch-1)*train.N + min(p.Step*hc.Batch, train.N)
-			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
+			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%%s", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy, robustNote(p)))
 		}
 	}
 	var res *harden.Result
@@ -210,13 +219,10 @@ func runHarden(c *cli.Context) error {
 	}
 	for _, e := range res.History {
 		// The probe ranks the adversarial recipes' epochs: show it.
-		var pgd string
-		if e.Probe != "" {
-			pgd = fmt.Sprintf(", val PGD %.2f%%", 100*e.ValPGD)
-		}
+		pgd := probeNote(e)
 		if e.Epoch == 0 {
 			if e.Probe != "" {
-				fmt.Fprintf(w, "best epoch by val PGD: %s\n", e.Probe)
+				fmt.Fprintf(w, "best epoch by: %s\n", e.Probe)
 			}
 			fmt.Fprintf(w, "start:   val clean %.2f%%, val FGSM %.2f%%%s\n", 100*e.ValClean, 100*e.ValFGSM, pgd)
 			continue
@@ -271,6 +277,7 @@ func runHarden(c *cli.Context) error {
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", hc.Eps), 100*before.FGSM, 100*after.FGSM)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (10 steps)", hc.Eps), 100*before.PGD, 100*after.PGD)
+	printAARows(o, c, before.AutoAttack, after.AutoAttack)
 	return nil
 }
 
@@ -332,6 +339,9 @@ func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, 
 		{Method: fgsm.FGSM, Eps: hc.Eps},
 		{Method: fgsm.PGD, Eps: hc.Eps, Steps: 10, RandomStart: true},
 	}}
+	if opt.Ensembles, err = hardenEnsemble(c, hc.Eps); err != nil {
+		return robustness{}, nil, err
+	}
 	if cfg.engine == "ort" {
 		sess, err := ort.Open(path, &cfg.ort)
 		if err != nil {
@@ -347,7 +357,7 @@ func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, 
 	if err != nil {
 		return robustness{}, nil, err
 	}
-	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy}, r, nil
+	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, AutoAttack: aaOf(r)}, r, nil
 }
 
 // provenance is the metadata_props an exported model carries: what was

@@ -20,7 +20,8 @@ func TestHardenExport(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "hardened.onnx")
 	stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "400", "--val-split", "0.25",
-		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json")
+		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json",
+		"--probe-steps", "5", "--autoattack", "apgd-ce", "--autoattack-iters", "10")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -29,6 +30,12 @@ func TestHardenExport(t *testing.T) {
 			Clean float64 `json:"clean_accuracy"`
 			FGSM  float64 `json:"fgsm_accuracy"`
 			PGD   float64 `json:"pgd_accuracy"`
+			AA    struct {
+				Accuracy float64 `json:"accuracy"`
+				Stages   []struct {
+					Name string `json:"name"`
+				} `json:"stages"`
+			} `json:"autoattack"`
 		}
 		BestEpoch   int     `json:"best_epoch"`
 		MaxRelError float64 `json:"export_max_relative_error"`
@@ -40,6 +47,9 @@ func TestHardenExport(t *testing.T) {
 	if got.After.FGSM <= got.Before.FGSM || got.MaxRelError > verifyTolerance || got.BestEpoch != 1 {
 		t.Errorf("hardening did not raise FGSM accuracy (%g → %g), or the export check failed (%g), or best epoch %d",
 			got.Before.FGSM, got.After.FGSM, got.MaxRelError, got.BestEpoch)
+	}
+	if a := got.After.AA; len(a.Stages) != 1 || a.Stages[0].Name != "apgd-ce" || a.Accuracy > got.After.PGD+0.05 {
+		t.Errorf("after: AutoAttack %+v; want APGD-CE's accuracy, not above PGD's %g by much", a, got.After.PGD)
 	}
 	hardened, err := onnx.Load(out)
 	if err != nil {
@@ -76,7 +86,7 @@ func TestHardenExport(t *testing.T) {
 			t.Errorf("initializer %s differs between harden's output and export's", name)
 		}
 	}
-	_, _, err = run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "100", "--epochs", "1", "--out", out, "--device", "cpu")
+	_, _, err = run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "100", "--epochs", "1", "--out", out, "--device", "cpu", "--autoattack", "none")
 	if err == nil || !strings.Contains(err.Error(), "already holds a run's checkpoint") {
 		t.Errorf("hardening into a folder with a checkpoint: %v", err)
 	}
@@ -115,10 +125,38 @@ func TestHardenErrors(t *testing.T) {
 		{[]string{"harden", "-m", cnnRaw255, "-d", fashionSlice, "--limit", "50", "--out", out, "--engine", "interp"}, "fixed batch"},
 		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--val-split", "1", "--out", out}, "--val-split"},
 		{[]string{"export", "--checkpoint", cnn, "-m", cnn, "--out", out}, "not a checkpoint"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "trades", "--beta", "-1", "--out", out}, "beta -1"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "pgd", "--probe", "fab", "--out", out}, "unknown probe"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--recipe", "mart", "--awp", "--out", out}, "AWP runs on top of"},
+		{[]string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "50", "--autoattack", "deepfool", "--out", out, "--device", "cpu"}, "--autoattack"},
 	} {
 		_, _, err := run(test.args...)
 		if err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%v: error %v, want one containing %q", test.args, err, test.want)
+		}
+	}
+}
+
+// TestHardenSurrogateRecipes runs trades and mart through the command: the
+// export must pass the ONNX Runtime check, and the skipped AutoAttack audit
+// must say so.
+func TestHardenSurrogateRecipes(t *testing.T) {
+	testort.Need(t)
+	for _, recipe := range []string{"trades", "mart"} {
+		out := filepath.Join(t.TempDir(), recipe+".onnx")
+		stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "160", "--val-split", "0.25",
+			"--recipe", recipe, "--eps", "0.1", "--epochs", "1", "--batch", "32", "--pgd-steps", "2", "--probe-steps", "3",
+			"--probe-targets", "1", "--autoattack", "none", "--out", out, "--device", "cpu")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", recipe, err, stderr)
+		}
+		for _, want := range []string{"export checked on ONNX Runtime", "AutoAttack skipped (--autoattack none)", "recipe " + recipe} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%s: the output lacks %q:\n%s", recipe, want, stdout)
+			}
+		}
+		if !strings.Contains(stderr, "val APGD-CE+T") {
+			t.Errorf("%s: the epoch lines lack the probe's accuracy:\n%s", recipe, stderr)
 		}
 	}
 }

@@ -173,7 +173,7 @@ func TestHardenReport(t *testing.T) {
 	out, rep := filepath.Join(dir, "hardened.onnx"), filepath.Join(dir, "report")
 	stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25",
 		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json",
-		"--report", rep, "--class-names", fashionNames)
+		"--report", rep, "--class-names", fashionNames, "--probe-steps", "5", "--autoattack", "apgd-ce", "--autoattack-iters", "5")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}

@@ -27,10 +27,21 @@ func TestMain(m *testing.M) {
 // never interrupted.
 func TestKillAndResume(t *testing.T) {
 	testort.Need(t)
+	for _, recipe := range []string{"paper", "trades"} {
+		t.Run(recipe, func(t *testing.T) { killAndResume(t, recipe) })
+	}
+}
+
+func killAndResume(t *testing.T, recipe string) {
 	dir := t.TempDir()
 	args := func(out string) []string {
-		return []string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "400", "--val-split", "0.25", "--recipe", "paper",
-			"--eps", "0.1", "--epochs", "4", "--batch", "32", "--seed", "4", "--device", "cpu", "--out", out}
+		a := []string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "400", "--val-split", "0.25", "--recipe", recipe,
+			"--eps", "0.1", "--epochs", "4", "--batch", "32", "--seed", "4", "--device", "cpu", "--out", out,
+			"--probe-steps", "5", "--probe-targets", "2", "--autoattack", "none"}
+		if recipe == "trades" {
+			a = append(a, "--pgd-steps", "2", "--beta", "3")
+		}
+		return a
 	}
 	whole := filepath.Join(dir, "whole.onnx")
 	if _, stderr, err := run(args(whole)...); err != nil {

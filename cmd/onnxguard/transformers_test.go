@@ -75,7 +75,7 @@ func TestTransformersEndToEnd(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "hardened.onnx")
 			stdout, stderr, err = run("harden", "-m", model, "-d", data, "--val", data, "--recipe", "paper", "--eps", "0.03",
-				"--epochs", "1", "--batch", "16", "--out", out, "--device", "cpu", "--json")
+				"--epochs", "1", "--batch", "16", "--out", out, "--device", "cpu", "--autoattack", "none", "--json")
 			if err != nil {
 				t.Fatalf("harden: %v\n%s", err, stderr)
 			}

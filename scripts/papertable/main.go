@@ -24,6 +24,25 @@ type report struct {
 		Eps      float64 `json:"eps"`
 		Accuracy float64 `json:"accuracy"`
 	} `json:"results"`
+	Ensembles []struct {
+		Attack   string  `json:"attack"`
+		Eps      float64 `json:"eps"`
+		Accuracy float64 `json:"accuracy"`
+	} `json:"ensembles"`
+}
+
+// trainTime reads the training time paper.sh wrote beside an audit
+// (DIR/train_seconds), "–" when there is none.
+func trainTime(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "train_seconds"))
+	if err != nil {
+		return "–"
+	}
+	var s int
+	if _, err := fmt.Sscan(string(b), &s); err != nil {
+		return "–"
+	}
+	return fmt.Sprintf("%d min %d s", s/60, s%60)
 }
 
 func main() {
@@ -37,11 +56,11 @@ func main() {
 		withPaper = withPaper || paperFigures[name] != ""
 	}
 	if withPaper {
-		fmt.Println("| model | paper: clean accuracy | onnxguard: clean | FGSM | PGD (10 steps) | samples |")
-		fmt.Println("|---|--:|--:|--:|--:|--:|")
+		fmt.Println("| model | paper: clean accuracy | onnxguard: clean | FGSM | PGD (10 steps) | AutoAttack | training | samples |")
+		fmt.Println("|---|--:|--:|--:|--:|--:|--:|--:|")
 	} else {
-		fmt.Println("| model | clean | FGSM | PGD (10 steps) | samples |")
-		fmt.Println("|---|--:|--:|--:|--:|")
+		fmt.Println("| model | clean | FGSM | PGD (10 steps) | AutoAttack | training | samples |")
+		fmt.Println("|---|--:|--:|--:|--:|--:|--:|")
 	}
 	for _, arg := range os.Args[1:] {
 		name, dir, ok := strings.Cut(arg, "=")
@@ -67,6 +86,16 @@ func main() {
 				acc[res.Attack] = fmt.Sprintf("%.2f%% at ε=%g", 100*res.Accuracy, res.Eps)
 			}
 		}
+		// The ensemble (autoattack, or the stages audited) at the largest ε.
+		aa, aaTop := "–", 0.0
+		for _, e := range r.Ensembles {
+			if e.Eps >= aaTop {
+				aaTop, aa = e.Eps, fmt.Sprintf("%.2f%% at ε=%g", 100*e.Accuracy, e.Eps)
+				if e.Attack != "autoattack" {
+					aa += " (" + e.Attack + ")"
+				}
+			}
+		}
 		paper := paperFigures[name]
 		if paper == "" {
 			paper = "–"
@@ -81,6 +110,6 @@ func main() {
 		} else {
 			fmt.Printf("| %s ", label)
 		}
-		fmt.Printf("| %.2f%% | %s | %s | %d |\n", 100*r.CleanAccuracy, acc["fgsm"], acc["pgd"], r.Samples)
+		fmt.Printf("| %.2f%% | %s | %s | %s | %s | %d |\n", 100*r.CleanAccuracy, acc["fgsm"], acc["pgd"], aa, trainTime(dir), r.Samples)
 	}
 }
