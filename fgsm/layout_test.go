@@ -91,33 +91,7 @@ func TestChannelsLastGradient(t *testing.T) {
 		}
 		return s
 	}
-	rng := rand.New(rand.NewPCG(1, 16))
-	const h = 2e-3
-	f0 := loss(x)
-	checked := 0
-	for tries := 0; checked < 12 && tries < 1000; tries++ {
-		j := rng.IntN(len(x))
-		if math.Abs(float64(grad[j])) < 1e-3 {
-			continue
-		}
-		orig := x[j]
-		x[j] = orig + h
-		up := loss(x)
-		x[j] = orig - h
-		down := loss(x)
-		x[j] = orig
-		fd := (up - down) / (2 * h)
-		if l, r := (f0-down)/h, (up-f0)/h; math.Abs(l-r) > 0.1*math.Abs(fd)+1e-2 {
-			continue // a ReLU or max-pool kink lies within h
-		}
-		if math.Abs(fd-float64(grad[j])) > 0.05*math.Abs(fd)+2e-3 {
-			t.Errorf("pixel %d: gradient %g, central difference %g", j, grad[j], fd)
-		}
-		checked++
-	}
-	if checked < 12 {
-		t.Fatalf("only %d pixels away from kinks", checked)
-	}
+	checkPixelGradient(t, grad, x, loss, 1, 16)
 }
 
 // TestChannelsLastMatchesTransposedInput checks that the model seen from
