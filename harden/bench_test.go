@@ -20,9 +20,22 @@ import (
 func BenchmarkMNISTPaperStep128(b *testing.B) { benchmarkPaperStep(b, "bench_mnist", 128) }
 func BenchmarkCIFARPaperStep128(b *testing.B) { benchmarkPaperStep(b, "bench_cifar", 128) }
 
+// BenchmarkArchPaperStep is the paper step on the deployed architectures
+// (internal/testfiles.Archs, exported by testdata/make_arch_models.py),
+// where BatchNorm and Dropout take the unfused step.
+func BenchmarkArchPaperStep(b *testing.B) {
+	for _, a := range testfiles.Archs {
+		b.Run(a.Name, func(b *testing.B) { benchmarkPaperStepFile(b, testfiles.ArchPath(b, a), a.Batch) })
+	}
+}
+
 func benchmarkPaperStep(b *testing.B, model string, batch int) {
-	sess := ortbench.Session(b, testfiles.Path("models", model+".onnx"))
-	prog := compile(b, model)
+	benchmarkPaperStepFile(b, testfiles.Path("models", model+".onnx"), batch)
+}
+
+func benchmarkPaperStepFile(b *testing.B, file string, batch int) {
+	sess := ortbench.Session(b, file)
+	prog := compileFile(b, file)
 	s := prog.Input.Shape
 	data := random(batch, int(s[1]), int(s[2]), int(s[3]), 1)
 	t, err := newTrainer(prog, dataset.Preprocess{}, data, nil, Config{Recipe: Paper, Eps: 8.0 / 255, Batch: batch, Optimizer: Adam, Seed: 1}, nil)

@@ -17,13 +17,18 @@ import (
 
 func compile(t testing.TB, name string) *interp.Program {
 	t.Helper()
-	m, err := onnx.Load(testfiles.Path("models", name+".onnx"))
+	return compileFile(t, testfiles.Path("models", name+".onnx"))
+}
+
+func compileFile(t testing.TB, file string) *interp.Program {
+	t.Helper()
+	m, err := onnx.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := interp.Compile(m, &interp.Options{Seed: 1})
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	return p
 }

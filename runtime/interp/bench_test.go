@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/internal/ortbench"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -57,9 +58,29 @@ func train(p *interp.Program, x *interp.Tensor, labels []int) error {
 // programs holds each model compiled once for every benchmark that uses it.
 var programs = map[string]*interp.Program{}
 
+// BenchmarkArch runs the forward pass, the FGSM step and the weight
+// gradient of the deployed architectures (internal/testfiles.Archs,
+// exported by testdata/make_arch_models.py, 224×224) beside ONNX Runtime:
+//
+//	go test -run '^$' -bench 'Arch/resnet50/' -benchtime 2x ./runtime/interp/
+func BenchmarkArch(b *testing.B) {
+	for _, a := range testfiles.Archs {
+		for _, p := range []struct {
+			name string
+			run  path
+		}{{"forward", forward}, {"fgsm", fgsm}, {"train", train}} {
+			b.Run(a.Name+"/"+p.name, func(b *testing.B) { benchmarkFile(b, testfiles.ArchPath(b, a), p.run, a.Batch) })
+		}
+	}
+}
+
 func benchmarkPath(b *testing.B, model string, run path, batch int) {
-	file := filepath.Join("..", "..", "testdata", "models", model+".onnx")
+	benchmarkFile(b, filepath.Join("..", "..", "testdata", "models", model+".onnx"), run, batch)
+}
+
+func benchmarkFile(b *testing.B, file string, run path, batch int) {
 	sess := ortbench.Session(b, file)
+	model := file
 	prog, ok := programs[model]
 	if !ok {
 		m, err := onnx.Load(file)
