@@ -49,11 +49,11 @@ func (r Recipe) surrogate() bool { return r == TRADES || r == MART }
 
 // surrogateStep is one step of trades or mart on the clean batch x, y: the
 // inner maximisation with the model in inference mode, then one training
-// pass over [x; x_adv] whose loss reads both halves' logits, so the weight
-// gradient flows through the clean pass and the adversarial one. Like the
-// paper recipe's 2B batch, training-mode BatchNorm normalizes the two
-// halves together. It returns the loss, the number of the 2B rows
-// classified correctly before the update, and 2B.
+// pass over [x; x_adv] whose loss, t.outer, reads both halves' logits, so
+// the weight gradient flows through the clean pass and the adversarial
+// one. Like the paper recipe's 2B batch, training-mode BatchNorm
+// normalizes the two halves together. It returns the loss, the number of
+// the 2B rows classified correctly before the update, and 2B.
 func (t *trainer) surrogateStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
 	adv, err := t.innerMax(x, y, seed)
 	if err != nil {
@@ -61,13 +61,7 @@ func (t *trainer) surrogateStep(x []float32, y []int, seed uint64, lr float64) (
 	}
 	t.xs = append(append(t.xs[:0], x...), adv...)
 	t.ys = append(append(t.ys[:0], y...), y...)
-	lossFn := TRADESLoss(t.cfg.Beta)
-	if t.cfg.Recipe == MART {
-		lossFn = MARTLoss(t.cfg.Beta)
-	}
-	t.outer = lossFn
 	loss, correct, err = t.step(t.xs, t.ys, seed, lr, nil)
-	t.outer = nil
 	return loss, correct, len(t.ys), err
 }
 

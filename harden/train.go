@@ -179,8 +179,9 @@ type trainer struct {
 	fuse       bool
 	cleanGrads [][]float32
 
-	// trades and mart: the outer loss step uses in place of the
-	// cross-entropy, the adversarial batch and the clean probabilities.
+	// trades and mart: the outer loss every training pass uses in place
+	// of the cross-entropy (nil for the other recipes), the adversarial
+	// batch and the clean probabilities.
 	outer  interp.LossFunc
 	adv    []float32
 	pClean []float64
@@ -265,6 +266,10 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 		t.attack, err = fgsm.Config{Method: fgsm.BIM, Eps: cfg.Eps, Steps: 1, Alpha: 1.25 * cfg.Eps, RandomStart: true}.Normalize()
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
+	case TRADES:
+		t.outer = TRADESLoss(cfg.Beta)
+	case MART:
+		t.outer = MARTLoss(cfg.Beta)
 	}
 	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
