@@ -30,7 +30,7 @@ func (c *Config) normalizeInner() error {
 			return fmt.Errorf("pgd steps apply to the pgd, trades and mart recipes only, not %s", c.Recipe)
 		}
 	}
-	if c.Recipe != TRADES && c.Recipe != MART {
+	if !c.Recipe.surrogate() {
 		if c.Beta != 0 {
 			return fmt.Errorf("beta applies to the trades and mart recipes only, not %s", c.Recipe)
 		}
