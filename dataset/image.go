@@ -54,39 +54,37 @@ func loadImage(dst []float32, path string, c, h, w int) error {
 	if b := img.Bounds(); b.Empty() {
 		return fmt.Errorf("dataset: %s: image is empty (%dx%d)", path, b.Dy(), b.Dx())
 	}
-	rgba, origin := fit(img, h, w)
-	planes(dst, rgba, origin, c, h, w)
+	planes(dst, fit(img, h, w), c, h, w)
 	return nil
 }
 
 // fit scales img so that it covers h×w, keeping its aspect ratio, and
-// returns the result with the top-left corner of the centred h×w crop.
-// Only the part of img that the crop keeps is scaled, straight into an
-// h×w image: scaling the whole image first would, for a long thin image,
-// make an intermediate image of billions of pixels. Transparent pixels
-// come out over black.
-func fit(img image.Image, h, w int) (*image.RGBA, image.Point) {
+// returns the centred h×w crop. Only the part of img that the crop keeps
+// is scaled, straight into an h×w image: scaling the whole image first
+// would, for a long thin image, make an intermediate image of billions of
+// pixels. Transparent pixels come out over black.
+func fit(img image.Image, h, w int) *image.RGBA {
 	b := img.Bounds()
 	sh, sw := b.Dy(), b.Dx()
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	if sh == h && sw == w {
 		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
-		return dst, image.Point{}
+		return dst
 	}
 	scale := max(float64(h)/float64(sh), float64(w)/float64(sw))
 	cw := min(sw, max(1, int(math.Round(float64(w)/scale))))
 	ch := min(sh, max(1, int(math.Round(float64(h)/scale))))
 	x0, y0 := b.Min.X+(sw-cw)/2, b.Min.Y+(sh-ch)/2
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, image.Rect(x0, y0, x0+cw, y0+ch), draw.Src, nil)
-	return dst, image.Point{}
+	return dst
 }
 
-// planes writes the h×w window of img at origin as c planes in [0,1]; grey
+// planes writes img, h×w, as c planes in [0,1]; grey
 // uses the luma weights of image/color, which keep grey pixels exact.
-func planes(dst []float32, img *image.RGBA, origin image.Point, c, h, w int) {
+func planes(dst []float32, img *image.RGBA, c, h, w int) {
 	hw := h * w
 	for y := range h {
-		row := img.Pix[img.PixOffset(origin.X, origin.Y+y):]
+		row := img.Pix[img.PixOffset(0, y):]
 		for x := range w {
 			px := row[4*x : 4*x+3]
 			i := y*w + x

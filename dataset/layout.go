@@ -112,28 +112,19 @@ func (l Layout) other() Layout {
 // and returns it; coef gives a and b per channel. A nil or short dst
 // allocates; dst may be src.
 func toChannelsLast(dst, src []float32, c, hw int, coef func(ch int) (a, b float32)) []float32 {
-	dst, src = transposeBuffers(dst, src)
-	per := c * hw
-	if per < 1 {
-		copy(dst, src)
-		return dst
-	}
-	for s := 0; s+per <= len(src); s += per {
-		in, out := src[s:s+per], dst[s:s+per]
-		for ch := range c {
-			a, b := coef(ch)
-			for q, v := range in[ch*hw : (ch+1)*hw] {
-				out[q*c+ch] = v*a + b
-			}
-		}
-	}
-	return dst
+	return transposeChannels(dst, src, c, hw, true, coef)
 }
 
 // fromChannelsLast is the inverse transposition of toChannelsLast: src
 // holds channels-last samples and dst receives NCHW ones, each value
 // mapped by its channel's a and b.
 func fromChannelsLast(dst, src []float32, c, hw int, coef func(ch int) (a, b float32)) []float32 {
+	return transposeChannels(dst, src, c, hw, false, coef)
+}
+
+// transposeChannels moves each sample between NCHW and channels-last,
+// mapping value v of channel ch to v*a + b.
+func transposeChannels(dst, src []float32, c, hw int, toLast bool, coef func(ch int) (a, b float32)) []float32 {
 	dst, src = transposeBuffers(dst, src)
 	per := c * hw
 	if per < 1 {
@@ -144,9 +135,13 @@ func fromChannelsLast(dst, src []float32, c, hw int, coef func(ch int) (a, b flo
 		in, out := src[s:s+per], dst[s:s+per]
 		for ch := range c {
 			a, b := coef(ch)
-			o := out[ch*hw : (ch+1)*hw]
-			for q := range o {
-				o[q] = in[q*c+ch]*a + b
+			// Pixel q of the channel: NCHW at ch*hw + q, channels-last at ch + q*c.
+			inAt, inStep, outAt, outStep := ch*hw, 1, ch, c
+			if !toLast {
+				inAt, inStep, outAt, outStep = outAt, outStep, inAt, inStep
+			}
+			for q := range hw {
+				out[outAt+q*outStep] = in[inAt+q*inStep]*a + b
 			}
 		}
 	}

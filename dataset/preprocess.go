@@ -3,8 +3,6 @@ package dataset
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 )
 
 // Preprocess maps pixels to model input, channel by channel:
@@ -126,25 +124,4 @@ func (p Preprocess) Backward(dst, gradInput []float32, c, hw int) []float32 {
 		return fromChannelsLast(dst, gradInput, c, hw, gain)
 	}
 	return affine(dst, gradInput, c, hw, gain)
-}
-
-// ParseFloats parses a comma-separated list such as "0.485,0.456,0.406";
-// the empty string gives nil. Every value must be a finite number.
-func ParseFloats(s string) ([]float32, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	fields := strings.Split(s, ",")
-	v := make([]float32, len(fields))
-	for i, f := range fields {
-		x, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
-		if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
-			return nil, fmt.Errorf("dataset: value %d of %q is %v; want finite numbers", i+1, s, x)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dataset: value %d of %q is %q, not a number; want comma-separated numbers like 0.485,0.456,0.406", i+1, s, strings.TrimSpace(f))
-		}
-		v[i] = float32(x)
-	}
-	return v, nil
 }

@@ -113,33 +113,6 @@ func TestPreprocessValidate(t *testing.T) {
 	}
 }
 
-func TestParseFloats(t *testing.T) {
-	for _, test := range []struct {
-		in   string
-		want []float32
-		says string
-	}{
-		{"", nil, ""},
-		{"  ", nil, ""},
-		{"0.485,0.456,0.406", []float32{0.485, 0.456, 0.406}, ""},
-		{" 1, 2.5e-1 ,-3", []float32{1, 0.25, -3}, ""},
-		{"0.5,,0.4", nil, `value 2 of "0.5,,0.4" is ""`},
-		{"0.5;0.4", nil, `is "0.5;0.4", not a number`},
-		{"0.5,NaN", nil, `value 2 of "0.5,NaN" is NaN; want finite numbers`},
-		{"inf", nil, `value 1 of "inf" is +Inf`},
-		{"1e39", nil, `value 1 of "1e39" is "1e39", not a number`},
-	} {
-		got, err := ParseFloats(test.in)
-		if test.says != "" {
-			wantError(t, test.in, err, test.says)
-			continue
-		}
-		if err != nil || !slices.Equal(got, test.want) {
-			t.Errorf("ParseFloats(%q) = %v, %v; want %v", test.in, got, err, test.want)
-		}
-	}
-}
-
 func close32(a, b float32, tol float64) bool {
 	return math.Abs(float64(a-b)) <= tol*math.Max(1, math.Abs(float64(b)))
 }

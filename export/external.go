@@ -34,17 +34,17 @@ func rewriteExternal(path, srcDir string, tensors []*onnx.TensorProto, changed m
 	}()
 	taken := map[string]bool{}
 	refs := make([]onnx.ExternalRef, len(tensors))
+	srcPaths := make([]string, len(tensors))
 	for i, tp := range tensors {
 		ref, err := onnx.External(tp)
 		if err != nil {
 			return nil, fmt.Errorf("export: %w", err)
 		}
 		refs[i] = ref
-		path, err := onnx.ExternalPath(srcDir, ref)
-		if err != nil {
+		if srcPaths[i], err = onnx.ExternalPath(srcDir, ref); err != nil {
 			return nil, fmt.Errorf("export: tensor %q: %w", tp.GetName(), err)
 		}
-		src, err := filepath.Abs(path)
+		src, err := filepath.Abs(srcPaths[i])
 		if err != nil {
 			return nil, fmt.Errorf("export: tensor %q: %w", tp.GetName(), err)
 		}
@@ -59,7 +59,7 @@ func rewriteExternal(path, srcDir string, tensors []*onnx.TensorProto, changed m
 		var b []byte
 		if data, ok := changed[tp]; ok {
 			b = onnx.EncodeRaw(onnx.TensorProto_DataType(tp.GetDataType()), data)
-		} else if b, err = readRef(sources, srcDir, tp.GetName(), refs[i]); err != nil {
+		} else if b, err = readRef(sources, srcPaths[i], tp.GetName(), refs[i]); err != nil {
 			return nil, err
 		}
 		for len(buf)%dataAlign != 0 {
@@ -72,10 +72,10 @@ func rewriteExternal(path, srcDir string, tensors []*onnx.TensorProto, changed m
 	return &dataFile{path: dataPath, data: buf}, nil
 }
 
-// readRef reads the bytes ref points at, keeping the files it opens in
-// sources for the next tensor. rewriteExternal has checked the path.
-func readRef(sources map[string]*os.File, dir, name string, ref onnx.ExternalRef) ([]byte, error) {
-	path := filepath.Join(dir, filepath.FromSlash(ref.Location))
+// readRef reads the bytes ref points at in path, the file
+// onnx.ExternalPath checked for it, keeping the files it opens in sources
+// for the next tensor.
+func readRef(sources map[string]*os.File, path, name string, ref onnx.ExternalRef) ([]byte, error) {
 	f := sources[path]
 	if f == nil {
 		var err error

@@ -40,7 +40,7 @@ func MARTLoss(beta float64) interp.LossFunc {
 		}
 		w := 1 - p[y]
 		ga, gb := make([]float32, len(b)), make([]float32, len(b))
-		kl, _ := klRowGrads(ga, gb, p, b)
+		kl := klRowGrads(ga, gb, p, b)
 		for j := range a {
 			dpy := -p[y] * p[j]
 			if j == y {

@@ -30,7 +30,7 @@ func (c *Config) normalizeInner() error {
 			return fmt.Errorf("pgd steps apply to the pgd, trades and mart recipes only, not %s", c.Recipe)
 		}
 	}
-	if c.Recipe != TRADES && c.Recipe != MART {
+	if !c.Recipe.surrogate() {
 		if c.Beta != 0 {
 			return fmt.Errorf("beta applies to the trades and mart recipes only, not %s", c.Recipe)
 		}
@@ -49,11 +49,11 @@ func (r Recipe) surrogate() bool { return r == TRADES || r == MART }
 
 // surrogateStep is one step of trades or mart on the clean batch x, y: the
 // inner maximisation with the model in inference mode, then one training
-// pass over [x; x_adv] whose loss reads both halves' logits, so the weight
-// gradient flows through the clean pass and the adversarial one. Like the
-// paper recipe's 2B batch, training-mode BatchNorm normalizes the two
-// halves together. It returns the loss, the number of the 2B rows
-// classified correctly before the update, and 2B.
+// pass over [x; x_adv] whose loss, t.outer, reads both halves' logits, so
+// the weight gradient flows through the clean pass and the adversarial
+// one. Like the paper recipe's 2B batch, training-mode BatchNorm
+// normalizes the two halves together. It returns the loss, the number of
+// the 2B rows classified correctly before the update, and 2B.
 func (t *trainer) surrogateStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
 	adv, err := t.innerMax(x, y, seed)
 	if err != nil {
@@ -61,13 +61,7 @@ func (t *trainer) surrogateStep(x []float32, y []int, seed uint64, lr float64) (
 	}
 	t.xs = append(append(t.xs[:0], x...), adv...)
 	t.ys = append(append(t.ys[:0], y...), y...)
-	lossFn := TRADESLoss(t.cfg.Beta)
-	if t.cfg.Recipe == MART {
-		lossFn = MARTLoss(t.cfg.Beta)
-	}
-	t.outer = lossFn
 	loss, correct, err = t.step(t.xs, t.ys, seed, lr, nil)
-	t.outer = nil
 	return loss, correct, len(t.ys), err
 }
 
@@ -94,8 +88,7 @@ func (t *trainer) innerMax(x []float32, y []int, seed uint64) ([]float32, error)
 		t.pClean = softmaxRows(t.pClean, t.logits, k)
 		p := t.pClean
 		loss = func(dRow, row []float32, _, i int) float64 {
-			kl, _ := klRowGrads(nil, dRow, p[i*k:(i+1)*k], row)
-			return kl
+			return klRowGrads(nil, dRow, p[i*k:(i+1)*k], row)
 		}
 	}
 	t.grad = grow(t.grad, len(x))
@@ -130,24 +123,24 @@ func softmaxRows(dst []float64, logits []float32, k int) []float64 {
 // klRowGrads returns KL(p ‖ q) for q = softmax(b) and the target
 // distribution p = softmax(a) of the clean logits a, adding to dB its
 // gradient with respect to b, q − p, and, when dA is not nil, to dA the
-// one with respect to a, p·(log p − log q − KL). It returns also log q.
-func klRowGrads(dA, dB []float32, p []float64, b []float32) (float64, []float64) {
+// one with respect to a, p·(log p − log q − KL). It allocates nothing, as
+// the inner maximisation calls it for every row at every step.
+func klRowGrads(dA, dB []float32, p []float64, b []float32) float64 {
 	lseB := interp.LogSumExp(b)
-	logQ := make([]float64, len(b))
 	var kl float64
 	for j, v := range b {
-		logQ[j] = float64(v) - lseB
 		if p[j] > 0 {
-			kl += p[j] * (math.Log(p[j]) - logQ[j])
+			kl += p[j] * (math.Log(p[j]) - (float64(v) - lseB))
 		}
 	}
-	for j := range b {
-		dB[j] += float32(math.Exp(logQ[j]) - p[j])
+	for j, v := range b {
+		logQ := float64(v) - lseB
+		dB[j] += float32(math.Exp(logQ) - p[j])
 		if dA != nil && p[j] > 0 {
-			dA[j] += float32(p[j] * (math.Log(p[j]) - logQ[j] - kl))
+			dA[j] += float32(p[j] * (math.Log(p[j]) - logQ - kl))
 		}
 	}
-	return kl, logQ
+	return kl
 }
 
 // TRADESLoss is the outer loss of TRADES (Zhang et al. 2019, eq. 5) on a
@@ -171,7 +164,7 @@ func TRADESLoss(beta float64) interp.LossFunc {
 // returns the KL.
 func scaledKL(dA, dB []float32, p []float64, b []float32, beta float64) float64 {
 	ga, gb := make([]float32, len(b)), make([]float32, len(b))
-	kl, _ := klRowGrads(ga, gb, p, b)
+	kl := klRowGrads(ga, gb, p, b)
 	for j := range b {
 		dA[j] += float32(beta) * ga[j]
 		dB[j] += float32(beta) * gb[j]

@@ -179,8 +179,9 @@ type trainer struct {
 	fuse       bool
 	cleanGrads [][]float32
 
-	// trades and mart: the outer loss step uses in place of the
-	// cross-entropy, the adversarial batch and the clean probabilities.
+	// trades and mart: the outer loss every training pass uses in place
+	// of the cross-entropy (nil for the other recipes), the adversarial
+	// batch and the clean probabilities.
 	outer  interp.LossFunc
 	adv    []float32
 	pClean []float64
@@ -265,6 +266,10 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 		t.attack, err = fgsm.Config{Method: fgsm.BIM, Eps: cfg.Eps, Steps: 1, Alpha: 1.25 * cfg.Eps, RandomStart: true}.Normalize()
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
+	case TRADES:
+		t.outer = TRADESLoss(cfg.Beta)
+	case MART:
+		t.outer = MARTLoss(cfg.Beta)
 	}
 	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
@@ -475,20 +480,7 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	n := len(ys)
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
 	in := &interp.Tensor{Shape: t.pre.Layout.Shape(n, m.C, m.H, m.W), Data: t.in}
-	t.prog.Training = true
-	awp := t.awpActive()
-	if awp {
-		if err := t.awpPerturb(in, ys, seed); err != nil {
-			t.prog.Training = false
-			return 0, 0, err
-		}
-	}
-	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(in, ys, interp.Want{Params: true, Loss: t.outer})
-	t.prog.Training = false
-	if awp {
-		t.awpRestore()
-	}
+	r, err := t.trainingPass(in, ys, seed)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -519,6 +511,22 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 		}
 	}
 	return r.Loss, countCorrect(r.Logits.Data, ys, r.Logits.Len()/r.Logits.Shape[0]), nil
+}
+
+// trainingPass runs the forward and backward pass of a training step on
+// in, in training mode and, when AWP is active, at the perturbed weights,
+// which it puts back before returning.
+func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*interp.Result, error) {
+	t.prog.Training = true
+	defer func() { t.prog.Training = false }()
+	if t.awpActive() {
+		if err := t.awpPerturb(in, ys, seed); err != nil {
+			return nil, err
+		}
+		defer t.awpRestore()
+	}
+	t.prog.Reseed(seed)
+	return t.prog.Grad(in, ys, interp.Want{Params: true, Loss: t.outer})
 }
 
 // kept says where the last good state is, for error messages.

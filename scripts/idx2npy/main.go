@@ -8,12 +8,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/internal/atomicfile"
+	"github.com/sbinet/npyio"
 )
 
 func main() {
@@ -59,18 +60,12 @@ func run(images, outX, outY string) error {
 	return writeLabels(outY, y)
 }
 
-// writeLabels writes an int64 .npy vector (format 1.0: the header padded
-// with spaces to a multiple of 64 bytes, ending in a newline).
+// writeLabels writes y as an int64 .npy vector, whole or not at all, as
+// the image file is.
 func writeLabels(path string, y []int64) error {
-	hdr := fmt.Sprintf("{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }", len(y))
-	for (10+len(hdr)+1)%64 != 0 {
-		hdr += " "
-	}
-	hdr += "\n"
 	var buf bytes.Buffer
-	buf.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&buf, binary.LittleEndian, uint16(len(hdr)))
-	buf.WriteString(hdr)
-	binary.Write(&buf, binary.LittleEndian, y)
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	if err := npyio.Write(&buf, y); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
