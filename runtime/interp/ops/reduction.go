@@ -111,16 +111,9 @@ func (r *reduction) plan(in []*Tensor) (p reducePlan, shape []int, noop bool, er
 	if len(axes) == 0 && r.noop {
 		return reducePlan{}, nil, true, nil
 	}
-	reduced := make([]bool, x.Rank())
-	for _, ax := range axes {
-		a, err := normAxis(ax, x.Rank())
-		if err != nil {
-			return reducePlan{}, nil, false, err
-		}
-		if reduced[a] {
-			return reducePlan{}, nil, false, fmt.Errorf("axis %d appears twice in %v", ax, axes)
-		}
-		reduced[a] = true
+	reduced, err := reducedAxes(axes, x.Rank())
+	if err != nil {
+		return reducePlan{}, nil, false, err
 	}
 	if len(axes) == 0 {
 		for a := range reduced {
@@ -134,6 +127,22 @@ func (r *reduction) plan(in []*Tensor) (p reducePlan, shape []int, noop bool, er
 		}
 	}
 	return p, shape, false, nil
+}
+
+// reducedAxes marks the axes, each given once, of a tensor of rank rank.
+func reducedAxes(axes []int64, rank int) ([]bool, error) {
+	reduced := make([]bool, rank)
+	for _, ax := range axes {
+		a, err := normAxis(ax, rank)
+		if err != nil {
+			return nil, err
+		}
+		if reduced[a] {
+			return nil, fmt.Errorf("axis %d appears twice in %v", ax, axes)
+		}
+		reduced[a] = true
+	}
+	return reduced, nil
 }
 
 func (r *reduction) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
