@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -26,19 +25,7 @@ func TestTransformersForward(t *testing.T) {
 		if p.Graph.OpHistogram()["LayerNormalization"] == 0 {
 			t.Errorf("%s: no LayerNormalization node", name)
 		}
-		x := readNpy(t, filepath.Join(modelDir, name+".input.npy"))
-		want := readNpy(t, filepath.Join(modelDir, name+".output.npy"))
-		outs, err := p.Run(x)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if got := outs[0]; !slices.Equal(got.Shape, want.Shape) {
-			t.Errorf("%s: output shape %v, want %v", name, got.Shape, want.Shape)
-		} else if e := maxRelErr(got.Data, want.Data, 1e-2); e > 1e-4 {
-			t.Errorf("%s: max relative error %.3g against PyTorch, want ≤ 1e-4", name, e)
-		} else {
-			t.Logf("%s: max relative error %.2g against PyTorch", name, e)
-		}
+		comparePyTorch(t, name, p)
 	}
 }
 

@@ -35,13 +35,12 @@ func (o *convInteger) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("w_zero_point: %w", err)
 	}
-	inner := &innerState{s: State{Grad: s.Grad, Buffers: s.Buffers}, op: o.conv}
-	outs, err := o.conv.Forward(&inner.s, []*Tensor{centered(x, zx, 1, 1), centered(w, zw, dw, iw)})
+	inner, acc, err := runInner(s, o.conv, centered(x, zx, 1, 1), centered(w, zw, dw, iw))
 	if err != nil {
 		return nil, err
 	}
 	s.SetAux(inner)
-	return []*Tensor{toInt32(outs[0])}, nil
+	return []*Tensor{toInt32(acc)}, nil
 }
 
 func (o *convInteger) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
@@ -49,10 +48,5 @@ func (o *convInteger) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("ConvInteger: backward without a forward pass")
 	}
-	inner.s.Need = []bool{s.Needs(0), s.Needs(1)}
-	g, err := inner.op.Backward(&inner.s, dy)
-	if err != nil {
-		return nil, err
-	}
-	return []*Tensor{g[0], g[1], nil, nil}, nil
+	return inner.backward(s, dy[0], 4, 0, 1)
 }

@@ -15,21 +15,15 @@ func init() {
 // dequantizeLinear maps integers back to floats: y = (x − zero_point)·scale.
 // Its gradient, straight through to the integer input, is dy·scale (see
 // quantizelinear.go); scale and zero_point get none.
-type dequantizeLinear struct {
-	axis    int64
-	perAxis bool
-}
+type dequantizeLinear struct{ quantAxis }
 
 func newDequantizeLinear(perAxis bool) constructor {
 	return func(n *Node) (Op, error) {
-		axis, err := n.Int("axis", 1)
+		qa, err := newQuantAxis(n, perAxis)
 		if err != nil {
 			return nil, err
 		}
-		if !perAxis && n.Has("axis") {
-			return nil, fmt.Errorf("%s: axis needs opset 13", n.OpType)
-		}
-		return &dequantizeLinear{axis: axis, perAxis: perAxis}, nil
+		return &dequantizeLinear{qa}, nil
 	}
 }
 

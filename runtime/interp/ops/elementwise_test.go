@@ -350,13 +350,7 @@ func TestDropoutTraining(t *testing.T) {
 }
 
 func TestElementwiseErrors(t *testing.T) {
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"cast to string", "Cast", attrs{"to": int(onnx.TensorProto_STRING)}, 13, nil},
 		{"cast to float8", "Cast", attrs{"to": 17}, 19, nil},
 		{"constant string", "Constant", attrs{"value_string": "onnx"}, 13, nil},

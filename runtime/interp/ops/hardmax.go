@@ -11,19 +11,12 @@ func init() {
 	register("Hardmax", 13, newHardmax(true))
 }
 
-type hardmax struct {
-	axis    int64
-	oneAxis bool
-}
+type hardmax struct{ rowAxis }
 
 func newHardmax(oneAxis bool) constructor {
 	return func(n *Node) (Op, error) {
-		def := int64(1)
-		if oneAxis {
-			def = -1
-		}
-		axis, err := n.Int("axis", def)
-		return hardmax{axis: axis, oneAxis: oneAxis}, err
+		ra, err := newRowAxis(n, oneAxis)
+		return hardmax{ra}, err
 	}
 }
 
@@ -35,13 +28,9 @@ func (o hardmax) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if x.Rank() == 0 {
 		return nil, fmt.Errorf("Hardmax of a scalar: there is no axis")
 	}
-	a, err := normAxis(o.axis, x.Rank())
+	r, err := o.rows(x.Shape)
 	if err != nil {
 		return nil, err
-	}
-	r := softmaxRows{outer: Numel(x.Shape[:a]), n: Numel(x.Shape[a:]), inner: 1}
-	if o.oneAxis {
-		r.n, r.inner = x.Shape[a], Numel(x.Shape[a+1:])
 	}
 	y := like(x)
 	for b := 0; b < r.outer; b++ {

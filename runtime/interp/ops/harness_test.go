@@ -84,6 +84,22 @@ func newOp(t testing.TB, opType string, a attrs, opset int64, nIn, nOut int) Op 
 	return op
 }
 
+// opCase is a row of the operator tables (gradients, rejections): one
+// operator with its attributes and opset, and its inputs.
+type opCase struct {
+	name  string
+	op    string
+	attrs attrs
+	opset int64
+	in    []*Tensor
+}
+
+// newOp builds the case's op, one output.
+func (c opCase) newOp(t testing.TB) Op {
+	t.Helper()
+	return newOp(t, c.op, c.attrs, c.opset, len(c.in), 1)
+}
+
 // randTensor fills a tensor with uniform values in [lo, hi).
 func randTensor(rng *rand.Rand, lo, hi float32, shape ...int) *Tensor {
 	x := NewFloat(shape...)

@@ -20,13 +20,7 @@ func TestIndexingGradients(t *testing.T) {
 		}
 		return u
 	}
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"gatherelements axis 1, repeats", "GatherElements", attrs{"axis": 1}, 13,
 			[]*Tensor{r(2, 3), ints([]int{2, 4}, 0, 2, 2, -1, 1, 1, 0, 2)}},
 		{"gatherelements axis 0, smaller indices", "GatherElements", nil, 13,

@@ -10,10 +10,35 @@ func init() { register("MatMulInteger", 10, func(*Node) (Op, error) { return &ma
 // integer operands, are MatMul's.
 type matMulInteger struct{}
 
-// innerState is the State of the float operator a quantized one runs on.
+// innerState is the float operator a quantized one runs on, with the State
+// of its forward pass.
 type innerState struct {
 	s  State
 	op Op
+}
+
+// runInner runs op on the centred operands x and w in a State of its own,
+// kept for the backward pass.
+func runInner(s *State, op Op, x, w *Tensor) (*innerState, *Tensor, error) {
+	inner := &innerState{s: State{Grad: s.Grad, Buffers: s.Buffers}, op: op}
+	outs, err := op.Forward(&inner.s, []*Tensor{x, w})
+	if err != nil {
+		return nil, nil, err
+	}
+	return inner, outs[0], nil
+}
+
+// backward passes the gradient d of the inner operator's output straight
+// through to the quantized operator's inputs xi and wi, of nIn in all.
+func (inner *innerState) backward(s *State, d *Tensor, nIn, xi, wi int) ([]*Tensor, error) {
+	inner.s.Need = []bool{s.Needs(xi), s.Needs(wi)}
+	g, err := inner.op.Backward(&inner.s, []*Tensor{d})
+	if err != nil {
+		return nil, err
+	}
+	grads := make([]*Tensor, nIn)
+	grads[xi], grads[wi] = g[0], g[1]
+	return grads, nil
 }
 
 func (o *matMulInteger) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -36,13 +61,12 @@ func (o *matMulInteger) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("b_zero_point: %w", err)
 	}
-	inner := &innerState{s: State{Grad: s.Grad, Buffers: s.Buffers}, op: matMul{}}
-	outs, err := inner.op.Forward(&inner.s, []*Tensor{centered(a, za, da, ia), centered(b, zb, db, ib)})
+	inner, acc, err := runInner(s, matMul{}, centered(a, za, da, ia), centered(b, zb, db, ib))
 	if err != nil {
 		return nil, err
 	}
 	s.SetAux(inner)
-	return []*Tensor{toInt32(outs[0])}, nil
+	return []*Tensor{toInt32(acc)}, nil
 }
 
 func (o *matMulInteger) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
@@ -50,10 +74,5 @@ func (o *matMulInteger) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("MatMulInteger: backward without a forward pass")
 	}
-	inner.s.Need = []bool{s.Needs(0), s.Needs(1)}
-	g, err := inner.op.Backward(&inner.s, dy)
-	if err != nil {
-		return nil, err
-	}
-	return []*Tensor{g[0], g[1], nil, nil}, nil
+	return inner.backward(s, dy[0], 4, 0, 1)
 }

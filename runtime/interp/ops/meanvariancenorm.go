@@ -36,16 +36,9 @@ func (o *mvn) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	reduced := make([]bool, x.Rank())
-	for _, ax := range o.axes {
-		a, err := normAxis(ax, x.Rank())
-		if err != nil {
-			return nil, err
-		}
-		if reduced[a] {
-			return nil, fmt.Errorf("axis %d appears twice in %v", ax, o.axes)
-		}
-		reduced[a] = true
+	reduced, err := reducedAxes(o.axes, x.Rank())
+	if err != nil {
+		return nil, err
 	}
 	p := newReducePlan(x.Shape, reduced)
 	groups := Numel(p.kept)

@@ -54,12 +54,10 @@ func (o *qlinearConv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("w: %w", err)
 	}
-	inner := &innerState{s: State{Grad: s.Grad, Buffers: s.Buffers}, op: o.conv}
-	outs, err := o.conv.Forward(&inner.s, []*Tensor{centered(x, xq.zero, 1, 1), centered(w, wq.zero, wq.d, wq.inner)})
+	inner, acc, err := runInner(s, o.conv, centered(x, xq.zero, 1, 1), centered(w, wq.zero, wq.d, wq.inner))
 	if err != nil {
 		return nil, err
 	}
-	acc := outs[0]
 	m := w.Shape[0]
 	scale := func(c int) float32 { return xq.scale[0] * wq.scale[wq.at(c*wq.inner)] }
 	return requantize(s, in, acc, 6, 8, Numel(acc.Shape[2:]), m, scale, inner)
@@ -126,14 +124,7 @@ func requantGrads(s *State, dy []*Tensor, nIn, xi, wi int) ([]*Tensor, error) {
 			dacc.Data[i] = g * a.mult[(i/a.block)%a.nmul]
 		}
 	}
-	a.inner.s.Need = []bool{s.Needs(xi), s.Needs(wi)}
-	g, err := a.inner.op.Backward(&a.inner.s, []*Tensor{dacc})
-	if err != nil {
-		return nil, err
-	}
-	grads := make([]*Tensor, nIn)
-	grads[xi], grads[wi] = g[0], g[1]
-	return grads, nil
+	return a.inner.backward(s, dacc, nIn, xi, wi)
 }
 
 func (o *qlinearConv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {

@@ -31,12 +31,10 @@ func (o *qlinearMatMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("b: %w", err)
 	}
-	inner := &innerState{s: State{Grad: s.Grad, Buffers: s.Buffers}, op: matMul{}}
-	outs, err := inner.op.Forward(&inner.s, []*Tensor{centered(a, aq.zero, aq.d, aq.inner), centered(b, bq.zero, bq.d, bq.inner)})
+	inner, acc, err := runInner(s, matMul{}, centered(a, aq.zero, aq.d, aq.inner), centered(b, bq.zero, bq.d, bq.inner))
 	if err != nil {
 		return nil, err
 	}
-	acc := outs[0]
 	rows, cols := acc.Shape[acc.Rank()-2], acc.Shape[acc.Rank()-1]
 	// One multiplier per (row, column) pair: index row·cols + column.
 	scale := func(c int) float32 { return aq.scale[aq.at(c/cols*aq.inner)] * bq.scale[bq.at(c%cols)] }

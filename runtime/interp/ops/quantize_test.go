@@ -182,13 +182,7 @@ func TestQuantizeRejects(t *testing.T) {
 	}
 	x := nnFloats([]int{2, 2}, 1, 2, 3, 4)
 	xi := typed(onnx.TensorProto_UINT8, []int{2, 2}, 1, 2, 3, 4)
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"zero scale", "QuantizeLinear", nil, 13, []*Tensor{x, nnFloats(nil, 0)}},
 		{"negative scale", "DequantizeLinear", nil, 13, []*Tensor{xi, nnFloats(nil, -1)}},
 		{"NaN scale", "QuantizeLinear", nil, 13, []*Tensor{x, nnFloats(nil, float32(math.NaN()))}},
@@ -205,7 +199,7 @@ func TestQuantizeRejects(t *testing.T) {
 		{"qlinearconv of a matrix", "QLinearConv", nil, 10, []*Tensor{xi, nnFloats(nil, 1), nil, xi, nnFloats(nil, 1), nil, nnFloats(nil, 1), nil}},
 		{"dynamic quantize of NaN", "DynamicQuantizeLinear", nil, 11, []*Tensor{nnFloats([]int{1}, float32(math.NaN()))}},
 	} {
-		op := newOp(t, test.op, test.attrs, test.opset, len(test.in), 1)
+		op := test.newOp(t)
 		if _, err := op.Forward(&State{}, test.in); err == nil {
 			t.Errorf("%s: accepted", test.name)
 		}

@@ -21,22 +21,34 @@ func init() {
 // value was representable, 0 where it saturated. With DequantizeLinear's
 // dx = dy·scale, a quantize-dequantize pair passes the gradient unchanged
 // inside the range and stops it outside. scale and zero_point get none.
-type quantizeLinear struct {
+type quantizeLinear struct{ quantAxis }
+
+func newQuantizeLinear(perAxis bool) constructor {
+	return func(n *Node) (Op, error) {
+		qa, err := newQuantAxis(n, perAxis)
+		if err != nil {
+			return nil, err
+		}
+		return &quantizeLinear{qa}, nil
+	}
+}
+
+// quantAxis is the axis attribute QuantizeLinear and DequantizeLinear
+// share: per tensor only (opset 10) or per slice along axis too (13).
+type quantAxis struct {
 	axis    int64
 	perAxis bool
 }
 
-func newQuantizeLinear(perAxis bool) constructor {
-	return func(n *Node) (Op, error) {
-		axis, err := n.Int("axis", 1)
-		if err != nil {
-			return nil, err
-		}
-		if !perAxis && n.Has("axis") {
-			return nil, fmt.Errorf("%s: axis needs opset 13", n.OpType)
-		}
-		return &quantizeLinear{axis: axis, perAxis: perAxis}, nil
+func newQuantAxis(n *Node, perAxis bool) (quantAxis, error) {
+	axis, err := n.Int("axis", 1)
+	if err != nil {
+		return quantAxis{}, err
 	}
+	if !perAxis && n.Has("axis") {
+		return quantAxis{}, fmt.Errorf("%s: axis needs opset 13", n.OpType)
+	}
+	return quantAxis{axis: axis, perAxis: perAxis}, nil
 }
 
 // quantParams is a scale and zero point per tensor or per slice along an

@@ -8,7 +8,8 @@ func init() {
 }
 
 // reduceProd multiplies over the axes; it borrows ReduceSum's attribute
-// handling and reduction plan (reduction.go). The gradient of each factor
+// handling and reduction plan (reduction.go), whose outputs say which
+// output each element belongs to. The gradient of each factor
 // is dy times the product of the others: with no zero in the group that is
 // y/x; with one zero, only the zero gets the product of the rest; with
 // more, every factor gets 0.
@@ -35,35 +36,20 @@ func (o *reduceProd) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	// ReduceSum, run on zeros, gives the output shape and its reduction
-	// plan, whose spread of the output indices says which output each
-	// element belongs to.
-	inner := &State{Grad: true}
-	outs, err := o.sum.Forward(inner, append([]*Tensor{like(x)}, in[1:]...))
+	p, shape, noop, err := o.sum.plan(in)
 	if err != nil {
 		return nil, err
 	}
-	shape := outs[0].Shape
-	sv, _ := inner.Aux().(*reductionSaved)
 	group := make([]int, x.Len())
 	n := x.Len()
-	if sv != nil { // else noop_with_empty_axes: each element its own output
-		n = Numel(shape)
-		ids, spread := make([]float32, n), make([]float32, x.Len())
-		for i := range ids {
-			ids[i] = float32(i)
-		}
-		if n > 1<<24 {
-			return nil, fmt.Errorf("%w: ReduceProd to more than 2²⁴ outputs", ErrUnsupported)
-		}
-		sv.plan.spread(spread, ids)
-		for i, v := range spread {
-			group[i] = int(v)
-		}
-	} else {
+	if noop { // each element its own output
+		shape = x.Shape
 		for i := range group {
 			group[i] = i
 		}
+	} else {
+		n = Numel(shape)
+		p.outputs(group)
 	}
 	y := NewFloat(append([]int(nil), shape...)...)
 	for i := range y.Data {

@@ -62,36 +62,13 @@ func (r *reduction) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if x.IsInt() {
 		return nil, fmt.Errorf("%w: reduction of an integer tensor", ErrUnsupported)
 	}
-	axes := r.axes
-	if r.axesInput {
-		axes, _ = intsIn(in, 1)
+	p, shape, noop, err := r.plan(in)
+	if err != nil {
+		return nil, err
 	}
-	if len(axes) == 0 && r.noop {
+	if noop {
 		s.SetAux(nil)
 		return []*Tensor{x}, nil
-	}
-	reduced := make([]bool, x.Rank())
-	for _, ax := range axes {
-		a, err := normAxis(ax, x.Rank())
-		if err != nil {
-			return nil, err
-		}
-		if reduced[a] {
-			return nil, fmt.Errorf("axis %d appears twice in %v", ax, axes)
-		}
-		reduced[a] = true
-	}
-	if len(axes) == 0 {
-		for a := range reduced {
-			reduced[a] = true
-		}
-	}
-	p := newReducePlan(x.Shape, reduced)
-	var shape []int
-	for a, d := range p.kept {
-		if r.keepdims || !reduced[a] {
-			shape = append(shape, d)
-		}
 	}
 	y := NewFloat(shape...)
 	var arg []int32
@@ -120,6 +97,52 @@ func (r *reduction) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	s.Save(x, y)
 	s.SetAux(&reductionSaved{plan: p, arg: arg})
 	return []*Tensor{y}, nil
+}
+
+// plan reads the axes (attribute or input 1) for data in[0] and returns
+// the reduction plan and the output's shape; noop reports that there are
+// no axes and noop_with_empty_axes makes the node the identity.
+func (r *reduction) plan(in []*Tensor) (p reducePlan, shape []int, noop bool, err error) {
+	x := in[0]
+	axes := r.axes
+	if r.axesInput {
+		axes, _ = intsIn(in, 1)
+	}
+	if len(axes) == 0 && r.noop {
+		return reducePlan{}, nil, true, nil
+	}
+	reduced, err := reducedAxes(axes, x.Rank())
+	if err != nil {
+		return reducePlan{}, nil, false, err
+	}
+	if len(axes) == 0 {
+		for a := range reduced {
+			reduced[a] = true
+		}
+	}
+	p = newReducePlan(x.Shape, reduced)
+	for a, d := range p.kept {
+		if r.keepdims || !reduced[a] {
+			shape = append(shape, d)
+		}
+	}
+	return p, shape, false, nil
+}
+
+// reducedAxes marks the axes, each given once, of a tensor of rank rank.
+func reducedAxes(axes []int64, rank int) ([]bool, error) {
+	reduced := make([]bool, rank)
+	for _, ax := range axes {
+		a, err := normAxis(ax, rank)
+		if err != nil {
+			return nil, err
+		}
+		if reduced[a] {
+			return nil, fmt.Errorf("axis %d appears twice in %v", ax, axes)
+		}
+		reduced[a] = true
+	}
+	return reduced, nil
 }
 
 func (r *reduction) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
@@ -256,6 +279,24 @@ func (p reducePlan) extreme(dst []float32, arg []int32, x []float32, sign float3
 				if j == 0 || sign*v > sign*d[i] {
 					d[i], a[i] = v, int32(base+i)
 				}
+			}
+		}
+	}
+}
+
+// outputs writes into dst the output index of every input element.
+func (p reducePlan) outputs(dst []int) {
+	if p.idx != nil {
+		for k, o := range p.idx {
+			dst[k] = int(o)
+		}
+		return
+	}
+	for o := 0; o < p.outer; o++ {
+		for j := 0; j < p.r; j++ {
+			base := (o*p.r + j) * p.inner
+			for i := range p.inner {
+				dst[base+i] = o*p.inner + i
 			}
 		}
 	}

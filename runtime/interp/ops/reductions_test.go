@@ -11,13 +11,7 @@ import (
 func TestMoreReductionGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 5))
 	r := func(lo, hi float32, shape ...int) *Tensor { return randTensor(rng, lo, hi, shape...) }
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"l1 axis 1", "ReduceL1", attrs{"axes": []int64{1}}, 13, []*Tensor{awayFrom(r(-2, 2, 2, 3, 4), 0.05, 0)}},
 		{"l1 all, axes input", "ReduceL1", attrs{"keepdims": 0}, 18, []*Tensor{awayFrom(r(-2, 2, 3, 4), 0.05, 0)}},
 		{"sumsquare axes -1", "ReduceSumSquare", attrs{"axes": []int64{-1}, "keepdims": 0}, 13, []*Tensor{r(-2, 2, 3, 4)}},
@@ -33,7 +27,7 @@ func TestMoreReductionGradients(t *testing.T) {
 		{"mvn last axis", "MeanVarianceNormalization", attrs{"axes": []int64{-1}}, 9, []*Tensor{r(-2, 2, 3, 5)}},
 		{"mvn scattered axes", "MeanVarianceNormalization", attrs{"axes": []int64{0, 2}}, 13, []*Tensor{r(-2, 2, 3, 2, 4)}},
 	} {
-		gradCheck(t, test.name, newOp(t, test.op, test.attrs, test.opset, len(test.in), 1), test.in)
+		gradCheck(t, test.name, test.newOp(t), test.in)
 	}
 	// No overflow where e^x would: log Σ e^x of [1000, 1000] is 1000 + log 2.
 	outs, err := newOp(t, "ReduceLogSumExp", nil, 13, 1, 1).Forward(&State{}, []*Tensor{nnFloats([]int{2}, 1000, 1000)})

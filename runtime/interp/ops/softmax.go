@@ -11,23 +11,48 @@ func init() {
 }
 
 type softmax struct {
-	axis    int64
-	log     bool // LogSoftmax
-	oneAxis bool // opset 13 semantics
+	rowAxis
+	log bool // LogSoftmax
 }
 
 // softmaxRows is the layout softmax works on: outer×n×inner, normalising
 // over n at stride inner.
 type softmaxRows struct{ outer, n, inner int }
 
+// rowAxis is the axis attribute of Softmax, LogSoftmax and Hardmax: before
+// opset 13 (default 1) it flattens the tail from axis into one row, from 13
+// (oneAxis, default -1) a row runs along that one axis.
+type rowAxis struct {
+	axis    int64
+	oneAxis bool
+}
+
+func newRowAxis(n *Node, oneAxis bool) (rowAxis, error) {
+	def := int64(1)
+	if oneAxis {
+		def = -1
+	}
+	axis, err := n.Int("axis", def)
+	return rowAxis{axis: axis, oneAxis: oneAxis}, err
+}
+
+// rows lays out a tensor of shape as rows along the axis.
+func (o rowAxis) rows(shape []int) (softmaxRows, error) {
+	a, err := normAxis(o.axis, len(shape))
+	if err != nil {
+		return softmaxRows{}, err
+	}
+	r := softmaxRows{outer: Numel(shape[:a]), n: Numel(shape[a:]), inner: 1}
+	if o.oneAxis {
+		r.n, r.inner = shape[a], Numel(shape[a+1:])
+	}
+	return r, nil
+}
+
 func newSoftmax(log, oneAxis bool) constructor {
 	return func(n *Node) (Op, error) {
-		def := int64(1)
-		if oneAxis {
-			def = -1
-		}
-		axis, err := n.Int("axis", def)
-		return softmax{axis: axis, log: log, oneAxis: oneAxis}, err
+		ra, err := newRowAxis(n, oneAxis)
+		return softmax{rowAxis: ra, log: log}, err
 	}
 }
 
@@ -36,13 +61,9 @@ func (o softmax) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := normAxis(o.axis, x.Rank())
+	r, err := o.rows(x.Shape)
 	if err != nil {
 		return nil, err
-	}
-	r := softmaxRows{outer: Numel(x.Shape[:a]), n: Numel(x.Shape[a:]), inner: 1}
-	if o.oneAxis {
-		r.n, r.inner = x.Shape[a], Numel(x.Shape[a+1:])
 	}
 	y := like(x)
 	for b := 0; b < r.outer; b++ {

@@ -26,13 +26,7 @@ func TestTensorOpGradients(t *testing.T) {
 		}
 		return []*Tensor{a, b}
 	}
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"mod fmod", "Mod", attrs{"fmod": 1}, 13, modIn()},
 		{"cumsum axis 1", "CumSum", nil, 14, []*Tensor{r(3, 4, 2), nnInts(1)}},
 		{"cumsum exclusive reverse", "CumSum", attrs{"exclusive": 1, "reverse": 1}, 14, []*Tensor{r(3, 4), nnInts(-1)}},
@@ -41,7 +35,7 @@ func TestTensorOpGradients(t *testing.T) {
 		{"triu", "Trilu", nil, 14, []*Tensor{r(4, 3)}},
 		{"onehot values", "OneHot", attrs{"axis": 1}, 11, []*Tensor{nnInts(0, 2, -1, 5), NewInts(nil, []int64{3}), r(2)}},
 	} {
-		gradCheck(t, test.name, newOp(t, test.op, test.attrs, test.opset, len(test.in), 1), test.in)
+		gradCheck(t, test.name, test.newOp(t), test.in)
 	}
 }
 
@@ -104,13 +98,7 @@ func TestTensorOpRejects(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 9))
 	x := randTensor(rng, -1, 1, 2, 3)
-	for _, test := range []struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		in    []*Tensor
-	}{
+	for _, test := range []opCase{
 		{"Mod by integer zero", "Mod", nil, 13, []*Tensor{nnInts(1, 2), nnInts(1, 0)}},
 		{"Mod of floats without fmod", "Mod", nil, 13, []*Tensor{x, x}},
 		{"Hardmax axis out of range", "Hardmax", attrs{"axis": 2}, 13, []*Tensor{x}},
@@ -130,7 +118,7 @@ func TestTensorOpRejects(t *testing.T) {
 		{"ArgMin over an empty axis", "ArgMin", nil, 13, []*Tensor{NewFloat(0, 2)}},
 		{"IsNaN of integers", "IsNaN", nil, 13, []*Tensor{nnInts(1)}},
 	} {
-		_, err := newOp(t, test.op, test.attrs, test.opset, len(test.in), 1).Forward(&State{}, test.in)
+		_, err := test.newOp(t).Forward(&State{}, test.in)
 		if test.name == "Trilu huge k" {
 			if err != nil {
 				t.Errorf("%s: %v (a k past the matrix zeroes it)", test.name, err)
