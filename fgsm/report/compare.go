@@ -1,17 +1,14 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/onnxguard/onnxguard/fgsm"
-	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // ComparisonFile is the JSON of a comparison; WriteCompareDir writes it
@@ -26,20 +23,9 @@ func WriteCompareDir(dir string, c *fgsm.Comparison) error {
 	if c == nil {
 		return errNoComparison
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the report directory %s: %w; choose a directory you can write to", dir, err)
-	}
-	js, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", filepath.Join(dir, ComparisonFile), err)
-	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, ComparisonFile), append(js, '\n')); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, MarkdownFile), func(w io.Writer) error { return CompareMarkdown(w, c) }); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return CompareHTML(w, c) })
+	return writeFiles(dir, ComparisonFile, c,
+		func(w io.Writer) error { return CompareMarkdown(w, c) },
+		func(w io.Writer) error { return CompareHTML(w, c) })
 }
 
 // CompareText writes c as a plain-text table for a terminal.
