@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -91,7 +92,21 @@ type attackSession struct {
 	cli     *cli.Context // for --class-names
 }
 
-func openAttack(c *cli.Context) (*attackSession, error) {
+// openAttack opens a model for attacks, refusing one whose gradients the
+// interpreter cannot take.
+func openAttack(c *cli.Context) (*attackSession, error) { return openSession(c, false) }
+
+// openBlackBox opens a model for an audit that needs no gradients: when
+// the interpreter cannot run it, the session has no model and ONNX Runtime
+// alone answers the queries.
+func openBlackBox(c *cli.Context) (*attackSession, error) { return openSession(c, true) }
+
+// openSession reads the run flags and --shard, opens the model and the
+// data, and readies the interpreter for the gradients: the engine's own
+// program with --engine interp, a compiled one beside ONNX Runtime
+// otherwise. blackBox runs on ONNX Runtime only and lets a model the
+// interpreter refuses through, without gradients.
+func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 	cfg, err := readRunConfig(c)
 	if err != nil {
 		return nil, err
@@ -100,25 +115,33 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 	if err != nil {
 		return nil, err
 	}
+	if blackBox && cfg.engine != "ort" {
+		return nil, errors.New("--engine interp: a black-box audit runs on ONNX Runtime; drop --engine")
+	}
 	s, err := cfg.open()
 	if err != nil {
 		return nil, err
 	}
 	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), cli: c}
+	var p *interp.Program
 	if ie, ok := s.engine.(runtime.Interp); ok {
-		a.model, err = fgsm.NewModel(ie.P, cfg.pre)
+		p = ie.P
 	} else {
 		a.check = s.engine
-		var p *interp.Program
-		if p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory}); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("%s: the interpreter, which computes the gradients, cannot run this model: %w", cfg.modelPath, err)
-		}
+		p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
+	}
+	if err == nil {
 		a.model, err = fgsm.NewModel(p, cfg.pre)
+	} else if !blackBox {
+		err = fmt.Errorf("the interpreter, which computes the gradients, cannot run this model: %w", err)
 	}
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+		if !blackBox {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "black-box only: the interpreter cannot run %s (%s); Square queries %s alone\n", cfg.modelPath, firstLine(err.Error()), a.runtime)
+		a.model = nil
 	}
 	return a, nil
 }
