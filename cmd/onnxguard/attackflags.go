@@ -10,6 +10,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
@@ -149,22 +150,32 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 // fill completes an audit report with what identifies the run: the model,
 // the data, the settings and the shard.
 func (a *attackSession) fill(r *fgsm.Report) error {
-	sum, err := a.session.model.SHA256()
-	if err != nil {
+	if err := identify(r, "onnxguard "+version, a.session.model, a.cfg.modelPath, a.graph.Inputs[0], a.cfg.batch, a.cfg.pre); err != nil {
 		return err
 	}
-	in := a.graph.Inputs[0]
-	r.Tool = "onnxguard " + version
-	r.Model = fgsm.ModelInfo{Path: a.cfg.modelPath, SHA256: sum, Opset: a.session.model.Opset(""), Input: in.Name, InputShape: in.Shape}
 	r.Data = a.cfg.data
-	r.Settings = fgsm.Settings{Batch: a.cfg.batch, InputScale: a.cfg.pre.Scale, Mean: a.cfg.pre.Mean, Std: a.cfg.pre.Std, Limit: a.cfg.dataOpt.Limit,
-		Layout: a.cfg.pre.Layout}
-	if r.Settings.InputScale == 0 {
-		r.Settings.InputScale = 1
-	}
+	r.Settings.Limit = a.cfg.dataOpt.Limit
 	for i := range r.Shards {
 		r.Shards[i].Index, r.Shards[i].Of = a.shard.Index, a.shard.Of
 	}
+	var err error
 	r.Classes, err = classNames(a.cli, a.session.model, a.src, len(r.CleanPerClass))
 	return err
+}
+
+// identify fills in what identifies an audit of m, read from path with
+// input in: the tool that ran it, the model, and the batch size and
+// preprocessing (an unset input scale is 1).
+func identify(r *fgsm.Report, tool string, m *onnx.Model, path string, in onnx.ValueInfo, batch int, pre dataset.Preprocess) error {
+	sum, err := m.SHA256()
+	if err != nil {
+		return err
+	}
+	r.Tool = tool
+	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: in.Name, InputShape: in.Shape}
+	r.Settings = fgsm.Settings{Batch: batch, InputScale: pre.Scale, Mean: pre.Mean, Std: pre.Std, Layout: pre.Layout}
+	if r.Settings.InputScale == 0 {
+		r.Settings.InputScale = 1
+	}
+	return nil
 }

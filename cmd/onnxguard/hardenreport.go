@@ -54,22 +54,12 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 
 // describeAudit fills in what identifies an audit harden ran itself.
 func describeAudit(r *fgsm.Report, m *onnx.Model, path, data string, cfg *runConfig) error {
-	sum, err := m.SHA256()
-	if err != nil {
-		return err
-	}
 	g, err := m.Graph()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	r.Tool = "onnxguard " + version + " harden"
-	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: g.Inputs[0].Name, InputShape: g.Inputs[0].Shape}
 	r.Data = data
-	r.Settings = fgsm.Settings{Batch: 256, InputScale: cfg.pre.Scale, Mean: cfg.pre.Mean, Std: cfg.pre.Std, Layout: cfg.pre.Layout}
-	if r.Settings.InputScale == 0 {
-		r.Settings.InputScale = 1
-	}
-	return nil
+	return identify(r, "onnxguard "+version+" harden", m, path, g.Inputs[0], 256, cfg.pre)
 }
 
 // withClassNames adds the class names, when known, to an exported model's
