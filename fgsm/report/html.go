@@ -109,22 +109,20 @@ func classesFact(r *fgsm.Report) string {
 
 // resultsSection is the table of accuracy under every attack.
 func resultsSection(r *fgsm.Report) Section {
-	t := &Table{
-		Head:    []string{"Attack", "ε", "Accuracy", "Success rate", "Runtime disagreement", "Mean L∞", "Max L∞", "Mean L2", "Max L2"},
-		Numeric: []bool{false, true, true, true, true, true, true, true, true},
+	t := &Table{Head: resultsHead, Numeric: make([]bool, len(resultsHead))}
+	for i := 1; i < len(t.Numeric); i++ {
+		t.Numeric[i] = true
 	}
-	t.Rows = append(t.Rows, []Cell{{Text: "clean"}, {Text: "0"}, {Text: percent(r.CleanAccuracy)}, {Text: "–"},
-		{Text: ofSamples(r.CleanDisagreement, r.Samples)}, {Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: "–"}})
 	worst := r.WorstAccuracy()
-	for _, res := range r.Results {
-		acc := Cell{Text: percent(res.Accuracy)}
-		if res.Accuracy == worst {
-			acc.Class = "bad"
+	for i, row := range resultRows(r) {
+		cells := make([]Cell, len(row))
+		for j, text := range row {
+			cells[j].Text = text
 		}
-		t.Rows = append(t.Rows, []Cell{{Text: res.Name()}, {Text: fmt.Sprintf("%g", res.Eps)}, acc,
-			{Text: ofSamples(res.Successes, res.Eligible)}, {Text: ofSamples(res.Disagreements, res.Samples)},
-			{Text: fmt.Sprintf("%.4g", res.LinfMean)}, {Text: fmt.Sprintf("%.4g", res.LinfMax)},
-			{Text: fmt.Sprintf("%.4g", res.L2Mean)}, {Text: fmt.Sprintf("%.4g", res.L2Max)}})
+		if i > 0 && r.Results[i-1].Accuracy == worst {
+			cells[2].Class = "bad"
+		}
+		t.Rows = append(t.Rows, cells)
 	}
 	return Section{ID: "results", Title: "Accuracy under attack", Table: t,
 		Intro: "Accuracy is the share of all samples still classified correctly; the success rate counts the samples that were right when clean. The worst accuracy is in red."}

@@ -36,14 +36,13 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	}
 
 	b.WriteString("\n## Accuracy under attack\n\n")
-	b.WriteString("| Attack | ε | Accuracy | Success rate | Runtime disagreement | Mean L∞ | Max L∞ | Mean L2 | Max L2 |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	fmt.Fprintf(&b, "| clean | 0 | %s | – | %s | – | – | – | – |\n",
-		percent(r.CleanAccuracy), ofSamples(r.CleanDisagreement, r.Samples))
-	for _, res := range r.Results {
-		fmt.Fprintf(&b, "| %s | %g | %s | %s | %s | %.4g | %.4g | %.4g | %.4g |\n",
-			cell(res.Name()), res.Eps, percent(res.Accuracy), ofSamples(res.Successes, res.Eligible),
-			ofSamples(res.Disagreements, res.Samples), res.LinfMean, res.LinfMax, res.L2Mean, res.L2Max)
+	b.WriteString("| " + strings.Join(resultsHead, " | ") + " |\n")
+	b.WriteString("|---|" + strings.Repeat("--:|", len(resultsHead)-1) + "\n")
+	for _, row := range resultRows(r) {
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 
 	if len(r.Ensembles) > 0 {
@@ -100,6 +99,22 @@ Accuracy should fall as ε grows and the iterative attacks (BIM, PGD,
 MI-FGSM) should be at least as strong as FGSM; where they are not, the
 warnings above say so, and the figures likely overstate robustness.
 `
+
+// resultsHead heads the table of accuracy under every attack that
+// report.md and report.html both show; resultRows are its rows, clean
+// first.
+var resultsHead = []string{"Attack", "ε", "Accuracy", "Success rate", "Runtime disagreement", "Mean L∞", "Max L∞", "Mean L2", "Max L2"}
+
+func resultRows(r *fgsm.Report) [][]string {
+	rows := [][]string{{"clean", "0", percent(r.CleanAccuracy), "–", ofSamples(r.CleanDisagreement, r.Samples), "–", "–", "–", "–"}}
+	for _, res := range r.Results {
+		rows = append(rows, []string{res.Name(), fmt.Sprintf("%g", res.Eps), percent(res.Accuracy),
+			ofSamples(res.Successes, res.Eligible), ofSamples(res.Disagreements, res.Samples),
+			fmt.Sprintf("%.4g", res.LinfMean), fmt.Sprintf("%.4g", res.LinfMax),
+			fmt.Sprintf("%.4g", res.L2Mean), fmt.Sprintf("%.4g", res.L2Max)})
+	}
+	return rows
+}
 
 // modelName is the model's file name, for titles.
 func modelName(r *fgsm.Report) string {
