@@ -84,7 +84,7 @@ Examples:
 // readReport reads report.json from a folder or a file.
 func readReport(path string) (*fgsm.Report, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "report.json")
+		path = filepath.Join(path, report.JSONFile)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
