@@ -28,7 +28,7 @@ func HTML(w io.Writer, r *fgsm.Report) error {
 // (an attack cascade, minimal perturbations) are appended here.
 func newAuditPage(r *fgsm.Report) (*Page, error) {
 	p := &Page{
-		Title:    "Robustness audit of " + modelName(r),
+		Title:    "Robustness audit of " + modelName(r.Model),
 		Subtitle: fmt.Sprintf("%d samples of %s; worst accuracy %s", r.Samples, orDash(r.Data), percent(r.WorstAccuracy())),
 		Cards:    []Card{modelCard(r), settingsCard(r)},
 	}
@@ -141,7 +141,7 @@ func classSection(r *fgsm.Report) Section {
 		bars.Series = append(bars.Series, strongest.Name())
 	}
 	for i, c := range r.CleanPerClass {
-		row := []Cell{{Text: className(r, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
+		row := []Cell{{Text: className(r.Classes, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
 		for _, res := range r.Results {
 			row = append(row, Cell{Text: classAccuracy(res.PerClass, i)})
 		}
@@ -149,7 +149,7 @@ func classSection(r *fgsm.Report) Section {
 		if c.Samples == 0 {
 			continue
 		}
-		g := BarGroup{Label: className(r, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
+		g := BarGroup{Label: className(r.Classes, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
 		if strongest != nil && i < len(strongest.PerClass) {
 			a := strongest.PerClass[i].Accuracy
 			g.Bars = append(g.Bars, Bar{Value: a, Text: percent(a)})

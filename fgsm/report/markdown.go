@@ -18,7 +18,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 		return errNoReport
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Robustness audit of %s\n\n", cell(modelName(r)))
+	fmt.Fprintf(&b, "# Robustness audit of %s\n\n", cell(modelName(r.Model)))
 
 	b.WriteString("## What was audited\n\n")
 	m := r.Model
@@ -61,7 +61,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	b.WriteString(strings.Repeat("--:|", len(r.Results)+len(r.Ensembles)))
 	b.WriteString("\n")
 	for i, c := range r.CleanPerClass {
-		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(r, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
+		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(r.Classes, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
 		for _, res := range r.Results {
 			fmt.Fprintf(&b, " %s |", classAccuracy(res.PerClass, i))
 		}
@@ -71,13 +71,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 		b.WriteString("\n")
 	}
 
-	b.WriteString("\n## Warnings\n\n")
-	if len(r.Warnings) == 0 {
-		b.WriteString("none\n")
-	}
-	for _, s := range r.Warnings {
-		fmt.Fprintf(&b, "- %s\n", s)
-	}
+	warningsMarkdown(&b, r.Warnings)
 
 	b.WriteString("\n## How to read this\n\n" + howToRead)
 	_, err := io.WriteString(w, b.String())
@@ -117,19 +111,31 @@ func resultRows(r *fgsm.Report) [][]string {
 }
 
 // modelName is the model's file name, for titles.
-func modelName(r *fgsm.Report) string {
-	if r.Model.Path == "" {
+func modelName(m fgsm.ModelInfo) string {
+	if m.Path == "" {
 		return "the model"
 	}
-	return filepath.Base(r.Model.Path)
+	return filepath.Base(m.Path)
 }
 
-// className is "3" or, when the report names its classes, "3 Dress".
-func className(r *fgsm.Report, c int) string {
-	if c >= 0 && c < len(r.Classes) && r.Classes[c] != "" {
-		return fmt.Sprintf("%d %s", c, r.Classes[c])
+// className is "3" or, when the classes are named, "3 Dress".
+func className(names []string, c int) string {
+	if c >= 0 && c < len(names) && names[c] != "" {
+		return fmt.Sprintf("%d %s", c, names[c])
 	}
 	return fmt.Sprint(c)
+}
+
+// warningsMarkdown writes the Warnings section of report.md, of an audit
+// or a comparison.
+func warningsMarkdown(b *strings.Builder, warnings []string) {
+	b.WriteString("\n## Warnings\n\n")
+	if len(warnings) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, s := range warnings {
+		fmt.Fprintf(b, "- %s\n", s)
+	}
 }
 
 func classAccuracy(pc []fgsm.ClassCount, i int) string {

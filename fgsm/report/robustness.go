@@ -88,7 +88,7 @@ func planRobustness(r *fgsm.Report) robustnessPlan {
 func robustness(w io.Writer, r *fgsm.Report) error {
 	pl := planRobustness(r)
 	p := plot.New()
-	p.Title.Text = "Robustness of " + modelName(r)
+	p.Title.Text = "Robustness of " + modelName(r.Model)
 	p.X.Label.Text = "ε (L∞ radius, pixels in [0,1])"
 	if pl.norm == fgsm.L2 {
 		p.X.Label.Text = "ε (L2 radius, pixels in [0,1])"
