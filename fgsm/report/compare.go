@@ -78,7 +78,7 @@ func CompareMarkdown(w io.Writer, c *fgsm.Comparison) error {
 	}
 	b.WriteString("\n|---|--:|--:|" + strings.Repeat("--:|", len(c.Rows)) + "\n")
 	for _, pc := range c.PerClass {
-		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(c.Classes, pc.Class)), pc.Samples, beforeAfter(pc.Clean))
+		fmt.Fprintf(&b, "| %s | %d | %s |", cell(ClassName(c.Classes, pc.Class)), pc.Samples, beforeAfter(pc.Clean))
 		for _, a := range pc.Attacks {
 			fmt.Fprintf(&b, " %s |", beforeAfter(a))
 		}
@@ -154,12 +154,12 @@ func compareClassSection(c *fgsm.Comparison) Section {
 		bars.Series = append(bars.Series, "before: "+n, "after: "+n)
 	}
 	for _, pc := range c.PerClass {
-		row := []Cell{{Text: className(c.Classes, pc.Class)}, {Text: fmt.Sprint(pc.Samples)}, {Text: beforeAfter(pc.Clean), Class: changeClass(pc.Clean)}}
+		row := []Cell{{Text: ClassName(c.Classes, pc.Class)}, {Text: fmt.Sprint(pc.Samples)}, {Text: beforeAfter(pc.Clean), Class: changeClass(pc.Clean)}}
 		for _, a := range pc.Attacks {
 			row = append(row, Cell{Text: beforeAfter(a), Class: changeClass(a)})
 		}
 		t.Rows = append(t.Rows, row)
-		g := BarGroup{Label: className(c.Classes, pc.Class)}
+		g := BarGroup{Label: ClassName(c.Classes, pc.Class)}
 		chs := []fgsm.Change{pc.Clean}
 		if strongest >= 0 {
 			chs = append(chs, pc.Attacks[strongest])

@@ -135,13 +135,13 @@ func classSection(r *fgsm.Report) Section {
 	for _, res := range r.Results {
 		t.Head, t.Numeric = append(t.Head, res.Name()), append(t.Numeric, true)
 	}
-	strongest := strongestResult(r)
+	strongest := StrongestResult(r)
 	bars := &BarChart{Series: []string{"clean"}}
 	if strongest != nil {
 		bars.Series = append(bars.Series, strongest.Name())
 	}
 	for i, c := range r.CleanPerClass {
-		row := []Cell{{Text: className(r.Classes, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
+		row := []Cell{{Text: ClassName(r.Classes, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
 		for _, res := range r.Results {
 			row = append(row, Cell{Text: classAccuracy(res.PerClass, i)})
 		}
@@ -149,7 +149,7 @@ func classSection(r *fgsm.Report) Section {
 		if c.Samples == 0 {
 			continue
 		}
-		g := BarGroup{Label: className(r.Classes, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
+		g := BarGroup{Label: ClassName(r.Classes, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
 		if strongest != nil && i < len(strongest.PerClass) {
 			a := strongest.PerClass[i].Accuracy
 			g.Bars = append(g.Bars, Bar{Value: a, Text: percent(a)})
@@ -160,8 +160,8 @@ func classSection(r *fgsm.Report) Section {
 		Intro: "Classes the attacks break most easily are where an attacker starts; the bars show clean accuracy beside that under the strongest attack."}
 }
 
-// strongestResult is the result with the lowest accuracy; nil when none.
-func strongestResult(r *fgsm.Report) *fgsm.Result {
+// StrongestResult is the result with the lowest accuracy; nil when none.
+func StrongestResult(r *fgsm.Report) *fgsm.Result {
 	var s *fgsm.Result
 	for _, res := range r.Results {
 		if s == nil || res.Accuracy < s.Accuracy {

@@ -61,7 +61,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	b.WriteString(strings.Repeat("--:|", len(r.Results)+len(r.Ensembles)))
 	b.WriteString("\n")
 	for i, c := range r.CleanPerClass {
-		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(r.Classes, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
+		fmt.Fprintf(&b, "| %s | %d | %s |", cell(ClassName(r.Classes, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
 		for _, res := range r.Results {
 			fmt.Fprintf(&b, " %s |", classAccuracy(res.PerClass, i))
 		}
@@ -118,8 +118,8 @@ func modelName(m fgsm.ModelInfo) string {
 	return filepath.Base(m.Path)
 }
 
-// className is "3" or, when the classes are named, "3 Dress".
-func className(names []string, c int) string {
+// ClassName is "3" or, when the classes are named, "3 Dress".
+func ClassName(names []string, c int) string {
 	if c >= 0 && c < len(names) && names[c] != "" {
 		return fmt.Sprintf("%d %s", c, names[c])
 	}
