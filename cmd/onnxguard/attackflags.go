@@ -91,6 +91,7 @@ type attackSession struct {
 	runtime string
 	shard   fgsm.Shard
 	cli     *cli.Context // for --class-names
+	sha256  string       // the model's digest, once modelSHA256 has computed it
 }
 
 // openAttack opens a model for attacks, refusing one whose gradients the
@@ -150,32 +151,46 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 // fill completes an audit report with what identifies the run: the model,
 // the data, the settings and the shard.
 func (a *attackSession) fill(r *fgsm.Report) error {
-	if err := identify(r, "onnxguard "+version, a.session.model, a.cfg.modelPath, a.graph.Inputs[0], a.cfg.batch, a.cfg.pre); err != nil {
+	sum, err := a.modelSHA256()
+	if err != nil {
 		return err
 	}
+	identify(r, "onnxguard "+version, reportModel(a.session.model, a.cfg.modelPath, sum, a.graph.Inputs[0]), a.cfg.batch, a.cfg.pre)
 	r.Data = a.cfg.data
 	r.Settings.Limit = a.cfg.dataOpt.Limit
 	for i := range r.Shards {
 		r.Shards[i].Index, r.Shards[i].Of = a.shard.Index, a.shard.Of
 	}
-	var err error
 	r.Classes, err = classNames(a.cli, a.session.model, a.src, len(r.CleanPerClass))
 	return err
 }
 
-// identify fills in what identifies an audit of m, read from path with
-// input in: the tool that ran it, the model, and the batch size and
-// preprocessing (an unset input scale is 1).
-func identify(r *fgsm.Report, tool string, m *onnx.Model, path string, in onnx.ValueInfo, batch int, pre dataset.Preprocess) error {
-	sum, err := m.SHA256()
-	if err != nil {
-		return err
+// modelSHA256 is the model's digest, computed once per session: the
+// audit's state key and its report both name it, and onnx.Model.SHA256
+// parses the whole model again to check that it is unchanged.
+func (a *attackSession) modelSHA256() (string, error) {
+	if a.sha256 == "" {
+		sum, err := a.session.model.SHA256()
+		if err != nil {
+			return "", err
+		}
+		a.sha256 = sum
 	}
-	r.Tool = tool
-	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: in.Name, InputShape: in.Shape}
+	return a.sha256, nil
+}
+
+// reportModel identifies m, read from path with digest sum and input in,
+// in a report.
+func reportModel(m *onnx.Model, path, sum string, in onnx.ValueInfo) fgsm.ModelInfo {
+	return fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: in.Name, InputShape: in.Shape}
+}
+
+// identify fills in what identifies an audit: the tool that ran it, the
+// model, and the batch size and preprocessing (an unset input scale is 1).
+func identify(r *fgsm.Report, tool string, model fgsm.ModelInfo, batch int, pre dataset.Preprocess) {
+	r.Tool, r.Model = tool, model
 	r.Settings = fgsm.Settings{Batch: batch, InputScale: pre.Scale, Mean: pre.Mean, Std: pre.Std, Layout: pre.Layout}
 	if r.Settings.InputScale == 0 {
 		r.Settings.InputScale = 1
 	}
-	return nil
 }

@@ -60,7 +60,7 @@ func ensembles(c *cli.Context, names []string, epss []float64) ([]fgsm.Ensemble,
 // stateKey identifies an audit for its state file: what shapes its
 // figures.
 func stateKey(a *attackSession, opt *fgsm.AuditOptions) (string, error) {
-	sum, err := a.session.model.SHA256()
+	sum, err := a.modelSHA256()
 	if err != nil {
 		return "", err
 	}
