@@ -30,24 +30,34 @@ func TestAttackMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got struct {
-		Samples             int     `json:"samples"`
-		Correct             int     `json:"correct"`
-		CleanAccuracy       float64 `json:"clean_accuracy"`
-		AdversarialAccuracy float64 `json:"adversarial_accuracy"`
-		RuntimeDisagreement float64 `json:"runtime_disagreement"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-		t.Fatalf("%v in %s", err, stdout)
-	}
+	got := decodeAttack(t, stdout)
 	want := int(ref.CNN[key].(float64))
 	t.Logf("%s: FGSM ε=0.1 leaves %d of %d correct; PyTorch %d", data, got.Correct, got.Samples, want)
 	if d := got.Correct - want; d < -3 || d > 3 {
 		t.Errorf("FGSM ε=0.1 leaves %d correct, PyTorch %d: more than 3 samples apart", got.Correct, want)
 	}
-	if got.AdversarialAccuracy != float64(got.Correct)/float64(got.Samples) || got.RuntimeDisagreement > 0.001 {
-		t.Errorf("adversarial accuracy %g for %d/%d, runtime disagreement %g", got.AdversarialAccuracy, got.Correct, got.Samples, got.RuntimeDisagreement)
+	if got.Adversarial != float64(got.Correct)/float64(got.Samples) || got.Disagreement > 0.001 {
+		t.Errorf("adversarial accuracy %g for %d/%d, runtime disagreement %g", got.Adversarial, got.Correct, got.Samples, got.Disagreement)
 	}
+}
+
+// attackOutput is what attack --json prints, as far as the tests read it.
+type attackOutput struct {
+	Samples      int     `json:"samples"`
+	Correct      int     `json:"correct"`
+	Clean        float64 `json:"clean_accuracy"`
+	Adversarial  float64 `json:"adversarial_accuracy"`
+	Disagreement float64 `json:"runtime_disagreement"`
+}
+
+// decodeAttack reads attack --json's output.
+func decodeAttack(t *testing.T, stdout string) attackOutput {
+	t.Helper()
+	var out attackOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("%v in %s", err, stdout)
+	}
+	return out
 }
 
 // TestAttackOutputs checks the adversarial .npy and PNGs, and that the

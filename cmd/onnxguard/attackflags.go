@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
@@ -89,9 +91,24 @@ type attackSession struct {
 	runtime string
 	shard   fgsm.Shard
 	cli     *cli.Context // for --class-names
+	sha256  string       // the model's digest, once modelSHA256 has computed it
 }
 
-func openAttack(c *cli.Context) (*attackSession, error) {
+// openAttack opens a model for attacks, refusing one whose gradients the
+// interpreter cannot take.
+func openAttack(c *cli.Context) (*attackSession, error) { return openSession(c, false) }
+
+// openBlackBox opens a model for an audit that needs no gradients: when
+// the interpreter cannot run it, the session has no model and ONNX Runtime
+// alone answers the queries.
+func openBlackBox(c *cli.Context) (*attackSession, error) { return openSession(c, true) }
+
+// openSession reads the run flags and --shard, opens the model and the
+// data, and readies the interpreter for the gradients: the engine's own
+// program with --engine interp, a compiled one beside ONNX Runtime
+// otherwise. blackBox runs on ONNX Runtime only and lets a model the
+// interpreter refuses through, without gradients.
+func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 	cfg, err := readRunConfig(c)
 	if err != nil {
 		return nil, err
@@ -100,25 +117,33 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 	if err != nil {
 		return nil, err
 	}
+	if blackBox && cfg.engine != "ort" {
+		return nil, errors.New("--engine interp: a black-box audit runs on ONNX Runtime; drop --engine")
+	}
 	s, err := cfg.open()
 	if err != nil {
 		return nil, err
 	}
 	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), cli: c}
+	var p *interp.Program
 	if ie, ok := s.engine.(runtime.Interp); ok {
-		a.model, err = fgsm.NewModel(ie.P, cfg.pre)
+		p = ie.P
 	} else {
 		a.check = s.engine
-		var p *interp.Program
-		if p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory}); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("%s: the interpreter, which computes the gradients, cannot run this model: %w", cfg.modelPath, err)
-		}
+		p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
+	}
+	if err == nil {
 		a.model, err = fgsm.NewModel(p, cfg.pre)
+	} else if !blackBox {
+		err = fmt.Errorf("the interpreter, which computes the gradients, cannot run this model: %w", err)
 	}
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+		if !blackBox {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "black-box only: the interpreter cannot run %s (%s); Square queries %s alone\n", cfg.modelPath, firstLine(err.Error()), a.runtime)
+		a.model = nil
 	}
 	return a, nil
 }
@@ -126,22 +151,46 @@ func openAttack(c *cli.Context) (*attackSession, error) {
 // fill completes an audit report with what identifies the run: the model,
 // the data, the settings and the shard.
 func (a *attackSession) fill(r *fgsm.Report) error {
-	sum, err := a.session.model.SHA256()
+	sum, err := a.modelSHA256()
 	if err != nil {
 		return err
 	}
-	in := a.graph.Inputs[0]
-	r.Tool = "onnxguard " + version
-	r.Model = fgsm.ModelInfo{Path: a.cfg.modelPath, SHA256: sum, Opset: a.session.model.Opset(""), Input: in.Name, InputShape: in.Shape}
+	identify(r, "onnxguard "+version, reportModel(a.session.model, a.cfg.modelPath, sum, a.graph.Inputs[0]), a.cfg.batch, a.cfg.pre)
 	r.Data = a.cfg.data
-	r.Settings = fgsm.Settings{Batch: a.cfg.batch, InputScale: a.cfg.pre.Scale, Mean: a.cfg.pre.Mean, Std: a.cfg.pre.Std, Limit: a.cfg.dataOpt.Limit,
-		Layout: a.cfg.pre.Layout}
-	if r.Settings.InputScale == 0 {
-		r.Settings.InputScale = 1
-	}
+	r.Settings.Limit = a.cfg.dataOpt.Limit
 	for i := range r.Shards {
 		r.Shards[i].Index, r.Shards[i].Of = a.shard.Index, a.shard.Of
 	}
 	r.Classes, err = classNames(a.cli, a.session.model, a.src, len(r.CleanPerClass))
 	return err
+}
+
+// modelSHA256 is the model's digest, computed once per session: the
+// audit's state key and its report both name it, and onnx.Model.SHA256
+// parses the whole model again to check that it is unchanged.
+func (a *attackSession) modelSHA256() (string, error) {
+	if a.sha256 == "" {
+		sum, err := a.session.model.SHA256()
+		if err != nil {
+			return "", err
+		}
+		a.sha256 = sum
+	}
+	return a.sha256, nil
+}
+
+// reportModel identifies m, read from path with digest sum and input in,
+// in a report.
+func reportModel(m *onnx.Model, path, sum string, in onnx.ValueInfo) fgsm.ModelInfo {
+	return fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: in.Name, InputShape: in.Shape}
+}
+
+// identify fills in what identifies an audit: the tool that ran it, the
+// model, and the batch size and preprocessing (an unset input scale is 1).
+func identify(r *fgsm.Report, tool string, model fgsm.ModelInfo, batch int, pre dataset.Preprocess) {
+	r.Tool, r.Model = tool, model
+	r.Settings = fgsm.Settings{Batch: batch, InputScale: pre.Scale, Mean: pre.Mean, Std: pre.Std, Layout: pre.Layout}
+	if r.Settings.InputScale == 0 {
+		r.Settings.InputScale = 1
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/fgsm/report"
 )
 
 // exitBelowThreshold is the exit status of an audit whose worst accuracy
@@ -77,7 +78,7 @@ Examples:
 		if err != nil {
 			return err
 		}
-		threshold, gate, err := parseThreshold(c.String("fail-under"))
+		gate, err := parseGate(c.String("fail-under"))
 		if err != nil {
 			return err
 		}
@@ -127,10 +128,10 @@ Examples:
 			dropState()
 			fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", dir)
 		}
-		if err := writeJUnit(c, r, threshold, gate); err != nil {
+		if err := writeJUnit(c, r, gate); err != nil {
 			return err
 		}
-		return showReport(c, r, a.cfg.json, threshold, gate)
+		return showReport(c, r, a.cfg.json, gate)
 	},
 }
 
@@ -178,10 +179,11 @@ func auditAttacks(c *cli.Context) ([]fgsm.Config, []fgsm.Ensemble, error) {
 	return out, ens, nil
 }
 
-// parseThreshold reads --fail-under: a fraction in [0,1] or a percentage.
-func parseThreshold(s string) (float64, bool, error) {
+// parseGate reads --fail-under: a fraction in [0,1] or a percentage; no
+// gate when it is not given.
+func parseGate(s string) (report.Gate, error) {
 	if s = strings.TrimSpace(s); s == "" {
-		return 0, false, nil
+		return report.Gate{}, nil
 	}
 	pct := strings.HasSuffix(s, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
@@ -189,14 +191,14 @@ func parseThreshold(s string) (float64, bool, error) {
 		v /= 100
 	}
 	if err != nil || !(v >= 0 && v <= 1) {
-		return 0, false, fmt.Errorf("--fail-under %q: give an accuracy as a fraction from 0 to 1 (0.4) or a percentage (40%%)", s)
+		return report.Gate{}, fmt.Errorf("--fail-under %q: give an accuracy as a fraction from 0 to 1 (0.4) or a percentage (40%%)", s)
 	}
-	return v, true, nil
+	return report.Gate{Threshold: v, Set: true}, nil
 }
 
 // showReport prints the report (JSON or the table), its warnings on
 // stderr, and applies the --fail-under gate.
-func showReport(c *cli.Context, r *fgsm.Report, asJSON bool, threshold float64, gate bool) error {
+func showReport(c *cli.Context, r *fgsm.Report, asJSON bool, gate report.Gate) error {
 	if asJSON {
 		if err := json.NewEncoder(c.App.Writer).Encode(r); err != nil {
 			return err
@@ -207,17 +209,17 @@ func showReport(c *cli.Context, r *fgsm.Report, asJSON bool, threshold float64, 
 	for _, w := range r.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 	}
-	return gateReport(r, threshold, gate)
+	return gateReport(r, gate)
 }
 
 // gateReport fails with exitBelowThreshold when the worst accuracy is
 // below the threshold.
-func gateReport(r *fgsm.Report, threshold float64, gate bool) error {
-	if !gate {
+func gateReport(r *fgsm.Report, gate report.Gate) error {
+	if !gate.Set {
 		return nil
 	}
-	if w := r.WorstAccuracy(); w < threshold {
-		return &exitError{fmt.Errorf("robustness gate failed: worst accuracy %.2f%% is below --fail-under %.2f%%", 100*w, 100*threshold), exitBelowThreshold}
+	if w := r.WorstAccuracy(); w < gate.Threshold {
+		return &exitError{fmt.Errorf("robustness gate failed: worst accuracy %.2f%% is below --fail-under %.2f%%", 100*w, 100*gate.Threshold), exitBelowThreshold}
 	}
 	return nil
 }

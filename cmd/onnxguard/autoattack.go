@@ -16,7 +16,6 @@ import (
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/onnx"
-	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 // stateFile is where an audit with --report keeps its finished batches,
@@ -58,41 +57,10 @@ func ensembles(c *cli.Context, names []string, epss []float64) ([]fgsm.Ensemble,
 	return out, rest, nil
 }
 
-// openBlackBox opens a model for an audit that needs no gradients: when
-// the interpreter cannot run it, the session has no model and ONNX Runtime
-// alone answers the queries.
-func openBlackBox(c *cli.Context) (*attackSession, error) {
-	cfg, err := readRunConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	shard, err := parseShard(c.String("shard"), &cfg.dataOpt)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.engine != "ort" {
-		return nil, errors.New("--engine interp: a black-box audit runs on ONNX Runtime; drop --engine")
-	}
-	s, err := cfg.open()
-	if err != nil {
-		return nil, err
-	}
-	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), check: s.engine}
-	p, err := interp.Compile(s.model, nil)
-	if err == nil {
-		a.model, err = fgsm.NewModel(p, cfg.pre)
-	}
-	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "black-box only: the interpreter cannot run %s (%s); Square queries %s alone\n", cfg.modelPath, firstLine(err.Error()), a.runtime)
-		a.model = nil
-	}
-	return a, nil
-}
-
 // stateKey identifies an audit for its state file: what shapes its
 // figures.
 func stateKey(a *attackSession, opt *fgsm.AuditOptions) (string, error) {
-	sum, err := a.session.model.SHA256()
+	sum, err := a.modelSHA256()
 	if err != nil {
 		return "", err
 	}

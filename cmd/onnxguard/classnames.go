@@ -8,6 +8,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/fgsm/report"
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
@@ -61,23 +62,10 @@ func resolveClassNames(path string, m *onnx.Model, src dataset.Source, k int) ([
 	return nil, nil
 }
 
-// className is "3" or, with names, "3 Dress".
-func className(names []string, c int) string {
-	if c >= 0 && c < len(names) && names[c] != "" {
-		return fmt.Sprintf("%d %s", c, names[c])
-	}
-	return fmt.Sprint(c)
-}
-
 // printClasses writes per-class accuracy, clean and under the strongest
 // attack (the lowest accuracy), named when the report names its classes.
 func printClasses(w io.Writer, r *fgsm.Report) {
-	var strongest *fgsm.Result
-	for _, res := range r.Results {
-		if strongest == nil || res.Accuracy < strongest.Accuracy {
-			strongest = res
-		}
-	}
+	strongest := report.StrongestResult(r)
 	if strongest == nil || len(r.CleanPerClass) == 0 {
 		return
 	}
@@ -86,6 +74,6 @@ func printClasses(w io.Writer, r *fgsm.Report) {
 		if pc.Samples == 0 || i >= len(strongest.PerClass) {
 			continue
 		}
-		fmt.Fprintf(w, "%-24s %8d %8.2f%%  %.2f%%\n", className(r.Classes, pc.Class), pc.Samples, 100*pc.Accuracy, 100*strongest.PerClass[i].Accuracy)
+		fmt.Fprintf(w, "%-24s %8d %8.2f%%  %.2f%%\n", report.ClassName(r.Classes, pc.Class), pc.Samples, 100*pc.Accuracy, 100*strongest.PerClass[i].Accuracy)
 	}
 }

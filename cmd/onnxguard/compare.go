@@ -39,7 +39,7 @@ Examples:
 		if c.NArg() != 2 {
 			return fmt.Errorf("report compare takes two audits, BEFORE and AFTER (folders holding report.json, or the files); got %d", c.NArg())
 		}
-		threshold, gate, err := parseThreshold(c.String("fail-under"))
+		gate, err := parseGate(c.String("fail-under"))
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ Examples:
 			}
 			fmt.Fprintf(c.App.ErrWriter, "wrote the comparison to %s\n", dir)
 		}
-		if err := writeJUnit(c, rs[1], threshold, gate); err != nil {
+		if err := writeJUnit(c, rs[1], gate); err != nil {
 			return err
 		}
 		if c.Bool("json") {
@@ -72,6 +72,6 @@ Examples:
 		for _, w := range cmp.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 		}
-		return gateReport(rs[1], threshold, gate)
+		return gateReport(rs[1], gate)
 	},
 }

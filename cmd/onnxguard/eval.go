@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/onnxguard/onnxguard/fgsm/report"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
@@ -49,7 +50,7 @@ Examples:
 			fmt.Fprintf(c.App.Writer, "accuracy %.2f%% (%d of %d samples correct) on %s\n", 100*res.Accuracy, res.Correct, res.Samples, engineName(cfg, s))
 			for _, pc := range res.PerClass {
 				if pc.Samples > 0 {
-					fmt.Fprintf(c.App.Writer, "  class %-16s %6.2f%%  (%d/%d)\n", className(names, pc.Class), 100*pc.Accuracy, pc.Correct, pc.Samples)
+					fmt.Fprintf(c.App.Writer, "  class %-16s %6.2f%%  (%d/%d)\n", report.ClassName(names, pc.Class), 100*pc.Accuracy, pc.Correct, pc.Samples)
 				}
 			}
 			return nil

@@ -51,14 +51,14 @@ func imageFlags(c *cli.Context) (h, w, ch int, err error) {
 		if !square {
 			ws = hs
 		}
-		h, err1 := strconv.Atoi(strings.TrimSpace(hs))
-		w, err2 := strconv.Atoi(strings.TrimSpace(ws))
+		var err1, err2 error
+		h, err1 = strconv.Atoi(strings.TrimSpace(hs))
+		w, err2 = strconv.Atoi(strings.TrimSpace(ws))
 		if err1 != nil || err2 != nil || h < 1 || w < 1 || h > maxImageSide || w > maxImageSide {
 			return 0, 0, 0, fmt.Errorf("--image-size %q: give HxW such as 224x224, or one size such as 224, from 1 to %d", s, maxImageSide)
 		}
-		return h, w, c.Int("channels"), checkChannels(c)
 	}
-	return 0, 0, c.Int("channels"), checkChannels(c)
+	return h, w, c.Int("channels"), checkChannels(c)
 }
 
 // maxImageSide bounds --image-size: a sample of 3×4096×4096 pixels is

@@ -62,9 +62,9 @@ func configApp(t *testing.T) *cli.App {
 				if _, err := checkRun(c); err != nil {
 					return err
 				}
-				if v, gate, err := parseThreshold(c.String("fail-under")); err != nil || gate && !(v >= 0 && v <= 1) {
+				if gate, err := parseGate(c.String("fail-under")); err != nil || gate.Set && !(gate.Threshold >= 0 && gate.Threshold <= 1) {
 					if err == nil {
-						t.Fatalf("--fail-under %q gave %v", c.String("fail-under"), v)
+						t.Fatalf("--fail-under %q gave %v", c.String("fail-under"), gate.Threshold)
 					}
 					return err
 				}

@@ -250,7 +250,7 @@ func runHarden(c *cli.Context) error {
 		return fmt.Errorf("measuring the exported model: %w", err)
 	}
 	if dir := c.String("report"); dir != "" {
-		if err := writeHardenReport(c, cfg, dir, model, out, names, beforeReport, afterReport, maxRel); err != nil {
+		if err := writeHardenReport(c, cfg, dir, model, hc.ModelSHA256, out, names, beforeReport, afterReport, maxRel); err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
 		fmt.Fprintf(w, "wrote the before/after comparison to %s\n", dir)

@@ -18,10 +18,15 @@ import (
 var hardenReportFlag = &cli.StringFlag{Name: "report", Usage: "write the before/after comparison (comparison.json, report.md, report.html) into `DIR`, and each model's audit report into DIR/before and DIR/after"}
 
 // writeHardenReport writes the audits harden made of the original model
-// (before) and the exported file (after) into dir/before and dir/after,
-// and their comparison, with the export check, into dir.
-func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, out string, names []string, before, after *fgsm.Report, maxRel float64) error {
+// (before; modelSHA256 its digest, taken when harden loaded it) and the
+// exported file (after) into dir/before and dir/after, and their
+// comparison, with the export check, into dir.
+func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, modelSHA256, out string, names []string, before, after *fgsm.Report, maxRel float64) error {
 	exported, err := onnx.Load(out)
+	if err != nil {
+		return err
+	}
+	exportedSHA256, err := exported.SHA256()
 	if err != nil {
 		return err
 	}
@@ -30,11 +35,11 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 		data = fmt.Sprintf("%s (held-out validation split %g)", cfg.data, c.Float64("val-split"))
 	}
 	for _, side := range []struct {
-		r    *fgsm.Report
-		m    *onnx.Model
-		path string
-	}{{before, model, cfg.modelPath}, {after, exported, out}} {
-		if err := describeAudit(side.r, side.m, side.path, data, cfg); err != nil {
+		r         *fgsm.Report
+		m         *onnx.Model
+		path, sum string
+	}{{before, model, cfg.modelPath, modelSHA256}, {after, exported, out, exportedSHA256}} {
+		if err := describeAudit(side.r, side.m, side.path, side.sum, data, cfg); err != nil {
 			return err
 		}
 		side.r.Classes = names
@@ -52,23 +57,15 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 	return report.WriteCompareDir(dir, cmp)
 }
 
-// describeAudit fills in what identifies an audit harden ran itself.
-func describeAudit(r *fgsm.Report, m *onnx.Model, path, data string, cfg *runConfig) error {
-	sum, err := m.SHA256()
-	if err != nil {
-		return err
-	}
+// describeAudit fills in what identifies an audit harden ran itself of m,
+// read from path with digest sum.
+func describeAudit(r *fgsm.Report, m *onnx.Model, path, sum, data string, cfg *runConfig) error {
 	g, err := m.Graph()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	r.Tool = "onnxguard " + version + " harden"
-	r.Model = fgsm.ModelInfo{Path: path, SHA256: sum, Opset: m.Opset(""), Input: g.Inputs[0].Name, InputShape: g.Inputs[0].Shape}
 	r.Data = data
-	r.Settings = fgsm.Settings{Batch: 256, InputScale: cfg.pre.Scale, Mean: cfg.pre.Mean, Std: cfg.pre.Std, Layout: cfg.pre.Layout}
-	if r.Settings.InputScale == 0 {
-		r.Settings.InputScale = 1
-	}
+	identify(r, "onnxguard "+version+" harden", reportModel(m, path, sum, g.Inputs[0]), 256, cfg.pre)
 	return nil
 }
 

@@ -16,13 +16,13 @@ import (
 var junitFlag = &cli.StringFlag{Name: "junit", Usage: "write the --fail-under gate as a JUnit XML test result to `FILE`: a testcase per attack and ε, failed below the threshold, and one for the gate"}
 
 // writeJUnit writes --junit, when given, for r and the gate.
-func writeJUnit(c *cli.Context, r *fgsm.Report, threshold float64, gate bool) error {
+func writeJUnit(c *cli.Context, r *fgsm.Report, gate report.Gate) error {
 	path := c.String("junit")
 	if path == "" {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := report.JUnit(&buf, r, report.Gate{Threshold: threshold, Set: gate}); err != nil {
+	if err := report.JUnit(&buf, r, gate); err != nil {
 		return fmt.Errorf("--junit %s: %w", path, err)
 	}
 	if err := onnx.WriteFileAtomic(path, buf.Bytes()); err != nil {

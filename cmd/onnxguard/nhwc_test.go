@@ -68,14 +68,7 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var atk struct {
-		Clean        float64 `json:"clean_accuracy"`
-		Adversarial  float64 `json:"adversarial_accuracy"`
-		Disagreement float64 `json:"runtime_disagreement"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &atk); err != nil {
-		t.Fatalf("%v in %s", err, stdout)
-	}
+	atk := decodeAttack(t, stdout)
 	t.Logf("FGSM ε=0.1 on 200 samples: clean %.3f → %.3f, runtime disagreement %g", atk.Clean, atk.Adversarial, atk.Disagreement)
 	if atk.Adversarial > atk.Clean-0.3 || atk.Disagreement != 0 {
 		t.Errorf("FGSM took accuracy from %g to %g (want a drop of over 30 points), runtime disagreement %g (want 0)", atk.Clean, atk.Adversarial, atk.Disagreement)

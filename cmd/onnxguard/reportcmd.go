@@ -44,7 +44,7 @@ Examples:
 			if c.NArg() == 0 {
 				return usageErrorf("name the shard reports to merge: folders holding report.json, or the files")
 			}
-			threshold, gate, err := parseThreshold(c.String("fail-under"))
+			gate, err := parseGate(c.String("fail-under"))
 			if err != nil {
 				return err
 			}
@@ -73,10 +73,10 @@ Examples:
 				}
 				fmt.Fprintf(c.App.ErrWriter, "wrote the merged report of %d shards to %s\n", len(reports), dir)
 			}
-			if err := writeJUnit(c, m, threshold, gate); err != nil {
+			if err := writeJUnit(c, m, gate); err != nil {
 				return err
 			}
-			return showReport(c, m, c.Bool("json"), threshold, gate)
+			return showReport(c, m, c.Bool("json"), gate)
 		},
 	}, compareCommand},
 }
@@ -84,7 +84,7 @@ Examples:
 // readReport reads report.json from a folder or a file.
 func readReport(path string) (*fgsm.Report, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "report.json")
+		path = filepath.Join(path, report.JSONFile)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -61,14 +61,7 @@ func TestTransformersEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatalf("attack: %v\n%s", err, stderr)
 			}
-			var atk struct {
-				Clean        float64 `json:"clean_accuracy"`
-				Adversarial  float64 `json:"adversarial_accuracy"`
-				Disagreement float64 `json:"runtime_disagreement"`
-			}
-			if err := json.Unmarshal([]byte(stdout), &atk); err != nil {
-				t.Fatalf("%v in %s", err, stdout)
-			}
+			atk := decodeAttack(t, stdout)
 			t.Logf("FGSM ε=0.03: accuracy %.3f → %.3f, runtime disagreement %g", atk.Clean, atk.Adversarial, atk.Disagreement)
 			if atk.Adversarial > atk.Clean || atk.Disagreement > 0.05 {
 				t.Errorf("FGSM raised accuracy from %g to %g, or the runtime disagreed on %g of the images", atk.Clean, atk.Adversarial, atk.Disagreement)

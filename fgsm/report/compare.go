@@ -1,17 +1,13 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/onnxguard/onnxguard/fgsm"
-	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // ComparisonFile is the JSON of a comparison; WriteCompareDir writes it
@@ -26,20 +22,9 @@ func WriteCompareDir(dir string, c *fgsm.Comparison) error {
 	if c == nil {
 		return errNoComparison
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the report directory %s: %w; choose a directory you can write to", dir, err)
-	}
-	js, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", filepath.Join(dir, ComparisonFile), err)
-	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, ComparisonFile), append(js, '\n')); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, MarkdownFile), func(w io.Writer) error { return CompareMarkdown(w, c) }); err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return CompareHTML(w, c) })
+	return writeFiles(dir, ComparisonFile, c,
+		func(w io.Writer) error { return CompareMarkdown(w, c) },
+		func(w io.Writer) error { return CompareHTML(w, c) })
 }
 
 // CompareText writes c as a plain-text table for a terminal.
@@ -93,7 +78,7 @@ func CompareMarkdown(w io.Writer, c *fgsm.Comparison) error {
 	}
 	b.WriteString("\n|---|--:|--:|" + strings.Repeat("--:|", len(c.Rows)) + "\n")
 	for _, pc := range c.PerClass {
-		fmt.Fprintf(&b, "| %s | %d | %s |", cell(nameOf(c.Classes, pc.Class)), pc.Samples, beforeAfter(pc.Clean))
+		fmt.Fprintf(&b, "| %s | %d | %s |", cell(ClassName(c.Classes, pc.Class)), pc.Samples, beforeAfter(pc.Clean))
 		for _, a := range pc.Attacks {
 			fmt.Fprintf(&b, " %s |", beforeAfter(a))
 		}
@@ -102,13 +87,7 @@ func CompareMarkdown(w io.Writer, c *fgsm.Comparison) error {
 	if c.Export != nil {
 		fmt.Fprintf(&b, "\n## Export check\n\n%s\n", exportText(c.Export))
 	}
-	b.WriteString("\n## Warnings\n\n")
-	if len(c.Warnings) == 0 {
-		b.WriteString("none\n")
-	}
-	for _, s := range c.Warnings {
-		fmt.Fprintf(&b, "- %s\n", s)
-	}
+	warningsMarkdown(&b, c.Warnings)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -175,12 +154,12 @@ func compareClassSection(c *fgsm.Comparison) Section {
 		bars.Series = append(bars.Series, "before: "+n, "after: "+n)
 	}
 	for _, pc := range c.PerClass {
-		row := []Cell{{Text: nameOf(c.Classes, pc.Class)}, {Text: fmt.Sprint(pc.Samples)}, {Text: beforeAfter(pc.Clean), Class: changeClass(pc.Clean)}}
+		row := []Cell{{Text: ClassName(c.Classes, pc.Class)}, {Text: fmt.Sprint(pc.Samples)}, {Text: beforeAfter(pc.Clean), Class: changeClass(pc.Clean)}}
 		for _, a := range pc.Attacks {
 			row = append(row, Cell{Text: beforeAfter(a), Class: changeClass(a)})
 		}
 		t.Rows = append(t.Rows, row)
-		g := BarGroup{Label: nameOf(c.Classes, pc.Class)}
+		g := BarGroup{Label: ClassName(c.Classes, pc.Class)}
 		chs := []fgsm.Change{pc.Clean}
 		if strongest >= 0 {
 			chs = append(chs, pc.Attacks[strongest])
@@ -201,13 +180,7 @@ func compareClassSection(c *fgsm.Comparison) Section {
 }
 
 func compareTitle(c *fgsm.Comparison) string {
-	name := func(s fgsm.Side) string {
-		if s.Model.Path == "" {
-			return "the model"
-		}
-		return filepath.Base(s.Model.Path)
-	}
-	return fmt.Sprintf("Robustness of %s compared with %s", name(c.After), name(c.Before))
+	return fmt.Sprintf("Robustness of %s compared with %s", modelName(c.After.Model), modelName(c.Before.Model))
 }
 
 type sideFact struct {
@@ -245,14 +218,6 @@ func accuracyRows(c *fgsm.Comparison) []accuracyRow {
 func exportText(e *fgsm.ExportCheck) string {
 	return fmt.Sprintf("ONNX Runtime on %s matches the interpreter on the trained weights within a relative difference of %.2g (tolerance %g), so the audited file is the trained model.",
 		e.File, e.MaxRelativeError, e.Tolerance)
-}
-
-// nameOf is "3" or, with names, "3 Dress".
-func nameOf(names []string, c int) string {
-	if c >= 0 && c < len(names) && names[c] != "" {
-		return fmt.Sprintf("%d %s", c, names[c])
-	}
-	return fmt.Sprint(c)
 }
 
 func maybePercent(p *float64) string {

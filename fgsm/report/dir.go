@@ -34,20 +34,10 @@ func WriteDir(dir string, r *fgsm.Report) error {
 	if r == nil {
 		return errNoReport
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the report directory %s: %w; choose a directory you can write to", dir, err)
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
+	err := writeFiles(dir, JSONFile, r,
+		func(w io.Writer) error { return Markdown(w, r) },
+		func(w io.Writer) error { return HTML(w, r) })
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", filepath.Join(dir, JSONFile), err)
-	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, JSONFile), append(js, '\n')); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, MarkdownFile), func(w io.Writer) error { return Markdown(w, r) }); err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, HTMLFile), func(w io.Writer) error { return HTML(w, r) }); err != nil {
 		return err
 	}
 	if err := Robustness(filepath.Join(dir, RobustnessFile), r); err != nil {
@@ -57,6 +47,27 @@ func WriteDir(dir string, r *fgsm.Report) error {
 		return nil
 	}
 	return Examples(filepath.Join(dir, ExamplesFile), r)
+}
+
+// writeFiles creates dir if it is missing and writes into it, each file
+// atomically, v as indented JSON at jsonFile, then report.md and
+// report.html rendered by markdown and html: the files every report
+// folder holds.
+func writeFiles(dir, jsonFile string, v any, markdown, html func(io.Writer) error) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the report directory %s: %w; choose a directory you can write to", dir, err)
+	}
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Join(dir, jsonFile), err)
+	}
+	if err := onnx.WriteFileAtomic(filepath.Join(dir, jsonFile), append(js, '\n')); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, MarkdownFile), markdown); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, HTMLFile), html)
 }
 
 // writeAtomic renders a file in memory with write, then saves it at path

@@ -290,7 +290,7 @@ func drawExamples(w io.Writer, r *fgsm.Report, l exampleLayout) error {
 			Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YTop}
 	}
 	dc.FillText(text(titlePt, color.Black), g.point(g.w/2, g.margin),
-		fmt.Sprintf("%s: adversarial examples of the first %d samples", modelName(r), len(l.rows)))
+		fmt.Sprintf("%s: adversarial examples of the first %d samples", modelName(r.Model), len(l.rows)))
 	top := g.margin + titleH
 	dc.FillText(text(captionPt, color.Black), g.point(g.margin+g.colW/2, top+groupH), "clean")
 	for i, grp := range l.groups {

@@ -28,7 +28,7 @@ func HTML(w io.Writer, r *fgsm.Report) error {
 // (an attack cascade, minimal perturbations) are appended here.
 func newAuditPage(r *fgsm.Report) (*Page, error) {
 	p := &Page{
-		Title:    "Robustness audit of " + modelName(r),
+		Title:    "Robustness audit of " + modelName(r.Model),
 		Subtitle: fmt.Sprintf("%d samples of %s; worst accuracy %s", r.Samples, orDash(r.Data), percent(r.WorstAccuracy())),
 		Cards:    []Card{modelCard(r), settingsCard(r)},
 	}
@@ -109,22 +109,20 @@ func classesFact(r *fgsm.Report) string {
 
 // resultsSection is the table of accuracy under every attack.
 func resultsSection(r *fgsm.Report) Section {
-	t := &Table{
-		Head:    []string{"Attack", "ε", "Accuracy", "Success rate", "Runtime disagreement", "Mean L∞", "Max L∞", "Mean L2", "Max L2"},
-		Numeric: []bool{false, true, true, true, true, true, true, true, true},
+	t := &Table{Head: resultsHead, Numeric: make([]bool, len(resultsHead))}
+	for i := 1; i < len(t.Numeric); i++ {
+		t.Numeric[i] = true
 	}
-	t.Rows = append(t.Rows, []Cell{{Text: "clean"}, {Text: "0"}, {Text: percent(r.CleanAccuracy)}, {Text: "–"},
-		{Text: ofSamples(r.CleanDisagreement, r.Samples)}, {Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: "–"}})
 	worst := r.WorstAccuracy()
-	for _, res := range r.Results {
-		acc := Cell{Text: percent(res.Accuracy)}
-		if res.Accuracy == worst {
-			acc.Class = "bad"
+	for i, row := range resultRows(r) {
+		cells := make([]Cell, len(row))
+		for j, text := range row {
+			cells[j].Text = text
 		}
-		t.Rows = append(t.Rows, []Cell{{Text: res.Name()}, {Text: fmt.Sprintf("%g", res.Eps)}, acc,
-			{Text: ofSamples(res.Successes, res.Eligible)}, {Text: ofSamples(res.Disagreements, res.Samples)},
-			{Text: fmt.Sprintf("%.4g", res.LinfMean)}, {Text: fmt.Sprintf("%.4g", res.LinfMax)},
-			{Text: fmt.Sprintf("%.4g", res.L2Mean)}, {Text: fmt.Sprintf("%.4g", res.L2Max)}})
+		if i > 0 && r.Results[i-1].Accuracy == worst {
+			cells[2].Class = "bad"
+		}
+		t.Rows = append(t.Rows, cells)
 	}
 	return Section{ID: "results", Title: "Accuracy under attack", Table: t,
 		Intro: "Accuracy is the share of all samples still classified correctly; the success rate counts the samples that were right when clean. The worst accuracy is in red."}
@@ -137,13 +135,13 @@ func classSection(r *fgsm.Report) Section {
 	for _, res := range r.Results {
 		t.Head, t.Numeric = append(t.Head, res.Name()), append(t.Numeric, true)
 	}
-	strongest := strongestResult(r)
+	strongest := StrongestResult(r)
 	bars := &BarChart{Series: []string{"clean"}}
 	if strongest != nil {
 		bars.Series = append(bars.Series, strongest.Name())
 	}
 	for i, c := range r.CleanPerClass {
-		row := []Cell{{Text: className(r, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
+		row := []Cell{{Text: ClassName(r.Classes, c.Class)}, {Text: fmt.Sprint(c.Samples)}, {Text: classAccuracy(r.CleanPerClass, i)}}
 		for _, res := range r.Results {
 			row = append(row, Cell{Text: classAccuracy(res.PerClass, i)})
 		}
@@ -151,7 +149,7 @@ func classSection(r *fgsm.Report) Section {
 		if c.Samples == 0 {
 			continue
 		}
-		g := BarGroup{Label: className(r, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
+		g := BarGroup{Label: ClassName(r.Classes, c.Class), Bars: []Bar{{Value: c.Accuracy, Text: percent(c.Accuracy)}}}
 		if strongest != nil && i < len(strongest.PerClass) {
 			a := strongest.PerClass[i].Accuracy
 			g.Bars = append(g.Bars, Bar{Value: a, Text: percent(a)})
@@ -162,8 +160,8 @@ func classSection(r *fgsm.Report) Section {
 		Intro: "Classes the attacks break most easily are where an attacker starts; the bars show clean accuracy beside that under the strongest attack."}
 }
 
-// strongestResult is the result with the lowest accuracy; nil when none.
-func strongestResult(r *fgsm.Report) *fgsm.Result {
+// StrongestResult is the result with the lowest accuracy; nil when none.
+func StrongestResult(r *fgsm.Report) *fgsm.Result {
 	var s *fgsm.Result
 	for _, res := range r.Results {
 		if s == nil || res.Accuracy < s.Accuracy {

@@ -26,14 +26,14 @@ func JUnit(w io.Writer, r *fgsm.Report, g Gate) error {
 	if r == nil {
 		return errNoReport
 	}
-	s := junitSuite{Name: "onnxguard audit of " + modelName(r), Properties: []junitProperty{
+	s := junitSuite{Name: "onnxguard audit of " + modelName(r.Model), Properties: []junitProperty{
 		{"model", r.Model.Path}, {"sha256", r.Model.SHA256}, {"data", r.Data},
 		{"samples", strconv.Itoa(r.Samples)}, {"runtime", r.Runtime}, {"seed", strconv.FormatUint(r.Seed, 10)},
 	}}
 	if g.Set {
 		s.Properties = append(s.Properties, junitProperty{"fail_under", strconv.FormatFloat(g.Threshold, 'g', -1, 64)})
 	}
-	class := "onnxguard.audit." + modelName(r)
+	class := "onnxguard.audit." + modelName(r.Model)
 	check := func(name string, acc float64, detail string) {
 		tc := junitCase{Class: class, Name: name, Out: fmt.Sprintf("accuracy %s; %s", percent(acc), detail)}
 		if g.Set && acc < g.Threshold {

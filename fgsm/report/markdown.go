@@ -18,7 +18,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 		return errNoReport
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Robustness audit of %s\n\n", cell(modelName(r)))
+	fmt.Fprintf(&b, "# Robustness audit of %s\n\n", cell(modelName(r.Model)))
 
 	b.WriteString("## What was audited\n\n")
 	m := r.Model
@@ -36,14 +36,13 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	}
 
 	b.WriteString("\n## Accuracy under attack\n\n")
-	b.WriteString("| Attack | ε | Accuracy | Success rate | Runtime disagreement | Mean L∞ | Max L∞ | Mean L2 | Max L2 |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	fmt.Fprintf(&b, "| clean | 0 | %s | – | %s | – | – | – | – |\n",
-		percent(r.CleanAccuracy), ofSamples(r.CleanDisagreement, r.Samples))
-	for _, res := range r.Results {
-		fmt.Fprintf(&b, "| %s | %g | %s | %s | %s | %.4g | %.4g | %.4g | %.4g |\n",
-			cell(res.Name()), res.Eps, percent(res.Accuracy), ofSamples(res.Successes, res.Eligible),
-			ofSamples(res.Disagreements, res.Samples), res.LinfMean, res.LinfMax, res.L2Mean, res.L2Max)
+	b.WriteString("| " + strings.Join(resultsHead, " | ") + " |\n")
+	b.WriteString("|---|" + strings.Repeat("--:|", len(resultsHead)-1) + "\n")
+	for _, row := range resultRows(r) {
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 
 	if len(r.Ensembles) > 0 {
@@ -62,7 +61,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	b.WriteString(strings.Repeat("--:|", len(r.Results)+len(r.Ensembles)))
 	b.WriteString("\n")
 	for i, c := range r.CleanPerClass {
-		fmt.Fprintf(&b, "| %s | %d | %s |", cell(className(r, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
+		fmt.Fprintf(&b, "| %s | %d | %s |", cell(ClassName(r.Classes, c.Class)), c.Samples, classAccuracy(r.CleanPerClass, i))
 		for _, res := range r.Results {
 			fmt.Fprintf(&b, " %s |", classAccuracy(res.PerClass, i))
 		}
@@ -72,13 +71,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 		b.WriteString("\n")
 	}
 
-	b.WriteString("\n## Warnings\n\n")
-	if len(r.Warnings) == 0 {
-		b.WriteString("none\n")
-	}
-	for _, s := range r.Warnings {
-		fmt.Fprintf(&b, "- %s\n", s)
-	}
+	warningsMarkdown(&b, r.Warnings)
 
 	b.WriteString("\n## How to read this\n\n" + howToRead)
 	_, err := io.WriteString(w, b.String())
@@ -101,20 +94,48 @@ MI-FGSM) should be at least as strong as FGSM; where they are not, the
 warnings above say so, and the figures likely overstate robustness.
 `
 
-// modelName is the model's file name, for titles.
-func modelName(r *fgsm.Report) string {
-	if r.Model.Path == "" {
-		return "the model"
+// resultsHead heads the table of accuracy under every attack that
+// report.md and report.html both show; resultRows are its rows, clean
+// first.
+var resultsHead = []string{"Attack", "ε", "Accuracy", "Success rate", "Runtime disagreement", "Mean L∞", "Max L∞", "Mean L2", "Max L2"}
+
+func resultRows(r *fgsm.Report) [][]string {
+	rows := [][]string{{"clean", "0", percent(r.CleanAccuracy), "–", ofSamples(r.CleanDisagreement, r.Samples), "–", "–", "–", "–"}}
+	for _, res := range r.Results {
+		rows = append(rows, []string{res.Name(), fmt.Sprintf("%g", res.Eps), percent(res.Accuracy),
+			ofSamples(res.Successes, res.Eligible), ofSamples(res.Disagreements, res.Samples),
+			fmt.Sprintf("%.4g", res.LinfMean), fmt.Sprintf("%.4g", res.LinfMax),
+			fmt.Sprintf("%.4g", res.L2Mean), fmt.Sprintf("%.4g", res.L2Max)})
 	}
-	return filepath.Base(r.Model.Path)
+	return rows
 }
 
-// className is "3" or, when the report names its classes, "3 Dress".
-func className(r *fgsm.Report, c int) string {
-	if c >= 0 && c < len(r.Classes) && r.Classes[c] != "" {
-		return fmt.Sprintf("%d %s", c, r.Classes[c])
+// modelName is the model's file name, for titles.
+func modelName(m fgsm.ModelInfo) string {
+	if m.Path == "" {
+		return "the model"
+	}
+	return filepath.Base(m.Path)
+}
+
+// ClassName is "3" or, when the classes are named, "3 Dress".
+func ClassName(names []string, c int) string {
+	if c >= 0 && c < len(names) && names[c] != "" {
+		return fmt.Sprintf("%d %s", c, names[c])
 	}
 	return fmt.Sprint(c)
+}
+
+// warningsMarkdown writes the Warnings section of report.md, of an audit
+// or a comparison.
+func warningsMarkdown(b *strings.Builder, warnings []string) {
+	b.WriteString("\n## Warnings\n\n")
+	if len(warnings) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, s := range warnings {
+		fmt.Fprintf(b, "- %s\n", s)
+	}
 }
 
 func classAccuracy(pc []fgsm.ClassCount, i int) string {

@@ -43,6 +43,15 @@ type robustnessPlan struct {
 	minima []minNormCurve
 }
 
+// percentXYs are the points to plot for pts: ε against accuracy in percent.
+func percentXYs(pts []point) plotter.XYs {
+	xys := make(plotter.XYs, len(pts))
+	for i, pt := range pts {
+		xys[i] = plotter.XY{X: pt.eps, Y: 100 * pt.acc}
+	}
+	return xys
+}
+
 type minNormCurve struct {
 	label  string
 	points []point // accuracy in [0,1] at evenly spaced ε
@@ -79,7 +88,7 @@ func planRobustness(r *fgsm.Report) robustnessPlan {
 func robustness(w io.Writer, r *fgsm.Report) error {
 	pl := planRobustness(r)
 	p := plot.New()
-	p.Title.Text = "Robustness of " + modelName(r)
+	p.Title.Text = "Robustness of " + modelName(r.Model)
 	p.X.Label.Text = "ε (L∞ radius, pixels in [0,1])"
 	if pl.norm == fgsm.L2 {
 		p.X.Label.Text = "ε (L2 radius, pixels in [0,1])"
@@ -109,10 +118,7 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 	entries := 1 + len(pl.curves) + len(pl.minima)
 
 	for i, g := range pl.curves {
-		xys := make(plotter.XYs, len(g.points))
-		for j, pt := range g.points {
-			xys[j] = plotter.XY{X: pt.eps, Y: 100 * pt.acc}
-		}
+		xys := percentXYs(g.points)
 		s, err := plotter.NewScatter(xys)
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.label, err)
@@ -133,10 +139,7 @@ func robustness(w io.Writer, r *fgsm.Report) error {
 		leg.Add(g.label, thumbs...)
 	}
 	for i, c := range pl.minima {
-		xys := make(plotter.XYs, len(c.points))
-		for j, pt := range c.points {
-			xys[j] = plotter.XY{X: pt.eps, Y: 100 * pt.acc}
-		}
+		xys := percentXYs(c.points)
 		l, err := plotter.NewLine(xys)
 		if err != nil {
 			return err
