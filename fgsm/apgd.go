@@ -88,7 +88,7 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 		}
 		for _, i := range act {
 			o := i * per
-			apgdStep(c.Norm, s.xa[o:o+per], s.old[o:o+per], x[o:o+per], s.grad[o:o+per], s.step[i], c.Eps, a)
+			apgdStep(c.Norm, s.xa[o:o+per], s.old[o:o+per], x[o:o+per], s.grad[o:o+per], s.z, s.step[i], c.Eps, a)
 		}
 		if err := ev.eval(s.grad, s.xa, act, rows, s.loss, hit); err != nil {
 			return err
@@ -110,6 +110,7 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 type apgdState struct {
 	per                             int
 	xa, old, grad, gradBest         []float32 // current and previous point, gradient, gradient at the best point
+	z                               []float32 // one sample's scratch for the L2 step
 	best, adv                       []float32 // the caller's
 	hit                             []bool
 	loss, lossBest, lastCheck, prev []float64 // lastCheck: the best loss at the last checkpoint
@@ -120,7 +121,7 @@ type apgdState struct {
 
 func newAPGDState(c apgdConfig, start []float32, per, n int, best, adv []float32, hit []bool) *apgdState {
 	s := &apgdState{per: per, xa: append([]float32(nil), start...), old: append([]float32(nil), start...),
-		grad: make([]float32, len(start)), gradBest: make([]float32, len(start)), best: best, adv: adv, hit: hit,
+		grad: make([]float32, len(start)), gradBest: make([]float32, len(start)), z: make([]float32, per), best: best, adv: adv, hit: hit,
 		loss: make([]float64, n), lossBest: make([]float64, n), lastCheck: make([]float64, n), prev: make([]float64, n),
 		step: make([]float64, n), ups: make([]int, n), halved: make([]bool, n)}
 	for i := range s.step {
@@ -223,13 +224,14 @@ func (e *evaluator) eval(grad, x []float32, sel, rows []int, loss []float64, hit
 // momentum step: z = P(xa + η·d(g)), then
 // xa' = P(xa + a·(z − xa) + (1 − a)·(xa − old)), where d is the sign of
 // the gradient (L∞) or its direction (L2) and P projects onto the ε-ball
-// around x and onto [0,1]. old becomes the point before the step.
-func apgdStep(norm Norm, xa, old, x, g []float32, eta, eps, a float64) {
+// around x and onto [0,1]. old becomes the point before the step. z is
+// scratch of len(xa) values for the L2 step.
+func apgdStep(norm Norm, xa, old, x, g, z []float32, eta, eps, a float64) {
 	n := len(xa)
 	old, x, g = old[:n], x[:n], g[:n]
 	if norm == L2 {
 		gn := l2(g)
-		z := make([]float32, n)
+		z = z[:n]
 		for j := range z {
 			z[j] = xa[j] + float32(eta*float64(g[j])/(gn+1e-12))
 		}
