@@ -250,7 +250,7 @@ func Step(adv, x, grad []float32, sgn, alpha, eps float32) {
 	}
 }
 
-func sign(v float32) float32 {
+func sign[T float32 | float64](v T) T {
 	switch {
 	case v > 0:
 		return 1
