@@ -246,9 +246,9 @@ func apgdStep(norm Norm, xa, old, x, g, z []float32, eta, eps, a float64) {
 	}
 	e := float32(eps)
 	for j, v := range xa {
-		z := clamp01(min(max(v+float32(eta)*sign(g[j]), x[j]-e), x[j]+e))
+		z := clipLinf(v+float32(eta)*sign(g[j]), x[j], e)
 		w := float32(float64(v) + a*float64(z-v) + (1-a)*float64(v-old[j]))
-		old[j], xa[j] = v, clamp01(min(max(w, x[j]-e), x[j]+e))
+		old[j], xa[j] = v, clipLinf(w, x[j], e)
 	}
 }
 

@@ -211,7 +211,7 @@ func randomStart(dst, x []float32, norm Norm, eps float64, g interface {
 	}
 	e := float32(eps)
 	for j, v := range dst {
-		dst[j] = clamp01(min(max(v, x[j]-e), x[j]+e))
+		dst[j] = clipLinf(v, x[j], e)
 	}
 }
 
