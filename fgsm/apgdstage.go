@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/onnxguard/onnxguard/runtime"
 )
@@ -95,7 +94,7 @@ func apgdTargeted(ctx context.Context, env *StageEnv, x []float32, labels, idx [
 	}
 	ranked := make([][]int, n) // per sample, the classes other than its label by decreasing clean logit
 	for i := range ranked {
-		ranked[i] = rankOthers(clean[i*k:(i+1)*k], labels[i])
+		ranked[i] = rankTargets(clean[i*k:(i+1)*k], labels[i])
 	}
 	targets := env.Targets
 	if targets <= 0 {
@@ -119,18 +118,6 @@ func apgdTargeted(ctx context.Context, env *StageEnv, x []float32, labels, idx [
 		}
 	}
 	return res, nil
-}
-
-// rankOthers lists the classes other than label by decreasing logit.
-func rankOthers(row []float32, label int) []int {
-	out := make([]int, 0, len(row)-1)
-	for c := range row {
-		if c != label {
-			out = append(out, c)
-		}
-	}
-	sort.SliceStable(out, func(a, b int) bool { return row[out[a]] > row[out[b]] })
-	return out
 }
 
 // apgdProgress tells env's Progress how many samples are finished: those broken,

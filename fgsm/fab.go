@@ -175,26 +175,6 @@ func FAB(ctx context.Context, m *Model, cfg FABConfig, x []float32, labels, idx 
 	return res, nil
 }
 
-// rankTargets lists the classes other than y by falling logit.
-func rankTargets(row []float32, y int) []int {
-	out := make([]int, 0, len(row)-1)
-	for c := range row {
-		if c != y {
-			out = append(out, c)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b int) int {
-		switch {
-		case row[a] > row[b]:
-			return -1
-		case row[a] < row[b]:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
 // fabStage returns FAB-T (or, untargeted, FAB) as a stage of an ensemble:
 // the minimum-norm attack with env.Eps as its budget. A sample is broken
 // when the smallest perturbation found is within Eps; its Adv is that

@@ -97,3 +97,17 @@ func StageNames() []string {
 func SampleRand(seed uint64, index int, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^stream*0x9E3779B97F4A7C15, uint64(index)))
 }
+
+// rankTargets lists the classes other than label by decreasing logit, ties
+// in class order: the targets of a targeted stage (APGD-T, FAB-T), most
+// promising first.
+func rankTargets(row []float32, label int) []int {
+	out := make([]int, 0, len(row)-1)
+	for c := range row {
+		if c != label {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return row[out[a]] > row[out[b]] })
+	return out
+}
