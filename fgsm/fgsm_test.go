@@ -25,6 +25,13 @@ func loadModel(t testing.TB, name string, pre dataset.Preprocess) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return compileModel(t, m, pre)
+}
+
+// compileModel compiles m on the interpreter and sees it from pixel space
+// through pre.
+func compileModel(t testing.TB, m *onnx.Model, pre dataset.Preprocess) *Model {
+	t.Helper()
 	p, err := interp.Compile(m, nil)
 	if err != nil {
 		t.Fatal(err)
