@@ -3,8 +3,9 @@ package fgsm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,14 +52,7 @@ var versions = map[string][]StageSpec{
 var blackBox = map[string]bool{"square": true, "square-t": true}
 
 // Versions lists the ensemble versions.
-func Versions() []string {
-	out := make([]string, 0, len(versions))
-	for v := range versions {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
-}
+func Versions() []string { return slices.Sorted(maps.Keys(versions)) }
 
 // IsEnsemble says whether name is an ensemble version or a stage, as
 // opposed to one of the fixed-step attacks (Method).

@@ -3,7 +3,9 @@ package fgsm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -81,14 +83,7 @@ func Stage(name string) (StageFunc, error) {
 }
 
 // StageNames lists the registered stages, sorted.
-func StageNames() []string {
-	names := make([]string, 0, len(stages))
-	for n := range stages {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func StageNames() []string { return slices.Sorted(maps.Keys(stages)) }
 
 // SampleRand returns the random stream of one sample (its index in the
 // data) for one purpose (stream: a stage's own constant, times a restart
