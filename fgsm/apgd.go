@@ -211,7 +211,7 @@ func (e *evaluator) eval(grad, x []float32, sel, rows []int, loss []float64, hit
 		g := grad[i*per : (i+1)*per]
 		copy(g, e.gb[p*per:(p+1)*per])
 		for j, v := range g {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if !finite(float64(v)) {
 				g[j] = 0 // a broken gradient moves nothing rather than poisoning the point
 			}
 		}

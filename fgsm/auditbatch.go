@@ -184,17 +184,12 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 			continue
 		}
 		r.Checks.GradientSamples++
-		var l1 float64
-		finite := true
+		var l1 float64 // NaN or infinite when any component is
 		for _, v := range grad[i*per : (i+1)*per] {
-			f := float64(v)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				finite = false
-			}
-			l1 += math.Abs(f)
+			l1 += math.Abs(float64(v))
 		}
 		switch {
-		case !finite:
+		case !finite(l1):
 			r.Checks.NonFiniteGradients++
 		case l1 == 0:
 			r.Checks.ZeroGradients++
