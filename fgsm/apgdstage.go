@@ -38,7 +38,7 @@ func apgdSetup(env *StageEnv, loss string, x []float32, labels, idx []int) (apgd
 	per := env.C * env.H * env.W
 	switch {
 	case env.Attacker == nil:
-		return apgdConfig{}, 0, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", name)
+		return apgdConfig{}, 0, needsGradients(name)
 	case env.Eps <= 0 || env.Norm != Linf && env.Norm != L2:
 		return apgdConfig{}, 0, fmt.Errorf("%s: budget ε=%g in norm %q: give ε > 0 in linf or l2", name, env.Eps, env.Norm)
 	case per == 0 || len(x) != len(labels)*per || len(idx) != len(labels):

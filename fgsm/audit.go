@@ -148,13 +148,13 @@ func newAuditor(m *Model, src dataset.Source, opt *AuditOptions) (*auditor, erro
 			return nil, err
 		}
 		if m == nil {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", c.Method)
+			return nil, needsGradients(string(c.Method))
 		}
 		a.cfgs = append(a.cfgs, c)
 	}
 	for _, e := range opt.Ensembles {
 		if m == nil && !e.BlackBox() {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", e.Name)
+			return nil, needsGradients(e.Name)
 		}
 	}
 	if err := a.classes(); err != nil {

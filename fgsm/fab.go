@@ -188,7 +188,7 @@ func fabStage(untargeted bool) StageFunc {
 	}
 	return func(ctx context.Context, env *StageEnv, x []float32, labels, idx []int) (*StageResult, error) {
 		if env.Attacker == nil {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: run the black-box attack (square) alone", name)
+			return nil, needsGradients(name)
 		}
 		if !(env.Eps > 0) {
 			return nil, fmt.Errorf("%s: budget ε = %g: must be positive", name, env.Eps)

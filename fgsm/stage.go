@@ -64,6 +64,12 @@ type StageResult struct {
 
 var stages = map[string]StageFunc{}
 
+// needsGradients is the error of an attack (a stage, or a fixed-step
+// method) asked to run without the interpreter.
+func needsGradients(attack string) error {
+	return fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", attack)
+}
+
 // registerStage makes f available to ensembles under name; each stage's
 // file registers itself in its init.
 func registerStage(name string, f StageFunc) {
