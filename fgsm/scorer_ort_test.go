@@ -30,7 +30,7 @@ func openORT(t *testing.T, name string) *ort.Session {
 func TestEngineScorerORT(t *testing.T) {
 	sess := openORT(t, "fmnist_cnn.onnx")
 	score := EngineScorer(sess, dataset.Preprocess{}, 1, 28, 28, 10)
-	x, labels := fashionSlice(t, 16)
+	x, labels := testfiles.FashionSlice(t, 16)
 	got, err := score(nil, x, 16)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestSquareBlackBoxOnly(t *testing.T) {
 		t.Fatalf("the interpreter compiled the FusedMatMul model (error %v); the test needs a model it refuses", err)
 	}
 	score := EngineScorer(openORT(t, "fmnist_fusedmatmul.onnx"), dataset.Preprocess{}, 1, 28, 28, 10)
-	x, labels := fashionSlice(t, 24)
+	x, labels := testfiles.FashionSlice(t, 24)
 	squareLowers(t, score, x, labels, 0.1, 1000)
 }
 

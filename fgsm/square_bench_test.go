@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkSquareProposals(b *testing.B) {
 
 func benchmarkSquare(b *testing.B, score Scorer) {
 	const n, iters = 100, 20
-	x, _ := fashionSlice(b, n)
+	x, _ := testfiles.FashionSlice(b, n)
 	labels := make([]int, n) // every sample is class 0 for the proposals' Scorer
 	out, err := score(nil, x, n)
 	if err != nil {
