@@ -190,10 +190,7 @@ func (a *auditor) classes() error {
 		a.k = a.atk.Classes()
 	}
 	if a.self {
-		a.score = func(dst, x []float32, n int) ([]float32, error) {
-			dst, _, err := a.m.Logits(dst, x, n)
-			return dst, err
-		}
+		a.score = a.m.Score
 		return nil
 	}
 	per := a.c * a.h * a.w

@@ -23,11 +23,7 @@ func stageEnv(t *testing.T, m *Model, norm Norm, eps float64, iters int) *StageE
 	if err != nil {
 		t.Fatal(err)
 	}
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		dst, _, err := m.Logits(dst, x, n)
-		return dst, err
-	}
-	return &StageEnv{Attacker: a, Score: score, Classes: a.Classes(), C: m.C, H: m.H, W: m.W, Norm: norm, Eps: eps, Seed: 3, Iters: iters}
+	return &StageEnv{Attacker: a, Score: m.Score, Classes: a.Classes(), C: m.C, H: m.H, W: m.W, Norm: norm, Eps: eps, Seed: 3, Iters: iters}
 }
 
 // TestAPGDStages checks that every APGD stage keeps its examples inside

@@ -35,7 +35,7 @@ func TestEngineScorerORT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := modelScorer(loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}))(nil, x, 16)
+	want, err := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}).Score(nil, x, 16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // Square's queries per second: 100 samples a Scorer call, at an ε too
 // small to break any, so that every iteration queries all of them.
 func BenchmarkSquareInterpFashion(b *testing.B) {
-	benchmarkSquare(b, modelScorer(loadModel(b, "fmnist_cnn.onnx", dataset.Preprocess{})))
+	benchmarkSquare(b, loadModel(b, "fmnist_cnn.onnx", dataset.Preprocess{}).Score)
 }
 
 // BenchmarkSquareProposals is Square's own cost: a Scorer that reads

@@ -329,10 +329,7 @@ func TestSquareFashionCNN(t *testing.T) {
 	mod := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
 	x, labels := testfiles.FashionSlice(t, 24)
 	const k = 10
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		out, _, err := mod.Logits(dst, x, n)
-		return out, err
-	}
+	score := mod.Score
 	idx := make([]int, len(labels))
 	for i := range idx {
 		idx[i] = i
