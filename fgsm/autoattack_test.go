@@ -32,10 +32,7 @@ func TestAPGDStages(t *testing.T) {
 	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
 	x, labels := testfiles.FashionSlice(t, 12)
 	per := m.Per()
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = 50 + i
-	}
+	idx := indices(50, len(labels))
 	for _, norm := range []Norm{Linf, L2} {
 		eps := map[Norm]float64{Linf: 0.1, L2: 1.5}[norm]
 		for _, name := range []string{"apgd-ce", "apgd-dlr", "apgd-t"} {

@@ -15,14 +15,6 @@ import (
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
-func indices(first, n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = first + i
-	}
-	return idx
-}
-
 func runFAB(t testing.TB, m *Model, cfg FABConfig, x []float32, labels, idx []int) *FABResult {
 	t.Helper()
 	r, err := FAB(context.Background(), m, cfg, x, labels, idx)

@@ -49,10 +49,7 @@ func TestEngineScorerORT(t *testing.T) {
 // breaks at least half the samples the model gets right.
 func squareLowers(t *testing.T, score Scorer, x []float32, labels []int, eps float64, iters int) {
 	t.Helper()
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = i
-	}
+	idx := indices(0, len(labels))
 	env := &StageEnv{Score: score, Classes: 10, C: 1, H: 28, W: 28, Norm: Linf, Eps: eps, Seed: 3, Iters: iters}
 	res := runSquare(t, "square", env, x, labels, idx)
 	checkBall(t, "square", Linf, eps, x, res.Adv, 784)

@@ -330,10 +330,7 @@ func TestSquareFashionCNN(t *testing.T) {
 	x, labels := testfiles.FashionSlice(t, 24)
 	const k = 10
 	score := mod.Score
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = i
-	}
+	idx := indices(0, len(labels))
 	for _, norm := range []Norm{Linf, L2} {
 		eps := map[Norm]float64{Linf: 0.1, L2: 2}[norm]
 		env := &StageEnv{Score: score, Classes: k, C: 1, H: 28, W: 28, Norm: norm, Eps: eps, Seed: 1, Iters: 150}
