@@ -213,8 +213,8 @@ type modelObjective struct {
 	targets []int // per row, for "dlr-t"
 	eot     int
 
-	lab         []int
-	logits, acc []float32
+	lab            []int
+	logits, acc, d []float32 // d: a row's loss gradient, discarded
 }
 
 func (o *modelObjective) eval(grad, x []float32, rows []int, loss []float64, hit []bool) error {
@@ -254,7 +254,9 @@ func (o *modelObjective) eval(grad, x []float32, rows []int, loss []float64, hit
 	if o.eot > 1 {
 		copy(grad, o.acc)
 	}
-	d := make([]float32, k)
+	o.d = grow(o.d, k)
+	d := o.d
+	clear(d)
 	for i, r := range rows {
 		row := o.logits[i*k : (i+1)*k]
 		switch o.loss {
