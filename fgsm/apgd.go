@@ -76,8 +76,7 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 		}
 	}
 	act := active(nil, hit)
-	k, decr, kmin := max(int(0.22*float64(c.Iters)), 1), max(int(0.03*float64(c.Iters)), 1), max(int(0.06*float64(c.Iters)), 1)
-	counter := 0
+	checks, next, last := checkpoints(c.Iters), 0, -1 // last: the previous checkpoint's iteration
 	for it := 0; it < c.Iters && len(act) > 0; it++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -94,12 +93,12 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 			return err
 		}
 		s.record(act)
-		if counter++; counter == k {
-			s.checkpoint(act, k, c.Rho)
+		if next < len(checks) && it == checks[next] {
+			s.checkpoint(act, it-last, c.Rho)
 			if c.Checkpoint != nil {
 				c.Checkpoint(it, act, s.step)
 			}
-			k, counter = max(k-decr, kmin), 0
+			next, last = next+1, it
 		}
 		act = active(act[:0], hit)
 	}
