@@ -229,7 +229,7 @@ func apgdStep(norm Norm, xa, old, x, g, z []float32, eta, eps, a float64) {
 	n := len(xa)
 	old, x, g = old[:n], x[:n], g[:n]
 	if norm == L2 {
-		gn := l2(g)
+		gn := vecNorm(L2, g)
 		z = z[:n]
 		for j := range z {
 			z[j] = xa[j] + float32(eta*float64(g[j])/(gn+1e-12))
@@ -277,14 +277,6 @@ func dist2(a, b []float32) float64 {
 	for j, v := range a {
 		d := float64(v) - float64(b[j])
 		s += d * d
-	}
-	return math.Sqrt(s)
-}
-
-func l2(v []float32) float64 {
-	var s float64
-	for _, f := range v {
-		s += float64(f) * float64(f)
 	}
 	return math.Sqrt(s)
 }

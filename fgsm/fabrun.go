@@ -268,10 +268,11 @@ func (f *fabRun) randomStart(x1, x0 []float32, index, rank, restart int) {
 	}
 }
 
-// vecNorm is v's L∞ or L2 norm.
-func vecNorm(norm Norm, v []float64) float64 {
+// vecNorm is v's L∞ or L2 norm, summed in float64.
+func vecNorm[T float32 | float64](norm Norm, v []T) float64 {
 	var s float64
-	for _, x := range v {
+	for _, f := range v {
+		x := float64(f)
 		if norm == L2 {
 			s += x * x
 		} else {
