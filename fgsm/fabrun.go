@@ -192,16 +192,12 @@ func btoi(b bool) int {
 
 // dualNorm is the dual of norm of g: L1 for L∞, L2 for L2.
 func dualNorm(norm Norm, g []float32) float64 {
+	if norm == L2 {
+		return vecNorm(L2, g)
+	}
 	var s float64
 	for _, v := range g {
-		if norm == L2 {
-			s += float64(v) * float64(v)
-		} else {
-			s += math.Abs(float64(v))
-		}
-	}
-	if norm == L2 {
-		return math.Sqrt(s)
+		s += math.Abs(float64(v))
 	}
 	return s
 }
