@@ -76,8 +76,7 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 		}
 	}
 	act := active(nil, hit)
-	k, decr, kmin := max(int(0.22*float64(c.Iters)), 1), max(int(0.03*float64(c.Iters)), 1), max(int(0.06*float64(c.Iters)), 1)
-	counter := 0
+	checks, next, last := checkpoints(c.Iters), 0, -1 // last: the previous checkpoint's iteration
 	for it := 0; it < c.Iters && len(act) > 0; it++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -88,18 +87,18 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 		}
 		for _, i := range act {
 			o := i * per
-			apgdStep(c.Norm, s.xa[o:o+per], s.old[o:o+per], x[o:o+per], s.grad[o:o+per], s.step[i], c.Eps, a)
+			apgdStep(c.Norm, s.xa[o:o+per], s.old[o:o+per], x[o:o+per], s.grad[o:o+per], s.z, s.step[i], c.Eps, a)
 		}
 		if err := ev.eval(s.grad, s.xa, act, rows, s.loss, hit); err != nil {
 			return err
 		}
 		s.record(act)
-		if counter++; counter == k {
-			s.checkpoint(act, k, c.Rho)
+		if next < len(checks) && it == checks[next] {
+			s.checkpoint(act, it-last, c.Rho)
 			if c.Checkpoint != nil {
 				c.Checkpoint(it, act, s.step)
 			}
-			k, counter = max(k-decr, kmin), 0
+			next, last = next+1, it
 		}
 		act = active(act[:0], hit)
 	}
@@ -110,6 +109,7 @@ func apgdRun(ctx context.Context, obj objective, c apgdConfig, x, start []float3
 type apgdState struct {
 	per                             int
 	xa, old, grad, gradBest         []float32 // current and previous point, gradient, gradient at the best point
+	z                               []float32 // one sample's scratch for the L2 step
 	best, adv                       []float32 // the caller's
 	hit                             []bool
 	loss, lossBest, lastCheck, prev []float64 // lastCheck: the best loss at the last checkpoint
@@ -120,7 +120,7 @@ type apgdState struct {
 
 func newAPGDState(c apgdConfig, start []float32, per, n int, best, adv []float32, hit []bool) *apgdState {
 	s := &apgdState{per: per, xa: append([]float32(nil), start...), old: append([]float32(nil), start...),
-		grad: make([]float32, len(start)), gradBest: make([]float32, len(start)), best: best, adv: adv, hit: hit,
+		grad: make([]float32, len(start)), gradBest: make([]float32, len(start)), z: make([]float32, per), best: best, adv: adv, hit: hit,
 		loss: make([]float64, n), lossBest: make([]float64, n), lastCheck: make([]float64, n), prev: make([]float64, n),
 		step: make([]float64, n), ups: make([]int, n), halved: make([]bool, n)}
 	for i := range s.step {
@@ -210,7 +210,7 @@ func (e *evaluator) eval(grad, x []float32, sel, rows []int, loss []float64, hit
 		g := grad[i*per : (i+1)*per]
 		copy(g, e.gb[p*per:(p+1)*per])
 		for j, v := range g {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if !finite(float64(v)) {
 				g[j] = 0 // a broken gradient moves nothing rather than poisoning the point
 			}
 		}
@@ -223,13 +223,14 @@ func (e *evaluator) eval(grad, x []float32, sel, rows []int, loss []float64, hit
 // momentum step: z = P(xa + η·d(g)), then
 // xa' = P(xa + a·(z − xa) + (1 − a)·(xa − old)), where d is the sign of
 // the gradient (L∞) or its direction (L2) and P projects onto the ε-ball
-// around x and onto [0,1]. old becomes the point before the step.
-func apgdStep(norm Norm, xa, old, x, g []float32, eta, eps, a float64) {
+// around x and onto [0,1]. old becomes the point before the step. z is
+// scratch of len(xa) values for the L2 step.
+func apgdStep(norm Norm, xa, old, x, g, z []float32, eta, eps, a float64) {
 	n := len(xa)
 	old, x, g = old[:n], x[:n], g[:n]
 	if norm == L2 {
-		gn := l2(g)
-		z := make([]float32, n)
+		gn := vecNorm(L2, g)
+		z = z[:n]
 		for j := range z {
 			z[j] = xa[j] + float32(eta*float64(g[j])/(gn+1e-12))
 		}
@@ -244,9 +245,9 @@ func apgdStep(norm Norm, xa, old, x, g []float32, eta, eps, a float64) {
 	}
 	e := float32(eps)
 	for j, v := range xa {
-		z := clamp01(min(max(v+float32(eta)*sign(g[j]), x[j]-e), x[j]+e))
+		z := clipLinf(v+float32(eta)*sign(g[j]), x[j], e)
 		w := float32(float64(v) + a*float64(z-v) + (1-a)*float64(v-old[j]))
-		old[j], xa[j] = v, clamp01(min(max(w, x[j]-e), x[j]+e))
+		old[j], xa[j] = v, clipLinf(w, x[j], e)
 	}
 }
 
@@ -276,14 +277,6 @@ func dist2(a, b []float32) float64 {
 	for j, v := range a {
 		d := float64(v) - float64(b[j])
 		s += d * d
-	}
-	return math.Sqrt(s)
-}
-
-func l2(v []float32) float64 {
-	var s float64
-	for _, f := range v {
-		s += float64(f) * float64(f)
 	}
 	return math.Sqrt(s)
 }

@@ -33,10 +33,7 @@ func BenchmarkAttacks(b *testing.B) {
 // deployedScorer is the Scorer of the deployed model in benchmarks: the
 // interpreter, unless a cgo build's init sets ONNX Runtime.
 var deployedScorer = func(b *testing.B, model string, m *Model) Scorer {
-	return func(dst, x []float32, n int) ([]float32, error) {
-		dst, _, err := m.Logits(dst, x, n)
-		return dst, err
-	}
+	return m.Score
 }
 
 func benchmarkStage(b *testing.B, model, stage string, eps float64) {

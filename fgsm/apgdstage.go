@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/onnxguard/onnxguard/runtime"
 )
@@ -39,7 +38,7 @@ func apgdSetup(env *StageEnv, loss string, x []float32, labels, idx []int) (apgd
 	per := env.C * env.H * env.W
 	switch {
 	case env.Attacker == nil:
-		return apgdConfig{}, 0, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", name)
+		return apgdConfig{}, 0, needsGradients(name)
 	case env.Eps <= 0 || env.Norm != Linf && env.Norm != L2:
 		return apgdConfig{}, 0, fmt.Errorf("%s: budget ε=%g in norm %q: give ε > 0 in linf or l2", name, env.Eps, env.Norm)
 	case per == 0 || len(x) != len(labels)*per || len(idx) != len(labels):
@@ -95,7 +94,7 @@ func apgdTargeted(ctx context.Context, env *StageEnv, x []float32, labels, idx [
 	}
 	ranked := make([][]int, n) // per sample, the classes other than its label by decreasing clean logit
 	for i := range ranked {
-		ranked[i] = rankOthers(clean[i*k:(i+1)*k], labels[i])
+		ranked[i] = rankTargets(clean[i*k:(i+1)*k], labels[i])
 	}
 	targets := env.Targets
 	if targets <= 0 {
@@ -119,18 +118,6 @@ func apgdTargeted(ctx context.Context, env *StageEnv, x []float32, labels, idx [
 		}
 	}
 	return res, nil
-}
-
-// rankOthers lists the classes other than label by decreasing logit.
-func rankOthers(row []float32, label int) []int {
-	out := make([]int, 0, len(row)-1)
-	for c := range row {
-		if c != label {
-			out = append(out, c)
-		}
-	}
-	sort.SliceStable(out, func(a, b int) bool { return row[out[a]] > row[out[b]] })
-	return out
 }
 
 // apgdProgress tells env's Progress how many samples are finished: those broken,
@@ -211,7 +198,7 @@ func randomStart(dst, x []float32, norm Norm, eps float64, g interface {
 	}
 	e := float32(eps)
 	for j, v := range dst {
-		dst[j] = clamp01(min(max(v, x[j]-e), x[j]+e))
+		dst[j] = clipLinf(v, x[j], e)
 	}
 }
 
@@ -226,8 +213,8 @@ type modelObjective struct {
 	targets []int // per row, for "dlr-t"
 	eot     int
 
-	lab         []int
-	logits, acc []float32
+	lab            []int
+	logits, acc, d []float32 // d: a row's loss gradient, discarded
 }
 
 func (o *modelObjective) eval(grad, x []float32, rows []int, loss []float64, hit []bool) error {
@@ -267,7 +254,9 @@ func (o *modelObjective) eval(grad, x []float32, rows []int, loss []float64, hit
 	if o.eot > 1 {
 		copy(grad, o.acc)
 	}
-	d := make([]float32, k)
+	o.d = grow(o.d, k)
+	d := o.d
+	clear(d)
 	for i, r := range rows {
 		row := o.logits[i*k : (i+1)*k]
 		switch o.loss {

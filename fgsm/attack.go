@@ -244,13 +244,11 @@ func momentum(mom, g []float32, mu float32, per int) {
 func Step(adv, x, grad []float32, sgn, alpha, eps float32) {
 	x, grad = x[:len(adv)], grad[:len(adv)]
 	for j, v := range adv {
-		v += sgn * alpha * sign(grad[j])
-		v = min(max(v, x[j]-eps), x[j]+eps)
-		adv[j] = clamp01(v)
+		adv[j] = clipLinf(v+sgn*alpha*sign(grad[j]), x[j], eps)
 	}
 }
 
-func sign(v float32) float32 {
+func sign[T float32 | float64](v T) T {
 	switch {
 	case v > 0:
 		return 1
@@ -261,6 +259,10 @@ func sign(v float32) float32 {
 }
 
 func clamp01(v float32) float32 { return min(max(v, 0), 1) }
+
+// clipLinf projects pixel v onto the ε-ball around clean pixel x, then
+// onto [0,1].
+func clipLinf(v, x, eps float32) float32 { return clamp01(min(max(v, x-eps), x+eps)) }
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {

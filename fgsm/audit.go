@@ -148,13 +148,13 @@ func newAuditor(m *Model, src dataset.Source, opt *AuditOptions) (*auditor, erro
 			return nil, err
 		}
 		if m == nil {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", c.Method)
+			return nil, needsGradients(string(c.Method))
 		}
 		a.cfgs = append(a.cfgs, c)
 	}
 	for _, e := range opt.Ensembles {
 		if m == nil && !e.BlackBox() {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", e.Name)
+			return nil, needsGradients(e.Name)
 		}
 	}
 	if err := a.classes(); err != nil {
@@ -190,10 +190,7 @@ func (a *auditor) classes() error {
 		a.k = a.atk.Classes()
 	}
 	if a.self {
-		a.score = func(dst, x []float32, n int) ([]float32, error) {
-			dst, _, err := a.m.Logits(dst, x, n)
-			return dst, err
-		}
+		a.score = a.m.Score
 		return nil
 	}
 	per := a.c * a.h * a.w

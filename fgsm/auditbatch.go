@@ -61,10 +61,7 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 			return nil, err
 		}
 	}
-	idx := make([]int, b.N)
-	for i := range idx {
-		idx[i] = b.Start + i
-	}
+	idx := indices(b.Start, b.N)
 	for _, res := range r.Ensembles {
 		e := res.Ensemble
 		env := StageEnv{Attacker: a.atk, Score: a.score, Classes: k, C: a.c, H: a.h, W: a.w, Norm: e.Norm, Eps: e.Eps, Seed: a.opt.Seed}
@@ -88,6 +85,16 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 		}
 	}
 	return r, nil
+}
+
+// indices returns first, first+1, …: the data indices of n samples in a
+// row, which seed their randomness in a stage.
+func indices(first, n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = first + i
+	}
+	return idx
 }
 
 // attack runs one fixed-step attack on the batch and counts its results
@@ -184,17 +191,12 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 			continue
 		}
 		r.Checks.GradientSamples++
-		var l1 float64
-		finite := true
+		var l1 float64 // NaN or infinite when any component is
 		for _, v := range grad[i*per : (i+1)*per] {
-			f := float64(v)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				finite = false
-			}
-			l1 += math.Abs(f)
+			l1 += math.Abs(float64(v))
 		}
 		switch {
-		case !finite:
+		case !finite(l1):
 			r.Checks.NonFiniteGradients++
 		case l1 == 0:
 			r.Checks.ZeroGradients++

@@ -3,8 +3,9 @@ package fgsm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,14 +52,7 @@ var versions = map[string][]StageSpec{
 var blackBox = map[string]bool{"square": true, "square-t": true}
 
 // Versions lists the ensemble versions.
-func Versions() []string {
-	out := make([]string, 0, len(versions))
-	for v := range versions {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
-}
+func Versions() []string { return slices.Sorted(maps.Keys(versions)) }
 
 // IsEnsemble says whether name is an ensemble version or a stage, as
 // opposed to one of the fixed-step attacks (Method).
@@ -138,19 +132,19 @@ type ensembleBatch struct {
 func runEnsemble(ctx context.Context, e Ensemble, env StageEnv, b ensembleBatch, res *EnsembleResult, log func(string)) ([]float32, error) {
 	n, per, k := len(b.labels), b.per, env.Classes
 	worst := append([]float32(nil), b.x...)
-	robust := make([]bool, n)
+	fallen := make([]bool, n) // misclassified clean, or broken by a stage
 	for i, y := range b.labels {
 		res.Samples++
 		res.PerClass[y].Samples++
-		robust[i] = b.cleanPred[i] == y
-		if !robust[i] {
+		fallen[i] = b.cleanPred[i] != y
+		if fallen[i] {
 			res.Broken = append(res.Broken, BrokenSample{Index: b.idx[i], Stage: "clean", Pred: b.cleanPred[i]})
 		}
 	}
 	var scores []float32
 	for si, spec := range e.Stages {
 		out := &res.PerStage[si]
-		rows := active(nil, invert(robust))
+		rows := active(nil, fallen)
 		if len(rows) > 0 {
 			f, err := Stage(spec.Name)
 			if err != nil {
@@ -183,7 +177,7 @@ func runEnsemble(ctx context.Context, e Ensemble, env StageEnv, b ensembleBatch,
 					return nil, fmt.Errorf("%s: %s's example for sample %d %w", e.Label(), spec.Name, b.idx[i], err)
 				}
 				if pred := runtime.Argmax(scores[p*k : (p+1)*k]); pred != b.labels[i] {
-					robust[i] = false
+					fallen[i] = true
 					broken++
 					copy(worst[i*per:(i+1)*per], adv)
 					res.Broken = append(res.Broken, BrokenSample{Index: b.idx[i], Stage: spec.Name, Pred: pred})
@@ -198,14 +192,14 @@ func runEnsemble(ctx context.Context, e Ensemble, env StageEnv, b ensembleBatch,
 				log(fmt.Sprintf("%s: %s broke %d of %d samples (%d to %d) in %.1fs", e.Label(), spec.Name, broken, len(rows), b.idx[0], b.idx[n-1], time.Since(start).Seconds()))
 			}
 		}
-		for _, r := range robust {
-			if r {
+		for _, f := range fallen {
+			if !f {
 				out.Robust++
 			}
 		}
 	}
-	for i, r := range robust {
-		if r {
+	for i, f := range fallen {
+		if !f {
 			res.Correct++
 			res.PerClass[b.labels[i]].Correct++
 		}
@@ -213,14 +207,6 @@ func runEnsemble(ctx context.Context, e Ensemble, env StageEnv, b ensembleBatch,
 		res.LinfMax, res.L2Max = max(res.LinfMax, linf), max(res.L2Max, l2)
 	}
 	return worst, nil
-}
-
-func invert(b []bool) []bool {
-	out := make([]bool, len(b))
-	for i, v := range b {
-		out[i] = !v
-	}
-	return out
 }
 
 // inBudget checks that adv lies in [0,1] and within eps of x in norm,

@@ -23,11 +23,7 @@ func stageEnv(t *testing.T, m *Model, norm Norm, eps float64, iters int) *StageE
 	if err != nil {
 		t.Fatal(err)
 	}
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		dst, _, err := m.Logits(dst, x, n)
-		return dst, err
-	}
-	return &StageEnv{Attacker: a, Score: score, Classes: a.Classes(), C: m.C, H: m.H, W: m.W, Norm: norm, Eps: eps, Seed: 3, Iters: iters}
+	return &StageEnv{Attacker: a, Score: m.Score, Classes: a.Classes(), C: m.C, H: m.H, W: m.W, Norm: norm, Eps: eps, Seed: 3, Iters: iters}
 }
 
 // TestAPGDStages checks that every APGD stage keeps its examples inside
@@ -36,10 +32,7 @@ func TestAPGDStages(t *testing.T) {
 	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
 	x, labels := testfiles.FashionSlice(t, 12)
 	per := m.Per()
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = 50 + i
-	}
+	idx := indices(50, len(labels))
 	for _, norm := range []Norm{Linf, L2} {
 		eps := map[Norm]float64{Linf: 0.1, L2: 1.5}[norm]
 		for _, name := range []string{"apgd-ce", "apgd-dlr", "apgd-t"} {

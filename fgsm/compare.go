@@ -3,7 +3,6 @@ package fgsm
 import (
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // Comparison sets two audits side by side, typically of a model before
@@ -181,7 +180,7 @@ func unfair(before, after *Report) []string {
 	if before.Seed != after.Seed {
 		w = append(w, fmt.Sprintf("the audits used seeds %d and %d: random starts differ, so small changes may be noise", before.Seed, after.Seed))
 	}
-	if s, t := before.Settings, after.Settings; s.InputScale != t.InputScale || !slices.Equal(s.Mean, t.Mean) || !slices.Equal(s.Std, t.Std) || s.Layout != t.Layout {
+	if !before.Settings.samePreprocessing(after.Settings) {
 		w = append(w, "the audits used different preprocessing (--input-scale, --mean, --std, --layout); check each matches its model")
 	}
 	return w

@@ -1,6 +1,7 @@
 package fgsm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -56,32 +57,15 @@ type FABConfig struct {
 // normalize fills in the defaults for a model of k classes and checks the
 // settings.
 func (c FABConfig) normalize(k int) (FABConfig, error) {
-	if c.Norm == "" {
-		c.Norm = Linf
-	}
+	c.Norm = cmp.Or(c.Norm, Linf)
 	if c.Norm != Linf && c.Norm != L2 {
 		return c, fmt.Errorf("FAB: norm %q: choose linf or l2", c.Norm)
 	}
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Iters, 100)
-	def(&c.Restarts, 1)
-	def(&c.Targets, 9)
-	c.Targets = min(c.Targets, k-1)
+	c.Iters, c.Restarts, c.Targets = cmp.Or(c.Iters, 100), cmp.Or(c.Restarts, 1), min(cmp.Or(c.Targets, 9), k-1)
 	if c.Untargeted {
 		c.Targets = 1 // one run per restart, towards every class
 	}
-	for _, f := range []struct {
-		v *float64
-		d float64
-	}{{&c.AlphaMax, 0.1}, {&c.Eta, 1.05}, {&c.Beta, 0.9}} {
-		if *f.v == 0 {
-			*f.v = f.d
-		}
-	}
+	c.AlphaMax, c.Eta, c.Beta = cmp.Or(c.AlphaMax, 0.1), cmp.Or(c.Eta, 1.05), cmp.Or(c.Beta, 0.9)
 	switch {
 	case c.Iters < 0 || c.Restarts < 0 || c.Targets < 0:
 		return c, fmt.Errorf("FAB: %d iterations, %d restarts, %d targets: each must be positive (0 for the default)", c.Iters, c.Restarts, c.Targets)
@@ -175,26 +159,6 @@ func FAB(ctx context.Context, m *Model, cfg FABConfig, x []float32, labels, idx 
 	return res, nil
 }
 
-// rankTargets lists the classes other than y by falling logit.
-func rankTargets(row []float32, y int) []int {
-	out := make([]int, 0, len(row)-1)
-	for c := range row {
-		if c != y {
-			out = append(out, c)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b int) int {
-		switch {
-		case row[a] > row[b]:
-			return -1
-		case row[a] < row[b]:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
 // fabStage returns FAB-T (or, untargeted, FAB) as a stage of an ensemble:
 // the minimum-norm attack with env.Eps as its budget. A sample is broken
 // when the smallest perturbation found is within Eps; its Adv is that
@@ -208,7 +172,7 @@ func fabStage(untargeted bool) StageFunc {
 	}
 	return func(ctx context.Context, env *StageEnv, x []float32, labels, idx []int) (*StageResult, error) {
 		if env.Attacker == nil {
-			return nil, fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: run the black-box attack (square) alone", name)
+			return nil, needsGradients(name)
 		}
 		if !(env.Eps > 0) {
 			return nil, fmt.Errorf("%s: budget ε = %g: must be positive", name, env.Eps)

@@ -13,16 +13,7 @@ import (
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
-	"github.com/onnxguard/onnxguard/runtime/interp"
 )
-
-func indices(first, n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = first + i
-	}
-	return idx
-}
 
 func runFAB(t testing.TB, m *Model, cfg FABConfig, x []float32, labels, idx []int) *FABResult {
 	t.Helper()
@@ -76,15 +67,7 @@ func linearModel(t *testing.T, h, w int, weights, bias []float32) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := interp.Compile(om, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewModel(p, dataset.Preprocess{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return compileModel(t, om, dataset.Preprocess{})
 }
 
 // TestFABLinear checks FAB on a linear classifier, where the smallest

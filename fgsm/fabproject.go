@@ -51,7 +51,7 @@ func (p *boxProjector) linf(d []float64, t, w []float32, c float64) bool {
 	s := p.setup(d, t, w, c, false)
 	lambda, ok := p.solve(math.Abs(c))
 	for _, i := range p.order {
-		d[i] = s * sign64(float64(w[i])) * min(lambda, p.brk[i])
+		d[i] = s * sign(float64(w[i])) * min(lambda, p.brk[i])
 	}
 	return ok
 }
@@ -133,14 +133,4 @@ func (p *boxProjector) solve(c float64) (float64, bool) {
 		reached += p.slope[i] * p.brk[i]
 	}
 	return math.Inf(1), false
-}
-
-func sign64(v float64) float64 {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
 }

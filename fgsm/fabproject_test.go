@@ -153,7 +153,7 @@ func bruteProjection(norm Norm, t, w []float32, c float64) (float64, bool) {
 			if norm == L2 {
 				d[j] = mu * float64(w[j])
 			} else {
-				d[j] = mu * sign64(float64(w[j]))
+				d[j] = mu * sign(float64(w[j]))
 			}
 			if v := float64(t[j]) + d[j]; v < -1e-12 || v > 1+1e-12 {
 				feasible = false

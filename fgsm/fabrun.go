@@ -192,16 +192,12 @@ func btoi(b bool) int {
 
 // dualNorm is the dual of norm of g: L1 for L∞, L2 for L2.
 func dualNorm(norm Norm, g []float32) float64 {
+	if norm == L2 {
+		return vecNorm(L2, g)
+	}
 	var s float64
 	for _, v := range g {
-		if norm == L2 {
-			s += float64(v) * float64(v)
-		} else {
-			s += math.Abs(float64(v))
-		}
-	}
-	if norm == L2 {
-		return math.Sqrt(s)
+		s += math.Abs(float64(v))
 	}
 	return s
 }
@@ -268,10 +264,11 @@ func (f *fabRun) randomStart(x1, x0 []float32, index, rank, restart int) {
 	}
 }
 
-// vecNorm is v's L∞ or L2 norm.
-func vecNorm(norm Norm, v []float64) float64 {
+// vecNorm is v's L∞ or L2 norm, summed in float64.
+func vecNorm[T float32 | float64](norm Norm, v []T) float64 {
 	var s float64
-	for _, x := range v {
+	for _, f := range v {
+		x := float64(f)
 		if norm == L2 {
 			s += x * x
 		} else {

@@ -4,13 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/sbinet/npyio"
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
@@ -25,6 +21,13 @@ func loadModel(t testing.TB, name string, pre dataset.Preprocess) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return compileModel(t, m, pre)
+}
+
+// compileModel compiles m on the interpreter and sees it from pixel space
+// through pre.
+func compileModel(t testing.TB, m *onnx.Model, pre dataset.Preprocess) *Model {
+	t.Helper()
 	p, err := interp.Compile(m, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -274,24 +277,7 @@ func TestTargeted(t *testing.T) {
 // of one run over the whole data.
 func TestAuditMerge(t *testing.T) {
 	m := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
-	x, labels := testfiles.FashionSlice(t, 90)
-	dir := t.TempDir()
-	images, labelsPath := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-	if err := dataset.WriteNpy(images, x, []int{90, 1, 28, 28}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(labelsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ys := make([]int64, len(labels))
-	for i, y := range labels {
-		ys[i] = int64(y)
-	}
-	if err := npyio.Write(f, ys); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	images, labelsPath := writeSlice(t, 90)
 	attacks := []Config{{Method: FGSM, Eps: 0.05}, {Method: PGD, Eps: 0.05, Steps: 3, RandomStart: true}}
 	audit := func(shard, shards int) *Report {
 		src, err := dataset.Open(images, &dataset.Options{Labels: labelsPath, Shard: shard, Shards: shards})

@@ -102,15 +102,8 @@ func TestChannelsLastGradient(t *testing.T) {
 func TestChannelsLastMatchesTransposedInput(t *testing.T) {
 	const n, c, h, w = 2, 3, 4, 5
 	model, _ := testfiles.NHWCLinear(t, h, w, c, 4, 1)
-	p, err := interp.Compile(model, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pre := dataset.Preprocess{Scale: 2, Mean: []float32{0.1, 0.2, 0.3}, Std: []float32{0.5, 0.25, 2}, Layout: dataset.NHWC}
-	m, err := NewModel(p, pre)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := compileModel(t, model, pre)
 	if m.C != c || m.H != h || m.W != w {
 		t.Fatalf("the model's pixels are %d×%d×%d; want %d×%d×%d", m.C, m.H, m.W, c, h, w)
 	}
@@ -137,7 +130,7 @@ func TestChannelsLastMatchesTransposedInput(t *testing.T) {
 			}
 		}
 	}
-	r, err := p.Grad(&interp.Tensor{Shape: []int{n, h, w, c}, Data: in}, labels, interp.Want{Input: true})
+	r, err := m.P.Grad(&interp.Tensor{Shape: []int{n, h, w, c}, Data: in}, labels, interp.Want{Input: true})
 	if err != nil {
 		t.Fatal(err)
 	}

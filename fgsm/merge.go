@@ -3,7 +3,6 @@ package fgsm
 import (
 	"fmt"
 	"math"
-	"reflect"
 	"sort"
 )
 
@@ -95,8 +94,7 @@ func compatible(base, r *Report) error {
 		return fmt.Errorf("seed %d differs from the first report's %d", r.Seed, base.Seed)
 	case r.Data != base.Data:
 		return fmt.Errorf("data %q differs from the first report's %q", r.Data, base.Data)
-	case r.Settings.InputScale != base.Settings.InputScale || !reflect.DeepEqual(r.Settings.Mean, base.Settings.Mean) || !reflect.DeepEqual(r.Settings.Std, base.Settings.Std) ||
-		r.Settings.Layout != base.Settings.Layout:
+	case !r.Settings.samePreprocessing(base.Settings):
 		return fmt.Errorf("preprocessing differs from the first report's")
 	case len(r.Results) != len(base.Results):
 		return fmt.Errorf("%d attack results, the first report has %d", len(r.Results), len(base.Results))

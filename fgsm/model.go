@@ -91,6 +91,13 @@ func (m *Model) Logits(dst, x []float32, n int) ([]float32, int, error) {
 	return dst, k, err
 }
 
+// Score is Logits as a Scorer: the interpreter classifying pixels, as
+// deployed when no other runtime checks the model.
+func (m *Model) Score(dst, x []float32, n int) ([]float32, error) {
+	dst, _, err := m.Logits(dst, x, n)
+	return dst, err
+}
+
 // Grad sets grad to the gradient, with respect to the pixels x of n samples,
 // of the sum of their softmax cross-entropy losses against labels, and
 // returns the logits (n×K, of the tensor the loss reads) and K. Each sample's

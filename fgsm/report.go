@@ -3,6 +3,7 @@ package fgsm
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/onnxguard/onnxguard/dataset"
@@ -62,6 +63,12 @@ type Settings struct {
 	// Layout is the model input's; absent for NCHW. The pixels, ε and
 	// the adversarial images are N×C×H×W either way.
 	Layout dataset.Layout `json:"layout,omitempty"`
+}
+
+// samePreprocessing says whether s and o map pixels to the model's input
+// alike: the settings that make two audits' figures comparable.
+func (s Settings) samePreprocessing(o Settings) bool {
+	return s.InputScale == o.InputScale && slices.Equal(s.Mean, o.Mean) && slices.Equal(s.Std, o.Std) && s.Layout == o.Layout
 }
 
 // Shard is one contiguous range of the data, [Start, End) by sample index,

@@ -42,15 +42,7 @@ func TestSanityWarnings(t *testing.T) {
 	} {
 		r := &Report{Samples: 1000, CleanCorrect: 900, CleanDisagreement: test.clean, Runtime: "onnxruntime/cpu", Results: test.results}
 		r.finish()
-		if len(r.Warnings) != len(test.want) {
-			t.Errorf("case %d: warnings %q, want %d containing %q", i, r.Warnings, len(test.want), test.want)
-			continue
-		}
-		for j, w := range test.want {
-			if !strings.Contains(r.Warnings[j], w) {
-				t.Errorf("case %d: warning %q does not contain %q", i, r.Warnings[j], w)
-			}
-		}
+		checkWarnings(t, i, r.Warnings, test.want)
 	}
 }
 
@@ -86,14 +78,21 @@ func TestEnsembleWarnings(t *testing.T) {
 		r := &Report{Samples: 1000, CleanCorrect: 900, Results: []*Result{{Config: pgd, Samples: 1000, Correct: 400}},
 			Ensembles: []*EnsembleResult{test.ens}, Checks: test.checks}
 		r.finish()
-		if len(r.Warnings) != len(test.want) {
-			t.Errorf("case %d: warnings %q, want %d containing %q", i, r.Warnings, len(test.want), test.want)
-			continue
-		}
-		for j, w := range test.want {
-			if !strings.Contains(r.Warnings[j], w) {
-				t.Errorf("case %d: warning %q does not contain %q", i, r.Warnings[j], w)
-			}
+		checkWarnings(t, i, r.Warnings, test.want)
+	}
+}
+
+// checkWarnings fails unless got holds one warning per want, each
+// containing its want.
+func checkWarnings(t *testing.T, i int, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("case %d: warnings %q, want %d containing %q", i, got, len(want), want)
+		return
+	}
+	for j, w := range want {
+		if !strings.Contains(got[j], w) {
+			t.Errorf("case %d: warning %q does not contain %q", i, got[j], w)
 		}
 	}
 }

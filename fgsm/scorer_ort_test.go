@@ -30,12 +30,12 @@ func openORT(t *testing.T, name string) *ort.Session {
 func TestEngineScorerORT(t *testing.T) {
 	sess := openORT(t, "fmnist_cnn.onnx")
 	score := EngineScorer(sess, dataset.Preprocess{}, 1, 28, 28, 10)
-	x, labels := fashionSlice(t, 16)
+	x, labels := testfiles.FashionSlice(t, 16)
 	got, err := score(nil, x, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := modelScorer(loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}))(nil, x, 16)
+	want, err := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}).Score(nil, x, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,7 @@ func TestEngineScorerORT(t *testing.T) {
 // breaks at least half the samples the model gets right.
 func squareLowers(t *testing.T, score Scorer, x []float32, labels []int, eps float64, iters int) {
 	t.Helper()
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = i
-	}
+	idx := indices(0, len(labels))
 	env := &StageEnv{Score: score, Classes: 10, C: 1, H: 28, W: 28, Norm: Linf, Eps: eps, Seed: 3, Iters: iters}
 	res := runSquare(t, "square", env, x, labels, idx)
 	checkBall(t, "square", Linf, eps, x, res.Adv, 784)
@@ -75,7 +72,7 @@ func TestSquareBlackBoxOnly(t *testing.T) {
 		t.Fatalf("the interpreter compiled the FusedMatMul model (error %v); the test needs a model it refuses", err)
 	}
 	score := EngineScorer(openORT(t, "fmnist_fusedmatmul.onnx"), dataset.Preprocess{}, 1, 28, 28, 10)
-	x, labels := fashionSlice(t, 24)
+	x, labels := testfiles.FashionSlice(t, 24)
 	squareLowers(t, score, x, labels, 0.1, 1000)
 }
 

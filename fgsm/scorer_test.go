@@ -5,16 +5,9 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/runtime"
 )
-
-// modelScorer is the interpreter's Scorer for m.
-func modelScorer(m *Model) Scorer {
-	return func(dst, x []float32, n int) ([]float32, error) {
-		out, _, err := m.Logits(dst, x, n)
-		return out, err
-	}
-}
 
 func maxDiff(t *testing.T, what string, a, b []float32) float64 {
 	t.Helper()
@@ -31,8 +24,8 @@ func maxDiff(t *testing.T, what string, a, b []float32) float64 {
 // The model that divides by 255 inside, fixed batch 1, scored through an
 // engine with Scale 255, gives the logits of the [0,1] model.
 func TestEngineScorerInterp(t *testing.T) {
-	x, _ := fashionSlice(t, 5)
-	want, err := modelScorer(loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}))(nil, x, 5)
+	x, _ := testfiles.FashionSlice(t, 5)
+	want, err := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{}).Score(nil, x, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

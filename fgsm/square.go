@@ -1,6 +1,7 @@
 package fgsm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -77,13 +78,7 @@ func square(ctx context.Context, env *StageEnv, x []float32, labels, idx []int, 
 	if err := checkSquare(env, x, labels, idx, targets); err != nil {
 		return nil, err
 	}
-	budget, restarts := env.Iters, env.Restarts
-	if budget == 0 {
-		budget = squareQueries
-	}
-	if restarts == 0 {
-		restarts = 1
-	}
+	budget, restarts := cmp.Or(env.Iters, squareQueries), cmp.Or(env.Restarts, 1)
 	res := &StageResult{Adv: append([]float32(nil), x...), Queries: make([]int, n)}
 	bestLoss := make([]float64, n)
 	broken := make([]bool, n)

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/runtime"
 )
 
 // Square's queries per second: 100 samples a Scorer call, at an ε too
 // small to break any, so that every iteration queries all of them.
 func BenchmarkSquareInterpFashion(b *testing.B) {
-	benchmarkSquare(b, modelScorer(loadModel(b, "fmnist_cnn.onnx", dataset.Preprocess{})))
+	benchmarkSquare(b, loadModel(b, "fmnist_cnn.onnx", dataset.Preprocess{}).Score)
 }
 
 // BenchmarkSquareProposals is Square's own cost: a Scorer that reads
@@ -29,7 +30,7 @@ func BenchmarkSquareProposals(b *testing.B) {
 
 func benchmarkSquare(b *testing.B, score Scorer) {
 	const n, iters = 100, 20
-	x, _ := fashionSlice(b, n)
+	x, _ := testfiles.FashionSlice(b, n)
 	labels := make([]int, n) // every sample is class 0 for the proposals' Scorer
 	out, err := score(nil, x, n)
 	if err != nil {

@@ -327,16 +327,10 @@ func TestSquareFashionCNN(t *testing.T) {
 		t.Skip("attacks a CNN with a few thousand queries")
 	}
 	mod := loadModel(t, "fmnist_cnn.onnx", dataset.Preprocess{})
-	x, labels := fashionSlice(t, 24)
+	x, labels := testfiles.FashionSlice(t, 24)
 	const k = 10
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		out, _, err := mod.Logits(dst, x, n)
-		return out, err
-	}
-	idx := make([]int, len(labels))
-	for i := range idx {
-		idx[i] = i
-	}
+	score := mod.Score
+	idx := indices(0, len(labels))
 	for _, norm := range []Norm{Linf, L2} {
 		eps := map[Norm]float64{Linf: 0.1, L2: 2}[norm]
 		env := &StageEnv{Score: score, Classes: k, C: 1, H: 28, W: 28, Norm: norm, Eps: eps, Seed: 1, Iters: 150}
@@ -348,20 +342,6 @@ func TestSquareFashionCNN(t *testing.T) {
 			t.Errorf("%s ε %g: Square left %d of %d samples robust (%d clean)", norm, eps, after, len(labels), before)
 		}
 	}
-}
-
-func fashionSlice(t testing.TB, n int) ([]float32, []int) {
-	t.Helper()
-	src, err := dataset.Open(testfiles.Path("fashion", "t10k-images-1000-idx3-ubyte.gz"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var b dataset.Batch
-	if err := src.Next(&b, n); err != nil {
-		t.Fatal(err)
-	}
-	return b.X, b.Labels
 }
 
 func scoreAccuracy(t testing.TB, score Scorer, x []float32, labels []int) int {

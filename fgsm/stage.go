@@ -3,7 +3,9 @@ package fgsm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -62,6 +64,12 @@ type StageResult struct {
 
 var stages = map[string]StageFunc{}
 
+// needsGradients is the error of an attack (a stage, or a fixed-step
+// method) asked to run without the interpreter.
+func needsGradients(attack string) error {
+	return fmt.Errorf("%s needs gradients, and the interpreter cannot run this model: only the black-box square attack can audit it", attack)
+}
+
 // registerStage makes f available to ensembles under name; each stage's
 // file registers itself in its init.
 func registerStage(name string, f StageFunc) {
@@ -81,14 +89,7 @@ func Stage(name string) (StageFunc, error) {
 }
 
 // StageNames lists the registered stages, sorted.
-func StageNames() []string {
-	names := make([]string, 0, len(stages))
-	for n := range stages {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func StageNames() []string { return slices.Sorted(maps.Keys(stages)) }
 
 // SampleRand returns the random stream of one sample (its index in the
 // data) for one purpose (stream: a stage's own constant, times a restart
@@ -96,4 +97,18 @@ func StageNames() []string {
 // batching or sharding.
 func SampleRand(seed uint64, index int, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^stream*0x9E3779B97F4A7C15, uint64(index)))
+}
+
+// rankTargets lists the classes other than label by decreasing logit, ties
+// in class order: the targets of a targeted stage (APGD-T, FAB-T), most
+// promising first.
+func rankTargets(row []float32, label int) []int {
+	out := make([]int, 0, len(row)-1)
+	for c := range row {
+		if c != label {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return row[out[a]] > row[out[b]] })
+	return out
 }
