@@ -79,11 +79,7 @@ func (t *trainer) probeName(n int) string {
 func (t *trainer) apgdRobust(ctx context.Context, x []float32, y []int, lo int) (int, error) {
 	m, n := t.model, len(y)
 	per, k := m.Per(), t.atk.Classes()
-	score := func(dst, x []float32, n int) ([]float32, error) {
-		out, _, err := m.Logits(dst, x, n)
-		return out, err
-	}
-	logits, err := score(nil, x, n)
+	logits, err := m.Score(nil, x, n)
 	if err != nil {
 		return 0, err
 	}
@@ -91,7 +87,7 @@ func (t *trainer) apgdRobust(ctx context.Context, x []float32, y []int, lo int) 
 	for i := range y {
 		robust[i] = runtime.Argmax(logits[i*k:(i+1)*k]) == y[i]
 	}
-	env := fgsm.StageEnv{Attacker: t.atk, Score: score, Classes: k, C: m.C, H: m.H, W: m.W,
+	env := fgsm.StageEnv{Attacker: t.atk, Score: m.Score, Classes: k, C: m.C, H: m.H, W: m.W,
 		Norm: fgsm.Linf, Eps: t.cfg.Eps, Seed: t.cfg.Seed, Iters: t.cfg.ProbeSteps, Restarts: 1, Targets: t.cfg.ProbeTargets}
 	for _, name := range []string{"apgd-ce", "apgd-t"} {
 		var rows []int
@@ -116,7 +112,7 @@ func (t *trainer) apgdRobust(ctx context.Context, x []float32, y []int, lo int) 
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", name, err)
 		}
-		if logits, err = score(logits, r.Adv, len(rows)); err != nil {
+		if logits, err = m.Score(logits, r.Adv, len(rows)); err != nil {
 			return 0, err
 		}
 		for p, i := range rows {
