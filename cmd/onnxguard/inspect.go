@@ -89,7 +89,8 @@ func inspectModel(path string, opt *interp.Options) (*modelInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := interp.Preflight(m, opt); err != nil {
+	prog, err := interp.Preflight(m, opt)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	digest, err := m.SHA256()
@@ -130,7 +131,12 @@ func inspectModel(path string, opt *interp.Options) (*modelInfo, error) {
 	sort.Strings(info.Estimated)
 	sort.Strings(info.Unsupported)
 	sort.Strings(info.NoGradient)
-	if _, err := interp.Compile(m, opt); err != nil {
+	// Preflight compiled the model where the interpreter runs all of it;
+	// otherwise compiling says why not, failing at the first node it lacks.
+	if prog == nil {
+		_, err = interp.Compile(m, opt)
+	}
+	if prog == nil && err != nil {
 		info.InterpReason = err.Error()
 		info.Audit = "black-box"
 	} else {

@@ -113,7 +113,7 @@ func TestAttributeMutations(t *testing.T) {
 				refused++
 			}
 			if err != nil && !isCrash(err) && !errors.Is(err, ErrUnsupported) {
-				if perr := Preflight(mm, &Options{MaxMemory: mutationBudget}); perr == nil {
+				if _, perr := Preflight(mm, &Options{MaxMemory: mutationBudget}); perr == nil {
 					t.Errorf("%s: %v: Compile refuses (%v), Preflight lets it through", name, mu, err)
 				}
 			}
@@ -178,7 +178,7 @@ func checkRefused(t *testing.T, what string, m *onnx.Model, want string, is erro
 	case !errors.Is(err, is):
 		t.Errorf("%s: %v does not wrap %v", what, err, is)
 	}
-	if perr := Preflight(m, &Options{MaxMemory: mutationBudget}); perr == nil || strings.Contains(perr.Error(), "\n") {
+	if _, perr := Preflight(m, &Options{MaxMemory: mutationBudget}); perr == nil || strings.Contains(perr.Error(), "\n") {
 		t.Errorf("%s: Preflight gives %v, want a one-line error", what, perr)
 	}
 }

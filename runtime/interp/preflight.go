@@ -19,20 +19,24 @@ import (
 // whole graph, infers every shape for one sample within the budget.
 // What the interpreter does not implement it leaves to the other engine:
 // ErrUnsupported never fails a pre-flight.
-func Preflight(m *onnx.Model, opt *Options) error {
+//
+// Checking the shapes compiles the model, so Preflight returns that
+// program where the interpreter runs the whole graph (nil otherwise): a
+// caller that wants the interpreter too need not compile the model again.
+func Preflight(m *onnx.Model, opt *Options) (*Program, error) {
 	if err := m.CheckExternal(); err != nil {
-		return err
+		return nil, err
 	}
 	g, err := m.Graph()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	whole := true
 	for _, n := range g.Nodes {
 		if _, err := ops.New(n, g.Opset, m.Dir); errors.Is(err, ErrUnsupported) {
 			whole = false
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	budget := opt.budget()
@@ -42,14 +46,18 @@ func Preflight(m *onnx.Model, opt *Options) error {
 			shape[i] = max(int(d), 1) // a dynamic axis counts as one
 		}
 		if err := CheckInputSize(in.Name, shape, budget); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if !whole {
-		return nil
+		return nil, nil
 	}
-	if _, err := Compile(m, opt); err != nil && !errors.Is(err, ErrUnsupported) {
-		return fmt.Errorf("checking shapes: %w", err)
+	p, err := Compile(m, opt)
+	switch {
+	case errors.Is(err, ErrUnsupported):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("checking shapes: %w", err)
 	}
-	return nil
+	return p, nil
 }

@@ -46,7 +46,7 @@ func (m model) signature(budget int64) (ins, outs []TensorInfo, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
 	}
-	if err := interp.Preflight(om, &interp.Options{MaxMemory: budget}); err != nil {
+	if _, err := interp.Preflight(om, &interp.Options{MaxMemory: budget}); err != nil {
 		return nil, nil, fmt.Errorf("ort: %s: %w", m.name, err)
 	}
 	return tensorInfos(g.Inputs), tensorInfos(g.Outputs), nil

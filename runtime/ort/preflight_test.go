@@ -166,7 +166,7 @@ func TestPreflightMutations(t *testing.T) {
 		passed, ran := 0, 0
 		for i, mu := range append(mutate.Attrs(src.Proto), mutate.FloatAttrs(src.Proto)...) {
 			mp := mu.Apply(src.Proto)
-			if interp.Preflight(&onnx.Model{Proto: mp, Dir: dir}, &interp.Options{MaxMemory: 256 << 20}) != nil {
+			if _, err := interp.Preflight(&onnx.Model{Proto: mp, Dir: dir}, &interp.Options{MaxMemory: 256 << 20}); err != nil {
 				continue
 			}
 			passed++
