@@ -6,7 +6,7 @@
 # test once committed.
 #
 #   FUZZTIME=10m bash scripts/fuzz.sh         # make fuzz
-#   FUZZTIME=10s bash scripts/fuzz.sh         # make fuzz-short, as CI runs it
+#   FUZZTIME=2000x bash scripts/fuzz.sh       # make fuzz-short, as CI runs it: 2000 inputs each
 #   FUZZPARALLEL=1 ...                        # one fuzzing worker (a shared machine)
 #   FUZZ='FuzzNPY|FuzzIDX' ...                # only the targets matching a regexp
 set -euo pipefail
