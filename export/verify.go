@@ -26,7 +26,7 @@ const (
 
 // Verify loads the model file at path in ONNX Runtime and compares its first
 // output on x (a batch already in the model's input space, NCHW float32)
-// with prog's, run in inference mode (prog.Training is restored after). It
+// with prog's, run in inference mode. It
 // returns the largest relative error |a−b| / max(|b|, 1e-2·max|b|, 1e-3), a from ONNX
 // Runtime and b from the interpreter, and an error wrapping ErrMismatch when
 // that is above tol or the shapes differ. Models exported with a fixed batch
@@ -49,10 +49,7 @@ func Verify(path string, prog *interp.Program, x *interp.Tensor, tol float64, or
 	if err != nil {
 		return 0, fmt.Errorf("export: verifying %s: %w", path, err)
 	}
-	training := prog.Training
-	prog.Training = false
 	want, wantShape, err := runtime.Interp{P: prog}.Run(nil, x.Data, n)
-	prog.Training = training
 	if err != nil {
 		return 0, fmt.Errorf("export: verifying %s: the interpreter: %w", path, err)
 	}

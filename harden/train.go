@@ -97,7 +97,6 @@ func run(ctx context.Context, prog *interp.Program, pre dataset.Preprocess, trai
 	if err != nil {
 		return nil, err
 	}
-	defer func() { prog.Training, prog.FreezeBatchNorm = false, false }()
 	dir := t.cfg.CheckpointDir
 	if resume {
 		if dir == "" {
@@ -147,6 +146,7 @@ func run(ctx context.Context, prog *interp.Program, pre dataset.Preprocess, trai
 type trainer struct {
 	cfg        Config
 	prog       *interp.Program
+	mode       interp.Mode // of the training passes; attacks and validation run in inference
 	pre        dataset.Preprocess
 	train, val *Data
 	model      *fgsm.Model
@@ -172,7 +172,7 @@ type trainer struct {
 	grads                   [][]float32 // a step's gradients, by parameter
 
 	// fuse: the paper recipe on a model whose mode matters not
-	// (Program.ModeMatters): the FGSM step's pass over the clean batch
+	// (Program.ModeMatters of the training mode): the FGSM step's pass over the clean batch
 	// also yields the clean half's loss and parameter gradients, and the
 	// update's pass runs on the adversarial half alone. cleanGrads keeps
 	// the clean half's gradients, by parameter, from one step to the next.
@@ -287,8 +287,8 @@ func newTrainer(prog *interp.Program, pre dataset.Preprocess, train, val *Data, 
 	} else {
 		t.opt = NewAdamW(cfg.WeightDecay)
 	}
-	prog.FreezeBatchNorm = cfg.BN == BNFrozen
-	t.fuse = cfg.Recipe == Paper && !prog.ModeMatters()
+	t.mode = interp.Mode{Training: true, FreezeBatchNorm: cfg.BN == BNFrozen}
+	t.fuse = cfg.Recipe == Paper && !prog.ModeMatters(t.mode)
 	t.startSum = t.weightsDigest()
 	t.dataSum = dataDigest(train, val)
 	return t, nil
@@ -517,8 +517,6 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 // in, in training mode and, when AWP is active, at the perturbed weights,
 // which it puts back before returning.
 func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*interp.Result, error) {
-	t.prog.Training = true
-	defer func() { t.prog.Training = false }()
 	if t.awpActive() {
 		if err := t.awpPerturb(in, ys, seed); err != nil {
 			return nil, err
@@ -526,7 +524,7 @@ func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*inter
 		defer t.awpRestore()
 	}
 	t.prog.Reseed(seed)
-	return t.prog.Grad(in, ys, interp.Want{Params: true, Loss: t.outer})
+	return t.prog.Grad(in, ys, interp.Want{Mode: t.mode, Params: true, Loss: t.outer})
 }
 
 // kept says where the last good state is, for error messages.

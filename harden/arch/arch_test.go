@@ -173,13 +173,12 @@ func TestGradientFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Training = true
-		_, grads, err := p.ParamGrads(randomBatch(8, shape, 3), []int{0, 1, 2, 3, 4, 5, 6, 7})
+		r, err := p.Grad(randomBatch(8, shape, 3), []int{0, 1, 2, 3, 4, 5, 6, 7}, interp.Want{Mode: interp.Mode{Training: true}, Params: true})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for i, prm := range p.Params() {
-			if grads[i] == nil || !slices.ContainsFunc(grads[i].Data, func(v float32) bool { return v != 0 }) {
+			if r.Params[i] == nil || !slices.ContainsFunc(r.Params[i].Data, func(v float32) bool { return v != 0 }) {
 				t.Errorf("%s: no gradient reaches %s", name, prm.Name)
 			}
 		}

@@ -37,21 +37,18 @@ func BenchmarkCIFARTrain128(b *testing.B)   { benchmarkPath(b, "bench_cifar", tr
 type path func(p *interp.Program, x *interp.Tensor, labels []int) error
 
 func forward(p *interp.Program, x *interp.Tensor, _ []int) error {
-	p.Training = false
 	_, err := p.Run(x)
 	return err
 }
 
 func fgsm(p *interp.Program, x *interp.Tensor, labels []int) error {
-	p.Training = false
 	r, err := p.Grad(x, labels, interp.Want{Input: true})
 	p.Release(r) // as an attack does once it has taken its step (fgsm.Model)
 	return err
 }
 
 func train(p *interp.Program, x *interp.Tensor, labels []int) error {
-	p.Training = true
-	_, err := p.Grad(x, labels, interp.Want{Params: true})
+	_, err := p.Grad(x, labels, interp.Want{Mode: interp.Mode{Training: true}, Params: true})
 	return err
 }
 

@@ -15,7 +15,8 @@
 // a model another engine is to run. A Program then runs batches in one
 // of two modes: inference (BatchNormalization uses running statistics,
 // Dropout is the identity) or training (batch statistics, running statistics
-// updated with the node's momentum, seeded Dropout masks). FreezeBatchNorm
+// updated with the node's momentum, seeded Dropout masks), chosen per call
+// by a Mode (RunMode, Want.Mode) so no mode outlives its call. FreezeBatchNorm
 // keeps BatchNormalization on its running statistics in training mode, and
 // Reseed restarts the Dropout generator, so a training loop can draw masks
 // from its own position and resume exactly.

@@ -7,8 +7,10 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
 
-// Want selects the gradients a backward pass computes.
+// Want selects the gradients a backward pass computes, and the mode its
+// forward pass runs in (the zero Mode is inference).
 type Want struct {
+	Mode
 	Input  bool // d loss / d input
 	Params bool // d loss / d every float initializer
 	// Loss, when set, replaces the mean softmax cross-entropy: it gets the
@@ -59,7 +61,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	if err := p.CheckInput(x); err != nil {
 		return nil, err
 	}
-	vals, err := p.forward(x, true, true)
+	vals, err := p.forward(x, want.Mode, true, true)
 	if err != nil {
 		return nil, err
 	}

@@ -183,9 +183,7 @@ func TestTrainingModeBatchNorm(t *testing.T) {
 	if after := paramValues(p); maxRelErr(after, before, 1) != 0 {
 		t.Fatal("inference mode changed the model's initializers")
 	}
-	p.Training = true
-	r, err := p.Grad(x, []int{0, 1, 2, 3}, Want{Params: true})
-	p.Training = false
+	r, err := p.Grad(x, []int{0, 1, 2, 3}, Want{Mode: Mode{Training: true}, Params: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +220,7 @@ func TestDropoutModes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Training = true
-		r, err := p.Grad(x, labels, Want{Input: true})
+		r, err := p.Grad(x, labels, Want{Mode: Mode{Training: true}, Input: true})
 		if err != nil {
 			t.Fatal(err)
 		}

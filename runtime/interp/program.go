@@ -35,14 +35,8 @@ type Param struct {
 
 // Program is a compiled model. It is not safe for concurrent use.
 type Program struct {
-	Graph    *onnx.Graph
-	Input    onnx.ValueInfo
-	Training bool // training mode; see the package documentation
-	// FreezeBatchNorm makes BatchNormalization use and keep its running
-	// statistics in training mode, as in inference; Dropout stays active.
-	// Fine-tuning with small or adversarial batches uses it so the
-	// statistics the model was deployed with are not disturbed.
-	FreezeBatchNorm bool
+	Graph *onnx.Graph
+	Input onnx.ValueInfo
 
 	nodes   []node
 	slots   map[string]int
@@ -284,17 +278,21 @@ func (p *Program) Reseed(seed uint64) {
 	}
 }
 
-// ModeMatters reports whether Training changes what the program
-// computes: it has a Dropout, or a BatchNormalization that FreezeBatchNorm
-// does not hold to its running statistics. Where it does not, a pass in
-// inference mode gives a training step's values and gradients.
-func (p *Program) ModeMatters() bool {
+// ModeMatters reports whether a pass in mode m computes something other
+// than inference does: m is training and the program has a Dropout, or a
+// BatchNormalization that m.FreezeBatchNorm does not hold to its running
+// statistics. Where it does not, a pass in inference mode gives a training
+// step's values and gradients.
+func (p *Program) ModeMatters(m Mode) bool {
+	if !m.Training {
+		return false
+	}
 	for _, nd := range p.nodes {
 		switch nd.n.OpType {
 		case "Dropout":
 			return true
 		case "BatchNormalization":
-			if !p.FreezeBatchNorm {
+			if !m.FreezeBatchNorm {
 				return true
 			}
 		}
@@ -326,15 +324,15 @@ func (p *Program) CheckInput(x *Tensor) error {
 	return nil
 }
 
-// forward runs every node. With keepAll it keeps every value (for the
-// dry run and the backward pass); otherwise values are dropped after their
-// last reader. grad makes the ops save what Backward needs.
-func (p *Program) forward(x *Tensor, grad, keepAll bool) ([]*Tensor, error) {
-	return p.forwardFeeds(map[int]*Tensor{p.input: x}, grad, keepAll)
+// forward runs every node in mode m. With keepAll it keeps every value
+// (for the dry run and the backward pass); otherwise values are dropped
+// after their last reader. grad makes the ops save what Backward needs.
+func (p *Program) forward(x *Tensor, m Mode, grad, keepAll bool) ([]*Tensor, error) {
+	return p.forwardFeeds(map[int]*Tensor{p.input: x}, m, grad, keepAll)
 }
 
 // forwardFeeds is forward with any set of graph inputs fed by slot.
-func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Tensor, error) {
+func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool) ([]*Tensor, error) {
 	p.buffers.NextRun()
 	vals := make([]*Tensor, len(p.consts))
 	copy(vals, p.consts)
@@ -347,8 +345,8 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 	for i := range p.nodes {
 		nd := &p.nodes[i]
 		nd.state.Release()
-		nd.state.Training, nd.state.Grad = p.Training, grad
-		nd.state.FreezeBatchNorm = p.FreezeBatchNorm
+		nd.state.Training, nd.state.Grad = m.Training, grad
+		nd.state.FreezeBatchNorm = m.FreezeBatchNorm
 		in = in[:0]
 		for _, s := range nd.in {
 			if s < 0 {
@@ -399,12 +397,16 @@ func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor) {
 	}
 }
 
-// Run computes the graph's outputs for a batch.
-func (p *Program) Run(x *Tensor) ([]*Tensor, error) {
+// Run computes the graph's outputs for a batch in inference mode.
+func (p *Program) Run(x *Tensor) ([]*Tensor, error) { return p.RunMode(x, Mode{}) }
+
+// RunMode computes the graph's outputs for a batch in mode m. In training
+// mode BatchNormalization updates its running statistics.
+func (p *Program) RunMode(x *Tensor, m Mode) ([]*Tensor, error) {
 	if err := p.CheckInput(x); err != nil {
 		return nil, err
 	}
-	vals, err := p.forward(x, false, false)
+	vals, err := p.forward(x, m, false, false)
 	if err != nil {
 		return nil, err
 	}
