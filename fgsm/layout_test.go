@@ -42,7 +42,7 @@ func TestChannelsLastGradient(t *testing.T) {
 	for i, v := range x {
 		in[i] = (v - 0.2) / 0.5 // one channel: NHWC and NCHW coincide element-wise
 	}
-	r, err := m.P.Grad(&interp.Tensor{Shape: []int{n, 28, 28, 1}, Data: in}, labels, interp.Want{Input: true})
+	r, err := m.G.Grad(&interp.Tensor{Shape: []int{n, 28, 28, 1}, Data: in}, labels, interp.Want{Input: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestChannelsLastGradient(t *testing.T) {
 	if !slices.Equal(r.Logits.Data, logits) {
 		t.Errorf("Grad's logits differ from the interpreter's")
 	}
-	m.P.Release(r)
+	r.Release()
 
 	// The loss reads the Softmax's input: the model's output is its
 	// softmax, and the logits are not probabilities.
@@ -130,7 +130,7 @@ func TestChannelsLastMatchesTransposedInput(t *testing.T) {
 			}
 		}
 	}
-	r, err := m.P.Grad(&interp.Tensor{Shape: []int{n, h, w, c}, Data: in}, labels, interp.Want{Input: true})
+	r, err := m.G.Grad(&interp.Tensor{Shape: []int{n, h, w, c}, Data: in}, labels, interp.Want{Input: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,29 @@ import (
 	"fmt"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
+
+// Gradients is a differentiable classifier as attacks and training use
+// it: a batch in the model's input space in, its outputs, logits and loss
+// gradients out. The interpreter's *interp.Program implements it; an ONNX
+// Runtime gradient graph can too (a Loss it cannot differentiate, or a
+// training Mode it does not have, is then an error from Grad).
+type Gradients interface {
+	// InputInfo declares the model's one input: its name, and its shape
+	// with the batch first (fixed where positive).
+	InputInfo() onnx.ValueInfo
+	// Run returns the model's outputs for batch x, in inference mode.
+	Run(x *interp.Tensor) ([]*interp.Tensor, error)
+	// Grad runs the forward pass in want.Mode, the loss (want.Loss, or
+	// the mean softmax cross-entropy against labels) and the backward
+	// pass for batch x, giving the gradients want asks for. The caller
+	// calls Release on the result once it has read the input gradient.
+	Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp.Result, error)
+}
+
+var _ Gradients = (*interp.Program)(nil)
 
 // Model is a classifier seen from pixel space: it takes NCHW pixels in
 // [0,1], applies the preprocessing (which puts them in the model's layout,
@@ -13,7 +34,7 @@ import (
 // respect to the pixels. C, H and W are the pixels' dimensions whatever
 // the layout. It is not safe for concurrent use.
 type Model struct {
-	P       *interp.Program
+	G       Gradients
 	Pre     dataset.Preprocess
 	C, H, W int
 	fixed   int // the model's fixed batch size, 0 when the batch is dynamic
@@ -21,16 +42,17 @@ type Model struct {
 	pad     []int
 }
 
-// NewModel wraps a compiled program whose input is N×C×H×W, or N×H×W×C
-// when pre.Layout is NHWC, with preprocessing pre. The program runs in
-// inference mode while attacking.
-func NewModel(p *interp.Program, pre dataset.Preprocess) (*Model, error) {
-	s := p.Input.Shape
+// NewModel wraps a model (a compiled *interp.Program, or another engine's
+// gradients) whose input is N×C×H×W, or N×H×W×C when pre.Layout is NHWC,
+// with preprocessing pre. The model runs in inference mode while attacking.
+func NewModel(g Gradients, pre dataset.Preprocess) (*Model, error) {
+	in := g.InputInfo()
+	s := in.Shape
 	d := pre.Layout.SampleDims(s)
 	if d == nil || d[0] <= 0 || d[1] <= 0 || d[2] <= 0 {
-		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, %s with C, H and W fixed", p.Input.Name, s, pre.Layout.Axes())
+		return nil, fmt.Errorf("model input %q has shape %v; attacks need images, %s with C, H and W fixed", in.Name, s, pre.Layout.Axes())
 	}
-	m := &Model{P: p, Pre: pre, C: int(d[0]), H: int(d[1]), W: int(d[2])}
+	m := &Model{G: g, Pre: pre, C: int(d[0]), H: int(d[1]), W: int(d[2])}
 	if s[0] > 0 {
 		m.fixed = int(s[0])
 	}
@@ -76,7 +98,7 @@ func (m *Model) Logits(dst, x []float32, n int) ([]float32, int, error) {
 	dst = dst[:0]
 	k := 0
 	err := m.chunks(x, n, func(in *interp.Tensor, first, cnt int) error {
-		outs, err := m.P.Run(in)
+		outs, err := m.G.Run(in)
 		if err != nil {
 			return err
 		}
@@ -144,7 +166,7 @@ func (m *Model) grad(grad, logits, x []float32, labels []int, n int, loss Sample
 		if loss != nil {
 			want.Loss = sampleLoss(loss, first, cnt)
 		}
-		r, err := m.P.Grad(in, lab, want)
+		r, err := m.G.Grad(in, lab, want)
 		if err != nil {
 			return err
 		}
@@ -154,7 +176,7 @@ func (m *Model) grad(grad, logits, x []float32, labels []int, n int, loss Sample
 		// so a sample's gradient does not depend on the batch size.
 		g := grad[first*per : (first+cnt)*per]
 		m.Pre.Backward(g, r.Input.Data[:cnt*per], m.C, m.H*m.W)
-		m.P.Release(r)
+		r.Release()
 		if loss != nil {
 			return nil // a SampleLoss is summed already
 		}

@@ -76,7 +76,7 @@ func (t *trainer) awpPerturb(in *interp.Tensor, ys []int, seed uint64) error {
 			p.T.Data[j] = t.awpSaved[i][j] + float32(scale*float64(gv))
 		}
 	}
-	t.prog.Release(r)
+	r.Release()
 	return nil
 }
 

@@ -3,7 +3,8 @@
 // resists FGSM-family attacks, and returns weights ready to be written back
 // into the same ONNX graph.
 //
-// Train takes a compiled interp.Program, the model's preprocessing, the
+// Train takes a Trainable (a compiled interp.Program; the attacks'
+// fgsm.Gradients with weights to update), the model's preprocessing, the
 // training data held in memory (Data, read with ReadAll) and a Config. Each
 // epoch visits the data in an order drawn from (seed, epoch) and, per
 // mini-batch, crafts adversarial examples from the current weights with

@@ -43,7 +43,7 @@ func forward(p *interp.Program, x *interp.Tensor, _ []int) error {
 
 func fgsm(p *interp.Program, x *interp.Tensor, labels []int) error {
 	r, err := p.Grad(x, labels, interp.Want{Input: true})
-	p.Release(r) // as an attack does once it has taken its step (fgsm.Model)
+	r.Release() // as an attack does once it has taken its step (fgsm.Model)
 	return err
 }
 

@@ -35,6 +35,8 @@ type Result struct {
 	// Params holds one gradient per Params() entry, nil for initializers
 	// the loss does not depend on (running statistics, shape constants).
 	Params []*Tensor
+
+	p *Program // whose next runs reuse Input's storage after Release
 }
 
 // LossGrad returns the loss and its gradient with respect to the input.
@@ -124,7 +126,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 		}
 		p.dropNode(nd, vals, grads, keep)
 	}
-	r := &Result{Loss: loss, Logits: logits}
+	r := &Result{Loss: loss, Logits: logits, p: p}
 	if want.Input {
 		r.Input = grads[p.input]
 		if r.Input == nil {
@@ -239,16 +241,17 @@ func LogSumExp(row []float32) float64 {
 	return float64(m) + math.Log(sum)
 }
 
-// Release hands r's input gradient back to the program, whose next run
-// reuses its storage instead of allocating anew: an attack that takes
-// thousands of gradient steps calls it once it has read the gradient.
-// r.Input is nil afterwards; r.Input must not be used after Release,
-// through r or any other reference to it.
-func (p *Program) Release(r *Result) {
-	if r == nil || r.Input == nil {
+// Release hands r's input gradient back to the program that computed it,
+// whose next run reuses its storage instead of allocating anew: an attack
+// that takes thousands of gradient steps calls it once it has read the
+// gradient. r.Input is nil afterwards; r.Input must not be used after
+// Release, through r or any other reference to it. A nil r, or one that
+// no Program made, is left as it is.
+func (r *Result) Release() {
+	if r == nil || r.Input == nil || r.p == nil {
 		return
 	}
 	live := append([]*Tensor{r.Logits}, r.Params...)
-	p.recycle(r.Input, live)
+	r.p.recycle(r.Input, live)
 	r.Input = nil
 }

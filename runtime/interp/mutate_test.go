@@ -46,7 +46,7 @@ func compileRunBudget(m *onnx.Model, budget int64) error {
 	labels := make([]int, shape[0])
 	r, err := p.Grad(x, labels, Want{Input: true, Params: true})
 	if err == nil {
-		p.Release(r)
+		r.Release()
 	}
 	return err
 }

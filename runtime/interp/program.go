@@ -300,6 +300,9 @@ func (p *Program) ModeMatters(m Mode) bool {
 	return false
 }
 
+// InputInfo returns the declaration of the model's input, p.Input.
+func (p *Program) InputInfo() onnx.ValueInfo { return p.Input }
+
 // Params returns the floating-point initializers in file order.
 func (p *Program) Params() []Param { return p.params }
 

@@ -18,11 +18,11 @@ func TestRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := slices.Clone(r.Input.Data)
-	p.Release(r)
+	r.Release()
 	if r.Input != nil {
 		t.Fatal("Release left r.Input set")
 	}
-	p.Release(r) // a second call is harmless
+	r.Release() // a second call is harmless
 	for range 3 {
 		r, err = p.Grad(x, labels, Want{Input: true})
 		if err != nil {
@@ -31,7 +31,7 @@ func TestRelease(t *testing.T) {
 		if !slices.Equal(r.Input.Data, want) {
 			t.Fatal("the input gradient changed after a Release")
 		}
-		p.Release(r)
+		r.Release()
 	}
 	perRun := func(release bool) uint64 {
 		var before, after runtime.MemStats
@@ -43,7 +43,7 @@ func TestRelease(t *testing.T) {
 				t.Fatal(err)
 			}
 			if release {
-				p.Release(r)
+				r.Release()
 			}
 		}
 		runtime.ReadMemStats(&after)

@@ -1,0 +1,157 @@
+package harden
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+)
+
+// trainStep is one step of the recipe on the clean batch x, y: it crafts
+// the examples and takes one optimizer step on them, returning the loss,
+// the number classified correctly before the update, and the number of
+// examples trained on (2·len(y) for the paper recipe). It is the whole of
+// a step as runEpoch takes it, which the training-step benchmark times.
+func (t *trainer) trainStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
+	if t.fuse {
+		return t.fusedStep(x, y, seed, lr)
+	}
+	if t.cfg.Recipe.surrogate() {
+		return t.surrogateStep(x, y, seed, lr)
+	}
+	xs, ys, err := t.examples(x, y, seed)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
+	}
+	loss, correct, err = t.step(xs, ys, seed, lr, nil)
+	return loss, correct, len(ys), err
+}
+
+// fusedStep is the paper recipe's step where the mode does not matter.
+// The batch of 2B, clean and adversarial, has mean loss ½(L_clean +
+// L_adv), whose gradient is half the sum of the halves'. The FGSM step
+// runs the forward and backward passes of L_clean, in inference mode,
+// which here computes what training mode would; asking that one pass for
+// the parameters' gradients as well as the input's leaves only the
+// adversarial half to run. The update is the one the 2B batch gives, up
+// to the order of float sums, for a quarter less work (TestFusedStep);
+// the examples are Attacker.Craft's (fgsm.Step on the same gradient).
+func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss float64, correct, n int, err error) {
+	m, b := t.model, len(y)
+	t.in = t.pre.Apply(t.in, x, m.C, m.H*m.W)
+	r, err := t.prog.Grad(&interp.Tensor{Shape: t.pre.Layout.Shape(b, m.C, m.H, m.W), Data: t.in}, y, interp.Want{Input: true, Params: true})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
+	}
+	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
+	}
+	// The clean half, kept before the adversarial pass reuses r's storage.
+	if len(t.cleanGrads) != len(t.params) {
+		t.cleanGrads = make([][]float32, len(t.params))
+	}
+	for i, g := range r.Params {
+		t.cleanGrads[i] = t.cleanGrads[i][:0]
+		if g != nil {
+			t.cleanGrads[i] = append(t.cleanGrads[i], g.Data...)
+		}
+	}
+	cleanLoss, cleanCorrect := r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
+	// One FGSM step in pixel space: the gradient through the
+	// preprocessing, then Step, as the attacker takes it.
+	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
+	r.Release()
+	t.xs = append(t.xs[:0], x...)
+	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
+	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
+		for j, v := range t.cleanGrads[i] {
+			g[j] = (g[j] + v) / 2
+		}
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return (cleanLoss + adv) / 2, cleanCorrect + correct, 2 * b, nil
+}
+
+// examples returns what one step trains on, crafted from the clean batch
+// with the model in inference mode.
+func (t *trainer) examples(x []float32, y []int, seed uint64) ([]float32, []int, error) {
+	n := len(y)
+	switch t.cfg.Recipe {
+	case Clean:
+		return x, y, nil
+	case Paper:
+		o, err := t.atk.Craft(t.attack, x, y, n, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.xs = append(append(t.xs[:0], x...), o.Adv...)
+		t.ys = append(append(t.ys[:0], y...), y...)
+		return t.xs, t.ys, nil
+	}
+	t.atk.Seed = seed
+	o, err := t.atk.Craft(t.attack, x, y, n, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.xs = append(t.xs[:0], o.Adv...)
+	return t.xs, y, nil
+}
+
+// step runs one forward and backward pass in training mode on pixels xs
+// and updates the weights, returning the loss and the number of examples
+// the model classified correctly before the update. combine, when not
+// nil, rewrites each parameter's gradient before the update.
+func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine func(i int, g []float32)) (float64, int, error) {
+	m := t.model
+	n := len(ys)
+	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
+	in := &interp.Tensor{Shape: t.pre.Layout.Shape(n, m.C, m.H, m.W), Data: t.in}
+	r, err := t.trainingPass(in, ys, seed)
+	if err != nil {
+		return 0, 0, err
+	}
+	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+		return 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
+	}
+	if len(t.grads) != len(t.params) {
+		t.grads = make([][]float32, len(t.params))
+	}
+	grads := t.grads
+	clear(grads)
+	for i, g := range r.Params {
+		if g != nil {
+			grads[i] = g.Data
+			if combine != nil {
+				combine(i, g.Data)
+			}
+		}
+	}
+	t.opt.Step(t.data, grads, lr)
+	// The optimizer changed the weights with gradients, training-mode
+	// BatchNorm the running statistics: check them all.
+	for i, d := range t.data {
+		for _, v := range d {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return 0, 0, fmt.Errorf("%w: %s became %v; %s; lower the learning rate", ErrDiverged, t.params[i].Name, v, t.kept())
+			}
+		}
+	}
+	return r.Loss, countCorrect(r.Logits.Data, ys, r.Logits.Len()/r.Logits.Shape[0]), nil
+}
+
+// trainingPass runs the forward and backward pass of a training step on
+// in, in training mode and, when AWP is active, at the perturbed weights,
+// which it puts back before returning.
+func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*interp.Result, error) {
+	if t.awpActive() {
+		if err := t.awpPerturb(in, ys, seed); err != nil {
+			return nil, err
+		}
+		defer t.awpRestore()
+	}
+	t.prog.Reseed(seed)
+	return t.prog.Grad(in, ys, interp.Want{Mode: t.mode, Params: true, Loss: t.outer})
+}
