@@ -122,6 +122,31 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 	if err != nil {
 		return nil, err
 	}
+	a.grad = grow(a.grad, len(x))
+	a.x = grow(a.x, len(x))
+	out := &a.out
+	out.K, out.Targets = a.k, tg
+	for r := 0; r < max(cfg.Restarts, 1); r++ {
+		xa, err := a.run(cfg, x, labels, tg, start, r)
+		if err != nil {
+			return nil, err
+		}
+		if !score && cfg.Restarts <= 1 {
+			out.Adv, out.Logits = append(out.Adv[:0], xa...), out.Logits[:0]
+			break
+		}
+		if a.logits, _, err = a.M.Logits(a.logits, xa, n); err != nil {
+			return nil, err
+		}
+		a.keepBest(out, xa, labels, tg, r == 0)
+	}
+	return out, nil
+}
+
+// run is one restart r of the attack on samples x: the random start, then
+// the steps. It returns the examples, in a.x.
+func (a *Attacker) run(cfg Config, x []float32, labels, tg []int, start, r int) ([]float32, error) {
+	n, per := len(labels), a.M.Per()
 	// The loss is the true label's, ascended, or the target's, descended.
 	lossLabels, sgn := labels, float32(1)
 	if tg != nil {
@@ -134,68 +159,63 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 		}
 	}
 	eps, alpha := float32(cfg.Eps), float32(cfg.Alpha)
-	a.grad = grow(a.grad, len(x))
-	a.x = grow(a.x, len(x))
-	out := &a.out
-	out.K, out.Targets = a.k, tg
-	for r := 0; r < max(cfg.Restarts, 1); r++ {
-		xa := a.x
-		copy(xa, x)
-		if cfg.RandomStart {
-			for i := 0; i < n; i++ {
-				g := a.rng(start+i, r)
-				for j := i * per; j < (i+1)*per; j++ {
-					xa[j] = clamp01(x[j] + eps*float32(2*g.Float64()-1))
-				}
-			}
-		}
-		if cfg.Method == MIFGSM {
-			a.mom = grow(a.mom, len(x))
-			clear(a.mom)
-		}
-		for s := 0; s < cfg.Steps; s++ {
-			if a.tmp, _, err = a.M.Grad(a.grad, a.tmp, xa, lossLabels, n); err != nil {
-				return nil, err
-			}
-			dir := a.grad
-			if cfg.Method == MIFGSM {
-				momentum(a.mom, a.grad, float32(cfg.Momentum), per)
-				dir = a.mom
-			}
-			for i := 0; i < n; i++ {
-				if tg != nil && tg[i] < 0 {
-					continue
-				}
-				at := i * per
-				Step(xa[at:at+per], x[at:at+per], dir[at:at+per], sgn, alpha, eps)
-			}
-		}
-		if !score && cfg.Restarts <= 1 {
-			out.Adv, out.Logits = append(out.Adv[:0], xa...), out.Logits[:0]
-			break
-		}
-		if a.logits, _, err = a.M.Logits(a.logits, xa, n); err != nil {
-			return nil, err
-		}
-		if r == 0 {
-			out.Adv = append(out.Adv[:0], xa...)
-			out.Logits = append(out.Logits[:0], a.logits...)
-			a.best = a.best[:0]
-			for i := 0; i < n; i++ {
-				a.best = append(a.best, a.score(a.logits[i*a.k:(i+1)*a.k], labels[i], tg, i))
-			}
-			continue
-		}
+	xa := a.x
+	copy(xa, x)
+	if cfg.RandomStart {
 		for i := 0; i < n; i++ {
-			row := a.logits[i*a.k : (i+1)*a.k]
-			if s := a.score(row, labels[i], tg, i); s > a.best[i] {
-				a.best[i] = s
-				copy(out.Adv[i*per:(i+1)*per], xa[i*per:(i+1)*per])
-				copy(out.Logits[i*a.k:(i+1)*a.k], row)
+			g := a.rng(start+i, r)
+			for j := i * per; j < (i+1)*per; j++ {
+				xa[j] = clamp01(x[j] + eps*float32(2*g.Float64()-1))
 			}
 		}
 	}
-	return out, nil
+	if cfg.Method == MIFGSM {
+		a.mom = grow(a.mom, len(x))
+		clear(a.mom)
+	}
+	for s := 0; s < cfg.Steps; s++ {
+		var err error
+		if a.tmp, _, err = a.M.Grad(a.grad, a.tmp, xa, lossLabels, n); err != nil {
+			return nil, err
+		}
+		dir := a.grad
+		if cfg.Method == MIFGSM {
+			momentum(a.mom, a.grad, float32(cfg.Momentum), per)
+			dir = a.mom
+		}
+		for i := 0; i < n; i++ {
+			if tg != nil && tg[i] < 0 {
+				continue
+			}
+			at := i * per
+			Step(xa[at:at+per], x[at:at+per], dir[at:at+per], sgn, alpha, eps)
+		}
+	}
+	return xa, nil
+}
+
+// keepBest puts into out each sample's example from xa, with its logits
+// (a.logits), where it scores better than the restarts before; first says
+// there were none.
+func (a *Attacker) keepBest(out *Outcome, xa []float32, labels, tg []int, first bool) {
+	n, per := len(labels), a.M.Per()
+	if first {
+		out.Adv = append(out.Adv[:0], xa...)
+		out.Logits = append(out.Logits[:0], a.logits...)
+		a.best = a.best[:0]
+		for i := 0; i < n; i++ {
+			a.best = append(a.best, a.score(a.logits[i*a.k:(i+1)*a.k], labels[i], tg, i))
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		row := a.logits[i*a.k : (i+1)*a.k]
+		if s := a.score(row, labels[i], tg, i); s > a.best[i] {
+			a.best[i] = s
+			copy(out.Adv[i*per:(i+1)*per], xa[i*per:(i+1)*per])
+			copy(out.Logits[i*a.k:(i+1)*a.k], row)
+		}
+	}
 }
 
 // score ranks a restart's result for one sample, higher being a stronger

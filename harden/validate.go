@@ -18,32 +18,63 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 	if v == nil {
 		return rec, nil
 	}
-	per := v.Per()
-	steps := (v.N + validationBatch - 1) / validationBatch
+	b := &valBatches{t: t, ctx: ctx, epoch: epoch, steps: (v.N + validationBatch - 1) / validationBatch}
 	probeN := 0
 	if t.cfg.Recipe.Adversarial() {
 		probeN = min(t.cfg.ProbeSamples, v.N)
 		rec.Probe = t.probeName(probeN)
-		steps += (probeN + validationBatch - 1) / validationBatch
+		b.steps += (probeN + validationBatch - 1) / validationBatch
 	}
-	var clean, adv, robust int
-	step := 0
-	batch := func(lo, n int, do func(x []float32, y []int) error) error {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("validation after epoch %d interrupted: %w; %s", epoch, err, t.kept())
-		}
-		hi := min(lo+validationBatch, n)
-		if err := do(v.X[lo*per:hi*per], v.Labels[lo:hi]); err != nil {
-			return fmt.Errorf("validation after epoch %d: %w", epoch, err)
-		}
-		step++
-		if t.progress != nil {
-			t.progress(Progress{Phase: "validate", Epoch: epoch, Epochs: t.cfg.Epochs, Step: step, Steps: steps})
-		}
-		return nil
+	clean, adv, err := t.validateClean(b)
+	if err != nil {
+		return rec, err
 	}
-	for lo := 0; lo < v.N; lo += validationBatch {
-		err := batch(lo, v.N, func(x []float32, y []int) error {
+	robust, err := t.validateProbe(ctx, b, probeN)
+	if err != nil {
+		return rec, err
+	}
+	rec.ValClean, rec.ValFGSM = float64(clean)/float64(v.N), float64(adv)/float64(v.N)
+	switch {
+	case probeN > 0 && t.cfg.Probe == ProbeAPGD:
+		rec.ValAPGD = float64(robust) / float64(probeN)
+	case probeN > 0:
+		rec.ValPGD = float64(robust) / float64(probeN)
+	}
+	return rec, nil
+}
+
+// valBatches walks the validation data in batches, reporting progress.
+type valBatches struct {
+	t           *trainer
+	ctx         context.Context
+	epoch       int
+	step, steps int
+}
+
+// batch calls do on the validation batch starting at sample lo, of the
+// first n samples.
+func (b *valBatches) batch(lo, n int, do func(x []float32, y []int) error) error {
+	t, v := b.t, b.t.val
+	if err := b.ctx.Err(); err != nil {
+		return fmt.Errorf("validation after epoch %d interrupted: %w; %s", b.epoch, err, t.kept())
+	}
+	per := v.Per()
+	hi := min(lo+validationBatch, n)
+	if err := do(v.X[lo*per:hi*per], v.Labels[lo:hi]); err != nil {
+		return fmt.Errorf("validation after epoch %d: %w", b.epoch, err)
+	}
+	b.step++
+	if t.progress != nil {
+		t.progress(Progress{Phase: "validate", Epoch: b.epoch, Epochs: t.cfg.Epochs, Step: b.step, Steps: b.steps})
+	}
+	return nil
+}
+
+// validateClean counts the validation samples classified correctly, clean
+// and under FGSM at Config.Eps.
+func (t *trainer) validateClean(b *valBatches) (clean, adv int, err error) {
+	for lo := 0; lo < t.val.N; lo += validationBatch {
+		err := b.batch(lo, t.val.N, func(x []float32, y []int) error {
 			var k int
 			var err error
 			if t.logits, k, err = t.model.Logits(t.logits, x, len(y)); err != nil {
@@ -61,14 +92,20 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 			return nil
 		})
 		if err != nil {
-			return rec, err
+			return 0, 0, err
 		}
 	}
+	return clean, adv, nil
+}
+
+// validateProbe counts the first n validation samples the probe does not
+// break.
+func (t *trainer) validateProbe(ctx context.Context, b *valBatches, n int) (robust int, err error) {
 	// The probe's random starts are the same every epoch, so epochs
 	// compare on equal terms.
 	t.atk.Seed = t.cfg.Seed
-	for lo := 0; lo < probeN; lo += validationBatch {
-		err := batch(lo, probeN, func(x []float32, y []int) error {
+	for lo := 0; lo < n; lo += validationBatch {
+		err := b.batch(lo, n, func(x []float32, y []int) error {
 			if t.cfg.Probe == ProbeAPGD {
 				c, err := t.apgdRobust(ctx, x, y, lo)
 				robust += c
@@ -82,17 +119,10 @@ func (t *trainer) validate(ctx context.Context, epoch int) (Epoch, error) {
 			return nil
 		})
 		if err != nil {
-			return rec, err
+			return 0, err
 		}
 	}
-	rec.ValClean, rec.ValFGSM = float64(clean)/float64(v.N), float64(adv)/float64(v.N)
-	switch {
-	case probeN > 0 && t.cfg.Probe == ProbeAPGD:
-		rec.ValAPGD = float64(robust) / float64(probeN)
-	case probeN > 0:
-		rec.ValPGD = float64(robust) / float64(probeN)
-	}
-	return rec, nil
+	return robust, nil
 }
 
 func countCorrect(logits []float32, labels []int, k int) int {
