@@ -31,7 +31,7 @@ const (
 // Runtime and b from the interpreter, and an error wrapping ErrMismatch when
 // that is above tol or the shapes differ. Models exported with a fixed batch
 // size run in chunks of it on both sides. ortOpt nil means ONNX Runtime's
-// defaults.
+// defaults; without a Check, the file passes interp.PreflightCheck first.
 func Verify(path string, prog *interp.Program, x *interp.Tensor, tol float64, ortOpt *ort.Options) (float64, error) {
 	if prog == nil {
 		return 0, errors.New("export: Verify: no program to compare with")
@@ -40,7 +40,14 @@ func Verify(path string, prog *interp.Program, x *interp.Tensor, tol float64, or
 	if err != nil {
 		return 0, err
 	}
-	sess, err := ort.Open(path, ortOpt)
+	var opt ort.Options
+	if ortOpt != nil {
+		opt = *ortOpt
+	}
+	if opt.Check == nil {
+		opt.Check = interp.PreflightCheck
+	}
+	sess, err := ort.Open(path, &opt)
 	if err != nil {
 		return 0, fmt.Errorf("export: verifying %s: %w", path, err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
-var cpu = &ort.Options{Device: ort.DeviceCPU}
+var cpu = &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU}
 
 // batch returns a batch for a test model: its reference input, or the first
 // Fashion-MNIST images, times scale.

@@ -17,7 +17,7 @@ import (
 func openORT(t *testing.T, name string) *ort.Session {
 	t.Helper()
 	testort.Need(t)
-	s, err := ort.Open(testfiles.Path("models", name), &ort.Options{Device: ort.DeviceCPU, Threads: 1})
+	s, err := ort.Open(testfiles.Path("models", name), &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestSquareBlackBoxOnly(t *testing.T) {
 
 func BenchmarkSquareORTFashion(b *testing.B) {
 	testort.Need(b)
-	s, err := ort.Open(testfiles.Path("models", "fmnist_cnn.onnx"), &ort.Options{Device: ort.DeviceCPU})
+	s, err := ort.Open(testfiles.Path("models", "fmnist_cnn.onnx"), &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func BenchmarkSquareORTFashion(b *testing.B) {
 func init() {
 	deployedScorer = func(b *testing.B, model string, m *Model) Scorer {
 		testort.Need(b)
-		s, err := ort.Open(testfiles.Path("models", model+".onnx"), &ort.Options{Device: ort.DeviceCPU})
+		s, err := ort.Open(testfiles.Path("models", model+".onnx"), &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 		if err != nil {
 			b.Fatal(err)
 		}

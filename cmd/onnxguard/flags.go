@@ -147,7 +147,7 @@ func checkDevice(c *cli.Context) error {
 
 // ortOptions reads the ONNX Runtime flags of engineFlags.
 func ortOptions(c *cli.Context) ort.Options {
-	return ort.Options{Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"),
+	return ort.Options{Check: interp.PreflightCheck, Library: c.String("ort-lib"), Device: c.String("device"), Threads: c.Int("threads"),
 		Verbose: c.Bool("verbose"), Warn: os.Stderr}
 }
 

@@ -21,7 +21,7 @@ func TestInterpMatchesORT(t *testing.T) {
 			t.Fatal(err)
 		}
 		data, _ := m.Marshal()
-		s, err := ort.OpenBytes(data, &ort.Options{Device: ort.DeviceCPU})
+		s, err := ort.OpenBytes(data, &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 		if err != nil {
 			t.Fatalf("%s: ONNX Runtime: %v", test.arch, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
@@ -50,7 +51,7 @@ func Session(b *testing.B, file string) *Sessions {
 	}
 	var s Sessions
 	for _, spin := range []bool{true, false} {
-		sess, err := ort.Open(file, &ort.Options{Device: ort.DeviceCPU, Spin: spin})
+		sess, err := ort.Open(file, &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU, Spin: spin})
 		if errors.Is(err, ort.ErrNoCgo) {
 			b.Skipf("skipping the interpreter/ONNX Runtime comparison: %v", err)
 		}

@@ -74,7 +74,7 @@ func TestGridSampleMatchesORT(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := ort.OpenBytes(data, &ort.Options{Device: ort.DeviceCPU})
+				s, err := ort.OpenBytes(data, &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 				if err != nil {
 					t.Fatalf("%s: ONNX Runtime: %v", name, err)
 				}

@@ -61,3 +61,11 @@ func Preflight(m *onnx.Model, opt *Options) (*Program, error) {
 	}
 	return p, nil
 }
+
+// PreflightCheck is Preflight within maxMemory bytes (0 means
+// DefaultMaxMemory) as the check another engine runs before it opens a
+// model: it is what ort.Options.Check takes.
+func PreflightCheck(m *onnx.Model, maxMemory int64) error {
+	_, err := Preflight(m, &Options{MaxMemory: maxMemory})
+	return err
+}

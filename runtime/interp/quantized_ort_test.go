@@ -20,7 +20,7 @@ var quantizedModels = []string{"fmnist_cnn_qdq", "fmnist_cnn_qlinear"}
 // ortLogits runs a model on ONNX Runtime.
 func ortLogits(t *testing.T, name string, x []float32, n int) []float32 {
 	t.Helper()
-	s, err := ort.Open(filepath.Join(interp.ModelDir, name+".onnx"), &ort.Options{Device: ort.DeviceCPU})
+	s, err := ort.Open(filepath.Join(interp.ModelDir, name+".onnx"), &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 	if err != nil {
 		t.Fatalf("%s: ONNX Runtime: %v", name, err)
 	}

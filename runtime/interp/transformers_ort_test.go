@@ -20,7 +20,7 @@ func TestTransformersMatchORT(t *testing.T) {
 	for _, name := range interp.TransformerModels {
 		path := filepath.Join(interp.ModelDir, name+".onnx")
 		x := interp.ReadNpy(t, filepath.Join(interp.ModelDir, name+".input.npy"))
-		s, err := ort.Open(path, &ort.Options{Device: ort.DeviceCPU})
+		s, err := ort.Open(path, &ort.Options{Check: interp.PreflightCheck, Device: ort.DeviceCPU})
 		if err != nil {
 			t.Fatalf("%s: ONNX Runtime: %v", name, err)
 		}

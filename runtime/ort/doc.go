@@ -9,10 +9,13 @@
 // preprocessed NCHW samples of any size, running fixed-batch exports in
 // chunks, and returns the logits.
 //
-// Every model passes interp.Preflight before ONNX Runtime sees it, within
+// Every model passes Options.Check before ONNX Runtime sees it, within
 // Options.MaxMemory: ONNX Runtime trusts a model's attributes (a stride of
 // 0 kills the process with SIGFPE while it builds the session), so a
-// malformed or oversized model is refused here with an error instead.
+// malformed or oversized model is refused with an error instead. The
+// check is the caller's to pass (onnxguard passes the interpreter's
+// interp.PreflightCheck), which keeps this package free of the
+// interpreter; Open refuses Options without one.
 //
 // ONNX Runtime is reached through cgo (github.com/yalue/onnxruntime_go), and
 // only from this package. Its environment is process-global: the first Open

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/onnxguard/onnxguard/onnx"
-	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 func describe(ts []TensorInfo) string {
@@ -30,9 +29,9 @@ func cloneInfos(ts []TensorInfo) []TensorInfo {
 // itself: a parse in Go, where asking ONNX Runtime would build a whole
 // throwaway session first.
 //
-// It also runs the pre-flight check (interp.Preflight) within budget
-// bytes: ONNX Runtime is handed no model that might crash it.
-func (m model) signature(budget int64) (ins, outs []TensorInfo, err error) {
+// It also runs set's check, within set's budget, so that ONNX Runtime is
+// handed no model that might crash it.
+func (m model) signature(set settings) (ins, outs []TensorInfo, err error) {
 	var om *onnx.Model
 	if m.path != "" {
 		om, err = onnx.Load(m.path)
@@ -46,7 +45,7 @@ func (m model) signature(budget int64) (ins, outs []TensorInfo, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ort: loading %s: %w", m.name, err)
 	}
-	if _, err := interp.Preflight(om, &interp.Options{MaxMemory: budget}); err != nil {
+	if err := set.check(om, set.budget); err != nil {
 		return nil, nil, fmt.Errorf("ort: %s: %w", m.name, err)
 	}
 	return tensorInfos(g.Inputs), tensorInfos(g.Outputs), nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // Devices that Options.Device accepts.
@@ -39,11 +41,26 @@ type Options struct {
 	// default.
 	Spin bool
 	Warn io.Writer // one-line notices such as the cuda→cpu fallback; nil = os.Stderr
-	// MaxMemory is the memory budget in bytes of the pre-flight check
-	// (interp.Preflight) every model passes before ONNX Runtime sees it;
-	// 0 = interp.DefaultMaxMemory, half the physical memory.
+	// Check vets every model before ONNX Runtime sees it, within
+	// MaxMemory bytes: ONNX Runtime trusts a model's attributes (a stride
+	// of 0 kills the process with SIGFPE while it builds the session), so
+	// a malformed or oversized model must be refused before. The
+	// interpreter's pre-flight check, interp.PreflightCheck, is the one
+	// onnxguard passes. Open refuses to run without a Check; NoCheck
+	// opens a model trusted as it is.
+	Check func(m *onnx.Model, maxMemory int64) error
+	// MaxMemory is the memory budget in bytes that Check enforces; 0
+	// means the checker's default (for interp.PreflightCheck, half the
+	// physical memory).
 	MaxMemory int64
 }
+
+// NoCheck is a Check that accepts every model: for models made or
+// checked by the caller, never for files from elsewhere.
+func NoCheck(*onnx.Model, int64) error { return nil }
+
+// errNoCheck is Open's answer to Options without a Check.
+var errNoCheck = errors.New("ort: Options.Check is not set: ONNX Runtime trusts a model's attributes and a malformed one can crash the process; pass interp.PreflightCheck, or NoCheck for a model you made or checked")
 
 // TensorInfo describes one model input or output.
 type TensorInfo struct {
@@ -65,6 +82,7 @@ type settings struct {
 	verbose bool
 	spin    bool
 	warn    io.Writer
+	check   func(*onnx.Model, int64) error
 	budget  int64
 }
 
@@ -79,6 +97,7 @@ func (o *Options) settings() (settings, error) {
 		verbose: opt.Verbose,
 		spin:    opt.Spin,
 		warn:    opt.Warn,
+		check:   opt.Check,
 		budget:  opt.MaxMemory,
 	}
 	switch s.device {

@@ -221,3 +221,27 @@ func TestExternalDataSymlinkRefused(t *testing.T) {
 		t.Errorf("got %v, want one line wrapping onnx.ErrOutsideFolder", err)
 	}
 }
+
+// TestOpenNeedsCheck checks that Open refuses Options without a Check
+// before anything else, and that NoCheck hands a model to ONNX Runtime
+// as it is.
+func TestOpenNeedsCheck(t *testing.T) {
+	needORT(t)
+	path := filepath.Join("testdata", "mlp_dynamic.onnx")
+	for _, opt := range []*Options{nil, {Library: testLib, Device: DeviceCPU}} {
+		if s, err := Open(path, opt); !errors.Is(err, errNoCheck) {
+			if s != nil {
+				s.Close()
+			}
+			t.Errorf("Open with %+v: %v, want the error that no Check is set", opt, err)
+		}
+	}
+	s, err := Open(path, &Options{Check: NoCheck, Library: testLib, Device: DeviceCPU})
+	if err != nil {
+		t.Fatalf("Open with NoCheck: %v", err)
+	}
+	defer s.Close()
+	if _, _, err := s.Run(nil, make([]float32, s.sampleLen), 1); err != nil {
+		t.Errorf("Run after Open with NoCheck: %v", err)
+	}
+}

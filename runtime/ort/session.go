@@ -42,8 +42,9 @@ type model struct {
 	data []byte
 }
 
-// Open loads the model at modelPath. A nil opt means defaults: the library
-// FindLibrary finds, device auto, one thread per core.
+// Open loads the model at modelPath, once opt.Check has passed it. Options
+// left zero mean defaults: the library FindLibrary finds, device auto,
+// one thread per core; opt itself must be given, for its Check.
 func Open(modelPath string, opt *Options) (*Session, error) {
 	if st, err := os.Stat(modelPath); err != nil {
 		return nil, fmt.Errorf("ort: model: %w", err)
@@ -63,6 +64,9 @@ func OpenBytes(onnx []byte, opt *Options) (*Session, error) {
 }
 
 func open(m model, opt *Options) (*Session, error) {
+	if opt == nil || opt.Check == nil {
+		return nil, errNoCheck
+	}
 	set, err := opt.settings()
 	if err != nil {
 		return nil, err
@@ -79,7 +83,7 @@ func open(m model, opt *Options) (*Session, error) {
 			return nil, errCUDAFilesMissing(dir, missing)
 		}
 	}
-	ins, outs, err := m.signature(set.budget)
+	ins, outs, err := m.signature(set)
 	if err != nil {
 		return nil, err
 	}

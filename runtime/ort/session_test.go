@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 // ONNX Runtime is loaded once per process, so every test opens models
@@ -70,7 +72,9 @@ func needORT(t *testing.T) {
 	t.Skipf("ONNX Runtime not installed, run scripts/setup-ort.sh: %v", findErr)
 }
 
-func cpuOpts() *Options { return &Options{Library: testLib, Device: DeviceCPU} }
+func cpuOpts() *Options {
+	return &Options{Check: interp.PreflightCheck, Library: testLib, Device: DeviceCPU}
+}
 
 // openModel opens testdata/name, or name itself if it is a path.
 func openModel(t *testing.T, name string, opt *Options) *Session {
@@ -329,7 +333,7 @@ func TestDevices(t *testing.T) {
 		{device: "cuda", wantNoCUDA: true, wantErr: []string{"libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so missing from " + testDir, "onnxruntime-gpu", "--ort-lib"}},
 	} {
 		var warn bytes.Buffer
-		s, err := Open("testdata/mlp_dynamic.onnx", &Options{Library: testLib, Device: test.device, Warn: &warn})
+		s, err := Open("testdata/mlp_dynamic.onnx", &Options{Check: interp.PreflightCheck, Library: testLib, Device: test.device, Warn: &warn})
 		if test.wantErr != nil {
 			if err == nil {
 				s.Close()
@@ -390,7 +394,7 @@ func TestCUDAProviderFails(t *testing.T) {
 		defer os.Remove(filepath.Join(testDir, f))
 	}
 	var warn bytes.Buffer
-	s, err := Open("testdata/mlp_dynamic.onnx", &Options{Library: testLib, Device: DeviceAuto, Warn: &warn})
+	s, err := Open("testdata/mlp_dynamic.onnx", &Options{Check: interp.PreflightCheck, Library: testLib, Device: DeviceAuto, Warn: &warn})
 	if err != nil {
 		t.Fatalf("auto with broken CUDA provider: %v; want a fallback to CPU", err)
 	}
@@ -401,7 +405,7 @@ func TestCUDAProviderFails(t *testing.T) {
 	checkWarning(t, "auto with broken CUDA provider", warn.String(), []string{"running on CPU", "Failed to load shared library"})
 
 	// ONNX Runtime logs why to stderr too; this test expects that line.
-	s, err = Open("testdata/mlp_dynamic.onnx", &Options{Library: testLib, Device: DeviceCUDA})
+	s, err = Open("testdata/mlp_dynamic.onnx", &Options{Check: interp.PreflightCheck, Library: testLib, Device: DeviceCUDA})
 	if err == nil {
 		s.Close()
 		t.Fatalf("cuda with broken CUDA provider: Open succeeded")
@@ -423,7 +427,7 @@ func TestCUDA(t *testing.T) {
 	}
 	var warn bytes.Buffer
 	for _, device := range []string{DeviceCUDA, DeviceAuto} {
-		s := openModel(t, "mlp_dynamic.onnx", &Options{Library: testLib, Device: device, Warn: &warn})
+		s := openModel(t, "mlp_dynamic.onnx", &Options{Check: interp.PreflightCheck, Library: testLib, Device: device, Warn: &warn})
 		if s.Device() != DeviceCUDA {
 			t.Errorf("device %s: Device() = %q, want cuda", device, s.Device())
 		}
@@ -440,7 +444,7 @@ func TestSecondLibraryRefused(t *testing.T) {
 	needORT(t)
 	openModel(t, "mlp_dynamic.onnx", cpuOpts())
 	other := touch(t, filepath.Join(t.TempDir(), "libonnxruntime.so.1"))
-	_, err := Open("testdata/mlp_dynamic.onnx", &Options{Library: other, Device: DeviceCPU})
+	_, err := Open("testdata/mlp_dynamic.onnx", &Options{Check: interp.PreflightCheck, Library: other, Device: DeviceCPU})
 	if err == nil || !strings.Contains(err.Error(), "already loaded from "+testLib) || !strings.Contains(err.Error(), other) {
 		t.Errorf("Open with a second library: %v; want an error naming %s and %s", err, testLib, other)
 	}
@@ -448,7 +452,7 @@ func TestSecondLibraryRefused(t *testing.T) {
 
 func TestThreadsAndVerbose(t *testing.T) {
 	needORT(t)
-	s := openModel(t, "mlp_b2.onnx", &Options{Library: testLib, Device: DeviceCPU, Threads: 1, Verbose: true})
+	s := openModel(t, "mlp_b2.onnx", &Options{Check: interp.PreflightCheck, Library: testLib, Device: DeviceCPU, Threads: 1, Verbose: true})
 	x := randomInput(9, 3*4)
 	if got, _, err := s.Run(nil, x, 3); err != nil || !close32(got, handLogits(x), 1e-5) {
 		t.Errorf("one thread, verbose: Run = %v, %v; want %v", got, err, handLogits(x))
