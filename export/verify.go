@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
@@ -56,7 +55,7 @@ func Verify(path string, prog *interp.Program, x *interp.Tensor, tol float64, or
 	if err != nil {
 		return 0, fmt.Errorf("export: verifying %s: %w", path, err)
 	}
-	want, wantShape, err := runtime.Interp{P: prog}.Run(nil, x.Data, n)
+	want, wantShape, err := interp.Engine{P: prog}.Run(nil, x.Data, n)
 	if err != nil {
 		return 0, fmt.Errorf("export: verifying %s: the interpreter: %w", path, err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
@@ -73,23 +74,13 @@ func (m *Model) chunks(x []float32, n int, do func(in *interp.Tensor, first, k i
 	if len(x) != n*per {
 		return fmt.Errorf("%d pixel values for %d samples of %d×%d×%d", len(x), n, m.C, m.H, m.W)
 	}
-	b := n
-	if m.fixed > 0 {
-		b = m.fixed
-	}
-	for first := 0; first < n; first += b {
-		k := min(b, n-first)
-		if cap(m.in) < b*per {
-			m.in = make([]float32, b*per)
-		}
-		in := m.in[:b*per]
-		m.Pre.Apply(in[:k*per], x[first*per:(first+k)*per], m.C, m.H*m.W)
-		clear(in[k*per:])
-		if err := do(&interp.Tensor{Shape: m.Pre.Layout.Shape(b, m.C, m.H, m.W), Data: in}, first, k); err != nil {
-			return err
-		}
-	}
-	return nil
+	var err error
+	m.in, err = runtime.Batches(m.in, n, m.fixed, per, func(dst []float32, first, k int) {
+		m.Pre.Apply(dst, x[first*per:(first+k)*per], m.C, m.H*m.W)
+	}, func(batch []float32, first, k int) error {
+		return do(&interp.Tensor{Shape: m.Pre.Layout.Shape(len(batch)/per, m.C, m.H, m.W), Data: batch}, first, k)
+	})
+	return err
 }
 
 // Logits returns the n×K logits of n samples of pixels x and K. dst is reused

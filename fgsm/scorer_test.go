@@ -6,7 +6,6 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
-	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
@@ -31,7 +30,7 @@ func TestEngineScorerInterp(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := loadModel(t, "fmnist_cnn_b1_255.onnx", dataset.Preprocess{})
-	s := EngineScorer(runtime.Interp{P: raw.G.(*interp.Program)}, dataset.Preprocess{Scale: 255}, 1, 28, 28, 10)
+	s := EngineScorer(interp.Engine{P: raw.G.(*interp.Program)}, dataset.Preprocess{Scale: 255}, 1, 28, 28, 10)
 	got, err := s(nil, x, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +38,7 @@ func TestEngineScorerInterp(t *testing.T) {
 	if d := maxDiff(t, "interp", got, want); d > 1e-4 {
 		t.Errorf("the fixed-batch 0..255 model through EngineScorer differs from the [0,1] model by %g", d)
 	}
-	if _, err := EngineScorer(runtime.Interp{P: raw.G.(*interp.Program)}, dataset.Preprocess{Scale: 255}, 1, 28, 28, 7)(nil, x, 5); err == nil {
+	if _, err := EngineScorer(interp.Engine{P: raw.G.(*interp.Program)}, dataset.Preprocess{Scale: 255}, 1, 28, 28, 7)(nil, x, 5); err == nil {
 		t.Errorf("EngineScorer expecting 7 classes accepted a 10-class model")
 	}
 	if _, err := s(nil, x[:700], 1); err == nil {

@@ -126,7 +126,7 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 	}
 	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), cli: c}
 	var p *interp.Program
-	if ie, ok := s.engine.(runtime.Interp); ok {
+	if ie, ok := s.engine.(interp.Engine); ok {
 		p = ie.P
 	} else {
 		a.check = s.engine

@@ -252,7 +252,7 @@ func (cfg *runConfig) open() (*session, error) {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
 		}
-		s.engine = runtime.Interp{P: p}
+		s.engine = interp.Engine{P: p}
 	default:
 		sess, err := ort.Open(cfg.modelPath, &cfg.ort)
 		if err != nil {

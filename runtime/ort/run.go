@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/onnxguard/onnxguard/runtime"
 	ortgo "github.com/yalue/onnxruntime_go"
 )
 
@@ -45,25 +46,29 @@ func (s *Session) Run(dst, x []float32, n int) (out []float32, outShape []int64,
 		}
 	}
 	var sampleShape []int64
-	for start := 0; start < n; start += chunk {
-		k := min(chunk, n-start)
-		buf := s.in.GetData()
-		copy(buf, x[start*s.sampleLen:(start+k)*s.sampleLen])
-		clear(buf[k*s.sampleLen:])
+	// The batches are written straight into the input tensor, which
+	// prepare sized for exactly one chunk, so Batches never replaces it.
+	_, err = runtime.Batches(s.in.GetData(), n, chunk, s.sampleLen, func(dst []float32, first, k int) {
+		copy(dst, x[first*s.sampleLen:(first+k)*s.sampleLen])
+	}, func(_ []float32, _, k int) error {
 		data, shape, err := s.runChunk()
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		per, ss, err := perSample(shape, len(data), chunk)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ort: Run: %s: first output %q %w", s.name, s.outputs[0].Name, err)
+			return fmt.Errorf("ort: Run: %s: first output %q %w", s.name, s.outputs[0].Name, err)
 		}
 		if sampleShape == nil {
 			sampleShape = ss
 		} else if !slices.Equal(ss, sampleShape) {
-			return nil, nil, fmt.Errorf("ort: Run: %s: first output %q changed shape between chunks, from %v to %v per sample", s.name, s.outputs[0].Name, sampleShape, ss)
+			return fmt.Errorf("ort: Run: %s: first output %q changed shape between chunks, from %v to %v per sample", s.name, s.outputs[0].Name, sampleShape, ss)
 		}
 		out = append(out, data[:k*per]...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, append([]int64{int64(n)}, sampleShape...), nil
 }
