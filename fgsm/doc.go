@@ -5,10 +5,12 @@
 // Every attack works in pixel space: images are float32 NCHW in [0,1] and
 // the perturbation budget ε is an L∞ (or, for AutoAttack, L2) radius in
 // that space, whatever preprocessing (scale, mean, standard deviation) the
-// model applies to its input. Gradients come from onnxguard's interpreter (runtime/interp) and are
-// carried back through the preprocessing; the adversarial images are then
-// classified by the engine the model is deployed on (ONNX Runtime), and the
-// audit counts how often the two disagree.
+// model applies to its input. Gradients come from the model's Gradients
+// (onnxguard's interpreter, runtime/interp, or any engine that gives logits
+// and loss gradients for a batch) and are carried back through the
+// preprocessing; the adversarial images are then classified by the engine
+// the model is deployed on (ONNX Runtime), and the audit counts how often
+// the two disagree.
 //
 // The attacks:
 //
