@@ -8,7 +8,7 @@ import (
 )
 
 // EngineScorer makes a Scorer of an engine that runs the model on its
-// inputs (an ONNX Runtime session, or runtime.Interp): it applies pre to
+// inputs (an ONNX Runtime session, or interp.Engine): it applies pre to
 // the pixels of c×h×w samples and checks that the engine gives k scores a
 // sample (any number when k is 0). Like the engine, the Scorer is not safe
 // for concurrent use; it keeps one input buffer between calls.

@@ -23,7 +23,7 @@ import (
 // the process, without the test dying with it.
 const rawChildEnv = "ONNXGUARD_ORT_RAW_CHILD"
 
-// rawChild opens path as Open does but skipping interp.Preflight, and runs
+// rawChild opens path as Open does but skipping the Check, and runs
 // one sample; it returns the exit status. A crash inside ONNX Runtime ends
 // the process by a signal before it returns.
 func rawChild(path string) int {
