@@ -9,7 +9,7 @@ import (
 
 // convPool is a Conv, with its fused Relu if it has one, and the MaxPool
 // with a 2×2 window and stride 2 that alone reads its output, run as one
-// node on the direct kernel (FusePool). The Conv's full-size output, the
+// node on the direct kernel (fusePool). The Conv's full-size output, the
 // largest activation of a CNN, never reaches memory as a tensor: each
 // sample's stays in scratch while it is pooled. Backward rebuilds each
 // sample's gradient at the Conv's output from the pooled gradient and the
@@ -31,12 +31,26 @@ type convPoolSaved struct {
 	arg  []int32 // per pooled output, its winner's offset in that layout's plane
 }
 
-// FusePool returns the op computing conv and then pool where they qualify:
+// PoolFusion names the Conv-MaxPool fusion, which tests turn off to
+// compare.
+const PoolFusion = "Conv+MaxPool"
+
+func init() {
+	registerFusion(Fusion{Name: PoolFusion, First: "Conv", Then: "MaxPool",
+		Join: func(first, then Op, shapes [][]int) (Op, bool) {
+			if len(shapes) < 2 {
+				return nil, false
+			}
+			return fusePool(first, then, shapes[0], shapes[1])
+		}})
+}
+
+// fusePool returns the op computing conv and then pool where they qualify:
 // conv a 2-D Conv the direct kernel runs on this machine, pool a MaxPool
 // with a 2×2 window, stride 2 and no padding whose Indices output is not
 // used; xShape and wShape are the Conv's input and weight shapes (any
 // batch). ok is false, and the ops stay apart, otherwise.
-func FusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
+func fusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
 	c, isConv := convOp.(*conv)
 	mp, isPool := pool.(*maxPool)
 	if !isConv || !isPool || mp.indices || len(xShape) != 4 || len(wShape) != 4 {

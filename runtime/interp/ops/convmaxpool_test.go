@@ -42,9 +42,9 @@ func TestConvPool(t *testing.T) {
 			in := test.inputs(rand.New(rand.NewPCG(9, uint64(len(test.name)))))
 			conv := test.op(t, len(in))
 			mp := newOp(t, "MaxPool", pool, 13, 1, 1)
-			fused, ok := FusePool(conv, mp, test.x, test.w)
+			fused, ok := fusePool(conv, mp, test.x, test.w)
 			if !ok {
-				t.Fatal("FusePool refused the pair")
+				t.Fatal("fusePool refused the pair")
 			}
 			cp := fused.(*convPool)
 			g, err := cp.c.geometry(append([]int{1}, test.x[1:]...), test.w, false)
