@@ -15,7 +15,7 @@ func init() { register("Conv", 1, newConv) }
 type conv struct {
 	win   window
 	group int
-	relu  bool      // a Relu on the output folded in by FuseRelu
+	relu  bool      // a Relu on the output folded in by fuseRelu
 	plan  *convPlan // the planner's choice for the last window seen (convplan.go)
 }
 
