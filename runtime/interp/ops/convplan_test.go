@@ -67,7 +67,10 @@ func TestConvStrategies(t *testing.T) {
 					}
 				}
 			}
-			if took == 0 {
+			switch {
+			case took == 0 && !useKernels:
+				t.Skipf("%s takes none of the cases without the vector kernels", st.name)
+			case took == 0:
 				t.Errorf("%s took none of the cases", st.name)
 			}
 		})
@@ -98,9 +101,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 }
 
 // TestConvPlanner checks the planner's choices for windows whose
-// strategy is known: im2col where nothing faster takes the window, the
-// direct kernel for unit strides where it runs, the flipped im2col for a
-// strided layer's... input gradient never (it needs unit strides).
+// strategies are known: im2col for a strided layer, the direct kernels
+// for a unit-stride one where they run.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
