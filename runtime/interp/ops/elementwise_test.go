@@ -63,6 +63,7 @@ func TestElementwiseGradientsA(t *testing.T) {
 		{"sigmoid 3d", "Sigmoid", nil, 6, func() []*Tensor { return []*Tensor{r(-8, 8, 3, 4, 5)} }, nil},
 		{"tanh", "Tanh", nil, 13, func() []*Tensor { return []*Tensor{r(-2, 2, 2, 3)} }, nil},
 		{"tanh 3d", "Tanh", nil, 6, func() []*Tensor { return []*Tensor{r(-3, 3, 4, 1, 5)} }, nil},
+		{"cos", "Cos", nil, 7, func() []*Tensor { return []*Tensor{r(-4, 4, 2, 3, 5)} }, nil},
 		{"clip attributes", "Clip", attrs{"min": -0.5, "max": 0.5}, 6, func() []*Tensor {
 			return []*Tensor{awayFrom(r(-1, 1, 3, 4), 0.05, -0.5, 0.5)}
 		}, nil},
