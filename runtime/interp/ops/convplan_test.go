@@ -102,7 +102,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 
 // TestConvPlanner checks the planner's choices for windows whose
 // strategies are known: im2col for a strided layer, the direct kernels
-// for a unit-stride one where they run.
+// for a unit-stride one where they run, the depthwise strategy for a
+// strided depthwise layer.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -114,8 +115,10 @@ func TestConvPlanner(t *testing.T) {
 			"im2col", "im2col", "im2col", false},
 		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
 			"direct", "direct", "direct", true},
+		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
+			"depthwise", "depthwise", "depthwise", false},
 	} {
-		if test.kernels != useKernels {
+		if test.kernels && !useKernels {
 			continue
 		}
 		p := planConv(test.k)
