@@ -72,3 +72,36 @@ func TestPoolFusion(t *testing.T) {
 		}
 	}
 }
+
+// TestReluFusion checks that every Relu reading a Conv's output alone is
+// folded into the Conv by the rule ops register (ops.Fusions), pool
+// fusion on or off: the compiled program has no such pair left.
+func TestReluFusion(t *testing.T) {
+	for _, name := range []string{"bench_mnist", "bench_cifar", "fmnist_cnn"} {
+		for _, pools := range []bool{true, false} {
+			fusePools = pools
+			p := loadProgram(t, name)
+			fusePools = true
+			convOut := map[string]bool{}
+			for _, n := range p.Graph.Nodes {
+				if n.OpType == "Conv" {
+					convOut[n.Outputs[0]] = true
+				}
+			}
+			pairs := 0
+			for _, n := range p.Graph.Nodes {
+				if n.OpType == "Relu" && convOut[n.Inputs[0]] {
+					pairs++
+				}
+			}
+			if pairs == 0 {
+				t.Fatalf("%s: the model has no Conv-Relu pair to fuse", name)
+			}
+			for _, nd := range p.nodes {
+				if nd.n.OpType == "Relu" && convOut[nd.n.Inputs[0]] {
+					t.Errorf("%s (pool fusion %v): Relu %s was left apart from its Conv", name, pools, nd.n)
+				}
+			}
+		}
+	}
+}

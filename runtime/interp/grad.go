@@ -105,24 +105,8 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 				dy[j] = ops.NewFloat(vals[s].Shape...) // an output the loss does not read
 			}
 		}
-		nd.state.Need = nd.state.Need[:0]
-		for _, s := range nd.in {
-			nd.state.Need = append(nd.state.Need, s >= 0 && need[s])
-		}
-		gin, err := nd.op.Backward(&nd.state, dy)
-		if err != nil {
-			return nil, fmt.Errorf("backward through node %s: %w", nd.n, err)
-		}
-		for j, g := range gin {
-			if j >= len(nd.in) || g == nil || nd.in[j] < 0 || !need[nd.in[j]] {
-				continue
-			}
-			s := nd.in[j]
-			if grads[s] == nil {
-				grads[s] = g
-			} else {
-				grads[s] = addTensors(grads[s], g)
-			}
+		if err := backwardNode(nd, dy, grads, need); err != nil {
+			return nil, err
 		}
 		p.dropNode(nd, vals, grads, keep)
 	}
@@ -140,6 +124,32 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// backwardNode runs node nd backward from its outputs' gradients dy and
+// adds the gradients of the inputs that need one into grads, so that a
+// value read twice (a residual Add) gets both contributions.
+func backwardNode(nd *node, dy, grads []*Tensor, need []bool) error {
+	nd.state.Need = nd.state.Need[:0]
+	for _, s := range nd.in {
+		nd.state.Need = append(nd.state.Need, s >= 0 && need[s])
+	}
+	gin, err := nd.op.Backward(&nd.state, dy)
+	if err != nil {
+		return fmt.Errorf("backward through node %s: %w", nd.n, err)
+	}
+	for j, g := range gin {
+		if j >= len(nd.in) || g == nil || nd.in[j] < 0 || !need[nd.in[j]] {
+			continue
+		}
+		s := nd.in[j]
+		if grads[s] == nil {
+			grads[s] = g
+		} else {
+			grads[s] = addTensors(grads[s], g)
+		}
+	}
+	return nil
 }
 
 // dropNode lets go of what the backward pass no longer needs once it is

@@ -103,27 +103,11 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
 		buffers: &ops.Buffers{}, budget: opt.budget()}
-	slot := func(name string) int {
-		if s, ok := p.slots[name]; ok {
-			return s
-		}
-		p.slots[name] = len(p.consts)
-		p.consts = append(p.consts, nil)
-		return p.slots[name]
-	}
-	for _, name := range g.InitializerNames() {
-		t, _, err := g.Initializer(name)
-		if err != nil {
-			return nil, err
-		}
-		v := ops.FromONNX(t)
-		p.consts[slot(name)] = v
-		if !v.IsInt() {
-			p.params = append(p.params, Param{Name: name, T: v})
-		}
+	if err := p.loadInitializers(); err != nil {
+		return nil, err
 	}
 	for _, in := range g.Inputs {
-		slot(in.Name)
+		p.slot(in.Name)
 	}
 	var errs []error
 	if err := missingOps(g); err != nil {
@@ -138,8 +122,8 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if n.OpType == "Constant" && len(n.Outputs) == 1 {
-			// A Constant's value is the same every run: it is held like an
+		if _, ok := op.(ops.Foldable); ok && len(n.Outputs) == 1 {
+			// The value is the same every run: it is held like an
 			// initializer (not trained), so the executor never hands its
 			// storage back for reuse as it does a computed value's.
 			v, err := op.Forward(&ops.State{}, nil)
@@ -147,7 +131,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 				errs = append(errs, fmt.Errorf("node %s: %w", n, err))
 				continue
 			}
-			p.consts[slot(n.Outputs[0])] = v[0]
+			p.consts[p.slot(n.Outputs[0])] = v[0]
 			continue
 		}
 		nd := node{n: n, op: op}
@@ -155,11 +139,11 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 			if in == "" {
 				nd.in = append(nd.in, -1)
 			} else {
-				nd.in = append(nd.in, slot(in))
+				nd.in = append(nd.in, p.slot(in))
 			}
 		}
 		for _, out := range n.Outputs {
-			nd.out = append(nd.out, slot(out))
+			nd.out = append(nd.out, p.slot(out))
 		}
 		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
 		nd.state.Limit = elemLimit(p.budget)
@@ -171,17 +155,51 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 	for _, o := range g.Outputs {
 		p.outputs = append(p.outputs, p.slots[o.Name])
 	}
-	p.logits = p.outputs[0]
-	for i := len(p.nodes) - 1; i >= 0; i-- {
-		nd := p.nodes[i]
-		if len(nd.out) > 0 && nd.out[0] == p.logits && len(nd.in) > 0 && nd.in[0] >= 0 &&
-			(nd.n.OpType == "Softmax" || nd.n.OpType == "LogSoftmax") {
-			p.logits = nd.in[0]
-			break
-		}
-	}
+	p.logits = p.findLogits()
 	p.findLastUses()
 	return p, nil
+}
+
+// slot returns the slot of the value name, giving it one if it has none.
+func (p *Program) slot(name string) int {
+	if s, ok := p.slots[name]; ok {
+		return s
+	}
+	p.slots[name] = len(p.consts)
+	p.consts = append(p.consts, nil)
+	return p.slots[name]
+}
+
+// loadInitializers gives every initializer a slot holding its value; the
+// floating-point ones are the parameters.
+func (p *Program) loadInitializers() error {
+	g := p.Graph
+	for _, name := range g.InitializerNames() {
+		t, _, err := g.Initializer(name)
+		if err != nil {
+			return err
+		}
+		v := ops.FromONNX(t)
+		p.consts[p.slot(name)] = v
+		if !v.IsInt() {
+			p.params = append(p.params, Param{Name: name, T: v})
+		}
+	}
+	return nil
+}
+
+// findLogits returns the slot the loss reads: the graph's first output,
+// or the input of the node that turns it into probabilities
+// (ops.Normalizer).
+func (p *Program) findLogits() int {
+	out := p.outputs[0]
+	for i := len(p.nodes) - 1; i >= 0; i-- {
+		nd := p.nodes[i]
+		if _, ok := nd.op.(ops.Normalizer); ok && len(nd.out) > 0 && nd.out[0] == out && len(nd.in) > 0 && nd.in[0] >= 0 {
+			return nd.in[0]
+		}
+	}
+	return out
 }
 
 // findLastUses records, for every slot, the index of the last node that
@@ -203,11 +221,10 @@ func (p *Program) findLastUses() {
 	}
 }
 
-// fuseNodes folds every Relu whose input is a Conv's output read by nothing
-// else into that Conv (ops.FuseRelu), saving a pass over memory each way,
-// and then a MaxPool that alone reads a Conv's output into the Conv
-// (ops.FusePool). It runs after shape inference, so Shapes still lists
-// the values fused away.
+// fuseNodes applies the fusion rules the operators register
+// (ops.Fusions), over and over until none applies, so that rules chain.
+// It runs after shape inference, so Shapes still lists the values fused
+// away.
 func (p *Program) fuseNodes() {
 	readers := make([]int, len(p.consts))
 	for _, nd := range p.nodes {
@@ -220,23 +237,38 @@ func (p *Program) fuseNodes() {
 	for _, s := range append(p.outputs, p.logits) {
 		readers[s]++
 	}
-	nodes := fuseInto(p.nodes, readers, func(prev, nd *node) (ops.Op, bool) {
-		if nd.n.OpType != "Relu" {
-			return nil, false
+	nodes := p.nodes
+	for fused := true; fused; {
+		fused = false
+		for _, f := range ops.Fusions() {
+			if !fusePools && f.Name == ops.PoolFusion {
+				continue
+			}
+			before := len(nodes)
+			nodes = fuseInto(nodes, readers, func(prev, nd *node) (ops.Op, bool) {
+				if prev.n.OpType != f.First || nd.n.OpType != f.Then {
+					return nil, false
+				}
+				return f.Join(prev.op, nd.op, p.inputShapes(prev.n))
+			})
+			fused = fused || len(nodes) < before
 		}
-		return ops.FuseRelu(prev.op)
-	})
-	// A MaxPool that alone reads a Conv's output joins the Conv where
-	// ops.FusePool takes the pair (2×2 windows, the direct kernel).
-	fused := fuseInto(nodes, readers, func(prev, nd *node) (ops.Op, bool) {
-		if nd.n.OpType != "MaxPool" || !fusePools || len(prev.n.Inputs) < 2 {
-			return nil, false
-		}
-		return ops.FusePool(prev.op, nd.op, p.shapes[prev.n.Inputs[0]], p.shapes[prev.n.Inputs[1]])
-	})
-	clear(p.nodes[len(fused):])
-	p.nodes = fused
+	}
+	clear(p.nodes[len(nodes):])
+	p.nodes = nodes
 	p.findLastUses()
+}
+
+// inputShapes returns the shapes inferred for n's inputs, nil where
+// unknown or omitted.
+func (p *Program) inputShapes(n *onnx.Node) [][]int {
+	shapes := make([][]int, len(n.Inputs))
+	for i, name := range n.Inputs {
+		if name != "" {
+			shapes[i] = p.shapes[name]
+		}
+	}
+	return shapes
 }
 
 // fuseInto returns nodes (filtered in place) with each one-input,
@@ -288,13 +320,8 @@ func (p *Program) ModeMatters(m Mode) bool {
 		return false
 	}
 	for _, nd := range p.nodes {
-		switch nd.n.OpType {
-		case "Dropout":
+		if d, ok := nd.op.(ops.ModeDependent); ok && d.ModeDependent(m.FreezeBatchNorm) {
 			return true
-		case "BatchNormalization":
-			if !m.FreezeBatchNorm {
-				return true
-			}
 		}
 	}
 	return false

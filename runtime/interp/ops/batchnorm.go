@@ -265,3 +265,7 @@ func (b *batchNorm) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	}
 	return grads, nil
 }
+
+// ModeDependent: BatchNormalization uses batch statistics in training mode
+// unless held to its running ones.
+func (*batchNorm) ModeDependent(freezeBatchNorm bool) bool { return !freezeBatchNorm }

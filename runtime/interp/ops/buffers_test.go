@@ -14,7 +14,7 @@ import (
 func TestBuffersOverwrite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	r := func(shape ...int) *Tensor { return randTensor(rng, -1, 1, shape...) }
-	convRelu, _ := FuseRelu(newOp(t, "Conv", attrs{"pads": []int64{1, 1, 1, 1}}, 13, 3, 1))
+	convRelu, _ := fuseRelu(newOp(t, "Conv", attrs{"pads": []int64{1, 1, 1, 1}}, 13, 3, 1))
 	for _, test := range []struct {
 		name string
 		op   Op

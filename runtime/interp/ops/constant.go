@@ -85,3 +85,6 @@ func (c constant) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 }
 
 func (constant) Backward(s *State, dy []*Tensor) ([]*Tensor, error) { return nil, nil }
+
+// Foldable: a Constant is computed once, at compile time.
+func (constant) Foldable() {}

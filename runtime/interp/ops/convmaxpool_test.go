@@ -42,9 +42,9 @@ func TestConvPool(t *testing.T) {
 			in := test.inputs(rand.New(rand.NewPCG(9, uint64(len(test.name)))))
 			conv := test.op(t, len(in))
 			mp := newOp(t, "MaxPool", pool, 13, 1, 1)
-			fused, ok := FusePool(conv, mp, test.x, test.w)
+			fused, ok := fusePool(conv, mp, test.x, test.w)
 			if !ok {
-				t.Fatal("FusePool refused the pair")
+				t.Fatal("fusePool refused the pair")
 			}
 			cp := fused.(*convPool)
 			g, err := cp.c.geometry(append([]int{1}, test.x[1:]...), test.w, false)
@@ -55,25 +55,7 @@ func TestConvPool(t *testing.T) {
 				t.Fatalf("the case's name says sparse %v, the backward takes the other path", sparse)
 			}
 
-			// Apart.
-			sc, sp := &State{Grad: true}, &State{Grad: true}
-			y, err := conv.Forward(sc, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := mp.Forward(sp, y)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dy := randTensor(rand.New(rand.NewPCG(3, 4)), -1, 1, want[0].Shape...)
-			dconv, err := mp.Backward(sp, []*Tensor{dy})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantGrads, err := conv.Backward(sc, dconv)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, dy, wantGrads := convThenPool(t, conv, mp, in)
 
 			// Fused, inference then training.
 			inf, err := fused.Forward(&State{}, in)
@@ -107,4 +89,30 @@ func TestConvPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// convThenPool runs conv and then the pool mp apart, forward and
+// backward from a random gradient dy at the pooled output: it returns the
+// pooled output, dy and the Conv's inputs' gradients.
+func convThenPool(t *testing.T, conv, mp Op, in []*Tensor) ([]*Tensor, *Tensor, []*Tensor) {
+	t.Helper()
+	sc, sp := &State{Grad: true}, &State{Grad: true}
+	y, err := conv.Forward(sc, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := mp.Forward(sp, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy := randTensor(rand.New(rand.NewPCG(3, 4)), -1, 1, want[0].Shape...)
+	dconv, err := mp.Backward(sp, []*Tensor{dy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGrads, err := conv.Backward(sc, dconv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, dy, wantGrads
 }

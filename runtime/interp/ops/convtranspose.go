@@ -65,31 +65,19 @@ func (c *convTranspose) geometry(xs, ws []int, oneD bool) (geom2d, error) {
 	if len(outShape) == 4 { // some exporters give N and C too
 		outShape = outShape[2:]
 	}
-	fill := func(name string, v []int, def, n int) ([]int, error) {
-		if len(v) == 0 {
-			v = make([]int, n)
-			for i := range v {
-				v[i] = def
-			}
-		}
-		if len(v) != n {
-			return nil, fmt.Errorf("%s %v: %d values where %d are needed", name, v, len(v), n)
-		}
-		return v, nil
-	}
-	strides, err := fill("strides", win.strides, 1, 2)
+	strides, err := fillInts("strides", win.strides, 1, 2)
 	if err != nil {
 		return geom2d{}, err
 	}
-	dil, err := fill("dilations", win.dilations, 1, 2)
+	dil, err := fillInts("dilations", win.dilations, 1, 2)
 	if err != nil {
 		return geom2d{}, err
 	}
-	pads, err := fill("pads", append([]int(nil), win.pads...), 0, 4)
+	pads, err := fillInts("pads", append([]int(nil), win.pads...), 0, 4)
 	if err != nil {
 		return geom2d{}, err
 	}
-	if adj, err = fill("output_padding", adj, 0, 2); err != nil {
+	if adj, err = fillInts("output_padding", adj, 0, 2); err != nil {
 		return geom2d{}, err
 	}
 	if len(outShape) != 0 && len(outShape) != 2 {
@@ -127,6 +115,21 @@ func (c *convTranspose) geometry(xs, ws []int, oneD bool) (geom2d, error) {
 	return geom2d{c: ws[1], h: size[0], w: size[1], kh: kernel[0], kw: kernel[1],
 		sh: strides[0], sw: strides[1], ph: pads[0], pw: pads[1],
 		dh: dil[0], dw: dil[1], oh: xs[2], ow: xs[3]}, nil
+}
+
+// fillInts returns v, or n copies of def where v is empty, and an error
+// naming the attribute where v has other than n values.
+func fillInts(name string, v []int, def, n int) ([]int, error) {
+	if len(v) == 0 {
+		v = make([]int, n)
+		for i := range v {
+			v[i] = def
+		}
+	}
+	if len(v) != n {
+		return nil, fmt.Errorf("%s %v: %d values where %d are needed", name, v, len(v), n)
+	}
+	return v, nil
 }
 
 type convTransposeSaved struct {

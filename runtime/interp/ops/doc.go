@@ -10,10 +10,17 @@
 // (shapes, indices, integer tensors). Tensors are float32 for activations and
 // weights, int64 for the shape computations that exporters emit.
 //
+// Operators declare what the executor needs to know of them: fusion rules
+// (fusion.go; a Conv takes the Relu and the 2×2 MaxPool after it where
+// they alone read it) and optional properties (properties.go:
+// Foldable, Normalizer, ModeDependent). A Conv runs on the strategies a
+// planner picks once per window (convplan.go: im2col, the flipped im2col,
+// the direct kernels, each in its own file), and MaxPool on the kernel
+// picked for its window (maxpool2x2.go, maxpoolwindow.go).
+//
 // On amd64 with AVX-512F, unit-stride convolutions, their gradients, the
 // 2×2 max pool and the Relu mask run on the assembly kernels of
-// internal/kernel (directconv.go), and a Conv is fused with the Relu and
-// the 2×2 MaxPool after it where they alone read it (FuseRelu, FusePool).
+// internal/kernel (directconv.go).
 // Elsewhere the heavy kernels (convolution as im2col plus a matrix
 // multiply, Gemm, MatMul) go through gonum's BLAS interface, so a faster implementation
 // registered with blas32.Use serves every operator at once: built with

@@ -138,3 +138,6 @@ func (d *dropout) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	}
 	return []*Tensor{dx}, nil
 }
+
+// ModeDependent: Dropout masks only in training mode.
+func (*dropout) ModeDependent(bool) bool { return true }

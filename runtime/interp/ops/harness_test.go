@@ -251,7 +251,7 @@ func (c convCase) op(t *testing.T, inputs int) Op {
 	if !c.relu {
 		return op
 	}
-	fused, ok := FuseRelu(op)
+	fused, ok := fuseRelu(op)
 	if !ok {
 		t.Fatal("Conv did not take the Relu")
 	}

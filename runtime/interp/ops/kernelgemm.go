@@ -147,25 +147,7 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 			// Each tile packs its own rows of op(a), on its own core.
 			rows := tl.shape.Rows
 			dst := (*packed)[tl.pack:][:k*rows]
-			for r := tl.n; r < rows; r++ { // rows past the tile's
-				for kk := range k {
-					dst[kk*rows+r] = 0
-				}
-			}
-			if transA { // row i of op(a) is column i of a
-				for kk := range k {
-					row := dst[kk*rows:][:tl.n]
-					for r, v := range a[kk*m+tl.first:][:tl.n] {
-						row[r] = alpha * v
-					}
-				}
-			} else {
-				for r := range tl.n {
-					for kk, v := range a[(tl.first+r)*k:][:k] {
-						dst[kk*rows+r] = alpha * v
-					}
-				}
-			}
+			packTile(dst, a, tl, transA, m, k, alpha)
 			t.Rows = int64(tl.n)
 			cRows := c[tl.first*n:][:tl.n*n]
 			for k0 := 0; k0 < k; k0 += kBlock {
@@ -191,6 +173,32 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 			}
 		}
 	})
+}
+
+// packTile writes alpha times the tile tl's rows of op(a) (m×k) to dst,
+// interleaved as the kernel reads them (k rows of the tile's height),
+// zeros in the rows past the tile's.
+func packTile(dst, a []float32, tl directTile, transA bool, m, k int, alpha float32) {
+	rows := tl.shape.Rows
+	for r := tl.n; r < rows; r++ { // rows past the tile's
+		for kk := range k {
+			dst[kk*rows+r] = 0
+		}
+	}
+	if transA { // row i of op(a) is column i of a
+		for kk := range k {
+			row := dst[kk*rows:][:tl.n]
+			for r, v := range a[kk*m+tl.first:][:tl.n] {
+				row[r] = alpha * v
+			}
+		}
+		return
+	}
+	for r := range tl.n {
+		for kk, v := range a[(tl.first+r)*k:][:k] {
+			dst[kk*rows+r] = alpha * v
+		}
+	}
 }
 
 // transpose writes to dst (cols × rows) the transpose of src (rows ×

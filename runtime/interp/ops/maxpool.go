@@ -1,11 +1,6 @@
 package ops
 
-import (
-	"fmt"
-	"math"
-
-	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
-)
+import "fmt"
 
 // MaxPool's later versions only add attributes (storage_order and the
 // Indices output at 8, ceil_mode and dilations at 10) whose defaults keep
@@ -16,8 +11,42 @@ func init() { register("MaxPool", 1, newMaxPool) }
 // window order wins ties and alone receives the gradient.
 type maxPool struct {
 	pooling
-	columnMajor bool // storage_order=1: Indices count down columns
-	indices     bool // the node asks for the Indices output
+	columnMajor bool          // storage_order=1: Indices count down columns
+	indices     bool          // the node asks for the Indices output
+	kernel      maxPoolKernel // the planner's choice for kernelGeom
+	kernelGeom  poolGeom
+}
+
+// A maxPoolKernel pools planes of one window one way, writing each
+// window's maximum to y and, when arg is not nil, the winner's offset in
+// its plane; the first maximum in row-major window order wins. The
+// planner (planMaxPool) picks the 2×2 kernels (maxpool2x2.go) where they
+// take the window, the general loop (maxpoolwindow.go) elsewhere.
+type maxPoolKernel interface {
+	floats(y []float32, arg []int32, x []float32, g poolGeom)
+	ints(y []int64, arg []int32, x []int64, g poolGeom)
+}
+
+// planMaxPool picks the kernel for window g (any number of planes).
+func planMaxPool(g poolGeom) maxPoolKernel {
+	switch {
+	case g.halves() && useKernels:
+		return vectorHalves{}
+	case g.halves():
+		return halves{}
+	}
+	return windowMax{}
+}
+
+// kernelFor returns the kernel for window g: the one planned last, where
+// the window is the same but for its number of planes, or a new one.
+func (m *maxPool) kernelFor(g poolGeom) maxPoolKernel {
+	key := g
+	key.planes = 0
+	if m.kernel == nil || m.kernelGeom != key {
+		m.kernel, m.kernelGeom = planMaxPool(key), key
+	}
+	return m.kernel
 }
 
 type maxPoolSaved struct {
@@ -66,9 +95,10 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if x.IsInt() { // quantized models pool integers
 		y = NewInts(shape, make([]int64, Numel(shape)))
 		y.Elem = x.Elem
-		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
+		m.kernelFor(g).ints(y.Ints, arg, x.Ints, g)
 	} else {
 		y = s.alloc(false, shape...)
+		k := m.kernelFor(g)
 		hw := g.h * g.w
 		forChunks(g.planes, hw, func(lo, hi int) {
 			part := g
@@ -77,7 +107,7 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			if arg != nil {
 				a = arg[lo*ohw : hi*ohw]
 			}
-			maxPlanes(y.Data[lo*ohw:hi*ohw], a, x.Data[lo*hw:hi*hw], part, -math.MaxFloat32)
+			k.floats(y.Data[lo*ohw:hi*ohw], a, x.Data[lo*hw:hi*hw], part)
 		})
 	}
 	outs := []*Tensor{y}
@@ -86,132 +116,6 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	s.SetAux(maxPoolSaved{g: g, xs: x.Shape, arg: arg})
 	return outs, nil
-}
-
-// maxPlanes pools every plane, writing each window's maximum to y and, when
-// arg is not nil, the winner's offset in its plane; an empty window (wholly
-// in padding) yields lowest and offset -1.
-func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest T) {
-	hw, ohw := g.h*g.w, g.oh*g.ow
-	if g.halves() { // the common 2×2 window: the vector kernels, or unrolled loops
-		if simdPool(y, arg, x, g) {
-			return
-		}
-		for p := range g.planes {
-			src, dst := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw]
-			if arg == nil { // inference: no winner to track
-				max2x2(dst, src, g.w, g.oh, g.ow)
-			} else {
-				maxPool2x2(dst, arg[p*ohw:(p+1)*ohw], src, g.w, g.oh, g.ow)
-			}
-		}
-		return
-	}
-	rows, cols := g.spans()
-	scratch := arg == nil
-	if scratch {
-		arg = make([]int32, ohw) // reused by every plane
-	}
-	for p := 0; p < g.planes; p++ {
-		src, dst, args := x[p*hw:(p+1)*hw], y[p*ohw:(p+1)*ohw], arg
-		if !scratch {
-			args = arg[p*ohw : (p+1)*ohw]
-		}
-		for oy, r := range rows {
-			iy0 := oy*g.sh - g.ph
-			out, oa := dst[oy*g.ow:][:g.ow], args[oy*g.ow:][:g.ow]
-			for ox, c := range cols {
-				ix0 := ox*g.sw - g.pw
-				if r.lo == r.hi || c.lo == c.hi {
-					out[ox], oa[ox] = lowest, -1
-					continue
-				}
-				first := (iy0+r.lo*g.dh)*g.w + ix0 + c.lo*g.dw
-				best, bi := src[first], int32(first)
-				for ki := r.lo; ki < r.hi; ki++ {
-					base := (iy0+ki*g.dh)*g.w + ix0
-					for kj := c.lo; kj < c.hi; kj++ {
-						// Written so the compiler selects without branching:
-						// a branch on random data mispredicts half the time.
-						q := int32(base + kj*g.dw)
-						v := src[q]
-						if v > best {
-							bi = q
-						}
-						best = max(best, v)
-					}
-				}
-				out[ox], oa[ox] = best, bi
-			}
-		}
-	}
-}
-
-// maxPool2x2 is maxPlanes for the most common window, 2×2 with stride 2
-// and no padding, with the loops unrolled.
-func maxPool2x2[T float32 | int64](dst []T, arg []int32, src []T, w, oh, ow int) {
-	for oy := 0; oy < oh; oy++ {
-		b0 := 2 * oy * w
-		r0, r1 := src[b0:][:2*ow], src[b0+w:][:2*ow]
-		out, oa := dst[oy*ow:][:ow], arg[oy*ow:][:ow]
-		for ox := range out {
-			i := 2 * ox
-			best, bi := r0[i], int32(b0+i)
-			v := r0[i+1]
-			bi += pick(v > best) * (int32(b0+i+1) - bi)
-			best = max(best, v)
-			v = r1[i]
-			bi += pick(v > best) * (int32(b0+w+i) - bi)
-			best = max(best, v)
-			v = r1[i+1]
-			bi += pick(v > best) * (int32(b0+w+i+1) - bi)
-			out[ox], oa[ox] = max(best, v), bi
-		}
-	}
-}
-
-// max2x2 is maxPool2x2 without the winners, for inference.
-func max2x2[T float32 | int64](dst []T, src []T, w, oh, ow int) {
-	for oy := 0; oy < oh; oy++ {
-		r0, r1 := src[2*oy*w:][:2*ow], src[(2*oy+1)*w:][:2*ow]
-		out := dst[oy*ow:][:ow]
-		for ox := range out {
-			out[ox] = max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
-		}
-	}
-}
-
-// halves reports whether g is the common 2×2 window with stride 2 and no
-// padding, whose windows do not overlap.
-func (g poolGeom) halves() bool {
-	return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
-		g.ph == 0 && g.pw == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
-}
-
-// simdPool runs a 2×2 pool of float planes on the vector kernels where
-// the CPU has them (the same AVX-512F as the direct convolution), and
-// reports whether it did.
-func simdPool[T float32 | int64](y []T, arg []int32, x []T, g poolGeom) bool {
-	dst, ok := any(y).([]float32)
-	if !ok || !useKernels {
-		return false
-	}
-	src := any(x).([]float32)
-	if arg == nil {
-		kernel.Max2x2(dst, src, g.planes, g.h, g.w, g.oh, g.ow)
-	} else {
-		kernel.MaxArg2x2(dst, arg, src, g.planes, g.h, g.w, g.oh, g.ow)
-	}
-	return true
-}
-
-// pick is 1 for true and 0 for false, without a branch.
-func pick(b bool) int32 {
-	var i int32
-	if b {
-		i = 1
-	}
-	return i
 }
 
 // indexTensor turns plane offsets into the Indices output: flat offsets in

@@ -97,7 +97,7 @@ func TestConvNeeds(t *testing.T) {
 
 // TestFuseRelu checks that a Conv with a Relu folded in gives exactly what
 // the Conv followed by the Relu gives, forward and backward, and that
-// FuseRelu refuses the ops it cannot fuse.
+// fuseRelu refuses the ops it cannot fuse.
 func TestFuseRelu(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, test := range []struct {
@@ -114,9 +114,9 @@ func TestFuseRelu(t *testing.T) {
 	} {
 		conv := newOp(t, "Conv", test.attrs, 13, len(test.in), 1)
 		relu := newOp(t, "Relu", nil, 13, 1, 1)
-		fused, ok := FuseRelu(conv)
+		fused, ok := fuseRelu(conv)
 		if !ok {
-			t.Fatalf("%s: FuseRelu refused a Conv", test.name)
+			t.Fatalf("%s: fuseRelu refused a Conv", test.name)
 		}
 		cs, rs, fs := &State{Grad: true}, &State{Grad: true}, &State{Grad: true}
 		z := forwardNN(t, conv, cs, test.in...)
@@ -145,13 +145,13 @@ func TestFuseRelu(t *testing.T) {
 		}
 	}
 	for _, op := range []string{"Relu", "Gemm", "ConvTranspose"} {
-		if _, ok := FuseRelu(newOp(t, op, nil, 13, 2, 1)); ok {
-			t.Errorf("FuseRelu fused a %s", op)
+		if _, ok := fuseRelu(newOp(t, op, nil, 13, 2, 1)); ok {
+			t.Errorf("fuseRelu fused a %s", op)
 		}
 	}
-	if f, _ := FuseRelu(newOp(t, "Conv", nil, 13, 2, 1)); f != nil {
-		if _, ok := FuseRelu(f); ok {
-			t.Error("FuseRelu fused a second Relu into a Conv")
+	if f, _ := fuseRelu(newOp(t, "Conv", nil, 13, 2, 1)); f != nil {
+		if _, ok := fuseRelu(f); ok {
+			t.Error("fuseRelu fused a second Relu into a Conv")
 		}
 	}
 }

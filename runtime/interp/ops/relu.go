@@ -45,11 +45,18 @@ func reluGrad(dx, dy, y []float32) {
 	}
 }
 
-// FuseRelu returns an Op computing op and then a Relu of its one output,
+// A Conv applies a Relu on its output while the output is still in
+// cache, saving a pass over memory each way.
+func init() {
+	registerFusion(Fusion{Name: "Conv+Relu", First: "Conv", Then: "Relu",
+		Join: func(first, _ Op, _ [][]int) (Op, bool) { return fuseRelu(first) }})
+}
+
+// fuseRelu returns an Op computing op and then a Relu of its one output,
 // for the ops that can apply the Relu while the output is still in cache
 // (Conv); ok is false for the others. The fused Op has op's inputs and
 // the Relu's output.
-func FuseRelu(op Op) (fused Op, ok bool) {
+func fuseRelu(op Op) (fused Op, ok bool) {
 	if c, ok := op.(*conv); ok && !c.relu {
 		f := *c
 		f.relu = true

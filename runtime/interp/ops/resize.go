@@ -105,19 +105,9 @@ func (r *resize) setMode(n *Node) error {
 // grid returns the output shape and the scale of every axis.
 func (r *resize) grid(in []*Tensor, xs []int) (out []int, scale []float64, err error) {
 	rank := len(xs)
-	axes := make([]int, 0, rank)
-	if r.axes == nil {
-		for i := 0; i < rank; i++ {
-			axes = append(axes, i)
-		}
-	} else {
-		for _, a := range r.axes {
-			ax, err := normAxis(a, rank)
-			if err != nil {
-				return nil, nil, err
-			}
-			axes = append(axes, ax)
-		}
+	axes, err := r.resizedAxes(rank)
+	if err != nil {
+		return nil, nil, err
 	}
 	out, scale = append([]int(nil), xs...), make([]float64, rank)
 	for i := range scale {
@@ -183,6 +173,26 @@ func (r *resize) grid(in []*Tensor, xs []int) (out []int, scale []float64, err e
 		}
 	}
 	return out, scale, nil
+}
+
+// resizedAxes returns the axes the axes attribute names, normalised for
+// rank, or every axis where it is absent.
+func (r *resize) resizedAxes(rank int) ([]int, error) {
+	axes := make([]int, 0, rank)
+	if r.axes == nil {
+		for i := 0; i < rank; i++ {
+			axes = append(axes, i)
+		}
+		return axes, nil
+	}
+	for _, a := range r.axes {
+		ax, err := normAxis(a, rank)
+		if err != nil {
+			return nil, err
+		}
+		axes = append(axes, ax)
+	}
+	return axes, nil
 }
 
 // source maps output coordinate o to the input coordinate along an axis of

@@ -128,3 +128,6 @@ func (o softmax) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	}
 	return []*Tensor{dx}, nil
 }
+
+// Normalizer: the loss reads a final Softmax's or LogSoftmax's input.
+func (softmax) Normalizer() {}

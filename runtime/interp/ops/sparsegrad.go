@@ -114,20 +114,17 @@ func (sp *sparsePool) fromGrid(img, grid []float32, g geom2d) {
 }
 
 // entries lists a sample's nonzero gradients at the Conv's output
-// (kernel.PoolEntries) from the pooled gradient dp of m channels, the
-// pooled values pv and the winners arg, offsets in planes of rows rs
-// floats apart: each nonzero's value, its pixel's byte offset in the grid
-// and its channel's in the packed weights. It returns how many; gs, goff
-// and woff hold m·poh·pow + 16.
-func (sp *sparsePool) entries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32, relu bool, m, poh, pow, rs int) int {
-	return kernel.PoolEntries(gs, goff, woff, dp, pv, arg, m, poh, pow, rs, sp.wg, sp.pixelBytes, sp.rowBytes, relu)
+// (kernel.PoolEntries) from its winners w: each nonzero's value, its
+// pixel's byte offset in the grid and its channel's in the packed
+// weights. It returns how many; gs, goff and woff hold m·poh·pow + 16.
+func (sp *sparsePool) entries(gs []float32, goff, woff []int32, w winners) int {
+	return kernel.PoolEntries(gs, goff, woff, w.dp, w.pv, w.arg, w.mg, w.poh, w.pow, w.rs, sp.wg, sp.pixelBytes, sp.rowBytes, w.relu)
 }
 
-// sparseBackward is convPool's Backward on the sparse path (sparseFor):
-// the Conv's gradients from its pooled output's, scattered nonzero by
-// nonzero in layout sp.
-func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *sparsePool) ([]*Tensor, error) {
-	c := f.c
+// backward is convPool's backward on the sparse path (sparseFor): the
+// Conv's gradients from its pooled output's, scattered nonzero by nonzero
+// in layout sp.
+func (sp *sparsePool) backward(s *State, dy *Tensor, sv convPoolSaved) []*Tensor {
 	x, w, pooled := s.Saved(0), s.Saved(1), s.Saved(2)
 	a, g, pg := sv.a, sv.a.g, sv.pg
 	n, m := a.n, a.m
@@ -173,16 +170,17 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *
 	defer putAll(s.Buffers, gss, grids, xgrids, dwts)
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		at := i * m * pohw
-		dp, arg, pv := dy[0].Data[at:][:m*pohw], sv.arg[at:][:m*pohw], pooled.Data[at:][:m*pohw]
+		w := winners{dp: dy.Data[at:][:m*pohw], pv: pooled.Data[at:][:m*pohw], arg: sv.arg[at:][:m*pohw],
+			relu: a.relu, mg: m, poh: pg.oh, pow: pg.ow, rs: sv.rows}
 		if needB {
 			for ch := range m {
-				dbs[wk][ch] += maskedSum(dp[ch*pohw:][:pohw], pv[ch*pohw:][:pohw], c.relu)
+				dbs[wk][ch] += maskedSum(w.dp[ch*pohw:][:pohw], w.pv[ch*pohw:][:pohw], a.relu)
 			}
 		}
 		if !needX && !needW {
 			return
 		}
-		k := sp.entries(gss[wk], goffs[wk], woffs[wk], dp, pv, arg, c.relu, m, pg.oh, pg.ow, sv.rows)
+		k := sp.entries(gss[wk], goffs[wk], woffs[wk], w)
 		gs, goff, woff := gss[wk][:k], goffs[wk][:k], woffs[wk][:k]
 		if needW {
 			sp.toGrid(xgrids[wk], x.Data[i*g.c*hw:][:g.c*hw], g)
@@ -201,5 +199,5 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *
 		sp.unpackWeights(grads[1].Data, dwts[0], m, g.c)
 	}
 	addParts(dbs)
-	return grads, nil
+	return grads
 }

@@ -184,6 +184,13 @@ func gradTile(p func(string, ...any)) {
 	p("\tDECQ R13")
 	p("\tJMP seg_grad")
 	p("")
+	gradTileReduce(p, rows, terms)
+}
+
+// gradTileReduce writes the end of gradTile8x3: each accumulator's 16
+// lanes summed to one and stored or added to Out, then the next triple.
+func gradTileReduce(p func(string, ...any), rows, terms int) {
+	acc := func(r, j int) int { return terms*r + j }
 	p("reduce_grad:")
 	p("\t// Each accumulator's 16 lanes to one sum: stored to Out[t·24+r·3+j],")
 	p("\t// or with Add set added to Out[r·OutRow/4 + 3t+j].")

@@ -257,9 +257,7 @@ func TestArgumentOffsets(t *testing.T) {
 // against its definition, for term counts that take AxpyTerms' three-at-
 // a-time loop, its one-at-a-time loop and both, and AxpyRuns' pairs and
 // its odd last term, with entries whose rows overlap (so their order
-// matters) and, for AxpyRuns, in runs that end at each of its four
-// partial sums; and checks that offsets outside the slices panic before
-// anything is written.
+// matters).
 func TestAxpyTerms(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512F on this CPU")
@@ -304,8 +302,16 @@ func TestAxpyTerms(t *testing.T) {
 		}
 	}
 
-	// AxpyRuns on runs of one doff, of lengths that end at every place of
-	// its four partial sums, and single entries between them.
+}
+
+// TestAxpyRuns checks AxpyRuns on runs of one doff, of lengths that end
+// at every place of its four partial sums, and single entries between
+// them.
+func TestAxpyRuns(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 7))
 	for _, terms := range []int{1, 2, 9, 18} {
 		d, s := make([]float32, 400), make([]float32, 300)
 		for i := range s {
@@ -339,9 +345,15 @@ func TestAxpyTerms(t *testing.T) {
 			}
 		}
 	}
+}
 
-	// Out of range: an offset 16 floats short of the end passes, one float
-	// further panics, as does a negative one; nothing is written.
+// TestAxpyBounds checks AxpyTerms and AxpyRuns out of range: an offset 16
+// floats short of the end passes, one float further panics, as does a
+// negative one; nothing is written.
+func TestAxpyBounds(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU")
+	}
 	for _, f := range []struct {
 		name string
 		axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)

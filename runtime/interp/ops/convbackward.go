@@ -1,0 +1,93 @@
+package ops
+
+// convBackward is a Conv's backward pass on the parts plan chose: it
+// runs the weights' and the input's gradient group by group of each
+// sample on the same workers, so that a sample's dY (through the fused
+// Relu) is read while it is in cache, and sums dB on the way.
+// An attack wants no dW and training no dX of the first layer; each is
+// half the backward pass, and a part not wanted does not run.
+func convBackward(s *State, plan *convPlan, a convArgs, y, dy *Tensor) []*Tensor {
+	g, n, m := a.g, a.n, a.m
+	mg, k, ohw, hw := m/a.group, g.colRows(), g.oh*g.ow, g.h*g.w
+	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
+	workers, mul := sampleWorkers(n)
+	sums := newConvSums(s, a.w, workers, needW, needB)
+	defer sums.release(s)
+	var dx, dw convStep
+	grads := make([]*Tensor, 2, 3)
+	if needX {
+		dx = plan.dx.begin(s, a, workers, mul)
+		defer dx.release(s)
+		grads[0] = s.alloc(false, a.x.Shape...)
+	}
+	if needW {
+		dw = plan.dw.begin(s, a, workers, mul)
+		defer dw.release(s)
+		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
+	}
+	if needB {
+		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
+	}
+	masked := make([][]float32, workers) // a sample's dY through the fused Relu
+	if a.relu {
+		for wk := range masked {
+			masked[wk] = s.scratch(m * ohw)
+		}
+		defer putAll(s.Buffers, masked)
+	}
+	forSamples(n, workers, needW || needB, func(wk, i int) {
+		dyi := dy.Data[i*m*ohw:][:m*ohw]
+		if a.relu {
+			reluGrad(masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
+			dyi = masked[wk]
+		}
+		if needB {
+			for o := range m {
+				sums.dbs[wk][o] += sumFloats(dyi[o*ohw:][:ohw])
+			}
+		}
+		for gr := range a.group {
+			off := (i*a.xs[1] + gr*g.c) * hw
+			gy := dyi[gr*mg*ohw:][:mg*ohw]
+			if dw != nil {
+				dw.group(wk, gr, sums.dws[wk][gr*mg*k:][:mg*k], gy, a.x.Data[off:off+g.c*hw])
+			}
+			if dx != nil {
+				dx.group(wk, gr, grads[0].Data[off:off+g.c*hw], gy, nil)
+			}
+		}
+	})
+	sums.add()
+	return grads
+}
+
+// convSums are each worker's share of the sums over samples, dW and dB;
+// the first worker's is the gradient itself. Shares are added in worker
+// order, so that the result is the same every run.
+type convSums struct {
+	dws, dbs [][]float32 // nil where not wanted
+}
+
+func newConvSums(s *State, w *Tensor, workers int, needW, needB bool) convSums {
+	c := convSums{dws: make([][]float32, workers), dbs: make([][]float32, workers)}
+	for wk := range workers {
+		if needW {
+			if wk == 0 {
+				c.dws[wk] = make([]float32, w.Len())
+			} else {
+				c.dws[wk] = s.Buffers.get(w.Len(), true)
+			}
+		}
+		if needB {
+			c.dbs[wk] = make([]float32, w.Shape[0])
+		}
+	}
+	return c
+}
+
+func (c convSums) add() {
+	addParts(c.dws)
+	addParts(c.dbs)
+}
+
+func (c convSums) release(s *State) { putAll(s.Buffers, c.dws[1:]) }

@@ -1,0 +1,113 @@
+package ops
+
+import "runtime"
+
+// The direct strategy: where the vector kernels run (directconv.go), a
+// unit-stride convolution reads its padded input with neither im2col nor
+// a matrix multiply. dX, at unit stride, is the flipped convolution of dY
+// on the same kernels, which then always wins; dW reads the padded input
+// and dY (directPlan.gradW).
+func init() {
+	registerConvStrategy(convStrategy{name: "direct", rank: 100,
+		forward: func(k convKey) convForward {
+			if !canDirect(k.g) {
+				return nil
+			}
+			return directConv{}
+		},
+		inputGrad: func(k convKey) convGradient {
+			if k.g.sh != 1 || k.g.sw != 1 || !canDirect(k.g.flipped(k.mg())) {
+				return nil
+			}
+			return directInputGrad{}
+		},
+		weightGrad: func(k convKey) convGradient {
+			if !canDirect(k.g) {
+				return nil
+			}
+			return directConv{}
+		},
+	})
+}
+
+type directConv struct{}
+
+func (directConv) forward(s *State, a convArgs, y *Tensor) {
+	mg, ohw := a.m/a.group, a.g.oh*a.g.ow
+	plan := planDirect(s, a.g, a.w.Data, a.bias(), mg, a.group, a.relu)
+	defer plan.release(s)
+	directSamples(s, plan, a, 0, func(i, gr int, img, scratch []float32) {
+		plan.run(y.Data[(i*a.group+gr)*mg*ohw:][:mg*ohw], img, scratch, gr)
+	})
+}
+
+// directSamples runs each(i, gr, img, scratch) for every sample i and
+// group gr on the direct kernel's workers, img the group's input and
+// scratch the worker's, of the plan's scratchLen plus extra.
+func directSamples(s *State, plan *directPlan, a convArgs, extra int, each func(i, gr int, img, scratch []float32)) {
+	workers := min(a.n, runtime.GOMAXPROCS(0))
+	scratch := make([][]float32, workers)
+	for wk := range scratch {
+		scratch[wk] = s.scratch(plan.scratchLen() + extra)
+	}
+	defer putAll(s.Buffers, scratch)
+	chw := a.g.c * a.g.h * a.g.w
+	forSamples(a.n, workers, false, func(wk, i int) {
+		for gr := range a.group {
+			each(i, gr, a.x.Data[(i*a.group+gr)*chw:][:chw], scratch[wk])
+		}
+	})
+}
+
+// begin, for the weights' gradient: dW += dY ⋆ x on the kernel.
+func (directConv) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
+	ohw := a.g.oh * a.g.ow
+	st := directWeights{plan: planDirect(s, a.g, nil, nil, a.m/a.group, a.group, false),
+		pad: make([][]float32, workers), rows: make([][]float32, workers), sums: make([][]float32, workers)}
+	for wk := range workers {
+		st.pad[wk], st.rows[wk], st.sums[wk] = s.scratch(st.plan.scratchLen()), s.scratch(8*ohw), s.scratch(st.plan.gradSums())
+	}
+	return st
+}
+
+type directWeights struct {
+	plan            *directPlan
+	pad, rows, sums [][]float32
+}
+
+func (st directWeights) group(wk, _ int, dw, dy, x []float32) {
+	st.plan.gradW(dw, dy, x, st.pad[wk], st.rows[wk], st.sums[wk])
+}
+
+func (st directWeights) release(s *State) { putAll(s.Buffers, st.pad, st.rows, st.sums) }
+
+// directInputGrad computes dX = W̃ ⋆ dY, the flipped convolution, on the
+// kernel.
+type directInputGrad struct{}
+
+func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
+	mg := a.m / a.group
+	st := directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
+	flipWeights(st.wf, a.w.Data, a.group, mg, a.g)
+	st.plan = planDirect(s, a.g.flipped(mg), st.wf, nil, a.g.c, a.group, false)
+	for wk := range workers {
+		st.padded[wk] = s.scratch(st.plan.scratchLen())
+	}
+	return st
+}
+
+type directInput struct {
+	plan   *directPlan
+	wf     []float32
+	padded [][]float32
+}
+
+func (st directInput) group(wk, gr int, dx, dy, _ []float32) {
+	st.plan.run(dx, dy, st.padded[wk], gr)
+}
+
+func (st directInput) release(s *State) {
+	st.plan.release(s)
+	s.Buffers.Put(st.wf)
+	putAll(s.Buffers, st.padded)
+}

@@ -1,0 +1,129 @@
+package ops
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// strategyCases are the windows every convolution strategy is checked on:
+// each strategy runs the cases it takes.
+var strategyCases = []convCase{
+	{"cifar layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 16, 16, 16}, []int{24, 16, 3, 3}, true, true},
+	{"first layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 20, 20}, []int{32, 3, 3, 3}, true, false},
+	{"mnist valid", nil, []int{3, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
+	{"ragged rows and partial tile", nil, []int{2, 5, 13, 11}, []int{13, 5, 3, 3}, true, false},
+	{"groups dilations", attrs{"group": 2, "dilations": []int64{2, 3}, "pads": []int64{2, 3, 1, 0}}, []int{2, 6, 12, 20}, []int{10, 3, 3, 3}, true, false},
+	{"padding beyond the kernel", attrs{"pads": []int64{3, 1, 0, 4}}, []int{1, 3, 6, 5}, []int{9, 3, 2, 2}, true, false},
+	{"strided", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{3, 4, 15, 14}, []int{8, 4, 3, 3}, true, true},
+	{"strided uneven", attrs{"strides": []int64{2, 1}, "pads": []int64{0, 1, 1, 2}}, []int{2, 3, 9, 8}, []int{5, 3, 3, 2}, false, false},
+	{"depthwise", attrs{"group": 9, "pads": []int64{1, 1, 1, 1}}, []int{2, 9, 17, 17}, []int{9, 1, 3, 3}, true, true},
+	{"depthwise strided", attrs{"group": 6, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{3, 6, 13, 12}, []int{6, 1, 3, 3}, true, false},
+	{"depthwise 5x5 dilated", attrs{"group": 4, "dilations": []int64{2, 1}, "pads": []int64{4, 2, 3, 1}}, []int{2, 4, 11, 9}, []int{4, 1, 5, 5}, false, true},
+	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
+}
+
+// TestConvStrategies checks every registered convolution strategy against
+// the reference, im2col with the matrix multiply (and col2im for dX), on
+// every case it takes: its forward pass, and the gradients of the input
+// and of the weights with the other parts the reference's. Each strategy
+// must take some case, or it goes untested.
+func TestConvStrategies(t *testing.T) {
+	ref := &convPlan{fwd: im2colConv{}, dx: col2imGrad{}, dw: im2colConv{}}
+	for _, st := range convStrategies {
+		t.Run(st.name, func(t *testing.T) {
+			took := 0
+			for _, test := range strategyCases {
+				a, dy := strategyArgs(t, test)
+				k := a.key()
+				if st.forward != nil {
+					if f := st.forward(k); f != nil {
+						took++
+						got, want := NewFloat(a.n, a.m, a.g.oh, a.g.ow), NewFloat(a.n, a.m, a.g.oh, a.g.ow)
+						f.forward(&State{}, a, got)
+						ref.fwd.forward(&State{}, a, want)
+						closeTo(t, test.name+": Y", got, want)
+					}
+				}
+				y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
+				ref.fwd.forward(&State{}, a, y)
+				for i, part := range []func(convKey) convGradient{st.inputGrad, st.weightGrad} {
+					if part == nil || part(k) == nil {
+						continue
+					}
+					took++
+					plan := *ref
+					if i == 0 {
+						plan.dx = part(k)
+					} else {
+						plan.dw = part(k)
+					}
+					need := []bool{i == 0, i == 1, a.b != nil}
+					got := convBackward(&State{Need: need}, &plan, a, y, dy)
+					want := convBackward(&State{Need: need}, ref, a, y, dy)
+					closeTo(t, test.name+": "+[]string{"dX", "dW"}[i], got[i], want[i])
+					if a.b != nil {
+						closeTo(t, test.name+": dB", got[2], want[2])
+					}
+				}
+			}
+			switch {
+			case took == 0 && !useKernels:
+				t.Skipf("%s takes none of the cases without the vector kernels", st.name)
+			case took == 0:
+				t.Errorf("%s took none of the cases", st.name)
+			}
+		})
+	}
+}
+
+// strategyArgs returns a case's checked arguments and a gradient for its
+// output, zero where a fused Relu's output is near its kink.
+func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
+	t.Helper()
+	in := test.inputs(rand.New(rand.NewPCG(3, uint64(len(test.name)))))
+	c := test.op(t, len(in)).(*conv)
+	a, err := c.operands(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy := randTensor(rand.New(rand.NewPCG(5, 6)), -1, 1, a.n, a.m, a.g.oh, a.g.ow)
+	if a.relu {
+		y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
+		im2colConv{}.forward(&State{}, a, y)
+		for i, v := range y.Data {
+			if v < 1e-4 {
+				dy.Data[i] = 0
+			}
+		}
+	}
+	return a, dy
+}
+
+// TestConvPlanner checks the planner's choices for windows whose
+// strategies are known: im2col for a strided layer, the direct kernels
+// for a unit-stride one where they run, the depthwise strategy for a
+// strided depthwise layer.
+func TestConvPlanner(t *testing.T) {
+	for _, test := range []struct {
+		name        string
+		k           convKey
+		fwd, dx, dw string
+		kernels     bool // the case holds only where the vector kernels run
+	}{
+		{"strided", convKey{g: geom2d{c: 4, h: 15, w: 14, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 8, ow: 7}, group: 1, m: 8},
+			"im2col", "im2col", "im2col", false},
+		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
+			"direct", "direct", "direct", true},
+		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
+			"depthwise", "depthwise", "depthwise", false},
+	} {
+		if test.kernels && !useKernels {
+			continue
+		}
+		p := planConv(test.k)
+		if p.fwdName != test.fwd || p.dxName != test.dx || p.dwName != test.dw {
+			t.Errorf("%s: planned %s, %s, %s; want %s, %s, %s", test.name, p.fwdName, p.dxName, p.dwName, test.fwd, test.dx, test.dw)
+		}
+	}
+}
