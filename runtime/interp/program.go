@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -57,6 +58,14 @@ type Program struct {
 	buffers *ops.Buffers // storage recycled from one run to the next
 	budget  int64        // Options.MaxMemory resolved
 	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
+
+	// What a gradient pass keeps between its forward and backward
+	// halves: pins[i] is what node i saved for its backward rule, and
+	// runShapes the shape of every value computed, so that values no
+	// backward rule reads die at their last forward use.
+	pins      [][]*Tensor
+	runShapes [][]int
+	keepAll   bool // tests: gradient passes keep every value, as before pins
 }
 
 type node struct {
@@ -361,6 +370,9 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", nd.n, err)
 		}
+		if grad {
+			p.pin(i, outs)
+		}
 		if len(outs) < len(nd.out) {
 			// Optional trailing outputs (Dropout's mask, BatchNorm's
 			// statistics) that the op does not produce must be unused.
@@ -382,19 +394,44 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 			}
 		}
 		if !keepAll {
-			p.dropInputs(i, vals, feeds)
+			var pinned [][]*Tensor
+			if grad {
+				pinned = p.pins[: i+1 : i+1]
+			}
+			p.dropInputs(i, vals, feeds, pinned...)
 		}
 	}
 	return vals, nil
 }
 
-// dropInputs recycles the values that node i was the last to read.
-func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor) {
+// dropInputs recycles the values that node i was the last to read, unless
+// they share storage with a live value or with what a node saved (pinned).
+func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor, pinned ...[]*Tensor) {
 	for _, s := range p.nodes[i].in {
 		if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
 			t := vals[s]
 			vals[s] = nil
-			p.recycle(t, vals)
+			p.recycle(t, append(pinned, vals)...)
+		}
+	}
+}
+
+// pin records, in a gradient pass, what node i saved for its backward
+// rule (the only values the backward pass reads besides the gradients)
+// and the shapes of its float outputs.
+func (p *Program) pin(i int, outs []*Tensor) {
+	if i == 0 {
+		p.pins = p.pins[:0]
+		if cap(p.runShapes) < len(p.consts) {
+			p.runShapes = make([][]int, len(p.consts))
+		}
+		p.runShapes = p.runShapes[:len(p.consts)]
+		clear(p.runShapes)
+	}
+	p.pins = append(p.pins, append([]*Tensor(nil), p.nodes[i].state.SavedTensors()...))
+	for j, s := range p.nodes[i].out {
+		if j < len(outs) && outs[j] != nil && !outs[j].IsInt() {
+			p.runShapes[s] = slices.Clone(outs[j].Shape)
 		}
 	}
 }

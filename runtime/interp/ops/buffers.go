@@ -13,9 +13,10 @@ import "math"
 type Buffers struct {
 	free map[int][]freeBuf // by length
 	run  int
-	// poison fills storage handed out unzeroed with NaN, so that tests
-	// catch an op that reads what it did not write.
-	poison bool
+	// Poison fills storage handed out unzeroed, and storage given back,
+	// with NaN, so that tests catch an op that reads what it did not
+	// write and an executor that gives back what is still read.
+	Poison bool
 }
 
 type freeBuf struct {
@@ -64,6 +65,12 @@ func (b *Buffers) Put(data []float32) {
 	if b.free == nil {
 		b.free = map[int][]freeBuf{}
 	}
+	if b.Poison {
+		nan := float32(math.NaN())
+		for i := range data {
+			data[i] = nan
+		}
+	}
 	b.free[len(data)] = append(b.free[len(data)], freeBuf{data, b.run})
 }
 
@@ -85,7 +92,7 @@ func (b *Buffers) get(n int, zero bool) []float32 {
 }
 
 func (b *Buffers) dirty(data []float32, zero bool) []float32 {
-	if b != nil && b.poison && !zero {
+	if b != nil && b.Poison && !zero {
 		nan := float32(math.NaN())
 		for i := range data {
 			data[i] = nan

@@ -196,3 +196,8 @@ var indexOnly = map[string]bool{
 // Differentiable reports whether gradients flow through op type's outputs
 // to its float inputs.
 func Differentiable(opType string) bool { return !indexOnly[opType] }
+
+// SavedTensors returns what Save kept: the executor keeps their storage
+// alive until the node's backward pass is over. A backward rule reads its
+// inputs and outputs only through what it saved.
+func (s *State) SavedTensors() []*Tensor { return s.saved }
