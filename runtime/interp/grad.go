@@ -60,7 +60,10 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	if err := p.CheckInput(x); err != nil {
 		return nil, err
 	}
+	need := p.needsGrad(want)
+	p.need = need
 	vals, err := p.forward(x, true, p.keepAll)
+	p.need = nil
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +82,6 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	grads := make([]*Tensor, len(p.consts))
 	grads[p.logits] = dlogits
 	keep := []*Tensor{logits} // the caller's, never recycled
-	need := p.needsGrad(want)
 	dy := make([]*Tensor, 0, 4)
 	for i := len(p.nodes) - 1; i >= 0; i-- {
 		nd := &p.nodes[i]

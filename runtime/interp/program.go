@@ -65,7 +65,8 @@ type Program struct {
 	// backward rule reads die at their last forward use.
 	pins      [][]*Tensor
 	runShapes [][]int
-	keepAll   bool // tests: gradient passes keep every value, as before pins
+	keepAll   bool   // tests: gradient passes keep every value, as before pins
+	need      []bool // during a gradient pass's forward half: whose gradient is wanted, by slot
 }
 
 type node struct {
@@ -358,6 +359,14 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, grad, keepAll bool) ([]*Te
 		nd.state.Release()
 		nd.state.Training, nd.state.Grad = p.Training, grad
 		nd.state.FreezeBatchNorm = p.FreezeBatchNorm
+		nd.state.Need = nd.state.Need[:0]
+		if grad && p.need != nil {
+			// What the backward pass will want, so that an op saves
+			// only what those gradients read.
+			for _, s := range nd.in {
+				nd.state.Need = append(nd.state.Need, s >= 0 && p.need[s])
+			}
+		}
 		in = in[:0]
 		for _, s := range nd.in {
 			if s < 0 {

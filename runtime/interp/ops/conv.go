@@ -23,6 +23,7 @@ type convSaved struct {
 	g    geom2d
 	xs   []int // input shape as given (rank 3 for 1-D)
 	hasB bool
+	mask reluMask // the fused Relu's: where the output is positive
 }
 
 func newConv(n *Node) (Op, error) {
@@ -194,8 +195,19 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	} else {
 		c.im2colForward(s, a, y)
 	}
-	s.Save(x, w, y)
-	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil})
+	// The weight gradient alone reads x, and the fused Relu alone y: an
+	// attack's pass keeps neither where it can, only their shapes.
+	// The fused Relu's backward reads one bit per output (reluMask).
+	xk := x
+	if !s.Needs(1) {
+		xk = &Tensor{Shape: x.Shape}
+	}
+	var mask reluMask
+	if c.relu && s.Grad {
+		mask = newReluMask(y.Data)
+	}
+	s.Save(xk, w)
+	s.SetAux(convSaved{g: g, xs: xs, hasB: b != nil, mask: mask})
 	if oneD {
 		y.Shape = []int{n, m, g.ow}
 	}
@@ -243,7 +255,7 @@ func (c *conv) im2colForward(s *State, a convArgs, y *Tensor) {
 }
 
 func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
-	x, w, y := s.Saved(0), s.Saved(1), s.Saved(2)
+	x, w := s.Saved(0), s.Saved(1)
 	a := s.Aux().(convSaved)
 	g, xs := a.g, a.xs
 	n, m := xs[0], w.Shape[0]
@@ -334,7 +346,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
-			reluGrad(masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
+			a.mask.gradFrom(masked[wk], dyi, i*m*ohw)
 			dyi = masked[wk]
 		}
 		if needB {
