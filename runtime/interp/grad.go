@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
@@ -63,7 +64,10 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	if err := p.CheckInput(x); err != nil {
 		return nil, err
 	}
-	vals, err := p.forward(x, want.Mode, true, true)
+	need := p.needsGrad(want)
+	p.need = need
+	vals, err := p.forward(x, want.Mode, true, p.keepAll)
+	p.need = nil
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +86,6 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 	grads := make([]*Tensor, len(p.consts))
 	grads[p.logits] = dlogits
 	keep := []*Tensor{logits} // the caller's, never recycled
-	need := p.needsGrad(want)
 	dy := make([]*Tensor, 0, 4)
 	for i := len(p.nodes) - 1; i >= 0; i-- {
 		nd := &p.nodes[i]
@@ -97,18 +100,18 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 			wanted = wanted || s >= 0 && need[s]
 		}
 		if !reached || !wanted {
-			p.dropNode(nd, vals, grads, keep)
+			p.dropNode(i, vals, grads, keep)
 			continue
 		}
 		for j, s := range nd.out {
-			if dy[j] == nil && vals[s] != nil && !vals[s].IsInt() {
-				dy[j] = ops.NewFloat(vals[s].Shape...) // an output the loss does not read
+			if dy[j] == nil && p.runShapes[s] != nil {
+				dy[j] = ops.NewFloat(p.runShapes[s]...) // an output the loss does not read
 			}
 		}
 		if err := backwardNode(nd, dy, grads, need); err != nil {
 			return nil, err
 		}
-		p.dropNode(nd, vals, grads, keep)
+		p.dropNode(i, vals, grads, keep)
 	}
 	r := &Result{Loss: loss, Logits: logits, p: p}
 	if want.Input {
@@ -157,14 +160,29 @@ func backwardNode(nd *node, dy, grads []*Tensor, need []bool) error {
 // memory falls as the backward pass goes instead of doubling what the forward
 // pass holds, and the next run reuses it. Graph inputs and initializers are
 // no node's outputs; keep (the logits, which go to the caller) stays.
-func (p *Program) dropNode(nd *node, vals, grads, keep []*Tensor) {
+//
+// What the node saved goes back too, unless a value still live or a node
+// not yet past (the pins of the nodes before it) shares its storage.
+func (p *Program) dropNode(i int, vals, grads, keep []*Tensor) {
+	nd := &p.nodes[i]
 	nd.state.Release()
+	dead := make([]*Tensor, 0, 2*len(nd.out)+4)
 	for _, s := range nd.out {
-		v, g := vals[s], grads[s]
-		vals[s] = nil
-		p.recycle(v, vals, grads, keep)
-		grads[s] = nil
-		p.recycle(g, vals, grads, keep)
+		dead = append(dead, vals[s], grads[s])
+		vals[s], grads[s] = nil, nil
+	}
+	if i < len(p.pins) {
+		dead = append(dead, p.pins[i]...)
+		p.pins[i] = nil
+	}
+	live := [][]*Tensor{vals, grads, keep}
+	if i < len(p.pins) {
+		live = append(live, p.pins[:i]...)
+	}
+	for j, t := range dead {
+		if t != nil && !slices.ContainsFunc(dead[:j], func(u *Tensor) bool { return u != nil && overlaps(u.Data, t.Data) }) {
+			p.recycle(t, live...)
+		}
 	}
 }
 

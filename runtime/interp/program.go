@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -51,6 +52,15 @@ type Program struct {
 	buffers *ops.Buffers // storage recycled from one run to the next
 	budget  int64        // Options.MaxMemory resolved
 	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
+
+	// What a gradient pass keeps between its forward and backward
+	// halves: pins[i] is what node i saved for its backward rule, and
+	// runShapes the shape of every value computed, so that values no
+	// backward rule reads die at their last forward use.
+	pins      [][]*Tensor
+	runShapes [][]int
+	keepAll   bool   // tests: gradient passes keep every value, as before pins
+	need      []bool // during a gradient pass's forward half: whose gradient is wanted, by slot
 }
 
 type node struct {
@@ -377,6 +387,14 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool
 		nd.state.Release()
 		nd.state.Training, nd.state.Grad = m.Training, grad
 		nd.state.FreezeBatchNorm = m.FreezeBatchNorm
+		nd.state.Need = nd.state.Need[:0]
+		if grad && p.need != nil {
+			// What the backward pass will want, so that an op saves
+			// only what those gradients read.
+			for _, s := range nd.in {
+				nd.state.Need = append(nd.state.Need, s >= 0 && p.need[s])
+			}
+		}
 		in = in[:0]
 		for _, s := range nd.in {
 			if s < 0 {
@@ -388,6 +406,9 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool
 		outs, err := nd.op.Forward(&nd.state, in)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", nd.n, err)
+		}
+		if grad {
+			p.pin(i, outs)
 		}
 		if len(outs) < len(nd.out) {
 			// Optional trailing outputs (Dropout's mask, BatchNorm's
@@ -410,19 +431,44 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool
 			}
 		}
 		if !keepAll {
-			p.dropInputs(i, vals, feeds)
+			var pinned [][]*Tensor
+			if grad {
+				pinned = p.pins[: i+1 : i+1]
+			}
+			p.dropInputs(i, vals, feeds, pinned...)
 		}
 	}
 	return vals, nil
 }
 
-// dropInputs recycles the values that node i was the last to read.
-func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor) {
+// dropInputs recycles the values that node i was the last to read, unless
+// they share storage with a live value or with what a node saved (pinned).
+func (p *Program) dropInputs(i int, vals []*Tensor, feeds map[int]*Tensor, pinned ...[]*Tensor) {
 	for _, s := range p.nodes[i].in {
 		if _, fed := feeds[s]; s >= 0 && p.lastUse[s] == i && p.consts[s] == nil && !fed {
 			t := vals[s]
 			vals[s] = nil
-			p.recycle(t, vals)
+			p.recycle(t, append(pinned, vals)...)
+		}
+	}
+}
+
+// pin records, in a gradient pass, what node i saved for its backward
+// rule (the only values the backward pass reads besides the gradients)
+// and the shapes of its float outputs.
+func (p *Program) pin(i int, outs []*Tensor) {
+	if i == 0 {
+		p.pins = p.pins[:0]
+		if cap(p.runShapes) < len(p.consts) {
+			p.runShapes = make([][]int, len(p.consts))
+		}
+		p.runShapes = p.runShapes[:len(p.consts)]
+		clear(p.runShapes)
+	}
+	p.pins = append(p.pins, append([]*Tensor(nil), p.nodes[i].state.SavedTensors()...))
+	for j, s := range p.nodes[i].out {
+		if j < len(outs) && outs[j] != nil && !outs[j].IsInt() {
+			p.runShapes[s] = slices.Clone(outs[j].Shape)
 		}
 	}
 }

@@ -91,6 +91,31 @@ type binaryOp struct {
 	f      func(a, b float32) float32
 	fi     func(a, b int64) int64 // integer form for shape arithmetic; nil if none
 	da, db func(a, b, y float32) float32
+	// skip says, per side, which of a, b and y that side's derivative
+	// does not read: a gradient pass keeps only what the wanted sides
+	// read (a residual Add keeps nothing). The zero value reads all.
+	skip [2]operands
+}
+
+// operands is a set of a binary op's a, b and y.
+type operands uint8
+
+const (
+	opA operands = 1 << iota
+	opB
+	opY
+	opAll = opA | opB | opY
+)
+
+// kept returns t, or, where no wanted derivative reads it, a tensor of
+// its shape without data.
+func (o binaryOp) kept(s *State, t *Tensor, which operands) *Tensor {
+	for side := range 2 {
+		if s.Needs(side) && o.skip[side]&which == 0 {
+			return t
+		}
+	}
+	return &Tensor{Shape: t.Shape}
 }
 
 func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -112,7 +137,7 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		return []*Tensor{y}, nil
 	}
-	y := NewFloat(shape...)
+	y := s.alloc(false, shape...)
 	switch {
 	case ia == nil && ib == nil:
 		for k := range y.Data {
@@ -128,7 +153,7 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			y.Data[k] = o.f(a.Data[srcAt(ia, k)], b.Data[srcAt(ib, k)])
 		}
 	}
-	s.Save(a, b, y)
+	s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
 	s.SetAux([2][]int32{ia, ib})
 	return []*Tensor{y}, nil
 }
@@ -145,12 +170,37 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			continue
 		}
 		g := NewFloat(y.Shape...)
-		for k, gv := range dy[0].Data {
-			g.Data[k] = gv * d(a.Data[srcAt(ia, k)], b.Data[srcAt(ib, k)], y.Data[k])
+		switch skip := o.skip[side]; {
+		case skip == opAll: // a constant derivative
+			c := d(0, 0, 0)
+			for k, gv := range dy[0].Data {
+				g.Data[k] = gv * c
+			}
+		case skip == opA|opY && ia == nil && ib == nil: // Mul's, Div's: b alone
+			for k, gv := range dy[0].Data {
+				g.Data[k] = gv * d(0, b.Data[k], 0)
+			}
+		case skip == opB|opY && ia == nil && ib == nil:
+			for k, gv := range dy[0].Data {
+				g.Data[k] = gv * d(a.Data[k], 0, 0)
+			}
+		default:
+			for k, gv := range dy[0].Data {
+				g.Data[k] = gv * d(at(a, ia, k), at(b, ib, k), at(y, nil, k))
+			}
 		}
 		grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape)
 	}
 	return grads, nil
+}
+
+// at is element k of t read through the broadcast index idx, 0 where t
+// was not kept.
+func at(t *Tensor, idx []int32, k int) float32 {
+	if t.Data == nil {
+		return 0
+	}
+	return t.Data[srcAt(idx, k)]
 }
 
 // srcAt is the input element that output element k reads through a

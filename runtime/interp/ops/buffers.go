@@ -1,6 +1,9 @@
 package ops
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Buffers recycles float storage from one run of a program to the next.
 // A CNN allocates the same large activations and gradients on every call;
@@ -13,9 +16,16 @@ import "math"
 type Buffers struct {
 	free map[int][]freeBuf // by length
 	run  int
-	// poison fills storage handed out unzeroed with NaN, so that tests
-	// catch an op that reads what it did not write.
-	poison bool
+	// Poison fills storage handed out unzeroed, and storage given back,
+	// with NaN, so that tests catch an op that reads what it did not
+	// write and an executor that gives back what is still read.
+	Poison bool
+	// use tracks, per length, how many buffers are out (taken and not
+	// given back) and the most that were at once in each of the last
+	// keepRuns runs: Put keeps no more free buffers of a length than
+	// that peak, so that storage ops allocate outside the pool and give
+	// back when it dies does not pile up from run to run.
+	use map[int]*lengthUse
 }
 
 type freeBuf struct {
@@ -40,6 +50,12 @@ func (b *Buffers) NextRun() {
 		return
 	}
 	b.run++
+	for n, u := range b.use {
+		u.out, u.peak[b.run%keepRuns] = 0, 0
+		if u.peak == [keepRuns]int32{} {
+			delete(b.use, n)
+		}
+	}
 	for n, list := range b.free {
 		kept := list[:0]
 		for _, f := range list {
@@ -64,13 +80,40 @@ func (b *Buffers) Put(data []float32) {
 	if b.free == nil {
 		b.free = map[int][]freeBuf{}
 	}
+	if b.Poison {
+		nan := float32(math.NaN())
+		for i := range data {
+			data[i] = nan
+		}
+	}
+	u := b.use[len(data)]
+	if u == nil || len(b.free[len(data)]) >= int(slices.Max(u.peak[:])) {
+		return // the garbage collector's: no recent run had this many out at once
+	}
+	u.out = max(u.out-1, 0)
 	b.free[len(data)] = append(b.free[len(data)], freeBuf{data, b.run})
+}
+
+// lengthUse is Buffers' count of the buffers of one length.
+type lengthUse struct {
+	out  int32
+	peak [keepRuns]int32 // by run, a ring
 }
 
 // get returns n floats, zeroed when zero is set and otherwise holding
 // whatever they last held.
 func (b *Buffers) get(n int, zero bool) []float32 {
 	if b != nil {
+		if b.use == nil {
+			b.use = map[int]*lengthUse{}
+		}
+		u := b.use[n]
+		if u == nil {
+			u = &lengthUse{}
+			b.use[n] = u
+		}
+		u.out++
+		u.peak[b.run%keepRuns] = max(u.peak[b.run%keepRuns], u.out)
 		if list := b.free[n]; len(list) > 0 {
 			data := list[len(list)-1].data
 			list[len(list)-1] = freeBuf{}
@@ -85,7 +128,7 @@ func (b *Buffers) get(n int, zero bool) []float32 {
 }
 
 func (b *Buffers) dirty(data []float32, zero bool) []float32 {
-	if b != nil && b.poison && !zero {
+	if b != nil && b.Poison && !zero {
 		nan := float32(math.NaN())
 		for i := range data {
 			data[i] = nan

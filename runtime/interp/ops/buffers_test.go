@@ -42,7 +42,7 @@ func TestBuffersOverwrite(t *testing.T) {
 			return y, g
 		}
 		wantY, wantG := run(nil)
-		b := &Buffers{poison: true}
+		b := &Buffers{Poison: true}
 		for try := range 2 {
 			b.NextRun()
 			y, g := run(b)

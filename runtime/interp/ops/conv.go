@@ -115,7 +115,8 @@ type convArgs struct {
 	g     geom2d
 	n, m  int // samples, output channels
 	group int
-	relu  bool // the Relu folded in
+	relu  bool     // the Relu folded in
+	mask  reluMask // in a gradient pass, the folded Relu's: where the output is positive
 }
 
 // key is what the planner plans for.
@@ -183,7 +184,18 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	c.planFor(a.key()).fwd.forward(s, a, y)
-	s.Save(a.x, a.w, y)
+	// The weight gradient alone reads x, and the folded Relu's backward
+	// one bit per output: an attack's pass keeps x only as a shape, and y
+	// not at all.
+	if s.Grad {
+		if !s.Needs(1) {
+			a.x = &Tensor{Shape: a.x.Shape}
+		}
+		if c.relu {
+			a.mask = newReluMask(y.Data)
+		}
+	}
+	s.Save(a.x, a.w)
 	s.SetAux(a)
 	if a.oneD {
 		y.Shape = []int{n, m, g.ow}
@@ -196,7 +208,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("Conv: backward without a forward pass")
 	}
-	return convBackward(s, c.planFor(a.key()), a, s.Saved(2), dy[0]), nil
+	return convBackward(s, c.planFor(a.key()), a, dy[0]), nil
 }
 
 // addParts adds each worker's share of a sum (dW, dB) into the first

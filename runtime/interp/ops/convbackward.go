@@ -6,7 +6,7 @@ package ops
 // Relu) is read while it is in cache, and sums dB on the way.
 // An attack wants no dW and training no dX of the first layer; each is
 // half the backward pass, and a part not wanted does not run.
-func convBackward(s *State, plan *convPlan, a convArgs, y, dy *Tensor) []*Tensor {
+func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	g, n, m := a.g, a.n, a.m
 	mg, k, ohw, hw := m/a.group, g.colRows(), g.oh*g.ow, g.h*g.w
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
@@ -38,7 +38,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, y, dy *Tensor) []*Tensor
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy.Data[i*m*ohw:][:m*ohw]
 		if a.relu {
-			reluGrad(masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
+			a.mask.gradFrom(masked[wk], dyi, i*m*ohw)
 			dyi = masked[wk]
 		}
 		if needB {

@@ -11,7 +11,8 @@ func init() {
 			}
 			return a / b
 		},
-		da: func(a, b, y float32) float32 { return 1 / b },
-		db: func(a, b, y float32) float32 { return -y / b },
+		da:   func(a, b, y float32) float32 { return 1 / b },
+		db:   func(a, b, y float32) float32 { return -y / b },
+		skip: [2]operands{opA | opY, opA},
 	}))
 }

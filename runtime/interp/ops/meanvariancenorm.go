@@ -61,6 +61,7 @@ func (o *mvn) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	for i := range y.Data {
 		y.Data[i] *= r.Data[i]
 	}
+	s.Save(y) // pinned: the aux below reads it
 	s.SetAux(mvnSaved{plan: p, y: y, r: r, count: count})
 	return []*Tensor{y}, nil
 }

@@ -73,6 +73,7 @@ func (o *reduceLogSumExp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		y.Data[i] = mv + float32(math.Log(float64(v)))
 	}
+	s.Save(x) // pinned: the aux below reads it
 	s.SetAux(logSumExpSaved{x: x, shift: shift, sum: sum, inner: inner})
 	return []*Tensor{y}, nil
 }

@@ -58,6 +58,7 @@ func (o *reduceProd) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	for i, v := range x.Data {
 		y.Data[group[i]] *= v
 	}
+	s.Save(x) // pinned: the aux below reads it
 	s.SetAux(reduceProdSaved{x: x, group: group, n: n})
 	return []*Tensor{y}, nil
 }

@@ -68,6 +68,7 @@ func (o *mappedSum) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			y.Data[i] = o.m.g(v)
 		}
 	}
+	s.Save(x) // pinned: the aux below reads it
 	s.SetAux(mappedSumSaved{x: x, sum: sum, inner: inner})
 	return []*Tensor{y}, nil
 }

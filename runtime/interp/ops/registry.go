@@ -36,8 +36,10 @@ type State struct {
 	Grad bool
 	// Rand draws Dropout masks; seeded by the executor.
 	Rand *rand.Rand
-	// Need holds, during Backward, whether each input's gradient is wanted;
-	// an op may skip the work for the others and return nil there.
+	// Need holds, in a gradient pass (Forward and Backward), whether each
+	// input's gradient is wanted; an op may skip the work for the others
+	// and return nil there, and save in Forward only what the wanted
+	// gradients read.
 	Need []bool
 	// Buffers, when set, supplies storage for outputs and scratch; the
 	// executor gives storage back to it as values die.
@@ -196,3 +198,8 @@ var indexOnly = map[string]bool{
 // Differentiable reports whether gradients flow through op type's outputs
 // to its float inputs.
 func Differentiable(opType string) bool { return !indexOnly[opType] }
+
+// SavedTensors returns what Save kept: the executor keeps their storage
+// alive until the node's backward pass is over. A backward rule reads its
+// inputs and outputs only through what it saved.
+func (s *State) SavedTensors() []*Tensor { return s.saved }

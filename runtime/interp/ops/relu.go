@@ -1,47 +1,100 @@
 package ops
 
-import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
-
 func init() { register("Relu", 6, func(*Node) (Op, error) { return relu{}, nil }) }
 
 type relu struct{}
 
+// Forward keeps, for the backward pass, one bit per element (y > 0)
+// instead of y itself: a thirty-second of the memory, so a gradient pass
+// over a deep network holds its Relus' masks, not their outputs.
 func (relu) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	x, err := floatIn(in, 0, "X")
 	if err != nil {
 		return nil, err
 	}
 	y := s.alloc(false, x.Shape...)
-	forChunks(len(x.Data), 1, func(lo, hi int) {
-		for i, v := range x.Data[lo:hi] {
-			y.Data[lo+i] = max(v, 0)
-		}
-	})
-	s.Save(y)
+	var mask reluMask
+	if s.Grad {
+		mask = make(reluMask, (len(x.Data)+63)/64)
+	}
+	forChunks(len(mask), 64, func(lo, hi int) { mask.set(y.Data, x.Data, lo, hi) })
+	if mask == nil {
+		forChunks(len(x.Data), 1, func(lo, hi int) {
+			for i, v := range x.Data[lo:hi] {
+				y.Data[lo+i] = max(v, 0)
+			}
+		})
+	}
+	s.SetAux(mask)
 	return []*Tensor{y}, nil
 }
 
 func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
-	y := s.Saved(0)
-	dx := s.alloc(false, y.Shape...)
-	forChunks(len(y.Data), 1, func(lo, hi int) {
-		reluGrad(dx.Data[lo:hi], dy[0].Data[lo:hi], y.Data[lo:hi])
-	})
+	mask, _ := s.Aux().(reluMask)
+	if dy[0] == nil || len(mask) != (len(dy[0].Data)+63)/64 {
+		return []*Tensor{nil}, nil
+	}
+	dx := s.alloc(false, dy[0].Shape...)
+	forChunks(len(mask), 64, func(lo, hi int) { mask.grad(dx.Data, dy[0].Data, lo, hi) })
 	return []*Tensor{dx}, nil
 }
 
-// reluGrad writes dx = dy where y > 0 and 0 elsewhere: the gradient
-// through a Relu whose output was y.
-func reluGrad(dx, dy, y []float32) {
-	if useKernels {
-		kernel.ReluMask(dx, dy, y)
-		return
+// reluMask holds one bit per element of a Relu's output: set where the
+// output is positive, where the gradient passes.
+type reluMask []uint64
+
+// set writes y = max(x, 0) and the mask's words lo to hi.
+func (m reluMask) set(y, x []float32, lo, hi int) {
+	for k := lo; k < hi; k++ {
+		var w uint64
+		end := min(64*k+64, len(x))
+		for i := 64 * k; i < end; i++ {
+			v := max(x[i], 0)
+			y[i] = v
+			w |= uint64(pick(v > 0)) << (i - 64*k)
+		}
+		m[k] = w
 	}
-	dy, y = dy[:len(dx)], y[:len(dx)]
-	for i, v := range y {
-		// A multiply by 0 or 1 instead of a branch: which units are
-		// active is random, so a branch mispredicts half the time.
-		dx[i] = dy[i] * float32(pick(v > 0))
+}
+
+// grad writes dx = dy where the mask is set and 0 elsewhere, for the
+// elements of words lo to hi.
+func (m reluMask) grad(dx, dy []float32, lo, hi int) {
+	for k := lo; k < hi; k++ {
+		w := m[k]
+		end := min(64*k+64, len(dx))
+		for i := 64 * k; i < end; i++ {
+			// A multiply by 0 or 1 instead of a branch: which units
+			// are active is random, so a branch mispredicts half the
+			// time.
+			dx[i] = dy[i] * float32(w>>(i-64*k)&1)
+		}
+	}
+}
+
+// newReluMask returns the mask of y > 0, for an op that applied the Relu
+// itself (a Conv with the Relu fused).
+func newReluMask(y []float32) reluMask {
+	m := make(reluMask, (len(y)+63)/64)
+	forChunks(len(m), 64, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			var w uint64
+			end := min(64*k+64, len(y))
+			for i := 64 * k; i < end; i++ {
+				w |= uint64(pick(y[i] > 0)) << (i - 64*k)
+			}
+			m[k] = w
+		}
+	})
+	return m
+}
+
+// gradFrom writes dx = dy where the mask is set, for the elements from
+// start on: dx[j] and dy[j] are the element start+j.
+func (m reluMask) gradFrom(dx, dy []float32, start int) {
+	for j := range dx {
+		i := start + j
+		dx[j] = dy[j] * float32(m[i>>6]>>(i&63)&1)
 	}
 }
 

@@ -111,6 +111,7 @@ func scatterAt(s *State, data, updates *Tensor, pos []int, red scatterReduction)
 	for k, p := range pos {
 		y.Data[p] = reduceOne(red, y.Data[p], updates.Data[k])
 	}
+	s.Save(data, updates, y) // pinned: the aux below reads them
 	s.SetAux(scatterSaved{pos: pos, data: data, updates: updates, out: y, red: red})
 	return []*Tensor{y}
 }

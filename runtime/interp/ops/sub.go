@@ -2,9 +2,10 @@ package ops
 
 func init() {
 	register("Sub", 7, binary(binaryOp{
-		f:  func(a, b float32) float32 { return a - b },
-		fi: func(a, b int64) int64 { return a - b },
-		da: func(a, b, y float32) float32 { return 1 },
-		db: func(a, b, y float32) float32 { return -1 },
+		f:    func(a, b float32) float32 { return a - b },
+		fi:   func(a, b int64) int64 { return a - b },
+		da:   func(a, b, y float32) float32 { return 1 },
+		db:   func(a, b, y float32) float32 { return -1 },
+		skip: [2]operands{opAll, opAll},
 	}))
 }
