@@ -6,6 +6,10 @@ package ops
 type unaryOp struct {
 	f  func(x float32) float32
 	df func(x, y float32) float32 // dy/dx
+	// skip is what df does not read, of opA (x) and opY (y): a gradient
+	// pass keeps only the rest (Sigmoid, Tanh and Exp keep y alone). The
+	// zero value reads both.
+	skip operands
 }
 
 func (u unaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -13,24 +17,42 @@ func (u unaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := like(x)
-	for i, v := range x.Data {
-		y.Data[i] = u.f(v)
+	y := s.alloc(false, x.Shape...)
+	forChunks(len(x.Data), 8, func(lo, hi int) {
+		for i, v := range x.Data[lo:hi] {
+			y.Data[lo+i] = u.f(v)
+		}
+	})
+	xk, yk := x, y
+	if u.skip&opA != 0 {
+		xk = &Tensor{Shape: x.Shape}
 	}
-	s.Save(x, y)
+	if u.skip&opY != 0 {
+		yk = &Tensor{Shape: y.Shape}
+	}
+	s.Save(xk, yk)
 	return []*Tensor{y}, nil
 }
 
 func (u unaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	x, y := s.Saved(0), s.Saved(1)
-	dx := like(x)
-	for i, g := range dy[0].Data {
-		dx.Data[i] = g * u.df(x.Data[i], y.Data[i])
-	}
+	dx := s.alloc(false, x.Shape...)
+	forChunks(len(dx.Data), 8, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx.Data[i] = dy[0].Data[i] * u.df(at(x, nil, i), at(y, nil, i))
+		}
+	})
 	return []*Tensor{dx}, nil
 }
 
 // unary returns a constructor for an attribute-free elementwise operator.
 func unary(f func(x float32) float32, df func(x, y float32) float32) constructor {
-	return func(*Node) (Op, error) { return unaryOp{f, df}, nil }
+	return func(*Node) (Op, error) { return unaryOp{f: f, df: df}, nil }
+}
+
+// unaryOfY is unary for an operator whose derivative reads y alone.
+func unaryOfY(f func(x float32) float32, df func(y float32) float32) constructor {
+	return func(*Node) (Op, error) {
+		return unaryOp{f: f, df: func(_, y float32) float32 { return df(y) }, skip: opA}, nil
+	}
 }

@@ -3,7 +3,7 @@ package ops
 import "math"
 
 func init() {
-	register("Exp", 6, unary(
+	register("Exp", 6, unaryOfY(
 		func(x float32) float32 { return float32(math.Exp(float64(x))) },
-		func(x, y float32) float32 { return y }))
+		func(y float32) float32 { return y }))
 }

@@ -3,7 +3,7 @@ package ops
 import "math"
 
 func init() {
-	register("Sigmoid", 6, unary(sigmoid32, func(x, y float32) float32 { return y * (1 - y) }))
+	register("Sigmoid", 6, unaryOfY(sigmoid32, func(y float32) float32 { return y * (1 - y) }))
 }
 
 // sigmoid32 is 1/(1+e^-x), evaluated so that neither branch overflows.

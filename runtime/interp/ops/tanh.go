@@ -3,7 +3,7 @@ package ops
 import "math"
 
 func init() {
-	register("Tanh", 6, unary(
+	register("Tanh", 6, unaryOfY(
 		func(x float32) float32 { return float32(math.Tanh(float64(x))) },
-		func(x, y float32) float32 { return 1 - y*y }))
+		func(y float32) float32 { return 1 - y*y }))
 }
