@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 )
@@ -113,9 +114,9 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 		t.Fatalf("%v in %s", err, stdout)
 	}
 	t.Logf("harden: FGSM accuracy %.3f → %.3f, export error %g", hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError)
-	if hd.After.FGSM <= hd.Before.FGSM || hd.MaxRelError > verifyTolerance {
+	if hd.After.FGSM <= hd.Before.FGSM || hd.MaxRelError > export.DefaultTolerance {
 		t.Errorf("hardening took FGSM accuracy from %g to %g (want a rise), export error %g (want at most %g)",
-			hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError, verifyTolerance)
+			hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError, export.DefaultTolerance)
 	}
 	again := filepath.Join(dir, "again.onnx")
 	if _, _, err := run("export", "--checkpoint", out+".checkpoints", "-m", nhwcModel, "--out", again, "--device", "cpu"); err != nil {

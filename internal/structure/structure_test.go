@@ -47,7 +47,6 @@ var knownViolations = map[string]string{
 	"file export/write_test.go":                                            "s13-cli",
 	"file fgsm/report/report_test.go":                                      "s13-cli",
 	"file runtime/ort/session_test.go":                                     "s13-cli",
-	"func cmd/onnxguard/harden.go:runHarden":                               "s13-cli",
 	"func cmd/onnxguard/nhwc_test.go:TestChannelsLastEndToEnd":             "s13-cli",
 	"func harden/run_test.go:TestResumeIsBitExact":                         "s13-cli",
 	"file harden/train.go":                                                 "s13-mode",
