@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -297,6 +298,9 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 	}
 	if v := c.String("val"); v != "" {
 		val, err = read(v, &dataset.Options{Labels: c.String("val-labels"), Limit: c.Int("val-limit")})
+		if errors.Is(err, dataset.ErrNoLabels) {
+			err = withHint(err, ": pass --val-labels")
+		}
 		return train, val, err
 	}
 	frac := c.Float64("val-split")

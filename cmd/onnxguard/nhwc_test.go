@@ -165,7 +165,7 @@ func TestLayoutFlag(t *testing.T) {
 		{[]string{"-m", cnn, "--layout", "nhwc"}, "wants 1x28x28 (H×W×C); the input fits the data in layout NCHW"},
 		{[]string{"-m", cnn, "--layout", "hwc"}, `--layout: dataset: layout "hwc": choose nchw (channels first) or nhwc (channels last); or auto`},
 	} {
-		if _, err := eval(test.args...); err == nil || !strings.Contains(err.Error(), test.want) {
+		if _, err := eval(test.args...); err == nil || !strings.Contains(withFlagHints(err).Error(), test.want) {
 			t.Errorf("%v: error %v; want one containing %q", test.args, err, test.want)
 		}
 	}
