@@ -27,8 +27,14 @@ const (
 func TestChannelsLastEndToEnd(t *testing.T) {
 	testort.Need(t)
 	dir := t.TempDir()
+	nhwcEngines(t, dir)
+	nhwcAttack(t, dir)
+	nhwcAudit(t, dir)
+	nhwcHarden(t, dir)
+}
 
-	// eval and predict: ONNX Runtime and the interpreter agree.
+// nhwcEngines: eval and predict on ONNX Runtime and the interpreter agree.
+func nhwcEngines(t *testing.T, dir string) {
 	acc, probs := map[string]float64{}, map[string][]float32{}
 	for _, engine := range []string{"ort", "interp"} {
 		stdout, _, err := run("eval", "-m", nhwcModel, "-d", fashionSlice, "--engine", engine, "--device", "cpu", "--json")
@@ -61,9 +67,11 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if worst > 1e-4 {
 		t.Errorf("ONNX Runtime and the interpreter differ by up to %g on the softmax outputs; want at most 1e-4", worst)
 	}
+}
 
-	// FGSM, crafted by the interpreter, classified by ONNX Runtime; the
-	// adversarial images come out N×C×H×W like the data.
+// nhwcAttack: FGSM, crafted by the interpreter, classified by ONNX
+// Runtime; the adversarial images come out N×C×H×W like the data.
+func nhwcAttack(t *testing.T, dir string) {
 	adv := filepath.Join(dir, "adv.npy")
 	stdout, _, err := run("attack", "-m", nhwcModel, "-d", fashionSlice, "--limit", "200", "--eps", "0.1", "--device", "cpu", "--json", "--out", adv)
 	if err != nil {
@@ -77,8 +85,10 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if _, shape := testfiles.ReadNpy(t, adv); !slices.Equal(shape, []int{200, 1, 28, 28}) {
 		t.Errorf("adversarial images of shape %v; want [200 1 28 28]", shape)
 	}
+}
 
-	// The audit report records the layout.
+// nhwcAudit: the audit report records the layout.
+func nhwcAudit(t *testing.T, dir string) {
 	report := filepath.Join(dir, "audit")
 	if _, _, err := run("audit", "-m", nhwcModel, "-d", fashionSlice, "--limit", "50", "--eps", "0.1", "--attacks", "fgsm",
 		"--device", "cpu", "--report", report); err != nil {
@@ -95,9 +105,11 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if err != nil || rep.Settings.Layout != "NHWC" || !strings.Contains(string(md), "model input NHWC") {
 		t.Errorf("the audit report does not record layout NHWC: %v, settings %+v, report.md:\n%s", err, rep.Settings, md)
 	}
+}
 
-	// harden --recipe paper for one epoch, its export checked on ONNX
-	// Runtime, then export again from the checkpoint.
+// nhwcHarden: harden --recipe paper for one epoch, its export checked on
+// ONNX Runtime, then export again from the checkpoint.
+func nhwcHarden(t *testing.T, dir string) {
 	out := filepath.Join(dir, "hardened.onnx")
 	stdout, stderr, err := run("harden", "-m", nhwcModel, "-d", trainSlice, "--limit", "400", "--val", fashionSlice, "--val-limit", "200",
 		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json")

@@ -44,11 +44,6 @@ var knownViolations = map[string]string{
 	`executor runtime/interp/program.go names "Relu"`:               "s13-planner",
 	`executor runtime/interp/program.go names "Softmax"`:            "s13-planner",
 
-	"file export/write_test.go":                                            "s13-cli",
-	"file fgsm/report/report_test.go":                                      "s13-cli",
-	"file runtime/ort/session_test.go":                                     "s13-cli",
-	"func cmd/onnxguard/nhwc_test.go:TestChannelsLastEndToEnd":             "s13-cli",
-	"func harden/run_test.go:TestResumeIsBitExact":                         "s13-cli",
 	"file harden/train.go":                                                 "s13-mode",
 	"func harden/train.go:newTrainer":                                      "s13-mode",
 	"func harden/validate.go:trainer.validate":                             "s13-mode",
