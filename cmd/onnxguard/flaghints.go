@@ -9,6 +9,7 @@ import (
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/harden"
 	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
 // flagHints name the flags that fix an error the library reports in its
@@ -23,6 +24,9 @@ var flagHints = []struct {
 	{fgsm.ErrNoSamples, " (check --limit and --shard)"},
 	{fgsm.ErrResumeMismatch, ": resume with the same --batch, --limit and --shard"},
 	{harden.ErrAWPOff, " (--awp)"},
+	{ort.ErrLibraryMissing, " (or pass it with --ort-lib)"},
+	{ort.ErrSecondLibrary, " (--ort-lib or ONNXRUNTIME_LIB)"},
+	{ort.ErrNoCUDA, "; --ort-lib or ONNXRUNTIME_LIB names the library, --device cpu runs on the CPU"},
 }
 
 // hinted is an error to which the flags that fix it have been added.

@@ -13,6 +13,7 @@ import (
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/harden"
 	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
 // TestFlagHints checks that errors the library reports in its own terms
@@ -30,6 +31,7 @@ func TestFlagHints(t *testing.T) {
 	_, auditErr := fgsm.Audit(context.Background(), nil, unlabelled, fgsm.AuditOptions{})
 	_, awpErr := harden.Config{Recipe: harden.PGD, Eps: 0.1, AWPGamma: 0.1}.Normalize()
 	shapeErr := dataset.CheckShape(empty, []int64{-1, 2, 2, 1}, dataset.NCHW)
+	_, ortErr := ort.FindLibrary(filepath.Join(t.TempDir(), "nope.so"))
 	for _, test := range []struct {
 		name string
 		err  error
@@ -43,6 +45,8 @@ func TestFlagHints(t *testing.T) {
 		{"no samples", fgsm.ErrNoSamples, "the data holds no samples (check --limit and --shard)"},
 		{"resume", fmt.Errorf("%w (1 of 2)", fgsm.ErrResumeMismatch), "(1 of 2): resume with the same --batch, --limit and --shard"},
 		{"pixels", fmt.Errorf("x.npy: pixel 3 is 2, %w", dataset.ErrPixelRange), "outside [0,1] (--input-scale, --mean and --std describe it)"},
+		{"library path", ortErr, "nope.so (no such file) (or pass it with --ort-lib)"},
+		{"cuda", fmt.Errorf("%w: libonnxruntime_providers_cuda.so missing", ort.ErrNoCUDA), "; --ort-lib or ONNXRUNTIME_LIB names the library, --device cpu runs on the CPU"},
 		{"hinted by the command", withHint(readErr, ": pass --val-labels"), "every sample: pass --val-labels"},
 	} {
 		if test.err == nil {

@@ -69,6 +69,7 @@ func TestStructure(t *testing.T) {
 	found = append(found, sizeViolations(t, root)...)
 	found = append(found, executorViolations(t, root)...)
 	found = append(found, importViolations(t, root)...)
+	found = append(found, flagViolations(t, root)...)
 	slices.SortFunc(found, func(a, b violation) int { return strings.Compare(a.key, b.key) })
 	seen := map[string]bool{}
 	known := 0

@@ -35,7 +35,7 @@ func TestDevices(t *testing.T) {
 		{device: "auto", want: "cpu", wantWarn: []string{"running on CPU", "libonnxruntime_providers_cuda.so", testDir}},
 		{device: "", want: "cpu", wantWarn: []string{"running on CPU"}},
 		{device: "tpu", wantErr: []string{`"tpu"`, "auto, cpu, cuda"}},
-		{device: "cuda", wantNoCUDA: true, wantErr: []string{"libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so missing from " + testDir, "onnxruntime-gpu", "--ort-lib"}},
+		{device: "cuda", wantNoCUDA: true, wantErr: []string{"libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so missing from " + testDir, "onnxruntime-gpu", "or run on the CPU"}},
 	} {
 		var warn bytes.Buffer
 		s, err := Open("testdata/mlp_dynamic.onnx", &Options{Library: testLib, Device: test.device, Warn: &warn})
