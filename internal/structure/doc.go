@@ -1,6 +1,6 @@
 // Package structure holds the test that keeps the module's shape: file and
-// function sizes, an executor that names no operator, and which packages
-// may import which.
+// function sizes, an executor that names no operator, which packages may
+// import which, and library error messages that name no CLI flag.
 //
 // The rules are checked by structure_test.go over every Go file of the
 // module (`go test ./internal/structure`); each violation is reported on
