@@ -38,11 +38,11 @@ type Checkpoint struct {
 
 // CheckpointOptions tune FromCheckpoint; nil means defaults.
 type CheckpointOptions struct {
-	// MaxMemory is the memory budget of the interpreter and of ONNX
-	// Runtime (interp.Options.MaxMemory); 0 is their default.
-	MaxMemory int64
+	// Compile compiles the model for the interpreter's side of the check;
+	// its MaxMemory is also ONNX Runtime's budget.
+	Compile interp.Options
 	// ORT configures the ONNX Runtime session of the check; its MaxMemory
-	// is replaced by MaxMemory.
+	// is replaced by Compile's.
 	ORT ort.Options
 	// Tolerance is the largest relative difference accepted; 0 means
 	// DefaultTolerance.
@@ -71,7 +71,8 @@ func FromCheckpoint(ck *Checkpoint, modelPath, out string, opt *CheckpointOption
 	if ck.SourceSHA256 != "" && ck.SourceSHA256 != sum {
 		return 0, fmt.Errorf("%w with sha256 %.12s…, not %s (%.12s…); pass the model the run started from", ErrWrongModel, ck.SourceSHA256, modelPath, sum)
 	}
-	prog, err := interp.Compile(model, &interp.Options{MaxMemory: opt.MaxMemory})
+	compile := opt.Compile
+	prog, err := interp.Compile(model, &compile)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", modelPath, err)
 	}
@@ -96,7 +97,7 @@ func FromCheckpoint(ck *Checkpoint, modelPath, out string, opt *CheckpointOption
 		x[i] = rng.Float32()
 	}
 	ortOpt := opt.ORT
-	ortOpt.MaxMemory = opt.MaxMemory
+	ortOpt.MaxMemory = opt.Compile.MaxMemory
 	return VerifyPixels(out, prog, ck.Pre, x, n, opt.Tolerance, &ortOpt)
 }
 

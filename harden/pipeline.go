@@ -21,9 +21,12 @@ type RunConfig struct {
 	Training Config // Normalize'd by Run; ModelSHA256 filled in when empty
 
 	Model     *onnx.Model
-	ModelPath string          // where Model was read from; the first measurement classifies that file
-	Program   *interp.Program // Model compiled; nil compiles it with Training.Seed and ORT.MaxMemory
-	Pre       dataset.Preprocess
+	ModelPath string // where Model was read from; the first measurement classifies that file
+	// Program is Model compiled; nil compiles it with Compile, whose Seed
+	// and MaxMemory default to Training.Seed and ORT.MaxMemory.
+	Program *interp.Program
+	Compile interp.Options
+	Pre     dataset.Preprocess
 	// Train and Val are the training and validation data; with Val nil,
 	// Training.ValSplit of Train is held out for validation.
 	Train, Val *Data
@@ -57,7 +60,7 @@ type RunConfig struct {
 }
 
 // Measurement is a model's accuracy on the validation data: clean, under
-// FGSM and 10-step PGD at the training ε, and under the AutoAttack
+// FGSM and MeasurePGDSteps-step PGD at the training ε, and under the AutoAttack
 // ensembles; Audit is the whole audit (Model, Data and Settings unset).
 type Measurement struct {
 	Runtime          string
@@ -153,7 +156,14 @@ func (rc *RunConfig) prepare() (Config, *interp.Program, error) {
 	}
 	prog := rc.Program
 	if prog == nil {
-		if prog, err = interp.Compile(rc.Model, &interp.Options{Seed: cfg.Seed, MaxMemory: rc.ORT.MaxMemory}); err != nil {
+		opt := rc.Compile
+		if opt.Seed == 0 {
+			opt.Seed = cfg.Seed
+		}
+		if opt.MaxMemory == 0 {
+			opt.MaxMemory = rc.ORT.MaxMemory
+		}
+		if prog, err = interp.Compile(rc.Model, &opt); err != nil {
 			return cfg, nil, fmt.Errorf("%s: %w", rc.ModelPath, err)
 		}
 	}
@@ -188,8 +198,14 @@ func (rc *RunConfig) write(prog *interp.Program, val *Data, rep *Report) (float6
 	return export.VerifyPixels(rc.Out, prog, rc.Pre, val.X, min(val.N, 64), rep.Tolerance, &rc.ORT)
 }
 
-// measureBatch is the batch of Run's measurements.
-const measureBatch = 256
+// Run's measurements: FGSM, and PGD of MeasurePGDSteps steps from a
+// random start, at the training ε, in batches of measureBatch, keeping
+// measureExamples examples per attack for the reports' pictures.
+const (
+	MeasurePGDSteps = 10
+	measureBatch    = 256
+	measureExamples = 8
+)
 
 // measure audits prog, the model of the file at path, on the validation
 // data with FGSM and PGD at the training ε and the AutoAttack ensembles;
@@ -203,9 +219,9 @@ func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Prog
 	if err != nil {
 		return Measurement{}, err
 	}
-	opt := fgsm.AuditOptions{Batch: measureBatch, Seed: cfg.Seed, Examples: 8, Ensembles: rc.AutoAttack, Attacks: []fgsm.Config{
+	opt := fgsm.AuditOptions{Batch: measureBatch, Seed: cfg.Seed, Examples: measureExamples, Ensembles: rc.AutoAttack, Attacks: []fgsm.Config{
 		{Method: fgsm.FGSM, Eps: cfg.Eps},
-		{Method: fgsm.PGD, Eps: cfg.Eps, Steps: 10, RandomStart: true},
+		{Method: fgsm.PGD, Eps: cfg.Eps, Steps: MeasurePGDSteps, RandomStart: true},
 	}}
 	if !rc.MeasureOnInterp {
 		sess, err := ort.Open(path, &rc.ORT)

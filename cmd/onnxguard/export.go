@@ -8,6 +8,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/harden"
+	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 var exportCommand = &cli.Command{
@@ -59,7 +60,7 @@ func readExportConfig(c *cli.Context) (*exportConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.opt = export.CheckpointOptions{MaxMemory: budget, ORT: ortOptions(c)}
+	cfg.opt = export.CheckpointOptions{Compile: interp.Options{MaxMemory: budget}, ORT: ortOptions(c)}
 	return cfg, nil
 }
 

@@ -177,6 +177,12 @@ func runHarden(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "wrote the before/after comparison to %s\n", dir)
 	}
+	return printHarden(c, hr, rep)
+}
+
+// printHarden writes what harden did: one JSON object with --json, else
+// the before/after table.
+func printHarden(c *cli.Context, hr *hardenRun, rep *harden.Report) error {
 	before, after := robustnessOf(rep.Before), robustnessOf(rep.After)
 	out := hr.rc.Out
 	if hr.cfg.json {
@@ -196,11 +202,11 @@ func runHarden(c *cli.Context) error {
 	o := c.App.Writer
 	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", hr.cfg.modelPath, out, rep.Config.Recipe, rep.Config.Eps, rep.BestEpoch, rep.Epochs, rep.TrainTime.Round(time.Second))
 	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", rep.MaxRelError)
-	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", val.N, after.Runtime)
+	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", hr.rc.Val.N, after.Runtime)
 	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", rep.Config.Eps), 100*before.FGSM, 100*after.FGSM)
-	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (10 steps)", rep.Config.Eps), 100*before.PGD, 100*after.PGD)
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (%d steps)", rep.Config.Eps, harden.MeasurePGDSteps), 100*before.PGD, 100*after.PGD)
 	printAARows(o, c, before.AutoAttack, after.AutoAttack)
 	return nil
 }
