@@ -1,6 +1,8 @@
 // Package structure holds the test that keeps the module's shape: file and
 // function sizes, an executor that names no operator, which packages may
-// import which, and library error messages that name no CLI flag.
+// import which, library error messages that name no CLI flag, and no
+// mutable switch (an environment read, a reassigned package variable) in
+// the interpreter's packages.
 //
 // The rules are checked by structure_test.go over every Go file of the
 // module (`go test ./internal/structure`); each violation is reported on

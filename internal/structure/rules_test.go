@@ -1,8 +1,10 @@
 package structure
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,6 +66,58 @@ func TestRules(t *testing.T) {
 	} {
 		if got := matches(test.pattern, test.path); got != test.want {
 			t.Errorf("matches(%q, %q) = %v, want %v", test.pattern, test.path, got, test.want)
+		}
+	}
+}
+
+// TestSwitchRule checks which assignments to package-level variables count
+// as switches, and which environment reads.
+func TestSwitchRule(t *testing.T) {
+	src := `package p
+
+import "os"
+
+var on bool
+var reg []int
+
+func init() { on = os.Getenv("OMP_NUM_THREADS") == "" }
+
+func set() { on = true }
+
+func add(x int) { reg = append(reg, x) }
+
+func local() { on := false; _ = on; var reg []int; reg = nil; _ = reg }
+
+func env() string { return os.Getenv("ONNXGUARD_X") }
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]bool{"on": true, "reg": true}
+	top := map[*ast.ValueSpec]bool{}
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.VAR {
+			for _, s := range g.Specs {
+				top[s.(*ast.ValueSpec)] = true
+			}
+		}
+	}
+	var got []string
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		for _, v := range declSwitches(d, "p.go", "p", fset, vars, top, ok && fd.Name.Name == "init") {
+			got = append(got, v.key)
+		}
+	}
+	want := []string{"switch p.go sets on", "switch p.go reads the environment"}
+	if !slices.Equal(got, want) {
+		t.Errorf("switches %q; want %q", got, want)
+	}
+	for s, want := range map[string]bool{"pass --labels": true, "(--awp)": true, "--ort-lib or": true, "header--": false, "a --": false, "x-y": false} {
+		if got := flagRE.MatchString(s); got != want {
+			t.Errorf("flagRE on %q: %v, want %v", s, got, want)
 		}
 	}
 }
