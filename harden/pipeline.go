@@ -18,7 +18,7 @@ import (
 // RunConfig is a whole hardening for Run: the model and data, the
 // training, where the result goes and how it is measured.
 type RunConfig struct {
-	Training Config // Normalize'd by Run; ModelSHA256 filled in when empty
+	Training Config // Normalize'd by Run; ModelSHA256 filled in when empty; Eps is needed, for the clean recipe too
 
 	Model     *onnx.Model
 	ModelPath string // where Model was read from; the first measurement classifies that file
@@ -148,6 +148,9 @@ func (rc *RunConfig) prepare() (Config, *interp.Program, error) {
 	}
 	if rc.Model == nil || rc.Train == nil {
 		return cfg, nil, errors.New("harden: Run needs a model and training data")
+	}
+	if cfg.Eps == 0 {
+		return cfg, nil, errors.New("harden: Run measures the model under attack at the training ε: give an ε, for the clean recipe too")
 	}
 	if cfg.ModelSHA256 == "" {
 		if cfg.ModelSHA256, err = rc.Model.SHA256(); err != nil {

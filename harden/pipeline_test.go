@@ -4,6 +4,8 @@ package harden
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,4 +112,27 @@ func metadata(t *testing.T, path string) map[string]string {
 		md[p.GetKey()] = p.GetValue()
 	}
 	return md
+}
+
+// TestRunDiverges: a run that diverges says where its checkpoints are and
+// writes no model.
+func TestRunDiverges(t *testing.T) {
+	testort.Need(t)
+	path := testfiles.Path("models", "fmnist_cnn.onnx")
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.onnx")
+	_, err = Run(context.Background(), &RunConfig{
+		Training: Config{Recipe: Clean, Eps: 0.1, Epochs: 2, Batch: 16, Optimizer: SGD, LR: 1e6, CheckpointDir: filepath.Join(dir, "ck")},
+		Model:    m, ModelPath: path, Train: fashion(t, 0, 64), Val: fashion(t, 64, 32), Out: out, ORT: ort.Options{Device: ort.DeviceCPU},
+	})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "(checkpoints in "+filepath.Join(dir, "ck")+")") {
+		t.Errorf("lr 1e6: %v; want ErrDiverged naming the checkpoint folder", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a diverged run wrote %s (%v)", out, err)
+	}
 }
