@@ -63,8 +63,8 @@ func openNPY(path string, opt *Options) (Source, error) {
 		flat = a.float32s(lo, hi)
 		for i, p := range flat {
 			if !(p >= 0 && p <= 1) {
-				return nil, fmt.Errorf("dataset: %s: pixel %d (sample %d) is %v, outside [0,1]; store pixels in [0,1] (or as uint8 0-255), and describe the model's own input scaling with --input-scale and the mean/std options instead of baking it into the data",
-					path, lo+i, (lo+i)/chw, p)
+				return nil, fmt.Errorf("dataset: %s: pixel %d (sample %d) is %v, %w; store pixels in [0,1] (or as uint8 0-255), and describe the model's own input scaling as its preprocessing (Preprocess) instead of baking it into the data",
+					path, lo+i, (lo+i)/chw, p, ErrPixelRange)
 			}
 		}
 	}

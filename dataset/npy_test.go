@@ -107,7 +107,7 @@ func TestNPYErrors(t *testing.T) {
 		says           []string
 	}{
 		{"above 1", npyBytes("<f4", []int{n, 1, 2, 2}, float32Bytes(outside)), nil,
-			[]string{"pixel 5 (sample 1) is 1.5", "outside [0,1]", "--input-scale"}},
+			[]string{"pixel 5 (sample 1) is 1.5", "outside [0,1]", "as its preprocessing"}},
 		{"NaN", npyBytes("<f4", []int{n, 1, 2, 2}, float32Bytes(nan)), nil, []string{"NaN", "outside [0,1]"}},
 		{"2-D", npyBytes("<f4", []int{n, 4}, float32Bytes(outside)), nil, []string{"shape [3 4]", "want N×H×W, N×C×H×W or N×H×W×C"}},
 		{"zero width", npyBytes("|u1", []int{n, 2, 0}, nil), nil, []string{"at least 1"}},

@@ -5,6 +5,23 @@ import (
 	"strings"
 )
 
+// LayoutError is wrapped by CheckShape's error when the model's input fits
+// the data in the other layout: Layout.
+type LayoutError struct{ Layout Layout }
+
+func (e *LayoutError) Error() string {
+	return fmt.Sprintf("the input fits the data in layout %s: give that layout", e.Layout)
+}
+
+// wantsText is a 4-D input's sample shape as CheckShape's errors give it.
+func wantsText(inputShape []int64, l Layout) string {
+	wants := dimsText(inputShape[1:])
+	if l == NHWC {
+		wants += " (" + strings.TrimPrefix(l.Axes(), "N×") + ")"
+	}
+	return wants
+}
+
 // CheckShape reports whether a model input of shape inputShape, in layout
 // l, accepts src's samples: N×C×H×W (N×H×W×C for NHWC), or N×F with F =
 // C·H·W for models that take flattened pixels. Dimensions ≤ 0 are dynamic
@@ -22,17 +39,13 @@ func CheckShape(src Source, inputShape []int64, l Layout) error {
 		hint := ""
 		switch {
 		case fits(l.other().SampleDims(inputShape), c, h, w):
-			hint = fmt.Sprintf("; the input fits the data in layout %s: give that layout (--layout %s)", l.other(), strings.ToLower(l.other().String()))
+			return fmt.Errorf("dataset: data is %s but model input wants %s; %w", data, wantsText(inputShape, l), &LayoutError{Layout: l.other()})
 		case fits(want[1:], h, w):
 			hint = fmt.Sprintf("; only the channels differ: the model wants %d", want[0])
 		case fits(want[:1], c):
 			hint = "; only the image size differs"
 		}
-		wants := dimsText(inputShape[1:])
-		if l == NHWC {
-			wants += " (" + strings.TrimPrefix(l.Axes(), "N×") + ")"
-		}
-		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, wants, hint)
+		return fmt.Errorf("dataset: data is %s but model input wants %s%s", data, wantsText(inputShape, l), hint)
 	case 2:
 		if fits(inputShape[1:], c*h*w) {
 			return nil

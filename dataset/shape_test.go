@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +31,7 @@ func TestCheckShape(t *testing.T) {
 		{mnist, []int64{1, 3, 32, 32}, NCHW, "data is 1x28x28 (C×H×W) but model input wants 3x32x32"},
 		{mnist, []int64{1, 3, 28, 28}, NCHW, "only the channels differ: the model wants 3"},
 		{mnist, []int64{1, 1, 32, -1}, NCHW, "wants 1x32x?; only the image size differs"},
-		{cifar, []int64{1, 32, 32, 3}, NCHW, "fits the data in layout NHWC: give that layout (--layout nhwc)"},
+		{cifar, []int64{1, 32, 32, 3}, NCHW, "fits the data in layout NHWC: give that layout"},
 		{cifar, []int64{-1, 32, 32, 3}, NHWC, ""},
 		{mnist, []int64{-1, 28, 28, 1}, NHWC, ""},
 		{mnist, []int64{-1, -1, -1, 1}, NHWC, ""},
@@ -48,5 +50,9 @@ func TestCheckShape(t *testing.T) {
 			continue
 		}
 		wantError(t, fmt.Sprintf("case %d", i), err, test.says)
+		var le *LayoutError
+		if fits := strings.Contains(test.says, "fits the data in layout"); errors.As(err, &le) != fits || fits && le.Layout == test.layout {
+			t.Errorf("case %d: %v: a LayoutError %v; want one naming the other layout: %v", i, err, le, fits)
+		}
 	}
 }

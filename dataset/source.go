@@ -42,6 +42,13 @@ type ClassNamer interface {
 	Classes() []string
 }
 
+// ErrNoLabels is wrapped by the errors of callers that need the class of
+// every sample and got data without labels.
+var ErrNoLabels = errors.New("the data has no labels")
+
+// ErrPixelRange is wrapped by the error of a float pixel outside [0,1].
+var ErrPixelRange = errors.New("outside [0,1]")
+
 // ErrLabelsUnused is returned by Open when a separate labels file is given
 // for a format that carries its own labels.
 var ErrLabelsUnused = errors.New("a separate labels file applies to IDX and .npy images only; this format carries its own labels")

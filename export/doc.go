@@ -10,5 +10,13 @@
 // file beside the new model, never over the source model's. Only graph
 // initializers are written back; weights that an exporter folded into
 // Constant nodes are not. Verify then loads the written file in ONNX Runtime
-// and compares its outputs with the Program's on a batch.
+// and compares its outputs with the Program's on a batch; VerifyPixels does
+// so on pixels, through the model's preprocessing.
+//
+// FromCheckpoint is the export of a training run after the fact: it takes
+// what a checkpoint holds (a Checkpoint, which harden.Checkpoint.Export
+// makes), refuses a model other than the one trained (ErrWrongModel),
+// writes the weights with the run's provenance and checks the file on
+// seeded random pixels. harden.Run uses Write and VerifyPixels the same way
+// at the end of a hardening; export itself does not depend on harden.
 package export

@@ -44,6 +44,15 @@ type AuditOptions struct {
 	Checkpoint func(*Report) error
 }
 
+var (
+	// ErrNoSamples is returned by Audit when the data holds no samples.
+	ErrNoSamples = errors.New("the data holds no samples")
+	// ErrResumeMismatch is returned by Audit when AuditOptions.Done holds
+	// batches that this audit's batches do not line up with: it was
+	// interrupted with another batch size or other data.
+	ErrResumeMismatch = errors.New("finished batches of the interrupted audit do not line up with this one's")
+)
+
 // auditor is one audit's fixed parts.
 type auditor struct {
 	m       *Model // nil when the interpreter cannot run the model
@@ -118,10 +127,10 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 		}
 	}
 	if r.Samples == 0 {
-		return nil, errors.New("the data holds no samples (check --limit and --shard)")
+		return nil, ErrNoSamples
 	}
 	if reused != len(done) {
-		return nil, fmt.Errorf("%d of the %d finished batches of the interrupted audit do not line up with this one's: resume with the same --batch, --limit and --shard", len(done)-reused, len(done))
+		return nil, fmt.Errorf("%w (%d of %d)", ErrResumeMismatch, len(done)-reused, len(done))
 	}
 	r.Shards = []Shard{{Start: first, End: end}}
 	r.finish()
@@ -130,7 +139,7 @@ func Audit(ctx context.Context, m *Model, src dataset.Source, opt AuditOptions) 
 
 func newAuditor(m *Model, src dataset.Source, opt *AuditOptions) (*auditor, error) {
 	if !src.Labelled() {
-		return nil, errors.New("the data has no labels; attacks need the true class of every sample: pass --labels")
+		return nil, fmt.Errorf("%w; attacks need the true class of every sample", dataset.ErrNoLabels)
 	}
 	a := &auditor{m: m, check: opt.Check, self: opt.Check == nil, pre: opt.Pre, opt: opt}
 	a.c, a.h, a.w = src.Dims()

@@ -1,6 +1,7 @@
 package harden
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -22,12 +23,15 @@ const (
 	DefaultAWPGammaTRADES = 0.005
 )
 
+// ErrAWPOff is returned when AWP's gamma or warm-up is set with AWP off.
+var ErrAWPOff = errors.New("awp gamma and warm-up apply only with AWP on")
+
 // normalizeAWP checks the AWP settings and fills in γ: 0.01 on pgd, 0.005
 // on trades, the paper's.
 func (c *Config) normalizeAWP() error {
 	if !c.AWP {
 		if c.AWPGamma != 0 || c.AWPWarmup != 0 {
-			return fmt.Errorf("awp gamma and warm-up apply only with AWP on (--awp)")
+			return ErrAWPOff
 		}
 		return nil
 	}

@@ -25,7 +25,7 @@ type Data struct {
 // ReadAll reads every sample of src into memory; src must carry labels.
 func ReadAll(src dataset.Source) (*Data, error) {
 	if !src.Labelled() {
-		return nil, errors.New("the training data has no labels; training needs the class of every sample: pass --labels")
+		return nil, fmt.Errorf("%w; training needs the class of every sample", dataset.ErrNoLabels)
 	}
 	c, h, w := src.Dims()
 	n := src.Len()

@@ -56,4 +56,13 @@
 // with ErrDiverged. Randomness (order, Dropout masks, random starts) is
 // drawn from the seed and the position in the run, never from a generator
 // carried across steps, which is what makes resuming exact.
+//
+// Run is a whole hardening, what the CLI's harden command does in one call:
+// it measures the model on the validation data (clean, FGSM, 10-step PGD and
+// the AutoAttack ensembles of RunConfig, classified by ONNX Runtime), trains
+// (or resumes), writes the best epoch into the ONNX file with its provenance
+// (Provenance) through package export, checks the file on ONNX Runtime
+// against the interpreter, and measures the file again. Its Report holds the
+// training's Result, both measurements and the export check; progress and
+// the end of training reach the caller through RunConfig's callbacks.
 package harden

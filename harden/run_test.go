@@ -74,26 +74,7 @@ func TestResumeIsBitExact(t *testing.T) {
 		}
 
 		cfg.CheckpointDir = t.TempDir()
-		ctx, cancel := context.WithCancel(context.Background())
-		progress := func(p Progress) {
-			if p.Phase == "train" && p.Epoch == 2 && p.Step == 2 {
-				cancel()
-			}
-		}
-		first := cfg
-		if !test.cancel {
-			first.StopAfter, progress = 1, nil
-		}
-		part, err := Train(ctx, compile(t, test.model), dataset.Preprocess{}, test.data, test.val, first, progress)
-		cancel()
-		switch {
-		case test.cancel && !errors.Is(err, context.Canceled):
-			t.Fatalf("%s: cancelled in epoch 2: err %v, want context.Canceled", name, err)
-		case test.cancel && !strings.Contains(err.Error(), "after epoch 1"):
-			t.Errorf("%s: the interruption error does not name the kept checkpoint: %v", name, err)
-		case !test.cancel && (err != nil || !part.Early || part.Epochs != 1):
-			t.Fatalf("%s: StopAfter 1: %v, %+v; want an early stop after 1 epoch", name, err, part)
-		}
+		interrupt(t, name, test.model, test.data, test.val, cfg, test.cancel)
 		resumed, err := Resume(context.Background(), compile(t, test.model), dataset.Preprocess{}, test.data, test.val, cfg, nil)
 		if err != nil {
 			t.Fatalf("%s: resume: %v", name, err)
@@ -111,12 +92,44 @@ func TestResumeIsBitExact(t *testing.T) {
 		if len(resumed.History) != 4 || len(whole.History) != 4 {
 			t.Fatalf("%s: histories of %d and %d entries, want 4", name, len(resumed.History), len(whole.History))
 		}
-		for e := range whole.History {
-			a, b := whole.History[e], resumed.History[e]
-			a.Seconds, a.SamplesPerSec, b.Seconds, b.SamplesPerSec = 0, 0, 0, 0
-			if a != b {
-				t.Errorf("%s: epoch %d: %+v uninterrupted, %+v resumed", name, e, a, b)
-			}
+		sameHistory(t, name, whole.History, resumed.History)
+	}
+}
+
+// interrupt runs cfg's training in cfg.CheckpointDir and stops it after
+// the first epoch: by cancelling the context during the second, or by
+// StopAfter.
+func interrupt(t *testing.T, name, model string, data, val *Data, cfg Config, cancel bool) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	progress := func(p Progress) {
+		if p.Phase == "train" && p.Epoch == 2 && p.Step == 2 {
+			stop()
+		}
+	}
+	if !cancel {
+		cfg.StopAfter, progress = 1, nil
+	}
+	part, err := Train(ctx, compile(t, model), dataset.Preprocess{}, data, val, cfg, progress)
+	switch {
+	case cancel && !errors.Is(err, context.Canceled):
+		t.Fatalf("%s: cancelled in epoch 2: err %v, want context.Canceled", name, err)
+	case cancel && !strings.Contains(err.Error(), "after epoch 1"):
+		t.Errorf("%s: the interruption error does not name the kept checkpoint: %v", name, err)
+	case !cancel && (err != nil || !part.Early || part.Epochs != 1):
+		t.Fatalf("%s: StopAfter 1: %v, %+v; want an early stop after 1 epoch", name, err, part)
+	}
+}
+
+// sameHistory checks that two histories agree but for their timings.
+func sameHistory(t *testing.T, name string, whole, resumed []Epoch) {
+	t.Helper()
+	for e := range whole {
+		a, b := whole[e], resumed[e]
+		a.Seconds, a.SamplesPerSec, b.Seconds, b.SamplesPerSec = 0, 0, 0, 0
+		if a != b {
+			t.Errorf("%s: epoch %d: %+v uninterrupted, %+v resumed", name, e, a, b)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -39,7 +38,7 @@ type ClassAccuracy struct {
 // Evaluate runs every sample of src through e and counts top-1 hits.
 func Evaluate(ctx context.Context, e Engine, src dataset.Source, cfg Config) (*EvalResult, error) {
 	if !src.Labelled() {
-		return nil, errors.New("the data has no labels, so accuracy cannot be measured; pass --labels, or use predict")
+		return nil, fmt.Errorf("%w, so accuracy cannot be measured", dataset.ErrNoLabels)
 	}
 	r := &EvalResult{}
 	var hits, counts []int

@@ -137,7 +137,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	app.Writer, app.ErrWriter = stdout, stderr
 	err := app.Run(flagsFirst(app, args))
 	if err != nil {
-		msg := strings.Join(strings.Fields(strings.ReplaceAll(withBudgetHint(err).Error(), "\n", "; ")), " ")
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(withFlagHints(err).Error(), "\n", "; ")), " ")
 		fmt.Fprintf(stderr, "onnxguard: %s\n", msg)
 	}
 	return exitCode(err)

@@ -46,84 +46,112 @@ Examples:
 	}),
 	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
-		method, err := fgsm.ParseMethod(c.String("method"))
-		if err != nil {
-			return fmt.Errorf("--method: %w", err)
-		}
-		if method == fgsm.FGSM {
-			for _, f := range []string{"alpha", "steps", "random-start", "restarts", "momentum"} {
-				if c.IsSet(f) {
-					return fmt.Errorf("--%s: fgsm is a single step from the clean image; use --method bim, pgd or mifgsm for steps, random starts and restarts", f)
-				}
-			}
-		}
-		acfg, err := attackSettings(c, method, c.Float64("eps"))
+		cfg, err := readAttackConfig(c)
 		if err != nil {
 			return err
 		}
-		if out := c.String("out"); out != "" {
-			if err := checkOutFile("out", out, true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
-				return err
-			}
-		}
-		if err := checkOutDir("png-dir", c.String("png-dir")); err != nil {
-			return err
-		}
-		a, err := openAttack(c)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		sink, finish, err := adversarialSink(c.String("out"), c.String("png-dir"), a)
-		if err != nil {
-			return err
-		}
-		update, done := progress(string(method))
-		opt := fgsm.AuditOptions{Attacks: []fgsm.Config{acfg}, Batch: a.cfg.batch, Seed: c.Uint64("seed"),
-			Check: a.check, RuntimeName: a.runtime, Progress: update, Sink: sink}
-		r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
-		done()
-		if err != nil {
-			finish(false)
-			return err
-		}
-		if err := finish(true); err != nil {
-			return err
-		}
-		if err := a.fill(r); err != nil {
-			return err
-		}
-		res := r.Results[0]
-		if a.cfg.json {
-			out := struct {
-				Model               fgsm.ModelInfo `json:"model"`
-				Data                string         `json:"data"`
-				Runtime             string         `json:"runtime"`
-				Samples             int            `json:"samples"`
-				CleanAccuracy       float64        `json:"clean_accuracy"`
-				AdversarialAccuracy float64        `json:"adversarial_accuracy"`
-				RuntimeDisagreement float64        `json:"runtime_disagreement"`
-				Seed                uint64         `json:"seed"`
-				Shard               fgsm.Shard     `json:"shard"`
-				Out                 string         `json:"out,omitempty"`
-				*fgsm.Result
-				Warnings []string `json:"warnings"`
-			}{r.Model, r.Data, r.Runtime, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement, r.Seed,
-				r.Shards[0], c.String("out"), res, r.Warnings}
-			return json.NewEncoder(c.App.Writer).Encode(out)
-		}
-		w := c.App.Writer
-		fmt.Fprintf(w, "model     %s, %d samples of %s, classified by %s\n", r.Model.Path, r.Samples, r.Data, r.Runtime)
-		fmt.Fprintf(w, "clean     %6.2f%%  (%d/%d)\n", 100*r.CleanAccuracy, r.CleanCorrect, r.Samples)
-		printResult(w, res)
-		for _, warn := range r.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", warn)
-		}
-		if out := c.String("out"); out != "" {
-			fmt.Fprintf(c.App.ErrWriter, "wrote %d adversarial images to %s (float32 N×C×H×W, pixels in [0,1])\n", r.Samples, out)
-		}
-		return nil
+		return runAttack(c, cfg)
 	},
+}
+
+// attackConfig is what attack's flags become, but for the model and data
+// (openAttack reads those).
+type attackConfig struct {
+	attack      fgsm.Config
+	out, pngDir string
+	seed        uint64
+}
+
+func readAttackConfig(c *cli.Context) (*attackConfig, error) {
+	method, err := fgsm.ParseMethod(c.String("method"))
+	if err != nil {
+		return nil, fmt.Errorf("--method: %w", err)
+	}
+	if method == fgsm.FGSM {
+		for _, f := range []string{"alpha", "steps", "random-start", "restarts", "momentum"} {
+			if c.IsSet(f) {
+				return nil, fmt.Errorf("--%s: fgsm is a single step from the clean image; use --method bim, pgd or mifgsm for steps, random starts and restarts", f)
+			}
+		}
+	}
+	cfg := &attackConfig{out: c.String("out"), pngDir: c.String("png-dir"), seed: c.Uint64("seed")}
+	if cfg.attack, err = attackSettings(c, method, c.Float64("eps")); err != nil {
+		return nil, err
+	}
+	if cfg.out != "" {
+		if err := checkOutFile("out", cfg.out, true, input{"model", c.String("model")}, input{"data", c.String("data")}, input{"labels", c.String("labels")}); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkOutDir("png-dir", cfg.pngDir); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// runAttack runs the attack over the data as a one-attack audit, writes
+// the adversarial images and prints the result.
+func runAttack(c *cli.Context, cfg *attackConfig) error {
+	a, err := openAttack(c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sink, finish, err := adversarialSink(cfg.out, cfg.pngDir, a)
+	if err != nil {
+		return err
+	}
+	update, done := progress(string(cfg.attack.Method))
+	opt := fgsm.AuditOptions{Attacks: []fgsm.Config{cfg.attack}, Batch: a.cfg.batch, Seed: cfg.seed,
+		Check: a.check, RuntimeName: a.runtime, Progress: update, Sink: sink}
+	r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
+	done()
+	if err != nil {
+		finish(false)
+		return err
+	}
+	if err := finish(true); err != nil {
+		return err
+	}
+	if err := a.fill(r); err != nil {
+		return err
+	}
+	return printAttack(c, r, a.cfg.json, cfg.out)
+}
+
+// printAttack writes an attack's result: one JSON object with --json,
+// else its figures for people.
+func printAttack(c *cli.Context, r *fgsm.Report, asJSON bool, outFile string) error {
+	res := r.Results[0]
+	if asJSON {
+		out := struct {
+			Model               fgsm.ModelInfo `json:"model"`
+			Data                string         `json:"data"`
+			Runtime             string         `json:"runtime"`
+			Samples             int            `json:"samples"`
+			CleanAccuracy       float64        `json:"clean_accuracy"`
+			AdversarialAccuracy float64        `json:"adversarial_accuracy"`
+			RuntimeDisagreement float64        `json:"runtime_disagreement"`
+			Seed                uint64         `json:"seed"`
+			Shard               fgsm.Shard     `json:"shard"`
+			Out                 string         `json:"out,omitempty"`
+			*fgsm.Result
+			Warnings []string `json:"warnings"`
+		}{r.Model, r.Data, r.Runtime, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement, r.Seed,
+			r.Shards[0], outFile, res, r.Warnings}
+		return json.NewEncoder(c.App.Writer).Encode(out)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "model     %s, %d samples of %s, classified by %s\n", r.Model.Path, r.Samples, r.Data, r.Runtime)
+	fmt.Fprintf(w, "clean     %6.2f%%  (%d/%d)\n", 100*r.CleanAccuracy, r.CleanCorrect, r.Samples)
+	printResult(w, res)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", warn)
+	}
+	if outFile != "" {
+		fmt.Fprintf(c.App.ErrWriter, "wrote %d adversarial images to %s (float32 N×C×H×W, pixels in [0,1])\n", r.Samples, outFile)
+	}
+	return nil
 }
 
 // printResult writes one attack's figures for people.

@@ -74,65 +74,95 @@ Examples:
 	}),
 	Before: requireFlags("model", "data"),
 	Action: func(c *cli.Context) error {
-		attacks, ens, err := auditAttacks(c)
+		cfg, err := readAuditConfig(c)
 		if err != nil {
 			return err
 		}
-		gate, err := parseGate(c.String("fail-under"))
-		if err != nil {
-			return err
-		}
-		examples, err := intFlag(c, "examples", 0)
-		if err != nil {
-			return err
-		}
-		if err := checkOutDir("report", c.String("report")); err != nil {
-			return err
-		}
-		blackBox := len(attacks) == 0 && len(ens) > 0
-		for _, e := range ens {
-			blackBox = blackBox && e.BlackBox()
-		}
-		open := openAttack
-		if blackBox {
-			open = openBlackBox
-		}
-		a, err := open(c)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		update, done := progress("audit")
-		opt := fgsm.AuditOptions{Attacks: attacks, Ensembles: ens, Batch: a.cfg.batch, Seed: c.Uint64("seed"), Check: a.check,
-			RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: examples}
-		if len(ens) > 0 {
-			opt.Log = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
-		}
-		dir := c.String("report")
-		dropState, err := auditState(c, dir, c.Bool("resume"), a, &opt)
-		if err != nil {
-			return err
-		}
-		r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
-		done()
-		if err != nil {
-			return err
-		}
-		if err := a.fill(r); err != nil {
-			return err
-		}
-		if dir != "" {
-			if err := writeReport(dir, r); err != nil {
-				return err
-			}
-			dropState()
-			fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", dir)
-		}
-		if err := writeJUnit(c, r, gate); err != nil {
-			return err
-		}
-		return showReport(c, r, a.cfg.json, gate)
+		return runAudit(c, cfg)
 	},
+}
+
+// auditConfig is what audit's flags become, but for the model and data
+// (openAttack reads those).
+type auditConfig struct {
+	attacks  []fgsm.Config
+	ens      []fgsm.Ensemble
+	gate     report.Gate
+	examples int
+	report   string // --report DIR, "" for none
+	resume   bool
+	seed     uint64
+}
+
+func readAuditConfig(c *cli.Context) (*auditConfig, error) {
+	cfg := &auditConfig{report: c.String("report"), resume: c.Bool("resume"), seed: c.Uint64("seed")}
+	var err error
+	if cfg.attacks, cfg.ens, err = auditAttacks(c); err != nil {
+		return nil, err
+	}
+	if cfg.gate, err = parseGate(c.String("fail-under")); err != nil {
+		return nil, err
+	}
+	if cfg.examples, err = intFlag(c, "examples", 0); err != nil {
+		return nil, err
+	}
+	if err := checkOutDir("report", cfg.report); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// blackBox reports whether every attack asked for runs without gradients,
+// so that the interpreter need not run the model.
+func (cfg *auditConfig) blackBox() bool {
+	bb := len(cfg.attacks) == 0 && len(cfg.ens) > 0
+	for _, e := range cfg.ens {
+		bb = bb && e.BlackBox()
+	}
+	return bb
+}
+
+// runAudit audits the model on the data, resuming from --report's state
+// when asked, and writes and prints the report.
+func runAudit(c *cli.Context, cfg *auditConfig) error {
+	open := openAttack
+	if cfg.blackBox() {
+		open = openBlackBox
+	}
+	a, err := open(c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	update, done := progress("audit")
+	opt := fgsm.AuditOptions{Attacks: cfg.attacks, Ensembles: cfg.ens, Batch: a.cfg.batch, Seed: cfg.seed, Check: a.check,
+		RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: cfg.examples}
+	if len(cfg.ens) > 0 {
+		opt.Log = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
+	}
+	dropState, err := auditState(c, cfg.report, cfg.resume, a, &opt)
+	if err != nil {
+		return err
+	}
+	r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
+	done()
+	if err != nil {
+		return err
+	}
+	if err := a.fill(r); err != nil {
+		return err
+	}
+	if cfg.report != "" {
+		if err := writeReport(cfg.report, r); err != nil {
+			return err
+		}
+		dropState()
+		fmt.Fprintf(c.App.ErrWriter, "wrote the report to %s\n", cfg.report)
+	}
+	if err := writeJUnit(c, r, cfg.gate); err != nil {
+		return err
+	}
+	return showReport(c, r, a.cfg.json, cfg.gate)
 }
 
 // auditAttacks is every attack of --attacks at every ε of --eps: the

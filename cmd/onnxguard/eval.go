@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm/report"
 	"github.com/onnxguard/onnxguard/runtime"
 )
@@ -30,6 +32,9 @@ Examples:
 	Action: func(c *cli.Context) error {
 		return withModel(c, "eval", func(cfg *runConfig, s *session, rc runtime.Config) error {
 			res, err := runtime.Evaluate(c.Context, s.engine, s.src, rc)
+			if errors.Is(err, dataset.ErrNoLabels) {
+				return withHint(err, "; pass --labels, or use predict")
+			}
 			if err != nil {
 				return err
 			}

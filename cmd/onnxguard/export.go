@@ -3,13 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/harden"
-	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
@@ -32,76 +30,56 @@ Examples:
 	}),
 	Before: requireFlags("model", "checkpoint", "out"),
 	Action: func(c *cli.Context) error {
-		if err := checkOutFile("out", c.String("out"), false, input{"model", c.String("model")}, input{"checkpoint", c.String("checkpoint")}); err != nil {
-			return err
-		}
-		if _, err := intFlag(c, "threads", 0); err != nil {
-			return err
-		}
-		if err := checkDevice(c); err != nil {
-			return err
-		}
-		ck, err := harden.LoadCheckpoint(c.String("checkpoint"))
+		cfg, err := readExportConfig(c)
 		if err != nil {
 			return err
 		}
-		path := c.String("model")
-		model, err := onnx.Load(path)
-		if err != nil {
-			return err
-		}
-		sum, err := model.SHA256()
-		if err != nil {
-			return err
-		}
-		if ck.Config.ModelSHA256 != "" && ck.Config.ModelSHA256 != sum {
-			return fmt.Errorf("the checkpoint was trained from a model with sha256 %.12s…, not %s (%.12s…); pass the model the run started from", ck.Config.ModelSHA256, path, sum)
-		}
-		budget, err := maxMemory(c)
-		if err != nil {
-			return err
-		}
-		prog, err := interp.Compile(model, &interp.Options{MaxMemory: budget})
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		for _, p := range prog.Params() {
-			if w, ok := ck.Best[p.Name]; ok {
-				copy(p.T.Data, w)
-			}
-		}
-		cfg := &runConfig{modelPath: path, pre: ck.Pre, ort: ortOptions(c)}
-		cfg.ort.MaxMemory = budget
-		out := c.String("out")
-		hc := ck.Config
-		meta := provenance(hc, ck.Epoch, ck.BestEpoch, sum)
-		if err := export.Write(out, model, ck.Best, &export.Options{Metadata: meta}); err != nil {
-			return err
-		}
-		s := prog.Input.Shape
-		per := 1
-		for _, d := range s[1:] {
-			per *= int(d)
-		}
-		n := 16
-		if s[0] > 0 {
-			n = int(s[0])
-		}
-		rng := rand.New(rand.NewPCG(hc.Seed, 0))
-		x := make([]float32, n*per)
-		for i := range x {
-			x[i] = rng.Float32()
-		}
-		maxRel, err := verifyExport(out, prog, x, n, cfg)
-		if err != nil {
-			return err
-		}
-		if c.Bool("json") {
-			return json.NewEncoder(c.App.Writer).Encode(map[string]any{"out": out, "model": path, "best_epoch": ck.BestEpoch,
-				"epochs": ck.Epoch, "recipe": hc.Recipe, "eps": hc.Eps, "export_max_relative_error": maxRel})
-		}
-		fmt.Fprintf(c.App.Writer, "wrote %s: best epoch %d of %d (recipe %s, ε=%g); ONNX Runtime agrees with the interpreter within %.2g\n",
-			out, ck.BestEpoch, ck.Epoch, hc.Recipe, hc.Eps, maxRel)
-		return nil
+		return runExport(c, cfg)
 	},
+}
+
+// exportConfig is what export's flags become.
+type exportConfig struct {
+	checkpoint, model, out string
+	opt                    export.CheckpointOptions
+	json                   bool
+}
+
+func readExportConfig(c *cli.Context) (*exportConfig, error) {
+	cfg := &exportConfig{checkpoint: c.String("checkpoint"), model: c.String("model"), out: c.String("out"), json: c.Bool("json")}
+	if err := checkOutFile("out", cfg.out, false, input{"model", cfg.model}, input{"checkpoint", cfg.checkpoint}); err != nil {
+		return nil, err
+	}
+	if _, err := intFlag(c, "threads", 0); err != nil {
+		return nil, err
+	}
+	if err := checkDevice(c); err != nil {
+		return nil, err
+	}
+	budget, err := maxMemory(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg.opt = export.CheckpointOptions{Compile: interp.Options{MaxMemory: budget}, ORT: ortOptions(c)}
+	return cfg, nil
+}
+
+// runExport writes the checkpoint's best epoch and prints what it wrote.
+func runExport(c *cli.Context, cfg *exportConfig) error {
+	ck, err := harden.LoadCheckpoint(cfg.checkpoint)
+	if err != nil {
+		return err
+	}
+	maxRel, err := export.FromCheckpoint(ck.Export(version), cfg.model, cfg.out, &cfg.opt)
+	if err != nil {
+		return err
+	}
+	hc := ck.Config
+	if cfg.json {
+		return json.NewEncoder(c.App.Writer).Encode(map[string]any{"out": cfg.out, "model": cfg.model, "best_epoch": ck.BestEpoch,
+			"epochs": ck.Epoch, "recipe": hc.Recipe, "eps": hc.Eps, "export_max_relative_error": maxRel})
+	}
+	fmt.Fprintf(c.App.Writer, "wrote %s: best epoch %d of %d (recipe %s, ε=%g); ONNX Runtime agrees with the interpreter within %.2g\n",
+		cfg.out, ck.BestEpoch, ck.Epoch, hc.Recipe, hc.Eps, maxRel)
+	return nil
 }

@@ -4,24 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/dataset"
-	"github.com/onnxguard/onnxguard/export"
-	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/harden"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
-	"github.com/onnxguard/onnxguard/runtime/ort"
 )
-
-// verifyTolerance is the largest relative difference allowed between ONNX
-// Runtime on an exported file and the interpreter on the trained weights.
-const verifyTolerance = 1e-4
 
 var hardenCommand = &cli.Command{
 	Name:  "harden",
@@ -136,87 +130,139 @@ type robustness struct {
 	AutoAttack *aaRobustness `json:"autoattack,omitempty"`
 }
 
+func robustnessOf(m harden.Measurement) robustness {
+	return robustness{Runtime: m.Runtime, Clean: m.Clean, FGSM: m.FGSM, PGD: m.PGD, AutoAttack: aaOf(m.Audit)}
+}
+
+// hardenRun is what harden's flags become.
+type hardenRun struct {
+	cfg      *runConfig
+	rc       harden.RunConfig
+	val      string // --val, "" for a held-out split
+	valSplit float64
+}
+
 func runHarden(c *cli.Context) error {
-	cfg, err := readRunConfig(c)
+	hr, err := readHardenRun(c)
 	if err != nil {
 		return err
 	}
+	hc, train, val := hr.rc.Training, hr.rc.Train, hr.rc.Val
+	fmt.Fprintf(c.App.ErrWriter, "training on %d samples, validating on %d: recipe %s, ε=%g, %d epochs of batch %d, %s lr %g\n",
+		train.N, val.N, hc.Recipe, hc.Eps, hc.Epochs, hc.Batch, hc.Optimizer, hc.LR)
+	update, finishBar := progressNote("harden")
+	finish := sync.OnceFunc(finishBar)
+	if update != nil {
+		hr.rc.Progress = func(p harden.Progress) {
+			if p.Phase == "train" {
+				// Steps take hc.Batch clean samples each, the last of an
+				// epoch what is left.
+				done := (p.Epoch-1)*train.N + min(p.Step*hc.Batch, train.N)
+				update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%%s", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy, robustNote(p)))
+			}
+		}
+	}
+	hr.rc.Trained = func(res *harden.Result) {
+		finish()
+		printHistory(c.App.ErrWriter, res)
+	}
+	rep, err := harden.Run(c.Context, &hr.rc)
+	finish()
+	if err != nil {
+		return err
+	}
+	if dir := c.String("report"); dir != "" {
+		if err := writeHardenReport(hr, dir, rep); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "wrote the before/after comparison to %s\n", dir)
+	}
+	return printHarden(c, hr, rep)
+}
+
+// printHarden writes what harden did: one JSON object with --json, else
+// the before/after table.
+func printHarden(c *cli.Context, hr *hardenRun, rep *harden.Report) error {
+	before, after := robustnessOf(rep.Before), robustnessOf(rep.After)
+	out := hr.rc.Out
+	if hr.cfg.json {
+		return json.NewEncoder(c.App.Writer).Encode(struct {
+			Model       string         `json:"model"`
+			Out         string         `json:"out"`
+			Config      harden.Config  `json:"config"`
+			Before      robustness     `json:"before"`
+			After       robustness     `json:"after"`
+			BestEpoch   int            `json:"best_epoch"`
+			Stopped     string         `json:"stopped,omitempty"`
+			History     []harden.Epoch `json:"history"`
+			MaxRelError float64        `json:"export_max_relative_error"`
+			Seconds     float64        `json:"train_seconds"`
+		}{hr.cfg.modelPath, out, rep.Config, before, after, rep.BestEpoch, rep.Reason, rep.History, rep.MaxRelError, rep.TrainTime.Seconds()})
+	}
+	o := c.App.Writer
+	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", hr.cfg.modelPath, out, rep.Config.Recipe, rep.Config.Eps, rep.BestEpoch, rep.Epochs, rep.TrainTime.Round(time.Second))
+	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", rep.MaxRelError)
+	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", hr.rc.Val.N, after.Runtime)
+	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", rep.Config.Eps), 100*before.FGSM, 100*after.FGSM)
+	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (%d steps)", rep.Config.Eps, harden.MeasurePGDSteps), 100*before.PGD, 100*after.PGD)
+	printAARows(o, c, before.AutoAttack, after.AutoAttack)
+	return nil
+}
+
+// readHardenRun turns harden's flags into a harden.RunConfig: the model
+// loaded and compiled, the data read, every setting checked.
+func readHardenRun(c *cli.Context) (*hardenRun, error) {
+	cfg, err := readRunConfig(c)
+	if err != nil {
+		return nil, err
+	}
 	recipe, err := harden.ParseRecipe(c.String("recipe"))
 	if err != nil {
-		return fmt.Errorf("--recipe: %w", err)
+		return nil, fmt.Errorf("--recipe: %w", err)
 	}
 	out := c.String("out")
 	hc, err := hardenConfig(c, recipe, cfg.batch)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkOutFile("out", out, false, input{"model", cfg.modelPath}, input{"data", cfg.data}, input{"val", c.String("val")}); err != nil {
-		return err
+		return nil, err
 	}
 	if hc.CheckpointDir == "" {
 		hc.CheckpointDir = out + ".checkpoints"
 	}
 	if hc, err = hc.Normalize(); err != nil {
-		return err
+		return nil, err
 	}
 	if fi, err := os.Stat(hc.CheckpointDir); err == nil && !fi.IsDir() {
-		return fmt.Errorf("--checkpoint-dir %s is a file; name a folder", hc.CheckpointDir)
+		return nil, fmt.Errorf("--checkpoint-dir %s is a file; name a folder", hc.CheckpointDir)
 	}
-	// The export is checked on ONNX Runtime: find it before hours of
-	// training, not after.
-	if _, err := ort.FindLibrary(cfg.ort.Library); err != nil {
-		return fmt.Errorf("harden checks the model it exports on ONNX Runtime: %w", err)
+	hr := &hardenRun{cfg: cfg, val: c.String("val"), valSplit: c.Float64("val-split"), rc: harden.RunConfig{
+		Training: hc, ModelPath: cfg.modelPath, Out: out, Resume: c.Bool("resume"), Version: version,
+		ORT: cfg.ort, MeasureOnInterp: cfg.engine != "ort",
+		Measuring: func(path string) (func(done, total int), func()) { return progress("measure " + path) },
+	}}
+	if hr.rc.AutoAttack, err = hardenEnsemble(c, hc.Eps); err != nil {
+		return nil, err
 	}
-	model, err := onnx.Load(cfg.modelPath)
-	if err != nil {
-		return err
+	if hr.rc.Model, err = onnx.Load(cfg.modelPath); err != nil {
+		return nil, err
 	}
-	if hc.ModelSHA256, err = model.SHA256(); err != nil {
-		return err
+	if hr.rc.Program, err = interp.Compile(hr.rc.Model, &interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory}); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
 	}
-	prog, err := interp.Compile(model, &interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory})
-	if err != nil {
-		return fmt.Errorf("%s: %w", cfg.modelPath, err)
+	if hr.rc.Train, hr.rc.Val, err = hardenData(c, cfg, hr.rc.Program); err != nil {
+		return nil, err
 	}
-	train, val, err := hardenData(c, cfg, prog)
-	if err != nil {
-		return err
-	}
-	w := c.App.ErrWriter
-	fmt.Fprintf(w, "training on %d samples, validating on %d: recipe %s, ε=%g, %d epochs of batch %d, %s lr %g\n",
-		train.N, val.N, hc.Recipe, hc.Eps, hc.Epochs, hc.Batch, hc.Optimizer, hc.LR)
-	before, beforeReport, err := measure(c, cfg, cfg.modelPath, prog, val, hc)
-	if err != nil {
-		return fmt.Errorf("measuring the original model: %w", err)
-	}
-	// Checked before training, not after: names for another model fail now.
-	names, err := classNames(c, model, nil, len(beforeReport.CleanPerClass))
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	update, finish := progressNote("harden")
-	report := func(p harden.Progress) {
-		if update != nil && p.Phase == "train" {
-			// Steps take hc.Batch clean samples each, the last of an
-			// epoch what is left.
-			done := (p.Epoch-1)*train.N + min(p.Step*hc.Batch, train.N)
-			update(done, p.Epochs*train.N, fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%%s", p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy, robustNote(p)))
-		}
-	}
-	var res *harden.Result
-	if c.Bool("resume") {
-		res, err = harden.Resume(c.Context, prog, cfg.pre, train, val, hc, report)
-	} else {
-		res, err = harden.Train(c.Context, prog, cfg.pre, train, val, hc, report)
-	}
-	finish()
-	if err != nil {
-		if errors.Is(err, harden.ErrDiverged) {
-			return fmt.Errorf("%w (checkpoints in %s)", err, hc.CheckpointDir)
-		}
-		return err
-	}
+	hr.rc.Pre = cfg.pre // settled by the data's layout
+	hr.rc.ClassNames = func(k int) ([]string, error) { return classNames(c, hr.rc.Model, nil, k) }
+	return hr, nil
+}
+
+// printHistory writes the epoch lines of a finished training.
+func printHistory(w io.Writer, res *harden.Result) {
 	for _, e := range res.History {
 		// The probe ranks the adversarial recipes' epochs: show it.
 		pgd := probeNote(e)
@@ -233,52 +279,6 @@ func runHarden(c *cli.Context) error {
 	if res.Early {
 		fmt.Fprintf(w, "stopped early: %s\n", res.Reason)
 	}
-	trained := time.Since(start)
-	// prog holds the best epoch's weights, which the file should hold too.
-	meta := withClassNames(provenance(hc, res.Epochs, res.BestEpoch, hc.ModelSHA256), names) // epochs completed, as export writes
-	if err := export.Write(out, model, res.Weights, &export.Options{Metadata: meta}); err != nil {
-		return err
-	}
-	maxRel, err := verifyExport(out, prog, val.X, min(val.N, 64), cfg)
-	if err != nil {
-		return err
-	}
-	// prog holds the exported weights, and verifyExport has just shown
-	// ONNX Runtime on the file agrees with it: its gradients are the file's.
-	after, afterReport, err := measure(c, cfg, out, prog, val, hc)
-	if err != nil {
-		return fmt.Errorf("measuring the exported model: %w", err)
-	}
-	if dir := c.String("report"); dir != "" {
-		if err := writeHardenReport(c, cfg, dir, model, hc.ModelSHA256, out, names, beforeReport, afterReport, maxRel); err != nil {
-			return fmt.Errorf("--report: %w", err)
-		}
-		fmt.Fprintf(w, "wrote the before/after comparison to %s\n", dir)
-	}
-	if cfg.json {
-		return json.NewEncoder(c.App.Writer).Encode(struct {
-			Model       string         `json:"model"`
-			Out         string         `json:"out"`
-			Config      harden.Config  `json:"config"`
-			Before      robustness     `json:"before"`
-			After       robustness     `json:"after"`
-			BestEpoch   int            `json:"best_epoch"`
-			Stopped     string         `json:"stopped,omitempty"`
-			History     []harden.Epoch `json:"history"`
-			MaxRelError float64        `json:"export_max_relative_error"`
-			Seconds     float64        `json:"train_seconds"`
-		}{cfg.modelPath, out, hc, before, after, res.BestEpoch, res.Reason, res.History, maxRel, trained.Seconds()})
-	}
-	o := c.App.Writer
-	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", cfg.modelPath, out, hc.Recipe, hc.Eps, res.BestEpoch, res.Epochs, trained.Round(time.Second))
-	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", maxRel)
-	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", val.N, after.Runtime)
-	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
-	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
-	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", hc.Eps), 100*before.FGSM, 100*after.FGSM)
-	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("PGD ε=%g (10 steps)", hc.Eps), 100*before.PGD, 100*after.PGD)
-	printAARows(o, c, before.AutoAttack, after.AutoAttack)
-	return nil
 }
 
 func noteOf(s string) string {
@@ -304,6 +304,9 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 	}
 	if v := c.String("val"); v != "" {
 		val, err = read(v, &dataset.Options{Labels: c.String("val-labels"), Limit: c.Int("val-limit")})
+		if errors.Is(err, dataset.ErrNoLabels) {
+			err = withHint(err, ": pass --val-labels")
+		}
 		return train, val, err
 	}
 	frac := c.Float64("val-split")
@@ -321,72 +324,4 @@ func hardenData(c *cli.Context, cfg *runConfig, prog *interp.Program) (train, va
 		val = val.Subset(idx)
 	}
 	return train, val, nil
-}
-
-// measure audits prog, the model of the file at path, on val with FGSM and
-// PGD at the training ε; the images are classified by the runtime of
-// --engine, for ONNX Runtime on the file.
-func measure(c *cli.Context, cfg *runConfig, path string, prog *interp.Program, val *harden.Data, hc harden.Config) (robustness, *fgsm.Report, error) {
-	fm, err := fgsm.NewModel(prog, cfg.pre)
-	if err != nil {
-		return robustness{}, nil, err
-	}
-	src, err := dataset.FromMemory(val.X, val.Labels, val.N, val.C, val.H, val.W)
-	if err != nil {
-		return robustness{}, nil, err
-	}
-	opt := fgsm.AuditOptions{Batch: 256, Seed: hc.Seed, Examples: 8, Attacks: []fgsm.Config{
-		{Method: fgsm.FGSM, Eps: hc.Eps},
-		{Method: fgsm.PGD, Eps: hc.Eps, Steps: 10, RandomStart: true},
-	}}
-	if opt.Ensembles, err = hardenEnsemble(c, hc.Eps); err != nil {
-		return robustness{}, nil, err
-	}
-	if cfg.engine == "ort" {
-		sess, err := ort.Open(path, &cfg.ort)
-		if err != nil {
-			return robustness{}, nil, err
-		}
-		defer sess.Close()
-		opt.Check, opt.RuntimeName = sess, "onnxruntime/"+sess.Device()
-	}
-	update, finish := progress("measure " + path)
-	opt.Progress = update
-	r, err := fgsm.Audit(c.Context, fm, src, opt)
-	finish()
-	if err != nil {
-		return robustness{}, nil, err
-	}
-	return robustness{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, AutoAttack: aaOf(r)}, r, nil
-}
-
-// provenance is the metadata_props an exported model carries: what was
-// trained, how, and from which file.
-func provenance(hc harden.Config, epochs, best int, sourceSHA256 string) map[string]string {
-	return map[string]string{
-		"onnxguard.recipe":        string(hc.Recipe),
-		"onnxguard.eps":           strconv.FormatFloat(hc.Eps, 'g', -1, 64),
-		"onnxguard.epochs":        strconv.Itoa(epochs),
-		"onnxguard.best_epoch":    strconv.Itoa(best),
-		"onnxguard.bn":            hc.BN,
-		"onnxguard.seed":          strconv.FormatUint(hc.Seed, 10),
-		"onnxguard.source_sha256": sourceSHA256,
-		"onnxguard.version":       version,
-	}
-}
-
-// verifyExport compares ONNX Runtime on the file at out with prog, which
-// holds the weights written there, on n samples of pixels x.
-func verifyExport(out string, prog *interp.Program, x []float32, n int, cfg *runConfig) (float64, error) {
-	d := cfg.pre.Layout.SampleDims(prog.Input.Shape)
-	if d == nil {
-		return 0, fmt.Errorf("%s: input %q has shape %v; want an image input", out, prog.Input.Name, prog.Input.Shape)
-	}
-	c, h, w := int(d[0]), int(d[1]), int(d[2])
-	in := cfg.pre.Apply(nil, x[:n*c*h*w], c, h*w)
-	maxRel, err := export.Verify(out, prog, &interp.Tensor{Shape: cfg.pre.Layout.Shape(n, c, h, w), Data: in}, verifyTolerance, &cfg.ort)
-	if err != nil {
-		return maxRel, fmt.Errorf("%s was written but does not agree with the interpreter: %w", out, err)
-	}
-	return maxRel, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/internal/testort"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestHardenExport(t *testing.T) {
 		t.Fatalf("%v in %s", err, stdout)
 	}
 	t.Logf("before %+v, after %+v, export error %g", got.Before, got.After, got.MaxRelError)
-	if got.After.FGSM <= got.Before.FGSM || got.MaxRelError > verifyTolerance || got.BestEpoch != 1 {
+	if got.After.FGSM <= got.Before.FGSM || got.MaxRelError > export.DefaultTolerance || got.BestEpoch != 1 {
 		t.Errorf("hardening did not raise FGSM accuracy (%g → %g), or the export check failed (%g), or best epoch %d",
 			got.Before.FGSM, got.After.FGSM, got.MaxRelError, got.BestEpoch)
 	}

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/fgsm/report"
+	"github.com/onnxguard/onnxguard/harden"
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
@@ -18,10 +17,10 @@ import (
 var hardenReportFlag = &cli.StringFlag{Name: "report", Usage: "write the before/after comparison (comparison.json, report.md, report.html) into `DIR`, and each model's audit report into DIR/before and DIR/after"}
 
 // writeHardenReport writes the audits harden made of the original model
-// (before; modelSHA256 its digest, taken when harden loaded it) and the
-// exported file (after) into dir/before and dir/after, and their
-// comparison, with the export check, into dir.
-func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.Model, modelSHA256, out string, names []string, before, after *fgsm.Report, maxRel float64) error {
+// (before) and the exported file (after) into dir/before and dir/after,
+// and their comparison, with the export check, into dir.
+func writeHardenReport(hr *hardenRun, dir string, rep *harden.Report) error {
+	out := hr.rc.Out
 	exported, err := onnx.Load(out)
 	if err != nil {
 		return err
@@ -30,19 +29,20 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 	if err != nil {
 		return err
 	}
-	data := c.String("val")
+	data := hr.val
 	if data == "" {
-		data = fmt.Sprintf("%s (held-out validation split %g)", cfg.data, c.Float64("val-split"))
+		data = fmt.Sprintf("%s (held-out validation split %g)", hr.cfg.data, hr.valSplit)
 	}
+	before, after := rep.Before.Audit, rep.After.Audit
 	for _, side := range []struct {
 		r         *fgsm.Report
 		m         *onnx.Model
 		path, sum string
-	}{{before, model, cfg.modelPath, modelSHA256}, {after, exported, out, exportedSHA256}} {
-		if err := describeAudit(side.r, side.m, side.path, side.sum, data, cfg); err != nil {
+	}{{before, hr.rc.Model, hr.cfg.modelPath, rep.Config.ModelSHA256}, {after, exported, out, exportedSHA256}} {
+		if err := describeAudit(side.r, side.m, side.path, side.sum, data, hr.cfg); err != nil {
 			return err
 		}
-		side.r.Classes = names
+		side.r.Classes = rep.ClassNames
 	}
 	for name, r := range map[string]*fgsm.Report{"before": before, "after": after} {
 		if err := report.WriteDir(filepath.Join(dir, name), r); err != nil {
@@ -53,7 +53,7 @@ func writeHardenReport(c *cli.Context, cfg *runConfig, dir string, model *onnx.M
 	if err != nil {
 		return err
 	}
-	cmp.Export = &fgsm.ExportCheck{File: out, MaxRelativeError: maxRel, Tolerance: verifyTolerance}
+	cmp.Export = &fgsm.ExportCheck{File: out, MaxRelativeError: rep.MaxRelError, Tolerance: rep.Tolerance}
 	return report.WriteCompareDir(dir, cmp)
 }
 
@@ -67,15 +67,4 @@ func describeAudit(r *fgsm.Report, m *onnx.Model, path, sum, data string, cfg *r
 	r.Data = data
 	identify(r, "onnxguard "+version+" harden", reportModel(m, path, sum, g.Inputs[0]), 256, cfg.pre)
 	return nil
-}
-
-// withClassNames adds the class names, when known, to an exported model's
-// metadata as onnxguard.classes (a JSON list), so that audits of the
-// hardened file name its classes without --class-names.
-func withClassNames(meta map[string]string, names []string) map[string]string {
-	if len(names) > 0 {
-		js, _ := json.Marshal(names) // a []string always encodes
-		meta[dataset.ClassNamesKey] = string(js)
-	}
-	return meta
 }

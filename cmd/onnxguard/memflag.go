@@ -1,15 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 // maxMemoryFlag bounds what a model may claim: a model whose declared or
@@ -46,15 +43,6 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is out of range; give at least 1 byte and at most 4 EiB", s)
 	}
 	return int64(b), nil
-}
-
-// withBudgetHint adds to an error that a model is past the memory budget
-// the flag that raises it.
-func withBudgetHint(err error) error {
-	if errors.Is(err, interp.ErrTooLarge) {
-		return fmt.Errorf("%w; --%s raises the budget", err, maxMemoryFlag.Name)
-	}
-	return err
 }
 
 // maxMemory reads --max-memory: 0 when it is not given, meaning each

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 )
@@ -26,8 +27,14 @@ const (
 func TestChannelsLastEndToEnd(t *testing.T) {
 	testort.Need(t)
 	dir := t.TempDir()
+	nhwcEngines(t, dir)
+	nhwcAttack(t, dir)
+	nhwcAudit(t, dir)
+	nhwcHarden(t, dir)
+}
 
-	// eval and predict: ONNX Runtime and the interpreter agree.
+// nhwcEngines: eval and predict on ONNX Runtime and the interpreter agree.
+func nhwcEngines(t *testing.T, dir string) {
 	acc, probs := map[string]float64{}, map[string][]float32{}
 	for _, engine := range []string{"ort", "interp"} {
 		stdout, _, err := run("eval", "-m", nhwcModel, "-d", fashionSlice, "--engine", engine, "--device", "cpu", "--json")
@@ -60,9 +67,11 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if worst > 1e-4 {
 		t.Errorf("ONNX Runtime and the interpreter differ by up to %g on the softmax outputs; want at most 1e-4", worst)
 	}
+}
 
-	// FGSM, crafted by the interpreter, classified by ONNX Runtime; the
-	// adversarial images come out N×C×H×W like the data.
+// nhwcAttack: FGSM, crafted by the interpreter, classified by ONNX
+// Runtime; the adversarial images come out N×C×H×W like the data.
+func nhwcAttack(t *testing.T, dir string) {
 	adv := filepath.Join(dir, "adv.npy")
 	stdout, _, err := run("attack", "-m", nhwcModel, "-d", fashionSlice, "--limit", "200", "--eps", "0.1", "--device", "cpu", "--json", "--out", adv)
 	if err != nil {
@@ -76,8 +85,10 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if _, shape := testfiles.ReadNpy(t, adv); !slices.Equal(shape, []int{200, 1, 28, 28}) {
 		t.Errorf("adversarial images of shape %v; want [200 1 28 28]", shape)
 	}
+}
 
-	// The audit report records the layout.
+// nhwcAudit: the audit report records the layout.
+func nhwcAudit(t *testing.T, dir string) {
 	report := filepath.Join(dir, "audit")
 	if _, _, err := run("audit", "-m", nhwcModel, "-d", fashionSlice, "--limit", "50", "--eps", "0.1", "--attacks", "fgsm",
 		"--device", "cpu", "--report", report); err != nil {
@@ -94,9 +105,11 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 	if err != nil || rep.Settings.Layout != "NHWC" || !strings.Contains(string(md), "model input NHWC") {
 		t.Errorf("the audit report does not record layout NHWC: %v, settings %+v, report.md:\n%s", err, rep.Settings, md)
 	}
+}
 
-	// harden --recipe paper for one epoch, its export checked on ONNX
-	// Runtime, then export again from the checkpoint.
+// nhwcHarden: harden --recipe paper for one epoch, its export checked on
+// ONNX Runtime, then export again from the checkpoint.
+func nhwcHarden(t *testing.T, dir string) {
 	out := filepath.Join(dir, "hardened.onnx")
 	stdout, stderr, err := run("harden", "-m", nhwcModel, "-d", trainSlice, "--limit", "400", "--val", fashionSlice, "--val-limit", "200",
 		"--recipe", "paper", "--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--json")
@@ -113,9 +126,9 @@ func TestChannelsLastEndToEnd(t *testing.T) {
 		t.Fatalf("%v in %s", err, stdout)
 	}
 	t.Logf("harden: FGSM accuracy %.3f → %.3f, export error %g", hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError)
-	if hd.After.FGSM <= hd.Before.FGSM || hd.MaxRelError > verifyTolerance {
+	if hd.After.FGSM <= hd.Before.FGSM || hd.MaxRelError > export.DefaultTolerance {
 		t.Errorf("hardening took FGSM accuracy from %g to %g (want a rise), export error %g (want at most %g)",
-			hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError, verifyTolerance)
+			hd.Before.FGSM, hd.After.FGSM, hd.MaxRelError, export.DefaultTolerance)
 	}
 	again := filepath.Join(dir, "again.onnx")
 	if _, _, err := run("export", "--checkpoint", out+".checkpoints", "-m", nhwcModel, "--out", again, "--device", "cpu"); err != nil {
@@ -164,7 +177,7 @@ func TestLayoutFlag(t *testing.T) {
 		{[]string{"-m", cnn, "--layout", "nhwc"}, "wants 1x28x28 (H×W×C); the input fits the data in layout NCHW"},
 		{[]string{"-m", cnn, "--layout", "hwc"}, `--layout: dataset: layout "hwc": choose nchw (channels first) or nhwc (channels last); or auto`},
 	} {
-		if _, err := eval(test.args...); err == nil || !strings.Contains(err.Error(), test.want) {
+		if _, err := eval(test.args...); err == nil || !strings.Contains(withFlagHints(err).Error(), test.want) {
 			t.Errorf("%v: error %v; want one containing %q", test.args, err, test.want)
 		}
 	}

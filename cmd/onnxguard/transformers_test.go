@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/internal/testort"
 )
 
@@ -79,8 +80,8 @@ func TestTransformersEndToEnd(t *testing.T) {
 				t.Fatalf("%v in %s", err, stdout)
 			}
 			t.Logf("export checked on ONNX Runtime: max relative error %g", hd.MaxRelError)
-			if hd.MaxRelError > verifyTolerance {
-				t.Errorf("the exported model differs from the interpreter by %g on ONNX Runtime; want at most %g", hd.MaxRelError, verifyTolerance)
+			if hd.MaxRelError > export.DefaultTolerance {
+				t.Errorf("the exported model differs from the interpreter by %g on ONNX Runtime; want at most %g", hd.MaxRelError, export.DefaultTolerance)
 			}
 		})
 	}

@@ -35,7 +35,7 @@ func loadLibrary(lib string, verbose bool) (string, error) {
 		if os.SameFile(st, env.file) {
 			return env.lib, nil
 		}
-		return "", fmt.Errorf("ort: ONNX Runtime is already loaded from %s in this process and cannot also be loaded from %s; use one library (--ort-lib or ONNXRUNTIME_LIB) for every model", env.lib, lib)
+		return "", fmt.Errorf("%w: ONNX Runtime is already loaded from %s in this process and cannot also be loaded from %s; open every model with one library", ErrSecondLibrary, env.lib, lib)
 	}
 	if ortgo.IsInitialized() {
 		return "", fmt.Errorf("ort: the ONNX Runtime environment was created outside package ort; open models only through ort.Open so that one library is loaded once")

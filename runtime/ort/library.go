@@ -21,7 +21,7 @@ var ErrLibraryMissing = errors.New("ort: ONNX Runtime library not found")
 var ErrNoCgo = errors.New("ort: this binary was built with CGO_ENABLED=0 and cannot load ONNX Runtime; rebuild with CGO_ENABLED=1 and a C compiler")
 
 // setupHint says how to get the library; every not-found error ends with it.
-const setupHint = "install it with scripts/setup-ort.sh (or make setup), or point --ort-lib or ONNXRUNTIME_LIB at a libonnxruntime.so " + Version
+const setupHint = "install it with scripts/setup-ort.sh (or make setup), or set ONNXRUNTIME_LIB to the path of a libonnxruntime.so " + Version
 
 // DefaultLibraryPath returns where scripts/setup-ort.sh installs the library:
 // ${ONNXGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/onnxguard}/onnxruntime-<Version>/libonnxruntime.so.1.
@@ -43,14 +43,14 @@ func DefaultLibraryPath() string {
 }
 
 // FindLibrary returns the path of the ONNX Runtime shared library to load:
-// flag (the --ort-lib value) if it names a file, else $ONNXRUNTIME_LIB if that
+// flag (Options.Library: the path a caller names) if it names a file, else $ONNXRUNTIME_LIB if that
 // does, else DefaultLibraryPath if the library is installed there. A flag
 // that names no file is an error at once (a typo must not silently load
 // another library); a missing $ONNXRUNTIME_LIB is passed over. When none is
 // found the error wraps ErrLibraryMissing and lists every path tried.
 func FindLibrary(flag string) (string, error) {
 	candidates := []struct{ from, path string }{
-		{"--ort-lib", flag},
+		{"library path", flag},
 		{"$ONNXRUNTIME_LIB", os.Getenv("ONNXRUNTIME_LIB")},
 		{"setup-ort.sh cache", DefaultLibraryPath()},
 	}
@@ -72,12 +72,12 @@ func FindLibrary(flag string) (string, error) {
 		default:
 			tried = append(tried, fmt.Sprintf("%s %s (%v)", c.from, c.path, err))
 		}
-		if c.from == "--ort-lib" {
+		if c.from == "library path" {
 			return "", fmt.Errorf("%w: %s", ErrLibraryMissing, tried[0])
 		}
 	}
 	if len(tried) == 0 {
-		return "", fmt.Errorf("%w: --ort-lib, ONNXRUNTIME_LIB, ONNXGUARD_CACHE, XDG_CACHE_HOME and HOME are all unset, so there was nowhere to look; %s", ErrLibraryMissing, setupHint)
+		return "", fmt.Errorf("%w: no library path given, and ONNXRUNTIME_LIB, ONNXGUARD_CACHE, XDG_CACHE_HOME and HOME are all unset, so there was nowhere to look; %s", ErrLibraryMissing, setupHint)
 	}
 	return "", fmt.Errorf("%w: tried %s; %s", ErrLibraryMissing, strings.Join(tried, ", "), setupHint)
 }

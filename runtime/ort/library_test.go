@@ -38,7 +38,7 @@ func TestFindLibrary(t *testing.T) {
 		{name: "flag first", flag: flagLib, env: envLib, cached: true, want: flagLib},
 		{name: "env when no flag", env: envLib, cached: true, want: envLib},
 		{name: "cache last", cached: true, want: cacheLib},
-		{name: "missing flag is an error, not a fall-through", flag: missing, env: envLib, cached: true, wantMissing: []string{"--ort-lib " + missing + " (no such file)"}},
+		{name: "missing flag is an error, not a fall-through", flag: missing, env: envLib, cached: true, wantMissing: []string{"library path " + missing + " (no such file)"}},
 		{name: "missing env falls through to cache", env: missing, cached: true, want: cacheLib},
 		{name: "directory flag is an error", flag: dir, env: envLib, wantMissing: []string{dir + " (a directory"}},
 		{

@@ -23,6 +23,10 @@ const (
 // Runtime's CUDA execution provider cannot be used.
 var ErrNoCUDA = errors.New("ort: CUDA execution provider unavailable")
 
+// ErrSecondLibrary is returned, wrapped, when a model is opened with
+// another ONNX Runtime library than the one this process has loaded.
+var ErrSecondLibrary = errors.New("ort: a second ONNX Runtime library")
+
 // cudaProviderFiles are the libraries of ONNX Runtime's GPU build that it
 // loads from the directory of libonnxruntime.so when the CUDA provider is
 // appended. The npm CPU build that setup-ort.sh installs has neither.
@@ -142,7 +146,7 @@ func missingCUDAFiles(lib string) (dir string, missing []string) {
 
 // errCUDAFilesMissing explains a failed check of missingCUDAFiles.
 func errCUDAFilesMissing(dir string, missing []string) error {
-	return fmt.Errorf("%w: %s missing from %s (the directory of the ONNX Runtime library); the npm CPU build from setup-ort.sh does not include them: install ONNX Runtime's GPU build (e.g. onnxruntime-gpu %s for Linux) and point --ort-lib or ONNXRUNTIME_LIB at its libonnxruntime.so, or use --device cpu",
+	return fmt.Errorf("%w: %s missing from %s (the directory of the ONNX Runtime library); the npm CPU build from setup-ort.sh does not include them: install ONNX Runtime's GPU build (e.g. onnxruntime-gpu %s for Linux) and load its libonnxruntime.so instead, or run on the CPU",
 		ErrNoCUDA, strings.Join(missing, " and "), dir, "1.24.x")
 }
 
