@@ -227,7 +227,11 @@ func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Prog
 		{Method: fgsm.PGD, Eps: cfg.Eps, Steps: MeasurePGDSteps, RandomStart: true},
 	}}
 	if !rc.MeasureOnInterp {
-		sess, err := ort.Open(path, &rc.ORT)
+		ortOpt := rc.ORT
+		if ortOpt.Check == nil { // a file this run read or wrote: check it as any other
+			ortOpt.Check = interp.PreflightCheck
+		}
+		sess, err := ort.Open(path, &ortOpt)
 		if err != nil {
 			return Measurement{}, err
 		}

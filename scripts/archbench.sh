@@ -11,6 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+# The CLI collects garbage at 25% growth (cmd/onnxguard/main.go); measure
+# the same way.
+export GOGC=${GOGC:-25}
 BENCHTIME=${BENCHTIME:-2x}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/archbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
