@@ -80,7 +80,7 @@ Examples:
 		}
 		update, done := progress(string(method))
 		opt := fgsm.AuditOptions{Attacks: []fgsm.Config{acfg}, Batch: a.cfg.batch, Seed: c.Uint64("seed"),
-			Check: a.check, RuntimeName: a.runtime, Progress: update, Sink: sink}
+			Check: a.check, RuntimeName: a.runtime, CrossCheck: c.Bool("cross-check"), Progress: update, Sink: sink}
 		r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
 		done()
 		if err != nil {
@@ -134,7 +134,9 @@ func printResult(w interface{ Write([]byte) (int, error) }, res *fgsm.Result) {
 		fmt.Fprintf(w, ", %d skipped (labelled with the target)", res.Skipped)
 	}
 	fmt.Fprintf(w, "\n          perturbation L∞ mean %.4f max %.4f, L2 mean %.3f max %.3f\n", res.LinfMean, res.LinfMax, res.L2Mean, res.L2Max)
-	fmt.Fprintf(w, "          interpreter and runtime disagree on %d adversarial images (%.2f%%)\n", res.Disagreements, 100*res.RuntimeDisagreement)
+	if res.CrossChecked > 0 {
+		fmt.Fprintf(w, "          interpreter and runtime disagree on %d of %d adversarial images (%.2f%%)\n", res.Disagreements, res.CrossChecked, 100*res.RuntimeDisagreement)
+	}
 }
 
 // adversarialSink returns the Audit sink that streams adversarial images
@@ -168,7 +170,7 @@ func adversarialSink(out, pngDir string, a *attackSession) (func(int, *dataset.B
 		per := b.C * b.H * b.W
 		for i := 0; i < b.N; i++ {
 			pred := runtime.Argmax(o.Logits[i*o.K : (i+1)*o.K])
-			name := filepath.Join(pngDir, fmt.Sprintf("%06d_label%d_interp%d.png", b.Start+i, b.Labels[i], pred))
+			name := filepath.Join(pngDir, fmt.Sprintf("%06d_label%d_pred%d.png", b.Start+i, b.Labels[i], pred))
 			if err := writePNG(name, o.Adv[i*per:(i+1)*per], b.C, b.H, b.W); err != nil {
 				return err
 			}

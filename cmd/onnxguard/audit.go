@@ -104,7 +104,7 @@ Examples:
 		defer a.Close()
 		update, done := progress("audit")
 		opt := fgsm.AuditOptions{Attacks: attacks, Ensembles: ens, Batch: a.cfg.batch, Seed: c.Uint64("seed"), Check: a.check,
-			RuntimeName: a.runtime, Pre: a.cfg.pre, Progress: update, Examples: examples}
+			RuntimeName: a.runtime, CrossCheck: c.Bool("cross-check"), Pre: a.cfg.pre, Progress: update, Examples: examples}
 		if len(ens) > 0 {
 			opt.Log = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
 		}
@@ -231,7 +231,11 @@ func printReport(w io.Writer, r *fgsm.Report) {
 	fmt.Fprintf(w, "%-44s %9s %9s %8s %8s %8s\n", "attack", "accuracy", "success", "L∞ mean", "L2 mean", "disagree")
 	fmt.Fprintf(w, "%-44s %8.2f%% %9s %8s %8s %8d\n", "clean", 100*r.CleanAccuracy, "-", "-", "-", r.CleanDisagreement)
 	for _, res := range r.Results {
-		fmt.Fprintf(w, "%-44s %8.2f%% %8.2f%% %8.4f %8.3f %8d\n", res.Name(), 100*res.Accuracy, 100*res.SuccessRate, res.LinfMean, res.L2Mean, res.Disagreements)
+		disagree := "-" // not cross-checked
+		if res.CrossChecked > 0 {
+			disagree = fmt.Sprint(res.Disagreements)
+		}
+		fmt.Fprintf(w, "%-44s %8.2f%% %8.2f%% %8.4f %8.3f %8s\n", res.Name(), 100*res.Accuracy, 100*res.SuccessRate, res.LinfMean, res.L2Mean, disagree)
 	}
 	printClasses(w, r)
 	printEnsembles(w, r)
