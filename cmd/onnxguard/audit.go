@@ -26,7 +26,8 @@ var auditCommand = &cli.Command{
 ε of --eps (pixel space [0,1]); attack success rate among correctly classified
 samples; mean and max L∞ and L2 of the perturbations; per-class accuracy; and how
 often the interpreter, which computes the gradients, and ONNX Runtime, which
-classifies the images, disagree. It warns about signs of gradient masking: an
+classifies the images, disagree (on the clean images; on the adversarial ones
+with --cross-check, one more interpreter forward pass an attack and batch). It warns about signs of gradient masking: an
 iterative attack weaker than FGSM, accuracy rising with ε, accuracy far from zero
 at a large ε.
 
