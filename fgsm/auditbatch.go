@@ -131,9 +131,9 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 		return nil, fmt.Errorf("%s on samples %d to %d: %w", c.Name(), b.Start, b.Start+b.N-1, err)
 	}
 	advOut := o.Logits
-	var interp []float32 // the interpreter's logits for o.Adv, when cross-checking
+	var interpLogits []float32 // the interpreter's logits for o.Adv, when cross-checking
 	if a.opt.CrossCheck && !a.self {
-		if interp, _, err = a.m.Logits(nil, o.Adv, b.N); err != nil {
+		if interpLogits, _, err = a.m.Logits(nil, o.Adv, b.N); err != nil {
 			return nil, err
 		}
 		res.CrossChecked += b.N
@@ -147,7 +147,7 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 			res.Correct++
 			res.PerClass[y].Correct++
 		}
-		if interp != nil && p != runtime.Argmax(interp[i*k:(i+1)*k]) {
+		if interpLogits != nil && p != runtime.Argmax(interpLogits[i*k:(i+1)*k]) {
 			res.Disagreements++
 		}
 		linf, l2 := norms(o.Adv[i*per:(i+1)*per], x[i*per:(i+1)*per])
