@@ -13,10 +13,17 @@ import (
 type Attacker struct {
 	M    *Model
 	Seed uint64
-	k    int // classes the model scores
+	// Check, when set, classifies the adversarial examples: the runtime
+	// that the model is deployed on. Its scores choose each sample's
+	// strongest restart and are the Outcome's Logits, so the interpreter
+	// runs no forward pass besides its gradient passes. Nil means the
+	// interpreter classifies (Model.Score).
+	Check Scorer
+	k     int // classes the model scores
 
 	grad, x, mom []float32
 	logits, tmp  []float32
+	clean        []float32
 	best         []float64 // per sample, the score of the strongest restart so far
 	out          Outcome
 }
@@ -42,9 +49,16 @@ func (a *Attacker) Classes() int { return a.k }
 
 // Outcome is what an attack did to a batch.
 type Outcome struct {
-	Adv    []float32 // adversarial pixels, the batch's layout
-	Logits []float32 // the interpreter's logits for Adv, N×K
-	K      int
+	Adv []float32 // adversarial pixels, the batch's layout
+	// Logits are the scores of Adv, N×K, from the Attacker's Check, or
+	// from the interpreter when it has none.
+	Logits []float32
+	// Clean holds the interpreter's logits (of the tensor the loss reads:
+	// before a final Softmax) for the clean pixels, N×K, taken from the
+	// first gradient pass when that pass is at the clean pixels; nil when
+	// no pass was (a random start).
+	Clean []float32
+	K     int
 	// Targets holds each sample's target class for a targeted attack, -1
 	// where the sample was left alone because its label is the target.
 	// It is nil for an untargeted attack.
@@ -125,7 +139,7 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 	a.grad = grow(a.grad, len(x))
 	a.x = grow(a.x, len(x))
 	out := &a.out
-	out.K, out.Targets = a.k, tg
+	out.K, out.Targets, out.Clean = a.k, tg, nil
 	for r := 0; r < max(cfg.Restarts, 1); r++ {
 		xa, err := a.run(cfg, x, labels, tg, start, r)
 		if err != nil {
@@ -135,12 +149,29 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 			out.Adv, out.Logits = append(out.Adv[:0], xa...), out.Logits[:0]
 			break
 		}
-		if a.logits, _, err = a.M.Logits(a.logits, xa, n); err != nil {
+		if err := a.classify(xa, n); err != nil {
 			return nil, err
 		}
 		a.keepBest(out, xa, labels, tg, r == 0)
 	}
 	return out, nil
+}
+
+// classify sets a.logits to the scores of the n examples xa: the
+// deployed runtime's (a.Check) when there is one, else the interpreter's.
+func (a *Attacker) classify(xa []float32, n int) error {
+	var err error
+	if a.Check == nil {
+		a.logits, _, err = a.M.Logits(a.logits, xa, n)
+		return err
+	}
+	if a.logits, err = a.Check(a.logits, xa, n); err != nil {
+		return err
+	}
+	if len(a.logits) != n*a.k {
+		return fmt.Errorf("the runtime gave %d scores for %d samples; the interpreter scores %d classes", len(a.logits), n, a.k)
+	}
+	return nil
 }
 
 // run is one restart r of the attack on samples x: the random start, then
@@ -177,6 +208,10 @@ func (a *Attacker) run(cfg Config, x []float32, labels, tg []int, start, r int) 
 		var err error
 		if a.tmp, _, err = a.M.Grad(a.grad, a.tmp, xa, lossLabels, n); err != nil {
 			return nil, err
+		}
+		if s == 0 && r == 0 && !cfg.RandomStart {
+			a.clean = append(a.clean[:0], a.tmp...)
+			a.out.Clean = a.clean
 		}
 		dir := a.grad
 		if cfg.Method == MIFGSM {

@@ -22,6 +22,10 @@ type AuditOptions struct {
 	// (ONNX Runtime, as deployed); nil means the interpreter itself.
 	Check       runtime.Engine
 	RuntimeName string
+	// CrossCheck also classifies the adversarial images of the fixed-step
+	// attacks with the interpreter (one more forward pass an attack and
+	// batch) to count where it and Check disagree (Result.Disagreements).
+	CrossCheck bool
 	// Pre is the preprocessing between pixels and the model when Audit
 	// gets no interpreter model (m nil); otherwise m's is used.
 	Pre dataset.Preprocess
@@ -204,6 +208,9 @@ func (a *auditor) classes() error {
 	}
 	per := a.c * a.h * a.w
 	a.score = EngineScorer(a.check, a.pre, a.c, a.h, a.w, a.k)
+	if a.atk != nil {
+		a.atk.Check = a.score // the runtime classifies the adversarial images
+	}
 	if a.k == 0 {
 		out, err := a.score(nil, make([]float32, per), 1)
 		if err != nil {

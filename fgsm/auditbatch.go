@@ -22,21 +22,13 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 		}
 	}
 	x := b.X[:b.N*per]
-	var clean []float32 // the interpreter's logits
-	if a.m != nil {
-		var err error
-		if clean, _, err = a.m.Logits(nil, x, b.N); err != nil {
-			return nil, err
-		}
+	// The deployed runtime's classification of the clean images; in self
+	// mode the interpreter's forward pass is that check.
+	deployed, err := a.score(nil, x, b.N)
+	if err != nil {
+		return nil, err
 	}
-	deployed := clean
-	if !a.self {
-		var err error
-		if deployed, err = a.score(nil, x, b.N); err != nil {
-			return nil, err
-		}
-		deployed = append([]float32(nil), deployed...)
-	}
+	deployed = append([]float32(nil), deployed...)
 	cleanPred := make([]int, b.N)
 	for i := 0; i < b.N; i++ {
 		y, p := b.Labels[i], runtime.Argmax(deployed[i*k:(i+1)*k])
@@ -47,19 +39,27 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 			r.CleanCorrect++
 			r.CleanPerClass[y].Correct++
 		}
-		if clean != nil && runtime.Argmax(clean[i*k:(i+1)*k]) != p {
-			r.CleanDisagreement++
-		}
 	}
+	// clean takes the interpreter's logits for the clean images from the
+	// first gradient pass at them (the checks', or an attack's that does
+	// not start at random), for the clean-disagreement diagnostic.
+	var clean []float32
 	if len(a.skel.Ensembles) > 0 {
-		if err := a.checks(r, x, b.Labels[:b.N], cleanPred, deployed); err != nil {
+		if clean, err = a.checks(r, x, b.Labels[:b.N], cleanPred, deployed); err != nil {
 			return nil, err
 		}
 	}
 	for ai, c := range a.cfgs {
-		if err := a.attack(r.Results[ai], ai, c, b, x, cleanPred, r, before); err != nil {
+		o, err := a.attack(r.Results[ai], ai, c, b, x, cleanPred, r, before)
+		if err != nil {
 			return nil, err
 		}
+		if clean == nil && o.Clean != nil {
+			clean = append([]float32(nil), o.Clean...)
+		}
+	}
+	if err := a.cleanDisagreement(r, x, b.N, clean, cleanPred); err != nil {
+		return nil, err
 	}
 	idx := indices(b.Start, b.N)
 	for _, res := range r.Ensembles {
@@ -87,6 +87,30 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 	return r, nil
 }
 
+// cleanDisagreement counts the clean samples that the interpreter (clean,
+// its logits; nil when no gradient pass was at the clean images) and the
+// runtime (cleanPred) classify differently. Where no pass was, as when
+// every attack starts at random, it runs the interpreter's forward pass:
+// one a batch, beside the attacks' many gradient passes. In self mode the
+// interpreter classifies, and there is nothing to compare.
+func (a *auditor) cleanDisagreement(r *Report, x []float32, n int, clean []float32, cleanPred []int) error {
+	if a.self || a.m == nil {
+		return nil
+	}
+	if clean == nil {
+		var err error
+		if clean, _, err = a.m.Logits(nil, x, n); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < n; i++ {
+		if runtime.Argmax(clean[i*a.k:(i+1)*a.k]) != cleanPred[i] {
+			r.CleanDisagreement++
+		}
+	}
+	return nil
+}
+
 // indices returns first, first+1, …: the data indices of n samples in a
 // row, which seed their randomness in a stage.
 func indices(first, n int) []int {
@@ -98,18 +122,21 @@ func indices(first, n int) []int {
 }
 
 // attack runs one fixed-step attack on the batch and counts its results
-// into res.
-func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []float32, cleanPred []int, r *Report, before int) error {
+// into res. The attacker classifies the adversarial images with the
+// deployed runtime (a.atk.Check), so o.Logits are the runtime's scores.
+func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []float32, cleanPred []int, r *Report, before int) (*Outcome, error) {
 	k, per := a.k, a.c*a.h*a.w
 	o, err := a.atk.Attack(c, x, b.Labels[:b.N], b.N, b.Start)
 	if err != nil {
-		return fmt.Errorf("%s on samples %d to %d: %w", c.Name(), b.Start, b.Start+b.N-1, err)
+		return nil, fmt.Errorf("%s on samples %d to %d: %w", c.Name(), b.Start, b.Start+b.N-1, err)
 	}
 	advOut := o.Logits
-	if !a.self {
-		if advOut, err = a.score(nil, o.Adv, b.N); err != nil {
-			return err
+	var interpLogits []float32 // the interpreter's logits for o.Adv, when cross-checking
+	if a.opt.CrossCheck && !a.self {
+		if interpLogits, _, err = a.m.Logits(nil, o.Adv, b.N); err != nil {
+			return nil, err
 		}
+		res.CrossChecked += b.N
 	}
 	for i := 0; i < b.N; i++ {
 		y := b.Labels[i]
@@ -120,7 +147,7 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 			res.Correct++
 			res.PerClass[y].Correct++
 		}
-		if p != runtime.Argmax(o.Logits[i*k:(i+1)*k]) {
+		if interpLogits != nil && p != runtime.Argmax(interpLogits[i*k:(i+1)*k]) {
 			res.Disagreements++
 		}
 		linf, l2 := norms(o.Adv[i*per:(i+1)*per], x[i*per:(i+1)*per])
@@ -145,9 +172,9 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 		}
 	}
 	if a.opt.Sink != nil {
-		return a.opt.Sink(ai, b, o)
+		return o, a.opt.Sink(ai, b, o)
 	}
-	return nil
+	return o, nil
 }
 
 // checks counts AutoAttack's sanity flags on a clean batch: outputs that
@@ -155,12 +182,13 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 // before a final Softmax, which the interpreter skips; the deployed
 // outputs for a black-box audit) that are probabilities; and correctly
 // classified samples whose gradient (of the DLR loss, or cross-entropy
-// below 3 classes) is zero or not finite.
-func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deployed []float32) error {
+// below 3 classes) is zero or not finite. It returns the interpreter's
+// logits for x from that gradient pass, nil when it has no model.
+func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deployed []float32) ([]float32, error) {
 	n, k := len(labels), a.k
 	again, err := a.score(nil, x, n)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := 0; i < n; i++ {
 		for j := i * k; j < (i+1)*k; j++ {
@@ -172,7 +200,7 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 	}
 	if a.m == nil {
 		countProbabilities(r, deployed, n, k)
-		return nil
+		return nil, nil
 	}
 	per := a.m.Per()
 	grad := make([]float32, len(x))
@@ -183,7 +211,7 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 		logits, _, err = a.m.Grad(grad, nil, x, labels, n)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	countProbabilities(r, logits, n, k)
 	for i, y := range labels {
@@ -202,7 +230,7 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 			r.Checks.ZeroGradients++
 		}
 	}
-	return nil
+	return logits, nil
 }
 
 // countProbabilities counts the rows of n×k scores that look like

@@ -9,8 +9,12 @@
 // (onnxguard's interpreter, runtime/interp, or any engine that gives logits
 // and loss gradients for a batch) and are carried back through the
 // preprocessing; the adversarial images are then classified by the engine
-// the model is deployed on (ONNX Runtime), and the audit counts how often
-// the two disagree.
+// the model is deployed on (ONNX Runtime, Attacker.Check). Each pass runs
+// once: the gradient passes give the logits the attack needs (at the clean
+// images, the first step's), and the deployed engine's scores choose among
+// restarts, so the interpreter runs no forward pass of its own. The audit
+// counts how often the two disagree on the clean images, and on the
+// adversarial ones when asked to cross-check (AuditOptions.CrossCheck).
 //
 // The attacks:
 //

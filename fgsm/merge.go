@@ -69,6 +69,7 @@ func (out *Report) add(r *Report) {
 		o.Eligible += res.Eligible
 		o.Successes += res.Successes
 		o.Skipped += res.Skipped
+		o.CrossChecked += res.CrossChecked
 		o.Disagreements += res.Disagreements
 		o.LinfSum += res.LinfSum
 		o.L2Sum += res.L2Sum
@@ -189,7 +190,7 @@ func (r *Report) Validate() error {
 		case res.Successes < 0 || res.Eligible < 0 || res.Successes > res.Eligible || res.Eligible > res.Samples:
 			return fmt.Errorf("%s: %d successes of %d eligible samples of %d", what, res.Successes, res.Eligible, res.Samples)
 		}
-		if err := countsWithin(what, res.Samples, res.Correct, res.Disagreements, res.Skipped); err != nil {
+		if err := countsWithin(what, res.Samples, res.Correct, res.CrossChecked, res.Disagreements, res.Skipped); err != nil {
 			return err
 		}
 		if err := classesWithin(what, res.PerClass, res.Samples); err != nil {

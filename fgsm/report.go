@@ -95,8 +95,12 @@ type Result struct {
 	// Skipped counts samples a targeted attack left alone because their
 	// label is the target.
 	Skipped int `json:"skipped,omitempty"`
-	// Disagreements counts adversarial images the interpreter (which made
-	// them) and the runtime classify differently.
+	// CrossChecked counts adversarial images the interpreter classified
+	// besides the runtime: all of them with AuditOptions.CrossCheck, none
+	// otherwise (the runtime alone classifies them, and the interpreter
+	// runs only the attack's gradient passes). Disagreements counts those
+	// the two classify differently; RuntimeDisagreement is their share.
+	CrossChecked        int          `json:"cross_checked"`
 	Disagreements       int          `json:"disagreements"`
 	RuntimeDisagreement float64      `json:"runtime_disagreement"`
 	LinfMean            float64      `json:"linf_mean"`
@@ -135,7 +139,7 @@ func (r *Report) finish() {
 	for _, res := range r.Results {
 		res.Accuracy = rate(res.Correct, res.Samples)
 		res.SuccessRate = rate(res.Successes, res.Eligible)
-		res.RuntimeDisagreement = rate(res.Disagreements, res.Samples)
+		res.RuntimeDisagreement = rate(res.Disagreements, res.CrossChecked)
 		if res.Samples > 0 {
 			res.LinfMean = res.LinfSum / float64(res.Samples)
 			res.L2Mean = res.L2Sum / float64(res.Samples)

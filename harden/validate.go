@@ -75,19 +75,22 @@ func (b *valBatches) batch(lo, n int, do func(x []float32, y []int) error) error
 func (t *trainer) validateClean(b *valBatches) (clean, adv int, err error) {
 	for lo := 0; lo < t.val.N; lo += validationBatch {
 		err := b.batch(lo, t.val.N, func(x []float32, y []int) error {
-			var k int
-			var err error
-			if t.logits, k, err = t.model.Logits(t.logits, x, len(y)); err != nil {
-				return err
-			}
-			clean += countCorrect(t.logits, y, k)
 			if t.cfg.Eps == 0 {
+				var k int
+				var err error
+				if t.logits, k, err = t.model.Logits(t.logits, x, len(y)); err != nil {
+					return err
+				}
+				clean += countCorrect(t.logits, y, k)
 				return nil
 			}
+			// FGSM's gradient pass is at the clean images: its logits
+			// classify them, without a forward pass of their own.
 			o, err := t.atk.Attack(t.fgsmEval, x, y, len(y), lo)
 			if err != nil {
 				return err
 			}
+			clean += countCorrect(o.Clean, y, o.K)
 			adv += countCorrect(o.Logits, y, o.K)
 			return nil
 		})

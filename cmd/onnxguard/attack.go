@@ -60,6 +60,7 @@ type attackConfig struct {
 	attack      fgsm.Config
 	out, pngDir string
 	seed        uint64
+	crossCheck  bool // --cross-check: the interpreter classifies the adversarial images too
 }
 
 func readAttackConfig(c *cli.Context) (*attackConfig, error) {
@@ -74,7 +75,7 @@ func readAttackConfig(c *cli.Context) (*attackConfig, error) {
 			}
 		}
 	}
-	cfg := &attackConfig{out: c.String("out"), pngDir: c.String("png-dir"), seed: c.Uint64("seed")}
+	cfg := &attackConfig{out: c.String("out"), pngDir: c.String("png-dir"), seed: c.Uint64("seed"), crossCheck: c.Bool("cross-check")}
 	if cfg.attack, err = attackSettings(c, method, c.Float64("eps")); err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func runAttack(c *cli.Context, cfg *attackConfig) error {
 	}
 	update, done := progress(string(cfg.attack.Method))
 	opt := fgsm.AuditOptions{Attacks: []fgsm.Config{cfg.attack}, Batch: a.cfg.batch, Seed: cfg.seed,
-		Check: a.check, RuntimeName: a.runtime, Progress: update, Sink: sink}
+		Check: a.check, RuntimeName: a.runtime, CrossCheck: cfg.crossCheck, Progress: update, Sink: sink}
 	r, err := fgsm.Audit(c.Context, a.model, a.src, opt)
 	done()
 	if err != nil {
@@ -162,7 +163,9 @@ func printResult(w interface{ Write([]byte) (int, error) }, res *fgsm.Result) {
 		fmt.Fprintf(w, ", %d skipped (labelled with the target)", res.Skipped)
 	}
 	fmt.Fprintf(w, "\n          perturbation L∞ mean %.4f max %.4f, L2 mean %.3f max %.3f\n", res.LinfMean, res.LinfMax, res.L2Mean, res.L2Max)
-	fmt.Fprintf(w, "          interpreter and runtime disagree on %d adversarial images (%.2f%%)\n", res.Disagreements, 100*res.RuntimeDisagreement)
+	if res.CrossChecked > 0 {
+		fmt.Fprintf(w, "          interpreter and runtime disagree on %d of %d adversarial images (%.2f%%)\n", res.Disagreements, res.CrossChecked, 100*res.RuntimeDisagreement)
+	}
 }
 
 // adversarialSink returns the Audit sink that streams adversarial images
@@ -196,7 +199,7 @@ func adversarialSink(out, pngDir string, a *attackSession) (func(int, *dataset.B
 		per := b.C * b.H * b.W
 		for i := 0; i < b.N; i++ {
 			pred := runtime.Argmax(o.Logits[i*o.K : (i+1)*o.K])
-			name := filepath.Join(pngDir, fmt.Sprintf("%06d_label%d_interp%d.png", b.Start+i, b.Labels[i], pred))
+			name := filepath.Join(pngDir, fmt.Sprintf("%06d_label%d_pred%d.png", b.Start+i, b.Labels[i], pred))
 			if err := writePNG(name, o.Adv[i*per:(i+1)*per], b.C, b.H, b.W); err != nil {
 				return err
 			}

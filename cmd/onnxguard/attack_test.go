@@ -48,6 +48,7 @@ type attackOutput struct {
 	Clean        float64 `json:"clean_accuracy"`
 	Adversarial  float64 `json:"adversarial_accuracy"`
 	Disagreement float64 `json:"runtime_disagreement"`
+	CrossChecked int     `json:"cross_checked"` // adversarial images the interpreter classified too
 }
 
 // decodeAttack reads attack --json's output.

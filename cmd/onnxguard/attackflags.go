@@ -23,6 +23,7 @@ var iterFlags = []cli.Flag{
 	&cli.IntFlag{Name: "restarts", Usage: "pgd runs per sample from fresh random starts, keeping the strongest", DefaultText: "1"},
 	&cli.Float64Flag{Name: "momentum", Usage: "mifgsm's momentum decay μ", DefaultText: "1.0"},
 	&cli.StringFlag{Name: "target", Usage: "targeted attack toward a class `C`, 'next' (label+1) or 'random'; samples already labelled C are left alone and counted as skipped"},
+	&cli.BoolFlag{Name: "cross-check", Usage: "also classify the adversarial images with the interpreter (one more forward pass a batch) and count where it and the runtime disagree"},
 	&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random starts and random targets"},
 	&cli.StringFlag{Name: "shard", Usage: "process only the `K/N`-th of N contiguous slices of the data (K from 1 to N); merge the reports with 'onnxguard report merge'"},
 }

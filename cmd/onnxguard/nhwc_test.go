@@ -70,17 +70,18 @@ func nhwcEngines(t *testing.T, dir string) {
 }
 
 // nhwcAttack: FGSM, crafted by the interpreter, classified by ONNX
-// Runtime; the adversarial images come out N×C×H×W like the data.
+// Runtime and, cross-checking, by the interpreter too; the adversarial
+// images come out N×C×H×W like the data.
 func nhwcAttack(t *testing.T, dir string) {
 	adv := filepath.Join(dir, "adv.npy")
-	stdout, _, err := run("attack", "-m", nhwcModel, "-d", fashionSlice, "--limit", "200", "--eps", "0.1", "--device", "cpu", "--json", "--out", adv)
+	stdout, _, err := run("attack", "-m", nhwcModel, "-d", fashionSlice, "--limit", "200", "--eps", "0.1", "--device", "cpu", "--json", "--out", adv, "--cross-check")
 	if err != nil {
 		t.Fatal(err)
 	}
 	atk := decodeAttack(t, stdout)
 	t.Logf("FGSM ε=0.1 on 200 samples: clean %.3f → %.3f, runtime disagreement %g", atk.Clean, atk.Adversarial, atk.Disagreement)
-	if atk.Adversarial > atk.Clean-0.3 || atk.Disagreement != 0 {
-		t.Errorf("FGSM took accuracy from %g to %g (want a drop of over 30 points), runtime disagreement %g (want 0)", atk.Clean, atk.Adversarial, atk.Disagreement)
+	if atk.Adversarial > atk.Clean-0.3 || atk.Disagreement != 0 || atk.CrossChecked != 200 {
+		t.Errorf("FGSM took accuracy from %g to %g (want a drop of over 30 points), runtime disagreement %g on %d cross-checked images (want 0 on 200)", atk.Clean, atk.Adversarial, atk.Disagreement, atk.CrossChecked)
 	}
 	if _, shape := testfiles.ReadNpy(t, adv); !slices.Equal(shape, []int{200, 1, 28, 28}) {
 		t.Errorf("adversarial images of shape %v; want [200 1 28 28]", shape)
