@@ -1,0 +1,52 @@
+//go:build cgo
+
+package gradgraph
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// unsupportedModels are the models in testdata/models the builder refuses,
+// with the reason; every other model must match the interpreter.
+var unsupportedModels = map[string]string{
+	"opset7_mlp.onnx":         "opset 7: gradient graphs need opset 13",
+	"fmnist_cnn_qdq.onnx":     "QuantizeLinear/DequantizeLinear: the interpreter's straight-through gradient has no rule here yet",
+	"fmnist_cnn_qlinear.onnx": "QuantizeLinear, QLinearConv, QLinearMatMul: no rules for quantized operators",
+	"fmnist_fusedmatmul.onnx": "com.microsoft FusedMatMul: the interpreter, the reference, does not run it",
+	"normalized.onnx":         "Resize: no backward rule yet",
+}
+
+func TestModelsMatchInterpreter(t *testing.T) {
+	testort.Need(t)
+	paths, err := filepath.Glob("../testdata/models/*.onnx")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no models in ../testdata/models: %v", err)
+	}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		t.Run(strings.TrimSuffix(name, ".onnx"), func(t *testing.T) {
+			m, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := compareWithInterp(t, m, 3, true, 1)
+			reason, listed := unsupportedModels[name]
+			switch {
+			case listed && errors.Is(err, onnx.ErrUnsupported):
+				t.Logf("%s: unsupported as listed (%s): %v", name, reason, err)
+				return
+			case listed && err == nil:
+				t.Fatalf("%s is listed as unsupported (%s) but builds", name, reason)
+			case err != nil:
+				t.Fatal(err)
+			}
+			c.check(t, name)
+		})
+	}
+}
