@@ -44,6 +44,11 @@ type comparison struct {
 // weights is set), runs it on ONNX Runtime and the interpreter on the same
 // seeded batch, and returns the relative errors.
 func compareWithInterp(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64) (comparison, error) {
+	return compareOn(t, m, batch, weights, seed, 0, 1)
+}
+
+// compareOn is compareWithInterp with the input drawn uniformly from [lo, hi).
+func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32) (comparison, error) {
 	t.Helper()
 	gr, err := Build(m, &Options{Weights: weights})
 	if err != nil {
@@ -63,7 +68,7 @@ func compareWithInterp(t *testing.T, m *onnx.Model, batch int, weights bool, see
 	x := &interp.Tensor{Shape: shape, Data: make([]float32, batch*prod(shape[1:]))}
 	rng := rand.New(rand.NewPCG(seed, 7))
 	for i := range x.Data {
-		x.Data[i] = rng.Float32()
+		x.Data[i] = lo + (hi-lo)*rng.Float32()
 	}
 	res, err := p.Grad(x, make([]int, batch), interp.Want{})
 	if err != nil {

@@ -1,0 +1,187 @@
+//go:build cgo
+
+package gradgraph
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// in is one input of a one-node test model: the graph input x,
+// or an initializer, float (random, a weight whose gradient is checked) or
+// with fixed int64 or bool values.
+type in struct {
+	input bool // the graph input x
+	shape []int64
+	ints  []int64 // int64 values: an initializer the gradient does not flow to
+	bools []bool
+	float bool // a random float initializer
+	skip  bool // an omitted optional input
+}
+
+func x(shape ...int64) in               { return in{shape: shape, input: true} }
+func w(shape ...int64) in               { return in{shape: shape, float: true} }
+func ints(v ...int64) in                { return in{shape: []int64{int64(len(v))}, ints: v} }
+func bools(shape []int64, v ...bool) in { return in{shape: shape, bools: v} }
+
+// oneNode builds a model whose one node reads x and initializers and writes
+// y, the logits.
+func oneNode(t *testing.T, op string, opset int64, attrs []*onnx.AttributeProto, ins ...in) *onnx.Model {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(len(op)), 3))
+	graph := &onnx.GraphProto{Name: proto.String(op), Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)}}
+	node := &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(op), Output: []string{"y"}, Attribute: attrs}
+	for i, v := range ins {
+		name := []string{"i0", "i1", "i2", "i3", "i4", "i5"}[i]
+		switch {
+		case v.skip:
+			name = ""
+		case v.input:
+			graph.Input = append(graph.Input, valueInfo(name, onnx.TensorProto_FLOAT, v.shape))
+		case v.ints != nil:
+			graph.Initializer = append(graph.Initializer, &onnx.TensorProto{Name: proto.String(name), Dims: v.shape,
+				DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v.ints})
+		case v.bools != nil:
+			var raw []byte
+			for _, b := range v.bools {
+				raw = append(raw, map[bool]byte{false: 0, true: 1}[b])
+			}
+			graph.Initializer = append(graph.Initializer, &onnx.TensorProto{Name: proto.String(name), Dims: v.shape,
+				DataType: proto.Int32(int32(onnx.TensorProto_BOOL)), RawData: raw})
+		default:
+			n := 1
+			for _, d := range v.shape {
+				n *= int(d)
+			}
+			data := make([]float32, n)
+			for j := range data {
+				data[j] = 0.5 + rng.Float32()
+			}
+			graph.Initializer = append(graph.Initializer, &onnx.TensorProto{Name: proto.String(name), Dims: v.shape,
+				DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: data})
+		}
+		node.Input = append(node.Input, name)
+	}
+	graph.Node = []*onnx.NodeProto{node}
+	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
+		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(opset)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestOperatorsMatchInterpreter checks every operator's backward rule on a
+// one-node model: input and weight gradients against the interpreter's.
+func TestOperatorsMatchInterpreter(t *testing.T) {
+	testort.Need(t)
+	f, i, is, s := aFloat, aInt, aInts, aStr
+	type attrs = []*onnx.AttributeProto
+	for _, test := range []struct {
+		name     string
+		op       string
+		opset    int64
+		attrs    attrs
+		ins      []in
+		positive bool // draw x from [0.2, 2) instead of [−2, 2)
+	}{
+		{"Identity", "Identity", 13, nil, []in{x(2, 5)}, false},
+		{"Dropout", "Dropout", 13, nil, []in{x(2, 5)}, false},
+		{"Cast", "Cast", 13, attrs{i("to", 1)}, []in{x(2, 5)}, false},
+		{"Relu", "Relu", 13, nil, []in{x(2, 3, 4)}, false},
+		{"LeakyRelu", "LeakyRelu", 13, attrs{f("alpha", 0.2)}, []in{x(2, 6)}, false},
+		{"Elu", "Elu", 13, attrs{f("alpha", 0.7)}, []in{x(2, 6)}, false},
+		{"Sigmoid", "Sigmoid", 13, nil, []in{x(2, 6)}, false},
+		{"Tanh", "Tanh", 13, nil, []in{x(2, 6)}, false},
+		{"HardSigmoid", "HardSigmoid", 13, attrs{f("alpha", 0.4), f("beta", 0.6)}, []in{x(2, 8)}, false},
+		{"HardSwish", "HardSwish", 14, nil, []in{x(2, 8)}, false},
+		{"Erf", "Erf", 13, nil, []in{x(2, 6)}, false},
+		{"Sqrt", "Sqrt", 13, nil, []in{x(2, 6)}, true},
+		{"Exp", "Exp", 13, nil, []in{x(2, 6)}, false},
+		{"Log", "Log", 13, nil, []in{x(2, 6)}, true},
+		{"Neg", "Neg", 13, nil, []in{x(2, 6)}, false},
+		{"Softplus", "Softplus", 13, nil, []in{x(2, 6)}, false},
+		{"Clip bounds as weights", "Clip", 13, nil, []in{x(2, 8), w(), w()}, false},
+		{"Clip min only", "Clip", 13, nil, []in{x(2, 8), w()}, false},
+		{"Softmax axis 1", "Softmax", 13, attrs{i("axis", 1)}, []in{x(2, 4, 3)}, false},
+		{"Softmax last axis", "Softmax", 13, nil, []in{x(2, 4, 3)}, false},
+		{"LogSoftmax", "LogSoftmax", 13, attrs{i("axis", -1)}, []in{x(2, 5)}, false},
+		{"Pow exponent as weight", "Pow", 13, nil, []in{x(2, 3), w(3)}, true},
+		{"Add broadcast", "Add", 13, nil, []in{x(2, 3, 4), w(3, 1)}, false},
+		{"Sub broadcast", "Sub", 13, nil, []in{x(2, 3, 4), w(4)}, false},
+		{"Mul broadcast", "Mul", 13, nil, []in{x(2, 3, 4), w(1, 3, 1)}, false},
+		{"Div broadcast", "Div", 13, nil, []in{x(2, 3, 4), w(4)}, false},
+		{"Div x as divisor", "Div", 13, nil, []in{x(2, 4), w(2, 4)}, true},
+		{"Expand", "Expand", 13, nil, []in{x(2, 1, 3), ints(2, 4, 3)}, false},
+		{"Where", "Where", 16, nil, []in{bools([]int64{3}, true, false, true), x(2, 3), w(2, 3)}, false},
+		{"Reshape", "Reshape", 13, nil, []in{x(2, 3, 4), ints(2, 12)}, false},
+		{"Flatten", "Flatten", 13, nil, []in{x(2, 3, 2, 2)}, false},
+		{"Squeeze", "Squeeze", 13, nil, []in{x(2, 1, 5), ints(1)}, false},
+		{"Unsqueeze", "Unsqueeze", 13, nil, []in{x(2, 5), ints(2)}, false},
+		{"Transpose", "Transpose", 13, attrs{is("perm", 0, 2, 1)}, []in{x(2, 3, 4)}, false},
+		{"Concat with a weight", "Concat", 13, attrs{i("axis", 1)}, []in{x(2, 3), w(2, 2)}, false},
+		{"Gather scalar index", "Gather", 13, attrs{i("axis", 1)}, []in{x(2, 4, 3), ints(2)}, false},
+		{"Gather repeated indices", "Gather", 13, attrs{i("axis", 2)}, []in{x(2, 2, 4), ints(0, 3, 0, 1)}, false},
+		{"Slice with steps", "Slice", 13, nil, []in{x(2, 10), ints(1), ints(9), ints(1), ints(3)}, false},
+		{"Slice negative step", "Slice", 13, nil, []in{x(2, 3, 6), ints(5, 2), ints(0, 0), ints(2, 1), ints(-2, -1)}, false},
+		{"Pad", "Pad", 13, nil, []in{x(2, 2, 3, 3), ints(0, 0, 1, 2, 0, 0, 2, -1)}, false},
+		{"ReduceMean keepdims", "ReduceMean", 13, attrs{is("axes", 2)}, []in{x(2, 3, 4)}, false},
+		{"ReduceMean dropped axes", "ReduceMean", 13, attrs{is("axes", 1, 3), i("keepdims", 0)}, []in{x(2, 3, 4, 2)}, false},
+		{"ReduceSum", "ReduceSum", 13, attrs{i("keepdims", 0)}, []in{x(2, 3, 4), ints(-1)}, false},
+		{"GlobalAveragePool", "GlobalAveragePool", 13, nil, []in{x(2, 3, 4, 5)}, false},
+		{"MatMul 2-D", "MatMul", 13, nil, []in{x(2, 5), w(5, 3)}, false},
+		{"MatMul batched weight", "MatMul", 13, nil, []in{x(2, 3, 4, 5), w(3, 5, 2)}, false},
+		{"Gemm", "Gemm", 13, attrs{f("alpha", 0.5), f("beta", 2)}, []in{x(2, 4), w(4, 3), w(3)}, false},
+		{"Gemm transposed", "Gemm", 13, attrs{i("transA", 1), i("transB", 1)}, []in{x(4, 4), w(3, 4), w(1, 3)}, false},
+		{"Conv padded", "Conv", 13, attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 3, 5, 5), w(4, 3, 3, 3), w(4)}, false},
+		{"Conv stride 2 dilated", "Conv", 13, attrs{is("strides", 2, 2), is("dilations", 2, 1), is("pads", 1, 0, 2, 1)}, []in{x(2, 2, 9, 8), w(3, 2, 3, 2)}, false},
+		{"Conv grouped", "Conv", 13, attrs{i("group", 2), is("strides", 2, 2)}, []in{x(2, 4, 7, 7), w(6, 2, 3, 3), w(6)}, false},
+		{"Conv depthwise same", "Conv", 13, attrs{i("group", 4), s("auto_pad", "SAME_UPPER"), is("strides", 2, 2)}, []in{x(2, 4, 6, 6), w(4, 1, 3, 3)}, false},
+		{"Conv 1x1", "Conv", 13, nil, []in{x(2, 3, 4, 4), w(5, 3, 1, 1)}, false},
+		{"Conv 1-D", "Conv", 13, attrs{is("pads", 1, 1)}, []in{x(2, 3, 7), w(2, 3, 3)}, false},
+		{"MaxPool 2x2", "MaxPool", 13, attrs{is("kernel_shape", 2, 2), is("strides", 2, 2)}, []in{x(2, 3, 6, 6)}, false},
+		{"MaxPool overlapping padded", "MaxPool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 2, 7, 7)}, false},
+		{"AveragePool padded", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 2, 7, 7)}, false},
+		{"AveragePool count_include_pad", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("pads", 1, 1, 1, 1), i("count_include_pad", 1)}, []in{x(2, 2, 5, 5)}, false},
+		{"AveragePool ceil_mode", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), i("ceil_mode", 1)}, []in{x(2, 2, 8, 8)}, false},
+		{"BatchNormalization", "BatchNormalization", 13, attrs{f("epsilon", 1e-3)}, []in{x(2, 3, 4, 4), w(3), w(3), w(3), w(3)}, false},
+		{"LayerNormalization", "LayerNormalization", 17, attrs{i("axis", -1)}, []in{x(2, 3, 8), w(8), w(8)}, false},
+		{"LayerNormalization two axes", "LayerNormalization", 17, attrs{i("axis", 1)}, []in{x(2, 3, 4), w(3, 4)}, false},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			m := oneNode(t, test.op, test.opset, test.attrs, test.ins...)
+			lo, hi := float32(-2), float32(2)
+			if test.positive {
+				lo = 0.2
+			}
+			c, err := compareOn(t, m, 2, true, 11, lo, hi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, test.name)
+		})
+	}
+}
+
+// TestEveryRuleTested keeps TestOperatorsMatchInterpreter's table in step
+// with the registry.
+func TestEveryRuleTested(t *testing.T) {
+	want := []string{"Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "Div", "Dropout",
+		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
+		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad",
+		"Pow", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt",
+		"Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where"}
+	if got := Supported(); !slices.Equal(got, want) {
+		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter and to this list", got, want)
+	}
+}
