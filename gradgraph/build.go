@@ -3,6 +3,7 @@ package gradgraph
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -303,4 +304,25 @@ func valueInfo(name string, t onnx.TensorProto_DataType, dims []int64) *onnx.Val
 		}
 	}
 	return &onnx.ValueInfoProto{Name: proto.String(name), Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{TensorType: tt}}}
+}
+
+// Write builds m's gradient graph and writes it to path atomically. A model
+// whose weights are in external data files can only be written into its
+// own folder, where the references to those files still hold.
+func Write(path string, m *onnx.Model, opt *Options) (*Graph, error) {
+	if len(onnx.ExternalTensors(m.Proto)) > 0 {
+		if abs, err := filepath.Abs(filepath.Dir(path)); err != nil || !sameDir(abs, m.Dir) {
+			return nil, fmt.Errorf("%w: the model keeps its weights in external data files; write the gradient graph into the model's folder %s", ErrUnsupported, m.Dir)
+		}
+	}
+	g, err := Build(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	return g, g.Model.Save(path)
+}
+
+func sameDir(abs, dir string) bool {
+	d, err := filepath.Abs(dir)
+	return err == nil && d == abs
 }
