@@ -32,7 +32,6 @@ func (b *builder) positions(x string) string {
 func (b *builder) scatterBack(x, picked, g string, add bool) string {
 	flat := b.int64s(-1)
 	zeros := b.op("ConstantOfShape", []string{b.op("Reshape", []string{b.op("Size", []string{x}), b.int64s(1)})})
-	zeros = b.op("CastLike", []string{zeros, g})
 	var attrs []*onnx.AttributeProto
 	if add {
 		attrs = append(attrs, aStr("reduction", "add"))

@@ -45,7 +45,8 @@ func unary(d func(b *builder, x, y string) string) rule {
 }
 
 // where returns cond ? g : 0, the gradient of a piecewise-linear op with
-// slope one where cond holds.
+// slope one where cond holds. It multiplies by the condition as 0 or 1:
+// ONNX Runtime's Where with a broadcast scalar takes several times as long.
 func (b *builder) where(cond, g string) string {
-	return b.op("Where", []string{cond, g, b.scalar(0)})
+	return b.op("Mul", []string{g, b.op("Cast", []string{cond}, aInt("to", int64(onnx.TensorProto_FLOAT)))})
 }

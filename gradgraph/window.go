@@ -94,3 +94,16 @@ func (w *window) spreadBack(b *builder, g, weights string, group int64) string {
 	}
 	return dx
 }
+
+// unitStrides reports whether the window moves by one on every axis and its
+// pads stay within its reach, so that its transpose is a plain Conv.
+func (w *window) unitStrides() bool {
+	r := len(w.in)
+	for i, s := range w.strides {
+		reach := w.dilations[i] * (w.kernel[i] - 1)
+		if s != 1 || w.pads[i] > reach || w.pads[r+i] > reach {
+			return false
+		}
+	}
+	return true
+}
