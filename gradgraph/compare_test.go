@@ -38,17 +38,46 @@ func relErr(a, b []float32) float64 {
 type comparison struct {
 	logits, loss, input, params float64
 	worstParam                  string
+	inputL2                     float64 // ‖a − b‖ / ‖b‖ of the input gradient
+	inputOff                    float64 // the share of its elements off by more than 1e-4 of max|b|
+	// The interpreter against itself on an input moved by one part in
+	// 10⁶: input gradient (max and L2) and weight gradients.
+	selfInput, selfL2, selfParams float64
+}
+
+// l2Err returns ‖a − b‖ / ‖b‖ and the share of elements that differ by
+// more than tolerance·max|b|.
+func l2Err(a, b []float32) (float64, float64) {
+	var d2, b2, scale float64
+	for i := range b {
+		scale = max(scale, math.Abs(float64(b[i])))
+	}
+	off := 0
+	for i := range b {
+		d := float64(a[i]) - float64(b[i])
+		d2 += d * d
+		b2 += float64(b[i]) * float64(b[i])
+		if math.Abs(d) > tolerance*scale {
+			off++
+		}
+	}
+	return math.Sqrt(d2 / max(b2, 1e-300)), float64(off) / float64(len(b))
 }
 
 // compareWithInterp builds m's gradient graph (with weight gradients when
 // weights is set), runs it on ONNX Runtime and the interpreter on the same
 // seeded batch, and returns the relative errors.
 func compareWithInterp(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64) (comparison, error) {
-	return compareOn(t, m, batch, weights, seed, 0, 1)
+	return compareOn(t, m, batch, weights, seed, 0, 1, false)
 }
 
 // compareOn is compareWithInterp with the input drawn uniformly from [lo, hi).
-func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32) (comparison, error) {
+// With self set it also measures how far the interpreter's own gradients
+// move when each input value is moved by one part in 10⁶ (about as far as
+// the two engines' float32 logits differ): on deep networks of Relus and
+// max pools, activations that close to a kink flip, and the gradient with
+// them.
+func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool) (comparison, error) {
 	t.Helper()
 	gr, err := Build(m, &Options{Weights: weights})
 	if err != nil {
@@ -108,19 +137,53 @@ func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64
 		loss:   math.Abs(float64(got[1].Float[0])-ref.Loss) / max(math.Abs(ref.Loss), 1e-12),
 		input:  relErr(got[2].Float, ref.Input.Data),
 	}
+	c.inputL2, c.inputOff = l2Err(got[2].Float, ref.Input.Data)
+	c.params, c.worstParam = paramErr(p, weights, ref.Params, func(i int) []float32 { return got[3+i].Float })
+	if self {
+		refInput := append([]float32(nil), ref.Input.Data...)
+		refParams := make([][]float32, len(ref.Params))
+		for i, g := range ref.Params {
+			if g != nil {
+				refParams[i] = append([]float32(nil), g.Data...)
+			}
+		}
+		for i := range x.Data {
+			x.Data[i] *= 1 + 1e-6*float32(rng.IntN(3)-1)
+		}
+		moved, err := p.Grad(x, labels, interp.Want{Input: true, Params: weights})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.selfInput = relErr(moved.Input.Data, refInput)
+		c.selfL2, _ = l2Err(moved.Input.Data, refInput)
+		c.selfParams, _ = paramErr(p, weights, moved.Params, func(i int) []float32 {
+			if refParams[i] == nil {
+				return make([]float32, p.Params()[i].T.Len())
+			}
+			return refParams[i]
+		})
+	}
+	return c, nil
+}
+
+// paramErr returns the worst relative error between the weight gradients
+// got(i) and want (nil: zeros), and whose it is.
+func paramErr(p *interp.Program, weights bool, want []*interp.Tensor, got func(int) []float32) (float64, string) {
+	var worst float64
+	var name string
 	for i, prm := range p.Params() {
 		if !weights {
 			break
 		}
-		want := make([]float32, prm.T.Len())
-		if ref.Params[i] != nil {
-			want = ref.Params[i].Data
+		w := make([]float32, prm.T.Len())
+		if want[i] != nil {
+			w = want[i].Data
 		}
-		if e := relErr(got[3+i].Float, want); e > c.params || math.IsNaN(e) {
-			c.params, c.worstParam = e, prm.Name
+		if e := relErr(got(i), w); e > worst || math.IsNaN(e) {
+			worst, name = e, prm.Name
 		}
 	}
-	return c, nil
+	return worst, name
 }
 
 func prod(s []int) int {
@@ -133,8 +196,8 @@ func prod(s []int) int {
 
 func (c comparison) check(t *testing.T, name string) {
 	t.Helper()
-	t.Logf("%s: relative errors: logits %.2g, loss %.2g, input gradient %.2g, weight gradients %.2g (worst %q)",
-		name, c.logits, c.loss, c.input, c.params, c.worstParam)
+	t.Logf("%s: relative errors: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g, %.3g%% of elements off), weight gradients %.2g (worst %q)",
+		name, c.logits, c.loss, c.input, c.inputL2, 100*c.inputOff, c.params, c.worstParam)
 	for _, e := range []struct {
 		what string
 		v    float64

@@ -148,10 +148,15 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"Conv grouped", "Conv", 13, attrs{i("group", 2), is("strides", 2, 2)}, []in{x(2, 4, 7, 7), w(6, 2, 3, 3), w(6)}, false},
 		{"Conv depthwise same", "Conv", 13, attrs{i("group", 4), s("auto_pad", "SAME_UPPER"), is("strides", 2, 2)}, []in{x(2, 4, 6, 6), w(4, 1, 3, 3)}, false},
 		{"Conv 1x1", "Conv", 13, nil, []in{x(2, 3, 4, 4), w(5, 3, 1, 1)}, false},
+		{"Conv 1x1 stride 2", "Conv", 13, attrs{is("strides", 2, 2)}, []in{x(2, 16, 8, 8), w(8, 16, 1, 1)}, false},
+		{"Conv 7x7 stride 2", "Conv", 13, attrs{is("strides", 2, 2), is("pads", 3, 3, 3, 3)}, []in{x(2, 3, 16, 16), w(8, 3, 7, 7)}, false},
+		{"Conv 3x3 stride 2 wide", "Conv", 13, attrs{is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 64, 14, 14), w(64, 64, 3, 3)}, false},
+		{"Conv 3x3 wide", "Conv", 13, attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 64, 14, 14), w(64, 64, 3, 3)}, false},
 		{"Conv 8 channels as a Conv", "Conv", 13, attrs{is("pads", 1, 0, 1, 2), is("dilations", 1, 2)}, []in{x(2, 8, 5, 6), w(4, 8, 3, 3), w(4)}, false},
 		{"Conv depthwise stride 1", "Conv", 13, attrs{i("group", 8), is("pads", 1, 1, 1, 1)}, []in{x(2, 8, 5, 5), w(8, 1, 3, 3)}, false},
 		{"Conv grouped stride 1", "Conv", 13, attrs{i("group", 2), s("auto_pad", "SAME_LOWER")}, []in{x(2, 8, 4, 4), w(6, 4, 2, 2)}, false},
 		{"Conv 1-D", "Conv", 13, attrs{is("pads", 1, 1)}, []in{x(2, 3, 7), w(2, 3, 3)}, false},
+		{"MaxPool ResNet stem", "MaxPool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 8, 16, 16)}, false},
 		{"MaxPool 2x2", "MaxPool", 13, attrs{is("kernel_shape", 2, 2), is("strides", 2, 2)}, []in{x(2, 3, 6, 6)}, false},
 		{"MaxPool overlapping padded", "MaxPool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 2, 7, 7)}, false},
 		{"AveragePool padded", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), is("pads", 1, 1, 1, 1)}, []in{x(2, 2, 7, 7)}, false},
@@ -167,7 +172,7 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 			if test.positive {
 				lo = 0.2
 			}
-			c, err := compareOn(t, m, 2, true, 11, lo, hi)
+			c, err := compareOn(t, m, 2, true, 11, lo, hi, false)
 			if err != nil {
 				t.Fatal(err)
 			}
