@@ -184,12 +184,12 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 // TestEveryRuleTested keeps TestOperatorsMatchInterpreter's table in step
 // with the registry.
 func TestEveryRuleTested(t *testing.T) {
-	want := []string{"Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "Div", "Dropout",
+	want := []string{"Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "DequantizeLinear", "Div", "Dropout",
 		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
 		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad",
-		"Pow", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt",
+		"Pow", "QuantizeLinear", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt",
 		"Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where"}
 	if got := Supported(); !slices.Equal(got, want) {
-		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter and to this list", got, want)
+		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter (or a test of its own) and to this list", got, want)
 	}
 }
