@@ -12,15 +12,6 @@ import (
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
-// unsupportedModels are the models in testdata/models the builder refuses,
-// with the reason; every other model must match the interpreter.
-var unsupportedModels = map[string]string{
-	"opset7_mlp.onnx":         "opset 7: gradient graphs need opset 13",
-	"fmnist_cnn_qlinear.onnx": "QLinearConv, QLinearMatMul, MatMulInteger: no rules for integer operators",
-	"fmnist_fusedmatmul.onnx": "com.microsoft FusedMatMul: the interpreter, the reference, does not run it",
-	"normalized.onnx":         "Resize: no backward rule yet",
-}
-
 func TestModelsMatchInterpreter(t *testing.T) {
 	testort.Need(t)
 	paths, err := filepath.Glob("../testdata/models/*.onnx")
