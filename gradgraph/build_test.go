@@ -16,7 +16,6 @@ var unsupportedModels = map[string]string{
 	"opset7_mlp.onnx":         "opset 7: gradient graphs need opset 13",
 	"fmnist_cnn_qlinear.onnx": "QLinearConv, QLinearMatMul, MatMulInteger: no rules for integer operators",
 	"fmnist_fusedmatmul.onnx": "com.microsoft FusedMatMul: the interpreter, the reference, does not run it",
-	"normalized.onnx":         "Resize: no backward rule yet",
 }
 
 // TestBuildTestdataModels builds every model in testdata/models, without
@@ -72,10 +71,10 @@ func TestBuildTestdataModels(t *testing.T) {
 // TestEveryRuleTested keeps TestOperatorsMatchInterpreter's table in step
 // with the registry.
 func TestEveryRuleTested(t *testing.T) {
-	want := []string{"Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "DequantizeLinear", "Div", "Dropout",
+	want := []string{"Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "DequantizeLinear", "Div", "Dropout",
 		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
 		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad",
-		"Pow", "QuantizeLinear", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt",
+		"Pow", "QuantizeLinear", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt",
 		"Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where"}
 	if got := Supported(); !slices.Equal(got, want) {
 		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter (or a test of its own) and to this list", got, want)

@@ -193,3 +193,19 @@ func (b *builder) int64s0(v int64) string {
 	b.ints[key] = name
 	return name
 }
+
+// constFloats returns the value of a float input that is an initializer or
+// a Constant node's output.
+func (b *builder) constFloats(name string) ([]float32, bool) {
+	if t, ok, err := b.g.Initializer(name); ok && err == nil && t.IsFloat() {
+		return t.Float, true
+	}
+	for n := range b.forward {
+		if n.OpType == "Constant" && len(n.Outputs) == 1 && n.Outputs[0] == name {
+			if t, err := n.Tensor("value", b.dir); err == nil && t != nil && t.IsFloat() {
+				return t.Float, true
+			}
+		}
+	}
+	return nil, false
+}

@@ -16,12 +16,13 @@ import (
 // or an initializer, float (random, a weight whose gradient is checked) or
 // with fixed int64 or bool values.
 type in struct {
-	input bool // the graph input x
-	shape []int64
-	ints  []int64 // int64 values: an initializer the gradient does not flow to
-	bools []bool
-	float bool // a random float initializer
-	skip  bool // an omitted optional input
+	input  bool // the graph input x
+	shape  []int64
+	ints   []int64   // int64 values: an initializer the gradient does not flow to
+	floats []float32 // fixed float values, such as Resize's scales
+	bools  []bool
+	float  bool // a random float initializer
+	skip   bool // an omitted optional input
 }
 
 func x(shape ...int64) in               { return in{shape: shape, input: true} }
@@ -46,6 +47,9 @@ func oneNode(t *testing.T, op string, opset int64, attrs []*onnx.AttributeProto,
 		case v.ints != nil:
 			graph.Initializer = append(graph.Initializer, &onnx.TensorProto{Name: proto.String(name), Dims: v.shape,
 				DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v.ints})
+		case v.floats != nil:
+			graph.Initializer = append(graph.Initializer, &onnx.TensorProto{Name: proto.String(name), Dims: v.shape,
+				DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: v.floats})
 		case v.bools != nil:
 			var raw []byte
 			for _, b := range v.bools {
@@ -134,6 +138,13 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"Slice with steps", "Slice", 13, nil, []in{x(2, 10), ints(1), ints(9), ints(1), ints(3)}, false},
 		{"Slice negative step", "Slice", 13, nil, []in{x(2, 3, 6), ints(5, 2), ints(0, 0), ints(2, 1), ints(-2, -1)}, false},
 		{"Pad", "Pad", 13, nil, []in{x(2, 2, 3, 3), ints(0, 0, 1, 2, 0, 0, 2, -1)}, false},
+		{"Pad reflect", "Pad", 13, attrs{s("mode", "reflect")}, []in{x(2, 2, 4, 5), ints(0, 0, 2, 1, 0, 0, 1, 3)}, false},
+		{"Pad edge", "Pad", 13, attrs{s("mode", "edge")}, []in{x(2, 2, 3, 3), ints(0, 0, 2, 0, 0, 0, 1, 4)}, false},
+		{"Resize linear half_pixel", "Resize", 13, attrs{s("mode", "linear")}, []in{x(2, 2, 3, 4), {skip: true}, {shape: []int64{4}, floats: []float32{1, 1, 2, 1.5}}}, false},
+		{"Resize nearest asymmetric", "Resize", 13, attrs{s("mode", "nearest"), s("coordinate_transformation_mode", "asymmetric")}, []in{x(2, 2, 3, 4), {skip: true}, {shape: []int64{4}, floats: []float32{1, 1, 2, 3}}}, false},
+		{"Resize cubic to sizes", "Resize", 13, attrs{s("mode", "cubic")}, []in{x(2, 2, 4, 4), {skip: true}, {skip: true}, ints(2, 2, 7, 5)}, false},
+		{"ConvTranspose", "ConvTranspose", 13, attrs{is("strides", 2, 2), is("pads", 1, 0, 1, 1), is("output_padding", 1, 0)}, []in{x(2, 4, 3, 3), w(4, 3, 3, 2), w(3)}, false},
+		{"ConvTranspose grouped", "ConvTranspose", 13, attrs{i("group", 2), is("dilations", 2, 1)}, []in{x(2, 4, 3, 3), w(4, 1, 2, 2)}, false},
 		{"ReduceMean keepdims", "ReduceMean", 13, attrs{is("axes", 2)}, []in{x(2, 3, 4)}, false},
 		{"ReduceMean dropped axes", "ReduceMean", 13, attrs{is("axes", 1, 3), i("keepdims", 0)}, []in{x(2, 3, 4, 2)}, false},
 		{"ReduceSum", "ReduceSum", 13, attrs{i("keepdims", 0)}, []in{x(2, 3, 4), ints(-1)}, false},

@@ -90,7 +90,7 @@ func TestGradgraphErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--model", "../../testdata/models/opset7_mlp.onnx", "--out", filepath.Join(dir, "a.onnx")}, "gradient graphs need opset 13"},
-		{[]string{"--model", "../../testdata/models/normalized.onnx", "--out", filepath.Join(dir, "b.onnx")}, `node Resize "/Resize_1": no backward rule for Resize`},
+		{[]string{"--model", "../../testdata/models/fmnist_cnn_qlinear.onnx", "--out", filepath.Join(dir, "b.onnx")}, `node MatMulInteger "fc2": no backward rule for MatMulInteger`},
 		{[]string{"--model", "../../testdata/models/fmnist_cnn.onnx", "--out", "../../testdata/models/fmnist_cnn.onnx"}, "is the model file"},
 		{[]string{"--out", filepath.Join(dir, "c.onnx")}, "--model"},
 	} {
