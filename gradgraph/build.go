@@ -46,6 +46,10 @@ type Graph struct {
 	// Options.Weights one gradient per Params entry.
 	Logits, Loss, InputGrad string
 	Params, ParamGrads      []string
+	// Outputs are the model's own outputs, which the graph writes last
+	// (those that are not the logits), for inference without a second
+	// model.
+	Outputs []string
 	// Batch is the model's fixed batch size, 0 when the batch is dynamic.
 	Batch int
 }
@@ -109,6 +113,9 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	for _, name := range params {
 		gr.Params = append(gr.Params, name)
 		gr.ParamGrads = append(gr.ParamGrads, b.leafGrad(name, name+"_grad"))
+	}
+	for _, o := range g.Outputs {
+		gr.Outputs = append(gr.Outputs, o.Name)
 	}
 	gr.Model, err = b.model(m, fwd, gr)
 	return gr, err
@@ -268,6 +275,11 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	outs := []*onnx.ValueInfoProto{floatT(gr.Logits), floatT(gr.Loss), floatT(gr.InputGrad)}
 	for _, name := range gr.ParamGrads {
 		outs = append(outs, floatT(name))
+	}
+	for _, vi := range gp.GetOutput() {
+		if vi.GetName() != gr.Logits {
+			outs = append(outs, proto.Clone(vi).(*onnx.ValueInfoProto))
+		}
 	}
 	graph := &onnx.GraphProto{Name: proto.String(gp.GetName() + "_grad"), Node: slices.Concat(fwd, b.nodes),
 		Initializer: slices.Concat(gp.GetInitializer(), b.inits), Input: ins, Output: outs,

@@ -10,12 +10,17 @@ import (
 // Engine computes logits, loss and input gradients by running a gradient
 // graph in ONNX Runtime. Its methods are safe for concurrent use (runs are
 // serialised by the session).
+//
+// Besides LossGrad it has the interpreter's Program methods that attacks and
+// training consume (InputInfo, Run, Grad), so that it can stand in for the
+// interpreter behind that interface.
 type Engine struct {
-	g       *Graph
-	sess    *ort.Graph
-	sample  []int64 // the input's shape after the batch axis
-	perX    int     // values per sample
-	classes int
+	g        *Graph
+	opt      *ort.Options
+	sess     *ort.Graph
+	sessions map[string]*ort.Graph // by the outputs they compute, for Run and Grad
+	sample   []int64               // the input's shape after the batch axis
+	perX     int                   // values per sample
 }
 
 // NewEngine opens g in an ONNX Runtime session (opt as for ort.Open).
@@ -28,7 +33,7 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{g: g, perX: 1}
+	e := &Engine{g: g, opt: opt, perX: 1, sessions: map[string]*ort.Graph{}}
 	for _, in := range gr.Inputs {
 		if in.Name == g.Input {
 			e.sample = in.Shape[1:]
@@ -40,18 +45,28 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 		}
 		e.perX *= int(d)
 	}
-	e.sess, err = ort.OpenGraph(data, []string{g.Input, g.Labels}, []string{g.Logits, g.Loss, g.InputGrad}, opt)
+	names := []string{g.Logits, g.Loss, g.InputGrad}
+	e.sess, err = ort.OpenGraph(data, []string{g.Input, g.Labels}, names, opt)
 	if err != nil {
 		return nil, err
 	}
+	e.sessions[fmt.Sprint(names)] = e.sess
 	return e, nil
 }
 
 // Device says where the graph runs: "cpu" or "cuda".
 func (e *Engine) Device() string { return e.sess.Device() }
 
-// Close releases the session.
-func (e *Engine) Close() error { return e.sess.Close() }
+// Close releases the sessions.
+func (e *Engine) Close() error {
+	var first error
+	for _, s := range e.sessions {
+		if err := s.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
 
 // LossGrad returns, for n samples x (n·C·H·W values, preprocessed as the
 // model expects) with their labels, the logits the loss reads (n×K), the
@@ -86,9 +101,6 @@ func (e *Engine) LossGrad(x []float32, labels []int, n int) (logits []float32, l
 			return nil, 0, nil, err
 		}
 		per := len(outs[0].Float) / chunk
-		if e.classes == 0 {
-			e.classes = per
-		}
 		logits = append(logits, outs[0].Float[:k*per]...)
 		g := outs[2].Float[:k*e.perX]
 		if scale := float32(chunk) / float32(n); chunk != n {

@@ -80,8 +80,10 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 		Outputs    []string `json:"outputs"`
 		Nodes      int      `json:"nodes"`
 		FixedBatch int      `json:"fixed_batch,omitempty"`
-	}{cfg.model, cfg.out, []string{g.Input, g.Labels}, append([]string{g.Logits, g.Loss, g.InputGrad}, g.ParamGrads...),
-		len(g.Model.Proto.GetGraph().GetNode()), g.Batch}
+	}{cfg.model, cfg.out, []string{g.Input, g.Labels}, nil, len(g.Model.Proto.GetGraph().GetNode()), g.Batch}
+	for _, o := range g.Model.Proto.GetGraph().GetOutput() {
+		summary.Outputs = append(summary.Outputs, o.GetName())
+	}
 	if cfg.json {
 		return json.NewEncoder(c.App.Writer).Encode(summary)
 	}
