@@ -140,30 +140,39 @@ func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64
 	c.inputL2, c.inputOff = l2Err(got[2].Float, ref.Input.Data)
 	c.params, c.worstParam = paramErr(p, weights, ref.Params, func(i int) []float32 { return got[3+i].Float })
 	if self {
-		refInput := append([]float32(nil), ref.Input.Data...)
-		refParams := make([][]float32, len(ref.Params))
-		for i, g := range ref.Params {
-			if g != nil {
-				refParams[i] = append([]float32(nil), g.Data...)
-			}
-		}
-		for i := range x.Data {
-			x.Data[i] *= 1 + 1e-6*float32(rng.IntN(3)-1)
-		}
-		moved, err := p.Grad(x, labels, interp.Want{Input: true, Params: weights})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.selfInput = relErr(moved.Input.Data, refInput)
-		c.selfL2, _ = l2Err(moved.Input.Data, refInput)
-		c.selfParams, _ = paramErr(p, weights, moved.Params, func(i int) []float32 {
-			if refParams[i] == nil {
-				return make([]float32, p.Params()[i].T.Len())
-			}
-			return refParams[i]
-		})
+		c.selfInput, c.selfL2, c.selfParams = selfSensitivity(t, p, x, labels, rng, weights, ref)
 	}
 	return c, nil
+}
+
+// selfSensitivity returns how far the interpreter's input gradient (max and
+// L2) and weight gradients move from ref when each value of x moves by one
+// part in 10⁶. It changes x.
+func selfSensitivity(t *testing.T, p *interp.Program, x *interp.Tensor, labels []int, rng *rand.Rand, weights bool, ref *interp.Result) (input, l2, params float64) {
+	t.Helper()
+	refInput := append([]float32(nil), ref.Input.Data...)
+	refParams := make([][]float32, len(ref.Params))
+	for i, g := range ref.Params {
+		if g != nil {
+			refParams[i] = append([]float32(nil), g.Data...)
+		}
+	}
+	for i := range x.Data {
+		x.Data[i] *= 1 + 1e-6*float32(rng.IntN(3)-1)
+	}
+	moved, err := p.Grad(x, labels, interp.Want{Input: true, Params: weights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input = relErr(moved.Input.Data, refInput)
+	l2, _ = l2Err(moved.Input.Data, refInput)
+	params, _ = paramErr(p, weights, moved.Params, func(i int) []float32 {
+		if refParams[i] == nil {
+			return make([]float32, p.Params()[i].T.Len())
+		}
+		return refParams[i]
+	})
+	return input, l2, params
 }
 
 // paramErr returns the worst relative error between the weight gradients
