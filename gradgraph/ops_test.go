@@ -3,6 +3,7 @@
 package gradgraph
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -31,12 +32,15 @@ func ints(v ...int64) in                { return in{shape: []int64{int64(len(v))
 func bools(shape []int64, v ...bool) in { return in{shape: shape, bools: v} }
 
 // oneNode builds a model whose one node reads x and initializers and writes
-// y, the logits.
-func oneNode(t *testing.T, op string, opset int64, attrs []*onnx.AttributeProto, ins ...in) *onnx.Model {
+// y, the logits, and nout − 1 more outputs no one reads.
+func oneNode(t *testing.T, op string, opset int64, nout int, attrs []*onnx.AttributeProto, ins ...in) *onnx.Model {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(len(op)), 3))
 	graph := &onnx.GraphProto{Name: proto.String(op), Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)}}
 	node := &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(op), Output: []string{"y"}, Attribute: attrs}
+	for j := 1; j < nout; j++ {
+		node.Output = append(node.Output, fmt.Sprintf("y%d", j))
+	}
 	for i, v := range ins {
 		name := []string{"i0", "i1", "i2", "i3", "i4", "i5"}[i]
 		switch {
@@ -114,6 +118,14 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"Log", "Log", 13, nil, []in{x(2, 6)}, true},
 		{"Neg", "Neg", 13, nil, []in{x(2, 6)}, false},
 		{"Softplus", "Softplus", 13, nil, []in{x(2, 6)}, false},
+		{"Abs", "Abs", 13, nil, []in{x(2, 6)}, false},
+		{"Reciprocal", "Reciprocal", 13, nil, []in{x(2, 6)}, true},
+		{"Softsign", "Softsign", 13, nil, []in{x(2, 6)}, false},
+		{"Selu", "Selu", 13, attrs{f("alpha", 1.5), f("gamma", 1.1)}, []in{x(2, 6)}, false},
+		{"PRelu per channel", "PRelu", 16, nil, []in{x(2, 3, 2, 2), w(3, 1, 1)}, false},
+		{"Sum of three", "Sum", 13, nil, []in{x(2, 3, 4), w(4), w(3, 1)}, false},
+		{"Mean of two", "Mean", 13, nil, []in{x(2, 3), w(2, 3)}, false},
+		{"GlobalMaxPool", "GlobalMaxPool", 13, nil, []in{x(2, 3, 4, 5)}, false},
 		{"Clip bounds as weights", "Clip", 13, nil, []in{x(2, 8), w(), w()}, false},
 		{"Clip min only", "Clip", 13, nil, []in{x(2, 8), w()}, false},
 		{"Softmax axis 1", "Softmax", 13, attrs{i("axis", 1)}, []in{x(2, 4, 3)}, false},
@@ -177,7 +189,7 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"LayerNormalization two axes", "LayerNormalization", 17, attrs{i("axis", 1)}, []in{x(2, 3, 4), w(3, 4)}, false},
 	} {
 		t.Run(test.name, func(t *testing.T) {
-			m := oneNode(t, test.op, test.opset, test.attrs, test.ins...)
+			m := oneNode(t, test.op, test.opset, 1, test.attrs, test.ins...)
 			lo, hi := float32(-2), float32(2)
 			if test.positive {
 				lo = 0.2
@@ -188,5 +200,28 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 			}
 			c.check(t, test.name)
 		})
+	}
+}
+
+// TestSplitMatchesInterpreter: only the first piece is the logits; the
+// others' gradients are zeros the rule makes.
+func TestSplitMatchesInterpreter(t *testing.T) {
+	testort.Need(t)
+	for _, test := range []struct {
+		name  string
+		nout  int
+		axis  int64
+		input []int64
+		sizes in
+	}{
+		{"two pieces", 2, 1, []int64{2, 7}, ints(3, 4)},
+		{"three pieces", 3, 2, []int64{2, 2, 6}, ints(2, 2, 2)},
+	} {
+		m := oneNode(t, "Split", 13, test.nout, []*onnx.AttributeProto{aInt("axis", test.axis)}, x(test.input...), test.sizes)
+		c, err := compareOn(t, m, 2, true, 13, -2, 2, false)
+		if err != nil {
+			t.Fatalf("%s: %v", test.name, err)
+		}
+		c.check(t, test.name)
 	}
 }
