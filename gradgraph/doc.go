@@ -10,7 +10,14 @@
 // asking each operator's rule for the ONNX nodes of its backward pass. Each
 // differentiable operator has its rule in a file of its own, registered by
 // op type; shapes come from the interpreter's compile-time shape inference,
-// with the batch axis left dynamic. Engine runs the result in an ONNX
-// Runtime session. The interpreter stays the reference: the tests compare
-// both engines' gradients on every model they share.
+// with the batch axis left dynamic. The graph computes in inference mode
+// (Dropout passes through, BatchNormalization uses its running statistics)
+// and is written at opset 16 or the model's, if later; models older than
+// opset 13 are refused. An operator without a rule is an error wrapping
+// ErrUnsupported that names the node.
+//
+// Engine runs the result in ONNX Runtime sessions, through LossGrad, or
+// through InputInfo, Run and Grad, the methods of the interpreter's Program
+// that attacks and training consume. The interpreter stays the reference:
+// the tests compare both engines' gradients on every model they share.
 package gradgraph

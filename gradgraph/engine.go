@@ -2,6 +2,7 @@ package gradgraph
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
@@ -15,6 +16,7 @@ import (
 // training consume (InputInfo, Run, Grad), so that it can stand in for the
 // interpreter behind that interface.
 type Engine struct {
+	mu       sync.Mutex // guards sessions
 	g        *Graph
 	opt      *ort.Options
 	sess     *ort.Graph
@@ -59,6 +61,8 @@ func (e *Engine) Device() string { return e.sess.Device() }
 
 // Close releases the sessions.
 func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var first error
 	for _, s := range e.sessions {
 		if err := s.Close(); err != nil && first == nil {

@@ -105,6 +105,8 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.
 // first use: ONNX Runtime then skips what those outputs do not need (the
 // weight gradients of an input-gradient step, the backward pass of Run).
 func (e *Engine) session(names []string) (*ort.Graph, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	key := fmt.Sprint(names)
 	if s, ok := e.sessions[key]; ok {
 		return s, nil
