@@ -5,10 +5,18 @@ import "github.com/onnxguard/onnxguard/onnx"
 // Clip (min and max as inputs, opset 11 on): dx = dy where min ≤ x ≤ max;
 // the bounds get the sums of dy where x fell below or above them. A bound
 // above max wins, as in the interpreter.
+//
+// Where the bounds need no gradient (ReLU6 and its kin), min ≤ x ≤ max is
+// tested as y = x: one comparison in place of five, the same set unless the
+// bounds are inverted or x is NaN.
 func init() {
 	register("Clip", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
 		x, g := n.Inputs[0], dy[0]
 		out := make([]string, len(n.Inputs))
+		if !b.needs(n, 1) && !b.needs(n, 2) {
+			out[0] = b.where(b.op("Equal", []string{n.Outputs[0], x}), g)
+			return out, nil
+		}
 		lo, hi := "", ""
 		if len(n.Inputs) > 1 && n.Inputs[1] != "" {
 			lo = n.Inputs[1]
