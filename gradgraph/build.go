@@ -151,7 +151,7 @@ func (b *builder) markNeeds(input string, params []string) {
 		b.need[p] = true
 	}
 	for _, n := range b.g.Nodes {
-		if noGradient[n.OpType] || n.OpType == "Cast" && !castsToFloat(n) {
+		if carriesNone(n) {
 			continue
 		}
 		flows := false
@@ -173,6 +173,13 @@ var noGradient = map[string]bool{
 	"Greater": true, "Less": true, "GreaterOrEqual": true, "LessOrEqual": true, "Not": true,
 	"And": true, "Or": true, "Xor": true, "ArgMax": true, "ArgMin": true, "NonZero": true,
 	"Range": true, "IsNaN": true, "IsInf": true,
+	// Piecewise constant: their gradient is zero, as in the interpreter.
+	"Floor": true, "Ceil": true, "Round": true, "Sign": true, "Hardmax": true,
+}
+
+// carriesNone reports whether no gradient flows through n.
+func carriesNone(n *onnx.Node) bool {
+	return noGradient[n.OpType] || n.OpType == "Cast" && !castsToFloat(n)
 }
 
 func castsToFloat(n *onnx.Node) bool {
@@ -196,7 +203,7 @@ func (b *builder) backward() error {
 		for _, in := range n.Inputs {
 			wanted = wanted || in != "" && b.need[in]
 		}
-		if !reached || !wanted {
+		if !reached || !wanted || carriesNone(n) {
 			continue
 		}
 		r, ok := rules[n.OpType]

@@ -77,11 +77,11 @@ func TestBuildTestdataModels(t *testing.T) {
 // TestEveryRuleTested keeps TestOperatorsMatchInterpreter's table in step
 // with the registry.
 func TestEveryRuleTested(t *testing.T) {
-	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "DequantizeLinear", "Div", "Dropout",
-		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
-		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mean", "Mul", "Neg", "PRelu", "Pad",
-		"Pow", "QuantizeLinear", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt",
-		"Squeeze", "Sub", "Sum", "Tanh", "Transpose", "Unsqueeze", "Where"}
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat", "Conv", "ConvTranspose", "CumSum", "DequantizeLinear", "Div", "Dropout",
+		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mean", "Mish", "Mul", "Neg", "PRelu", "Pad",
+		"Pow", "QuantizeLinear", "Reciprocal", "ReduceLogSumExp", "ReduceMean", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt",
+		"Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Unsqueeze", "Where"}
 	if got := Supported(); !slices.Equal(got, want) {
 		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter (or a test of its own) and to this list", got, want)
 	}
