@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,6 +23,9 @@ on any execution provider, from any language binding; its gradients match
 onnxguard's interpreter (relative error at most 1e-4). The batch stays as the
 model declares it. Models need opset 13 or later; an operator without a backward
 rule is named in the error.
+
+Operators with a backward rule:
+` + wrapWords(strings.Join(gradgraph.Supported(), ", "), 80) + `
 
 Examples:
    onnxguard gradgraph --model model.onnx --out model.grad.onnx
@@ -94,4 +98,22 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 	}
 	fmt.Fprintln(c.App.Writer)
 	return nil
+}
+
+// wrapWords breaks s into lines of at most width characters at spaces,
+// indented as urfave/cli indents a description.
+func wrapWords(s string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return strings.Join(append(lines, line), "\n")
 }
