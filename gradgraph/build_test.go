@@ -79,7 +79,7 @@ func TestBuildTestdataModels(t *testing.T) {
 func TestEveryRuleTested(t *testing.T) {
 	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat", "Conv", "ConvTranspose", "CumSum", "DequantizeLinear", "Div", "Dropout",
 		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
-		"Identity", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "MaxPool", "Mean", "Mish", "Mul", "Neg", "PRelu", "Pad",
+		"Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mul", "Neg", "PRelu", "Pad",
 		"Pow", "QuantizeLinear", "Reciprocal", "ReduceLogSumExp", "ReduceMean", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt",
 		"Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Unsqueeze", "Where"}
 	if got := Supported(); !slices.Equal(got, want) {

@@ -134,6 +134,8 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"Selu", "Selu", 13, attrs{f("alpha", 1.5), f("gamma", 1.1)}, []in{x(2, 6)}, false},
 		{"PRelu per channel", "PRelu", 16, nil, []in{x(2, 3, 2, 2), w(3, 1, 1)}, false},
 		{"Sum of three", "Sum", 13, nil, []in{x(2, 3, 4), w(4), w(3, 1)}, false},
+		{"Max of three", "Max", 13, nil, []in{x(2, 3, 4), w(4), w(3, 1)}, false},
+		{"Min with ties", "Min", 13, nil, []in{x(2, 3), {shape: []int64{3}, floats: []float32{-0.5, 0, 0.5}}, {shape: []int64{3}, floats: []float32{-0.5, 0, 0.5}}}, false},
 		{"Mean of two", "Mean", 13, nil, []in{x(2, 3), w(2, 3)}, false},
 		{"GlobalMaxPool", "GlobalMaxPool", 13, nil, []in{x(2, 3, 4, 5)}, false},
 		{"Clip bounds as weights", "Clip", 13, nil, []in{x(2, 8), w(), w()}, false},
@@ -195,6 +197,7 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"AveragePool count_include_pad", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("pads", 1, 1, 1, 1), i("count_include_pad", 1)}, []in{x(2, 2, 5, 5)}, false},
 		{"AveragePool ceil_mode", "AveragePool", 13, attrs{is("kernel_shape", 3, 3), is("strides", 2, 2), i("ceil_mode", 1)}, []in{x(2, 2, 8, 8)}, false},
 		{"BatchNormalization", "BatchNormalization", 13, attrs{f("epsilon", 1e-3)}, []in{x(2, 3, 4, 4), w(3), w(3), w(3), w(3)}, false},
+		{"InstanceNormalization", "InstanceNormalization", 13, attrs{f("epsilon", 1e-3)}, []in{x(2, 3, 4, 5), w(3), w(3)}, false},
 		{"LayerNormalization", "LayerNormalization", 17, attrs{i("axis", -1)}, []in{x(2, 3, 8), w(8), w(8)}, false},
 		{"LayerNormalization two axes", "LayerNormalization", 17, attrs{i("axis", 1)}, []in{x(2, 3, 4), w(3, 4)}, false},
 	} {
