@@ -31,6 +31,7 @@ and --std describe the preprocessing the model expects.`,
 			hardenCommand,
 			exportCommand,
 			initCommand,
+			gradgraphCommand,
 		},
 		// Without a command: the help. With an unknown one: an error, not
 		// urfave/cli's help lookup, which exits with status 3, the status

@@ -28,3 +28,28 @@ func (s *Session) Close() error { return nil }
 func (s *Session) Run(dst, x []float32, n int) (out []float32, outShape []int64, err error) {
 	return nil, nil, ErrNoCgo
 }
+
+// Graph is a multi-input, multi-output model in ONNX Runtime. Built without
+// cgo, none can be opened.
+type Graph struct{}
+
+// Tensor is an input or output of Graph.Run.
+type Tensor struct {
+	Shape []int64
+	Float []float32
+	Int   []int64
+}
+
+// OpenGraph returns ErrNoCgo: this build cannot load ONNX Runtime.
+func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, error) {
+	return nil, ErrNoCgo
+}
+
+// Run returns ErrNoCgo.
+func (g *Graph) Run(ins []Tensor) ([]Tensor, error) { return nil, ErrNoCgo }
+
+// Device returns "".
+func (g *Graph) Device() string { return "" }
+
+// Close does nothing.
+func (g *Graph) Close() error { return nil }

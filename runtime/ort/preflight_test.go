@@ -50,7 +50,7 @@ func rawChild(path string) int {
 		fmt.Println("refused:", err)
 		return 0
 	}
-	if s.sess, s.device, err = (model{name: path, path: path}).start(set, s.inputs[0].Name, s.outputs[0].Name); err != nil {
+	if s.sess, s.device, err = (model{name: path, path: path}).start(set, []string{s.inputs[0].Name}, []string{s.outputs[0].Name}); err != nil {
 		fmt.Println("refused:", oneLine(err.Error()))
 		return 0
 	}

@@ -91,7 +91,9 @@ func open(m model, opt *Options) (*Session, error) {
 	if err := s.checkSignature(); err != nil {
 		return nil, err
 	}
-	s.sess, s.device, err = m.start(set, ins[0].Name, outs[0].Name)
+	// Only the logits are asked for: ONNX Runtime then skips whatever
+	// computes nothing but the other outputs.
+	s.sess, s.device, err = m.start(set, []string{ins[0].Name}, []string{outs[0].Name})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func open(m model, opt *Options) (*Session, error) {
 }
 
 // start creates the session on the device set asks for.
-func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvancedSession, string, error) {
+func (m model) start(set settings, input, output []string) (*ortgo.DynamicAdvancedSession, string, error) {
 	switch set.device {
 	case DeviceCPU:
 		sess, err := m.session(set, false, input, output)
@@ -132,7 +134,7 @@ func (m model) start(set settings, input, output string) (*ortgo.DynamicAdvanced
 	return sess, DeviceCPU, err
 }
 
-func (m model) session(set settings, cuda bool, input, output string) (*ortgo.DynamicAdvancedSession, error) {
+func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.DynamicAdvancedSession, error) {
 	opts, err := sessionOptions(set.threads, set.verbose, set.spin)
 	if err != nil {
 		return nil, err
@@ -148,9 +150,6 @@ func (m model) session(set settings, cuda bool, input, output string) (*ortgo.Dy
 			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
 		}
 	}
-	// Only the logits are asked for: ONNX Runtime then skips whatever
-	// computes nothing but the other outputs.
-	in, out := []string{input}, []string{output}
 	var sess *ortgo.DynamicAdvancedSession
 	if m.path != "" {
 		sess, err = ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)

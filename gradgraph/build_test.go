@@ -1,0 +1,88 @@
+package gradgraph
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// unsupportedModels are the models in testdata/models the builder refuses,
+// with the reason; every other model must match the interpreter.
+var unsupportedModels = map[string]string{
+	"opset7_mlp.onnx":         "opset 7: gradient graphs need opset 13",
+	"fmnist_cnn_qlinear.onnx": "QLinearConv, QLinearMatMul, MatMulInteger: no rules for integer operators",
+	"fmnist_fusedmatmul.onnx": "com.microsoft FusedMatMul: the interpreter, the reference, does not run it",
+}
+
+// TestBuildTestdataModels builds every model in testdata/models, without
+// ONNX Runtime: each either is listed as unsupported, failing with
+// ErrUnsupported, or gives a valid graph with the inputs and outputs Graph
+// names.
+func TestBuildTestdataModels(t *testing.T) {
+	paths, err := filepath.Glob("../testdata/models/*.onnx")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no models in ../testdata/models: %v", err)
+	}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		m, err := onnx.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Build(m, &Options{Weights: true})
+		if _, listed := unsupportedModels[name]; listed {
+			if !errors.Is(err, ErrUnsupported) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: Build = %v, want one line wrapping ErrUnsupported", name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		gr, err := g.Model.Graph()
+		if err != nil {
+			t.Errorf("%s: the gradient graph is invalid: %v", name, err)
+			continue
+		}
+		var ins, outs []string
+		for _, v := range gr.Inputs {
+			ins = append(ins, v.Name)
+		}
+		for _, v := range gr.Outputs {
+			outs = append(outs, v.Name)
+		}
+		if want := []string{g.Input, g.Labels}; !slices.Equal(ins, want) {
+			t.Errorf("%s: inputs %q, want %q", name, ins, want)
+		}
+		want := append([]string{g.Logits, g.Loss, g.InputGrad}, g.ParamGrads...)
+		for _, o := range g.Outputs {
+			if o != g.Logits {
+				want = append(want, o)
+			}
+		}
+		if !slices.Equal(outs, want) {
+			t.Errorf("%s: outputs %q, want %q", name, outs, want)
+		}
+		if gr.Opset < emitOpset {
+			t.Errorf("%s: opset %d, want at least %d", name, gr.Opset, emitOpset)
+		}
+	}
+}
+
+// TestEveryRuleTested keeps TestOperatorsMatchInterpreter's table in step
+// with the registry.
+func TestEveryRuleTested(t *testing.T) {
+	want := []string{"Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat", "Conv", "ConvTranspose", "CumSum", "DepthToSpace", "DequantizeLinear", "Div", "Dropout",
+		"Elu", "Erf", "Exp", "Expand", "Flatten", "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+		"Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mul", "Neg", "PRelu", "Pad",
+		"Pow", "QuantizeLinear", "Reciprocal", "ReduceLogSumExp", "ReduceMean", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Slice", "Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt",
+		"Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Unsqueeze", "Where"}
+	if got := Supported(); !slices.Equal(got, want) {
+		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter (or a test of its own) and to this list", got, want)
+	}
+}

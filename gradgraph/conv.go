@@ -1,0 +1,125 @@
+package gradgraph
+
+import (
+	"math"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// Conv: the input gradient is a ConvTranspose of dy with the same weights;
+// the weight gradient a Conv of the input by dy, batch and channels swapped
+// so that the batch is what the Conv sums over, group by group; the bias
+// gradient dy summed over all but the channel axis.
+func init() {
+	register("Conv", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		x, w, g := n.Inputs[0], n.Inputs[1], dy[0]
+		ws, err := b.shape(w)
+		if err != nil {
+			return nil, err
+		}
+		kernel := make([]int64, len(ws)-2)
+		for i, d := range ws[2:] {
+			kernel[i] = int64(d)
+		}
+		win, err := b.windowOf(n, x, n.Outputs[0], kernel)
+		if err != nil {
+			return nil, err
+		}
+		group, err := n.Int("group", 1)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, len(n.Inputs))
+		if b.needs(n, 0) {
+			if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
+				out[0] = b.convInputGrad(g, w, win, group, ws)
+			} else {
+				out[0] = win.spreadBack(b, g, w, group)
+			}
+		}
+		if b.needs(n, 1) {
+			out[1] = b.convWeightGrad(x, g, win, group, ws)
+		}
+		if b.needs(n, 2) {
+			axes := []int64{0}
+			for i := range kernel {
+				axes = append(axes, int64(i+2))
+			}
+			out[2] = b.op("ReduceSum", []string{g, b.int64s(axes...)}, aInt("keepdims", 0))
+		}
+		return out, nil
+	})
+}
+
+// minConvChannels is the fewest input channels for which convInputGrad's
+// Conv beats a ConvTranspose: ONNX Runtime's Conv works on blocks of 8 or
+// 16 channels, and on the one or three channels of an image its blocked
+// layout costs more than it saves (3× on the MNIST benchmark model).
+const minConvChannels = 8
+
+// convInputGrad returns the input gradient of a stride-1 Conv as a Conv of
+// dy with the weights flipped and their channel axes exchanged, group by
+// group, padded by d·(K−1) less the forward pads: ONNX Runtime's Conv
+// kernels are several times faster than its ConvTranspose, and the weights'
+// rearrangement is folded into a constant when they are initializers.
+func (b *builder) convInputGrad(g, w string, win *window, group int64, ws []int) string {
+	r := len(win.kernel)
+	m, cg := int64(ws[0]), int64(ws[1])
+	kdims := make([]int64, r)
+	for i, k := range win.kernel {
+		kdims[i] = k
+	}
+	wt := b.op("Reshape", []string{w, b.int64s(append([]int64{group, m / group, cg}, kdims...)...)})
+	perm := []int64{0, 2, 1}
+	for i := range r {
+		perm = append(perm, int64(3+i))
+	}
+	wt = b.op("Transpose", []string{wt}, aInts("perm", perm...))
+	wt = b.op("Reshape", []string{wt, b.int64s(append([]int64{group * cg, m / group}, kdims...)...)})
+	starts, ends, axes, steps := make([]int64, r), make([]int64, r), make([]int64, r), make([]int64, r)
+	pads := make([]int64, 2*r)
+	for i := range r {
+		starts[i], ends[i], axes[i], steps[i] = -1, math.MinInt64, int64(i+2), -1
+		reach := win.dilations[i] * (win.kernel[i] - 1)
+		pads[i], pads[r+i] = reach-win.pads[i], reach-win.pads[r+i]
+	}
+	wt = b.op("Slice", []string{wt, b.int64s(starts...), b.int64s(ends...), b.int64s(axes...), b.int64s(steps...)})
+	return b.op("Conv", []string{g, wt}, aInts("pads", pads...), aInts("dilations", win.dilations...), aInt("group", group))
+}
+
+// convWeightGrad returns dW[m, c, k] = Σ_n,o dy[n, m, o]·x[n, c, o·s + k·d − p]
+// as one Conv with group G over x laid out [C/G, G·N, …] and dy as weights
+// [M, N, …], strides and dilations exchanged; the result, [C/G, M, K'…]
+// with K' ≥ K, is cropped to the kernel and transposed to [M, C/G, K…].
+func (b *builder) convWeightGrad(x, g string, win *window, group int64, ws []int) string {
+	r := len(win.kernel)
+	cg := int64(ws[1])
+	spatial := make([]int64, r)
+	for i, d := range win.in {
+		spatial[i] = int64(d)
+	}
+	perm := func(first ...int64) []int64 {
+		lead := len(first)
+		for i := range r {
+			first = append(first, int64(lead+i))
+		}
+		return first
+	}
+	xg := b.op("Reshape", []string{x, b.int64s(append([]int64{0, group, cg}, spatial...)...)})
+	xg = b.op("Transpose", []string{xg}, aInts("perm", perm(2, 1, 0)...))
+	xg = b.op("Reshape", []string{xg, b.int64s(append([]int64{cg, -1}, spatial...)...)})
+	gt := b.op("Transpose", []string{g}, aInts("perm", perm(1, 0)...))
+	dw := b.op("Conv", []string{xg, gt}, aInts("strides", win.dilations...), aInts("dilations", win.strides...),
+		aInts("pads", win.pads...), aInt("group", group))
+	crop := false
+	var starts, ends, axes []int64
+	for i := range r {
+		full := (int64(win.in[i])+win.pads[i]+win.pads[r+i]-int64(win.out[i]-1)*win.strides[i]-1)/win.dilations[i] + 1
+		crop = crop || full != win.kernel[i]
+		starts, ends, axes = append(starts, 0), append(ends, win.kernel[i]), append(axes, int64(i+2))
+	}
+	if crop {
+		dw = b.op("Slice", []string{dw, b.int64s(starts...), b.int64s(ends...), b.int64s(axes...)})
+	}
+	return b.op("Transpose", []string{dw}, aInts("perm", perm(1, 0)...))
+}

@@ -1,0 +1,17 @@
+package gradgraph
+
+import "github.com/onnxguard/onnxguard/onnx"
+
+// Div, y = a/b: da = dy/b, db = −dy·y/b, summed to the operands' shapes.
+func init() {
+	register("Div", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		var ga, gb string
+		if b.needs(n, 0) {
+			ga = b.op("Div", []string{dy[0], n.Inputs[1]})
+		}
+		if b.needs(n, 1) {
+			gb = b.op("Neg", []string{b.op("Div", []string{b.op("Mul", []string{dy[0], n.Outputs[0]}), n.Inputs[1]})})
+		}
+		return b.broadcastGrads(n, ga, gb)
+	})
+}

@@ -1,0 +1,211 @@
+package gradgraph
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// builder holds the gradient graph under construction: the forward nodes
+// (copies, which rules may extend, as MaxPool's with its Indices output),
+// the nodes and constants the backward pass adds, and what is known of
+// every value.
+type builder struct {
+	g       *onnx.Graph
+	dir     string
+	shapes  map[string][]int // static shapes, -1 on the batch axis
+	forward map[*onnx.Node]*onnx.NodeProto
+	nodes   []*onnx.NodeProto // loss and backward nodes
+	inits   []*onnx.TensorProto
+	used    map[string]bool // value names taken
+	ints    map[string]string
+	shapeOf map[string]string
+	need    map[string]bool     // values whose gradient the loss reaches the wanted leaves through
+	grads   map[string][]string // gradient contributions per value
+	summed  map[string]string
+	n       int
+}
+
+// fresh returns an unused value name built from hint.
+func (b *builder) fresh(hint string) string {
+	for {
+		b.n++
+		name := "grad/" + hint + "/" + strconv.Itoa(b.n)
+		if !b.used[name] {
+			b.used[name] = true
+			return name
+		}
+	}
+}
+
+// op appends a node with one output and returns that output's name.
+func (b *builder) op(opType string, ins []string, attrs ...*onnx.AttributeProto) string {
+	return b.opN(opType, ins, 1, attrs...)[0]
+}
+
+// opN appends a node with nout outputs.
+func (b *builder) opN(opType string, ins []string, nout int, attrs ...*onnx.AttributeProto) []string {
+	outs := make([]string, nout)
+	for i := range outs {
+		outs[i] = b.fresh(opType)
+	}
+	b.nodes = append(b.nodes, &onnx.NodeProto{OpType: proto.String(opType), Name: proto.String(outs[0]),
+		Input: slices.Clone(ins), Output: outs, Attribute: attrs})
+	return outs
+}
+
+// int64s returns an int64 1-D constant, one per distinct value.
+func (b *builder) int64s(vals ...int64) string {
+	key := fmt.Sprint(vals)
+	if name, ok := b.ints[key]; ok {
+		return name
+	}
+	name := b.fresh("const")
+	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(vals))},
+		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: slices.Clone(vals)})
+	b.ints[key] = name
+	return name
+}
+
+// scalar returns a float32 scalar constant.
+func (b *builder) scalar(v float32) string {
+	return b.floats(nil, []float32{v})
+}
+
+// floats returns a float32 constant of the given dims.
+func (b *builder) floats(dims []int64, data []float32) string {
+	name := b.fresh("const")
+	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name), Dims: dims,
+		DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: data})
+	return name
+}
+
+// shape returns the static shape of a value, -1 on axes that follow the batch.
+func (b *builder) shape(name string) ([]int, error) {
+	s, ok := b.shapes[name]
+	if !ok {
+		return nil, fmt.Errorf("no shape known for %q", name)
+	}
+	return s, nil
+}
+
+// shapeTensor returns an int64 tensor holding name's shape: a constant when
+// it is static, else a Shape node read at run time.
+func (b *builder) shapeTensor(name string) string {
+	if s, ok := b.shapeOf[name]; ok {
+		return s
+	}
+	var out string
+	if st, ok := b.shapes[name]; ok && !slices.Contains(st, -1) {
+		dims := make([]int64, len(st))
+		for i, d := range st {
+			dims[i] = int64(d)
+		}
+		out = b.int64s(dims...)
+	} else {
+		out = b.op("Shape", []string{name})
+	}
+	b.shapeOf[name] = out
+	return out
+}
+
+// reshapeLike reshapes g to the shape of the value like.
+func (b *builder) reshapeLike(g, like string) string {
+	return b.op("Reshape", []string{g, b.shapeTensor(like)})
+}
+
+// sumTo reduces g, the gradient of a broadcast result of shape out, to the
+// shape of operand x: the sum over the axes x was broadcast along.
+func (b *builder) sumTo(g, out, x string) (string, error) {
+	ys, err := b.shape(out)
+	if err != nil {
+		return "", err
+	}
+	xs, err := b.shape(x)
+	if err != nil {
+		return "", err
+	}
+	return b.sumToShapes(g, ys, xs, x), nil
+}
+
+func (b *builder) sumToShapes(g string, ys, xs []int, x string) string {
+	lead := len(ys) - len(xs)
+	var axes []int64
+	for i := range ys {
+		if i < lead || xs[i-lead] == 1 && ys[i] != 1 {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(axes) == 0 && lead == 0 {
+		return g
+	}
+	if len(axes) > 0 {
+		g = b.op("ReduceSum", []string{g, b.int64s(axes...)}, aInt("keepdims", 1))
+	}
+	return b.reshapeLike(g, x)
+}
+
+// constInts returns the value of an int64 input that is an initializer or
+// a Constant node's output.
+func (b *builder) constInts(name string) ([]int64, bool) {
+	if t, ok, err := b.g.Initializer(name); ok && err == nil && !t.IsFloat() {
+		return t.Int, true
+	}
+	for n := range b.forward {
+		if n.OpType == "Constant" && len(n.Outputs) == 1 && n.Outputs[0] == name {
+			if t, err := n.Tensor("value", b.dir); err == nil && t != nil && !t.IsFloat() {
+				return t.Int, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func aInt(name string, v int64) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: proto.String(name), Type: onnx.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+}
+
+func aInts(name string, v ...int64) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: proto.String(name), Type: onnx.AttributeProto_INTS.Enum(), Ints: v}
+}
+
+func aFloat(name string, v float32) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: proto.String(name), Type: onnx.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
+}
+
+func aStr(name, v string) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: proto.String(name), Type: onnx.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+// int64s0 returns an int64 scalar constant.
+func (b *builder) int64s0(v int64) string {
+	key := fmt.Sprint("scalar", v)
+	if name, ok := b.ints[key]; ok {
+		return name
+	}
+	name := b.fresh("const")
+	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name),
+		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}})
+	b.ints[key] = name
+	return name
+}
+
+// constFloats returns the value of a float input that is an initializer or
+// a Constant node's output.
+func (b *builder) constFloats(name string) ([]float32, bool) {
+	if t, ok, err := b.g.Initializer(name); ok && err == nil && t.IsFloat() {
+		return t.Float, true
+	}
+	for n := range b.forward {
+		if n.OpType == "Constant" && len(n.Outputs) == 1 && n.Outputs[0] == name {
+			if t, err := n.Tensor("value", b.dir); err == nil && t != nil && t.IsFloat() {
+				return t.Float, true
+			}
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,133 @@
+package gradgraph
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// Engine computes logits, loss and input gradients by running a gradient
+// graph in ONNX Runtime. Its methods are safe for concurrent use (runs are
+// serialised by the session).
+//
+// Besides LossGrad it has the interpreter's Program methods that attacks and
+// training consume (InputInfo, Run, Grad), so that it can stand in for the
+// interpreter behind that interface.
+type Engine struct {
+	mu       sync.Mutex // guards sessions
+	g        *Graph
+	opt      *ort.Options
+	sess     *ort.Graph
+	sessions map[string]*ort.Graph // by the outputs they compute, for Run and Grad
+	sample   []int64               // the input's shape after the batch axis
+	perX     int                   // values per sample
+}
+
+// NewEngine opens g in an ONNX Runtime session (opt as for ort.Open).
+func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
+	data, err := g.Model.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	gr, err := g.Model.Graph()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{g: g, opt: opt, perX: 1, sessions: map[string]*ort.Graph{}}
+	for _, in := range gr.Inputs {
+		if in.Name == g.Input {
+			e.sample = in.Shape[1:]
+		}
+	}
+	for _, d := range e.sample {
+		if d <= 0 {
+			return nil, fmt.Errorf("%w: input %q has a dynamic axis besides the batch", ErrUnsupported, g.Input)
+		}
+		e.perX *= int(d)
+	}
+	names := []string{g.Logits, g.Loss, g.InputGrad}
+	e.sess, err = ort.OpenGraph(data, []string{g.Input, g.Labels}, names, opt)
+	if err != nil {
+		return nil, err
+	}
+	e.sessions[fmt.Sprint(names)] = e.sess
+	return e, nil
+}
+
+// Device says where the graph runs: "cpu" or "cuda".
+func (e *Engine) Device() string { return e.sess.Device() }
+
+// Close releases the sessions.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var first error
+	for _, s := range e.sessions {
+		if err := s.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// LossGrad returns, for n samples x (n·C·H·W values, preprocessed as the
+// model expects) with their labels, the logits the loss reads (n×K), the
+// mean softmax cross-entropy, computed in float64 from those logits as
+// interp.SoftmaxCrossEntropy does, and its gradient with respect to x. A
+// model with a dynamic batch runs all n at once; one with a fixed batch B
+// runs chunks of B, the last padded with zeros (label 0), and the chunks'
+// gradients, means over B, are rescaled to a mean over n.
+func (e *Engine) LossGrad(x []float32, labels []int, n int) (logits []float32, loss float64, grad []float32, err error) {
+	if n <= 0 || len(x) != n*e.perX || len(labels) != n {
+		return nil, 0, nil, fmt.Errorf("gradgraph: LossGrad: %d values and %d labels for %d samples of %v", len(x), len(labels), n, e.sample)
+	}
+	chunk := n
+	if e.g.Batch > 0 {
+		chunk = e.g.Batch
+	}
+	grad = make([]float32, 0, len(x))
+	shape := append([]int64{int64(chunk)}, e.sample...)
+	for start := 0; start < n; start += chunk {
+		k := min(chunk, n-start)
+		xc := x[start*e.perX : (start+k)*e.perX]
+		yc := make([]int64, chunk)
+		for i, y := range labels[start : start+k] {
+			yc[i] = int64(y)
+		}
+		if k < chunk {
+			xc = append(make([]float32, 0, chunk*e.perX), xc...)
+			xc = xc[:chunk*e.perX]
+		}
+		outs, err := e.sess.Run([]ort.Tensor{{Shape: shape, Float: xc}, {Shape: []int64{int64(chunk)}, Int: yc}})
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		per := len(outs[0].Float) / chunk
+		logits = append(logits, outs[0].Float[:k*per]...)
+		g := outs[2].Float[:k*e.perX]
+		if scale := float32(chunk) / float32(n); chunk != n {
+			for i := range g {
+				g[i] *= scale
+			}
+		}
+		grad = append(grad, g...)
+	}
+	loss, err = meanCrossEntropy(logits, labels, n)
+	return logits, loss, grad, err
+}
+
+// meanCrossEntropy is interp.SoftmaxCrossEntropy's loss on flat logits.
+func meanCrossEntropy(logits []float32, labels []int, n int) (float64, error) {
+	k := len(logits) / n
+	var total float64
+	for i, y := range labels {
+		row := logits[i*k : (i+1)*k]
+		if y < 0 || y >= k {
+			return 0, fmt.Errorf("label %d of sample %d is outside the model's %d classes", y, i, k)
+		}
+		total += interp.LogSumExp(row) - float64(row[y])
+	}
+	return total / float64(n), nil
+}

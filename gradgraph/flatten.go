@@ -1,0 +1,4 @@
+package gradgraph
+
+// Flatten only rearranges: dx is dy reshaped to x's shape.
+func init() { register("Flatten", reshapeBack) }

@@ -1,0 +1,47 @@
+package gradgraph
+
+import "github.com/onnxguard/onnxguard/onnx"
+
+// MatMul (rank 2 or more, batch axes broadcast): da = dy·bᵀ, db = aᵀ·dy,
+// each summed over the batch axes its operand was broadcast along.
+func init() {
+	register("MatMul", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		a, w := n.Inputs[0], n.Inputs[1]
+		for _, in := range []string{a, w} {
+			if s, err := b.shape(in); err != nil || len(s) < 2 {
+				return nil, unsupported("MatMul of a rank-%d operand (%v)", len(s), err)
+			}
+		}
+		ys, err := b.shape(n.Outputs[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 2)
+		if b.needs(n, 0) {
+			out[0] = b.sumToBatch(b.op("MatMul", []string{dy[0], b.swapLast(w)}), ys, a)
+		}
+		if b.needs(n, 1) {
+			out[1] = b.sumToBatch(b.op("MatMul", []string{b.swapLast(a), dy[0]}), ys, w)
+		}
+		return out, nil
+	})
+}
+
+// swapLast transposes the last two axes of x.
+func (b *builder) swapLast(x string) string {
+	s := b.shapes[x]
+	perm := make([]int64, len(s))
+	for i := range perm {
+		perm[i] = int64(i)
+	}
+	perm[len(s)-1], perm[len(s)-2] = perm[len(s)-2], perm[len(s)-1]
+	return b.op("Transpose", []string{x}, aInts("perm", perm...))
+}
+
+// sumToBatch sums g, a matrix gradient with the batch axes of a MatMul's
+// output ys, over the batch axes operand x was broadcast along.
+func (b *builder) sumToBatch(g string, ys []int, x string) string {
+	xs := b.shapes[x]
+	full := append(append([]int(nil), ys[:len(ys)-2]...), xs[len(xs)-2:]...)
+	return b.sumToShapes(g, full, xs, x)
+}

@@ -1,0 +1,17 @@
+package gradgraph
+
+import "github.com/onnxguard/onnxguard/onnx"
+
+// Mul: da = dy·b, db = dy·a, summed to the operands' shapes.
+func init() {
+	register("Mul", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		var ga, gb string
+		if b.needs(n, 0) {
+			ga = b.op("Mul", []string{dy[0], n.Inputs[1]})
+		}
+		if b.needs(n, 1) {
+			gb = b.op("Mul", []string{dy[0], n.Inputs[0]})
+		}
+		return b.broadcastGrads(n, ga, gb)
+	})
+}

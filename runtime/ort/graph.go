@@ -1,0 +1,131 @@
+//go:build cgo
+
+package ort
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	ortgo "github.com/yalue/onnxruntime_go"
+)
+
+// Graph is an ONNX model with any number of named float32 and int64 inputs
+// and outputs in an ONNX Runtime session, such as a gradient graph (package
+// gradgraph). Unlike Session it takes no view of what the model computes:
+// callers pass every input and get every output asked for. Runs are
+// serialised.
+type Graph struct {
+	mu      sync.Mutex
+	sess    *ortgo.DynamicAdvancedSession // nil once closed
+	device  string
+	inputs  []string
+	outputs []string
+}
+
+// OpenGraph loads a model held in memory, to be run with the named inputs
+// and outputs. The model is not pre-flighted as Open's are: it is meant for
+// graphs onnxguard built from a model that was.
+func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, error) {
+	if len(onnx) == 0 {
+		return nil, errors.New("ort: OpenGraph: the model is empty (0 bytes)")
+	}
+	set, err := opt.settings()
+	if err != nil {
+		return nil, err
+	}
+	if set.library, err = loadLibrary(set.library, set.verbose); err != nil {
+		return nil, err
+	}
+	if set.device == DeviceCUDA {
+		if dir, missing := missingCUDAFiles(set.library); len(missing) > 0 {
+			return nil, errCUDAFilesMissing(dir, missing)
+		}
+	}
+	g := &Graph{inputs: slices.Clone(inputs), outputs: slices.Clone(outputs)}
+	g.sess, g.device, err = model{name: "graph (from memory)", data: onnx}.start(set, g.inputs, g.outputs)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Tensor is an input or output of Graph.Run: float32 data in Float or
+// int64 data in Int.
+type Tensor struct {
+	Shape []int64
+	Float []float32
+	Int   []int64
+}
+
+// Run runs the graph on one tensor per input, in OpenGraph's order, and
+// returns one per output. Output data is copied to Go memory.
+func (g *Graph) Run(ins []Tensor) ([]Tensor, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.sess == nil {
+		return nil, errors.New("ort: Graph.Run: the session is closed")
+	}
+	if len(ins) != len(g.inputs) {
+		return nil, fmt.Errorf("ort: Graph.Run: %d tensors for %d inputs %q", len(ins), len(g.inputs), g.inputs)
+	}
+	vals := make([]ortgo.Value, len(ins))
+	defer func() {
+		for _, v := range vals {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i, t := range ins {
+		var err error
+		if t.Int != nil {
+			vals[i], err = ortgo.NewTensor(ortgo.NewShape(t.Shape...), t.Int)
+		} else {
+			vals[i], err = ortgo.NewTensor(ortgo.NewShape(t.Shape...), t.Float)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ort: Graph.Run: input %q of shape %v: %w", g.inputs[i], t.Shape, err)
+		}
+	}
+	outs := make([]ortgo.Value, len(g.outputs))
+	if err := g.sess.Run(vals, outs); err != nil {
+		return nil, fmt.Errorf("ort: running the graph: %w", err)
+	}
+	res := make([]Tensor, len(outs))
+	for i, v := range outs {
+		switch t := v.(type) {
+		case *ortgo.Tensor[float32]:
+			res[i] = Tensor{Shape: t.GetShape(), Float: slices.Clone(t.GetData())}
+		case *ortgo.Tensor[int64]:
+			res[i] = Tensor{Shape: t.GetShape(), Int: slices.Clone(t.GetData())}
+		default:
+			err := fmt.Errorf("ort: output %q came back as %T, not a float32 or int64 tensor", g.outputs[i], v)
+			for _, o := range outs {
+				o.Destroy()
+			}
+			return nil, err
+		}
+		v.Destroy()
+	}
+	return res, nil
+}
+
+// Device returns the device the graph runs on: "cpu" or "cuda".
+func (g *Graph) Device() string { return g.device }
+
+// Close releases the session. Closing twice is harmless.
+func (g *Graph) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.sess == nil {
+		return nil
+	}
+	err := g.sess.Destroy()
+	g.sess = nil
+	if err != nil {
+		return fmt.Errorf("ort: closing the graph's session: %w", err)
+	}
+	return nil
+}

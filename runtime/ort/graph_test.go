@@ -1,0 +1,85 @@
+//go:build cgo
+
+package ort
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"slices"
+	"testing"
+)
+
+// TestGraphRun runs models Session refuses (two inputs; an int64 input;
+// an int64 output) through Graph, checking every value.
+func TestGraphRun(t *testing.T) {
+	needORT(t)
+	for _, test := range []struct {
+		file    string
+		inputs  []string
+		outputs []string
+		feed    []Tensor
+		want    Tensor
+	}{
+		{"two_inputs.onnx", []string{"a", "b"}, []string{"sum"},
+			[]Tensor{{Shape: []int64{1, 4}, Float: []float32{1, 2, 3, 4}}, {Shape: []int64{1, 4}, Float: []float32{10, 20, 30, 40}}},
+			Tensor{Shape: []int64{1, 4}, Float: []float32{11, 22, 33, 44}}},
+		{"int64_input.onnx", []string{"ids"}, []string{"out"},
+			[]Tensor{{Shape: []int64{2, 4}, Int: []int64{1, 2, 3, 4, 5, 6, 7, -8}}},
+			Tensor{Shape: []int64{2, 4}, Float: []float32{1, 2, 3, 4, 5, 6, 7, -8}}},
+		{"int_output.onnx", []string{"x"}, []string{"class"},
+			[]Tensor{{Shape: []int64{2, 4}, Float: []float32{0, 3, 1, 2, 9, 1, 1, 1}}},
+			Tensor{Shape: []int64{2}, Int: []int64{1, 0}}},
+	} {
+		data, err := os.ReadFile("testdata/" + test.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := OpenGraph(data, test.inputs, test.outputs, &Options{Library: testLib, Device: DeviceCPU})
+		if err != nil {
+			t.Fatalf("%s: %v", test.file, err)
+		}
+		got, err := g.Run(test.feed)
+		if err != nil {
+			t.Fatalf("%s: %v", test.file, err)
+		}
+		if len(got) != 1 || !slices.Equal(got[0].Shape, test.want.Shape) || !slices.Equal(got[0].Float, test.want.Float) || !slices.Equal(got[0].Int, test.want.Int) {
+			t.Errorf("%s: got %+v, want %+v", test.file, got, test.want)
+		}
+		if _, err := g.Run(test.feed[:0]); err == nil {
+			t.Errorf("%s: Run with no tensors: no error", test.file)
+		}
+		if err := g.Close(); err != nil {
+			t.Error(err)
+		}
+		if _, err := g.Run(test.feed); err == nil {
+			t.Errorf("%s: Run after Close: no error", test.file)
+		}
+	}
+}
+
+// TestGraphDevices: where the library has no CUDA provider, cuda is an
+// ErrNoCUDA error and auto falls back to the CPU with a one-line notice.
+func TestGraphDevices(t *testing.T) {
+	needORT(t)
+	if gpuBuild() {
+		t.Skip("the installed ONNX Runtime is a GPU build; TestCUDA covers it")
+	}
+	data, err := os.ReadFile("testdata/two_inputs.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenGraph(data, []string{"a", "b"}, []string{"sum"}, &Options{Library: testLib, Device: DeviceCUDA}); !errors.Is(err, ErrNoCUDA) {
+		t.Errorf("OpenGraph on cuda: %v, want ErrNoCUDA", err)
+	}
+	var warn bytes.Buffer
+	g, err := OpenGraph(data, []string{"a", "b"}, []string{"sum"}, &Options{Library: testLib, Device: DeviceAuto, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if g.Device() != DeviceCPU {
+		t.Errorf("OpenGraph on auto: Device() = %q, want cpu", g.Device())
+	}
+	checkWarning(t, "OpenGraph on auto", warn.String(), []string{"running on CPU"})
+}
