@@ -21,7 +21,8 @@ type clipSaved struct {
 	lo, hi     float32
 	loIn, hiIn *Tensor // the bound inputs, nil when absent
 	// pass has one bit per element, set where the output is x's own
-	// value and the gradient passes to x (a ReLU6 keeps this, not x);
+	// value and the gradient passes to x (a ReLU6 keeps this, not x; a
+	// NaN passes none, as in PyTorch);
 	// nil where a bound's gradient is wanted too and x is kept instead.
 	pass reluMask
 }
@@ -76,11 +77,13 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	lo, hi := sv.lo, sv.hi
 	forChunks((n+63)/64, 64, func(k0, k1 int) {
 		for k := k0; k < k1; k++ {
+			xs := x.Data[64*k : min(64*k+64, n)]
+			ys := y.Data[64*k : 64*k+len(xs)]
 			var w uint64
-			for i := 64 * k; i < min(64*k+64, n); i++ {
-				v := x.Data[i]
-				y.Data[i] = min(max(v, lo), hi)
-				w |= uint64(pick(max(v, lo) <= hi && !(v < lo))) << (i - 64*k)
+			for i, v := range xs {
+				c := min(max(v, lo), hi)
+				ys[i] = c
+				w |= uint64(pick(c == v)) << i
 			}
 			if sv.pass != nil {
 				sv.pass[k] = w
