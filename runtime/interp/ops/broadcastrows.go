@@ -83,29 +83,48 @@ func (o binaryOp) forwardRows(y, a, b *Tensor, row, inner int) {
 // sums). a, b and y may lack data where the derivative does not read
 // them.
 func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner int) *Tensor {
-	d, full, small := o.da, a, b
+	d, full, small, fullBit := o.da, a, b, opA
 	if side == 1 {
 		d = o.db
 	}
 	if row == 0 {
-		full, small = b, a
+		full, small, fullBit = b, a, opB
 	}
-	// grad calls d on output element k of row r in the operands' order.
-	grad := func(r, k int) float32 {
+	// deriv is d at output element k of row r, in the operands' order.
+	deriv := func(r, k int) float32 {
 		v, x := at(small, nil, r), at(full, nil, k)
 		if row == 0 {
 			v, x = x, v
 		}
-		return dy.Data[k] * d(x, v, at(y, nil, k))
+		return d(x, v, at(y, nil, k))
+	}
+	// perRow is set where the derivative reads the row operand alone
+	// (Mul's for x reads the scale): one call per row.
+	perRow := o.skip[side]&(fullBit|opY) == fullBit|opY
+	// rowGrad writes the gradient of row r's output elements to g.
+	rowGrad := func(r int, g []float32) {
+		dyr := dy.Data[r*inner : (r+1)*inner]
+		if perRow {
+			c := deriv(r, r*inner)
+			for i, gv := range dyr {
+				g[i] = gv * c
+			}
+			return
+		}
+		for i, gv := range dyr {
+			g[i] = gv * deriv(r, r*inner+i)
+		}
 	}
 	rows := len(dy.Data) / inner
 	if side == row {
 		g := NewFloat(append([]int(nil), small.Shape...)...)
 		forChunks(rows, inner, func(lo, hi int) {
+			tmp := make([]float32, inner)
 			for r := lo; r < hi; r++ {
+				rowGrad(r, tmp)
 				var sum float32
-				for k := r * inner; k < (r+1)*inner; k++ {
-					sum += grad(r, k)
+				for _, v := range tmp {
+					sum += v
 				}
 				g.Data[r] = sum
 			}
@@ -115,9 +134,7 @@ func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner i
 	g := s.alloc(false, y.Shape...)
 	forChunks(rows, inner, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			for k := r * inner; k < (r+1)*inner; k++ {
-				g.Data[k] = grad(r, k)
-			}
+			rowGrad(r, g.Data[r*inner:(r+1)*inner])
 		}
 	})
 	return g
