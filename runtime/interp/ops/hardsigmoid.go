@@ -32,7 +32,14 @@ func (h hardSigmoid) df(x float32) float32 {
 	return 0
 }
 
-// swish is x·HardSigmoid(x) and its derivative, for the fused gate.
+// swish is x·HardSigmoid(x) and its derivative, for the fused gate, with
+// alpha·x + beta computed once.
 func (h hardSigmoid) swish(x float32) (y, d float32) {
-	return x * h.f(x), h.f(x) + x*h.df(x)
+	v := h.alpha*x + h.beta
+	g := max(0, min(1, v))
+	d = g
+	if v > 0 && v < 1 {
+		d += x * h.alpha
+	}
+	return x * g, d
 }
