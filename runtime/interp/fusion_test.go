@@ -2,10 +2,13 @@ package interp
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestPoolFusion compiles the CNNs under testdata with and without the
@@ -104,4 +107,95 @@ func TestReluFusion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGateFusion checks the gate rules (ops/gate.go) on the small
+// MobileNet-style model, as exported (HardSigmoid gates) and with its
+// HardSigmoids turned into Sigmoids (SiLU gates): the two x·g(x) pairs
+// are joined, the squeeze-and-excitation Mul (whose other input is not
+// g's) and the Sigmoid(x)·Tanh(x) Mul are not, logits are bit-identical
+// to the unfused program's and gradients equal up to float rounding.
+func TestGateFusion(t *testing.T) {
+	for _, g := range []string{"HardSigmoid", "Sigmoid"} {
+		m, err := onnx.Load(filepath.Join(modelDir, "mobile.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range m.Proto.Graph.Node {
+			if n.GetOpType() == "HardSigmoid" && g == "Sigmoid" {
+				n.OpType, n.Attribute = proto.String("Sigmoid"), nil
+			}
+		}
+		fused, err := Compile(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := compile(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apart, err := Compile(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apart.nodes = raw.nodes
+		apart.findLastUses()
+		joined := 0
+		for _, nd := range fused.nodes {
+			if nd.n.OpType == g && nd.out[0] != fused.slots[nd.n.Outputs[0]] { // it took the Mul's output
+				joined++
+			}
+		}
+		if joined != 2 {
+			t.Errorf("%s: %d gates joined, want 2", g, joined)
+		}
+		x := &Tensor{Shape: slices.Clone(fused.Shapes()[fused.Input.Name])}
+		x.Shape[0] = 3
+		rng := rand.New(rand.NewPCG(3, 4))
+		for range ops.Numel(x.Shape) {
+			x.Data = append(x.Data, 2*rng.Float32()-1)
+		}
+		labels := []int{0, 1, 2}
+		// Storage given back is poisoned with NaN, so a gate reading a
+		// value it did not keep would show; the fused program runs an
+		// attack's pass first, so the compared pass reuses its storage.
+		fused.buffers.Poison = true
+		if _, err := fused.Grad(x, labels, Want{Input: true}); err != nil {
+			t.Fatal(err)
+		}
+		var res [2]*Result
+		for i, p := range []*Program{fused, apart} {
+			r, err := p.Grad(x, labels, Want{Input: true, Params: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res[i] = &Result{Loss: r.Loss, Logits: cloneTensor(r.Logits), Input: cloneTensor(r.Input)}
+			for _, g := range r.Params {
+				res[i].Params = append(res[i].Params, cloneTensor(g))
+			}
+		}
+		if !slices.Equal(res[0].Logits.Data, res[1].Logits.Data) {
+			t.Errorf("%s: fused logits %v, apart %v", g, res[0].Logits.Data, res[1].Logits.Data)
+		}
+		if e := maxRelErr(res[0].Input.Data, res[1].Input.Data, 1e-3); e > 1e-5 {
+			t.Errorf("%s: input gradients differ by %g relative", g, e)
+		}
+		for i, w := range res[1].Params {
+			if w == nil {
+				continue
+			}
+			if e := maxRelErr(res[0].Params[i].Data, w.Data, 1e-3); e > 1e-5 {
+				t.Errorf("%s: gradient of %s differs by %g relative", g, fused.Params()[i].Name, e)
+			}
+		}
+	}
+}
+
+// cloneTensor copies a float tensor out of storage a later pass reuses;
+// nil stays nil.
+func cloneTensor(t *Tensor) *Tensor {
+	if t == nil {
+		return nil
+	}
+	return &Tensor{Shape: slices.Clone(t.Shape), Data: slices.Clone(t.Data)}
 }

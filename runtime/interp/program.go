@@ -254,7 +254,7 @@ func (p *Program) fuseNodes() {
 				continue
 			}
 			before := len(nodes)
-			nodes = fuseInto(nodes, readers, func(prev, nd *node) (ops.Op, bool) {
+			nodes = fuseInto(nodes, readers, f.Gate, func(prev, nd *node) (ops.Op, bool) {
 				if prev.n.OpType != f.First || nd.n.OpType != f.Then {
 					return nil, false
 				}
@@ -280,21 +280,24 @@ func (p *Program) inputShapes(n *onnx.Node) [][]int {
 	return shapes
 }
 
-// fuseInto returns nodes (filtered in place) with each one-input,
-// one-output node whose input only it reads, written by a one-output
-// node before it, joined to that node where join gives the joined op:
-// the earlier node takes the op and the later one's output.
-func fuseInto(nodes []node, readers []int, join func(prev, nd *node) (ops.Op, bool)) []node {
+// fuseInto returns nodes (filtered in place) with each one-output node
+// that reads the output of a one-output node before it, and nothing else
+// reads, joined to that node where join gives the joined op: the earlier
+// node takes the op and the later one's output. The later node reads
+// nothing else, or, for a gate (Fusion.Gate), the earlier node's one
+// input besides; readers is kept up to date.
+func fuseInto(nodes []node, readers []int, gate bool, join func(prev, nd *node) (ops.Op, bool)) []node {
 	producer := map[int]int{} // slot → index in out of the node writing it
 	out := nodes[:0]
 	for _, nd := range nodes {
-		if len(nd.in) == 1 && len(nd.out) == 1 && nd.in[0] >= 0 && readers[nd.in[0]] == 1 {
-			if j, ok := producer[nd.in[0]]; ok && len(out[j].out) == 1 {
-				if op, ok := join(&out[j], &nd); ok {
-					out[j].op, out[j].out = op, nd.out
-					producer[nd.out[0]] = j
-					continue
+		if j, ok := fusesWith(nd, out, producer, readers, gate); ok {
+			if op, ok := join(&out[j], &nd); ok {
+				if gate { // the fused node reads x once
+					readers[out[j].in[0]]--
 				}
+				out[j].op, out[j].out = op, nd.out
+				producer[nd.out[0]] = j
+				continue
 			}
 		}
 		for _, s := range nd.out {
@@ -303,6 +306,38 @@ func fuseInto(nodes []node, readers []int, join func(prev, nd *node) (ops.Op, bo
 		out = append(out, nd)
 	}
 	return out
+}
+
+// fusesWith returns the index in out of the node nd may join, by the
+// shape of the pair alone (fuseInto).
+func fusesWith(nd node, out []node, producer map[int]int, readers []int, gate bool) (int, bool) {
+	if len(nd.out) != 1 || len(nd.in) != 1+pick(gate) {
+		return 0, false
+	}
+	for k, s := range nd.in {
+		if s < 0 || readers[s] != 1 {
+			continue
+		}
+		j, ok := producer[s]
+		if !ok || len(out[j].out) != 1 {
+			continue
+		}
+		if !gate {
+			return j, true
+		}
+		if x := nd.in[1-k]; len(out[j].in) == 1 && out[j].in[0] == x && x >= 0 {
+			return j, true
+		}
+	}
+	return 0, false
+}
+
+// pick is 1 for true and 0 for false.
+func pick(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fusePools turns the Conv-MaxPool fusion off, for tests that compare.

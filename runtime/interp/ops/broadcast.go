@@ -126,6 +126,13 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err := s.fits(shape...); err != nil {
 		return nil, err
 	}
+	if row, inner, ok := rowSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
+		y := s.alloc(false, shape...)
+		o.forwardRows(y, a, b, row, inner)
+		s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
+		s.SetAux([2][]int32{})
+		return []*Tensor{y}, nil
+	}
 	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
 	if a.IsInt() || b.IsInt() {
 		if !a.IsInt() || !b.IsInt() || o.fi == nil {
@@ -165,8 +172,13 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// Only the wanted sides: an attack through x - mean wants x's
 	// gradient, not the constant's.
 	grads := make([]*Tensor, 2)
+	row, inner, rows := rowSides(y.Shape, a, b)
 	for side, d := range []func(a, b, y float32) float32{o.da, o.db} {
 		if !s.Needs(side) {
+			continue
+		}
+		if rows {
+			grads[side] = o.backwardRows(s, dy[0], a, b, y, side, row, inner)
 			continue
 		}
 		g := NewFloat(y.Shape...)

@@ -20,6 +20,11 @@ type clip struct {
 type clipSaved struct {
 	lo, hi     float32
 	loIn, hiIn *Tensor // the bound inputs, nil when absent
+	// pass has one bit per element, set where the output is x's own
+	// value and the gradient passes to x (a ReLU6 keeps this, not x; a
+	// NaN passes none, as in PyTorch);
+	// nil where a bound's gradient is wanted too and x is kept instead.
+	pass reluMask
 }
 
 func newClipAttrs(n *Node) (Op, error) {
@@ -63,10 +68,30 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			sv.hi = hi.Data[0]
 		}
 	}
-	y := like(x)
+	y := s.alloc(false, x.Shape...)
+	n := len(x.Data)
+	boundsWanted := sv.loIn != nil && s.Needs(1) || sv.hiIn != nil && s.Needs(2)
+	if s.Grad && !boundsWanted {
+		sv.pass = make(reluMask, (n+63)/64)
+	}
 	lo, hi := sv.lo, sv.hi
-	for i, v := range x.Data {
-		y.Data[i] = min(max(v, lo), hi)
+	forChunks((n+63)/64, 64, func(k0, k1 int) {
+		for k := k0; k < k1; k++ {
+			xs := x.Data[64*k : min(64*k+64, n)]
+			ys := y.Data[64*k : 64*k+len(xs)]
+			var w uint64
+			for i, v := range xs {
+				c := min(max(v, lo), hi)
+				ys[i] = c
+				w |= uint64(pick(c == v)) << i
+			}
+			if sv.pass != nil {
+				sv.pass[k] = w
+			}
+		}
+	})
+	if sv.pass != nil {
+		x = &Tensor{Shape: x.Shape}
 	}
 	s.Save(x)
 	s.SetAux(sv)
@@ -115,6 +140,11 @@ func (c clip) forwardInts(in []*Tensor) ([]*Tensor, error) {
 func (c clip) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	x := s.Saved(0)
 	sv := s.Aux().(clipSaved)
+	if sv.pass != nil {
+		dx := s.alloc(false, x.Shape...)
+		forChunks(len(sv.pass), 64, func(lo, hi int) { sv.pass.grad(dx.Data, dy[0].Data, lo, hi) })
+		return []*Tensor{dx, nil, nil}, nil
+	}
 	dx := like(x)
 	var glo, ghi float32
 	for i, g := range dy[0].Data {

@@ -131,6 +131,11 @@ func TestElementwiseGradientsB(t *testing.T) {
 	}{
 		{"mul", "Mul", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3), r(-1, 1, 2, 3)} }, nil},
 		{"mul broadcast", "Mul", nil, 7, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4), r(-1, 1, 3, 1)} }, nil},
+		{"mul squeeze-excitation", "Mul", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4, 5), r(-1, 1, 2, 3, 1, 1)} }, nil},
+		{"mul squeeze-excitation scale first", "Mul", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 1, 1), r(-1, 1, 2, 3, 4, 5)} }, nil},
+		{"div rows", "Div", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4), r(0.5, 2, 2, 3, 1)} }, nil},
+		{"div rows numerator", "Div", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 1), r(0.5, 2, 2, 3, 4)} }, nil},
+		{"sub rows fewer axes", "Sub", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 1, 1), r(-1, 1, 3, 2, 2)} }, nil},
 		{"mul scalar", "Mul", nil, 13, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3), ewFloats(nil, 0.7)} }, nil},
 		{"div", "Div", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3), r(0.5, 2, 2, 3)} }, nil},
 		{"div broadcast", "Div", nil, 7, func() []*Tensor { return []*Tensor{r(-1, 1, 3, 1), r(-2, -0.5, 2, 1, 4)} }, nil},

@@ -33,11 +33,13 @@ func (globalAveragePool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := NewFloat(shape...)
+	y := s.alloc(true, shape...)
 	if size > 0 {
-		for p := range y.Data {
-			y.Data[p] = sum4(x.Data[p*size:(p+1)*size]) / float32(size)
-		}
+		forChunks(len(y.Data), size, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				y.Data[p] = sum4(x.Data[p*size:(p+1)*size]) / float32(size)
+			}
+		})
 	}
 	s.SetAux(x.Shape)
 	return []*Tensor{y}, nil
@@ -48,14 +50,18 @@ func (globalAveragePool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("GlobalAveragePool: backward without a forward pass")
 	}
-	dx := NewFloat(append([]int(nil), xs...)...)
+	// Every run writes the whole of dx: storage from the pool needs no
+	// clearing.
+	dx := s.alloc(false, append([]int(nil), xs...)...)
 	size := Numel(xs[2:])
-	for p, g := range dy[0].Data {
-		v := g / float32(size)
-		d := dx.Data[p*size : (p+1)*size]
-		for i := range d {
-			d[i] = v
+	forChunks(len(dy[0].Data), size, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			v := dy[0].Data[p] / float32(size)
+			d := dx.Data[p*size : (p+1)*size]
+			for i := range d {
+				d[i] = v
+			}
 		}
-	}
+	})
 	return []*Tensor{dx}, nil
 }

@@ -24,6 +24,19 @@ func BenchmarkGlobalAveragePool(b *testing.B) {
 	benchmarkNN(b, "GlobalAveragePool", nil, 13, false, nnAct())
 }
 
+// The activations of MobileNet-V2 (ReLU6), EfficientNet (SiLU, fused)
+// and squeeze-and-excitation's channel scale.
+
+func BenchmarkClipRelu6(b *testing.B) {
+	benchmarkNN(b, "Clip", nil, 13, false, nnAct(), ewFloats(nil, 0), ewFloats(nil, 0.5))
+}
+
+func BenchmarkSiLU(b *testing.B) { benchmarkOp(b, gate{silu}, false, nnAct()) }
+
+func BenchmarkSqueezeExciteMul(b *testing.B) {
+	benchmarkNN(b, "Mul", nil, 14, false, nnAct(), randTensor(rand.New(rand.NewPCG(5, 6)), 0, 1, 32, 64, 1, 1))
+}
+
 func BenchmarkBatchNorm(b *testing.B) {
 	benchmarkNN(b, "BatchNormalization", nil, 15, false, nnBN()...)
 }
@@ -63,7 +76,12 @@ func nnBN() []*Tensor {
 }
 
 func benchmarkNN(b *testing.B, opType string, a attrs, opset int64, training bool, in ...*Tensor) {
-	op := newOp(b, opType, a, opset, len(in), 1)
+	benchmarkOp(b, newOp(b, opType, a, opset, len(in), 1), training, in...)
+}
+
+// benchmarkOp runs op forward and backward, with the gradients of all
+// its inputs wanted.
+func benchmarkOp(b *testing.B, op Op, training bool, in ...*Tensor) {
 	s := &State{Grad: true, Training: training}
 	outs, err := op.Forward(s, in)
 	if err != nil {

@@ -1,0 +1,71 @@
+package ops
+
+// A gated activation y = x·g(x) reaches the interpreter as two nodes, g(x)
+// and a Mul reading x beside it: SiLU (g the logistic sigmoid,
+// EfficientNet) and HardSwish (g a HardSigmoid, MobileNet-V3 at opsets
+// before 14). Apart, a gradient pass keeps x and g(x) and walks memory
+// five times; fused, one pass writes y and keeps dy/dx alone, and the
+// backward pass is one multiply.
+func init() {
+	registerFusion(Fusion{Name: "Sigmoid+Mul", First: "Sigmoid", Then: "Mul", Gate: true,
+		Join: func(Op, Op, [][]int) (Op, bool) { return gate{silu}, true }})
+	registerFusion(Fusion{Name: "HardSigmoid+Mul", First: "HardSigmoid", Then: "Mul", Gate: true,
+		Join: func(first, _ Op, _ [][]int) (Op, bool) {
+			h, ok := first.(hardSigmoid)
+			return gate{h.swish}, ok
+		}})
+}
+
+// gate is y = x·g(x); fd returns y and dy/dx at x, y computed as the Mul
+// of the unfused graph computes it, so inference gives the same bits.
+type gate struct {
+	fd func(x float32) (y, d float32)
+}
+
+func silu(x float32) (y, d float32) {
+	g := sigmoid32(x)
+	return x * g, g + x*g*(1-g)
+}
+
+func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
+	x, err := floatIn(in, 0, "X")
+	if err != nil {
+		return nil, err
+	}
+	y := s.alloc(false, x.Shape...)
+	var d *Tensor
+	if s.Grad && s.Needs(0) {
+		d = s.alloc(false, x.Shape...)
+	}
+	forChunks(len(x.Data), 16, func(lo, hi int) {
+		if d == nil {
+			for i, v := range x.Data[lo:hi] {
+				y.Data[lo+i], _ = o.fd(v)
+			}
+			return
+		}
+		for i, v := range x.Data[lo:hi] {
+			y.Data[lo+i], d.Data[lo+i] = o.fd(v)
+		}
+	})
+	if d == nil {
+		d = &Tensor{Shape: x.Shape}
+	}
+	s.Save(d)
+	return []*Tensor{y}, nil
+}
+
+func (gate) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
+	d := s.Saved(0)
+	if dy[0] == nil || d.Data == nil {
+		return []*Tensor{nil}, nil
+	}
+	dx := s.alloc(false, d.Shape...)
+	forChunks(len(dx.Data), 1, func(lo, hi int) {
+		g, dd := dy[0].Data[lo:hi], d.Data[lo:hi]
+		for i := range dx.Data[lo:hi] {
+			dx.Data[lo+i] = g[i] * dd[i]
+		}
+	})
+	return []*Tensor{dx}, nil
+}
