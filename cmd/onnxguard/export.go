@@ -61,7 +61,7 @@ Examples:
 		if err != nil {
 			return err
 		}
-		prog, err := interp.Compile(model, &interp.Options{MaxMemory: budget})
+		prog, err := interp.Compile(model, interpOptions(interp.Options{MaxMemory: budget}))
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}

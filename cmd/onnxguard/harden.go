@@ -174,7 +174,7 @@ func runHarden(c *cli.Context) error {
 	if hc.ModelSHA256, err = model.SHA256(); err != nil {
 		return err
 	}
-	prog, err := interp.Compile(model, &interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory})
+	prog, err := interp.Compile(model, interpOptions(interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory}))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.modelPath, err)
 	}

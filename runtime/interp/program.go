@@ -24,6 +24,12 @@ type Options struct {
 	// refused at compile time, before anything that size is allocated.
 	// 0 means DefaultMaxMemory.
 	MaxMemory int64
+	// Kernels says whether the operators take the vector kernels' paths
+	// (kernels.go); the zero value takes them where the CPU runs them.
+	Kernels KernelMode
+	// NoPoolFusion keeps each MaxPool apart from the Conv before it, for
+	// tests that compare the fused op with the two.
+	NoPoolFusion bool
 }
 
 // Param is a floating-point initializer: a weight, a bias or a running
@@ -56,6 +62,7 @@ type Program struct {
 	rng     *rand.Rand
 	buffers *ops.Buffers // storage recycled from one run to the next
 	budget  int64        // Options.MaxMemory resolved
+	noPools bool         // Options.NoPoolFusion
 	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
 }
 
@@ -108,7 +115,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		buffers: &ops.Buffers{}, budget: opt.budget()}
+		buffers: &ops.Buffers{}, budget: opt.budget(), noPools: opt.NoPoolFusion}
 	slot := func(name string) int {
 		if s, ok := p.slots[name]; ok {
 			return s
@@ -167,7 +174,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for _, out := range n.Outputs {
 			nd.out = append(nd.out, slot(out))
 		}
-		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
+		nd.state.Rand, nd.state.Buffers, nd.state.Kernels = p.rng, p.buffers, opt.Kernels.on()
 		nd.state.Limit = elemLimit(p.budget)
 		p.nodes = append(p.nodes, nd)
 	}
@@ -235,10 +242,10 @@ func (p *Program) fuseNodes() {
 	// A MaxPool that alone reads a Conv's output joins the Conv where
 	// ops.FusePool takes the pair (2×2 windows, the direct kernel).
 	fused := fuseInto(nodes, readers, func(prev, nd *node) (ops.Op, bool) {
-		if nd.n.OpType != "MaxPool" || !fusePools || len(prev.n.Inputs) < 2 {
+		if nd.n.OpType != "MaxPool" || p.noPools || len(prev.n.Inputs) < 2 {
 			return nil, false
 		}
-		return ops.FusePool(prev.op, nd.op, p.shapes[prev.n.Inputs[0]], p.shapes[prev.n.Inputs[1]])
+		return ops.FusePool(prev.op, nd.op, p.shapes[prev.n.Inputs[0]], p.shapes[prev.n.Inputs[1]], prev.state.Kernels)
 	})
 	clear(p.nodes[len(fused):])
 	p.nodes = fused
@@ -269,9 +276,6 @@ func fuseInto(nodes []node, readers []int, join func(prev, nd *node) (ops.Op, bo
 	}
 	return out
 }
-
-// fusePools turns the Conv-MaxPool fusion off, for tests that compare.
-var fusePools = true
 
 // Reseed restarts the generator Dropout draws its masks from, as if the
 // Program had been compiled with Options.Seed = seed. A training loop

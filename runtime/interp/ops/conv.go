@@ -184,7 +184,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	ohw := g.oh * g.ow
 	y := s.alloc(false, n, m, g.oh, g.ow)
-	if canDirect(g) {
+	if canDirect(s.Kernels, g) {
 		mg := m / c.group
 		plan := planDirect(s, g, w.Data, a.bias(), mg, c.group, c.relu)
 		defer plan.release(s)
@@ -208,7 +208,7 @@ func (c *conv) im2colForward(s *State, a convArgs, y *Tensor) {
 	x, w, b, xs, g, n, m := a.x, a.w, a.b, a.xs, a.g, a.n, a.m
 	ohw := g.oh * g.ow
 	mg, k := m/c.group, g.colRows()
-	workers, mul := sampleWorkers(n)
+	workers, mul := s.sampleWorkers(n)
 	cols := make([][]float32, workers)
 	for wk := range cols {
 		cols[wk] = s.scratch(k * ohw)
@@ -261,7 +261,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	flip := needX && g.sh == 1 && g.sw == 1 && mg*g.h*g.w <= 2*g.c*ohw
 	// The direct kernel needs neither im2col nor col2im: the flipped
 	// convolution always wins where it runs.
-	direct := needX && g.sh == 1 && g.sw == 1 && canDirect(g.flipped(mg))
+	direct := needX && g.sh == 1 && g.sw == 1 && canDirect(s.Kernels, g.flipped(mg))
 	flip = flip || direct
 	var gf geom2d
 	var wf []float32
@@ -281,7 +281,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads[0] = s.alloc(!flip, x.Shape...)
 	}
 	kf, hw := gf.colRows(), g.h*g.w
-	workers, mul := sampleWorkers(n)
+	workers, mul := s.sampleWorkers(n)
 	cols := make([][]float32, workers)
 	masked := make([][]float32, workers) // a sample's dY through the fused Relu
 	// Each worker's share of dW and dB, summed below in worker order.
@@ -298,7 +298,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// the forward pass read, and dY, with neither im2col nor a product.
 	var wplan *directPlan
 	var wpad, wrows, wsums [][]float32
-	if needW && canDirect(g) {
+	if needW && canDirect(s.Kernels, g) {
 		wplan = planDirect(s, g, nil, nil, mg, c.group, false)
 		wpad, wrows, wsums = make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
 	}
@@ -324,7 +324,7 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			masked[wk] = s.scratch(m * ohw)
 		}
 		if wk > 0 && needW {
-			dws[wk] = s.Buffers.get(w.Len(), true)
+			dws[wk] = s.Buffers.Get(w.Len(), true)
 		}
 		if wk > 0 && needB {
 			dbs[wk] = make([]float32, m)
@@ -334,12 +334,12 @@ func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy[0].Data[i*m*ohw:][:m*ohw]
 		if c.relu {
-			reluGrad(masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
+			reluGrad(s.Kernels, masked[wk], dyi, y.Data[i*m*ohw:][:m*ohw])
 			dyi = masked[wk]
 		}
 		if needB {
 			for o := range m {
-				dbs[wk][o] += sumFloats(dyi[o*ohw:][:ohw])
+				dbs[wk][o] += sumFloats(s.Kernels, dyi[o*ohw:][:ohw])
 			}
 		}
 		for gr := 0; gr < c.group; gr++ {
@@ -425,9 +425,10 @@ func putAll(b *Buffers, sets ...[][]float32) {
 	}
 }
 
-// sumFloats returns the sum of x, on the vector kernel where there is one.
-func sumFloats(x []float32) float32 {
-	if useKernels {
+// sumFloats returns the sum of x, on the vector kernel where the node
+// takes them.
+func sumFloats(kernels bool, x []float32) float32 {
+	if kernels {
 		return kernel.Sum(x)
 	}
 	return sum4(x)

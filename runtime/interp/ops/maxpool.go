@@ -66,7 +66,7 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if x.IsInt() { // quantized models pool integers
 		y = NewInts(shape, make([]int64, Numel(shape)))
 		y.Elem = x.Elem
-		maxPlanes(y.Ints, arg, x.Ints, g, math.MinInt64)
+		maxPlanes(false, y.Ints, arg, x.Ints, g, math.MinInt64)
 	} else {
 		y = s.alloc(false, shape...)
 		hw := g.h * g.w
@@ -77,7 +77,7 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			if arg != nil {
 				a = arg[lo*ohw : hi*ohw]
 			}
-			maxPlanes(y.Data[lo*ohw:hi*ohw], a, x.Data[lo*hw:hi*hw], part, -math.MaxFloat32)
+			maxPlanes(s.Kernels, y.Data[lo*ohw:hi*ohw], a, x.Data[lo*hw:hi*hw], part, -math.MaxFloat32)
 		})
 	}
 	outs := []*Tensor{y}
@@ -90,11 +90,12 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 
 // maxPlanes pools every plane, writing each window's maximum to y and, when
 // arg is not nil, the winner's offset in its plane; an empty window (wholly
-// in padding) yields lowest and offset -1.
-func maxPlanes[T float32 | int64](y []T, arg []int32, x []T, g poolGeom, lowest T) {
+// in padding) yields lowest and offset -1. kernels lets a 2×2 pool of
+// floats take the vector kernels.
+func maxPlanes[T float32 | int64](kernels bool, y []T, arg []int32, x []T, g poolGeom, lowest T) {
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	if g.halves() { // the common 2×2 window: the vector kernels, or unrolled loops
-		if simdPool(y, arg, x, g) {
+		if simdPool(kernels, y, arg, x, g) {
 			return
 		}
 		for p := range g.planes {
@@ -189,11 +190,10 @@ func (g poolGeom) halves() bool {
 }
 
 // simdPool runs a 2×2 pool of float planes on the vector kernels where
-// the CPU has them (the same AVX-512F as the direct convolution), and
-// reports whether it did.
-func simdPool[T float32 | int64](y []T, arg []int32, x []T, g poolGeom) bool {
+// kernels is set, and reports whether it did.
+func simdPool[T float32 | int64](kernels bool, y []T, arg []int32, x []T, g poolGeom) bool {
 	dst, ok := any(y).([]float32)
-	if !ok || !useKernels {
+	if !ok || !kernels {
 		return false
 	}
 	src := any(x).([]float32)

@@ -3,6 +3,8 @@ package ops
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // The operators of nn_test.go on CIFAR-sized activations (a batch of 32,
@@ -64,7 +66,7 @@ func nnBN() []*Tensor {
 
 func benchmarkNN(b *testing.B, opType string, a attrs, opset int64, training bool, in ...*Tensor) {
 	op := newOp(b, opType, a, opset, len(in), 1)
-	s := &State{Grad: true, Training: training}
+	s := &State{Grad: true, Training: training, Kernels: kernel.Available}
 	outs, err := op.Forward(s, in)
 	if err != nil {
 		b.Fatal(err)

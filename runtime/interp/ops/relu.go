@@ -25,15 +25,15 @@ func (relu) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	y := s.Saved(0)
 	dx := s.alloc(false, y.Shape...)
 	forChunks(len(y.Data), 1, func(lo, hi int) {
-		reluGrad(dx.Data[lo:hi], dy[0].Data[lo:hi], y.Data[lo:hi])
+		reluGrad(s.Kernels, dx.Data[lo:hi], dy[0].Data[lo:hi], y.Data[lo:hi])
 	})
 	return []*Tensor{dx}, nil
 }
 
 // reluGrad writes dx = dy where y > 0 and 0 elsewhere: the gradient
 // through a Relu whose output was y.
-func reluGrad(dx, dy, y []float32) {
-	if useKernels {
+func reluGrad(kernels bool, dx, dy, y []float32) {
+	if kernels {
 		kernel.ReluMask(dx, dy, y)
 		return
 	}

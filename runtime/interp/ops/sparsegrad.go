@@ -160,8 +160,8 @@ func (f *convPool) sparseBackward(s *State, dy []*Tensor, sv convPoolSaved, sp *
 			grids[wk] = s.scratch(sp.gridLen())
 		}
 		if needW {
-			xgrids[wk] = s.Buffers.get(sp.gridLen(), true) // zeroed once: see toGrid
-			dwts[wk] = s.Buffers.get(m*rowLen, true)
+			xgrids[wk] = s.Buffers.Get(sp.gridLen(), true) // zeroed once: see toGrid
+			dwts[wk] = s.Buffers.Get(m*rowLen, true)
 		}
 		if needB {
 			dbs[wk] = grads[2].Data
