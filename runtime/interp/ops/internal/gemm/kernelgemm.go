@@ -94,25 +94,7 @@ func (g Mul) kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float3
 			// Each tile packs its own rows of op(a), on its own core.
 			rows := tl.Shape.Rows
 			dst := packed[tl.Pack:][:k*rows]
-			for r := tl.N; r < rows; r++ { // rows past the tile's
-				for kk := range k {
-					dst[kk*rows+r] = 0
-				}
-			}
-			if transA { // row i of op(a) is column i of a
-				for kk := range k {
-					row := dst[kk*rows:][:tl.N]
-					for r, v := range a[kk*m+tl.First:][:tl.N] {
-						row[r] = alpha * v
-					}
-				}
-			} else {
-				for r := range tl.N {
-					for kk, v := range a[(tl.First+r)*k:][:k] {
-						dst[kk*rows+r] = alpha * v
-					}
-				}
-			}
+			packRows(dst, a, tl, transA, m, k, alpha)
 			t.Rows = int64(tl.N)
 			cRows := c[tl.First*n:][:tl.N*n]
 			for k0 := 0; k0 < k; k0 += kBlock {
@@ -138,6 +120,32 @@ func (g Mul) kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float3
 			}
 		}
 	})
+}
+
+// packRows writes to dst the rows of alpha·op(a) (m×k) that tile tl
+// computes, interleaved as the kernel reads its weights (k rows of the
+// tile's channels), and zeros for the tile's rows past them.
+func packRows(dst, a []float32, tl kernel.Span, transA bool, m, k int, alpha float32) {
+	rows := tl.Shape.Rows
+	for r := tl.N; r < rows; r++ {
+		for kk := range k {
+			dst[kk*rows+r] = 0
+		}
+	}
+	if transA { // row i of op(a) is column i of a
+		for kk := range k {
+			row := dst[kk*rows:][:tl.N]
+			for r, v := range a[kk*m+tl.First:][:tl.N] {
+				row[r] = alpha * v
+			}
+		}
+		return
+	}
+	for r := range tl.N {
+		for kk, v := range a[(tl.First+r)*k:][:k] {
+			dst[kk*rows+r] = alpha * v
+		}
+	}
 }
 
 // transpose writes to dst (cols × rows) the transpose of src (rows ×

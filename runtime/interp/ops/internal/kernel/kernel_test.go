@@ -24,7 +24,7 @@ func TestKernels(t *testing.T) {
 		}{
 			{"Max2x2", testMax2x2}, {"ReluMask", testReluMask}, {"CompactRows", testCompactRows},
 			{"Sum", testSum}, {"Unpool2x2", testUnpool2x2}, {"SumWhere", testSumWhere},
-			{"AxpyTerms", testAxpyTerms}, {"Run", testRun}, {"RunGrad", testRunGrad},
+			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
 			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows},
 		} {
 			t.Run(im.name+"/"+test.name, func(t *testing.T) { test.run(t, checked{im.k}) })
@@ -264,9 +264,7 @@ func TestArgumentOffsets(t *testing.T) {
 // against its definition, for term counts that take AxpyTerms' three-at-
 // a-time loop, its one-at-a-time loop and both, and AxpyRuns' pairs and
 // its odd last term, with entries whose rows overlap (so their order
-// matters) and, for AxpyRuns, in runs that end at each of its four
-// partial sums; and checks that offsets outside the slices panic before
-// anything is written.
+// matters).
 func testAxpyTerms(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, terms := range []int{1, 2, 3, 4, 5, 9, 18, 25} {
@@ -308,8 +306,13 @@ func testAxpyTerms(t *testing.T, k checked) {
 		}
 	}
 
-	// AxpyRuns on runs of one doff, of lengths that end at every place of
-	// its four partial sums, and single entries between them.
+}
+
+// testAxpyRuns checks AxpyRuns on runs of one doff, of lengths that end
+// at every place of its four partial sums, and single entries between
+// them.
+func testAxpyRuns(t *testing.T, k checked) {
+	rng := rand.New(rand.NewPCG(6, 7))
 	for _, terms := range []int{1, 2, 9, 18} {
 		d, s := make([]float32, 400), make([]float32, 300)
 		for i := range s {
@@ -344,8 +347,12 @@ func testAxpyTerms(t *testing.T, k checked) {
 		}
 	}
 
-	// Out of range: an offset 16 floats short of the end passes, one float
-	// further panics, as does a negative one; nothing is written.
+}
+
+// testAxpyBounds checks that an offset 16 floats short of the end
+// passes, that one float further panics, as does a negative one, and
+// that nothing is written then.
+func testAxpyBounds(t *testing.T, k checked) {
 	for _, f := range []struct {
 		name string
 		axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
