@@ -58,10 +58,12 @@ test: vet
 
 # Where the CPU has the vector kernels (amd64 with AVX-512F: the direct
 # convolution, the 2×2 max pool), the operators take them; the
-# interpreter's tests run again with them off, so the portable paths
-# (im2col and the matrix multiply, the Go pooling loops) stay tested too.
+# interpreter's tests run again built with the purego tag, which leaves
+# the assembly out: a program's default (interp.KernelsAuto) then takes the
+# portable paths (im2col and the matrix multiply, the Go pooling loops),
+# and the tests that force the kernel paths run on their pure-Go twins.
 test-portable:
-	ONNXGUARD_KERNELS=off $(GO) test -count=1 ./runtime/interp/...
+	$(GO) test -count=1 -tags purego ./runtime/interp/...
 
 # The interpreter's tests again on the OpenBLAS path, so both paths pass.
 test-openblas:
@@ -82,7 +84,7 @@ endif
 # OpenBLAS where it is installed.
 BENCH = $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
 	$(GO) test -run '^$$' -bench PaperStep -benchtime 1s -count 3 ./harden/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ ./runtime/interp/ops/internal/gemm/ 2>&1 && \
 	$(GO) test -run '^$$' -bench Attacks -benchtime 1x -count 3 ./fgsm/ 2>&1
 
 bench:

@@ -131,7 +131,7 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 		p = ie.P
 	} else {
 		a.check = s.engine
-		p, err = interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
+		p, err = interp.Compile(s.model, interpOptions(interp.Options{MaxMemory: cfg.ort.MaxMemory}))
 	}
 	if err == nil {
 		a.model, err = fgsm.NewModel(p, cfg.pre)

@@ -60,7 +60,7 @@ func readExportConfig(c *cli.Context) (*exportConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.opt = export.CheckpointOptions{Compile: interp.Options{MaxMemory: budget}, ORT: ortOptions(c)}
+	cfg.opt = export.CheckpointOptions{Compile: *interpOptions(interp.Options{MaxMemory: budget}), ORT: ortOptions(c)}
 	return cfg, nil
 }
 

@@ -247,7 +247,7 @@ func (cfg *runConfig) open() (*session, error) {
 	}
 	switch cfg.engine {
 	case "interp":
-		p, err := interp.Compile(s.model, &interp.Options{MaxMemory: cfg.ort.MaxMemory})
+		p, err := interp.Compile(s.model, interpOptions(interp.Options{MaxMemory: cfg.ort.MaxMemory}))
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)

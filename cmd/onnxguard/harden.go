@@ -250,7 +250,7 @@ func readHardenRun(c *cli.Context) (*hardenRun, error) {
 	if hr.rc.Model, err = onnx.Load(cfg.modelPath); err != nil {
 		return nil, err
 	}
-	if hr.rc.Program, err = interp.Compile(hr.rc.Model, &interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory}); err != nil {
+	if hr.rc.Program, err = interp.Compile(hr.rc.Model, interpOptions(interp.Options{Seed: hc.Seed, MaxMemory: cfg.ort.MaxMemory})); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
 	}
 	if hr.rc.Train, hr.rc.Val, err = hardenData(c, cfg, hr.rc.Program); err != nil {

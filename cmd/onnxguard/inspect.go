@@ -31,7 +31,7 @@ Examples:
 		if err != nil {
 			return err
 		}
-		info, err := inspectModel(c.String("model"), &interp.Options{MaxMemory: budget})
+		info, err := inspectModel(c.String("model"), interpOptions(interp.Options{MaxMemory: budget}))
 		if err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func inspectModel(path string, opt *interp.Options) (*modelInfo, error) {
 	info := &modelInfo{Path: path, SHA256: digest, IRVersion: m.Proto.GetIrVersion(), Opset: g.Opset,
 		Producer:   strings.TrimSpace(m.Proto.GetProducerName() + " " + m.Proto.GetProducerVersion()),
 		Parameters: g.ParamCount(), Nodes: len(g.Nodes), Ops: g.OpHistogram(), Unsupported: []string{}, NoGradient: []string{}, Estimated: []string{},
-		Kernels: ops.Kernels(), BLAS: ops.BLAS()}
+		Kernels: interp.Kernels(opt), BLAS: ops.BLAS()}
 	for _, v := range g.Inputs {
 		in := describe(v)
 		if len(v.Shape) == 4 {
@@ -214,6 +214,7 @@ func printInspect(w interface{ Write([]byte) (int, error) }, info *modelInfo) {
 	}
 	kernels := map[string]string{
 		"avx512f": "AVX-512F vector kernels",
+		"go":      "the vector kernels' pure-Go twins (ONNXGUARD_KERNELS=on without AVX-512F)",
 		"off":     "vector kernels off (ONNXGUARD_KERNELS=off)",
 		"none":    "no vector kernels (they need amd64 with AVX-512F): im2col and the matrix multiply",
 	}[info.Kernels]

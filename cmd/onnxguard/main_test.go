@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 	"os"
 	"path/filepath"
@@ -161,8 +162,8 @@ func TestInspect(t *testing.T) {
 		info.Ops["Conv"] != 2 || info.Parameters != 421642 {
 		t.Errorf("inspect: %+v", info)
 	}
-	if info.Kernels != ops.Kernels() || info.BLAS != ops.BLAS() {
-		t.Errorf("inspect: kernels %q, BLAS %q; this machine has %q, %q", info.Kernels, info.BLAS, ops.Kernels(), ops.BLAS())
+	if want := interp.Kernels(interpOptions(interp.Options{})); info.Kernels != want || info.BLAS != ops.BLAS() {
+		t.Errorf("inspect: kernels %q, BLAS %q; this machine has %q, %q", info.Kernels, info.BLAS, want, ops.BLAS())
 	}
 	text, _, err := run("inspect", "-m", cnn)
 	if err != nil || !strings.Contains(text, "parameters  421642") || !strings.Contains(text, "Conv×2") {

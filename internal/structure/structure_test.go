@@ -35,12 +35,7 @@ var importRules = []struct{ from, to, why string }{
 // knownViolations are the violations present when this test was written,
 // each with the helper of issue 13 that removes it. The lead empties this
 // list at merge; the issue is not done until it is empty.
-var knownViolations = map[string]string{
-
-	"switch runtime/interp/ops/directconv.go reads the environment": "s13-infra",
-	"switch runtime/interp/ops/directconv_test.go sets useKernels":  "s13-infra",
-	"switch runtime/interp/fusion_test.go sets fusePools":           "s13-infra",
-}
+var knownViolations = map[string]string{}
 
 func TestStructure(t *testing.T) {
 	root := moduleRoot(t)

@@ -25,11 +25,16 @@ const modelDir = "../../testdata/models"
 
 func loadProgram(t testing.TB, name string) *Program {
 	t.Helper()
+	return loadProgramWith(t, name, &Options{Seed: 1})
+}
+
+func loadProgramWith(t testing.TB, name string, opt *Options) *Program {
+	t.Helper()
 	m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Compile(m, &Options{Seed: 1})
+	p, err := Compile(m, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

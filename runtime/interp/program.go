@@ -24,6 +24,12 @@ type Options struct {
 	// refused at compile time, before anything that size is allocated.
 	// 0 means DefaultMaxMemory.
 	MaxMemory int64
+	// Kernels says whether the operators take the vector kernels' paths
+	// (kernels.go); the zero value takes them where the CPU runs them.
+	Kernels KernelMode
+	// NoPoolFusion keeps each MaxPool apart from the Conv before it, for
+	// tests that compare the fused op with the two.
+	NoPoolFusion bool
 }
 
 // Param is a floating-point initializer: a weight, a bias or a running
@@ -50,6 +56,7 @@ type Program struct {
 	rng     *rand.Rand
 	buffers *ops.Buffers // storage recycled from one run to the next
 	budget  int64        // Options.MaxMemory resolved
+	noPools bool         // Options.NoPoolFusion
 	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
 
 	// What a gradient pass keeps between its forward and backward
@@ -111,7 +118,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		buffers: &ops.Buffers{}, budget: opt.budget()}
+		buffers: &ops.Buffers{}, budget: opt.budget(), noPools: opt.NoPoolFusion}
 	if err := p.loadInitializers(); err != nil {
 		return nil, err
 	}
@@ -154,7 +161,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		for _, out := range n.Outputs {
 			nd.out = append(nd.out, p.slot(out))
 		}
-		nd.state.Rand, nd.state.Buffers = p.rng, p.buffers
+		nd.state.Rand, nd.state.Buffers, nd.state.Kernels = p.rng, p.buffers, opt.Kernels.on()
 		nd.state.Limit = elemLimit(p.budget)
 		p.nodes = append(p.nodes, nd)
 	}
@@ -250,7 +257,7 @@ func (p *Program) fuseNodes() {
 	for fused := true; fused; {
 		fused = false
 		for _, f := range ops.Fusions() {
-			if !fusePools && f.Name == ops.PoolFusion {
+			if p.noPools && f.Name == ops.PoolFusion {
 				continue
 			}
 			before := len(nodes)
@@ -258,7 +265,7 @@ func (p *Program) fuseNodes() {
 				if prev.n.OpType != f.First || nd.n.OpType != f.Then {
 					return nil, false
 				}
-				return f.Join(prev.op, nd.op, p.inputShapes(prev.n))
+				return f.Join(prev.op, nd.op, p.inputShapes(prev.n), prev.state.Kernels)
 			})
 			fused = fused || len(nodes) < before
 		}
@@ -339,9 +346,6 @@ func pick(b bool) int {
 	}
 	return 0
 }
-
-// fusePools turns the Conv-MaxPool fusion off, for tests that compare.
-var fusePools = true
 
 // Reseed restarts the generator Dropout draws its masks from, as if the
 // Program had been compiled with Options.Seed = seed. A training loop

@@ -10,7 +10,7 @@ import (
 // Buffers on storage poisoned with NaN, twice so that the second run reuses
 // the first run's scratch, and checks that outputs and gradients equal
 // those computed on fresh storage: every element they leave unzeroed, they
-// write.
+// write; on the portable paths and the vector kernels'.
 func TestBuffersOverwrite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	r := func(shape ...int) *Tensor { return randTensor(rng, -1, 1, shape...) }
@@ -31,8 +31,8 @@ func TestBuffersOverwrite(t *testing.T) {
 		{"gemm", newOp(t, "Gemm", attrs{"transB": 1, "beta": 0.5}, 13, 3, 1), []*Tensor{r(3, 4), r(5, 4), r(5)}},
 		{"gemm no C", newOp(t, "Gemm", attrs{"transA": 1}, 13, 2, 1), []*Tensor{r(4, 3), r(4, 5)}},
 	} {
-		run := func(b *Buffers) ([]*Tensor, []*Tensor) {
-			s := &State{Grad: true, Buffers: b}
+		run := func(b *Buffers, kernels bool) ([]*Tensor, []*Tensor) {
+			s := &State{Grad: true, Kernels: kernels, Buffers: b}
 			y := forwardNN(t, test.op, s, test.in...)
 			dy := randTensor(rand.New(rand.NewPCG(1, 1)), -1, 1, y[0].Shape...)
 			g, err := test.op.Backward(s, []*Tensor{dy})
@@ -41,62 +41,24 @@ func TestBuffersOverwrite(t *testing.T) {
 			}
 			return y, g
 		}
-		wantY, wantG := run(nil)
-		b := &Buffers{Poison: true}
-		for try := range 2 {
-			b.NextRun()
-			y, g := run(b)
-			if !slices.Equal(y[0].Data, wantY[0].Data) {
-				t.Errorf("%s, run %d: output on recycled storage differs: %v, want %v", test.name, try, y[0].Data, wantY[0].Data)
-			}
-			for i := range wantG {
-				if !slices.Equal(g[i].Data, wantG[i].Data) {
-					t.Errorf("%s, run %d: gradient %d on recycled storage differs", test.name, try, i)
+		for _, kernels := range []bool{false, true} {
+			wantY, wantG := run(nil, kernels)
+			b := &Buffers{Poison: true}
+			for try := range 2 {
+				b.NextRun()
+				y, g := run(b, kernels)
+				if !slices.Equal(y[0].Data, wantY[0].Data) {
+					t.Errorf("%s, kernels %v, run %d: output on recycled storage differs: %v, want %v", test.name, kernels, try, y[0].Data, wantY[0].Data)
+				}
+				for i := range wantG {
+					if !slices.Equal(g[i].Data, wantG[i].Data) {
+						t.Errorf("%s, kernels %v, run %d: gradient %d on recycled storage differs", test.name, kernels, try, i)
+					}
+				}
+				for _, v := range append(y, g...) {
+					b.Put(v.Data)
 				}
 			}
-			for _, v := range append(y, g...) {
-				b.Put(v.Data)
-			}
 		}
-	}
-}
-
-// TestBuffersNextRun checks that storage comes back by length and that
-// storage keepRuns runs have left untaken is let go, and not before.
-func TestBuffersNextRun(t *testing.T) {
-	var b Buffers
-	b.NextRun()
-	a := b.get(8, false)
-	b.Put(a)
-	if got := b.get(8, false); &got[0] != &a[0] {
-		t.Error("storage given back was not handed out again")
-	}
-	if got := b.get(8, false); &got[0] == &a[0] {
-		t.Error("storage handed out twice")
-	}
-	b.Put(a)
-	if got := b.get(4, false); len(got) != 4 || &got[0] == &a[0] {
-		t.Error("storage of another length handed out")
-	}
-	// Kept through keepRuns runs at another batch size (a paper-recipe
-	// step), let go after one more.
-	for range keepRuns {
-		b.NextRun()
-	}
-	if got := b.get(8, false); &got[0] != &a[0] {
-		t.Errorf("storage untaken for %d runs was let go", keepRuns)
-	}
-	b.Put(a)
-	for range keepRuns + 1 {
-		b.NextRun()
-	}
-	if got := b.get(8, false); &got[0] == &a[0] {
-		t.Errorf("storage untaken for %d runs was kept", keepRuns+1)
-	}
-	var none *Buffers
-	none.NextRun()
-	none.Put(a)
-	if got := none.get(8, true); len(got) != 8 {
-		t.Error("a nil Buffers does not allocate")
 	}
 }

@@ -108,19 +108,22 @@ func convOperands(in []*Tensor, op string) (x, w *Tensor, xs, ws []int, oneD boo
 
 // convArgs are a Conv's checked inputs and window.
 type convArgs struct {
-	x, w  *Tensor
-	b     *Tensor // nil without a bias
-	xs    []int   // input shape as 2-D (N,C,H,W)
-	oneD  bool
-	g     geom2d
-	n, m  int // samples, output channels
-	group int
-	relu  bool     // the Relu folded in
-	mask  reluMask // in a gradient pass, the folded Relu's: where the output is positive
+	x, w    *Tensor
+	b       *Tensor // nil without a bias
+	xs      []int   // input shape as 2-D (N,C,H,W)
+	oneD    bool
+	g       geom2d
+	n, m    int // samples, output channels
+	group   int
+	relu    bool     // the Relu folded in
+	mask    reluMask // in a gradient pass, the folded Relu's: where the output is positive
+	kernels bool     // the node takes the vector kernels' paths (State.Kernels)
 }
 
 // key is what the planner plans for.
-func (a convArgs) key() convKey { return convKey{g: a.g, group: a.group, m: a.m} }
+func (a convArgs) key() convKey {
+	return convKey{g: a.g, group: a.group, m: a.m, kernels: a.kernels}
+}
 
 // bias returns the bias values, nil without one.
 func (a convArgs) bias() []float32 {
@@ -175,6 +178,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.kernels = s.Kernels
 	g, n, m := a.g, a.n, a.m
 	if err := s.fits(n, m, g.oh, g.ow); err != nil {
 		return nil, err
@@ -231,9 +235,10 @@ func putAll(b *Buffers, sets ...[][]float32) {
 	}
 }
 
-// sumFloats returns the sum of x, on the vector kernel where there is one.
-func sumFloats(x []float32) float32 {
-	if useKernels {
+// sumFloats returns the sum of x, on the vector kernel where the node
+// takes them.
+func sumFloats(kernels bool, x []float32) float32 {
+	if kernels {
 		return kernel.Sum(x)
 	}
 	return sum4(x)

@@ -10,7 +10,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	g, n, m := a.g, a.n, a.m
 	mg, k, ohw, hw := m/a.group, g.colRows(), g.oh*g.ow, g.h*g.w
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
-	workers, mul := sampleWorkers(n)
+	workers, mul := s.sampleWorkers(n)
 	sums := newConvSums(s, a.w, workers, needW, needB)
 	defer sums.release(s)
 	var dx, dw convStep
@@ -43,7 +43,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		}
 		if needB {
 			for o := range m {
-				sums.dbs[wk][o] += sumFloats(dyi[o*ohw:][:ohw])
+				sums.dbs[wk][o] += sumFloats(a.kernels, dyi[o*ohw:][:ohw])
 			}
 		}
 		for gr := range a.group {
@@ -75,7 +75,7 @@ func newConvSums(s *State, w *Tensor, workers int, needW, needB bool) convSums {
 			if wk == 0 {
 				c.dws[wk] = make([]float32, w.Len())
 			} else {
-				c.dws[wk] = s.Buffers.get(w.Len(), true)
+				c.dws[wk] = s.Buffers.Get(w.Len(), true)
 			}
 		}
 		if needB {

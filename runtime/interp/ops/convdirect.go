@@ -10,19 +10,19 @@ import "runtime"
 func init() {
 	registerConvStrategy(convStrategy{name: "direct", rank: 100,
 		forward: func(k convKey) convForward {
-			if !canDirect(k.g) {
+			if !canDirect(k.kernels, k.g) {
 				return nil
 			}
 			return directConv{}
 		},
 		inputGrad: func(k convKey) convGradient {
-			if k.g.sh != 1 || k.g.sw != 1 || !canDirect(k.g.flipped(k.mg())) {
+			if k.g.sh != 1 || k.g.sw != 1 || !canDirect(k.kernels, k.g.flipped(k.mg())) {
 				return nil
 			}
 			return directInputGrad{}
 		},
 		weightGrad: func(k convKey) convGradient {
-			if !canDirect(k.g) {
+			if !canDirect(k.kernels, k.g) {
 				return nil
 			}
 			return directConv{}

@@ -19,7 +19,7 @@ func (im2colConv) forward(s *State, a convArgs, y *Tensor) {
 	x, w, xs, g, n, m, group := a.x, a.w, a.xs, a.g, a.n, a.m, a.group
 	ohw := g.oh * g.ow
 	mg, k := m/group, g.colRows()
-	workers, mul := sampleWorkers(n)
+	workers, mul := s.sampleWorkers(n)
 	cols := make([][]float32, workers)
 	for wk := range cols {
 		cols[wk] = s.scratch(k * ohw)

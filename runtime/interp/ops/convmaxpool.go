@@ -37,20 +37,21 @@ const PoolFusion = "Conv+MaxPool"
 
 func init() {
 	registerFusion(Fusion{Name: PoolFusion, First: "Conv", Then: "MaxPool",
-		Join: func(first, then Op, shapes [][]int) (Op, bool) {
+		Join: func(first, then Op, shapes [][]int, kernels bool) (Op, bool) {
 			if len(shapes) < 2 {
 				return nil, false
 			}
-			return fusePool(first, then, shapes[0], shapes[1])
+			return fusePool(first, then, shapes[0], shapes[1], kernels)
 		}})
 }
 
 // fusePool returns the op computing conv and then pool where they qualify:
-// conv a 2-D Conv the direct kernel runs on this machine, pool a MaxPool
+// conv a 2-D Conv the direct kernel runs where kernels is set (the node's
+// State.Kernels), pool a MaxPool
 // with a 2×2 window, stride 2 and no padding whose Indices output is not
 // used; xShape and wShape are the Conv's input and weight shapes (any
 // batch). ok is false, and the ops stay apart, otherwise.
-func fusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
+func fusePool(convOp, pool Op, xShape, wShape []int, kernels bool) (fused Op, ok bool) {
 	c, isConv := convOp.(*conv)
 	mp, isPool := pool.(*maxPool)
 	if !isConv || !isPool || mp.indices || len(xShape) != 4 || len(wShape) != 4 {
@@ -58,7 +59,7 @@ func fusePool(convOp, pool Op, xShape, wShape []int) (fused Op, ok bool) {
 	}
 	xs := append([]int{1}, xShape[1:]...)
 	g, err := c.geometry(xs, wShape, false)
-	if err != nil || !canDirect(g) || !c.channelsMatch(xs, wShape) {
+	if err != nil || !canDirect(kernels, g) || !c.channelsMatch(xs, wShape) {
 		return nil, false
 	}
 	pg, err := mp.geometry([]int{1, wShape[0], g.oh, g.ow})
@@ -74,12 +75,13 @@ func (f *convPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.kernels = s.Kernels
 	g := a.g
 	pg, err := f.mp.geometry([]int{a.n, a.m, g.oh, g.ow})
 	if err != nil {
 		return nil, err
 	}
-	if a.oneD || !canDirect(g) || !pg.halves() {
+	if a.oneD || !canDirect(s.Kernels, g) || !pg.halves() {
 		return nil, fmt.Errorf("Conv and MaxPool were fused for a window the input no longer has (%v)", a.xs)
 	}
 	mg := a.m / c.group
@@ -200,10 +202,11 @@ func reluMasked(v, y float32) float32 {
 	return math.Float32frombits(math.Float32bits(v) & mask)
 }
 
-// maskedSum is the sum of dp, where pv is positive when relu is set.
+// maskedSum is the sum of dp, where pv is positive when relu is set, on
+// the vector kernels: a fused Conv and MaxPool runs only on them.
 func maskedSum(dp, pv []float32, relu bool) float32 {
 	if relu {
 		return kernel.SumWhere(dp, pv)
 	}
-	return sumFloats(dp)
+	return kernel.Sum(dp)
 }

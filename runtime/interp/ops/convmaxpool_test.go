@@ -20,7 +20,6 @@ import (
 // (sparsegrad.go) with a partial block of channels, dilation, uneven
 // padding and a 5×5 kernel.
 func TestConvPool(t *testing.T) {
-	requireKernels(t)
 	tests := []convCase{
 		{"cifar-like rows", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 8, 16, 16}, []int{24, 8, 3, 3}, true, true},
 		{"mnist-like wide", nil, []int{2, 1, 28, 28}, []int{16, 1, 3, 3}, true, true},
@@ -42,7 +41,7 @@ func TestConvPool(t *testing.T) {
 			in := test.inputs(rand.New(rand.NewPCG(9, uint64(len(test.name)))))
 			conv := test.op(t, len(in))
 			mp := newOp(t, "MaxPool", pool, 13, 1, 1)
-			fused, ok := fusePool(conv, mp, test.x, test.w)
+			fused, ok := fusePool(conv, mp, test.x, test.w, true)
 			if !ok {
 				t.Fatal("fusePool refused the pair")
 			}
@@ -58,11 +57,11 @@ func TestConvPool(t *testing.T) {
 			want, dy, wantGrads := convThenPool(t, conv, mp, in)
 
 			// Fused, inference then training.
-			inf, err := fused.Forward(&State{}, in)
+			inf, err := fused.Forward(&State{Kernels: true}, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sf := &State{Grad: true}
+			sf := &State{Grad: true, Kernels: true}
 			got, err := fused.Forward(sf, in)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +95,7 @@ func TestConvPool(t *testing.T) {
 // pooled output, dy and the Conv's inputs' gradients.
 func convThenPool(t *testing.T, conv, mp Op, in []*Tensor) ([]*Tensor, *Tensor, []*Tensor) {
 	t.Helper()
-	sc, sp := &State{Grad: true}, &State{Grad: true}
+	sc, sp := &State{Grad: true, Kernels: true}, &State{Grad: true, Kernels: true}
 	y, err := conv.Forward(sc, in)
 	if err != nil {
 		t.Fatal(err)

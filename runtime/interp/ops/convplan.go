@@ -17,6 +17,9 @@ type convKey struct {
 	g     geom2d
 	group int
 	m     int // output channels, all groups
+	// kernels says the node takes the vector kernels' paths
+	// (State.Kernels), where the direct strategies may run.
+	kernels bool
 }
 
 // mg is the output channels per group.

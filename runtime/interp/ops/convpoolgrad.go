@@ -87,7 +87,7 @@ func newDensePoolStep(s *State, sv convPoolSaved, workers int, needX, needW bool
 			// Zeroed once: each sample's unpool writes every position a
 			// window covers, and the rest (an odd last row or column)
 			// stays zero.
-			st.dycs[wk] = s.Buffers.get(mg*ohw, true)
+			st.dycs[wk] = s.Buffers.Get(mg*ohw, true)
 			st.wscrs[wk], st.wrows[wk], st.wsums[wk] = s.scratch(st.wplan.scratchLen()), s.scratch(8*ohw), s.scratch(st.wplan.gradSums())
 		}
 	}

@@ -168,7 +168,7 @@ func (c *convTranspose) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	for i := 0; i < n; i++ {
 		for gr := 0; gr < c.group; gr++ {
 			xg := x.Data[(i*xs[1]+gr*cig)*hwIn:][:cig*hwIn]
-			gemm(true, false, k, hwIn, cig, 1, w.Data[gr*cig*k:][:cig*k], xg, 0, cols)
+			s.gemm(true, false, k, hwIn, cig, 1, w.Data[gr*cig*k:][:cig*k], xg, 0, cols)
 			col2im(y.Data[(i*m+gr*cog)*hwOut:][:cog*hwOut], cols, g)
 		}
 		if b != nil {
@@ -214,10 +214,10 @@ func (c *convTranspose) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 				off := (i*xs[1] + gr*cig) * hwIn
 				wg := w.Data[gr*cig*k:][:cig*k]
 				if needX { // dX = W · im2col(dY)
-					gemm(false, false, cig, hwIn, k, 1, wg, cols, 0, grads[0].Data[off:off+cig*hwIn])
+					s.gemm(false, false, cig, hwIn, k, 1, wg, cols, 0, grads[0].Data[off:off+cig*hwIn])
 				}
 				if needW { // dW += X · im2col(dY)ᵀ
-					gemm(false, true, cig, k, hwIn, 1, x.Data[off:off+cig*hwIn], cols, 1, grads[1].Data[gr*cig*k:][:cig*k])
+					s.gemm(false, true, cig, k, hwIn, 1, x.Data[off:off+cig*hwIn], cols, 1, grads[1].Data[gr*cig*k:][:cig*k])
 				}
 			}
 		}
@@ -228,7 +228,7 @@ func (c *convTranspose) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			db = NewFloat(m)
 			for i := 0; i < n; i++ {
 				for o := 0; o < m; o++ {
-					db.Data[o] += sumFloats(dy[0].Data[(i*m+o)*hwOut:][:hwOut])
+					db.Data[o] += sumFloats(s.Kernels, dy[0].Data[(i*m+o)*hwOut:][:hwOut])
 				}
 			}
 		}

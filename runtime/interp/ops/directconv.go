@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"os"
 	"unsafe"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
@@ -22,15 +21,10 @@ import (
 // respect to the input is the flipped convolution on the same kernels;
 // the gradient with respect to the weights has its own (gradW).
 //
-// useKernels says whether the vector kernels of internal/kernel run: the
-// convolutions, the 2×2 max pool and its gradient, the Relu mask and
-// sums. ONNXGUARD_KERNELS=off turns them off, so that the portable paths
-// can be compared and tested on the same machine.
-var useKernels = kernel.Available && os.Getenv("ONNXGUARD_KERNELS") != "off"
-
-// canDirect reports whether the direct kernel can run the window g.
-func canDirect(g geom2d) bool {
-	return useKernels && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0
+// canDirect reports whether the direct kernel can run the window g, for
+// a node that takes the kernels' paths (State.Kernels).
+func canDirect(kernels bool, g geom2d) bool {
+	return kernels && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0
 }
 
 // directPlan is what a direct convolution computes once per call and
@@ -52,7 +46,7 @@ type directPlan struct {
 	inPlace bool // no padding: the kernels read the image itself
 	xlen    int  // floats of the padded image and the room past it that Run1 reads
 	ocs     int  // wide: floats per channel of the wide buffer
-	tiles   []directTile
+	tiles   []kernel.Span
 	packed  []float32 // per group, per tile: k rows of the tile's channels
 	bias    []float32 // per group, per tile: one per channel of the tile
 	offs    []int64   // k byte offsets
@@ -60,54 +54,24 @@ type directPlan struct {
 	relu    bool
 }
 
-// directTile is a run of output channels that one kernel shape computes.
-type directTile struct {
-	shape     kernel.Shape
-	first, n  int // channels first to first+n of each group
-	pack, bia int // offsets of its weights and biases within a group's
-}
-
 // A segment is 16 adjacent output pixels: its byte offsets in the padded
 // image (X) and in an output channel (DY, as the weight gradient reads
 // it), and which of the 16 exist.
 type segment = kernel.GradSeg
 
-// directTiles covers m channels with tiles of the main shape (Tall or
-// Broad), the rest with a main tile if more than 4 are left and a Wide
-// one otherwise, so a layer with few channels (the first layer's
-// gradient: 1 or 3) wastes less; a single channel left in a wide plan
-// takes the one-channel kernel.
-func directTiles(m, k int, wide bool, main kernel.Shape) (tiles []directTile, packLen, biasLen int) {
-	for first := 0; first < m; {
-		shape := main
-		switch {
-		case m-first == 1 && wide:
-			shape = kernel.Run1
-		case m-first <= kernel.Wide.Rows:
-			shape = kernel.Wide
-		}
-		n := min(shape.Rows, m-first)
-		tiles = append(tiles, directTile{shape: shape, first: first, n: n, pack: packLen, bia: biasLen})
-		packLen += k * shape.Rows
-		biasLen += shape.Rows
-		first += n
-	}
-	return tiles, packLen, biasLen
-}
-
 // bestTiles picks the main shape whose tiles compute the fewest lanes for
 // m channels over nseg segments: channel rows the tiles leave empty and
 // segments of a last, partial group both cost. Tall wins ties.
-func bestTiles(m, k, nseg int, wide bool) (tiles []directTile, packLen, biasLen int) {
-	cost := func(tiles []directTile) int {
+func bestTiles(m, k, nseg int, wide bool) (tiles []kernel.Span, packLen, biasLen int) {
+	cost := func(tiles []kernel.Span) int {
 		c := 0
 		for _, t := range tiles {
-			c += t.shape.Rows * t.shape.Segs * ((nseg + t.shape.Segs - 1) / t.shape.Segs)
+			c += t.Shape.Rows * t.Shape.Segs * ((nseg + t.Shape.Segs - 1) / t.Shape.Segs)
 		}
 		return c
 	}
-	tiles, packLen, biasLen = directTiles(m, k, wide, kernel.Tall)
-	if t, p, b := directTiles(m, k, wide, kernel.Broad); cost(t) < cost(tiles) {
+	tiles, packLen, biasLen = kernel.Cover(m, k, wide, kernel.Tall)
+	if t, p, b := kernel.Cover(m, k, wide, kernel.Broad); cost(t) < cost(tiles) {
 		tiles, packLen, biasLen = t, p, b
 	}
 	return tiles, packLen, biasLen
@@ -174,23 +138,23 @@ func planDirectPart(s *State, g geom2d, oh, ow int, w, b []float32, m, group int
 	tiles, packLen, biasLen := bestTiles(m, k, len(p.segs), p.wide)
 	p.tiles = tiles
 	for _, t := range tiles {
-		if t.shape == kernel.Run1 {
+		if t.Shape == kernel.Run1 {
 			p.inPlace = false
 		}
 	}
-	p.packed = s.Buffers.get(group*packLen, true)
+	p.packed = s.Buffers.Get(group*packLen, true)
 	p.bias = make([]float32, group*biasLen)
 	for gr := range group {
 		for _, t := range tiles {
-			rows := t.shape.Rows
-			dst := p.packed[gr*packLen+t.pack:][:k*rows]
-			for r := range t.n {
-				o := gr*m + t.first + r
+			rows := t.Shape.Rows
+			dst := p.packed[gr*packLen+t.Pack:][:k*rows]
+			for r := range t.N {
+				o := gr*m + t.First + r
 				for i, v := range w[o*k:][:k] {
 					dst[i*rows+r] = v
 				}
 				if b != nil {
-					p.bias[gr*biasLen+t.bia+r] = b[o]
+					p.bias[gr*biasLen+t.Bias+r] = b[o]
 				}
 			}
 		}
@@ -331,42 +295,14 @@ func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, 
 		t.Relu = 1
 	}
 	for _, tl := range p.tiles {
-		a := p.packed[gr*packLen+tl.pack:]
-		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.bia])
-		t.Out = unsafe.Pointer(&res[tl.first*planes])
-		t.Rows = int64(tl.n)
+		a := p.packed[gr*packLen+tl.Pack:]
+		t.Bias = unsafe.Pointer(&p.bias[gr*biasLen+tl.Bias])
+		t.Out = unsafe.Pointer(&res[tl.First*planes])
+		t.Rows = int64(tl.N)
 		t.A = unsafe.Pointer(&a[0])
-		runSegments(tl.shape, &t, p.segs)
+		kernel.RunSegments(tl.Shape, &t, p.segs)
 	}
 	return res, rows, planes
-}
-
-// runSegments runs the tile t (all set but its segments) of shape s over
-// segs, s.Segs at a time: the kernel's segments X and OSeg are the
-// segments' X and DY. A Tall tile's last group of 1 or 2 segments takes
-// Tall1 or Tall2; other shapes' last group runs with the missing
-// segments masked off. Run1 takes consecutive segments from the first of
-// each group, unmasked.
-func runSegments(s kernel.Shape, t *kernel.Tile, segs []segment) {
-	for i := 0; i < len(segs); i += s.Segs {
-		if s == kernel.Run1 {
-			t.XSeg[0], t.OSeg[0] = segs[i].X, segs[i].DY
-			kernel.Run(s, t)
-			continue
-		}
-		shape := s
-		if left := len(segs) - i; s == kernel.Tall && left < s.Segs {
-			shape = kernel.Shape{Rows: s.Rows, Segs: left} // Tall2 or Tall1
-		}
-		for j := range shape.Segs {
-			t.XSeg[j], t.OSeg[j], t.Mask[j] = 0, 0, 0
-			if i+j < len(segs) {
-				sg := segs[i+j]
-				t.XSeg[j], t.OSeg[j], t.Mask[j] = sg.X, sg.DY, uint64(sg.Mask)
-			}
-		}
-		kernel.Run(shape, t)
-	}
 }
 
 // gradW adds to dw (m × g.c·kh·kw) the weight gradient of one group of

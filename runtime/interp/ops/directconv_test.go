@@ -15,7 +15,6 @@ import (
 // segment groups that end part-way, groups, dilations, asymmetric and
 // oversized padding, a fused Relu and 1-D inputs.
 func TestDirectConv(t *testing.T) {
-	requireKernels(t)
 	tests := []convCase{
 		{"cifar layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 32, 32, 32}, []int{64, 32, 3, 3}, true, true},
 		{"first layer", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 32, 32}, []int{32, 3, 3, 3}, true, false},
@@ -33,10 +32,8 @@ func TestDirectConv(t *testing.T) {
 		t.Run(test.name, func(t *testing.T) {
 			in := test.inputs(rand.New(rand.NewPCG(3, uint64(len(test.name)))))
 			run := func(direct bool) ([]*Tensor, []*Tensor) {
-				defer func(d bool) { useKernels = d }(useKernels)
-				useKernels = direct
 				op := test.op(t, len(in))
-				s := &State{Grad: true}
+				s := &State{Grad: true, Kernels: direct}
 				y, err := op.Forward(s, in)
 				if err != nil {
 					t.Fatal(err)
@@ -71,8 +68,8 @@ func BenchmarkDirectConv32x32x32(b *testing.B) { benchmarkDirect(b, 32, 32, 32) 
 func BenchmarkDirectConv64x64x16(b *testing.B) { benchmarkDirect(b, 64, 64, 16) }
 
 func benchmarkDirect(b *testing.B, cin, cout, size int) {
-	if !useKernels {
-		b.Skip("no direct convolution kernel on this CPU")
+	if !kernel.Available {
+		b.Skip("no direct convolution assembly on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	g := geom2d{c: cin, h: size, w: size, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: size, ow: size}
@@ -124,11 +121,11 @@ func TestDirectPlan(t *testing.T) {
 		p := planDirect(s, test.g, w, nil, test.m, 1, false)
 		run1 := false
 		for _, tl := range p.tiles {
-			run1 = run1 || tl.shape == kernel.Run1
+			run1 = run1 || tl.Shape == kernel.Run1
 		}
-		if p.wide != test.wide || p.inPlace != test.inPlace || run1 != test.run1 || p.tiles[0].shape != test.main {
+		if p.wide != test.wide || p.inPlace != test.inPlace || run1 != test.run1 || p.tiles[0].Shape != test.main {
 			t.Errorf("%s: wide %v, in place %v, one-channel kernel %v, tiles of %v; want %v, %v, %v, %v",
-				test.name, p.wide, p.inPlace, run1, p.tiles[0].shape, test.wide, test.inPlace, test.run1, test.main)
+				test.name, p.wide, p.inPlace, run1, p.tiles[0].Shape, test.wide, test.inPlace, test.run1, test.main)
 		}
 	}
 

@@ -12,22 +12,24 @@
 //
 // Operators declare what the executor needs to know of them: fusion rules
 // (fusion.go; a Conv takes the Relu and the 2×2 MaxPool after it where
-// they alone read it) and optional properties (properties.go:
-// Foldable, Normalizer, ModeDependent). A Conv runs on the strategies a
-// planner picks once per window (convplan.go: im2col, the flipped im2col,
-// the direct kernels, each in its own file), and MaxPool on the kernel
-// picked for its window (maxpool2x2.go, maxpoolwindow.go).
+// they alone read it, a Mul the Sigmoid or HardSigmoid gate of its other
+// operand) and optional properties (properties.go: Foldable, Normalizer,
+// ModeDependent). A Conv runs on the strategies a planner picks once per
+// window (convplan.go: im2col, the flipped im2col, the direct kernels,
+// depthwise, each in its own file), and MaxPool on the kernel picked for
+// its window (maxpool2x2.go, maxpoolwindow.go).
 //
-// On amd64 with AVX-512F, unit-stride convolutions, their gradients, the
-// 2×2 max pool and the Relu mask run on the assembly kernels of
-// internal/kernel (directconv.go).
-// Elsewhere the heavy kernels (convolution as im2col plus a matrix
-// multiply, Gemm, MatMul) go through gonum's BLAS interface, so a faster implementation
-// registered with blas32.Use serves every operator at once: built with
-// -tags openblas, that is OpenBLAS's, and BLAS says which is in use;
-// thin products, and on gonum wide ones too, run on the convolution
-// kernel instead (kernelgemm.go). The cores are shared out in Go, not by
-// the BLAS: a convolution gives each worker its own run of the batch's
-// samples, and a large product is cut into bands, on helper goroutines
-// that stay awake between such regions (team.go).
+// Where a node's State.Kernels is set (the executor sets it from
+// interp.Options.Kernels: by default where the CPU runs the AVX-512F
+// assembly), unit-stride convolutions, their gradients, the 2×2 max pool
+// and the Relu mask run on the kernels of internal/kernel. Otherwise the
+// heavy kernels (convolution as im2col plus a matrix multiply, Gemm,
+// MatMul) go through the matrix multiply of internal/gemm, on gonum's BLAS
+// or, built with -tags openblas, OpenBLAS's (BLAS says which); thin
+// products, and on gonum wide ones too, run on the convolution kernel
+// instead. The ops keep the infrastructure's names: Tensor is package
+// tensor's, Buffers the program's pool of storage (internal/mem), and run,
+// forSamples and forChunks share work out over the thread team
+// (internal/team), whose helper goroutines stay awake between parallel
+// regions.
 package ops

@@ -19,8 +19,9 @@ type Fusion struct {
 	// Join returns the op computing both, or ok false where the pair does
 	// not qualify. shapes are the shapes of first's inputs inferred at
 	// compile time (-1 for dimensions that follow the batch, nil where
-	// unknown).
-	Join func(first, then Op, shapes [][]int) (fused Op, ok bool)
+	// unknown); kernels says the nodes take the vector kernels' paths
+	// (State.Kernels).
+	Join func(first, then Op, shapes [][]int, kernels bool) (fused Op, ok bool)
 }
 
 var fusions []Fusion

@@ -8,9 +8,9 @@ package ops
 // backward pass is one multiply.
 func init() {
 	registerFusion(Fusion{Name: "Sigmoid+Mul", First: "Sigmoid", Then: "Mul", Gate: true,
-		Join: func(Op, Op, [][]int) (Op, bool) { return gate{silu}, true }})
+		Join: func(Op, Op, [][]int, bool) (Op, bool) { return gate{silu}, true }})
 	registerFusion(Fusion{Name: "HardSigmoid+Mul", First: "HardSigmoid", Then: "Mul", Gate: true,
-		Join: func(first, _ Op, _ [][]int) (Op, bool) {
+		Join: func(first, _ Op, _ [][]int, _ bool) (Op, bool) {
 			h, ok := first.(hardSigmoid)
 			return gate{h.swish}, ok
 		}})

@@ -43,7 +43,7 @@ func TestGateMatchesUnfused(t *testing.T) {
 		var fused Op
 		for _, f := range Fusions() {
 			if f.First == test.g && f.Then == "Mul" && f.Gate {
-				fused, _ = f.Join(g, mul, nil)
+				fused, _ = f.Join(g, mul, nil, false)
 			}
 		}
 		if fused == nil {

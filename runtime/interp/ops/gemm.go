@@ -96,7 +96,7 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		beta = g.beta
 	}
-	gemm(g.transA, g.transB, m, n, k, g.alpha, a.Data, b.Data, beta, y.Data)
+	s.gemm(g.transA, g.transB, m, n, k, g.alpha, a.Data, b.Data, beta, y.Data)
 	s.Save(a, b)
 	sv := gemmSaved{m: m, n: n, k: k}
 	if c != nil {
@@ -117,18 +117,18 @@ func (g *gemmOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if s.Needs(0) { // dop(A) = alpha·dY·op(B)ᵀ, stored transposed when transA
 		da := s.alloc(false, a.Shape...)
 		if g.transA {
-			gemm(g.transB, true, k, m, n, g.alpha, b.Data, d, 0, da.Data)
+			s.gemm(g.transB, true, k, m, n, g.alpha, b.Data, d, 0, da.Data)
 		} else {
-			gemm(false, !g.transB, m, k, n, g.alpha, d, b.Data, 0, da.Data)
+			s.gemm(false, !g.transB, m, k, n, g.alpha, d, b.Data, 0, da.Data)
 		}
 		grads[0] = da
 	}
 	if s.Needs(1) { // dop(B) = alpha·op(A)ᵀ·dY, stored transposed when transB
 		db := s.alloc(false, b.Shape...)
 		if g.transB {
-			gemm(true, g.transA, n, k, m, g.alpha, d, a.Data, 0, db.Data)
+			s.gemm(true, g.transA, n, k, m, g.alpha, d, a.Data, 0, db.Data)
 		} else {
-			gemm(!g.transA, false, k, n, m, g.alpha, a.Data, d, 0, db.Data)
+			s.gemm(!g.transA, false, k, n, m, g.alpha, a.Data, d, 0, db.Data)
 		}
 		grads[1] = db
 	}

@@ -128,11 +128,19 @@ func awayFrom(x *Tensor, gap float32, kinks ...float32) *Tensor {
 
 // gradCheck compares an op's backward pass with central differences of
 // L = Σ r·y over its float inputs, r a fixed random tensor per output.
-// Integer inputs and inputs listed in skip are held constant.
+// Integer inputs and inputs listed in skip are held constant. It checks
+// the portable paths and the vector kernels' (State.Kernels; their Go
+// twins where the CPU has no assembly).
 func gradCheck(t *testing.T, name string, op Op, in []*Tensor, skip ...int) {
 	t.Helper()
+	gradCheckOn(t, name, false, op, in, skip...)
+	gradCheckOn(t, name+" (kernels)", true, op, in, skip...)
+}
+
+func gradCheckOn(t *testing.T, name string, kernels bool, op Op, in []*Tensor, skip ...int) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
-	s := &State{Grad: true, Rand: rand.New(rand.NewPCG(1, 2))}
+	s := &State{Grad: true, Kernels: kernels, Rand: rand.New(rand.NewPCG(1, 2))}
 	outs, err := op.Forward(s, in)
 	if err != nil {
 		t.Fatalf("%s: forward: %v", name, err)
@@ -150,7 +158,7 @@ func gradCheck(t *testing.T, name string, op Op, in []*Tensor, skip ...int) {
 		t.Fatalf("%s: backward: %v", name, err)
 	}
 	loss := func() float64 {
-		st := &State{Rand: rand.New(rand.NewPCG(1, 2))}
+		st := &State{Kernels: kernels, Rand: rand.New(rand.NewPCG(1, 2))}
 		outs, err := op.Forward(st, in)
 		if err != nil {
 			t.Fatalf("%s: forward: %v", name, err)
@@ -263,14 +271,6 @@ func toF64(v []float32) []float64 {
 	return out
 }
 
-// requireKernels skips t where the vector kernels do not run.
-func requireKernels(t *testing.T) {
-	t.Helper()
-	if !useKernels {
-		t.Skip("no vector kernels on this CPU (they need amd64 with AVX-512F), or ONNXGUARD_KERNELS=off")
-	}
-}
-
 // A convCase is a Conv under test: its attributes, its input and weight
 // shapes, and whether it has a bias and a fused Relu.
 type convCase struct {
@@ -327,4 +327,12 @@ func closeTo(t *testing.T, what string, got, want *Tensor) {
 	if bad > 0 {
 		t.Errorf("%s: %d of %d differ", what, bad, len(want.Data))
 	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
 }

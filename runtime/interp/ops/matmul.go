@@ -62,10 +62,10 @@ func (matMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := NewFloat(shape...)
 	if sv.fold {
-		gemm(false, false, sv.batch*m, n, k, 1, a.Data, b.Data, 0, y.Data)
+		s.gemm(false, false, sv.batch*m, n, k, 1, a.Data, b.Data, 0, y.Data)
 	} else {
 		for t := 0; t < sv.batch; t++ {
-			gemm(false, false, m, n, k, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], b.Data[at32(sv.ib, t)*k*n:][:k*n], 0, y.Data[t*m*n:][:m*n])
+			s.gemm(false, false, m, n, k, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], b.Data[at32(sv.ib, t)*k*n:][:k*n], 0, y.Data[t*m*n:][:m*n])
 		}
 	}
 	s.Save(a, b)
@@ -92,10 +92,10 @@ func (matMul) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if s.Needs(0) { // dA = dY·Bᵀ, summed over broadcast batches
 		da := like(a)
 		if sv.fold {
-			gemm(false, true, sv.batch*m, k, n, 1, d, b.Data, 0, da.Data)
+			s.gemm(false, true, sv.batch*m, k, n, 1, d, b.Data, 0, da.Data)
 		} else {
 			for t := 0; t < sv.batch; t++ {
-				gemm(false, true, m, k, n, 1, d[t*m*n:][:m*n], b.Data[at32(sv.ib, t)*k*n:][:k*n], 1, da.Data[at32(sv.ia, t)*m*k:][:m*k])
+				s.gemm(false, true, m, k, n, 1, d[t*m*n:][:m*n], b.Data[at32(sv.ib, t)*k*n:][:k*n], 1, da.Data[at32(sv.ia, t)*m*k:][:m*k])
 			}
 		}
 		grads[0] = da
@@ -103,10 +103,10 @@ func (matMul) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if s.Needs(1) { // dB = Aᵀ·dY, summed over broadcast batches
 		db := like(b)
 		if sv.fold {
-			gemm(true, false, k, n, sv.batch*m, 1, a.Data, d, 0, db.Data)
+			s.gemm(true, false, k, n, sv.batch*m, 1, a.Data, d, 0, db.Data)
 		} else {
 			for t := 0; t < sv.batch; t++ {
-				gemm(true, false, k, n, m, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], d[t*m*n:][:m*n], 1, db.Data[at32(sv.ib, t)*k*n:][:k*n])
+				s.gemm(true, false, k, n, m, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], d[t*m*n:][:m*n], 1, db.Data[at32(sv.ib, t)*k*n:][:k*n])
 			}
 		}
 		grads[1] = db

@@ -28,9 +28,9 @@ type maxPoolKernel interface {
 }
 
 // planMaxPool picks the kernel for window g (any number of planes).
-func planMaxPool(g poolGeom) maxPoolKernel {
+func planMaxPool(g poolGeom, kernels bool) maxPoolKernel {
 	switch {
-	case g.halves() && useKernels:
+	case g.halves() && kernels:
 		return vectorHalves{}
 	case g.halves():
 		return halves{}
@@ -38,13 +38,15 @@ func planMaxPool(g poolGeom) maxPoolKernel {
 	return windowMax{}
 }
 
-// kernelFor returns the kernel for window g: the one planned last, where
-// the window is the same but for its number of planes, or a new one.
-func (m *maxPool) kernelFor(g poolGeom) maxPoolKernel {
+// kernelFor returns the kernel for window g on a node that takes the
+// vector kernels where kernels is set (State.Kernels, the same on every
+// run of a program): the one planned last, where the window is the same
+// but for its number of planes, or a new one.
+func (m *maxPool) kernelFor(g poolGeom, kernels bool) maxPoolKernel {
 	key := g
 	key.planes = 0
 	if m.kernel == nil || m.kernelGeom != key {
-		m.kernel, m.kernelGeom = planMaxPool(key), key
+		m.kernel, m.kernelGeom = planMaxPool(key, kernels), key
 	}
 	return m.kernel
 }
@@ -95,10 +97,10 @@ func (m *maxPool) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if x.IsInt() { // quantized models pool integers
 		y = NewInts(shape, make([]int64, Numel(shape)))
 		y.Elem = x.Elem
-		m.kernelFor(g).ints(y.Ints, arg, x.Ints, g)
+		m.kernelFor(g, false).ints(y.Ints, arg, x.Ints, g)
 	} else {
 		y = s.alloc(false, shape...)
-		k := m.kernelFor(g)
+		k := m.kernelFor(g, s.Kernels)
 		hw := g.h * g.w
 		forChunks(g.planes, hw, func(lo, hi int) {
 			part := g

@@ -12,14 +12,11 @@ import (
 // without winners, even and odd sizes (a last row and column left out);
 // and that the planner picks them there and the loop elsewhere.
 func TestMaxPoolKernels(t *testing.T) {
-	kernels := []maxPoolKernel{halves{}}
-	if useKernels {
-		kernels = append(kernels, vectorHalves{})
-	}
+	kernels := []maxPoolKernel{halves{}, vectorHalves{}} // the vector kernels, or their Go twins
 	for _, size := range [][2]int{{8, 8}, {9, 7}, {2, 34}, {33, 17}} {
 		h, w := size[0], size[1]
 		g := poolGeom{geom2d: geom2d{c: 1, h: h, w: w, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, oh: h / 2, ow: w / 2}, planes: 3}
-		if _, ok := planMaxPool(g).(windowMax); ok {
+		if _, ok := planMaxPool(g, true).(windowMax); ok {
 			t.Errorf("%dx%d: the planner picked the general loop for a 2×2 window", h, w)
 		}
 		rng := rand.New(rand.NewPCG(uint64(h), uint64(w)))
@@ -46,7 +43,7 @@ func TestMaxPoolKernels(t *testing.T) {
 		}
 	}
 	g := poolGeom{geom2d: geom2d{c: 1, h: 9, w: 9, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, oh: 4, ow: 4}, planes: 1}
-	if _, ok := planMaxPool(g).(windowMax); !ok {
-		t.Errorf("the planner picked %T for a 3×3 window", planMaxPool(g))
+	if _, ok := planMaxPool(g, true).(windowMax); !ok {
+		t.Errorf("the planner picked %T for a 3×3 window", planMaxPool(g, true))
 	}
 }

@@ -63,21 +63,23 @@ func TestMaxPoolTies(t *testing.T) {
 			nnFloats([]int{1, 1, 3}, -2, -2, -2),
 			[]float32{2, 1, 0}},
 	} {
-		op := newOp(t, "MaxPool", test.attrs, 12, 1, 1)
-		s := &State{Grad: true}
-		y := forwardNN(t, op, s, test.x)[0]
-		dy := like(y)
-		for j := range dy.Data {
-			dy.Data[j] = 1
-		}
-		g, err := op.Backward(s, []*Tensor{dy})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j, w := range test.want {
-			if g[0].Data[j] != w {
-				t.Errorf("case %d: dx = %v, want %v", i, g[0].Data, test.want)
-				break
+		for _, kernels := range []bool{false, true} {
+			op := newOp(t, "MaxPool", test.attrs, 12, 1, 1)
+			s := &State{Grad: true, Kernels: kernels}
+			y := forwardNN(t, op, s, test.x)[0]
+			dy := like(y)
+			for j := range dy.Data {
+				dy.Data[j] = 1
+			}
+			g, err := op.Backward(s, []*Tensor{dy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, w := range test.want {
+				if g[0].Data[j] != w {
+					t.Errorf("case %d, kernels %v: dx = %v, want %v", i, kernels, g[0].Data, test.want)
+					break
+				}
 			}
 		}
 	}

@@ -44,6 +44,11 @@ type State struct {
 	// Buffers, when set, supplies storage for outputs and scratch; the
 	// executor gives storage back to it as values die.
 	Buffers *Buffers
+	// Kernels makes the node take the vector kernels' paths (the direct
+	// convolution, the 2×2 max pool, the Relu mask, thin products) where
+	// they apply, instead of the portable ones (im2col and the BLAS, the
+	// Go pooling loops). The executor sets it when it compiles the node.
+	Kernels bool
 	// Limit is the most elements any one tensor of the node may hold: ops
 	// whose outputs outgrow their inputs check against it before they
 	// allocate. Zero means no budget beyond what int64 arithmetic allows.

@@ -102,7 +102,7 @@ func (m reluMask) gradFrom(dx, dy []float32, start int) {
 // cache, saving a pass over memory each way.
 func init() {
 	registerFusion(Fusion{Name: "Conv+Relu", First: "Conv", Then: "Relu",
-		Join: func(first, _ Op, _ [][]int) (Op, bool) { return fuseRelu(first) }})
+		Join: func(first, _ Op, _ [][]int, _ bool) (Op, bool) { return fuseRelu(first) }})
 }
 
 // fuseRelu returns an Op computing op and then a Relu of its one output,

@@ -157,8 +157,8 @@ func (sp *sparsePool) backward(s *State, dy *Tensor, sv convPoolSaved) []*Tensor
 			grids[wk] = s.scratch(sp.gridLen())
 		}
 		if needW {
-			xgrids[wk] = s.Buffers.get(sp.gridLen(), true) // zeroed once: see toGrid
-			dwts[wk] = s.Buffers.get(m*rowLen, true)
+			xgrids[wk] = s.Buffers.Get(sp.gridLen(), true) // zeroed once: see toGrid
+			dwts[wk] = s.Buffers.Get(m*rowLen, true)
 		}
 		if needB {
 			dbs[wk] = grads[2].Data

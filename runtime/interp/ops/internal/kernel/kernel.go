@@ -2,10 +2,15 @@
 // convolution's tiles and its weight gradient (conv_amd64.s, written by
 // gen.go), the 2×2 max pool, its gradient, the Relu mask, sums and row
 // copies (pool_amd64.s, mask_amd64.s), and the sparse gradient's lists,
-// scatters and grid transposes (sparse_amd64.s). It is a package of its
-// own because Go assembly cannot live in a package that uses cgo, as ops
-// does when built with -tags openblas. Available says whether this CPU
-// runs them.
+// scatters and grid transposes (sparse_amd64.s), and their pure-Go twins
+// (twin.go), which give the same results and run where the CPU has no
+// AVX-512F or the build has the purego tag. Available says whether this
+// CPU runs the assembly; the exported functions (kernels.go) check their
+// arguments (api.go) and run on the assembly where it does, on the twins
+// elsewhere. One test suite (TestKernels) takes the implementation as a
+// parameter and runs over both where both exist. The package stands apart
+// because Go assembly cannot live in a package that uses cgo, as the
+// matrix multiply (gemm) does when built with -tags openblas.
 package kernel
 
 //go:generate go run gen.go

@@ -8,15 +8,37 @@ import (
 	"unsafe"
 )
 
-// TestMax2x2 checks both pooling kernels against the definition on every
+// testMax2x2 checks both pooling kernels against the definition on every
 // output width from 0 to 40 (whole blocks of 16 and every tail), even and
 // odd input sizes and several planes, with ties planted so the
 // first-maximum rule is tested, and checks that nothing past the output
 // is written.
-func TestMax2x2(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
+// TestKernels runs the kernels' suite over each implementation this
+// machine runs: the Go twins, and the assembly where the CPU has AVX-512F
+// (impls_amd64_test.go), as gonum's testblas takes a BLAS.
+func TestKernels(t *testing.T) {
+	for _, im := range impls {
+		for _, test := range []struct {
+			name string
+			run  func(*testing.T, checked)
+		}{
+			{"Max2x2", testMax2x2}, {"ReluMask", testReluMask}, {"CompactRows", testCompactRows},
+			{"Sum", testSum}, {"Unpool2x2", testUnpool2x2}, {"SumWhere", testSumWhere},
+			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
+			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows},
+		} {
+			t.Run(im.name+"/"+test.name, func(t *testing.T) { test.run(t, checked{im.k}) })
+		}
 	}
+}
+
+// impls lists the implementations TestKernels checks.
+var impls = []struct {
+	name string
+	k    impl
+}{{"go", goKernels{}}}
+
+func testMax2x2(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for ow := range 41 {
 		for _, extra := range []struct{ h, w, planes int }{{0, 0, 1}, {1, 1, 3}, {1, 2, 2}} {
@@ -32,8 +54,8 @@ func TestMax2x2(t *testing.T) {
 			for i := range guard {
 				dst[n+i], dstA[n+i], arg[n+i] = -9, -9, -9
 			}
-			Max2x2(dst[:n], src, planes, h, w, oh, ow)
-			MaxArg2x2(dstA[:n], arg[:n], src, planes, h, w, oh, ow)
+			k.Max2x2(dst[:n], src, planes, h, w, oh, ow)
+			k.MaxArg2x2(dstA[:n], arg[:n], src, planes, h, w, oh, ow)
 			for p := range planes {
 				plane := src[p*h*w:][:h*w]
 				for oy := range oh {
@@ -63,12 +85,9 @@ func TestMax2x2(t *testing.T) {
 	}
 }
 
-// TestReluMask checks the Relu gradient kernel on every length to 40,
+// testReluMask checks the Relu gradient kernel on every length to 40,
 // with zeros, negative zeros and NaN in y (none of which is positive).
-func TestReluMask(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+func testReluMask(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), 1e-30, -1e-30}
 	for n := range 41 {
@@ -82,7 +101,7 @@ func TestReluMask(t *testing.T) {
 		}
 		dst := make([]float32, n+3)
 		dst[n], dst[n+1], dst[n+2] = 7, 7, 7
-		ReluMask(dst[:n], dy, y)
+		k.ReluMask(dst[:n], dy, y)
 		for i := range n {
 			want := float32(0)
 			if y[i] > 0 {
@@ -98,12 +117,9 @@ func TestReluMask(t *testing.T) {
 	}
 }
 
-// TestCompactRows checks the row copy on row lengths 1 to 40 (whole
+// testCompactRows checks the row copy on row lengths 1 to 40 (whole
 // vectors and every tail) and that nothing past the rows is written.
-func TestCompactRows(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+func testCompactRows(t *testing.T, k checked) {
 	for n := 1; n <= 40; n++ {
 		rows, stride := 5, n+3
 		src := make([]float32, rows*stride)
@@ -112,7 +128,7 @@ func TestCompactRows(t *testing.T) {
 		}
 		dst := make([]float32, rows*n+2)
 		dst[rows*n], dst[rows*n+1] = -1, -1
-		CompactRows(dst[:rows*n], src, rows, n, stride)
+		k.CompactRows(dst[:rows*n], src, rows, n, stride)
 		for r := range rows {
 			for c := range n {
 				if got, want := dst[r*n+c], src[r*stride+c]; got != want {
@@ -126,11 +142,8 @@ func TestCompactRows(t *testing.T) {
 	}
 }
 
-// TestSum checks the vector sum against a float64 sum on lengths 0 to 300.
-func TestSum(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+// testSum checks the vector sum against a float64 sum on lengths 0 to 300.
+func testSum(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := range 301 {
 		x := make([]float32, n+1)
@@ -141,20 +154,17 @@ func TestSum(t *testing.T) {
 				want += float64(x[i])
 			}
 		}
-		if got := Sum(x[:n]); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
+		if got := k.Sum(x[:n]); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
 		}
 	}
 }
 
-// TestUnpool2x2 checks the pooling gradient against a scatter of dy to
+// testUnpool2x2 checks the pooling gradient against a scatter of dy to
 // MaxArg2x2's winners, with and without the Relu mask, over the sizes
-// TestMax2x2 covers, into a destination laid out with other strides than
+// testMax2x2 covers, into a destination laid out with other strides than
 // the pooled input; what lies outside the 2·oh rows of 2·ow must stay.
-func TestUnpool2x2(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+func testUnpool2x2(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for ow := range 41 {
 		for _, extra := range []struct{ h, w, planes int }{{0, 0, 1}, {1, 1, 3}, {1, 2, 2}} {
@@ -170,7 +180,7 @@ func TestUnpool2x2(t *testing.T) {
 				for i := range dy {
 					dy[i] = rng.Float32() + 1
 				}
-				MaxArg2x2(pv, arg, src, planes, h, w, oh, ow)
+				k.MaxArg2x2(pv, arg, src, planes, h, w, oh, ow)
 				row, plane := 2*ow+3, (2*oh+2)*(2*ow+3) // the destination's own strides
 				want := make([]float32, planes*plane)
 				got := make([]float32, planes*plane)
@@ -191,7 +201,7 @@ func TestUnpool2x2(t *testing.T) {
 					p := i / (oh * ow)
 					want[p*plane+int(a)/w*row+int(a)%w] = dy[i]
 				}
-				Unpool2x2(got, dy, pv, arg, planes, oh, ow, w, row, plane, relu)
+				k.Unpool2x2(got, dy, pv, arg, planes, oh, ow, w, row, plane, relu)
 				if !slices.Equal(got, want) {
 					t.Fatalf("%d planes of %dx%d to %dx%d, relu %v: got %v, want %v", planes, h, w, oh, ow, relu, got, want)
 				}
@@ -200,12 +210,9 @@ func TestUnpool2x2(t *testing.T) {
 	}
 }
 
-// TestSumWhere checks the masked sum against a float64 sum on lengths 0
+// testSumWhere checks the masked sum against a float64 sum on lengths 0
 // to 100, with zeros, negative zeros and NaN among the conditions.
-func TestSumWhere(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+func testSumWhere(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN())}
 	for n := range 101 {
@@ -220,7 +227,7 @@ func TestSumWhere(t *testing.T) {
 				want += float64(x[i])
 			}
 		}
-		if got := SumWhere(x, y); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
+		if got := k.SumWhere(x, y); math.Abs(float64(got)-want) > 1e-5*float64(n+1) {
 			t.Fatalf("n=%d: %v, want %v", n, got, want)
 		}
 	}
@@ -253,15 +260,12 @@ func TestArgumentOffsets(t *testing.T) {
 	}
 }
 
-// TestAxpyTerms checks the sparse scatter, AxpyTerms and AxpyRuns,
+// testAxpyTerms checks the sparse scatter, AxpyTerms and AxpyRuns,
 // against its definition, for term counts that take AxpyTerms' three-at-
 // a-time loop, its one-at-a-time loop and both, and AxpyRuns' pairs and
 // its odd last term, with entries whose rows overlap (so their order
 // matters).
-func TestAxpyTerms(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+func testAxpyTerms(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, terms := range []int{1, 2, 3, 4, 5, 9, 18, 25} {
 		d, s := make([]float32, 700), make([]float32, 500)
@@ -291,7 +295,7 @@ func TestAxpyTerms(t *testing.T) {
 		for _, f := range []struct {
 			name string
 			axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
-		}{{"AxpyTerms", AxpyTerms}, {"AxpyRuns", AxpyRuns}} {
+		}{{"AxpyTerms", k.AxpyTerms}, {"AxpyRuns", k.AxpyRuns}} {
 			got := slices.Clone(d)
 			f.axpy(got, s, g, doff, soff, dstep, sstep)
 			for i := range got {
@@ -304,14 +308,11 @@ func TestAxpyTerms(t *testing.T) {
 
 }
 
-// TestAxpyRuns checks AxpyRuns on runs of one doff, of lengths that end
+// testAxpyRuns checks AxpyRuns on runs of one doff, of lengths that end
 // at every place of its four partial sums, and single entries between
 // them.
-func TestAxpyRuns(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
-	rng := rand.New(rand.NewPCG(5, 7))
+func testAxpyRuns(t *testing.T, k checked) {
+	rng := rand.New(rand.NewPCG(6, 7))
 	for _, terms := range []int{1, 2, 9, 18} {
 		d, s := make([]float32, 400), make([]float32, 300)
 		for i := range s {
@@ -338,26 +339,24 @@ func TestAxpyRuns(t *testing.T) {
 				}
 			}
 		}
-		AxpyRuns(d, s, g, doff, soff, dstep, sstep)
+		k.AxpyRuns(d, s, g, doff, soff, dstep, sstep)
 		for i := range d {
 			if math.Abs(float64(d[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("AxpyRuns on runs, %d terms: d[%d] = %v, want %v", terms, i, d[i], want[i])
 			}
 		}
 	}
+
 }
 
-// TestAxpyBounds checks AxpyTerms and AxpyRuns out of range: an offset 16
-// floats short of the end passes, one float further panics, as does a
-// negative one; nothing is written.
-func TestAxpyBounds(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512F on this CPU")
-	}
+// testAxpyBounds checks that an offset 16 floats short of the end
+// passes, that one float further panics, as does a negative one, and
+// that nothing is written then.
+func testAxpyBounds(t *testing.T, k checked) {
 	for _, f := range []struct {
 		name string
 		axpy func(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
-	}{{"AxpyTerms", AxpyTerms}, {"AxpyRuns", AxpyRuns}} {
+	}{{"AxpyTerms", k.AxpyTerms}, {"AxpyRuns", k.AxpyRuns}} {
 		d, s := make([]float32, 64), make([]float32, 64)
 		for i := range s {
 			s[i] = 1

@@ -1,4 +1,4 @@
-package ops
+package team
 
 import (
 	"runtime"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The helpers that run a parallel region's shares (run) beside the calling
+// The helpers that run a parallel region's shares (Run) beside the calling
 // goroutine. A goroutine started per region waited for a core to wake:
 // where an idle virtual core halts, as the 2-core machines of this
 // project's benchmarks do, the second worker of a region started 127 µs

@@ -1,9 +1,9 @@
-package ops
+package gemm
 
 import (
-	"sync"
 	"unsafe"
 
+	"github.com/onnxguard/onnxguard/runtime/interp/internal/team"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
@@ -24,19 +24,21 @@ import (
 //     transposed b is transposed into scratch first.
 //
 // kernelGemm spreads a product's tiles over the cores where its caller
-// asks (gemm does for products of parallelGemmFlops or more).
+// asks (Gemm does for products of parallelGemmFlops or more). Its scratch
+// (packed rows of op(a), a transposed b, partial products) comes from the
+// Mul's pool, so a step takes the same storage from one run to the next.
 const thinK = 64
 
-// kernelGemmTakes reports whether kernelGemm computes c = alpha·op(a)·op(b)
-// + beta·c: where the kernels run, m ≥ 8 (a tile's rows), n, k ≥ 1, and
+// kernelTakes reports whether kernelGemm computes c = alpha·op(a)·op(b)
+// + beta·c: where the kernels run (Kernels), m ≥ 8 (a tile's rows), n, k ≥ 1, and
 // the product is thin with b not transposed, or the BLAS is gonum and c
 // has rows of 32 or more (narrower ones leave most of a tile's lanes
 // empty: MNIST's last layer, 10 wide, ran faster on gonum).
-func kernelGemmTakes(transB bool, m, n, k int) bool {
-	if !useKernels || m < kernel.Tall.Rows || n < 1 || k < 1 {
+func (g Mul) kernelTakes(transB bool, m, n, k int) bool {
+	if !g.Kernels || m < kernel.Tall.Rows || n < 1 || k < 1 {
 		return false
 	}
-	return k <= thinK && !transB || blasName == "gonum" && n >= 2*kernel.Lanes
+	return k <= thinK && !transB || Name == "gonum" && n >= 2*kernel.Lanes
 }
 
 // kBlock is the most terms the kernel sums in one run: a longer inner
@@ -46,98 +48,43 @@ func kernelGemmTakes(transB bool, m, n, k int) bool {
 // PyTorch's in one run, 3.2e-5 in blocks (OpenBLAS: 7.2e-5).
 const kBlock = 256
 
-// A freeList keeps kernelGemm's scratch (packed rows of op(a), a
-// transposed b, partial products, term offsets) from one call to the
-// next. Unlike a sync.Pool it survives garbage collections, so a step
-// allocates the same from one run to the next. A request nothing kept
-// can hold replaces the largest buffer too small for it, so the list
-// holds no more buffers than were ever in use at once.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	bufs []*[]T
-}
-
-// get returns a slice of n elements, contents undefined: the smallest
-// kept that holds n, so that a small request leaves the large buffers to
-// the large ones and the list stops growing after the first call.
-func (f *freeList[T]) get(n int) *[]T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	best, short := -1, -1 // the smallest that holds n, the largest that does not
-	for i, p := range f.bufs {
-		switch c := cap(*p); {
-		case c >= n && (best < 0 || c < cap(*f.bufs[best])):
-			best = i
-		case c < n && (short < 0 || c > cap(*f.bufs[short])):
-			short = i
-		}
-	}
-	if best < 0 {
-		if short >= 0 { // drop it: the new buffer takes its place
-			last := len(f.bufs) - 1
-			f.bufs[short] = f.bufs[last]
-			f.bufs = f.bufs[:last]
-		}
-		s := make([]T, n)
-		return &s
-	}
-	p := f.bufs[best]
-	last := len(f.bufs) - 1
-	f.bufs[best] = f.bufs[last]
-	f.bufs = f.bufs[:last]
-	*p = (*p)[:n]
-	return p
-}
-
-func (f *freeList[T]) put(p *[]T) {
-	f.mu.Lock()
-	f.bufs = append(f.bufs, p)
-	f.mu.Unlock()
-}
-
-var (
-	gemmFloats  freeList[float32]
-	gemmOffsets freeList[int64]
-)
-
 // kernelGemm computes c = alpha·op(a)·op(b) + beta·c for row-major op(a)
 // (m×k) and op(b) (k×n) where kernelGemmTakes says so, spread over the
 // cores if parallel.
-func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+func (g Mul) kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
 	cost := func(perItem int) int {
 		if !parallel {
-			return 0 // forChunks then calls once
+			return 0 // ForChunks then calls once
 		}
 		return perItem
 	}
 	if transB { // b is n×k: make it k×n
-		bt := gemmFloats.get(k * n)
-		defer gemmFloats.put(bt)
-		transpose(*bt, b, n, k, cost(k))
-		b = *bt
+		bt := g.Pool.Get(k*n, false)
+		defer g.Pool.Put(bt)
+		transpose(bt, b, n, k, cost(k))
+		b = bt
 	}
-	tiles, packLen, _ := directTiles(m, k, false, kernel.Tall)
-	packed := gemmFloats.get(packLen)
-	defer gemmFloats.put(packed)
-	offs := gemmOffsets.get(k)
-	defer gemmOffsets.put(offs)
-	for kk := range *offs {
-		(*offs)[kk] = int64(4 * kk * n)
+	tiles, packLen, _ := kernel.Cover(m, k, false, kernel.Tall)
+	packed := g.Pool.Get(packLen, false)
+	defer g.Pool.Put(packed)
+	offs := make([]int64, k)
+	for kk := range offs {
+		offs[kk] = int64(4 * kk * n)
 	}
 	var zeros [8]float32 // a bias for each row of the tallest tile
 	// Segments run along the rows of b and c.
-	segs := make([]segment, 0, (n+kernel.Lanes-1)/kernel.Lanes)
+	segs := make([]kernel.GradSeg, 0, (n+kernel.Lanes-1)/kernel.Lanes)
 	for q := 0; q < n; q += kernel.Lanes {
-		segs = append(segs, segment{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(kernel.Lanes, n-q) - 1})
+		segs = append(segs, kernel.GradSeg{X: int64(4 * q), DY: int64(4 * q), Mask: 1<<min(kernel.Lanes, n-q) - 1})
 	}
 	// The kernel overwrites what it stores: a block of terms after the
 	// first, or the first where beta keeps c, goes to part, which is then
 	// added into the tile's rows of c.
-	forChunks(len(tiles), cost(k*n*kernel.Tall.Rows), func(lo, hi int) {
-		var part *[]float32 // such a block's sums, for the tallest tile
+	team.ForChunks(len(tiles), cost(k*n*kernel.Tall.Rows), func(lo, hi int) {
+		var part []float32 // such a block's sums, for the tallest tile
 		if k > kBlock || beta != 0 {
-			part = gemmFloats.get(kernel.Tall.Rows * n)
-			defer gemmFloats.put(part)
+			part = g.Pool.Get(kernel.Tall.Rows*n, false)
+			defer g.Pool.Put(part)
 		}
 		var t kernel.Tile
 		t.X = unsafe.Pointer(&b[0])
@@ -145,28 +92,28 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 		t.OStride = int64(4 * n)
 		for _, tl := range tiles[lo:hi] {
 			// Each tile packs its own rows of op(a), on its own core.
-			rows := tl.shape.Rows
-			dst := (*packed)[tl.pack:][:k*rows]
-			packTile(dst, a, tl, transA, m, k, alpha)
-			t.Rows = int64(tl.n)
-			cRows := c[tl.first*n:][:tl.n*n]
+			rows := tl.Shape.Rows
+			dst := packed[tl.Pack:][:k*rows]
+			packRows(dst, a, tl, transA, m, k, alpha)
+			t.Rows = int64(tl.N)
+			cRows := c[tl.First*n:][:tl.N*n]
 			for k0 := 0; k0 < k; k0 += kBlock {
 				out := cRows
 				if k0 > 0 || beta != 0 {
-					out = *part
+					out = part
 				}
 				t.A = unsafe.Pointer(&dst[k0*rows])
-				t.Offs = unsafe.Pointer(&(*offs)[k0])
+				t.Offs = unsafe.Pointer(&offs[k0])
 				t.K = int64(min(kBlock, k-k0))
 				t.Out = unsafe.Pointer(&out[0])
-				runSegments(tl.shape, &t, segs)
+				kernel.RunSegments(tl.Shape, &t, segs)
 				switch {
 				case k0 == 0 && beta != 0:
-					for i, v := range out[:tl.n*n] {
+					for i, v := range out[:tl.N*n] {
 						cRows[i] = beta*cRows[i] + v
 					}
 				case k0 > 0:
-					for i, v := range out[:tl.n*n] {
+					for i, v := range out[:tl.N*n] {
 						cRows[i] += v
 					}
 				}
@@ -175,27 +122,27 @@ func kernelGemm(parallel, transA, transB bool, m, n, k int, alpha float32, a, b 
 	})
 }
 
-// packTile writes alpha times the tile tl's rows of op(a) (m×k) to dst,
-// interleaved as the kernel reads them (k rows of the tile's height),
-// zeros in the rows past the tile's.
-func packTile(dst, a []float32, tl directTile, transA bool, m, k int, alpha float32) {
-	rows := tl.shape.Rows
-	for r := tl.n; r < rows; r++ { // rows past the tile's
+// packRows writes to dst the rows of alpha·op(a) (m×k) that tile tl
+// computes, interleaved as the kernel reads its weights (k rows of the
+// tile's channels), and zeros for the tile's rows past them.
+func packRows(dst, a []float32, tl kernel.Span, transA bool, m, k int, alpha float32) {
+	rows := tl.Shape.Rows
+	for r := tl.N; r < rows; r++ {
 		for kk := range k {
 			dst[kk*rows+r] = 0
 		}
 	}
 	if transA { // row i of op(a) is column i of a
 		for kk := range k {
-			row := dst[kk*rows:][:tl.n]
-			for r, v := range a[kk*m+tl.first:][:tl.n] {
+			row := dst[kk*rows:][:tl.N]
+			for r, v := range a[kk*m+tl.First:][:tl.N] {
 				row[r] = alpha * v
 			}
 		}
 		return
 	}
-	for r := range tl.n {
-		for kk, v := range a[(tl.first+r)*k:][:k] {
+	for r := range tl.N {
+		for kk, v := range a[(tl.First+r)*k:][:k] {
 			dst[kk*rows+r] = alpha * v
 		}
 	}
@@ -207,7 +154,7 @@ func packTile(dst, a []float32, tl directTile, transA bool, m, k int, alpha floa
 func transpose(dst, src []float32, rows, cols, cost int) {
 	const block = 32
 	bands := (rows + block - 1) / block
-	forChunks(bands, cost*block, func(lo, hi int) {
+	team.ForChunks(bands, cost*block, func(lo, hi int) {
 		for i0 := lo * block; i0 < min(hi*block, rows); i0 += block {
 			i1 := min(i0+block, rows)
 			for j0 := 0; j0 < cols; j0 += block {

@@ -1,4 +1,4 @@
-package ops
+package team
 
 import (
 	"runtime"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestRun checks that run calls every share exactly once, with its own
+// TestRun checks that Run calls every share exactly once, with its own
 // worker number, however the helpers are placed: idle, busy with another
 // caller's region, parked after spinFor, or handed work from inside a
 // share (a region within a region).
@@ -17,7 +17,7 @@ func TestRun(t *testing.T) {
 	check := func(t *testing.T, workers int, inner func(worker int)) {
 		t.Helper()
 		counts := make([]atomic.Int32, workers)
-		run(workers, func(w int) {
+		Run(workers, func(w int) {
 			counts[w].Add(1)
 			if inner != nil {
 				inner(w)
@@ -64,7 +64,7 @@ func TestRun(t *testing.T) {
 
 // TestRunConcurrentCallers has several goroutines run regions at once, as
 // two programs in one process may: each region's shares must all run,
-// once, before its run returns.
+// once, before its Run returns.
 func TestRunConcurrentCallers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	var wg sync.WaitGroup
@@ -72,7 +72,7 @@ func TestRunConcurrentCallers(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				var sum atomic.Int64
-				run(3, func(w int) { sum.Add(int64(1) << (8 * w)) })
+				Run(3, func(w int) { sum.Add(int64(1) << (8 * w)) })
 				if got := sum.Load(); got != 1+1<<8+1<<16 {
 					t.Errorf("shares ran as %#x, want each once (0x10101)", got)
 					return
@@ -94,7 +94,7 @@ func TestForSamplesInOrder(t *testing.T) {
 	for rep := range 50 {
 		var mu sync.Mutex
 		seen := make([][]int, workers)
-		forSamples(n, workers, true, func(wk, i int) {
+		ForSamples(n, workers, true, func(wk, i int) {
 			mu.Lock()
 			seen[wk] = append(seen[wk], i)
 			mu.Unlock()

@@ -1,4 +1,4 @@
-package ops
+package gemm
 
 import (
 	"math"
@@ -8,6 +8,9 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/internal/mem"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // TestSgemm checks the installed BLAS against gonum's on every transpose
@@ -36,7 +39,7 @@ func TestSgemm(t *testing.T) {
 				impl.Sgemm(tA, tB, test.m, test.n, test.k, 0.5, a, lda, b, ldb, 2, got, ldc)
 				for i := range want {
 					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
-						t.Errorf("%s %dx%dx%d pad %d tA %c tB %c: c[%d] = %v, want %v", BLAS(), test.m, test.n, test.k, test.pad, tA, tB, i, got[i], want[i])
+						t.Errorf("%s %dx%dx%d pad %d tA %c tB %c: c[%d] = %v, want %v", Name, test.m, test.n, test.k, test.pad, tA, tB, i, got[i], want[i])
 						break
 					}
 				}
@@ -45,7 +48,7 @@ func TestSgemm(t *testing.T) {
 	}
 }
 
-// TestGemmBands checks that gemm cut into bands, of rows or of columns,
+// TestGemmBands checks that Gemm cut into bands, of rows or of columns,
 // computes what one call does.
 func TestGemmBands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
@@ -57,8 +60,8 @@ func TestGemmBands(t *testing.T) {
 				a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
 				want := randSlice(rng, test.m*test.n)
 				got := append([]float32(nil), want...)
-				gemmOn(1, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, want)
-				gemmOn(test.workers, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, got)
+				Mul{}.On(1, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, want)
+				Mul{}.On(test.workers, tA, tB, test.m, test.n, test.k, 0.5, a, b, 2, got)
 				for i := range want {
 					if math.Abs(float64(got[i]-want[i])) > 1e-5 {
 						t.Errorf("%dx%dx%d on %d workers tA %v tB %v: c[%d] = %v, want %v", test.m, test.n, test.k, test.workers, tA, tB, i, got[i], want[i])
@@ -81,24 +84,30 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 // The sizes of one sample's convolutions: 64 output channels of a 32×32
 // image over 64 input channels (k = 64·3·3), and the CIFAR benchmark
 // model's second and fourth layers forward and backward. Sgemm is one call
-// into the BLAS, as a convolution's sample workers make it; Gemm is gemm,
-// which may spread one product over the cores.
+// into the BLAS, as a convolution's sample workers make it (Mul.Serial);
+// Gemm is Mul.Gemm, which may spread one product over the cores. Both run
+// as a program compiled with the default options does: on the kernels
+// where the CPU has them, with a pool for their scratch.
+var bench = Mul{Kernels: kernel.Available, Pool: &mem.Pool{}}
+
 func BenchmarkSgemmConv64x1024x576(b *testing.B) {
-	benchmarkSgemm(b, gemmSerial, false, false, 64, 1024, 576)
+	benchmarkSgemm(b, bench.Serial, false, false, 64, 1024, 576)
 }
 func BenchmarkSgemmConv32x1024x288(b *testing.B) {
-	benchmarkSgemm(b, gemmSerial, false, false, 32, 1024, 288)
+	benchmarkSgemm(b, bench.Serial, false, false, 32, 1024, 288)
 }
 func BenchmarkSgemmConv64x256x576(b *testing.B) {
-	benchmarkSgemm(b, gemmSerial, false, false, 64, 256, 576)
+	benchmarkSgemm(b, bench.Serial, false, false, 64, 256, 576)
 }
 func BenchmarkSgemmConvDX288x1024x32(b *testing.B) {
-	benchmarkSgemm(b, gemmSerial, true, false, 288, 1024, 32)
+	benchmarkSgemm(b, bench.Serial, true, false, 288, 1024, 32)
 }
 func BenchmarkSgemmConvDW32x288x1024(b *testing.B) {
-	benchmarkSgemm(b, gemmSerial, false, true, 32, 288, 1024)
+	benchmarkSgemm(b, bench.Serial, false, true, 32, 288, 1024)
 }
-func BenchmarkGemmConv64x1024x576(b *testing.B) { benchmarkSgemm(b, gemm, false, false, 64, 1024, 576) }
+func BenchmarkGemmConv64x1024x576(b *testing.B) {
+	benchmarkSgemm(b, bench.Gemm, false, false, 64, 1024, 576)
+}
 
 func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32), transA, transB bool, m, n, k int) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -113,18 +122,19 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 // ones, and on the gonum build wide ones with b transposed too; ragged
 // last tiles and segments, a transposed a, alpha, beta 0 with c full of
 // NaN beforehand (it must be overwritten) and beta 2, on one core and on
-// all; and that kernelGemmTakes declines what it does not take.
+// all; and that kernelTakes declines what it does not take. Where the
+// CPU has no assembly the kernels' Go twins run.
 func TestKernelGemm(t *testing.T) {
-	requireKernels(t)
+	g := Mul{Kernels: true, Pool: &mem.Pool{Poison: true}}
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, test := range []struct{ m, n, k int }{
 		{8, 16, 1}, {13, 10, 3}, {128, 800, 10}, {37, 17, 64}, {9, 1, 5}, {100, 50, 33}, {16, 40, 300}, {130, 70, 129},
 	} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				if !kernelGemmTakes(tB, test.m, test.n, test.k) {
-					if test.k <= thinK && !tB || blasName == "gonum" && test.n >= 32 {
-						t.Errorf("%dx%dx%d tB %v: kernelGemmTakes declines it", test.m, test.n, test.k, tB)
+				if !g.kernelTakes(tB, test.m, test.n, test.k) {
+					if test.k <= thinK && !tB || Name == "gonum" && test.n >= 32 {
+						t.Errorf("%dx%dx%d tB %v: kernelTakes declines it", test.m, test.n, test.k, tB)
 					}
 					continue
 				}
@@ -147,7 +157,7 @@ func TestKernelGemm(t *testing.T) {
 							tb, ldb = blas.Trans, test.k
 						}
 						gonum.Implementation{}.Sgemm(ta, tb, test.m, test.n, test.k, 0.5, a, lda, b, ldb, beta, want, test.n)
-						kernelGemm(parallel, tA, tB, test.m, test.n, test.k, 0.5, a, b, beta, got)
+						g.kernelGemm(parallel, tA, tB, test.m, test.n, test.k, 0.5, a, b, beta, got)
 						for i := range want {
 							if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
 								t.Errorf("%dx%dx%d tA %v tB %v parallel %v beta %v: c[%d] = %v, want %v", test.m, test.n, test.k, tA, tB, parallel, beta, i, got[i], want[i])
@@ -160,61 +170,21 @@ func TestKernelGemm(t *testing.T) {
 		}
 	}
 	for _, test := range []struct{ m, n, k int }{{7, 10, 10}, {8, 0, 4}, {8, 4, 0}} {
-		if kernelGemmTakes(false, test.m, test.n, test.k) {
-			t.Errorf("%+v: kernelGemmTakes takes it; it takes k ≥ 1, m ≥ 8 and n ≥ 1", test)
+		if g.kernelTakes(false, test.m, test.n, test.k) {
+			t.Errorf("%+v: kernelTakes takes it; it takes k ≥ 1, m ≥ 8 and n ≥ 1", test)
 		}
 	}
-	if blasName != "gonum" {
+	if Mul.kernelTakes(Mul{}, false, 128, 10, 10) {
+		t.Error("kernelTakes takes a product with Kernels off")
+	}
+	if Name != "gonum" {
 		for _, test := range []struct {
 			transB  bool
 			m, n, k int
 		}{{false, 128, 10, thinK + 1}, {true, 128, 10, 10}} {
-			if kernelGemmTakes(test.transB, test.m, test.n, test.k) {
-				t.Errorf("%+v: kernelGemmTakes takes it on %s; beside gonum it takes b untransposed and k ≤ %d", test, blasName, thinK)
+			if g.kernelTakes(test.transB, test.m, test.n, test.k) {
+				t.Errorf("%+v: kernelTakes takes it on %s; beside gonum it takes b untransposed and k ≤ %d", test, Name, thinK)
 			}
 		}
-	}
-}
-
-// TestFreeList checks that the kernel path's scratch list hands out the
-// smallest buffer that fits, so that a call's requests, small and large,
-// are met from the buffers of the call before without new ones, and that
-// a buffer outgrown is dropped rather than kept beside its successor.
-func TestFreeList(t *testing.T) {
-	var f freeList[float32]
-	call := func() (fresh int) {
-		var held []*[]float32
-		for _, n := range []int{100, 5000, 40, 5000, 100} {
-			before := len(f.bufs)
-			p := f.get(n)
-			if len(*p) != n {
-				t.Fatalf("get(%d) returned %d elements", n, len(*p))
-			}
-			if len(f.bufs) == before {
-				fresh++
-			}
-			held = append(held, p)
-		}
-		for _, p := range held {
-			f.put(p)
-		}
-		return fresh
-	}
-	if fresh := call(); fresh != 5 {
-		t.Errorf("the first call allocated %d buffers, want 5", fresh)
-	}
-	for i := range 3 {
-		if fresh := call(); fresh != 0 {
-			t.Errorf("call %d allocated %d buffers, want none", i+2, fresh)
-		}
-	}
-
-	// Growing requests one at a time keep one buffer, not one per size.
-	var g freeList[float32]
-	for _, n := range []int{100, 200, 50, 400} {
-		g.put(g.get(n))
-	}
-	if len(g.bufs) != 1 || cap(*g.bufs[0]) != 400 {
-		t.Errorf("after requests of 100, 200, 50 and 400 one at a time the list holds %d buffers, want one of 400", len(g.bufs))
 	}
 }

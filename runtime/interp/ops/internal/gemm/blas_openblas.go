@@ -1,6 +1,6 @@
 //go:build openblas && cgo
 
-package ops
+package gemm
 
 /*
 #cgo LDFLAGS: -lopenblas
@@ -17,6 +17,13 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
+// Name names the BLAS behind the matrix multiplies.
+const Name = "openblas"
+
+// threads is how many threads one OpenBLAS call uses, set once as the
+// package starts: 1 unless the environment asked for more.
+var threads int
+
 // Built with -tags openblas, every matrix multiply runs in OpenBLAS.
 func init() {
 	// One OpenBLAS thread per call: the operators spread their work over
@@ -29,7 +36,7 @@ func init() {
 		C.openblas_set_num_threads(1)
 	}
 	blas32.Use(openblas{})
-	blasName, blasThreads = "openblas", int(C.openblas_get_num_threads())
+	threads = int(C.openblas_get_num_threads())
 }
 
 // openblas is gonum's float32 BLAS with Sgemm, the only routine the

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package ops
+package team
 
 // yieldThread does nothing where there is no portable way to give the
 // core to another thread: runtime.Gosched in yield still lets this

@@ -1,0 +1,152 @@
+package mem
+
+import (
+	"math"
+	"slices"
+	"sync"
+)
+
+// A Pool recycles float storage by length. A nil *Pool allocates and
+// recycles nothing. A Pool is safe for concurrent use: the workers of one
+// operator take and give back scratch at once.
+type Pool struct {
+	// Poison fills storage handed out unzeroed, and storage given back,
+	// with NaN, so that tests catch an operator that reads what it did
+	// not write and an executor that gives back what is still read.
+	Poison bool
+
+	mu   sync.Mutex
+	free map[int][]freeBuf // by length
+	run  int
+	// use tracks, per length, how many buffers are out (taken and not
+	// given back) and the most that were at once in each of the last
+	// KeepRuns runs: Put keeps no more free buffers of a length than that
+	// peak, so that storage allocated outside the pool and given back
+	// when it dies does not pile up from run to run.
+	use map[int]*lengthUse
+}
+
+type freeBuf struct {
+	data []float32
+	run  int // the run that gave it back
+}
+
+// lengthUse is a Pool's count of the buffers of one length.
+type lengthUse struct {
+	out  int32
+	peak [KeepRuns]int32 // by run, a ring
+}
+
+// KeepRuns is how many runs storage stays free before NextRun lets go of
+// it. A training step of the paper recipe is three runs at two batch
+// sizes (the attack's gradient and logits at B, the update at 2B), so a
+// batch size's storage must outlive two runs of the other; with fewer,
+// every step allocated its activations afresh (158 MB a step on the MNIST
+// benchmark), and the page faults and the kernel's work returning pages
+// took a quarter of the step.
+const KeepRuns = 4
+
+// NextRun marks the start of a run and lets go of storage that the last
+// KeepRuns runs gave back and did not take again.
+func (p *Pool) NextRun() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run++
+	for n, u := range p.use {
+		u.out, u.peak[p.run%KeepRuns] = 0, 0
+		if u.peak == [KeepRuns]int32{} {
+			delete(p.use, n)
+		}
+	}
+	for n, list := range p.free {
+		kept := list[:0]
+		for _, f := range list {
+			if f.run >= p.run-KeepRuns {
+				kept = append(kept, f)
+			}
+		}
+		clear(list[len(kept):])
+		if len(kept) == 0 {
+			delete(p.free, n)
+		} else {
+			p.free[n] = kept
+		}
+	}
+}
+
+// Put gives back storage that nothing reads or writes any more.
+func (p *Pool) Put(data []float32) {
+	if p == nil || len(data) == 0 {
+		return
+	}
+	if p.Poison {
+		nan := float32(math.NaN())
+		for i := range data {
+			data[i] = nan
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.use[len(data)]
+	if u == nil {
+		return // the garbage collector's: no recent run took this length
+	}
+	u.out = max(u.out-1, 0)
+	if len(p.free[len(data)]) >= int(slices.Max(u.peak[:])) {
+		return // nor this many at once
+	}
+	if p.free == nil {
+		p.free = map[int][]freeBuf{}
+	}
+	p.free[len(data)] = append(p.free[len(data)], freeBuf{data, p.run})
+}
+
+// Get returns n floats, zeroed when zero is set and otherwise holding
+// whatever they last held.
+func (p *Pool) Get(n int, zero bool) []float32 {
+	data := p.take(n)
+	switch {
+	case data == nil:
+		data = make([]float32, n)
+	case zero:
+		clear(data)
+	}
+	if p != nil && p.Poison && !zero {
+		nan := float32(math.NaN())
+		for i := range data {
+			data[i] = nan
+		}
+	}
+	return data
+}
+
+// take counts a buffer of length n out and removes and returns free
+// storage of that length, or nil where none is free.
+func (p *Pool) take(n int) []float32 {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.use == nil {
+		p.use = map[int]*lengthUse{}
+	}
+	u := p.use[n]
+	if u == nil {
+		u = &lengthUse{}
+		p.use[n] = u
+	}
+	u.out++
+	u.peak[p.run%KeepRuns] = max(u.peak[p.run%KeepRuns], u.out)
+	list := p.free[n]
+	if len(list) == 0 {
+		return nil
+	}
+	data := list[len(list)-1].data
+	list[len(list)-1] = freeBuf{}
+	p.free[n] = list[:len(list)-1]
+	return data
+}

@@ -1,0 +1,102 @@
+package mem
+
+import (
+	"math"
+	"sync"
+	"testing"
+)
+
+// TestNextRun checks that storage comes back by length and that storage
+// KeepRuns runs have left untaken is let go, and not before.
+func TestNextRun(t *testing.T) {
+	var p Pool
+	p.NextRun()
+	a := p.Get(8, false)
+	p.Put(a)
+	if got := p.Get(8, false); &got[0] != &a[0] {
+		t.Error("storage given back was not handed out again")
+	}
+	if got := p.Get(8, false); &got[0] == &a[0] {
+		t.Error("storage handed out twice")
+	}
+	p.Put(a)
+	if got := p.Get(4, false); len(got) != 4 || &got[0] == &a[0] {
+		t.Error("storage of another length handed out")
+	}
+	// Kept through KeepRuns runs at another batch size (a paper-recipe
+	// step), let go after one more.
+	for range KeepRuns {
+		p.NextRun()
+	}
+	if got := p.Get(8, false); &got[0] != &a[0] {
+		t.Errorf("storage untaken for %d runs was let go", KeepRuns)
+	}
+	p.Put(a)
+	for range KeepRuns + 1 {
+		p.NextRun()
+	}
+	if got := p.Get(8, false); &got[0] == &a[0] {
+		t.Errorf("storage untaken for %d runs was kept", KeepRuns+1)
+	}
+	var none *Pool
+	none.NextRun()
+	none.Put(a)
+	if got := none.Get(8, true); len(got) != 8 {
+		t.Error("a nil Pool does not allocate")
+	}
+}
+
+// TestGetContents checks what Get hands out: zeroed storage when asked,
+// NaN when poisoned and not asked to zero, and otherwise what was there.
+func TestGetContents(t *testing.T) {
+	for i, test := range []struct {
+		poison, zero bool
+		want         func(float32) bool
+		what         string
+	}{
+		{false, false, func(v float32) bool { return v == 7 }, "what it held (7)"},
+		{false, true, func(v float32) bool { return v == 0 }, "0"},
+		{true, false, func(v float32) bool { return math.IsNaN(float64(v)) }, "NaN"},
+		{true, true, func(v float32) bool { return v == 0 }, "0"},
+	} {
+		p := &Pool{Poison: test.poison}
+		b := p.Get(5, true)
+		for j := range b {
+			b[j] = 7
+		}
+		p.Put(b)
+		for j, v := range p.Get(5, test.zero) {
+			if !test.want(v) {
+				t.Errorf("case %d (poison %v, zero %v): element %d = %v, want %s", i, test.poison, test.zero, j, v, test.what)
+			}
+		}
+	}
+}
+
+// TestConcurrent has several goroutines take and give back storage at
+// once, as an operator's workers do; run with -race it checks the lock,
+// and every buffer must be handed to one taker at a time.
+func TestConcurrent(t *testing.T) {
+	var p Pool
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				b := p.Get(16+i%3, false)
+				for j := range b {
+					b[j] = float32(w)
+				}
+				for j, v := range b {
+					if v != float32(w) {
+						t.Errorf("worker %d: element %d = %v: the buffer was handed out twice", w, j, v)
+						return
+					}
+				}
+				p.Put(b)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,61 @@
+package kernel
+
+// impl is one implementation of the kernels: the assembly
+// (kernel_amd64.go) or the Go twins (goKernels). Its methods take the
+// arguments the exported functions (api.go) have checked: slices long
+// enough, and not empty. The test suite runs over every implementation
+// the machine has.
+type impl interface {
+	run(s Shape, t *Tile)
+	runGrad(t *GradTile)
+	max2x2(dst, src []float32, planes, h, w, oh, ow int)
+	maxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int)
+	reluMask(dst, dy, y []float32)
+	compactRows(dst, src []float32, rows, n, stride int)
+	sum(x []float32) float32
+	unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool)
+	sumWhere(x, y []float32) float32
+	checkOffsets(doff, soff []int32, dlim, slim uint32) (bad bool)
+	axpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
+	axpyRuns(d, s, g []float32, doff, soff []int32, dstep, sstep []int64)
+	poolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
+		planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int
+	gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16)
+}
+
+// goKernels is the Go twins (twin.go) as an impl.
+type goKernels struct{}
+
+func (goKernels) run(s Shape, t *Tile) { runGo(s, t) }
+func (goKernels) runGrad(t *GradTile)  { runGradGo(t) }
+func (goKernels) max2x2(dst, src []float32, planes, h, w, oh, ow int) {
+	max2x2Go(dst, src, planes, h, w, oh, ow)
+}
+func (goKernels) maxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int) {
+	maxArg2x2Go(dst, arg, src, planes, h, w, oh, ow)
+}
+func (goKernels) reluMask(dst, dy, y []float32) { reluMaskGo(dst, dy, y) }
+func (goKernels) compactRows(dst, src []float32, rows, n, stride int) {
+	compactRowsGo(dst, src, rows, n, stride)
+}
+func (goKernels) sum(x []float32) float32 { return sumGo(x) }
+func (goKernels) unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool) {
+	unpool2x2Go(dst, dy, pv, arg, planes, oh, ow, rs, row, plane, relu)
+}
+func (goKernels) sumWhere(x, y []float32) float32 { return sumWhereGo(x, y) }
+func (goKernels) checkOffsets(doff, soff []int32, dlim, slim uint32) bool {
+	return checkOffsetsGo(doff, soff, dlim, slim)
+}
+func (goKernels) axpyTerms(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	axpyTermsGo(d, s, g, doff, soff, dstep, sstep)
+}
+func (goKernels) axpyRuns(d, s, g []float32, doff, soff []int32, dstep, sstep []int64) {
+	axpyTermsGo(d, s, g, doff, soff, dstep, sstep)
+}
+func (goKernels) poolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
+	planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int {
+	return poolEntriesGo(gs, goff, woff, dp, pv, arg, planes, poh, pow, rs, wg, pix, rowBytes, relu)
+}
+func (goKernels) gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16) {
+	gatherRowsGo(dst, src, rows, n, dRow, sRow, dStep, sStep, lStride, mask, last)
+}
