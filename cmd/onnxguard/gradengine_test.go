@@ -26,6 +26,15 @@ func TestGradEngineFlagErrors(t *testing.T) {
 	}
 }
 
+// autoGrads is what --grad-engine auto gives on the Fashion-MNIST CNN: the
+// interpreter where its vector kernels run every convolution.
+func autoGrads() string {
+	if ops.Kernels() == "avx512f" {
+		return "interpreter"
+	}
+	return "onnxruntime-graph/cpu"
+}
+
 // TestAttackGradEngines runs FGSM at ε = 0.1 on 1000 Fashion-MNIST images
 // with each --grad-engine. The graph's gradients differ from the
 // interpreter's by float rounding (ONNX Runtime sums in other orders, up
@@ -35,10 +44,7 @@ func TestGradEngineFlagErrors(t *testing.T) {
 // JSON and in its text.
 func TestAttackGradEngines(t *testing.T) {
 	testort.Need(t)
-	auto := "onnxruntime-graph/cpu"
-	if ops.Kernels() == "avx512f" {
-		auto = "interpreter" // every convolution of the CNN on the vector kernels
-	}
+	auto := autoGrads()
 	correct := map[string]int{}
 	for _, test := range []struct{ flag, want string }{
 		{"interp", "interpreter"}, {"ort", "onnxruntime-graph/cpu"}, {"auto", auto},
@@ -90,5 +96,31 @@ func TestAuditMixesEngines(t *testing.T) {
 	}
 	if r.GradEngine != "onnxruntime-graph/cpu" || len(r.Results)+len(r.Ensembles) != 2 {
 		t.Errorf("grad_engine %q, %d results and %d ensembles; want the graph, FGSM and APGD-DLR", r.GradEngine, len(r.Results), len(r.Ensembles))
+	}
+}
+
+// TestHardenMeasuresOnGraph: harden --grad-engine ort measures both models
+// with the graph's gradients (training stays on the interpreter) and says
+// so in its JSON.
+func TestHardenMeasuresOnGraph(t *testing.T) {
+	testort.Need(t)
+	out := filepath.Join(t.TempDir(), "hardened.onnx")
+	args := []string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25", "--recipe", "paper",
+		"--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--autoattack", "none",
+		"--probe", "pgd", "--probe-steps", "2", "--grad-engine", "ort"}
+	stdout, stderr, err := run(append(args, "--json")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var got struct {
+		Before, After struct {
+			Grads string `json:"grad_engine"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v in %s", err, stdout)
+	}
+	if got.Before.Grads != "onnxruntime-graph/cpu" || got.After.Grads != "onnxruntime-graph/cpu" {
+		t.Errorf("grad_engine before %q, after %q; want onnxruntime-graph/cpu", got.Before.Grads, got.After.Grads)
 	}
 }
