@@ -62,8 +62,12 @@ func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
 		return e, nil
 	case Auto:
 		var k Kind
-		if k, e.Reason = Prefer(p); k == Interp {
+		if k, e.Reason = Prefer(p); k == Interp && (opt.ORT == nil || opt.ORT.Device != ort.DeviceCUDA) {
 			return e, nil
+		} else if k == Interp {
+			// The interpreter computes on the CPU only: asked for CUDA,
+			// the graph is the one engine that can use it.
+			e.Reason = "CUDA asked for: ONNX Runtime's graph, as the interpreter runs on the CPU only"
 		}
 	case ORT:
 		e.Reason = "chosen: ONNX Runtime's graph"

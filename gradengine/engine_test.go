@@ -133,3 +133,18 @@ func TestOpenWithoutRuntime(t *testing.T) {
 		t.Error("Kind gpu: no error")
 	}
 }
+
+// TestAutoOnCUDA: asked for CUDA, Auto wants the graph even where Prefer
+// keeps the interpreter; without the library (or, on a machine without a
+// GPU, without CUDA) it falls back and says why.
+func TestAutoOnCUDA(t *testing.T) {
+	m, p := load(t, "bench_cifar")
+	lib := filepath.Join(t.TempDir(), "libonnxruntime.so")
+	e, err := Open(m, p, Options{ORT: &ort.Options{Device: ort.DeviceCUDA, Library: lib}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Fallback || e.Name() != "interpreter" || !strings.Contains(e.Reason, "CUDA") {
+		t.Errorf("auto with CUDA, no library: %s, fallback %v, reason %q", e.Name(), e.Fallback, e.Reason)
+	}
+}
