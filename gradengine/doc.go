@@ -13,4 +13,9 @@
 // gradients only from a graph built with them. Custom losses (AutoAttack's
 // DLR, FAB's logit differences, TRADES's KL), training-mode passes and
 // inference (Run) stay on the interpreter, which remains the reference.
+//
+// An Engine is not a harden.Trainable: the graph holds the weights as
+// constants, so it would go on computing the gradients of the weights
+// training started from. harden trains on the Program and measures the
+// original and the exported model each on an Engine of its own.
 package gradengine
