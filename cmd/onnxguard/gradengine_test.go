@@ -99,28 +99,29 @@ func TestAuditMixesEngines(t *testing.T) {
 	}
 }
 
-// TestHardenMeasuresOnGraph: harden --grad-engine ort measures both models
-// with the graph's gradients (training stays on the interpreter) and says
-// so in its JSON.
-func TestHardenMeasuresOnGraph(t *testing.T) {
+// TestHardenMeasures: harden measures both models with the gradients of
+// the engine --grad-engine chooses (training stays on the interpreter) and
+// names it in its JSON.
+func TestHardenMeasures(t *testing.T) {
 	testort.Need(t)
-	out := filepath.Join(t.TempDir(), "hardened.onnx")
-	args := []string{"harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25", "--recipe", "paper",
-		"--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--autoattack", "none",
-		"--probe", "pgd", "--probe-steps", "2", "--grad-engine", "ort"}
-	stdout, stderr, err := run(append(args, "--json")...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
-	var got struct {
-		Before, After struct {
-			Grads string `json:"grad_engine"`
+	for _, test := range []struct{ flag, want string }{{"ort", "onnxruntime-graph/cpu"}, {"auto", autoGrads()}} {
+		out := filepath.Join(t.TempDir(), "hardened.onnx")
+		stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25", "--recipe", "paper",
+			"--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--autoattack", "none",
+			"--probe", "pgd", "--probe-steps", "2", "--grad-engine", test.flag, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
 		}
-	}
-	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-		t.Fatalf("%v in %s", err, stdout)
-	}
-	if got.Before.Grads != "onnxruntime-graph/cpu" || got.After.Grads != "onnxruntime-graph/cpu" {
-		t.Errorf("grad_engine before %q, after %q; want onnxruntime-graph/cpu", got.Before.Grads, got.After.Grads)
+		var got struct {
+			Before, After struct {
+				Grads string `json:"grad_engine"`
+			}
+		}
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%v in %s", err, stdout)
+		}
+		if got.Before.Grads != test.want || got.After.Grads != test.want {
+			t.Errorf("--grad-engine %s: grad_engine before %q, after %q; want %q", test.flag, got.Before.Grads, got.After.Grads, test.want)
+		}
 	}
 }
