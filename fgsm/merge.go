@@ -3,7 +3,9 @@ package fgsm
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Merge combines the reports of shards of one data set, audited with the
@@ -43,7 +45,8 @@ func Merge(reports []*Report) (*Report, error) {
 // counts.
 func newReport(base *Report) *Report {
 	out := &Report{Version: ReportVersion, Tool: base.Tool, Model: base.Model, Data: base.Data, Runtime: base.Runtime,
-		Settings: base.Settings, Seed: base.Seed, Classes: base.Classes,
+		GradEngine: base.GradEngine,
+		Settings:   base.Settings, Seed: base.Seed, Classes: base.Classes,
 		CleanPerClass: classes(len(base.CleanPerClass))}
 	for _, res := range base.Results {
 		out.Results = append(out.Results, &Result{Config: res.Config, PerClass: classes(len(res.PerClass))})
@@ -58,6 +61,7 @@ func newReport(base *Report) *Report {
 // attacks, to out.
 func (out *Report) add(r *Report) {
 	out.Shards = append(out.Shards, r.Shards...)
+	out.GradEngine = joinEngines(out.GradEngine, r.GradEngine)
 	out.Samples += r.Samples
 	out.CleanCorrect += r.CleanCorrect
 	out.CleanDisagreement += r.CleanDisagreement
@@ -239,4 +243,15 @@ func classesWithin(what string, pc []ClassCount, samples int) error {
 		}
 	}
 	return nil
+}
+
+// joinEngines adds engine to the comma-separated list have, once.
+func joinEngines(have, engine string) string {
+	switch {
+	case engine == "" || slices.Contains(strings.Split(have, ", "), engine):
+		return have
+	case have == "":
+		return engine
+	}
+	return have + ", " + engine
 }

@@ -56,3 +56,19 @@ func TestMissingShardsHuge(t *testing.T) {
 		t.Errorf("warning %q", w)
 	}
 }
+
+// TestJoinEngines: shards computed on different gradient engines list
+// each once; reports from before the field add nothing.
+func TestJoinEngines(t *testing.T) {
+	for _, test := range []struct{ have, add, want string }{
+		{"", "interpreter", "interpreter"},
+		{"interpreter", "interpreter", "interpreter"},
+		{"interpreter", "", "interpreter"},
+		{"interpreter", "onnxruntime-graph/cpu", "interpreter, onnxruntime-graph/cpu"},
+		{"interpreter, onnxruntime-graph/cpu", "onnxruntime-graph/cpu", "interpreter, onnxruntime-graph/cpu"},
+	} {
+		if got := joinEngines(test.have, test.add); got != test.want {
+			t.Errorf("joinEngines(%q, %q) = %q, want %q", test.have, test.add, got, test.want)
+		}
+	}
+}

@@ -19,11 +19,16 @@ const ReportVersion = 2
 // and ε. Counts and sums are kept beside the rates they give so that shard
 // reports merge exactly (see Merge).
 type Report struct {
-	Version       int          `json:"version"`
-	Tool          string       `json:"tool"`
-	Model         ModelInfo    `json:"model"`
-	Data          string       `json:"data"`
-	Runtime       string       `json:"runtime"` // the engine that classified the images
+	Version int       `json:"version"`
+	Tool    string    `json:"tool"`
+	Model   ModelInfo `json:"model"`
+	Data    string    `json:"data"`
+	Runtime string    `json:"runtime"` // the engine that classified the images
+	// GradEngine names what computed the cross-entropy gradients:
+	// "interpreter", or "onnxruntime-graph/" and the device (other losses
+	// run on the interpreter); empty in reports from before it was
+	// recorded. Shards computed on different engines list each.
+	GradEngine    string       `json:"grad_engine,omitempty"`
 	Samples       int          `json:"samples"`
 	CleanCorrect  int          `json:"clean_correct"`
 	CleanAccuracy float64      `json:"clean_accuracy"`

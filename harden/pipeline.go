@@ -10,6 +10,7 @@ import (
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/export"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/gradengine"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
@@ -38,6 +39,13 @@ type RunConfig struct {
 	// unless MeasureOnInterp, classify the measurements' images.
 	ORT             ort.Options
 	MeasureOnInterp bool
+	// GradEngine chooses what computes the measurements' gradients (""
+	// is gradengine.Auto). Training always runs on Program: a gradient
+	// graph holds the weights as constants, and training changes them.
+	GradEngine gradengine.Kind
+	// GradNotice, when set, gets the reason, in one line, when Auto falls
+	// back to the interpreter.
+	GradNotice func(string)
 	// AutoAttack are the ensembles each measurement ends with, at
 	// Training.Eps; none skips them.
 	AutoAttack []fgsm.Ensemble
@@ -64,6 +72,7 @@ type RunConfig struct {
 // ensembles; Audit is the whole audit (Model, Data and Settings unset).
 type Measurement struct {
 	Runtime          string
+	GradEngine       string // gradengine.Engine.Name of the engine that computed the gradients
 	Clean, FGSM, PGD float64
 	Audit            *fgsm.Report
 }
@@ -214,7 +223,12 @@ const (
 // data with FGSM and PGD at the training ε and the AutoAttack ensembles;
 // ONNX Runtime on the file classifies, unless MeasureOnInterp.
 func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Program, val *Data, cfg Config) (Measurement, error) {
-	fm, err := fgsm.NewModel(prog, rc.Pre)
+	grads, err := rc.grads(path, prog)
+	if err != nil {
+		return Measurement{}, err
+	}
+	defer grads.Close()
+	fm, err := fgsm.NewModel(grads, rc.Pre)
 	if err != nil {
 		return Measurement{}, err
 	}
@@ -250,5 +264,27 @@ func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Prog
 	if err != nil {
 		return Measurement{}, err
 	}
-	return Measurement{Runtime: r.Runtime, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, Audit: r}, nil
+	r.GradEngine = grads.Name()
+	return Measurement{Runtime: r.Runtime, GradEngine: r.GradEngine, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, Audit: r}, nil
+}
+
+// grads opens the measurement's gradient engine over prog for the model
+// in the file at path (the original model, already loaded, or the
+// export, which holds prog's weights).
+func (rc *RunConfig) grads(path string, prog *interp.Program) (*gradengine.Engine, error) {
+	m := rc.Model
+	if path != rc.ModelPath {
+		var err error
+		if m, err = onnx.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	e, err := gradengine.Open(m, prog, gradengine.Options{Kind: rc.GradEngine, ORT: &rc.ORT, MaxMemory: rc.ORT.MaxMemory})
+	if err != nil {
+		return nil, err
+	}
+	if e.Fallback && rc.GradNotice != nil {
+		rc.GradNotice(e.Reason)
+	}
+	return e, nil
 }

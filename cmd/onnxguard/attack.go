@@ -35,7 +35,7 @@ Examples:
    onnxguard attack -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --eps 0.1 --out adv.npy
    onnxguard attack -m model.onnx -d cifar-10-batches-bin --method pgd --eps 0.03 --steps 20 --restarts 3 --json
    onnxguard attack -m model.onnx -d test.npy -l labels.npy --method pgd --eps 0.1 --target 3 --png-dir adv/`,
-	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
+	Flags: concat(modelFlags, dataFlags, engineFlags, gradFlags, []cli.Flag{
 		&cli.StringFlag{Name: "method", Value: "fgsm", Usage: "attack: fgsm, bim, pgd or mifgsm"},
 		&cli.Float64Flag{Name: "eps", Value: 0.1, Usage: "L∞ budget in pixel space [0,1] (the seed paper: 0.1 for MNIST-like data, 0.03 for CIFAR-10 and ImageNet)"},
 	}, iterFlags, []cli.Flag{
@@ -129,6 +129,7 @@ func printAttack(c *cli.Context, r *fgsm.Report, asJSON bool, outFile string) er
 			Model               fgsm.ModelInfo `json:"model"`
 			Data                string         `json:"data"`
 			Runtime             string         `json:"runtime"`
+			GradEngine          string         `json:"grad_engine"`
 			Samples             int            `json:"samples"`
 			CleanAccuracy       float64        `json:"clean_accuracy"`
 			AdversarialAccuracy float64        `json:"adversarial_accuracy"`
@@ -138,12 +139,13 @@ func printAttack(c *cli.Context, r *fgsm.Report, asJSON bool, outFile string) er
 			Out                 string         `json:"out,omitempty"`
 			*fgsm.Result
 			Warnings []string `json:"warnings"`
-		}{r.Model, r.Data, r.Runtime, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement, r.Seed,
+		}{r.Model, r.Data, r.Runtime, r.GradEngine, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement, r.Seed,
 			r.Shards[0], outFile, res, r.Warnings}
 		return json.NewEncoder(c.App.Writer).Encode(out)
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "model     %s, %d samples of %s, classified by %s\n", r.Model.Path, r.Samples, r.Data, r.Runtime)
+	fmt.Fprintf(w, "gradients %s\n", gradsText(r.GradEngine))
 	fmt.Fprintf(w, "clean     %6.2f%%  (%d/%d)\n", 100*r.CleanAccuracy, r.CleanCorrect, r.Samples)
 	printResult(w, res)
 	for _, warn := range r.Warnings {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/gradengine"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -93,6 +94,29 @@ type attackSession struct {
 	shard   fgsm.Shard
 	cli     *cli.Context // for --class-names
 	sha256  string       // the model's digest, once modelSHA256 has computed it
+	grads   *gradengine.Engine
+}
+
+// openGrads opens the gradient engine of kind over the compiled program
+// p, saying on stderr why when auto falls back to the interpreter.
+func (a *attackSession) openGrads(c *cli.Context, p *interp.Program, kind gradengine.Kind) error {
+	var err error
+	a.grads, err = gradengine.Open(a.session.model, p, gradengine.Options{Kind: kind, ORT: &a.cfg.ort, MaxMemory: a.cfg.ort.MaxMemory})
+	if err != nil {
+		return fmt.Errorf("--grad-engine ort: %w", err)
+	}
+	if a.grads.Fallback {
+		fmt.Fprintf(c.App.ErrWriter, "gradients: %s\n", a.grads.Reason)
+	}
+	return nil
+}
+
+// Close closes the gradient engine and the session.
+func (a *attackSession) Close() {
+	if a.grads != nil {
+		a.grads.Close()
+	}
+	a.session.Close()
 }
 
 // openAttack opens a model for attacks, refusing one whose gradients the
@@ -118,6 +142,13 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 	if err != nil {
 		return nil, err
 	}
+	kind, err := gradEngine(c)
+	if err != nil {
+		return nil, err
+	}
+	if blackBox { // a black-box audit takes no gradients
+		kind = gradengine.Interp
+	}
 	if blackBox && cfg.engine != "ort" {
 		return nil, errors.New("--engine interp: a black-box audit runs on ONNX Runtime; drop --engine")
 	}
@@ -134,13 +165,17 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 		p, err = interp.Compile(s.model, interpOptions(interp.Options{MaxMemory: cfg.ort.MaxMemory}))
 	}
 	if err == nil {
-		a.model, err = fgsm.NewModel(p, cfg.pre)
+		if err = a.openGrads(c, p, kind); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
+		}
+		a.model, err = fgsm.NewModel(a.grads, cfg.pre)
 	} else if !blackBox {
 		err = fmt.Errorf("the interpreter, which computes the gradients, cannot run this model: %w", err)
 	}
 	if err != nil {
 		if !blackBox {
-			s.Close()
+			a.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "black-box only: the interpreter cannot run %s (%s); Square queries %s alone\n", cfg.modelPath, firstLine(err.Error()), a.runtime)
@@ -155,6 +190,9 @@ func (a *attackSession) fill(r *fgsm.Report) error {
 	sum, err := a.modelSHA256()
 	if err != nil {
 		return err
+	}
+	if a.grads != nil {
+		r.GradEngine = a.grads.Name()
 	}
 	identify(r, "onnxguard "+version, reportModel(a.session.model, a.cfg.modelPath, sum, a.graph.Inputs[0]), a.cfg.batch, a.cfg.pre)
 	r.Data = a.cfg.data

@@ -62,7 +62,7 @@ Examples:
    onnxguard audit -m model.onnx -d test.npy -l labels.npy --shard 3/8 --report shard3/ --json
    onnxguard audit -m testdata/models/fmnist_cnn.onnx -d testdata/fashion/t10k-images-1000-idx3-ubyte.gz --eps 0.1 --attacks pgd,autoattack --report aa/
    onnxguard audit -m model.onnx -d test.npy -l labels.npy --norm l2 --eps 0.5 --attacks apgd-ce,apgd-t --report aa/ --resume`,
-	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
+	Flags: concat(modelFlags, dataFlags, engineFlags, gradFlags, []cli.Flag{
 		&cli.StringFlag{Name: "eps", Value: "0.01,0.03,0.1", Usage: "comma-separated budgets in pixel space [0,1]: L∞ radii, or radii in --norm for autoattack and its stages"},
 		&cli.StringFlag{Name: "attacks", Value: "fgsm,pgd", Usage: "comma-separated attacks: fgsm, bim, pgd, mifgsm; autoattack, autoattack-plus, autoattack-rand; apgd-ce, apgd-dlr, apgd-t, fab-t, square"},
 	}, iterFlags, aaFlags, []cli.Flag{
@@ -261,7 +261,8 @@ func gateReport(r *fgsm.Report, gate report.Gate) error {
 // printReport writes the audit's table for people.
 func printReport(w io.Writer, r *fgsm.Report) {
 	fmt.Fprintf(w, "model    %s (sha256 %.12s…, opset %d)\n", r.Model.Path, r.Model.SHA256, r.Model.Opset)
-	fmt.Fprintf(w, "data     %s, %d samples, classified by %s, seed %d\n\n", r.Data, r.Samples, r.Runtime, r.Seed)
+	fmt.Fprintf(w, "data     %s, %d samples, classified by %s, seed %d\n", r.Data, r.Samples, r.Runtime, r.Seed)
+	fmt.Fprintf(w, "gradients %s\n\n", gradsText(r.GradEngine))
 	fmt.Fprintf(w, "%-44s %9s %9s %8s %8s %8s\n", "attack", "accuracy", "success", "L∞ mean", "L2 mean", "disagree")
 	fmt.Fprintf(w, "%-44s %8.2f%% %9s %8s %8s %8d\n", "clean", 100*r.CleanAccuracy, "-", "-", "-", r.CleanDisagreement)
 	for _, res := range r.Results {
@@ -276,4 +277,15 @@ func printReport(w io.Writer, r *fgsm.Report) {
 	if len(r.Results)+len(r.Ensembles) > 1 {
 		fmt.Fprintf(w, "\nworst-case accuracy over every attack: %.2f%%\n", 100*r.WorstAccuracy())
 	}
+}
+
+// gradsText describes a report's gradient engine for people.
+func gradsText(name string) string {
+	switch {
+	case name == "":
+		return "not recorded"
+	case strings.HasPrefix(name, "onnxruntime-graph/"):
+		return "onnxruntime graph (" + strings.TrimPrefix(name, "onnxruntime-graph/") + "); other losses on the interpreter"
+	}
+	return name
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/gradengine"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -28,6 +29,20 @@ var engineFlags = []cli.Flag{
 	&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so (default: $ONNXRUNTIME_LIB, then the cache that scripts/setup-ort.sh fills)"},
 	&cli.IntFlag{Name: "threads", Usage: "ONNX Runtime intra-op threads (0 = all cores)"},
 	&cli.BoolFlag{Name: "verbose", Usage: "let ONNX Runtime log warnings"},
+}
+
+// gradFlags choose what computes the gradients of attack, audit and harden.
+var gradFlags = []cli.Flag{
+	&cli.StringFlag{Name: "grad-engine", Value: "auto", Usage: "gradients: interp (onnxguard's interpreter), ort (a gradient graph on ONNX Runtime, on --device) or auto (the interpreter where its vector kernels run every convolution, else ONNX Runtime's graph when it opens)"},
+}
+
+// gradEngine reads --grad-engine.
+func gradEngine(c *cli.Context) (gradengine.Kind, error) {
+	k, err := gradengine.ParseKind(c.String("grad-engine"))
+	if err != nil {
+		return "", fmt.Errorf("--grad-engine %q: choose auto, interp or ort", c.String("grad-engine"))
+	}
+	return k, nil
 }
 
 // dataFlags name the data and the preprocessing between pixels and model.

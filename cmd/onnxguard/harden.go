@@ -53,7 +53,7 @@ Examples:
        --report hardening/ --class-names testdata/fashion/classes.txt
    onnxguard harden -m model.onnx -d cifar-10-batches-bin --recipe fgsm-rs --eps 0.031 --epochs 10 --schedule cosine --out robust.onnx
    onnxguard harden -m model.onnx -d train.npy -l labels.npy --recipe pgd --eps 0.1 --out robust.onnx --resume`,
-	Flags: concat(modelFlags, dataFlags, engineFlags, []cli.Flag{
+	Flags: concat(modelFlags, dataFlags, engineFlags, gradFlags, []cli.Flag{
 		&cli.StringFlag{Name: "val", Usage: "validation images (same formats as --data); default: --val-split of --data"},
 		&cli.StringFlag{Name: "val-labels", Usage: "labels of --val when they are not found beside it"},
 		&cli.IntFlag{Name: "val-limit", Usage: "use at most `N` validation samples (0 = all)"},
@@ -122,16 +122,17 @@ func hardenConfig(c *cli.Context, recipe harden.Recipe, batch int) (harden.Confi
 
 // robustness is clean, FGSM and PGD accuracy on the validation data.
 type robustness struct {
-	Runtime string  `json:"runtime"`
-	Clean   float64 `json:"clean_accuracy"`
-	FGSM    float64 `json:"fgsm_accuracy"`
-	PGD     float64 `json:"pgd_accuracy"`
+	Runtime    string  `json:"runtime"`
+	GradEngine string  `json:"grad_engine"` // what computed the attacks' gradients
+	Clean      float64 `json:"clean_accuracy"`
+	FGSM       float64 `json:"fgsm_accuracy"`
+	PGD        float64 `json:"pgd_accuracy"`
 	// AutoAttack is --autoattack's result, nil when skipped.
 	AutoAttack *aaRobustness `json:"autoattack,omitempty"`
 }
 
 func robustnessOf(m harden.Measurement) robustness {
-	return robustness{Runtime: m.Runtime, Clean: m.Clean, FGSM: m.FGSM, PGD: m.PGD, AutoAttack: aaOf(m.Audit)}
+	return robustness{Runtime: m.Runtime, GradEngine: m.GradEngine, Clean: m.Clean, FGSM: m.FGSM, PGD: m.PGD, AutoAttack: aaOf(m.Audit)}
 }
 
 // hardenRun is what harden's flags become.
@@ -202,7 +203,7 @@ func printHarden(c *cli.Context, hr *hardenRun, rep *harden.Report) error {
 	o := c.App.Writer
 	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", hr.cfg.modelPath, out, rep.Config.Recipe, rep.Config.Eps, rep.BestEpoch, rep.Epochs, rep.TrainTime.Round(time.Second))
 	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", rep.MaxRelError)
-	fmt.Fprintf(o, "measured on %d validation samples with %s:\n", hr.rc.Val.N, after.Runtime)
+	fmt.Fprintf(o, "measured on %d validation samples with %s, gradients %s:\n", hr.rc.Val.N, after.Runtime, gradsText(after.GradEngine))
 	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", "clean", 100*before.Clean, 100*after.Clean)
 	fmt.Fprintf(o, "  %-24s %7.2f%% %7.2f%%\n", fmt.Sprintf("FGSM ε=%g", rep.Config.Eps), 100*before.FGSM, 100*after.FGSM)
@@ -239,10 +240,15 @@ func readHardenRun(c *cli.Context) (*hardenRun, error) {
 	if fi, err := os.Stat(hc.CheckpointDir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("--checkpoint-dir %s is a file; name a folder", hc.CheckpointDir)
 	}
+	kind, err := gradEngine(c)
+	if err != nil {
+		return nil, err
+	}
 	hr := &hardenRun{cfg: cfg, val: c.String("val"), valSplit: c.Float64("val-split"), rc: harden.RunConfig{
 		Training: hc, ModelPath: cfg.modelPath, Out: out, Resume: c.Bool("resume"), Version: version,
-		ORT: cfg.ort, MeasureOnInterp: cfg.engine != "ort",
-		Measuring: func(path string) (func(done, total int), func()) { return progress("measure " + path) },
+		ORT: cfg.ort, MeasureOnInterp: cfg.engine != "ort", GradEngine: kind,
+		GradNotice: func(why string) { fmt.Fprintf(c.App.ErrWriter, "gradients: %s\n", why) },
+		Measuring:  func(path string) (func(done, total int), func()) { return progress("measure " + path) },
 	}}
 	if hr.rc.AutoAttack, err = hardenEnsemble(c, hc.Eps); err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func modelCard(r *fgsm.Report) Card {
 		{Key: "opset", Value: fmt.Sprint(m.Opset)},
 		{Key: "input", Value: fmt.Sprintf("%s, shape %s", orDash(m.Input), shape(m.InputShape))},
 		{Key: "preprocessing", Value: preprocessing(r.Settings)},
-		{Key: "classifier", Value: orDash(r.Runtime) + " (gradients: onnxguard's interpreter)"},
+		{Key: "classifier", Value: orDash(r.Runtime) + " (gradients: " + gradients(r.GradEngine) + ")"},
 		{Key: "classes", Value: classesFact(r)},
 	}}
 }
@@ -199,4 +199,13 @@ func warningMeaning(w string) string {
 		}
 	}
 	return "What it means: the figures may not describe the model's real robustness; check the setup before relying on them."
+}
+
+// gradients names a report's gradient engine; reports from before it was
+// recorded took every gradient from the interpreter.
+func gradients(engine string) string {
+	if engine == "" || engine == "interpreter" {
+		return "onnxguard's interpreter"
+	}
+	return engine + ", other losses on onnxguard's interpreter"
 }

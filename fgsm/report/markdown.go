@@ -27,6 +27,7 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	fmt.Fprintf(&b, "  - opset %d, input `%s` of shape %s\n", m.Opset, orDash(m.Input), shape(m.InputShape))
 	fmt.Fprintf(&b, "- **Data:** `%s`\n", orDash(r.Data))
 	fmt.Fprintf(&b, "- **Runtime:** %s (classifies the clean and adversarial images)\n", orDash(r.Runtime))
+	fmt.Fprintf(&b, "- **Gradients:** %s\n", gradients(r.GradEngine))
 	fmt.Fprintf(&b, "- **Samples:** %d\n", r.Samples)
 	fmt.Fprintf(&b, "- **Seed:** %d\n", r.Seed)
 	fmt.Fprintf(&b, "- **Settings:** %s\n", settings(r.Settings))

@@ -1,0 +1,166 @@
+package gradengine
+
+import (
+	"fmt"
+
+	"github.com/onnxguard/onnxguard/gradgraph"
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// gradients is what both engines have: fgsm.Gradients, named here so that
+// this package does not depend on the attacks.
+type gradients interface {
+	InputInfo() onnx.ValueInfo
+	Run(x *interp.Tensor) ([]*interp.Tensor, error)
+	Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp.Result, error)
+}
+
+// Engine computes gradients on the engine Open chose. It implements
+// fgsm.Gradients; like the interpreter's Program it is not safe for
+// concurrent use.
+type Engine struct {
+	ref     gradients // the interpreter: Run, InputInfo and what the graph cannot do
+	graph   gradients // ONNX Runtime's gradient graph; nil when every pass is the interpreter's
+	closer  interface{ Close() error }
+	device  string // where the graph runs: "cpu" or "cuda"
+	weights bool   // the graph has weight gradients
+	// Reason says, in one line, why this engine: Prefer's reason, or why
+	// Auto fell back to the interpreter.
+	Reason string
+	// Fallback is set when Auto chose ONNX Runtime's graph and could not
+	// open it; Reason then says why.
+	Fallback bool
+}
+
+// Options configure Open.
+type Options struct {
+	Kind Kind
+	// ORT configures the graph's session (library, device, threads).
+	ORT *ort.Options
+	// Weights builds the graph with weight gradients, for passes that ask
+	// for them (interp.Want.Params).
+	Weights bool
+	// MaxMemory is the graph builder's shape-inference budget (as
+	// interp.Options.MaxMemory).
+	MaxMemory int64
+}
+
+// Open returns the gradient engine for model m, whose compiled program
+// p computes what the graph cannot and is the reference. With Kind ORT a
+// graph that cannot be built or opened is an error; with Auto it leaves
+// the interpreter in charge, with Fallback and Reason set.
+func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
+	kind := opt.Kind
+	if kind == "" {
+		kind = Auto
+	}
+	e := &Engine{ref: p, Reason: "chosen: the interpreter"}
+	switch kind {
+	case Interp:
+		return e, nil
+	case Auto:
+		var k Kind
+		if k, e.Reason = Prefer(p); k == Interp && (opt.ORT == nil || opt.ORT.Device != ort.DeviceCUDA) {
+			return e, nil
+		} else if k == Interp {
+			// The interpreter computes on the CPU only: asked for CUDA,
+			// the graph is the one engine that can use it.
+			e.Reason = "CUDA asked for: ONNX Runtime's graph, as the interpreter runs on the CPU only"
+		}
+	case ORT:
+		e.Reason = "chosen: ONNX Runtime's graph"
+	default:
+		_, err := ParseKind(string(kind))
+		return nil, err
+	}
+	err := e.openGraph(m, opt)
+	if err == nil || kind == ORT {
+		return e, err
+	}
+	e.Fallback = true
+	e.Reason = fmt.Sprintf("%s; gradients on the interpreter instead: %s", e.Reason, firstLine(err.Error()))
+	return e, nil
+}
+
+// openGraph builds m's gradient graph and opens it in ONNX Runtime.
+func (e *Engine) openGraph(m *onnx.Model, opt Options) error {
+	var o ort.Options
+	if opt.ORT != nil {
+		o = *opt.ORT
+	}
+	if _, err := ort.FindLibrary(o.Library); err != nil {
+		return fmt.Errorf("ONNX Runtime's gradient graph: %w", err)
+	}
+	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights, MaxMemory: opt.MaxMemory})
+	if err != nil {
+		return fmt.Errorf("building the gradient graph: %w", err)
+	}
+	ge, err := gradgraph.NewEngine(g, &o)
+	if err != nil {
+		return fmt.Errorf("opening the gradient graph in ONNX Runtime: %w", err)
+	}
+	e.graph, e.closer, e.device, e.weights = ge, ge, ge.Device(), opt.Weights
+	return nil
+}
+
+// InputInfo is the model's input, as the interpreter declares it.
+func (e *Engine) InputInfo() onnx.ValueInfo { return e.ref.InputInfo() }
+
+// Run is the interpreter's inference: the flag chooses where gradients
+// are computed, not what classifies.
+func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) { return e.ref.Run(x) }
+
+// Grad computes what want asks for on the graph where it can (see
+// OnGraph), on the interpreter otherwise.
+func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp.Result, error) {
+	if e.OnGraph(want) {
+		return e.graph.Grad(x, labels, want)
+	}
+	return e.ref.Grad(x, labels, want)
+}
+
+// OnGraph says whether a pass asking for want runs on ONNX Runtime's
+// graph: there is one, and it computes the pass (the mean softmax
+// cross-entropy, in inference mode, weight gradients only if built with
+// them).
+func (e *Engine) OnGraph(want interp.Want) bool {
+	return e.graph != nil && want.Loss == nil && !want.Training && (!want.Params || e.weights)
+}
+
+// Name identifies the engine in reports: "interpreter", or
+// "onnxruntime-graph/" and the device.
+func (e *Engine) Name() string {
+	if e.graph == nil {
+		return "interpreter"
+	}
+	return "onnxruntime-graph/" + e.device
+}
+
+// String describes the engine for people: "interpreter", or "onnxruntime
+// graph (cpu)"; passes the graph does not compute still run on the
+// interpreter.
+func (e *Engine) String() string {
+	if e.graph == nil {
+		return "interpreter"
+	}
+	return "onnxruntime graph (" + e.device + "); other losses and training passes on the interpreter"
+}
+
+// Close closes the graph's sessions, if any.
+func (e *Engine) Close() error {
+	if e.closer == nil {
+		return nil
+	}
+	return e.closer.Close()
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,95 @@
+//go:build cgo
+
+package gradengine
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/runtime/interp"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// TestEnginesAgree opens fmnist_cnn with Kind ORT and checks, against the
+// interpreter alone, that a cross-entropy pass (on the graph) gives the
+// same loss and input gradient up to float rounding, and that a custom
+// loss (on the interpreter) gives exactly the interpreter's.
+func TestEnginesAgree(t *testing.T) {
+	testort.Need(t)
+	m, p := load(t, "fmnist_cnn")
+	e, err := Open(m, p, Options{Kind: ORT, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Name() != "onnxruntime-graph/cpu" {
+		t.Fatalf("Kind ORT opened %s (%s)", e.Name(), e.Reason)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := &interp.Tensor{Shape: []int{4, 1, 28, 28}, Data: make([]float32, 4*28*28)}
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	labels := []int{1, 5, 9, 0}
+	sq := func(l *interp.Tensor, _ []int) (float64, *interp.Tensor, error) {
+		d := &interp.Tensor{Shape: l.Shape, Data: make([]float32, l.Len())}
+		var s float64
+		for i, v := range l.Data {
+			s += float64(v) * float64(v) / 2
+			d.Data[i] = v
+		}
+		return s, d, nil
+	}
+	for _, want := range []interp.Want{{Input: true}, {Input: true, Loss: sq}} {
+		got, err := e.Grad(x, labels, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := p.Grad(x, labels, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tol := 1e-4 // the graph: ONNX Runtime's kernels sum in other orders
+		if !e.OnGraph(want) {
+			tol = 0
+		}
+		if d := math.Abs(got.Loss - ref.Loss); d > tol*math.Abs(ref.Loss) {
+			t.Errorf("custom loss %v: loss %v, interpreter %v", want.Loss != nil, got.Loss, ref.Loss)
+		}
+		if r := relErr(got.Input.Data, ref.Input.Data); r > tol {
+			t.Errorf("custom loss %v: input gradient relative error %.3g, want ≤ %g", want.Loss != nil, r, tol)
+		}
+		got.Release()
+		ref.Release()
+	}
+}
+
+// relErr is max|a-b| over max|b|.
+func relErr(a, b []float32) float64 {
+	var d, s float64
+	for i := range b {
+		d = max(d, math.Abs(float64(a[i]-b[i])))
+		s = max(s, math.Abs(float64(b[i])))
+	}
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	return d / s
+}
+
+// TestAutoOpensGraph: Auto on ConvNeXt-tiny, whose strided convolutions
+// are off the vector kernels, opens the graph.
+func TestAutoOpensGraph(t *testing.T) {
+	testort.Need(t)
+	m, p := load(t, "convnext_tiny")
+	e, err := Open(m, p, Options{ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Name() != "onnxruntime-graph/cpu" || e.Fallback {
+		t.Errorf("auto on convnext_tiny: %s, fallback %v (%s); want onnxruntime-graph/cpu", e.Name(), e.Fallback, e.Reason)
+	}
+}
