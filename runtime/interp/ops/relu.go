@@ -1,5 +1,7 @@
 package ops
 
+import "math"
+
 func init() { register("Relu", 6, func(*Node) (Op, error) { return relu{}, nil }) }
 
 type relu struct{}
@@ -46,30 +48,19 @@ type reluMask []uint64
 // set writes y = max(x, 0) and the mask's words lo to hi.
 func (m reluMask) set(y, x []float32, lo, hi int) {
 	for k := lo; k < hi; k++ {
-		var w uint64
 		end := min(64*k+64, len(x))
-		for i := 64 * k; i < end; i++ {
-			v := max(x[i], 0)
-			y[i] = v
-			w |= uint64(pick(v > 0)) << (i - 64*k)
+		for i, v := range x[64*k : end] {
+			y[64*k+i] = max(v, 0)
 		}
-		m[k] = w
+		m[k] = maskWord(y[64*k : end])
 	}
 }
 
 // grad writes dx = dy where the mask is set and 0 elsewhere, for the
 // elements of words lo to hi.
 func (m reluMask) grad(dx, dy []float32, lo, hi int) {
-	for k := lo; k < hi; k++ {
-		w := m[k]
-		end := min(64*k+64, len(dx))
-		for i := 64 * k; i < end; i++ {
-			// A multiply by 0 or 1 instead of a branch: which units
-			// are active is random, so a branch mispredicts half the
-			// time.
-			dx[i] = dy[i] * float32(w>>(i-64*k)&1)
-		}
-	}
+	end := min(64*hi, len(dx))
+	m.gradFrom(dx[64*lo:end], dy[64*lo:end], 64*lo)
 }
 
 // newReluMask returns the mask of y > 0, for an op that applied the Relu
@@ -78,24 +69,51 @@ func newReluMask(y []float32) reluMask {
 	m := make(reluMask, (len(y)+63)/64)
 	forChunks(len(m), 64, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			var w uint64
-			end := min(64*k+64, len(y))
-			for i := 64 * k; i < end; i++ {
-				w |= uint64(pick(y[i] > 0)) << (i - 64*k)
-			}
-			m[k] = w
+			m[k] = maskWord(y[64*k : min(64*k+64, len(y))])
 		}
 	})
 	return m
 }
 
+// maskWord returns the bits of y > 0 for up to 64 values, y[0] the lowest.
+func maskWord(y []float32) uint64 {
+	var w uint64
+	for j, v := range y {
+		var b uint64
+		if v > 0 { // compiled to a flag set, not a branch
+			b = 1
+		}
+		w |= b << (j & 63)
+	}
+	return w
+}
+
 // gradFrom writes dx = dy where the mask is set, for the elements from
 // start on: dx[j] and dy[j] are the element start+j.
 func (m reluMask) gradFrom(dx, dy []float32, start int) {
-	for j := range dx {
+	dy = dy[:len(dx)]
+	j := 0
+	for ; j < len(dx) && (start+j)&63 != 0; j++ { // up to a word's start
 		i := start + j
-		dx[j] = dy[j] * float32(m[i>>6]>>(i&63)&1)
+		dx[j] = passIf(dy[j], m[i>>6]>>(i&63))
 	}
+	for k := (start + j) >> 6; j+64 <= len(dx); j, k = j+64, k+1 { // whole words
+		w, d, g := m[k], dx[j:j+64], dy[j:j+64]
+		for t := range d {
+			d[t] = passIf(g[t], w>>(t&63))
+		}
+	}
+	for ; j < len(dx); j++ {
+		i := start + j
+		dx[j] = passIf(dy[j], m[i>>6]>>(i&63))
+	}
+}
+
+// passIf returns g where bit 0 of b is set and 0 elsewhere, selecting
+// with a bit mask rather than a branch (which units are active is random,
+// so a branch mispredicts half the time) or a conversion.
+func passIf(g float32, b uint64) float32 {
+	return math.Float32frombits(math.Float32bits(g) & -uint32(b&1))
 }
 
 // A Conv applies a Relu on its output while the output is still in
