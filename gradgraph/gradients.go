@@ -22,6 +22,9 @@ func (e *Engine) InputInfo() onnx.ValueInfo {
 // interp.Program.Run does: its first output first. x's batch must be the
 // model's where that is fixed.
 func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) {
+	if x == nil || len(x.Shape) == 0 || x.Shape[0] < 0 {
+		return nil, fmt.Errorf("the input must be a batch, first axis the samples; got %v", x)
+	}
 	outs, err := e.run(x, make([]int, x.Shape[0]), e.g.Outputs)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/onnxguard/onnxguard/dataset"
@@ -160,6 +161,9 @@ func (rc *RunConfig) prepare() (Config, *interp.Program, error) {
 	}
 	if cfg.Eps == 0 {
 		return cfg, nil, errors.New("harden: Run measures the model under attack at the training ε: give an ε, for the clean recipe too")
+	}
+	if rc.Out != "" && filepath.Clean(rc.Out) == filepath.Clean(rc.ModelPath) {
+		return cfg, nil, fmt.Errorf("harden: Run would write the hardened model over the model it starts from (%s): give another output path", rc.Out)
 	}
 	if cfg.ModelSHA256 == "" {
 		if cfg.ModelSHA256, err = rc.Model.SHA256(); err != nil {

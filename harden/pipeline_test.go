@@ -101,6 +101,22 @@ func TestRunNeedsValidation(t *testing.T) {
 	}
 }
 
+// TestRunRefusesOverwritingItsModel: the hardened model written over the
+// model it starts from would lose the original and make the "after"
+// measurement read the wrong weights.
+func TestRunRefusesOverwritingItsModel(t *testing.T) {
+	path := testfiles.Path("models", "dropout.onnx")
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), &RunConfig{Training: Config{Recipe: Paper, Eps: 0.1}, Model: m, ModelPath: path,
+		Train: random(16, 1, 12, 12, 1), Out: path})
+	if err == nil || !strings.Contains(err.Error(), "over the model it starts from") {
+		t.Errorf("Run with Out = ModelPath: %v; want a refusal", err)
+	}
+}
+
 func metadata(t *testing.T, path string) map[string]string {
 	t.Helper()
 	m, err := onnx.Load(path)

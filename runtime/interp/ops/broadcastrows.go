@@ -131,7 +131,8 @@ func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner i
 		})
 		return g
 	}
-	g := s.alloc(false, y.Shape...)
+	// The full operand's own shape: the output may have leading 1s more.
+	g := s.alloc(false, full.Shape...)
 	forChunks(rows, inner, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			rowGrad(r, g.Data[r*inner:(r+1)*inner])

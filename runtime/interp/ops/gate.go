@@ -8,7 +8,12 @@ package ops
 // backward pass is one multiply.
 func init() {
 	registerFusion(Fusion{Name: "Sigmoid+Mul", First: "Sigmoid", Then: "Mul", Gate: true,
-		Join: func(Op, Op, [][]int, bool) (Op, bool) { return gate{silu}, true }})
+		Join: func(first, _ Op, _ [][]int, _ bool) (Op, bool) {
+			// A fused gate keeps the Sigmoid's node: only the plain
+			// Sigmoid joins, or x·σ(x)·x would fold to x·σ(x).
+			_, ok := first.(unaryOp)
+			return gate{silu}, ok
+		}})
 	registerFusion(Fusion{Name: "HardSigmoid+Mul", First: "HardSigmoid", Then: "Mul", Gate: true,
 		Join: func(first, _ Op, _ [][]int, _ bool) (Op, bool) {
 			h, ok := first.(hardSigmoid)

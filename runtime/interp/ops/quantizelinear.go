@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 )
@@ -76,7 +77,9 @@ func readQuantParams(in []*Tensor, si, zi int, shape []int, axis int64, perAxis,
 	if err != nil {
 		return nil, err
 	}
-	q := &quantParams{scale: scale.Data, d: 1, inner: 1, lo: 0, hi: 255, elem: onnx.TensorProto_UINT8}
+	// A copy: a computed scale dies at its last forward reader, and the
+	// backward pass reads q after that.
+	q := &quantParams{scale: slices.Clone(scale.Data), d: 1, inner: 1, lo: 0, hi: 255, elem: onnx.TensorProto_UINT8}
 	n := scale.Len()
 	if n != 1 {
 		if !perAxis || scale.Rank() != 1 {
