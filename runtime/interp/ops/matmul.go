@@ -68,7 +68,17 @@ func (matMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			s.gemm(false, false, m, n, k, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], b.Data[at32(sv.ib, t)*k*n:][:k*n], 0, y.Data[t*m*n:][:m*n])
 		}
 	}
-	s.Save(a, b)
+	// dA reads B and dB reads A: a gradient pass keeps an operand only
+	// when the other side's gradient is wanted (a layer's weights, a
+	// constant, for the input's; its activations only when training).
+	ak, bk := a, b
+	if !s.Needs(1) {
+		ak = &Tensor{Shape: a.Shape}
+	}
+	if !s.Needs(0) {
+		bk = &Tensor{Shape: b.Shape}
+	}
+	s.Save(ak, bk)
 	s.SetAux(sv)
 	return []*Tensor{y}, nil
 }
