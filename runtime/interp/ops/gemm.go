@@ -97,7 +97,16 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		beta = g.beta
 	}
 	s.gemm(g.transA, g.transB, m, n, k, g.alpha, a.Data, b.Data, beta, y.Data)
-	s.Save(a, b)
+	// dop(A) reads B and dop(B) reads A: keep an operand only when the
+	// other side's gradient is wanted.
+	ak, bk := a, b
+	if !s.Needs(1) {
+		ak = &Tensor{Shape: a.Shape}
+	}
+	if !s.Needs(0) {
+		bk = &Tensor{Shape: b.Shape}
+	}
+	s.Save(ak, bk)
 	sv := gemmSaved{m: m, n: n, k: k}
 	if c != nil {
 		sv.hasC, sv.cShape = true, c.Shape
