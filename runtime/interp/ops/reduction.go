@@ -94,7 +94,13 @@ func (r *reduction) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		p.extreme(y.Data, arg, x.Data, sign)
 	}
-	s.Save(x, y)
+	// Only ReduceL2's derivative, x/y, reads values: the others spread
+	// the gradient by the plan (or the winners' indices) and keep shapes.
+	xk, yk := x, y
+	if r.kind != reduceL2 {
+		xk, yk = &Tensor{Shape: x.Shape}, &Tensor{Shape: y.Shape}
+	}
+	s.Save(xk, yk)
 	s.SetAux(&reductionSaved{plan: p, arg: arg})
 	return []*Tensor{y}, nil
 }
