@@ -39,7 +39,13 @@ func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			y.Data[k] = float32(math.Pow(float64(a.Data[srcAt(ia, k)]), float64(e.Data[srcAt(ib, k)])))
 		}
 	}
-	s.Save(a, e, y)
+	// Only the exponent's derivative, aᵇ·ln a, reads y: without it (a
+	// constant exponent, LayerNorm's square) y is not kept.
+	yk := y
+	if !s.Needs(1) || b.IsInt() {
+		yk = &Tensor{Shape: y.Shape}
+	}
+	s.Save(a, e, yk)
 	s.SetAux(powSaved{ia, ib, b.IsInt()})
 	return []*Tensor{y}, nil
 }
