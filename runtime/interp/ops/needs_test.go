@@ -32,6 +32,9 @@ func TestSavesOnlyWhatWantedGradientsRead(t *testing.T) {
 		{"reducesum all", newOp(t, "ReduceSum", nil, 11, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
 		{"reducemax", newOp(t, "ReduceMax", attrs{"axes": []int64{1}}, 13, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
 		{"reducel2", newOp(t, "ReduceL2", attrs{"axes": []int64{1}}, 13, 1, 1), []*Tensor{pos(2, 3, 4)}, [][]bool{{true}}},
+		{"div rows", newOp(t, "Div", nil, 14, 2, 1), []*Tensor{r(2, 3, 4), pos(2, 3, 1)}, [][]bool{{true, true}, {false, true}}},
+		{"div broadcast", newOp(t, "Div", nil, 14, 2, 1), []*Tensor{r(3, 1), pos(2, 1, 4)}, [][]bool{{false, true}}},
+		{"sqrt", newOp(t, "Sqrt", nil, 13, 1, 1), []*Tensor{pos(2, 3)}, [][]bool{{true}}},
 		{"erf", newOp(t, "Erf", nil, 13, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
 	} {
 		dy := func(y []*Tensor) []*Tensor {
@@ -68,6 +71,30 @@ func TestSavesOnlyWhatWantedGradientsRead(t *testing.T) {
 					t.Errorf("%s, need %v: gradient %d is %v, want %v", test.name, need, i, got[i].Data, all[i].Data)
 				}
 			}
+		}
+	}
+}
+
+// TestDivGradientReadsTheForwardQuotient checks that Div's gradient for
+// the divisor, computed from a and b, has the bits of -dy·y/b computed
+// from the quotient y the forward pass wrote.
+func TestDivGradientReadsTheForwardQuotient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 5))
+	a, b := randTensor(rng, -3, 3, 4, 5, 6), randTensor(rng, 0.1, 3, 4, 5, 6)
+	op := newOp(t, "Div", nil, 14, 2, 1)
+	s := &State{Grad: true, Need: []bool{false, true}}
+	y, err := op.Forward(s, []*Tensor{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy := randTensor(rng, -1, 1, y[0].Shape...)
+	g, err := op.Backward(s, []*Tensor{dy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range g[1].Data {
+		if want := dy.Data[k] * (-y[0].Data[k] / b.Data[k]); v != want {
+			t.Fatalf("db[%d] = %v, want -dy·y/b = %v", k, v, want)
 		}
 	}
 }
