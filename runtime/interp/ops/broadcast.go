@@ -181,7 +181,9 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			grads[side] = o.backwardRows(s, dy[0], a, b, y, side, row, inner)
 			continue
 		}
-		g := NewFloat(y.Shape...)
+		// From the pool, as the forward pass's outputs are: the storage
+		// of values the backward pass let go serves its gradients.
+		g := s.alloc(false, y.Shape...)
 		switch skip := o.skip[side]; {
 		case skip == opAll: // a constant derivative
 			c := d(0, 0, 0)
@@ -201,7 +203,9 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 				g.Data[k] = gv * d(at(a, ia, k), at(b, ib, k), at(y, nil, k))
 			}
 		}
-		grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape)
+		if grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape); grads[side] != g {
+			s.Buffers.Put(g.Data)
+		}
 	}
 	return grads, nil
 }
