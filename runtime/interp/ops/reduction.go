@@ -157,7 +157,9 @@ func (r *reduction) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		return []*Tensor{dy[0]}, nil
 	}
 	x, y, g := s.Saved(0), s.Saved(1), dy[0]
-	dx := like(x)
+	// From the pool: spread writes every element; Max and Min add into
+	// zeros.
+	dx := s.alloc(r.kind == reduceMax || r.kind == reduceMin, x.Shape...)
 	switch r.kind {
 	case reduceSum:
 		sv.plan.spread(dx.Data, g.Data)
