@@ -118,7 +118,7 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	g := dy[0].Data
 	grads := []*Tensor{nil, nil}
 	if s.Needs(0) {
-		ga := NewFloat(y.Shape...)
+		ga := s.alloc(false, y.Shape...) // every element written below
 		for k, gv := range g {
 			av, ev := a.Data[srcAt(sv.ia, k)], e.Data[srcAt(sv.ib, k)]
 			var d float32
@@ -133,16 +133,20 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			}
 			ga.Data[k] = gv * d
 		}
-		grads[0] = reduceTo(ga, a.Shape)
+		if grads[0] = reduceTo(ga, a.Shape); grads[0] != ga {
+			s.Buffers.Put(ga.Data)
+		}
 	}
 	if s.Needs(1) && !sv.intPower {
-		gb := NewFloat(y.Shape...)
+		gb := s.alloc(true, y.Shape...) // zero where a ≤ 0
 		for k, gv := range g {
 			if av := a.Data[srcAt(sv.ia, k)]; av > 0 {
 				gb.Data[k] = gv * y.Data[k] * float32(math.Log(float64(av)))
 			}
 		}
-		grads[1] = reduceTo(gb, e.Shape)
+		if grads[1] = reduceTo(gb, e.Shape); grads[1] != gb {
+			s.Buffers.Put(gb.Data)
+		}
 	}
 	return grads, nil
 }
