@@ -133,6 +133,13 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		s.SetAux([2][]int32{})
 		return []*Tensor{y}, nil
 	}
+	if col, m, ok := colSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
+		y := s.alloc(false, shape...)
+		o.forwardCols(y, a, b, col, m)
+		s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
+		s.SetAux([2][]int32{})
+		return []*Tensor{y}, nil
+	}
 	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
 	if a.IsInt() || b.IsInt() {
 		if !a.IsInt() || !b.IsInt() || o.fi == nil {
@@ -173,12 +180,17 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// gradient, not the constant's.
 	grads := make([]*Tensor, 2)
 	row, inner, rows := rowSides(y.Shape, a, b)
+	col, m, cols := colSides(y.Shape, a, b)
 	for side, d := range []func(a, b, y float32) float32{o.da, o.db} {
 		if !s.Needs(side) {
 			continue
 		}
 		if rows {
 			grads[side] = o.backwardRows(s, dy[0], a, b, y, side, row, inner)
+			continue
+		}
+		if cols {
+			grads[side] = o.backwardCols(s, dy[0], a, b, y, side, col, m)
 			continue
 		}
 		// From the pool, as the forward pass's outputs are: the storage
