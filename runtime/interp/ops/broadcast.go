@@ -133,9 +133,9 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		s.SetAux([2][]int32{})
 		return []*Tensor{y}, nil
 	}
-	if col, m, ok := colSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
+	if blk, m, inner, ok := blockSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
 		y := s.alloc(false, shape...)
-		o.forwardCols(y, a, b, col, m)
+		o.forwardBlocks(y, a, b, blk, m, inner)
 		s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
 		s.SetAux([2][]int32{})
 		return []*Tensor{y}, nil
@@ -180,7 +180,7 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// gradient, not the constant's.
 	grads := make([]*Tensor, 2)
 	row, inner, rows := rowSides(y.Shape, a, b)
-	col, m, cols := colSides(y.Shape, a, b)
+	blk, m, blkInner, blocks := blockSides(y.Shape, a, b)
 	for side, d := range []func(a, b, y float32) float32{o.da, o.db} {
 		if !s.Needs(side) {
 			continue
@@ -189,8 +189,8 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			grads[side] = o.backwardRows(s, dy[0], a, b, y, side, row, inner)
 			continue
 		}
-		if cols {
-			grads[side] = o.backwardCols(s, dy[0], a, b, y, side, col, m)
+		if blocks {
+			grads[side] = o.backwardBlocks(s, dy[0], a, b, y, side, blk, m, blkInner)
 			continue
 		}
 		// From the pool, as the forward pass's outputs are: the storage

@@ -139,6 +139,8 @@ func TestElementwiseGradientsB(t *testing.T) {
 		{"add bias columns", "Add", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4), r(-1, 1, 4)} }, nil},
 		{"mul scale columns first", "Mul", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 1, 3, 4), r(-1, 1, 2, 3, 4)} }, nil},
 		{"div columns", "Div", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4), r(0.5, 2, 1, 4)} }, nil},
+		{"mul layer scale", "Mul", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 3, 1, 1), r(-1, 1, 2, 3, 2, 2)} }, nil},
+		{"add middle block", "Add", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3, 4, 2), r(-1, 1, 1, 3, 4, 1)} }, nil},
 		{"sub columns numerator", "Sub", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 3, 1), r(-1, 1, 2, 3, 1)} }, nil},
 		{"mul scalar", "Mul", nil, 13, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3), ewFloats(nil, 0.7)} }, nil},
 		{"div", "Div", nil, 14, func() []*Tensor { return []*Tensor{r(-1, 1, 2, 3), r(0.5, 2, 2, 3)} }, nil},

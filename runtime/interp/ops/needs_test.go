@@ -36,6 +36,7 @@ func TestSavesOnlyWhatWantedGradientsRead(t *testing.T) {
 		{"div broadcast", newOp(t, "Div", nil, 14, 2, 1), []*Tensor{r(3, 1), pos(2, 1, 4)}, [][]bool{{false, true}}},
 		{"mul columns", newOp(t, "Mul", nil, 14, 2, 1), []*Tensor{r(2, 3, 4), r(4)}, [][]bool{{true, false}, {false, true}}},
 		{"div columns first", newOp(t, "Div", nil, 14, 2, 1), []*Tensor{r(3, 4), pos(2, 3, 4)}, [][]bool{{true, false}, {false, true}}},
+		{"mul layer scale", newOp(t, "Mul", nil, 14, 2, 1), []*Tensor{r(3, 1, 1), r(2, 3, 2, 2)}, [][]bool{{false, true}, {true, false}}},
 		{"sqrt", newOp(t, "Sqrt", nil, 13, 1, 1), []*Tensor{pos(2, 3)}, [][]bool{{true}}},
 		{"erf", newOp(t, "Erf", nil, 13, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
 	} {
