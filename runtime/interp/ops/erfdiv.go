@@ -13,8 +13,10 @@ import (
 func init() {
 	registerFusion(Fusion{Name: "Div+Erf", First: "Div", Then: "Erf",
 		Join: func(_, _ Op, shapes [][]int, _ bool) (Op, bool) {
-			// One divisor, known to be one element at compile time.
-			return erfOfQuotient{}, len(shapes) == 2 && shapes[1] != nil && Numel(shapes[1]) == 1
+			// One divisor, one element at compile time: a scalar's shape
+			// is empty (every input a node reads has an inferred shape;
+			// -1 marks a dimension that follows the batch).
+			return erfOfQuotient{}, len(shapes) == 2 && (len(shapes[1]) == 0 || Numel(shapes[1]) == 1)
 		}})
 }
 

@@ -15,14 +15,17 @@ func TestErfOfQuotient(t *testing.T) {
 	for _, f := range Fusions() {
 		if f.First == "Div" && f.Then == "Erf" {
 			var ok bool
-			if fused, ok = f.Join(nil, nil, [][]int{{-1, 3, 4}, {}}, false); !ok {
+			if fused, ok = f.Join(nil, nil, [][]int{{-1, 3, 4}, nil}, false); !ok {
 				t.Fatal("Div+Erf refuses a divisor of one element")
 			}
 			if _, ok := f.Join(nil, nil, [][]int{{-1, 3, 4}, {4}}, false); ok {
 				t.Error("Div+Erf joins a divisor of four elements")
 			}
-			if _, ok := f.Join(nil, nil, [][]int{{-1, 3, 4}, nil}, false); ok {
-				t.Error("Div+Erf joins a divisor of unknown shape")
+			if _, ok := f.Join(nil, nil, [][]int{{-1, 3, 4}, {-1, 1, 1}}, false); ok {
+				t.Error("Div+Erf joins a divisor that follows the batch")
+			}
+			if _, ok := f.Join(nil, nil, [][]int{{-1, 3, 4}, {1, 1}}, false); !ok {
+				t.Error("Div+Erf refuses a divisor of shape 1×1")
 			}
 		}
 	}
