@@ -87,10 +87,15 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		if err != nil || !slices.Equal(shape, y.Shape) {
 			return nil, fmt.Errorf("C %v does not broadcast to %d×%d", c, m, n)
 		}
-		if idx := broadcastIndex(y.Shape, c.Shape); idx == nil {
+		switch {
+		case c.Rank() > 0 && c.Len() == n && c.Shape[c.Rank()-1] == n: // a bias row ([N] or [1,N]), copied without an index table
+			for i := range m {
+				copy(y.Data[i*n:(i+1)*n], c.Data)
+			}
+		case slices.Equal(y.Shape, c.Shape):
 			copy(y.Data, c.Data)
-		} else {
-			for i, j := range idx {
+		default:
+			for i, j := range broadcastIndex(y.Shape, c.Shape) {
 				y.Data[i] = c.Data[j]
 			}
 		}
