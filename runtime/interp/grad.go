@@ -108,7 +108,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 				dy[j] = ops.NewFloat(p.runShapes[s]...) // an output the loss does not read
 			}
 		}
-		if err := backwardNode(nd, dy, grads, need); err != nil {
+		if err := p.backwardNode(i, dy, vals, grads, keep, need); err != nil {
 			return nil, err
 		}
 		p.dropNode(i, vals, grads, keep)
@@ -132,7 +132,8 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 // backwardNode runs node nd backward from its outputs' gradients dy and
 // adds the gradients of the inputs that need one into grads, so that a
 // value read twice (a residual Add) gets both contributions.
-func backwardNode(nd *node, dy, grads []*Tensor, need []bool) error {
+func (p *Program) backwardNode(i int, dy, vals, grads, keep []*Tensor, need []bool) error {
+	nd := &p.nodes[i]
 	nd.state.Need = nd.state.Need[:0]
 	for _, s := range nd.in {
 		nd.state.Need = append(nd.state.Need, s >= 0 && need[s])
@@ -148,9 +149,17 @@ func backwardNode(nd *node, dy, grads []*Tensor, need []bool) error {
 		s := nd.in[j]
 		if grads[s] == nil {
 			grads[s] = g
-		} else {
-			grads[s] = addTensors(grads[s], g)
+			continue
 		}
+		prev := grads[s]
+		grads[s] = p.addTensors(prev, g)
+		// Both addends die here, unless a live value, a node's saved
+		// tensors or another of this node's gradients shares their
+		// storage: a residual stream's sums then reuse the pool's storage
+		// instead of growing the Go heap by one tensor per block.
+		live := append([][]*Tensor{vals, grads, keep, gin[j+1:]}, p.pins[:min(i+1, len(p.pins))]...)
+		p.recycle(prev, append(live, []*Tensor{g})...)
+		p.recycle(g, append(live, []*Tensor{prev})...)
 	}
 	return nil
 }
@@ -210,10 +219,11 @@ func (p *Program) needsGrad(want Want) []bool {
 	return need
 }
 
-// addTensors returns a+b in a new tensor, leaving both untouched: a
-// gradient tensor may be shared by several values.
-func addTensors(a, b *Tensor) *Tensor {
-	out := ops.NewFloat(a.Shape...)
+// addTensors returns a+b in a new tensor from the program's buffers,
+// leaving both untouched: a gradient tensor may be shared by several
+// values.
+func (p *Program) addTensors(a, b *Tensor) *Tensor {
+	out := &Tensor{Shape: a.Shape, Data: p.buffers.Get(len(a.Data), false)}
 	for i := range out.Data {
 		out.Data[i] = a.Data[i] + b.Data[i]
 	}

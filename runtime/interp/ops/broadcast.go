@@ -133,6 +133,13 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		s.SetAux([2][]int32{})
 		return []*Tensor{y}, nil
 	}
+	if blk, m, inner, ok := blockSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
+		y := s.alloc(false, shape...)
+		o.forwardBlocks(y, a, b, blk, m, inner)
+		s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
+		s.SetAux([2][]int32{})
+		return []*Tensor{y}, nil
+	}
 	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
 	if a.IsInt() || b.IsInt() {
 		if !a.IsInt() || !b.IsInt() || o.fi == nil {
@@ -173,6 +180,7 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// gradient, not the constant's.
 	grads := make([]*Tensor, 2)
 	row, inner, rows := rowSides(y.Shape, a, b)
+	blk, m, blkInner, blocks := blockSides(y.Shape, a, b)
 	for side, d := range []func(a, b, y float32) float32{o.da, o.db} {
 		if !s.Needs(side) {
 			continue
@@ -181,7 +189,13 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			grads[side] = o.backwardRows(s, dy[0], a, b, y, side, row, inner)
 			continue
 		}
-		g := NewFloat(y.Shape...)
+		if blocks {
+			grads[side] = o.backwardBlocks(s, dy[0], a, b, y, side, blk, m, blkInner)
+			continue
+		}
+		// From the pool, as the forward pass's outputs are: the storage
+		// of values the backward pass let go serves its gradients.
+		g := s.alloc(false, y.Shape...)
 		switch skip := o.skip[side]; {
 		case skip == opAll: // a constant derivative
 			c := d(0, 0, 0)
@@ -201,7 +215,9 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 				g.Data[k] = gv * d(at(a, ia, k), at(b, ib, k), at(y, nil, k))
 			}
 		}
-		grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape)
+		if grads[side] = reduceTo(g, []*Tensor{a, b}[side].Shape); grads[side] != g {
+			s.Buffers.Put(g.Data)
+		}
 	}
 	return grads, nil
 }

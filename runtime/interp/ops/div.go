@@ -11,8 +11,12 @@ func init() {
 			}
 			return a / b
 		},
-		da:   func(a, b, y float32) float32 { return 1 / b },
-		db:   func(a, b, y float32) float32 { return -y / b },
-		skip: [2]operands{opA | opY, opA},
+		da: func(a, b, y float32) float32 { return 1 / b },
+		// -y/b with y recomputed as the forward pass rounded it (a/b is
+		// one correctly rounded division), so the bits do not change but
+		// a gradient pass keeps a, not y: LayerNorm's (x-mean)/σ then
+		// keeps nothing its Pow(x-mean, 2) does not keep already.
+		db:   func(a, b, y float32) float32 { return -(a / b) / b },
+		skip: [2]operands{opA | opY, opY},
 	}))
 }

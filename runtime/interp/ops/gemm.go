@@ -87,17 +87,31 @@ func (g *gemmOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		if err != nil || !slices.Equal(shape, y.Shape) {
 			return nil, fmt.Errorf("C %v does not broadcast to %d×%d", c, m, n)
 		}
-		if idx := broadcastIndex(y.Shape, c.Shape); idx == nil {
+		switch {
+		case c.Rank() > 0 && c.Len() == n && c.Shape[c.Rank()-1] == n: // a bias row ([N] or [1,N]), copied without an index table
+			for i := range m {
+				copy(y.Data[i*n:(i+1)*n], c.Data)
+			}
+		case slices.Equal(y.Shape, c.Shape):
 			copy(y.Data, c.Data)
-		} else {
-			for i, j := range idx {
+		default:
+			for i, j := range broadcastIndex(y.Shape, c.Shape) {
 				y.Data[i] = c.Data[j]
 			}
 		}
 		beta = g.beta
 	}
 	s.gemm(g.transA, g.transB, m, n, k, g.alpha, a.Data, b.Data, beta, y.Data)
-	s.Save(a, b)
+	// dop(A) reads B and dop(B) reads A: keep an operand only when the
+	// other side's gradient is wanted.
+	ak, bk := a, b
+	if !s.Needs(1) {
+		ak = &Tensor{Shape: a.Shape}
+	}
+	if !s.Needs(0) {
+		bk = &Tensor{Shape: b.Shape}
+	}
+	s.Save(ak, bk)
 	sv := gemmSaved{m: m, n: n, k: k}
 	if c != nil {
 		sv.hasC, sv.cShape = true, c.Shape

@@ -60,7 +60,7 @@ func (matMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if len(b.Shape) > 1 {
 		shape = append(shape, n)
 	}
-	y := NewFloat(shape...)
+	y := s.alloc(false, shape...) // a product with beta 0 writes every element
 	if sv.fold {
 		s.gemm(false, false, sv.batch*m, n, k, 1, a.Data, b.Data, 0, y.Data)
 	} else {
@@ -68,7 +68,17 @@ func (matMul) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			s.gemm(false, false, m, n, k, 1, a.Data[at32(sv.ia, t)*m*k:][:m*k], b.Data[at32(sv.ib, t)*k*n:][:k*n], 0, y.Data[t*m*n:][:m*n])
 		}
 	}
-	s.Save(a, b)
+	// dA reads B and dB reads A: a gradient pass keeps an operand only
+	// when the other side's gradient is wanted (a layer's weights, a
+	// constant, for the input's; its activations only when training).
+	ak, bk := a, b
+	if !s.Needs(1) {
+		ak = &Tensor{Shape: a.Shape}
+	}
+	if !s.Needs(0) {
+		bk = &Tensor{Shape: b.Shape}
+	}
+	s.Save(ak, bk)
 	s.SetAux(sv)
 	return []*Tensor{y}, nil
 }
@@ -90,7 +100,8 @@ func (matMul) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	m, k, n := sv.m, sv.k, sv.n
 	grads := make([]*Tensor, 2)
 	if s.Needs(0) { // dA = dY·Bᵀ, summed over broadcast batches
-		da := like(a)
+		// From the pool; zeroed where broadcast batches add up.
+		da := s.alloc(!sv.fold, a.Shape...)
 		if sv.fold {
 			s.gemm(false, true, sv.batch*m, k, n, 1, d, b.Data, 0, da.Data)
 		} else {
@@ -101,7 +112,7 @@ func (matMul) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads[0] = da
 	}
 	if s.Needs(1) { // dB = Aᵀ·dY, summed over broadcast batches
-		db := like(b)
+		db := s.alloc(!sv.fold, b.Shape...)
 		if sv.fold {
 			s.gemm(true, false, k, n, sv.batch*m, 1, a.Data, d, 0, db.Data)
 		} else {

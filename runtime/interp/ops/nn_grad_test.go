@@ -161,6 +161,10 @@ func TestGemmGradients(t *testing.T) {
 			in: func() []*Tensor { return []*Tensor{r(4, 3), r(5, 4), r()} }},
 		{name: "gemm row C", op: "Gemm", nIn: 3, attrs: attrs{"alpha": -1.0, "beta": -0.5},
 			in: func() []*Tensor { return []*Tensor{r(2, 3), r(3, 4), r(1, 4)} }},
+		{name: "gemm column C, square", op: "Gemm", nIn: 3, // C [M,1] is no bias row though M = N
+			in: func() []*Tensor { return []*Tensor{r(3, 4), r(4, 3), r(3, 1)} }},
+		{name: "gemm bias C", op: "Gemm", nIn: 3, attrs: attrs{"transB": 1},
+			in: func() []*Tensor { return []*Tensor{r(3, 4), r(5, 4), r(5)} }},
 		{name: "gemm no C", op: "Gemm", nIn: 2, attrs: attrs{"transB": 1},
 			in: func() []*Tensor { return []*Tensor{r(2, 3), r(4, 3)} }},
 	})

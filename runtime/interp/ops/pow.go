@@ -13,6 +13,17 @@ type pow struct{}
 type powSaved struct {
 	ia, ib   []int32
 	intPower bool // the exponent was an integer tensor: no gradient for it
+	// scalar marks one exponent for every element, which then has no
+	// index table (one int32 per element, kept until the backward pass).
+	scalar bool
+}
+
+// exp is the exponent of output element k.
+func (sv powSaved) exp(e *Tensor, k int) float32 {
+	if sv.scalar {
+		return e.Data[0]
+	}
+	return e.Data[srcAt(sv.ib, k)]
 }
 
 func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -20,9 +31,13 @@ func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	ia, ib := broadcastIndex(shape, a.Shape), broadcastIndex(shape, b.Shape)
+	ia := broadcastIndex(shape, a.Shape)
 	if a.IsInt() {
-		return []*Tensor{powInts(a, b, shape, ia, ib)}, nil
+		return []*Tensor{powInts(a, b, shape, ia, broadcastIndex(shape, b.Shape))}, nil
+	}
+	sv := powSaved{ia: ia, intPower: b.IsInt(), scalar: Numel(b.Shape) == 1}
+	if !sv.scalar {
+		sv.ib = broadcastIndex(shape, b.Shape)
 	}
 	e := b
 	if b.IsInt() {
@@ -31,16 +46,22 @@ func (pow) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			e.Data[i] = float32(v)
 		}
 	}
-	y := NewFloat(shape...)
-	if ia == nil && len(e.Data) == 1 {
+	y := s.alloc(false, shape...) // every element written below
+	if ia == nil && sv.scalar {
 		powScalar(y.Data, a.Data, e.Data[0])
 	} else {
 		for k := range y.Data {
-			y.Data[k] = float32(math.Pow(float64(a.Data[srcAt(ia, k)]), float64(e.Data[srcAt(ib, k)])))
+			y.Data[k] = float32(math.Pow(float64(a.Data[srcAt(ia, k)]), float64(sv.exp(e, k))))
 		}
 	}
-	s.Save(a, e, y)
-	s.SetAux(powSaved{ia, ib, b.IsInt()})
+	// Only the exponent's derivative, aᵇ·ln a, reads y: without it (a
+	// constant exponent, LayerNorm's square) y is not kept.
+	yk := y
+	if !s.Needs(1) || b.IsInt() {
+		yk = &Tensor{Shape: y.Shape}
+	}
+	s.Save(a, e, yk)
+	s.SetAux(sv)
 	return []*Tensor{y}, nil
 }
 
@@ -112,9 +133,9 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	g := dy[0].Data
 	grads := []*Tensor{nil, nil}
 	if s.Needs(0) {
-		ga := NewFloat(y.Shape...)
+		ga := s.alloc(false, y.Shape...) // every element written below
 		for k, gv := range g {
-			av, ev := a.Data[srcAt(sv.ia, k)], e.Data[srcAt(sv.ib, k)]
+			av, ev := a.Data[srcAt(sv.ia, k)], sv.exp(e, k)
 			var d float32
 			switch ev {
 			case 0:
@@ -127,16 +148,20 @@ func (pow) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			}
 			ga.Data[k] = gv * d
 		}
-		grads[0] = reduceTo(ga, a.Shape)
+		if grads[0] = reduceTo(ga, a.Shape); grads[0] != ga {
+			s.Buffers.Put(ga.Data)
+		}
 	}
 	if s.Needs(1) && !sv.intPower {
-		gb := NewFloat(y.Shape...)
+		gb := s.alloc(true, y.Shape...) // zero where a ≤ 0
 		for k, gv := range g {
 			if av := a.Data[srcAt(sv.ia, k)]; av > 0 {
 				gb.Data[k] = gv * y.Data[k] * float32(math.Log(float64(av)))
 			}
 		}
-		grads[1] = reduceTo(gb, e.Shape)
+		if grads[1] = reduceTo(gb, e.Shape); grads[1] != gb {
+			s.Buffers.Put(gb.Data)
+		}
 	}
 	return grads, nil
 }

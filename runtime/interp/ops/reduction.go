@@ -94,7 +94,13 @@ func (r *reduction) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 		p.extreme(y.Data, arg, x.Data, sign)
 	}
-	s.Save(x, y)
+	// Only ReduceL2's derivative, x/y, reads values: the others spread
+	// the gradient by the plan (or the winners' indices) and keep shapes.
+	xk, yk := x, y
+	if r.kind != reduceL2 {
+		xk, yk = &Tensor{Shape: x.Shape}, &Tensor{Shape: y.Shape}
+	}
+	s.Save(xk, yk)
 	s.SetAux(&reductionSaved{plan: p, arg: arg})
 	return []*Tensor{y}, nil
 }
@@ -151,7 +157,9 @@ func (r *reduction) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		return []*Tensor{dy[0]}, nil
 	}
 	x, y, g := s.Saved(0), s.Saved(1), dy[0]
-	dx := like(x)
+	// From the pool: spread writes every element; Max and Min add into
+	// zeros.
+	dx := s.alloc(r.kind == reduceMax || r.kind == reduceMin, x.Shape...)
 	switch r.kind {
 	case reduceSum:
 		sv.plan.spread(dx.Data, g.Data)

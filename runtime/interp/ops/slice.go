@@ -56,7 +56,12 @@ func (o sliceOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if p.k < 0 {
 		return []*Tensor{x}, nil
 	}
-	y := zerosOfKind(x, p.count)
+	var y *Tensor
+	if x.IsInt() {
+		y = zerosOfKind(x, p.count)
+	} else {
+		y = s.alloc(false, p.count...) // sliceMove writes every element
+	}
 	if x.IsInt() {
 		sliceMove(x.Ints, y.Ints, p, false)
 	} else {
@@ -75,7 +80,9 @@ func (sliceOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		grads[0] = dy[0]
 		return grads, nil
 	}
-	dx := NewFloat(p.shape...)
+	// Zeros from the pool: a ViT's three slices of its fused q, k, v
+	// projection each scatter into a tensor of the whole projection's size.
+	dx := s.alloc(true, p.shape...)
 	sliceMove(dx.Data, dy[0].Data, p, true)
 	grads[0] = dx
 	return grads, nil

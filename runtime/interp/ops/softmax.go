@@ -65,7 +65,7 @@ func (o softmax) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := like(x)
+	y := s.alloc(false, x.Shape...) // every element written below
 	for b := 0; b < r.outer; b++ {
 		for i := 0; i < r.inner; i++ {
 			base := b*r.n*r.inner + i
@@ -103,7 +103,7 @@ func (o softmax) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 // Backward: dx = y⊙(g - Σ g⊙y) for Softmax, dx = g - eʸ·Σ g for LogSoftmax.
 func (o softmax) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	y, r := s.Saved(0), s.Aux().(softmaxRows)
-	dx := like(y)
+	dx := s.alloc(false, y.Shape...) // every element written below
 	for b := 0; b < r.outer; b++ {
 		for i := 0; i < r.inner; i++ {
 			base := b*r.n*r.inner + i

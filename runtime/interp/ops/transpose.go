@@ -33,7 +33,23 @@ func (t transposeOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	s.SetAux(perm)
-	return []*Tensor{permuteTensor(x, perm)}, nil
+	return []*Tensor{permuteFloats(s, x, perm)}, nil
+}
+
+// permuteFloats is permuteTensor with float storage from the node's
+// pool, which takes back what the backward pass lets go (a ViT permutes
+// every attention head's queries, keys and values both ways).
+func permuteFloats(s *State, x *Tensor, perm []int) *Tensor {
+	if x.IsInt() {
+		return permuteTensor(x, perm)
+	}
+	shape := make([]int, len(perm))
+	for i, p := range perm {
+		shape[i] = x.Shape[p]
+	}
+	y := s.alloc(false, shape...)
+	permuteInto(y.Data, x.Data, x.Shape, perm)
+	return y
 }
 
 // resolve checks perm against the input's rank, or builds the default.
@@ -62,5 +78,5 @@ func (transposeOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	if dy[0] == nil {
 		return []*Tensor{nil}, nil
 	}
-	return []*Tensor{permuteTensor(dy[0], invertPerm(s.Aux().([]int)))}, nil
+	return []*Tensor{permuteFloats(s, dy[0], invertPerm(s.Aux().([]int)))}, nil
 }
