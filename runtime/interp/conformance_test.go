@@ -89,7 +89,7 @@ func runNodeTest(m *onnx.Model, dataDir string) error {
 		}
 		feeds[p.slots[in.Name]] = t
 	}
-	vals, err := p.forwardFeeds(feeds, Mode{}, false, true)
+	vals, err := p.forwardFeeds(feeds, Mode{}, nil, true)
 	if err != nil {
 		return err
 	}

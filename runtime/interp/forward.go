@@ -9,13 +9,16 @@ import (
 
 // forward runs every node in mode m. With keepAll it keeps every value
 // (for the dry run and the backward pass); otherwise values are dropped
-// after their last reader. grad makes the ops save what Backward needs.
-func (p *Program) forward(x *Tensor, m Mode, grad, keepAll bool) ([]*Tensor, error) {
-	return p.forwardFeeds(map[int]*Tensor{p.input: x}, m, grad, keepAll)
+// after their last reader. need, non-nil where a backward pass follows,
+// says by slot whose gradient it will want, so that each op saves only
+// what those gradients read.
+func (p *Program) forward(x *Tensor, m Mode, need []bool, keepAll bool) ([]*Tensor, error) {
+	return p.forwardFeeds(map[int]*Tensor{p.input: x}, m, need, keepAll)
 }
 
 // forwardFeeds is forward with any set of graph inputs fed by slot.
-func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool) ([]*Tensor, error) {
+func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, need []bool, keepAll bool) ([]*Tensor, error) {
+	grad := need != nil
 	p.buffers.NextRun()
 	vals := make([]*Tensor, len(p.consts))
 	copy(vals, p.consts)
@@ -31,11 +34,9 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, grad, keepAll bool
 		nd.state.Training, nd.state.Grad = m.Training, grad
 		nd.state.FreezeBatchNorm = m.FreezeBatchNorm
 		nd.state.Need = nd.state.Need[:0]
-		if grad && p.need != nil {
-			// What the backward pass will want, so that an op saves
-			// only what those gradients read.
+		if grad {
 			for _, s := range nd.in {
-				nd.state.Need = append(nd.state.Need, s >= 0 && p.need[s])
+				nd.state.Need = append(nd.state.Need, s >= 0 && need[s])
 			}
 		}
 		in = in[:0]
@@ -125,7 +126,7 @@ func (p *Program) RunMode(x *Tensor, m Mode) ([]*Tensor, error) {
 	if err := p.CheckInput(x); err != nil {
 		return nil, err
 	}
-	vals, err := p.forward(x, m, false, false)
+	vals, err := p.forward(x, m, nil, false)
 	if err != nil {
 		return nil, err
 	}

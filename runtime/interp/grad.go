@@ -65,9 +65,7 @@ func (p *Program) Grad(x *Tensor, labels []int, want Want) (*Result, error) {
 		return nil, err
 	}
 	need := p.needsGrad(want)
-	p.need = need
-	vals, err := p.forward(x, want.Mode, true, p.keepAll)
-	p.need = nil
+	vals, err := p.forward(x, want.Mode, need, p.keepAll)
 	if err != nil {
 		return nil, err
 	}

@@ -242,7 +242,7 @@ func runNodeTestWith(m *onnx.Model, dataDir string, change func(i int, x *Tensor
 		}
 		feeds[p.slots[in.Name]] = x
 	}
-	_, err = p.forwardFeeds(feeds, Mode{}, false, true)
+	_, err = p.forwardFeeds(feeds, Mode{}, nil, true)
 	return err
 }
 

@@ -65,8 +65,7 @@ type Program struct {
 	// backward rule reads die at their last forward use.
 	pins      [][]*Tensor
 	runShapes [][]int
-	keepAll   bool   // tests: gradient passes keep every value, as before pins
-	need      []bool // during a gradient pass's forward half: whose gradient is wanted, by slot
+	keepAll   bool // tests: gradient passes keep every value, as before pins
 }
 
 type node struct {

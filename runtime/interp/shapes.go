@@ -68,7 +68,7 @@ func (p *Program) inputShape(n int) ([]int, bool, error) {
 
 func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
 	p.dryRun = true
-	vals, err := p.forward(ops.NewFloat(inShape...), Mode{}, false, true)
+	vals, err := p.forward(ops.NewFloat(inShape...), Mode{}, nil, true)
 	p.dryRun = false
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", ops.Malformed(err))
