@@ -22,7 +22,8 @@
 // Where a node's State.Kernels is set (the executor sets it from
 // interp.Options.Kernels: by default where the CPU runs the AVX-512F
 // assembly), unit-stride convolutions, their gradients, the 2×2 max pool
-// and the Relu mask run on the kernels of internal/kernel. Otherwise the
+// and sums run on the kernels of internal/kernel (a Relu's gradient reads
+// the bit mask of relu.go). Otherwise the
 // heavy kernels (convolution as im2col plus a matrix multiply, Gemm,
 // MatMul) go through the matrix multiply of internal/gemm, on gonum's BLAS
 // or, built with -tags openblas, OpenBLAS's (BLAS says which); thin

@@ -29,13 +29,6 @@ func (c checked) MaxArg2x2(dst []float32, arg []int32, src []float32, planes, h,
 	}
 }
 
-func (c checked) ReluMask(dst, dy, y []float32) {
-	if len(dst) > 0 {
-		_, _ = dy[len(dst)-1], y[len(dst)-1]
-		c.k.reluMask(dst, dy, y)
-	}
-}
-
 func (c checked) CompactRows(dst, src []float32, rows, n, stride int) {
 	if rows > 0 && n > 0 {
 		_, _ = dst[rows*n-1], src[(rows-1)*stride+n-1]

@@ -10,7 +10,6 @@ type impl interface {
 	runGrad(t *GradTile)
 	max2x2(dst, src []float32, planes, h, w, oh, ow int)
 	maxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int)
-	reluMask(dst, dy, y []float32)
 	compactRows(dst, src []float32, rows, n, stride int)
 	sum(x []float32) float32
 	unpool2x2(dst, dy, pv []float32, arg []int32, planes, oh, ow, rs, row, plane int, relu bool)
@@ -34,7 +33,6 @@ func (goKernels) max2x2(dst, src []float32, planes, h, w, oh, ow int) {
 func (goKernels) maxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow int) {
 	maxArg2x2Go(dst, arg, src, planes, h, w, oh, ow)
 }
-func (goKernels) reluMask(dst, dy, y []float32) { reluMaskGo(dst, dy, y) }
 func (goKernels) compactRows(dst, src []float32, rows, n, stride int) {
 	compactRowsGo(dst, src, rows, n, stride)
 }

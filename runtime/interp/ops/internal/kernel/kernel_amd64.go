@@ -83,11 +83,6 @@ func (asmKernels) maxArg2x2(dst []float32, arg []int32, src []float32, planes, h
 }
 
 //go:noescape
-func reluMask(dst, dy, y *float32, n int)
-
-func (asmKernels) reluMask(dst, dy, y []float32) { reluMask(&dst[0], &dy[0], &y[0], len(dst)) }
-
-//go:noescape
 func compactRows(dst, src *float32, rows, n, stride int)
 
 func (asmKernels) compactRows(dst, src []float32, rows, n, stride int) {

@@ -22,7 +22,7 @@ func TestKernels(t *testing.T) {
 			name string
 			run  func(*testing.T, checked)
 		}{
-			{"Max2x2", testMax2x2}, {"ReluMask", testReluMask}, {"CompactRows", testCompactRows},
+			{"Max2x2", testMax2x2}, {"CompactRows", testCompactRows},
 			{"Sum", testSum}, {"Unpool2x2", testUnpool2x2}, {"SumWhere", testSumWhere},
 			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
 			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows},
@@ -85,40 +85,6 @@ func testMax2x2(t *testing.T, k checked) {
 	}
 }
 
-// testReluMask checks the Relu gradient kernel on every length to 40,
-// with zeros, negative zeros and NaN in y (none of which is positive).
-func testReluMask(t *testing.T, k checked) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), 1e-30, -1e-30}
-	for n := range 41 {
-		dy, y := make([]float32, n), make([]float32, n)
-		for i := range n {
-			dy[i] = rng.Float32()*2 - 1
-			y[i] = rng.Float32()*2 - 1
-			if rng.IntN(4) == 0 {
-				y[i] = special[rng.IntN(len(special))]
-			}
-		}
-		dst := make([]float32, n+3)
-		dst[n], dst[n+1], dst[n+2] = 7, 7, 7
-		k.ReluMask(dst[:n], dy, y)
-		for i := range n {
-			want := float32(0)
-			if y[i] > 0 {
-				want = dy[i]
-			}
-			if dst[i] != want {
-				t.Fatalf("n=%d [%d]: y %v dy %v gave %v, want %v", n, i, y[i], dy[i], dst[i], want)
-			}
-		}
-		if dst[n] != 7 || dst[n+1] != 7 || dst[n+2] != 7 {
-			t.Fatalf("n=%d: wrote past the end", n)
-		}
-	}
-}
-
-// testCompactRows checks the row copy on row lengths 1 to 40 (whole
-// vectors and every tail) and that nothing past the rows is written.
 func testCompactRows(t *testing.T, k checked) {
 	for n := 1; n <= 40; n++ {
 		rows, stride := 5, n+3

@@ -24,11 +24,6 @@ func MaxArg2x2(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow i
 	checked{native}.MaxArg2x2(dst, arg, src, planes, h, w, oh, ow)
 }
 
-// ReluMask writes dst[i] = dy[i] where y[i] > 0 and 0 elsewhere: the
-// gradient through a Relu whose output was y. The slices must be as long
-// as dst.
-func ReluMask(dst, dy, y []float32) { checked{native}.ReluMask(dst, dy, y) }
-
 // CompactRows copies rows rows of n floats, stride apart in src, to dst
 // one after another: a wide buffer's rows without their extra columns.
 func CompactRows(dst, src []float32, rows, n, stride int) {

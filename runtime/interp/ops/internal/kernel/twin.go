@@ -152,16 +152,6 @@ func maxArg2x2Go(dst []float32, arg []int32, src []float32, planes, h, w, oh, ow
 	}
 }
 
-func reluMaskGo(dst, dy, y []float32) {
-	dy, y = dy[:len(dst)], y[:len(dst)]
-	for i := range dst {
-		dst[i] = 0
-		if y[i] > 0 {
-			dst[i] = dy[i]
-		}
-	}
-}
-
 func compactRowsGo(dst, src []float32, rows, n, stride int) {
 	for r := range rows {
 		copy(dst[r*n:][:n], src[r*stride:][:n])
