@@ -8,6 +8,7 @@
 #
 #   bash scripts/archbench.sh [NAME ...]      # default: every exported model
 #   BENCHTIME=2x BLAS_TAGS=-tags=openblas bash scripts/archbench.sh resnet50
+#   PATHS='forward fgsm' bash scripts/archbench.sh     # some of the paths
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -26,7 +27,7 @@ fi
 echo "| model | path | interp img/s | ORT forward img/s | interp/ORT | peak RSS |"
 echo "|---|---|--:|--:|--:|--:|"
 for name in "${names[@]}"; do
-	for path in forward fgsm train paperstep; do
+	for path in ${PATHS:-forward fgsm train paperstep}; do
 		if [[ $path == paperstep ]]; then
 			bin=(harden.test -test.bench "^BenchmarkArchPaperStep/$name\$")
 			dir=harden
