@@ -11,4 +11,5 @@ var (
 	ReadNpy           = readNpy
 	TransformerModels = transformerModels
 	MaxRelErr         = maxRelErr
+	GraphModel        = graphModel
 )

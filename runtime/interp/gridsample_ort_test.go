@@ -18,27 +18,7 @@ import (
 // oneNodeModel builds a model whose one node reads the float input x
 // (shape xs) and constant initializers, and writes y (shape ys).
 func oneNodeModel(t *testing.T, node *onnx.NodeProto, opset int64, xs, ys []int64, inits ...*onnx.TensorProto) *onnx.Model {
-	t.Helper()
-	io := func(name string, dims []int64) *onnx.ValueInfoProto {
-		shape := &onnx.TensorShapeProto{}
-		for _, d := range dims {
-			shape.Dim = append(shape.Dim, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: d}})
-		}
-		return &onnx.ValueInfoProto{Name: proto.String(name), Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
-			TensorType: &onnx.TypeProto_Tensor{ElemType: proto.Int32(int32(onnx.TensorProto_FLOAT)), Shape: shape}}}}
-	}
-	graph := &onnx.GraphProto{Name: proto.String("one_node"), Node: []*onnx.NodeProto{node}, Initializer: inits,
-		Input: []*onnx.ValueInfoProto{io("x", xs)}, Output: []*onnx.ValueInfoProto{io("y", ys)}}
-	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(opset)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Parse(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return interp.GraphModel(t, []*onnx.NodeProto{node}, opset, xs, ys, inits...)
 }
 
 // TestGridSampleMatchesORT runs GridSample in every mode (by opset 16's
