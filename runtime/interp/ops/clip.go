@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 func init() {
@@ -142,7 +144,7 @@ func (c clip) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	sv := s.Aux().(clipSaved)
 	if sv.pass != nil {
 		dx := s.alloc(false, x.Shape...)
-		forChunks(len(sv.pass), 64, func(lo, hi int) { sv.pass.grad(dx.Data, dy[0].Data, lo, hi) })
+		sv.pass.grad(kernel.Masks(s.Kernels), dx.Data, dy[0].Data)
 		return []*Tensor{dx, nil, nil}, nil
 	}
 	dx := like(x)

@@ -196,7 +196,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			a.x = &Tensor{Shape: a.x.Shape}
 		}
 		if c.relu {
-			a.mask = newReluMask(y.Data)
+			a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
 		}
 	}
 	s.Save(a.x, a.w)

@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // convBackward is a Conv's backward pass on the parts plan chose: it
 // runs the weights' and the input's gradient group by group of each
 // sample on the same workers, so that a sample's dY (through the fused
@@ -38,7 +40,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy.Data[i*m*ohw:][:m*ohw]
 		if a.relu {
-			a.mask.gradFrom(masked[wk], dyi, i*m*ohw)
+			kernel.Masks(a.kernels).Pass(masked[wk], dyi, a.mask, i*m*ohw)
 			dyi = masked[wk]
 		}
 		if needB {

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 	"math/rand/v2"
 	"testing"
 )
@@ -48,7 +49,7 @@ func TestConvStrategies(t *testing.T) {
 				y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
 				ref.fwd.forward(&State{}, a, y)
 				if a.relu {
-					a.mask = newReluMask(y.Data)
+					a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
 				}
 				for i, part := range []func(convKey) convGradient{st.inputGrad, st.weightGrad} {
 					if part == nil || part(k) == nil {

@@ -20,6 +20,10 @@ type impl interface {
 	poolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
 		planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int
 	gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16)
+	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
+	reluMask(y, x []float32, m []uint64)
+	positiveMask(m []uint64, y []float32)
+	passMask(dx, dy []float32, m []uint64)
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -57,3 +61,6 @@ func (goKernels) poolEntries(gs []float32, goff, woff []int32, dp, pv []float32,
 func (goKernels) gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16) {
 	gatherRowsGo(dst, src, rows, n, dRow, sRow, dStep, sStep, lStride, mask, last)
 }
+func (goKernels) reluMask(y, x []float32, m []uint64)   { reluMaskGo(y, x, m) }
+func (goKernels) positiveMask(m []uint64, y []float32)  { positiveMaskGo(m, y) }
+func (goKernels) passMask(dx, dy []float32, m []uint64) { passMaskGo(dx, dy, m, 0) }

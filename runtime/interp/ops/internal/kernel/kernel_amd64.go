@@ -156,3 +156,16 @@ func gatherRows(dst, src *float32, rows, n, dRow, sRow, dStep, sStep, lStride in
 func (asmKernels) gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16) {
 	gatherRows(&dst[0], &src[0], rows, n, 4*dRow, 4*sRow, 4*dStep, 4*sStep, 4*lStride, uint64(mask), uint64(last))
 }
+
+//go:noescape
+func reluMask(y, x *float32, m *uint64, words int)
+
+//go:noescape
+func positiveMask(m *uint64, y *float32, words int)
+
+//go:noescape
+func passMask(dx, dy *float32, m *uint64, words int)
+
+func (asmKernels) reluMask(y, x []float32, m []uint64)   { reluMask(&y[0], &x[0], &m[0], len(m)) }
+func (asmKernels) positiveMask(m []uint64, y []float32)  { positiveMask(&m[0], &y[0], len(m)) }
+func (asmKernels) passMask(dx, dy []float32, m []uint64) { passMask(&dx[0], &dy[0], &m[0], len(m)) }
