@@ -31,6 +31,10 @@ type Model struct {
 	Dir string
 
 	raw []byte // the bytes loaded, written back by Save when Proto is unchanged
+	// pristine is Proto as decoded, sharing its initializers' raw data
+	// with raw, to tell whether Proto changed without decoding raw again;
+	// nil where the raw data could not be shared.
+	pristine *ModelProto
 }
 
 // Load reads the ONNX model at path. Tensors stored as external data are
@@ -61,7 +65,11 @@ func Parse(data []byte, dir string) (*Model, error) {
 	if mp.Graph == nil {
 		return nil, fmt.Errorf("%w: the model has no graph (ir_version %d, producer %q); is this really a .onnx model file?", ErrInvalid, mp.GetIrVersion(), mp.GetProducerName())
 	}
-	return &Model{Proto: &mp, Dir: dir, raw: data}, nil
+	m := &Model{Proto: &mp, Dir: dir, raw: data}
+	if aliasRawData(data, &mp) {
+		m.pristine = cloneSharingRaw(&mp)
+	}
+	return m, nil
 }
 
 // Opset returns the operator set version the model imports for a domain;
@@ -97,7 +105,11 @@ func (m *Model) SHA256() (string, error) {
 // Marshal returns the serialized model: the bytes that were loaded when
 // Proto is unchanged, so that an untouched model round-trips byte for byte.
 func (m *Model) Marshal() ([]byte, error) {
-	if m.raw != nil {
+	if m.raw != nil && m.pristine != nil {
+		if proto.Equal(m.pristine, m.Proto) {
+			return m.raw, nil
+		}
+	} else if m.raw != nil {
 		var orig ModelProto
 		if proto.Unmarshal(m.raw, &orig) == nil && proto.Equal(&orig, m.Proto) {
 			return m.raw, nil

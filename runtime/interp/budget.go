@@ -43,21 +43,31 @@ func CheckInputSize(name string, shape []int, budget int64) error {
 	return nil
 }
 
-// newBytes is the storage of outs not in seen, which it joins: values
-// that share storage (a Reshape's output and input) count once.
-func newBytes(outs []*Tensor, seen map[*float32]bool) int64 {
+// newBytes is the storage of outs that is new: an output that shares
+// storage with one of the node's inputs (a Reshape's output) or with an
+// earlier output of the node counts no more.
+func newBytes(outs, in []*Tensor) int64 {
 	var n int64
-	for _, v := range outs {
+	for i, v := range outs {
 		switch {
 		case v == nil:
 		case v.Ints != nil:
 			n += 8 * int64(len(v.Ints))
-		case len(v.Data) > 0 && !seen[&v.Data[0]]:
-			seen[&v.Data[0]] = true
+		case len(v.Data) > 0 && !sharesStorage(v, in) && !sharesStorage(v, outs[:i]):
 			n += 4 * int64(len(v.Data))
 		}
 	}
 	return n
+}
+
+// sharesStorage reports whether v's floats overlap those of a value in set.
+func sharesStorage(v *Tensor, set []*Tensor) bool {
+	for _, u := range set {
+		if u != nil && overlaps(u.Data, v.Data) {
+			return true
+		}
+	}
+	return false
 }
 
 // joinedErrors is errors.Join on one line: every node's error, separated

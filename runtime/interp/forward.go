@@ -7,9 +7,8 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
 
-// forward runs every node in mode m. With keepAll it keeps every value
-// (for the dry run and the backward pass); otherwise values are dropped
-// after their last reader. need, non-nil where a backward pass follows,
+// forward runs every node in mode m. With keepAll (tests) it keeps every
+// value; otherwise values are dropped after their last reader. need, non-nil where a backward pass follows,
 // says by slot whose gradient it will want, so that each op saves only
 // what those gradients read.
 func (p *Program) forward(x *Tensor, m Mode, need []bool, keepAll bool) ([]*Tensor, error) {
@@ -26,8 +25,7 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, need []bool, keepA
 		vals[s] = t
 	}
 	in := make([]*Tensor, 0, 8)
-	var held int64 // bytes the dry run keeps
-	seen := map[*float32]bool{}
+	var held int64 // bytes the dry run's values add up to
 	for i := range p.nodes {
 		nd := &p.nodes[i]
 		nd.state.Release()
@@ -69,10 +67,11 @@ func (p *Program) forwardFeeds(feeds map[int]*Tensor, m Mode, need []bool, keepA
 			}
 		}
 		if p.dryRun {
-			held += newBytes(outs, seen)
+			held += newBytes(outs, in)
 			if held > p.budget {
 				return nil, fmt.Errorf("node %s: the values of one sample need more than %s, %w of %s", nd.n, ops.Bytes(held), ErrTooLarge, ops.Bytes(p.budget))
 			}
+			p.recordShapes(nd.out, outs)
 		}
 		if !keepAll {
 			var pinned [][]*Tensor

@@ -44,20 +44,21 @@ type Program struct {
 	Graph *onnx.Graph
 	Input onnx.ValueInfo
 
-	nodes   []node
-	slots   map[string]int
-	consts  []*Tensor // initializer and Constant values by slot, nil for computed ones
-	params  []Param
-	input   int
-	outputs []int
-	logits  int   // slot the loss reads
-	lastUse []int // index of the last node reading each slot
-	shapes  map[string][]int
-	rng     *rand.Rand
-	buffers *ops.Buffers // storage recycled from one run to the next
-	budget  int64        // Options.MaxMemory resolved
-	noPools bool         // Options.NoPoolFusion
-	dryRun  bool         // the compile-time run: every value is kept, and counted against the budget
+	nodes     []node
+	slots     map[string]int
+	consts    []*Tensor // initializer and Constant values by slot, nil for computed ones
+	params    []Param
+	input     int
+	outputs   []int
+	logits    int   // slot the loss reads
+	lastUse   []int // index of the last node reading each slot
+	shapes    map[string][]int
+	rng       *rand.Rand
+	buffers   *ops.Buffers // storage recycled from one run to the next
+	budget    int64        // Options.MaxMemory resolved
+	noPools   bool         // Options.NoPoolFusion
+	dryRun    bool         // the compile-time run: every value is counted against the budget
+	dryShapes [][]int      // the dry run's value shapes, by slot
 
 	// What a gradient pass keeps between its forward and backward
 	// halves: pins[i] is what node i saved for its backward rule, and

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
@@ -67,9 +68,10 @@ func (p *Program) inputShape(n int) ([]int, bool, error) {
 }
 
 func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
-	p.dryRun = true
-	vals, err := p.forward(ops.NewFloat(inShape...), Mode{}, nil, true)
-	p.dryRun = false
+	p.dryRun, p.dryShapes = true, make([][]int, len(p.consts))
+	vals, err := p.forward(ops.NewFloat(inShape...), Mode{}, nil, false)
+	dry := p.dryShapes
+	p.dryRun, p.dryShapes = false, nil
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", ops.Malformed(err))
 	}
@@ -77,7 +79,21 @@ func (p *Program) valueShapes(inShape []int) (map[string][]int, error) {
 	for name, s := range p.slots {
 		if v := vals[s]; v != nil {
 			shapes[name] = append([]int(nil), v.Shape...)
+		} else if dry[s] != nil {
+			shapes[name] = dry[s]
 		}
 	}
 	return shapes, nil
+}
+
+// recordShapes keeps, in the dry run, the shapes of a node's outputs:
+// the values themselves are dropped at their last use, as in any run, so
+// that compiling a large model holds no more of them at once than running
+// it does.
+func (p *Program) recordShapes(slots []int, outs []*Tensor) {
+	for j, s := range slots {
+		if j < len(outs) && outs[j] != nil {
+			p.dryShapes[s] = slices.Clone(outs[j].Shape)
+		}
+	}
 }
