@@ -53,12 +53,14 @@ type Outcome struct {
 	// Logits are the scores of Adv, N×K, from the Attacker's Check, or
 	// from the interpreter when it has none.
 	Logits []float32
-	// Clean holds the interpreter's logits (of the tensor the loss reads:
+	// Clean holds the model's logits (of the tensor the loss reads:
 	// before a final Softmax) for the clean pixels, N×K, taken from the
 	// first gradient pass when that pass is at the clean pixels; nil when
-	// no pass was (a random start).
-	Clean []float32
-	K     int
+	// no pass was (a random start). CleanEngine names the engine that
+	// computed them (Model.GradEngine).
+	Clean       []float32
+	CleanEngine string
+	K           int
 	// Targets holds each sample's target class for a targeted attack, -1
 	// where the sample was left alone because its label is the target.
 	// It is nil for an untargeted attack.
@@ -139,7 +141,7 @@ func (a *Attacker) attack(cfg Config, x []float32, labels []int, n, start int, s
 	a.grad = grow(a.grad, len(x))
 	a.x = grow(a.x, len(x))
 	out := &a.out
-	out.K, out.Targets, out.Clean = a.k, tg, nil
+	out.K, out.Targets, out.Clean, out.CleanEngine = a.k, tg, nil, ""
 	for r := 0; r < max(cfg.Restarts, 1); r++ {
 		xa, err := a.run(cfg, x, labels, tg, start, r)
 		if err != nil {
@@ -211,7 +213,7 @@ func (a *Attacker) run(cfg Config, x []float32, labels, tg []int, start, r int) 
 		}
 		if s == 0 && r == 0 && !cfg.RandomStart {
 			a.clean = append(a.clean[:0], a.tmp...)
-			a.out.Clean = a.clean
+			a.out.Clean, a.out.CleanEngine = a.clean, a.M.GradEngine(false)
 		}
 		dir := a.grad
 		if cfg.Method == MIFGSM {

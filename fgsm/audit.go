@@ -24,7 +24,10 @@ type AuditOptions struct {
 	RuntimeName string
 	// CrossCheck also classifies the adversarial images of the fixed-step
 	// attacks with the interpreter (one more forward pass an attack and
-	// batch) to count where it and Check disagree (Result.Disagreements).
+	// batch) to count where it and Check disagree (Result.Disagreements),
+	// and the clean images where their logits came from another engine's
+	// gradient pass (the gradient graph on ONNX Runtime; one more forward
+	// pass a batch), for a clean check independent of ONNX Runtime.
 	CrossCheck bool
 	// Pre is the preprocessing between pixels and the model when Audit
 	// gets no interpreter model (m nil); otherwise m's is used.

@@ -40,12 +40,14 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 			r.CleanPerClass[y].Correct++
 		}
 	}
-	// clean takes the interpreter's logits for the clean images from the
-	// first gradient pass at them (the checks', or an attack's that does
-	// not start at random), for the clean-disagreement diagnostic.
+	// clean takes the model's logits for the clean images from the first
+	// gradient pass at them (the checks', or an attack's that does not
+	// start at random), and src the engine of that pass, for the
+	// clean-disagreement diagnostic.
 	var clean []float32
+	var src string
 	if len(a.skel.Ensembles) > 0 {
-		if clean, err = a.checks(r, x, b.Labels[:b.N], cleanPred, deployed); err != nil {
+		if clean, src, err = a.checks(r, x, b.Labels[:b.N], cleanPred, deployed); err != nil {
 			return nil, err
 		}
 	}
@@ -55,10 +57,10 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 			return nil, err
 		}
 		if clean == nil && o.Clean != nil {
-			clean = append([]float32(nil), o.Clean...)
+			clean, src = append([]float32(nil), o.Clean...), o.CleanEngine
 		}
 	}
-	if err := a.cleanDisagreement(r, x, b.N, clean, cleanPred); err != nil {
+	if err := a.cleanDisagreement(r, x, b.N, clean, src, cleanPred); err != nil {
 		return nil, err
 	}
 	idx := indices(b.Start, b.N)
@@ -87,22 +89,29 @@ func (a *auditor) batch(ctx context.Context, b *dataset.Batch, before int) (*Rep
 	return r, nil
 }
 
-// cleanDisagreement counts the clean samples that the interpreter (clean,
-// its logits; nil when no gradient pass was at the clean images) and the
-// runtime (cleanPred) classify differently. Where no pass was, as when
-// every attack starts at random, it runs the interpreter's forward pass:
-// one a batch, beside the attacks' many gradient passes. In self mode the
-// interpreter classifies, and there is nothing to compare.
-func (a *auditor) cleanDisagreement(r *Report, x []float32, n int, clean []float32, cleanPred []int) error {
+// cleanDisagreement counts the clean samples that the model (clean, its
+// logits from a gradient pass on engine src; nil when no gradient pass was
+// at the clean images) and the runtime (cleanPred) classify differently,
+// and records the engine compared in r.CleanLogits. Where no pass was, as
+// when every attack starts at random, it runs the model's forward pass:
+// one a batch, beside the attacks' many gradient passes. So it does with
+// --cross-check (AuditOptions.CrossCheck) where the pass was not on the
+// forward pass's engine (the gradient graph on ONNX Runtime, whose logits
+// against the deployed runtime's are two ONNX Runtime sessions; the
+// interpreter's forward pass is a check independent of ONNX Runtime). In
+// self mode the interpreter classifies, and there is nothing to compare.
+func (a *auditor) cleanDisagreement(r *Report, x []float32, n int, clean []float32, src string, cleanPred []int) error {
 	if a.self || a.m == nil {
 		return nil
 	}
-	if clean == nil {
+	if clean == nil || a.opt.CrossCheck && src != a.m.RunEngine() {
 		var err error
 		if clean, _, err = a.m.Logits(nil, x, n); err != nil {
 			return err
 		}
+		src = a.m.RunEngine()
 	}
+	r.CleanLogits = src
 	for i := 0; i < n; i++ {
 		if runtime.Argmax(clean[i*a.k:(i+1)*a.k]) != cleanPred[i] {
 			r.CleanDisagreement++
@@ -182,13 +191,14 @@ func (a *auditor) attack(res *Result, ai int, c Config, b *dataset.Batch, x []fl
 // before a final Softmax, which the interpreter skips; the deployed
 // outputs for a black-box audit) that are probabilities; and correctly
 // classified samples whose gradient (of the DLR loss, or cross-entropy
-// below 3 classes) is zero or not finite. It returns the interpreter's
-// logits for x from that gradient pass, nil when it has no model.
-func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deployed []float32) ([]float32, error) {
+// below 3 classes) is zero or not finite. It returns the model's logits
+// for x from that gradient pass and the engine that computed them, nil
+// and "" when it has no model.
+func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deployed []float32) ([]float32, string, error) {
 	n, k := len(labels), a.k
 	again, err := a.score(nil, x, n)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for i := 0; i < n; i++ {
 		for j := i * k; j < (i+1)*k; j++ {
@@ -200,18 +210,19 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 	}
 	if a.m == nil {
 		countProbabilities(r, deployed, n, k)
-		return nil, nil
+		return nil, "", nil
 	}
 	per := a.m.Per()
 	grad := make([]float32, len(x))
 	var logits []float32 // the tensor the losses read: before a final Softmax
+	src := a.m.GradEngine(k >= 3)
 	if k >= 3 {
 		logits, _, err = a.m.LossGrad(grad, nil, x, labels, n, func(d, row []float32, y, _ int) float64 { return dlrLoss(d, row, y) })
 	} else {
 		logits, _, err = a.m.Grad(grad, nil, x, labels, n)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	countProbabilities(r, logits, n, k)
 	for i, y := range labels {
@@ -230,7 +241,7 @@ func (a *auditor) checks(r *Report, x []float32, labels, cleanPred []int, deploy
 			r.Checks.ZeroGradients++
 		}
 	}
-	return logits, nil
+	return logits, src, nil
 }
 
 // countProbabilities counts the rows of n×k scores that look like

@@ -65,6 +65,7 @@ func (out *Report) add(r *Report) {
 	out.Samples += r.Samples
 	out.CleanCorrect += r.CleanCorrect
 	out.CleanDisagreement += r.CleanDisagreement
+	out.CleanLogits = joinEngines(out.CleanLogits, r.CleanSource())
 	addClasses(out.CleanPerClass, r.CleanPerClass)
 	for j, res := range r.Results {
 		o := out.Results[j]

@@ -33,10 +33,18 @@ type Report struct {
 	CleanCorrect  int          `json:"clean_correct"`
 	CleanAccuracy float64      `json:"clean_accuracy"`
 	CleanPerClass []ClassCount `json:"clean_per_class"`
-	// CleanDisagreement counts clean samples the interpreter and the
-	// runtime classify differently.
-	CleanDisagreement int       `json:"clean_disagreement"`
-	Results           []*Result `json:"results"`
+	// CleanDisagreement counts clean samples that the runtime and the
+	// engine named by CleanLogits classify differently.
+	CleanDisagreement int `json:"clean_disagreement"`
+	// CleanLogits names the engine whose logits for the clean images
+	// CleanDisagreement compared with the runtime's: "interpreter", or
+	// "onnxruntime-graph/" and the device where a cross-entropy pass of
+	// the gradient graph was at the clean images. Empty where nothing was
+	// compared (the interpreter classifies, or a black-box audit) and in
+	// reports from before it was recorded (CleanSource reads those).
+	// Shards compared with different engines list each.
+	CleanLogits string    `json:"clean_logits,omitempty"`
+	Results     []*Result `json:"results"`
 	// Ensembles holds the AutoAttack results (an ensemble, or one of its
 	// stages alone), one per ensemble and ε.
 	Ensembles []*EnsembleResult `json:"ensembles,omitempty"`
@@ -229,7 +237,7 @@ func (r *Report) sanity() []string {
 		}
 	}
 	if r.Samples > 0 && r.CleanDisagreement > slack(r.Samples) {
-		w = append(w, fmt.Sprintf("the interpreter and %s disagree on %d of %d clean samples; the gradients may not describe the deployed model", r.Runtime, r.CleanDisagreement, r.Samples))
+		w = append(w, r.cleanWarning())
 	}
 	return append(w, r.ensembleWarnings(slack)...)
 }

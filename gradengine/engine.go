@@ -129,6 +129,20 @@ func (e *Engine) OnGraph(want interp.Want) bool {
 	return e.graph != nil && want.Loss == nil && !want.Training && (!want.Params || e.weights)
 }
 
+// GradEngine names the engine that computes a pass asking for want, as
+// Name does: the graph's where OnGraph, "interpreter" otherwise. With it
+// an Engine is an fgsm.Engines, and audits record whose logits they
+// compared with the deployed runtime's.
+func (e *Engine) GradEngine(want interp.Want) string {
+	if e.OnGraph(want) {
+		return e.Name()
+	}
+	return "interpreter"
+}
+
+// RunEngine names Run's engine: the interpreter.
+func (e *Engine) RunEngine() string { return "interpreter" }
+
 // Name identifies the engine in reports: "interpreter", or
 // "onnxruntime-graph/" and the device.
 func (e *Engine) Name() string {

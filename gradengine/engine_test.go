@@ -13,7 +13,10 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
-var _ fgsm.Gradients = (*Engine)(nil)
+var (
+	_ fgsm.Gradients = (*Engine)(nil)
+	_ fgsm.Engines   = (*Engine)(nil)
+)
 
 // counting is a gradient source that counts its Grad calls.
 type counting struct{ grads int }
@@ -43,12 +46,15 @@ func TestDispatch(t *testing.T) {
 		{want: interp.Want{Params: true, Loss: custom}, weights: true},
 	} {
 		ref, graph := &counting{}, &counting{}
-		e := &Engine{ref: ref, graph: graph, weights: test.weights}
+		e := &Engine{ref: ref, graph: graph, weights: test.weights, device: "cpu"}
 		if _, err := e.Grad(nil, nil, test.want); err != nil {
 			t.Fatal(err)
 		}
 		if got := graph.grads == 1 && ref.grads == 0; got != test.graph || graph.grads+ref.grads != 1 {
 			t.Errorf("case %d: graph %d passes, interpreter %d; want the pass on the graph: %v", i, graph.grads, ref.grads, test.graph)
+		}
+		if got, want := e.GradEngine(test.want), map[bool]string{true: "onnxruntime-graph/cpu", false: "interpreter"}[test.graph]; got != want || e.RunEngine() != "interpreter" {
+			t.Errorf("case %d: GradEngine %q, RunEngine %q; want %q, interpreter", i, got, e.RunEngine(), want)
 		}
 	}
 	ref := &counting{}

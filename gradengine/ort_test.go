@@ -3,10 +3,17 @@
 package gradengine
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
@@ -91,5 +98,60 @@ func TestAutoOpensGraph(t *testing.T) {
 	defer e.Close()
 	if e.Name() != "onnxruntime-graph/cpu" || e.Fallback {
 		t.Errorf("auto on convnext_tiny: %s, fallback %v (%s); want onnxruntime-graph/cpu", e.Name(), e.Fallback, e.Reason)
+	}
+}
+
+// TestAuditCleanLogits audits 32 Fashion-MNIST images with FGSM on each
+// engine, classified by ONNX Runtime on the CPU: the report names whose
+// clean logits it compared with the runtime's (the graph's, whose check is
+// then two ONNX Runtime sessions on one device, and the report says so;
+// the interpreter's with --cross-check or the interpreter engine), and the
+// two agree on every clean image.
+func TestAuditCleanLogits(t *testing.T) {
+	testort.Need(t)
+	m, p := load(t, "fmnist_cnn")
+	sess, err := ort.Open(filepath.Join("..", "testdata", "models", "fmnist_cnn.onnx"), &ort.Options{Device: ort.DeviceCPU, Threads: 1, Check: interp.PreflightCheck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	x, labels := testfiles.FashionSlice(t, 32)
+	for _, test := range []struct {
+		kind      Kind
+		xchk      bool
+		clean     string
+		same      bool
+		checkSays string
+	}{
+		{ORT, false, "onnxruntime-graph/cpu", true, "two ONNX Runtime sessions on cpu (the gradient graph and the deployed model)"},
+		{ORT, true, "interpreter", false, "by the interpreter and onnxruntime/cpu"},
+		{Interp, false, "interpreter", false, "by the interpreter and onnxruntime/cpu"},
+	} {
+		e, err := Open(m, p, Options{Kind: test.kind, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, err := fgsm.NewModel(e, dataset.Preprocess{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := dataset.FromMemory(x, labels, len(labels), 1, 28, 28)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := fgsm.Audit(context.Background(), fm, src, fgsm.AuditOptions{Attacks: []fgsm.Config{{Method: fgsm.FGSM, Eps: 0.1}},
+			Batch: 16, Seed: 1, Check: sess, RuntimeName: "onnxruntime/" + sess.Device(), CrossCheck: test.xchk})
+		e.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		what := fmt.Sprintf("%s, cross-check %v", e.Name(), test.xchk)
+		if r.CleanLogits != test.clean || r.CleanSameRuntime() != test.same || r.CleanDisagreement != 0 {
+			t.Errorf("%s: clean logits %q (same runtime %v), %d clean disagreements; want %q (%v), 0",
+				what, r.CleanLogits, r.CleanSameRuntime(), r.CleanDisagreement, test.clean, test.same)
+		}
+		if c := r.CleanCheck(); !strings.Contains(c, "0 of 32 clean samples") || !strings.Contains(c, test.checkSays) {
+			t.Errorf("%s: clean check %q; want it to say %q", what, c, test.checkSays)
+		}
 	}
 }

@@ -20,9 +20,11 @@ import (
 var attackCommand = &cli.Command{
 	Name:  "attack",
 	Usage: "craft adversarial examples and measure the accuracy they leave",
-	Description: `Attacks every sample with gradients from onnxguard's interpreter, then classifies
+	Description: `Attacks every sample with gradients from the engine --grad-engine chooses
+(onnxguard's interpreter, or a gradient graph on ONNX Runtime), then classifies
 the clean and adversarial images with ONNX Runtime (--engine interp uses the
-interpreter for that too) and prints clean and adversarial accuracy. ε is an L∞
+interpreter for that) and prints clean and adversarial accuracy, and on how
+many clean images the gradient engine and the runtime disagree. ε is an L∞
 budget in pixel space [0,1], whatever --input-scale, --mean and --std say.
 --out writes the adversarial images as a float32 N×C×H×W .npy of pixels in [0,1].
 
@@ -134,12 +136,15 @@ func printAttack(c *cli.Context, r *fgsm.Report, asJSON bool, outFile string) er
 			CleanAccuracy       float64        `json:"clean_accuracy"`
 			AdversarialAccuracy float64        `json:"adversarial_accuracy"`
 			RuntimeDisagreement float64        `json:"runtime_disagreement"`
+			CleanDisagreement   int            `json:"clean_disagreement"`
+			CleanLogits         string         `json:"clean_logits,omitempty"`
 			Seed                uint64         `json:"seed"`
 			Shard               fgsm.Shard     `json:"shard"`
 			Out                 string         `json:"out,omitempty"`
 			*fgsm.Result
 			Warnings []string `json:"warnings"`
-		}{r.Model, r.Data, r.Runtime, r.GradEngine, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement, r.Seed,
+		}{r.Model, r.Data, r.Runtime, r.GradEngine, r.Samples, r.CleanAccuracy, res.Accuracy, res.RuntimeDisagreement,
+			r.CleanDisagreement, r.CleanLogits, r.Seed,
 			r.Shards[0], outFile, res, r.Warnings}
 		return json.NewEncoder(c.App.Writer).Encode(out)
 	}
@@ -147,6 +152,9 @@ func printAttack(c *cli.Context, r *fgsm.Report, asJSON bool, outFile string) er
 	fmt.Fprintf(w, "model     %s, %d samples of %s, classified by %s\n", r.Model.Path, r.Samples, r.Data, r.Runtime)
 	fmt.Fprintf(w, "gradients %s\n", gradsText(r.GradEngine))
 	fmt.Fprintf(w, "clean     %6.2f%%  (%d/%d)\n", 100*r.CleanAccuracy, r.CleanCorrect, r.Samples)
+	if s := r.CleanCheck(); s != "" {
+		fmt.Fprintf(w, "          %s\n", s)
+	}
 	printResult(w, res)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", warn)

@@ -24,7 +24,7 @@ var iterFlags = []cli.Flag{
 	&cli.IntFlag{Name: "restarts", Usage: "pgd runs per sample from fresh random starts, keeping the strongest", DefaultText: "1"},
 	&cli.Float64Flag{Name: "momentum", Usage: "mifgsm's momentum decay μ", DefaultText: "1.0"},
 	&cli.StringFlag{Name: "target", Usage: "targeted attack toward a class `C`, 'next' (label+1) or 'random'; samples already labelled C are left alone and counted as skipped"},
-	&cli.BoolFlag{Name: "cross-check", Usage: "also classify the adversarial images with the interpreter (one more forward pass a batch) and count where it and the runtime disagree"},
+	&cli.BoolFlag{Name: "cross-check", Usage: "also classify the adversarial images with the interpreter (one more forward pass a batch) and count where it and the runtime disagree; with --grad-engine's graph on ONNX Runtime, the clean images too"},
 	&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random starts and random targets"},
 	&cli.StringFlag{Name: "shard", Usage: "process only the `K/N`-th of N contiguous slices of the data (K from 1 to N); merge the reports with 'onnxguard report merge'"},
 }
@@ -171,7 +171,7 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 		}
 		a.model, err = fgsm.NewModel(a.grads, cfg.pre)
 	} else if !blackBox {
-		err = fmt.Errorf("the interpreter, which computes the gradients, cannot run this model: %w", err)
+		err = fmt.Errorf("the interpreter, which gradient attacks need with either --grad-engine, cannot run this model: %w", err)
 	}
 	if err != nil {
 		if !blackBox {

@@ -25,9 +25,13 @@ var auditCommand = &cli.Command{
 	Description: `Measures clean accuracy, then accuracy under every attack of --attacks at every
 ε of --eps (pixel space [0,1]); attack success rate among correctly classified
 samples; mean and max L∞ and L2 of the perturbations; per-class accuracy; and how
-often the interpreter, which computes the gradients, and ONNX Runtime, which
-classifies the images, disagree (on the clean images; on the adversarial ones
-with --cross-check, one more interpreter forward pass an attack and batch). It warns about signs of gradient masking: an
+often the engine that computes the gradients and ONNX Runtime, which classifies
+the images, disagree (on the clean images, whose logits the first gradient pass
+at them gives, the report naming that engine; with --cross-check the interpreter
+classifies the adversarial images too, one more forward pass an attack and
+batch, and the clean ones where the gradient graph on ONNX Runtime gave their
+logits, as ONNX Runtime against ONNX Runtime checks the graph but not ONNX
+Runtime's kernels). It warns about signs of gradient masking: an
 iterative attack weaker than FGSM, accuracy rising with ε, accuracy far from zero
 at a large ε.
 
@@ -94,7 +98,8 @@ type auditConfig struct {
 	resume   bool
 	seed     uint64
 	// crossCheck (--cross-check) has the interpreter classify the
-	// adversarial images too, to count where it and the runtime disagree.
+	// adversarial images too, to count where it and the runtime disagree,
+	// and the clean images where the gradient graph gave their logits.
 	crossCheck bool
 }
 
@@ -262,7 +267,11 @@ func gateReport(r *fgsm.Report, gate report.Gate) error {
 func printReport(w io.Writer, r *fgsm.Report) {
 	fmt.Fprintf(w, "model    %s (sha256 %.12s…, opset %d)\n", r.Model.Path, r.Model.SHA256, r.Model.Opset)
 	fmt.Fprintf(w, "data     %s, %d samples, classified by %s, seed %d\n", r.Data, r.Samples, r.Runtime, r.Seed)
-	fmt.Fprintf(w, "gradients %s\n\n", gradsText(r.GradEngine))
+	fmt.Fprintf(w, "gradients %s\n", gradsText(r.GradEngine))
+	if s := r.CleanCheck(); s != "" {
+		fmt.Fprintf(w, "clean check %s\n", s)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-44s %9s %9s %8s %8s %8s\n", "attack", "accuracy", "success", "L∞ mean", "L2 mean", "disagree")
 	fmt.Fprintf(w, "%-44s %8.2f%% %9s %8s %8s %8d\n", "clean", 100*r.CleanAccuracy, "-", "-", "-", r.CleanDisagreement)
 	for _, res := range r.Results {

@@ -64,6 +64,7 @@ func modelCard(r *fgsm.Report) Card {
 		{Key: "input", Value: fmt.Sprintf("%s, shape %s", orDash(m.Input), shape(m.InputShape))},
 		{Key: "preprocessing", Value: preprocessing(r.Settings)},
 		{Key: "classifier", Value: orDash(r.Runtime) + " (gradients: " + gradients(r.GradEngine) + ")"},
+		{Key: "clean check", Value: orDash(r.CleanCheck())},
 		{Key: "classes", Value: classesFact(r)},
 	}}
 }
@@ -189,7 +190,7 @@ var warningMeanings = []struct{ phrase, meaning string }{
 	{"accuracy rises from", "What it means: a larger budget contains every perturbation of a smaller one, so accuracy can only fall as ε grows. A rise means the attack failed to use its budget, the classic sign of gradient masking; the true robust accuracy at the larger ε is at most the smaller one's."},
 	{"above the clean", "What it means: an attack that raises accuracy is not attacking; the gradients point the wrong way. This is typical of FGSM-trained models (label leaking, catastrophic overfitting). Judge the model by the strongest iterative attack, and retrain with a random-start recipe (fgsm-rs or pgd)."},
 	{"at so large an ε", "What it means: at this budget an image can be changed almost beyond recognition, so an attack that works should leave nearly nothing. High accuracy points at masked gradients or at preprocessing that differs from the model's (check --input-scale, --mean and --std)."},
-	{"disagree on", "What it means: the interpreter that computes the gradients and the runtime that classifies do not compute the same function, so the attacks aim at a slightly different model than the one deployed. Check the preprocessing flags and report the model to onnxguard if they are right."},
+	{"disagree on", "What it means: the engine that computes the gradients and the runtime that classifies do not compute the same function, so the attacks aim at a slightly different model than the one deployed. Check the preprocessing flags and report the model to onnxguard if they are right."},
 }
 
 func warningMeaning(w string) string {

@@ -28,6 +28,9 @@ func Markdown(w io.Writer, r *fgsm.Report) error {
 	fmt.Fprintf(&b, "- **Data:** `%s`\n", orDash(r.Data))
 	fmt.Fprintf(&b, "- **Runtime:** %s (classifies the clean and adversarial images)\n", orDash(r.Runtime))
 	fmt.Fprintf(&b, "- **Gradients:** %s\n", gradients(r.GradEngine))
+	if s := r.CleanCheck(); s != "" {
+		fmt.Fprintf(&b, "- **Clean check:** %s\n", cell(s))
+	}
 	fmt.Fprintf(&b, "- **Samples:** %d\n", r.Samples)
 	fmt.Fprintf(&b, "- **Seed:** %d\n", r.Seed)
 	fmt.Fprintf(&b, "- **Settings:** %s\n", settings(r.Settings))
@@ -87,10 +90,12 @@ costs. *Success rate* counts only the samples the model got right when clean
 (and, for a targeted attack, whose label is not the target): the share of
 them the attack flipped, or, targeted, sent to the target class. *Runtime
 disagreement* is the share of images on which the deployed runtime and the
-interpreter that computed the gradients choose different classes; a large
-value means the attack was aimed at a model other than the one deployed. The
-clean row compares them always; the attacks' rows only when the audit ran with
---cross-check (otherwise the runtime alone classifies the adversarial images).
+engine that computed the gradients choose different classes; a large value
+means the attack was aimed at a model other than the one deployed. The clean
+row compares them always (the clean check above names the engine whose logits
+it compared); the attacks' rows, with the interpreter, only when the audit ran
+with --cross-check (otherwise the runtime alone classifies the adversarial
+images).
 L∞ and L2 measure the perturbations actually applied; L∞ should not exceed ε.
 Accuracy should fall as ε grows and the iterative attacks (BIM, PGD,
 MI-FGSM) should be at least as strong as FGSM; where they are not, the
