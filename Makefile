@@ -10,7 +10,7 @@ BLAS_TAGS := $(shell printf '\043include <cblas.h>\nint main(void) { openblas_se
 	$(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo -tags openblas)
 endif
 
-.PHONY: all setup build demo paper test test-openblas test-portable vet bench fuzz fuzz-short generate clean image image-test
+.PHONY: all setup build demo paper test test-openblas test-portable vet bench arch-models fuzz fuzz-short generate clean image image-test
 
 all: build
 
@@ -85,13 +85,26 @@ endif
 BENCH = $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
 	$(GO) test -run '^$$' -bench PaperStep -benchtime 1s -count 3 ./harden/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ ./runtime/interp/ops/internal/gemm/ 2>&1 && \
-	$(GO) test -run '^$$' -bench Attacks -benchtime 1x -count 3 ./fgsm/ 2>&1
+	$(GO) test -run '^$$' -bench Attacks -benchtime 1x -count 3 ./fgsm/ 2>&1 && \
+	$(GO) test -run '^$$' -bench GradGraph -benchtime 3x -count 3 ./gradgraph/ 2>&1
 
-bench:
+bench: arch-models
 	{ $(BENCH); } | awk -f scripts/benchtable.awk
 ifneq ($(BLAS_TAGS),)
 	{ $(subst $(GO) test,$(GO) test $(BLAS_TAGS),$(BENCH)); } | awk -f scripts/benchtable.awk
 endif
+
+# The deployed architectures of the benchmark (ResNet-50, MobileNet-V2/V3,
+# EfficientNet-B0, ConvNeXt-T, ViT-B/16), exported with random weights by
+# Debian's python3-torch into ~/.cache/onnxguard/arch-models on first use
+# (hundreds of MB, never into git); without python3-torch the benchmarks
+# that need them skip and say so.
+arch-models:
+	@if /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then \
+		/usr/bin/python3 testdata/make_arch_models.py; \
+	else \
+		echo "arch-models: python3-torch and python3-torchvision are not installed; the deployed-architecture benchmarks will skip"; \
+	fi
 
 # The container image of the README's Kubernetes recipe, built with podman
 # from a debootstrap'd Debian 12 (no registry), and the recipe run in it on

@@ -34,6 +34,46 @@
 	next
 }
 
+# BenchmarkArch/resnet50/fgsm-2  1  ns  ns/op  v interp-img/s  v interp/ort  v ort-img/s
+# BenchmarkArchPaperStep/resnet50-2  (the same metrics): the deployed
+# architectures, in the same table as the benchmark CNNs.
+/^BenchmarkArch(PaperStep)?\/[^ ]+ / {
+	name = $1
+	sub(/-[0-9]+$/, "", name)
+	npart = split(name, part, "/")
+	path = npart == 3 ? part[3] : "paperstep"
+	delete v
+	for (i = 3; i < NF; i += 2)
+		v[$(i + 1)] = $i
+	key = part[2] " | " path " | " (part[2] ~ /^(convnext|vit)/ ? 4 : 16)
+	if (!(key in runs))
+		order[++n] = key
+	r = ++runs[key]
+	ratio[key, r] = v["interp/ort"]
+	interp[key, r] = v["interp-img/s"]
+	ort[key, r] = v["ort-img/s"]
+	next
+}
+
+# BenchmarkGradGraph/resnet50-2  3  ns  ns/op  v graph-img/s  v interp-img/s  v ort-img/s  v graph/ort  v interp/ort
+/^BenchmarkGradGraph\/[^ ]+ / {
+	name = $1
+	sub(/^BenchmarkGradGraph\//, "", name)
+	sub(/-[0-9]+$/, "", name)
+	delete v
+	for (i = 3; i < NF; i += 2)
+		v[$(i + 1)] = $i
+	if (!(name in eruns))
+		eorder[++ne] = name
+	r = ++eruns[name]
+	gratio[name, r] = v["graph/ort"]
+	iratio[name, r] = v["interp/ort"]
+	graph[name, r] = v["graph-img/s"]
+	einterp[name, r] = v["interp-img/s"]
+	eort[name, r] = v["ort-img/s"]
+	next
+}
+
 # BenchmarkCompileCIFAR-2  230  5331831 ns/op  5.332 ms/compile
 /^BenchmarkCompile[A-Za-z]+(-[0-9]+)? / {
 	name = $1
@@ -79,6 +119,10 @@
 shown && /^[ \t]/ { print; next }
 { shown = 0 }
 
+# rate formats images/s: whole numbers, two decimals below 10 (the
+# deployed architectures run a few images a second).
+function rate(x) { return x < 10 ? sprintf("%.2f", x) : sprintf("%.0f", x) }
+
 # median returns the index (1..k) of the median of a[key, 1..k].
 function median(a, key, k,    i, j, below) {
 	for (i = 1; i <= k; i++) {
@@ -101,7 +145,7 @@ END {
 			key = order[i]
 			k = runs[key]
 			j = median(ratio, key, k)
-			printf "| %s | %.0f | %.0f | %.3f | %d |\n", key, interp[key, j], ort[key, j], ratio[key, j], k
+			printf "| %s | %s | %s | %.3f | %d |\n", key, rate(interp[key, j]), rate(ort[key, j]), ratio[key, j], k
 		}
 	}
 	if (c > 0) {
@@ -130,6 +174,16 @@ END {
 			key = aorder[i]
 			split(key, part, "/")
 			printf "| %s | %s | %.1f |\n", part[1], part[2], attacked[key, median(attacked, key, aruns[key])]
+		}
+	}
+	if (ne > 0) {
+		printf "\nThe FGSM step on each gradient engine: the gradient graph on ONNX Runtime and the interpreter, beside ONNX Runtime's forward (the run with the median graph/ORT)\n\n"
+		print "| model | graph img/s | interp img/s | ORT forward img/s | graph/ORT | interp/ORT | runs |"
+		print "|---|---:|---:|---:|---:|---:|---:|"
+		for (i = 1; i <= ne; i++) {
+			key = eorder[i]
+			j = median(gratio, key, eruns[key])
+			printf "| %s | %.2f | %.2f | %.2f | %.3f | %.3f | %d |\n", key, graph[key, j], einterp[key, j], eort[key, j], gratio[key, j], iratio[key, j], eruns[key]
 		}
 	}
 	exit failed
