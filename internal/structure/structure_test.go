@@ -21,7 +21,7 @@ const (
 
 // executorFiles must name no operator: operators describe themselves
 // (fusion patterns, properties) where they are registered.
-var executorFiles = []string{"runtime/interp/program.go"}
+var executorFiles = []string{"runtime/interp/program.go", "runtime/interp/patterns.go"}
 
 // importRules: no package matching from may depend, directly or not, on a
 // package matching to. A pattern ending in "/..." matches the folder and

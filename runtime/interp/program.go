@@ -237,8 +237,9 @@ func (p *Program) findLastUses() {
 	}
 }
 
-// fuseNodes applies the fusion rules the operators register
-// (ops.Fusions), over and over until none applies, so that rules chain.
+// fuseNodes applies the pattern rules the operators register
+// (ops.Patterns), then their pairwise fusion rules (ops.Fusions), over and
+// over until none applies, so that rules chain.
 // It runs after shape inference, so Shapes still lists the values fused
 // away.
 func (p *Program) fuseNodes() {
@@ -253,7 +254,7 @@ func (p *Program) fuseNodes() {
 	for _, s := range append(p.outputs, p.logits) {
 		readers[s]++
 	}
-	nodes := p.nodes
+	nodes := p.fusePatterns(p.nodes, readers)
 	for fused := true; fused; {
 		fused = false
 		for _, f := range ops.Fusions() {

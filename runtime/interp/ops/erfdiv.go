@@ -9,7 +9,10 @@ import (
 // constant, an Erf, an Add, two Muls. Apart, a gradient pass keeps x/√2
 // for the Erf besides x and 1+erf for the Mul: three tensors of the MLP's
 // width (four times the model's) in every transformer block. Joined, the
-// Div and the Erf keep x, which the Mul keeps anyway.
+// Div and the Erf keep x, which the Mul keeps anyway. Where the five nodes
+// have GELU's constants, the whole-GELU pattern (gelu.go), applied before
+// any pair, takes them first and keeps one tensor; this rule serves the
+// other divisors.
 func init() {
 	registerFusion(Fusion{Name: "Div+Erf", First: "Div", Then: "Erf",
 		Join: func(_, _ Op, shapes [][]int, _ bool) (Op, bool) {

@@ -39,6 +39,7 @@ func TestSavesOnlyWhatWantedGradientsRead(t *testing.T) {
 		{"mul layer scale", newOp(t, "Mul", nil, 14, 2, 1), []*Tensor{r(3, 1, 1), r(2, 3, 2, 2)}, [][]bool{{false, true}, {true, false}}},
 		{"sqrt", newOp(t, "Sqrt", nil, 13, 1, 1), []*Tensor{pos(2, 3)}, [][]bool{{true}}},
 		{"erf", newOp(t, "Erf", nil, 13, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
+		{"gelu", newOp(t, "Gelu", nil, 20, 1, 1), []*Tensor{r(2, 3, 4)}, [][]bool{{true}}},
 	} {
 		dy := func(y []*Tensor) []*Tensor {
 			g := rand.New(rand.NewPCG(7, 7))
