@@ -186,16 +186,21 @@ func TestGeluPatternMatching(t *testing.T) {
 		for range 10 {
 			x.Data = append(x.Data, 8*rng.Float32()-4)
 		}
-		var ys2 [2][]float32
-		for i, p := range []*Program{fused, apart} {
-			y, err := p.Run(x)
-			if err != nil {
-				t.Fatalf("%s: %v", test.name, err)
+		// Near the largest float32, where the order of the Muls decides
+		// whether x·a·0.5 overflows, the outputs must still agree.
+		huge := &Tensor{Shape: []int{2, 5}, Data: []float32{3e38, 2e38, 1.8e38, -3e38, 1e38, 3e38, -1, 0, 1, 2}}
+		for _, in := range []*Tensor{x, huge} {
+			var ys2 [2][]float32
+			for i, p := range []*Program{fused, apart} {
+				y, err := p.Run(in)
+				if err != nil {
+					t.Fatalf("%s: %v", test.name, err)
+				}
+				ys2[i] = slices.Clone(y[0].Data)
 			}
-			ys2[i] = slices.Clone(y[0].Data)
-		}
-		if !slices.Equal(ys2[0], ys2[1]) {
-			t.Errorf("%s: fused output %v, apart %v", test.name, ys2[0], ys2[1])
+			if !slices.Equal(ys2[0], ys2[1]) {
+				t.Errorf("%s: fused output %v, apart %v", test.name, ys2[0], ys2[1])
+			}
 		}
 		if len(ys) > 2 {
 			continue // no logits

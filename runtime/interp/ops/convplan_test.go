@@ -1,9 +1,10 @@
 package ops
 
 import (
-	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // strategyCases are the windows every convolution strategy is checked on:

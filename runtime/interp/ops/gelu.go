@@ -26,7 +26,7 @@ func init() {
 	registerPattern(Pattern{Name: "Gelu", Op: geluPattern, Steps: slices.Concat(erfOf, []Step{
 		{Type: "Mul", In: []Operand{X, Out(2)}, Commutes: true},
 		{Type: "Mul", In: []Operand{Out(3), half}, Commutes: true}})})
-	registerPattern(Pattern{Name: "Gelu", Op: geluPattern, Steps: slices.Concat(erfOf, []Step{
+	registerPattern(Pattern{Name: "Gelu", Op: geluHalfFirstPattern, Steps: slices.Concat(erfOf, []Step{
 		{Type: "Mul", In: []Operand{X, half}, Commutes: true},
 		{Type: "Mul", In: []Operand{Out(3), Out(2)}, Commutes: true}})})
 }
@@ -38,7 +38,17 @@ func geluPattern(consts []float32) (Op, bool) {
 	if len(consts) != 3 {
 		return nil, false
 	}
-	return gate{geluErf(consts[0])}, true
+	return gate{geluErf(consts[0], false)}, true
+}
+
+// geluHalfFirstPattern is geluPattern for the form that multiplies x by
+// 0.5 before the Mul by 1+erf: (x·0.5)·a rounds, and overflows, where
+// (x·a)·0.5 does not (x near the largest float32).
+func geluHalfFirstPattern(consts []float32) (Op, bool) {
+	if len(consts) != 3 {
+		return nil, false
+	}
+	return gate{geluErf(consts[0], true)}, true
 }
 
 func newGelu(n *Node) (Op, error) {
@@ -48,7 +58,7 @@ func newGelu(n *Node) (Op, error) {
 	}
 	switch approx {
 	case "none":
-		return gate{geluErf(math.Sqrt2)}, nil
+		return gate{geluErf(math.Sqrt2, false)}, nil
 	case "tanh":
 		return gate{geluTanh}, nil
 	}
@@ -58,12 +68,17 @@ func newGelu(n *Node) (Op, error) {
 // geluErf returns y = 0.5·x·(1 + erf(x/c)) with c ≈ √2, rounded step by
 // step as the five nodes round it, and dy/dx = 0.5·(1 + erf(x/c)) +
 // 0.5·x·erf'(x/c)/c, whose first term the chain's Mul by x gives and the
-// second its Erf's derivative.
-func geluErf(c float32) func(x float32) (y, d float32) {
+// second its Erf's derivative. halfFirst multiplies as the form that
+// halves x first does, (x·0.5)·a, and otherwise as (x·a)·0.5.
+func geluErf(c float32, halfFirst bool) func(x float32) (y, d float32) {
 	return func(x float32) (y, d float32) {
 		u := x / c
 		a := float32(math.Erf(float64(u))) + 1
-		y = x * a * 0.5
+		if halfFirst {
+			y = x * 0.5 * a
+		} else {
+			y = x * a * 0.5
+		}
 		de := 2 / math.SqrtPi * math.Exp(-float64(u)*float64(u))
 		return y, float32(0.5*float64(a) + 0.5*float64(x)*de/float64(c))
 	}
