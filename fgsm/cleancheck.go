@@ -106,10 +106,14 @@ func (r *Report) cleanWarning() string {
 		engineText(r.CleanSource()), r.Runtime, r.CleanDisagreement, r.Samples)
 }
 
+// notRecorded stands, in a merged report's CleanLogits, for the shards
+// that compared clean logits without recording whose.
+const notRecorded = "not recorded"
+
 // engineText names an engine of Report.CleanLogits for people.
 func engineText(name string) string {
 	switch {
-	case name == "":
+	case name == "" || name == notRecorded:
 		return "the gradient engine (not recorded)"
 	case strings.Contains(name, ", "):
 		return "the gradient engines (" + name + ", by shard)"

@@ -158,6 +158,8 @@ func TestOldReportsMerge(t *testing.T) {
 	}
 	graphShard := read(oldReport(20, "onnxruntime-graph/cpu"))
 	graphShard.CleanLogits = "onnxruntime-graph/cpu" // as this version writes it
+	interpShard := read(oldReport(10, "interpreter"))
+	interpShard.CleanLogits = "interpreter"
 	for _, test := range []struct {
 		name    string
 		shards  []*Report
@@ -166,7 +168,8 @@ func TestOldReportsMerge(t *testing.T) {
 	}{
 		{"before grad_engine", []*Report{read(oldReport(0, "")), read(oldReport(10, ""))}, "interpreter", "by the interpreter and onnxruntime/cpu"},
 		{"before clean_logits, interpreter", []*Report{read(oldReport(0, "interpreter")), read(oldReport(10, ""))}, "interpreter", "by the interpreter"},
-		{"before clean_logits, graph", []*Report{read(oldReport(0, "onnxruntime-graph/cpu")), read(oldReport(10, "onnxruntime-graph/cpu"))}, "", "(not recorded)"},
+		{"before clean_logits, graph", []*Report{read(oldReport(0, "onnxruntime-graph/cpu")), read(oldReport(10, "onnxruntime-graph/cpu"))}, "not recorded", "(not recorded)"},
+		{"old graph and new interpreter", []*Report{read(oldReport(0, "onnxruntime-graph/cpu")), interpShard}, "not recorded, interpreter", "gradient engines (not recorded, interpreter, by shard)"},
 		{"old and new", []*Report{read(oldReport(0, "interpreter")), graphShard}, "interpreter, onnxruntime-graph/cpu", "gradient engines (interpreter, onnxruntime-graph/cpu, by shard)"},
 	} {
 		m, err := Merge(test.shards)

@@ -65,7 +65,13 @@ func (out *Report) add(r *Report) {
 	out.Samples += r.Samples
 	out.CleanCorrect += r.CleanCorrect
 	out.CleanDisagreement += r.CleanDisagreement
-	out.CleanLogits = joinEngines(out.CleanLogits, r.CleanSource())
+	if src := r.CleanSource(); src != "" {
+		out.CleanLogits = joinEngines(out.CleanLogits, src)
+	} else if r.Runtime != selfRuntime && !r.Checks.BlackBox {
+		// A shard that compared clean logits without saying whose: the
+		// merged report says so, rather than take another shard's engine.
+		out.CleanLogits = joinEngines(out.CleanLogits, notRecorded)
+	}
 	addClasses(out.CleanPerClass, r.CleanPerClass)
 	for j, res := range r.Results {
 		o := out.Results[j]

@@ -95,3 +95,16 @@ func eachBytesField(b []byte, num protowire.Number, fn func([]byte) bool) bool {
 	}
 	return true
 }
+
+// maxSnapshot is the most bytes, besides the shared raw data, that a
+// Model's snapshot of itself (cloneSharingRaw) may hold.
+const maxSnapshot = 16 << 20
+
+// rawSize is the bytes of mp's initializers' raw data.
+func rawSize(mp *ModelProto) int {
+	n := 0
+	for _, tp := range mp.GetGraph().GetInitializer() {
+		n += len(tp.RawData)
+	}
+	return n
+}

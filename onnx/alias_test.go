@@ -135,3 +135,39 @@ func TestAliasRawDataRepeatedFields(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotOnlyWhenSmall checks that a model whose weights are not raw
+// data (float_data) keeps no snapshot of them, and still saves unchanged
+// bytes as loaded and a change as made.
+func TestSnapshotOnlyWhenSmall(t *testing.T) {
+	big := &TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(TensorProto_FLOAT)),
+		Dims: []int64{maxSnapshot / 4}, FloatData: make([]float32, maxSnapshot/4)}
+	small := &TensorProto{Name: proto.String("b"), DataType: proto.Int32(int32(TensorProto_FLOAT)),
+		Dims: []int64{1}, RawData: []byte{0, 0, 128, 63}}
+	for _, test := range []struct {
+		name     string
+		inits    []*TensorProto
+		snapshot bool
+	}{{"raw data", []*TensorProto{small}, true}, {"float data past the cap", []*TensorProto{big, small}, false}} {
+		data, err := proto.Marshal(&ModelProto{IrVersion: proto.Int64(8), Graph: &GraphProto{Initializer: test.inits}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(data, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (m.pristine != nil) != test.snapshot {
+			t.Errorf("%s: snapshot kept %v, want %v", test.name, m.pristine != nil, test.snapshot)
+		}
+		if saved, err := m.Marshal(); err != nil || !slices.Equal(saved, data) {
+			t.Errorf("%s: unchanged model not saved as loaded (%v)", test.name, err)
+		}
+		m.Proto.ProducerName = proto.String("changed")
+		saved, err := m.Marshal()
+		var back ModelProto
+		if err != nil || proto.Unmarshal(saved, &back) != nil || back.GetProducerName() != "changed" {
+			t.Errorf("%s: the change is not saved (%v)", test.name, err)
+		}
+	}
+}

@@ -53,7 +53,9 @@ func Load(path string) (*Model, error) {
 }
 
 // Parse decodes a serialized ModelProto. dir is the folder external tensor
-// data is relative to; it may be empty when the model has none.
+// data is relative to; it may be empty when the model has none. The Model
+// owns data from then on: its initializers' raw data lie in it, so data
+// must not be written to after.
 func Parse(data []byte, dir string) (*Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
@@ -67,7 +69,12 @@ func Parse(data []byte, dir string) (*Model, error) {
 	}
 	m := &Model{Proto: &mp, Dir: dir, raw: data}
 	if aliasRawData(data, &mp) {
-		m.pristine = cloneSharingRaw(&mp)
+		// The snapshot shares the raw data but copies the rest: where the
+		// rest is large (weights in float_data, big Constant nodes), Marshal
+		// decodes the file again instead of keeping a second copy.
+		if p := cloneSharingRaw(&mp); proto.Size(p)-rawSize(p) <= maxSnapshot {
+			m.pristine = p
+		}
 	}
 	return m, nil
 }

@@ -36,7 +36,8 @@
 
 # BenchmarkArch/resnet50/fgsm-2  1  ns  ns/op  v interp-img/s  v interp/ort  v ort-img/s
 # BenchmarkArchPaperStep/resnet50-2  (the same metrics): the deployed
-# architectures, in the same table as the benchmark CNNs.
+# architectures, in the same table as the benchmark CNNs. The batch is
+# internal/testfiles.Archs': 4 for ConvNeXt-T and ViT-B/16, 16 for the rest.
 /^BenchmarkArch(PaperStep)?\/[^ ]+ / {
 	name = $1
 	sub(/-[0-9]+$/, "", name)

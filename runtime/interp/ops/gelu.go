@@ -12,7 +12,9 @@ import (
 // 0.5 first). Apart, a gradient pass keeps x and 1+erf(x/√2), two tensors
 // of the MLP's width per block (Div+Erf joined keeps x alone; the Mul by
 // x keeps both its operands); the patterns below make the five one gated
-// activation that keeps dy/dx alone, as Sigmoid+Mul does for SiLU.
+// activation that keeps dy/dx alone, as Sigmoid+Mul does for SiLU. The
+// constants must come from Constant nodes: an exporter that stores them as
+// initializers (which training may update) keeps its five nodes.
 func init() {
 	register("Gelu", 20, newGelu)
 	half := Const(func(v float32) bool { return v == 0.5 })
