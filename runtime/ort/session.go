@@ -40,6 +40,13 @@ type model struct {
 	name string // for messages
 	path string // "" when loaded from data
 	data []byte
+	// noMemPattern turns off ONNX Runtime's memory pattern, which plans
+	// from the first run one block that holds every intermediate value at
+	// once: right for a forward pass, wasteful for a gradient graph whose
+	// backward half frees most of the forward's values as it goes
+	// (ConvNeXt-T's FGSM step at batch 16 peaked at 7.3 GB with it, 4.8
+	// GB without).
+	noMemPattern bool
 }
 
 // Open loads the model at modelPath, once opt.Check has passed it. Options
@@ -135,7 +142,7 @@ func (m model) start(set settings, input, output []string) (*ortgo.DynamicAdvanc
 }
 
 func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.DynamicAdvancedSession, error) {
-	opts, err := sessionOptions(set.threads, set.verbose, set.spin)
+	opts, err := sessionOptions(set.threads, set.verbose, set.spin, m.noMemPattern)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +172,7 @@ func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.Dynami
 	return sess, nil
 }
 
-func sessionOptions(threads int, verbose, spin bool) (*ortgo.SessionOptions, error) {
+func sessionOptions(threads int, verbose, spin, noMemPattern bool) (*ortgo.SessionOptions, error) {
 	opts, err := ortgo.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("ort: creating session options: %w", err)
@@ -182,6 +189,12 @@ func sessionOptions(threads int, verbose, spin bool) (*ortgo.SessionOptions, err
 		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: turning off the threads' spinning: %w", err)
+		}
+	}
+	if noMemPattern {
+		if err := opts.SetMemPattern(false); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("ort: turning off the memory pattern: %w", err)
 		}
 	}
 	return opts, nil
