@@ -11,9 +11,16 @@ import (
 )
 
 // Need skips a test when the ONNX Runtime library is not installed, unless
-// ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure.
+// ONNXGUARD_REQUIRE_ORT is set (as CI does), when that is a failure; and
+// so when the test binary was built without cgo.
 func Need(t testing.TB) {
 	t.Helper()
+	if !cgo {
+		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
+			t.Fatal("ONNX Runtime required, but this test binary was built without cgo (CGO_ENABLED=0), which runtime/ort needs")
+		}
+		t.Skip("built without cgo (CGO_ENABLED=0): ONNX Runtime cannot run")
+	}
 	if _, err := ort.FindLibrary(""); err != nil {
 		if os.Getenv("ONNXGUARD_REQUIRE_ORT") != "" {
 			t.Fatalf("ONNX Runtime required: %v", err)
