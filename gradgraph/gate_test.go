@@ -22,19 +22,22 @@ func TestGatesMatchInterpreter(t *testing.T) {
 		name   string
 		gate   string
 		attrs  []*onnx.AttributeProto
-		swap   bool // Mul(f(x), x)
-		shared bool // y = x·f(x) + f(x)
+		swap   bool  // Mul(f(x), x)
+		shared bool  // y = x·f(x) + f(x)
+		c      int64 // channels: 16 takes SiLU's path for the NCHWc layout
 	}{
-		{"SiLU", "Sigmoid", nil, false, false},
-		{"SiLU swapped", "Sigmoid", nil, true, false},
-		{"SiLU shared", "Sigmoid", nil, false, true},
-		{"HardSwish", "HardSigmoid", hard, false, false},
-		{"HardSwish swapped", "HardSigmoid", hard, true, false},
-		{"HardSwish shared", "HardSigmoid", hard, false, true},
-		{"HardSigmoid default", "HardSigmoid", nil, false, false},
+		{"SiLU", "Sigmoid", nil, false, false, 3},
+		{"SiLU swapped", "Sigmoid", nil, true, false, 3},
+		{"SiLU shared", "Sigmoid", nil, false, true, 3},
+		{"SiLU 16 channels", "Sigmoid", nil, false, false, 16},
+		{"SiLU 16 channels shared", "Sigmoid", nil, true, true, 16},
+		{"HardSwish", "HardSigmoid", hard, false, false, 3},
+		{"HardSwish swapped", "HardSigmoid", hard, true, false, 3},
+		{"HardSwish shared", "HardSigmoid", hard, false, true, 3},
+		{"HardSigmoid default", "HardSigmoid", nil, false, false, 3},
 	} {
 		t.Run(test.name, func(t *testing.T) {
-			m := gateModel(t, test.gate, test.attrs, test.swap, test.shared)
+			m := gateModel(t, test.gate, test.attrs, test.swap, test.shared, test.c)
 			if !strings.Contains(strings.Join(opTypes(t, m), " "), test.gate) {
 				t.Fatalf("%s: the model lost its %s", test.name, test.gate)
 			}
@@ -67,8 +70,8 @@ func opTypes(t *testing.T, m *onnx.Model) []string {
 	return ops
 }
 
-// gateModel builds s = gate(x); y = x·s (+ s if shared) on x of [N, 3, 4, 4].
-func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, shared bool) *onnx.Model {
+// gateModel builds s = gate(x); y = x·s (+ s if shared) on x of [N, c, 4, 4].
+func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, shared bool, c int64) *onnx.Model {
 	t.Helper()
 	node := func(op string, out string, ins ...string) *onnx.NodeProto {
 		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
@@ -86,7 +89,7 @@ func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, sh
 		mul.Output, mul.Name = []string{"y"}, proto.String("y")
 	}
 	graph := &onnx.GraphProto{Name: proto.String("gate"), Node: nodes,
-		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{2, 3, 4, 4})},
+		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{2, c, 4, 4})},
 		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)}}
 	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
 		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}})
