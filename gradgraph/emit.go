@@ -27,6 +27,7 @@ type builder struct {
 	need    map[string]bool     // values whose gradient the loss reaches the wanted leaves through
 	grads   map[string][]string // gradient contributions per value
 	summed  map[string]string
+	spread  map[string]string // Expand outputs of expandBatch, by name: their input
 	n       int
 }
 
@@ -135,12 +136,18 @@ func (b *builder) reshapeBatch(g string, gs []int, like string) string {
 // expandBatch broadcasts g, whose first axis is the batch of like or 1, to
 // like's shape: a constant target with 1 for a dynamic batch where like's
 // other axes are static (see reshapeBatch), else like's shape read at run
-// time.
+// time. Where the result is one of several gradient contributions, gradOf
+// adds g by broadcasting instead and drops the Expand.
 func (b *builder) expandBatch(g, like string) string {
+	var shape string
 	if dims, ok := b.batchDims(like, 1); ok {
-		return b.op("Expand", []string{g, b.int64s(dims...)})
+		shape = b.int64s(dims...)
+	} else {
+		shape = b.shapeTensor(like)
 	}
-	return b.op("Expand", []string{g, b.shapeTensor(like)})
+	out := b.op("Expand", []string{g, shape})
+	b.spread[out] = g
+	return out
 }
 
 // batchDims returns like's shape with batch in place of a dynamic first
