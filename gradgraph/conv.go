@@ -2,7 +2,6 @@ package gradgraph
 
 import (
 	"math"
-	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 )
@@ -34,8 +33,6 @@ func init() {
 		if b.needs(n, 0) {
 			if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
 				out[0] = b.convInputGrad(g, w, win, group, ws)
-			} else if dil := win.dilated(); group > 1 && dil.unitStrides() {
-				out[0] = b.convInputGrad(b.spaceOut(g, win.strides, win.out), w, dil, group, ws)
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)
 			}
@@ -88,54 +85,6 @@ func (b *builder) convInputGrad(g, w string, win *window, group int64, ws []int)
 	}
 	wt = b.op("Slice", []string{wt, b.int64s(starts...), b.int64s(ends...), b.int64s(axes...), b.int64s(steps...)})
 	return b.op("Conv", []string{g, wt}, aInts("pads", pads...), aInts("dilations", win.dilations...), aInt("group", group))
-}
-
-// dilated returns the stride-1 window whose output is the strided window's
-// output spread out with s−1 zeros after each value on each axis (O·s
-// values): its input gradient is the strided window's. ONNX Runtime runs a grouped ConvTranspose group by
-// group with a small GEMM each, several times slower (4× on MobileNet-V2's
-// stride-2 depthwise layers) than a depthwise Conv over the zero-filled
-// gradient, which does s^r times the arithmetic of the transpose.
-func (w *window) dilated() *window {
-	r := len(w.in)
-	d := &window{kernel: w.kernel, dilations: w.dilations, in: w.in, out: make([]int, r),
-		strides: make([]int64, r), pads: slices.Clone(w.pads)}
-	for i, s := range w.strides {
-		d.strides[i] = 1
-		d.out[i] = w.out[i] * int(s)
-		// The end pad that makes I + p_b + p_e − d(K−1) = O·s; never
-		// below the strided window's, which covers no more.
-		d.pads[r+i] = int64(d.out[i]) - int64(w.in[i]) - w.pads[i] + w.dilations[i]*(w.kernel[i]-1)
-	}
-	return d
-}
-
-// spaceOut spreads g, of spatial shape out, by strides: s−1 zeros after
-// each value along each spatial axis. A nearest-neighbour Resize repeats
-// each value s times per axis and a constant mask keeps the first of each
-// run: ONNX Runtime's Pad does the same per element, several times slower.
-func (b *builder) spaceOut(g string, strides []int64, out []int) string {
-	scales, dims := []float32{1, 1}, []int64{1, 1}
-	size := 1
-	for i, s := range strides {
-		scales = append(scales, float32(s))
-		dims = append(dims, int64(out[i])*s)
-		size *= out[i] * int(s)
-	}
-	mask := make([]float32, size)
-	for at := range mask {
-		keep, rest := true, at
-		for i := len(strides) - 1; i >= 0; i-- {
-			keep = keep && int64(rest%int(dims[2+i]))%strides[i] == 0
-			rest /= int(dims[2+i])
-		}
-		if keep {
-			mask[at] = 1
-		}
-	}
-	z := b.op("Resize", []string{g, "", b.floats([]int64{int64(len(scales))}, scales)},
-		aStr("coordinate_transformation_mode", "asymmetric"), aStr("nearest_mode", "floor"))
-	return b.op("Mul", []string{z, b.floats(dims, mask)})
 }
 
 // convWeightGrad returns dW[m, c, k] = Σ_n,o dy[n, m, o]·x[n, c, o·s + k·d − p]

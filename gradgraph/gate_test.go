@@ -24,7 +24,7 @@ func TestGatesMatchInterpreter(t *testing.T) {
 		attrs  []*onnx.AttributeProto
 		swap   bool  // Mul(f(x), x)
 		shared bool  // y = x·f(x) + f(x)
-		c      int64 // channels: 16 takes SiLU's path for the NCHWc layout
+		c      int64 // channels
 	}{
 		{"SiLU", "Sigmoid", nil, false, false, 3},
 		{"SiLU swapped", "Sigmoid", nil, true, false, 3},
