@@ -193,6 +193,7 @@ func TestOperatorsMatchInterpreter(t *testing.T) {
 		{"Conv depthwise stride 1", "Conv", 13, attrs{i("group", 8), is("pads", 1, 1, 1, 1)}, []in{x(2, 8, 5, 5), w(8, 1, 3, 3)}, false},
 		{"Conv grouped stride 1", "Conv", 13, attrs{i("group", 2), s("auto_pad", "SAME_LOWER")}, []in{x(2, 8, 4, 4), w(6, 4, 2, 2)}, false},
 		{"Conv 1-D", "Conv", 13, attrs{is("pads", 1, 1)}, []in{x(2, 3, 7), w(2, 3, 3)}, false},
+		{"Conv 1x1 1-D biased", "Conv", 13, nil, []in{x(2, 4, 7), w(3, 4, 1), w(3)}, false},
 		{"Conv depthwise 5x5 stride 2", "Conv", 13, attrs{i("group", 16), is("strides", 2, 2), is("pads", 2, 2, 2, 2)}, []in{x(2, 16, 8, 8), w(16, 1, 5, 5), w(16)}, false},
 		{"Conv depthwise strided dilated", "Conv", 13, attrs{i("group", 8), is("strides", 2, 3), is("dilations", 2, 1), is("pads", 1, 2, 0, 1)}, []in{x(2, 8, 9, 10), w(8, 1, 3, 3)}, false},
 		{"Conv grouped 1-D stride 3", "Conv", 13, attrs{i("group", 3), is("strides", 3), is("pads", 0, 2)}, []in{x(2, 6, 11), w(6, 2, 2)}, false},
