@@ -74,7 +74,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	}
 	b := &builder{g: g, dir: m.Dir, shapes: p.Shapes(), forward: map[*onnx.Node]*onnx.NodeProto{},
 		used: map[string]bool{}, ints: map[string]string{}, shapeOf: map[string]string{},
-		need: map[string]bool{}, grads: map[string][]string{}, summed: map[string]string{}}
+		need: map[string]bool{}, grads: map[string][]string{}, summed: map[string]string{}, spread: map[string]string{}}
 	fwd := make([]*onnx.NodeProto, len(g.Nodes))
 	for i, n := range g.Nodes {
 		fwd[i] = proto.Clone(n.Proto).(*onnx.NodeProto)
@@ -234,9 +234,54 @@ func (b *builder) gradOf(name string) string {
 	case 1:
 		s = parts[0]
 	default:
-		s = b.op("Sum", parts)
+		s = b.sum(parts)
 	}
 	b.summed[name] = s
+	return s
+}
+
+// read reports whether a backward node reads v or v is the whole gradient
+// of a value, which rules may then have read or passed on.
+func (b *builder) read(v string) bool {
+	for _, s := range b.summed {
+		if s == v {
+			return true
+		}
+	}
+	for _, n := range b.nodes {
+		if slices.Contains(n.GetInput(), v) {
+			return true
+		}
+	}
+	return false
+}
+
+// sum adds gradient contributions: those of full shape with one Sum, then
+// those spread by Expand (GlobalAveragePool's, a squeeze-and-excitation
+// block's) as their unexpanded inputs, by a broadcasting Add, one pass over
+// the tensor in place of writing and reading the expansion.
+func (b *builder) sum(parts []string) string {
+	var full, small, dropped []string
+	for _, p := range parts {
+		if src, ok := b.spread[p]; ok && !b.read(p) {
+			small, dropped = append(small, src), append(dropped, p)
+		} else {
+			full = append(full, p)
+		}
+	}
+	if len(full) == 0 {
+		return b.op("Sum", parts)
+	}
+	s := full[0]
+	if len(full) > 1 {
+		s = b.op("Sum", full)
+	}
+	for _, src := range small {
+		s = b.op("Add", []string{s, src})
+	}
+	b.nodes = slices.DeleteFunc(b.nodes, func(n *onnx.NodeProto) bool {
+		return n.GetOpType() == "Expand" && slices.Contains(dropped, n.GetOutput()[0])
+	})
 	return s
 }
 

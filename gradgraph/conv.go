@@ -6,7 +6,8 @@ import (
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
-// Conv: the input gradient is a ConvTranspose of dy with the same weights;
+// Conv: the input gradient is a ConvTranspose of dy with the same weights
+// (a Conv with flipped weights at unit strides, a MatMul for 1×1 kernels);
 // the weight gradient a Conv of the input by dy, batch and channels swapped
 // so that the batch is what the Conv sums over, group by group; the bias
 // gradient dy summed over all but the channel axis.
@@ -31,7 +32,9 @@ func init() {
 		}
 		out := make([]string, len(n.Inputs))
 		if b.needs(n, 0) {
-			if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
+			if win.pointwise() && group == 1 {
+				out[0] = b.pointwiseInputGrad(g, w, ws, win)
+			} else if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
 				out[0] = b.convInputGrad(g, w, win, group, ws)
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)
@@ -85,6 +88,35 @@ func (b *builder) convInputGrad(g, w string, win *window, group int64, ws []int)
 	}
 	wt = b.op("Slice", []string{wt, b.int64s(starts...), b.int64s(ends...), b.int64s(axes...), b.int64s(steps...)})
 	return b.op("Conv", []string{g, wt}, aInts("pads", pads...), aInts("dilations", win.dilations...), aInt("group", group))
+}
+
+// pointwise reports whether the window is 1×…×1 with unit strides and no
+// pads: a Conv over it is a matrix product at every position.
+func (w *window) pointwise() bool {
+	for i, k := range w.kernel {
+		if k != 1 || w.strides[i] != 1 || w.pads[i] != 0 || w.pads[len(w.in)+i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pointwiseInputGrad returns the input gradient of a pointwise Conv,
+// dx[n, c, p] = Σ_m w[m, c]·dy[n, m, p], as a MatMul of the transposed
+// weights by dy with its spatial axes flattened. ONNX Runtime turns a Conv
+// into its blocked NCHWc layout, reordering dy into it and the result back,
+// two passes over each tensor that the element-wise masks between the
+// backward Convs (Relu's, Clip's) make it pay at every layer; its MatMul
+// works on the NCHW tensors as they are.
+func (b *builder) pointwiseInputGrad(g, w string, ws []int, win *window) string {
+	m, c := int64(ws[0]), int64(ws[1])
+	wt := b.op("Transpose", []string{b.op("Reshape", []string{w, b.int64s(m, c)})}, aInts("perm", 1, 0))
+	dx := b.op("MatMul", []string{wt, b.op("Reshape", []string{g, b.int64s(0, m, -1)})})
+	shape := []int64{0, c}
+	for _, d := range win.in {
+		shape = append(shape, int64(d))
+	}
+	return b.op("Reshape", []string{dx, b.int64s(shape...)})
 }
 
 // convWeightGrad returns dW[m, c, k] = Σ_n,o dy[n, m, o]·x[n, c, o·s + k·d − p]

@@ -27,6 +27,7 @@ type builder struct {
 	need    map[string]bool     // values whose gradient the loss reaches the wanted leaves through
 	grads   map[string][]string // gradient contributions per value
 	summed  map[string]string
+	spread  map[string]string // Expand outputs of expandBatch, by name: their input
 	n       int
 }
 
@@ -118,6 +119,59 @@ func (b *builder) reshapeLike(g, like string) string {
 	return b.op("Reshape", []string{g, b.shapeTensor(like)})
 }
 
+// reshapeBatch reshapes g, of shape gs, to the shape of like. Where both
+// are a dynamic batch followed by static axes holding as many values, the
+// target is a constant with 0 (keep g's axis) for the batch: the graph's
+// shape inference then carries the batch's name on, which ONNX Runtime's
+// NCHWc layout pass needs to keep the element-wise nodes of the backward
+// pass in its blocked layout (it reorders to NCHW and back whenever it
+// cannot prove two operands' shapes equal).
+func (b *builder) reshapeBatch(g string, gs []int, like string) string {
+	if dims, ok := b.batchDims(like, 0); ok && len(gs) > 0 && gs[0] == -1 && !slices.Contains(gs[1:], -1) && prod64(gs[1:]) == prod64(dims[1:]) {
+		return b.op("Reshape", []string{g, b.int64s(dims...)})
+	}
+	return b.reshapeLike(g, like)
+}
+
+// expandBatch broadcasts g, whose first axis is the batch of like or 1, to
+// like's shape: a constant target with 1 for a dynamic batch where like's
+// other axes are static (see reshapeBatch), else like's shape read at run
+// time. Where the result is one of several gradient contributions, gradOf
+// adds g by broadcasting instead and drops the Expand.
+func (b *builder) expandBatch(g, like string) string {
+	var shape string
+	if dims, ok := b.batchDims(like, 1); ok {
+		shape = b.int64s(dims...)
+	} else {
+		shape = b.shapeTensor(like)
+	}
+	out := b.op("Expand", []string{g, shape})
+	b.spread[out] = g
+	return out
+}
+
+// batchDims returns like's shape with batch in place of a dynamic first
+// axis, if that is its only dynamic one.
+func (b *builder) batchDims(like string, batch int64) ([]int64, bool) {
+	s, ok := b.shapes[like]
+	if !ok || len(s) == 0 || s[0] != -1 || slices.Contains(s[1:], -1) {
+		return nil, false
+	}
+	dims := []int64{batch}
+	for _, d := range s[1:] {
+		dims = append(dims, int64(d))
+	}
+	return dims, true
+}
+
+func prod64[T int | int64](s []T) int64 {
+	p := int64(1)
+	for _, d := range s {
+		p *= int64(d)
+	}
+	return p
+}
+
 // sumTo reduces g, the gradient of a broadcast result of shape out, to the
 // shape of operand x: the sum over the axes x was broadcast along.
 func (b *builder) sumTo(g, out, x string) (string, error) {
@@ -145,6 +199,13 @@ func (b *builder) sumToShapes(g string, ys, xs []int, x string) string {
 	}
 	if len(axes) > 0 {
 		g = b.op("ReduceSum", []string{g, b.int64s(axes...)}, aInt("keepdims", 1))
+	}
+	if lead == 0 && len(ys) > 0 && ys[0] == -1 {
+		gs := slices.Clone(ys)
+		for _, a := range axes {
+			gs[a] = 1
+		}
+		return b.reshapeBatch(g, gs, x)
 	}
 	return b.reshapeLike(g, x)
 }

@@ -18,6 +18,6 @@ func init() {
 			count *= d
 		}
 		g := b.op("Div", []string{dy[0], b.scalar(float32(count))})
-		return []string{b.op("Expand", []string{g, b.shapeTensor(n.Inputs[0])})}, nil
+		return []string{b.expandBatch(g, n.Inputs[0])}, nil
 	})
 }

@@ -27,7 +27,8 @@ func (b *builder) loss(logits, labels string) (loss, dlogits string, err error) 
 	if len(s) == 0 {
 		return "", "", fmt.Errorf("%w: logits %q are a scalar; the loss needs N×K", ErrUnsupported, logits)
 	}
-	z := b.op("Reshape", []string{logits, b.int64s(-1, k)})
+	// 0 keeps the batch axis, and its name for the shape inference.
+	z := b.op("Reshape", []string{logits, b.int64s(0, k)})
 	zero := &onnx.TensorProto{Dims: []int64{2}, DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: []float32{0, 1}}
 	values := b.fresh("onehot_values")
 	zero.Name = proto.String(values)
@@ -39,5 +40,8 @@ func (b *builder) loss(logits, labels string) (loss, dlogits string, err error) 
 	n := b.op("Cast", []string{b.op("Shape", []string{z}, aInt("start", 0), aInt("end", 1))},
 		aInt("to", int64(onnx.TensorProto_FLOAT)))
 	dz := b.op("Div", []string{b.op("Sub", []string{b.op("Softmax", []string{z}, aInt("axis", 1)), onehot}), n})
-	return loss, b.reshapeLike(dz, logits), nil
+	if len(s) == 2 {
+		return loss, dz, nil
+	}
+	return loss, b.reshapeBatch(dz, []int{s[0], int(k)}, logits), nil
 }

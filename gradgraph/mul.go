@@ -2,9 +2,16 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Mul: da = dy·b, db = dy·a, summed to the operands' shapes.
+// Mul: da = dy·b, db = dy·a, summed to the operands' shapes; x·f(x) with a
+// sigmoid gate f as one derivative (gate.go).
 func init() {
 	register("Mul", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		dx, xi, err := b.gate(n, dy[0])
+		if err != nil || dx != "" {
+			out := make([]string, 2)
+			out[xi] = dx
+			return out, err
+		}
 		var ga, gb string
 		if b.needs(n, 0) {
 			ga = b.op("Mul", []string{dy[0], n.Inputs[1]})

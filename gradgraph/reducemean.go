@@ -1,6 +1,10 @@
 package gradgraph
 
-import "github.com/onnxguard/onnxguard/onnx"
+import (
+	"slices"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
 
 // ReduceMean: dx is dy spread back over the reduced axes, divided by how
 // many elements each mean took.
@@ -56,6 +60,10 @@ func (b *builder) reduceBack(n *onnx.Node, g string, mean bool) ([]string, error
 		g = b.op("Div", []string{g, b.scalar(float32(count))})
 	}
 	out := make([]string, len(n.Inputs))
-	out[0] = b.op("Expand", []string{g, b.shapeTensor(n.Inputs[0])})
+	if slices.Contains(axes, 0) {
+		out[0] = b.op("Expand", []string{g, b.shapeTensor(n.Inputs[0])})
+	} else {
+		out[0] = b.expandBatch(g, n.Inputs[0])
+	}
 	return out, nil
 }
