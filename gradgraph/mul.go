@@ -2,9 +2,16 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Mul: da = dy·b, db = dy·a, summed to the operands' shapes.
+// Mul: da = dy·b, db = dy·a, summed to the operands' shapes; the tail of a
+// SiLU or GELU chain differentiates the chain whole (gate.go).
 func init() {
 	register("Mul", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		if b.gelu(n, dy[0]) {
+			return nil, nil
+		}
+		if g, ok := b.silu(n, dy[0]); ok {
+			return g, nil
+		}
 		var ga, gb string
 		if b.needs(n, 0) {
 			ga = b.op("Mul", []string{dy[0], n.Inputs[1]})

@@ -56,6 +56,6 @@ func (b *builder) reduceBack(n *onnx.Node, g string, mean bool) ([]string, error
 		g = b.op("Div", []string{g, b.scalar(float32(count))})
 	}
 	out := make([]string, len(n.Inputs))
-	out[0] = b.op("Expand", []string{g, b.shapeTensor(n.Inputs[0])})
+	out[0] = b.expandTo(g, n.Inputs[0]) // the reduced axes are static
 	return out, nil
 }
