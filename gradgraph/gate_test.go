@@ -1,0 +1,76 @@
+//go:build cgo
+
+package gradgraph
+
+import (
+	"math"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/onnx"
+)
+
+// chainModel returns x [N, 8] → SiLU → GELU (PyTorch's order) → GELU
+// (halved first, operands commuted) → Slice [:, 1:7].
+func chainModel(t *testing.T) *onnx.Model {
+	t.Helper()
+	node := func(op string, out string, ins ...string) *onnx.NodeProto {
+		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
+	}
+	scalar := func(name string, v float32) *onnx.TensorProto {
+		return &onnx.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: []float32{v}}
+	}
+	ints := func(name string, v int64) *onnx.TensorProto {
+		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}}
+	}
+	graph := &onnx.GraphProto{Name: proto.String("chain"),
+		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 8})},
+		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)},
+		Initializer: []*onnx.TensorProto{scalar("root2", float32(math.Sqrt2)), scalar("one", 1), scalar("half", 0.5),
+			ints("s0", 1), ints("s1", 7), ints("ax", 1)},
+		Node: []*onnx.NodeProto{
+			node("Sigmoid", "sig", "x"), node("Mul", "silu", "sig", "x"),
+			node("Div", "d", "silu", "root2"), node("Erf", "e", "d"), node("Add", "a", "e", "one"),
+			node("Mul", "m", "silu", "a"), node("Mul", "g1", "m", "half"),
+			node("Div", "d2", "g1", "root2"), node("Erf", "e2", "d2"), node("Add", "a2", "one", "e2"),
+			node("Mul", "h", "half", "g1"), node("Mul", "g2", "a2", "h"),
+			node("Slice", "y", "g2", "s0", "s1", "ax"),
+		}}
+	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
+		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestGateChainsKeepOnlyX checks that the SiLU and GELU chains and the
+// Slice differentiate as the interpreter does, and that the backward half
+// reads none of the chains' intermediate values: only each chain's x.
+func TestGateChainsKeepOnlyX(t *testing.T) {
+	testort.Need(t)
+	m := chainModel(t)
+	c, err := compareOn(t, m, 3, false, 5, -3, 3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.check(t, "SiLU, GELU, GELU, Slice")
+	g, err := Build(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := map[string]bool{"sig": true, "d": true, "e": true, "a": true, "m": true, "d2": true, "e2": true, "a2": true, "h": true, "g2": true}
+	for _, n := range g.Model.Proto.GetGraph().GetNode()[len(m.Proto.GetGraph().GetNode()):] {
+		for _, in := range n.GetInput() {
+			if inner[in] {
+				t.Errorf("backward node %s (%s) reads %s, an intermediate value of a gated chain", n.GetName(), n.GetOpType(), in)
+			}
+		}
+	}
+}
