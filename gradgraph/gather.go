@@ -2,14 +2,20 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Gather: the indices Gather picks from a tensor of x's element positions
-// say where each element of dy goes; ScatterElements with reduction "add"
-// sums those that picked one element twice.
+// Gather: one constant index along a static axis (attention's q, k and v
+// out of one projection) gives dy padded with zeros back to x's shape.
+// Otherwise the indices Gather picks from a tensor of x's element
+// positions say where each element of dy goes; ScatterElements with
+// reduction "add" sums those that picked one element twice (that reads
+// x's size, keeping x alive).
 func init() {
 	register("Gather", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
 		axis, err := n.Int("axis", 0)
 		if err != nil {
 			return nil, err
+		}
+		if g, ok := b.gatherOneBack(n, axis, dy[0]); ok {
+			return []string{g, ""}, nil
 		}
 		pos := b.positions(n.Inputs[0])
 		picked := b.op("Gather", []string{pos, n.Inputs[1]}, aInt("axis", axis))
@@ -38,4 +44,32 @@ func (b *builder) scatterBack(x, picked, g string, add bool) string {
 	}
 	s := b.op("ScatterElements", []string{zeros, b.op("Reshape", []string{picked, flat}), b.op("Reshape", []string{g, flat})}, attrs...)
 	return b.reshapeLike(s, x)
+}
+
+// gatherOneBack returns dx for a Gather of one constant index along a
+// static axis: dy, its axis restored, padded to x's size there.
+func (b *builder) gatherOneBack(n *onnx.Node, axis int64, dy string) (string, bool) {
+	xs := b.shapes[n.Inputs[0]]
+	idx, ok := b.constInts(n.Inputs[1])
+	is, known := b.shapes[n.Inputs[1]]
+	r := int64(len(xs))
+	if axis < 0 {
+		axis += r
+	}
+	if !ok || !known || len(idx) != 1 || len(is) > 1 || axis < 0 || axis >= r || xs[axis] < 0 {
+		return "", false
+	}
+	d, i := int64(xs[axis]), idx[0]
+	if i < 0 {
+		i += d
+	}
+	if i < 0 || i >= d {
+		return "", false
+	}
+	if len(is) == 0 {
+		dy = b.op("Unsqueeze", []string{dy, b.int64s(axis)})
+	}
+	pads := make([]int64, 2*r)
+	pads[axis], pads[axis+r] = i, d-i-1
+	return b.op("Pad", []string{dy, b.int64s(pads...)}), true
 }
