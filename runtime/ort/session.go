@@ -197,6 +197,7 @@ func sessionOptions(threads int, verbose, spin, noMemPattern bool) (*ortgo.Sessi
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: turning off the memory pattern: %w", err)
 		}
+		fixMmapThreshold()
 		if err := opts.SetCpuMemArena(false); err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: turning off the CPU memory arena: %w", err)
