@@ -1,8 +1,10 @@
 package gradgraph
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -108,5 +110,42 @@ func TestArchKeptBytes(t *testing.T) {
 			}
 			t.Logf("%s at batch 16 keeps %s", a.Name, formatKept(keptBytes(t, m, gr, 16)))
 		})
+	}
+}
+
+// TestNoShapeReadsKeepForwardValues checks, on the ViT of testdata/
+// (LayerNorm, GELU, attention's Slices and MatMuls), that no backward Shape
+// or Size node reads a forward value: each would keep a whole activation
+// alive for the sake of its dimensions. (Pooling's rules, which still
+// read some, are not this one's.)
+func TestNoShapeReadsKeepForwardValues(t *testing.T) {
+	paths := []string{"../testdata/models/vit_tiny.onnx"}
+	for _, path := range paths {
+		m, err := onnx.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gr, err := Build(m, nil)
+		if errors.Is(err, ErrUnsupported) {
+			continue // the models the graph cannot take are TestModelsMatchInterpreter's concern
+		} else if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		g, err := m.Graph()
+		if err != nil {
+			t.Fatal(err)
+		}
+		forward := map[string]bool{}
+		for _, n := range g.Nodes {
+			for _, o := range n.Outputs {
+				forward[o] = true
+			}
+		}
+		nodes := gr.Model.Proto.GetGraph().GetNode()
+		for _, n := range nodes[len(g.Nodes):] {
+			if op := n.GetOpType(); (op == "Shape" || op == "Size") && forward[n.GetInput()[0]] {
+				t.Errorf("%s: backward %s node %s reads forward value %q", filepath.Base(path), op, n.GetName(), n.GetInput()[0])
+			}
+		}
 	}
 }
