@@ -45,11 +45,9 @@ type model struct {
 	// once: right for a forward pass, wasteful for a gradient graph whose
 	// backward half frees most of the forward's values as it goes
 	// (ConvNeXt-T's FGSM step at batch 16 peaked at 7.3 GB with it, 4.8
-	// GB without). Its CPU arena is off too: the arena kept growing from
-	// run to run (ConvNeXt-T 3.7 -> 3.9 GB over two runs, 3.1 without).
-	// And its weights are not prepacked: MatMul and Gemm would each keep a
-	// packed copy of the weight beside the original (ViT-B/16 at batch 16:
-	// 330 MB, one step 3.45 -> 3.13 GB peak, about 10% slower).
+	// GB without). Its weights are not prepacked: MatMul and Gemm would
+	// each keep a packed copy of the weight beside the original (ViT-B/16
+	// at batch 16: 330 MB, one step 3.45 -> 3.13 GB peak).
 	noMemPattern bool
 }
 
@@ -200,14 +198,9 @@ func sessionOptions(threads int, verbose, spin, noMemPattern bool) (*ortgo.Sessi
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: turning off the memory pattern: %w", err)
 		}
-		fixMmapThreshold()
 		if err := opts.AddSessionConfigEntry("session.disable_prepacking", "1"); err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: turning off prepacking: %w", err)
-		}
-		if err := opts.SetCpuMemArena(false); err != nil {
-			opts.Destroy()
-			return nil, fmt.Errorf("ort: turning off the CPU memory arena: %w", err)
 		}
 	}
 	return opts, nil
