@@ -2,7 +2,9 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Div, y = a/b: da = dy/b, db = −dy·y/b, summed to the operands' shapes.
+// Div, y = a/b: da = dy/b, db = −dy·a/b/b, summed to the operands' shapes.
+// db reads a rather than y: in LayerNorm's (x−μ)/σ the backward of the Pow
+// that squares x−μ reads a anyway, so only one of the two is kept.
 func init() {
 	register("Div", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
 		var ga, gb string
@@ -10,7 +12,7 @@ func init() {
 			ga = b.op("Div", []string{dy[0], n.Inputs[1]})
 		}
 		if b.needs(n, 1) {
-			gb = b.op("Neg", []string{b.op("Div", []string{b.op("Mul", []string{dy[0], n.Outputs[0]}), n.Inputs[1]})})
+			gb = b.op("Neg", []string{b.op("Div", []string{b.op("Div", []string{b.op("Mul", []string{dy[0], n.Inputs[0]}), n.Inputs[1]}), n.Inputs[1]})})
 		}
 		return b.broadcastGrads(n, ga, gb)
 	})

@@ -114,8 +114,13 @@ func (b *builder) shapeTensor(name string) string {
 	return out
 }
 
-// reshapeLike reshapes g to the shape of the value like.
+// reshapeLike reshapes g to the shape of the value like. Where like has one
+// dynamic axis the target is a constant with -1 there: a Shape node would
+// keep like, a forward value, alive until the backward half reads it.
 func (b *builder) reshapeLike(g, like string) string {
+	if st, ok := b.shapes[like]; ok && len(st) > 0 && countOf(st, -1) == 1 {
+		return b.op("Reshape", []string{g, b.int64s(dims64(st, -1)...)})
+	}
 	return b.op("Reshape", []string{g, b.shapeTensor(like)})
 }
 
@@ -170,6 +175,28 @@ func prod64[T int | int64](s []T) int64 {
 		p *= int64(d)
 	}
 	return p
+}
+
+// dims64 returns a static shape as int64s, dyn in place of dynamic axes.
+func dims64(st []int, dyn int64) []int64 {
+	dims := make([]int64, len(st))
+	for i, d := range st {
+		dims[i] = int64(d)
+		if d < 0 {
+			dims[i] = dyn
+		}
+	}
+	return dims
+}
+
+func countOf(s []int, v int) int {
+	n := 0
+	for _, d := range s {
+		if d == v {
+			n++
+		}
+	}
+	return n
 }
 
 // sumTo reduces g, the gradient of a broadcast result of shape out, to the

@@ -1,46 +1,191 @@
 package gradgraph
 
-import "github.com/onnxguard/onnxguard/onnx"
+import (
+	"math"
 
-// gate returns the input gradient of y = x·f(x) when node n (a Mul) is such
-// a self-gating, with f Sigmoid (SiLU, Swish) or HardSigmoid (HardSwish as
-// PyTorch exports it below opset 14), and "" otherwise. As one derivative,
-// dy·(f + x·f′), it costs about half the whole-tensor passes of the two
-// rules chained (Mul's two products, f's derivative and their Sum). The
-// gradient is all x's: f(x) gets none from n, so f's own rule runs only if
-// f(x) feeds other nodes too.
-func (b *builder) gate(n *onnx.Node, g string) (dx string, xi int, err error) {
-	for xi = range 2 {
-		x, f := n.Inputs[xi], b.producer(n.Inputs[1-xi])
-		if f == nil || len(f.Inputs) == 0 || f.Inputs[0] != x || f.Domain != "" && f.Domain != "ai.onnx" {
-			continue
-		}
-		s := f.Outputs[0]
-		switch f.OpType {
-		case "Sigmoid":
-			// f + x·f(1 − f) = f + y·(1 − f).
-			d := b.op("Mul", []string{n.Outputs[0], b.op("Sub", []string{b.scalar(1), s})})
-			return b.op("Mul", []string{g, b.op("Add", []string{s, d})}), xi, nil
-		case "HardSigmoid":
-			alpha, err := f.Float("alpha", 0.2)
-			if err != nil {
-				return "", 0, err
-			}
-			// f′ = alpha where 0 < f < 1, which is where 0 < alpha·x + beta < 1.
-			inside := b.op("And", []string{b.op("Greater", []string{s, b.scalar(0)}), b.op("Less", []string{s, b.scalar(1)})})
-			d := b.where(inside, b.op("Mul", []string{x, b.scalar(alpha)}))
-			return b.op("Mul", []string{g, b.op("Add", []string{s, d})}), xi, nil
-		}
-	}
-	return "", 0, nil
-}
+	"github.com/onnxguard/onnxguard/onnx"
+)
 
-// producer returns the forward node whose first output is name, or nil.
+// Gated activations written as several nodes (SiLU as x·Sigmoid(x), GELU
+// as Div, Erf, Add, Mul, Mul) get one backward: the derivative recomputed
+// from x alone. Node by node, the backward half would read x and the
+// sigmoid (SiLU), or x, x/√2 and 1+erf(x/√2) (GELU): two and three
+// tensors of the activation's size kept from the forward half.
+
+// producer returns the forward node that writes name, nil for inputs and
+// initializers.
 func (b *builder) producer(name string) *onnx.Node {
 	for _, n := range b.g.Nodes {
-		if len(n.Outputs) > 0 && n.Outputs[0] == name {
-			return n
+		for _, o := range n.Outputs {
+			if o == name {
+				return n
+			}
 		}
 	}
 	return nil
+}
+
+// private reports whether name is read by exactly one forward node and is
+// no graph output: a chain through it may be differentiated as a whole.
+func (b *builder) private(name string) bool {
+	for _, o := range b.g.Outputs {
+		if o.Name == name {
+			return false
+		}
+	}
+	uses := 0
+	for _, n := range b.g.Nodes {
+		for _, in := range n.Inputs {
+			if in == name {
+				uses++
+			}
+		}
+	}
+	return uses == 1
+}
+
+// scalarConst returns the value of a one-element float constant.
+func (b *builder) scalarConst(name string) (float32, bool) {
+	v, ok := b.constFloats(name)
+	if !ok || len(v) != 1 {
+		return 0, false
+	}
+	return v[0], true
+}
+
+// fromOp returns the node of type op that writes name as a private value.
+func (b *builder) fromOp(name, op string) *onnx.Node {
+	if !b.private(name) {
+		return nil
+	}
+	if p := b.producer(name); p != nil && p.OpType == op && len(p.Inputs) >= 1 {
+		return p
+	}
+	return nil
+}
+
+// other returns the operand of a binary node that is not name, or "".
+func other(n *onnx.Node, name string) string {
+	if len(n.Inputs) != 2 {
+		return ""
+	}
+	switch name {
+	case n.Inputs[0]:
+		return n.Inputs[1]
+	case n.Inputs[1]:
+		return n.Inputs[0]
+	}
+	return ""
+}
+
+// silu matches Mul(x, Sigmoid(x)) and returns dx = dy·s·(1 + x·(1 − s)),
+// s = Sigmoid(x) recomputed, at x's position; ok is false otherwise.
+func (b *builder) silu(n *onnx.Node, dy string) ([]string, bool) {
+	for i, s := range n.Inputs {
+		sig := b.fromOp(s, "Sigmoid")
+		if sig == nil || len(n.Inputs) != 2 || sig.Inputs[0] != n.Inputs[1-i] || !b.needs(n, 1-i) {
+			continue
+		}
+		x := n.Inputs[1-i]
+		s := b.op("Sigmoid", []string{x})
+		one := b.scalar(1)
+		d := b.op("Mul", []string{s, b.op("Add", []string{one, b.op("Mul", []string{x, b.op("Sub", []string{one, s})})})})
+		out := make([]string, 2)
+		out[1-i] = b.op("Mul", []string{dy, d})
+		return out, true
+	}
+	return nil, false
+}
+
+// gelu matches the tail Mul of k·x·(1 + erf(x/c)) written as Mul(Mul(x,
+// 1+erf(x/c)), k) or Mul(Mul(x, k), 1+erf(x/c)), and adds dx = dy·(k·(1 +
+// erf(x/c)) + k·x·erf'(x/c)/c) to x's gradient; ok is false otherwise.
+func (b *builder) gelu(n *onnx.Node, dy string) bool {
+	if len(n.Inputs) != 2 {
+		return false
+	}
+	for _, in := range n.Inputs {
+		k, ok := b.scalarConst(other(n, in))
+		inner := b.fromOp(in, "Mul")
+		if ok && inner != nil { // Mul(Mul(x, a), k)
+			for _, a := range inner.Inputs {
+				if x := other(inner, a); x != "" && b.erfPlusOne(a, x) != 0 {
+					b.geluBack(x, b.erfPlusOne(a, x), k, dy)
+					return true
+				}
+			}
+		}
+		if half := b.fromOp(in, "Mul"); half != nil { // Mul(Mul(x, k), a)
+			a := other(n, in)
+			for _, x := range half.Inputs {
+				k, ok := b.scalarConst(other(half, x))
+				if c := b.erfPlusOne(a, x); ok && c != 0 {
+					b.geluBack(x, c, k, dy)
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// erfPlusOne returns c where a = Add(Erf(Div(x, c)), 1), each step private;
+// 0 where a is not that.
+func (b *builder) erfPlusOne(a, x string) float32 {
+	add := b.fromOp(a, "Add")
+	if add == nil || len(add.Inputs) != 2 {
+		return 0
+	}
+	for _, e := range add.Inputs {
+		one, ok := b.scalarConst(other(add, e))
+		erf := b.fromOp(e, "Erf")
+		if !ok || one != 1 || erf == nil {
+			continue
+		}
+		div := b.fromOp(erf.Inputs[0], "Div")
+		if div == nil || len(div.Inputs) != 2 || div.Inputs[0] != x {
+			continue
+		}
+		if c, ok := b.scalarConst(div.Inputs[1]); ok && c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// geluBack adds the gradient of k·x·(1 + erf(x/c)) to x's.
+func (b *builder) geluBack(x string, c, k float32, dy string) {
+	if !b.need[x] {
+		return
+	}
+	u := b.op("Div", []string{x, b.scalar(c)})
+	a := b.op("Add", []string{b.op("Erf", []string{u}), b.scalar(1)})
+	e := b.op("Exp", []string{b.op("Neg", []string{b.op("Mul", []string{u, u})})})
+	t := b.op("Mul", []string{x, b.op("Mul", []string{e, b.scalar(float32(float64(k) * 2 / math.SqrtPi / float64(c)))})})
+	d := b.op("Add", []string{b.op("Mul", []string{a, b.scalar(k)}), t})
+	b.grads[x] = append(b.grads[x], b.op("Mul", []string{dy, d}))
+}
+
+// hardSwish returns the input gradient of y = x·HardSigmoid(x), HardSwish
+// as PyTorch exports it below opset 14, when node n (a Mul) is one, and ""
+// otherwise: dy·(f + x·f′) as one derivative, about half the passes of the
+// two rules chained. The gradient is all x's: f(x) gets none from n, so
+// f's own rule runs only if f(x) feeds other nodes too.
+func (b *builder) hardSwish(n *onnx.Node, g string) (dx string, xi int, err error) {
+	for xi = range 2 {
+		x, f := n.Inputs[xi], b.producer(n.Inputs[1-xi])
+		if f == nil || f.OpType != "HardSigmoid" || len(f.Inputs) == 0 || f.Inputs[0] != x || f.Domain != "" && f.Domain != "ai.onnx" {
+			continue
+		}
+		alpha, err := f.Float("alpha", 0.2)
+		if err != nil {
+			return "", 0, err
+		}
+		// f′ = alpha where 0 < f < 1, which is where 0 < alpha·x + beta < 1.
+		s := f.Outputs[0]
+		inside := b.op("And", []string{b.op("Greater", []string{s, b.scalar(0)}), b.op("Less", []string{s, b.scalar(1)})})
+		d := b.where(inside, b.op("Mul", []string{x, b.scalar(alpha)}))
+		return b.op("Mul", []string{g, b.op("Add", []string{s, d})}), xi, nil
+	}
+	return "", 0, nil
 }

@@ -3,7 +3,7 @@
 package gradgraph
 
 import (
-	"strings"
+	"math"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -12,85 +12,32 @@ import (
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
-// TestGatesMatchInterpreter checks x·f(x) with a sigmoid gate f, which Mul's
-// rule differentiates as one (gate.go): either operand order, and a gate
-// that feeds another node too, so that f's own rule adds its share.
-func TestGatesMatchInterpreter(t *testing.T) {
-	testort.Need(t)
-	hard := []*onnx.AttributeProto{aFloat("alpha", 1.0/6), aFloat("beta", 0.5)}
-	for _, test := range []struct {
-		name   string
-		gate   string
-		attrs  []*onnx.AttributeProto
-		swap   bool  // Mul(f(x), x)
-		shared bool  // y = x·f(x) + f(x)
-		c      int64 // channels
-	}{
-		{"SiLU", "Sigmoid", nil, false, false, 3},
-		{"SiLU swapped", "Sigmoid", nil, true, false, 3},
-		{"SiLU shared", "Sigmoid", nil, false, true, 3},
-		{"SiLU 16 channels", "Sigmoid", nil, false, false, 16},
-		{"SiLU 16 channels shared", "Sigmoid", nil, true, true, 16},
-		{"HardSwish", "HardSigmoid", hard, false, false, 3},
-		{"HardSwish swapped", "HardSigmoid", hard, true, false, 3},
-		{"HardSwish shared", "HardSigmoid", hard, false, true, 3},
-		{"HardSigmoid default", "HardSigmoid", nil, false, false, 3},
-	} {
-		t.Run(test.name, func(t *testing.T) {
-			m := gateModel(t, test.gate, test.attrs, test.swap, test.shared, test.c)
-			if !strings.Contains(strings.Join(opTypes(t, m), " "), test.gate) {
-				t.Fatalf("%s: the model lost its %s", test.name, test.gate)
-			}
-			for _, weights := range []bool{true, false} {
-				c, err := compareOn(t, m, 2, weights, 17, -4, 4, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.check(t, test.name)
-			}
-		})
-	}
-}
-
-// opTypes returns the op types of the gradient graph built from m.
-func opTypes(t *testing.T, m *onnx.Model) []string {
-	t.Helper()
-	g, err := Build(m, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gr, err := g.Model.Graph()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ops []string
-	for _, n := range gr.Nodes {
-		ops = append(ops, n.OpType)
-	}
-	return ops
-}
-
-// gateModel builds s = gate(x); y = x·s (+ s if shared) on x of [N, c, 4, 4].
-func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, shared bool, c int64) *onnx.Model {
+// chainModel returns x [N, 8] → SiLU → GELU (PyTorch's order) → GELU
+// (halved first, operands commuted) → Slice [:, 1:7].
+func chainModel(t *testing.T) *onnx.Model {
 	t.Helper()
 	node := func(op string, out string, ins ...string) *onnx.NodeProto {
 		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
 	}
-	g := node(gate, "s", "x")
-	g.Attribute = attrs
-	mul := node("Mul", "p", "x", "s")
-	if swap {
-		mul.Input = []string{"s", "x"}
+	scalar := func(name string, v float32) *onnx.TensorProto {
+		return &onnx.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: []float32{v}}
 	}
-	nodes := []*onnx.NodeProto{g, mul}
-	if shared {
-		nodes = append(nodes, node("Add", "y", "p", "s"))
-	} else {
-		mul.Output, mul.Name = []string{"y"}, proto.String("y")
+	ints := func(name string, v int64) *onnx.TensorProto {
+		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}}
 	}
-	graph := &onnx.GraphProto{Name: proto.String("gate"), Node: nodes,
-		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{2, c, 4, 4})},
-		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)}}
+	graph := &onnx.GraphProto{Name: proto.String("chain"),
+		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 8})},
+		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)},
+		Initializer: []*onnx.TensorProto{scalar("root2", float32(math.Sqrt2)), scalar("one", 1), scalar("half", 0.5),
+			ints("s0", 1), ints("s1", 7), ints("ax", 1)},
+		Node: []*onnx.NodeProto{
+			node("Sigmoid", "sig", "x"), node("Mul", "silu", "sig", "x"),
+			node("Div", "d", "silu", "root2"), node("Erf", "e", "d"), node("Add", "a", "e", "one"),
+			node("Mul", "m", "silu", "a"), node("Mul", "g1", "m", "half"),
+			node("Div", "d2", "g1", "root2"), node("Erf", "e2", "d2"), node("Add", "a2", "one", "e2"),
+			node("Mul", "h", "half", "g1"), node("Mul", "g2", "a2", "h"),
+			node("Slice", "y", "g2", "s0", "s1", "ax"),
+		}}
 	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
 		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}})
 	if err != nil {
@@ -101,4 +48,29 @@ func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, sh
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestGateChainsKeepOnlyX checks that the SiLU and GELU chains and the
+// Slice differentiate as the interpreter does, and that the backward half
+// reads none of the chains' intermediate values: only each chain's x.
+func TestGateChainsKeepOnlyX(t *testing.T) {
+	testort.Need(t)
+	m := chainModel(t)
+	c, err := compareOn(t, m, 3, false, 5, -3, 3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.check(t, "SiLU, GELU, GELU, Slice")
+	g, err := Build(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := map[string]bool{"sig": true, "d": true, "e": true, "a": true, "m": true, "d2": true, "e2": true, "a2": true, "h": true, "g2": true}
+	for _, n := range g.Model.Proto.GetGraph().GetNode()[len(m.Proto.GetGraph().GetNode()):] {
+		for _, in := range n.GetInput() {
+			if inner[in] {
+				t.Errorf("backward node %s (%s) reads %s, an intermediate value of a gated chain", n.GetName(), n.GetOpType(), in)
+			}
+		}
+	}
 }

@@ -18,7 +18,11 @@ func init() {
 		}
 		out := make([]string, 2)
 		if b.needs(n, 0) {
-			out[0] = b.sumToBatch(b.op("MatMul", []string{dy[0], b.swapLast(w)}), ys, a)
+			if g, ok := b.timesWeightT(dy[0], w, ys, a); ok {
+				out[0] = g
+			} else {
+				out[0] = b.sumToBatch(b.op("MatMul", []string{dy[0], b.swapLast(w)}), ys, a)
+			}
 		}
 		if b.needs(n, 1) {
 			out[1] = b.sumToBatch(b.op("MatMul", []string{b.swapLast(a), dy[0]}), ys, w)
@@ -44,4 +48,28 @@ func (b *builder) sumToBatch(g string, ys []int, x string) string {
 	xs := b.shapes[x]
 	full := append(append([]int(nil), ys[:len(ys)-2]...), xs[len(xs)-2:]...)
 	return b.sumToShapes(g, full, xs, x)
+}
+
+// timesWeightT returns dy·wᵀ as a Gemm with transB where w is a matrix
+// initializer: ONNX Runtime folds a Transpose of an initializer into a
+// second copy of the weight, as large as the model's linear layers. dy,
+// of shape ys, is flattened to rows and the product given a's shape.
+func (b *builder) timesWeightT(dy, w string, ys []int, a string) (string, bool) {
+	ws, as := b.shapes[w], b.shapes[a]
+	if !b.isWeight(w) || len(ws) != 2 || len(as) != len(ys) ||
+		countOf(ys[:len(ys)-1], -1) > 1 || countOf(as, -1) > 1 {
+		return "", false
+	}
+	rows := b.op("Reshape", []string{dy, b.int64s(-1, int64(ws[1]))})
+	return b.reshapeLike(b.op("Gemm", []string{rows, w}, aInt("transB", 1)), a), true
+}
+
+// isWeight reports whether w is an initializer or an Identity of one (as
+// exporters write a weight that two layers share).
+func (b *builder) isWeight(w string) bool {
+	if b.g.InitializerProto(w) != nil {
+		return true
+	}
+	p := b.producer(w)
+	return p != nil && p.OpType == "Identity" && b.g.InitializerProto(p.Inputs[0]) != nil
 }

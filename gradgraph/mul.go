@@ -2,11 +2,18 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Mul: da = dy·b, db = dy·a, summed to the operands' shapes; x·f(x) with a
-// sigmoid gate f as one derivative (gate.go).
+// Mul: da = dy·b, db = dy·a, summed to the operands' shapes; the tail of a
+// SiLU or GELU chain differentiates the chain whole, and x·HardSigmoid(x)
+// as one gate (gate.go).
 func init() {
 	register("Mul", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
-		dx, xi, err := b.gate(n, dy[0])
+		if b.gelu(n, dy[0]) {
+			return nil, nil
+		}
+		if g, ok := b.silu(n, dy[0]); ok {
+			return g, nil
+		}
+		dx, xi, err := b.hardSwish(n, dy[0])
 		if err != nil || dx != "" {
 			out := make([]string, 2)
 			out[xi] = dx

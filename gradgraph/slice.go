@@ -2,15 +2,83 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// Slice (starts, ends, axes and steps as inputs, opset 10 on): the same
-// Slice of x's element positions says where dy's elements go, whatever the
-// steps and however the bounds were computed.
+// Slice (starts, ends, axes and steps as inputs, opset 10 on): with
+// constant bounds, unit steps and static sliced axes, dx is dy padded with
+// zeros back to x's shape. Otherwise the same Slice of x's element
+// positions says where dy's elements go, whatever the steps and however
+// the bounds were computed (that reads x's size, keeping x alive).
 func init() {
 	register("Slice", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
+		out := make([]string, len(n.Inputs))
+		if pads, ok := b.slicePads(n); ok {
+			out[0] = b.op("Pad", []string{dy[0], b.int64s(pads...)})
+			return out, nil
+		}
 		ins := append([]string{b.positions(n.Inputs[0])}, n.Inputs[1:]...)
 		picked := b.op("Slice", ins)
-		out := make([]string, len(n.Inputs))
 		out[0] = b.scatterBack(n.Inputs[0], picked, dy[0], false)
 		return out, nil
 	})
+}
+
+// slicePads returns the Pad pads (begins, then ends) that undo n, a Slice
+// with constant bounds and unit steps along static axes; ok is false for
+// any other.
+func (b *builder) slicePads(n *onnx.Node) ([]int64, bool) {
+	xs := b.shapes[n.Inputs[0]]
+	if len(xs) == 0 || len(n.Inputs) < 3 {
+		return nil, false
+	}
+	starts, ok1 := b.constInts(n.Inputs[1])
+	ends, ok2 := b.constInts(n.Inputs[2])
+	if !ok1 || !ok2 || len(starts) != len(ends) {
+		return nil, false
+	}
+	axes := make([]int64, len(starts))
+	for i := range axes {
+		axes[i] = int64(i)
+	}
+	if len(n.Inputs) > 3 && n.Inputs[3] != "" {
+		var ok bool
+		if axes, ok = b.constInts(n.Inputs[3]); !ok || len(axes) != len(starts) {
+			return nil, false
+		}
+	}
+	if len(n.Inputs) > 4 && n.Inputs[4] != "" {
+		steps, ok := b.constInts(n.Inputs[4])
+		if !ok || len(steps) != len(starts) {
+			return nil, false
+		}
+		for _, s := range steps {
+			if s != 1 {
+				return nil, false
+			}
+		}
+	}
+	r := len(xs)
+	pads := make([]int64, 2*r)
+	for i, a := range axes {
+		if a < 0 {
+			a += int64(r)
+		}
+		if a < 0 || int(a) >= r || xs[a] < 0 {
+			return nil, false
+		}
+		d := int64(xs[a])
+		s, e := clampIndex(starts[i], d), clampIndex(ends[i], d)
+		if e < s {
+			return nil, false
+		}
+		pads[a], pads[int(a)+r] = s, d-e
+	}
+	return pads, true
+}
+
+// clampIndex resolves a Slice bound with unit step: negative counts from
+// the end, and the result is clamped to [0, d].
+func clampIndex(v, d int64) int64 {
+	if v < 0 {
+		v += d
+	}
+	return min(max(v, 0), d)
 }
