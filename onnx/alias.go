@@ -96,6 +96,10 @@ func eachBytesField(b []byte, num protowire.Number, fn func([]byte) bool) bool {
 	return true
 }
 
+// minSnapshotRaw is the least raw data for which a Model keeps a
+// snapshot of itself: below it, Marshal decodes the file again.
+const minSnapshotRaw = 16 << 20
+
 // maxSnapshot is the most bytes, besides the shared raw data, that a
 // Model's snapshot of itself (cloneSharingRaw) may hold.
 const maxSnapshot = 16 << 20

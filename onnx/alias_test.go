@@ -136,19 +136,26 @@ func TestAliasRawDataRepeatedFields(t *testing.T) {
 	}
 }
 
-// TestSnapshotOnlyWhenSmall checks that a model whose weights are not raw
-// data (float_data) keeps no snapshot of them, and still saves unchanged
-// bytes as loaded and a change as made.
+// TestSnapshotOnlyWhenSmall checks that a model keeps a snapshot of itself
+// only where its raw data is large and the rest is not (weights in
+// float_data), and saves unchanged bytes as loaded and a change as made
+// either way.
 func TestSnapshotOnlyWhenSmall(t *testing.T) {
 	big := &TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(TensorProto_FLOAT)),
 		Dims: []int64{maxSnapshot / 4}, FloatData: make([]float32, maxSnapshot/4)}
 	small := &TensorProto{Name: proto.String("b"), DataType: proto.Int32(int32(TensorProto_FLOAT)),
 		Dims: []int64{1}, RawData: []byte{0, 0, 128, 63}}
+	large := &TensorProto{Name: proto.String("l"), DataType: proto.Int32(int32(TensorProto_FLOAT)),
+		Dims: []int64{minSnapshotRaw / 4}, RawData: make([]byte, minSnapshotRaw)}
 	for _, test := range []struct {
 		name     string
 		inits    []*TensorProto
 		snapshot bool
-	}{{"raw data", []*TensorProto{small}, true}, {"float data past the cap", []*TensorProto{big, small}, false}} {
+	}{
+		{"small raw data", []*TensorProto{small}, false},
+		{"large raw data", []*TensorProto{large}, true},
+		{"float data past the cap", []*TensorProto{big, large}, false},
+	} {
 		data, err := proto.Marshal(&ModelProto{IrVersion: proto.Int64(8), Graph: &GraphProto{Initializer: test.inits}})
 		if err != nil {
 			t.Fatal(err)

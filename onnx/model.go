@@ -68,10 +68,11 @@ func Parse(data []byte, dir string) (*Model, error) {
 		return nil, fmt.Errorf("%w: the model has no graph (ir_version %d, producer %q); is this really a .onnx model file?", ErrInvalid, mp.GetIrVersion(), mp.GetProducerName())
 	}
 	m := &Model{Proto: &mp, Dir: dir, raw: data}
-	if aliasRawData(data, &mp) {
-		// The snapshot shares the raw data but copies the rest: where the
-		// rest is large (weights in float_data, big Constant nodes), Marshal
-		// decodes the file again instead of keeping a second copy.
+	// The snapshot shares the raw data but copies the rest, which costs
+	// more than decoding a small model again (proto.Clone is slow): it is
+	// kept for models whose raw data is large, and not where the rest is
+	// large too (weights in float_data, big Constant nodes).
+	if aliasRawData(data, &mp) && rawSize(&mp) >= minSnapshotRaw {
 		if p := cloneSharingRaw(&mp); proto.Size(p)-rawSize(p) <= maxSnapshot {
 			m.pristine = p
 		}
