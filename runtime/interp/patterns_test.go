@@ -97,8 +97,11 @@ func TestGeluPatternOnModels(t *testing.T) {
 			}
 			// The fused derivative is one float64 expression, the chain's
 			// two float32 terms that cancel for negative x; through
-			// attention and LayerNorm that leaves the 1e-4.
-			if e := maxRelErr(res[0].Input.Data, res[1].Input.Data, 1e-3); e > 1e-4 {
+			// attention and LayerNorm that leaves up to 4.4e-5 on the
+			// vector kernels and 1.003e-4 on one of vit_tiny's weights
+			// under -tags purego, whose sums run in another order: 2e-4.
+			const tol = 2e-4
+			if e := maxRelErr(res[0].Input.Data, res[1].Input.Data, 1e-3); e > tol {
 				t.Errorf("%s %+v: input gradients differ by %g relative", name, mode, e)
 			}
 			for i, w := range res[1].Params {
@@ -107,7 +110,7 @@ func TestGeluPatternOnModels(t *testing.T) {
 				}
 				if res[0].Params[i] == nil {
 					t.Errorf("%s %+v: no gradient for %s fused", name, mode, fused.Params()[i].Name)
-				} else if e := maxRelErr(res[0].Params[i].Data, w.Data, 1e-3); e > 1e-4 {
+				} else if e := maxRelErr(res[0].Params[i].Data, w.Data, 1e-3); e > tol {
 					t.Errorf("%s %+v: gradient of %s differs by %g relative", name, mode, fused.Params()[i].Name, e)
 				}
 			}
