@@ -96,8 +96,9 @@ func eachBytesField(b []byte, num protowire.Number, fn func([]byte) bool) bool {
 	return true
 }
 
-// minSnapshotRaw is the least raw data for which a Model keeps a
-// snapshot of itself: below it, Marshal decodes the file again.
+// minSnapshotRaw is the least raw data for which Parse shares the file's
+// bytes and a Model keeps a snapshot of itself: below it, the initializers
+// keep protobuf's copies and Marshal decodes the file again.
 const minSnapshotRaw = 16 << 20
 
 // maxSnapshot is the most bytes, besides the shared raw data, that a

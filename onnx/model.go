@@ -68,11 +68,12 @@ func Parse(data []byte, dir string) (*Model, error) {
 		return nil, fmt.Errorf("%w: the model has no graph (ir_version %d, producer %q); is this really a .onnx model file?", ErrInvalid, mp.GetIrVersion(), mp.GetProducerName())
 	}
 	m := &Model{Proto: &mp, Dir: dir, raw: data}
-	// The snapshot shares the raw data but copies the rest, which costs
-	// more than decoding a small model again (proto.Clone is slow): it is
-	// kept for models whose raw data is large, and not where the rest is
-	// large too (weights in float_data, big Constant nodes).
-	if aliasRawData(data, &mp) && rawSize(&mp) >= minSnapshotRaw {
+	// Sharing the file's bytes, and the snapshot that shares them but
+	// copies the rest, cost more than they save on a small model (the scan,
+	// proto.Clone, and protobuf's copies turned to garbage at once): both
+	// are for models whose raw data is large, and the snapshot not where the
+	// rest is large too (weights in float_data, big Constant nodes).
+	if rawSize(&mp) >= minSnapshotRaw && aliasRawData(data, &mp) {
 		if p := cloneSharingRaw(&mp); proto.Size(p)-rawSize(p) <= maxSnapshot {
 			m.pristine = p
 		}
