@@ -28,7 +28,12 @@ type builder struct {
 	grads   map[string][]string // gradient contributions per value
 	summed  map[string]string
 	spread  map[string]string // Expand outputs of expandBatch, by name: their input
-	n       int
+	// The forward graph's index (indexNodes): each value's producer, how
+	// many node inputs read it, the graph outputs.
+	producers map[string]*onnx.Node
+	reads     map[string]int
+	outputs   map[string]bool
+	n         int
 }
 
 // fresh returns an unused value name built from hint.
@@ -102,11 +107,7 @@ func (b *builder) shapeTensor(name string) string {
 	}
 	var out string
 	if st, ok := b.shapes[name]; ok && !slices.Contains(st, -1) {
-		dims := make([]int64, len(st))
-		for i, d := range st {
-			dims[i] = int64(d)
-		}
-		out = b.int64s(dims...)
+		out = b.int64s(dims64(st, 0)...)
 	} else {
 		out = b.op("Shape", []string{name})
 	}
@@ -162,11 +163,7 @@ func (b *builder) batchDims(like string, batch int64) ([]int64, bool) {
 	if !ok || len(s) == 0 || s[0] != -1 || slices.Contains(s[1:], -1) {
 		return nil, false
 	}
-	dims := []int64{batch}
-	for _, d := range s[1:] {
-		dims = append(dims, int64(d))
-	}
-	return dims, true
+	return dims64(s, batch), true
 }
 
 func prod64[T int | int64](s []T) int64 {

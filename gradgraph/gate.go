@@ -15,33 +15,39 @@ import (
 // producer returns the forward node that writes name, nil for inputs and
 // initializers.
 func (b *builder) producer(name string) *onnx.Node {
-	for _, n := range b.g.Nodes {
-		for _, o := range n.Outputs {
-			if o == name {
-				return n
-			}
-		}
-	}
-	return nil
+	b.indexNodes()
+	return b.producers[name]
 }
 
 // private reports whether name is read by exactly one forward node and is
 // no graph output: a chain through it may be differentiated as a whole.
 func (b *builder) private(name string) bool {
-	for _, o := range b.g.Outputs {
-		if o.Name == name {
-			return false
-		}
+	b.indexNodes()
+	return b.reads[name] == 1 && !b.outputs[name]
+}
+
+// indexNodes records, once, which forward node writes each value, how
+// many times forward nodes read it and which values are graph outputs:
+// the rules ask for every Mul, and a scan of the graph each time made
+// building a transformer's graph quadratic in its nodes.
+func (b *builder) indexNodes() {
+	if b.producers != nil {
+		return
 	}
-	uses := 0
+	b.producers, b.reads, b.outputs = map[string]*onnx.Node{}, map[string]int{}, map[string]bool{}
 	for _, n := range b.g.Nodes {
-		for _, in := range n.Inputs {
-			if in == name {
-				uses++
+		for _, o := range n.Outputs {
+			if _, seen := b.producers[o]; !seen {
+				b.producers[o] = n
 			}
 		}
+		for _, in := range n.Inputs {
+			b.reads[in]++
+		}
 	}
-	return uses == 1
+	for _, o := range b.g.Outputs {
+		b.outputs[o.Name] = true
+	}
 }
 
 // scalarConst returns the value of a one-element float constant.
