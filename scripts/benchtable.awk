@@ -12,6 +12,25 @@
 /^blas: / { blas = $2 }
 /^cpu: / { sub(/^cpu: /, ""); cpu = $0 }
 
+# metrics reads the current line's value-unit pairs into v.
+function metrics(    i) {
+	delete v
+	for (i = 3; i < NF; i += 2)
+		v[$(i + 1)] = $i
+}
+
+# beside records the current line's interpreter and ONNX Runtime rates
+# as one more run of the table row key.
+function beside(key,    r) {
+	metrics()
+	if (!(key in runs))
+		order[++n] = key
+	r = ++runs[key]
+	ratio[key, r] = v["interp/ort"]
+	interp[key, r] = v["interp-img/s"]
+	ort[key, r] = v["ort-img/s"]
+}
+
 # BenchmarkCIFARFGSM128-2  3  ns  ns/op  v interp-img/s  v interp/ort  v ort-img/s
 /^Benchmark(MNIST|CIFAR)[A-Za-z]+[0-9]+(-[0-9]+)? / {
 	name = $1
@@ -21,16 +40,7 @@
 	match(name, /[0-9]+$/)
 	batch = substr(name, RSTART)
 	path = tolower(substr(name, 6, RSTART - 6))
-	delete v
-	for (i = 3; i < NF; i += 2)
-		v[$(i + 1)] = $i
-	key = model " | " path " | " batch
-	if (!(key in runs))
-		order[++n] = key
-	r = ++runs[key]
-	ratio[key, r] = v["interp/ort"]
-	interp[key, r] = v["interp-img/s"]
-	ort[key, r] = v["ort-img/s"]
+	beside(model " | " path " | " batch)
 	next
 }
 
@@ -43,16 +53,7 @@
 	sub(/-[0-9]+$/, "", name)
 	npart = split(name, part, "/")
 	path = npart == 3 ? part[3] : "paperstep"
-	delete v
-	for (i = 3; i < NF; i += 2)
-		v[$(i + 1)] = $i
-	key = part[2] " | " path " | " (part[2] ~ /^(convnext|vit)/ ? 4 : 16)
-	if (!(key in runs))
-		order[++n] = key
-	r = ++runs[key]
-	ratio[key, r] = v["interp/ort"]
-	interp[key, r] = v["interp-img/s"]
-	ort[key, r] = v["ort-img/s"]
+	beside(part[2] " | " path " | " (part[2] ~ /^(convnext|vit)/ ? 4 : 16))
 	next
 }
 
@@ -61,9 +62,7 @@
 	name = $1
 	sub(/^BenchmarkGradGraph\//, "", name)
 	sub(/-[0-9]+$/, "", name)
-	delete v
-	for (i = 3; i < NF; i += 2)
-		v[$(i + 1)] = $i
+	metrics()
 	if (!(name in eruns))
 		eorder[++ne] = name
 	r = ++eruns[name]
