@@ -38,16 +38,7 @@ func chainModel(t *testing.T) *onnx.Model {
 			node("Mul", "h", "half", "g1"), node("Mul", "g2", "a2", "h"),
 			node("Slice", "y", "g2", "s0", "s1", "ax"),
 		}}
-	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Parse(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return parseGraph(t, graph, 13)
 }
 
 // TestGateChainsKeepOnlyX checks that the SiLU and GELU chains and the

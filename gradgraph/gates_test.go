@@ -91,14 +91,5 @@ func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, sh
 	graph := &onnx.GraphProto{Name: proto.String("gate"), Node: nodes,
 		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{2, c, 4, 4})},
 		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)}}
-	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(13)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Parse(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return parseGraph(t, graph, 13)
 }

@@ -76,16 +76,7 @@ func oneNode(t *testing.T, op string, opset int64, nout int, attrs []*onnx.Attri
 		node.Input = append(node.Input, name)
 	}
 	graph.Node = []*onnx.NodeProto{node}
-	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(opset)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Parse(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return parseGraph(t, graph, opset)
 }
 
 // TestOperatorsMatchInterpreter checks every operator's backward rule on a
@@ -251,4 +242,19 @@ func TestSplitMatchesInterpreter(t *testing.T) {
 		}
 		c.check(t, test.name)
 	}
+}
+
+// parseGraph returns graph as a parsed model at opset.
+func parseGraph(t *testing.T, graph *onnx.GraphProto, opset int64) *onnx.Model {
+	t.Helper()
+	data, err := proto.Marshal(&onnx.ModelProto{IrVersion: proto.Int64(8), Graph: graph,
+		OpsetImport: []*onnx.OperatorSetIdProto{{Version: proto.Int64(opset)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

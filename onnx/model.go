@@ -73,8 +73,8 @@ func Parse(data []byte, dir string) (*Model, error) {
 	// proto.Clone, and protobuf's copies turned to garbage at once): both
 	// are for models whose raw data is large, and the snapshot not where the
 	// rest is large too (weights in float_data, big Constant nodes).
-	if rawSize(&mp) >= minSnapshotRaw && aliasRawData(data, &mp) {
-		if p := cloneSharingRaw(&mp); proto.Size(p)-rawSize(p) <= maxSnapshot {
+	if raw := rawSize(&mp); raw >= minSnapshotRaw && aliasRawData(data, &mp) {
+		if p := cloneSharingRaw(&mp); proto.Size(p)-raw <= maxSnapshot {
 			m.pristine = p
 		}
 	}
