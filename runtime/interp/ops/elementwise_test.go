@@ -207,16 +207,7 @@ func TestElementwiseGradientsB(t *testing.T) {
 func TestElementwiseValuesA(t *testing.T) {
 	f := func(v ...float32) *Tensor { return ewFloats([]int{len(v)}, v...) }
 	n := func(v ...int64) *Tensor { return ewInts([]int{len(v)}, v...) }
-	type case_ struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		nOut  int
-		in    []*Tensor
-		want  []*Tensor
-	}
-	for _, test := range []case_{
+	checkValues(t, []valueCase{
 		{"clip max only", "Clip", nil, 13, 1, []*Tensor{f(-5, 0, 5), nil, ewFloats(nil, 1)}, []*Tensor{f(-5, 0, 1)}},
 		{"clip min only", "Clip", nil, 11, 1, []*Tensor{f(-5, 0, 5), ewFloats(nil, -1)}, []*Tensor{f(-1, 0, 5)}},
 		{"clip no bounds", "Clip", nil, 13, 1, []*Tensor{f(-5, 0, 5)}, []*Tensor{f(-5, 0, 5)}},
@@ -253,39 +244,14 @@ func TestElementwiseValuesA(t *testing.T) {
 		{"softmax opset 13 default axis -1", "Softmax", nil, 13, 1, []*Tensor{ewFloats([]int{2, 2, 1}, 0, 0, 0, 0)}, []*Tensor{ewFloats([]int{2, 2, 1}, 1, 1, 1, 1)}},
 		{"logsoftmax large", "LogSoftmax", nil, 13, 1, []*Tensor{f(1000, 1000)}, []*Tensor{f(-float32(math.Ln2), -float32(math.Ln2))}},
 		{"reducesum keepdims 0", "ReduceSum", attrs{"axes": []int64{1}, "keepdims": 0}, 11, 1, []*Tensor{ewFloats([]int{2, 3}, 1, 2, 3, 4, 5, 6)}, []*Tensor{f(6, 15)}},
-	} {
-		op := newOp(t, test.op, test.attrs, test.opset, len(test.in), test.nOut)
-		got, err := op.Forward(&State{}, test.in)
-		if err != nil {
-			t.Errorf("%s: %v", test.name, err)
-			continue
-		}
-		if len(got) != len(test.want) {
-			t.Errorf("%s: %d outputs, want %d", test.name, len(got), len(test.want))
-			continue
-		}
-		for i, want := range test.want {
-			if msg := ewDiff(got[i], want); msg != "" {
-				t.Errorf("%s: output %d: %s", test.name, i, msg)
-			}
-		}
-	}
+	})
 }
 
 // TestElementwiseValuesB is the second half of TestElementwiseValuesA.
 func TestElementwiseValuesB(t *testing.T) {
 	f := func(v ...float32) *Tensor { return ewFloats([]int{len(v)}, v...) }
 	n := func(v ...int64) *Tensor { return ewInts([]int{len(v)}, v...) }
-	type case_ struct {
-		name  string
-		op    string
-		attrs attrs
-		opset int64
-		nOut  int
-		in    []*Tensor
-		want  []*Tensor
-	}
-	for _, test := range []case_{
+	checkValues(t, []valueCase{
 		{"reducesum keepdims 1", "ReduceSum", attrs{"axes": []int64{0}}, 11, 1, []*Tensor{ewFloats([]int{2, 3}, 1, 2, 3, 4, 5, 6)}, []*Tensor{ewFloats([]int{1, 3}, 5, 7, 9)}},
 		{"reducesum empty axes input", "ReduceSum", nil, 13, 1, []*Tensor{ewFloats([]int{2, 2}, 1, 2, 3, 4), ewInts([]int{0})}, []*Tensor{ewFloats([]int{1, 1}, 10)}},
 		{"reducesum noop", "ReduceSum", attrs{"noop_with_empty_axes": 1}, 13, 1, []*Tensor{ewFloats([]int{2, 2}, 1, 2, 3, 4), ewInts([]int{0})}, []*Tensor{ewFloats([]int{2, 2}, 1, 2, 3, 4)}},
@@ -320,7 +286,24 @@ func TestElementwiseValuesB(t *testing.T) {
 		{"and", "And", nil, 7, 1, []*Tensor{n(0, 0, 1, 1), n(0, 1, 0, 1)}, []*Tensor{n(0, 0, 0, 1)}},
 		{"or", "Or", nil, 7, 1, []*Tensor{n(0, 0, 1, 1), n(0, 1, 0, 1)}, []*Tensor{n(0, 1, 1, 1)}},
 		{"not", "Not", nil, 1, 1, []*Tensor{n(0, 1)}, []*Tensor{n(1, 0)}},
-	} {
+	})
+}
+
+// valueCase is one forward pass of an operator with the outputs it must give.
+type valueCase struct {
+	name  string
+	op    string
+	attrs attrs
+	opset int64
+	nOut  int
+	in    []*Tensor
+	want  []*Tensor
+}
+
+// checkValues runs each case's forward pass and compares its outputs.
+func checkValues(t *testing.T, cases []valueCase) {
+	t.Helper()
+	for _, test := range cases {
 		op := newOp(t, test.op, test.attrs, test.opset, len(test.in), test.nOut)
 		got, err := op.Forward(&State{}, test.in)
 		if err != nil {
