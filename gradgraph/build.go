@@ -334,7 +334,7 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 		}
 	}
 	graph := &onnx.GraphProto{Name: proto.String(gp.GetName() + "_grad"), Node: slices.Concat(fwd, b.nodes),
-		Initializer: slices.Concat(gp.GetInitializer(), b.inits), Input: ins, Output: outs,
+		Initializer: slices.Concat(ownInitializers(gp.GetInitializer()), b.inits), Input: ins, Output: outs,
 		ValueInfo: gp.GetValueInfo()}
 	var opsets []*onnx.OperatorSetIdProto
 	for _, o := range src.GetOpsetImport() {
@@ -346,11 +346,26 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	}
 	mp := &onnx.ModelProto{IrVersion: proto.Int64(max(src.GetIrVersion(), 8)), OpsetImport: opsets,
 		ProducerName: proto.String("onnxguard gradgraph"), Graph: graph, MetadataProps: src.GetMetadataProps()}
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the gradient graph: %w", err)
+	// The graph is kept decoded, not encoded: its bytes would hold a third
+	// copy of the weights for as long as the engine lives (ViT-B/16: 330 MB
+	// beside the file's bytes and the interpreter's floats). Each session
+	// encodes it when it opens.
+	return &onnx.Model{Proto: mp, Dir: m.Dir}, nil
+}
+
+// ownInitializers returns copies of inits that share their raw data, so
+// that the graph keeps the weights it was built with when the source
+// model's initializers are replaced later (as export does), at the cost of
+// their structure alone.
+func ownInitializers(inits []*onnx.TensorProto) []*onnx.TensorProto {
+	out := make([]*onnx.TensorProto, len(inits))
+	for i, t := range inits {
+		c := &onnx.TensorProto{}
+		proto.Merge(c, t) // copies the bytes too: dropped at once for t's own
+		c.RawData = t.RawData
+		out[i] = c
 	}
-	return onnx.Parse(data, m.Dir)
+	return out
 }
 
 func valueInfo(name string, t onnx.TensorProto_DataType, dims []int64) *onnx.ValueInfoProto {

@@ -86,3 +86,54 @@ func TestEveryRuleTested(t *testing.T) {
 		t.Errorf("operators with rules %v, tested %v: add a case to TestOperatorsMatchInterpreter (or a test of its own) and to this list", got, want)
 	}
 }
+
+// TestGraphSharesWeights checks that the gradient graph holds the source
+// model's weights without copying their bytes, and keeps them when the
+// source's initializers are replaced afterwards, as export replaces them.
+func TestGraphSharesWeights(t *testing.T) {
+	m, err := onnx.Load("../testdata/models/fmnist_cnn.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := m.Proto.GetGraph().GetInitializer()
+	own := map[string]*onnx.TensorProto{}
+	for _, tp := range g.Model.Proto.GetGraph().GetInitializer() {
+		own[tp.GetName()] = tp
+	}
+	shared := 0
+	for _, tp := range src {
+		c := own[tp.GetName()]
+		if c == nil || c == tp {
+			t.Fatalf("initializer %q: the graph has %p, the model %p; want a copy of its own", tp.GetName(), c, tp)
+		}
+		if len(tp.RawData) > 0 {
+			if &c.RawData[0] != &tp.RawData[0] {
+				t.Errorf("initializer %q: the graph copied its %d bytes of raw data", tp.GetName(), len(tp.RawData))
+			}
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Fatal("fmnist_cnn has no raw-data initializers to check")
+	}
+	before, err := g.Model.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range src {
+		if len(tp.RawData) > 0 {
+			tp.RawData = make([]byte, len(tp.RawData)) // new weights, all zero
+		}
+	}
+	after, err := g.Model.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before, after) {
+		t.Error("replacing the model's initializers changed the gradient graph built before")
+	}
+}

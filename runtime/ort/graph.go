@@ -44,7 +44,7 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 		}
 	}
 	g := &Graph{inputs: slices.Clone(inputs), outputs: slices.Clone(outputs)}
-	g.sess, g.device, err = model{name: "graph (from memory)", data: onnx, noMemPattern: true}.start(set, g.inputs, g.outputs)
+	g.sess, g.device, err = model{name: "graph (from memory)", data: onnx, gradient: true}.start(set, g.inputs, g.outputs)
 	if err != nil {
 		return nil, err
 	}

@@ -391,3 +391,24 @@ func TestPerSample(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsShareOneArena checks that the environment registered its
+// shared CPU arena and that sessions drawing on it at once, with batch
+// sizes that make it grow and shrink between runs, still compute right.
+func TestSessionsShareOneArena(t *testing.T) {
+	needORT(t)
+	a := openModel(t, "mlp_dynamic.onnx", cpuOpts())
+	b := openModel(t, "mlp_b2.onnx", cpuOpts())
+	if !env.arena {
+		t.Fatal("the environment's shared CPU arena is not registered; sessions use arenas of their own")
+	}
+	for i, n := range []int{1, 64, 3, 256, 2, 64} {
+		x := randomInput(uint64(100+i), n*4)
+		for _, s := range []*Session{a, b} {
+			got, _, err := s.Run(nil, x, n)
+			if err != nil || !close32(got, handLogits(x), 1e-5) {
+				t.Fatalf("%s n=%d: %v; logits differ from the hand-computed ones", s.name, n, err)
+			}
+		}
+	}
+}
