@@ -9,6 +9,7 @@ import (
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 	"github.com/onnxguard/onnxguard/onnx"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestArchModelsMatchInterpreter compares the input and weight gradients of
@@ -23,7 +24,8 @@ import (
 // gradient moves by a few percent (max) and half a percent (L2) on
 // ResNet-50 when the input moves by one part in 10⁶, as far as the two
 // engines' logits differ. So each gradient must be within 1e-4, or within
-// three times that self-sensitivity.
+// three times that self-sensitivity; and then, with its kinks smoothed,
+// within 1e-4 outright (smoothMatches).
 //
 //	ONNXGUARD_ARCH_TESTS=1 go test -run 'ArchModels/resnet50' ./gradgraph/
 func TestArchModelsMatchInterpreter(t *testing.T) {
@@ -52,6 +54,54 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 					t.Errorf("%s: %s relative error %.3g, want ≤ %.3g", a.Name, e.what, e.got, max(tolerance, 3*e.self))
 				}
 			}
+			if c.input > tolerance || c.inputL2 > tolerance || c.params > tolerance {
+				smoothMatches(t, m, a.Name)
+			}
 		})
+	}
+}
+
+// smoothMatches is the comparison for an architecture whose gradients met
+// 1e-4 only within the interpreter's own sensitivity: with its kinks
+// smoothed (every Relu a Softplus, every MaxPool an AveragePool with the
+// same window), so that no rounding can flip a branch, the gradient graph
+// of the rest of the architecture (strided and 1×1 convolutions, batch
+// norms, residual sums, the head) must agree with the interpreter within
+// 1e-4, with no allowance. The kinks' own rules are checked node by node in
+// TestOperatorsMatchInterpreter. ResNet-50, its 49 Relus and max pool
+// smoothed: input gradient 5.3e-6, weight gradients 1.4e-6.
+func smoothMatches(t *testing.T, m *onnx.Model, name string) {
+	t.Helper()
+	smoothed := 0
+	for _, n := range m.Proto.GetGraph().GetNode() {
+		switch n.GetOpType() {
+		case "Relu":
+			n.OpType = proto.String("Softplus")
+		case "MaxPool":
+			if len(n.GetOutput()) > 1 {
+				t.Fatalf("%s: a MaxPool with indices cannot be smoothed into an AveragePool", name)
+			}
+			n.OpType = proto.String("AveragePool")
+		default:
+			continue
+		}
+		smoothed++
+	}
+	if smoothed == 0 {
+		t.Fatalf("%s: nothing to smooth, yet the gradients needed the sensitivity allowance", name)
+	}
+	c, err := compareOn(t, m, 2, true, 3, 0, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s with %d kinks smoothed: logits %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q)",
+		name, smoothed, c.logits, c.input, c.inputL2, c.params, c.worstParam)
+	for _, e := range []struct {
+		what string
+		got  float64
+	}{{"logits", c.logits}, {"input gradient", c.input}, {"input gradient (L2)", c.inputL2}, {"weight gradient " + c.worstParam, c.params}} {
+		if !(e.got <= tolerance) {
+			t.Errorf("%s, kinks smoothed: %s relative error %.3g, want ≤ %g", name, e.what, e.got, tolerance)
+		}
 	}
 }
