@@ -82,11 +82,18 @@ endif
 # matrix multiply and direct convolution on one core, and the samples per
 # second of AutoAttack's stages: on gonum's pure-Go BLAS, then on
 # OpenBLAS where it is installed.
-BENCH = $(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
-	$(GO) test -run '^$$' -bench PaperStep -benchtime 1s -count 3 ./harden/ 2>&1 && \
+# The deployed architectures run ARCH_COUNT times at ARCH_BENCHTIME (a
+# batch of ResNet-50's training step takes seconds), the rest 3 times.
+ARCH_COUNT ?= 1
+ARCH_BENCHTIME ?= 2x
+BENCH = $(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR|Compile)' -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
+	$(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR)PaperStep' -benchtime 1s -count 3 ./harden/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ ./runtime/interp/ops/internal/gemm/ 2>&1 && \
 	$(GO) test -run '^$$' -bench Attacks -benchtime 1x -count 3 ./fgsm/ 2>&1 && \
-	$(GO) test -run '^$$' -bench GradGraph -benchtime 3x -count 3 ./gradgraph/ 2>&1
+	$(GO) test -run '^$$' -bench 'GradGraph/(mnist|cifar)$$' -benchtime 3x -count 3 ./gradgraph/ 2>&1 && \
+	$(GO) test -run '^$$' -bench '^BenchmarkArch$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./runtime/interp/ 2>&1 && \
+	$(GO) test -run '^$$' -bench '^BenchmarkArchPaperStep$$' -benchtime 1x -count $(ARCH_COUNT) ./harden/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'GradGraph/(resnet50|mobilenet_v2|mobilenet_v3_large|efficientnet_b0|convnext_tiny|vit_b_16)$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./gradgraph/ 2>&1
 
 bench: arch-models
 	{ $(BENCH); } | awk -f scripts/benchtable.awk
