@@ -65,6 +65,44 @@ func (ak ActKernels) Clip(y, x []float32, m []uint64, lo, hi float32) {
 	clipMaskGo(y[64*whole:len(x)], x[64*whole:], part(m, whole, len(m)), lo, hi)
 }
 
+// Dot returns the sum of a[i]·b[i]; b must be at least as long as a. It
+// sums as Sum does, in four vectors of 16 lanes, each product fused into
+// its partial sum: a depthwise convolution's weight gradient, one tap at
+// a time.
+func Dot(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	return native.dot(a, b[:len(a)])
+}
+
+// dotGo is the twin of the dot kernel.
+func dotGo(a, b []float32) float32 {
+	var acc [4][Lanes]float32
+	i := 0
+	for ; len(a)-i >= 4*Lanes; i += 4 * Lanes {
+		for v := range 4 {
+			for l := range Lanes {
+				acc[v][l] = fma(a[i+v*Lanes+l], b[i+v*Lanes+l], acc[v][l])
+			}
+		}
+	}
+	for ; len(a)-i >= Lanes; i += Lanes {
+		for l := range Lanes {
+			acc[0][l] = fma(a[i+l], b[i+l], acc[0][l])
+		}
+	}
+	for l, v := range a[i:] {
+		acc[1][l] = fma(v, b[i+l], acc[1][l])
+	}
+	for l := range Lanes {
+		acc[0][l] += acc[1][l]
+		acc[2][l] += acc[3][l]
+		acc[0][l] += acc[2][l]
+	}
+	return fold16(&acc[0])
+}
+
 // part returns s[lo:hi], or nil where s is nil.
 func part[T any](s []T, lo, hi int) []T {
 	if s == nil {

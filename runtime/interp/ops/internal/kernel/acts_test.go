@@ -151,3 +151,30 @@ func TestSigmoidAccuracy(t *testing.T) {
 	}
 	t.Logf("worst error %.2f ulp", worst)
 }
+
+// TestDot checks Dot's implementations against float64 sums, and against
+// each other bit for bit (they sum in one order), on every length to 300.
+func TestDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for n := 1; n < 300; n++ {
+		a, b := randFloats(rng, n), randFloats(rng, n+5)
+		var want, mag float64
+		for i := range a {
+			want += float64(a[i]) * float64(b[i])
+			mag += math.Abs(float64(a[i]) * float64(b[i]))
+		}
+		first := impls[0].k.dot(a, b[:n])
+		for _, im := range impls {
+			got := im.k.dot(a, b[:n])
+			if math.Abs(float64(got)-want) > 1e-6*mag {
+				t.Fatalf("%s: Dot of %d = %v, want %v", im.name, n, got, want)
+			}
+			if math.Float32bits(got) != math.Float32bits(first) {
+				t.Fatalf("Dot of %d: %s gives %v, %s %v", n, im.name, got, impls[0].name, first)
+			}
+		}
+	}
+	if Dot(nil, nil) != 0 {
+		t.Error("Dot of nothing is not 0")
+	}
+}

@@ -29,6 +29,7 @@ type impl interface {
 	silu(y, d, x []float32)
 	hardSwish(y, d, x []float32, alpha, beta float32)
 	clipMask(y, x []float32, m []uint64, lo, hi float32)
+	dot(a, b []float32) float32 // len(b) = len(a) > 0
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -74,3 +75,4 @@ func (goKernels) hardSwish(y, d, x []float32, alpha, beta float32) {
 	hardSwishGo(y, d, x, alpha, beta)
 }
 func (goKernels) clipMask(y, x []float32, m []uint64, lo, hi float32) { clipMaskGo(y, x, m, lo, hi) }
+func (goKernels) dot(a, b []float32) float32                          { return dotGo(a, b) }

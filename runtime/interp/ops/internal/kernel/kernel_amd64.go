@@ -189,6 +189,11 @@ func (asmKernels) clipMask(y, x []float32, m []uint64, lo, hi float32) {
 	clipMask(&y[0], &x[0], first(m), len(x)/64, lo, hi)
 }
 
+//go:noescape
+func dot(a, b *float32, n int) float32
+
+func (asmKernels) dot(a, b []float32) float32 { return dot(&a[0], &b[0], len(a)) }
+
 // first returns &s[0], or nil where s is nil.
 func first[T any](s []T) *T {
 	if s == nil {
