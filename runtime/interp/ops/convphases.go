@@ -119,33 +119,68 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // where that is padding, and zeros after the planes.
 func (p *phasePlan) image(x, img []float32) {
 	g := p.g
-	for ph := range p.phases {
-		rp, cp := ph/g.sw, ph%g.sw
-		// Columns [lo, hi) of a plane row lie in the image.
-		lo := max(0, floorDiv(-cp+g.sw-1, g.sw)-p.c0)
-		hi := min(p.pitch, floorDiv(g.w-1-cp, g.sw)-p.c0+1)
+	for rp := range g.sh {
 		for r := range p.rows {
-			row := x[ph*p.plane+r*p.pitch:][:p.pitch]
 			iy := g.sh*(r+p.r0) + rp
-			if iy < 0 || iy >= g.h || lo >= hi {
-				clear(row)
+			if iy < 0 || iy >= g.h {
+				for cp := range g.sw {
+					clear(x[(rp*g.sw+cp)*p.plane+r*p.pitch:][:p.pitch])
+				}
 				continue
 			}
-			clear(row[:lo])
-			clear(row[hi:])
 			src := img[iy*g.w:][:g.w]
-			ix := g.sw*(lo+p.c0) + cp
-			if g.sw == 1 {
-				copy(row[lo:hi], src[ix:])
+			if g.sw == 2 {
+				p.splitRow(x[rp*2*p.plane+r*p.pitch:][:p.pitch], x[(rp*2+1)*p.plane+r*p.pitch:][:p.pitch], src)
 				continue
 			}
-			for c := lo; c < hi; c++ {
-				row[c] = src[ix]
-				ix += g.sw
+			for cp := range g.sw {
+				row := x[(rp*g.sw+cp)*p.plane+r*p.pitch:][:p.pitch]
+				lo, hi := p.columns(cp)
+				if lo >= hi {
+					clear(row)
+					continue
+				}
+				clear(row[:lo])
+				clear(row[hi:])
+				ix := g.sw*(lo+p.c0) + cp
+				if g.sw == 1 {
+					copy(row[lo:hi], src[ix:])
+					continue
+				}
+				for c := lo; c < hi; c++ {
+					row[c] = src[ix]
+					ix += g.sw
+				}
 			}
 		}
 	}
 	clear(x[p.phases*p.plane : p.xlen])
+}
+
+// columns returns the columns [lo, hi) of a plane of column phase cp that
+// lie in the image (lo is −c0: c0 is not positive).
+func (p *phasePlan) columns(cp int) (lo, hi int) {
+	g := p.g
+	lo = max(0, floorDiv(-cp+g.sw-1, g.sw)-p.c0)
+	hi = min(p.pitch, floorDiv(g.w-1-cp, g.sw)-p.c0+1)
+	return lo, max(lo, hi)
+}
+
+// splitRow writes an image row src to its even and odd column phases'
+// plane rows at stride 2, on the vector kernel: the pairs both phases
+// have, then the even phase's last column where the row is odd.
+func (p *phasePlan) splitRow(even, odd, src []float32) {
+	lo, hi0 := p.columns(0)
+	_, hi1 := p.columns(1)
+	n := hi1 - lo
+	kernel.Deinterleave(even[lo:hi1], odd[lo:hi1], src[:2*n])
+	if hi0 > hi1 {
+		even[hi1] = src[2*n]
+	}
+	clear(even[:lo])
+	clear(even[hi0:])
+	clear(odd[:lo])
+	clear(odd[hi1:])
 }
 
 // tiles runs Run1 over out (n floats, whole tiles) with the terms offs of

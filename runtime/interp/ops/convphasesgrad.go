@@ -20,33 +20,52 @@ func (p *phasePlan) layDY(d, dy []float32) {
 
 // scatter writes the phase planes' gradients dph back to dx (h×w): each
 // pixel of the image the value of its place in its plane, zero where
-// no output reads it.
+// no output reads it, writing each pixel once. Rows from yc on and
+// columns from xc on lie past every plane (r0 and c0 are not positive,
+// so none lies before them).
 func (p *phasePlan) scatter(dx, dph []float32) {
 	g := p.g
-	clear(dx)
-	for ph := range p.phases {
-		rp, cp := ph/g.sw, ph%g.sw
-		lo := max(0, floorDiv(-cp+g.sw-1, g.sw)-p.c0)
-		hi := min(p.pitch, floorDiv(g.w-1-cp, g.sw)-p.c0+1)
-		if lo >= hi {
+	yc := max(0, min(g.h, g.sh*(p.rows+p.r0)))
+	xc := max(0, min(g.w, g.sw*(p.pitch+p.c0)))
+	clear(dx[yc*g.w:])
+	for iy := range yc {
+		dst := dx[iy*g.w:][:g.w]
+		clear(dst[xc:])
+		rp, r := iy%g.sh, iy/g.sh-p.r0
+		if g.sw == 2 {
+			p.joinRow(dst, dph[rp*2*p.plane+r*p.pitch:][:p.pitch], dph[(rp*2+1)*p.plane+r*p.pitch:][:p.pitch])
 			continue
 		}
-		for r := range p.rows {
-			iy := g.sh*(r+p.r0) + rp
-			if iy < 0 || iy >= g.h {
+		for cp := range g.sw {
+			ph := rp*g.sw + cp
+			lo, hi := p.columns(cp)
+			if lo >= hi {
 				continue
 			}
-			src, dst := dph[ph*p.plane+r*p.pitch:][:p.pitch], dx[iy*g.w:][:g.w]
+			src := dph[ph*p.plane+r*p.pitch:][lo:hi]
 			ix := g.sw*(lo+p.c0) + cp
 			if g.sw == 1 {
-				copy(dst[ix:], src[lo:hi])
+				copy(dst[ix:], src)
 				continue
 			}
-			for c := lo; c < hi; c++ {
-				dst[ix] = src[c]
+			for _, v := range src {
+				dst[ix] = v
 				ix += g.sw
 			}
 		}
+	}
+}
+
+// joinRow writes the image row dst from its even and odd column phases'
+// plane rows at stride 2, on the vector kernel (splitRow's inverse for
+// the columns in the image).
+func (p *phasePlan) joinRow(dst, even, odd []float32) {
+	lo, hi0 := p.columns(0)
+	_, hi1 := p.columns(1)
+	n := hi1 - lo
+	kernel.Interleave(dst[:2*n], even[lo:hi1], odd[lo:hi1])
+	if hi0 > hi1 {
+		dst[2*n] = even[hi1]
 	}
 }
 

@@ -23,6 +23,7 @@ var strategyCases = []convCase{
 	{"depthwise 5x5 dilated", attrs{"group": 4, "dilations": []int64{2, 1}, "pads": []int64{4, 2, 3, 1}}, []int{2, 4, 11, 9}, []int{4, 1, 5, 5}, false, true},
 	{"depthwise 5x5 strided", attrs{"group": 5, "strides": []int64{2, 2}, "pads": []int64{2, 2, 2, 2}}, []int{2, 5, 15, 14}, []int{5, 1, 5, 5}, true, true},
 	{"depthwise strided 2x3 uneven", attrs{"group": 3, "strides": []int64{2, 3}, "pads": []int64{0, 1, 1, 0}}, []int{2, 3, 11, 13}, []int{3, 1, 3, 3}, false, false},
+	{"depthwise strided odd width", attrs{"group": 3, "strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 2}}, []int{2, 3, 9, 11}, []int{3, 1, 3, 3}, true, false},
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},

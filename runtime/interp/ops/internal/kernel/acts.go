@@ -103,6 +103,39 @@ func dotGo(a, b []float32) float32 {
 	return fold16(&acc[0])
 }
 
+// Deinterleave writes even[j] = src[2j] and odd[j] = src[2j+1]; odd must
+// be as long as even and src twice as long: a stride-2 row split into its
+// two column phases.
+func Deinterleave(even, odd, src []float32) { deinterleaveOn(native, even, odd, src) }
+
+func deinterleaveOn(k impl, even, odd, src []float32) {
+	n := len(even)
+	_, _ = odd[:n], src[:2*n]
+	whole := n &^ (Lanes - 1)
+	if whole > 0 {
+		k.deinterleave(even[:whole], odd[:whole], src[:2*whole])
+	}
+	for j := whole; j < n; j++ {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}
+
+// Interleave writes dst[2j] = even[j] and dst[2j+1] = odd[j], the inverse
+// of Deinterleave.
+func Interleave(dst, even, odd []float32) { interleaveOn(native, dst, even, odd) }
+
+func interleaveOn(k impl, dst, even, odd []float32) {
+	n := len(even)
+	_, _ = odd[:n], dst[:2*n]
+	whole := n &^ (Lanes - 1)
+	if whole > 0 {
+		k.interleave(dst[:2*whole], even[:whole], odd[:whole])
+	}
+	for j := whole; j < n; j++ {
+		dst[2*j], dst[2*j+1] = even[j], odd[j]
+	}
+}
+
 // part returns s[lo:hi], or nil where s is nil.
 func part[T any](s []T, lo, hi int) []T {
 	if s == nil {

@@ -250,3 +250,139 @@ tail:
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// The VPERMT2PS indices of the stride-2 shuffles: a lane takes lane i of
+// the first table for index i < 16, lane i−16 of the second above.
+DATA evenIdx<>+0(SB)/4, $0
+DATA evenIdx<>+4(SB)/4, $2
+DATA evenIdx<>+8(SB)/4, $4
+DATA evenIdx<>+12(SB)/4, $6
+DATA evenIdx<>+16(SB)/4, $8
+DATA evenIdx<>+20(SB)/4, $10
+DATA evenIdx<>+24(SB)/4, $12
+DATA evenIdx<>+28(SB)/4, $14
+DATA evenIdx<>+32(SB)/4, $16
+DATA evenIdx<>+36(SB)/4, $18
+DATA evenIdx<>+40(SB)/4, $20
+DATA evenIdx<>+44(SB)/4, $22
+DATA evenIdx<>+48(SB)/4, $24
+DATA evenIdx<>+52(SB)/4, $26
+DATA evenIdx<>+56(SB)/4, $28
+DATA evenIdx<>+60(SB)/4, $30
+GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+
+DATA oddIdx<>+0(SB)/4, $1
+DATA oddIdx<>+4(SB)/4, $3
+DATA oddIdx<>+8(SB)/4, $5
+DATA oddIdx<>+12(SB)/4, $7
+DATA oddIdx<>+16(SB)/4, $9
+DATA oddIdx<>+20(SB)/4, $11
+DATA oddIdx<>+24(SB)/4, $13
+DATA oddIdx<>+28(SB)/4, $15
+DATA oddIdx<>+32(SB)/4, $17
+DATA oddIdx<>+36(SB)/4, $19
+DATA oddIdx<>+40(SB)/4, $21
+DATA oddIdx<>+44(SB)/4, $23
+DATA oddIdx<>+48(SB)/4, $25
+DATA oddIdx<>+52(SB)/4, $27
+DATA oddIdx<>+56(SB)/4, $29
+DATA oddIdx<>+60(SB)/4, $31
+GLOBL oddIdx<>(SB), RODATA|NOPTR, $64
+
+DATA loIdx<>+0(SB)/4, $0
+DATA loIdx<>+4(SB)/4, $16
+DATA loIdx<>+8(SB)/4, $1
+DATA loIdx<>+12(SB)/4, $17
+DATA loIdx<>+16(SB)/4, $2
+DATA loIdx<>+20(SB)/4, $18
+DATA loIdx<>+24(SB)/4, $3
+DATA loIdx<>+28(SB)/4, $19
+DATA loIdx<>+32(SB)/4, $4
+DATA loIdx<>+36(SB)/4, $20
+DATA loIdx<>+40(SB)/4, $5
+DATA loIdx<>+44(SB)/4, $21
+DATA loIdx<>+48(SB)/4, $6
+DATA loIdx<>+52(SB)/4, $22
+DATA loIdx<>+56(SB)/4, $7
+DATA loIdx<>+60(SB)/4, $23
+GLOBL loIdx<>(SB), RODATA|NOPTR, $64
+
+DATA hiIdx<>+0(SB)/4, $8
+DATA hiIdx<>+4(SB)/4, $24
+DATA hiIdx<>+8(SB)/4, $9
+DATA hiIdx<>+12(SB)/4, $25
+DATA hiIdx<>+16(SB)/4, $10
+DATA hiIdx<>+20(SB)/4, $26
+DATA hiIdx<>+24(SB)/4, $11
+DATA hiIdx<>+28(SB)/4, $27
+DATA hiIdx<>+32(SB)/4, $12
+DATA hiIdx<>+36(SB)/4, $28
+DATA hiIdx<>+40(SB)/4, $13
+DATA hiIdx<>+44(SB)/4, $29
+DATA hiIdx<>+48(SB)/4, $14
+DATA hiIdx<>+52(SB)/4, $30
+DATA hiIdx<>+56(SB)/4, $15
+DATA hiIdx<>+60(SB)/4, $31
+GLOBL hiIdx<>(SB), RODATA|NOPTR, $64
+
+// func deinterleave(even, odd, src *float32, n int)
+//
+// Writes even[j] = src[2j] and odd[j] = src[2j+1] for j < 16n.
+TEXT ·deinterleave(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VMOVUPS evenIdx<>(SB), Z8
+	VMOVUPS oddIdx<>(SB), Z9
+
+dloop:
+	TESTQ CX, CX
+	JLE ddone
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z8, Z2
+	VPERMT2PS Z1, Z9, Z0
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z0, (DX)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JMP dloop
+
+ddone:
+	VZEROUPPER
+	RET
+
+// func interleave(dst, even, odd *float32, n int)
+//
+// Writes dst[2j] = even[j] and dst[2j+1] = odd[j] for j < 16n.
+TEXT ·interleave(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ even+8(FP), SI
+	MOVQ odd+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS loIdx<>(SB), Z8
+	VMOVUPS hiIdx<>(SB), Z9
+
+iloop:
+	TESTQ CX, CX
+	JLE idone
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z8, Z2
+	VPERMT2PS Z1, Z9, Z0
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z0, 64(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $128, DI
+	DECQ CX
+	JMP iloop
+
+idone:
+	VZEROUPPER
+	RET

@@ -178,3 +178,31 @@ func TestDot(t *testing.T) {
 		t.Error("Dot of nothing is not 0")
 	}
 }
+
+// TestInterleave checks Deinterleave and Interleave on each
+// implementation against their definitions on every length to 100, and
+// that they write nothing past the ends.
+func TestInterleave(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	for _, im := range impls {
+		for n := range 100 {
+			src := randFloats(rng, 2*n)
+			even, odd := guarded(n, 2), guarded(n, 2)
+			deinterleaveOn(im.k, even[:n], odd[:n], src)
+			for j := range n {
+				if even[j] != src[2*j] || odd[j] != src[2*j+1] {
+					t.Fatalf("%s: Deinterleave of %d: [%d] is %v, %v; want %v, %v", im.name, n, j, even[j], odd[j], src[2*j], src[2*j+1])
+				}
+			}
+			checkGuard(t, "Deinterleave", n, even, odd)
+			dst := guarded(2*n, 2)
+			interleaveOn(im.k, dst[:2*n], even[:n], odd[:n])
+			for j := range 2 * n {
+				if dst[j] != src[j] {
+					t.Fatalf("%s: Interleave of %d: [%d] is %v, want %v", im.name, n, j, dst[j], src[j])
+				}
+			}
+			checkGuard(t, "Interleave", 2*n, dst)
+		}
+	}
+}

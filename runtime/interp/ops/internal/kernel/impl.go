@@ -30,6 +30,9 @@ type impl interface {
 	hardSwish(y, d, x []float32, alpha, beta float32)
 	clipMask(y, x []float32, m []uint64, lo, hi float32)
 	dot(a, b []float32) float32 // len(b) = len(a) > 0
+	// The stride-2 shuffles (acts.go), over whole vectors.
+	deinterleave(even, odd, src []float32)
+	interleave(dst, even, odd []float32)
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -76,3 +79,13 @@ func (goKernels) hardSwish(y, d, x []float32, alpha, beta float32) {
 }
 func (goKernels) clipMask(y, x []float32, m []uint64, lo, hi float32) { clipMaskGo(y, x, m, lo, hi) }
 func (goKernels) dot(a, b []float32) float32                          { return dotGo(a, b) }
+func (goKernels) deinterleave(even, odd, src []float32) {
+	for j := range even {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}
+func (goKernels) interleave(dst, even, odd []float32) {
+	for j := range even {
+		dst[2*j], dst[2*j+1] = even[j], odd[j]
+	}
+}

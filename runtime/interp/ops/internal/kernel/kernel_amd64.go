@@ -194,6 +194,20 @@ func dot(a, b *float32, n int) float32
 
 func (asmKernels) dot(a, b []float32) float32 { return dot(&a[0], &b[0], len(a)) }
 
+//go:noescape
+func deinterleave(even, odd, src *float32, n int)
+
+//go:noescape
+func interleave(dst, even, odd *float32, n int)
+
+func (asmKernels) deinterleave(even, odd, src []float32) {
+	deinterleave(&even[0], &odd[0], &src[0], len(even)/Lanes)
+}
+
+func (asmKernels) interleave(dst, even, odd []float32) {
+	interleave(&dst[0], &even[0], &odd[0], len(even)/Lanes)
+}
+
 // first returns &s[0], or nil where s is nil.
 func first[T any](s []T) *T {
 	if s == nil {
