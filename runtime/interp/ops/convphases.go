@@ -61,6 +61,7 @@ type phasePlan struct {
 	span         int     // phase gradient floats in whole tiles
 	back         [][]int // per phase: its taps
 	backOffs     [][]int64
+	colLo, colHi []int // per column phase: the plane columns that lie in the image
 }
 
 func newPhasePlan(g geom2d) *phasePlan {
@@ -90,6 +91,11 @@ func newPhasePlan(g geom2d) *phasePlan {
 		p.xlen = max(p.xlen, t.phase*p.plane+sh+p.out)
 		p.margin = max(p.margin, sh)
 		p.back[t.phase] = append(p.back[t.phase], i)
+	}
+	for cp := range g.sw {
+		lo := max(0, floorDiv(-cp+g.sw-1, g.sw)-p.c0)
+		hi := min(p.pitch, floorDiv(g.w-1-cp, g.sw)-p.c0+1)
+		p.colLo, p.colHi = append(p.colLo, lo), append(p.colHi, max(lo, hi))
 	}
 	p.span = roundUp(p.plane, run1)
 	p.dlen = p.margin + max(p.span, p.out)
@@ -159,12 +165,7 @@ func (p *phasePlan) image(x, img []float32) {
 
 // columns returns the columns [lo, hi) of a plane of column phase cp that
 // lie in the image (lo is −c0: c0 is not positive).
-func (p *phasePlan) columns(cp int) (lo, hi int) {
-	g := p.g
-	lo = max(0, floorDiv(-cp+g.sw-1, g.sw)-p.c0)
-	hi = min(p.pitch, floorDiv(g.w-1-cp, g.sw)-p.c0+1)
-	return lo, max(lo, hi)
-}
+func (p *phasePlan) columns(cp int) (lo, hi int) { return p.colLo[cp], p.colHi[cp] }
 
 // splitRow writes an image row src to its even and odd column phases'
 // plane rows at stride 2, on the vector kernel: the pairs both phases
