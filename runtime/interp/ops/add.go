@@ -9,5 +9,6 @@ func init() {
 		da:   func(a, b, y float32) float32 { return 1 },
 		db:   func(a, b, y float32) float32 { return 1 },
 		skip: [2]operands{opAll, opAll},
+		kind: kindAdd,
 	}))
 }

@@ -95,6 +95,7 @@ type binaryOp struct {
 	// does not read: a gradient pass keeps only what the wanted sides
 	// read (a residual Add keeps nothing). The zero value reads all.
 	skip [2]operands
+	kind binaryKind // Add and Mul take written-out loops (binarykinds.go)
 }
 
 // operands is a set of a binary op's a, b and y.
@@ -154,9 +155,7 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	y := s.alloc(false, shape...)
 	switch {
 	case ia == nil && ib == nil:
-		for k := range y.Data {
-			y.Data[k] = o.f(a.Data[k], b.Data[k])
-		}
+		o.sameShape(y.Data, a.Data, b.Data)
 	case ia == nil && len(b.Data) == 1:
 		bv := b.Data[0]
 		for k := range y.Data {
@@ -198,10 +197,9 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		g := s.alloc(false, y.Shape...)
 		switch skip := o.skip[side]; {
 		case skip == opAll: // a constant derivative
-			c := d(0, 0, 0)
-			for k, gv := range dy[0].Data {
-				g.Data[k] = gv * c
-			}
+			scaleInto(g.Data, dy[0].Data, d(0, 0, 0))
+		case o.kind == kindMul && ia == nil && ib == nil:
+			mulInto(g.Data, dy[0].Data, []*Tensor{b, a}[side].Data)
 		case skip == opA|opY && ia == nil && ib == nil: // Mul's, Div's: b alone
 			for k, gv := range dy[0].Data {
 				g.Data[k] = gv * d(0, b.Data[k], 0)

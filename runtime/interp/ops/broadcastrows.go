@@ -63,25 +63,16 @@ func (o binaryOp) forwardRows(y, a, b *Tensor, row, inner int) {
 	}
 	forChunks(len(small.Data), inner, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			v, dst, src := small.Data[r], y.Data[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner]
-			if row == 1 {
-				for i, x := range src {
-					dst[i] = o.f(x, v)
-				}
-			} else {
-				for i, x := range src {
-					dst[i] = o.f(v, x)
-				}
-			}
+			o.rowOf(y.Data[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner], small.Data[r], row == 0)
 		}
 	})
 }
 
 // backwardRows returns the gradient of side from dy where the operand on
 // side row is a row broadcast: full size for the other side, each row
-// summed into its element for the row side itself (in the order reduceTo
-// sums). a, b and y may lack data where the derivative does not read
-// them.
+// summed into its element for the row side itself (Add's and Mul's in
+// four partial sums, rowSums; the others' in the order reduceTo sums).
+// a, b and y may lack data where the derivative does not read them.
 func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner int) *Tensor {
 	d, full, small, fullBit := o.da, a, b, opA
 	if side == 1 {
@@ -118,6 +109,9 @@ func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner i
 	rows := len(dy.Data) / inner
 	if side == row {
 		g := NewFloat(append([]int(nil), small.Shape...)...)
+		if o.rowSums(s.Kernels, g.Data, dy.Data, full, inner) {
+			return g
+		}
 		forChunks(rows, inner, func(lo, hi int) {
 			tmp := make([]float32, inner)
 			for r := lo; r < hi; r++ {

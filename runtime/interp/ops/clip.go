@@ -76,21 +76,14 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if s.Grad && !boundsWanted {
 		sv.pass = make(reluMask, (n+63)/64)
 	}
-	lo, hi := sv.lo, sv.hi
+	ak := kernel.Acts(s.Kernels)
 	forChunks((n+63)/64, 64, func(k0, k1 int) {
-		for k := k0; k < k1; k++ {
-			xs := x.Data[64*k : min(64*k+64, n)]
-			ys := y.Data[64*k : 64*k+len(xs)]
-			var w uint64
-			for i, v := range xs {
-				c := min(max(v, lo), hi)
-				ys[i] = c
-				w |= uint64(pick(c == v)) << i
-			}
-			if sv.pass != nil {
-				sv.pass[k] = w
-			}
+		var m []uint64
+		if sv.pass != nil {
+			m = sv.pass[k0:k1]
 		}
+		lo, hi := 64*k0, min(64*k1, n)
+		ak.Clip(y.Data[lo:hi], x.Data[lo:hi], m, sv.lo, sv.hi)
 	})
 	if sv.pass != nil {
 		x = &Tensor{Shape: x.Shape}

@@ -15,8 +15,9 @@ func init() { register("Conv", 1, newConv) }
 type conv struct {
 	win   window
 	group int
-	relu  bool      // a Relu on the output folded in by fuseRelu
-	plan  *convPlan // the planner's choice for the last window seen (convplan.go)
+	relu  bool        // a Relu on the output folded in by fuseRelu
+	clip  *[2]float32 // a Clip's bounds folded in (convclip.go), nil without
+	plan  *convPlan   // the planner's choice for the last window seen (convplan.go)
 }
 
 func newConv(n *Node) (Op, error) {
@@ -116,7 +117,7 @@ type convArgs struct {
 	n, m    int // samples, output channels
 	group   int
 	relu    bool     // the Relu folded in
-	mask    reluMask // in a gradient pass, the folded Relu's: where the output is positive
+	mask    reluMask // in a gradient pass, the folded Relu's or Clip's: where the gradient passes
 	kernels bool     // the node takes the vector kernels' paths (State.Kernels)
 }
 
@@ -188,6 +189,9 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	c.planFor(a.key()).fwd.forward(s, a, y)
+	if c.clip != nil {
+		a.mask = c.clipOutput(a.kernels, s.Grad, y.Data)
+	}
 	// The weight gradient alone reads x, and the folded Relu's backward
 	// one bit per output: an attack's pass keeps x only as a shape, and y
 	// not at all.

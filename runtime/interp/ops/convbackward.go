@@ -30,8 +30,8 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
 	}
-	masked := make([][]float32, workers) // a sample's dY through the fused Relu
-	if a.relu {
+	masked := make([][]float32, workers) // a sample's dY through the fused Relu or Clip
+	if a.mask != nil {
 		for wk := range masked {
 			masked[wk] = s.scratch(m * ohw)
 		}
@@ -39,7 +39,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	}
 	forSamples(n, workers, needW || needB, func(wk, i int) {
 		dyi := dy.Data[i*m*ohw:][:m*ohw]
-		if a.relu {
+		if a.mask != nil {
 			kernel.Masks(a.kernels).Pass(masked[wk], dyi, a.mask, i*m*ohw)
 			dyi = masked[wk]
 		}

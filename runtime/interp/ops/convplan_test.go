@@ -21,6 +21,11 @@ var strategyCases = []convCase{
 	{"depthwise", attrs{"group": 9, "pads": []int64{1, 1, 1, 1}}, []int{2, 9, 17, 17}, []int{9, 1, 3, 3}, true, true},
 	{"depthwise strided", attrs{"group": 6, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{3, 6, 13, 12}, []int{6, 1, 3, 3}, true, false},
 	{"depthwise 5x5 dilated", attrs{"group": 4, "dilations": []int64{2, 1}, "pads": []int64{4, 2, 3, 1}}, []int{2, 4, 11, 9}, []int{4, 1, 5, 5}, false, true},
+	{"depthwise 5x5 strided", attrs{"group": 5, "strides": []int64{2, 2}, "pads": []int64{2, 2, 2, 2}}, []int{2, 5, 15, 14}, []int{5, 1, 5, 5}, true, true},
+	{"depthwise strided 2x3 uneven", attrs{"group": 3, "strides": []int64{2, 3}, "pads": []int64{0, 1, 1, 0}}, []int{2, 3, 11, 13}, []int{3, 1, 3, 3}, false, false},
+	{"depthwise strided odd width", attrs{"group": 3, "strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 2}}, []int{2, 3, 9, 11}, []int{3, 1, 3, 3}, true, false},
+	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
+	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
 	{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
 }
@@ -28,8 +33,8 @@ var strategyCases = []convCase{
 // TestConvStrategies checks every registered convolution strategy against
 // the reference, im2col with the matrix multiply (and col2im for dX), on
 // every case it takes: its forward pass, and the gradients of the input
-// and of the weights with the other parts the reference's. Each strategy
-// must take some case, or it goes untested.
+// and of the weights with the other parts the reference's, its scratch
+// poisoned. Each strategy must take some case, or it goes untested.
 func TestConvStrategies(t *testing.T) {
 	ref := &convPlan{fwd: im2colConv{}, dx: col2imGrad{}, dw: im2colConv{}}
 	for _, st := range convStrategies {
@@ -42,7 +47,7 @@ func TestConvStrategies(t *testing.T) {
 					if f := st.forward(k); f != nil {
 						took++
 						got, want := NewFloat(a.n, a.m, a.g.oh, a.g.ow), NewFloat(a.n, a.m, a.g.oh, a.g.ow)
-						f.forward(&State{}, a, got)
+						f.forward(poisoned(), a, got)
 						ref.fwd.forward(&State{}, a, want)
 						closeTo(t, test.name+": Y", got, want)
 					}
@@ -64,7 +69,7 @@ func TestConvStrategies(t *testing.T) {
 						plan.dw = part(k)
 					}
 					need := []bool{i == 0, i == 1, a.b != nil}
-					got := convBackward(&State{Need: need}, &plan, a, dy)
+					got := convBackward(&State{Need: need, Buffers: poisoned().Buffers}, &plan, a, dy)
 					want := convBackward(&State{Need: need}, ref, a, dy)
 					closeTo(t, test.name+": "+[]string{"dX", "dW"}[i], got[i], want[i])
 					if a.b != nil {
@@ -78,6 +83,10 @@ func TestConvStrategies(t *testing.T) {
 		})
 	}
 }
+
+// poisoned returns a State whose scratch comes filled with NaN, so that a
+// strategy reading scratch it has not written fails.
+func poisoned() *State { return &State{Buffers: &Buffers{Poison: true}} }
 
 // strategyArgs returns a case's checked arguments and a gradient for its
 // output, zero where a fused Relu's output is near its kink.
@@ -105,8 +114,9 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 
 // TestConvPlanner checks the planner's choices for windows whose
 // strategies are known: im2col for a strided layer, the direct kernels
-// for a unit-stride one where they run, the depthwise strategy for a
-// strided depthwise layer.
+// for a unit-stride one where they run, the phases strategy for a
+// depthwise layer of either stride (the depthwise strategy takes those
+// off the kernels).
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -118,7 +128,13 @@ func TestConvPlanner(t *testing.T) {
 		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
 			"direct", "direct", "direct"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
-			"depthwise", "depthwise", "depthwise"},
+			"phases", "phases", "phases"},
+		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
+			"direct", "direct", "im2col"},
+		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
+			"direct", "direct", "direct"},
+		{"depthwise", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},
+			"phases", "phases", "phases"},
 	} {
 		test.k.kernels = true // the vector kernels, or their Go twins
 		p := planConv(test.k)

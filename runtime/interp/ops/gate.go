@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // A gated activation y = x·g(x) reaches the interpreter as two nodes, g(x)
 // and a Mul reading x beside it: SiLU (g the logistic sigmoid,
 // EfficientNet) and HardSwish (g a HardSigmoid, MobileNet-V3 at opsets
@@ -12,24 +14,32 @@ func init() {
 			// A fused gate keeps the Sigmoid's node: only the plain
 			// Sigmoid joins, or x·σ(x)·x would fold to x·σ(x).
 			_, ok := first.(unaryOp)
-			return gate{silu}, ok
+			return siluGate, ok
 		}})
 	registerFusion(Fusion{Name: "HardSigmoid+Mul", First: "HardSigmoid", Then: "Mul", Gate: true,
 		Join: func(first, _ Op, _ [][]int, _ bool) (Op, bool) {
 			h, ok := first.(hardSigmoid)
-			return gate{h.swish}, ok
+			return h.swishGate(), ok
 		}})
 }
 
 // gate is y = x·g(x); fd returns y and dy/dx at x, y computed as the Mul
 // of the unfused graph computes it, so inference gives the same bits.
+// run, where set, computes them for a slice on the activation kernels
+// (kernel.Acts), in the bits fd gives.
 type gate struct {
-	fd func(x float32) (y, d float32)
+	fd  func(x float32) (y, d float32)
+	run func(ak kernel.ActKernels, y, d, x []float32)
 }
 
-func silu(x float32) (y, d float32) {
-	g := sigmoid32(x)
-	return x * g, g + x*g*(1-g)
+// siluGate is x·σ(x), σ as Sigmoid computes it (kernel.Sigmoid).
+var siluGate = gate{
+	fd: func(x float32) (y, d float32) {
+		g := sigmoid32(x)
+		y = x * g
+		return y, g + y*(1-g)
+	},
+	run: func(ak kernel.ActKernels, y, d, x []float32) { ak.SiLU(y, d, x) },
 }
 
 func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
@@ -42,22 +52,47 @@ func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if s.Grad && s.Needs(0) {
 		d = s.alloc(false, x.Shape...)
 	}
-	forChunks(len(x.Data), 16, func(lo, hi int) {
-		if d == nil {
-			for i, v := range x.Data[lo:hi] {
-				y.Data[lo+i], _ = o.fd(v)
-			}
-			return
+	if o.run != nil {
+		ak, n := kernel.Acts(s.Kernels), len(x.Data)
+		var dd []float32
+		if d != nil {
+			dd = d.Data
 		}
-		for i, v := range x.Data[lo:hi] {
-			y.Data[lo+i], d.Data[lo+i] = o.fd(v)
-		}
-	})
+		forChunks((n+63)/64, 64*4, func(lo, hi int) {
+			lo, hi = 64*lo, min(64*hi, n)
+			o.run(ak, y.Data[lo:hi], part(dd, lo, hi), x.Data[lo:hi])
+		})
+	} else {
+		o.scalar(x.Data, y, d)
+	}
 	if d == nil {
 		d = &Tensor{Shape: x.Shape}
 	}
 	s.Save(d)
 	return []*Tensor{y}, nil
+}
+
+// scalar computes y and, where d is not nil, dy/dx with fd.
+func (o gate) scalar(x []float32, y, d *Tensor) {
+	forChunks(len(x), 16, func(lo, hi int) {
+		if d == nil {
+			for i, v := range x[lo:hi] {
+				y.Data[lo+i], _ = o.fd(v)
+			}
+			return
+		}
+		for i, v := range x[lo:hi] {
+			y.Data[lo+i], d.Data[lo+i] = o.fd(v)
+		}
+	})
+}
+
+// part returns s[lo:hi], or nil where s is nil.
+func part(s []float32, lo, hi int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
 }
 
 func (gate) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {

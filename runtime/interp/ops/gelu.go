@@ -40,7 +40,7 @@ func geluPattern(consts []float32) (Op, bool) {
 	if len(consts) != 3 {
 		return nil, false
 	}
-	return gate{geluErf(consts[0], false)}, true
+	return gate{fd: geluErf(consts[0], false)}, true
 }
 
 // geluHalfFirstPattern is geluPattern for the form that multiplies x by
@@ -50,7 +50,7 @@ func geluHalfFirstPattern(consts []float32) (Op, bool) {
 	if len(consts) != 3 {
 		return nil, false
 	}
-	return gate{geluErf(consts[0], true)}, true
+	return gate{fd: geluErf(consts[0], true)}, true
 }
 
 func newGelu(n *Node) (Op, error) {
@@ -60,9 +60,9 @@ func newGelu(n *Node) (Op, error) {
 	}
 	switch approx {
 	case "none":
-		return gate{geluErf(math.Sqrt2, false)}, nil
+		return gate{fd: geluErf(math.Sqrt2, false)}, nil
 	case "tanh":
-		return gate{geluTanh}, nil
+		return gate{fd: geluTanh}, nil
 	}
 	return nil, fmt.Errorf("Gelu: approximate %q is neither \"none\" nor \"tanh\"", approx)
 }

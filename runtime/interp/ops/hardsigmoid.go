@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 func init() { register("HardSigmoid", 6, newHardSigmoid) }
 
 // hardSigmoid is y = max(0, min(1, alpha·x + beta)). Its derivative reads
@@ -23,7 +25,7 @@ func newHardSigmoid(n *Node) (Op, error) {
 	return h, nil
 }
 
-func (h hardSigmoid) f(x float32) float32 { return max(0, min(1, h.alpha*x+h.beta)) }
+func (h hardSigmoid) f(x float32) float32 { return kernel.HardSigmoid(float32(h.alpha*x) + h.beta) }
 
 func (h hardSigmoid) df(x float32) float32 {
 	if v := h.alpha*x + h.beta; v > 0 && v < 1 {
@@ -32,14 +34,19 @@ func (h hardSigmoid) df(x float32) float32 {
 	return 0
 }
 
-// swish is x·HardSigmoid(x) and its derivative, for the fused gate, with
-// alpha·x + beta computed once.
-func (h hardSigmoid) swish(x float32) (y, d float32) {
-	v := h.alpha*x + h.beta
-	g := max(0, min(1, v))
-	d = g
-	if v > 0 && v < 1 {
-		d += x * h.alpha
+// swishGate is the fused gate x·HardSigmoid(x), on the activation
+// kernels, in the bits of the unfused HardSigmoid and Mul.
+func (h hardSigmoid) swishGate() gate {
+	return gate{
+		fd: func(x float32) (y, d float32) {
+			v := float32(h.alpha*x) + h.beta
+			g := kernel.HardSigmoid(v)
+			d = g
+			if v > 0 && v < 1 {
+				d += x * h.alpha
+			}
+			return x * g, d
+		},
+		run: func(ak kernel.ActKernels, y, d, x []float32) { ak.HardSwish(y, d, x, h.alpha, h.beta) },
 	}
-	return x * g, d
 }

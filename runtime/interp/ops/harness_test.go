@@ -317,7 +317,8 @@ func closeTo(t *testing.T, what string, got, want *Tensor) {
 	}
 	bad := 0
 	for i, w := range want.Data {
-		if d := math.Abs(float64(got.Data[i] - w)); d > 1e-5*scale+1e-6 {
+		// NaN where want has none is a difference too.
+		if d := math.Abs(float64(got.Data[i] - w)); !(d <= 1e-5*scale+1e-6) && !(w != w && got.Data[i] != got.Data[i]) {
 			if bad < 3 {
 				t.Errorf("%s[%d] = %g, want %g", what, i, got.Data[i], w)
 			}

@@ -7,5 +7,6 @@ func init() {
 		da:   func(a, b, y float32) float32 { return b },
 		db:   func(a, b, y float32) float32 { return a },
 		skip: [2]operands{opA | opY, opB | opY},
+		kind: kindMul,
 	}))
 }

@@ -31,7 +31,7 @@ func BenchmarkClipRelu6(b *testing.B) {
 	benchmarkNN(b, "Clip", nil, 13, false, nnAct(), ewFloats(nil, 0), ewFloats(nil, 0.5))
 }
 
-func BenchmarkSiLU(b *testing.B) { benchmarkOp(b, gate{silu}, false, nnAct()) }
+func BenchmarkSiLU(b *testing.B) { benchmarkOp(b, siluGate, false, nnAct()) }
 
 func BenchmarkSqueezeExciteMul(b *testing.B) {
 	benchmarkNN(b, "Mul", nil, 14, false, nnAct(), randTensor(rand.New(rand.NewPCG(5, 6)), 0, 1, 32, 64, 1, 1))

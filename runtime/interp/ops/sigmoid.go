@@ -1,16 +1,12 @@
 package ops
 
-import "math"
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 
 func init() {
 	register("Sigmoid", 6, unaryOfY(sigmoid32, func(y float32) float32 { return y * (1 - y) }))
 }
 
-// sigmoid32 is 1/(1+e^-x), evaluated so that neither branch overflows.
-func sigmoid32(x float32) float32 {
-	if x >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(x))))
-	}
-	e := math.Exp(float64(x))
-	return float32(e / (1 + e))
-}
+// sigmoid32 is 1/(1+e^-x) in float32 arithmetic, evaluated so that neither
+// branch overflows: the SiLU kernel's sigmoid (kernel.Sigmoid), so that a
+// fused SiLU gate gives the bits of Sigmoid and Mul.
+func sigmoid32(x float32) float32 { return kernel.Sigmoid(x) }

@@ -32,7 +32,7 @@ const parallelGemmFlops = 1 << 20
 // path (kernelgemm.go).
 func (g Mul) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, b []float32, beta float32, c []float32) {
 	const gonumBlock, gonumParBlocks = 64, 4 // gonum's blockSize and minParBlock
-	oneThread := threads == 1 || g.kernelTakes(transB, m, n, k) ||
+	oneThread := threads == 1 || g.kernelTakes(transB, m, n, k) || g.dotsTake(transA, transB, m, k) ||
 		threads == 0 && ((m+gonumBlock-1)/gonumBlock)*((n+gonumBlock-1)/gonumBlock) < gonumParBlocks
 	workers := 1
 	if oneThread && 2*m*n*k >= parallelGemmFlops {
@@ -72,6 +72,10 @@ func (g Mul) On(workers int, transA, transB bool, m, n, k int, alpha float32, a 
 		if beta == 0 { // c may hold anything, NaN included
 			clear(c[:m*n])
 		}
+		return
+	}
+	if g.dotsTake(transA, transB, m, k) {
+		dotGemm(workers > 1, m, n, k, alpha, a, b, beta, c)
 		return
 	}
 	if g.kernelTakes(transB, m, n, k) {

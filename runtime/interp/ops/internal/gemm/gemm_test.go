@@ -188,3 +188,53 @@ func TestKernelGemm(t *testing.T) {
 		}
 	}
 }
+
+// TestDotGemm checks the dot path (dotgemm.go) against gonum on products
+// it takes: a few rows of c, b transposed, ragged blocks of b's rows,
+// alpha, beta 0 over NaN and beta 2, on one core and on all, through
+// On; and that dotsTake declines the rest.
+func TestDotGemm(t *testing.T) {
+	g := Mul{Kernels: true, Pool: &mem.Pool{Poison: true}}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, test := range []struct{ m, n, k int }{{16, 1000, 1280}, {1, 37, 64}, {32, 17, 100}, {5, 50, 71}} {
+		if Name != "gonum" {
+			if g.dotsTake(false, true, test.m, test.k) {
+				t.Errorf("%+v: dotsTake takes it beside %s", test, Name)
+			}
+			continue
+		}
+		if !g.dotsTake(false, true, test.m, test.k) {
+			t.Fatalf("%+v: dotsTake declines it", test)
+		}
+		for _, workers := range []int{1, 2} {
+			for _, beta := range []float32{0, 2} {
+				a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.n*test.k)
+				want := randSlice(rng, test.m*test.n)
+				got := append([]float32(nil), want...)
+				if beta == 0 {
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+				}
+				gonum.Implementation{}.Sgemm(blas.NoTrans, blas.Trans, test.m, test.n, test.k, 0.5, a, test.k, b, test.k, beta, want, test.n)
+				g.On(workers, false, true, test.m, test.n, test.k, 0.5, a, b, beta, got)
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(test.k)) {
+						t.Fatalf("%+v workers %d beta %v: c[%d] = %v, want %v", test, workers, beta, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	for _, test := range []struct {
+		transA, transB bool
+		m, k           int
+	}{{false, false, 16, 128}, {true, true, 16, 128}, {false, true, dotRows + 1, 128}, {false, true, 16, 63}} {
+		if g.dotsTake(test.transA, test.transB, test.m, test.k) {
+			t.Errorf("%+v: dotsTake takes it", test)
+		}
+	}
+	if (Mul{}).dotsTake(false, true, 16, 128) {
+		t.Error("dotsTake takes a product with Kernels off")
+	}
+}

@@ -24,6 +24,15 @@ type impl interface {
 	reluMask(y, x []float32, m []uint64)
 	positiveMask(m []uint64, y []float32)
 	passMask(dx, dy []float32, m []uint64)
+	// The activations (acts.go), over whole vectors (whole words for
+	// clipMask); d and m may be nil.
+	silu(y, d, x []float32)
+	hardSwish(y, d, x []float32, alpha, beta float32)
+	clipMask(y, x []float32, m []uint64, lo, hi float32)
+	dot(a, b []float32) float32 // len(b) = len(a) > 0
+	// The stride-2 shuffles (acts.go), over whole vectors.
+	deinterleave(even, odd, src []float32)
+	interleave(dst, even, odd []float32)
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -64,3 +73,19 @@ func (goKernels) gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sSte
 func (goKernels) reluMask(y, x []float32, m []uint64)   { reluMaskGo(y, x, m) }
 func (goKernels) positiveMask(m []uint64, y []float32)  { positiveMaskGo(m, y) }
 func (goKernels) passMask(dx, dy []float32, m []uint64) { passMaskGo(dx, dy, m, 0) }
+func (goKernels) silu(y, d, x []float32)                { siluGo(y, d, x) }
+func (goKernels) hardSwish(y, d, x []float32, alpha, beta float32) {
+	hardSwishGo(y, d, x, alpha, beta)
+}
+func (goKernels) clipMask(y, x []float32, m []uint64, lo, hi float32) { clipMaskGo(y, x, m, lo, hi) }
+func (goKernels) dot(a, b []float32) float32                          { return dotGo(a, b) }
+func (goKernels) deinterleave(even, odd, src []float32) {
+	for j := range even {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}
+func (goKernels) interleave(dst, even, odd []float32) {
+	for j := range even {
+		dst[2*j], dst[2*j+1] = even[j], odd[j]
+	}
+}

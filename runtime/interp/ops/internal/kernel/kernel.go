@@ -1,9 +1,10 @@
 // Package kernel holds the interpreter's AVX-512F assembly: the direct
 // convolution's tiles and its weight gradient (conv_amd64.s, written by
 // gen.go), the 2×2 max pool, its gradient, the Relu mask, sums and row
-// copies (pool_amd64.s, mask_amd64.s), and the sparse gradient's lists,
-// scatters and grid transposes (sparse_amd64.s), and their pure-Go twins
-// (twin.go), which give the same results and run where the CPU has no
+// copies (pool_amd64.s, mask_amd64.s), the sparse gradient's lists,
+// scatters and grid transposes (sparse_amd64.s), the activations (SiLU,
+// HardSwish, Clip) and a dot product (acts_amd64.s), and their pure-Go twins
+// (twin.go, acts.go), which give the same results and run where the CPU has no
 // AVX-512F or the build has the purego tag. Available says whether this
 // CPU runs the assembly; the exported functions (kernels.go) check their
 // arguments (api.go) and run on the assembly where it does, on the twins

@@ -169,3 +169,49 @@ func passMask(dx, dy *float32, m *uint64, words int)
 func (asmKernels) reluMask(y, x []float32, m []uint64)   { reluMask(&y[0], &x[0], &m[0], len(m)) }
 func (asmKernels) positiveMask(m []uint64, y []float32)  { positiveMask(&m[0], &y[0], len(m)) }
 func (asmKernels) passMask(dx, dy []float32, m []uint64) { passMask(&dx[0], &dy[0], &m[0], len(m)) }
+
+//go:noescape
+func silu(y, d, x *float32, n int)
+
+//go:noescape
+func hardSwish(y, d, x *float32, n int, alpha, beta float32)
+
+//go:noescape
+func clipMask(y, x *float32, m *uint64, words int, lo, hi float32)
+
+func (asmKernels) silu(y, d, x []float32) { silu(&y[0], first(d), &x[0], len(x)/Lanes) }
+
+func (asmKernels) hardSwish(y, d, x []float32, alpha, beta float32) {
+	hardSwish(&y[0], first(d), &x[0], len(x)/Lanes, alpha, beta)
+}
+
+func (asmKernels) clipMask(y, x []float32, m []uint64, lo, hi float32) {
+	clipMask(&y[0], &x[0], first(m), len(x)/64, lo, hi)
+}
+
+//go:noescape
+func dot(a, b *float32, n int) float32
+
+func (asmKernels) dot(a, b []float32) float32 { return dot(&a[0], &b[0], len(a)) }
+
+//go:noescape
+func deinterleave(even, odd, src *float32, n int)
+
+//go:noescape
+func interleave(dst, even, odd *float32, n int)
+
+func (asmKernels) deinterleave(even, odd, src []float32) {
+	deinterleave(&even[0], &odd[0], &src[0], len(even)/Lanes)
+}
+
+func (asmKernels) interleave(dst, even, odd []float32) {
+	interleave(&dst[0], &even[0], &odd[0], len(even)/Lanes)
+}
+
+// first returns &s[0], or nil where s is nil.
+func first[T any](s []T) *T {
+	if s == nil {
+		return nil
+	}
+	return &s[0]
+}

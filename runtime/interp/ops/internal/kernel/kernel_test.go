@@ -25,7 +25,7 @@ func TestKernels(t *testing.T) {
 			{"Max2x2", testMax2x2}, {"CompactRows", testCompactRows},
 			{"Sum", testSum}, {"Unpool2x2", testUnpool2x2}, {"SumWhere", testSumWhere},
 			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
-			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows}, {"Masks", testMasks},
+			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows}, {"Masks", testMasks}, {"Acts", testActs},
 		} {
 			t.Run(im.name+"/"+test.name, func(t *testing.T) { test.run(t, checked{im.k}) })
 		}
