@@ -67,6 +67,7 @@ func init() {
 
 // clipOpen returns dy where min < y < max, either bound absent when its
 // input is (gradient graphs start at opset 13, where the bounds are inputs).
+// Constant bounds make the mask steps of y (see step), else comparisons.
 func (b *builder) clipOpen(n *onnx.Node, g string) string {
 	y := n.Outputs[0]
 	bound := func(i int) string {
@@ -74,6 +75,17 @@ func (b *builder) clipOpen(n *onnx.Node, g string) string {
 			return n.Inputs[i]
 		}
 		return ""
+	}
+	lo, loConst := b.scalarConst(bound(1))
+	hi, hiConst := b.scalarConst(bound(2))
+	if (loConst || bound(1) == "") && (hiConst || bound(2) == "") && (bound(1) != "" || bound(2) != "") {
+		switch {
+		case bound(1) == "":
+			return b.op("Mul", []string{g, b.step(y, hi, false)})
+		case bound(2) == "":
+			return b.op("Mul", []string{g, b.step(y, lo, true)})
+		}
+		return b.op("Mul", []string{g, b.between(y, lo, hi)})
 	}
 	var mask string
 	if lo := bound(1); lo != "" {
