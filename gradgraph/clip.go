@@ -9,8 +9,8 @@ import "github.com/onnxguard/onnxguard/onnx"
 // Where the bounds need no gradient (ReLU6 and its kin), the mask is read
 // from y alone, min < y < max: x is then dead once the Clip has run, and
 // ONNX Runtime fuses the Clip into the Conv before it (a second reader of x
-// keeps it from doing so, and costs a layout reorder of x per layer, 8% of
-// MobileNet-V2's gradient graph). At a tie, x exactly at a bound, this
+// keeps it from doing so, and costs a layout reorder of x per layer, 7-11%
+// of MobileNet-V2's gradient graph). At a tie, x exactly at a bound, this
 // passes no gradient (PyTorch's hardtanh_backward does the same) where the
 // interpreter passes it; the two differ there only.
 func init() {

@@ -10,10 +10,11 @@ import "math"
 //
 // α a power of two makes α·v and α·t exact, so α·v + β is α·(v − t) rounded
 // once, and it reaches 1 wherever v and t are at least 2^−k apart. k is
-// the largest that keeps α·t finite (126 for t = 0, 122 for t = 6). Floats
+// the largest that keeps α·t finite (126 for t = 0, 123 for t = 6). Floats
 // closer to t than 2^−k but not equal to it exist only where t is 0 (or
 // subnormal): a subnormal v, below 2^−126, gets the fraction α·v of the
-// gradient there, not all of it. A NaN v gives NaN, not 0.
+// gradient there, not all of it. A NaN v gets whatever HardSigmoid makes
+// of it, where a comparison gave 0 (its loss is NaN anyway).
 func (b *builder) step(v string, t float32, above bool) string {
 	k := 126
 	if t != 0 {
