@@ -189,8 +189,7 @@ func (b *builder) hardSwish(n *onnx.Node, g string) (dx string, xi int, err erro
 		}
 		// f′ = alpha where 0 < f < 1, which is where 0 < alpha·x + beta < 1.
 		s := f.Outputs[0]
-		inside := b.op("And", []string{b.op("Greater", []string{s, b.scalar(0)}), b.op("Less", []string{s, b.scalar(1)})})
-		d := b.where(inside, b.op("Mul", []string{x, b.scalar(alpha)}))
+		d := b.op("Mul", []string{b.op("Mul", []string{x, b.scalar(alpha)}), b.between(s, 0, 1)})
 		return b.op("Mul", []string{g, b.op("Add", []string{s, d})}), xi, nil
 	}
 	return "", 0, nil

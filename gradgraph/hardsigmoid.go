@@ -11,8 +11,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		y := n.Outputs[0]
-		inside := b.op("And", []string{b.op("Greater", []string{y, b.scalar(0)}), b.op("Less", []string{y, b.scalar(1)})})
-		return []string{b.where(inside, b.op("Mul", []string{dy[0], b.scalar(alpha)}))}, nil
+		inside := b.between(n.Outputs[0], 0, 1)
+		return []string{b.op("Mul", []string{b.op("Mul", []string{dy[0], b.scalar(alpha)}), inside})}, nil
 	})
 }
