@@ -29,6 +29,13 @@ func TestConvClipFusion(t *testing.T) {
 	if _, ok := pattern.Op([]float32{6, 0}); ok {
 		t.Error("the pattern took bounds min 6, max 0")
 	}
+	if relu6, ok := pattern.Op([]float32{0, 6}); ok {
+		if clipped, ok := fusion.Join(newOp(t, "Conv", nil, 13, 3, 1), relu6, nil, false); ok {
+			if _, ok := fuseRelu(clipped); ok {
+				t.Error("fuseRelu joined a Relu to a Conv with a Clip folded in, whose mask it would overwrite")
+			}
+		}
+	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, test := range []struct {
 		name string

@@ -79,7 +79,9 @@ func init() {
 // (Conv); ok is false for the others. The fused Op has op's inputs and
 // the Relu's output.
 func fuseRelu(op Op) (fused Op, ok bool) {
-	if c, ok := op.(*conv); ok && !c.relu {
+	// A Conv with a Clip folded in keeps the Clip's mask; a Relu after it
+	// stays apart (it would overwrite that mask with its own).
+	if c, ok := op.(*conv); ok && !c.relu && c.clip == nil {
 		f := *c
 		f.relu = true
 		return &f, true
