@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -353,16 +354,20 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	return &onnx.Model{Proto: mp, Dir: m.Dir}, nil
 }
 
-// ownInitializers returns copies of inits that share their raw data, so
-// that the graph keeps the weights it was built with when the source
-// model's initializers are replaced later (as export does), at the cost of
-// their structure alone.
+// ownInitializers returns shallow copies of inits, sharing their raw data
+// and other field values, so that the graph keeps the weights it was built
+// with when the source model's initializers are replaced later (as export
+// replaces them), at the cost of their structure alone: no byte is copied
+// and the source is not touched.
 func ownInitializers(inits []*onnx.TensorProto) []*onnx.TensorProto {
 	out := make([]*onnx.TensorProto, len(inits))
 	for i, t := range inits {
 		c := &onnx.TensorProto{}
-		proto.Merge(c, t) // copies the bytes too: dropped at once for t's own
-		c.RawData = t.RawData
+		dst := c.ProtoReflect()
+		t.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			dst.Set(fd, v)
+			return true
+		})
 		out[i] = c
 	}
 	return out
