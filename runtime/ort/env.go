@@ -20,9 +20,42 @@ var env struct {
 	lib   string      // path the environment was created from; "" before
 	file  os.FileInfo // lib's identity, so a second path to the same file is accepted
 	level ortgo.LoggingLevel
-	// arena says that every session takes its CPU memory from one shared
-	// arena (shareArena), not one of its own.
-	arena bool
+}
+
+// arena is the CPU arena the open sessions share (shareArena): registered
+// when the first session opens, unregistered when the last one closes, so
+// that ONNX Runtime frees it then, as it frees a session's own arena when
+// the session closes (harden trains on the interpreter between measuring
+// on ONNX Runtime before and after).
+var arena struct {
+	mu    sync.Mutex
+	users int  // open sessions
+	on    bool // registered: the sessions take their CPU memory from it
+}
+
+// useArena counts a session about to open and says whether it is to
+// draw on the shared arena; every call is matched by one of leaveArena.
+func useArena() bool {
+	arena.mu.Lock()
+	defer arena.mu.Unlock()
+	if arena.users == 0 {
+		arena.on = shareArena() == nil
+	}
+	arena.users++
+	return arena.on
+}
+
+// leaveArena counts a session closed, or one that failed to open, and
+// unregisters the arena when none is left open.
+func leaveArena() {
+	arena.mu.Lock()
+	defer arena.mu.Unlock()
+	if arena.users--; arena.users > 0 || !arena.on {
+		return
+	}
+	if mem, err := ortgo.GetMemoryInfo(); err == nil && ortgo.UnregisterAllocator(mem) == nil {
+		arena.on = false
+	}
 }
 
 // loadLibrary creates the environment from lib, or checks that it was
@@ -54,12 +87,11 @@ func loadLibrary(lib string, verbose bool) (string, error) {
 		return "", fmt.Errorf("ort: loading ONNX Runtime from %s: %w; it must be a libonnxruntime.so 1.24 or newer built for this machine (scripts/setup-ort.sh installs one)", lib, err)
 	}
 	env.lib, env.file, env.level = lib, st, level
-	env.arena = shareArena() == nil
 	return lib, nil
 }
 
-// shareArena registers one CPU arena with the environment for every session
-// to allocate from (sessions ask for it with session.use_env_allocators),
+// shareArena registers one CPU arena with the environment for the sessions
+// to allocate from (they ask for it with session.use_env_allocators),
 // growing by what each allocation asks for rather than by powers of two.
 //
 // With an arena per session and ONNX Runtime's default growth, an attack's

@@ -123,6 +123,7 @@ func (g *Graph) Close() error {
 		return nil
 	}
 	err := g.sess.Destroy()
+	leaveArena()
 	g.sess = nil
 	if err != nil {
 		return fmt.Errorf("ort: closing the graph's session: %w", err)

@@ -147,8 +147,16 @@ func (m model) start(set settings, input, output []string) (*ortgo.DynamicAdvanc
 	return sess, DeviceCPU, err
 }
 
-func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.DynamicAdvancedSession, error) {
-	opts, err := sessionOptions(set.threads, set.verbose, set.spin, m.gradient)
+// session opens the session; its Close must call leaveArena once it has
+// destroyed it.
+func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.DynamicAdvancedSession, err error) {
+	shared := useArena()
+	defer func() {
+		if err != nil {
+			leaveArena()
+		}
+	}()
+	opts, err := sessionOptions(set.threads, set.verbose, set.spin, m.gradient, shared)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +171,6 @@ func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.Dynami
 			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
 		}
 	}
-	var sess *ortgo.DynamicAdvancedSession
 	if m.path != "" {
 		sess, err = ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)
 	} else {
@@ -178,7 +185,7 @@ func (m model) session(set settings, cuda bool, in, out []string) (*ortgo.Dynami
 	return sess, nil
 }
 
-func sessionOptions(threads int, verbose, spin, gradient bool) (*ortgo.SessionOptions, error) {
+func sessionOptions(threads int, verbose, spin, gradient, sharedArena bool) (*ortgo.SessionOptions, error) {
 	opts, err := ortgo.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("ort: creating session options: %w", err)
@@ -197,7 +204,7 @@ func sessionOptions(threads int, verbose, spin, gradient bool) (*ortgo.SessionOp
 			return nil, fmt.Errorf("ort: turning off the threads' spinning: %w", err)
 		}
 	}
-	if env.arena {
+	if sharedArena {
 		if err := opts.AddSessionConfigEntry("session.use_env_allocators", "1"); err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("ort: sharing the environment's arena: %w", err)
@@ -274,6 +281,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	err := s.sess.Destroy()
+	leaveArena()
 	s.sess = nil
 	if err != nil {
 		return fmt.Errorf("ort: closing the session for %s: %w", s.name, err)

@@ -392,15 +392,22 @@ func TestPerSample(t *testing.T) {
 	}
 }
 
-// TestSessionsShareOneArena checks that the environment registered its
-// shared CPU arena and that sessions drawing on it at once, with batch
-// sizes that make it grow and shrink between runs, still compute right.
+// TestSessionsShareOneArena checks that the open sessions share one CPU
+// arena, registered while any is open and unregistered (so freed) when the
+// last closes, and that sessions drawing on it in turn, with batch sizes
+// that make it grow and shrink between runs, still compute right.
 func TestSessionsShareOneArena(t *testing.T) {
 	needORT(t)
+	state := func() (int, bool) {
+		arena.mu.Lock()
+		defer arena.mu.Unlock()
+		return arena.users, arena.on
+	}
+	before, _ := state()
 	a := openModel(t, "mlp_dynamic.onnx", cpuOpts())
 	b := openModel(t, "mlp_b2.onnx", cpuOpts())
-	if !env.arena {
-		t.Fatal("the environment's shared CPU arena is not registered; sessions use arenas of their own")
+	if users, on := state(); users != before+2 || !on {
+		t.Fatalf("two sessions open: %d users, registered %v; want %d, true", users, on, before+2)
 	}
 	for i, n := range []int{1, 64, 3, 256, 2, 64} {
 		x := randomInput(uint64(100+i), n*4)
@@ -410,5 +417,26 @@ func TestSessionsShareOneArena(t *testing.T) {
 				t.Fatalf("%s n=%d: %v; logits differ from the hand-computed ones", s.name, n, err)
 			}
 		}
+	}
+	a.Close()
+	b.Close()
+	if before == 0 {
+		if users, on := state(); users != 0 || on {
+			t.Errorf("every session closed: %d users, registered %v; want 0, false", users, on)
+		}
+	}
+	if _, err := OpenGraph([]byte("not a model"), []string{"x"}, []string{"y"}, cpuOpts()); err == nil {
+		t.Fatal("OpenGraph opened bytes that are not a model")
+	}
+	if users, _ := state(); users != before {
+		t.Fatalf("a session that failed to open left %d users; want %d", users, before)
+	}
+	c := openModel(t, "mlp_dynamic.onnx", cpuOpts())
+	if users, on := state(); users != before+1 || !on {
+		t.Fatalf("a session opened again: %d users, registered %v; want %d, true", users, on, before+1)
+	}
+	x := randomInput(9, 8)
+	if got, _, err := c.Run(nil, x, 2); err != nil || !close32(got, handLogits(x), 1e-5) {
+		t.Fatalf("after the arena was registered again: %v; logits differ", err)
 	}
 }
