@@ -95,8 +95,8 @@ func load(t *testing.T, name string) (*onnx.Model, *interp.Program) {
 
 // TestPrefer checks Auto's rule on the models under testdata: the
 // benchmark CNNs stay on the interpreter where its vector kernels run
-// them, strided stems send ConvNeXt and ViT to the graph, a small MLP
-// stays.
+// them, strided downsampling sends ConvNeXt to the graph and a patch
+// embedding alone ViT, a small MLP stays.
 func TestPrefer(t *testing.T) {
 	kernels := ops.Kernels() == "avx512f"
 	cnn := ORT

@@ -15,28 +15,34 @@ const smallModel = 1 << 20
 // strategies the interpreter planned for it on this CPU, so the choice,
 // and with it every result, does not depend on the machine's load.
 //
-// The interpreter wins where its vector kernels run every convolution
-// (the direct strategy: unit-stride windows on AVX-512F): an FGSM step's
-// gradient pass ran at 31357 images/s on bench_mnist and 584 on
-// bench_cifar, against 2212 and 352 for the gradient graph on ONNX
-// Runtime's CPU provider. Where any convolution falls to im2col or another
-// general path (stride 2, 7×7 stems, patch embeddings, every convolution
-// on a CPU without the kernels) the graph wins: 2.83 against 1.52 images/s
-// on ResNet-50, 7.13 against 4.67 on MobileNet-V2, 4.94 against 1.22 on
-// EfficientNet-B0 (README, "Gradient graphs on ONNX Runtime"; batch 16 at
-// 224×224, 128 for the small CNNs, the same shared 2-core machine, the
-// engines alternated). A model without convolutions stays on the
-// interpreter up to smallModel weights (an MLP is a few matrix products,
-// which the interpreter hands to BLAS as ONNX Runtime does); a larger one
-// goes to the graph, as the attention models whose batched MatMul,
-// Softmax and LayerNorm take the interpreter's general paths (issue 19's
-// ViT-B/16: 196 s against PyTorch's 28.9 s for the same FGSM).
+// The interpreter wins where its vector kernels (the direct and phases
+// strategies, on AVX-512F) run every convolution but the stem, the one
+// that reads the image (3 channels, often strided: im2col). The FGSM
+// step's gradient pass as a ratio to ONNX Runtime's forward, graph against
+// interpreter (go test -bench 'GradGraph/...' -benchtime 2x -count 2
+// ./gradgraph/, 2026-12-06, 2-core AVX-512 VM, batch 16, 4 for ConvNeXt-T
+// and ViT-B/16):
+//   - the interpreter: MobileNet-V2 0.20/0.25 against 0.25/0.27,
+//     MobileNet-V3-Large 0.24/0.16 against 0.28/0.22, EfficientNet-B0
+//     0.31/0.21 against 0.32/0.29 (every convolution on the kernels but
+//     the stem); bench_mnist 0.045 against 0.64 and bench_cifar 0.22
+//     against 0.37 (README);
+//   - the graph: ResNet-50 0.32/0.29 against 0.19/0.24 (six strided
+//     convolutions on im2col besides the stem), ConvNeXt-T 0.33/0.34
+//     against 0.11 (strided downsampling), ViT-B/16 0.40 against 0.14 (no
+//     convolution but the patch-embedding stem: attention's batched
+//     MatMul, Softmax and LayerNorm take the interpreter's general paths),
+//     and every convolutional model on a CPU without the kernels.
+//
+// A model without convolutions stays on the interpreter up to smallModel
+// weights (an MLP is a few matrix products, which the interpreter hands to
+// BLAS as ONNX Runtime does); a larger one goes to the graph.
 //
 // Open applies one more rule before Prefer's: with ONNX Runtime's device
 // set to CUDA, Auto takes the graph, the one engine that can run there.
 func Prefer(p *interp.Program) (Kind, string) {
-	s := p.ConvStrategies()
-	if len(s) == 0 {
+	plans := p.ConvPlans()
+	if len(plans) == 0 {
 		n := 0
 		for _, prm := range p.Params() {
 			n += prm.T.Len()
@@ -46,14 +52,21 @@ func Prefer(p *interp.Program) (Kind, string) {
 		}
 		return ORT, fmt.Sprintf("no convolutions and %d weights, more than %d: ONNX Runtime's graph", n, smallModel)
 	}
-	off := 0
-	for _, st := range s {
-		if st != "direct" {
+	body, off := 0, 0
+	for _, c := range plans {
+		if c.OnInput {
+			continue
+		}
+		body++
+		if c.Strategy != "direct" && c.Strategy != "phases" {
 			off++
 		}
 	}
-	if off == 0 {
-		return Interp, fmt.Sprintf("all %d convolutions on the interpreter's vector kernels", len(s))
+	switch {
+	case body == 0:
+		return ORT, fmt.Sprintf("no convolution but the %d on the input (a transformer's patch embedding): ONNX Runtime's graph", len(plans))
+	case off > 0:
+		return ORT, fmt.Sprintf("%d of %d convolutions after the stem off the interpreter's vector kernels: ONNX Runtime's graph", off, body)
 	}
-	return ORT, fmt.Sprintf("%d of %d convolutions off the interpreter's vector kernels: ONNX Runtime's graph", off, len(s))
+	return Interp, fmt.Sprintf("all %d convolutions after the stem on the interpreter's vector kernels", body)
 }

@@ -41,3 +41,19 @@ func TestConvStrategies(t *testing.T) {
 		}
 	}
 }
+
+// TestConvPlansStem checks that ConvPlans marks the convolutions that read
+// the model's input, and only those: the first of each model here.
+func TestConvPlansStem(t *testing.T) {
+	for _, name := range []string{"bench_cifar", "fmnist_cnn", "convnext_tiny", "vit_tiny"} {
+		plans := loadProgram(t, name).ConvPlans()
+		if len(plans) == 0 {
+			t.Fatalf("%s: no convolutions", name)
+		}
+		for i, c := range plans {
+			if c.OnInput != (i == 0) {
+				t.Errorf("%s: convolution %d of %d reads the input %v, want %v", name, i, len(plans), c.OnInput, i == 0)
+			}
+		}
+	}
+}
