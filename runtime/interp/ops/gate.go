@@ -25,22 +25,16 @@ func init() {
 
 // gate is y = x·g(x); fd returns y and dy/dx at x, y computed as the Mul
 // of the unfused graph computes it, so inference gives the same bits.
-// run, where set, computes them for a slice on the activation kernels
-// (kernel.Acts), in the bits fd gives.
+// run, where set, computes them for a slice instead, on the activation
+// kernels (kernel.Acts) or their Go twins, and fd is not used: SiLU and
+// HardSwish have both, GELU fd alone.
 type gate struct {
 	fd  func(x float32) (y, d float32)
 	run func(ak kernel.ActKernels, y, d, x []float32)
 }
 
 // siluGate is x·σ(x), σ as Sigmoid computes it (kernel.Sigmoid).
-var siluGate = gate{
-	fd: func(x float32) (y, d float32) {
-		g := sigmoid32(x)
-		y = x * g
-		return y, g + y*(1-g)
-	},
-	run: func(ak kernel.ActKernels, y, d, x []float32) { ak.SiLU(y, d, x) },
-}
+var siluGate = gate{run: func(ak kernel.ActKernels, y, d, x []float32) { ak.SiLU(y, d, x) }}
 
 func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	x, err := floatIn(in, 0, "X")

@@ -28,7 +28,7 @@ func newHardSigmoid(n *Node) (Op, error) {
 func (h hardSigmoid) f(x float32) float32 { return kernel.HardSigmoid(float32(h.alpha*x) + h.beta) }
 
 func (h hardSigmoid) df(x float32) float32 {
-	if v := h.alpha*x + h.beta; v > 0 && v < 1 {
+	if v := float32(h.alpha*x) + h.beta; v > 0 && v < 1 { // rounded as f rounds, never a fused multiply-add
 		return h.alpha
 	}
 	return 0
@@ -37,16 +37,5 @@ func (h hardSigmoid) df(x float32) float32 {
 // swishGate is the fused gate x·HardSigmoid(x), on the activation
 // kernels, in the bits of the unfused HardSigmoid and Mul.
 func (h hardSigmoid) swishGate() gate {
-	return gate{
-		fd: func(x float32) (y, d float32) {
-			v := float32(h.alpha*x) + h.beta
-			g := kernel.HardSigmoid(v)
-			d = g
-			if v > 0 && v < 1 {
-				d += x * h.alpha
-			}
-			return x * g, d
-		},
-		run: func(ak kernel.ActKernels, y, d, x []float32) { ak.HardSwish(y, d, x, h.alpha, h.beta) },
-	}
+	return gate{run: func(ak kernel.ActKernels, y, d, x []float32) { ak.HardSwish(y, d, x, h.alpha, h.beta) }}
 }
