@@ -32,10 +32,19 @@ type Attacker struct {
 // random targets.
 func NewAttacker(m *Model, seed uint64) (*Attacker, error) {
 	a := &Attacker{M: m, Seed: seed}
-	zero := make([]float32, m.Per())
-	_, k, err := m.Logits(nil, zero, 1)
-	if err != nil {
-		return nil, fmt.Errorf("probing the model's classes: %w", err)
+	// An engine that would have to compile its interpreter for the probe
+	// (gradengine's, with the interpreter compiled on demand) knows the
+	// count already.
+	k := 0
+	if c, ok := m.G.(interface{ Classes() int }); ok {
+		k = c.Classes()
+	}
+	if k < 2 {
+		zero := make([]float32, m.Per())
+		var err error
+		if _, k, err = m.Logits(nil, zero, 1); err != nil {
+			return nil, fmt.Errorf("probing the model's classes: %w", err)
+		}
 	}
 	if k < 2 {
 		return nil, fmt.Errorf("the model scores %d class; attacks need a classifier with at least 2", k)

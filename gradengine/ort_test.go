@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,5 +154,76 @@ func TestAuditCleanLogits(t *testing.T) {
 		if c := r.CleanCheck(); !strings.Contains(c, "0 of 32 clean samples") || !strings.Contains(c, test.checkSays) {
 			t.Errorf("%s: clean check %q; want it to say %q", what, c, test.checkSays)
 		}
+	}
+}
+
+// TestRecompileOnDemand opens fmnist_cnn's graph with Options.Recompile:
+// the engine holds no program until a pass needs one, knows the class
+// count without it, then compiles once and gives the interpreter's own
+// logits and custom-loss gradients; a compile that fails is an error from
+// the pass that needed it.
+func TestRecompileOnDemand(t *testing.T) {
+	testort.Need(t)
+	m, p := load(t, "fmnist_cnn")
+	compiles := 0
+	e, err := Open(m, p, Options{Kind: ORT, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1},
+		Recompile: func() (*interp.Program, error) { compiles++; return interp.Compile(m, nil) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	lazy, ok := e.ref.(*lazyProgram)
+	if !ok || lazy.p != nil {
+		t.Fatalf("the engine holds %T, want a program compiled on demand", e.ref)
+	}
+	if e.Classes() != 10 || e.InputInfo().Name != p.InputInfo().Name {
+		t.Errorf("Classes() = %d, input %q; want 10, %q", e.Classes(), e.InputInfo().Name, p.InputInfo().Name)
+	}
+	x := &interp.Tensor{Shape: []int{2, 1, 28, 28}, Data: make([]float32, 2*28*28)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	if _, err := e.Grad(x, []int{3, 7}, interp.Want{Input: true}); err != nil || compiles != 0 {
+		t.Fatalf("a cross-entropy pass: %v, %d compiles; want it on the graph, none", err, compiles)
+	}
+	got, err := e.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if compiles != 1 || !slices.Equal(got[0].Data, want[0].Data) {
+		t.Errorf("Run: %d compiles, logits %v; want 1, the interpreter's %v", compiles, got[0].Data, want[0].Data)
+	}
+	sum := func(l *interp.Tensor, _ []int) (float64, *interp.Tensor, error) {
+		d := &interp.Tensor{Shape: l.Shape, Data: make([]float32, l.Len())}
+		var s float64
+		for i, v := range l.Data {
+			s, d.Data[i] = s+float64(v), 1
+		}
+		return s, d, nil
+	}
+	g, err := e.Grad(x, []int{3, 7}, interp.Want{Input: true, Loss: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Grad(x, []int{3, 7}, interp.Want{Input: true, Loss: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if compiles != 1 || !slices.Equal(g.Input.Data, r.Input.Data) {
+		t.Errorf("custom loss: %d compiles; gradients equal %v; want 1, true", compiles, slices.Equal(g.Input.Data, r.Input.Data))
+	}
+	broken, err := Open(m, p, Options{Kind: ORT, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1},
+		Recompile: func() (*interp.Program, error) { return nil, fmt.Errorf("out of memory") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broken.Close()
+	if _, err := broken.Run(x); err == nil || !strings.Contains(err.Error(), "out of memory") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Run with a failing compile: %v; want one line saying why", err)
 	}
 }

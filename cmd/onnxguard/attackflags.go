@@ -101,7 +101,13 @@ type attackSession struct {
 // p, saying on stderr why when auto falls back to the interpreter.
 func (a *attackSession) openGrads(c *cli.Context, p *interp.Program, kind gradengine.Kind) error {
 	var err error
-	a.grads, err = gradengine.Open(a.session.model, p, gradengine.Options{Kind: kind, ORT: &a.cfg.ort, MaxMemory: a.cfg.ort.MaxMemory})
+	opt := gradengine.Options{Kind: kind, ORT: &a.cfg.ort, MaxMemory: a.cfg.ort.MaxMemory}
+	if a.check != nil { // p was compiled for the gradients alone: the engine may let it go
+		opt.Recompile = func() (*interp.Program, error) {
+			return interp.Compile(a.session.model, interpOptions(interp.Options{MaxMemory: a.cfg.ort.MaxMemory}))
+		}
+	}
+	a.grads, err = gradengine.Open(a.session.model, p, opt)
 	if err != nil {
 		return fmt.Errorf("--grad-engine ort: %w", err)
 	}
