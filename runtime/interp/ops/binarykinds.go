@@ -89,21 +89,6 @@ func mulInto(dst, a, b []float32) {
 	})
 }
 
-// dot4 returns Σ a[i]·b[i], in four partial sums.
-func dot4(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
-	n := len(a) &^ 3
-	b = b[:len(a)]
-	for j := 0; j < n; j += 4 {
-		x, y := a[j:j+4:j+4], b[j:j+4:j+4]
-		s0, s1, s2, s3 = s0+x[0]*y[0], s1+x[1]*y[1], s2+x[2]*y[2], s3+x[3]*y[3]
-	}
-	for j := n; j < len(a); j++ {
-		s0 += a[j] * b[j]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 // rowSums writes, for Add's or Mul's row operand, each row's gradient:
 // the sum of its dY (Add) or of dY times the full operand (Mul). It
 // reports false for the other ops, and for Mul where the full operand was
@@ -119,7 +104,7 @@ func (o binaryOp) rowSums(kernels bool, g, dy []float32, full *Tensor, inner int
 	case o.kind == kindMul && full.Data != nil:
 		forChunks(len(g), 2*inner, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				g[r] = dot4(dy[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner])
+				g[r] = stridedDot(dy[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner], 1)
 			}
 		})
 	default:

@@ -200,13 +200,9 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 			scaleInto(g.Data, dy[0].Data, d(0, 0, 0))
 		case o.kind == kindMul && ia == nil && ib == nil:
 			mulInto(g.Data, dy[0].Data, []*Tensor{b, a}[side].Data)
-		case skip == opA|opY && ia == nil && ib == nil: // Mul's, Div's: b alone
+		case skip == opA|opY && ia == nil && ib == nil: // Div's: b alone
 			for k, gv := range dy[0].Data {
 				g.Data[k] = gv * d(0, b.Data[k], 0)
-			}
-		case skip == opB|opY && ia == nil && ib == nil:
-			for k, gv := range dy[0].Data {
-				g.Data[k] = gv * d(a.Data[k], 0, 0)
 			}
 		default:
 			for k, gv := range dy[0].Data {

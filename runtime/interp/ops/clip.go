@@ -71,26 +71,30 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	y := s.alloc(false, x.Shape...)
-	n := len(x.Data)
 	boundsWanted := sv.loIn != nil && s.Needs(1) || sv.hiIn != nil && s.Needs(2)
-	if s.Grad && !boundsWanted {
-		sv.pass = make(reluMask, (n+63)/64)
-	}
-	ak := kernel.Acts(s.Kernels)
-	forChunks((n+63)/64, 64, func(k0, k1 int) {
-		var m []uint64
-		if sv.pass != nil {
-			m = sv.pass[k0:k1]
-		}
-		lo, hi := 64*k0, min(64*k1, n)
-		ak.Clip(y.Data[lo:hi], x.Data[lo:hi], m, sv.lo, sv.hi)
-	})
+	sv.pass = clipInto(s.Kernels, s.Grad && !boundsWanted, y.Data, x.Data, sv.lo, sv.hi)
 	if sv.pass != nil {
 		x = &Tensor{Shape: x.Shape}
 	}
 	s.Save(x)
 	s.SetAux(sv)
 	return []*Tensor{y}, nil
+}
+
+// clipInto writes y = min(max(x, lo), hi) (y may be x) on every core,
+// and, where mask is set, returns the bit mask of where the gradient
+// passes to x (y = x; a NaN passes none); nil otherwise.
+func clipInto(vector, mask bool, y, x []float32, lo, hi float32) reluMask {
+	var m reluMask
+	if mask {
+		m = make(reluMask, (len(x)+63)/64)
+	}
+	ak := kernel.Acts(vector)
+	forChunks((len(x)+63)/64, 64, func(k0, k1 int) {
+		lo64, hi64 := 64*k0, min(64*k1, len(x))
+		ak.Clip(y[lo64:hi64], x[lo64:hi64], part(m, k0, k1), lo, hi)
+	})
+	return m
 }
 
 // clipBound returns bound input i, nil when omitted.

@@ -190,7 +190,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	c.planFor(a.key()).fwd.forward(s, a, y)
 	if c.clip != nil {
-		a.mask = c.clipOutput(a.kernels, s.Grad, y.Data)
+		a.mask = clipInto(a.kernels, s.Grad, y.Data, y.Data, c.clip[0], c.clip[1])
 	}
 	// The weight gradient alone reads x, and the folded Relu's backward
 	// one bit per output: an attack's pass keeps x only as a shape, and y

@@ -1,7 +1,5 @@
 package ops
 
-import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
-
 // A Conv followed by a Clip with constant bounds (MobileNet-V2's ReLU6)
 // clips its output in place and keeps the Clip's bit mask, as a fused
 // Relu does: the Clip's output tensor, a pass over memory each way and
@@ -28,23 +26,4 @@ func init() {
 			f.clip = &[2]float32{cl.lo, cl.hi}
 			return &f, true
 		}})
-}
-
-// clipOutput clips y in place to the fused Clip's bounds and returns the
-// mask of where the gradient passes, or nil where grad is not set.
-func (c *conv) clipOutput(vector, grad bool, y []float32) reluMask {
-	var m reluMask
-	if grad {
-		m = make(reluMask, (len(y)+63)/64)
-	}
-	ak := kernel.Acts(vector)
-	forChunks((len(y)+63)/64, 64, func(k0, k1 int) {
-		var part []uint64
-		if m != nil {
-			part = m[k0:k1]
-		}
-		lo, hi := 64*k0, min(64*k1, len(y))
-		ak.Clip(y[lo:hi], y[lo:hi], part, c.clip[0], c.clip[1])
-	})
-	return m
 }

@@ -82,7 +82,7 @@ func (o gate) scalar(x []float32, y, d *Tensor) {
 }
 
 // part returns s[lo:hi], or nil where s is nil.
-func part(s []float32, lo, hi int) []float32 {
+func part[T any](s []T, lo, hi int) []T {
 	if s == nil {
 		return nil
 	}
@@ -95,11 +95,6 @@ func (gate) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		return []*Tensor{nil}, nil
 	}
 	dx := s.alloc(false, d.Shape...)
-	forChunks(len(dx.Data), 1, func(lo, hi int) {
-		g, dd := dy[0].Data[lo:hi], d.Data[lo:hi]
-		for i := range dx.Data[lo:hi] {
-			dx.Data[lo+i] = g[i] * dd[i]
-		}
-	})
+	mulInto(dx.Data, dy[0].Data, d.Data)
 	return []*Tensor{dx}, nil
 }

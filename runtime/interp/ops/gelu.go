@@ -25,32 +25,27 @@ func init() {
 		{Type: "Erf", In: []Operand{Out(0)}},
 		{Type: "Add", In: []Operand{Out(1), one}, Commutes: true},
 	}
-	registerPattern(Pattern{Name: "Gelu", Op: geluPattern, Steps: slices.Concat(erfOf, []Step{
+	registerPattern(Pattern{Name: "Gelu", Op: geluPattern(false), Steps: slices.Concat(erfOf, []Step{
 		{Type: "Mul", In: []Operand{X, Out(2)}, Commutes: true},
 		{Type: "Mul", In: []Operand{Out(3), half}, Commutes: true}})})
-	registerPattern(Pattern{Name: "Gelu", Op: geluHalfFirstPattern, Steps: slices.Concat(erfOf, []Step{
+	registerPattern(Pattern{Name: "Gelu", Op: geluPattern(true), Steps: slices.Concat(erfOf, []Step{
 		{Type: "Mul", In: []Operand{X, half}, Commutes: true},
 		{Type: "Mul", In: []Operand{Out(3), Out(2)}, Commutes: true}})})
 }
 
-// geluPattern takes the constants in the patterns' order: the divisor, 1
-// and 0.5, and builds the op with the divisor the model holds, so that
-// the forward pass gives the bits of the five nodes.
-func geluPattern(consts []float32) (Op, bool) {
-	if len(consts) != 3 {
-		return nil, false
+// geluPattern returns the patterns' Op: it takes the constants in the
+// patterns' order, the divisor, 1 and 0.5, and builds the op with the
+// divisor the model holds, so that the forward pass gives the bits of the
+// five nodes. halfFirst is for the form that multiplies x by 0.5 before
+// the Mul by 1+erf: (x·0.5)·a rounds, and overflows, where (x·a)·0.5 does
+// not (x near the largest float32).
+func geluPattern(halfFirst bool) func([]float32) (Op, bool) {
+	return func(consts []float32) (Op, bool) {
+		if len(consts) != 3 {
+			return nil, false
+		}
+		return gate{fd: geluErf(consts[0], halfFirst)}, true
 	}
-	return gate{fd: geluErf(consts[0], false)}, true
-}
-
-// geluHalfFirstPattern is geluPattern for the form that multiplies x by
-// 0.5 before the Mul by 1+erf: (x·0.5)·a rounds, and overflows, where
-// (x·a)·0.5 does not (x near the largest float32).
-func geluHalfFirstPattern(consts []float32) (Op, bool) {
-	if len(consts) != 3 {
-		return nil, false
-	}
-	return gate{fd: geluErf(consts[0], true)}, true
 }
 
 func newGelu(n *Node) (Op, error) {
