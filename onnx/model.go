@@ -74,8 +74,8 @@ func Parse(data []byte, dir string) (*Model, error) {
 	// are for models whose raw data is large, and the snapshot not where the
 	// rest is large too (weights in float_data, big Constant nodes).
 	if raw := rawSize(&mp); raw >= minSnapshotRaw && aliasRawData(data, &mp) {
-		if p := cloneSharingRaw(&mp); proto.Size(p)-raw <= maxSnapshot {
-			m.pristine = p
+		if len(data)-raw <= maxSnapshot { // the rest of the file: what the clone copies
+			m.pristine = cloneSharingRaw(&mp)
 		}
 	}
 	return m, nil
