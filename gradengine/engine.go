@@ -44,9 +44,6 @@ type Options struct {
 	// Weights builds the graph with weight gradients, for passes that ask
 	// for them (interp.Want.Params).
 	Weights bool
-	// MaxMemory is the graph builder's shape-inference budget (as
-	// interp.Options.MaxMemory).
-	MaxMemory int64
 	// Recompile, where set, compiles the model's program again as p was
 	// compiled. Once the graph is open the engine then lets go of p and
 	// compiles again only when a pass needs the interpreter (another loss,
@@ -84,13 +81,12 @@ func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
 		_, err := ParseKind(string(kind))
 		return nil, err
 	}
-	err := e.openGraph(m, opt)
+	err := e.openGraph(m, p, opt)
 	if err == nil && opt.Recompile != nil {
 		e.ref = &lazyProgram{info: p.InputInfo(), compile: opt.Recompile}
 		e.classes = classes(p)
 		// The program's storage goes back to the system now, not when the
 		// collector's scavenger gets to it, before the steps peak.
-		p = nil
 		debug.FreeOSMemory()
 	}
 	if err == nil || kind == ORT {
@@ -101,8 +97,9 @@ func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// openGraph builds m's gradient graph and opens it in ONNX Runtime.
-func (e *Engine) openGraph(m *onnx.Model, opt Options) error {
+// openGraph builds m's gradient graph on the shapes p inferred (p is m
+// compiled, within its memory budget) and opens it in ONNX Runtime.
+func (e *Engine) openGraph(m *onnx.Model, p *interp.Program, opt Options) error {
 	var o ort.Options
 	if opt.ORT != nil {
 		o = *opt.ORT
@@ -110,7 +107,7 @@ func (e *Engine) openGraph(m *onnx.Model, opt Options) error {
 	if _, err := ort.FindLibrary(o.Library); err != nil {
 		return fmt.Errorf("ONNX Runtime's gradient graph: %w", err)
 	}
-	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights, MaxMemory: opt.MaxMemory})
+	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights, Program: p})
 	if err != nil {
 		return fmt.Errorf("building the gradient graph: %w", err)
 	}

@@ -34,6 +34,10 @@ type Options struct {
 	// MaxMemory is the memory budget of the shape inference (see
 	// interp.Options); 0 means interp.DefaultMaxMemory.
 	MaxMemory int64
+	// Program, where set, is the model already compiled by the
+	// interpreter, whose inferred shapes Build reads instead of compiling
+	// the model again (a second decode of every weight).
+	Program *interp.Program
 }
 
 // Graph is a built gradient graph and the names of what it reads and writes.
@@ -67,7 +71,10 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	if g.Opset < MinOpset {
 		return nil, fmt.Errorf("%w: the model is opset %d; gradient graphs need opset %d or later (convert it with onnx.version_converter)", ErrUnsupported, g.Opset, MinOpset)
 	}
-	p, err := interp.Compile(m, &interp.Options{MaxMemory: opt.MaxMemory})
+	p, err := opt.Program, error(nil)
+	if p == nil {
+		p, err = interp.Compile(m, &interp.Options{MaxMemory: opt.MaxMemory})
+	}
 	if errors.Is(err, interp.ErrUnsupported) {
 		return nil, fmt.Errorf("%w: the interpreter, which infers the shapes, cannot run the model: %v", ErrUnsupported, err)
 	} else if err != nil {

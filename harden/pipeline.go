@@ -283,7 +283,7 @@ func (rc *RunConfig) grads(path string, prog *interp.Program) (*gradengine.Engin
 			return nil, err
 		}
 	}
-	e, err := gradengine.Open(m, prog, gradengine.Options{Kind: rc.GradEngine, ORT: &rc.ORT, MaxMemory: rc.ORT.MaxMemory})
+	e, err := gradengine.Open(m, prog, gradengine.Options{Kind: rc.GradEngine, ORT: &rc.ORT})
 	if err != nil {
 		return nil, err
 	}

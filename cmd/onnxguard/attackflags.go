@@ -99,15 +99,12 @@ type attackSession struct {
 
 // openGrads opens the gradient engine of kind over the compiled program
 // p, saying on stderr why when auto falls back to the interpreter.
-func (a *attackSession) openGrads(c *cli.Context, p *interp.Program, kind gradengine.Kind) error {
+// recompile, where p was compiled for the gradients alone (not the
+// interpreter that classifies), compiles it again, so that the engine may
+// let p go (gradengine.Options.Recompile); nil otherwise.
+func (a *attackSession) openGrads(c *cli.Context, p *interp.Program, kind gradengine.Kind, recompile func() (*interp.Program, error)) error {
 	var err error
-	opt := gradengine.Options{Kind: kind, ORT: &a.cfg.ort, MaxMemory: a.cfg.ort.MaxMemory}
-	if a.check != nil { // p was compiled for the gradients alone: the engine may let it go
-		opt.Recompile = func() (*interp.Program, error) {
-			return interp.Compile(a.session.model, interpOptions(interp.Options{MaxMemory: a.cfg.ort.MaxMemory}))
-		}
-	}
-	a.grads, err = gradengine.Open(a.session.model, p, opt)
+	a.grads, err = gradengine.Open(a.session.model, p, gradengine.Options{Kind: kind, ORT: &a.cfg.ort, Recompile: recompile})
 	if err != nil {
 		return fmt.Errorf("--grad-engine ort: %w", err)
 	}
@@ -164,14 +161,18 @@ func openSession(c *cli.Context, blackBox bool) (*attackSession, error) {
 	}
 	a := &attackSession{session: s, cfg: cfg, shard: shard, runtime: engineName(cfg, s), cli: c}
 	var p *interp.Program
+	var compile func() (*interp.Program, error)
 	if ie, ok := s.engine.(interp.Engine); ok {
 		p = ie.P
 	} else {
 		a.check = s.engine
-		p, err = interp.Compile(s.model, interpOptions(interp.Options{MaxMemory: cfg.ort.MaxMemory}))
+		compile = func() (*interp.Program, error) {
+			return interp.Compile(s.model, interpOptions(interp.Options{MaxMemory: cfg.ort.MaxMemory}))
+		}
+		p, err = compile()
 	}
 	if err == nil {
-		if err = a.openGrads(c, p, kind); err != nil {
+		if err = a.openGrads(c, p, kind, compile); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: %w", cfg.modelPath, err)
 		}
