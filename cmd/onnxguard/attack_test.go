@@ -18,7 +18,9 @@ import (
 // TestAttackMatchesPyTorch is the attack issue's acceptance check: FGSM at
 // ε = 0.1 on the PyTorch-trained Fashion-MNIST CNN leaves the same accuracy
 // as the same attack computed by PyTorch (testdata/reference.json), on the
-// full test set when Debian's dataset-fashion-mnist is installed.
+// full test set when Debian's dataset-fashion-mnist is installed, with
+// each gradient engine: auto (the interpreter on this model) and the
+// gradient graph on ONNX Runtime, each named in the JSON.
 func TestAttackMatchesPyTorch(t *testing.T) {
 	testort.Need(t)
 	ref := loadReference(t)
@@ -26,23 +28,35 @@ func TestAttackMatchesPyTorch(t *testing.T) {
 	if _, err := os.Stat(fashionTest); err == nil {
 		data, key = fashionTest, "pytorch_fgsm_eps0.1_correct"
 	}
-	stdout, _, err := run("attack", "-m", cnn, "-d", data, "--eps", "0.1", "--batch", "256", "--device", "cpu", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := decodeAttack(t, stdout)
 	want := int(ref.CNN[key].(float64))
-	t.Logf("%s: FGSM ε=0.1 leaves %d of %d correct; PyTorch %d", data, got.Correct, got.Samples, want)
-	if d := got.Correct - want; d < -3 || d > 3 {
-		t.Errorf("FGSM ε=0.1 leaves %d correct, PyTorch %d: more than 3 samples apart", got.Correct, want)
-	}
-	if got.Adversarial != float64(got.Correct)/float64(got.Samples) || got.Disagreement > 0.001 {
-		t.Errorf("adversarial accuracy %g for %d/%d, runtime disagreement %g", got.Adversarial, got.Correct, got.Samples, got.Disagreement)
+	for _, tc := range []struct{ engine, name string }{
+		{"auto", "interpreter"},
+		{"ort", "onnxruntime-graph/cpu"},
+	} {
+		t.Run(tc.engine, func(t *testing.T) {
+			stdout, _, err := run("attack", "-m", cnn, "-d", data, "--eps", "0.1", "--batch", "256", "--device", "cpu",
+				"--grad-engine", tc.engine, "--json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := decodeAttack(t, stdout)
+			t.Logf("%s, %s: FGSM ε=0.1 leaves %d of %d correct; PyTorch %d", data, got.GradEngine, got.Correct, got.Samples, want)
+			if got.GradEngine != tc.name {
+				t.Errorf("grad_engine %q, want %q", got.GradEngine, tc.name)
+			}
+			if d := got.Correct - want; d < -3 || d > 3 {
+				t.Errorf("FGSM ε=0.1 leaves %d correct, PyTorch %d: more than 3 samples apart", got.Correct, want)
+			}
+			if got.Adversarial != float64(got.Correct)/float64(got.Samples) || got.Disagreement > 0.001 {
+				t.Errorf("adversarial accuracy %g for %d/%d, runtime disagreement %g", got.Adversarial, got.Correct, got.Samples, got.Disagreement)
+			}
+		})
 	}
 }
 
 // attackOutput is what attack --json prints, as far as the tests read it.
 type attackOutput struct {
+	GradEngine   string  `json:"grad_engine"`
 	Samples      int     `json:"samples"`
 	Correct      int     `json:"correct"`
 	Clean        float64 `json:"clean_accuracy"`
