@@ -84,7 +84,10 @@ endif
 # OpenBLAS where it is installed.
 # The deployed architectures run ARCH_COUNT times at ARCH_BENCHTIME (a
 # batch of ResNet-50's training step takes seconds), the rest 3 times.
+# Last, the FGSM step on the engine --grad-engine auto opens for each
+# model, AUTO_COUNT times, and the table of issue 19's targets.
 ARCH_COUNT ?= 1
+AUTO_COUNT ?= 3
 ARCH_BENCHTIME ?= 2x
 BENCH = $(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR|Compile)' -benchtime 1s -count 3 ./runtime/interp/ 2>&1 && \
 	$(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR)PaperStep' -benchtime 1s -count 3 ./harden/ 2>&1 && \
@@ -93,7 +96,9 @@ BENCH = $(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR|Compile)' -benchtim
 	$(GO) test -run '^$$' -bench 'GradGraph/(mnist|cifar)$$' -benchtime 3x -count 3 ./gradgraph/ 2>&1 && \
 	$(GO) test -run '^$$' -bench '^BenchmarkArch$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./runtime/interp/ 2>&1 && \
 	$(GO) test -run '^$$' -bench '^BenchmarkArchPaperStep$$' -benchtime 1x -count $(ARCH_COUNT) ./harden/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'GradGraph/(resnet50|mobilenet_v2|mobilenet_v3_large|efficientnet_b0|convnext_tiny|vit_b_16)$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./gradgraph/ 2>&1
+	$(GO) test -run '^$$' -bench 'GradGraph/' -skip 'GradGraph/(mnist|cifar)$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./gradgraph/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'Auto/bench_' -benchtime 1s -count $(AUTO_COUNT) ./gradengine/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'Auto/' -skip 'Auto/bench_' -benchtime $(ARCH_BENCHTIME) -count $(AUTO_COUNT) ./gradengine/ 2>&1
 
 bench: arch-models
 	{ $(BENCH); } | awk -f scripts/benchtable.awk

@@ -75,6 +75,14 @@ func Session(b *testing.B, file string) *Sessions {
 // per call.
 func Beside(b *testing.B, sess *Sessions, x []float32, n int, step func() error) {
 	b.Helper()
+	BesideAs(b, sess, x, n, "interp", step)
+}
+
+// BesideAs is Beside for a step that is not the interpreter's alone (the
+// engine --grad-engine auto opens, say): its metrics are name-img/s,
+// ort-img/s and name/ort.
+func BesideAs(b *testing.B, sess *Sessions, x []float32, n int, name string, step func() error) {
+	b.Helper()
 	// The table make bench prints names the BLAS behind the interpreter.
 	printBLAS.Do(func() { fmt.Printf("blas: %s\n", ops.BLAS()) })
 
@@ -92,21 +100,21 @@ func Beside(b *testing.B, sess *Sessions, x []float32, n int, step func() error)
 	if err := step(); err != nil {
 		b.Fatal(err)
 	}
-	interpTime := time.Since(start)
+	stepTime := time.Since(start)
 	start = time.Now()
 	ortRun(sess.still)
-	ortRuns := min(max(1, int(interpTime/max(time.Since(start), 1))/2), 20)
+	ortRuns := min(max(1, int(stepTime/max(time.Since(start), 1))/2), 20)
 	// The interpreter runs its steps back to back in rounds of about
 	// 20 ms, as an attack's or a training run's steps follow one another
 	// (its helper goroutines stay awake between steps, not between
 	// rounds).
-	round := max(1, int(20*time.Millisecond/max(interpTime, 1)))
+	round := max(1, int(20*time.Millisecond/max(stepTime, 1)))
 
 	// Rounds of the interpreter and of the sleeping session alternate, so
 	// that load from elsewhere on the machine falls on both alike; the
 	// spinning session runs as many batches after them.
 	var spinTime, stillTime time.Duration
-	interpTime = 0
+	stepTime = 0
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		steps := min(round, b.N-done)
@@ -116,7 +124,7 @@ func Beside(b *testing.B, sess *Sessions, x []float32, n int, step func() error)
 				b.Fatal(err)
 			}
 		}
-		interpTime += time.Since(start)
+		stepTime += time.Since(start)
 		start = time.Now()
 		for range steps * ortRuns {
 			ortRun(sess.still)
@@ -132,9 +140,9 @@ func Beside(b *testing.B, sess *Sessions, x []float32, n int, step func() error)
 	b.StopTimer()
 
 	images := float64(b.N * n)
-	interpRate := images / interpTime.Seconds()
+	stepRate := images / stepTime.Seconds()
 	ortRate := images * float64(ortRuns) / min(spinTime, stillTime).Seconds()
-	b.ReportMetric(interpRate, "interp-img/s")
+	b.ReportMetric(stepRate, name+"-img/s")
 	b.ReportMetric(ortRate, "ort-img/s")
-	b.ReportMetric(interpRate/ortRate, "interp/ort")
+	b.ReportMetric(stepRate/ortRate, name+"/ort")
 }
