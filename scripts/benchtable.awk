@@ -46,14 +46,15 @@ function beside(key,    r) {
 
 # BenchmarkArch/resnet50/fgsm-2  1  ns  ns/op  v interp-img/s  v interp/ort  v ort-img/s
 # BenchmarkArchPaperStep/resnet50-2  (the same metrics): the deployed
-# architectures, in the same table as the benchmark CNNs. The batch is
-# internal/testfiles.Archs': 4 for ConvNeXt-T and ViT-B/16, 16 for the rest.
+# architectures, in the same table as the benchmark CNNs, at the batch
+# they report (internal/testfiles.Archs').
 /^BenchmarkArch(PaperStep)?\/[^ ]+ / {
 	name = $1
 	sub(/-[0-9]+$/, "", name)
 	npart = split(name, part, "/")
 	path = npart == 3 ? part[3] : "paperstep"
-	beside(part[2] " | " path " | " (part[2] ~ /^(convnext|vit)/ ? 4 : 16))
+	metrics()
+	beside(part[2] " | " path " | " v["batch"])
 	next
 }
 
@@ -89,6 +90,7 @@ function beside(key,    r) {
 		torder[++nt] = model
 	r = ++truns[model]
 	tengine[model] = substr(name, length(model) + 2)
+	tbatch[model] = v["batch"]
 	tratio[model, r] = v["auto/ort"]
 	tauto[model, r] = v["auto-img/s"]
 	tort[model, r] = v["ort-img/s"]
@@ -225,7 +227,7 @@ function targets(    i, key, j, goal, part, shown) {
 		key = torder[i]
 		j = median(tratio, key, truns[key])
 		goal = (key ~ /^bench_/) ? 0.48 : 0.35
-		printf "| %s | FGSM step, batch %s | %s | %s | %.3f | %.2f | %s | %d |\n", key, (key ~ /^bench_/) ? 128 : 16, tengine[key], \
+		printf "| %s | FGSM step, batch %s | %s | %s | %.3f | %.2f | %s | %d |\n", key, tbatch[key], tengine[key], \
 			(key in offEngine) ? offEngine[key] : "?", tratio[key, j], goal, (tratio[key, j] >= goal ? "met" : "missed"), truns[key]
 	}
 	for (i = 1; i <= n; i++) {

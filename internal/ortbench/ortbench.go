@@ -5,8 +5,8 @@
 // A benchmark opens the model in ONNX Runtime with Session (which skips it
 // where ONNX Runtime is not installed) and hands Beside the work of one
 // step and the batch it covers; Beside alternates the two and reports the
-// metrics scripts/benchtable.awk reads: interp-img/s, ort-img/s and
-// interp/ort. Figures are ratios because the machines they run on are
+// metrics scripts/benchtable.awk reads: interp-img/s, ort-img/s,
+// interp/ort and the batch. Figures are ratios because the machines they run on are
 // shared and absolute times drift; run side by side, drift falls on both.
 package ortbench
 
@@ -145,4 +145,6 @@ func BesideAs(b *testing.B, sess *Sessions, x []float32, n int, name string, ste
 	b.ReportMetric(stepRate, name+"-img/s")
 	b.ReportMetric(ortRate, "ort-img/s")
 	b.ReportMetric(stepRate/ortRate, name+"/ort")
+	// The batch, for the tables: the architectures' differ by model.
+	b.ReportMetric(float64(n), "batch")
 }
