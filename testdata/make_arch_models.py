@@ -10,7 +10,8 @@ They are hundreds of MB, so they are written into a cache outside git:
     /usr/bin/python3 testdata/make_arch_models.py [DIR] [NAME ...]
 
 DIR defaults to ${ONNXGUARD_CACHE:-~/.cache/onnxguard}/arch-models; a model
-already there is left alone. Needs Debian's python3-torch and
+already there is left alone (but for a ViT-B/16 exported with torchvision's
+all-zero head, by an earlier version of this script). Needs Debian's python3-torch and
 python3-torchvision (no pretrained weights are downloaded)."""
 import os
 import sys
@@ -27,6 +28,23 @@ MODELS = {
     "vit_b_16": (torchvision.models.vit_b_16, 14),
 }
 
+# The layers torchvision initialises to zero, by model.
+ZERO_HEADS = {"vit_b_16": lambda m: m.heads.head}
+
+
+def zero_head(name, path):
+    """Reports whether the model exported at path still has the all-zero
+    head of an export made before ZERO_HEADS (so it is exported again)."""
+    if name not in ZERO_HEADS:
+        return False
+    import numpy
+    import onnx
+    from onnx import numpy_helper
+    for t in onnx.load(path).graph.initializer:
+        if t.name.startswith("heads.head.weight"):
+            return not numpy_helper.to_array(t).any()
+    return False
+
 
 def export(name, out):
     make, opset = MODELS[name]
@@ -39,6 +57,12 @@ def export(name, out):
         for _ in range(4):
             model(torch.rand(8, 3, 224, 224))
     model.eval()
+    # torchvision starts ViT's classification head at zero, which leaves
+    # every logit 0 and every input gradient 0: nothing to attack and
+    # nothing for a gradient comparison to see. Give it random weights.
+    if name in ZERO_HEADS:
+        with torch.no_grad():
+            torch.nn.init.normal_(ZERO_HEADS[name](model).weight, std=0.02)
     x = torch.rand(2, 3, 224, 224)
     tmp = out + ".tmp"
     torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"], output_names=["logits"],
@@ -55,7 +79,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     for name in args or MODELS:
         out = os.path.join(out_dir, name + ".onnx")
-        if os.path.exists(out):
+        if os.path.exists(out) and not zero_head(name, out):
             print(f"{out}: present")
             continue
         export(name, out)
