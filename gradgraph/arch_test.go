@@ -46,6 +46,9 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 			}
 			t.Logf("%s: graph against interpreter: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q); interpreter against itself: input gradient %.2g (L2 %.2g), weight gradients %.2g",
 				a.Name, c.logits, c.loss, c.input, c.inputL2, c.params, c.worstParam, c.selfInput, c.selfL2, c.selfParams)
+			if !(c.inputScale > 0) {
+				t.Errorf("%s: the interpreter's input gradient is all zeros (max |g| %g): nothing to compare; is the classifier's head all zeros?", a.Name, c.inputScale)
+			}
 			for _, e := range []struct {
 				what      string
 				got, self float64

@@ -40,6 +40,9 @@ type comparison struct {
 	worstParam                  string
 	inputL2                     float64 // ‖a − b‖ / ‖b‖ of the input gradient
 	inputOff                    float64 // the share of its elements off by more than 1e-4 of max|b|
+	// inputScale is max|b| of the interpreter's input gradient: 0 makes
+	// the comparison of input gradients vacuous.
+	inputScale float64
 	// The interpreter against itself on an input moved by one part in
 	// 10⁶: input gradient (max and L2) and weight gradients.
 	selfInput, selfL2, selfParams float64
@@ -138,6 +141,9 @@ func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64
 		input:  relErr(got[2].Float, ref.Input.Data),
 	}
 	c.inputL2, c.inputOff = l2Err(got[2].Float, ref.Input.Data)
+	for _, v := range ref.Input.Data {
+		c.inputScale = max(c.inputScale, math.Abs(float64(v)))
+	}
 	c.params, c.worstParam = paramErr(p, weights, ref.Params, func(i int) []float32 { return got[3+i].Float })
 	if self {
 		c.selfInput, c.selfL2, c.selfParams = selfSensitivity(t, p, x, labels, rng, weights, ref)
