@@ -14,6 +14,10 @@ func init() {
 			out[0] = b.op("Pad", []string{dy[0], b.int64s(pads...)})
 			return out, nil
 		}
+		if pads, ok := b.slicePadsAtRunTime(n); ok { // slicepads.go
+			out[0] = b.op("Pad", []string{dy[0], pads})
+			return out, nil
+		}
 		ins := append([]string{b.positions(n.Inputs[0])}, n.Inputs[1:]...)
 		picked := b.op("Slice", ins)
 		out[0] = b.scatterBack(n.Inputs[0], picked, dy[0], false)
