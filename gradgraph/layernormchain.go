@@ -52,7 +52,11 @@ func (b *builder) layerNormChain(n *onnx.Node, dy string) (x, dx string, ok bool
 			continue
 		}
 		if varAxes, ok := b.meanAxes(b.fromOp(v, "ReduceMean")); ok && slices.Equal(varAxes, axes) && b.squares(b.producer(v).Inputs[0], xc) {
-			return x, b.normChainBack(n.Outputs[0], sd, dy, axes), true
+			count := 1
+			for _, a := range axes {
+				count *= b.shapes[x][a]
+			}
+			return x, b.normCompact(n.Outputs[0], dy, axes, count, "Div", sd), true
 		}
 	}
 	return "", "", false
@@ -108,17 +112,13 @@ func (b *builder) meanAxes(n *onnx.Node) ([]int64, bool) {
 	return out, true
 }
 
-// normChainBack returns dx = (g − mean(g) − x̂·mean(g·x̂))/σ over axes, for
-// x̂ and σ the chain's forward values: four passes over x's size besides
-// the two reductions. The means are sums scaled afterwards, on one value
-// per row: ReduceMean takes its axes as an input only from opset 18.
-func (b *builder) normChainBack(xhat, sd, g string, axes []int64) string {
+// normCompact returns dx = (g − mean(g) − x̂·mean(g·x̂)) scaled by 1/σ,
+// as op ("Div" or "Mul") with by (σ or 1/σ), over axes of count elements:
+// four passes over x's size besides the two reductions. The means are sums
+// scaled afterwards, on one value per row: ReduceMean takes its axes as an
+// input only from opset 18.
+func (b *builder) normCompact(xhat, g string, axes []int64, count int, op, by string) string {
 	ax := b.int64s(axes...)
-	xs := b.shapes[xhat]
-	count := 1
-	for _, a := range axes {
-		count *= xs[a]
-	}
 	inv := b.scalar(1 / float32(count))
 	mean := func(v string) string {
 		return b.op("Mul", []string{b.op("ReduceSum", []string{v, ax}, aInt("keepdims", 1)), inv})
@@ -126,5 +126,5 @@ func (b *builder) normChainBack(xhat, sd, g string, axes []int64) string {
 	m1 := mean(g)
 	m2 := mean(b.op("Mul", []string{g, xhat}))
 	centred := b.op("Sub", []string{b.op("Sub", []string{g, m1}), b.op("Mul", []string{xhat, m2})})
-	return b.op("Div", []string{centred, sd})
+	return b.op(op, []string{centred, by})
 }

@@ -115,3 +115,42 @@ func TestLayerNormChainMatchesInterpreter(t *testing.T) {
 		})
 	}
 }
+
+// TestLayerNormalizationReadsItsStatistics checks that the backward of the
+// LayerNormalization operator reads the forward node's Mean and InvStdDev,
+// named by the model or added, instead of recomputing the statistics (no
+// Sqrt, no Reciprocal), and agrees with the interpreter.
+func TestLayerNormalizationReadsItsStatistics(t *testing.T) {
+	testort.Need(t)
+	for _, nout := range []int{1, 3} {
+		m := oneNode(t, "LayerNormalization", 17, nout, []*onnx.AttributeProto{aInt("axis", -1)}, x(2, 3, 8), w(8), w(8))
+		for _, weights := range []bool{true, false} {
+			c, err := compareOn(t, m, 2, weights, 37, -2, 2, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, "LayerNormalization")
+		}
+		g, err := Build(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes := g.Model.Proto.GetGraph().GetNode()
+		ln := nodes[0]
+		if len(ln.GetOutput()) != 3 || ln.GetOutput()[1] == "" || ln.GetOutput()[2] == "" {
+			t.Errorf("%d outputs: the forward LayerNormalization writes %q, want its Mean and InvStdDev too", nout, ln.GetOutput())
+		}
+		read := map[string]bool{}
+		for _, n := range nodes[1:] {
+			if op := n.GetOpType(); op == "Sqrt" || op == "Reciprocal" {
+				t.Errorf("%d outputs: backward node %s (%s) recomputes the statistics", nout, n.GetName(), op)
+			}
+			for _, in := range n.GetInput() {
+				read[in] = true
+			}
+		}
+		if len(ln.GetOutput()) == 3 && (!read[ln.GetOutput()[1]] || !read[ln.GetOutput()[2]]) {
+			t.Errorf("%d outputs: the backward half does not read %q", nout, ln.GetOutput()[1:])
+		}
+	}
+}
