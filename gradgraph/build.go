@@ -264,11 +264,15 @@ func (b *builder) read(v string) bool {
 	return false
 }
 
-// sum adds gradient contributions: those of full shape with one Sum, then
+// sum adds gradient contributions: the gradients of Slices that tile an
+// axis concatenated (slicetiles.go), those of full shape with one Sum, then
 // those spread by Expand (GlobalAveragePool's, a squeeze-and-excitation
 // block's) as their unexpanded inputs, by a broadcasting Add, one pass over
 // the tensor in place of writing and reading the expansion.
 func (b *builder) sum(parts []string) string {
+	if parts = b.concatTiles(parts); len(parts) == 1 {
+		return parts[0]
+	}
 	var full, small, dropped []string
 	for _, p := range parts {
 		if src, ok := b.spread[p]; ok && !b.read(p) {

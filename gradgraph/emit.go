@@ -28,6 +28,7 @@ type builder struct {
 	grads   map[string][]string // gradient contributions per value
 	summed  map[string]string
 	spread  map[string]string // Expand outputs of expandBatch, by name: their input
+	tiles   map[string]tile   // Pads of Slices' gradients, by name (slicetiles.go)
 	// The forward graph's index (indexNodes): each value's producer, how
 	// many node inputs read it, the graph outputs.
 	producers map[string]*onnx.Node

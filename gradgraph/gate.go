@@ -7,10 +7,13 @@ import (
 )
 
 // Gated activations written as several nodes (SiLU as x·Sigmoid(x), GELU
-// as Div, Erf, Add, Mul, Mul) get one backward: the derivative recomputed
-// from x alone. Node by node, the backward half would read x and the
-// sigmoid (SiLU), or x, x/√2 and 1+erf(x/√2) (GELU): two and three
-// tensors of the activation's size kept from the forward half.
+// as Div, Erf, Add, Mul, Mul) get one backward. SiLU's derivative is
+// recomputed from x alone; node by node, the backward half would read x
+// and the sigmoid. GELU's reads x/√2 and 1+erf(x/√2) from the forward and
+// not x: recomputing erf costs more than the tensor it saves (ONNX
+// Runtime's Erf is one of its slowest element-wise kernels, and its common
+// subexpression elimination merged the recomputation with the forward's
+// anyway, keeping all three alive).
 
 // producer returns the forward node that writes name, nil for inputs and
 // initializers.
@@ -115,9 +118,11 @@ func (b *builder) gelu(n *onnx.Node, dy string) bool {
 		inner := b.fromOp(in, "Mul")
 		if ok && inner != nil { // Mul(Mul(x, a), k)
 			for _, a := range inner.Inputs {
-				if x := other(inner, a); x != "" && b.erfPlusOne(a, x) != 0 {
-					b.geluBack(x, b.erfPlusOne(a, x), k, dy)
-					return true
+				if x := other(inner, a); x != "" {
+					if u := b.erfPlusOne(a, x); u != "" {
+						b.geluBack(x, u, a, k, dy)
+						return true
+					}
 				}
 			}
 		}
@@ -125,8 +130,8 @@ func (b *builder) gelu(n *onnx.Node, dy string) bool {
 			a := other(n, in)
 			for _, x := range half.Inputs {
 				k, ok := b.scalarConst(other(half, x))
-				if c := b.erfPlusOne(a, x); ok && c != 0 {
-					b.geluBack(x, c, k, dy)
+				if u := b.erfPlusOne(a, x); ok && u != "" {
+					b.geluBack(x, u, a, k, dy)
 					return true
 				}
 			}
@@ -135,12 +140,12 @@ func (b *builder) gelu(n *onnx.Node, dy string) bool {
 	return false
 }
 
-// erfPlusOne returns c where a = Add(Erf(Div(x, c)), 1), each step private;
-// 0 where a is not that.
-func (b *builder) erfPlusOne(a, x string) float32 {
+// erfPlusOne returns u = Div(x, c) where a = Add(Erf(u), 1), each step
+// private and c a nonzero constant; "" where a is not that.
+func (b *builder) erfPlusOne(a, x string) string {
 	add := b.fromOp(a, "Add")
 	if add == nil || len(add.Inputs) != 2 {
-		return 0
+		return ""
 	}
 	for _, e := range add.Inputs {
 		one, ok := b.scalarConst(other(add, e))
@@ -153,23 +158,25 @@ func (b *builder) erfPlusOne(a, x string) float32 {
 			continue
 		}
 		if c, ok := b.scalarConst(div.Inputs[1]); ok && c != 0 {
-			return c
+			return div.Outputs[0]
 		}
 	}
-	return 0
+	return ""
 }
 
-// geluBack adds the gradient of k·x·(1 + erf(x/c)) to x's.
-func (b *builder) geluBack(x string, c, k float32, dy string) {
+// geluBack adds the gradient of k·x·(1 + erf(u)), u = x/c, to x's: dx =
+// dy·k·(a + 2/√π·u·e^(−u²)) with a = 1 + erf(u), the last term as
+// u/e^(u²), which is 0, as it should be, where e^(u²) overflows. It reads
+// the forward's u and a rather than recompute erf from x, ONNX Runtime's
+// slowest element-wise kernel after Pow: the two tensors stay alive in
+// place of x, whose last reader is then the forward's Mul.
+func (b *builder) geluBack(x, u, a string, k float32, dy string) {
 	if !b.need[x] {
 		return
 	}
-	u := b.op("Div", []string{x, b.scalar(c)})
-	a := b.op("Add", []string{b.op("Erf", []string{u}), b.scalar(1)})
-	e := b.op("Exp", []string{b.op("Neg", []string{b.op("Mul", []string{u, u})})})
-	t := b.op("Mul", []string{x, b.op("Mul", []string{e, b.scalar(float32(float64(k) * 2 / math.SqrtPi / float64(c)))})})
-	d := b.op("Add", []string{b.op("Mul", []string{a, b.scalar(k)}), t})
-	b.grads[x] = append(b.grads[x], b.op("Mul", []string{dy, d}))
+	t := b.op("Div", []string{u, b.op("Exp", []string{b.op("Mul", []string{u, u})})})
+	d := b.op("Add", []string{a, b.op("Mul", []string{t, b.scalar(float32(2 / math.SqrtPi))})})
+	b.grads[x] = append(b.grads[x], b.op("Mul", []string{b.op("Mul", []string{dy, d}), b.scalar(k)}))
 }
 
 // hardSwish returns the input gradient of y = x·HardSigmoid(x), HardSwish

@@ -2,8 +2,11 @@ package gradgraph
 
 import "github.com/onnxguard/onnxguard/onnx"
 
-// LayerNormalization over the axes from axis on: dx from normBack;
-// dscale = Σ dy·x̂ and dB = Σ dy, summed to their shapes.
+// LayerNormalization over the axes from axis on: x̂ from the forward node's
+// Mean and InvStdDev outputs (added where the model leaves them out), dx
+// from normCompact (normBack, which recomputes the statistics, where they
+// are not kept in float); dscale = Σ dy·x̂ and dB = Σ dy, summed to their
+// shapes.
 func init() {
 	register("LayerNormalization", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
 		for _, d := range dy[1:] {
@@ -35,7 +38,16 @@ func init() {
 			}
 			axes, count = append(axes, i), count*xs[i]
 		}
-		dx, xhat := b.normBack(x, g, scale, axes, count, eps, b.needs(n, 0))
+		var dx, xhat string
+		if stash, err := n.Int("stash_type", 1); err == nil && stash == 1 {
+			mean, inv := b.layerNormStats(n)
+			xhat = b.op("Mul", []string{b.op("Sub", []string{x, mean}), inv})
+			if b.needs(n, 0) {
+				dx = b.normCompact(xhat, b.op("Mul", []string{g, scale}), axes, count, "Mul", inv)
+			}
+		} else {
+			dx, xhat = b.normBack(x, g, scale, axes, count, eps, b.needs(n, 0))
+		}
 		out := make([]string, len(n.Inputs))
 		out[0] = dx
 		if b.needs(n, 1) {
@@ -50,6 +62,26 @@ func init() {
 		}
 		return out, nil
 	})
+}
+
+// layerNormStats returns the Mean and InvStdDev outputs of the forward
+// LayerNormalization n, naming them where the model leaves them out: with
+// them x̂ = (x − mean)·invstd takes two passes over x, where recomputing
+// the statistics takes three and two reductions.
+func (b *builder) layerNormStats(n *onnx.Node) (mean, inv string) {
+	fwd := b.forward[n]
+	outs := fwd.GetOutput()
+	for len(outs) < 3 {
+		outs = append(outs, "")
+	}
+	if outs[1] == "" {
+		outs[1] = b.fresh("layernorm_mean")
+	}
+	if outs[2] == "" {
+		outs[2] = b.fresh("layernorm_invstddev")
+	}
+	fwd.Output = outs
+	return outs[1], outs[2]
 }
 
 // normBack returns, for x normalised over axes (count elements each) and

@@ -15,6 +15,12 @@ func init() {
 		out := make([]string, len(n.Inputs))
 		if pads, ok := b.slicePads(n); ok {
 			out[0] = b.op("Pad", []string{dy[0], b.int64s(pads...)})
+			b.recordTile(n, out[0], dy[0]) // slicetiles.go
+			return out, nil
+		}
+		if pads, ok := b.slicePadsAtRunTime(n); ok { // slicepads.go
+			out[0] = b.op("Pad", []string{dy[0], pads})
+			b.recordTile(n, out[0], dy[0])
 			return out, nil
 		}
 		if pads, ok := b.computedSlicePads(n); ok {
