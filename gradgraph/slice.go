@@ -23,10 +23,6 @@ func init() {
 			b.recordTile(n, out[0], dy[0])
 			return out, nil
 		}
-		if pads, ok := b.computedSlicePads(n); ok {
-			out[0] = b.op("Pad", []string{dy[0], pads})
-			return out, nil
-		}
 		ins := append([]string{b.positions(n.Inputs[0])}, n.Inputs[1:]...)
 		picked := b.op("Slice", ins)
 		out[0] = b.scatterBack(n.Inputs[0], picked, dy[0], false)
@@ -94,66 +90,4 @@ func clampIndex(v, d int64) int64 {
 		v += d
 	}
 	return min(max(v, 0), d)
-}
-
-// computedSlicePads returns the Pad pads that undo n, a Slice with unit
-// steps along static axes, as a value of the graph computed from n's
-// starts and ends (a few int64 elements); ok is false for any other, and
-// for bounds that are constants (slicePads').
-func (b *builder) computedSlicePads(n *onnx.Node) (string, bool) {
-	xs := b.shapes[n.Inputs[0]]
-	if len(xs) == 0 || len(n.Inputs) < 3 {
-		return "", false
-	}
-	var axes []int64
-	if len(n.Inputs) > 3 && n.Inputs[3] != "" {
-		var ok bool
-		if axes, ok = b.constInts(n.Inputs[3]); !ok {
-			return "", false
-		}
-	} else if ss := b.shapes[n.Inputs[1]]; len(ss) == 1 && ss[0] > 0 {
-		for i := range ss[0] {
-			axes = append(axes, int64(i))
-		}
-	} else {
-		return "", false
-	}
-	if len(n.Inputs) > 4 && n.Inputs[4] != "" {
-		steps, ok := b.constInts(n.Inputs[4])
-		if !ok || len(steps) != len(axes) {
-			return "", false
-		}
-		for _, s := range steps {
-			if s != 1 {
-				return "", false
-			}
-		}
-	}
-	r := int64(len(xs))
-	dims := make([]int64, len(axes))
-	where := make([]int64, 2*len(axes))
-	for i, a := range axes {
-		if a < 0 {
-			a += r
-		}
-		if a < 0 || a >= r || xs[a] < 0 {
-			return "", false
-		}
-		dims[i], where[i], where[len(axes)+i] = int64(xs[a]), a, a+r
-	}
-	d := b.int64s(dims...)
-	zero := b.int64s0(0)
-	// A bound resolves as Slice resolves it at unit step: negative counts
-	// from the end, then clamped to [0, d]; an end before its start is an
-	// empty slice, padded to the whole axis.
-	resolve := func(v string) string {
-		v = b.op("Cast", []string{v}, aInt("to", int64(onnx.TensorProto_INT64)))
-		v = b.op("Where", []string{b.op("Less", []string{v, zero}), b.op("Add", []string{v, d}), v})
-		return b.op("Min", []string{b.op("Max", []string{v, zero}), d})
-	}
-	start := resolve(n.Inputs[1])
-	end := b.op("Max", []string{resolve(n.Inputs[2]), start})
-	both := b.op("Concat", []string{start, b.op("Sub", []string{d, end})}, aInt("axis", 0))
-	zeros := b.int64s(make([]int64, 2*r)...)
-	return b.op("ScatterElements", []string{zeros, b.int64s(where...), both}), true
 }
