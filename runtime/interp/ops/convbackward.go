@@ -16,11 +16,13 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	sums := newConvSums(s, a.w, workers, needW, needB)
 	defer sums.release(s)
 	var dx, dw convStep
+	var whole convSampleStep // dx, where it runs a sample at a time
 	grads := make([]*Tensor, 2, 3)
 	if needX {
 		dx = plan.dx.begin(s, a, workers, mul)
 		defer dx.release(s)
 		grads[0] = s.alloc(false, a.x.Shape...)
+		whole, _ = dx.(convSampleStep)
 	}
 	if needW {
 		dw = plan.dw.begin(s, a, workers, mul)
@@ -48,13 +50,17 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 				sums.dbs[wk][o] += sumFloats(a.kernels, dyi[o*ohw:][:ohw])
 			}
 		}
+		if whole != nil {
+			chw := a.xs[1] * hw
+			whole.sample(wk, grads[0].Data[i*chw:][:chw], dyi)
+		}
 		for gr := range a.group {
 			off := (i*a.xs[1] + gr*g.c) * hw
 			gy := dyi[gr*mg*ohw:][:mg*ohw]
 			if dw != nil {
 				dw.group(wk, gr, sums.dws[wk][gr*mg*k:][:mg*k], gy, a.x.Data[off:off+g.c*hw])
 			}
-			if dx != nil {
+			if dx != nil && whole == nil {
 				dx.group(wk, gr, grads[0].Data[off:off+g.c*hw], gy, nil)
 			}
 		}

@@ -50,6 +50,16 @@ type convStep interface {
 	release(s *State)
 }
 
+// A convSampleStep is a convStep that computes a whole sample at once,
+// every group together (a layout across channels): convBackward calls
+// sample for each sample rather than group for each of its groups.
+type convSampleStep interface {
+	convStep
+	// sample computes one sample's part on worker wk: for the input's
+	// gradient dst is the sample's dX (written whole), dy its dY.
+	sample(wk int, dst, dy []float32)
+}
+
 // gemmFunc is the signature of gemm and gemmSerial.
 type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
 

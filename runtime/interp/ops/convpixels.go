@@ -1,0 +1,175 @@
+package ops
+
+import (
+	"runtime"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+)
+
+// The pixels strategy, for depthwise convolutions on small planes with
+// many channels: MobileNet-V3's and EfficientNet-B0's 7×7 and 14×14
+// layers of 3×3 and 5×5 kernels, 480 to 1152 channels. The phases
+// strategy runs a plane at a time in tiles of 192 pixels, of which a 7×7
+// plane at a pitch of 11 fills 49; here each sample's planes are
+// transposed into a padded grid of pixels, channels innermost (rounded up
+// to 16), and each output pixel is 16 channels a vector, every lane used
+// (kernel.DepthwiseRow); the output is transposed back to planes. The
+// transposes are one pass over the sample each way, small next to the
+// 9 or 25 taps. Backward at unit stride, dX is the same convolution of dY
+// with each kernel turned 180°; the weights' gradient, and dX at stride
+// 2, stay with the phases strategy.
+func init() {
+	registerConvStrategy(convStrategy{name: "pixels", rank: 80,
+		forward: func(k convKey) convForward {
+			if l := newPixelLayout(k, k.g); l != nil {
+				return pixelsConv{l}
+			}
+			return nil
+		},
+		inputGrad: func(k convKey) convGradient {
+			if k.g.sh != 1 || k.g.sw != 1 {
+				return nil
+			}
+			if l := newPixelLayout(k, k.g.flipped(1)); l != nil {
+				return pixelsInput{l}
+			}
+			return nil
+		},
+	})
+}
+
+// pixelsMaxPlane is the largest plane, in and out, the pixels strategy
+// takes: at 28×28 the phases tiles are mostly full (a 3×3 plane at pitch
+// 30 fills 840 of 960 pixels), and the transposes would cost more than
+// the lanes save.
+const pixelsMaxPlane = 14 * 14
+
+// pixelLayout is the grid of one depthwise window g (a Conv's, or the
+// flipped one of its input's gradient): hg×wg pixels of cp floats, the
+// image at row ph and column pw, zeros around it and past the channels.
+type pixelLayout struct {
+	g      geom2d
+	c, cp  int     // channels (groups), and rounded up to 16
+	hg, wg int     // grid rows and columns
+	toff   []int64 // per tap (kh×kw order): its offset in the grid, in floats
+}
+
+// newPixelLayout returns the layout of window g for the depthwise Conv
+// k, or nil where the strategy does not take it: off the vector kernels,
+// not depthwise, fewer than 16 channels, a plane in or out past
+// pixelsMaxPlane, or negative padding (the image would not fit the grid).
+func newPixelLayout(k convKey, g geom2d) *pixelLayout {
+	if !k.kernels || k.group < 16 || k.g.c != 1 || k.mg() != 1 || g.oh <= 0 || g.ow <= 0 ||
+		g.h*g.w > pixelsMaxPlane || g.oh*g.ow > pixelsMaxPlane || g.ph < 0 || g.pw < 0 {
+		return nil
+	}
+	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15}
+	l.hg = max((g.oh-1)*g.sh+(g.kh-1)*g.dh+1, g.ph+g.h)
+	l.wg = max((g.ow-1)*g.sw+(g.kw-1)*g.dw+1, g.pw+g.w)
+	for ki := range g.kh {
+		for kj := range g.kw {
+			l.toff = append(l.toff, int64((ki*g.dh*l.wg+kj*g.dw)*l.cp))
+		}
+	}
+	return l
+}
+
+func (l *pixelLayout) gridLen() int { return l.hg * l.wg * l.cp }
+
+func (l *pixelLayout) outLen() int { return l.g.oh * l.g.ow * l.cp }
+
+// packWeights lays w (c kernels of kh·kw) out as cp floats a tap, turned
+// 180° where flip is set, zeros past the channels.
+func (l *pixelLayout) packWeights(wp, w []float32, flip bool) {
+	taps := len(l.toff)
+	clear(wp)
+	for ch := range l.c {
+		for t, v := range w[ch*taps:][:taps] {
+			if flip {
+				t = taps - 1 - t
+			}
+			wp[t*l.cp+ch] = v
+		}
+	}
+}
+
+// run writes y (c planes of oh×ow) from img (c planes of h×w): img into
+// grid (zeroed once: the padding and the channels past c are never
+// written), the taps into out (oh·ow pixels of cp), out back to planes.
+func (l *pixelLayout) run(y, img, wp, bias, grid, out []float32, relu bool) {
+	g, cp := l.g, l.cp
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	for b := 0; b < l.c; b += 16 {
+		mask := uint16(1<<min(16, l.c-b) - 1)
+		kernel.GatherRows(grid[(g.ph*l.wg+g.pw)*cp+b:], img[b*hw:], g.h, g.w, l.wg*cp, g.w, cp, 1, hw, mask, mask)
+	}
+	for oy := range g.oh {
+		kernel.DepthwiseRow(out[oy*g.ow*cp:], grid[oy*g.sh*l.wg*cp:], wp, bias, l.toff, g.ow, cp, g.sw*cp, relu)
+	}
+	vecs := (ohw + 15) / 16
+	last := uint16(1<<(ohw-16*(vecs-1)) - 1)
+	for ch := range l.c {
+		kernel.GatherRows(y[ch*ohw:], out[ch:], 1, vecs, 0, 0, 16, 16*cp, cp, 0xffff, last)
+	}
+}
+
+// scratch returns workers grids, zeroed, and outputs.
+func (l *pixelLayout) scratch(s *State, workers int) (grids, outs [][]float32) {
+	grids, outs = make([][]float32, workers), make([][]float32, workers)
+	for wk := range workers {
+		grids[wk], outs[wk] = s.Buffers.Get(l.gridLen(), true), s.scratch(l.outLen())
+	}
+	return grids, outs
+}
+
+type pixelsConv struct{ l *pixelLayout }
+
+func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
+	l := c.l
+	wp, bias := s.scratch(len(l.toff)*l.cp), s.Buffers.Get(l.cp, true)
+	defer s.Buffers.Put(wp)
+	defer s.Buffers.Put(bias)
+	l.packWeights(wp, a.w.Data, false)
+	copy(bias, a.bias())
+	workers := min(a.n, runtime.GOMAXPROCS(0))
+	grids, outs := l.scratch(s, workers)
+	defer putAll(s.Buffers, grids, outs)
+	chw, ohw := a.m*a.g.h*a.g.w, a.m*a.g.oh*a.g.ow
+	forSamples(a.n, workers, false, func(wk, i int) {
+		l.run(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[wk], outs[wk], a.relu)
+	})
+}
+
+// pixelsInput computes dX at unit stride: the flipped window over dY.
+type pixelsInput struct{ l *pixelLayout }
+
+func (p pixelsInput) begin(s *State, a convArgs, workers int, mul gemmFunc) convStep {
+	l := p.l
+	st := pixelsInputStep{l: l, wf: s.scratch(len(l.toff) * l.cp), zero: s.Buffers.Get(l.cp, true)}
+	l.packWeights(st.wf, a.w.Data, true)
+	st.grids, st.outs = l.scratch(s, workers)
+	// A plane at a time, where a caller drives the step group by group.
+	st.plane = depthwiseInput{}.begin(s, a, workers, mul)
+	return st
+}
+
+type pixelsInputStep struct {
+	l           *pixelLayout
+	wf, zero    []float32
+	grids, outs [][]float32
+	plane       convStep
+}
+
+// sample writes one sample's dX, all channels, from its dY.
+func (st pixelsInputStep) sample(wk int, dx, dy []float32) {
+	st.l.run(dx, dy, st.wf, st.zero, st.grids[wk], st.outs[wk], false)
+}
+
+func (st pixelsInputStep) group(wk, gr int, dx, dy, x []float32) { st.plane.group(wk, gr, dx, dy, x) }
+
+func (st pixelsInputStep) release(s *State) {
+	st.plane.release(s)
+	s.Buffers.Put(st.wf)
+	s.Buffers.Put(st.zero)
+	putAll(s.Buffers, st.grids, st.outs)
+}
