@@ -15,9 +15,11 @@ import (
 // to 16), and each output pixel is 16 channels a vector, every lane used
 // (kernel.DepthwiseRow); the output is transposed back to planes. The
 // transposes are one pass over the sample each way, small next to the
-// 9 or 25 taps. Backward at unit stride, dX is the same convolution of dY
-// with each kernel turned 180°; the weights' gradient, and dX at stride
-// 2, stay with the phases strategy.
+// 9 or 25 taps. Backward, dX is the same convolution of dY, spread out
+// to the strides with zeros between, with each kernel turned 180° (at
+// stride 2 three quarters of the terms are zeros, as in a 192-pixel tile
+// of a 7×7 plane), and each tap's dW the sum over the pixels of dY times
+// the grid shifted by the tap (kernel.DepthwiseGradRow).
 func init() {
 	registerConvStrategy(convStrategy{name: "pixels", rank: 80,
 		forward: func(k convKey) convForward {
@@ -27,11 +29,15 @@ func init() {
 			return nil
 		},
 		inputGrad: func(k convKey) convGradient {
-			if k.g.sh != 1 || k.g.sw != 1 {
-				return nil
-			}
-			if l := newPixelLayout(k, k.g.flipped(1)); l != nil {
+			if l := newPixelLayout(k, spread(k.g)); l != nil {
+				l.sh, l.sw = k.g.sh, k.g.sw
 				return pixelsInput{l}
+			}
+			return nil
+		},
+		weightGrad: func(k convKey) convGradient {
+			if l := newPixelLayout(k, k.g); l != nil {
+				return pixelsWeights{l}
 			}
 			return nil
 		},
@@ -47,11 +53,24 @@ const pixelsMaxPlane = 14 * 14
 // pixelLayout is the grid of one depthwise window g (a Conv's, or the
 // flipped one of its input's gradient): hg×wg pixels of cp floats, the
 // image at row ph and column pw, zeros around it and past the channels.
+// The image's pixels lie sh rows and sw columns apart (1 but for the
+// gradient of a strided Conv's input: spread).
 type pixelLayout struct {
 	g      geom2d
 	c, cp  int     // channels (groups), and rounded up to 16
 	hg, wg int     // grid rows and columns
+	sh, sw int     // the image's pixel spacing in the grid
 	toff   []int64 // per tap (kh×kw order): its offset in the grid, in floats
+}
+
+// spread returns the window that computes the gradient of g's input,
+// as the unit-stride convolution, with each kernel turned 180°, of g's
+// dY spread out to g's strides: dY pixel (oy, ox) at (oy·sh, ox·sw),
+// zeros between (at unit stride, the flipped window).
+func spread(g geom2d) geom2d {
+	f := g.flipped(1)
+	f.h, f.w = (g.oh-1)*g.sh+1, (g.ow-1)*g.sw+1
+	return f
 }
 
 // newPixelLayout returns the layout of window g for the depthwise Conv
@@ -63,7 +82,7 @@ func newPixelLayout(k convKey, g geom2d) *pixelLayout {
 		g.h*g.w > pixelsMaxPlane || g.oh*g.ow > pixelsMaxPlane || g.ph < 0 || g.pw < 0 {
 		return nil
 	}
-	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15}
+	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15, sh: 1, sw: 1}
 	l.hg = max((g.oh-1)*g.sh+(g.kh-1)*g.dh+1, g.ph+g.h)
 	l.wg = max((g.ow-1)*g.sw+(g.kw-1)*g.dw+1, g.pw+g.w)
 	for ki := range g.kh {
@@ -98,18 +117,33 @@ func (l *pixelLayout) packWeights(wp, w []float32, flip bool) {
 // written), the taps into out (oh·ow pixels of cp), out back to planes.
 func (l *pixelLayout) run(y, img, wp, bias, grid, out []float32, relu bool) {
 	g, cp := l.g, l.cp
-	hw, ohw := g.h*g.w, g.oh*g.ow
-	for b := 0; b < l.c; b += 16 {
-		mask := uint16(1<<min(16, l.c-b) - 1)
-		kernel.GatherRows(grid[(g.ph*l.wg+g.pw)*cp+b:], img[b*hw:], g.h, g.w, l.wg*cp, g.w, cp, 1, hw, mask, mask)
-	}
+	l.toGrid(grid, img)
 	for oy := range g.oh {
 		kernel.DepthwiseRow(out[oy*g.ow*cp:], grid[oy*g.sh*l.wg*cp:], wp, bias, l.toff, g.ow, cp, g.sw*cp, relu)
 	}
+	ohw := g.oh * g.ow
 	vecs := (ohw + 15) / 16
 	last := uint16(1<<(ohw-16*(vecs-1)) - 1)
 	for ch := range l.c {
 		kernel.GatherRows(y[ch*ohw:], out[ch:], 1, vecs, 0, 0, 16, 16*cp, cp, 0xffff, last)
+	}
+}
+
+// toGrid writes img (c planes of the image's pixels, h×w spaced sh×sw
+// apart) into the grid at row ph, column pw.
+func (l *pixelLayout) toGrid(grid, img []float32) {
+	g := l.g
+	l.toPixels(grid[(g.ph*l.wg+g.pw)*l.cp:], img, (g.h-1)/l.sh+1, (g.w-1)/l.sw+1, l.sh*l.wg, l.sw)
+}
+
+// toPixels writes planes (c of rows×cols) to dst, rows pitch pixels and
+// columns step pixels apart, channels innermost; it writes no channel
+// past c.
+func (l *pixelLayout) toPixels(dst, planes []float32, rows, cols, pitch, step int) {
+	n := rows * cols
+	for b := 0; b < l.c; b += 16 {
+		mask := uint16(1<<min(16, l.c-b) - 1)
+		kernel.GatherRows(dst[b:], planes[b*n:], rows, cols, pitch*l.cp, cols, step*l.cp, 1, n, mask, mask)
 	}
 }
 
@@ -140,7 +174,8 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 	})
 }
 
-// pixelsInput computes dX at unit stride: the flipped window over dY.
+// pixelsInput computes dX: the flipped window over dY, spread out to the
+// strides (spread).
 type pixelsInput struct{ l *pixelLayout }
 
 func (p pixelsInput) begin(s *State, a convArgs, workers int, mul gemmFunc) convStep {
@@ -161,7 +196,7 @@ type pixelsInputStep struct {
 }
 
 // sample writes one sample's dX, all channels, from its dY.
-func (st pixelsInputStep) sample(wk int, dx, dy []float32) {
+func (st pixelsInputStep) sample(wk int, dx, dy, _ []float32) {
 	st.l.run(dx, dy, st.wf, st.zero, st.grids[wk], st.outs[wk], false)
 }
 
@@ -173,3 +208,50 @@ func (st pixelsInputStep) release(s *State) {
 	s.Buffers.Put(st.zero)
 	putAll(s.Buffers, st.grids, st.outs)
 }
+
+// pixelsWeights computes dW: per sample, x into the grid, dY into pixels
+// (oh·ow of cp), the taps' sums over them, added to the worker's dW.
+type pixelsWeights struct{ l *pixelLayout }
+
+func (p pixelsWeights) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
+	l := p.l
+	st := pixelsWeightsStep{l: l, grids: make([][]float32, 0, workers), dys: make([][]float32, workers), sums: make([][]float32, workers)}
+	for wk := range workers {
+		st.grids = append(st.grids, s.Buffers.Get(l.gridLen(), true))
+		st.dys[wk] = s.Buffers.Get(l.outLen(), true)
+		st.sums[wk] = s.scratch(len(l.toff) * l.cp)
+	}
+	return st
+}
+
+type pixelsWeightsStep struct {
+	l                *pixelLayout
+	grids, dys, sums [][]float32
+}
+
+// sample adds one sample's dW, all channels, to dw.
+func (st pixelsWeightsStep) sample(wk int, dw, dy, x []float32) {
+	l, g, cp := st.l, st.l.g, st.l.cp
+	grid, dyp, sums := st.grids[wk], st.dys[wk], st.sums[wk]
+	l.toGrid(grid, x)
+	l.toPixels(dyp, dy, g.oh, g.ow, g.ow, 1)
+	clear(sums)
+	for oy := range g.oh {
+		kernel.DepthwiseGradRow(sums, dyp[oy*g.ow*cp:], grid[oy*g.sh*l.wg*cp:], l.toff, g.ow, cp, g.sw*cp)
+	}
+	taps := len(l.toff)
+	for ch := range l.c {
+		for t, v := range dw[ch*taps:][:taps] {
+			dw[ch*taps+t] = v + sums[t*cp+ch]
+		}
+	}
+}
+
+// group adds channel gr of one sample's dW, where a caller drives the
+// step group by group: the sums over dY's plane times x's, as the
+// depthwise strategy forms them.
+func (st pixelsWeightsStep) group(wk, gr int, dw, dy, x []float32) {
+	depthwiseWeights{st.l.g}.group(wk, gr, dw, dy, x)
+}
+
+func (st pixelsWeightsStep) release(s *State) { putAll(s.Buffers, st.grids, st.dys, st.sums) }

@@ -56,8 +56,9 @@ type convStep interface {
 type convSampleStep interface {
 	convStep
 	// sample computes one sample's part on worker wk: for the input's
-	// gradient dst is the sample's dX (written whole), dy its dY.
-	sample(wk int, dst, dy []float32)
+	// gradient dst is the sample's dX (written whole), for the weights'
+	// the worker's dW (added to); dy is the sample's dY and x its input.
+	sample(wk int, dst, dy, x []float32)
 }
 
 // gemmFunc is the signature of gemm and gemmSerial.

@@ -145,9 +145,9 @@ func TestConvPlanner(t *testing.T) {
 		{"depthwise", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 28, ow: 28}, group: 240, m: 240},
 			"phases", "phases", "phases"},
 		{"depthwise small plane", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},
-			"pixels", "pixels", "phases"},
+			"pixels", "pixels", "pixels"},
 		{"depthwise small plane strided", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 2, sw: 2, ph: 2, pw: 2, dh: 1, dw: 1, oh: 7, ow: 7}, group: 672, m: 672},
-			"pixels", "phases", "phases"},
+			"pixels", "pixels", "pixels"},
 	} {
 		test.k.kernels = true // the vector kernels, or their Go twins
 		p := planConv(test.k)

@@ -113,3 +113,102 @@ ostore:
 done:
 	VZEROUPPER
 	RET
+
+// func depthwiseGradRow(acc, dy, x *float32, toff *int64, taps, n, cp, xStep int)
+//
+// DepthwiseGradRow with cp and xStep in bytes: for each 16-channel block,
+// four taps at a time, their sums in Z0..Z3 over the pixels, one dY
+// vector (Z4) a pixel for the four; then the taps one by one.
+TEXT ·depthwiseGradRow(SB), NOSPLIT, $0-64
+	MOVQ cp+48(FP), R9
+	MOVQ xStep+56(FP), R11
+	XORQ BX, BX
+
+gblock:
+	MOVQ acc+0(FP), DI
+	ADDQ BX, DI
+	MOVQ toff+24(FP), R14
+	MOVQ taps+32(FP), CX
+
+gfour:
+	CMPQ CX, $4
+	JLT gone
+	VMOVUPS (DI), Z0
+	LEAQ (DI)(R9*1), AX
+	VMOVUPS (AX), Z1
+	ADDQ R9, AX
+	VMOVUPS (AX), Z2
+	ADDQ R9, AX
+	VMOVUPS (AX), Z3
+	MOVQ x+16(FP), SI
+	ADDQ BX, SI
+	MOVQ (R14), AX
+	LEAQ (SI)(AX*4), AX
+	MOVQ 8(R14), R10
+	LEAQ (SI)(R10*4), R10
+	MOVQ 16(R14), R12
+	LEAQ (SI)(R12*4), R12
+	MOVQ 24(R14), R13
+	LEAQ (SI)(R13*4), R13
+	MOVQ dy+8(FP), DX
+	ADDQ BX, DX
+	MOVQ n+40(FP), R8
+
+gfourpix:
+	VMOVUPS (DX), Z4
+	VFMADD231PS (AX), Z4, Z0
+	VFMADD231PS (R10), Z4, Z1
+	VFMADD231PS (R12), Z4, Z2
+	VFMADD231PS (R13), Z4, Z3
+	ADDQ R11, AX
+	ADDQ R11, R10
+	ADDQ R11, R12
+	ADDQ R11, R13
+	ADDQ R9, DX
+	DECQ R8
+	JNZ gfourpix
+
+	VMOVUPS Z0, (DI)
+	ADDQ R9, DI
+	VMOVUPS Z1, (DI)
+	ADDQ R9, DI
+	VMOVUPS Z2, (DI)
+	ADDQ R9, DI
+	VMOVUPS Z3, (DI)
+	ADDQ R9, DI
+	ADDQ $32, R14
+	SUBQ $4, CX
+	JMP gfour
+
+gone:
+	TESTQ CX, CX
+	JLE gnext
+	VMOVUPS (DI), Z0
+	MOVQ x+16(FP), SI
+	ADDQ BX, SI
+	MOVQ (R14), AX
+	LEAQ (SI)(AX*4), AX
+	MOVQ dy+8(FP), DX
+	ADDQ BX, DX
+	MOVQ n+40(FP), R8
+
+gonepix:
+	VMOVUPS (DX), Z4
+	VFMADD231PS (AX), Z4, Z0
+	ADDQ R11, AX
+	ADDQ R9, DX
+	DECQ R8
+	JNZ gonepix
+
+	VMOVUPS Z0, (DI)
+	ADDQ R9, DI
+	ADDQ $8, R14
+	DECQ CX
+	JMP gone
+
+gnext:
+	ADDQ $64, BX
+	CMPQ BX, R9
+	JLT gblock
+	VZEROUPPER
+	RET
