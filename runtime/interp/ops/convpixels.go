@@ -121,11 +121,12 @@ func (l *pixelLayout) run(y, img, wp, bias, grid, out []float32, relu bool) {
 	for oy := range g.oh {
 		kernel.DepthwiseRow(out[oy*g.ow*cp:], grid[oy*g.sh*l.wg*cp:], wp, bias, l.toff, g.ow, cp, g.sw*cp, relu)
 	}
+	// Back to planes 16 pixels at a time, every channel of those pixels
+	// before the next 16, so that the lines they lie on stay in cache.
 	ohw := g.oh * g.ow
-	vecs := (ohw + 15) / 16
-	last := uint16(1<<(ohw-16*(vecs-1)) - 1)
-	for ch := range l.c {
-		kernel.GatherRows(y[ch*ohw:], out[ch:], 1, vecs, 0, 0, 16, 16*cp, cp, 0xffff, last)
+	for p := 0; p < ohw; p += 16 {
+		mask := uint16(1<<min(16, ohw-p) - 1)
+		kernel.GatherRows(y[p:], out[p*cp:], l.c, 1, ohw, 1, 0, 0, cp, mask, mask)
 	}
 }
 
