@@ -116,17 +116,36 @@ func (l *pixelLayout) packWeights(wp, w []float32, flip bool) {
 // grid (zeroed once: the padding and the channels past c are never
 // written), the taps into out (oh·ow pixels of cp), out back to planes.
 func (l *pixelLayout) run(y, img, wp, bias, grid, out []float32, relu bool) {
-	g, cp := l.g, l.cp
 	l.toGrid(grid, img)
-	for oy := range g.oh {
+	l.taps(out, grid, wp, bias, relu, 0, l.g.oh)
+	l.toPlanes(y, out, 0, (l.g.oh*l.g.ow+15)/16)
+}
+
+// runRows is run with the output rows, and then the pixels, shared out
+// among the cores: for a batch smaller than the cores.
+func (l *pixelLayout) runRows(y, img, wp, bias, grid, out []float32, relu bool) {
+	g := l.g
+	l.toGrid(grid, img)
+	forChunks(g.oh, g.ow*l.cp*len(l.toff), func(lo, hi int) { l.taps(out, grid, wp, bias, relu, lo, hi) })
+	forChunks((g.oh*g.ow+15)/16, 16*l.cp, func(lo, hi int) { l.toPlanes(y, out, lo, hi) })
+}
+
+// taps computes the output rows [lo, hi) into out from the grid.
+func (l *pixelLayout) taps(out, grid, wp, bias []float32, relu bool, lo, hi int) {
+	g, cp := l.g, l.cp
+	for oy := lo; oy < hi; oy++ {
 		kernel.DepthwiseRow(out[oy*g.ow*cp:], grid[oy*g.sh*l.wg*cp:], wp, bias, l.toff, g.ow, cp, g.sw*cp, relu)
 	}
-	// Back to planes 16 pixels at a time, every channel of those pixels
-	// before the next 16, so that the lines they lie on stay in cache.
-	ohw := g.oh * g.ow
-	for p := 0; p < ohw; p += 16 {
+}
+
+// toPlanes writes the pixels of out in the groups of 16 [lo, hi) to the
+// planes y, every channel of a group before the next, so that the lines
+// they lie on stay in cache.
+func (l *pixelLayout) toPlanes(y, out []float32, lo, hi int) {
+	ohw := l.g.oh * l.g.ow
+	for p := 16 * lo; p < min(16*hi, ohw); p += 16 {
 		mask := uint16(1<<min(16, ohw-p) - 1)
-		kernel.GatherRows(y[p:], out[p*cp:], l.c, 1, ohw, 1, 0, 0, cp, mask, mask)
+		kernel.GatherRows(y[p:], out[p*l.cp:], l.c, 1, ohw, 1, 0, 0, l.cp, mask, mask)
 	}
 }
 
@@ -170,6 +189,12 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 	grids, outs := l.scratch(s, workers)
 	defer putAll(s.Buffers, grids, outs)
 	chw, ohw := a.m*a.g.h*a.g.w, a.m*a.g.oh*a.g.ow
+	if a.n < runtime.GOMAXPROCS(0) {
+		for i := range a.n {
+			l.runRows(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[0], outs[0], a.relu)
+		}
+		return
+	}
 	forSamples(a.n, workers, false, func(wk, i int) {
 		l.run(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[wk], outs[wk], a.relu)
 	})
