@@ -125,7 +125,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 // strategies are known: im2col for a strided layer, the direct kernels
 // for a unit-stride one where they run, the phases strategy for a
 // depthwise layer of either stride (the depthwise strategy takes those
-// off the kernels).
+// off the kernels), and the pixels strategy for a depthwise layer on a
+// small plane with many channels.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
