@@ -23,20 +23,24 @@ import (
 func init() {
 	registerConvStrategy(convStrategy{name: "pixels", rank: 80,
 		forward: func(k convKey) convForward {
-			if l := newPixelLayout(k, k.g); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxPlane); l != nil {
 				return pixelsConv{l}
 			}
 			return nil
 		},
 		inputGrad: func(k convKey) convGradient {
-			if l := newPixelLayout(k, spread(k.g)); l != nil {
+			limit := pixelsMaxPlane
+			if k.g.sh == 1 && k.g.sw == 1 {
+				limit = pixelsMaxInputPlane
+			}
+			if l := newPixelLayout(k, spread(k.g), limit); l != nil {
 				l.sh, l.sw = k.g.sh, k.g.sw
 				return pixelsInput{l}
 			}
 			return nil
 		},
 		weightGrad: func(k convKey) convGradient {
-			if l := newPixelLayout(k, k.g); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxPlane); l != nil {
 				return pixelsWeights{l}
 			}
 			return nil
@@ -53,6 +57,15 @@ func init() {
 // 672×14×14 5×5 8.5-15.7 and 6.3-6.7 ms, 1152×7×7 5×5 9.9-12.8 and
 // 2.6-3.7 ms, 960×7×7 3×3 3.8-4.8 and 0.8-0.9 ms.
 const pixelsMaxPlane = 14 * 14
+
+// pixelsMaxInputPlane is the largest plane the pixels strategy takes for
+// the input's gradient at unit stride (the part an attack runs backward),
+// where it wins at 28×28 too: BenchmarkDepthwiseStrategies with dX alone,
+// phases against pixels, 144×28×28 3×3 5.5-7.0 and 3.4-3.7 ms, 192×28×28
+// 3×3 4.2-5.7 and 3.5-4.5 ms, 240×28×28 3×3 6.4-8.5 and 5.1-5.4 ms,
+// 120×28×28 5×5 4.1-5.0 and 3.0-4.6 ms (240×28×28 5×5 even, 9.6-13.7
+// and 10.3-15.3 ms).
+const pixelsMaxInputPlane = 28 * 28
 
 // pixelLayout is the grid of one depthwise window g (a Conv's, or the
 // flipped one of its input's gradient): hg×wg pixels of cp floats, the
@@ -79,11 +92,11 @@ func spread(g geom2d) geom2d {
 
 // newPixelLayout returns the layout of window g for the depthwise Conv
 // k, or nil where the strategy does not take it: off the vector kernels,
-// not depthwise, fewer than 16 channels, a plane in or out past
-// pixelsMaxPlane, or negative padding (the image would not fit the grid).
-func newPixelLayout(k convKey, g geom2d) *pixelLayout {
+// not depthwise, fewer than 16 channels, a plane in or out past maxPlane
+// pixels, or negative padding (the image would not fit the grid).
+func newPixelLayout(k convKey, g geom2d, maxPlane int) *pixelLayout {
 	if !k.kernels || k.group < 16 || k.g.c != 1 || k.mg() != 1 || g.oh <= 0 || g.ow <= 0 ||
-		g.h*g.w > pixelsMaxPlane || g.oh*g.ow > pixelsMaxPlane || g.ph < 0 || g.pw < 0 {
+		g.h*g.w > maxPlane || g.oh*g.ow > maxPlane || g.ph < 0 || g.pw < 0 {
 		return nil
 	}
 	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15, sh: 1, sw: 1}
