@@ -16,16 +16,19 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	sums := newConvSums(s, a.w, workers, needW, needB)
 	defer sums.release(s)
 	var dx, dw convStep
+	var wholeX, wholeW convSampleStep // dx and dw, where they run a sample at a time
 	grads := make([]*Tensor, 2, 3)
 	if needX {
 		dx = plan.dx.begin(s, a, workers, mul)
 		defer dx.release(s)
 		grads[0] = s.alloc(false, a.x.Shape...)
+		wholeX, _ = dx.(convSampleStep)
 	}
 	if needW {
 		dw = plan.dw.begin(s, a, workers, mul)
 		defer dw.release(s)
 		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
+		wholeW, _ = dw.(convSampleStep)
 	}
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
@@ -48,13 +51,20 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 				sums.dbs[wk][o] += sumFloats(a.kernels, dyi[o*ohw:][:ohw])
 			}
 		}
+		chw := a.xs[1] * hw
+		if wholeW != nil {
+			wholeW.sample(wk, sums.dws[wk], dyi, a.x.Data[i*chw:][:chw])
+		}
+		if wholeX != nil {
+			wholeX.sample(wk, grads[0].Data[i*chw:][:chw], dyi, nil)
+		}
 		for gr := range a.group {
 			off := (i*a.xs[1] + gr*g.c) * hw
 			gy := dyi[gr*mg*ohw:][:mg*ohw]
-			if dw != nil {
+			if dw != nil && wholeW == nil {
 				dw.group(wk, gr, sums.dws[wk][gr*mg*k:][:mg*k], gy, a.x.Data[off:off+g.c*hw])
 			}
-			if dx != nil {
+			if dx != nil && wholeX == nil {
 				dx.group(wk, gr, grads[0].Data[off:off+g.c*hw], gy, nil)
 			}
 		}

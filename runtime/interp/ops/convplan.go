@@ -50,6 +50,17 @@ type convStep interface {
 	release(s *State)
 }
 
+// A convSampleStep is a convStep that computes a whole sample at once,
+// every group together (a layout across channels): convBackward calls
+// sample for each sample rather than group for each of its groups.
+type convSampleStep interface {
+	convStep
+	// sample computes one sample's part on worker wk: for the input's
+	// gradient dst is the sample's dX (written whole), for the weights'
+	// the worker's dW (added to); dy is the sample's dY and x its input.
+	sample(wk int, dst, dy, x []float32)
+}
+
 // gemmFunc is the signature of gemm and gemmSerial.
 type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
 

@@ -27,6 +27,16 @@ var strategyCases = []convCase{
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	// Depthwise on small planes with 16 channels or more (the pixels
+	// strategy): 3×3 and 5×5, strides 1 and 2, even and uneven pads, odd
+	// planes, channels not a multiple of 16, batches of 1 and 3.
+	{"depthwise pixels 3x3", attrs{"group": 20, "pads": []int64{1, 1, 1, 1}}, []int{3, 20, 7, 9}, []int{20, 1, 3, 3}, true, true},
+	{"depthwise pixels 5x5", attrs{"group": 37, "pads": []int64{2, 2, 2, 2}}, []int{1, 37, 13, 11}, []int{37, 1, 5, 5}, true, false},
+	{"depthwise pixels 5x5 uneven pads", attrs{"group": 16, "pads": []int64{1, 2, 3, 0}}, []int{3, 16, 5, 7}, []int{16, 1, 5, 5}, false, true},
+	{"depthwise pixels 3x3 strided", attrs{"group": 33, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{3, 33, 13, 14}, []int{33, 1, 3, 3}, true, true},
+	{"depthwise pixels 5x5 strided", attrs{"group": 48, "strides": []int64{2, 2}, "pads": []int64{2, 2, 2, 2}}, []int{1, 48, 11, 11}, []int{48, 1, 5, 5}, true, false},
+	{"depthwise pixels dX alone", attrs{"group": 18, "pads": []int64{1, 1, 1, 1}}, []int{2, 18, 17, 19}, []int{18, 1, 3, 3}, true, true},
+	{"depthwise pixels dilated", attrs{"group": 17, "dilations": []int64{2, 2}, "pads": []int64{2, 2, 2, 2}}, []int{2, 17, 9, 8}, []int{17, 1, 3, 3}, false, false},
 	{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
 }
 
@@ -116,7 +126,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 // strategies are known: im2col for a strided layer, the direct kernels
 // for a unit-stride one where they run, the phases strategy for a
 // depthwise layer of either stride (the depthwise strategy takes those
-// off the kernels).
+// off the kernels), and the pixels strategy for a depthwise layer on a
+// small plane with many channels.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -133,8 +144,16 @@ func TestConvPlanner(t *testing.T) {
 			"direct", "direct", "im2col"},
 		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
 			"direct", "direct", "direct"},
-		{"depthwise", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},
+		{"depthwise", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 56, ow: 56}, group: 144, m: 144},
 			"phases", "phases", "phases"},
+		{"depthwise mid plane", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 192, m: 192},
+			"phases", "pixels", "phases"},
+		{"depthwise mid plane strided", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 192, m: 192},
+			"phases", "phases", "phases"},
+		{"depthwise small plane", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},
+			"pixels", "pixels", "pixels"},
+		{"depthwise small plane strided", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 2, sw: 2, ph: 2, pw: 2, dh: 1, dw: 1, oh: 7, ow: 7}, group: 672, m: 672},
+			"pixels", "pixels", "pixels"},
 	} {
 		test.k.kernels = true // the vector kernels, or their Go twins
 		p := planConv(test.k)

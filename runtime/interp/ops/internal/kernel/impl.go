@@ -20,6 +20,8 @@ type impl interface {
 	poolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
 		planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int
 	gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16)
+	depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool)
+	depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int)
 	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
 	reluMask(y, x []float32, m []uint64)
 	positiveMask(m []uint64, y []float32)
@@ -39,7 +41,13 @@ type impl interface {
 type goKernels struct{}
 
 func (goKernels) run(s Shape, t *Tile) { runGo(s, t) }
-func (goKernels) runGrad(t *GradTile)  { runGradGo(t) }
+func (goKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int) {
+	depthwiseGradRowGo(acc, dy, x, toff, n, cp, xStep)
+}
+func (goKernels) depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool) {
+	depthwiseRowGo(out, x, w, bias, toff, n, cp, xStep, relu)
+}
+func (goKernels) runGrad(t *GradTile) { runGradGo(t) }
 func (goKernels) max2x2(dst, src []float32, planes, h, w, oh, ow int) {
 	max2x2Go(dst, src, planes, h, w, oh, ow)
 }

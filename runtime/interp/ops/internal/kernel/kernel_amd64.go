@@ -215,3 +215,21 @@ func first[T any](s []T) *T {
 	}
 	return &s[0]
 }
+
+//go:noescape
+func depthwiseRow(out, x, w, bias *float32, toff *int64, taps, n, cp, xStep, relu int)
+
+func (asmKernels) depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool) {
+	r := 0
+	if relu {
+		r = 1
+	}
+	depthwiseRow(&out[0], &x[0], &w[0], &bias[0], &toff[0], len(toff), n, 4*cp, 4*xStep, r)
+}
+
+//go:noescape
+func depthwiseGradRow(acc, dy, x *float32, toff *int64, taps, n, cp, xStep int)
+
+func (asmKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int) {
+	depthwiseGradRow(&acc[0], &dy[0], &x[0], &toff[0], len(toff), n, 4*cp, 4*xStep)
+}

@@ -26,6 +26,7 @@ func TestKernels(t *testing.T) {
 			{"Sum", testSum}, {"Unpool2x2", testUnpool2x2}, {"SumWhere", testSumWhere},
 			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
 			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows}, {"Masks", testMasks}, {"Acts", testActs},
+			{"DepthwiseRow", testDepthwiseRow}, {"DepthwiseGradRow", testDepthwiseGradRow},
 		} {
 			t.Run(im.name+"/"+test.name, func(t *testing.T) { test.run(t, checked{im.k}) })
 		}
