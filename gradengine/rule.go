@@ -15,8 +15,8 @@ const smallModel = 1 << 20
 // strategies the interpreter planned for it on this CPU, so the choice,
 // and with it every result, does not depend on the machine's load.
 //
-// The interpreter wins where its vector kernels (the direct and phases
-// strategies, on AVX-512F) run every convolution but the stem, the one
+// The interpreter wins where its vector kernels (the direct, phases and
+// pixels strategies, on AVX-512F) run every convolution but the stem, the one
 // that reads the image (3 channels, often strided: im2col). The FGSM
 // step's gradient pass as a ratio to ONNX Runtime's forward, graph against
 // interpreter (go test -bench 'GradGraph/...' -benchtime 2x -count 2
@@ -58,7 +58,7 @@ func Prefer(p *interp.Program) (Kind, string) {
 			continue
 		}
 		body++
-		if c.Strategy != "direct" && c.Strategy != "phases" {
+		if !c.Kernels {
 			off++
 		}
 	}

@@ -4,7 +4,8 @@ import "github.com/onnxguard/onnxguard/runtime/interp/ops"
 
 // ConvStrategies returns, for each convolution of the compiled program in
 // execution order, the strategy its forward pass runs on ("direct" and
-// "phases" for the vector kernels, "depthwise", "im2col", ...). Compile's
+// "phases" and "pixels" for the vector kernels, "depthwise", "im2col",
+// ...). Compile's
 // dry run plans every convolution, so the answer depends on the model and
 // on this machine's kernels, not on load. A model without convolutions
 // gives none.
@@ -20,6 +21,9 @@ func (p *Program) ConvStrategies() []string {
 type ConvPlan struct {
 	Strategy string // as ConvStrategies reports it
 	OnInput  bool   // it reads the model's input: a stem
+	// Kernels: the strategy runs on the interpreter's vector kernels
+	// (AVX-512F), where it does run.
+	Kernels bool
 }
 
 // ConvPlans returns the plan of each convolution in execution order.
@@ -27,7 +31,7 @@ func (p *Program) ConvPlans() []ConvPlan {
 	var s []ConvPlan
 	for _, nd := range p.nodes {
 		if c, ok := nd.op.(ops.ConvPlanned); ok {
-			s = append(s, ConvPlan{Strategy: c.ConvStrategy(), OnInput: len(nd.in) > 0 && nd.in[0] == p.input})
+			s = append(s, ConvPlan{Strategy: c.ConvStrategy(), OnInput: len(nd.in) > 0 && nd.in[0] == p.input, Kernels: c.ConvOnKernels()})
 		}
 	}
 	return s

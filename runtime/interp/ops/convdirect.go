@@ -8,7 +8,7 @@ import "runtime"
 // on the same kernels, which then always wins; dW reads the padded input
 // and dY (directPlan.gradW).
 func init() {
-	registerConvStrategy(convStrategy{name: "direct", rank: 100,
+	registerConvStrategy(convStrategy{name: "direct", rank: 100, vector: true,
 		forward: func(k convKey) convForward {
 			if !canDirect(k.kernels, k.g) {
 				return nil

@@ -23,7 +23,7 @@ import (
 // zeros elsewhere) with the phase's taps shifted back, and each tap's
 // weight gradient the dot product of that dY with its shifted plane.
 func init() {
-	registerConvStrategy(convStrategy{name: "phases", rank: 90,
+	registerConvStrategy(convStrategy{name: "phases", rank: 90, vector: true,
 		forward:    phasesFor(func(p *phasePlan) convForward { return phasesConv{p} }),
 		inputGrad:  phasesFor(func(p *phasePlan) convGradient { return phasesInput{p} }),
 		weightGrad: phasesFor(func(p *phasePlan) convGradient { return phasesWeights{p} }),

@@ -21,7 +21,7 @@ import (
 // of a 7×7 plane), and each tap's dW the sum over the pixels of dY times
 // the grid shifted by the tap (kernel.DepthwiseGradRow).
 func init() {
-	registerConvStrategy(convStrategy{name: "pixels", rank: 80,
+	registerConvStrategy(convStrategy{name: "pixels", rank: 80, vector: true,
 		forward: func(k convKey) convForward {
 			if l := newPixelLayout(k, k.g, pixelsMaxPlane); l != nil {
 				return pixelsConv{l}

@@ -68,8 +68,11 @@ type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a, b []flo
 // returns its part for window k, or nil where the strategy does not take
 // k (a nil function takes no window).
 type convStrategy struct {
-	name       string
-	rank       int // lower ranks are tried first
+	name string
+	rank int // lower ranks are tried first
+	// vector marks a strategy that takes windows only on the vector
+	// kernels (State.Kernels: AVX-512F, not KernelsOff).
+	vector     bool
 	forward    func(k convKey) convForward
 	inputGrad  func(k convKey) convGradient
 	weightGrad func(k convKey) convGradient
@@ -91,6 +94,7 @@ type convPlan struct {
 	fwd                     convForward
 	dx, dw                  convGradient
 	fwdName, dxName, dwName string
+	fwdVector               bool // the forward strategy is a vector one
 }
 
 // planConv picks each part's strategy for window k. The im2col strategy
@@ -100,7 +104,7 @@ func planConv(k convKey) *convPlan {
 	for _, s := range convStrategies {
 		if p.fwd == nil && s.forward != nil {
 			if p.fwd = s.forward(k); p.fwd != nil {
-				p.fwdName = s.name
+				p.fwdName, p.fwdVector = s.name, s.vector
 			}
 		}
 		if p.dx == nil && s.inputGrad != nil {

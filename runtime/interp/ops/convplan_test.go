@@ -160,5 +160,13 @@ func TestConvPlanner(t *testing.T) {
 		if p.fwdName != test.fwd || p.dxName != test.dx || p.dwName != test.dw {
 			t.Errorf("%s: planned %s, %s, %s; want %s, %s, %s", test.name, p.fwdName, p.dxName, p.dwName, test.fwd, test.dx, test.dw)
 		}
+		if vector := test.fwd != "im2col"; p.fwdVector != vector {
+			t.Errorf("%s: forward on %s, a vector strategy %v; want %v", test.name, p.fwdName, p.fwdVector, vector)
+		}
+		// Off the kernels no vector strategy takes the window.
+		test.k.kernels = false
+		if p := planConv(test.k); p.fwdVector {
+			t.Errorf("%s without the kernels: forward on %s, a vector strategy", test.name, p.fwdName)
+		}
 	}
 }

@@ -7,6 +7,10 @@ type ConvPlanned interface {
 	// ConvStrategy names the forward strategy ("direct", "depthwise",
 	// "im2col", ...), or "" before the op has seen a window.
 	ConvStrategy() string
+	// ConvOnKernels reports whether that strategy is one of the vector
+	// kernels' (direct, phases, pixels), which a CPU without AVX-512F, or
+	// a program compiled with KernelsOff, does not take.
+	ConvOnKernels() bool
 }
 
 // ConvStrategy names the strategy planned for the last window seen.
@@ -17,6 +21,13 @@ func (c *conv) ConvStrategy() string {
 	return c.plan.fwdName
 }
 
+// ConvOnKernels reports whether the strategy planned for the last window
+// seen runs on the vector kernels.
+func (c *conv) ConvOnKernels() bool { return c.plan != nil && c.plan.fwdVector }
+
 // ConvStrategy is "direct": a fused Conv and pool runs on the direct
 // kernel only (fusePool).
 func (*convPool) ConvStrategy() string { return "direct" }
+
+// ConvOnKernels is true: the direct kernel is a vector one.
+func (*convPool) ConvOnKernels() bool { return true }
