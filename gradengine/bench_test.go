@@ -49,7 +49,6 @@ func benchmarkAuto(b *testing.B, name, file string, batch int) {
 		b.Fatal(err)
 	}
 	kind, _ := Prefer(off)
-	off = nil
 	fmt.Printf("auto: %s kernels-off %s\n", name, map[Kind]string{Interp: "interpreter", ORT: "onnxruntime-graph/cpu"}[kind])
 	p, err := interp.Compile(m, nil)
 	if err != nil {

@@ -24,12 +24,20 @@ func (b *builder) layerNormChain(n *onnx.Node, dy string) (x, dx string, ok bool
 		return "", "", false
 	}
 	xc, sd := n.Inputs[0], n.Inputs[1]
+	// A one-element ε or exponent of higher rank broadcasts x̂ to more
+	// axes than x has: the compact rule's axes would be x's, wrongly.
+	if ys := b.shapes[n.Outputs[0]]; len(ys) == 0 || !slices.Equal(ys, b.shapes[xc]) {
+		return "", "", false
+	}
 	b.indexNodes()
 	sub := b.producer(xc)
 	if sub == nil || sub.OpType != "Sub" || len(sub.Inputs) != 2 || b.outputs[xc] {
 		return "", "", false
 	}
 	x = sub.Inputs[0]
+	if !slices.Equal(b.shapes[x], b.shapes[xc]) {
+		return "", "", false
+	}
 	mu := b.fromOp(sub.Inputs[1], "ReduceMean")
 	if mu == nil || mu.Inputs[0] != x || !b.need[x] {
 		return "", "", false

@@ -43,7 +43,9 @@ func (b *builder) recordTile(n *onnx.Node, pad, dy string) {
 	if a < 0 {
 		a += len(xs)
 	}
-	if a < 0 || a >= len(xs) || xs[a] < 0 || ys[a] < 0 {
+	// An empty piece is no tile: its end may lie before its start, and
+	// the next piece would then be taken to start back there.
+	if a < 0 || a >= len(xs) || xs[a] < 0 || ys[a] <= 0 {
 		return
 	}
 	key := func(bound string) string {

@@ -76,6 +76,7 @@ func TestSliceTilesConcatenate(t *testing.T) {
 		{"constant bounds out of order, clamped end", [][2]int64{{8, 100}, {0, 4}, {4, 8}}, false, true},
 		{"near miss: a gap", [][2]int64{{0, 4}, {4, 8}, {9, 12}}, false, false},
 		{"near miss: an overlap", [][2]int64{{0, 4}, {3, 8}, {8, 12}}, false, false},
+		{"near miss: an empty piece ending before its start", [][2]int64{{0, 8}, {8, 4}, {4, 8}}, false, false},
 		{"near miss: a start computed apart", nil, true, false},
 	} {
 		t.Run(test.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ function beside(key,    r) {
 	npart = split(name, part, "/")
 	path = npart == 3 ? part[3] : "paperstep"
 	metrics()
-	beside(part[2] " | " path " | " v["batch"])
+	beside(part[2] " | " path " | " (v["batch"] + 0))
 	next
 }
 
@@ -90,10 +90,8 @@ function beside(key,    r) {
 		torder[++nt] = model
 	r = ++truns[model]
 	tengine[model] = substr(name, length(model) + 2)
-	tbatch[model] = v["batch"]
+	tbatch[model] = v["batch"] + 0
 	tratio[model, r] = v["auto/ort"]
-	tauto[model, r] = v["auto-img/s"]
-	tort[model, r] = v["ort-img/s"]
 	next
 }
 
@@ -219,7 +217,7 @@ END {
 # on the deployed architectures and no slower than before on the
 # benchmark CNNs (0.48), the paper recipe's step (BenchmarkArchPaperStep,
 # BenchmarkMNIST/CIFARPaperStep128) at 0.12 and 0.17.
-function targets(    i, key, j, goal, part, shown) {
+function targets(    i, key, j, goal, part) {
 	printf "\nIssue 19's targets (FGSM/ORT: the run with the median ratio)\n\n"
 	print "| model | measure | engine | engine, vector kernels off | ratio to ORT forward | target | | runs |"
 	print "|---|---|---|---|---:|---:|---|---:|"

@@ -37,7 +37,6 @@ def zero_head(name, path):
     head of an export made before ZERO_HEADS (so it is exported again)."""
     if name not in ZERO_HEADS:
         return False
-    import numpy
     import onnx
     from onnx import numpy_helper
     for t in onnx.load(path).graph.initializer:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/onnxguard/onnxguard/internal/testort"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,14 +11,19 @@ import (
 	"github.com/sbinet/npyio"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/gradengine"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
+	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp"
 )
 
 // TestAttackMatchesPyTorch is the attack issue's acceptance check: FGSM at
 // ε = 0.1 on the PyTorch-trained Fashion-MNIST CNN leaves the same accuracy
 // as the same attack computed by PyTorch (testdata/reference.json), on the
 // full test set when Debian's dataset-fashion-mnist is installed, with
-// each gradient engine: auto (the interpreter on this model) and the
+// each gradient engine: auto (the interpreter on this model where its
+// vector kernels run, the graph elsewhere: gradengine.Prefer) and the
 // gradient graph on ONNX Runtime, each named in the JSON.
 func TestAttackMatchesPyTorch(t *testing.T) {
 	testort.Need(t)
@@ -29,8 +33,18 @@ func TestAttackMatchesPyTorch(t *testing.T) {
 		data, key = fashionTest, "pytorch_fgsm_eps0.1_correct"
 	}
 	want := int(ref.CNN[key].(float64))
+	m, err := onnx.Load(cnn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := interp.Compile(m, interpOptions(interp.Options{})) // as the CLI compiles it
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto := map[gradengine.Kind]string{gradengine.Interp: "interpreter", gradengine.ORT: "onnxruntime-graph/cpu"}
+	kind, _ := gradengine.Prefer(p)
 	for _, tc := range []struct{ engine, name string }{
-		{"auto", "interpreter"},
+		{"auto", auto[kind]},
 		{"ort", "onnxruntime-graph/cpu"},
 	} {
 		t.Run(tc.engine, func(t *testing.T) {

@@ -35,12 +35,18 @@ func init() {
 func phasesFor[T any](part func(*phasePlan) T) func(convKey) T {
 	return func(k convKey) T {
 		var none T
-		if !k.kernels || k.group < 2 || k.g.c != 1 || k.mg() != 1 || k.g.oh <= 0 || k.g.ow <= 0 {
+		if !k.kernels || k.group < 2 || k.g.c != 1 || k.mg() != 1 || k.g.oh <= 0 || k.g.ow <= 0 ||
+			k.g.sh*k.g.sw > maxPhases {
 			return none
 		}
 		return part(newPhasePlan(k.g))
 	}
 }
+
+// maxPhases bounds the phases (sh·sw) of a window the strategy takes: the
+// plan holds a plane per phase, and a hostile file's strides of thousands
+// would make that billions; the depthwise strategy takes such windows.
+const maxPhases = 16
 
 // run1 is the pixels one Run1 tile computes.
 const run1 = 12 * kernel.Lanes

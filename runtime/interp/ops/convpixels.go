@@ -93,7 +93,8 @@ func spread(g geom2d) geom2d {
 // newPixelLayout returns the layout of window g for the depthwise Conv
 // k, or nil where the strategy does not take it: off the vector kernels,
 // not depthwise, fewer than 16 channels, a plane in or out past maxPlane
-// pixels, or negative padding (the image would not fit the grid).
+// pixels, a grid past 4·maxPlane, or negative padding (the image would not
+// fit the grid).
 func newPixelLayout(k convKey, g geom2d, maxPlane int) *pixelLayout {
 	if !k.kernels || k.group < 16 || k.g.c != 1 || k.mg() != 1 || g.oh <= 0 || g.ow <= 0 ||
 		g.h*g.w > maxPlane || g.oh*g.ow > maxPlane || g.ph < 0 || g.pw < 0 {
@@ -102,6 +103,11 @@ func newPixelLayout(k convKey, g geom2d, maxPlane int) *pixelLayout {
 	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15, sh: 1, sw: 1}
 	l.hg = max((g.oh-1)*g.sh+(g.kh-1)*g.dh+1, g.ph+g.h)
 	l.wg = max((g.ow-1)*g.sw+(g.kw-1)*g.dw+1, g.pw+g.w)
+	// Pads, dilations and strides far past the plane (a hostile file's)
+	// would make the grid, not the plane, the size of the work.
+	if l.hg*l.wg > 4*maxPlane {
+		return nil
+	}
 	for ki := range g.kh {
 		for kj := range g.kw {
 			l.toff = append(l.toff, int64((ki*g.dh*l.wg+kj*g.dw)*l.cp))
