@@ -94,11 +94,11 @@ BENCH = $(GO) test -run '^$$' -bench '^Benchmark(MNIST|CIFAR|Compile)' -benchtim
 	$(GO) test -run '^$$' -bench 'Sgemm|GemmConv|DirectConv' -count 3 ./runtime/interp/ops/ ./runtime/interp/ops/internal/gemm/ 2>&1 && \
 	$(GO) test -run '^$$' -bench Attacks -benchtime 1x -count 3 ./fgsm/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'GradGraph/(mnist|cifar)$$' -benchtime 3x -count 3 ./gradgraph/ 2>&1 && \
-	$(GO) test -run '^$$' -bench '^BenchmarkArch$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./runtime/interp/ 2>&1 && \
-	$(GO) test -run '^$$' -bench '^BenchmarkArchPaperStep$$' -benchtime 1x -count $(ARCH_COUNT) ./harden/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'GradGraph/' -skip 'GradGraph/(mnist|cifar)$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) ./gradgraph/ 2>&1 && \
+	$(GO) test -run '^$$' -bench '^BenchmarkArch$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) -timeout 60m ./runtime/interp/ 2>&1 && \
+	$(GO) test -run '^$$' -bench '^BenchmarkArchPaperStep$$' -benchtime 1x -count $(ARCH_COUNT) -timeout 60m ./harden/ 2>&1 && \
+	$(GO) test -run '^$$' -bench 'GradGraph/' -skip 'GradGraph/(mnist|cifar)$$' -benchtime $(ARCH_BENCHTIME) -count $(ARCH_COUNT) -timeout 60m ./gradgraph/ 2>&1 && \
 	$(GO) test -run '^$$' -bench 'Auto/bench_' -benchtime 1s -count $(AUTO_COUNT) ./gradengine/ 2>&1 && \
-	$(GO) test -run '^$$' -bench 'Auto/' -skip 'Auto/bench_' -benchtime $(ARCH_BENCHTIME) -count $(AUTO_COUNT) ./gradengine/ 2>&1
+	$(GO) test -run '^$$' -bench 'Auto/' -skip 'Auto/bench_' -benchtime $(ARCH_BENCHTIME) -count $(AUTO_COUNT) -timeout 60m ./gradengine/ 2>&1
 
 bench: arch-models
 	{ $(BENCH); } | awk -f scripts/benchtable.awk
