@@ -19,19 +19,17 @@ const smallModel = 1 << 20
 // pixels strategies, on AVX-512F) run every convolution but the stem, the one
 // that reads the image (3 channels, often strided: im2col). The FGSM
 // step's gradient pass as a ratio to ONNX Runtime's forward, graph against
-// interpreter (go test -bench 'GradGraph/...' -benchtime 2x -count 2
-// ./gradgraph/, 2026-12-06, 2-core AVX-512 VM, batch 16, 4 for ConvNeXt-T
-// and ViT-B/16):
-//   - the interpreter: MobileNet-V2 0.20/0.25 against 0.25/0.27,
-//     MobileNet-V3-Large 0.24/0.16 against 0.28/0.22, EfficientNet-B0
-//     0.31/0.21 against 0.32/0.29 (every convolution on the kernels but
-//     the stem); bench_mnist 0.045 against 0.64 and bench_cifar 0.22
-//     against 0.37 (README);
-//   - the graph: ResNet-50 0.32/0.29 against 0.19/0.24 (six strided
-//     convolutions on im2col besides the stem), ConvNeXt-T 0.33/0.34
-//     against 0.11 (strided downsampling), ViT-B/16 0.40 against 0.14 (no
-//     convolution but the patch-embedding stem: attention's batched
-//     MatMul, Softmax and LayerNorm take the interpreter's general paths),
+// interpreter (BenchmarkGradGraph in make bench, 2026-12-06 20:00 UTC,
+// 2-core AVX-512 VM, batch 16, 4 for ConvNeXt-T and ViT-B/16):
+//   - the interpreter: MobileNet-V2 0.206 against 0.236, MobileNet-V3-Large
+//     0.224 against 0.273, EfficientNet-B0 0.273 against 0.332 (every
+//     convolution on the kernels but the stem); bench_mnist 0.100 against
+//     0.536 and bench_cifar 0.273 against 0.422;
+//   - the graph: ResNet-50 0.313 against 0.194 (six strided convolutions on
+//     im2col besides the stem), ConvNeXt-T 0.349 against 0.104 (strided
+//     downsampling), ViT-B/16 0.415 against 0.121 (no convolution but the
+//     patch-embedding stem: attention's batched MatMul, Softmax and
+//     LayerNorm take the interpreter's general paths),
 //     and every convolutional model on a CPU without the kernels.
 //
 // A model without convolutions stays on the interpreter up to smallModel
