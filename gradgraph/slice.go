@@ -1,6 +1,10 @@
 package gradgraph
 
-import "github.com/onnxguard/onnxguard/onnx"
+import (
+	"slices"
+
+	"github.com/onnxguard/onnxguard/onnx"
+)
 
 // Slice (starts, ends, axes and steps as inputs, opset 10 on): with unit
 // steps along static sliced axes, dx is dy padded with zeros back to x's
@@ -30,32 +34,36 @@ func init() {
 	})
 }
 
-// slicePads returns the Pad pads (begins, then ends) that undo n, a Slice
-// with constant bounds and unit steps along static axes; ok is false for
-// any other.
-func (b *builder) slicePads(n *onnx.Node) ([]int64, bool) {
+// unitSliceAxes returns the axes of x that Slice n cuts, resolved against
+// x's rank, where it cuts k of them (k < 0: as many as the axes input, or
+// the starts input's static length, says) with unit steps, every axis
+// constant, in range, named once and static in x; ok is false for any
+// other Slice.
+func (b *builder) unitSliceAxes(n *onnx.Node, k int) ([]int, bool) {
 	xs := b.shapes[n.Inputs[0]]
 	if len(xs) == 0 || len(n.Inputs) < 3 {
 		return nil, false
 	}
-	starts, ok1 := b.constInts(n.Inputs[1])
-	ends, ok2 := b.constInts(n.Inputs[2])
-	if !ok1 || !ok2 || len(starts) != len(ends) {
-		return nil, false
-	}
-	axes := make([]int64, len(starts))
-	for i := range axes {
-		axes[i] = int64(i)
-	}
+	var axes []int64
 	if len(n.Inputs) > 3 && n.Inputs[3] != "" {
 		var ok bool
-		if axes, ok = b.constInts(n.Inputs[3]); !ok || len(axes) != len(starts) {
+		if axes, ok = b.constInts(n.Inputs[3]); !ok {
 			return nil, false
 		}
+	} else {
+		if ss := b.shapes[n.Inputs[1]]; k < 0 && len(ss) == 1 {
+			k = ss[0]
+		}
+		for i := range max(k, 0) {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(axes) == 0 || k >= 0 && len(axes) != k {
+		return nil, false
 	}
 	if len(n.Inputs) > 4 && n.Inputs[4] != "" {
 		steps, ok := b.constInts(n.Inputs[4])
-		if !ok || len(steps) != len(starts) {
+		if !ok || len(steps) != len(axes) {
 			return nil, false
 		}
 		for _, s := range steps {
@@ -65,20 +73,45 @@ func (b *builder) slicePads(n *onnx.Node) ([]int64, bool) {
 		}
 	}
 	r := len(xs)
-	pads := make([]int64, 2*r)
+	out := make([]int, len(axes))
 	for i, a := range axes {
 		if a < 0 {
 			a += int64(r)
 		}
-		if a < 0 || int(a) >= r || xs[a] < 0 {
+		if a < 0 || int(a) >= r || xs[a] < 0 || slices.Contains(out[:i], int(a)) {
 			return nil, false
 		}
+		out[i] = int(a)
+	}
+	return out, true
+}
+
+// slicePads returns the Pad pads (begins, then ends) that undo n, a Slice
+// with constant bounds and unit steps along static axes; ok is false for
+// any other.
+func (b *builder) slicePads(n *onnx.Node) ([]int64, bool) {
+	if len(n.Inputs) < 3 {
+		return nil, false
+	}
+	starts, ok1 := b.constInts(n.Inputs[1])
+	ends, ok2 := b.constInts(n.Inputs[2])
+	if !ok1 || !ok2 || len(starts) != len(ends) {
+		return nil, false
+	}
+	axes, ok := b.unitSliceAxes(n, len(starts))
+	if !ok {
+		return nil, false
+	}
+	xs := b.shapes[n.Inputs[0]]
+	r := len(xs)
+	pads := make([]int64, 2*r)
+	for i, a := range axes {
 		d := int64(xs[a])
 		s, e := clampIndex(starts[i], d), clampIndex(ends[i], d)
 		if e < s {
 			return nil, false
 		}
-		pads[a], pads[int(a)+r] = s, d-e
+		pads[a], pads[a+r] = s, d-e
 	}
 	return pads, true
 }

@@ -10,35 +10,15 @@ import "github.com/onnxguard/onnxguard/onnx"
 // pass over x's size, where positions and ScatterElements cost several
 // over int64 tensors of x's size. ok is false for any other Slice.
 func (b *builder) slicePadsAtRunTime(n *onnx.Node) (string, bool) {
+	axes, ok := b.unitSliceAxes(n, -1)
+	if !ok {
+		return "", false
+	}
 	xs := b.shapes[n.Inputs[0]]
-	if len(xs) == 0 || len(n.Inputs) < 4 || n.Inputs[3] == "" {
-		return "", false
-	}
-	axes, ok := b.constInts(n.Inputs[3])
-	if !ok || len(axes) == 0 {
-		return "", false
-	}
-	if len(n.Inputs) > 4 && n.Inputs[4] != "" {
-		steps, ok := b.constInts(n.Inputs[4])
-		if !ok || len(steps) != len(axes) {
-			return "", false
-		}
-		for _, s := range steps {
-			if s != 1 {
-				return "", false
-			}
-		}
-	}
-	r := int64(len(xs))
-	at := map[int64]int{} // pads position of each axis → its index in axes
+	r := len(xs)
+	at := map[int]int{} // each sliced axis → its index in axes
 	dims := make([]int64, len(axes))
 	for i, a := range axes {
-		if a < 0 {
-			a += r
-		}
-		if _, dup := at[a]; dup || a < 0 || a >= r || xs[a] < 0 {
-			return "", false
-		}
 		at[a], dims[i] = i, int64(xs[a])
 	}
 	d := b.int64s(dims...)

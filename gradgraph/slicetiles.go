@@ -29,23 +29,14 @@ type tile struct {
 // steps) and its piece's length is static.
 func (b *builder) recordTile(n *onnx.Node, pad, dy string) {
 	xs, ys := b.shapes[n.Inputs[0]], b.shapes[n.Outputs[0]]
-	axes := []int64{0}
-	if len(n.Inputs) > 3 && n.Inputs[3] != "" {
-		var ok bool
-		if axes, ok = b.constInts(n.Inputs[3]); !ok {
-			return
-		}
-	}
-	if len(axes) != 1 || len(xs) == 0 || len(ys) != len(xs) {
+	axes, ok := b.unitSliceAxes(n, 1)
+	if !ok || len(ys) != len(xs) {
 		return
 	}
-	a := int(axes[0])
-	if a < 0 {
-		a += len(xs)
-	}
+	a := axes[0]
 	// An empty piece is no tile: its end may lie before its start, and
 	// the next piece would then be taken to start back there.
-	if a < 0 || a >= len(xs) || xs[a] < 0 || ys[a] <= 0 {
+	if ys[a] <= 0 {
 		return
 	}
 	key := func(bound string) string {
