@@ -97,9 +97,7 @@ func (b *builder) normBack(x, g, scale string, axes []int64, count int, eps floa
 	r := b.op("Reciprocal", []string{b.op("Sqrt", []string{b.op("Add", []string{mean(b.op("Mul", []string{xc, xc})), b.scalar(eps)})})})
 	xhat = b.op("Mul", []string{xc, r})
 	if wantX {
-		gh := b.op("Mul", []string{g, scale})
-		inner := b.op("Sub", []string{b.op("Sub", []string{gh, mean(gh)}), b.op("Mul", []string{xhat, mean(b.op("Mul", []string{gh, xhat}))})})
-		dx = b.op("Mul", []string{r, inner})
+		dx = b.normCompact(xhat, b.op("Mul", []string{g, scale}), axes, count, "Mul", r)
 	}
 	return dx, xhat
 }
