@@ -209,6 +209,9 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 	l.packWeights(wp, a.w.Data, false)
 	copy(bias, a.bias())
 	workers := min(a.n, runtime.GOMAXPROCS(0))
+	if a.n < runtime.GOMAXPROCS(0) {
+		workers = 1 // a sample at a time, its rows shared among the cores
+	}
 	grids, outs := l.scratch(s, workers)
 	defer putAll(s.Buffers, grids, outs)
 	chw, ohw := a.m*a.g.h*a.g.w, a.m*a.g.oh*a.g.ow
