@@ -4,7 +4,6 @@ package gradengine
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -62,19 +61,7 @@ func benchmarkAuto(b *testing.B, name, file string, batch int) {
 	if e.Fallback {
 		b.Fatalf("auto fell back to the interpreter: %s", e.Reason)
 	}
-	rng := rand.New(rand.NewPCG(1, uint64(batch)))
-	shape := []int{batch}
-	for _, d := range p.Input.Shape[1:] {
-		shape = append(shape, int(d))
-	}
-	x := &interp.Tensor{Shape: shape, Data: make([]float32, batch*shape[1]*shape[2]*shape[3])}
-	for i := range x.Data {
-		x.Data[i] = rng.Float32()
-	}
-	labels := make([]int, batch)
-	for i := range labels {
-		labels[i] = rng.IntN(classes(p))
-	}
+	x, labels := ortbench.RandomBatch(p, batch)
 	b.Run(e.Name(), func(b *testing.B) {
 		sess := ortbench.Session(b, file)
 		ortbench.BesideAs(b, sess, x.Data, batch, "auto", func() error {

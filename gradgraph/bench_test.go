@@ -4,10 +4,10 @@ package gradgraph
 
 import (
 	"errors"
-	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/onnxguard/onnxguard/internal/ortbench"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -65,7 +65,7 @@ func benchmarkGradGraph(b *testing.B, file string, batch int) {
 	}
 	defer fwd.Close()
 
-	x, labels := randomBatch(p, batch)
+	x, labels := ortbench.RandomBatch(p, batch)
 	xs := append([]int64{int64(batch)}, e.sample...)
 	paths := []func() error{
 		func() error { _, _, _, err := e.LossGrad(x.Data, labels, batch); return err },
@@ -101,22 +101,4 @@ func benchmarkGradGraph(b *testing.B, file string, batch int) {
 	b.ReportMetric(rate(spent[2]), "ort-img/s")
 	b.ReportMetric(rate(spent[0])/rate(spent[2]), "graph/ort")
 	b.ReportMetric(rate(spent[1])/rate(spent[2]), "interp/ort")
-}
-
-// randomBatch returns batch seeded random images for p's input and labels.
-func randomBatch(p *interp.Program, batch int) (*interp.Tensor, []int) {
-	rng := rand.New(rand.NewPCG(1, uint64(batch)))
-	shape := []int{batch}
-	for _, d := range p.Input.Shape[1:] {
-		shape = append(shape, int(d))
-	}
-	x := &interp.Tensor{Shape: shape, Data: make([]float32, batch*prod(shape[1:]))}
-	for i := range x.Data {
-		x.Data[i] = rng.Float32()
-	}
-	labels := make([]int, batch)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
-	return x, labels
 }

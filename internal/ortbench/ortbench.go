@@ -13,6 +13,7 @@ package ortbench
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -147,4 +148,24 @@ func BesideAs(b *testing.B, sess *Sessions, x []float32, n int, name string, ste
 	b.ReportMetric(stepRate/ortRate, name+"/ort")
 	// The batch, for the tables: the architectures' differ by model.
 	b.ReportMetric(float64(n), "batch")
+}
+
+// RandomBatch returns batch images for p's input, uniform in [0, 1), and
+// labels in [0, 10), from a generator seeded by the batch size: the data
+// every benchmark beside ONNX Runtime runs on.
+func RandomBatch(p *interp.Program, batch int) (*interp.Tensor, []int) {
+	rng := rand.New(rand.NewPCG(1, uint64(batch)))
+	shape := []int{batch}
+	for _, d := range p.Input.Shape[1:] {
+		shape = append(shape, int(d))
+	}
+	x := ops.NewFloat(shape...)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = rng.IntN(10)
+	}
+	return x, labels
 }

@@ -3,7 +3,6 @@
 package interp_test
 
 import (
-	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
-	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
 
 // Each benchmark times one path of the interpreter beside ONNX Runtime's
@@ -90,18 +88,6 @@ func benchmarkFile(b *testing.B, file string, run path, batch int) {
 		programs[model] = prog
 	}
 
-	rng := rand.New(rand.NewPCG(1, uint64(batch)))
-	shape := []int{batch}
-	for _, d := range prog.Input.Shape[1:] {
-		shape = append(shape, int(d))
-	}
-	x := ops.NewFloat(shape...)
-	for i := range x.Data {
-		x.Data[i] = rng.Float32()
-	}
-	labels := make([]int, batch)
-	for i := range labels {
-		labels[i] = rng.IntN(10)
-	}
+	x, labels := ortbench.RandomBatch(prog, batch)
 	ortbench.Beside(b, sess, x.Data, batch, func() error { return run(prog, x, labels) })
 }
