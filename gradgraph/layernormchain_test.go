@@ -16,9 +16,10 @@ import (
 type lnChain struct {
 	square    string // "Pow" (x−μ to the power exponent) or "Mul" (x−μ times itself)
 	exponent  float32
-	varAxes   int64 // the variance's ReduceMean axis; the mean's is -1
-	epsWeight bool  // ε an initializer, a weight when weight gradients are asked for
-	shareXc   bool  // x − μ also an input of the residual Add at the end
+	varAxes   int64   // the variance's ReduceMean axis; the mean's is -1
+	epsWeight bool    // ε an initializer, a weight when weight gradients are asked for
+	shareXc   bool    // x − μ also an input of the residual Add at the end
+	epsDims   []int64 // a constant ε's shape: one element, of any rank
 }
 
 // lnChainModel returns x [N, 3, 8] → LayerNorm over the last axis
@@ -31,9 +32,9 @@ func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	floats := func(name string, dims []int64, v ...float32) *onnx.TensorProto {
 		return &onnx.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: v}
 	}
-	constant := func(out string, v float32) *onnx.NodeProto {
+	constant := func(out string, dims []int64, v float32) *onnx.NodeProto {
 		n := node("Constant", out)
-		n.Attribute = []*onnx.AttributeProto{{Name: proto.String("value"), Type: onnx.AttributeProto_TENSOR.Enum(), T: floats("", nil, v)}}
+		n.Attribute = []*onnx.AttributeProto{{Name: proto.String("value"), Type: onnx.AttributeProto_TENSOR.Enum(), T: floats("", dims, v)}}
 		return n
 	}
 	mean := func(out, in string, axis int64) *onnx.NodeProto {
@@ -43,7 +44,7 @@ func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	}
 	nodes := []*onnx.NodeProto{mean("mu", "x", -1), node("Sub", "xc", "x", "mu")}
 	if c.square == "Pow" {
-		nodes = append(nodes, constant("two", c.exponent), node("Pow", "sq", "xc", "two"))
+		nodes = append(nodes, constant("two", nil, c.exponent), node("Pow", "sq", "xc", "two"))
 	} else {
 		nodes = append(nodes, node("Mul", "sq", "xc", "xc"))
 	}
@@ -52,7 +53,7 @@ func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	if c.epsWeight {
 		inits = append(inits, floats("eps", nil, 1e-5))
 	} else {
-		nodes = append(nodes, constant("eps", 1e-5))
+		nodes = append(nodes, constant("eps", c.epsDims, 1e-5))
 	}
 	residual := "x"
 	if c.shareXc {
@@ -61,6 +62,11 @@ func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	nodes = append(nodes, mean("var", "sq", c.varAxes), node("Add", "ve", "var", "eps"), node("Sqrt", "sd", "ve"),
 		node("Div", "xhat", "xc", "sd"), node("Mul", "scaled", "xhat", "gamma"), node("Add", "ln", "scaled", "beta"),
 		node("Add", "y", "ln", residual))
+	if len(c.epsDims) > 3 { // back to rank 3: [1, N, 3, 8] → [N, 3, 8]
+		nodes[len(nodes)-1].Output[0], nodes[len(nodes)-1].Name = "y4", proto.String("y4")
+		nodes = append(nodes, node("Squeeze", "y", "y4", "axis0"))
+		inits = append(inits, &onnx.TensorProto{Name: proto.String("axis0"), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{0}})
+	}
 	graph := &onnx.GraphProto{Name: proto.String("layernorm"),
 		Input:       []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 3, 8})},
 		Output:      []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)},
@@ -85,6 +91,9 @@ func TestLayerNormChainMatchesInterpreter(t *testing.T) {
 		{"near miss: Pow 4", lnChain{square: "Pow", exponent: 4, varAxes: -1}, false},
 		{"near miss: variance over another axis", lnChain{square: "Pow", exponent: 2, varAxes: 1}, false},
 		{"near miss: x − μ read elsewhere", lnChain{square: "Pow", exponent: 2, varAxes: -1, shareXc: true}, false},
+		// x̂ broadcast to rank 4 by ε: the compact rule would reduce over
+		// x's axes of a rank-4 tensor.
+		{"near miss: ε of rank 4", lnChain{square: "Pow", exponent: 2, varAxes: -1, epsDims: []int64{1, 1, 1, 1}}, false},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			m := lnChainModel(t, test.chain)
