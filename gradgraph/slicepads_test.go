@@ -12,12 +12,20 @@ import (
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
+// runtimeSlice says how runtimeSliceModel departs from its plain Slice.
+type runtimeSlice struct {
+	negative bool  // the start written as k − 12
+	twoAxes  bool  // [1:3] along axis 1 cut too
+	step     int64 // the steps input's value, 0 for none
+	pastEnd  bool  // the end written as 2k + 2⁴⁰, clamped to 12
+	narrow   bool  // bounds cast to int32, axes an int32 constant
+}
+
 // runtimeSliceModel returns x [N, 3, 12] → Slice whose bounds come from
 // x's Shape at run time, as PyTorch exports attention's q, k, v split
-// (k = 12/3: start k, end 2k along the last axis) → Flatten. negative
-// writes the start as k − 12; twoAxes also cuts [1:3] along axis 1; step
-// is the steps input's value, 0 for none.
-func runtimeSliceModel(t *testing.T, negative, twoAxes bool, step int64) *onnx.Model {
+// (k = 12/3: start k, end 2k along the last axis) → Flatten.
+func runtimeSliceModel(t *testing.T, c runtimeSlice) *onnx.Model {
+	negative, twoAxes, step := c.negative, c.twoAxes, c.step
 	t.Helper()
 	node := func(op string, out string, ins ...string) *onnx.NodeProto {
 		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
@@ -25,10 +33,15 @@ func runtimeSliceModel(t *testing.T, negative, twoAxes bool, step int64) *onnx.M
 	ints := func(name string, v ...int64) *onnx.TensorProto {
 		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(v))}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v}
 	}
-	inits := []*onnx.TensorProto{ints("two", 2), ints("three", 3), ints("one", 1), ints("axes1", -1), ints("axes2", 1, -1), ints("steps", step, step)}
+	inits := []*onnx.TensorProto{ints("two", 2), ints("three", 3), ints("one", 1), ints("axes1", -1), ints("axes2", 1, -1), ints("steps", step, step),
+		ints("big", 1<<40)}
 	nodes := []*onnx.NodeProto{node("Shape", "sh", "x"), node("Gather", "last", "sh", "two"),
 		node("Div", "k", "last", "three"), node("Mul", "end", "k", "two")}
 	start, end, axes := "k", "end", "axes1"
+	if c.pastEnd {
+		nodes = append(nodes, node("Add", "far", "end", "big"))
+		end = "far"
+	}
 	if negative {
 		nodes = append(nodes, node("Sub", "negk", "k", "last"))
 		start = "negk"
@@ -38,6 +51,20 @@ func runtimeSliceModel(t *testing.T, negative, twoAxes bool, step int64) *onnx.M
 		nodes[len(nodes)-2].Attribute = []*onnx.AttributeProto{aInt("axis", 0)}
 		nodes[len(nodes)-1].Attribute = []*onnx.AttributeProto{aInt("axis", 0)}
 		start, end, axes = "starts", "ends", "axes2"
+	}
+	if c.narrow {
+		for _, v := range []*string{&start, &end} {
+			cast := node("Cast", *v+"32", *v)
+			cast.Attribute = []*onnx.AttributeProto{aInt("to", int64(onnx.TensorProto_INT32))}
+			nodes, *v = append(nodes, cast), *v+"32"
+		}
+		for _, a := range inits {
+			if a.GetName() == axes {
+				inits = append(inits, &onnx.TensorProto{Name: proto.String(axes + "32"), Dims: a.Dims, DataType: proto.Int32(int32(onnx.TensorProto_INT32)), Int32Data: narrowInts(a.Int64Data)})
+				break
+			}
+		}
+		axes += "32"
 	}
 	slice := node("Slice", "s", "x", start, end, axes)
 	if step != 0 {
@@ -58,24 +85,27 @@ func runtimeSliceModel(t *testing.T, negative, twoAxes bool, step int64) *onnx.M
 
 // TestSliceRuntimeBoundsPadBack checks that a Slice with unit steps and
 // bounds computed at run time differentiates as dy padded back (no
-// ScatterElements) and agrees with the interpreter, and that a step of 2
-// keeps the general rule.
+// ScatterElements), bounds resolved as Slice resolves them (negative,
+// past the end, int32), and agrees with the interpreter, and that a step
+// of 2 keeps the general rule. (An empty piece, its end before its start,
+// is TestSliceTilesConcatenate's near miss.)
 func TestSliceRuntimeBoundsPadBack(t *testing.T) {
 	testort.Need(t)
 	for _, test := range []struct {
-		name              string
-		negative, twoAxes bool
-		step              int64
-		padded            bool
+		name   string
+		slice  runtimeSlice
+		padded bool
 	}{
-		{"one axis", false, false, 0, true},
-		{"negative start, unit step", true, false, 1, true},
-		{"two axes", false, true, 0, true},
-		{"two axes, negative start, unit steps", true, true, 1, true},
-		{"near miss: step 2", false, false, 2, false},
+		{"one axis", runtimeSlice{}, true},
+		{"negative start, unit step", runtimeSlice{negative: true, step: 1}, true},
+		{"two axes", runtimeSlice{twoAxes: true}, true},
+		{"two axes, negative start, unit steps", runtimeSlice{negative: true, twoAxes: true, step: 1}, true},
+		{"end past the end", runtimeSlice{pastEnd: true}, true},
+		{"int32 bounds and axes, two axes", runtimeSlice{narrow: true, twoAxes: true, negative: true}, true},
+		{"near miss: step 2", runtimeSlice{step: 2}, false},
 	} {
 		t.Run(test.name, func(t *testing.T) {
-			m := runtimeSliceModel(t, test.negative, test.twoAxes, test.step)
+			m := runtimeSliceModel(t, test.slice)
 			c, err := compareOn(t, m, 2, false, 29, -2, 2, false)
 			if err != nil {
 				t.Fatal(err)
@@ -87,4 +117,12 @@ func TestSliceRuntimeBoundsPadBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+func narrowInts(v []int64) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
 }
