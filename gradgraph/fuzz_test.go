@@ -1,12 +1,11 @@
 package gradgraph
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/internal/mutate"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 )
@@ -39,13 +38,7 @@ func checkBuilds(t *testing.T, m *onnx.Model) {
 // FuzzBuild builds the gradient graph of arbitrary bytes read as a model,
 // starting from the real models.
 func FuzzBuild(f *testing.F) {
-	for _, name := range fuzzModels {
-		data, err := os.ReadFile(filepath.Join("..", "testdata", "models", name+".onnx"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	testfiles.AddModelSeeds(f, fuzzModels...)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := onnx.Parse(data, dir)
@@ -68,7 +61,7 @@ func FuzzBuildAttr(f *testing.F) {
 	}
 	var subjects []subject
 	for _, name := range fuzzModels {
-		m, err := onnx.Load(filepath.Join("..", "testdata", "models", name+".onnx"))
+		m, err := onnx.Load(testfiles.Path("models", name+".onnx"))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -65,3 +65,16 @@ func FashionSlice(t testing.TB, n int) ([]float32, []int) {
 	}
 	return b.X, b.Labels
 }
+
+// AddModelSeeds adds the bytes of each named model of testdata/models to
+// f's seed corpus: the real models a model fuzzer starts from.
+func AddModelSeeds(f *testing.F, names ...string) {
+	f.Helper()
+	for _, name := range names {
+		data, err := os.ReadFile(Path("models", name+".onnx"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}

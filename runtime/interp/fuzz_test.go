@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/internal/mutate"
+	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/onnx"
 )
 
@@ -30,13 +31,7 @@ func checkCompiles(t *testing.T, m *onnx.Model) {
 // FuzzCompile compiles and runs arbitrary bytes as a model, starting
 // from real models: every failure must be an error.
 func FuzzCompile(f *testing.F) {
-	for _, name := range fuzzModels {
-		data, err := os.ReadFile(filepath.Join(modelDir, name+".onnx"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	testfiles.AddModelSeeds(f, fuzzModels...)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := onnx.Parse(data, dir)
