@@ -83,41 +83,18 @@ func (b *builder) squares(p, xc string) bool {
 	return false
 }
 
-// meanAxes returns the axes of a ReduceMean that keeps its dimensions, made
-// non-negative, sorted, and each static; ok is false for any other node.
+// meanAxes returns the axes of a ReduceMean that keeps its dimensions
+// (reduceAxes'), sorted; ok is false for any other node.
 func (b *builder) meanAxes(n *onnx.Node) ([]int64, bool) {
 	if n == nil {
 		return nil, false
 	}
-	if keep, err := n.Int("keepdims", 1); err != nil || keep != 1 {
+	axes, keep, noop, err := b.reduceAxes(n)
+	if err != nil || !keep || noop {
 		return nil, false
 	}
-	axes, err := n.Ints("axes", nil)
-	if err != nil {
-		return nil, false
-	}
-	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
-		var ok bool
-		if axes, ok = b.constInts(n.Inputs[1]); !ok {
-			return nil, false
-		}
-	}
-	xs, ok := b.shapes[n.Inputs[0]]
-	if !ok || len(axes) == 0 {
-		return nil, false
-	}
-	out := make([]int64, len(axes))
-	for i, a := range axes {
-		if a < 0 {
-			a += int64(len(xs))
-		}
-		if a < 0 || int(a) >= len(xs) || xs[a] < 0 {
-			return nil, false
-		}
-		out[i] = a
-	}
-	slices.Sort(out)
-	return out, true
+	slices.Sort(axes)
+	return axes, true
 }
 
 // normCompact returns dx = (g − mean(g) − x̂·mean(g·x̂)) scaled by 1/σ,
