@@ -115,9 +115,7 @@ func deinterleaveOn(k impl, even, odd, src []float32) {
 	if whole > 0 {
 		k.deinterleave(even[:whole], odd[:whole], src[:2*whole])
 	}
-	for j := whole; j < n; j++ {
-		even[j], odd[j] = src[2*j], src[2*j+1]
-	}
+	goKernels{}.deinterleave(even[whole:n], odd[whole:n], src[2*whole:])
 }
 
 // Interleave writes dst[2j] = even[j] and dst[2j+1] = odd[j], the inverse
@@ -131,9 +129,7 @@ func interleaveOn(k impl, dst, even, odd []float32) {
 	if whole > 0 {
 		k.interleave(dst[:2*whole], even[:whole], odd[:whole])
 	}
-	for j := whole; j < n; j++ {
-		dst[2*j], dst[2*j+1] = even[j], odd[j]
-	}
+	goKernels{}.interleave(dst[2*whole:], even[whole:n], odd[whole:n])
 }
 
 // part returns s[lo:hi], or nil where s is nil.
