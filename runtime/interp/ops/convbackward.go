@@ -5,7 +5,8 @@ import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 // convBackward is a Conv's backward pass on the parts plan chose: it
 // runs the weights' and the input's gradient group by group of each
 // sample on the same workers, so that a sample's dY (through the fused
-// Relu) is read while it is in cache, and sums dB on the way.
+// Relu) is read while it is in cache, and sums dB on the way; a part that
+// takes a whole sample at once (convSampleStep) runs before the groups.
 // An attack wants no dW and training no dX of the first layer; each is
 // half the backward pass, and a part not wanted does not run.
 func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
@@ -15,19 +16,21 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	workers, mul := s.sampleWorkers(n)
 	sums := newConvSums(s, a.w, workers, needW, needB)
 	defer sums.release(s)
-	var dx, dw convStep
-	var wholeX, wholeW convSampleStep // dx and dw, where they run a sample at a time
+	var groupX, groupW convGroupStep  // dx and dw, where they run group by group
+	var wholeX, wholeW convSampleStep // or a sample at a time
 	grads := make([]*Tensor, 2, 3)
 	if needX {
-		dx = plan.dx.begin(s, a, workers, mul)
+		dx := plan.dx.begin(s, a, workers, mul)
 		defer dx.release(s)
 		grads[0] = s.alloc(false, a.x.Shape...)
+		groupX, _ = dx.(convGroupStep)
 		wholeX, _ = dx.(convSampleStep)
 	}
 	if needW {
-		dw = plan.dw.begin(s, a, workers, mul)
+		dw := plan.dw.begin(s, a, workers, mul)
 		defer dw.release(s)
 		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
+		groupW, _ = dw.(convGroupStep)
 		wholeW, _ = dw.(convSampleStep)
 	}
 	if needB {
@@ -58,14 +61,17 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		if wholeX != nil {
 			wholeX.sample(wk, grads[0].Data[i*chw:][:chw], dyi, nil)
 		}
+		if groupW == nil && groupX == nil {
+			return
+		}
 		for gr := range a.group {
 			off := (i*a.xs[1] + gr*g.c) * hw
 			gy := dyi[gr*mg*ohw:][:mg*ohw]
-			if dw != nil && wholeW == nil {
-				dw.group(wk, gr, sums.dws[wk][gr*mg*k:][:mg*k], gy, a.x.Data[off:off+g.c*hw])
+			if groupW != nil {
+				groupW.group(wk, gr, sums.dws[wk][gr*mg*k:][:mg*k], gy, a.x.Data[off:off+g.c*hw])
 			}
-			if dx != nil && wholeX == nil {
-				dx.group(wk, gr, grads[0].Data[off:off+g.c*hw], gy, nil)
+			if groupX != nil {
+				groupX.group(wk, gr, grads[0].Data[off:off+g.c*hw], gy, nil)
 			}
 		}
 	})

@@ -208,20 +208,19 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 	defer s.Buffers.Put(bias)
 	l.packWeights(wp, a.w.Data, false)
 	copy(bias, a.bias())
-	workers := min(a.n, runtime.GOMAXPROCS(0))
-	if a.n < runtime.GOMAXPROCS(0) {
-		workers = 1 // a sample at a time, its rows shared among the cores
-	}
-	grids, outs := l.scratch(s, workers)
-	defer putAll(s.Buffers, grids, outs)
+	procs := runtime.GOMAXPROCS(0)
 	chw, ohw := a.m*a.g.h*a.g.w, a.m*a.g.oh*a.g.ow
-	if a.n < runtime.GOMAXPROCS(0) {
+	if a.n < procs { // a sample at a time, its rows shared among the cores
+		grids, outs := l.scratch(s, 1)
+		defer putAll(s.Buffers, grids, outs)
 		for i := range a.n {
 			l.runRows(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[0], outs[0], a.relu)
 		}
 		return
 	}
-	forSamples(a.n, workers, false, func(wk, i int) {
+	grids, outs := l.scratch(s, procs)
+	defer putAll(s.Buffers, grids, outs)
+	forSamples(a.n, procs, false, func(wk, i int) {
 		l.run(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[wk], outs[wk], a.relu)
 	})
 }
@@ -230,13 +229,11 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 // strides (spread).
 type pixelsInput struct{ l *pixelLayout }
 
-func (p pixelsInput) begin(s *State, a convArgs, workers int, mul gemmFunc) convStep {
+func (p pixelsInput) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
 	l := p.l
 	st := pixelsInputStep{l: l, wf: s.scratch(len(l.toff) * l.cp), zero: s.Buffers.Get(l.cp, true)}
 	l.packWeights(st.wf, a.w.Data, true)
 	st.grids, st.outs = l.scratch(s, workers)
-	// A plane at a time, where a caller drives the step group by group.
-	st.plane = depthwiseInput{}.begin(s, a, workers, mul)
 	return st
 }
 
@@ -244,7 +241,6 @@ type pixelsInputStep struct {
 	l           *pixelLayout
 	wf, zero    []float32
 	grids, outs [][]float32
-	plane       convStep
 }
 
 // sample writes one sample's dX, all channels, from its dY.
@@ -252,10 +248,7 @@ func (st pixelsInputStep) sample(wk int, dx, dy, _ []float32) {
 	st.l.run(dx, dy, st.wf, st.zero, st.grids[wk], st.outs[wk], false)
 }
 
-func (st pixelsInputStep) group(wk, gr int, dx, dy, x []float32) { st.plane.group(wk, gr, dx, dy, x) }
-
 func (st pixelsInputStep) release(s *State) {
-	st.plane.release(s)
 	s.Buffers.Put(st.wf)
 	s.Buffers.Put(st.zero)
 	putAll(s.Buffers, st.grids, st.outs)
@@ -267,10 +260,11 @@ type pixelsWeights struct{ l *pixelLayout }
 
 func (p pixelsWeights) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
 	l := p.l
-	st := pixelsWeightsStep{l: l, grids: make([][]float32, 0, workers), dys: make([][]float32, workers), sums: make([][]float32, workers)}
+	st := pixelsWeightsStep{l: l, sums: make([][]float32, workers)}
+	// dY's pixels past the channels stay unread: sample sums channels
+	// below c alone.
+	st.grids, st.dys = l.scratch(s, workers)
 	for wk := range workers {
-		st.grids = append(st.grids, s.Buffers.Get(l.gridLen(), true))
-		st.dys[wk] = s.Buffers.Get(l.outLen(), true)
 		st.sums[wk] = s.scratch(len(l.toff) * l.cp)
 	}
 	return st
@@ -297,13 +291,6 @@ func (st pixelsWeightsStep) sample(wk int, dw, dy, x []float32) {
 			dw[ch*taps+t] = v + sums[t*cp+ch]
 		}
 	}
-}
-
-// group adds channel gr of one sample's dW, where a caller drives the
-// step group by group: the sums over dY's plane times x's, as the
-// depthwise strategy forms them.
-func (st pixelsWeightsStep) group(wk, gr int, dw, dy, x []float32) {
-	depthwiseWeights{st.l.g}.group(wk, gr, dw, dy, x)
 }
 
 func (st pixelsWeightsStep) release(s *State) { putAll(s.Buffers, st.grids, st.dys, st.sums) }

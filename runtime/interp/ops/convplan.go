@@ -39,20 +39,26 @@ type convGradient interface {
 	begin(s *State, a convArgs, workers int, mul gemmFunc) convStep
 }
 
-// A convStep is one backward pass of a convGradient.
+// A convStep is one backward pass of a convGradient: a convGroupStep,
+// which convBackward drives group by group of each sample, or a
+// convSampleStep, a sample at a time.
 type convStep interface {
+	// release gives back the scratch begin took.
+	release(s *State)
+}
+
+// A convGroupStep computes a sample's part one group at a time.
+type convGroupStep interface {
+	convStep
 	// group computes group gr of one sample on worker wk: for the input's
 	// gradient dst is the group's dX (written whole), for the weights'
 	// the worker's share of the group's dW (added to); dy is the group's
 	// output gradient and x its input.
 	group(wk, gr int, dst, dy, x []float32)
-	// release gives back the scratch begin took.
-	release(s *State)
 }
 
-// A convSampleStep is a convStep that computes a whole sample at once,
-// every group together (a layout across channels): convBackward calls
-// sample for each sample rather than group for each of its groups.
+// A convSampleStep computes a whole sample at once, every group together
+// (a layout across channels).
 type convSampleStep interface {
 	convStep
 	// sample computes one sample's part on worker wk: for the input's
