@@ -23,14 +23,28 @@ func init() {
 		}})
 }
 
-// gate is y = x·g(x); fd returns y and dy/dx at x, y computed as the Mul
-// of the unfused graph computes it, so inference gives the same bits.
-// run, where set, computes them for a slice instead, on the activation
-// kernels (kernel.Acts) or their Go twins, and fd is not used: SiLU and
-// HardSwish have both, GELU fd alone.
+// gate is y = x·g(x); run computes y and, where d is not nil, dy/dx for
+// a slice of x, y as the Mul of the unfused graph computes it, so that
+// inference gives the same bits: SiLU and HardSwish on the activation
+// kernels (kernel.Acts) or their Go twins, GELU element by element
+// (scalarGate).
 type gate struct {
-	fd  func(x float32) (y, d float32)
 	run func(ak kernel.ActKernels, y, d, x []float32)
+}
+
+// scalarGate is the gate whose y and dy/dx at each x are fd's.
+func scalarGate(fd func(x float32) (y, d float32)) gate {
+	return gate{run: func(_ kernel.ActKernels, y, d, x []float32) {
+		if d == nil {
+			for i, v := range x {
+				y[i], _ = fd(v)
+			}
+			return
+		}
+		for i, v := range x {
+			y[i], d[i] = fd(v)
+		}
+	}}
 }
 
 // siluGate is x·σ(x), σ as Sigmoid computes it (kernel.Sigmoid).
@@ -46,39 +60,20 @@ func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if s.Grad && s.Needs(0) {
 		d = s.alloc(false, x.Shape...)
 	}
-	if o.run != nil {
-		ak, n := kernel.Acts(s.Kernels), len(x.Data)
-		var dd []float32
-		if d != nil {
-			dd = d.Data
-		}
-		forChunks((n+63)/64, 64*4, func(lo, hi int) {
-			lo, hi = 64*lo, min(64*hi, n)
-			o.run(ak, y.Data[lo:hi], part(dd, lo, hi), x.Data[lo:hi])
-		})
-	} else {
-		o.scalar(x.Data, y, d)
+	ak, n := kernel.Acts(s.Kernels), len(x.Data)
+	var dd []float32
+	if d != nil {
+		dd = d.Data
 	}
+	forChunks((n+63)/64, 64*4, func(lo, hi int) {
+		lo, hi = 64*lo, min(64*hi, n)
+		o.run(ak, y.Data[lo:hi], part(dd, lo, hi), x.Data[lo:hi])
+	})
 	if d == nil {
 		d = &Tensor{Shape: x.Shape}
 	}
 	s.Save(d)
 	return []*Tensor{y}, nil
-}
-
-// scalar computes y and, where d is not nil, dy/dx with fd.
-func (o gate) scalar(x []float32, y, d *Tensor) {
-	forChunks(len(x), 16, func(lo, hi int) {
-		if d == nil {
-			for i, v := range x[lo:hi] {
-				y.Data[lo+i], _ = o.fd(v)
-			}
-			return
-		}
-		for i, v := range x[lo:hi] {
-			y.Data[lo+i], d.Data[lo+i] = o.fd(v)
-		}
-	})
 }
 
 // part returns s[lo:hi], or nil where s is nil.

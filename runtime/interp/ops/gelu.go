@@ -44,7 +44,7 @@ func geluPattern(halfFirst bool) func([]float32) (Op, bool) {
 		if len(consts) != 3 {
 			return nil, false
 		}
-		return gate{fd: geluErf(consts[0], halfFirst)}, true
+		return scalarGate(geluErf(consts[0], halfFirst)), true
 	}
 }
 
@@ -55,9 +55,9 @@ func newGelu(n *Node) (Op, error) {
 	}
 	switch approx {
 	case "none":
-		return gate{fd: geluErf(math.Sqrt2, false)}, nil
+		return scalarGate(geluErf(math.Sqrt2, false)), nil
 	case "tanh":
-		return gate{fd: geluTanh}, nil
+		return scalarGate(geluTanh), nil
 	}
 	return nil, fmt.Errorf("Gelu: approximate %q is neither \"none\" nor \"tanh\"", approx)
 }
