@@ -3,12 +3,11 @@ package interp
 import "github.com/onnxguard/onnxguard/runtime/interp/ops"
 
 // ConvStrategies returns, for each convolution of the compiled program in
-// execution order, the strategy its forward pass runs on ("direct" and
+// execution order, the strategy its forward pass runs on ("direct",
 // "phases" and "pixels" for the vector kernels, "depthwise", "im2col",
-// ...). Compile's
-// dry run plans every convolution, so the answer depends on the model and
-// on this machine's kernels, not on load. A model without convolutions
-// gives none.
+// ...). Compile's dry run plans every convolution, so the answer depends
+// on the model and on this machine's kernels, not on load. A model
+// without convolutions gives none.
 func (p *Program) ConvStrategies() []string {
 	var s []string
 	for _, c := range p.ConvPlans() {
