@@ -235,18 +235,24 @@ func (b *builder) sumToShapes(g string, ys, xs []int, x string) string {
 	return b.reshapeLike(g, x)
 }
 
-// constInts returns the value of an int64 input that is an initializer or
-// a Constant node's output.
-func (b *builder) constInts(name string) ([]int64, bool) {
-	if t, ok, err := b.g.Initializer(name); ok && err == nil && !t.IsFloat() {
-		return t.Int, true
+// constTensor returns the value of an input that is an initializer or a
+// Constant node's output.
+func (b *builder) constTensor(name string) (*onnx.Tensor, bool) {
+	if t, ok, err := b.g.Initializer(name); ok {
+		return t, err == nil
 	}
-	for n := range b.forward {
-		if n.OpType == "Constant" && len(n.Outputs) == 1 && n.Outputs[0] == name {
-			if t, err := n.Tensor("value", b.dir); err == nil && t != nil && !t.IsFloat() {
-				return t.Int, true
-			}
-		}
+	if n := b.producer(name); n != nil && n.OpType == "Constant" && len(n.Outputs) == 1 {
+		t, err := n.Tensor("value", b.dir)
+		return t, err == nil && t != nil
+	}
+	return nil, false
+}
+
+// constInts returns the value of an integer input that is an initializer
+// or a Constant node's output.
+func (b *builder) constInts(name string) ([]int64, bool) {
+	if t, ok := b.constTensor(name); ok && !t.IsFloat() {
+		return t.Int, true
 	}
 	return nil, false
 }
@@ -280,18 +286,11 @@ func (b *builder) int64s0(v int64) string {
 	return name
 }
 
-// constFloats returns the value of a float input that is an initializer or
-// a Constant node's output.
+// constFloats returns the value of a float input that is an initializer
+// or a Constant node's output.
 func (b *builder) constFloats(name string) ([]float32, bool) {
-	if t, ok, err := b.g.Initializer(name); ok && err == nil && t.IsFloat() {
+	if t, ok := b.constTensor(name); ok && t.IsFloat() {
 		return t.Float, true
-	}
-	for n := range b.forward {
-		if n.OpType == "Constant" && len(n.Outputs) == 1 && n.Outputs[0] == name {
-			if t, err := n.Tensor("value", b.dir); err == nil && t != nil && t.IsFloat() {
-				return t.Float, true
-			}
-		}
 	}
 	return nil, false
 }

@@ -29,7 +29,6 @@ func (b *builder) layerNormChain(n *onnx.Node, dy string) (x, dx string, ok bool
 	if ys := b.shapes[n.Outputs[0]]; len(ys) == 0 || !slices.Equal(ys, b.shapes[xc]) {
 		return "", "", false
 	}
-	b.indexNodes()
 	sub := b.producer(xc)
 	if sub == nil || sub.OpType != "Sub" || len(sub.Inputs) != 2 || b.outputs[xc] {
 		return "", "", false

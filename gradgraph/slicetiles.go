@@ -77,6 +77,9 @@ func (b *builder) concatTiles(parts []string) []string {
 		parts = append(parts, cat)
 		dropped = append(dropped, pads...)
 	}
+	if len(dropped) == 0 {
+		return parts
+	}
 	var padsIn []string
 	b.nodes = slices.DeleteFunc(b.nodes, func(n *onnx.NodeProto) bool {
 		drop := n.GetOpType() == "Pad" && slices.Contains(dropped, n.GetOutput()[0])
