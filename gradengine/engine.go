@@ -27,7 +27,6 @@ type Engine struct {
 	closer  interface{ Close() error }
 	device  string // where the graph runs: "cpu" or "cuda"
 	weights bool   // the graph has weight gradients
-	classes int    // logits per sample where ref is compiled on demand, else 0
 	// Reason says, in one line, why this engine: Prefer's reason, or why
 	// Auto fell back to the interpreter.
 	Reason string
@@ -83,8 +82,7 @@ func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
 	}
 	err := e.openGraph(m, p, opt)
 	if err == nil && opt.Recompile != nil {
-		e.ref = &lazyProgram{info: p.InputInfo(), compile: opt.Recompile}
-		e.classes = classes(p)
+		e.ref = &lazyProgram{info: p.InputInfo(), classes: classes(p), compile: opt.Recompile}
 		// The program's storage goes back to the system now, not when the
 		// collector's scavenger gets to it, before the steps peak.
 		debug.FreeOSMemory()

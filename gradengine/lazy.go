@@ -13,6 +13,7 @@ import (
 // concurrent use.
 type lazyProgram struct {
 	info    onnx.ValueInfo
+	classes int // logits per sample, from the shapes compiling inferred
 	compile func() (*interp.Program, error)
 	p       *interp.Program
 	err     error // a failed compile, returned from then on
@@ -70,4 +71,9 @@ func classes(p *interp.Program) int {
 // interpreter only on demand, so that probing the class count (as
 // fgsm.NewAttacker does) does not compile it; 0 otherwise, where a probe
 // costs nothing.
-func (e *Engine) Classes() int { return e.classes }
+func (e *Engine) Classes() int {
+	if l, ok := e.ref.(*lazyProgram); ok {
+		return l.classes
+	}
+	return 0
+}
