@@ -16,27 +16,18 @@ import (
 // (halved first, operands commuted) → Slice [:, 1:7].
 func chainModel(t *testing.T) *onnx.Model {
 	t.Helper()
-	node := func(op string, out string, ins ...string) *onnx.NodeProto {
-		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
-	}
-	scalar := func(name string, v float32) *onnx.TensorProto {
-		return &onnx.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: []float32{v}}
-	}
-	ints := func(name string, v int64) *onnx.TensorProto {
-		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}}
-	}
 	graph := &onnx.GraphProto{Name: proto.String("chain"),
 		Input:  []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 8})},
 		Output: []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)},
-		Initializer: []*onnx.TensorProto{scalar("root2", float32(math.Sqrt2)), scalar("one", 1), scalar("half", 0.5),
-			ints("s0", 1), ints("s1", 7), ints("ax", 1)},
+		Initializer: []*onnx.TensorProto{floatInit("root2", nil, float32(math.Sqrt2)), floatInit("one", nil, 1), floatInit("half", nil, 0.5),
+			int64Vector("s0", 1), int64Vector("s1", 7), int64Vector("ax", 1)},
 		Node: []*onnx.NodeProto{
-			node("Sigmoid", "sig", "x"), node("Mul", "silu", "sig", "x"),
-			node("Div", "d", "silu", "root2"), node("Erf", "e", "d"), node("Add", "a", "e", "one"),
-			node("Mul", "m", "silu", "a"), node("Mul", "g1", "m", "half"),
-			node("Div", "d2", "g1", "root2"), node("Erf", "e2", "d2"), node("Add", "a2", "one", "e2"),
-			node("Mul", "h", "half", "g1"), node("Mul", "g2", "a2", "h"),
-			node("Slice", "y", "g2", "s0", "s1", "ax"),
+			nodeProto("Sigmoid", "sig", "x"), nodeProto("Mul", "silu", "sig", "x"),
+			nodeProto("Div", "d", "silu", "root2"), nodeProto("Erf", "e", "d"), nodeProto("Add", "a", "e", "one"),
+			nodeProto("Mul", "m", "silu", "a"), nodeProto("Mul", "g1", "m", "half"),
+			nodeProto("Div", "d2", "g1", "root2"), nodeProto("Erf", "e2", "d2"), nodeProto("Add", "a2", "one", "e2"),
+			nodeProto("Mul", "h", "half", "g1"), nodeProto("Mul", "g2", "a2", "h"),
+			nodeProto("Slice", "y", "g2", "s0", "s1", "ax"),
 		}}
 	return parseGraph(t, graph, 13)
 }

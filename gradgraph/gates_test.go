@@ -73,18 +73,15 @@ func opTypes(t *testing.T, m *onnx.Model) []string {
 // gateModel builds s = gate(x); y = x·s (+ s if shared) on x of [N, c, 4, 4].
 func gateModel(t *testing.T, gate string, attrs []*onnx.AttributeProto, swap, shared bool, c int64) *onnx.Model {
 	t.Helper()
-	node := func(op string, out string, ins ...string) *onnx.NodeProto {
-		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
-	}
-	g := node(gate, "s", "x")
+	g := nodeProto(gate, "s", "x")
 	g.Attribute = attrs
-	mul := node("Mul", "p", "x", "s")
+	mul := nodeProto("Mul", "p", "x", "s")
 	if swap {
 		mul.Input = []string{"s", "x"}
 	}
 	nodes := []*onnx.NodeProto{g, mul}
 	if shared {
-		nodes = append(nodes, node("Add", "y", "p", "s"))
+		nodes = append(nodes, nodeProto("Add", "y", "p", "s"))
 	} else {
 		mul.Output, mul.Name = []string{"y"}, proto.String("y")
 	}

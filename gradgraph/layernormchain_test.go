@@ -26,32 +26,26 @@ type lnChain struct {
 // (ReduceMean, Sub, square, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β) → +x.
 func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	t.Helper()
-	node := func(op string, out string, ins ...string) *onnx.NodeProto {
-		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
-	}
-	floats := func(name string, dims []int64, v ...float32) *onnx.TensorProto {
-		return &onnx.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: v}
-	}
 	constant := func(out string, dims []int64, v float32) *onnx.NodeProto {
-		n := node("Constant", out)
-		n.Attribute = []*onnx.AttributeProto{{Name: proto.String("value"), Type: onnx.AttributeProto_TENSOR.Enum(), T: floats("", dims, v)}}
+		n := nodeProto("Constant", out)
+		n.Attribute = []*onnx.AttributeProto{{Name: proto.String("value"), Type: onnx.AttributeProto_TENSOR.Enum(), T: floatInit("", dims, v)}}
 		return n
 	}
 	mean := func(out, in string, axis int64) *onnx.NodeProto {
-		n := node("ReduceMean", out, in)
+		n := nodeProto("ReduceMean", out, in)
 		n.Attribute = []*onnx.AttributeProto{aInts("axes", axis)}
 		return n
 	}
-	nodes := []*onnx.NodeProto{mean("mu", "x", -1), node("Sub", "xc", "x", "mu")}
+	nodes := []*onnx.NodeProto{mean("mu", "x", -1), nodeProto("Sub", "xc", "x", "mu")}
 	if c.square == "Pow" {
-		nodes = append(nodes, constant("two", nil, c.exponent), node("Pow", "sq", "xc", "two"))
+		nodes = append(nodes, constant("two", nil, c.exponent), nodeProto("Pow", "sq", "xc", "two"))
 	} else {
-		nodes = append(nodes, node("Mul", "sq", "xc", "xc"))
+		nodes = append(nodes, nodeProto("Mul", "sq", "xc", "xc"))
 	}
-	inits := []*onnx.TensorProto{floats("gamma", []int64{8}, 0.5, 1, 1.5, 2, -1, 0.8, 1.2, 0.9),
-		floats("beta", []int64{8}, 0.1, 0, -0.1, 0.2, 0, 0.3, -0.2, 0)}
+	inits := []*onnx.TensorProto{floatInit("gamma", []int64{8}, 0.5, 1, 1.5, 2, -1, 0.8, 1.2, 0.9),
+		floatInit("beta", []int64{8}, 0.1, 0, -0.1, 0.2, 0, 0.3, -0.2, 0)}
 	if c.epsWeight {
-		inits = append(inits, floats("eps", nil, 1e-5))
+		inits = append(inits, floatInit("eps", nil, 1e-5))
 	} else {
 		nodes = append(nodes, constant("eps", c.epsDims, 1e-5))
 	}
@@ -59,13 +53,13 @@ func lnChainModel(t *testing.T, c lnChain) *onnx.Model {
 	if c.shareXc {
 		residual = "xc"
 	}
-	nodes = append(nodes, mean("var", "sq", c.varAxes), node("Add", "ve", "var", "eps"), node("Sqrt", "sd", "ve"),
-		node("Div", "xhat", "xc", "sd"), node("Mul", "scaled", "xhat", "gamma"), node("Add", "ln", "scaled", "beta"),
-		node("Add", "y", "ln", residual))
+	nodes = append(nodes, mean("var", "sq", c.varAxes), nodeProto("Add", "ve", "var", "eps"), nodeProto("Sqrt", "sd", "ve"),
+		nodeProto("Div", "xhat", "xc", "sd"), nodeProto("Mul", "scaled", "xhat", "gamma"), nodeProto("Add", "ln", "scaled", "beta"),
+		nodeProto("Add", "y", "ln", residual))
 	if len(c.epsDims) > 3 { // back to rank 3: [1, N, 3, 8] → [N, 3, 8]
 		nodes[len(nodes)-1].Output[0], nodes[len(nodes)-1].Name = "y4", proto.String("y4")
-		nodes = append(nodes, node("Squeeze", "y", "y4", "axis0"))
-		inits = append(inits, &onnx.TensorProto{Name: proto.String("axis0"), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{0}})
+		nodes = append(nodes, nodeProto("Squeeze", "y", "y4", "axis0"))
+		inits = append(inits, int64Vector("axis0", 0))
 	}
 	graph := &onnx.GraphProto{Name: proto.String("layernorm"),
 		Input:       []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 3, 8})},

@@ -262,3 +262,24 @@ func parseGraph(t *testing.T, graph *onnx.GraphProto, opset int64) *onnx.Model {
 	}
 	return m
 }
+
+// nodeProto returns a node of op, named after its one output out, reading
+// ins.
+func nodeProto(op, out string, ins ...string) *onnx.NodeProto {
+	return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
+}
+
+// int64Init returns an int64 initializer of shape dims (nil: a scalar).
+func int64Init(name string, dims []int64, v ...int64) *onnx.TensorProto {
+	return &onnx.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v}
+}
+
+// int64Vector returns the int64 initializer holding v, of shape [len(v)].
+func int64Vector(name string, v ...int64) *onnx.TensorProto {
+	return int64Init(name, []int64{int64(len(v))}, v...)
+}
+
+// floatInit returns a float initializer of shape dims (nil: a scalar).
+func floatInit(name string, dims []int64, v ...float32) *onnx.TensorProto {
+	return &onnx.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: v}
+}

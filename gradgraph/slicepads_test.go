@@ -27,34 +27,28 @@ type runtimeSlice struct {
 func runtimeSliceModel(t *testing.T, c runtimeSlice) *onnx.Model {
 	negative, twoAxes, step := c.negative, c.twoAxes, c.step
 	t.Helper()
-	node := func(op string, out string, ins ...string) *onnx.NodeProto {
-		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
-	}
-	ints := func(name string, v ...int64) *onnx.TensorProto {
-		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(v))}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v}
-	}
-	inits := []*onnx.TensorProto{ints("two", 2), ints("three", 3), ints("one", 1), ints("axes1", -1), ints("axes2", 1, -1), ints("steps", step, step),
-		ints("big", 1<<40)}
-	nodes := []*onnx.NodeProto{node("Shape", "sh", "x"), node("Gather", "last", "sh", "two"),
-		node("Div", "k", "last", "three"), node("Mul", "end", "k", "two")}
+	inits := []*onnx.TensorProto{int64Vector("two", 2), int64Vector("three", 3), int64Vector("one", 1), int64Vector("axes1", -1), int64Vector("axes2", 1, -1), int64Vector("steps", step, step),
+		int64Vector("big", 1<<40)}
+	nodes := []*onnx.NodeProto{nodeProto("Shape", "sh", "x"), nodeProto("Gather", "last", "sh", "two"),
+		nodeProto("Div", "k", "last", "three"), nodeProto("Mul", "end", "k", "two")}
 	start, end, axes := "k", "end", "axes1"
 	if c.pastEnd {
-		nodes = append(nodes, node("Add", "far", "end", "big"))
+		nodes = append(nodes, nodeProto("Add", "far", "end", "big"))
 		end = "far"
 	}
 	if negative {
-		nodes = append(nodes, node("Sub", "negk", "k", "last"))
+		nodes = append(nodes, nodeProto("Sub", "negk", "k", "last"))
 		start = "negk"
 	}
 	if twoAxes {
-		nodes = append(nodes, node("Concat", "starts", "one", start), node("Concat", "ends", "three", end))
+		nodes = append(nodes, nodeProto("Concat", "starts", "one", start), nodeProto("Concat", "ends", "three", end))
 		nodes[len(nodes)-2].Attribute = []*onnx.AttributeProto{aInt("axis", 0)}
 		nodes[len(nodes)-1].Attribute = []*onnx.AttributeProto{aInt("axis", 0)}
 		start, end, axes = "starts", "ends", "axes2"
 	}
 	if c.narrow {
 		for _, v := range []*string{&start, &end} {
-			cast := node("Cast", *v+"32", *v)
+			cast := nodeProto("Cast", *v+"32", *v)
 			cast.Attribute = []*onnx.AttributeProto{aInt("to", int64(onnx.TensorProto_INT32))}
 			nodes, *v = append(nodes, cast), *v+"32"
 		}
@@ -66,16 +60,16 @@ func runtimeSliceModel(t *testing.T, c runtimeSlice) *onnx.Model {
 		}
 		axes += "32"
 	}
-	slice := node("Slice", "s", "x", start, end, axes)
+	slice := nodeProto("Slice", "s", "x", start, end, axes)
 	if step != 0 {
 		steps := "steps"
 		if !twoAxes {
-			inits = append(inits, ints("step1", step))
+			inits = append(inits, int64Vector("step1", step))
 			steps = "step1"
 		}
 		slice.Input = append(slice.Input, steps)
 	}
-	nodes = append(nodes, slice, node("Flatten", "y", "s"))
+	nodes = append(nodes, slice, nodeProto("Flatten", "y", "s"))
 	graph := &onnx.GraphProto{Name: proto.String("runtime_slice"),
 		Input:       []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 3, 12})},
 		Output:      []*onnx.ValueInfoProto{valueInfo("y", onnx.TensorProto_FLOAT, nil)},

@@ -18,39 +18,33 @@ import (
 // when fresh is set; otherwise bounds holds each piece's constant start and end.
 func tilesModel(t *testing.T, bounds [][2]int64, fresh bool) *onnx.Model {
 	t.Helper()
-	node := func(op string, out string, ins ...string) *onnx.NodeProto {
-		return &onnx.NodeProto{OpType: proto.String(op), Name: proto.String(out), Input: ins, Output: []string{out}}
-	}
-	ints := func(name string, v ...int64) *onnx.TensorProto {
-		return &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(v))}, DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: v}
-	}
-	inits := []*onnx.TensorProto{ints("zero", 0), ints("one", 1), ints("two", 2), ints("three", 3),
+	inits := []*onnx.TensorProto{int64Vector("zero", 0), int64Vector("one", 1), int64Vector("two", 2), int64Vector("three", 3),
 		{Name: proto.String("double"), DataType: proto.Int32(int32(onnx.TensorProto_FLOAT)), FloatData: []float32{2}}}
 	var nodes []*onnx.NodeProto
 	starts, ends := []string{"zero", "k", "k2"}, []string{"k", "k2", "k3"}
 	if bounds == nil {
-		nodes = append(nodes, node("Shape", "sh", "x"), node("Gather", "last", "sh", "one"), node("Div", "k", "last", "three"),
-			node("Mul", "k2", "k", "two"), node("Mul", "k3", "k", "three"))
+		nodes = append(nodes, nodeProto("Shape", "sh", "x"), nodeProto("Gather", "last", "sh", "one"), nodeProto("Div", "k", "last", "three"),
+			nodeProto("Mul", "k2", "k", "two"), nodeProto("Mul", "k3", "k", "three"))
 		if fresh {
-			nodes = append(nodes, node("Div", "kk", "last", "three"))
+			nodes = append(nodes, nodeProto("Div", "kk", "last", "three"))
 			starts[1] = "kk"
 		}
 	} else {
 		for i, bd := range bounds {
 			starts[i], ends[i] = string(rune('a'+i))+"s", string(rune('a'+i))+"e"
-			inits = append(inits, ints(starts[i], bd[0]), ints(ends[i], bd[1]))
+			inits = append(inits, int64Vector(starts[i], bd[0]), int64Vector(ends[i], bd[1]))
 		}
 	}
 	for i, op := range []string{"Mul", "Tanh", "Sigmoid"} {
 		p := string(rune('p' + i))
-		nodes = append(nodes, node("Slice", p, "x", starts[i], ends[i], "one"))
+		nodes = append(nodes, nodeProto("Slice", p, "x", starts[i], ends[i], "one"))
 		if op == "Mul" {
-			nodes = append(nodes, node(op, p+"y", p, "double"))
+			nodes = append(nodes, nodeProto(op, p+"y", p, "double"))
 		} else {
-			nodes = append(nodes, node(op, p+"y", p))
+			nodes = append(nodes, nodeProto(op, p+"y", p))
 		}
 	}
-	cat := node("Concat", "y", "py", "qy", "ry")
+	cat := nodeProto("Concat", "y", "py", "qy", "ry")
 	cat.Attribute = []*onnx.AttributeProto{aInt("axis", 1)}
 	graph := &onnx.GraphProto{Name: proto.String("tiles"),
 		Input:       []*onnx.ValueInfoProto{valueInfo("x", onnx.TensorProto_FLOAT, []int64{-1, 12})},
