@@ -18,9 +18,10 @@ const smallModel = 1 << 20
 // The interpreter wins where its vector kernels (the direct, phases and
 // pixels strategies, on AVX-512F) run every convolution but the stem, the one
 // that reads the image (3 channels, often strided: im2col). The FGSM
-// step's gradient pass as a ratio to ONNX Runtime's forward, graph against
-// interpreter (BenchmarkGradGraph in make bench, 2026-12-06 20:00 UTC,
-// 2-core AVX-512 VM, batch 16, 4 for ConvNeXt-T and ViT-B/16):
+// step's gradient pass as a ratio to ONNX Runtime's forward (higher is
+// faster), graph against interpreter (BenchmarkGradGraph in make bench,
+// 2026-12-06 20:00 UTC, 2-core AVX-512 VM, batch 16, 4 for ConvNeXt-T and
+// ViT-B/16; the README's table of targets has batch 16 throughout):
 //   - the interpreter: MobileNet-V2 0.206 against 0.236, MobileNet-V3-Large
 //     0.224 against 0.273, EfficientNet-B0 0.273 against 0.332 (every
 //     convolution on the kernels but the stem); bench_mnist 0.100 against

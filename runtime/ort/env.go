@@ -98,7 +98,8 @@ func loadLibrary(lib string, verbose bool) (string, error) {
 // two sessions (the deployed model's and the gradient graph's) each held
 // their own peak and rounded every extension up to the next power of two:
 // ConvNeXt-T's FGSM attack at batch 16 peaked at 4.65 GB, 3.57 GB with the
-// shared arena (same speed; see README, "Memory"). Where ONNX Runtime
+// shared arena (same speed; README, "ONNX Runtime's memory, shared", has
+// the whole attack's figures before and after). Where ONNX Runtime
 // refuses, sessions keep their own arenas as before.
 func shareArena() error {
 	mem, err := ortgo.GetMemoryInfo()
