@@ -55,15 +55,22 @@ func (b *builder) recordTile(n *onnx.Node, pad, dy string) {
 // of each tensor that tile one of its axes from 0 to its end by the
 // concatenation of the pieces' gradients, and drops the Pads.
 func (b *builder) concatTiles(parts []string) []string {
-	groups := map[string][]string{}
+	// Every part is a gradient of the same value: pieces group by axis, in
+	// the order the parts first name each axis, so that the graph written
+	// is the same every build.
+	var axes []int
+	groups := map[int][]string{}
 	for _, p := range parts {
 		if t, ok := b.tiles[p]; ok && !b.read(p) {
-			k := fmt.Sprint(t.x, "/", t.axis)
-			groups[k] = append(groups[k], p)
+			if _, seen := groups[t.axis]; !seen {
+				axes = append(axes, t.axis)
+			}
+			groups[t.axis] = append(groups[t.axis], p)
 		}
 	}
 	var dropped []string
-	for _, pads := range groups {
+	for _, a := range axes {
+		pads := groups[a]
 		order, ok := b.chain(pads)
 		if !ok {
 			continue
