@@ -70,37 +70,38 @@ func init() {
 // Constant bounds make the mask steps of y (see step), else comparisons.
 func (b *builder) clipOpen(n *onnx.Node, g string) string {
 	y := n.Outputs[0]
-	bound := func(i int) string {
-		if len(n.Inputs) > i {
-			return n.Inputs[i]
-		}
-		return ""
+	var lo, hi string
+	if len(n.Inputs) > 1 {
+		lo = n.Inputs[1]
 	}
-	lo, loConst := b.scalarConst(bound(1))
-	hi, hiConst := b.scalarConst(bound(2))
-	if (loConst || bound(1) == "") && (hiConst || bound(2) == "") && (bound(1) != "" || bound(2) != "") {
+	if len(n.Inputs) > 2 {
+		hi = n.Inputs[2]
+	}
+	if lo == "" && hi == "" {
+		return g
+	}
+	loV, loConst := b.scalarConst(lo)
+	hiV, hiConst := b.scalarConst(hi)
+	if (loConst || lo == "") && (hiConst || hi == "") {
 		switch {
-		case bound(1) == "":
-			return b.op("Mul", []string{g, b.step(y, hi, false)})
-		case bound(2) == "":
-			return b.op("Mul", []string{g, b.step(y, lo, true)})
+		case lo == "":
+			return b.op("Mul", []string{g, b.step(y, hiV, false)})
+		case hi == "":
+			return b.op("Mul", []string{g, b.step(y, loV, true)})
 		}
-		return b.op("Mul", []string{g, b.between(y, lo, hi)})
+		return b.op("Mul", []string{g, b.between(y, loV, hiV)})
 	}
 	var mask string
-	if lo := bound(1); lo != "" {
+	if lo != "" {
 		mask = b.op("Greater", []string{y, lo})
 	}
-	if hi := bound(2); hi != "" {
+	if hi != "" {
 		below := b.op("Less", []string{y, hi})
 		if mask == "" {
 			mask = below
 		} else {
 			mask = b.op("And", []string{mask, below})
 		}
-	}
-	if mask == "" {
-		return g
 	}
 	return b.where(mask, g)
 }
