@@ -24,15 +24,24 @@ const fuzzBudget = 64 << 20
 // file is untrusted input, and --grad-engine auto builds the graph of
 // whatever it is given).
 func checkBuilds(t *testing.T, m *onnx.Model) {
+	if err := buildErr(m); err != nil && strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a multi-line error: %q", err)
+	}
+}
+
+// buildErr is checkBuilds' work: the first error building m's graph, with
+// weight gradients and without, or nil (also where m does not compile).
+func buildErr(m *onnx.Model) error {
 	p, err := interp.Compile(m, &interp.Options{Seed: 1, MaxMemory: fuzzBudget})
 	if err != nil {
-		return
+		return nil
 	}
 	for _, weights := range []bool{false, true} {
-		if _, err := Build(m, &Options{Weights: weights, Program: p}); err != nil && strings.Contains(err.Error(), "\n") {
-			t.Fatalf("a multi-line error: %q", err)
+		if _, err := Build(m, &Options{Weights: weights, Program: p}); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // FuzzBuild builds the gradient graph of arbitrary bytes read as a model,
@@ -55,29 +64,21 @@ func FuzzBuild(f *testing.F) {
 // pattern rules (LayerNorm and GELU chains, Slice tiles, gates) read
 // attributes the compile accepts.
 func FuzzBuildAttr(f *testing.F) {
-	type subject struct {
-		m    *onnx.Model
-		muts []mutate.Attr
-	}
-	var subjects []subject
+	var subjects []mutate.Subject
 	for _, name := range fuzzModels {
 		m, err := onnx.Load(testfiles.Path("models", name+".onnx"))
 		if err != nil {
 			f.Fatal(err)
 		}
-		if muts := mutate.Attrs(m.Proto); len(muts) > 0 {
-			subjects = append(subjects, subject{m, muts})
+		if s, ok := mutate.NewSubject(m); ok {
+			subjects = append(subjects, s)
 		}
 	}
-	for i, s := range subjects {
-		for j := 0; j < len(s.muts); j += 7 {
-			f.Add(uint16(i), uint16(j), s.muts[j].Value)
-		}
-	}
+	mutate.Seed(f, subjects, 7)
 	f.Fuzz(func(t *testing.T, which, index uint16, value int64) {
-		s := subjects[int(which)%len(subjects)]
-		mu := s.muts[int(index)%len(s.muts)]
-		mu.Value = value
-		checkBuilds(t, &onnx.Model{Proto: mu.Apply(s.m.Proto), Dir: s.m.Dir})
+		_, m, mu := mutate.Pick(subjects, which, index, value)
+		if err := buildErr(m); err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%v: a multi-line error: %q", mu, err)
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"testing"
 
 	"google.golang.org/protobuf/proto"
 
@@ -159,4 +160,39 @@ func ExternalData(mp *onnx.ModelProto, location string) (*onnx.ModelProto, []byt
 		}
 	}
 	return c, blob
+}
+
+// A Subject is a model an attribute fuzzer mutates: its integer
+// attributes (Attrs).
+type Subject struct {
+	Model *onnx.Model
+	Attrs []Attr
+}
+
+// NewSubject returns m as a Subject; ok is false where m has no integer
+// attribute to set.
+func NewSubject(m *onnx.Model) (Subject, bool) {
+	s := Subject{Model: m, Attrs: Attrs(m.Proto)}
+	return s, len(s.Attrs) > 0
+}
+
+// Seed adds every stride-th attribute of each subject, at the value the
+// model has, to f's corpus as the arguments Pick takes.
+func Seed(f *testing.F, subjects []Subject, stride int) {
+	for i, s := range subjects {
+		for j := 0; j < len(s.Attrs); j += stride {
+			f.Add(uint16(i), uint16(j), s.Attrs[j].Value)
+		}
+	}
+}
+
+// Pick returns the subject which picks (modulo their number), the model
+// with its attribute index (modulo theirs) set to value, and that
+// attribute, for the messages.
+func Pick(subjects []Subject, which, index uint16, value int64) (int, *onnx.Model, Attr) {
+	i := int(which) % len(subjects)
+	s := subjects[i]
+	a := s.Attrs[int(index)%len(s.Attrs)]
+	a.Value = value
+	return i, &onnx.Model{Proto: a.Apply(s.Model.Proto), Dir: s.Model.Dir}, a
 }

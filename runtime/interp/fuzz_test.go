@@ -42,25 +42,21 @@ func FuzzCompile(f *testing.F) {
 	})
 }
 
-// attrSubject is a model whose integer attributes FuzzCompileAttr sets,
-// and how a mutated copy is run.
-type attrSubject struct {
-	m    *onnx.Model
-	muts []mutate.Attr
-	run  func(*onnx.Model) error
-}
-
 // attrSubjects are the small real models, compiled and run on a batch of
 // one, and the ONNX node test models the interpreter supports, run on
 // their test inputs.
-func attrSubjects(f *testing.F) []attrSubject {
-	var subjects []attrSubject
+// Each subject's run is the same index in the second result.
+func attrSubjects(f *testing.F) ([]mutate.Subject, []func(*onnx.Model) error) {
+	var subjects []mutate.Subject
+	var runs []func(*onnx.Model) error
 	for _, name := range fuzzModels {
 		m, err := onnx.Load(filepath.Join(modelDir, name+".onnx"))
 		if err != nil {
 			f.Fatal(err)
 		}
-		subjects = append(subjects, attrSubject{m, mutate.Attrs(m.Proto), compileAndRun})
+		if s, ok := mutate.NewSubject(m); ok {
+			subjects, runs = append(subjects, s), append(runs, compileAndRun)
+		}
 	}
 	dirs, _ := os.ReadDir(nodeTestDir) // absent: the real models alone
 	for _, d := range dirs {
@@ -69,12 +65,12 @@ func attrSubjects(f *testing.F) []attrSubject {
 		if err != nil || !allSupported(m) {
 			continue
 		}
-		if muts := mutate.Attrs(m.Proto); len(muts) > 0 {
+		if s, ok := mutate.NewSubject(m); ok {
 			data := filepath.Join(dir, "test_data_set_0")
-			subjects = append(subjects, attrSubject{m, muts, func(m *onnx.Model) error { return runMutatedNodeTest(m, data) }})
+			subjects, runs = append(subjects, s), append(runs, func(m *onnx.Model) error { return runMutatedNodeTest(m, data) })
 		}
 	}
-	return subjects
+	return subjects, runs
 }
 
 // FuzzCompileAttr sets one integer attribute value of a model to an
@@ -83,17 +79,11 @@ func attrSubjects(f *testing.F) []attrSubject {
 // keeps a protobuf valid while it changes a value, this one always does,
 // and through the node tests it reaches every operator.
 func FuzzCompileAttr(f *testing.F) {
-	subjects := attrSubjects(f)
-	for i, s := range subjects {
-		for j := 0; j < len(s.muts); j += 5 {
-			f.Add(uint16(i), uint16(j), s.muts[j].Value)
-		}
-	}
+	subjects, runs := attrSubjects(f)
+	mutate.Seed(f, subjects, 5)
 	f.Fuzz(func(t *testing.T, subject, index uint16, value int64) {
-		s := subjects[int(subject)%len(subjects)]
-		mu := s.muts[int(index)%len(s.muts)]
-		mu.Value = value
-		err := s.run(&onnx.Model{Proto: mu.Apply(s.m.Proto), Dir: s.m.Dir})
+		i, m, mu := mutate.Pick(subjects, subject, index, value)
+		err := runs[i](m)
 		if err != nil && strings.Contains(err.Error(), "\n") {
 			t.Fatalf("%v: a multi-line error: %q", mu, err)
 		}
