@@ -46,17 +46,7 @@ func buildErr(m *onnx.Model) error {
 
 // FuzzBuild builds the gradient graph of arbitrary bytes read as a model,
 // starting from the real models.
-func FuzzBuild(f *testing.F) {
-	testfiles.AddModelSeeds(f, fuzzModels...)
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := onnx.Parse(data, dir)
-		if err != nil {
-			return
-		}
-		checkBuilds(t, m)
-	})
-}
+func FuzzBuild(f *testing.F) { testfiles.FuzzModelBytes(f, fuzzModels, checkBuilds) }
 
 // FuzzBuildAttr sets one integer attribute of a real model to an
 // arbitrary value and builds the result's gradient graph: the byte-level

@@ -13,6 +13,7 @@ import (
 	"github.com/sbinet/npyio"
 
 	"github.com/onnxguard/onnxguard/dataset"
+	"github.com/onnxguard/onnxguard/onnx"
 )
 
 // Root is the repository's root folder.
@@ -66,9 +67,10 @@ func FashionSlice(t testing.TB, n int) ([]float32, []int) {
 	return b.X, b.Labels
 }
 
-// AddModelSeeds adds the bytes of each named model of testdata/models to
-// f's seed corpus: the real models a model fuzzer starts from.
-func AddModelSeeds(f *testing.F, names ...string) {
+// FuzzModelBytes fuzzes check with arbitrary bytes read as a model,
+// starting from the bytes of the named models of testdata/models; bytes
+// that do not parse are not checked.
+func FuzzModelBytes(f *testing.F, names []string, check func(*testing.T, *onnx.Model)) {
 	f.Helper()
 	for _, name := range names {
 		data, err := os.ReadFile(Path("models", name+".onnx"))
@@ -77,4 +79,10 @@ func AddModelSeeds(f *testing.F, names ...string) {
 		}
 		f.Add(data)
 	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if m, err := onnx.Parse(data, dir); err == nil {
+			check(t, m)
+		}
+	})
 }

@@ -30,17 +30,7 @@ func checkCompiles(t *testing.T, m *onnx.Model) {
 
 // FuzzCompile compiles and runs arbitrary bytes as a model, starting
 // from real models: every failure must be an error.
-func FuzzCompile(f *testing.F) {
-	testfiles.AddModelSeeds(f, fuzzModels...)
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := onnx.Parse(data, dir)
-		if err != nil {
-			return
-		}
-		checkCompiles(t, m)
-	})
-}
+func FuzzCompile(f *testing.F) { testfiles.FuzzModelBytes(f, fuzzModels, checkCompiles) }
 
 // attrSubjects are the small real models, compiled and run on a batch of
 // one, and the ONNX node test models the interpreter supports, run on
