@@ -41,7 +41,12 @@ func init() {
 			}
 		}
 		if b.needs(n, 1) {
-			out[1] = b.convWeightGrad(x, g, win, group, ws)
+			if group == 1 {
+				out[1] = b.matmulWeightGrad(x, g, win, ws)
+			}
+			if out[1] == "" {
+				out[1] = b.convWeightGrad(x, g, win, group, ws)
+			}
 		}
 		if b.needs(n, 2) {
 			axes := []int64{0}

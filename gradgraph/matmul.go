@@ -25,10 +25,31 @@ func init() {
 			}
 		}
 		if b.needs(n, 1) {
-			out[1] = b.sumToBatch(b.op("MatMul", []string{b.swapLast(a), dy[0]}), ys, w)
+			if g, ok := b.rowsTimesGrad(a, dy[0], w, ys); ok {
+				out[1] = g
+			} else {
+				out[1] = b.sumToBatch(b.op("MatMul", []string{b.swapLast(a), dy[0]}), ys, w)
+			}
 		}
 		return out, nil
 	})
+}
+
+// rowsTimesGrad returns the gradient of a matrix w, [K, F], multiplying a
+// of rank 3 or more, [..., K], as one product aᵀ·dy over a's and dy's rows
+// laid end to end ([K, R]·[R, F], R the rows of every sample): the batched
+// product and the sum over the batch axes it replaces write and read a
+// [..., K, F] tensor, one weight matrix per sample (ViT-B/16 at batch 4:
+// 12 ReduceSums of 87 ms each over its MLP's 768×3072 matrices).
+func (b *builder) rowsTimesGrad(a, dy, w string, ys []int) (string, bool) {
+	ws, as := b.shapes[w], b.shapes[a]
+	if len(ws) != 2 || len(as) < 3 || len(ys) != len(as) {
+		return "", false
+	}
+	k, f := int64(ws[0]), int64(ws[1])
+	rows := b.op("Reshape", []string{a, b.int64s(-1, k)})
+	g := b.op("MatMul", []string{b.op("Transpose", []string{rows}, aInts("perm", 1, 0)), b.op("Reshape", []string{dy, b.int64s(-1, f)})})
+	return g, true
 }
 
 // swapLast transposes the last two axes of x.
