@@ -31,6 +31,13 @@ type Options struct {
 	// Weights adds d loss / d W for every floating-point initializer as
 	// outputs, after the input gradient.
 	Weights bool
+	// FeedWeights implies Weights and makes every weight (every float
+	// initializer, running statistics included, which training-mode
+	// BatchNormalization updates) a graph input instead of an initializer
+	// (Graph.Fed): a trainer feeds their current values on every run
+	// (Engine.Feed), so that its updates take effect without building the
+	// graph again, and the session holds no copy of them.
+	FeedWeights bool
 	// MaxMemory is the memory budget of the shape inference (see
 	// interp.Options); 0 means interp.DefaultMaxMemory.
 	MaxMemory int64
@@ -51,6 +58,14 @@ type Graph struct {
 	// Options.Weights one gradient per Params entry.
 	Logits, Loss, InputGrad string
 	Params, ParamGrads      []string
+	// Reached, aligned with Params, says which weights the loss depends
+	// on; the others' gradient outputs are zeros (the interpreter gives
+	// them none).
+	Reached []bool
+	// Fed lists, with Options.FeedWeights, the indices in Params of the
+	// weights that are graph inputs (all of them), after Input and Labels
+	// in this order.
+	Fed []int
 	// Outputs are the model's own outputs, which the graph writes last
 	// (those that are not the logits), for inference without a second
 	// model.
@@ -100,7 +115,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	}
 	b.used[gr.Input] = true
 	var params []string
-	if opt.Weights {
+	if opt.Weights || opt.FeedWeights {
 		for _, prm := range p.Params() {
 			params = append(params, prm.Name)
 		}
@@ -118,9 +133,14 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 		return nil, err
 	}
 	gr.InputGrad = b.leafGrad(gr.Input, "input_grad")
-	for _, name := range params {
+	for i, name := range params {
+		reached := b.gradOf(name) != ""
 		gr.Params = append(gr.Params, name)
+		gr.Reached = append(gr.Reached, reached)
 		gr.ParamGrads = append(gr.ParamGrads, b.leafGrad(name, name+"_grad"))
+		if opt.FeedWeights {
+			gr.Fed = append(gr.Fed, i)
+		}
 	}
 	for _, o := range g.Outputs {
 		gr.Outputs = append(gr.Outputs, o.Name)
@@ -331,11 +351,29 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	floatT := func(name string, dims ...int64) *onnx.ValueInfoProto {
 		return valueInfo(name, onnx.TensorProto_FLOAT, dims)
 	}
+	fed := map[string]bool{}
+	for _, i := range gr.Fed {
+		fed[gr.Params[i]] = true
+	}
 	var ins []*onnx.ValueInfoProto
 	for _, vi := range gp.GetInput() {
-		ins = append(ins, proto.Clone(vi).(*onnx.ValueInfoProto))
+		// Below IR version 4 initializers are listed as inputs too.
+		if !fed[vi.GetName()] {
+			ins = append(ins, proto.Clone(vi).(*onnx.ValueInfoProto))
+		}
 	}
 	ins = append(ins, valueInfo(gr.Labels, onnx.TensorProto_INT64, []int64{int64(-1)}))
+	inits := ownInitializers(gp.GetInitializer())
+	if len(fed) > 0 {
+		dims := map[string][]int64{}
+		inits = slices.DeleteFunc(inits, func(t *onnx.TensorProto) bool {
+			dims[t.GetName()] = t.GetDims()
+			return fed[t.GetName()]
+		})
+		for _, i := range gr.Fed {
+			ins = append(ins, valueInfo(gr.Params[i], onnx.TensorProto_FLOAT, append([]int64{}, dims[gr.Params[i]]...)))
+		}
+	}
 	outs := []*onnx.ValueInfoProto{floatT(gr.Logits), floatT(gr.Loss), floatT(gr.InputGrad)}
 	for _, name := range gr.ParamGrads {
 		outs = append(outs, floatT(name))
@@ -346,7 +384,7 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 		}
 	}
 	graph := &onnx.GraphProto{Name: proto.String(gp.GetName() + "_grad"), Node: slices.Concat(fwd, b.nodes),
-		Initializer: slices.Concat(ownInitializers(gp.GetInitializer()), b.inits), Input: ins, Output: outs,
+		Initializer: slices.Concat(inits, b.inits), Input: ins, Output: outs,
 		ValueInfo: gp.GetValueInfo()}
 	var opsets []*onnx.OperatorSetIdProto
 	for _, o := range src.GetOpsetImport() {

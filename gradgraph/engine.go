@@ -1,6 +1,7 @@
 package gradgraph
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -24,6 +25,7 @@ type Engine struct {
 	sessions map[string]*ort.Graph // by the outputs they compute, for Run and Grad
 	sample   []int64               // the input's shape after the batch axis
 	perX     int                   // values per sample
+	fed      []ort.Tensor          // Graph.Fed's weights, fed on every run (Feed)
 }
 
 // NewEngine opens g in an ONNX Runtime session (opt as for ort.Open).
@@ -49,7 +51,7 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 		e.perX *= int(d)
 	}
 	names := []string{g.Logits, g.Loss, g.InputGrad}
-	e.sess, err = ort.OpenGraph(data, []string{g.Input, g.Labels}, names, opt)
+	e.sess, err = ort.OpenGraph(data, e.inputNames(), names, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +62,62 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 	// 260 MB, one step's peak 2.97 -> 2.76 GB).
 	debug.FreeOSMemory()
 	return e, nil
+}
+
+// inputNames are the graph's inputs in the order runs feed them.
+func (e *Engine) inputNames() []string {
+	names := []string{e.g.Input, e.g.Labels}
+	for _, i := range e.g.Fed {
+		names = append(names, e.g.Params[i])
+	}
+	return names
+}
+
+// Feed sets the weights that a graph built with Options.FeedWeights reads
+// on every run: w is aligned with Graph.Params (the interpreter's Params),
+// and the engine keeps and reads the slices themselves, so a trainer that
+// updates them in place between runs needs to call Feed once. It must not
+// change them during a run.
+func (e *Engine) Feed(w [][]float32) error {
+	if len(w) != len(e.g.Params) {
+		return fmt.Errorf("gradgraph: Feed: %d weights for the graph's %d", len(w), len(e.g.Params))
+	}
+	fed := make([]ort.Tensor, len(e.g.Fed))
+	gr, err := e.g.Model.Graph()
+	if err != nil {
+		return err
+	}
+	shapes := map[string][]int64{}
+	for _, in := range gr.Inputs {
+		shapes[in.Name] = in.Shape
+	}
+	for k, i := range e.g.Fed {
+		name, shape := e.g.Params[i], shapes[e.g.Params[i]]
+		n := 1
+		for _, d := range shape {
+			n *= int(d)
+		}
+		if len(w[i]) != n {
+			return fmt.Errorf("gradgraph: Feed: weight %q has %d values, the graph reads %v", name, len(w[i]), shape)
+		}
+		fed[k] = ort.Tensor{Shape: shape, Float: w[i]}
+	}
+	e.mu.Lock()
+	e.fed = fed
+	e.mu.Unlock()
+	return nil
+}
+
+// feeds returns the inputs of one run: the batch, its labels and the fed
+// weights.
+func (e *Engine) feeds(x ort.Tensor, labels []int64) ([]ort.Tensor, error) {
+	e.mu.Lock()
+	fed := e.fed
+	e.mu.Unlock()
+	if len(fed) != len(e.g.Fed) {
+		return nil, errors.New("gradgraph: the graph reads its weights as inputs and none were fed (Engine.Feed)")
+	}
+	return append([]ort.Tensor{x, {Shape: []int64{int64(len(labels))}, Int: labels}}, fed...), nil
 }
 
 // Device says where the graph runs: "cpu" or "cuda".
@@ -106,7 +164,11 @@ func (e *Engine) LossGrad(x []float32, labels []int, n int) (logits []float32, l
 			xc = append(make([]float32, 0, chunk*e.perX), xc...)
 			xc = xc[:chunk*e.perX]
 		}
-		outs, err := e.sess.Run([]ort.Tensor{{Shape: shape, Float: xc}, {Shape: []int64{int64(chunk)}, Int: yc}})
+		ins, err := e.feeds(ort.Tensor{Shape: shape, Float: xc}, yc)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		outs, err := e.sess.Run(ins)
 		if err != nil {
 			return nil, 0, nil, err
 		}

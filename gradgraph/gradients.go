@@ -49,7 +49,14 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 	if want.Params && len(e.g.ParamGrads) == 0 {
 		return nil, fmt.Errorf("%w: weight gradients from a graph built without Options.Weights", ErrUnsupported)
 	}
-	names := []string{e.g.Logits, e.g.Loss, e.g.InputGrad}
+	// The input gradient only where it is wanted: ONNX Runtime then skips
+	// the first layer's backward step (a training pass asks for the
+	// weights' alone).
+	names := []string{e.g.Logits, e.g.Loss}
+	if want.Input {
+		names = append(names, e.g.InputGrad)
+	}
+	first := len(names)
 	if want.Params {
 		names = append(names, e.g.ParamGrads...)
 	}
@@ -65,7 +72,12 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 		r.Input = outs[2]
 	}
 	if want.Params {
-		r.Params = outs[3:]
+		r.Params = outs[first:]
+		for i, reached := range e.g.Reached {
+			if !reached {
+				r.Params[i] = nil
+			}
+		}
 	}
 	return r, nil
 }
@@ -89,7 +101,11 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.
 	for i, y := range labels {
 		ys[i] = int64(y)
 	}
-	got, err := sess.Run([]ort.Tensor{{Shape: append([]int64{int64(n)}, e.sample...), Float: x.Data}, {Shape: []int64{int64(n)}, Int: ys}})
+	ins, err := e.feeds(ort.Tensor{Shape: append([]int64{int64(n)}, e.sample...), Float: x.Data}, ys)
+	if err != nil {
+		return nil, err
+	}
+	got, err := sess.Run(ins)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +137,7 @@ func (e *Engine) session(names []string) (*ort.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := ort.OpenGraph(data, []string{e.g.Input, e.g.Labels}, names, e.opt)
+	s, err := ort.OpenGraph(data, e.inputNames(), names, e.opt)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/internal/testort"
@@ -46,19 +48,7 @@ func TestEngineAsProgram(t *testing.T) {
 			if d := p.Input.Shape[0]; d > 0 {
 				n = int(d)
 			}
-			shape := []int{n}
-			for _, d := range p.Input.Shape[1:] {
-				shape = append(shape, int(d))
-			}
-			x := &interp.Tensor{Shape: shape, Data: make([]float32, n*prod(shape[1:]))}
-			rng := rand.New(rand.NewPCG(9, 9))
-			for i := range x.Data {
-				x.Data[i] = rng.Float32()
-			}
-			labels := make([]int, n)
-			for i := range labels {
-				labels[i] = rng.IntN(3)
-			}
+			x, labels := randomBatch(p, n, 9)
 			got, err := e.Run(x)
 			if err != nil {
 				t.Fatal(err)
@@ -70,26 +60,125 @@ func TestEngineAsProgram(t *testing.T) {
 			if len(got) != len(want) || relErr(got[0].Data, want[0].Data) > tolerance {
 				t.Errorf("Run: %d outputs, the interpreter %d; first off by %.3g", len(got), len(want), relErr(got[0].Data, want[0].Data))
 			}
-			wantAll := interp.Want{Input: true, Params: true}
-			a, err := e.Grad(x, labels, wantAll)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := p.Grad(x, labels, wantAll)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(a.Loss-b.Loss) > 1e-5*b.Loss || relErr(a.Logits.Data, b.Logits.Data) > tolerance || relErr(a.Input.Data, b.Input.Data) > tolerance {
-				t.Errorf("Grad: loss %v (interpreter %v), logits off by %.3g, input gradient by %.3g", a.Loss, b.Loss,
-					relErr(a.Logits.Data, b.Logits.Data), relErr(a.Input.Data, b.Input.Data))
-			}
-			if worst, at := paramErr(p, true, b.Params, func(i int) []float32 { return a.Params[i].Data }); worst > tolerance {
-				t.Errorf("Grad: weight gradient of %q off by %.3g", at, worst)
-			}
+			checkGrad(t, e, p, x, labels)
 			custom := interp.Want{Input: true, Loss: interp.SoftmaxCrossEntropy}
 			if _, err := e.Grad(x, labels, custom); !errors.Is(err, ErrUnsupported) {
 				t.Errorf("Grad with a custom loss: %v, want ErrUnsupported", err)
 			}
 		})
 	}
+}
+
+// checkGrad compares e.Grad, with input and weight gradients, with p's.
+// A weight the loss does not depend on must have no gradient from either.
+func checkGrad(t *testing.T, e *Engine, p *interp.Program, x *interp.Tensor, labels []int) {
+	t.Helper()
+	wantAll := interp.Want{Input: true, Params: true}
+	a, err := e.Grad(x, labels, wantAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Grad(x, labels, wantAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(a.Loss-b.Loss) > 1e-5*b.Loss || relErr(a.Logits.Data, b.Logits.Data) > tolerance || relErr(a.Input.Data, b.Input.Data) > tolerance {
+		t.Errorf("Grad: loss %v (interpreter %v), logits off by %.3g, input gradient by %.3g", a.Loss, b.Loss,
+			relErr(a.Logits.Data, b.Logits.Data), relErr(a.Input.Data, b.Input.Data))
+	}
+	for i, prm := range p.Params() {
+		if (a.Params[i] == nil) != (b.Params[i] == nil) {
+			t.Errorf("Grad: weight %q has a gradient from the graph: %v, from the interpreter: %v", prm.Name, a.Params[i] != nil, b.Params[i] != nil)
+		}
+	}
+	if worst, at := paramErr(p, true, b.Params, func(i int) []float32 {
+		if a.Params[i] == nil {
+			return make([]float32, p.Params()[i].T.Len())
+		}
+		return a.Params[i].Data
+	}); worst > tolerance {
+		t.Errorf("Grad: weight gradient of %q off by %.3g", at, worst)
+	}
+}
+
+// TestFeedWeights: a graph built with FeedWeights reads the weights it is
+// fed on every run, so that a trainer's updates in place take effect; it
+// refuses to run unfed, and Feed checks what it is given.
+func TestFeedWeights(t *testing.T) {
+	testort.Need(t)
+	for _, name := range []string{"fmnist_cnn", "resblock", "vit_tiny"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := onnx.Load("../testdata/models/" + name + ".onnx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := interp.Compile(m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := Build(m, &Options{FeedWeights: true, Program: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Fed) == 0 || len(g.ParamGrads) != len(p.Params()) {
+				t.Fatalf("%d weights fed, %d weight gradients for %d weights", len(g.Fed), len(g.ParamGrads), len(p.Params()))
+			}
+			e, err := NewEngine(g, &ort.Options{Device: ort.DeviceCPU})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			n := 2
+			if d := p.Input.Shape[0]; d > 0 {
+				n = int(d)
+			}
+			x, labels := randomBatch(p, n, 5)
+			if _, err := e.Grad(x, labels, interp.Want{Input: true}); err == nil || !strings.Contains(err.Error(), "Feed") {
+				t.Errorf("Grad before Feed: %v, want an error that names Feed", err)
+			}
+			w := make([][]float32, len(p.Params()))
+			for i, prm := range p.Params() {
+				w[i] = prm.T.Data
+			}
+			if err := e.Feed(w[1:]); err == nil {
+				t.Error("Feed took one weight too few")
+			}
+			short := slices.Clone(w)
+			short[g.Fed[0]] = short[g.Fed[0]][1:]
+			if err := e.Feed(short); err == nil || !strings.Contains(err.Error(), g.Params[g.Fed[0]]) {
+				t.Errorf("Feed of a weight one value short: %v, want an error that names it", err)
+			}
+			if err := e.Feed(w); err != nil {
+				t.Fatal(err)
+			}
+			checkGrad(t, e, p, x, labels)
+			// Training's update, in place: the graph follows.
+			rng := rand.New(rand.NewPCG(3, 4))
+			for _, i := range g.Fed {
+				for j := range w[i] {
+					w[i][j] = w[i][j]*0.8 + 0.05*float32(rng.NormFloat64())
+				}
+			}
+			checkGrad(t, e, p, x, labels)
+		})
+	}
+}
+
+// randomBatch returns n seeded samples in [0, 1) for p's input and labels
+// among its first three classes.
+func randomBatch(p *interp.Program, n int, seed uint64) (*interp.Tensor, []int) {
+	shape := []int{n}
+	for _, d := range p.Input.Shape[1:] {
+		shape = append(shape, int(d))
+	}
+	x := &interp.Tensor{Shape: shape, Data: make([]float32, n*prod(shape[1:]))}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = rng.IntN(3)
+	}
+	return x, labels
 }

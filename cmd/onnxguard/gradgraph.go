@@ -18,7 +18,9 @@ var gradgraphCommand = &cli.Command{
 int64 class labels (input "labels", shape [N]), the logits, the mean softmax
 cross-entropy loss ("loss", shape [1]) and its gradient with respect to the input
 ("input_grad"); with --weights also the gradient with respect to every float
-initializer ("<name>_grad"). The graph runs on ONNX Runtime's inference builds,
+initializer ("<name>_grad"). With --feed-weights every float initializer is an
+input of the graph instead, after the labels, under its own name: a training
+loop feeds the current weights on every run, and the file holds none. The graph runs on ONNX Runtime's inference builds,
 on any execution provider, from any language binding; its gradients match
 onnxguard's interpreter (relative error at most 1e-4). The batch stays as the
 model declares it. Models need opset 13 or later; an operator without a backward
@@ -29,11 +31,13 @@ Operators with a backward rule:
 
 Examples:
    onnxguard gradgraph --model model.onnx --out model.grad.onnx
-   onnxguard gradgraph --model resnet50.onnx --out resnet50.grad.onnx --weights --json`,
+   onnxguard gradgraph --model resnet50.onnx --out resnet50.grad.onnx --weights --json
+   onnxguard gradgraph --model vit.onnx --out vit.train.onnx --feed-weights`,
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model `FILE` (required)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ONNX `FILE` to write (required)"},
 		&cli.BoolFlag{Name: "weights", Usage: "also output the gradient of every float initializer"},
+		&cli.BoolFlag{Name: "feed-weights", Usage: "like --weights, and read every float initializer as an input (for training loops)"},
 		maxMemoryFlag,
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object to stdout"},
 	},
@@ -63,7 +67,7 @@ func readGradgraphConfig(c *cli.Context) (*gradgraphConfig, error) {
 		return nil, err
 	}
 	return &gradgraphConfig{model: c.String("model"), out: c.String("out"), json: c.Bool("json"),
-		opt: gradgraph.Options{Weights: c.Bool("weights"), MaxMemory: budget}}, nil
+		opt: gradgraph.Options{Weights: c.Bool("weights"), FeedWeights: c.Bool("feed-weights"), MaxMemory: budget}}, nil
 }
 
 // runGradgraph loads the model, writes its gradient graph and says what
@@ -85,6 +89,9 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 		Nodes      int      `json:"nodes"`
 		FixedBatch int      `json:"fixed_batch,omitempty"`
 	}{cfg.model, cfg.out, []string{g.Input, g.Labels}, nil, len(g.Model.Proto.GetGraph().GetNode()), g.Batch}
+	for _, i := range g.Fed {
+		summary.Inputs = append(summary.Inputs, g.Params[i])
+	}
 	for _, o := range g.Model.Proto.GetGraph().GetOutput() {
 		summary.Outputs = append(summary.Outputs, o.GetName())
 	}
@@ -95,6 +102,9 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 		cfg.out, summary.Nodes, g.Input, g.Labels, g.Logits, g.Loss, g.InputGrad)
 	if n := len(g.ParamGrads); n > 0 {
 		fmt.Fprintf(c.App.Writer, " and %d weight gradients", n)
+	}
+	if n := len(g.Fed); n > 0 {
+		fmt.Fprintf(c.App.Writer, "; the %d weights are inputs after the labels", n)
 	}
 	fmt.Fprintln(c.App.Writer)
 	return nil

@@ -21,9 +21,17 @@ import (
 // summary gives, and checks its input gradient against the interpreter's.
 func TestGradgraphRunsOnORT(t *testing.T) {
 	testort.Need(t)
+	for _, flag := range []string{"--weights", "--feed-weights"} {
+		t.Run(flag, func(t *testing.T) { checkGradgraphFile(t, flag) })
+	}
+}
+
+// checkGradgraphFile writes fmnist_cnn's graph with flag and checks it on
+// ONNX Runtime, fed its weights where the flag makes them inputs.
+func checkGradgraphFile(t *testing.T, flag string) {
 	model := "../../testdata/models/fmnist_cnn.onnx"
 	out := filepath.Join(t.TempDir(), "fmnist.grad.onnx")
-	stdout, _, err := run("gradgraph", "--model", model, "--out", out, "--weights", "--json")
+	stdout, _, err := run("gradgraph", "--model", model, "--out", out, flag, "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +50,12 @@ func TestGradgraphRunsOnORT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Inputs) != 2 || len(sum.Outputs) != 3+len(p.Params()) || sum.Nodes == 0 {
-		t.Fatalf("summary %+v: want 2 inputs and 3 + %d outputs", sum, len(p.Params()))
+	inputs := 2
+	if flag == "--feed-weights" {
+		inputs += len(p.Params())
+	}
+	if len(sum.Inputs) != inputs || len(sum.Outputs) != 3+len(p.Params()) || sum.Nodes == 0 {
+		t.Fatalf("summary %+v: want %d inputs and 3 + %d outputs", sum, inputs, len(p.Params()))
 	}
 	g, err := onnx.Load(out)
 	if err != nil {
@@ -65,7 +77,23 @@ func TestGradgraphRunsOnORT(t *testing.T) {
 		x.Data[i] = rng.Float32()
 	}
 	labels, ys := []int{3, 1, 4, 1}, []int64{3, 1, 4, 1}
-	got, err := sess.Run([]ort.Tensor{{Shape: []int64{n, 1, 28, 28}, Float: x.Data}, {Shape: []int64{n}, Int: ys}})
+	feeds := []ort.Tensor{{Shape: []int64{n, 1, 28, 28}, Float: x.Data}, {Shape: []int64{n}, Int: ys}}
+	params := map[string]interp.Param{}
+	for _, prm := range p.Params() {
+		params[prm.Name] = prm
+	}
+	for _, name := range sum.Inputs[2:] {
+		prm, ok := params[name]
+		if !ok {
+			t.Fatalf("input %q is no weight of the model", name)
+		}
+		shape := make([]int64, len(prm.T.Shape))
+		for i, d := range prm.T.Shape {
+			shape[i] = int64(d)
+		}
+		feeds = append(feeds, ort.Tensor{Shape: shape, Float: prm.T.Data})
+	}
+	got, err := sess.Run(feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
