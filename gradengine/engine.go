@@ -1,6 +1,7 @@
 package gradengine
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -27,6 +28,9 @@ type Engine struct {
 	closer  interface{ Close() error }
 	device  string // where the graph runs: "cpu" or "cuda"
 	weights bool   // the graph has weight gradients
+	// prog is the interpreter program of an engine opened with Train: the
+	// weights training updates, which the graph reads on every run.
+	prog *interp.Program
 	// Reason says, in one line, why this engine: Prefer's reason, or why
 	// Auto fell back to the interpreter.
 	Reason string
@@ -43,6 +47,14 @@ type Options struct {
 	// Weights builds the graph with weight gradients, for passes that ask
 	// for them (interp.Want.Params).
 	Weights bool
+	// Train makes the Engine a harden.Trainable over the program p given
+	// to Open: the graph, built with weight gradients, reads p's weights
+	// as inputs on every run (gradgraph.Options.FeedWeights), so the
+	// updates training writes into them take effect, and training passes
+	// run on the graph where the mode does not change what the model
+	// computes (no training-mode Dropout or BatchNormalization). Train
+	// cannot be set with Recompile.
+	Train bool
 	// Recompile, where set, compiles the model's program again as p was
 	// compiled. Once the graph is open the engine then lets go of p and
 	// compiles again only when a pass needs the interpreter (another loss,
@@ -62,6 +74,12 @@ func Open(m *onnx.Model, p *interp.Program, opt Options) (*Engine, error) {
 		kind = Auto
 	}
 	e := &Engine{ref: p, Reason: "chosen: the interpreter"}
+	if opt.Train {
+		if opt.Recompile != nil {
+			return nil, errors.New("gradengine: Options.Train and Recompile together: training updates the program's weights, which Recompile lets go of")
+		}
+		e.prog = p
+	}
 	switch kind {
 	case Interp:
 		return e, nil
@@ -105,7 +123,7 @@ func (e *Engine) openGraph(m *onnx.Model, p *interp.Program, opt Options) error 
 	if _, err := ort.FindLibrary(o.Library); err != nil {
 		return fmt.Errorf("ONNX Runtime's gradient graph: %w", err)
 	}
-	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights, Program: p})
+	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights || opt.Train, FeedWeights: opt.Train, Program: p})
 	if err != nil {
 		return fmt.Errorf("building the gradient graph: %w", err)
 	}
@@ -113,7 +131,18 @@ func (e *Engine) openGraph(m *onnx.Model, p *interp.Program, opt Options) error 
 	if err != nil {
 		return fmt.Errorf("opening the gradient graph in ONNX Runtime: %w", err)
 	}
-	e.graph, e.closer, e.device, e.weights = ge, ge, ge.Device(), opt.Weights
+	if opt.Train {
+		// The graph reads p's weights themselves, which training updates.
+		w := make([][]float32, len(p.Params()))
+		for i, prm := range p.Params() {
+			w[i] = prm.T.Data
+		}
+		if err := ge.Feed(w); err != nil {
+			ge.Close()
+			return fmt.Errorf("feeding the gradient graph its weights: %w", err)
+		}
+	}
+	e.graph, e.closer, e.device, e.weights = ge, ge, ge.Device(), opt.Weights || opt.Train
 	return nil
 }
 
@@ -128,6 +157,8 @@ func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) { return e.ref.
 // OnGraph), on the interpreter otherwise.
 func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp.Result, error) {
 	if e.OnGraph(want) {
+		// A training mode that computes as inference does (OnGraph).
+		want.Mode = interp.Mode{}
 		return e.graph.Grad(x, labels, want)
 	}
 	return e.ref.Grad(x, labels, want)
@@ -135,10 +166,36 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 
 // OnGraph says whether a pass asking for want runs on ONNX Runtime's
 // graph: there is one, and it computes the pass (the mean softmax
-// cross-entropy, in inference mode, weight gradients only if built with
-// them).
+// cross-entropy, in inference mode or, for an engine opened with Train, in
+// a training mode that computes the same, weight gradients only if built
+// with them).
 func (e *Engine) OnGraph(want interp.Want) bool {
-	return e.graph != nil && want.Loss == nil && !want.Training && (!want.Params || e.weights)
+	inference := !want.Training || e.prog != nil && !e.prog.ModeMatters(want.Mode)
+	return e.graph != nil && want.Loss == nil && inference && (!want.Params || e.weights)
+}
+
+// Params returns the weights of an engine opened with Train (the
+// program's, which the graph reads), nil otherwise. With Reseed and
+// ModeMatters it makes the Engine a harden.Trainable.
+func (e *Engine) Params() []interp.Param {
+	if e.prog == nil {
+		return nil
+	}
+	return e.prog.Params()
+}
+
+// Reseed reseeds the program's training-mode Dropout (see
+// interp.Program.Reseed); passes with Dropout in training mode run there.
+func (e *Engine) Reseed(seed uint64) {
+	if e.prog != nil {
+		e.prog.Reseed(seed)
+	}
+}
+
+// ModeMatters says whether mode changes what the model computes (see
+// interp.Program.ModeMatters); true for an engine not opened with Train.
+func (e *Engine) ModeMatters(mode interp.Mode) bool {
+	return e.prog == nil || e.prog.ModeMatters(mode)
 }
 
 // GradEngine names the engine that computes a pass asking for want, as

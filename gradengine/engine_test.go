@@ -121,6 +121,35 @@ func TestPrefer(t *testing.T) {
 // TestOpenWithoutRuntime points the engine at a library that is not there:
 // ORT is an error, Auto falls back to the interpreter and says why, in
 // one line, whether ONNX Runtime is installed or not.
+// TestTrainDispatch: an engine opened with Train sends training passes to
+// the graph where the mode changes nothing (fmnist_cnn), to the program
+// where it does (resblock's BatchNormalization), and lends the program's
+// weights; one opened without Train lends none.
+func TestTrainDispatch(t *testing.T) {
+	training := interp.Want{Params: true, Mode: interp.Mode{Training: true}}
+	for _, test := range []struct {
+		model string
+		graph bool
+	}{{"fmnist_cnn", true}, {"resblock", false}} {
+		_, p := load(t, test.model)
+		ref, graph := &counting{}, &counting{}
+		e := &Engine{ref: ref, graph: graph, weights: true, device: "cpu", prog: p}
+		if _, err := e.Grad(nil, nil, training); err != nil {
+			t.Fatal(err)
+		}
+		if graph.grads != map[bool]int{true: 1}[test.graph] || e.ModeMatters(training.Mode) == test.graph {
+			t.Errorf("%s: training pass on the graph: %v, ModeMatters %v; want %v", test.model, graph.grads == 1, e.ModeMatters(training.Mode), test.graph)
+		}
+		if len(e.Params()) != len(p.Params()) || &e.Params()[0] != &p.Params()[0] {
+			t.Errorf("%s: Params is not the program's", test.model)
+		}
+	}
+	e := &Engine{ref: &counting{}}
+	if e.Params() != nil || !e.ModeMatters(training.Mode) {
+		t.Errorf("without Train: %d params, ModeMatters %v; want none, true", len(e.Params()), e.ModeMatters(training.Mode))
+	}
+}
+
 func TestOpenWithoutRuntime(t *testing.T) {
 	m, p := load(t, "convnext_tiny")
 	opt := Options{Kind: ORT, ORT: &ort.Options{Library: filepath.Join(t.TempDir(), "libonnxruntime.so")}}
@@ -137,6 +166,14 @@ func TestOpenWithoutRuntime(t *testing.T) {
 	}
 	if _, err := Open(m, p, Options{Kind: "gpu"}); err == nil {
 		t.Error("Kind gpu: no error")
+	}
+	opt.Train = true
+	if e, err = Open(m, p, opt); err != nil || !e.Fallback || len(e.Params()) != len(p.Params()) {
+		t.Errorf("Auto with Train, without the library: error %v; want a fallback that trains the program", err)
+	}
+	opt.Recompile = func() (*interp.Program, error) { return p, nil }
+	if _, err := Open(m, p, opt); err == nil || !strings.Contains(err.Error(), "Recompile") {
+		t.Errorf("Train with Recompile: error %v, want one that names Recompile", err)
 	}
 }
 

@@ -40,9 +40,12 @@ type RunConfig struct {
 	// unless MeasureOnInterp, classify the measurements' images.
 	ORT             ort.Options
 	MeasureOnInterp bool
-	// GradEngine chooses what computes the measurements' gradients (""
-	// is gradengine.Auto). Training always runs on Program: a gradient
-	// graph holds the weights as constants, and training changes them.
+	// GradEngine chooses what computes the gradients of the measurements
+	// and of training ("" is gradengine.Auto). Training's engine is opened
+	// with gradengine.Options.Train over Program: its graph reads the
+	// weights training updates, and passes it cannot compute (training-mode
+	// BatchNormalization or Dropout, TRADES's and MART's losses) run on
+	// Program.
 	GradEngine gradengine.Kind
 	// GradNotice, when set, gets the reason, in one line, when Auto falls
 	// back to the interpreter.
@@ -89,6 +92,10 @@ type Report struct {
 	Tolerance   float64
 	ClassNames  []string
 	TrainTime   time.Duration // training, and its validation
+	// TrainGradEngine names what computed the training passes' gradients
+	// (gradengine.Engine.GradEngine of a training pass): the interpreter,
+	// or ONNX Runtime's graph and its device.
+	TrainGradEngine string
 }
 
 // Run hardens a model from start to end: it measures the original model,
@@ -127,7 +134,14 @@ func Run(ctx context.Context, rc *RunConfig) (*Report, error) {
 	if rc.Resume {
 		fit = Resume
 	}
-	if rep.Result, err = fit(ctx, prog, rc.Pre, rc.Train, rc.Val, cfg, rc.Progress); err != nil {
+	trainee, err := rc.trainee(prog)
+	if err != nil {
+		return nil, err
+	}
+	rep.TrainGradEngine = trainee.GradEngine(interp.Want{Mode: trainingMode(cfg), Params: true})
+	rep.Result, err = fit(ctx, trainee, rc.Pre, rc.Train, rc.Val, cfg, rc.Progress)
+	trainee.Close()
+	if err != nil {
 		if errors.Is(err, ErrDiverged) {
 			return nil, fmt.Errorf("%w (checkpoints in %s)", err, cfg.CheckpointDir)
 		}
@@ -270,6 +284,19 @@ func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Prog
 	}
 	r.GradEngine = grads.Name()
 	return Measurement{Runtime: r.Runtime, GradEngine: r.GradEngine, Clean: r.CleanAccuracy, FGSM: r.Results[0].Accuracy, PGD: r.Results[1].Accuracy, Audit: r}, nil
+}
+
+// trainee opens training's gradient engine over prog: the one
+// GradEngine chooses, fed prog's weights as training updates them.
+func (rc *RunConfig) trainee(prog *interp.Program) (*gradengine.Engine, error) {
+	e, err := gradengine.Open(rc.Model, prog, gradengine.Options{Kind: rc.GradEngine, ORT: &rc.ORT, Train: true})
+	if err != nil {
+		return nil, fmt.Errorf("training's gradients: %w", err)
+	}
+	if e.Fallback && rc.GradNotice != nil {
+		rc.GradNotice(e.Reason)
+	}
+	return e, nil
 }
 
 // grads opens the measurement's gradient engine over prog for the model

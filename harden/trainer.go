@@ -98,11 +98,16 @@ func newTrainer(prog Trainable, pre dataset.Preprocess, train, val *Data, cfg Co
 	} else {
 		t.opt = NewAdamW(cfg.WeightDecay)
 	}
-	t.mode = interp.Mode{Training: true, FreezeBatchNorm: cfg.BN == BNFrozen}
+	t.mode = trainingMode(cfg)
 	t.fuse = cfg.Recipe == Paper && !modeMatters(prog, t.mode)
 	t.startSum = t.weightsDigest()
 	t.dataSum = dataDigest(train, val)
 	return t, nil
+}
+
+// trainingMode is the mode of cfg's training passes.
+func trainingMode(cfg Config) interp.Mode {
+	return interp.Mode{Training: true, FreezeBatchNorm: cfg.BN == BNFrozen}
 }
 
 // checkDynamicBatch refuses a model whose input fixes the batch size:

@@ -198,10 +198,11 @@ func printHarden(c *cli.Context, hr *hardenRun, rep *harden.Report) error {
 			History     []harden.Epoch `json:"history"`
 			MaxRelError float64        `json:"export_max_relative_error"`
 			Seconds     float64        `json:"train_seconds"`
-		}{hr.cfg.modelPath, out, rep.Config, before, after, rep.BestEpoch, rep.Reason, rep.History, rep.MaxRelError, rep.TrainTime.Seconds()})
+			TrainGrads  string         `json:"train_grad_engine"`
+		}{hr.cfg.modelPath, out, rep.Config, before, after, rep.BestEpoch, rep.Reason, rep.History, rep.MaxRelError, rep.TrainTime.Seconds(), rep.TrainGradEngine})
 	}
 	o := c.App.Writer
-	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s)\n", hr.cfg.modelPath, out, rep.Config.Recipe, rep.Config.Eps, rep.BestEpoch, rep.Epochs, rep.TrainTime.Round(time.Second))
+	fmt.Fprintf(o, "hardened %s → %s (recipe %s, ε=%g, best epoch %d of %d, %s, training gradients %s)\n", hr.cfg.modelPath, out, rep.Config.Recipe, rep.Config.Eps, rep.BestEpoch, rep.Epochs, rep.TrainTime.Round(time.Second), gradsText(rep.TrainGradEngine))
 	fmt.Fprintf(o, "export checked on ONNX Runtime: max relative difference %.2g from the interpreter\n", rep.MaxRelError)
 	fmt.Fprintf(o, "measured on %d validation samples with %s, gradients %s:\n", hr.rc.Val.N, after.Runtime, gradsText(after.GradEngine))
 	fmt.Fprintf(o, "  %-24s %8s %8s\n", "", "before", "after")
