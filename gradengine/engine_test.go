@@ -118,9 +118,6 @@ func TestPrefer(t *testing.T) {
 	}
 }
 
-// TestOpenWithoutRuntime points the engine at a library that is not there:
-// ORT is an error, Auto falls back to the interpreter and says why, in
-// one line, whether ONNX Runtime is installed or not.
 // TestTrainDispatch: an engine opened with Train sends training passes to
 // the graph where the mode changes nothing (fmnist_cnn), to the program
 // where it does (resblock's BatchNormalization), and lends the program's
@@ -150,6 +147,10 @@ func TestTrainDispatch(t *testing.T) {
 	}
 }
 
+// TestOpenWithoutRuntime points the engine at a library that is not there:
+// ORT is an error, Auto falls back to the interpreter and says why, in
+// one line, whether ONNX Runtime is installed or not; with Train the
+// fallback still trains the program, and Train with Recompile is refused.
 func TestOpenWithoutRuntime(t *testing.T) {
 	m, p := load(t, "convnext_tiny")
 	opt := Options{Kind: ORT, ORT: &ort.Options{Library: filepath.Join(t.TempDir(), "libonnxruntime.so")}}

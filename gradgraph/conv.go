@@ -8,9 +8,10 @@ import (
 
 // Conv: the input gradient is a ConvTranspose of dy with the same weights
 // (a Conv with flipped weights at unit strides, a MatMul for 1×1 kernels);
-// the weight gradient a Conv of the input by dy, batch and channels swapped
-// so that the batch is what the Conv sums over, group by group; the bias
-// gradient dy summed over all but the channel axis.
+// the weight gradient, for a dense 2-D Conv, dy times the input's patches
+// (convweight.go), otherwise a Conv of the input by dy, batch and channels
+// swapped so that the batch is what the Conv sums over, group by group;
+// the bias gradient dy summed over all but the channel axis.
 func init() {
 	register("Conv", func(b *builder, n *onnx.Node, dy []string) ([]string, error) {
 		x, w, g := n.Inputs[0], n.Inputs[1], dy[0]

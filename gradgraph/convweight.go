@@ -26,8 +26,16 @@ import (
 // per-sample products N·M·C·kh·kw would outweigh the operands, as one
 // product over the samples' positions laid end to end.
 
+// maxUnfold bounds, in bytes per sample, the patches U matmulWeightGrad
+// multiplies: kh·kw/s² times the input, which on a wide layer at full
+// resolution (VGG's first 3×3 layers at 224×224: 115 MB a sample) would
+// cost more memory than the product saves time; such layers keep
+// convWeightGrad. ResNet-50's largest U is 7.4 MB (its 7×7 stem).
+const maxUnfold = 32 << 20
+
 // matmulWeightGrad returns the weight gradient of a 2-D Conv with group 1
-// and weights of shape ws as above, or "" where the Conv is not one.
+// and weights of shape ws as above, or "" where the Conv is not one or its
+// patches would take more than maxUnfold bytes a sample.
 func (b *builder) matmulWeightGrad(x, g string, win *window, ws []int) string {
 	if len(win.kernel) != 2 {
 		return ""
@@ -36,6 +44,9 @@ func (b *builder) matmulWeightGrad(x, g string, win *window, ws []int) string {
 	kh, kw := win.kernel[0], win.kernel[1]
 	taps := c * kh * kw
 	positions := int64(win.out[0] * win.out[1])
+	if taps*positions*4 > maxUnfold {
+		return ""
+	}
 	var u string
 	switch {
 	case kh == 1 && kw == 1 && win.pads[0] == 0 && win.pads[1] == 0 && win.pads[2] == 0 && win.pads[3] == 0:

@@ -80,7 +80,7 @@ func (e *Engine) inputNames() []string {
 // change them during a run.
 func (e *Engine) Feed(w [][]float32) error {
 	if len(w) != len(e.g.Params) {
-		return fmt.Errorf("gradgraph: Feed: %d weights for the graph's %d", len(w), len(e.g.Params))
+		return fmt.Errorf("gradgraph: Feed: %d weights for the graph's %d; pass one slice per Graph.Params entry, in its order (the interpreter's Params)", len(w), len(e.g.Params))
 	}
 	fed := make([]ort.Tensor, len(e.g.Fed))
 	gr, err := e.g.Model.Graph()

@@ -53,8 +53,16 @@ func (b *builder) indexNodes() {
 	}
 }
 
-// scalarConst returns the value of a one-element float constant.
+// scalarConst returns the value of a one-element float constant. A weight
+// whose gradient is wanted is no constant: training moves it, and a graph
+// that fed it (Options.FeedWeights) would otherwise compute its forward
+// pass with the new value and its backward with the old; the rules that
+// read constants then keep their node-by-node form, as the interpreter,
+// which never fuses across a weight, gives such a scalar its gradient.
 func (b *builder) scalarConst(name string) (float32, bool) {
+	if b.need[name] {
+		return 0, false
+	}
 	v, ok := b.constFloats(name)
 	if !ok || len(v) != 1 {
 		return 0, false

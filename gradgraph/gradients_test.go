@@ -102,11 +102,12 @@ func checkGrad(t *testing.T, e *Engine, p *interp.Program, x *interp.Tensor, lab
 }
 
 // TestFeedWeights: a graph built with FeedWeights reads the weights it is
-// fed on every run, so that a trainer's updates in place take effect; it
-// refuses to run unfed, and Feed checks what it is given.
+// fed on every run, scalars included, so that a trainer's updates in place
+// take effect; it refuses to run unfed, and Feed checks what it is given.
 func TestFeedWeights(t *testing.T) {
 	testort.Need(t)
-	for _, name := range []string{"fmnist_cnn", "resblock", "vit_tiny"} {
+	// fmnist_cnn_qdq's quantization scales are scalar weights.
+	for _, name := range []string{"fmnist_cnn", "fmnist_cnn_qdq", "resblock", "vit_tiny"} {
 		t.Run(name, func(t *testing.T) {
 			m, err := onnx.Load("../testdata/models/" + name + ".onnx")
 			if err != nil {
@@ -152,11 +153,12 @@ func TestFeedWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGrad(t, e, p, x, labels)
-			// Training's update, in place: the graph follows.
+			// Training's update, in place: the graph follows. Each value
+			// moves by up to 10%, keeping its sign (scales stay positive).
 			rng := rand.New(rand.NewPCG(3, 4))
 			for _, i := range g.Fed {
 				for j := range w[i] {
-					w[i][j] = w[i][j]*0.8 + 0.05*float32(rng.NormFloat64())
+					w[i][j] *= 0.9 + 0.2*rng.Float32()
 				}
 			}
 			checkGrad(t, e, p, x, labels)

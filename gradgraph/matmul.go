@@ -43,7 +43,7 @@ func init() {
 // 12 ReduceSums of 87 ms each over its MLP's 768×3072 matrices).
 func (b *builder) rowsTimesGrad(a, dy, w string, ys []int) (string, bool) {
 	ws, as := b.shapes[w], b.shapes[a]
-	if len(ws) != 2 || len(as) < 3 || len(ys) != len(as) {
+	if len(ws) != 2 || ws[0] <= 0 || ws[1] <= 0 || len(as) < 3 || len(ys) != len(as) {
 		return "", false
 	}
 	k, f := int64(ws[0]), int64(ws[1])

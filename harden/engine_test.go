@@ -2,6 +2,7 @@ package harden
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
@@ -66,8 +67,8 @@ func TestTrainOnGraph(t *testing.T) {
 				got, want := prog.Params()[i].T.Data, p.T.Data
 				var diff, scale float64
 				for j := range want {
-					scale = max(scale, abs64(float64(want[j]-start[i][j])))
-					diff = max(diff, abs64(float64(got[j]-want[j])))
+					scale = max(scale, math.Abs(float64(want[j]-start[i][j])))
+					diff = max(diff, math.Abs(float64(got[j]-want[j])))
 				}
 				if scale > 0 {
 					moved++
@@ -81,11 +82,4 @@ func TestTrainOnGraph(t *testing.T) {
 			}
 		})
 	}
-}
-
-func abs64(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -138,7 +138,7 @@ func Run(ctx context.Context, rc *RunConfig) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.TrainGradEngine = trainee.GradEngine(interp.Want{Mode: trainingMode(cfg), Params: true})
+	rep.TrainGradEngine = trainee.GradEngine(trainingWant(cfg))
 	rep.Result, err = fit(ctx, trainee, rc.Pre, rc.Train, rc.Val, cfg, rc.Progress)
 	trainee.Close()
 	if err != nil {
@@ -294,7 +294,7 @@ func (rc *RunConfig) trainee(prog *interp.Program) (*gradengine.Engine, error) {
 		return nil, fmt.Errorf("training's gradients: %w", err)
 	}
 	if e.Fallback && rc.GradNotice != nil {
-		rc.GradNotice(e.Reason)
+		rc.GradNotice("training: " + e.Reason)
 	}
 	return e, nil
 }

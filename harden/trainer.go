@@ -110,6 +110,23 @@ func trainingMode(cfg Config) interp.Mode {
 	return interp.Mode{Training: true, FreezeBatchNorm: cfg.BN == BNFrozen}
 }
 
+// outerLoss is the loss cfg's training passes take in place of the
+// cross-entropy: TRADES's or MART's, nil for the other recipes.
+func outerLoss(cfg Config) interp.LossFunc {
+	switch cfg.Recipe {
+	case TRADES:
+		return TRADESLoss(cfg.Beta)
+	case MART:
+		return MARTLoss(cfg.Beta)
+	}
+	return nil
+}
+
+// trainingWant is what cfg's training passes ask Grad for.
+func trainingWant(cfg Config) interp.Want {
+	return interp.Want{Mode: trainingMode(cfg), Params: true, Loss: outerLoss(cfg)}
+}
+
 // checkDynamicBatch refuses a model whose input fixes the batch size:
 // training feeds batches of cfg.Batch (twice that for the paper recipe).
 func checkDynamicBatch(in onnx.ValueInfo, cfg Config) error {
@@ -194,11 +211,8 @@ func (t *trainer) setRecipe() error {
 		t.attack, err = fgsm.Config{Method: fgsm.BIM, Eps: cfg.Eps, Steps: 1, Alpha: 1.25 * cfg.Eps, RandomStart: true}.Normalize()
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
-	case TRADES:
-		t.outer = TRADESLoss(cfg.Beta)
-	case MART:
-		t.outer = MARTLoss(cfg.Beta)
 	}
+	t.outer = outerLoss(cfg)
 	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}

@@ -20,7 +20,8 @@ cross-entropy loss ("loss", shape [1]) and its gradient with respect to the inpu
 ("input_grad"); with --weights also the gradient with respect to every float
 initializer ("<name>_grad"). With --feed-weights every float initializer is an
 input of the graph instead, after the labels, under its own name: a training
-loop feeds the current weights on every run, and the file holds none. The graph runs on ONNX Runtime's inference builds,
+loop feeds the current weights on every run, and the file holds no copy of
+them. The graph runs on ONNX Runtime's inference builds,
 on any execution provider, from any language binding; its gradients match
 onnxguard's interpreter (relative error at most 1e-4). The batch stays as the
 model declares it. Models need opset 13 or later; an operator without a backward

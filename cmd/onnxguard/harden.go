@@ -20,8 +20,11 @@ import (
 var hardenCommand = &cli.Command{
 	Name:  "harden",
 	Usage: "fine-tune a model with adversarial training and export it to ONNX",
-	Description: `Trains the model's weights with the interpreter, on adversarial examples made
-from the current weights at every step, and writes the best epoch back into the
+	Description: `Trains the model's weights on adversarial examples made from the current
+weights at every step, with gradients from --grad-engine (auto: ONNX Runtime's
+gradient graph, fed the weights as they change, where it is the faster engine
+and the model has no training-mode BatchNorm or Dropout; the interpreter
+otherwise), and writes the best epoch back into the
 same ONNX graph (--out). Recipes: paper (the seed paper's Algorithm 2: every
 minibatch concatenated with its FGSM examples), fgsm-rs (FGSM from a random
 start, step 1.25·ε, with a probe after every epoch that stops the run and

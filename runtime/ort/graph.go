@@ -52,7 +52,7 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 }
 
 // Tensor is an input or output of Graph.Run: float32 data in Float or
-// int64 data in Int.
+// int64 data in Int; an input with no axes is a scalar.
 type Tensor struct {
 	Shape []int64
 	Float []float32
@@ -80,9 +80,16 @@ func (g *Graph) Run(ins []Tensor) ([]Tensor, error) {
 	}()
 	for i, t := range ins {
 		var err error
-		if t.Int != nil {
+		switch {
+		case len(t.Shape) == 0 && len(t.Float) == 1:
+			// A scalar (a weight fed to a gradient graph): the binding's
+			// tensors need at least one axis.
+			vals[i], err = ortgo.NewScalar(t.Float[0])
+		case len(t.Shape) == 0 && len(t.Int) == 1:
+			vals[i], err = ortgo.NewScalar(t.Int[0])
+		case t.Int != nil:
 			vals[i], err = ortgo.NewTensor(ortgo.NewShape(t.Shape...), t.Int)
-		} else {
+		default:
 			vals[i], err = ortgo.NewTensor(ortgo.NewShape(t.Shape...), t.Float)
 		}
 		if err != nil {
