@@ -37,6 +37,16 @@ const smallModel = 1 << 20
 // weights (an MLP is a few matrix products, which the interpreter hands to
 // BLAS as ONNX Runtime does); a larger one goes to the graph.
 //
+// Training (Options.Train) follows the same rule, and the paper step's
+// figures agree with it (BenchmarkAutoPaperStep and a graph-trained run of
+// every model, 2026-12-06, batch 16 where not said): the graph 0.058-0.077
+// against the interpreter's 0.047-0.057 on ResNet-50, 0.084 against 0.030
+// (batch 4) on ConvNeXt-T, 0.116 against 0.035 (batch 4) on ViT-B/16; the
+// interpreter 0.066 against the graph's 0.026 on MobileNet-V2, 0.073
+// against 0.034 on MobileNet-V3-Large, 0.108 against 0.044 on
+// EfficientNet-B0 (whose depthwise weight gradients keep the graph's
+// grouped-Conv form).
+//
 // Open applies one more rule before Prefer's: with ONNX Runtime's device
 // set to CUDA, Auto takes the graph, the one engine that can run there.
 func Prefer(p *interp.Program) (Kind, string) {
