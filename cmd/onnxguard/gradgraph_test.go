@@ -78,22 +78,7 @@ func checkGradgraphFile(t *testing.T, flag string) {
 	}
 	labels, ys := []int{3, 1, 4, 1}, []int64{3, 1, 4, 1}
 	feeds := []ort.Tensor{{Shape: []int64{n, 1, 28, 28}, Float: x.Data}, {Shape: []int64{n}, Int: ys}}
-	params := map[string]interp.Param{}
-	for _, prm := range p.Params() {
-		params[prm.Name] = prm
-	}
-	for _, name := range sum.Inputs[2:] {
-		prm, ok := params[name]
-		if !ok {
-			t.Fatalf("input %q is no weight of the model", name)
-		}
-		shape := make([]int64, len(prm.T.Shape))
-		for i, d := range prm.T.Shape {
-			shape[i] = int64(d)
-		}
-		feeds = append(feeds, ort.Tensor{Shape: shape, Float: prm.T.Data})
-	}
-	got, err := sess.Run(feeds)
+	got, err := sess.Run(append(feeds, weightFeeds(t, p, sum.Inputs[2:])...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,4 +119,27 @@ func TestGradgraphErrors(t *testing.T) {
 	if _, err := gradgraph.Build(m, nil); !errors.Is(err, gradgraph.ErrUnsupported) || !errors.Is(err, onnx.ErrUnsupported) {
 		t.Errorf("Build of an opset-7 model: %v, want gradgraph.ErrUnsupported", err)
 	}
+}
+
+// weightFeeds returns p's weights named by a --feed-weights graph's inputs
+// after the labels, in their order.
+func weightFeeds(t *testing.T, p *interp.Program, names []string) []ort.Tensor {
+	t.Helper()
+	params := map[string]interp.Param{}
+	for _, prm := range p.Params() {
+		params[prm.Name] = prm
+	}
+	var feeds []ort.Tensor
+	for _, name := range names {
+		prm, ok := params[name]
+		if !ok {
+			t.Fatalf("input %q is no weight of the model", name)
+		}
+		shape := make([]int64, len(prm.T.Shape))
+		for i, d := range prm.T.Shape {
+			shape[i] = int64(d)
+		}
+		feeds = append(feeds, ort.Tensor{Shape: shape, Float: prm.T.Data})
+	}
+	return feeds
 }
