@@ -37,12 +37,14 @@ func (o *SGDM) Step(params, grads [][]float32, lr float64) {
 			o.Velocity[i] = make([]float32, len(w))
 		}
 		v := o.Velocity[i]
-		for j, gj := range g {
-			d := float64(gj) + o.WeightDecay*float64(w[j])
-			vj := o.Momentum*float64(v[j]) + d
-			v[j] = float32(vj)
-			w[j] = float32(float64(w[j]) - lr*vj)
-		}
+		forChunks(len(g), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				d := float64(g[j]) + o.WeightDecay*float64(w[j])
+				vj := o.Momentum*float64(v[j]) + d
+				v[j] = float32(vj)
+				w[j] = float32(float64(w[j]) - lr*vj)
+			}
+		})
 	}
 }
 
@@ -88,13 +90,15 @@ func (o *AdamW) Step(params, grads [][]float32, lr float64) {
 		root := math.Sqrt(1 - math.Pow(b2, t))
 		shrink := 1 - lr*o.WeightDecay
 		m, v := o.M[i], o.V[i]
-		for j, gj := range g {
-			gd := float64(gj)
-			mj := b1*float64(m[j]) + (1-b1)*gd
-			vj := b2*float64(v[j]) + (1-b2)*gd*gd
-			m[j], v[j] = float32(mj), float32(vj)
-			wj := float64(w[j]) * shrink
-			w[j] = float32(wj - step*mj/(math.Sqrt(vj)/root+o.Eps))
-		}
+		forChunks(len(g), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gd := float64(g[j])
+				mj := b1*float64(m[j]) + (1-b1)*gd
+				vj := b2*float64(v[j]) + (1-b2)*gd*gd
+				m[j], v[j] = float32(mj), float32(vj)
+				wj := float64(w[j]) * shrink
+				w[j] = float32(wj - step*mj/(math.Sqrt(vj)/root+o.Eps))
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package harden
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -65,9 +66,12 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	t.xs = append(t.xs[:0], x...)
 	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
 	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
-		for j, v := range t.cleanGrads[i] {
-			g[j] = (g[j] + v) / 2
-		}
+		clean := t.cleanGrads[i]
+		forChunks(len(clean), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g[j] = (g[j] + clean[j]) / 2
+			}
+		})
 	})
 	if err != nil {
 		return 0, 0, 0, err
@@ -133,10 +137,8 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	// The optimizer changed the weights with gradients, training-mode
 	// BatchNorm the running statistics: check them all.
 	for i, d := range t.data {
-		for _, v := range d {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return 0, 0, fmt.Errorf("%w: %s became %v; %s; lower the learning rate", ErrDiverged, t.params[i].Name, v, t.kept())
-			}
+		if j := firstNonFinite(d); j >= 0 {
+			return 0, 0, fmt.Errorf("%w: %s became %v; %s; lower the learning rate", ErrDiverged, t.params[i].Name, d[j], t.kept())
 		}
 	}
 	return r.Loss, countCorrect(r.Logits.Data, ys, r.Logits.Len()/r.Logits.Shape[0]), nil
@@ -154,4 +156,24 @@ func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*inter
 	}
 	t.prog.Reseed(seed)
 	return t.prog.Grad(in, ys, interp.Want{Mode: t.mode, Params: true, Loss: t.outer})
+}
+
+// firstNonFinite returns the index of the first NaN or infinity in d, or
+// -1; the chunks of forChunks look at once, and the lowest find wins.
+func firstNonFinite(d []float32) int {
+	var mu sync.Mutex
+	at := -1
+	forChunks(len(d), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			if v := float64(d[j]); math.IsNaN(v) || math.IsInf(v, 0) {
+				mu.Lock()
+				if at < 0 || j < at {
+					at = j
+				}
+				mu.Unlock()
+				return
+			}
+		}
+	})
+	return at
 }
