@@ -99,14 +99,20 @@ func TestAuditMixesEngines(t *testing.T) {
 	}
 }
 
-// TestHardenMeasures: harden measures both models with the gradients of
-// the engine --grad-engine chooses (training stays on the interpreter) and
+// TestHardenMeasures: harden measures both models and trains with the
+// gradients of the engine --grad-engine chooses (fmnist_cnn has no
+// BatchNorm or Dropout, so its training passes go to the graph too) and
 // names it in its JSON.
 func TestHardenMeasures(t *testing.T) {
 	testort.Need(t)
-	for _, test := range []struct{ flag, want string }{{"ort", "onnxruntime-graph/cpu"}, {"auto", autoGrads()}} {
+	// TRADES's loss is the interpreter's alone: its training passes stay there.
+	for _, test := range []struct{ flag, recipe, want, train string }{
+		{"ort", "paper", "onnxruntime-graph/cpu", "onnxruntime-graph/cpu"},
+		{"auto", "paper", autoGrads(), autoGrads()},
+		{"ort", "trades", "onnxruntime-graph/cpu", "interpreter"},
+	} {
 		out := filepath.Join(t.TempDir(), "hardened.onnx")
-		stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25", "--recipe", "paper",
+		stdout, stderr, err := run("harden", "-m", cnn, "-d", fashionSlice, "--limit", "200", "--val-split", "0.25", "--recipe", test.recipe,
 			"--eps", "0.1", "--epochs", "1", "--batch", "32", "--out", out, "--device", "cpu", "--autoattack", "none",
 			"--probe", "pgd", "--probe-steps", "2", "--grad-engine", test.flag, "--json")
 		if err != nil {
@@ -116,12 +122,14 @@ func TestHardenMeasures(t *testing.T) {
 			Before, After struct {
 				Grads string `json:"grad_engine"`
 			}
+			Train string `json:"train_grad_engine"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("%v in %s", err, stdout)
 		}
-		if got.Before.Grads != test.want || got.After.Grads != test.want {
-			t.Errorf("--grad-engine %s: grad_engine before %q, after %q; want %q", test.flag, got.Before.Grads, got.After.Grads, test.want)
+		if got.Before.Grads != test.want || got.After.Grads != test.want || got.Train != test.train {
+			t.Errorf("--grad-engine %s, recipe %s: grad_engine before %q, after %q, training %q; want %q and %q", test.flag, test.recipe,
+				got.Before.Grads, got.After.Grads, got.Train, test.want, test.train)
 		}
 	}
 }
