@@ -61,10 +61,9 @@ type Graph struct {
 	// on; the others' gradient outputs are zeros (the interpreter gives
 	// them none).
 	Reached []bool
-	// Fed lists, with Options.FeedWeights, the indices in Params of the
-	// weights that are graph inputs (all of them), after Input and Labels
-	// in this order.
-	Fed []int
+	// Fed is set with Options.FeedWeights: every Params entry is a graph
+	// input, after Input and Labels, in Params' order.
+	Fed bool
 	// Outputs are the model's own outputs, which the graph writes last
 	// (those that are not the logits), for inference without a second
 	// model.
@@ -132,14 +131,11 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 		return nil, err
 	}
 	gr.InputGrad = b.leafGrad(gr.Input, "input_grad")
-	for i, name := range params {
-		reached := b.gradOf(name) != ""
+	gr.Fed = opt.FeedWeights
+	for _, name := range params {
 		gr.Params = append(gr.Params, name)
-		gr.Reached = append(gr.Reached, reached)
+		gr.Reached = append(gr.Reached, b.gradOf(name) != "")
 		gr.ParamGrads = append(gr.ParamGrads, b.leafGrad(name, name+"_grad"))
-		if opt.FeedWeights {
-			gr.Fed = append(gr.Fed, i)
-		}
 	}
 	for _, o := range g.Outputs {
 		gr.Outputs = append(gr.Outputs, o.Name)

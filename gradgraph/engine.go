@@ -25,7 +25,8 @@ type Engine struct {
 	sessions map[string]*ort.Graph // by the outputs they compute, for Run and Grad
 	sample   []int64               // the input's shape after the batch axis
 	perX     int                   // values per sample
-	fed      []ort.Tensor          // Graph.Fed's weights, fed on every run (Feed)
+	fed      []ort.Tensor          // a Graph.Fed's weights, fed on every run (Feed)
+	shapes   [][]int64             // the shapes of Graph.Params, as the graph declares them
 }
 
 // NewEngine opens g in an ONNX Runtime session (opt as for ort.Open).
@@ -39,10 +40,15 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{g: g, opt: opt, perX: 1, sessions: map[string]*ort.Graph{}}
+	declared := map[string][]int64{}
 	for _, in := range gr.Inputs {
-		if in.Name == g.Input {
-			e.sample = in.Shape[1:]
-		}
+		declared[in.Name] = in.Shape
+	}
+	if s := declared[g.Input]; len(s) > 0 {
+		e.sample = s[1:]
+	}
+	for _, name := range g.Params {
+		e.shapes = append(e.shapes, declared[name])
 	}
 	for _, d := range e.sample {
 		if d <= 0 {
@@ -67,8 +73,8 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 // inputNames are the graph's inputs in the order runs feed them.
 func (e *Engine) inputNames() []string {
 	names := []string{e.g.Input, e.g.Labels}
-	for _, i := range e.g.Fed {
-		names = append(names, e.g.Params[i])
+	if e.g.Fed {
+		names = append(names, e.g.Params...)
 	}
 	return names
 }
@@ -79,28 +85,22 @@ func (e *Engine) inputNames() []string {
 // updates them in place between runs needs to call Feed once. It must not
 // change them during a run.
 func (e *Engine) Feed(w [][]float32) error {
+	if !e.g.Fed {
+		return errors.New("gradgraph: Feed: the graph holds its weights; build it with Options.FeedWeights to feed them")
+	}
 	if len(w) != len(e.g.Params) {
 		return fmt.Errorf("gradgraph: Feed: %d weights for the graph's %d; pass one slice per Graph.Params entry, in its order (the interpreter's Params)", len(w), len(e.g.Params))
 	}
-	fed := make([]ort.Tensor, len(e.g.Fed))
-	gr, err := e.g.Model.Graph()
-	if err != nil {
-		return err
-	}
-	shapes := map[string][]int64{}
-	for _, in := range gr.Inputs {
-		shapes[in.Name] = in.Shape
-	}
-	for k, i := range e.g.Fed {
-		name, shape := e.g.Params[i], shapes[e.g.Params[i]]
+	fed := make([]ort.Tensor, len(w))
+	for i, shape := range e.shapes {
 		n := 1
 		for _, d := range shape {
 			n *= int(d)
 		}
 		if len(w[i]) != n {
-			return fmt.Errorf("gradgraph: Feed: weight %q has %d values, the graph reads %v", name, len(w[i]), shape)
+			return fmt.Errorf("gradgraph: Feed: weight %q has %d values, the graph reads %v", e.g.Params[i], len(w[i]), shape)
 		}
-		fed[k] = ort.Tensor{Shape: shape, Float: w[i]}
+		fed[i] = ort.Tensor{Shape: shape, Float: w[i]}
 	}
 	e.mu.Lock()
 	e.fed = fed
@@ -114,7 +114,7 @@ func (e *Engine) feeds(x ort.Tensor, labels []int64) ([]ort.Tensor, error) {
 	e.mu.Lock()
 	fed := e.fed
 	e.mu.Unlock()
-	if len(fed) != len(e.g.Fed) {
+	if e.g.Fed && fed == nil {
 		return nil, errors.New("gradgraph: the graph reads its weights as inputs and none were fed (Engine.Feed)")
 	}
 	return append([]ort.Tensor{x, {Shape: []int64{int64(len(labels))}, Int: labels}}, fed...), nil

@@ -61,6 +61,9 @@ func TestEngineAsProgram(t *testing.T) {
 				t.Errorf("Run: %d outputs, the interpreter %d; first off by %.3g", len(got), len(want), relErr(got[0].Data, want[0].Data))
 			}
 			checkGrad(t, e, p, x, labels)
+			if err := e.Feed(nil); err == nil || !strings.Contains(err.Error(), "FeedWeights") {
+				t.Errorf("Feed to a graph that holds its weights: %v, want an error that names FeedWeights", err)
+			}
 			custom := interp.Want{Input: true, Loss: interp.SoftmaxCrossEntropy}
 			if _, err := e.Grad(x, labels, custom); !errors.Is(err, ErrUnsupported) {
 				t.Errorf("Grad with a custom loss: %v, want ErrUnsupported", err)
@@ -121,8 +124,8 @@ func TestFeedWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(g.Fed) == 0 || len(g.ParamGrads) != len(p.Params()) {
-				t.Fatalf("%d weights fed, %d weight gradients for %d weights", len(g.Fed), len(g.ParamGrads), len(p.Params()))
+			if !g.Fed || len(g.Params) != len(p.Params()) || len(g.ParamGrads) != len(p.Params()) {
+				t.Fatalf("fed %v: %d weights, %d weight gradients for %d weights", g.Fed, len(g.Params), len(g.ParamGrads), len(p.Params()))
 			}
 			e, err := NewEngine(g, &ort.Options{Device: ort.DeviceCPU})
 			if err != nil {
@@ -145,8 +148,8 @@ func TestFeedWeights(t *testing.T) {
 				t.Error("Feed took one weight too few")
 			}
 			short := slices.Clone(w)
-			short[g.Fed[0]] = short[g.Fed[0]][1:]
-			if err := e.Feed(short); err == nil || !strings.Contains(err.Error(), g.Params[g.Fed[0]]) {
+			short[0] = short[0][1:]
+			if err := e.Feed(short); err == nil || !strings.Contains(err.Error(), g.Params[0]) {
 				t.Errorf("Feed of a weight one value short: %v, want an error that names it", err)
 			}
 			if err := e.Feed(w); err != nil {
@@ -156,9 +159,9 @@ func TestFeedWeights(t *testing.T) {
 			// Training's update, in place: the graph follows. Each value
 			// moves by up to 10%, keeping its sign (scales stay positive).
 			rng := rand.New(rand.NewPCG(3, 4))
-			for _, i := range g.Fed {
-				for j := range w[i] {
-					w[i][j] *= 0.9 + 0.2*rng.Float32()
+			for _, wi := range w {
+				for j := range wi {
+					wi[j] *= 0.9 + 0.2*rng.Float32()
 				}
 			}
 			checkGrad(t, e, p, x, labels)

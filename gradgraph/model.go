@@ -17,8 +17,8 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 		return valueInfo(name, onnx.TensorProto_FLOAT, dims)
 	}
 	fed := map[string]bool{}
-	for _, i := range gr.Fed {
-		fed[gr.Params[i]] = true
+	for _, name := range gr.Params {
+		fed[name] = gr.Fed
 	}
 	var ins []*onnx.ValueInfoProto
 	for _, vi := range gp.GetInput() {
@@ -29,14 +29,14 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	}
 	ins = append(ins, valueInfo(gr.Labels, onnx.TensorProto_INT64, []int64{int64(-1)}))
 	inits := ownInitializers(gp.GetInitializer())
-	if len(fed) > 0 {
+	if gr.Fed {
 		dims := map[string][]int64{}
 		inits = slices.DeleteFunc(inits, func(t *onnx.TensorProto) bool {
 			dims[t.GetName()] = t.GetDims()
 			return fed[t.GetName()]
 		})
-		for _, i := range gr.Fed {
-			ins = append(ins, valueInfo(gr.Params[i], onnx.TensorProto_FLOAT, append([]int64{}, dims[gr.Params[i]]...)))
+		for _, name := range gr.Params {
+			ins = append(ins, valueInfo(name, onnx.TensorProto_FLOAT, append([]int64{}, dims[name]...)))
 		}
 	}
 	outs := []*onnx.ValueInfoProto{floatT(gr.Logits), floatT(gr.Loss), floatT(gr.InputGrad)}

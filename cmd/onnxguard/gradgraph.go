@@ -90,8 +90,8 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 		Nodes      int      `json:"nodes"`
 		FixedBatch int      `json:"fixed_batch,omitempty"`
 	}{cfg.model, cfg.out, []string{g.Input, g.Labels}, nil, len(g.Model.Proto.GetGraph().GetNode()), g.Batch}
-	for _, i := range g.Fed {
-		summary.Inputs = append(summary.Inputs, g.Params[i])
+	if g.Fed {
+		summary.Inputs = append(summary.Inputs, g.Params...)
 	}
 	for _, o := range g.Model.Proto.GetGraph().GetOutput() {
 		summary.Outputs = append(summary.Outputs, o.GetName())
@@ -104,8 +104,8 @@ func runGradgraph(c *cli.Context, cfg *gradgraphConfig) error {
 	if n := len(g.ParamGrads); n > 0 {
 		fmt.Fprintf(c.App.Writer, " and %d weight gradients", n)
 	}
-	if n := len(g.Fed); n > 0 {
-		fmt.Fprintf(c.App.Writer, "; the %d weights are inputs after the labels", n)
+	if g.Fed {
+		fmt.Fprintf(c.App.Writer, "; the %d weights are inputs after the labels", len(g.Params))
 	}
 	fmt.Fprintln(c.App.Writer)
 	return nil
