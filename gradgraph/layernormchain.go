@@ -55,7 +55,7 @@ func (b *builder) layerNormChain(n *onnx.Node, dy string) (x, dx string, ok bool
 	}
 	for _, v := range add.Inputs {
 		eps := other(add, v)
-		if _, isConst := b.scalarConst(eps); !isConst || b.need[eps] {
+		if _, isConst := b.scalarConst(eps); !isConst {
 			continue
 		}
 		if varAxes, ok := b.meanAxes(b.fromOp(v, "ReduceMean")); ok && slices.Equal(varAxes, axes) && b.squares(b.producer(v).Inputs[0], xc) {
@@ -74,7 +74,7 @@ func (b *builder) layerNormChain(n *onnx.Node, dy string) (x, dx string, ok bool
 func (b *builder) squares(p, xc string) bool {
 	if pw := b.fromOp(p, "Pow"); pw != nil && len(pw.Inputs) == 2 && pw.Inputs[0] == xc {
 		e, ok := b.scalarConst(pw.Inputs[1])
-		return ok && e == 2 && !b.need[pw.Inputs[1]] && b.reads[xc] == 2
+		return ok && e == 2 && b.reads[xc] == 2
 	}
 	if m := b.fromOp(p, "Mul"); m != nil && len(m.Inputs) == 2 {
 		return m.Inputs[0] == xc && m.Inputs[1] == xc && b.reads[xc] == 3

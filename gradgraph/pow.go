@@ -34,7 +34,7 @@ func init() {
 // powBack returns dy·b·a^(b−1), the gradient of aᵇ with respect to a at
 // the output's shape.
 func (b *builder) powBack(a, e, dy string) string {
-	if k, ok := b.scalarConst(e); ok && !b.need[e] {
+	if k, ok := b.scalarConst(e); ok {
 		switch k {
 		case 1:
 			return dy
