@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/internal/ortbench"
 	"github.com/onnxguard/onnxguard/internal/testort"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -48,7 +49,7 @@ func TestEngineAsProgram(t *testing.T) {
 			if d := p.Input.Shape[0]; d > 0 {
 				n = int(d)
 			}
-			x, labels := randomBatch(p, n, 9)
+			x, labels := ortbench.RandomBatch(p, n)
 			got, err := e.Run(x)
 			if err != nil {
 				t.Fatal(err)
@@ -136,7 +137,7 @@ func TestFeedWeights(t *testing.T) {
 			if d := p.Input.Shape[0]; d > 0 {
 				n = int(d)
 			}
-			x, labels := randomBatch(p, n, 5)
+			x, labels := ortbench.RandomBatch(p, n)
 			if _, err := e.Grad(x, labels, interp.Want{Input: true}); err == nil || !strings.Contains(err.Error(), "Feed") {
 				t.Errorf("Grad before Feed: %v, want an error that names Feed", err)
 			}
@@ -167,23 +168,4 @@ func TestFeedWeights(t *testing.T) {
 			checkGrad(t, e, p, x, labels)
 		})
 	}
-}
-
-// randomBatch returns n seeded samples in [0, 1) for p's input and labels
-// among its first three classes.
-func randomBatch(p *interp.Program, n int, seed uint64) (*interp.Tensor, []int) {
-	shape := []int{n}
-	for _, d := range p.Input.Shape[1:] {
-		shape = append(shape, int(d))
-	}
-	x := &interp.Tensor{Shape: shape, Data: make([]float32, n*prod(shape[1:]))}
-	rng := rand.New(rand.NewPCG(seed, seed))
-	for i := range x.Data {
-		x.Data[i] = rng.Float32()
-	}
-	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = rng.IntN(3)
-	}
-	return x, labels
 }
