@@ -123,7 +123,8 @@ func (e *Engine) openGraph(m *onnx.Model, p *interp.Program, opt Options) error 
 	if _, err := ort.FindLibrary(o.Library); err != nil {
 		return fmt.Errorf("ONNX Runtime's gradient graph: %w", err)
 	}
-	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights || opt.Train, FeedWeights: opt.Train, Program: p})
+	// FeedWeights implies weight gradients.
+	g, err := gradgraph.Build(m, &gradgraph.Options{Weights: opt.Weights, FeedWeights: opt.Train, Program: p})
 	if err != nil {
 		return fmt.Errorf("building the gradient graph: %w", err)
 	}
