@@ -1,8 +1,6 @@
 package harden
 
 import (
-	"bytes"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,10 +24,12 @@ const (
 // of the paper or pgd recipe has neither.
 // 3: the adversarial recipes rank their epochs by the apgd probe by default
 // (Config.Probe) and History records its accuracy (ValAPGD).
-const checkpointVersion = 3
+// 4: the arrays follow the rest as bytes (checkpointfile.go); version 3
+// files are still read.
+const checkpointVersion = 4
 
 // Checkpoint is everything a run needs to continue bit-exactly after an
-// epoch: it is written with encoding/gob to CheckpointFile.
+// epoch: it is written to CheckpointFile as a gob stream (see ckHead).
 type Checkpoint struct {
 	Version int
 	Config  Config // normalized, without CheckpointDir and StopAfter
@@ -60,21 +60,20 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, CheckpointFile)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
+	ck, err := readCheckpoint(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	var ck Checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&ck); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w; it is not a checkpoint onnxguard wrote, or it is damaged", path, err)
 	}
-	if ck.Version != checkpointVersion {
-		return nil, fmt.Errorf("checkpoint %s has format version %d; this onnxguard reads version %d: start the run again without resuming", path, ck.Version, checkpointVersion)
+	if ck.Version != checkpointVersion && ck.Version != 3 {
+		return nil, fmt.Errorf("checkpoint %s has format version %d; this onnxguard reads versions 3 and %d: start the run again without resuming", path, ck.Version, checkpointVersion)
 	}
 	if ck.Best == nil || ck.Weights == nil || (ck.SGD == nil) == (ck.Adam == nil) {
 		return nil, fmt.Errorf("checkpoint %s is incomplete: weights or optimizer state missing", path)
 	}
-	return &ck, nil
+	return ck, nil
 }
 
 // History is what HistoryFile holds: the run's settings and one entry per
@@ -89,11 +88,7 @@ type History struct {
 // save writes the checkpoint and the history into dir, each atomically, so
 // an interruption leaves the previous epoch's files whole.
 func (ck *Checkpoint) save(dir string) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(ck); err != nil {
-		return fmt.Errorf("encoding the checkpoint: %w", err)
-	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, CheckpointFile), buf.Bytes()); err != nil {
+	if err := writeCheckpoint(filepath.Join(dir, CheckpointFile), ck); err != nil {
 		return err
 	}
 	h, err := json.MarshalIndent(History{Config: ck.Config, BestEpoch: ck.BestEpoch, Stopped: ck.Stopped, Epochs: ck.History}, "", "  ")

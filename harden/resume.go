@@ -20,7 +20,7 @@ func (t *trainer) save() error {
 	}
 	ck := &Checkpoint{Version: checkpointVersion, Config: t.cfg.comparable(), Pre: t.pre,
 		StartSHA256: t.startSum, DataSHA256: t.dataSum, Params: names, Epoch: t.epoch,
-		Weights: t.snapshot(),
+		Weights: t.current(),
 		Best:    t.best, BestEpoch: t.bestEpoch, History: t.history, Stopped: t.stopped}
 	switch o := t.opt.(type) {
 	case *SGDM:

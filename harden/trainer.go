@@ -261,6 +261,16 @@ func (t *trainer) snapshot() map[string][]float32 {
 	return m
 }
 
+// current maps every parameter's name to its values, not copied: for a
+// checkpoint written before the next step.
+func (t *trainer) current() map[string][]float32 {
+	m := make(map[string][]float32, len(t.params))
+	for i, p := range t.params {
+		m[p.Name] = t.data[i]
+	}
+	return m
+}
+
 // load copies values into the parameters.
 func (t *trainer) load(w map[string][]float32) error {
 	for i, p := range t.params {
