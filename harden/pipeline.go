@@ -229,11 +229,10 @@ func (rc *RunConfig) write(prog *interp.Program, val *Data, rep *Report) (float6
 }
 
 // Run's measurements: FGSM, and PGD of MeasurePGDSteps steps from a
-// random start, at the training ε, in batches of measureBatch, keeping
+// random start, at the training ε, in batches of evalBatch, keeping
 // measureExamples examples per attack for the reports' pictures.
 const (
 	MeasurePGDSteps = 10
-	measureBatch    = 256
 	measureExamples = 8
 )
 
@@ -254,7 +253,7 @@ func (rc *RunConfig) measure(ctx context.Context, path string, prog *interp.Prog
 	if err != nil {
 		return Measurement{}, err
 	}
-	opt := fgsm.AuditOptions{Batch: measureBatch, Seed: cfg.Seed, Examples: measureExamples, Ensembles: rc.AutoAttack, Attacks: []fgsm.Config{
+	opt := fgsm.AuditOptions{Batch: evalBatch(cfg), Seed: cfg.Seed, Examples: measureExamples, Ensembles: rc.AutoAttack, Attacks: []fgsm.Config{
 		{Method: fgsm.FGSM, Eps: cfg.Eps},
 		{Method: fgsm.PGD, Eps: cfg.Eps, Steps: MeasurePGDSteps, RandomStart: true},
 	}}

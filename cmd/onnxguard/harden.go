@@ -43,6 +43,8 @@ training on FGSM examples inflates it. Before and after, clean, FGSM, PGD and
 AutoAttack (--autoattack; none skips it) accuracy at ε are measured on the validation data with ONNX Runtime on the
 original and on the exported file; the export is checked against the
 interpreter (relative difference at most 1e-4) before success is reported.
+Validation and the measurements attack --batch samples at a time (at most 256),
+so the batch that fits in memory for training bounds them too.
 --report DIR writes those measurements as audit reports (DIR/before, DIR/after)
 and their comparison with the export check (DIR/report.html, report.md,
 comparison.json), as 'onnxguard report compare' would.
