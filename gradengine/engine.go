@@ -150,9 +150,22 @@ func (e *Engine) openGraph(m *onnx.Model, p *interp.Program, opt Options) error 
 // InputInfo is the model's input, as the interpreter declares it.
 func (e *Engine) InputInfo() onnx.ValueInfo { return e.ref.InputInfo() }
 
-// Run is the interpreter's inference: the flag chooses where gradients
-// are computed, not what classifies.
-func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) { return e.ref.Run(x) }
+// Run is the model's inference: the interpreter's, since the flag chooses
+// where gradients are computed, not what classifies; but an engine opened
+// with Train runs it on its graph, which reads the weights as training
+// leaves them. Training's validation classifies there on ONNX Runtime's
+// forward kernels, instead of holding the interpreter's activations of a
+// whole batch on top of what the graph's training passes keep (ViT-B/16).
+func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) {
+	if e.runsOnGraph() {
+		return e.graph.Run(x)
+	}
+	return e.ref.Run(x)
+}
+
+// runsOnGraph says whether Run is the graph's: opened with Train, and the
+// graph open.
+func (e *Engine) runsOnGraph() bool { return e.prog != nil && e.graph != nil }
 
 // Grad computes what want asks for on the graph where it can (see
 // OnGraph), on the interpreter otherwise.
@@ -210,8 +223,14 @@ func (e *Engine) GradEngine(want interp.Want) string {
 	return "interpreter"
 }
 
-// RunEngine names Run's engine: the interpreter.
-func (e *Engine) RunEngine() string { return "interpreter" }
+// RunEngine names Run's engine: the graph's where it runs there (Train),
+// the interpreter otherwise.
+func (e *Engine) RunEngine() string {
+	if e.runsOnGraph() {
+		return e.Name()
+	}
+	return "interpreter"
+}
 
 // Name identifies the engine in reports: "interpreter", or
 // "onnxruntime-graph/" and the device.

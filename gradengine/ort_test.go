@@ -227,3 +227,52 @@ func TestRecompileOnDemand(t *testing.T) {
 		t.Errorf("Run with a failing compile: %v; want one line saying why", err)
 	}
 }
+
+// TestTrainRunsOnGraph: an engine opened with Train classifies on its
+// graph (RunEngine names it), and with the weights as training leaves
+// them: after a weight changes in place, Run agrees with the interpreter
+// on the new weights, not the old.
+func TestTrainRunsOnGraph(t *testing.T) {
+	testort.Need(t)
+	m, p := load(t, "fmnist_cnn")
+	e, err := Open(m, p, Options{Kind: ORT, Train: true, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if got := e.RunEngine(); got != "onnxruntime-graph/cpu" {
+		t.Errorf("RunEngine() = %q, want the graph's", got)
+	}
+	x := &interp.Tensor{Shape: []int{3, 1, 28, 28}, Data: make([]float32, 3*28*28)}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	before, err := e.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before0 := slices.Clone(before[0].Data)
+	for _, w := range p.Params() {
+		for i := range w.T.Data {
+			w.T.Data[i] *= 1.5
+		}
+	}
+	got, err := e.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diff, scale, moved float64
+	for i, v := range want[0].Data {
+		diff = max(diff, math.Abs(float64(got[0].Data[i]-v)))
+		scale = max(scale, math.Abs(float64(v)))
+		moved = max(moved, math.Abs(float64(before0[i]-v)))
+	}
+	if diff > 1e-4*scale || moved < 1e-2*scale {
+		t.Errorf("Run after the weights changed: off by %.3g from the interpreter's logits (largest %.3g), which moved by %.3g; want the new weights' logits", diff, scale, moved)
+	}
+}
