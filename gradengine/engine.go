@@ -153,9 +153,12 @@ func (e *Engine) InputInfo() onnx.ValueInfo { return e.ref.InputInfo() }
 // Run is the model's inference: the interpreter's, since the flag chooses
 // where gradients are computed, not what classifies; but an engine opened
 // with Train runs it on its graph, which reads the weights as training
-// leaves them. Training's validation classifies there on ONNX Runtime's
-// forward kernels, instead of holding the interpreter's activations of a
-// whole batch on top of what the graph's training passes keep (ViT-B/16).
+// leaves them. Every classification of a training run goes there
+// (validation's, and the clean logits of TRADES's inner maximisation) on
+// ONNX Runtime's forward kernels, instead of holding the interpreter's
+// activations of a whole batch on top of what the graph's training passes
+// keep (ViT-B/16); the logits differ from the interpreter's by float
+// rounding only.
 func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) {
 	if e.runsOnGraph() {
 		return e.graph.Run(x)

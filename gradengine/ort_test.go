@@ -12,10 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
+	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp"
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
@@ -274,5 +277,35 @@ func TestTrainRunsOnGraph(t *testing.T) {
 	}
 	if diff > 1e-4*scale || moved < 1e-2*scale {
 		t.Errorf("Run after the weights changed: off by %.3g from the interpreter's logits (largest %.3g), which moved by %.3g; want the new weights' logits", diff, scale, moved)
+	}
+
+	// A model with an int64 output beside its scores (an ArgMax label)
+	// keeps it on the graph, as the interpreter's Run does.
+	g := m.Proto.Graph
+	logits := g.Output[0].GetName()
+	g.Node = append(g.Node, &onnx.NodeProto{OpType: proto.String("ArgMax"), Name: proto.String("label"), Input: []string{logits}, Output: []string{"label"},
+		Attribute: []*onnx.AttributeProto{{Name: proto.String("axis"), Type: onnx.AttributeProto_INT.Enum(), I: proto.Int64(1)},
+			{Name: proto.String("keepdims"), Type: onnx.AttributeProto_INT.Enum(), I: proto.Int64(0)}}})
+	g.Output = append(g.Output, &onnx.ValueInfoProto{Name: proto.String("label"), Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{
+		TensorType: &onnx.TypeProto_Tensor{ElemType: proto.Int32(int32(onnx.TensorProto_INT64))}}}})
+	p2, err := interp.Compile(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Open(m, p2, Options{Kind: ORT, Train: true, ORT: &ort.Options{Device: ort.DeviceCPU, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	outs, err := e2.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := p2.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || !slices.Equal(outs[1].Ints, ref[1].Ints) {
+		t.Errorf("Run of a model with a label output: %v; want the interpreter's labels %v", outs, ref[1].Ints)
 	}
 }

@@ -64,6 +64,11 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 	if err != nil {
 		return nil, err
 	}
+	for i, o := range outs {
+		if o.Data == nil && o.Len() > 0 {
+			return nil, fmt.Errorf("gradgraph: output %q is not float32", names[i])
+		}
+	}
 	r := &interp.Result{Logits: outs[0]}
 	if r.Loss, err = meanCrossEntropy(outs[0].Data, labels, x.Shape[0]); err != nil {
 		return nil, err
@@ -111,14 +116,18 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.
 	}
 	outs := make([]*interp.Tensor, len(got))
 	for i, t := range got {
-		if t.Float == nil {
-			return nil, fmt.Errorf("gradgraph: output %q is not float32", names[i])
-		}
 		shape := make([]int, len(t.Shape))
 		for j, d := range t.Shape {
 			shape[j] = int(d)
 		}
-		outs[i] = &interp.Tensor{Shape: shape, Data: t.Float}
+		switch {
+		case t.Float != nil:
+			outs[i] = &interp.Tensor{Shape: shape, Data: t.Float}
+		case t.Int != nil: // a model's int64 output (an ArgMax label), for Run
+			outs[i] = &interp.Tensor{Shape: shape, Ints: t.Int}
+		default:
+			return nil, fmt.Errorf("gradgraph: output %q is neither float32 nor int64", names[i])
+		}
 	}
 	return outs, nil
 }

@@ -61,11 +61,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		path = filepath.Join(path, CheckpointFile)
 	}
 	ck, err := readCheckpoint(path)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+	if errors.Is(err, errDamaged) {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w; it is not a checkpoint onnxguard wrote, or it is damaged", path, err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if ck.Version != checkpointVersion && ck.Version != 3 {
 		return nil, fmt.Errorf("checkpoint %s has format version %d; this onnxguard reads versions 3 and %d: start the run again without resuming", path, ck.Version, checkpointVersion)

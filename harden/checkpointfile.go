@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -36,14 +37,27 @@ type ckHead struct {
 	BestEpoch   int
 	History     []Epoch
 	Stopped     string
-	SGD         *SGDM  // without Velocity
-	Adam        *AdamW // without M and V
+	// The optimizer's settings and Adam's step counts, without their
+	// arrays: a version 3 file, decoded as a ckHead, then skips them.
+	SGD  *sgdHead
+	Adam *adamHead
 	// The lengths of the arrays that follow: Weights and Best aligned with
 	// Params, then the optimizer's (SGD.Velocity, or Adam.M and Adam.V).
 	// (Named apart from Checkpoint's fields, so that a version 3 file
 	// decodes as a ckHead too.)
 	WeightLens, BestLens, VelocityLens, MLens, VLens []int
 }
+
+// sgdHead and adamHead are SGDM and AdamW without their arrays.
+type sgdHead struct{ Momentum, WeightDecay float64 }
+
+type adamHead struct {
+	Beta1, Beta2, Eps, WeightDecay float64
+	T                              []int
+}
+
+// errDamaged marks a file that does not decode as a checkpoint.
+var errDamaged = errors.New("it is not a checkpoint onnxguard wrote, or it is damaged")
 
 // writeCheckpoint writes ck to path atomically, streaming its arrays.
 func writeCheckpoint(path string, ck *Checkpoint) (err error) {
@@ -63,11 +77,11 @@ func writeCheckpoint(path string, ck *Checkpoint) (err error) {
 		add(&h.BestLens, ck.Best[name])
 	}
 	if o := ck.SGD; o != nil {
-		h.SGD = &SGDM{Momentum: o.Momentum, WeightDecay: o.WeightDecay}
+		h.SGD = &sgdHead{Momentum: o.Momentum, WeightDecay: o.WeightDecay}
 		add(&h.VelocityLens, o.Velocity...)
 	}
 	if o := ck.Adam; o != nil {
-		h.Adam = &AdamW{Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay, T: o.T}
+		h.Adam = &adamHead{Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay, T: o.T}
 		add(&h.MLens, o.M...)
 		add(&h.VLens, o.V...)
 	}
@@ -83,7 +97,7 @@ func writeCheckpoint(path string, ck *Checkpoint) (err error) {
 	w := bufio.NewWriterSize(f, 4*chunkFloats+64)
 	enc := gob.NewEncoder(w)
 	if err := enc.Encode(&h); err != nil {
-		return fmt.Errorf("encoding the checkpoint: %w", err)
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	buf := make([]byte, 0, 4*chunkFloats)
 	for _, a := range arrays {
@@ -93,7 +107,7 @@ func writeCheckpoint(path string, ck *Checkpoint) (err error) {
 				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 			}
 			if err := enc.Encode(buf); err != nil {
-				return fmt.Errorf("encoding the checkpoint: %w", err)
+				return fmt.Errorf("checkpoint: %w", err)
 			}
 		}
 	}
@@ -118,23 +132,30 @@ func readCheckpoint(path string) (*Checkpoint, error) {
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h ckHead
 	if err := dec.Decode(&h); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v; %w", err, errDamaged)
 	}
 	if h.Version == 3 {
-		// Version 3 is one Checkpoint message: read it again as that.
+		// Version 3 is one Checkpoint message: read it again as that. The
+		// header's pass comes first all the same: a forged message whose
+		// maps claim millions of entries fails it at once, where decoding
+		// the maps would first allocate for them.
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
 		var ck Checkpoint
 		if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&ck); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%v; %w", err, errDamaged)
 		}
 		return &ck, nil
 	}
 	if h.Version != checkpointVersion {
 		return &Checkpoint{Version: h.Version}, nil // LoadCheckpoint says which
 	}
-	return h.arrays(dec, fi.Size())
+	ck, err := h.arrays(dec, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%v; %w", err, errDamaged)
+	}
+	return ck, nil
 }
 
 // arrays reads the arrays that follow h from dec, whose file has size
@@ -179,11 +200,12 @@ func (h *ckHead) arrays(dec *gob.Decoder, size int64) (*Checkpoint, error) {
 		}
 		return a, nil
 	}
-	if ck.SGD = h.SGD; ck.SGD != nil {
-		ck.SGD.Velocity = make([][]float32, len(h.VelocityLens))
+	if o := h.SGD; o != nil {
+		ck.SGD = &SGDM{Momentum: o.Momentum, WeightDecay: o.WeightDecay, Velocity: make([][]float32, len(h.VelocityLens))}
 	}
-	if ck.Adam = h.Adam; ck.Adam != nil {
-		ck.Adam.M, ck.Adam.V = make([][]float32, len(h.MLens)), make([][]float32, len(h.VLens))
+	if o := h.Adam; o != nil {
+		ck.Adam = &AdamW{Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay, T: o.T,
+			M: make([][]float32, len(h.MLens)), V: make([][]float32, len(h.VLens))}
 	}
 	for _, part := range []struct {
 		lens []int

@@ -165,7 +165,7 @@ func TestDamagedCheckpoint(t *testing.T) {
 		}
 	}
 	for _, lens := range [][]int{{-1, 10, 0}, {1 << 40, 10, 0}, {chunkFloats + 4, 10, 0}, {chunkFloats + 3, 10}} {
-		h := ckHead{Version: checkpointVersion, Params: ck.Params, WeightLens: lens, BestLens: []int{0, 0, 0}, SGD: &SGDM{}}
+		h := ckHead{Version: checkpointVersion, Params: ck.Params, WeightLens: lens, BestLens: []int{0, 0, 0}, SGD: &sgdHead{}}
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(&h); err != nil {
 			t.Fatal(err)
@@ -176,6 +176,24 @@ func TestDamagedCheckpoint(t *testing.T) {
 		if _, err := LoadCheckpoint(path); err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("weights listed as %v: error %v; want one line", lens, err)
 		}
+	}
+	// A header that lists one value fewer than its chunk holds.
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	h := ckHead{Version: checkpointVersion, Params: []string{"w"}, WeightLens: []int{1}, BestLens: []int{2}}
+	if err := enc.Encode(&h); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := enc.Encode(make([]byte, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), "a chunk of 8 bytes for an array of 1 values") {
+		t.Errorf("a chunk longer than its array: error %v; want it named", err)
 	}
 }
 

@@ -63,6 +63,9 @@ func (t *trainer) restore(ck *Checkpoint) error {
 	if ck.BestEpoch >= len(ck.History) || ck.Epoch+1 != len(ck.History) {
 		return fmt.Errorf("the checkpoint is inconsistent: %d epochs done, %d history entries, best epoch %d", ck.Epoch, len(ck.History), ck.BestEpoch)
 	}
+	if err := t.checkState(ck); err != nil {
+		return err
+	}
 	switch _, sgd := t.opt.(*SGDM); {
 	case sgd && ck.SGD != nil:
 		t.opt = ck.SGD
@@ -72,6 +75,44 @@ func (t *trainer) restore(ck *Checkpoint) error {
 		return errors.New("the checkpoint's optimizer state is not for the configured optimizer")
 	}
 	t.epoch, t.best, t.bestEpoch, t.history, t.stopped = ck.Epoch, ck.Best, ck.BestEpoch, ck.History, ck.Stopped
+	return nil
+}
+
+// checkState checks that ck's best weights and optimizer state fit the
+// model's parameters, so that a damaged or edited checkpoint is refused
+// here rather than failing inside an optimizer step: each array is empty
+// (a parameter not yet stepped) or as long as its parameter.
+func (t *trainer) checkState(ck *Checkpoint) error {
+	fits := func(what string, arrays [][]float32) error {
+		if len(arrays) > len(t.data) {
+			return fmt.Errorf("the checkpoint's %s has %d arrays for %d parameters", what, len(arrays), len(t.data))
+		}
+		for i, a := range arrays {
+			if len(a) != 0 && len(a) != len(t.data[i]) {
+				return fmt.Errorf("the checkpoint's %s of %s has %d values, the parameter %d", what, t.params[i].Name, len(a), len(t.data[i]))
+			}
+		}
+		return nil
+	}
+	for i, p := range t.params {
+		if b, ok := ck.Best[p.Name]; !ok || len(b) != len(t.data[i]) {
+			return fmt.Errorf("the checkpoint's best weights of %s have %d values, the parameter %d", p.Name, len(b), len(t.data[i]))
+		}
+	}
+	if o := ck.SGD; o != nil {
+		return fits("momentum", o.Velocity)
+	}
+	if o := ck.Adam; o != nil {
+		if len(o.M) != len(o.V) || len(o.M) != len(o.T) {
+			return fmt.Errorf("the checkpoint's Adam state has %d first moments, %d second and %d step counts; they must match", len(o.M), len(o.V), len(o.T))
+		}
+		for i := range o.M {
+			if len(o.M[i]) != len(o.V[i]) || o.T[i] < 0 {
+				return fmt.Errorf("the checkpoint's Adam state of parameter %d is inconsistent: %d and %d moments, %d steps", i, len(o.M[i]), len(o.V[i]), o.T[i])
+			}
+		}
+		return errors.Join(fits("Adam first moment", o.M), fits("Adam second moment", o.V))
+	}
 	return nil
 }
 

@@ -171,6 +171,20 @@ func TestResumeRefusesChanges(t *testing.T) {
 			_, err := Resume(context.Background(), compile(t, "dropout"), dataset.Preprocess{Scale: 255}, data, nil, cfg, nil)
 			return err
 		}, "preprocessing"},
+		// Last: it rewrites the checkpoint. A damaged optimizer state is
+		// refused, not a panic in the first step.
+		{"optimizer state", func() error {
+			ck, err := LoadCheckpoint(cfg.CheckpointDir)
+			if err != nil {
+				return err
+			}
+			ck.Adam.V[0] = ck.Adam.V[0][:len(ck.Adam.V[0])-1]
+			if err := ck.save(cfg.CheckpointDir); err != nil {
+				return err
+			}
+			_, err = Resume(context.Background(), compile(t, "dropout"), dataset.Preprocess{}, data, nil, cfg, nil)
+			return err
+		}, "Adam state of parameter 0 is inconsistent"},
 	} {
 		if err := test.run(); err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%s changed: err %v; want one containing %q", test.name, err, test.want)
