@@ -16,6 +16,7 @@ import (
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
+	"github.com/onnxguard/onnxguard/internal/ortbench"
 	"github.com/onnxguard/onnxguard/internal/testfiles"
 	"github.com/onnxguard/onnxguard/internal/testort"
 	"github.com/onnxguard/onnxguard/onnx"
@@ -190,14 +191,7 @@ func TestRecompileOnDemand(t *testing.T) {
 	if _, err := e.Grad(x, []int{3, 7}, interp.Want{Input: true}); err != nil || compiles != 0 {
 		t.Fatalf("a cross-entropy pass: %v, %d compiles; want it on the graph, none", err, compiles)
 	}
-	got, err := e.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := p.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := runBoth(t, e, p, x)
 	if compiles != 1 || !slices.Equal(got[0].Data, want[0].Data) {
 		t.Errorf("Run: %d compiles, logits %v; want 1, the interpreter's %v", compiles, got[0].Data, want[0].Data)
 	}
@@ -231,6 +225,19 @@ func TestRecompileOnDemand(t *testing.T) {
 	}
 }
 
+// runBoth runs x on the engine and on the interpreter's program.
+func runBoth(t *testing.T, e *Engine, p *interp.Program, x *interp.Tensor) (got, want []*interp.Tensor) {
+	t.Helper()
+	got, err := e.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = p.Run(x); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
+}
+
 // TestTrainRunsOnGraph: an engine opened with Train classifies on its
 // graph (RunEngine names it), and with the weights as training leaves
 // them: after a weight changes in place, Run agrees with the interpreter
@@ -246,11 +253,7 @@ func TestTrainRunsOnGraph(t *testing.T) {
 	if got := e.RunEngine(); got != "onnxruntime-graph/cpu" {
 		t.Errorf("RunEngine() = %q, want the graph's", got)
 	}
-	x := &interp.Tensor{Shape: []int{3, 1, 28, 28}, Data: make([]float32, 3*28*28)}
-	rng := rand.New(rand.NewPCG(7, 8))
-	for i := range x.Data {
-		x.Data[i] = rng.Float32()
-	}
+	x, _ := ortbench.RandomBatch(p, 3)
 	before, err := e.Run(x)
 	if err != nil {
 		t.Fatal(err)
@@ -261,14 +264,7 @@ func TestTrainRunsOnGraph(t *testing.T) {
 			w.T.Data[i] *= 1.5
 		}
 	}
-	got, err := e.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := p.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := runBoth(t, e, p, x)
 	var diff, scale, moved float64
 	for i, v := range want[0].Data {
 		diff = max(diff, math.Abs(float64(got[0].Data[i]-v)))
@@ -297,14 +293,7 @@ func TestTrainRunsOnGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e2.Close()
-	outs, err := e2.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := p2.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	outs, ref := runBoth(t, e2, p2, x)
 	if len(outs) != 2 || !slices.Equal(outs[1].Ints, ref[1].Ints) {
 		t.Errorf("Run of a model with a label output: %v; want the interpreter's labels %v", outs, ref[1].Ints)
 	}
