@@ -65,7 +65,7 @@ func (t *trainer) awpPerturb(in *interp.Tensor, ys []int, seed uint64) error {
 		t.awpSaved[i] = append(t.awpSaved[i][:0], p.T.Data...)
 	}
 	t.prog.Reseed(seed)
-	r, err := t.prog.Grad(in, ys, interp.Want{Mode: t.mode, Params: true, Loss: t.outer})
+	r, err := t.prog.Grad(in, ys, t.want)
 	if err != nil {
 		return fmt.Errorf("AWP's weight perturbation: %w", err)
 	}

@@ -36,7 +36,6 @@ func TestAWPPerturbation(t *testing.T) {
 		ys := append([]int(nil), train.Labels...)
 		x := append([]float32(nil), train.X...)
 		if r == TRADES {
-			tr.outer = TRADESLoss(6)
 			for i := range x { // a made-up adversarial half
 				x[i] = min(x[i]+0.05, 1)
 			}
@@ -44,7 +43,7 @@ func TestAWPPerturbation(t *testing.T) {
 		}
 		in := &interp.Tensor{Shape: []int{len(ys), 1, 4, 4}, Data: x}
 		before := paramValues(prog)
-		res, err := prog.Grad(in, ys, interp.Want{Params: true, Loss: tr.outer})
+		res, err := prog.Grad(in, ys, interp.Want{Params: true, Loss: tr.want.Loss})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +78,7 @@ func TestAWPPerturbation(t *testing.T) {
 				t.Errorf("%s: v of %s is at cosine %g to the gradient, want 1", r, p.Name, cos)
 			}
 		}
-		res, err = prog.Grad(in, ys, interp.Want{Loss: tr.outer, Input: true})
+		res, err = prog.Grad(in, ys, interp.Want{Loss: tr.want.Loss, Input: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -155,7 +155,7 @@ func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*inter
 		defer t.awpRestore()
 	}
 	t.prog.Reseed(seed)
-	return t.prog.Grad(in, ys, interp.Want{Mode: t.mode, Params: true, Loss: t.outer})
+	return t.prog.Grad(in, ys, t.want)
 }
 
 // firstNonFinite returns the index of the first NaN or infinity in d, or

@@ -49,7 +49,7 @@ func (r Recipe) surrogate() bool { return r == TRADES || r == MART }
 
 // surrogateStep is one step of trades or mart on the clean batch x, y: the
 // inner maximisation with the model in inference mode, then one training
-// pass over [x; x_adv] whose loss, t.outer, reads both halves' logits, so
+// pass over [x; x_adv] whose loss, t.want.Loss, reads both halves' logits, so
 // the weight gradient flows through the clean pass and the adversarial
 // one. Like the paper recipe's 2B batch, training-mode BatchNorm
 // normalizes the two halves together. It returns the loss, the number of

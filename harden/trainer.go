@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/dataset"
 	"github.com/onnxguard/onnxguard/fgsm"
@@ -14,9 +15,13 @@ import (
 
 // trainer is one run's state.
 type trainer struct {
-	cfg        Config
-	prog       Trainable
-	mode       interp.Mode // of the training passes; attacks and validation run in inference
+	cfg  Config
+	prog Trainable
+	// want is what the training passes ask Grad for (trainingWant): the
+	// training mode, the weights' gradients and, for trades and mart, the
+	// outer loss in place of the cross-entropy. Attacks and validation run
+	// in inference.
+	want       interp.Want
 	pre        dataset.Preprocess
 	train, val *Data
 	model      *fgsm.Model
@@ -49,10 +54,7 @@ type trainer struct {
 	fuse       bool
 	cleanGrads [][]float32
 
-	// trades and mart: the outer loss every training pass uses in place
-	// of the cross-entropy (nil for the other recipes), the adversarial
-	// batch and the clean probabilities.
-	outer  interp.LossFunc
+	// trades and mart: the adversarial batch and the clean probabilities.
 	adv    []float32
 	pClean []float64
 
@@ -98,8 +100,8 @@ func newTrainer(prog Trainable, pre dataset.Preprocess, train, val *Data, cfg Co
 	} else {
 		t.opt = NewAdamW(cfg.WeightDecay)
 	}
-	t.mode = trainingMode(cfg)
-	t.fuse = cfg.Recipe == Paper && !modeMatters(prog, t.mode)
+	t.want = trainingWant(cfg)
+	t.fuse = cfg.Recipe == Paper && !modeMatters(prog, t.want.Mode)
 	t.startSum = t.weightsDigest()
 	t.dataSum = dataDigest(train, val)
 	return t, nil
@@ -212,7 +214,6 @@ func (t *trainer) setRecipe() error {
 	case PGD:
 		t.attack, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.PGDSteps, RandomStart: true}.Normalize()
 	}
-	t.outer = outerLoss(cfg)
 	if err == nil && cfg.Recipe.Adversarial() && cfg.Probe == ProbePGD {
 		t.probe, err = fgsm.Config{Method: fgsm.PGD, Eps: cfg.Eps, Steps: cfg.ProbeSteps, RandomStart: true}.Normalize()
 	}
@@ -239,7 +240,7 @@ func (t *trainer) weightsDigest() string {
 			binary.LittleEndian.PutUint64(buf[:], uint64(d))
 			h.Write(buf[:])
 		}
-		h.Write(float32Bytes(p.T.Data))
+		writeFloat32s(h, p.T.Data)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
@@ -254,9 +255,9 @@ func (t *trainer) kept() string {
 
 // snapshot copies every parameter's values.
 func (t *trainer) snapshot() map[string][]float32 {
-	m := make(map[string][]float32, len(t.params))
-	for i, p := range t.params {
-		m[p.Name] = append([]float32(nil), t.data[i]...)
+	m := t.current()
+	for name, v := range m {
+		m[name] = slices.Clone(v)
 	}
 	return m
 }
