@@ -102,10 +102,7 @@ func writeCheckpoint(path string, ck *Checkpoint) (err error) {
 	buf := make([]byte, 0, 4*chunkFloats)
 	for _, a := range arrays {
 		for lo := 0; lo < len(a); lo += chunkFloats {
-			buf = buf[:0]
-			for _, v := range a[lo:min(lo+chunkFloats, len(a))] {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			}
+			buf = appendFloat32s(buf[:0], a[lo:min(lo+chunkFloats, len(a))])
 			if err := enc.Encode(buf); err != nil {
 				return fmt.Errorf("checkpoint: %w", err)
 			}

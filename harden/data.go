@@ -115,9 +115,7 @@ func (d *Data) digest(h io.Writer) {
 		binary.LittleEndian.PutUint64(buf[:], uint64(v))
 		h.Write(buf[:])
 	}
-	for lo := 0; lo < len(d.X); lo += 1 << 16 {
-		h.Write(float32Bytes(d.X[lo:min(lo+1<<16, len(d.X))]))
-	}
+	writeFloat32s(h, d.X)
 	for _, y := range d.Labels {
 		binary.LittleEndian.PutUint64(buf[:], uint64(y))
 		h.Write(buf[:])
@@ -134,13 +132,23 @@ func dataDigest(train, val *Data) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
-// float32Bytes returns v's little-endian bytes.
-func float32Bytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+// appendFloat32s appends v's little-endian bytes to dst.
+func appendFloat32s(dst []byte, v []float32) []byte {
+	for _, f := range v {
+		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
 	}
-	return b
+	return dst
+}
+
+// writeFloat32s writes v's little-endian bytes to w (a hash) through a
+// buffer of 64 Ki values.
+func writeFloat32s(w io.Writer, v []float32) {
+	const chunk = 1 << 16
+	buf := make([]byte, 0, 4*min(chunk, len(v)))
+	for lo := 0; lo < len(v); lo += chunk {
+		buf = appendFloat32s(buf[:0], v[lo:min(lo+chunk, len(v))])
+		w.Write(buf)
+	}
 }
 
 // epochOrder is the order in which epoch e (0-based) visits n samples:
