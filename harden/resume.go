@@ -111,7 +111,10 @@ func (t *trainer) checkState(ck *Checkpoint) error {
 				return fmt.Errorf("the checkpoint's Adam state of parameter %d is inconsistent: %d and %d moments, %d steps", i, len(o.M[i]), len(o.V[i]), o.T[i])
 			}
 		}
-		return errors.Join(fits("Adam first moment", o.M), fits("Adam second moment", o.V))
+		if err := fits("Adam first moment", o.M); err != nil {
+			return err
+		}
+		return fits("Adam second moment", o.V)
 	}
 	return nil
 }
