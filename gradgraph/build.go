@@ -94,7 +94,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 		return nil, fmt.Errorf("inferring shapes: %w", err)
 	}
 	b := &builder{g: g, dir: m.Dir, shapes: p.Shapes(), forward: map[*onnx.Node]*onnx.NodeProto{},
-		used: map[string]bool{}, ints: map[string]string{}, shapeOf: map[string]string{},
+		used: map[string]bool{}, consts: map[string]string{}, shapeOf: map[string]string{},
 		need: map[string]bool{}, grads: map[string][]string{}, summed: map[string]string{}, spread: map[string]string{}}
 	fwd := make([]*onnx.NodeProto, len(g.Nodes))
 	for i, n := range g.Nodes {

@@ -79,7 +79,7 @@ func (b *builder) matmulWeightGrad(x, g string, win *window, ws []int) string {
 // c·kh·kw + i·kw + j; one constant per shape.
 func (b *builder) unfoldWeights(c, kh, kw int64) string {
 	key := fmt.Sprint("unfold", c, kh, kw)
-	if name, ok := b.ints[key]; ok {
+	if name, ok := b.consts[key]; ok {
 		return name
 	}
 	kk := kh * kw
@@ -90,6 +90,6 @@ func (b *builder) unfoldWeights(c, kh, kw int64) string {
 		}
 	}
 	name := b.floats([]int64{c * kk, 1, kh, kw}, data)
-	b.ints[key] = name
+	b.consts[key] = name
 	return name
 }

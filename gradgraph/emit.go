@@ -21,8 +21,8 @@ type builder struct {
 	forward map[*onnx.Node]*onnx.NodeProto
 	nodes   []*onnx.NodeProto // loss and backward nodes
 	inits   []*onnx.TensorProto
-	used    map[string]bool // value names taken
-	ints    map[string]string
+	used    map[string]bool   // value names taken
+	consts  map[string]string // constants emitted, by a key naming their value
 	shapeOf map[string]string
 	need    map[string]bool     // values whose gradient the loss reaches the wanted leaves through
 	grads   map[string][]string // gradient contributions per value
@@ -68,13 +68,13 @@ func (b *builder) opN(opType string, ins []string, nout int, attrs ...*onnx.Attr
 // int64s returns an int64 1-D constant, one per distinct value.
 func (b *builder) int64s(vals ...int64) string {
 	key := fmt.Sprint(vals)
-	if name, ok := b.ints[key]; ok {
+	if name, ok := b.consts[key]; ok {
 		return name
 	}
 	name := b.fresh("const")
 	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(vals))},
 		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: slices.Clone(vals)})
-	b.ints[key] = name
+	b.consts[key] = name
 	return name
 }
 
@@ -276,13 +276,13 @@ func aStr(name, v string) *onnx.AttributeProto {
 // int64s0 returns an int64 scalar constant.
 func (b *builder) int64s0(v int64) string {
 	key := fmt.Sprint("scalar", v)
-	if name, ok := b.ints[key]; ok {
+	if name, ok := b.consts[key]; ok {
 		return name
 	}
 	name := b.fresh("const")
 	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name),
 		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}})
-	b.ints[key] = name
+	b.consts[key] = name
 	return name
 }
 

@@ -16,9 +16,11 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 	floatT := func(name string, dims ...int64) *onnx.ValueInfoProto {
 		return valueInfo(name, onnx.TensorProto_FLOAT, dims)
 	}
-	fed := map[string]bool{}
-	for _, name := range gr.Params {
-		fed[name] = gr.Fed
+	fed := map[string]bool{} // the weights that become inputs
+	if gr.Fed {
+		for _, name := range gr.Params {
+			fed[name] = true
+		}
 	}
 	var ins []*onnx.ValueInfoProto
 	for _, vi := range gp.GetInput() {
@@ -28,13 +30,17 @@ func (b *builder) model(m *onnx.Model, fwd []*onnx.NodeProto, gr *Graph) (*onnx.
 		}
 	}
 	ins = append(ins, valueInfo(gr.Labels, onnx.TensorProto_INT64, []int64{int64(-1)}))
-	inits := ownInitializers(gp.GetInitializer())
-	if gr.Fed {
-		dims := map[string][]int64{}
-		inits = slices.DeleteFunc(inits, func(t *onnx.TensorProto) bool {
+	var kept []*onnx.TensorProto
+	dims := map[string][]int64{} // of the fed weights
+	for _, t := range gp.GetInitializer() {
+		if fed[t.GetName()] {
 			dims[t.GetName()] = t.GetDims()
-			return fed[t.GetName()]
-		})
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	inits := ownInitializers(kept)
+	if gr.Fed {
 		for _, name := range gr.Params {
 			ins = append(ins, valueInfo(name, onnx.TensorProto_FLOAT, append([]int64{}, dims[name]...)))
 		}
