@@ -12,14 +12,21 @@ func (p *Program) recycle(t *Tensor, live ...[]*Tensor) {
 	if t == nil || t.IsInt() || len(t.Data) == 0 {
 		return
 	}
+	if !shared(t, live...) {
+		p.buffers.Put(t.Data)
+	}
+}
+
+// shared reports whether a tensor in live shares any of t's storage.
+func shared(t *Tensor, live ...[]*Tensor) bool {
 	for _, set := range live {
 		for _, u := range set {
 			if u != nil && overlaps(u.Data, t.Data) {
-				return
+				return true
 			}
 		}
 	}
-	p.buffers.Put(t.Data)
+	return false
 }
 
 // overlaps reports whether a and b share any element.

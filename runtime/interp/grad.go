@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/onnxguard/onnxguard/runtime/interp/internal/team"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
 )
 
@@ -150,12 +151,20 @@ func (p *Program) backwardNode(i int, dy, vals, grads, keep []*Tensor, need []bo
 			continue
 		}
 		prev := grads[s]
-		grads[s] = p.addTensors(prev, g)
 		// Both addends die here, unless a live value, a node's saved
 		// tensors or another of this node's gradients shares their
 		// storage: a residual stream's sums then reuse the pool's storage
-		// instead of growing the Go heap by one tensor per block.
+		// instead of growing the Go heap by one tensor per block. Where
+		// nothing else shares prev, g is added into it in place.
+		grads[s] = nil
 		live := append([][]*Tensor{vals, grads, keep, gin[j+1:]}, p.pins[:min(i+1, len(p.pins))]...)
+		if !overlaps(prev.Data, g.Data) && !shared(prev, live...) {
+			addInto(prev.Data, g.Data)
+			grads[s] = prev
+			p.recycle(g, append(live, []*Tensor{prev})...)
+			continue
+		}
+		grads[s] = p.addTensors(prev, g)
 		p.recycle(prev, append(live, []*Tensor{g})...)
 		p.recycle(g, append(live, []*Tensor{prev})...)
 	}
@@ -222,10 +231,23 @@ func (p *Program) needsGrad(want Want) []bool {
 // values.
 func (p *Program) addTensors(a, b *Tensor) *Tensor {
 	out := &Tensor{Shape: a.Shape, Data: p.buffers.Get(len(a.Data), false)}
-	for i := range out.Data {
-		out.Data[i] = a.Data[i] + b.Data[i]
-	}
+	team.ForChunks(len(out.Data), 1, func(lo, hi int) {
+		for i, v := range a.Data[lo:hi] {
+			out.Data[lo+i] = v + b.Data[lo+i]
+		}
+	})
 	return out
+}
+
+// addInto adds b into a, on every core: a's storage is the gradient being
+// summed, b's the contribution that dies with the sum.
+func addInto(a, b []float32) {
+	_ = b[:len(a)]
+	team.ForChunks(len(a), 1, func(lo, hi int) {
+		for i, v := range b[lo:hi] {
+			a[lo+i] += v
+		}
+	})
 }
 
 // SoftmaxCrossEntropy returns the mean cross-entropy of softmax(logits)

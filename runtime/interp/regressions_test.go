@@ -130,3 +130,44 @@ func TestRowBroadcastGradientShape(t *testing.T) {
 		t.Fatalf("input gradient of shape %v (%d values), want %v", r.Input.Shape, len(r.Input.Data), x.Shape)
 	}
 }
+
+// TestGradientSumsInPlace: a value read by several nodes sums their
+// gradients, into the first one's storage where nothing else shares it.
+// Sum's backward hands one dy to all of its inputs and Identity's passes
+// it on, so x's first gradient here is storage that Neg's input still
+// holds when Relu's adds to it: the input gradient must still be
+// dL/dy·[x > 0] (−1 + 1 + the Relu's step), call after call.
+func TestGradientSumsInPlace(t *testing.T) {
+	m := graphModel(t, []*onnx.NodeProto{
+		graphNode("Neg", []string{"x"}, []string{"a"}),
+		graphNode("Relu", []string{"x"}, []string{"c"}),
+		graphNode("Identity", []string{"x"}, []string{"b"}),
+		graphNode("Sum", []string{"a", "b", "c"}, []string{"y"}),
+	}, 13, []int64{2, 3}, []int64{2, 3})
+	p, err := Compile(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &Tensor{Shape: []int{2, 3}, Data: []float32{-1, 0.5, 2, 0.25, -0.75, 1}}
+	labels := []int{2, 0}
+	for call := range 3 {
+		r, err := p.Grad(x, labels, Want{Input: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dlogits, err := SoftmaxCrossEntropy(r.Logits, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range x.Data {
+			want := float32(0)
+			if v > 0 {
+				want = dlogits.Data[i]
+			}
+			if math.Abs(float64(r.Input.Data[i]-want)) > 1e-6 {
+				t.Errorf("call %d: dL/dx[%d] = %v, want %v", call, i, r.Input.Data[i], want)
+			}
+		}
+		r.Release()
+	}
+}
