@@ -192,17 +192,19 @@ func (p *phasePlan) splitRow(even, odd, src []float32) {
 
 // tiles runs Run1 over out (n floats, whole tiles) with the terms offs of
 // x weighted by a, plus bias (a pointer to one float), through a Relu
-// where relu is set.
-func tiles(out, x, a []float32, offs []int64, bias *float32, relu bool, n int) {
+// where relu is set. t is the kernel's argument block, the caller's so
+// that it is allocated once per worker rather than once a call (the
+// kernel's pointer makes it escape): tens of thousands of calls a pass.
+func tiles(t *kernel.Tile, out, x, a []float32, offs []int64, bias *float32, relu bool, n int) {
 	_, _ = out[n-1], a[len(offs)-1]
-	t := kernel.Tile{A: unsafe.Pointer(&a[0]), X: unsafe.Pointer(&x[0]), Offs: unsafe.Pointer(&offs[0]),
+	*t = kernel.Tile{A: unsafe.Pointer(&a[0]), X: unsafe.Pointer(&x[0]), Offs: unsafe.Pointer(&offs[0]),
 		K: int64(len(offs)), Out: unsafe.Pointer(&out[0]), Bias: unsafe.Pointer(bias)}
 	if relu {
 		t.Relu = 1
 	}
 	for q := 0; q < n; q += run1 {
 		t.XSeg[0], t.OSeg[0] = int64(4*q), int64(4*q)
-		kernel.Run(kernel.Run1, &t)
+		kernel.Run(kernel.Run1, t)
 	}
 }
 
@@ -216,6 +218,7 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 		x, out := s.scratch(p.xlen), s.scratch(p.out)
 		defer s.Buffers.Put(x)
 		defer s.Buffers.Put(out)
+		t := new(kernel.Tile)
 		for pl := lo; pl < hi; pl++ {
 			ch := pl % a.m
 			b := &zero
@@ -223,7 +226,7 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 				b = &bias[ch]
 			}
 			p.image(x, a.x.Data[pl*hw:][:hw])
-			tiles(out, x, a.w.Data[ch*khw:][:khw], p.offs, b, a.relu, p.out)
+			tiles(t, out, x, a.w.Data[ch*khw:][:khw], p.offs, b, a.relu, p.out)
 			kernel.CompactRows(y.Data[pl*ohw:][:ohw], out, g.oh, g.ow, p.pitch)
 		}
 	})

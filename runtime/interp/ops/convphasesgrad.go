@@ -75,7 +75,7 @@ type phasesInput struct{ p *phasePlan }
 func (c phasesInput) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
 	p := c.p
 	st := phasesInputStep{p: p, w: a.w.Data, dys: make([][]float32, workers), dphs: make([][]float32, workers),
-		wts: make([][]float32, workers)}
+		wts: make([][]float32, workers), tls: make([]kernel.Tile, workers)}
 	for wk := range workers {
 		st.dys[wk] = s.scratch(p.dlen)
 		st.dphs[wk] = s.scratch((p.phases-1)*p.plane + p.span)
@@ -87,7 +87,8 @@ func (c phasesInput) begin(s *State, a convArgs, workers int, _ gemmFunc) convSt
 type phasesInputStep struct {
 	p              *phasePlan
 	w              []float32
-	dys, dphs, wts [][]float32 // per worker: dY at pitch P, the planes' gradients, a phase's weights
+	dys, dphs, wts [][]float32   // per worker: dY at pitch P, the planes' gradients, a phase's weights
+	tls            []kernel.Tile // per worker: the kernel's argument block
 }
 
 func (st phasesInputStep) release(s *State) { putAll(s.Buffers, st.dys, st.dphs) }
@@ -109,7 +110,7 @@ func (st phasesInputStep) group(wk, gr int, dx, dy, _ []float32) {
 		for j, t := range list {
 			wts[j] = w[t]
 		}
-		tiles(dph[ph*p.plane:], d, wts[:len(list)], p.backOffs[ph], &zero, false, p.span)
+		tiles(&st.tls[wk], dph[ph*p.plane:], d, wts[:len(list)], p.backOffs[ph], &zero, false, p.span)
 	}
 	p.scatter(dx, dph)
 }
