@@ -106,10 +106,10 @@ func TestReluFusion(t *testing.T) {
 	}
 }
 
-// TestGateFusion checks the gate rules (ops/gate.go) on the small
-// MobileNet-style model, as exported (HardSigmoid gates) and with its
-// HardSigmoids turned into Sigmoids (SiLU gates): the two x·g(x) pairs
-// are joined, the squeeze-and-excitation Mul (whose other input is not
+// TestGateFusion checks the gate rules (ops/gate.go, ops/convgate.go) on
+// the small MobileNet-style model, as exported (HardSigmoid gates) and
+// with its HardSigmoids turned into Sigmoids (SiLU gates): the two x·g(x)
+// pairs are joined, and into the Convs before them, the squeeze-and-excitation Mul (whose other input is not
 // g's) and the Sigmoid(x)·Tanh(x) Mul are not, logits are bit-identical
 // to the unfused program's and gradients equal up to float rounding.
 func TestGateFusion(t *testing.T) {
@@ -137,14 +137,32 @@ func TestGateFusion(t *testing.T) {
 		}
 		apart.nodes = raw.nodes
 		apart.findLastUses()
-		joined := 0
-		for _, nd := range fused.nodes {
-			if nd.n.OpType == g && nd.out[0] != fused.slots[nd.n.Outputs[0]] { // it took the Mul's output
-				joined++
+		// The gates' Muls, by their output: each must now be written by
+		// the gate's node, or by the Conv the gate joined in turn
+		// (ops/convgate.go).
+		gateOf := map[string]string{} // g's output → its input
+		for _, n := range m.Proto.Graph.Node {
+			if n.GetOpType() == g {
+				gateOf[n.Output[0]] = n.Input[0]
 			}
 		}
-		if joined != 2 {
-			t.Errorf("%s: %d gates joined, want 2", g, joined)
+		gated := map[int]bool{}
+		for _, n := range m.Proto.Graph.Node {
+			if n.GetOpType() == "Mul" && (gateOf[n.Input[0]] == n.Input[1] || gateOf[n.Input[1]] == n.Input[0]) {
+				gated[fused.slots[n.Output[0]]] = true
+			}
+		}
+		joined, inConv := 0, 0
+		for _, nd := range fused.nodes {
+			if (nd.n.OpType == g || nd.n.OpType == "Conv") && gated[nd.out[0]] {
+				joined++
+				if nd.n.OpType == "Conv" {
+					inConv++
+				}
+			}
+		}
+		if len(gated) != 2 || joined != 2 || inConv != 2 {
+			t.Errorf("%s: %d of %d gates joined, %d of them into their Conv, want 2 of 2, both", g, joined, len(gated), inConv)
 		}
 		x := &Tensor{Shape: slices.Clone(fused.Shapes()[fused.Input.Name])}
 		x.Shape[0] = 3

@@ -17,6 +17,7 @@ type conv struct {
 	group int
 	relu  bool        // a Relu on the output folded in by fuseRelu
 	clip  *[2]float32 // a Clip's bounds folded in (convclip.go), nil without
+	gate  *gate       // a gate folded in (convgate.go), nil without
 	plan  *convPlan   // the planner's choice for the last window seen (convplan.go)
 }
 
@@ -118,6 +119,7 @@ type convArgs struct {
 	group   int
 	relu    bool     // the Relu folded in
 	mask    reluMask // in a gradient pass, the folded Relu's or Clip's: where the gradient passes
+	gated   *Tensor  // in a gradient pass, the folded gate's dy/dx
 	kernels bool     // the node takes the vector kernels' paths (State.Kernels)
 }
 
@@ -192,6 +194,9 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if c.clip != nil {
 		a.mask = clipInto(a.kernels, s.Grad, y.Data, y.Data, c.clip[0], c.clip[1])
 	}
+	if c.gate != nil {
+		a.gated = c.gateOutput(s, y)
+	}
 	// The weight gradient alone reads x, and the folded Relu's backward
 	// one bit per output: an attack's pass keeps x only as a shape, and y
 	// not at all.
@@ -203,7 +208,11 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
 		}
 	}
-	s.Save(a.x, a.w)
+	if a.gated != nil {
+		s.Save(a.x, a.w, a.gated)
+	} else {
+		s.Save(a.x, a.w)
+	}
 	s.SetAux(a)
 	if a.oneD {
 		y.Shape = []int{n, m, g.ow}

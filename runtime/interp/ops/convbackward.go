@@ -36,8 +36,8 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
 	}
-	masked := make([][]float32, workers) // a sample's dY through the fused Relu or Clip
-	if a.mask != nil {
+	masked := make([][]float32, workers) // a sample's dY through the fused Relu, Clip or gate
+	if a.mask != nil || a.gated != nil {
 		for wk := range masked {
 			masked[wk] = s.scratch(m * ohw)
 		}
@@ -47,6 +47,9 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		dyi := dy.Data[i*m*ohw:][:m*ohw]
 		if a.mask != nil {
 			kernel.Masks(a.kernels).Pass(masked[wk], dyi, a.mask, i*m*ohw)
+			dyi = masked[wk]
+		} else if a.gated != nil {
+			mulRow(masked[wk], dyi, a.gated.Data[i*m*ohw:][:m*ohw])
 			dyi = masked[wk]
 		}
 		if needB {

@@ -19,7 +19,7 @@ func init() {
 		Join: func(first, then Op, _ [][]int, _ bool) (Op, bool) {
 			c, ok := first.(*conv)
 			cl, bounded := then.(clip)
-			if !ok || !bounded || !cl.attrs || c.relu || c.clip != nil {
+			if !ok || !bounded || !cl.attrs || c.relu || c.clip != nil || c.gate != nil {
 				return nil, false
 			}
 			f := *c

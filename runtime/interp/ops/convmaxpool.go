@@ -54,7 +54,7 @@ func init() {
 func fusePool(convOp, pool Op, xShape, wShape []int, kernels bool) (fused Op, ok bool) {
 	c, isConv := convOp.(*conv)
 	mp, isPool := pool.(*maxPool)
-	if !isConv || !isPool || c.clip != nil || mp.indices || len(xShape) != 4 || len(wShape) != 4 {
+	if !isConv || !isPool || c.clip != nil || c.gate != nil || mp.indices || len(xShape) != 4 || len(wShape) != 4 {
 		return nil, false
 	}
 	xs := append([]int{1}, xShape[1:]...)

@@ -60,7 +60,18 @@ func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	if s.Grad && s.Needs(0) {
 		d = s.alloc(false, x.Shape...)
 	}
-	ak, n := kernel.Acts(s.Kernels), len(x.Data)
+	o.apply(s.Kernels, y, d, x)
+	if d == nil {
+		d = &Tensor{Shape: x.Shape}
+	}
+	s.Save(d)
+	return []*Tensor{y}, nil
+}
+
+// apply writes y = x·g(x) and, where d is not nil, d = dy/dx, on every
+// core; y may be x.
+func (o gate) apply(kernels bool, y, d, x *Tensor) {
+	ak, n := kernel.Acts(kernels), len(x.Data)
 	var dd []float32
 	if d != nil {
 		dd = d.Data
@@ -69,11 +80,6 @@ func (o gate) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		lo, hi = 64*lo, min(64*hi, n)
 		o.run(ak, y.Data[lo:hi], part(dd, lo, hi), x.Data[lo:hi])
 	})
-	if d == nil {
-		d = &Tensor{Shape: x.Shape}
-	}
-	s.Save(d)
-	return []*Tensor{y}, nil
 }
 
 // part returns s[lo:hi], or nil where s is nil.

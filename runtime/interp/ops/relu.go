@@ -79,9 +79,10 @@ func init() {
 // (Conv); ok is false for the others. The fused Op has op's inputs and
 // the Relu's output.
 func fuseRelu(op Op) (fused Op, ok bool) {
-	// A Conv with a Clip folded in keeps the Clip's mask; a Relu after it
-	// stays apart (it would overwrite that mask with its own).
-	if c, ok := op.(*conv); ok && !c.relu && c.clip == nil {
+	// A Conv with a Clip or a gate folded in keeps what their backward
+	// reads; a Relu after it stays apart (it would overwrite the Clip's
+	// mask with its own, and run before the gate).
+	if c, ok := op.(*conv); ok && !c.relu && c.clip == nil && c.gate == nil {
 		f := *c
 		f.relu = true
 		return &f, true

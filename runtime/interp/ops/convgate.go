@@ -1,0 +1,45 @@
+package ops
+
+// A Conv whose output only a gate reads (SiLU after every convolution of
+// EfficientNet, HardSwish in MobileNet-V3 at opsets before 14) takes the
+// gate in. The forward pass runs the gate over the Conv's output in place
+// and keeps dy/dx, as the gate alone would; the backward pass multiplies
+// each sample's dY by it while the Conv reads that sample (convBackward),
+// where the gate alone wrote dZ for the whole batch, a pass over memory
+// that the Conv's backward then read again.
+func init() {
+	for _, then := range []string{"Sigmoid", "HardSigmoid"} { // the gate fusions keep their first node's type (gate.go)
+		registerFusion(Fusion{Name: "Conv+" + then + " gate", First: "Conv", Then: then,
+			Join: func(first, then Op, _ [][]int, _ bool) (Op, bool) {
+				c, ok := first.(*conv)
+				g, gated := then.(gate)
+				if !ok || !gated || c.relu || c.clip != nil || c.gate != nil {
+					return nil, false
+				}
+				f := *c
+				f.gate = &g
+				return &f, true
+			}})
+	}
+}
+
+// gateOutput runs the folded gate over the Conv's output y in place and
+// returns dy/dx for the backward pass: nil where none follows or the Conv
+// has no gradient to compute.
+func (c *conv) gateOutput(s *State, y *Tensor) *Tensor {
+	var d *Tensor
+	if s.Grad && (s.Needs(0) || s.Needs(1) || s.Needs(2)) {
+		d = s.alloc(false, y.Shape...)
+	}
+	c.gate.apply(s.Kernels, y, d, y)
+	return d
+}
+
+// mulRow writes dst = a·b, element by element, on the calling goroutine:
+// a sample's dY through the gate, inside convBackward's workers.
+func mulRow(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}

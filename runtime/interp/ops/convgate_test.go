@@ -1,0 +1,97 @@
+package ops
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestConvGateFusion checks the Conv+gate fusion (convgate.go): a Conv
+// with a SiLU or HardSwish gate folded in gives the output of the two
+// nodes apart bit for bit, and the same gradients of the input, the
+// weights and the bias, on the vector kernels and off them; a Relu,
+// a Clip or a pool does not join a gated Conv, nor a plain Sigmoid a Conv.
+func TestConvGateFusion(t *testing.T) {
+	gates := map[string]Op{}
+	for _, f := range Fusions() {
+		if f.Gate && f.Then == "Mul" {
+			g, mul := newOp(t, f.First, nil, 13, 1, 1), newOp(t, "Mul", nil, 14, 2, 1)
+			fused, ok := f.Join(g, mul, nil, false)
+			if !ok {
+				t.Fatalf("%s refused its own pair", f.Name)
+			}
+			gates[f.First] = fused
+		}
+	}
+	join := func(first, then string, c, g Op) (Op, bool) {
+		for _, f := range Fusions() {
+			if f.First == first && f.Then == then {
+				if op, ok := f.Join(c, g, nil, false); ok {
+					return op, true
+				}
+			}
+		}
+		return nil, false
+	}
+	if len(gates) != 2 {
+		t.Fatalf("gates %v, want Sigmoid's and HardSigmoid's", gates)
+	}
+	if _, ok := join("Conv", "Sigmoid", newOp(t, "Conv", nil, 13, 3, 1), newOp(t, "Sigmoid", nil, 13, 1, 1)); ok {
+		t.Error("a plain Sigmoid joined a Conv as a gate")
+	}
+	gated, ok := join("Conv", "Sigmoid", newOp(t, "Conv", nil, 13, 3, 1), gates["Sigmoid"])
+	if !ok {
+		t.Fatal("no fusion joins a Conv and a SiLU gate")
+	}
+	if _, ok := fuseRelu(gated); ok {
+		t.Error("fuseRelu joined a Relu to a gated Conv")
+	}
+	if _, ok := fusePool(gated, newOp(t, "MaxPool", attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, 13, 1, 1), []int{1, 8, 8, 8}, []int{8, 8, 3, 3}, true); ok {
+		t.Error("fusePool joined a pool to a gated Conv")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, first := range []string{"Sigmoid", "HardSigmoid"} {
+		for _, test := range []struct {
+			name string
+			a    attrs
+			x, w []int
+		}{
+			{"3x3", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 9, 10}, []int{5, 3, 3, 3}},
+			{"depthwise strided", attrs{"group": 4, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 4, 11, 9}, []int{4, 1, 3, 3}},
+			{"1x1", nil, []int{3, 16, 7, 7}, []int{24, 16, 1, 1}},
+		} {
+			for _, kernels := range []bool{false, true} {
+				name := first + " " + test.name
+				in := []*Tensor{randTensor(rng, -3, 3, test.x...), randTensor(rng, -1, 1, test.w...), randTensor(rng, -1, 1, test.w[0])}
+				gate := gates[first]
+				conv := newOp(t, "Conv", test.a, 13, 3, 1)
+				fused, ok := join("Conv", first, newOp(t, "Conv", test.a, 13, 3, 1), gate)
+				if !ok {
+					t.Fatalf("%s: the fusion refused Conv and its gate", name)
+				}
+				sc, sg, sf := &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}
+				yc, err := conv.Forward(sc, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := gate.Forward(sg, yc)
+				got, err := fused.Forward(sf, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got[0].Data, want[0].Data) {
+					t.Errorf("%s, kernels %v: fused output differs from the gate of the Conv", name, kernels)
+				}
+				dy := randTensor(rng, -1, 1, got[0].Shape...)
+				dg, _ := gate.Backward(sg, []*Tensor{dy})
+				wantG, _ := conv.Backward(sc, []*Tensor{dg[0]})
+				gotG, _ := fused.Backward(sf, []*Tensor{dy})
+				for i, what := range []string{"dX", "dW", "dB"} {
+					if !slices.Equal(gotG[i].Data, wantG[i].Data) {
+						t.Errorf("%s, kernels %v: %s differs from the two nodes'", name, kernels, what)
+					}
+				}
+			}
+		}
+	}
+}
