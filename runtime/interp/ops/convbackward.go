@@ -18,6 +18,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	defer sums.release(s)
 	var groupX, groupW convGroupStep  // dx and dw, where they run group by group
 	var wholeX, wholeW convSampleStep // or a sample at a time
+	var batchX, batchW convBatchStep  // or the whole batch at once
 	grads := make([]*Tensor, 2, 3)
 	if needX {
 		dx := plan.dx.begin(s, a, workers, mul)
@@ -25,6 +26,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		grads[0] = s.alloc(false, a.x.Shape...)
 		groupX, _ = dx.(convGroupStep)
 		wholeX, _ = dx.(convSampleStep)
+		batchX, _ = dx.(convBatchStep)
 	}
 	if needW {
 		dw := plan.dw.begin(s, a, workers, mul)
@@ -32,9 +34,17 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
 		groupW, _ = dw.(convGroupStep)
 		wholeW, _ = dw.(convSampleStep)
+		batchW, _ = dw.(convBatchStep)
 	}
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
+	}
+	if batchX != nil || batchW != nil {
+		batchBackward(s, a, dy.Data, batchX, batchW, grads, sums)
+		if wholeX == nil && wholeW == nil && groupX == nil && groupW == nil && !needB {
+			sums.add()
+			return grads
+		}
 	}
 	masked := make([][]float32, workers) // a sample's dY through the fused Relu, Clip or gate
 	if a.mask != nil || a.gated != nil {
@@ -80,6 +90,27 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	})
 	sums.add()
 	return grads
+}
+
+// batchBackward runs the parts that take the whole batch at once, on dY
+// through the fused Relu, Clip or gate.
+func batchBackward(s *State, a convArgs, dy []float32, batchX, batchW convBatchStep, grads []*Tensor, sums convSums) {
+	if a.mask != nil || a.gated != nil {
+		through := s.scratch(len(dy))
+		defer s.Buffers.Put(through)
+		if a.mask != nil {
+			kernel.Masks(a.kernels).Pass(through, dy, a.mask, 0)
+		} else {
+			mulRow(through, dy, a.gated.Data)
+		}
+		dy = through
+	}
+	if batchW != nil {
+		batchW.batch(s, a, sums.dws[0], dy)
+	}
+	if batchX != nil {
+		batchX.batch(s, a, grads[0].Data, dy)
+	}
 }
 
 // convSums are each worker's share of the sums over samples, dW and dB;

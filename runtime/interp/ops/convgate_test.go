@@ -59,6 +59,7 @@ func TestConvGateFusion(t *testing.T) {
 			{"3x3", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 3, 9, 10}, []int{5, 3, 3, 3}},
 			{"depthwise strided", attrs{"group": 4, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 4, 11, 9}, []int{4, 1, 3, 3}},
 			{"1x1", nil, []int{3, 16, 7, 7}, []int{24, 16, 1, 1}},
+			{"squeeze-excite", nil, []int{4, 12, 1, 1}, []int{6, 12, 1, 1}}, // the batch strategy's gradients
 		} {
 			for _, kernels := range []bool{false, true} {
 				name := first + " " + test.name

@@ -67,6 +67,16 @@ type convSampleStep interface {
 	sample(wk int, dst, dy, x []float32)
 }
 
+// A convBatchStep computes the whole batch's part at once, where the
+// batch is one dimension of a matrix product (convbatch.go).
+type convBatchStep interface {
+	convStep
+	// batch computes the batch's part: for the input's gradient dst is
+	// dX (written whole), for the weights' dW (added to); dy is the
+	// batch's output gradient, through the fused Relu, Clip or gate.
+	batch(s *State, a convArgs, dst, dy []float32)
+}
+
 // gemmFunc is the signature of gemm and gemmSerial.
 type gemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
 

@@ -27,6 +27,10 @@ var strategyCases = []convCase{
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	// Squeeze-and-excitation: 1×1 on one pixel a sample (the batch
+	// strategy), with a bias and a Relu and without either.
+	{"squeeze-excite", nil, []int{5, 24, 1, 1}, []int{10, 24, 1, 1}, true, true},
+	{"squeeze-excite plain", nil, []int{3, 7, 1, 1}, []int{13, 7, 1, 1}, false, false},
 	// Depthwise on small planes with 16 channels or more (the pixels
 	// strategy): 3×3 and 5×5, strides 1 and 2, even and uneven pads, odd
 	// planes, channels not a multiple of 16, batches of 1 and 3.
