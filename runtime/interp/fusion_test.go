@@ -137,32 +137,8 @@ func TestGateFusion(t *testing.T) {
 		}
 		apart.nodes = raw.nodes
 		apart.findLastUses()
-		// The gates' Muls, by their output: each must now be written by
-		// the gate's node, or by the Conv the gate joined in turn
-		// (ops/convgate.go).
-		gateOf := map[string]string{} // g's output → its input
-		for _, n := range m.Proto.Graph.Node {
-			if n.GetOpType() == g {
-				gateOf[n.Output[0]] = n.Input[0]
-			}
-		}
-		gated := map[int]bool{}
-		for _, n := range m.Proto.Graph.Node {
-			if n.GetOpType() == "Mul" && (gateOf[n.Input[0]] == n.Input[1] || gateOf[n.Input[1]] == n.Input[0]) {
-				gated[fused.slots[n.Output[0]]] = true
-			}
-		}
-		joined, inConv := 0, 0
-		for _, nd := range fused.nodes {
-			if (nd.n.OpType == g || nd.n.OpType == "Conv") && gated[nd.out[0]] {
-				joined++
-				if nd.n.OpType == "Conv" {
-					inConv++
-				}
-			}
-		}
-		if len(gated) != 2 || joined != 2 || inConv != 2 {
-			t.Errorf("%s: %d of %d gates joined, %d of them into their Conv, want 2 of 2, both", g, joined, len(gated), inConv)
+		if gated, joined, inConv := gatesJoined(m, fused, g); gated != 2 || joined != 2 || inConv != 2 {
+			t.Errorf("%s: %d of %d gates joined, %d of them into their Conv, want 2 of 2, both", g, joined, gated, inConv)
 		}
 		x := &Tensor{Shape: slices.Clone(fused.Shapes()[fused.Input.Name])}
 		x.Shape[0] = 3
@@ -208,6 +184,33 @@ func TestGateFusion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gatesJoined counts the gates' Muls of model m (g's type of gate), the
+// nodes of the fused program that write their output, the gate's own or a
+// Conv that joined the gate in turn (ops/convgate.go), and those Convs.
+func gatesJoined(m *onnx.Model, fused *Program, g string) (gates, joined, inConv int) {
+	gateOf := map[string]string{} // g's output → its input
+	for _, n := range m.Proto.Graph.Node {
+		if n.GetOpType() == g {
+			gateOf[n.Output[0]] = n.Input[0]
+		}
+	}
+	gated := map[int]bool{}
+	for _, n := range m.Proto.Graph.Node {
+		if n.GetOpType() == "Mul" && (gateOf[n.Input[0]] == n.Input[1] || gateOf[n.Input[1]] == n.Input[0]) {
+			gated[fused.slots[n.Output[0]]] = true
+		}
+	}
+	for _, nd := range fused.nodes {
+		if (nd.n.OpType == g || nd.n.OpType == "Conv") && gated[nd.out[0]] {
+			joined++
+			if nd.n.OpType == "Conv" {
+				inConv++
+			}
+		}
+	}
+	return len(gated), joined, inConv
 }
 
 // cloneTensor copies a float tensor out of storage a later pass reuses;

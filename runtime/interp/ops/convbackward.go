@@ -54,14 +54,7 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		defer putAll(s.Buffers, masked)
 	}
 	forSamples(n, workers, needW || needB, func(wk, i int) {
-		dyi := dy.Data[i*m*ohw:][:m*ohw]
-		if a.mask != nil {
-			kernel.Masks(a.kernels).Pass(masked[wk], dyi, a.mask, i*m*ohw)
-			dyi = masked[wk]
-		} else if a.gated != nil {
-			mulRow(masked[wk], dyi, a.gated.Data[i*m*ohw:][:m*ohw])
-			dyi = masked[wk]
-		}
+		dyi := a.through(masked[wk], dy.Data, i*m*ohw, m*ohw)
 		if needB {
 			for o := range m {
 				sums.dbs[wk][o] += sumFloats(a.kernels, dyi[o*ohw:][:ohw])
@@ -92,18 +85,28 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	return grads
 }
 
+// through returns dy[start:start+n] through the fused Relu, Clip or gate,
+// written to buf; dy's own elements where there is none.
+func (a convArgs) through(buf, dy []float32, start, n int) []float32 {
+	dy = dy[start:][:n]
+	switch {
+	case a.mask != nil:
+		kernel.Masks(a.kernels).Pass(buf, dy, a.mask, start)
+	case a.gated != nil:
+		mulRow(buf, dy, a.gated.Data[start:][:n])
+	default:
+		return dy
+	}
+	return buf
+}
+
 // batchBackward runs the parts that take the whole batch at once, on dY
 // through the fused Relu, Clip or gate.
 func batchBackward(s *State, a convArgs, dy []float32, batchX, batchW convBatchStep, grads []*Tensor, sums convSums) {
 	if a.mask != nil || a.gated != nil {
-		through := s.scratch(len(dy))
-		defer s.Buffers.Put(through)
-		if a.mask != nil {
-			kernel.Masks(a.kernels).Pass(through, dy, a.mask, 0)
-		} else {
-			mulRow(through, dy, a.gated.Data)
-		}
-		dy = through
+		buf := s.scratch(len(dy))
+		defer s.Buffers.Put(buf)
+		dy = a.through(buf, dy, 0, len(dy))
 	}
 	if batchW != nil {
 		batchW.batch(s, a, sums.dws[0], dy)

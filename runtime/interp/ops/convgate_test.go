@@ -6,12 +6,10 @@ import (
 	"testing"
 )
 
-// TestConvGateFusion checks the Conv+gate fusion (convgate.go): a Conv
-// with a SiLU or HardSwish gate folded in gives the output of the two
-// nodes apart bit for bit, and the same gradients of the input, the
-// weights and the bias, on the vector kernels and off them; a Relu,
-// a Clip or a pool does not join a gated Conv, nor a plain Sigmoid a Conv.
-func TestConvGateFusion(t *testing.T) {
+// gateFusions returns the gated ops (a gate's pair joined, by its first
+// node's type) and join, which applies the first fusion of first and then
+// that takes c and g.
+func gateFusions(t *testing.T) (map[string]Op, func(first, then string, c, g Op) (Op, bool)) {
 	gates := map[string]Op{}
 	for _, f := range Fusions() {
 		if f.Gate && f.Then == "Mul" {
@@ -23,6 +21,9 @@ func TestConvGateFusion(t *testing.T) {
 			gates[f.First] = fused
 		}
 	}
+	if len(gates) != 2 {
+		t.Fatalf("gates %v, want Sigmoid's and HardSigmoid's", gates)
+	}
 	join := func(first, then string, c, g Op) (Op, bool) {
 		for _, f := range Fusions() {
 			if f.First == first && f.Then == then {
@@ -33,9 +34,13 @@ func TestConvGateFusion(t *testing.T) {
 		}
 		return nil, false
 	}
-	if len(gates) != 2 {
-		t.Fatalf("gates %v, want Sigmoid's and HardSigmoid's", gates)
-	}
+	return gates, join
+}
+
+// TestConvGateRefusals: a plain Sigmoid does not join a Conv as a gate,
+// nor a Relu or a pool a gated Conv (ops/convgate.go).
+func TestConvGateRefusals(t *testing.T) {
+	gates, join := gateFusions(t)
 	if _, ok := join("Conv", "Sigmoid", newOp(t, "Conv", nil, 13, 3, 1), newOp(t, "Sigmoid", nil, 13, 1, 1)); ok {
 		t.Error("a plain Sigmoid joined a Conv as a gate")
 	}
@@ -49,6 +54,14 @@ func TestConvGateFusion(t *testing.T) {
 	if _, ok := fusePool(gated, newOp(t, "MaxPool", attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, 13, 1, 1), []int{1, 8, 8, 8}, []int{8, 8, 3, 3}, true); ok {
 		t.Error("fusePool joined a pool to a gated Conv")
 	}
+}
+
+// TestConvGateFusion checks the Conv+gate fusion (convgate.go): a Conv
+// with a SiLU or HardSwish gate folded in gives the output of the two
+// nodes apart bit for bit, and the same gradients of the input, the
+// weights and the bias, on the vector kernels and off them.
+func TestConvGateFusion(t *testing.T) {
+	gates, join := gateFusions(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, first := range []string{"Sigmoid", "HardSigmoid"} {
 		for _, test := range []struct {
