@@ -93,7 +93,7 @@ func (a convArgs) through(buf, dy []float32, start, n int) []float32 {
 	case a.mask != nil:
 		kernel.Masks(a.kernels).Pass(buf, dy, a.mask, start)
 	case a.gated != nil:
-		mulRow(buf, dy, a.gated.Data[start:][:n])
+		kernel.Acts(a.kernels).Mul(buf, dy, a.gated.Data[start:][:n])
 	default:
 		return dy
 	}

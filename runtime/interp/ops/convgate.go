@@ -34,12 +34,3 @@ func (c *conv) gateOutput(s *State, y *Tensor) *Tensor {
 	c.gate.apply(s.Kernels, y, d, y)
 	return d
 }
-
-// mulRow writes dst = a·b, element by element, on the calling goroutine:
-// a sample's dY through the gate, inside convBackward's workers.
-func mulRow(dst, a, b []float32) {
-	_, _ = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] * b[i]
-	}
-}

@@ -103,6 +103,27 @@ func dotGo(a, b []float32) float32 {
 	return fold16(&acc[0])
 }
 
+// Mul writes dst[i] = a[i]·b[i] (a float32 product, the same bits on every
+// implementation); a and b must be at least as long as dst, and dst may
+// be either of them: the gradient through a gate folded into a
+// convolution, one sample at a time on one core.
+func (ak ActKernels) Mul(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	whole := len(dst) &^ (Lanes - 1)
+	if whole > 0 {
+		ak.k.mul(dst[:whole], a[:whole], b[:whole])
+	}
+	mulGo(dst[whole:], a[whole:], b[whole:])
+}
+
+// mulGo is the twin of the mul kernel.
+func mulGo(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}
+
 // Deinterleave writes even[j] = src[2j] and odd[j] = src[2j+1]; odd must
 // be as long as even and src twice as long: a stride-2 row split into its
 // two column phases.

@@ -325,6 +325,42 @@ DATA hiIdx<>+56(SB)/4, $15
 DATA hiIdx<>+60(SB)/4, $31
 GLOBL hiIdx<>(SB), RODATA|NOPTR, $64
 
+// func mul(dst, a, b *float32, n int)
+//
+// Writes dst[j] = a[j]·b[j] for j < 16n, two vectors a step while two
+// are left; dst may be a or b.
+TEXT ·mul(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+mloop2:
+	CMPQ CX, $2
+	JLT mloop1
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMULPS (DX), Z0, Z0
+	VMULPS 64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $2, CX
+	JMP mloop2
+
+mloop1:
+	TESTQ CX, CX
+	JLE mdone
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+
+mdone:
+	VZEROUPPER
+	RET
+
 // func deinterleave(even, odd, src *float32, n int)
 //
 // Writes even[j] = src[2j] and odd[j] = src[2j+1] for j < 16n.

@@ -179,6 +179,34 @@ func TestDot(t *testing.T) {
 	}
 }
 
+// TestMul checks Mul on each implementation against the float32 product
+// on every length to 100, in place on either operand too, and that it
+// writes nothing past the end.
+func TestMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	for _, im := range impls {
+		ak := ActKernels{im.k}
+		for n := range 100 {
+			a, b := randFloats(rng, n), randFloats(rng, n)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = a[i] * b[i]
+			}
+			dst := guarded(n, 2)
+			ak.Mul(dst[:n], a, b)
+			checkGuard(t, "Mul", n, dst)
+			inA, inB := append([]float32(nil), a...), append([]float32(nil), b...)
+			ak.Mul(inA, inA, b)
+			ak.Mul(inB, a, inB)
+			for i, w := range want {
+				if dst[i] != w || inA[i] != w || inB[i] != w {
+					t.Fatalf("%s: Mul of %d: [%d] is %v (in place %v, %v), want %v", im.name, n, i, dst[i], inA[i], inB[i], w)
+				}
+			}
+		}
+	}
+}
+
 // TestInterleave checks Deinterleave and Interleave on each
 // implementation against their definitions on every length to 100, and
 // that they write nothing past the ends.

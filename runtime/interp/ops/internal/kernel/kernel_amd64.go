@@ -195,6 +195,11 @@ func dot(a, b *float32, n int) float32
 func (asmKernels) dot(a, b []float32) float32 { return dot(&a[0], &b[0], len(a)) }
 
 //go:noescape
+func mul(dst, a, b *float32, n int)
+
+func (asmKernels) mul(dst, a, b []float32) { mul(&dst[0], &a[0], &b[0], len(dst)/Lanes) }
+
+//go:noescape
 func deinterleave(even, odd, src *float32, n int)
 
 //go:noescape
