@@ -134,9 +134,10 @@ func TestRowBroadcastGradientShape(t *testing.T) {
 // TestGradientSumsInPlace: a value read by several nodes sums their
 // gradients, into the first one's storage where nothing else shares it.
 // Sum's backward hands one dy to all of its inputs and Identity's passes
-// it on, so x's first gradient here is storage that Neg's input still
-// holds when Relu's adds to it: the input gradient must still be
-// dL/dy·[x > 0] (−1 + 1 + the Relu's step), call after call.
+// it on, so x's first gradient here is storage that the gradients of a
+// (Neg's output, still to be read) and c still hold when the Relu's
+// contribution is added: the input gradient must still be dL/dy·[x > 0]
+// (−1 + 1 + the Relu's step), call after call.
 func TestGradientSumsInPlace(t *testing.T) {
 	m := graphModel(t, []*onnx.NodeProto{
 		graphNode("Neg", []string{"x"}, []string{"a"}),

@@ -5,17 +5,17 @@ import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 // convBackward is a Conv's backward pass on the parts plan chose: it
 // runs the weights' and the input's gradient group by group of each
 // sample on the same workers, so that a sample's dY (through the fused
-// Relu) is read while it is in cache, and sums dB on the way; a part that
-// takes a whole sample at once (convSampleStep) runs before the groups.
-// An attack wants no dW and training no dX of the first layer; each is
-// half the backward pass, and a part not wanted does not run.
+// Relu, Clip or gate) is read while it is in cache, and sums dB on the
+// way; a part that takes a whole sample at once (convSampleStep) runs
+// before the groups, and one that takes the whole batch (convBatchStep)
+// before the samples. An attack wants no dW and training no dX of the
+// first layer; each is half the backward pass, and a part not wanted
+// does not run.
 func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	g, n, m := a.g, a.n, a.m
 	mg, k, ohw, hw := m/a.group, g.colRows(), g.oh*g.ow, g.h*g.w
 	needX, needW, needB := s.Needs(0), s.Needs(1), a.b != nil && s.Needs(2)
 	workers, mul := s.sampleWorkers(n)
-	sums := newConvSums(s, a.w, workers, needW, needB)
-	defer sums.release(s)
 	var groupX, groupW convGroupStep  // dx and dw, where they run group by group
 	var wholeX, wholeW convSampleStep // or a sample at a time
 	var batchX, batchW convBatchStep  // or the whole batch at once
@@ -28,13 +28,19 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 		wholeX, _ = dx.(convSampleStep)
 		batchX, _ = dx.(convBatchStep)
 	}
+	var dw convStep
 	if needW {
-		dw := plan.dw.begin(s, a, workers, mul)
+		dw = plan.dw.begin(s, a, workers, mul)
 		defer dw.release(s)
-		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
 		groupW, _ = dw.(convGroupStep)
 		wholeW, _ = dw.(convSampleStep)
 		batchW, _ = dw.(convBatchStep)
+	}
+	// A dW the whole batch computes at once has no per-worker shares.
+	sums := newConvSums(s, a.w, workers, needW, batchW == nil, needB)
+	defer sums.release(s)
+	if needW {
+		grads[1] = &Tensor{Shape: append([]int(nil), a.w.Shape...), Data: sums.dws[0]}
 	}
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
@@ -118,15 +124,17 @@ func batchBackward(s *State, a convArgs, dy []float32, batchX, batchW convBatchS
 
 // convSums are each worker's share of the sums over samples, dW and dB;
 // the first worker's is the gradient itself. Shares are added in worker
-// order, so that the result is the same every run.
+// order, so that the result is the same every run. Without shareW the
+// first worker alone has a dW: a part that takes the whole batch writes
+// it.
 type convSums struct {
 	dws, dbs [][]float32 // nil where not wanted
 }
 
-func newConvSums(s *State, w *Tensor, workers int, needW, needB bool) convSums {
+func newConvSums(s *State, w *Tensor, workers int, needW, shareW, needB bool) convSums {
 	c := convSums{dws: make([][]float32, workers), dbs: make([][]float32, workers)}
 	for wk := range workers {
-		if needW {
+		if needW && (wk == 0 || shareW) {
 			if wk == 0 {
 				c.dws[wk] = make([]float32, w.Len())
 			} else {

@@ -18,8 +18,9 @@ func init() {
 	})
 }
 
-// batchFor returns part for a 1×1 window over a 1×1 image, undilated,
-// unpadded, in one group, and nil for the others.
+// batchFor returns part for a 1×1 window over a 1×1 image whose one
+// output pixel reads it (no top or left pads; strides and dilations then
+// do not matter), in one group, and nil for the others.
 func batchFor[T any](part func(convKey) T) func(convKey) T {
 	return func(k convKey) T {
 		var none T

@@ -28,7 +28,9 @@ func init() {
 // has no gradient to compute.
 func (c *conv) gateOutput(s *State, y *Tensor) *Tensor {
 	var d *Tensor
-	if s.Grad && (s.Needs(0) || s.Needs(1) || s.Needs(2)) {
+	// Needs is true past the inputs there are: the bias counts only
+	// where there is one.
+	if s.Grad && (s.Needs(0) || s.Needs(1) || len(s.Need) > 2 && s.Need[2]) {
 		d = s.alloc(false, y.Shape...)
 	}
 	c.gate.apply(s.Kernels, y, d, y)

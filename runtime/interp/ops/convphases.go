@@ -193,8 +193,9 @@ func (p *phasePlan) splitRow(even, odd, src []float32) {
 // tiles runs Run1 over out (n floats, whole tiles) with the terms offs of
 // x weighted by a, plus bias (a pointer to one float), through a Relu
 // where relu is set. t is the kernel's argument block, the caller's so
-// that it is allocated once per worker rather than once a call (the
-// kernel's pointer makes it escape): tens of thousands of calls a pass.
+// that it is allocated once per worker or chunk rather than once a call
+// (the kernel's pointer makes it escape): tens of thousands of calls a
+// pass.
 func tiles(t *kernel.Tile, out, x, a []float32, offs []int64, bias *float32, relu bool, n int) {
 	_, _ = out[n-1], a[len(offs)-1]
 	*t = kernel.Tile{A: unsafe.Pointer(&a[0]), X: unsafe.Pointer(&x[0]), Offs: unsafe.Pointer(&offs[0]),

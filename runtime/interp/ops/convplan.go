@@ -32,7 +32,8 @@ type convForward interface {
 }
 
 // A convGradient computes one of a Conv's gradients (its input's or its
-// weights') group by group of each sample, driven by convBackward.
+// weights'), driven by convBackward: group by group of each sample, a
+// sample at a time, or the whole batch at once (the steps below).
 type convGradient interface {
 	// begin readies one backward pass on workers goroutines, mul the
 	// matrix multiply each worker calls.
@@ -40,8 +41,9 @@ type convGradient interface {
 }
 
 // A convStep is one backward pass of a convGradient: a convGroupStep,
-// which convBackward drives group by group of each sample, or a
-// convSampleStep, a sample at a time.
+// which convBackward drives group by group of each sample, a
+// convSampleStep, a sample at a time, or a convBatchStep, the whole
+// batch at once.
 type convStep interface {
 	// release gives back the scratch begin took.
 	release(s *State)

@@ -27,7 +27,7 @@ func (densePoolGrad) backward(s *State, dy *Tensor, sv convPoolSaved) []*Tensor 
 	workers := min(a.n, runtime.GOMAXPROCS(0))
 	st := newDensePoolStep(s, sv, workers, needX, needW)
 	defer st.release(s)
-	sums := newConvSums(s, a.w, workers, needW, needB)
+	sums := newConvSums(s, a.w, workers, needW, true, needB)
 	defer sums.release(s)
 	grads := make([]*Tensor, 2, 3)
 	if needX {

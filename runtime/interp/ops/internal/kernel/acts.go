@@ -106,7 +106,8 @@ func dotGo(a, b []float32) float32 {
 // Mul writes dst[i] = a[i]·b[i] (a float32 product, the same bits on every
 // implementation); a and b must be at least as long as dst, and dst may
 // be either of them: the gradient through a gate folded into a
-// convolution, one sample at a time on one core.
+// convolution, a sample at a time on each worker (or the whole batch, for
+// a part that takes it at once).
 func (ak ActKernels) Mul(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	whole := len(dst) &^ (Lanes - 1)
