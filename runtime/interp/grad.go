@@ -159,7 +159,7 @@ func (p *Program) backwardNode(i int, dy, vals, grads, keep []*Tensor, need []bo
 		grads[s] = nil
 		live := append([][]*Tensor{vals, grads, keep, gin[j+1:]}, p.pins[:min(i+1, len(p.pins))]...)
 		if !overlaps(prev.Data, g.Data) && !shared(prev, live...) {
-			addInto(prev.Data, g.Data)
+			sumInto(prev.Data, prev.Data, g.Data)
 			grads[s] = prev
 			p.recycle(g, append(live, []*Tensor{prev})...)
 			continue
@@ -231,21 +231,17 @@ func (p *Program) needsGrad(want Want) []bool {
 // values.
 func (p *Program) addTensors(a, b *Tensor) *Tensor {
 	out := &Tensor{Shape: a.Shape, Data: p.buffers.Get(len(a.Data), false)}
-	team.ForChunks(len(out.Data), 1, func(lo, hi int) {
-		for i, v := range a.Data[lo:hi] {
-			out.Data[lo+i] = v + b.Data[lo+i]
-		}
-	})
+	sumInto(out.Data, a.Data, b.Data)
 	return out
 }
 
-// addInto adds b into a, on every core: a's storage is the gradient being
-// summed, b's the contribution that dies with the sum.
-func addInto(a, b []float32) {
-	_ = b[:len(a)]
-	team.ForChunks(len(a), 1, func(lo, hi int) {
-		for i, v := range b[lo:hi] {
-			a[lo+i] += v
+// sumInto writes dst = a+b, on every core; dst may be a (a gradient
+// summed in place).
+func sumInto(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	team.ForChunks(len(dst), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i] = a[i] + b[i]
 		}
 	})
 }
