@@ -13,8 +13,8 @@ package ops
 // picks (gradengine.Prefer), does not change.
 func init() {
 	registerConvStrategy(convStrategy{name: "batch", rank: 70,
-		inputGrad:  batchFor(func(convKey) convGradient { return batchInput{} }),
-		weightGrad: batchFor(func(convKey) convGradient { return batchWeights{} }),
+		inputGrad:  batchFor(func(convKey) convGradient { return batchPart{} }),
+		weightGrad: batchFor(func(convKey) convGradient { return batchPart{weights: true} }),
 	})
 }
 
@@ -32,28 +32,19 @@ func batchFor[T any](part func(convKey) T) func(convKey) T {
 	}
 }
 
-type batchWeights struct{}
+// batchPart is the input's gradient or, with weights set, the weights':
+// its own convBatchStep, with no scratch to take or give back.
+type batchPart struct{ weights bool }
 
-func (batchWeights) begin(*State, convArgs, int, gemmFunc) convStep { return batchWeightsStep{} }
+func (p batchPart) begin(*State, convArgs, int, gemmFunc) convStep { return p }
 
-type batchWeightsStep struct{}
+func (batchPart) release(*State) {}
 
-func (batchWeightsStep) release(*State) {}
-
-// batch adds dYᵀ·X to dw.
-func (batchWeightsStep) batch(s *State, a convArgs, dw, dy []float32) {
-	s.gemm(true, false, a.m, a.g.c, a.n, 1, dy, a.x.Data, 1, dw)
-}
-
-type batchInput struct{}
-
-func (batchInput) begin(*State, convArgs, int, gemmFunc) convStep { return batchInputStep{} }
-
-type batchInputStep struct{}
-
-func (batchInputStep) release(*State) {}
-
-// batch writes dY·W to dx.
-func (batchInputStep) batch(s *State, a convArgs, dx, dy []float32) {
-	s.gemm(false, false, a.n, a.g.c, a.m, 1, dy, a.w.Data, 0, dx)
+// batch writes dY·W to dst (dX) or adds dYᵀ·X to it (dW).
+func (p batchPart) batch(s *State, a convArgs, dst, dy []float32) {
+	if p.weights {
+		s.gemm(true, false, a.m, a.g.c, a.n, 1, dy, a.x.Data, 1, dst)
+		return
+	}
+	s.gemm(false, false, a.n, a.g.c, a.m, 1, dy, a.w.Data, 0, dst)
 }
