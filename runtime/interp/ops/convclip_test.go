@@ -56,34 +56,21 @@ func TestConvClipFusion(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s: the fusion refused Conv and Clip", test.name)
 			}
-			sc, sl, sf := &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}
-			yc, err := conv.Forward(sc, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := relu6.Forward(sl, yc)
-			got, err := fused.Forward(sf, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got[0].Data, want[0].Data) {
+			r := runFused(t, rng, conv, relu6, fused, in, kernels)
+			if !slices.Equal(r.fused.Data, r.apart.Data) {
 				t.Errorf("%s, kernels %v: fused output differs from Clip(Conv)", test.name, kernels)
 			}
 			clipped := 0
-			for i, v := range yc[0].Data {
-				if v != want[0].Data[i] {
+			for i, v := range r.conv.Data {
+				if v != r.apart.Data[i] {
 					clipped++
 				}
 			}
-			if clipped == 0 || clipped == len(yc[0].Data) {
-				t.Fatalf("%s: %d of %d outputs clipped: the case does not test the mask", test.name, clipped, len(yc[0].Data))
+			if clipped == 0 || clipped == len(r.conv.Data) {
+				t.Fatalf("%s: %d of %d outputs clipped: the case does not test the mask", test.name, clipped, len(r.conv.Data))
 			}
-			dy := randTensor(rng, -1, 1, got[0].Shape...)
-			dl, _ := relu6.Backward(sl, []*Tensor{dy})
-			wantG, _ := conv.Backward(sc, []*Tensor{dl[0]})
-			gotG, _ := fused.Backward(sf, []*Tensor{dy})
 			for i, what := range []string{"dX", "dW", "dB"} {
-				closeTo(t, test.name+": "+what, gotG[i], wantG[i])
+				closeTo(t, test.name+": "+what, r.gradFused[i], r.gradApart[i])
 			}
 		}
 	}

@@ -83,25 +83,12 @@ func TestConvGateFusion(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: the fusion refused Conv and its gate", name)
 				}
-				sc, sg, sf := &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}
-				yc, err := conv.Forward(sc, in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, _ := gate.Forward(sg, yc)
-				got, err := fused.Forward(sf, in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got[0].Data, want[0].Data) {
+				r := runFused(t, rng, conv, gate, fused, in, kernels)
+				if !slices.Equal(r.fused.Data, r.apart.Data) {
 					t.Errorf("%s, kernels %v: fused output differs from the gate of the Conv", name, kernels)
 				}
-				dy := randTensor(rng, -1, 1, got[0].Shape...)
-				dg, _ := gate.Backward(sg, []*Tensor{dy})
-				wantG, _ := conv.Backward(sc, []*Tensor{dg[0]})
-				gotG, _ := fused.Backward(sf, []*Tensor{dy})
 				for i, what := range []string{"dX", "dW", "dB"} {
-					if !slices.Equal(gotG[i].Data, wantG[i].Data) {
+					if !slices.Equal(r.gradFused[i].Data, r.gradApart[i].Data) {
 						t.Errorf("%s, kernels %v: %s differs from the two nodes'", name, kernels, what)
 					}
 				}

@@ -337,3 +337,36 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	}
 	return s
 }
+
+// fusedRun is a Conv with the node after it run apart and the fused op
+// that joins them run on the same inputs: the Conv's output, both ways'
+// outputs, and both ways' gradients of the Conv's inputs from one random
+// dY.
+type fusedRun struct {
+	conv, apart, fused   *Tensor
+	gradApart, gradFused []*Tensor
+}
+
+// runFused runs conv and then (apart) and fused on in, forward and
+// backward, with the vector kernels as kernels says.
+func runFused(t *testing.T, rng *rand.Rand, conv, then, fused Op, in []*Tensor, kernels bool) fusedRun {
+	t.Helper()
+	sc, st, sf := &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}, &State{Grad: true, Kernels: kernels}
+	yc, err := conv.Forward(sc, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := then.Forward(st, yc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fused.Forward(sf, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy := randTensor(rng, -1, 1, got[0].Shape...)
+	dt, _ := then.Backward(st, []*Tensor{dy})
+	wantG, _ := conv.Backward(sc, []*Tensor{dt[0]})
+	gotG, _ := fused.Backward(sf, []*Tensor{dy})
+	return fusedRun{conv: yc[0], apart: want[0], fused: got[0], gradApart: wantG, gradFused: gotG}
+}
