@@ -208,11 +208,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
 		}
 	}
-	if a.gated != nil {
-		s.Save(a.x, a.w, a.gated)
-	} else {
-		s.Save(a.x, a.w)
-	}
+	s.Save(a.x, a.w, a.gated) // a.gated nil without a gate: the executor skips nil
 	s.SetAux(a)
 	if a.oneD {
 		y.Shape = []int{n, m, g.ow}
