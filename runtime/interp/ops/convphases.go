@@ -128,11 +128,16 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
 // image writes the phase planes of img (h×w) to x (xlen floats): plane
 // (rp, cp) row r, column c holds pixel (sh·(r+r0)+rp, sw·(c+c0)+cp), zero
-// where that is padding, and zeros after the planes.
+// where that is padding, and zeros after the planes. It reads the image's
+// rows in order, every row phase of a plane row together, so that the
+// reads stream from memory: a row phase at a time (every other row, then
+// the rest) took 11.4-11.8 ms against 8.0-8.2 for MobileNet-V2's
+// 96×112×112 stride-2 layer at batch 16 (BenchmarkDepthwiseStrategies,
+// 2-core AMD EPYC).
 func (p *phasePlan) image(x, img []float32) {
 	g := p.g
-	for rp := range g.sh {
-		for r := range p.rows {
+	for r := range p.rows {
+		for rp := range g.sh {
 			iy := g.sh*(r+p.r0) + rp
 			if iy < 0 || iy >= g.h {
 				for cp := range g.sw {

@@ -14,7 +14,7 @@ import (
 func BenchmarkDepthwiseStrategies(b *testing.B) {
 	for _, c := range []struct {
 		ch, hw, k, s int
-	}{{192, 28, 3, 1}, {120, 28, 5, 1}, {240, 28, 3, 1}, {240, 28, 5, 1}, {672, 14, 5, 1}, {672, 14, 5, 2}, {1152, 7, 5, 1}, {576, 14, 3, 1}, {960, 7, 3, 1}, {144, 28, 3, 1}} {
+	}{{96, 112, 3, 2}, {144, 56, 3, 1}, {32, 112, 3, 1}, {144, 56, 3, 2}, {192, 28, 3, 1}, {120, 28, 5, 1}, {240, 28, 3, 1}, {240, 28, 5, 1}, {672, 14, 5, 1}, {672, 14, 5, 2}, {1152, 7, 5, 1}, {576, 14, 3, 1}, {960, 7, 3, 1}, {144, 28, 3, 1}} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		in := []*Tensor{randTensor(rng, -1, 1, 16, c.ch, c.hw, c.hw), randTensor(rng, -1, 1, c.ch, 1, c.k, c.k), randTensor(rng, -1, 1, c.ch)}
 		p := int64(c.k / 2)
@@ -49,6 +49,13 @@ func BenchmarkDepthwiseStrategies(b *testing.B) {
 				for range b.N {
 					s.Buffers.NextRun()
 					convBackward(s, plan, a, dy)
+				}
+			})
+			b.Run(fmt.Sprintf("%dx%d_k%d_s%d/%s/dx", c.ch, c.hw, c.k, c.s, name), func(b *testing.B) {
+				sx := &State{Buffers: &Buffers{}, Need: []bool{true, false, false}}
+				for range b.N {
+					sx.Buffers.NextRun()
+					convBackward(sx, plan, a, dy)
 				}
 			})
 		}
