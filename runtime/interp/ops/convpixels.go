@@ -55,7 +55,12 @@ func init() {
 // forward, phases against pixels: 192×28×28 3×3 1.6-1.7 and 2.6-2.7 ms,
 // 240×28×28 5×5 3.6-4.0 and 4.2-4.5 ms; at 14×14 and 7×7 pixels win,
 // 672×14×14 5×5 8.5-15.7 and 6.3-6.7 ms, 1152×7×7 5×5 9.9-12.8 and
-// 2.6-3.7 ms, 960×7×7 3×3 3.8-4.8 and 0.8-0.9 ms.
+// 2.6-3.7 ms, 960×7×7 3×3 3.8-4.8 and 0.8-0.9 ms. Those transposes
+// gathered 16 lanes from 16 planes; on kernel.Transpose's 16×16 blocks
+// (2-core AMD EPYC, 2026-12-07, four runs each) pixels took the 28×28
+// 3×3 layers' forward in 0.70-0.75 against 1.06-2.05 ms (144 channels)
+// and 1.5-1.7 against 1.8-2.2 (192), but 120×28×28 5×5 in 2.5-2.8
+// against 2.1-2.3: too mixed to move the limit on one machine.
 const pixelsMaxPlane = 14 * 14
 
 // pixelsMaxInputPlane is the largest plane the pixels strategy takes for
@@ -167,8 +172,7 @@ func (l *pixelLayout) taps(out, grid, wp, bias []float32, relu bool, lo, hi int)
 func (l *pixelLayout) toPlanes(y, out []float32, lo, hi int) {
 	ohw := l.g.oh * l.g.ow
 	for p := 16 * lo; p < min(16*hi, ohw); p += 16 {
-		mask := uint16(1<<min(16, ohw-p) - 1)
-		kernel.GatherRows(y[p:], out[p*l.cp:], l.c, 1, ohw, 1, 0, 0, l.cp, mask, mask)
+		kernel.Transpose(y[p:], out[p*l.cp:], min(16, ohw-p), l.c, ohw, l.cp)
 	}
 }
 
@@ -185,8 +189,9 @@ func (l *pixelLayout) toGrid(grid, img []float32) {
 func (l *pixelLayout) toPixels(dst, planes []float32, rows, cols, pitch, step int) {
 	n := rows * cols
 	for b := 0; b < l.c; b += 16 {
-		mask := uint16(1<<min(16, l.c-b) - 1)
-		kernel.GatherRows(dst[b:], planes[b*n:], rows, cols, pitch*l.cp, cols, step*l.cp, 1, n, mask, mask)
+		for r := range rows {
+			kernel.Transpose(dst[r*pitch*l.cp+b:], planes[b*n+r*cols:], min(16, l.c-b), cols, step*l.cp, n)
+		}
 	}
 }
 

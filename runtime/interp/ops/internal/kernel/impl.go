@@ -20,6 +20,7 @@ type impl interface {
 	poolEntries(gs []float32, goff, woff []int32, dp, pv []float32, arg []int32,
 		planes, poh, pow, rs, wg, pix, rowBytes int, relu bool) int
 	gatherRows(dst, src []float32, rows, n, dRow, sRow, dStep, sStep, lStride int, mask, last uint16)
+	transpose(dst, src []float32, rows, cols, dStride, sStride int)
 	depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool)
 	depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int)
 	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
@@ -43,6 +44,9 @@ type impl interface {
 type goKernels struct{}
 
 func (goKernels) run(s Shape, t *Tile) { runGo(s, t) }
+func (goKernels) transpose(dst, src []float32, rows, cols, dStride, sStride int) {
+	transposeGo(dst, src, rows, cols, dStride, sStride)
+}
 func (goKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int) {
 	depthwiseGradRowGo(acc, dy, x, toff, n, cp, xStep)
 }

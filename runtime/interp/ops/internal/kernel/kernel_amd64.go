@@ -200,6 +200,13 @@ func mul(dst, a, b *float32, n int)
 func (asmKernels) mul(dst, a, b []float32) { mul(&dst[0], &a[0], &b[0], len(dst)/Lanes) }
 
 //go:noescape
+func transpose(dst, src *float32, rows, cols, dStride, sStride int)
+
+func (asmKernels) transpose(dst, src []float32, rows, cols, dStride, sStride int) {
+	transpose(&dst[0], &src[0], rows, cols, dStride, sStride)
+}
+
+//go:noescape
 func deinterleave(even, odd, src *float32, n int)
 
 //go:noescape

@@ -1,0 +1,65 @@
+package kernel
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestTranspose checks Transpose on each implementation: every block of
+// rows up to 16 and columns across one to three blocks of 16, rows and
+// columns packed or with gaps between them. Each written float must be
+// its source's and every float between dst's rows, and past its end,
+// left as it was.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, im := range impls {
+		k := checked{im.k}
+		for rows := 1; rows <= Lanes; rows++ {
+			for cols := 1; cols <= 40; cols++ {
+				for _, gap := range []int{0, 3} {
+					sStride, dStride := cols+gap, rows+2*gap
+					src := randFloats(rng, (rows-1)*sStride+cols)
+					dst := guarded(0, (cols-1)*dStride+rows+5)
+					k.Transpose(dst, src, rows, cols, dStride, sStride)
+					for i, v := range dst {
+						want := float32(-7)
+						if kk, j := i/dStride, i%dStride; kk < cols && j < rows {
+							want = src[j*sStride+kk]
+						}
+						if v != want {
+							t.Fatalf("%s: Transpose of %d×%d, strides %d, %d: dst[%d] is %v, want %v", im.name, rows, cols, dStride, sStride, i, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTransposeBounds checks that Transpose refuses what would reach
+// outside its slices or past 16 rows, and does nothing for an empty
+// block.
+func TestTransposeBounds(t *testing.T) {
+	src, dst := make([]float32, 64), make([]float32, 64)
+	Transpose(dst, src, 0, 5, 1, 1)
+	Transpose(dst, src, 5, 0, 1, 1)
+	for _, c := range []struct {
+		name                         string
+		rows, cols, dStride, sStride int
+		dstLen, srcLen               int
+	}{
+		{"17 rows", 17, 1, 17, 1, 64, 64},
+		{"negative stride", 2, 2, -1, 2, 64, 64},
+		{"src too short", 4, 16, 4, 16, 64, 63},
+		{"dst too short", 4, 16, 4, 16, 63, 64},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: Transpose did not panic", c.name)
+				}
+			}()
+			Transpose(dst[:c.dstLen], src[:c.srcLen], c.rows, c.cols, c.dStride, c.sStride)
+		}()
+	}
+}
