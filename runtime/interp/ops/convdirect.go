@@ -31,8 +31,8 @@ func init() {
 }
 
 // smallPointwise reports whether g is a 1×1 window over at most 14×14
-// pixels, whose weight gradient the matrix multiply (im2col) computes
-// faster: the gradient kernel's segments follow output rows, 16 lanes
+// pixels, whose weight gradient a matrix multiply (the pointwise strategy,
+// convpointwise.go, or im2col) computes faster: the gradient kernel's segments follow output rows, 16 lanes
 // for 7 or 14 pixels, and it runs 8 channels a tile. At batch 16 on
 // EfficientNet-B0's 1×1 layers (AVX-512, 2 cores) dW took 6.8 ms
 // direct, 3.0 ms im2col at 7×7 (192→1152), 18.5 and 5.5 ms (320→1280),
@@ -45,7 +45,8 @@ func init() {
 // batch 16 took 15.4 against 15.8 ms at 7×7 (192→1152), 15.8 against
 // 14.2 (1152→192), and 23.1 and 30.3 against 15.1 and 17.3 ms at 14×14
 // (112→672, 672→112), the layout's copies costing what the wider
-// product saved.
+// product saved. For dW alone, where the per-sample product adds the
+// whole of dW into itself once a sample, the pointwise strategy keeps it.
 func smallPointwise(g geom2d) bool {
 	return g.kh == 1 && g.kw == 1 && g.oh*g.ow <= 14*14
 }
@@ -108,7 +109,7 @@ type directInputGrad struct{}
 func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
 	mg := a.m / a.group
 	st := directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
-	flipWeights(st.wf, a.w.Data, a.group, mg, a.g)
+	flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, a.g)
 	st.plan = planDirect(s, a.g.flipped(mg), st.wf, nil, a.g.c, a.group, false)
 	for wk := range workers {
 		st.padded[wk] = s.scratch(st.plan.scratchLen())

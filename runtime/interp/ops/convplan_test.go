@@ -27,6 +27,13 @@ var strategyCases = []convCase{
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	// 1×1 on small planes with 128 channels or more (the pointwise
+	// strategy's dW): channels not a multiple of 16, with and without a
+	// bias and a Relu; padded and strided ones, which it does not take.
+	{"1x1 small plane", nil, []int{3, 130, 7, 7}, []int{17, 130, 1, 1}, true, true},
+	{"1x1 small plane plain", nil, []int{2, 144, 3, 5}, []int{33, 144, 1, 1}, false, false},
+	{"1x1 small plane padded", attrs{"pads": []int64{0, 1, 1, 0}}, []int{2, 9, 4, 4}, []int{5, 9, 1, 1}, true, false},
+	{"1x1 small plane strided", attrs{"strides": []int64{2, 2}}, []int{2, 9, 6, 6}, []int{5, 9, 1, 1}, true, false},
 	// Squeeze-and-excitation: 1×1 on one pixel a sample (the batch
 	// strategy), with a bias and a Relu and without either.
 	{"squeeze-excite", nil, []int{5, 24, 1, 1}, []int{10, 24, 1, 1}, true, true},
@@ -145,6 +152,8 @@ func TestConvPlanner(t *testing.T) {
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
 			"phases", "phases", "phases"},
 		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
+			"direct", "direct", "pointwise"},
+		{"1x1 at 14x14, few channels", convKey{g: geom2d{c: 64, h: 14, w: 14, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 1, m: 384},
 			"direct", "direct", "im2col"},
 		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
 			"direct", "direct", "direct"},

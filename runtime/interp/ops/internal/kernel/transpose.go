@@ -34,3 +34,21 @@ func transposeGo(dst, src []float32, rows, cols, dStride, sStride int) {
 		}
 	}
 }
+
+// A Transposer runs Transpose on the assembly or on its Go twin, as Acts
+// chooses for the activations: callers that run off the vector kernels
+// (State.Kernels false) take the twin, as a CPU without AVX-512F would.
+type Transposer struct{ k impl }
+
+// Transposes returns the Transposer for vector.
+func Transposes(vector bool) Transposer {
+	if vector {
+		return Transposer{native}
+	}
+	return Transposer{goKernels{}}
+}
+
+// Transpose is the package's Transpose on t's implementation.
+func (t Transposer) Transpose(dst, src []float32, rows, cols, dStride, sStride int) {
+	checked{t.k}.Transpose(dst, src, rows, cols, dStride, sStride)
+}
