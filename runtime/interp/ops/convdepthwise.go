@@ -183,7 +183,7 @@ func (depthwiseInput) begin(s *State, a convArgs, _ int, _ gemmFunc) convStep {
 		// dX is the forward pass over dY with each kernel turned 180°.
 		st.gf = a.g.flipped(1)
 		st.wf = s.scratch(a.w.Len())
-		flipWeights(st.wf, a.w.Data, a.group, 1, a.g)
+		flipWeights(a.kernels, st.wf, a.w.Data, a.group, 1, a.g)
 	}
 	return st
 }

@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // The flipped-im2col strategy for the input's gradient. With unit
 // strides, dX is itself a convolution, of dY by the flipped weights
 // (flipWeights). Its im2col copies mg·kh·kw rows of h·w values where
@@ -26,7 +28,7 @@ func (flipGrad) begin(s *State, a convArgs, workers int, mul gemmFunc) convStep 
 	gf := a.g.flipped(mg)
 	st := flipStep{im2colStep: newIm2colStep(s, a, workers, mul, gf.colRows()*a.g.h*a.g.w), gf: gf}
 	st.wf = s.scratch(a.w.Len())
-	flipWeights(st.wf, a.w.Data, a.group, mg, a.g)
+	flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, a.g)
 	return st
 }
 
@@ -49,9 +51,22 @@ func (st flipStep) release(s *State) {
 
 // flipWeights writes to wf, for each group, the weights of the convolution
 // that maps dY to dX at unit stride: g.c rows of mg·kh·kw, input and output
-// channels swapped and each kernel turned 180°.
-func flipWeights(wf, w []float32, group, mg int, g geom2d) {
+// channels swapped and each kernel turned 180°. For a 1×1 kernel that is
+// a transpose of each group's mg×c weights, in 16×16 blocks (on the
+// vector kernel where vector is set): element by element, the writes a
+// row apart, it took 0.8 ms for a 960→160 layer's 153,600 weights, once
+// every backward pass.
+func flipWeights(vector bool, wf, w []float32, group, mg int, g geom2d) {
 	khw := g.kh * g.kw
+	if khw == 1 {
+		tr, size := kernel.Transposes(vector), mg*g.c
+		for gr := range group {
+			for o := 0; o < mg; o += 16 {
+				tr.Transpose(wf[gr*size+o:], w[gr*size+o*g.c:], min(16, mg-o), g.c, mg, g.c)
+			}
+		}
+		return
+	}
 	for gr := range group {
 		for o := range mg {
 			for ci := range g.c {

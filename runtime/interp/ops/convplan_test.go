@@ -27,6 +27,7 @@ var strategyCases = []convCase{
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	{"1x1 grouped", attrs{"group": 2}, []int{2, 10, 4, 5}, []int{34, 5, 1, 1}, true, false},
 	// 1×1 on small planes with 128 channels or more (the pointwise
 	// strategy's dW): channels not a multiple of 16, with and without a
 	// bias and a Relu; padded and strided ones, which it does not take.

@@ -73,7 +73,7 @@ func newDensePoolStep(s *State, sv convPoolSaved, workers int, needX, needW bool
 	st.wscrs, st.wrows, st.wsums = make([][]float32, workers), make([][]float32, workers), make([][]float32, workers)
 	if needX {
 		st.wf = s.scratch(a.w.Len())
-		flipWeights(st.wf, a.w.Data, a.group, mg, g)
+		flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, g)
 		st.fplan = planDirect(s, g.flipped(mg), st.wf, nil, g.c, a.group, false)
 	}
 	if needW {
