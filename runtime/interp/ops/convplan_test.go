@@ -39,6 +39,7 @@ var strategyCases = []convCase{
 	// strategy), with a bias and a Relu and without either.
 	{"squeeze-excite", nil, []int{5, 24, 1, 1}, []int{10, 24, 1, 1}, true, true},
 	{"squeeze-excite plain", nil, []int{3, 7, 1, 1}, []int{13, 7, 1, 1}, false, false},
+	{"squeeze-excite wide", nil, []int{3, 80, 1, 1}, []int{20, 80, 1, 1}, true, true},
 	// Depthwise on small planes with 16 channels or more (the pixels
 	// strategy): 3×3 and 5×5, strides 1 and 2, even and uneven pads, odd
 	// planes, channels not a multiple of 16, batches of 1 and 3.
@@ -156,6 +157,8 @@ func TestConvPlanner(t *testing.T) {
 			"direct", "direct", "pointwise"},
 		{"1x1 at 14x14, few channels", convKey{g: geom2d{c: 64, h: 14, w: 14, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 1, m: 384},
 			"direct", "direct", "im2col"},
+		{"squeeze-excite", convKey{g: geom2d{c: 240, h: 1, w: 1, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: 1}, group: 1, m: 960},
+			"batch forward", "batch", "batch"},
 		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
 			"direct", "direct", "direct"},
 		{"depthwise", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 56, ow: 56}, group: 144, m: 144},
