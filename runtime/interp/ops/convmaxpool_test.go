@@ -28,6 +28,10 @@ func TestConvPool(t *testing.T) {
 		{"groups", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{2, 6, 12, 12}, []int{8, 3, 3, 3}, true, true},
 		{"no relu, no bias", attrs{"pads": []int64{1, 1, 1, 1}}, []int{2, 4, 10, 10}, []int{9, 4, 3, 3}, false, false},
 		{"padding beyond the kernel's reach", attrs{"pads": []int64{3, 3, 3, 3}}, []int{2, 2, 6, 6}, []int{4, 2, 3, 3}, true, true},
+		// Kernels one column wide: the flipped plan of dX is a straight
+		// wide one (directPlan.straighten), storing into dX itself.
+		{"1x1, odd width", nil, []int{2, 3, 10, 7}, []int{5, 3, 1, 1}, true, true},
+		{"3x1, rows padded", attrs{"pads": []int64{1, 0, 1, 0}}, []int{2, 4, 8, 9}, []int{6, 4, 3, 1}, true, false},
 		// 16 input channels and more take the sparse backward (sparsePool).
 		{"sparse, a partial block of channels, odd sizes", nil, []int{2, 20, 9, 11}, []int{6, 20, 3, 3}, true, true},
 		{"sparse, dilated, uneven pads", attrs{"pads": []int64{2, 1, 0, 1}, "dilations": []int64{2, 2}}, []int{3, 32, 12, 10}, []int{8, 32, 3, 3}, true, true},

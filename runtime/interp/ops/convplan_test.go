@@ -33,8 +33,8 @@ var strategyCases = []convCase{
 	// bias and a Relu; padded and strided ones, which it does not take.
 	{"1x1 small plane", nil, []int{3, 130, 7, 7}, []int{17, 130, 1, 1}, true, true},
 	{"1x1 small plane plain", nil, []int{2, 144, 3, 5}, []int{33, 144, 1, 1}, false, false},
-	{"1x1 small plane padded", attrs{"pads": []int64{0, 1, 1, 0}}, []int{2, 9, 4, 4}, []int{5, 9, 1, 1}, true, false},
-	{"1x1 small plane strided", attrs{"strides": []int64{2, 2}}, []int{2, 9, 6, 6}, []int{5, 9, 1, 1}, true, false},
+	{"1x1 small plane padded", attrs{"pads": []int64{0, 1, 1, 0}}, []int{2, 130, 4, 4}, []int{5, 130, 1, 1}, true, false},
+	{"1x1 small plane strided", attrs{"strides": []int64{2, 2}}, []int{2, 130, 6, 6}, []int{5, 130, 1, 1}, true, false},
 	// Squeeze-and-excitation: 1×1 on one pixel a sample (the batch
 	// strategy), with a bias and a Relu and without either.
 	{"squeeze-excite", nil, []int{5, 24, 1, 1}, []int{10, 24, 1, 1}, true, true},

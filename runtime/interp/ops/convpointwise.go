@@ -50,7 +50,10 @@ func (p pointwiseWeights) begin(*State, convArgs, int, gemmFunc) convStep { retu
 
 func (pointwiseWeights) release(*State) {}
 
-// batch adds dY·Xᵀ, over every pixel of the batch, to dst (dW).
+// batch adds dY·Xᵀ, over every pixel of the batch, to dst (dW). Its two
+// layouts take as much scratch, for the call, as x and dY hold together;
+// both already passed the executor's budget, and a plane of at most
+// 14×14 keeps them small next to the layers before it.
 func (pointwiseWeights) batch(s *State, a convArgs, dst, dy []float32) {
 	n, m, c, p := a.n, a.m, a.g.c, a.g.h*a.g.w
 	dyc, xt := s.scratch(m*n*p), s.scratch(c*n*p)
