@@ -36,24 +36,23 @@ func canDirect(kernels bool, g geom2d) bool {
 // computes every column of the padded width, so that a segment runs on
 // across rows and only the image's last is masked, into a wide buffer
 // whose columns past the output's are then left out as the rows are
-// copied to the output.
+// copied to the output (where there are none, straighten stores into the
+// output instead).
 type directPlan struct {
-	g      geom2d
-	m      int // output channels per group
-	group  int
-	hp, wp int  // padded image size
-	wide   bool // segments run across rows (see above)
-	// straight: a wide plan that stores into the output (straighten)
-	straight bool
-	inPlace  bool // no padding: the kernels read the image itself
-	xlen     int  // floats of the padded image and the room past it that Run1 reads
-	ocs      int  // wide: floats per channel of the wide buffer
-	tiles    []kernel.Span
-	packed   []float32 // per group, per tile: k rows of the tile's channels
-	bias     []float32 // per group, per tile: one per channel of the tile
-	offs     []int64   // k byte offsets
-	segs     []segment
-	relu     bool
+	g       geom2d
+	m       int // output channels per group
+	group   int
+	hp, wp  int  // padded image size
+	wide    bool // the kernels store into the wide buffer (see above)
+	inPlace bool // no padding: the kernels read the image itself
+	xlen    int  // floats of the padded image and the room past it that Run1 reads
+	ocs     int  // wide: floats per channel of the wide buffer
+	tiles   []kernel.Span
+	packed  []float32 // per group, per tile: k rows of the tile's channels
+	bias    []float32 // per group, per tile: one per channel of the tile
+	offs    []int64   // k byte offsets
+	segs    []segment
+	relu    bool
 }
 
 // A segment is 16 adjacent output pixels: its byte offsets in the padded
@@ -89,13 +88,14 @@ func planDirect(s *State, g geom2d, w, b []float32, m, group int, relu bool) *di
 	return p
 }
 
-// straighten lets a wide plan whose rows are the output's (no column
-// padding: wp = ow, as in every 1×1 layer) store into the output itself,
-// its channels oh·ow apart, rather than into the wide buffer that compact
-// then copies out: 5.8% of MobileNet-V2's FGSM pass went to that copy,
-// its 1×1 layers at 56×56, 28×28, 14×14 and 7×7 all wide. A plan with a
-// Run1 tile keeps the buffer: Run1 stores whole groups of 12 segments,
-// past a channel's last pixel.
+// straighten turns a wide plan whose rows are the output's (no column
+// padding: wp = ow, as in every 1×1 layer) into a row plan: its segments
+// still run across rows, but the output's rows are the padded width, so
+// the kernels store into the output itself, channels oh·ow apart, rather
+// than into the wide buffer that compact then copies out (5.8% of
+// MobileNet-V2's FGSM pass went to that copy, its 1×1 layers at 56×56,
+// 28×28, 14×14 and 7×7 all wide). A plan with a Run1 tile stays wide:
+// Run1 stores whole groups of 12 segments, past a channel's last pixel.
 func (p *directPlan) straighten() {
 	if !p.wide || p.wp != p.g.ow || p.tiles == nil {
 		return
@@ -105,7 +105,7 @@ func (p *directPlan) straighten() {
 			return
 		}
 	}
-	p.straight, p.ocs = true, p.g.oh*p.g.ow
+	p.wide = false
 }
 
 // planDirectPart is planDirect computing only the output rows [0, oh) and
@@ -250,7 +250,7 @@ func (p *directPlan) run(out, img, scratch []float32, gr int) {
 // compact copies a wide plan's output rows, their first ow columns, from
 // res to out; a row plan's res is out already.
 func (p *directPlan) compact(out, res []float32, rows int) {
-	if p.wide && !p.straight {
+	if p.wide {
 		g := p.g
 		for ch := range p.m {
 			kernel.CompactRows(out[ch*g.oh*g.ow:][:g.oh*g.ow], res[ch*p.ocs:], g.oh, g.ow, rows)
@@ -270,7 +270,7 @@ func (p *directPlan) layout() (rows, planes int) {
 
 // wideLen is the scratch a wide plan's output takes, 0 for a row plan.
 func (p *directPlan) wideLen() int {
-	if p.wide && !p.straight {
+	if p.wide {
 		return p.m * p.ocs
 	}
 	return 0
@@ -305,7 +305,7 @@ func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, 
 	k := g.colRows()
 	rows, planes = p.layout()
 	res = out
-	if p.wide && !p.straight {
+	if p.wide {
 		res = scratch[:p.wideLen()]
 	}
 	packLen, biasLen := len(p.packed)/p.group, len(p.bias)/p.group
