@@ -61,9 +61,7 @@ func flipWeights(vector bool, wf, w []float32, group, mg int, g geom2d) {
 	if khw == 1 {
 		tr, size := kernel.Transposes(vector), mg*g.c
 		for gr := range group {
-			for o := 0; o < mg; o += 16 {
-				tr.Transpose(wf[gr*size+o:], w[gr*size+o*g.c:], min(16, mg-o), g.c, mg, g.c)
-			}
+			tr.Matrix(wf[gr*size:], w[gr*size:], mg, g.c, mg, g.c)
 		}
 		return
 	}

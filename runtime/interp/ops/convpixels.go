@@ -171,8 +171,8 @@ func (l *pixelLayout) taps(out, grid, wp, bias []float32, relu bool, lo, hi int)
 // they lie on stay in cache.
 func (l *pixelLayout) toPlanes(y, out []float32, lo, hi int) {
 	ohw := l.g.oh * l.g.ow
-	for p := 16 * lo; p < min(16*hi, ohw); p += 16 {
-		kernel.Transpose(y[p:], out[p*l.cp:], min(16, ohw-p), l.c, ohw, l.cp)
+	if p := 16 * lo; p < ohw {
+		kernel.Transposes(true).Matrix(y[p:], out[p*l.cp:], min(16*hi, ohw)-p, l.c, ohw, l.cp)
 	}
 }
 

@@ -19,7 +19,12 @@ import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 // 13.5-14.6, 6.6-7.7 against 5.7-6.6, and 3.6-5.0 against 3.9-4.1. With
 // few input channels the product is narrow and the layout's copies cost
 // more than it saves (64→384 at 14×14: dW 1.8 against 2.0 ms, the whole
-// backward 3.3 against 4.0), so the strategy takes 128 or more. The
+// backward 3.3 against 4.0), so the strategy takes 128 or more. Since
+// im2col's product reads its transposed operand through kernel.Transpose
+// (gemm's transpose), its dW at 14×14 is within this VM's spread of the
+// strategy's (384→64: 1.3-1.8 against 1.4-2.9 ms, the whole backward
+// 2.9-3.8 against 3.0-3.6); at 7×7 the strategy still wins (320→1280:
+// 9.3-10.0 against 5.8-6.1, 960→160: 2.8-3.3 against 2.4). The
 // forward pass and dX stay on the other strategies (the direct kernel
 // runs a sample's pixels in its segments), so which convolutions run on
 // the vector kernels, and with it the engine Auto picks
@@ -69,9 +74,7 @@ func (pointwiseWeights) batch(s *State, a convArgs, dst, dy []float32) {
 func pixelMajor(tr kernel.Transposer, dst, planes []float32, n, ch, p int) {
 	forChunks(n, ch*p, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			for o := 0; o < ch; o += 16 {
-				tr.Transpose(dst[i*p*ch+o:], planes[(i*ch+o)*p:], min(16, ch-o), p, ch, p)
-			}
+			tr.Matrix(dst[i*p*ch:], planes[i*ch*p:], ch, p, ch, p)
 		}
 	})
 }

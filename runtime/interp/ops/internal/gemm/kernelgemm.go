@@ -149,23 +149,14 @@ func packRows(dst, a []float32, tl kernel.Span, transA bool, m, k int, alpha flo
 }
 
 // transpose writes to dst (cols × rows) the transpose of src (rows ×
-// cols), in blocks that stay in cache, spread over the cores by bands of
-// src's rows where cost (per row) says it pays.
+// cols), 16×16 blocks at a time in registers (kernel.Transpose), spread
+// over the cores by bands of src's rows where cost (per row) says it
+// pays.
 func transpose(dst, src []float32, rows, cols, cost int) {
 	const block = 32
 	bands := (rows + block - 1) / block
 	team.ForChunks(bands, cost*block, func(lo, hi int) {
-		for i0 := lo * block; i0 < min(hi*block, rows); i0 += block {
-			i1 := min(i0+block, rows)
-			for j0 := 0; j0 < cols; j0 += block {
-				j1 := min(j0+block, cols)
-				for i := i0; i < i1; i++ {
-					row := src[i*cols:]
-					for j := j0; j < j1; j++ {
-						dst[j*rows+i] = row[j]
-					}
-				}
-			}
-		}
+		i0, i1 := lo*block, min(hi*block, rows)
+		kernel.Transposes(true).Matrix(dst[i0:], src[i0*cols:], i1-i0, cols, rows, cols)
 	})
 }

@@ -52,3 +52,11 @@ func Transposes(vector bool) Transposer {
 func (t Transposer) Transpose(dst, src []float32, rows, cols, dStride, sStride int) {
 	checked{t.k}.Transpose(dst, src, rows, cols, dStride, sStride)
 }
+
+// Matrix is Transpose for any number of rows, 16 at a time: dst[k·dStride
+// + j] = src[j·sStride + k] for j < rows and k < cols.
+func (t Transposer) Matrix(dst, src []float32, rows, cols, dStride, sStride int) {
+	for j := 0; j < rows; j += Lanes {
+		t.Transpose(dst[j:], src[j*sStride:], min(Lanes, rows-j), cols, dStride, sStride)
+	}
+}

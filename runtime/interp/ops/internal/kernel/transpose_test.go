@@ -63,3 +63,32 @@ func TestTransposeBounds(t *testing.T) {
 		}()
 	}
 }
+
+// TestTransposeMatrix checks Transposer.Matrix, Transpose over row
+// blocks of 16, on both implementations: rows across one to three
+// blocks, packed and with gaps, nothing between dst's rows written.
+func TestTransposeMatrix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, vector := range []bool{false, true} {
+		tr := Transposes(vector)
+		for _, rows := range []int{1, 16, 17, 33, 40} {
+			for _, cols := range []int{1, 16, 21} {
+				for _, gap := range []int{0, 3} {
+					sStride, dStride := cols+gap, rows+gap
+					src := randFloats(rng, (rows-1)*sStride+cols)
+					dst := guarded(0, (cols-1)*dStride+rows+5)
+					tr.Matrix(dst, src, rows, cols, dStride, sStride)
+					for i, v := range dst {
+						want := float32(-7)
+						if k, j := i/dStride, i%dStride; k < cols && j < rows {
+							want = src[j*sStride+k]
+						}
+						if v != want {
+							t.Fatalf("vector %v: Matrix of %d×%d, strides %d, %d: dst[%d] is %v, want %v", vector, rows, cols, dStride, sStride, i, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
