@@ -1,10 +1,6 @@
 package ops
 
-import (
-	"testing"
-
-	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
-)
+import "testing"
 
 // TestPointwiseStrategyWhole runs a 1×1 layer's backward pass on a small
 // plane with every gradient at once, as a training pass plans it: dW on
@@ -13,7 +9,6 @@ import (
 // im2col (TestConvStrategies swaps in one part at a time). The refused
 // windows (end padding, strides) take another dW strategy.
 func TestPointwiseStrategyWhole(t *testing.T) {
-	ref := &convPlan{fwd: im2colConv{}, dx: col2imGrad{}, dw: im2colConv{}}
 	for _, test := range []convCase{
 		{"relu and bias", nil, []int{3, 130, 5, 7}, []int{20, 130, 1, 1}, true, true},
 		{"plain", nil, []int{2, 144, 7, 7}, []int{9, 144, 1, 1}, false, false},
@@ -24,17 +19,7 @@ func TestPointwiseStrategyWhole(t *testing.T) {
 		if plan.dwName != "pointwise" {
 			t.Fatalf("%s: planned dW on %s, want pointwise", test.name, plan.dwName)
 		}
-		if a.relu {
-			y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
-			im2colConv{}.forward(&State{}, a, y)
-			a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
-		}
-		need := []bool{true, true, a.b != nil}
-		got := convBackward(&State{Need: need, Kernels: true, Buffers: poisoned().Buffers}, plan, a, dy)
-		want := convBackward(&State{Need: need}, ref, a, dy)
-		for i, what := range []string{"dX", "dW", "dB"}[:len(want)] {
-			closeTo(t, test.name+": "+what, got[i], want[i])
-		}
+		checkWholeBackward(t, test.name, plan, a, dy)
 	}
 	for _, test := range []convCase{
 		{"end padding", attrs{"pads": []int64{0, 0, 1, 1}}, []int{2, 130, 4, 4}, []int{5, 130, 1, 1}, false, false},
