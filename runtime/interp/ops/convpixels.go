@@ -23,24 +23,20 @@ import (
 func init() {
 	registerConvStrategy(convStrategy{name: "pixels", rank: 80, vector: true,
 		forward: func(k convKey) convForward {
-			if l := newPixelLayout(k, k.g, pixelsMaxPlane); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxInputPlane, pixelsMaxPlane); l != nil {
 				return pixelsConv{l}
 			}
 			return nil
 		},
 		inputGrad: func(k convKey) convGradient {
-			limit := pixelsMaxPlane
-			if k.g.sh == 1 && k.g.sw == 1 {
-				limit = pixelsMaxInputPlane
-			}
-			if l := newPixelLayout(k, spread(k.g), limit); l != nil {
+			if l := newPixelLayout(k, spread(k.g), pixelsMaxInputPlane, pixelsMaxInputPlane); l != nil {
 				l.sh, l.sw = k.g.sh, k.g.sw
 				return pixelsInput{l}
 			}
 			return nil
 		},
 		weightGrad: func(k convKey) convGradient {
-			if l := newPixelLayout(k, k.g, pixelsMaxPlane); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxInputPlane, pixelsMaxPlane); l != nil {
 				return pixelsWeights{l}
 			}
 			return nil
@@ -48,8 +44,9 @@ func init() {
 	})
 }
 
-// pixelsMaxPlane is the largest plane, in and out, the pixels strategy
-// takes: at 28×28 the phases tiles are mostly full (a 3×3 plane at pitch
+// pixelsMaxPlane is the largest output plane the pixels strategy takes
+// for the forward pass and dW (their input plane may reach
+// pixelsMaxInputPlane: a stride-2 layer from 28×28 to 14×14): at 28×28 the phases tiles are mostly full (a 3×3 plane at pitch
 // 30 fills 840 of 960 pixels) and the transposes eat what the lanes save.
 // BenchmarkDepthwiseStrategies (batch 16, AVX-512, 2 shared cores),
 // forward, phases against pixels: 192×28×28 3×3 1.6-1.7 and 2.6-2.7 ms,
@@ -60,12 +57,20 @@ func init() {
 // (2-core AMD EPYC, 2026-12-07, four runs each) pixels took the 28×28
 // 3×3 layers' forward in 0.70-0.75 against 1.06-2.05 ms (144 channels)
 // and 1.5-1.7 against 1.8-2.2 (192), but 120×28×28 5×5 in 2.5-2.8
-// against 2.1-2.3: too mixed to move the limit on one machine.
+// against 2.1-2.3: too mixed to move the limit on one machine. From
+// 28×28 to 14×14 at stride 2 pixels win throughout (same benchmark,
+// batch 16, two runs each, phases against pixels): forward 2.5 against
+// 1.0-1.1 ms (192 channels, 3×3), 2.4 against 1.3-1.4 (240, 3×3), 2.7-4.2
+// against 1.3-1.4 (240, 5×5), 2.2 against 0.6 (144, 5×5); dX 4.7-5.2
+// against 3.6-3.8, 5.0-7.1 against 3.5, 4.4-4.9 against 3.9-4.6, 3.2-3.5
+// against 2.5-2.7; dX and dW together 9.6-10.7 against 5.4-5.9 (192,
+// 3×3), 14.5-15.9 against 6.3-7.1 and 6.8-8.3 against 4.3-4.8 (the 5×5
+// layers).
 const pixelsMaxPlane = 14 * 14
 
 // pixelsMaxInputPlane is the largest plane the pixels strategy takes for
-// the input's gradient at unit stride (the part an attack runs backward),
-// where it wins at 28×28 too: BenchmarkDepthwiseStrategies with dX alone,
+// the input's gradient (the part an attack runs backward), at stride 2
+// as above and at unit stride, where it wins at 28×28 too: BenchmarkDepthwiseStrategies with dX alone,
 // phases against pixels, 144×28×28 3×3 5.5-7.0 and 3.4-3.7 ms, 192×28×28
 // 3×3 4.2-5.7 and 3.5-4.5 ms, 240×28×28 3×3 6.4-8.5 and 5.1-5.4 ms,
 // 120×28×28 5×5 4.1-5.0 and 3.0-4.6 ms (240×28×28 5×5 even, 9.6-13.7
@@ -97,12 +102,12 @@ func spread(g geom2d) geom2d {
 
 // newPixelLayout returns the layout of window g for the depthwise Conv
 // k, or nil where the strategy does not take it: off the vector kernels,
-// not depthwise, fewer than 16 channels, a plane in or out past maxPlane
-// pixels, a grid past 4·maxPlane, or negative padding (the image would not
-// fit the grid).
-func newPixelLayout(k convKey, g geom2d, maxPlane int) *pixelLayout {
+// not depthwise, fewer than 16 channels, a plane in past maxIn pixels or
+// out past maxOut, a grid past 4·maxIn, or negative padding (the image
+// would not fit the grid).
+func newPixelLayout(k convKey, g geom2d, maxIn, maxOut int) *pixelLayout {
 	if !k.kernels || k.group < 16 || k.g.c != 1 || k.mg() != 1 || g.oh <= 0 || g.ow <= 0 ||
-		g.h*g.w > maxPlane || g.oh*g.ow > maxPlane || g.ph < 0 || g.pw < 0 {
+		g.h*g.w > maxIn || g.oh*g.ow > maxOut || g.ph < 0 || g.pw < 0 {
 		return nil
 	}
 	l := &pixelLayout{g: g, c: k.group, cp: (k.group + 15) &^ 15, sh: 1, sw: 1}
@@ -110,7 +115,7 @@ func newPixelLayout(k convKey, g geom2d, maxPlane int) *pixelLayout {
 	l.wg = max((g.ow-1)*g.sw+(g.kw-1)*g.dw+1, g.pw+g.w)
 	// Pads, dilations and strides far past the plane (a hostile file's)
 	// would make the grid, not the plane, the size of the work.
-	if l.hg*l.wg > 4*maxPlane {
+	if l.hg*l.wg > 4*maxIn {
 		return nil
 	}
 	for ki := range g.kh {
