@@ -121,6 +121,9 @@ type convArgs struct {
 	mask    reluMask // in a gradient pass, the folded Relu's or Clip's: where the gradient passes
 	gated   *Tensor  // in a gradient pass, the folded gate's dy/dx
 	kernels bool     // the node takes the vector kernels' paths (State.Kernels)
+	// During a streaming strategy's forward pass, what follows its
+	// kernels on the output (convepilogue.go); nil otherwise.
+	epilogue *epilogue
 }
 
 // key is what the planner plans for.
@@ -190,23 +193,26 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		return nil, fmt.Errorf("the unfolded input: %w", err)
 	}
 	y := s.alloc(false, n, m, g.oh, g.ow)
-	c.planFor(a.key()).fwd.forward(s, a, y)
-	if c.clip != nil {
-		a.mask = clipInto(a.kernels, s.Grad, y.Data, y.Data, c.clip[0], c.clip[1])
+	fwd := c.planFor(a.key()).fwd
+	e, gated := c.epilogue(s, a, y)
+	if st, ok := fwd.(streamer); ok && e != nil && st.streams(a) {
+		a.epilogue = e
+		fwd.forward(s, a, y)
+		a.epilogue = nil
+	} else {
+		fwd.forward(s, a, y)
+		if e != nil {
+			e.whole()
+		}
 	}
-	if c.gate != nil {
-		a.gated = c.gateOutput(s, y)
+	if e != nil {
+		a.mask, a.gated = e.mask, gated
 	}
 	// The weight gradient alone reads x, and the folded Relu's backward
 	// one bit per output: an attack's pass keeps x only as a shape, and y
 	// not at all.
-	if s.Grad {
-		if !s.Needs(1) {
-			a.x = &Tensor{Shape: a.x.Shape}
-		}
-		if c.relu {
-			a.mask = newReluMask(kernel.Masks(a.kernels), y.Data)
-		}
+	if s.Grad && !s.Needs(1) {
+		a.x = &Tensor{Shape: a.x.Shape}
 	}
 	s.Save(a.x, a.w, a.gated) // a.gated nil without a gate: the executor skips nil
 	s.SetAux(a)

@@ -59,8 +59,14 @@ func (directConv) forward(s *State, a convArgs, y *Tensor) {
 	defer plan.release(s)
 	directSamples(s, plan, a, 0, func(i, gr int, img, scratch []float32) {
 		plan.run(y.Data[(i*a.group+gr)*mg*ohw:][:mg*ohw], img, scratch, gr)
+		if gr == a.group-1 {
+			a.finishSample(i)
+		}
 	})
 }
+
+// streams: directSamples runs a sample's groups on one worker.
+func (directConv) streams(a convArgs) bool { return samplesStream(a) }
 
 // directSamples runs each(i, gr, img, scratch) for every sample i and
 // group gr on the direct kernel's workers, img the group's input and

@@ -23,16 +23,14 @@ func init() {
 	}
 }
 
-// gateOutput runs the folded gate over the Conv's output y in place and
-// returns dy/dx for the backward pass: nil where none follows or the Conv
-// has no gradient to compute.
-func (c *conv) gateOutput(s *State, y *Tensor) *Tensor {
-	var d *Tensor
+// gateSlope returns the tensor for the folded gate's dy/dx over the
+// Conv's output y, which the backward pass reads: nil where the Conv has
+// no gradient to compute.
+func (c *conv) gateSlope(s *State, y *Tensor) *Tensor {
 	// Needs is true past the inputs there are: the bias counts only
 	// where there is one.
 	if s.Grad && (s.Needs(0) || s.Needs(1) || len(s.Need) > 2 && s.Need[2]) {
-		d = s.alloc(false, y.Shape...)
+		return s.alloc(false, y.Shape...)
 	}
-	c.gate.apply(s.Kernels, y, d, y)
-	return d
+	return nil
 }

@@ -220,20 +220,29 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 	p, g, bias := c.p, a.g, a.bias()
 	hw, ohw, khw := g.h*g.w, g.oh*g.ow, g.kh*g.kw
 	var zero float32
-	forChunks(a.n*a.m, ohw*khw, func(lo, hi int) {
+	// Blocks of planes that start on a mask word, for the epilogue.
+	planes, per := a.n*a.m, planesPerBlock(ohw)
+	forChunks((planes+per-1)/per, per*ohw*khw, func(lo, hi int) {
 		x, out := s.scratch(p.xlen), s.scratch(p.out)
 		defer s.Buffers.Put(x)
 		defer s.Buffers.Put(out)
 		t := new(kernel.Tile)
-		for pl := lo; pl < hi; pl++ {
-			ch := pl % a.m
-			b := &zero
-			if bias != nil {
-				b = &bias[ch]
+		for blk := lo; blk < hi; blk++ {
+			first, last := blk*per, min((blk+1)*per, planes)
+			for pl := first; pl < last; pl++ {
+				ch := pl % a.m
+				b := &zero
+				if bias != nil {
+					b = &bias[ch]
+				}
+				p.image(x, a.x.Data[pl*hw:][:hw])
+				tiles(t, out, x, a.w.Data[ch*khw:][:khw], p.offs, b, a.relu, p.out)
+				kernel.CompactRows(y.Data[pl*ohw:][:ohw], out, g.oh, g.ow, p.pitch)
 			}
-			p.image(x, a.x.Data[pl*hw:][:hw])
-			tiles(t, out, x, a.w.Data[ch*khw:][:khw], p.offs, b, a.relu, p.out)
-			kernel.CompactRows(y.Data[pl*ohw:][:ohw], out, g.oh, g.ow, p.pitch)
+			a.finish(first*ohw, last*ohw)
 		}
 	})
 }
+
+// streams: forward finishes blocks of planes that start on mask words.
+func (phasesConv) streams(convArgs) bool { return true }

@@ -232,7 +232,13 @@ func (c pixelsConv) forward(s *State, a convArgs, y *Tensor) {
 	defer putAll(s.Buffers, grids, outs)
 	forSamples(a.n, procs, false, func(wk, i int) {
 		l.run(y.Data[i*ohw:][:ohw], a.x.Data[i*chw:][:chw], wp, bias, grids[wk], outs[wk], a.relu)
+		a.finishSample(i)
 	})
+}
+
+// streams where forward takes the batch a sample a core.
+func (pixelsConv) streams(a convArgs) bool {
+	return a.n >= runtime.GOMAXPROCS(0) && samplesStream(a)
 }
 
 // pixelsInput computes dX: the flipped window over dY, spread out to the
