@@ -40,10 +40,10 @@ func (p batchPart) begin(*State, convArgs, int, gemmFunc) convStep { return p }
 
 func (batchPart) release(*State) {}
 
-// batch writes dY·W to dst (dX) or adds dYᵀ·X to it (dW).
+// batch writes dY·W to dst (dX) or dYᵀ·X (dW).
 func (p batchPart) batch(s *State, a convArgs, dst, dy []float32) {
 	if p.weights {
-		s.gemm(true, false, a.m, a.g.c, a.n, 1, dy, a.x.Data, 1, dst)
+		s.gemm(true, false, a.m, a.g.c, a.n, 1, dy, a.x.Data, 0, dst)
 		return
 	}
 	s.gemm(false, false, a.n, a.g.c, a.m, 1, dy, a.w.Data, 0, dst)

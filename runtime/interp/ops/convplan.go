@@ -73,9 +73,9 @@ type convSampleStep interface {
 // batch is one dimension of a matrix product (convbatch.go).
 type convBatchStep interface {
 	convStep
-	// batch computes the batch's part: for the input's gradient dst is
-	// dX (written whole), for the weights' dW (added to); dy is the
-	// batch's output gradient, through the fused Relu, Clip or gate.
+	// batch computes the batch's part: dX or dW, written whole (no other
+	// part adds to a dW the batch computes); dy is the batch's output
+	// gradient, through the fused Relu, Clip or gate.
 	batch(s *State, a convArgs, dst, dy []float32)
 }
 

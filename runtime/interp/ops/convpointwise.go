@@ -55,7 +55,7 @@ func (p pointwiseWeights) begin(*State, convArgs, int, gemmFunc) convStep { retu
 
 func (pointwiseWeights) release(*State) {}
 
-// batch adds dY·Xᵀ, over every pixel of the batch, to dst (dW). Its two
+// batch writes dY·Xᵀ, over every pixel of the batch, to dst (dW). Its two
 // layouts take as much scratch, for the call, as x and dY hold together;
 // both already passed the executor's budget, and a plane of at most
 // 14×14 keeps them small next to the layers before it.
@@ -66,7 +66,7 @@ func (pointwiseWeights) batch(s *State, a convArgs, dst, dy []float32) {
 	defer s.Buffers.Put(xt)
 	channelMajor(dyc, dy, n, m, p)
 	pixelMajor(kernel.Transposes(a.kernels), xt, a.x.Data, n, c, p)
-	s.gemm(false, false, m, c, n*p, 1, dyc, xt, 1, dst)
+	s.gemm(false, false, m, c, n*p, 1, dyc, xt, 0, dst)
 }
 
 // pixelMajor writes planes (n samples of ch planes of p pixels) to dst

@@ -121,7 +121,8 @@ func benchmarkSgemm(b *testing.B, mul func(transA, transB bool, m, n, k int, alp
 // TestKernelGemm checks the kernel path for products against gonum: thin
 // ones, and on the gonum build wide ones with b transposed too; ragged
 // last tiles and segments, a transposed a, alpha, beta 0 with c full of
-// NaN beforehand (it must be overwritten) and beta 2, on one core and on
+// NaN beforehand (it must be overwritten), beta 1 (added on the vector
+// kernel) and beta 2, on one core and on
 // all; and that kernelTakes declines what it does not take. Where the
 // CPU has no assembly the kernels' Go twins run.
 func TestKernelGemm(t *testing.T) {
@@ -139,7 +140,7 @@ func TestKernelGemm(t *testing.T) {
 					continue
 				}
 				for _, parallel := range []bool{false, true} {
-					for _, beta := range []float32{0, 2} {
+					for _, beta := range []float32{0, 1, 2} {
 						a, b := randSlice(rng, test.m*test.k), randSlice(rng, test.k*test.n)
 						want := randSlice(rng, test.m*test.n)
 						got := append([]float32(nil), want...)

@@ -117,6 +117,27 @@ func (ak ActKernels) Mul(dst, a, b []float32) {
 	mulGo(dst[whole:], a[whole:], b[whole:])
 }
 
+// Add writes dst[i] = a[i] + b[i] (a float32 sum, the same bits on every
+// implementation); a and b must be at least as long as dst, and dst may
+// be either of them: a matrix product's blocks of terms summed into its
+// result (gemm's kernel path).
+func (ak ActKernels) Add(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	whole := len(dst) &^ (Lanes - 1)
+	if whole > 0 {
+		ak.k.add(dst[:whole], a[:whole], b[:whole])
+	}
+	addGo(dst[whole:], a[whole:], b[whole:])
+}
+
+// addGo is the twin of the add kernel.
+func addGo(dst, a, b []float32) {
+	_, _ = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
 // mulGo is the twin of the mul kernel.
 func mulGo(dst, a, b []float32) {
 	_, _ = a[:len(dst)], b[:len(dst)]

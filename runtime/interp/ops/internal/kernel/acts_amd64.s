@@ -325,41 +325,44 @@ DATA hiIdx<>+56(SB)/4, $15
 DATA hiIdx<>+60(SB)/4, $31
 GLOBL hiIdx<>(SB), RODATA|NOPTR, $64
 
-// func mul(dst, a, b *float32, n int)
-//
-// Writes dst[j] = a[j]·b[j] for j < 16n, two vectors a step while two
-// are left; dst may be a or b.
-TEXT ·mul(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), CX
-
-mloop2:
-	CMPQ CX, $2
-	JLT mloop1
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMULPS (DX), Z0, Z0
-	VMULPS 64(DX), Z1, Z1
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	ADDQ $128, SI
-	ADDQ $128, DX
-	ADDQ $128, DI
-	SUBQ $2, CX
-	JMP mloop2
-
-mloop1:
-	TESTQ CX, CX
-	JLE mdone
-	VMOVUPS (SI), Z0
-	VMULPS (DX), Z0, Z0
-	VMOVUPS Z0, (DI)
-
-mdone:
-	VZEROUPPER
+// ELEMENTWISE writes dst[j] = a[j] op b[j] for j < 16n (op VMULPS or
+// VADDPS), two vectors a step while two are left; dst may be a or b.
+#define ELEMENTWISE(op) \
+	MOVQ dst+0(FP), DI \
+	MOVQ a+8(FP), SI \
+	MOVQ b+16(FP), DX \
+	MOVQ n+24(FP), CX \
+loop2: \
+	CMPQ CX, $2 \
+	JLT loop1 \
+	VMOVUPS (SI), Z0 \
+	VMOVUPS 64(SI), Z1 \
+	op (DX), Z0, Z0 \
+	op 64(DX), Z1, Z1 \
+	VMOVUPS Z0, (DI) \
+	VMOVUPS Z1, 64(DI) \
+	ADDQ $128, SI \
+	ADDQ $128, DX \
+	ADDQ $128, DI \
+	SUBQ $2, CX \
+	JMP loop2 \
+loop1: \
+	TESTQ CX, CX \
+	JLE done \
+	VMOVUPS (SI), Z0 \
+	op (DX), Z0, Z0 \
+	VMOVUPS Z0, (DI) \
+done: \
+	VZEROUPPER \
 	RET
+
+// func mul(dst, a, b *float32, n int)
+TEXT ·mul(SB), NOSPLIT, $0-32
+	ELEMENTWISE(VMULPS)
+
+// func add(dst, a, b *float32, n int)
+TEXT ·add(SB), NOSPLIT, $0-32
+	ELEMENTWISE(VADDPS)
 
 // func deinterleave(even, odd, src *float32, n int)
 //

@@ -179,28 +179,37 @@ func TestDot(t *testing.T) {
 	}
 }
 
-// TestMul checks Mul on each implementation against the float32 product
-// on every length to 100, in place on either operand too, and that it
-// writes nothing past the end.
-func TestMul(t *testing.T) {
+// TestElementwise checks Mul and Add on each implementation against the
+// float32 product and sum on every length to 100, in place on either
+// operand too, and that they write nothing past the end.
+func TestElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(49, 50))
-	for _, im := range impls {
-		ak := ActKernels{im.k}
-		for n := range 100 {
-			a, b := randFloats(rng, n), randFloats(rng, n)
-			want := make([]float32, n)
-			for i := range want {
-				want[i] = a[i] * b[i]
-			}
-			dst := guarded(n, 2)
-			ak.Mul(dst[:n], a, b)
-			checkGuard(t, "Mul", n, dst)
-			inA, inB := append([]float32(nil), a...), append([]float32(nil), b...)
-			ak.Mul(inA, inA, b)
-			ak.Mul(inB, a, inB)
-			for i, w := range want {
-				if dst[i] != w || inA[i] != w || inB[i] != w {
-					t.Fatalf("%s: Mul of %d: [%d] is %v (in place %v, %v), want %v", im.name, n, i, dst[i], inA[i], inB[i], w)
+	for _, op := range []struct {
+		name string
+		run  func(ak ActKernels, dst, a, b []float32)
+		f    func(a, b float32) float32
+	}{
+		{"Mul", ActKernels.Mul, func(a, b float32) float32 { return a * b }},
+		{"Add", ActKernels.Add, func(a, b float32) float32 { return a + b }},
+	} {
+		for _, im := range impls {
+			ak := ActKernels{im.k}
+			for n := range 100 {
+				a, b := randFloats(rng, n), randFloats(rng, n)
+				want := make([]float32, n)
+				for i := range want {
+					want[i] = op.f(a[i], b[i])
+				}
+				dst := guarded(n, 2)
+				op.run(ak, dst[:n], a, b)
+				checkGuard(t, op.name, n, dst)
+				inA, inB := append([]float32(nil), a...), append([]float32(nil), b...)
+				op.run(ak, inA, inA, b)
+				op.run(ak, inB, a, inB)
+				for i, w := range want {
+					if dst[i] != w || inA[i] != w || inB[i] != w {
+						t.Fatalf("%s: %s of %d: [%d] is %v (in place %v, %v), want %v", im.name, op.name, n, i, dst[i], inA[i], inB[i], w)
+					}
 				}
 			}
 		}

@@ -36,8 +36,10 @@ type impl interface {
 	// The stride-2 shuffles (acts.go), over whole vectors.
 	deinterleave(even, odd, src []float32)
 	interleave(dst, even, odd []float32)
-	// The product of two vectors (acts.go), over whole vectors.
+	// The product and the sum of two vectors (acts.go), over whole
+	// vectors.
 	mul(dst, a, b []float32)
+	add(dst, a, b []float32)
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -99,6 +101,7 @@ func (goKernels) deinterleave(even, odd, src []float32) {
 	}
 }
 func (goKernels) mul(dst, a, b []float32) { mulGo(dst, a, b) }
+func (goKernels) add(dst, a, b []float32) { addGo(dst, a, b) }
 func (goKernels) interleave(dst, even, odd []float32) {
 	for j := range even {
 		dst[2*j], dst[2*j+1] = even[j], odd[j]

@@ -200,6 +200,11 @@ func mul(dst, a, b *float32, n int)
 func (asmKernels) mul(dst, a, b []float32) { mul(&dst[0], &a[0], &b[0], len(dst)/Lanes) }
 
 //go:noescape
+func add(dst, a, b *float32, n int)
+
+func (asmKernels) add(dst, a, b []float32) { add(&dst[0], &a[0], &b[0], len(dst)/Lanes) }
+
+//go:noescape
 func transpose(dst, src *float32, rows, cols, dStride, sStride int)
 
 func (asmKernels) transpose(dst, src []float32, rows, cols, dStride, sStride int) {
