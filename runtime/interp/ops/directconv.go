@@ -169,16 +169,13 @@ func planDirectPart(s *State, g geom2d, oh, ow int, w, b []float32, m, group int
 	p.bias = make([]float32, group*biasLen)
 	for gr := range group {
 		for _, t := range tiles {
-			rows := t.Shape.Rows
-			dst := p.packed[gr*packLen+t.Pack:][:k*rows]
-			for r := range t.N {
-				o := gr*m + t.First + r
-				for i, v := range w[o*k:][:k] {
-					dst[i*rows+r] = v
-				}
-				if b != nil {
-					p.bias[gr*biasLen+t.Bias+r] = b[o]
-				}
+			// The tile's rows of w, k terms each, as k rows of its
+			// channels (16×16 blocks in registers: a strided store a
+			// weight took 3% of MobileNet-V2's FGSM pass, on one core).
+			rows, o := t.Shape.Rows, gr*m+t.First
+			kernel.Transpose(p.packed[gr*packLen+t.Pack:][:k*rows], w[o*k:][:t.N*k], t.N, k, rows, k)
+			if b != nil {
+				copy(p.bias[gr*biasLen+t.Bias:][:t.N], b[o:o+t.N])
 			}
 		}
 	}
