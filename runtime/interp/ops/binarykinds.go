@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // Add and Mul, the binary ops a CNN runs at full size (residual sums,
 // squeeze-and-excitation's scale), have their loops written out here:
 // the generic paths call f or a derivative per element through a
@@ -43,17 +45,14 @@ func (o binaryOp) sameShape(y, a, b []float32) {
 }
 
 // rowOf writes dst = f(src, v) (f(v, src) where flip is set) for one row
-// of a row broadcast.
-func (o binaryOp) rowOf(dst, src []float32, v float32, flip bool) {
+// of a row broadcast, Add's and Mul's on ak (either order gives the same
+// bits).
+func (o binaryOp) rowOf(ak kernel.ActKernels, dst, src []float32, v float32, flip bool) {
 	switch {
 	case o.kind == kindAdd:
-		for i, x := range src {
-			dst[i] = x + v
-		}
+		ak.Shift(dst, src, v)
 	case o.kind == kindMul:
-		for i, x := range src {
-			dst[i] = x * v
-		}
+		ak.Scale(dst, src, v)
 	case flip:
 		for i, x := range src {
 			dst[i] = o.f(v, x)
@@ -65,17 +64,16 @@ func (o binaryOp) rowOf(dst, src []float32, v float32, flip bool) {
 	}
 }
 
-// scaleInto writes dst = src·c on every core (copying where c is 1).
-func scaleInto(dst, src []float32, c float32) {
+// scaleInto writes dst = src·c on every core (copying where c is 1), on
+// ak.
+func scaleInto(ak kernel.ActKernels, dst, src []float32, c float32) {
 	_ = src[:len(dst)]
 	forChunks(len(dst), elementCost, func(lo, hi int) {
 		if c == 1 {
 			copy(dst[lo:hi], src[lo:hi])
 			return
 		}
-		for i, v := range src[lo:hi] {
-			dst[lo+i] = v * c
-		}
+		ak.Scale(dst[lo:hi], src[lo:hi], c)
 	})
 }
 

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"slices"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 )
 
 // broadcastShape applies NumPy's rule: shapes align at the right and each
@@ -129,7 +131,7 @@ func (o binaryOp) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	if row, inner, ok := rowSides(shape, a, b); ok && !a.IsInt() && !b.IsInt() {
 		y := s.alloc(false, shape...)
-		o.forwardRows(y, a, b, row, inner)
+		o.forwardRows(kernel.Acts(s.Kernels), y, a, b, row, inner)
 		s.Save(o.kept(s, a, opA), o.kept(s, b, opB), o.kept(s, y, opY))
 		s.SetAux([2][]int32{})
 		return []*Tensor{y}, nil
@@ -197,7 +199,7 @@ func (o binaryOp) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 		g := s.alloc(false, y.Shape...)
 		switch skip := o.skip[side]; {
 		case skip == opAll: // a constant derivative
-			scaleInto(g.Data, dy[0].Data, d(0, 0, 0))
+			scaleInto(kernel.Acts(s.Kernels), g.Data, dy[0].Data, d(0, 0, 0))
 		case o.kind == kindMul && ia == nil && ib == nil:
 			mulInto(g.Data, dy[0].Data, []*Tensor{b, a}[side].Data)
 		case skip == opA|opY && ia == nil && ib == nil: // Div's: b alone

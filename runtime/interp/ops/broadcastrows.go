@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // A row broadcast is the common case of broadcasting in CNNs:
 // squeeze-and-excitation's x[N,C,H,W]·s[N,C,1,1], a per-channel bias
 // [C,1,1], a scalar. One operand has the output's shape, the other the
@@ -55,15 +57,15 @@ func rowSides(out []int, a, b *Tensor) (side, inner int, ok bool) {
 }
 
 // forwardRows writes y = f(a, b) where the operand on side row is a row
-// broadcast with inner elements per row.
-func (o binaryOp) forwardRows(y, a, b *Tensor, row, inner int) {
+// broadcast with inner elements per row, Add's and Mul's on ak.
+func (o binaryOp) forwardRows(ak kernel.ActKernels, y, a, b *Tensor, row, inner int) {
 	full, small := a, b
 	if row == 0 {
 		full, small = b, a
 	}
 	forChunks(len(small.Data), inner, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			o.rowOf(y.Data[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner], small.Data[r], row == 0)
+			o.rowOf(ak, y.Data[r*inner:(r+1)*inner], full.Data[r*inner:(r+1)*inner], small.Data[r], row == 0)
 		}
 	})
 }
@@ -96,10 +98,7 @@ func (o binaryOp) backwardRows(s *State, dy, a, b, y *Tensor, side, row, inner i
 	rowGrad := func(r int, g []float32) {
 		dyr := dy.Data[r*inner : (r+1)*inner]
 		if perRow {
-			c := deriv(r, r*inner)
-			for i, gv := range dyr {
-				g[i] = gv * c
-			}
+			kernel.Acts(s.Kernels).Scale(g[:len(dyr)], dyr, deriv(r, r*inner))
 			return
 		}
 		for i, gv := range dyr {

@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+)
 
 func init() {
 	register("GlobalAveragePool", 1, func(*Node) (Op, error) { return globalAveragePool{}, nil })
@@ -54,13 +58,10 @@ func (globalAveragePool) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	// clearing.
 	dx := s.alloc(false, append([]int(nil), xs...)...)
 	size := Numel(xs[2:])
+	ak := kernel.Acts(s.Kernels)
 	forChunks(len(dy[0].Data), size, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
-			v := dy[0].Data[p] / float32(size)
-			d := dx.Data[p*size : (p+1)*size]
-			for i := range d {
-				d[i] = v
-			}
+			ak.Fill(dx.Data[p*size:(p+1)*size], dy[0].Data[p]/float32(size))
 		}
 	})
 	return []*Tensor{dx}, nil

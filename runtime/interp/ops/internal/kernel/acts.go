@@ -138,6 +138,57 @@ func addGo(dst, a, b []float32) {
 	}
 }
 
+// Scale writes dst[i] = src[i]·c, Shift dst[i] = src[i] + c (float32,
+// the same bits on every implementation); src must be at least as long
+// as dst, which may be src: a broadcast row of Mul or Add (a
+// squeeze-and-excitation block's scale) and its gradient.
+func (ak ActKernels) Scale(dst, src []float32, c float32) {
+	src = src[:len(dst)]
+	whole := len(dst) &^ (Lanes - 1)
+	if whole > 0 {
+		ak.k.scale(dst[:whole], src[:whole], c)
+	}
+	scaleGo(dst[whole:], src[whole:], c)
+}
+
+// Shift: see Scale.
+func (ak ActKernels) Shift(dst, src []float32, c float32) {
+	src = src[:len(dst)]
+	whole := len(dst) &^ (Lanes - 1)
+	if whole > 0 {
+		ak.k.shift(dst[:whole], src[:whole], c)
+	}
+	shiftGo(dst[whole:], src[whole:], c)
+}
+
+// Fill writes c to every element of dst: a pooled plane's gradient.
+func (ak ActKernels) Fill(dst []float32, c float32) {
+	whole := len(dst) &^ (Lanes - 1)
+	if whole > 0 {
+		ak.k.fill(dst[:whole], c)
+	}
+	fillGo(dst[whole:], c)
+}
+
+// scaleGo, shiftGo and fillGo are the twins of the scalar kernels.
+func scaleGo(dst, src []float32, c float32) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = v * c
+	}
+}
+
+func shiftGo(dst, src []float32, c float32) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = v + c
+	}
+}
+
+func fillGo(dst []float32, c float32) {
+	for i := range dst {
+		dst[i] = c
+	}
+}
+
 // mulGo is the twin of the mul kernel.
 func mulGo(dst, a, b []float32) {
 	_, _ = a[:len(dst)], b[:len(dst)]

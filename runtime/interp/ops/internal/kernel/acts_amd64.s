@@ -325,13 +325,11 @@ DATA hiIdx<>+56(SB)/4, $15
 DATA hiIdx<>+60(SB)/4, $31
 GLOBL hiIdx<>(SB), RODATA|NOPTR, $64
 
-// ELEMENTWISE writes dst[j] = a[j] op b[j] for j < 16n (op VMULPS or
-// VADDPS), two vectors a step while two are left; dst may be a or b.
+// ELEMENTWISE writes (DI)[j] = (SI)[j] op (DX)[j] for j < 16·CX (op
+// VMULPS or VADDPS), two vectors a step while two are left; DI may be SI
+// or DX. The functions load their arguments first: go vet reads a
+// macro's lines as the preceding function's.
 #define ELEMENTWISE(op) \
-	MOVQ dst+0(FP), DI \
-	MOVQ a+8(FP), SI \
-	MOVQ b+16(FP), DX \
-	MOVQ n+24(FP), CX \
 loop2: \
 	CMPQ CX, $2 \
 	JLT loop1 \
@@ -358,10 +356,18 @@ done: \
 
 // func mul(dst, a, b *float32, n int)
 TEXT ·mul(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
 	ELEMENTWISE(VMULPS)
 
 // func add(dst, a, b *float32, n int)
 TEXT ·add(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
 	ELEMENTWISE(VADDPS)
 
 // func deinterleave(even, odd, src *float32, n int)
@@ -423,5 +429,62 @@ iloop:
 	JMP iloop
 
 idone:
+	VZEROUPPER
+	RET
+
+// WITHSCALAR writes (DI)[j] = (SI)[j] op Z2's lanes for j < 16·CX (op
+// VMULPS or VADDPS), two vectors a step while two are left; DI may be SI.
+#define WITHSCALAR(op) \
+loop2: \
+	CMPQ CX, $2 \
+	JLT loop1 \
+	op (SI), Z2, Z0 \
+	op 64(SI), Z2, Z1 \
+	VMOVUPS Z0, (DI) \
+	VMOVUPS Z1, 64(DI) \
+	ADDQ $128, SI \
+	ADDQ $128, DI \
+	SUBQ $2, CX \
+	JMP loop2 \
+loop1: \
+	TESTQ CX, CX \
+	JLE done \
+	op (SI), Z2, Z0 \
+	VMOVUPS Z0, (DI) \
+done: \
+	VZEROUPPER \
+	RET
+
+// func scale(dst, src *float32, c float32, n int)
+TEXT ·scale(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VBROADCASTSS c+16(FP), Z2
+	MOVQ n+24(FP), CX
+	WITHSCALAR(VMULPS)
+
+// func shift(dst, src *float32, c float32, n int)
+TEXT ·shift(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VBROADCASTSS c+16(FP), Z2
+	MOVQ n+24(FP), CX
+	WITHSCALAR(VADDPS)
+
+// func fill(dst *float32, c float32, n int)
+//
+// Writes c to dst[j] for j < 16n.
+TEXT ·fill(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS c+8(FP), Z0
+	MOVQ n+16(FP), CX
+floop:
+	TESTQ CX, CX
+	JLE fdone
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JMP floop
+fdone:
 	VZEROUPPER
 	RET

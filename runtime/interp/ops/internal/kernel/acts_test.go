@@ -216,6 +216,39 @@ func TestElementwise(t *testing.T) {
 	}
 }
 
+// TestScalar checks Scale, Shift and Fill on each implementation against
+// the float32 operation on every length to 100, Scale and Shift in place
+// too, and that they write nothing past the end.
+func TestScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, op := range []struct {
+		name string
+		run  func(ak ActKernels, dst, src []float32, c float32)
+		f    func(x, c float32) float32
+	}{
+		{"Scale", ActKernels.Scale, func(x, c float32) float32 { return x * c }},
+		{"Shift", ActKernels.Shift, func(x, c float32) float32 { return x + c }},
+		{"Fill", func(ak ActKernels, dst, _ []float32, c float32) { ak.Fill(dst, c) }, func(_, c float32) float32 { return c }},
+	} {
+		for _, im := range impls {
+			ak := ActKernels{im.k}
+			for n := range 100 {
+				src, c := randFloats(rng, n), rng.Float32()*4-2
+				dst := guarded(n, 2)
+				op.run(ak, dst[:n], src, c)
+				checkGuard(t, op.name, n, dst)
+				in := append([]float32(nil), src...)
+				op.run(ak, in, in, c)
+				for i, x := range src {
+					if w := op.f(x, c); dst[i] != w || in[i] != w {
+						t.Fatalf("%s: %s of %d: [%d] is %v (in place %v), want %v", im.name, op.name, n, i, dst[i], in[i], w)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestInterleave checks Deinterleave and Interleave on each
 // implementation against their definitions on every length to 100, and
 // that they write nothing past the ends.

@@ -40,6 +40,10 @@ type impl interface {
 	// vectors.
 	mul(dst, a, b []float32)
 	add(dst, a, b []float32)
+	// A vector and a scalar (acts.go), over whole vectors.
+	scale(dst, src []float32, c float32)
+	shift(dst, src []float32, c float32)
+	fill(dst []float32, c float32)
 }
 
 // goKernels is the Go twins (twin.go) as an impl.
@@ -100,8 +104,11 @@ func (goKernels) deinterleave(even, odd, src []float32) {
 		even[j], odd[j] = src[2*j], src[2*j+1]
 	}
 }
-func (goKernels) mul(dst, a, b []float32) { mulGo(dst, a, b) }
-func (goKernels) add(dst, a, b []float32) { addGo(dst, a, b) }
+func (goKernels) mul(dst, a, b []float32)             { mulGo(dst, a, b) }
+func (goKernels) add(dst, a, b []float32)             { addGo(dst, a, b) }
+func (goKernels) scale(dst, src []float32, c float32) { scaleGo(dst, src, c) }
+func (goKernels) shift(dst, src []float32, c float32) { shiftGo(dst, src, c) }
+func (goKernels) fill(dst []float32, c float32)       { fillGo(dst, c) }
 func (goKernels) interleave(dst, even, odd []float32) {
 	for j := range even {
 		dst[2*j], dst[2*j+1] = even[j], odd[j]

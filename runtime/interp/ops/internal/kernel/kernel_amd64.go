@@ -205,6 +205,21 @@ func add(dst, a, b *float32, n int)
 func (asmKernels) add(dst, a, b []float32) { add(&dst[0], &a[0], &b[0], len(dst)/Lanes) }
 
 //go:noescape
+func scale(dst, src *float32, c float32, n int)
+
+func (asmKernels) scale(dst, src []float32, c float32) { scale(&dst[0], &src[0], c, len(dst)/Lanes) }
+
+//go:noescape
+func shift(dst, src *float32, c float32, n int)
+
+func (asmKernels) shift(dst, src []float32, c float32) { shift(&dst[0], &src[0], c, len(dst)/Lanes) }
+
+//go:noescape
+func fill(dst *float32, c float32, n int)
+
+func (asmKernels) fill(dst []float32, c float32) { fill(&dst[0], c, len(dst)/Lanes) }
+
+//go:noescape
 func transpose(dst, src *float32, rows, cols, dStride, sStride int)
 
 func (asmKernels) transpose(dst, src []float32, rows, cols, dStride, sStride int) {
