@@ -325,22 +325,24 @@ DATA hiIdx<>+56(SB)/4, $15
 DATA hiIdx<>+60(SB)/4, $31
 GLOBL hiIdx<>(SB), RODATA|NOPTR, $64
 
-// ELEMENTWISE writes (DI)[j] = (SI)[j] op (DX)[j] for j < 16·CX (op
-// VMULPS or VADDPS), two vectors a step while two are left; DI may be SI
-// or DX. The functions load their arguments first: go vet reads a
-// macro's lines as the preceding function's.
-#define ELEMENTWISE(op) \
+// ELEMENTWISE writes (DI)[j] = (SI)[j] op b_j for j < 16·CX, two vectors
+// a step while two are left: op VMULPS or VADDPS with b the vector at
+// (DX) (boff 64, bstep 128), or op VMULPS.BCST or VADDPS.BCST with b the
+// scalar at (DX) (boff 0, bstep 0). DI may be SI or DX. The functions
+// load their arguments first: go vet reads a macro's lines as the
+// preceding function's.
+#define ELEMENTWISE(op, boff, bstep) \
 loop2: \
 	CMPQ CX, $2 \
 	JLT loop1 \
 	VMOVUPS (SI), Z0 \
 	VMOVUPS 64(SI), Z1 \
 	op (DX), Z0, Z0 \
-	op 64(DX), Z1, Z1 \
+	op boff(DX), Z1, Z1 \
 	VMOVUPS Z0, (DI) \
 	VMOVUPS Z1, 64(DI) \
 	ADDQ $128, SI \
-	ADDQ $128, DX \
+	ADDQ $bstep, DX \
 	ADDQ $128, DI \
 	SUBQ $2, CX \
 	JMP loop2 \
@@ -360,7 +362,7 @@ TEXT ·mul(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	ELEMENTWISE(VMULPS)
+	ELEMENTWISE(VMULPS, 64, 128)
 
 // func add(dst, a, b *float32, n int)
 TEXT ·add(SB), NOSPLIT, $0-32
@@ -368,7 +370,7 @@ TEXT ·add(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-	ELEMENTWISE(VADDPS)
+	ELEMENTWISE(VADDPS, 64, 128)
 
 // func deinterleave(even, odd, src *float32, n int)
 //
@@ -432,44 +434,21 @@ idone:
 	VZEROUPPER
 	RET
 
-// WITHSCALAR writes (DI)[j] = (SI)[j] op Z2's lanes for j < 16·CX (op
-// VMULPS or VADDPS), two vectors a step while two are left; DI may be SI.
-#define WITHSCALAR(op) \
-loop2: \
-	CMPQ CX, $2 \
-	JLT loop1 \
-	op (SI), Z2, Z0 \
-	op 64(SI), Z2, Z1 \
-	VMOVUPS Z0, (DI) \
-	VMOVUPS Z1, 64(DI) \
-	ADDQ $128, SI \
-	ADDQ $128, DI \
-	SUBQ $2, CX \
-	JMP loop2 \
-loop1: \
-	TESTQ CX, CX \
-	JLE done \
-	op (SI), Z2, Z0 \
-	VMOVUPS Z0, (DI) \
-done: \
-	VZEROUPPER \
-	RET
-
 // func scale(dst, src *float32, c float32, n int)
 TEXT ·scale(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	VBROADCASTSS c+16(FP), Z2
+	LEAQ c+16(FP), DX
 	MOVQ n+24(FP), CX
-	WITHSCALAR(VMULPS)
+	ELEMENTWISE(VMULPS.BCST, 0, 0)
 
 // func shift(dst, src *float32, c float32, n int)
 TEXT ·shift(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	VBROADCASTSS c+16(FP), Z2
+	LEAQ c+16(FP), DX
 	MOVQ n+24(FP), CX
-	WITHSCALAR(VADDPS)
+	ELEMENTWISE(VADDPS.BCST, 0, 0)
 
 // func fill(dst *float32, c float32, n int)
 //
