@@ -63,6 +63,8 @@ func (c *conv) epilogue(s *State, a convArgs, y *Tensor) (*epilogue, *Tensor) {
 // unless it is y's end.
 func (e *epilogue) run(lo, hi int) {
 	y, words := e.y[lo:hi], part(e.mask, lo/64, (hi+63)/64)
+	// The fusions fold one of a Clip, a Relu and a gate into a Conv, and
+	// epilogue takes a Relu only in a gradient pass, which has its mask.
 	switch {
 	case e.clip != nil:
 		e.ak.Clip(y, y, words, e.clip[0], e.clip[1])

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -12,71 +13,82 @@ import (
 // a Conv with a Clip, a Relu or a gate folded in, whose strategy runs
 // the epilogue on each sample or block of planes as it writes them, gives
 // the bits of the strategy's output with the epilogue run over the whole
-// of it afterwards: the same output, mask words and gate slopes. A range
-// left out leaves outputs above the Clip's bound; one run twice gates
-// its outputs twice. The shapes take several blocks, and the last one
-// ends off a mask word.
+// of it afterwards: the same output, mask words and gate slopes, in a
+// gradient pass and in inference (no mask, no slopes; a Relu then has no
+// epilogue). A range left out leaves outputs above the Clip's bound; one
+// run twice gates its outputs twice. The batch gives every core blocks,
+// and the odd planes' last block ends off a mask word.
 func TestEpilogueStreams(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
+	n := 2*runtime.GOMAXPROCS(0) + 1
 	for _, test := range []struct {
 		name     string
 		a        attrs
 		x, w     []int
-		kernels  bool
 		strategy string
 	}{
-		{"1x1", nil, []int{3, 8, 8, 8}, []int{16, 8, 1, 1}, true, "direct"},
-		{"3x3 grouped", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{3, 4, 8, 8}, []int{8, 2, 3, 3}, true, "direct"},
-		{"depthwise blocks of planes", attrs{"group": 10, "pads": []int64{1, 1, 1, 1}}, []int{3, 10, 20, 20}, []int{10, 1, 3, 3}, true, "phases"},
-		{"depthwise strided", attrs{"group": 24, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{3, 24, 42, 42}, []int{24, 1, 3, 3}, true, "phases"},
-		// pixels streams where the batch fills the cores
-		{"depthwise pixels", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{runtime.GOMAXPROCS(0) + 1, 384, 14, 14}, []int{384, 1, 3, 3}, true, "pixels"},
+		{"1x1", nil, []int{n, 8, 8, 8}, []int{16, 8, 1, 1}, "direct"},
+		{"3x3 grouped", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{n, 4, 8, 8}, []int{8, 2, 3, 3}, "direct"},
+		{"depthwise blocks of planes", attrs{"group": 10, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 20, 20}, []int{10, 1, 3, 3}, "phases"},
+		{"depthwise strided, odd planes", attrs{"group": 65, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{n, 65, 42, 42}, []int{65, 1, 3, 3}, "phases"},
+		{"depthwise pixels", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{n, 384, 14, 14}, []int{384, 1, 3, 3}, "pixels"},
 	} {
 		in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...), randTensor(rng, -1, 1, test.w[0])}
 		for _, fold := range []string{"Clip", "Relu", "gate"} {
-			name := test.name + " with " + fold
-			c := newOp(t, "Conv", test.a, 13, 3, 1).(*conv)
-			switch fold {
-			case "Clip":
-				c.clip = &[2]float32{0, 0.5}
-			case "Relu":
-				c.relu = true
-			case "gate":
-				c.gate = &siluGate
-			}
-			s := &State{Grad: true, Kernels: test.kernels, Need: []bool{true, true, true}, Buffers: poisoned().Buffers}
-			out, err := c.Forward(s, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := s.Aux().(convArgs)
-			plan := c.planFor(got.key())
-			if st, ok := plan.fwd.(streamer); plan.fwdName != test.strategy || !ok || !st.streams(got) {
-				t.Fatalf("%s: forward on %s (streaming %v), want %s streaming", name, plan.fwdName, ok, test.strategy)
-			}
+			for _, grad := range []bool{true, false} {
+				name := fmt.Sprintf("%s with %s, gradient pass %v", test.name, fold, grad)
+				c := newOp(t, "Conv", test.a, 13, 3, 1).(*conv)
+				switch fold {
+				case "Clip":
+					c.clip = &[2]float32{0, 0.5}
+				case "Relu":
+					c.relu = true
+				case "gate":
+					c.gate = &siluGate
+				}
+				s := &State{Grad: grad, Kernels: true, Need: []bool{true, true, true}, Buffers: poisoned().Buffers}
+				out, err := c.Forward(s, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := c.operands(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.kernels = true
+				got := a // inference keeps nothing for a backward pass
+				if grad {
+					got = s.Aux().(convArgs)
+				}
+				plan := c.planFor(a.key())
+				if st, ok := plan.fwd.(streamer); plan.fwdName != test.strategy || !ok || !st.streams(a) {
+					t.Fatalf("%s: forward on %s (streaming %v), want %s streaming", name, plan.fwdName, ok, test.strategy)
+				}
 
-			a, err := c.operands(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.kernels = test.kernels
-			sw := &State{Grad: true, Kernels: test.kernels, Need: []bool{true, true, true}}
-			y := NewFloat(out[0].Shape...)
-			plan.fwd.forward(sw, a, y)
-			e, gated := c.epilogue(sw, a, y)
-			e.whole()
+				sw := &State{Grad: grad, Kernels: true, Need: []bool{true, true, true}}
+				y := NewFloat(out[0].Shape...)
+				plan.fwd.forward(sw, a, y)
+				var mask reluMask
+				e, gated := c.epilogue(sw, a, y)
+				if e != nil {
+					e.whole()
+					mask = e.mask
+				} else if fold != "Relu" || grad {
+					t.Fatalf("%s: no epilogue", name)
+				}
 
-			if !slices.Equal(math32bits(out[0].Data), math32bits(y.Data)) {
-				t.Errorf("%s: streamed output differs from the epilogue run afterwards", name)
-			}
-			if !slices.Equal(got.mask, e.mask) {
-				t.Errorf("%s: streamed mask differs", name)
-			}
-			if (gated == nil) != (got.gated == nil) || gated != nil && !slices.Equal(math32bits(got.gated.Data), math32bits(gated.Data)) {
-				t.Errorf("%s: streamed gate slopes differ", name)
-			}
-			if fold == "Clip" && slices.Max(out[0].Data) != 0.5 {
-				t.Errorf("%s: largest output %v, want the bound 0.5 reached", name, slices.Max(out[0].Data))
+				if !slices.Equal(math32bits(out[0].Data), math32bits(y.Data)) {
+					t.Errorf("%s: streamed output differs from the epilogue run afterwards", name)
+				}
+				if !slices.Equal(got.mask, mask) || (mask != nil) != (grad && fold != "gate") {
+					t.Errorf("%s: streamed mask differs, or is kept where it should not be", name)
+				}
+				if (gated == nil) != (got.gated == nil) || gated != nil && !slices.Equal(math32bits(got.gated.Data), math32bits(gated.Data)) {
+					t.Errorf("%s: streamed gate slopes differ", name)
+				}
+				if fold == "Clip" && slices.Max(out[0].Data) != 0.5 {
+					t.Errorf("%s: largest output %v, want the bound 0.5 reached", name, slices.Max(out[0].Data))
+				}
 			}
 		}
 	}

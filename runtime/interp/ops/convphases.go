@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"runtime"
 	"unsafe"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
@@ -221,7 +222,10 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 	hw, ohw, khw := g.h*g.w, g.oh*g.ow, g.kh*g.kw
 	var zero float32
 	// Blocks of planes that start on a mask word, for the epilogue.
-	planes, per := a.n*a.m, planesPerBlock(ohw)
+	planes, per := a.n*a.m, 1
+	if a.epilogue != nil {
+		per = planesPerBlock(ohw)
+	}
 	forChunks((planes+per-1)/per, per*ohw*khw, func(lo, hi int) {
 		x, out := s.scratch(p.xlen), s.scratch(p.out)
 		defer s.Buffers.Put(x)
@@ -244,5 +248,10 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 	})
 }
 
-// streams: forward finishes blocks of planes that start on mask words.
-func (phasesConv) streams(convArgs) bool { return true }
+// streams: forward finishes blocks of planes that start on mask words,
+// where there are blocks enough for every core (a plane of an odd number
+// of pixels takes 64 planes a block).
+func (phasesConv) streams(a convArgs) bool {
+	blocks := (a.n*a.m + planesPerBlock(a.g.oh*a.g.ow) - 1) / planesPerBlock(a.g.oh*a.g.ow)
+	return blocks >= 2*runtime.GOMAXPROCS(0)
+}

@@ -23,20 +23,24 @@ import (
 func init() {
 	registerConvStrategy(convStrategy{name: "pixels", rank: 80, vector: true,
 		forward: func(k convKey) convForward {
-			if l := newPixelLayout(k, k.g, pixelsMaxInputPlane, pixelsMaxPlane); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxIn(k.g), pixelsMaxPlane); l != nil {
 				return pixelsConv{l}
 			}
 			return nil
 		},
 		inputGrad: func(k convKey) convGradient {
-			if l := newPixelLayout(k, spread(k.g), pixelsMaxInputPlane, pixelsMaxInputPlane); l != nil {
+			limit := pixelsMaxPlane
+			if k.g.sh <= 2 && k.g.sw <= 2 {
+				limit = pixelsMaxInputPlane
+			}
+			if l := newPixelLayout(k, spread(k.g), limit, limit); l != nil {
 				l.sh, l.sw = k.g.sh, k.g.sw
 				return pixelsInput{l}
 			}
 			return nil
 		},
 		weightGrad: func(k convKey) convGradient {
-			if l := newPixelLayout(k, k.g, pixelsMaxInputPlane, pixelsMaxPlane); l != nil {
+			if l := newPixelLayout(k, k.g, pixelsMaxIn(k.g), pixelsMaxPlane); l != nil {
 				return pixelsWeights{l}
 			}
 			return nil
@@ -44,38 +48,53 @@ func init() {
 	})
 }
 
-// pixelsMaxPlane is the largest output plane the pixels strategy takes
-// for the forward pass and dW (their input plane may reach
-// pixelsMaxInputPlane: a stride-2 layer from 28×28 to 14×14): at 28×28 the phases tiles are mostly full (a 3×3 plane at pitch
-// 30 fills 840 of 960 pixels) and the transposes eat what the lanes save.
-// BenchmarkDepthwiseStrategies (batch 16, AVX-512, 2 shared cores),
-// forward, phases against pixels: 192×28×28 3×3 1.6-1.7 and 2.6-2.7 ms,
-// 240×28×28 5×5 3.6-4.0 and 4.2-4.5 ms; at 14×14 and 7×7 pixels win,
-// 672×14×14 5×5 8.5-15.7 and 6.3-6.7 ms, 1152×7×7 5×5 9.9-12.8 and
-// 2.6-3.7 ms, 960×7×7 3×3 3.8-4.8 and 0.8-0.9 ms. Those transposes
-// gathered 16 lanes from 16 planes; on kernel.Transpose's 16×16 blocks
-// (2-core AMD EPYC, 2026-12-07, four runs each) pixels took the 28×28
-// 3×3 layers' forward in 0.70-0.75 against 1.06-2.05 ms (144 channels)
-// and 1.5-1.7 against 1.8-2.2 (192), but 120×28×28 5×5 in 2.5-2.8
-// against 2.1-2.3: too mixed to move the limit on one machine. From
-// 28×28 to 14×14 at stride 2 pixels win throughout (same benchmark,
-// batch 16, two runs each, phases against pixels): forward 2.5 against
-// 1.0-1.1 ms (192 channels, 3×3), 2.4 against 1.3-1.4 (240, 3×3), 2.7-4.2
-// against 1.3-1.4 (240, 5×5), 2.2 against 0.6 (144, 5×5); dX 4.7-5.2
-// against 3.6-3.8, 5.0-7.1 against 3.5, 4.4-4.9 against 3.9-4.6, 3.2-3.5
-// against 2.5-2.7; dX and dW together 9.6-10.7 against 5.4-5.9 (192,
-// 3×3), 14.5-15.9 against 6.3-7.1 and 6.8-8.3 against 4.3-4.8 (the 5×5
-// layers).
+// pixelsMaxPlane is the largest plane, in and out, the pixels strategy
+// takes for the forward pass and dW of a layer that does not halve its
+// plane: at 28×28 the phases tiles are mostly full (a 3×3 plane at
+// pitch 30 fills 840 of 960 pixels) and the transposes eat what the
+// lanes save. BenchmarkDepthwiseStrategies (batch 16, AVX-512, 2 shared
+// cores), forward, phases against pixels: 192×28×28 3×3 1.6-1.7 and
+// 2.6-2.7 ms, 240×28×28 5×5 3.6-4.0 and 4.2-4.5 ms; at 14×14 and 7×7
+// pixels win, 672×14×14 5×5 8.5-15.7 and 6.3-6.7 ms, 1152×7×7 5×5
+// 9.9-12.8 and 2.6-3.7 ms, 960×7×7 3×3 3.8-4.8 and 0.8-0.9 ms. Those
+// transposes gathered 16 lanes from 16 planes; on kernel.Transpose's
+// 16×16 blocks (2-core AMD EPYC, 2026-12-07, four runs each) pixels took
+// the 28×28 3×3 layers' forward in 0.70-0.75 against 1.06-2.05 ms (144
+// channels) and 1.5-1.7 against 1.8-2.2 (192), but 120×28×28 5×5 in
+// 2.5-2.8 against 2.1-2.3: too mixed to move the limit on one machine.
 const pixelsMaxPlane = 14 * 14
 
-// pixelsMaxInputPlane is the largest plane the pixels strategy takes for
-// the input's gradient (the part an attack runs backward), at stride 2
-// as above and at unit stride, where it wins at 28×28 too: BenchmarkDepthwiseStrategies with dX alone,
-// phases against pixels, 144×28×28 3×3 5.5-7.0 and 3.4-3.7 ms, 192×28×28
-// 3×3 4.2-5.7 and 3.5-4.5 ms, 240×28×28 3×3 6.4-8.5 and 5.1-5.4 ms,
-// 120×28×28 5×5 4.1-5.0 and 3.0-4.6 ms (240×28×28 5×5 even, 9.6-13.7
-// and 10.3-15.3 ms).
+// pixelsMaxInputPlane is the largest input plane the pixels strategy
+// takes for a stride-2 layer's forward pass and dW (pixelsMaxIn), and
+// for the input's gradient (the part an attack runs backward) at strides
+// 1 and 2.
+//
+// From 28×28 to 14×14 at stride 2 pixels win throughout
+// (BenchmarkDepthwiseStrategies, batch 16, 2-core AMD EPYC, two runs
+// each, phases against pixels): forward 2.5 against 1.0-1.1 ms (192
+// channels, 3×3), 2.4 against 1.3-1.4 (240, 3×3), 2.7-4.2 against
+// 1.3-1.4 (240, 5×5), 2.2 against 0.6 (144, 5×5); dX 4.7-5.2 against
+// 3.6-3.8, 5.0-7.1 against 3.5, 4.4-4.9 against 3.9-4.6, 3.2-3.5 against
+// 2.5-2.7; dX and dW together 9.6-10.7 against 5.4-5.9 (192, 3×3),
+// 14.5-15.9 against 6.3-7.1 and 6.8-8.3 against 4.3-4.8 (the 5×5 layers).
+//
+// dX at unit stride wins at 28×28 too (same benchmark, dX alone, phases
+// against pixels): 144×28×28 3×3 5.5-7.0 and 3.4-3.7 ms, 192×28×28 3×3
+// 4.2-5.7 and 3.5-4.5 ms, 240×28×28 3×3 6.4-8.5 and 5.1-5.4 ms,
+// 120×28×28 5×5 4.1-5.0 and 3.0-4.6 ms (240×28×28 5×5 even, 9.6-13.7 and
+// 10.3-15.3 ms). Larger strides keep pixelsMaxPlane: they were not
+// measured.
 const pixelsMaxInputPlane = 28 * 28
+
+// pixelsMaxIn is the largest input plane the pixels strategy takes for
+// g's forward pass and dW: a stride-2 layer's may be four times its
+// output's limit.
+func pixelsMaxIn(g geom2d) int {
+	if g.sh == 2 && g.sw == 2 {
+		return pixelsMaxInputPlane
+	}
+	return pixelsMaxPlane
+}
 
 // pixelLayout is the grid of one depthwise window g (a Conv's, or the
 // flipped one of its input's gradient): hg×wg pixels of cp floats, the

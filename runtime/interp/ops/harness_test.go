@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 	"gonum.org/v1/gonum/diff/fd"
 	"google.golang.org/protobuf/proto"
 )
@@ -369,4 +370,13 @@ func runFused(t *testing.T, rng *rand.Rand, conv, then, fused Op, in []*Tensor, 
 	wantG, _ := conv.Backward(sc, []*Tensor{dt[0]})
 	gotG, _ := fused.Backward(sf, []*Tensor{dy})
 	return fusedRun{conv: yc[0], apart: want[0], fused: got[0], gradApart: wantG, gradFused: gotG}
+}
+
+// newReluMask returns the mask of y > 0, as a Conv with a Relu folded in
+// keeps it (convepilogue.go), for tests that run a strategy's backward
+// pass without its forward.
+func newReluMask(mk kernel.MaskKernels, y []float32) reluMask {
+	m := make(reluMask, (len(y)+63)/64)
+	mk.Positive(m, y)
+	return m
 }

@@ -57,16 +57,6 @@ func (m reluMask) grad(mk kernel.MaskKernels, dx, dy []float32) {
 	})
 }
 
-// newReluMask returns the mask of y > 0, for an op that applied the Relu
-// itself (a Conv with the Relu fused).
-func newReluMask(mk kernel.MaskKernels, y []float32) reluMask {
-	m := make(reluMask, (len(y)+63)/64)
-	forChunks(len(m), 64, func(lo, hi int) {
-		mk.Positive(m[lo:hi], y[64*lo:min(64*hi, len(y))])
-	})
-	return m
-}
-
 // A Conv applies a Relu on its output while the output is still in
 // cache, saving a pass over memory each way.
 func init() {
