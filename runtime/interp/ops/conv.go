@@ -194,7 +194,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := s.alloc(false, n, m, g.oh, g.ow)
 	fwd := c.planFor(a.key()).fwd
-	e, gated := c.epilogue(s, a, y)
+	e := c.epilogue(s, a, y)
 	if st, ok := fwd.(streamer); ok && e != nil && st.streams(a) {
 		a.epilogue = e
 		fwd.forward(s, a, y)
@@ -206,7 +206,7 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	if e != nil {
-		a.mask, a.gated = e.mask, gated
+		a.mask, a.gated = e.mask, e.slope
 	}
 	// The weight gradient alone reads x, and the folded Relu's backward
 	// one bit per output: an attack's pass keeps x only as a shape, and y

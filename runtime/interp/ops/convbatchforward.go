@@ -26,24 +26,13 @@ func init() {
 
 type batchForward struct{}
 
-// forward writes Y = X·Wᵀ, plus the bias, through the fused Relu.
+// forward writes Y = X·Wᵀ, plus the bias, through the fused Relu: each
+// sample's row is its m channels of one pixel, as im2col's biasRelu takes
+// them.
 func (batchForward) forward(s *State, a convArgs, y *Tensor) {
 	n, m := a.n, a.m
 	s.gemm(false, true, n, m, a.g.c, 1, a.x.Data, a.w.Data, 0, y.Data)
-	bias := a.bias()
-	if bias == nil && !a.relu {
-		return
-	}
 	for i := range n {
-		row := y.Data[i*m:][:m]
-		for o, v := range row {
-			if bias != nil {
-				v += bias[o]
-			}
-			if a.relu {
-				v = max(v, 0)
-			}
-			row[o] = v
-		}
+		biasRelu(y.Data[i*m:][:m], a.bias(), m, 1, a.relu)
 	}
 }

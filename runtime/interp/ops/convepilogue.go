@@ -30,33 +30,30 @@ type streamer interface {
 // epilogue is the work after a Conv's kernels on its output y: nil where
 // there is none.
 type epilogue struct {
-	ak   kernel.ActKernels
-	mk   kernel.MaskKernels
-	y    []float32
-	clip *[2]float32
-	relu bool     // the Relu ran in the kernels; the mask is still to take
-	mask reluMask // nil outside a gradient pass (or without a Clip or Relu)
-	gate *gate
-	d    []float32 // the gate's dy/dx, nil where it is not kept
+	ak    kernel.ActKernels
+	mk    kernel.MaskKernels
+	y     []float32
+	clip  *[2]float32
+	relu  bool     // the Relu ran in the kernels; the mask is still to take
+	mask  reluMask // nil outside a gradient pass (or without a Clip or Relu)
+	gate  *gate
+	slope *Tensor // the gate's dy/dx, nil where it is not kept
 }
 
 // epilogue returns the work after c's kernels on y in the pass s: nil
 // without a Clip or a gate, and without a Relu outside a gradient pass.
-func (c *conv) epilogue(s *State, a convArgs, y *Tensor) (*epilogue, *Tensor) {
+func (c *conv) epilogue(s *State, a convArgs, y *Tensor) *epilogue {
 	if c.clip == nil && c.gate == nil && !(c.relu && s.Grad) {
-		return nil, nil
+		return nil
 	}
 	e := &epilogue{ak: kernel.Acts(a.kernels), mk: kernel.Masks(a.kernels), y: y.Data, clip: c.clip, relu: c.relu, gate: c.gate}
 	if s.Grad && (c.clip != nil || c.relu) {
 		e.mask = make(reluMask, (len(y.Data)+63)/64)
 	}
-	var d *Tensor
 	if c.gate != nil {
-		if d = c.gateSlope(s, y); d != nil {
-			e.d = d.Data
-		}
+		e.slope = c.gateSlope(s, y)
 	}
-	return e, d
+	return e
 }
 
 // run does the work on y[lo:hi]; lo is a multiple of 64, and so is hi
@@ -72,7 +69,11 @@ func (e *epilogue) run(lo, hi int) {
 		e.mk.Positive(words, y)
 	}
 	if e.gate != nil {
-		e.gate.run(e.ak, y, part(e.d, lo, hi), y)
+		var d []float32
+		if e.slope != nil {
+			d = e.slope.Data[lo:hi]
+		}
+		e.gate.run(e.ak, y, d, y)
 	}
 }
 

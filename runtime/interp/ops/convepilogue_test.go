@@ -69,10 +69,11 @@ func TestEpilogueStreams(t *testing.T) {
 				y := NewFloat(out[0].Shape...)
 				plan.fwd.forward(sw, a, y)
 				var mask reluMask
-				e, gated := c.epilogue(sw, a, y)
+				var gated *Tensor
+				e := c.epilogue(sw, a, y)
 				if e != nil {
 					e.whole()
-					mask = e.mask
+					mask, gated = e.mask, e.slope
 				} else if fold != "Relu" || grad {
 					t.Fatalf("%s: no epilogue", name)
 				}
@@ -149,8 +150,7 @@ func BenchmarkConvEpilogue(b *testing.B) {
 				s.Buffers.NextRun()
 				y := s.alloc(false, a.n, a.m, a.g.oh, a.g.ow)
 				fwd.forward(s, a, y)
-				e, _ := op.epilogue(s, a, y)
-				e.whole()
+				op.epilogue(s, a, y).whole()
 				s.Buffers.Put(y.Data)
 			}
 		})

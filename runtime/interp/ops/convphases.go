@@ -252,6 +252,6 @@ func (c phasesConv) forward(s *State, a convArgs, y *Tensor) {
 // where there are blocks enough for every core (a plane of an odd number
 // of pixels takes 64 planes a block).
 func (phasesConv) streams(a convArgs) bool {
-	blocks := (a.n*a.m + planesPerBlock(a.g.oh*a.g.ow) - 1) / planesPerBlock(a.g.oh*a.g.ow)
-	return blocks >= 2*runtime.GOMAXPROCS(0)
+	per := planesPerBlock(a.g.oh * a.g.ow)
+	return (a.n*a.m+per-1)/per >= 2*runtime.GOMAXPROCS(0)
 }

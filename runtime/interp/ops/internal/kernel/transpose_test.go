@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -21,15 +22,7 @@ func TestTranspose(t *testing.T) {
 					src := randFloats(rng, (rows-1)*sStride+cols)
 					dst := guarded(0, (cols-1)*dStride+rows+5)
 					k.Transpose(dst, src, rows, cols, dStride, sStride)
-					for i, v := range dst {
-						want := float32(-7)
-						if kk, j := i/dStride, i%dStride; kk < cols && j < rows {
-							want = src[j*sStride+kk]
-						}
-						if v != want {
-							t.Fatalf("%s: Transpose of %d×%d, strides %d, %d: dst[%d] is %v, want %v", im.name, rows, cols, dStride, sStride, i, v, want)
-						}
-					}
+					checkTransposed(t, im.name+": Transpose", dst, src, rows, cols, dStride, sStride)
 				}
 			}
 		}
@@ -78,17 +71,25 @@ func TestTransposeMatrix(t *testing.T) {
 					src := randFloats(rng, (rows-1)*sStride+cols)
 					dst := guarded(0, (cols-1)*dStride+rows+5)
 					tr.Matrix(dst, src, rows, cols, dStride, sStride)
-					for i, v := range dst {
-						want := float32(-7)
-						if k, j := i/dStride, i%dStride; k < cols && j < rows {
-							want = src[j*sStride+k]
-						}
-						if v != want {
-							t.Fatalf("vector %v: Matrix of %d×%d, strides %d, %d: dst[%d] is %v, want %v", vector, rows, cols, dStride, sStride, i, v, want)
-						}
-					}
+					checkTransposed(t, fmt.Sprintf("vector %v: Matrix", vector), dst, src, rows, cols, dStride, sStride)
 				}
 			}
+		}
+	}
+}
+
+// checkTransposed fails t unless dst (guarded's, -7 where untouched) holds
+// the transpose of src's rows×cols block, dStride floats between its rows,
+// and -7 everywhere else.
+func checkTransposed(t *testing.T, what string, dst, src []float32, rows, cols, dStride, sStride int) {
+	t.Helper()
+	for i, v := range dst {
+		want := float32(-7)
+		if k, j := i/dStride, i%dStride; k < cols && j < rows {
+			want = src[j*sStride+k]
+		}
+		if v != want {
+			t.Fatalf("%s of %d×%d, strides %d, %d: dst[%d] is %v, want %v", what, rows, cols, dStride, sStride, i, v, want)
 		}
 	}
 }
