@@ -1,6 +1,6 @@
 package harden
 
-import "math"
+import "github.com/onnxguard/onnxguard/harden/internal/adam"
 
 // Optimizer updates weights in place from their gradients.
 type Optimizer interface {
@@ -75,7 +75,6 @@ func (o *AdamW) Step(params, grads [][]float32, lr float64) {
 		o.V = append(o.V, make([][]float32, n)...)
 		o.T = append(o.T, make([]int, n)...)
 	}
-	b1, b2 := o.Beta1, o.Beta2
 	for i, g := range grads {
 		if g == nil {
 			continue
@@ -85,20 +84,10 @@ func (o *AdamW) Step(params, grads [][]float32, lr float64) {
 			o.M[i], o.V[i] = make([]float32, len(w)), make([]float32, len(w))
 		}
 		o.T[i]++
-		t := float64(o.T[i])
-		step := lr / (1 - math.Pow(b1, t))
-		root := math.Sqrt(1 - math.Pow(b2, t))
-		shrink := 1 - lr*o.WeightDecay
+		c := adam.NewCoef(o.Beta1, o.Beta2, o.Eps, lr, o.WeightDecay, o.T[i])
 		m, v := o.M[i], o.V[i]
 		forChunks(len(g), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				gd := float64(g[j])
-				mj := b1*float64(m[j]) + (1-b1)*gd
-				vj := b2*float64(v[j]) + (1-b2)*gd*gd
-				m[j], v[j] = float32(mj), float32(vj)
-				wj := float64(w[j]) * shrink
-				w[j] = float32(wj - step*mj/(math.Sqrt(vj)/root+o.Eps))
-			}
+			adam.Update(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], &c)
 		})
 	}
 }

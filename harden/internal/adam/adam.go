@@ -1,0 +1,67 @@
+// Package adam is the elementwise update of Adam with decoupled weight
+// decay (harden.AdamW), in float64 as PyTorch's reference is written, on
+// AVX-512F where the CPU has it and in Go elsewhere. Both give the same
+// bits: the assembly rounds each operation as Go does, in Go's order, and
+// fuses no multiply and add.
+package adam
+
+import "math"
+
+// Coef are one step's constants for one parameter tensor.
+type Coef struct {
+	B1, B2 float64 // β1, β2
+	C1, C2 float64 // 1 − β1 and 1 − β2
+	Step   float64 // lr / (1 − β1ᵗ)
+	Root   float64 // √(1 − β2ᵗ)
+	Shrink float64 // 1 − lr·λ
+	Eps    float64 // ε
+}
+
+// NewCoef returns the constants of step t (from 1) at learning rate lr
+// and weight decay wd.
+func NewCoef(b1, b2, eps, lr, wd float64, t int) Coef {
+	return Coef{
+		B1: b1, B2: b2, C1: 1 - b1, C2: 1 - b2,
+		Step:   lr / (1 - math.Pow(b1, float64(t))),
+		Root:   math.Sqrt(1 - math.Pow(b2, float64(t))),
+		Shrink: 1 - lr*wd,
+		Eps:    eps,
+	}
+}
+
+// Update takes one step on weights w with gradients g and moments m, v,
+// all of one length:
+//
+//	m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//	w ← w·(1 − lr·λ) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
+func Update(w, g, m, v []float32, c *Coef) {
+	n := len(w)
+	if len(g) != n || len(m) != n || len(v) != n {
+		panic("adam: slices of different lengths") // a bug in the caller, never input
+	}
+	body := native.update(w, g, m, v, c)
+	update(w[body:], g[body:], m[body:], v[body:], c)
+}
+
+// impl updates a prefix of the slices and returns its length; Update
+// does the rest in Go.
+type impl interface {
+	update(w, g, m, v []float32, c *Coef) int
+}
+
+// goImpl leaves everything to the Go loop.
+type goImpl struct{}
+
+func (goImpl) update(w, g, m, v []float32, c *Coef) int { return 0 }
+
+// update is the Go loop, the reference the assembly matches.
+func update(w, g, m, v []float32, c *Coef) {
+	for j := range w {
+		gd := float64(g[j])
+		mj := c.B1*float64(m[j]) + c.C1*gd
+		vj := c.B2*float64(v[j]) + c.C2*gd*gd
+		m[j], v[j] = float32(mj), float32(vj)
+		wj := float64(w[j]) * c.Shrink
+		w[j] = float32(wj - c.Step*mj/(math.Sqrt(vj)/c.Root+c.Eps))
+	}
+}
