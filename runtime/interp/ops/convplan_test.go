@@ -51,6 +51,15 @@ var strategyCases = []convCase{
 	{"depthwise pixels strided from 28x28", attrs{"group": 16, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 16, 28, 27}, []int{16, 1, 3, 3}, true, true},
 	{"depthwise pixels dX alone", attrs{"group": 18, "pads": []int64{1, 1, 1, 1}}, []int{2, 18, 17, 19}, []int{18, 1, 3, 3}, true, true},
 	{"depthwise pixels dilated", attrs{"group": 17, "dilations": []int64{2, 2}, "pads": []int64{2, 2, 2, 2}}, []int{2, 17, 9, 8}, []int{17, 1, 3, 3}, false, false},
+	// Strided layers on an image's channels (the space-to-depth
+	// strategy): MobileNet's 3×3 stem, ResNet's 7×7 one, a stride above
+	// the kernel, uneven strides and pads, one channel and four, and a
+	// plane wide enough for several blocks of segments.
+	{"stem 3x3", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 3, 30, 29}, []int{19, 3, 3, 3}, true, true},
+	{"stem 7x7", attrs{"strides": []int64{2, 2}, "pads": []int64{3, 3, 3, 3}}, []int{1, 3, 23, 22}, []int{10, 3, 7, 7}, true, false},
+	{"stem stride above kernel", attrs{"strides": []int64{3, 3}}, []int{2, 2, 11, 13}, []int{5, 2, 2, 2}, false, true},
+	{"stem uneven", attrs{"strides": []int64{2, 3}, "pads": []int64{0, 2, 1, 0}}, []int{2, 1, 12, 17}, []int{7, 1, 3, 4}, true, false},
+	{"stem wide", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 4, 80, 96}, []int{33, 4, 3, 3}, true, true},
 	{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
 }
 
@@ -137,7 +146,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 }
 
 // TestConvPlanner checks the planner's choices for windows whose
-// strategies are known: im2col for a strided layer, the direct kernels
+// strategies are known: im2col for a strided layer (space to depth for
+// its forward pass and weights where it has an image's few channels), the direct kernels
 // for a unit-stride one where they run, the phases strategy for a
 // depthwise layer of either stride (the depthwise strategy takes those
 // off the kernels), and the pixels strategy for a depthwise layer on a
@@ -148,8 +158,10 @@ func TestConvPlanner(t *testing.T) {
 		k           convKey
 		fwd, dx, dw string
 	}{
-		{"strided", convKey{g: geom2d{c: 4, h: 15, w: 14, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 8, ow: 7}, group: 1, m: 8},
+		{"strided", convKey{g: geom2d{c: 16, h: 15, w: 14, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 8, ow: 7}, group: 1, m: 8},
 			"im2col", "im2col", "im2col"},
+		{"strided stem", convKey{g: geom2d{c: 3, h: 224, w: 224, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 112, ow: 112}, group: 1, m: 32},
+			"space to depth", "im2col", "space to depth"},
 		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
 			"direct", "direct", "direct"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},

@@ -1,0 +1,181 @@
+package ops
+
+// The space-to-depth strategy, for strided convolutions of an image's few
+// channels on the vector kernels: the stem of MobileNet and EfficientNet
+// (3×3, stride 2, 3 channels at 224×224), which the direct kernels (unit
+// stride) do not take and im2col runs through a column matrix nine times
+// the image's size.
+//
+// At stride s, input pixel (s·r + p, s·c + q) of the padded image is pixel
+// (r, c) of phase plane (p, q). A tap (i, j) of the window reads plane
+// (i mod s, j mod s) at an offset of (i div s, j div s) plane pixels, so
+// the convolution is a unit-stride one over c·s² planes with a window of
+// ⌈kh/s⌉×⌈kw/s⌉, whose weights for taps past the window are zero: a
+// direct convolution (directconv.go). Its weight gradient is the direct
+// one, folded back onto the window's taps. The input's gradient stays
+// with im2col: the flipped convolution to c·s² planes of few channels
+// measured no faster (BenchmarkSpaceToDepth).
+func init() {
+	registerConvStrategy(convStrategy{name: "space to depth", rank: 95, vector: true,
+		forward:    spaceFor(func(p spacePlan) convForward { return spaceConv{p} }),
+		weightGrad: spaceFor(func(p spacePlan) convGradient { return spaceConv{p} }),
+	})
+}
+
+// maxSpaceChannels bounds the input channels the strategy takes: images
+// (gray, RGB, RGBA). Deeper strided layers have channels enough for
+// im2col's product to run well, and s² times as many planes here.
+const maxSpaceChannels = 4
+
+// spaceFor returns part, on the window's plan, for strided windows of at
+// most maxSpaceChannels channels in one group, undilated, on the vector
+// kernels, and nil for the others.
+func spaceFor[T any](part func(spacePlan) T) func(convKey) T {
+	return func(k convKey) T {
+		var none T
+		g := k.g
+		if !k.kernels || k.group != 1 || g.c > maxSpaceChannels || g.sh*g.sw < 2 || g.sh*g.sw > maxPhases ||
+			g.dh != 1 || g.dw != 1 || g.oh <= 0 || g.ow <= 0 {
+			return none
+		}
+		return part(newSpacePlan(g))
+	}
+}
+
+// spacePlan maps a strided window g to the unit-stride window over its
+// phase planes.
+type spacePlan struct {
+	g, u geom2d // the window and the unit-stride one
+}
+
+func newSpacePlan(g geom2d) spacePlan {
+	kh, kw := (g.kh+g.sh-1)/g.sh, (g.kw+g.sw-1)/g.sw
+	return spacePlan{g: g, u: geom2d{c: g.c * g.sh * g.sw, h: g.oh + kh - 1, w: g.ow + kw - 1,
+		kh: kh, kw: kw, sh: 1, sw: 1, dh: 1, dw: 1, oh: g.oh, ow: g.ow}}
+}
+
+// planes writes the phase planes of one sample's image img (g.c×h×w) to
+// x (u.c×u.h×u.w): plane (ch·sh + p)·sw + q, pixel (r, c), is image pixel
+// (sh·r + p − ph, sw·c + q − pw) of channel ch, zero in the padding.
+func (sp spacePlan) planes(x, img []float32) {
+	g, u := sp.g, sp.u
+	for ch := range g.c {
+		src := img[ch*g.h*g.w:][:g.h*g.w]
+		for p := range g.sh {
+			for q := range g.sw {
+				plane := x[((ch*g.sh+p)*g.sw+q)*u.h*u.w:][:u.h*u.w]
+				for r := range u.h {
+					row := plane[r*u.w:][:u.w]
+					iy := g.sh*r + p - g.ph
+					if iy < 0 || iy >= g.h {
+						clear(row)
+						continue
+					}
+					// Columns [lo, hi) lie in the image.
+					x0 := q - g.pw
+					lo := min(max(0, (-x0+g.sw-1)/g.sw), u.w)
+					hi := max(lo, min(u.w, (g.w-x0+g.sw-1)/g.sw))
+					clear(row[:lo])
+					clear(row[hi:])
+					in := src[iy*g.w:][:g.w]
+					for c, ix := lo, g.sw*lo+x0; c < hi; c, ix = c+1, ix+g.sw {
+						row[c] = in[ix]
+					}
+				}
+			}
+		}
+	}
+}
+
+// tap returns, for tap (i, j) of input channel ch, the index of its term
+// among the unit-stride window's (plane, row, column).
+func (sp spacePlan) tap(ch, i, j int) int {
+	g, u := sp.g, sp.u
+	plane := (ch*g.sh+i%g.sh)*g.sw + j%g.sw
+	return (plane*u.kh+i/g.sh)*u.kw + j/g.sw
+}
+
+// weights writes w (m × g.c·kh·kw) as the unit-stride window's weights
+// to wu (m × u.c·u.kh·u.kw), zero for the terms no tap maps to.
+func (sp spacePlan) weights(wu, w []float32, m int) {
+	g, k, ku := sp.g, sp.g.colRows(), sp.u.colRows()
+	clear(wu[:m*ku])
+	for o := range m {
+		for ch := range g.c {
+			for i := range g.kh {
+				for j := range g.kw {
+					wu[o*ku+sp.tap(ch, i, j)] = w[o*k+(ch*g.kh+i)*g.kw+j]
+				}
+			}
+		}
+	}
+}
+
+// fold adds the unit-stride window's weight gradient du (m × u.c·u.kh·u.kw)
+// onto the taps of dw (m × g.c·kh·kw); the terms no tap maps to are
+// dropped.
+func (sp spacePlan) fold(dw, du []float32, m int) {
+	g, k, ku := sp.g, sp.g.colRows(), sp.u.colRows()
+	for o := range m {
+		for ch := range g.c {
+			for i := range g.kh {
+				for j := range g.kw {
+					dw[o*k+(ch*g.kh+i)*g.kw+j] += du[o*ku+sp.tap(ch, i, j)]
+				}
+			}
+		}
+	}
+}
+
+type spaceConv struct{ p spacePlan }
+
+func (sc spaceConv) forward(s *State, a convArgs, y *Tensor) {
+	u, ohw := sc.p.u, a.g.oh*a.g.ow
+	wu := s.scratch(a.m * u.colRows())
+	defer s.Buffers.Put(wu)
+	sc.p.weights(wu, a.w.Data, a.m)
+	plan := planDirect(s, u, wu, a.bias(), a.m, 1, a.relu)
+	defer plan.release(s)
+	xlen := u.c * u.h * u.w
+	directSamples(s, plan, a, xlen, func(i, _ int, img, scratch []float32) {
+		x := scratch[:xlen]
+		sc.p.planes(x, img)
+		plan.run(y.Data[i*a.m*ohw:][:a.m*ohw], x, scratch[xlen:], 0)
+		a.finishSample(i)
+	})
+}
+
+// streams: every sample's output is finished by the worker that wrote it.
+func (spaceConv) streams(a convArgs) bool { return samplesStream(a) }
+
+// begin, for the weights' gradient: the direct gradient over each
+// sample's phase planes, folded onto the window.
+func (sc spaceConv) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
+	u, ohw := sc.p.u, a.g.oh*a.g.ow
+	st := spaceWeights{p: sc.p, m: a.m, plan: planDirect(s, u, nil, nil, a.m, 1, false)}
+	for range workers {
+		st.x = append(st.x, s.scratch(u.c*u.h*u.w))
+		st.du = append(st.du, s.scratch(a.m*u.colRows()))
+		st.pad = append(st.pad, s.scratch(st.plan.scratchLen()))
+		st.rows = append(st.rows, s.scratch(8*ohw))
+		st.sums = append(st.sums, s.scratch(st.plan.gradSums()))
+	}
+	return st
+}
+
+type spaceWeights struct {
+	p                      spacePlan
+	m                      int
+	plan                   *directPlan
+	x, du, pad, rows, sums [][]float32
+}
+
+func (st spaceWeights) group(wk, _ int, dw, dy, img []float32) {
+	st.p.planes(st.x[wk], img)
+	du := st.du[wk][:st.m*st.p.u.colRows()]
+	clear(du)
+	st.plan.gradW(du, dy, st.x[wk], st.pad[wk], st.rows[wk], st.sums[wk])
+	st.p.fold(dw, du, st.m)
+}
+
+func (st spaceWeights) release(s *State) { putAll(s.Buffers, st.x, st.du, st.pad, st.rows, st.sums) }
