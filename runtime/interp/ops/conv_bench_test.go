@@ -97,64 +97,50 @@ func BenchmarkDirectBlocks(b *testing.B) {
 	}
 }
 
-// BenchmarkSpaceToDepth times MobileNet-V2's stem (3→32, 3×3, stride 2 at
-// 224×224, batch 16) on the vector kernels: forward and the weights'
-// gradient on im2col and on the space-to-depth strategy, and the input's
-// gradient on col2im and on the direct kernels over the phase planes'
-// unit-stride window (which the strategy leaves to col2im).
+// BenchmarkSpaceToDepth times the stems of MobileNet-V2 (3→32, 3×3) and
+// ResNet-50 (3→64, 7×7), stride 2 at 224×224, batch 16, on the vector
+// kernels: each part on im2col (col2im for dX) and on the space-to-depth
+// strategy.
 //
 //	go test -run '^$' -bench SpaceToDepth -benchtime 20x ./runtime/interp/ops/
 func BenchmarkSpaceToDepth(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	stem := []*Tensor{randTensor(rng, -1, 1, 16, 3, 224, 224), randTensor(rng, -1, 1, 32, 3, 3, 3), randTensor(rng, -1, 1, 32)}
-	a, err := newOp(b, "Conv", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, 13, 3, 1).(*conv).operands(stem)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a.kernels = true
-	sp := newSpacePlan(a.g)
-	// The unit-stride window over the phase planes, as a Conv of its own.
-	u := sp.u
-	planes := []*Tensor{randTensor(rng, -1, 1, 16, u.c, u.h, u.w), randTensor(rng, -1, 1, 32, u.c, u.kh, u.kw), stem[2]}
-	ua, err := newOp(b, "Conv", nil, 13, 3, 1).(*conv).operands(planes)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ua.kernels = true
-	dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
-	y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
 	for _, c := range []struct {
-		name string
-		a    convArgs
-		fwd  convForward
-		dx   convGradient
-		dw   convGradient
-	}{
-		{"im2col", a, im2colConv{}, col2imGrad{}, im2colConv{}},
-		{"space to depth", a, spaceConv{sp}, nil, spaceConv{sp}},
-		{"unit-stride window", ua, nil, directInputGrad{}, nil},
-	} {
-		s := &State{Buffers: &Buffers{}, Kernels: true}
-		if c.fwd != nil {
-			b.Run(c.name+"/forward", func(b *testing.B) {
-				for range b.N {
-					s.Buffers.NextRun()
-					c.fwd.forward(s, c.a, y)
-				}
-			})
+		name  string
+		m, k  int
+		stems attrs
+	}{{"3x3", 32, 3, attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}}, {"7x7", 64, 7, attrs{"strides": []int64{2, 2}, "pads": []int64{3, 3, 3, 3}}}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		in := []*Tensor{randTensor(rng, -1, 1, 16, 3, 224, 224), randTensor(rng, -1, 1, c.m, 3, c.k, c.k), randTensor(rng, -1, 1, c.m)}
+		a, err := newOp(b, "Conv", c.stems, 13, 3, 1).(*conv).operands(in)
+		if err != nil {
+			b.Fatal(err)
 		}
-		for i, part := range []convGradient{c.dx, c.dw} {
-			if part == nil {
-				continue
-			}
-			plan := &convPlan{dx: part, dw: part}
-			s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{i == 0, i == 1, false}}
-			b.Run(c.name+"/"+[]string{"dX", "dW"}[i], func(b *testing.B) {
+		a.kernels = true
+		sp := newSpacePlan(a.g)
+		dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
+		y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
+		for _, st := range []struct {
+			name   string
+			fwd    convForward
+			dx, dw convGradient
+		}{{"im2col", im2colConv{}, col2imGrad{}, im2colConv{}}, {"space to depth", spaceConv{sp}, spaceInputGrad{sp}, spaceConv{sp}}} {
+			s := &State{Buffers: &Buffers{}, Kernels: true}
+			b.Run(c.name+"/"+st.name+"/forward", func(b *testing.B) {
 				for range b.N {
 					s.Buffers.NextRun()
-					convBackward(s, plan, c.a, dy)
+					st.fwd.forward(s, a, y)
 				}
 			})
+			for i, part := range []convGradient{st.dx, st.dw} {
+				plan := &convPlan{dx: part, dw: part}
+				s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{i == 0, i == 1, false}}
+				b.Run(c.name+"/"+st.name+"/"+[]string{"dX", "dW"}[i], func(b *testing.B) {
+					for range b.N {
+						s.Buffers.NextRun()
+						convBackward(s, plan, a, dy)
+					}
+				})
+			}
 		}
 	}
 }

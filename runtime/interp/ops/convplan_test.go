@@ -146,8 +146,8 @@ func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
 }
 
 // TestConvPlanner checks the planner's choices for windows whose
-// strategies are known: im2col for a strided layer (space to depth for
-// its forward pass and weights where it has an image's few channels), the direct kernels
+// strategies are known: im2col for a strided layer (space to depth where
+// it has an image's few channels), the direct kernels
 // for a unit-stride one where they run, the phases strategy for a
 // depthwise layer of either stride (the depthwise strategy takes those
 // off the kernels), and the pixels strategy for a depthwise layer on a
@@ -161,7 +161,7 @@ func TestConvPlanner(t *testing.T) {
 		{"strided", convKey{g: geom2d{c: 16, h: 15, w: 14, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 8, ow: 7}, group: 1, m: 8},
 			"im2col", "im2col", "im2col"},
 		{"strided stem", convKey{g: geom2d{c: 3, h: 224, w: 224, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 112, ow: 112}, group: 1, m: 32},
-			"space to depth", "im2col", "space to depth"},
+			"space to depth", "space to depth", "space to depth"},
 		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
 			"direct", "direct", "direct"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},

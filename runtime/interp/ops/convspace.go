@@ -12,12 +12,12 @@ package ops
 // the convolution is a unit-stride one over c·s² planes with a window of
 // ⌈kh/s⌉×⌈kw/s⌉, whose weights for taps past the window are zero: a
 // direct convolution (directconv.go). Its weight gradient is the direct
-// one, folded back onto the window's taps. The input's gradient stays
-// with im2col: the flipped convolution to c·s² planes of few channels
-// measured no faster (BenchmarkSpaceToDepth).
+// one, folded back onto the window's taps, and its input's gradient the
+// direct one to the planes, which land back on the image's pixels.
 func init() {
 	registerConvStrategy(convStrategy{name: "space to depth", rank: 95, vector: true,
 		forward:    spaceFor(func(p spacePlan) convForward { return spaceConv{p} }),
+		inputGrad:  spaceFor(func(p spacePlan) convGradient { return spaceInputGrad{p} }),
 		weightGrad: spaceFor(func(p spacePlan) convGradient { return spaceConv{p} }),
 	})
 }
@@ -71,14 +71,11 @@ func (sp spacePlan) planes(x, img []float32) {
 						clear(row)
 						continue
 					}
-					// Columns [lo, hi) lie in the image.
-					x0 := q - g.pw
-					lo := min(max(0, (-x0+g.sw-1)/g.sw), u.w)
-					hi := max(lo, min(u.w, (g.w-x0+g.sw-1)/g.sw))
+					lo, hi := sp.columns(q)
 					clear(row[:lo])
 					clear(row[hi:])
 					in := src[iy*g.w:][:g.w]
-					for c, ix := lo, g.sw*lo+x0; c < hi; c, ix = c+1, ix+g.sw {
+					for c, ix := lo, g.sw*lo+q-g.pw; c < hi; c, ix = c+1, ix+g.sw {
 						row[c] = in[ix]
 					}
 				}
@@ -179,3 +176,75 @@ func (st spaceWeights) group(wk, _ int, dw, dy, img []float32) {
 }
 
 func (st spaceWeights) release(s *State) { putAll(s.Buffers, st.x, st.du, st.pad, st.rows, st.sums) }
+
+// spaceInputGrad computes dX as the direct input gradient of the
+// unit-stride window, to the phase planes, then puts each plane pixel
+// back on its image pixel.
+type spaceInputGrad struct{ p spacePlan }
+
+func (sg spaceInputGrad) begin(s *State, a convArgs, workers int, mul gemmFunc) convStep {
+	u := sg.p.u
+	st := spaceInput{p: sg.p, wu: s.scratch(a.m * u.colRows())}
+	sg.p.weights(st.wu, a.w.Data, a.m)
+	ua := a
+	ua.w, ua.g = &Tensor{Shape: []int{a.m, u.c, u.kh, u.kw}, Data: st.wu}, u
+	st.direct = directInputGrad{}.begin(s, ua, workers, mul).(directInput)
+	for range workers {
+		st.dx = append(st.dx, s.scratch(u.c*u.h*u.w))
+	}
+	return st
+}
+
+type spaceInput struct {
+	p      spacePlan
+	wu     []float32
+	direct directInput
+	dx     [][]float32
+}
+
+func (st spaceInput) group(wk, gr int, dx, dy, _ []float32) {
+	st.direct.group(wk, gr, st.dx[wk], dy, nil)
+	st.p.pixels(dx, st.dx[wk])
+}
+
+func (st spaceInput) release(s *State) {
+	st.direct.release(s)
+	s.Buffers.Put(st.wu)
+	putAll(s.Buffers, st.dx)
+}
+
+// pixels is planes the other way: it writes each image pixel of dx
+// (g.c×h×w) from its place in the phase planes x, and zero where no
+// plane holds it (rows and columns past the windows' reach).
+func (sp spacePlan) pixels(dx, x []float32) {
+	g, u := sp.g, sp.u
+	clear(dx[:g.c*g.h*g.w])
+	for ch := range g.c {
+		dst := dx[ch*g.h*g.w:][:g.h*g.w]
+		for p := range g.sh {
+			for q := range g.sw {
+				plane := x[((ch*g.sh+p)*g.sw+q)*u.h*u.w:][:u.h*u.w]
+				lo, hi := sp.columns(q)
+				for r := range u.h {
+					iy := g.sh*r + p - g.ph
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					row, out := plane[r*u.w:][:u.w], dst[iy*g.w:][:g.w]
+					for c, ix := lo, g.sw*lo+q-g.pw; c < hi; c, ix = c+1, ix+g.sw {
+						out[ix] = row[c]
+					}
+				}
+			}
+		}
+	}
+}
+
+// columns returns the plane columns [lo, hi) of column phase q that lie
+// in the image.
+func (sp spacePlan) columns(q int) (lo, hi int) {
+	g, u := sp.g, sp.u
+	x0 := q - g.pw
+	lo = min(max(0, (-x0+g.sw-1)/g.sw), u.w)
+	return lo, max(lo, min(u.w, (g.w-x0+g.sw-1)/g.sw))
+}
