@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -141,6 +142,42 @@ func BenchmarkSpaceToDepth(b *testing.B) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkBatchColumns times the weight gradient of ResNet-50's layers
+// into small planes at batch 16: on the batch columns strategy, on
+// im2col's product a sample at a time and, at unit stride, on the direct
+// kernel; the 14×14 planes are where the strategy lost.
+//
+//	go test -run '^$' -bench BatchColumns -benchtime 10x ./runtime/interp/ops/
+func BenchmarkBatchColumns(b *testing.B) {
+	for _, c := range []struct{ c, m, hw, k, s int }{{512, 512, 7, 3, 1}, {1024, 2048, 14, 1, 2}, {512, 512, 14, 3, 2}, {256, 256, 14, 3, 1}, {512, 1024, 28, 1, 2}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, c.k, c.k), randTensor(rng, -1, 1, c.m)}
+		pd := int64(c.k / 2)
+		a, err := newOp(b, "Conv", attrs{"pads": []int64{pd, pd, pd, pd}, "strides": []int64{int64(c.s), int64(c.s)}}, 13, 3, 1).(*conv).operands(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.kernels = true
+		dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
+		for _, p := range []struct {
+			name string
+			part convGradient
+		}{{"direct", directConv{}}, {"im2col", im2colConv{}}, {"cols", batchCols{}}} {
+			if p.name == "direct" && c.s != 1 {
+				continue
+			}
+			plan := &convPlan{dx: p.part, dw: p.part}
+			s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{false, true, false}}
+			b.Run(fmt.Sprintf("%d_%d_k%d_s%d/%s", c.c, c.hw, c.k, c.s, p.name), func(b *testing.B) {
+				for range b.N {
+					s.Buffers.NextRun()
+					convBackward(s, plan, a, dy)
+				}
+			})
 		}
 	}
 }

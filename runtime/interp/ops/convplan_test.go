@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -60,6 +61,10 @@ var strategyCases = []convCase{
 	{"stem stride above kernel", attrs{"strides": []int64{3, 3}}, []int{2, 2, 11, 13}, []int{5, 2, 2, 2}, false, true},
 	{"stem uneven", attrs{"strides": []int64{2, 3}, "pads": []int64{0, 2, 1, 0}}, []int{2, 1, 12, 17}, []int{7, 1, 3, 4}, true, false},
 	{"stem wide", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 4, 80, 96}, []int{33, 4, 3, 3}, true, true},
+	// Small planes with many terms (the batch columns strategy's dW):
+	// 3×3 at 7×7 and 1×1 of stride 2 into 3×3.
+	{"3x3 small plane", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 64, 7, 7}, []int{21, 64, 3, 3}, true, true},
+	{"1x1 strided small plane", attrs{"strides": []int64{2, 2}}, []int{2, 520, 6, 5}, []int{9, 520, 1, 1}, true, false},
 	{"1-D", attrs{"pads": []int64{2, 1}}, []int{3, 4, 37}, []int{11, 4, 5}, true, false},
 }
 
@@ -164,6 +169,10 @@ func TestConvPlanner(t *testing.T) {
 			"space to depth", "space to depth", "space to depth"},
 		{"unit stride", convKey{g: geom2d{c: 16, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 16, ow: 16}, group: 1, m: 24},
 			"direct", "direct", "direct"},
+		{"3x3 at 7x7", convKey{g: geom2d{c: 512, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 512},
+			"direct", "direct", "batch columns"},
+		{"3x3 at 7x7, few terms", convKey{g: geom2d{c: 32, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 32},
+			"direct", "direct", "im2col"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
 			"phases", "phases", "phases"},
 		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
@@ -198,5 +207,22 @@ func TestConvPlanner(t *testing.T) {
 		if p := planConv(test.k); p.fwdVector {
 			t.Errorf("%s without the kernels: forward on %s, a vector strategy", test.name, p.fwdName)
 		}
+	}
+}
+
+// TestBatchColumnsChunks checks the batch columns strategy's dW where the
+// batch takes several chunks, the last one short, against im2col's.
+func TestBatchColumnsChunks(t *testing.T) {
+	test := convCase{"chunks", attrs{"pads": []int64{1, 1, 1, 1}}, []int{5, 64, 7, 7}, []int{11, 64, 3, 3}, true, false}
+	a, dy := strategyArgs(t, test)
+	ref := &convPlan{fwd: im2colConv{}, dx: col2imGrad{}, dw: im2colConv{}}
+	need := []bool{false, true, true}
+	want := convBackward(&State{Need: need}, ref, a, dy)
+	for _, samples := range []int{1, 2, 5} {
+		plan := *ref
+		plan.dw = batchCols{floats: samples * 49 * 576}
+		got := convBackward(&State{Need: need, Buffers: poisoned().Buffers}, &plan, a, dy)
+		closeTo(t, fmt.Sprintf("chunks of %d: dW", samples), got[1], want[1])
+		closeTo(t, fmt.Sprintf("chunks of %d: dB", samples), got[2], want[2])
 	}
 }
