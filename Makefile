@@ -64,6 +64,10 @@ test: vet
 # and the tests that force the kernel paths run on their pure-Go twins.
 test-portable:
 	$(GO) test -count=1 -tags purego ./runtime/interp/...
+	$(GO) test -count=1 -tags purego ./harden/internal/adam/
+	@# Adam's Go loop must not be fused into multiply-adds where the
+	@# compiler may (GOAMD64=v3), or its bits would leave the assembly's.
+	@if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then GOAMD64=v3 $(GO) test -count=1 ./harden/internal/adam/; fi
 
 # The interpreter's tests again on the OpenBLAS path, so both paths pass.
 test-openblas:

@@ -54,14 +54,18 @@ type goImpl struct{}
 
 func (goImpl) update(w, g, m, v []float32, c *Coef) int { return 0 }
 
-// update is the Go loop, the reference the assembly matches.
+// update is the Go loop, the reference the assembly matches. Each
+// product is converted explicitly, which keeps the compiler from fusing
+// it with the sum that follows (it may at GOAMD64=v3 and above): fused,
+// the loop's bits would depend on the build, and the tails it takes would
+// differ from the assembly's body.
 func update(w, g, m, v []float32, c *Coef) {
 	for j := range w {
 		gd := float64(g[j])
-		mj := c.B1*float64(m[j]) + c.C1*gd
-		vj := c.B2*float64(v[j]) + c.C2*gd*gd
+		mj := float64(c.B1*float64(m[j])) + float64(c.C1*gd)
+		vj := float64(c.B2*float64(v[j])) + float64(float64(c.C2*gd)*gd)
 		m[j], v[j] = float32(mj), float32(vj)
-		wj := float64(w[j]) * c.Shrink
-		w[j] = float32(wj - c.Step*mj/(math.Sqrt(vj)/c.Root+c.Eps))
+		wj := float64(float64(w[j]) * c.Shrink)
+		w[j] = float32(wj - float64(c.Step*mj)/(math.Sqrt(vj)/c.Root+c.Eps))
 	}
 }
