@@ -17,12 +17,14 @@ import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 // 31.7-38.9, 3×3 stride 2 512→512 to 7×7 35.3-37.2 against 34.0-39.1.
 // At 14×14 it lost (3×3 256→256: 37.0 against 27.1 ms, 1×1 stride 2
 // 512→1024: 20.8-24.1 against 18.7-19.1), so it takes planes of 7×7 and
-// less. The forward pass and dX stay where they were.
+// less. Measured on the vector kernels' path (the product's kernel too),
+// it takes windows there alone. The forward pass and dX stay where they
+// were.
 func init() {
-	registerConvStrategy(convStrategy{name: "batch columns", rank: 80,
+	registerConvStrategy(convStrategy{name: "batch columns", rank: 80, vector: true,
 		weightGrad: func(k convKey) convGradient {
 			g := k.g
-			if k.group != 1 || g.kh*g.kw < 2 && plainPointwise(g) || g.oh*g.ow > batchColsPlane || g.oh*g.ow == 0 ||
+			if !k.kernels || k.group != 1 || g.kh*g.kw < 2 && plainPointwise(g) || g.oh*g.ow > batchColsPlane || g.oh*g.ow == 0 ||
 				g.colRows() < batchColsMinK {
 				return nil
 			}

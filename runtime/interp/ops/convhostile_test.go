@@ -1,6 +1,10 @@
 package ops
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestDepthwisePlansStayBounded plans depthwise windows with a small output
 // but pads, dilations and strides in the thousands (a hostile file's):
@@ -32,4 +36,54 @@ func TestDepthwisePlansStayBounded(t *testing.T) {
 			t.Errorf("pads %d, dilations %d, strides %d: forward on %s, off the vector kernels", test.p, test.d, test.s, p.fwdName)
 		}
 	}
+}
+
+// TestEmptyWindowsOnKernels runs convolutions whose windows hold nothing
+// (no input channels, no output channels, a kernel of height 0: a hostile
+// file's), strided and not, forward and backward on the vector kernels:
+// no strategy may index into an empty term list.
+func TestEmptyWindowsOnKernels(t *testing.T) {
+	for _, c := range []convCase{
+		{"no input channels, strided", attrs{"strides": []int64{2, 2}}, []int{1, 0, 8, 8}, []int{4, 0, 3, 3}, true, false},
+		{"no output channels, strided", attrs{"strides": []int64{2, 2}}, []int{1, 3, 8, 8}, []int{0, 3, 3, 3}, false, false},
+		{"kernel of height 0, strided", attrs{"strides": []int64{2, 2}}, []int{1, 3, 8, 8}, []int{4, 3, 0, 3}, false, false},
+		{"no input channels", nil, []int{1, 0, 8, 8}, []int{4, 0, 3, 3}, true, true},
+		{"no output channels", nil, []int{1, 3, 8, 8}, []int{0, 3, 3, 3}, false, false},
+	} {
+		in := c.inputs(rand.New(rand.NewPCG(1, 2)))
+		op := c.op(t, len(in))
+		s := &State{Grad: true, Kernels: true, Buffers: &Buffers{}}
+		outs, err := op.Forward(s, in)
+		if err != nil {
+			continue // refused with an error: as good as running
+		}
+		if _, err := op.Backward(s, []*Tensor{nnOnes(outs[0])}); err != nil {
+			t.Logf("%s: backward refused: %v", c.name, err)
+		}
+	}
+}
+
+// TestSpaceToDepthReadsOnlyTheWindow puts an infinity in the last row of
+// an 8×8 image, which a 3×3 stride-2 window without padding never reads:
+// the space-to-depth strategy, whose phase planes hold that row, must
+// give im2col's finite output, its terms the window's taps alone.
+func TestSpaceToDepthReadsOnlyTheWindow(t *testing.T) {
+	c := convCase{"inf outside", attrs{"strides": []int64{2, 2}}, []int{1, 3, 8, 8}, []int{5, 3, 3, 3}, true, false}
+	a, _ := strategyArgs(t, c)
+	for ch := range 3 {
+		a.x.Data[(ch*8+7)*8+3] = float32(math.Inf(1))
+	}
+	sp := spaceFor(func(p spacePlan) convForward { return spaceConv{p} })(a.key())
+	if sp == nil {
+		t.Fatal("the space-to-depth strategy does not take a 3-channel 3×3 stride-2 window")
+	}
+	got, want := NewFloat(a.n, a.m, a.g.oh, a.g.ow), NewFloat(a.n, a.m, a.g.oh, a.g.ow)
+	sp.forward(&State{Buffers: &Buffers{}}, a, got)
+	im2colConv{}.forward(&State{}, a, want)
+	for i, v := range got.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("Y[%d] = %v: a term read the row the window does not", i, v)
+		}
+	}
+	closeTo(t, "Y", got, want)
 }

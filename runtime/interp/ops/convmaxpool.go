@@ -59,7 +59,7 @@ func fusePool(convOp, pool Op, xShape, wShape []int, kernels bool) (fused Op, ok
 	}
 	xs := append([]int{1}, xShape[1:]...)
 	g, err := c.geometry(xs, wShape, false)
-	if err != nil || !canDirect(kernels, g) || !c.channelsMatch(xs, wShape) {
+	if err != nil || !canDirect(kernels, g) || wShape[0] < 1 || !c.channelsMatch(xs, wShape) {
 		return nil, false
 	}
 	pg, err := mp.geometry([]int{1, wShape[0], g.oh, g.ow})

@@ -61,6 +61,8 @@ var strategyCases = []convCase{
 	{"stem stride above kernel", attrs{"strides": []int64{3, 3}}, []int{2, 2, 11, 13}, []int{5, 2, 2, 2}, false, true},
 	{"stem uneven", attrs{"strides": []int64{2, 3}, "pads": []int64{0, 2, 1, 0}}, []int{2, 1, 12, 17}, []int{7, 1, 3, 4}, true, false},
 	{"stem wide", attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 4, 80, 96}, []int{33, 4, 3, 3}, true, true},
+	{"stem one channel out", attrs{"strides": []int64{2, 2}, "pads": []int64{3, 3, 3, 3}}, []int{2, 3, 20, 19}, []int{1, 3, 7, 7}, true, false},
+	{"stem stride 3", attrs{"strides": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, []int{2, 1, 17, 16}, []int{6, 1, 3, 3}, false, true},
 	// Small planes with many terms (the batch columns strategy's dW):
 	// 3×3 at 7×7 and 1×1 of stride 2 into 3×3.
 	{"3x3 small plane", attrs{"pads": []int64{1, 1, 1, 1}}, []int{3, 64, 7, 7}, []int{21, 64, 3, 3}, true, true},

@@ -9,11 +9,14 @@ package ops
 // At stride s, input pixel (s·r + p, s·c + q) of the padded image is pixel
 // (r, c) of phase plane (p, q). A tap (i, j) of the window reads plane
 // (i mod s, j mod s) at an offset of (i div s, j div s) plane pixels, so
-// the convolution is a unit-stride one over c·s² planes with a window of
-// ⌈kh/s⌉×⌈kw/s⌉, whose weights for taps past the window are zero: a
-// direct convolution (directconv.go). Its weight gradient is the direct
-// one, folded back onto the window's taps, and its input's gradient the
-// direct one to the planes, which land back on the image's pixels.
+// the convolution is a unit-stride one over c·s² planes, each term a tap
+// of the window at its offset in its plane: a direct convolution
+// (directconv.go, planDirectTerms) with the window's own weights and
+// weight gradient. Its input's gradient is the direct input gradient of
+// the unit-stride window over the planes, ⌈kh/s⌉×⌈kw/s⌉ with zeros for
+// the taps it has and the window lacks, put back on the image's pixels
+// (only where an infinite or NaN dY meets such a zero does it differ from
+// col2im's, which multiplies no zero weight).
 func init() {
 	registerConvStrategy(convStrategy{name: "space to depth", rank: 95, vector: true,
 		forward:    spaceFor(func(p spacePlan) convForward { return spaceConv{p} }),
@@ -29,16 +32,23 @@ const maxSpaceChannels = 4
 
 // spaceFor returns part, on the window's plan, for strided windows of at
 // most maxSpaceChannels channels in one group, undilated, on the vector
-// kernels, and nil for the others.
+// kernels, whose phase planes are no larger than im2col's columns, and
+// nil for the others.
 func spaceFor[T any](part func(spacePlan) T) func(convKey) T {
 	return func(k convKey) T {
 		var none T
 		g := k.g
-		if !k.kernels || k.group != 1 || g.c > maxSpaceChannels || g.sh*g.sw < 2 || g.sh*g.sw > maxPhases ||
-			g.dh != 1 || g.dw != 1 || g.oh <= 0 || g.ow <= 0 {
+		if !k.kernels || k.group != 1 || k.m < 1 || g.colRows() < 1 || g.c > maxSpaceChannels ||
+			g.sh*g.sw < 2 || g.sh*g.sw > maxPhases || g.dh != 1 || g.dw != 1 || g.oh <= 0 || g.ow <= 0 {
 			return none
 		}
-		return part(newSpacePlan(g))
+		sp := newSpacePlan(g)
+		// The planes hold no more than im2col's columns would: a stride
+		// past the kernel leaves planes no tap reads.
+		if sp.u.c*sp.u.h*sp.u.w > g.colRows()*g.oh*g.ow {
+			return none
+		}
+		return part(sp)
 	}
 }
 
@@ -108,36 +118,46 @@ func (sp spacePlan) weights(wu, w []float32, m int) {
 	}
 }
 
-// fold adds the unit-stride window's weight gradient du (m × u.c·u.kh·u.kw)
-// onto the taps of dw (m × g.c·kh·kw); the terms no tap maps to are
-// dropped.
-func (sp spacePlan) fold(dw, du []float32, m int) {
-	g, k, ku := sp.g, sp.g.colRows(), sp.u.colRows()
-	for o := range m {
-		for ch := range g.c {
-			for i := range g.kh {
-				for j := range g.kw {
-					dw[o*k+(ch*g.kh+i)*g.kw+j] += du[o*ku+sp.tap(ch, i, j)]
-				}
+// offs returns each tap's byte offset in the phase planes, in the
+// window's order (channel, row, column): the terms of the direct plan.
+func (sp spacePlan) offs() []int64 {
+	g, u := sp.g, sp.u
+	offs := make([]int64, 0, g.colRows()+2)
+	for ch := range g.c {
+		for i := range g.kh {
+			for j := range g.kw {
+				plane := (ch*g.sh+i%g.sh)*g.sw + j%g.sw
+				offs = append(offs, int64(4*((plane*u.h+i/g.sh)*u.w+j/g.sw)))
 			}
 		}
 	}
+	return offs
+}
+
+// plan returns the direct plan of the window's taps over the phase
+// planes, with w (m × g.c·kh·kw) packed, or for the weight gradient alone
+// (w nil).
+func (sp spacePlan) plan(s *State, w, b []float32, m int, relu bool) *directPlan {
+	return planDirectTerms(s, sp.u, sp.offs(), sp.u.oh, sp.u.ow, w, b, m, 1, relu)
 }
 
 type spaceConv struct{ p spacePlan }
 
 func (sc spaceConv) forward(s *State, a convArgs, y *Tensor) {
-	u, ohw := sc.p.u, a.g.oh*a.g.ow
-	wu := s.scratch(a.m * u.colRows())
-	defer s.Buffers.Put(wu)
-	sc.p.weights(wu, a.w.Data, a.m)
-	plan := planDirect(s, u, wu, a.bias(), a.m, 1, a.relu)
+	ohw := a.g.oh * a.g.ow
+	plan := sc.p.plan(s, a.w.Data, a.bias(), a.m, a.relu)
+	plan.straighten()
 	defer plan.release(s)
-	xlen := u.c * u.h * u.w
-	directSamples(s, plan, a, xlen, func(i, _ int, img, scratch []float32) {
-		x := scratch[:xlen]
+	// The planes are written where the kernels read them, plan.xlen
+	// floats with what the tiles read past them, the wide buffer after.
+	planes := sc.p.u.c * sc.p.u.h * sc.p.u.w
+	directSamples(s, plan, a, plan.xlen, func(i, _ int, img, scratch []float32) {
+		x := scratch[:plan.xlen]
 		sc.p.planes(x, img)
-		plan.run(y.Data[i*a.m*ohw:][:a.m*ohw], x, scratch[xlen:], 0)
+		clear(x[planes:])
+		out := y.Data[i*a.m*ohw:][:a.m*ohw]
+		res, rows, _ := plan.kernels(out, x, scratch[plan.xlen:], 0)
+		plan.compact(out, res, rows)
 		a.finishSample(i)
 	})
 }
@@ -145,14 +165,13 @@ func (sc spaceConv) forward(s *State, a convArgs, y *Tensor) {
 // streams: every sample's output is finished by the worker that wrote it.
 func (spaceConv) streams(a convArgs) bool { return samplesStream(a) }
 
-// begin, for the weights' gradient: the direct gradient over each
-// sample's phase planes, folded onto the window.
+// begin, for the weights' gradient: the direct gradient of the window's
+// taps over each sample's phase planes, added into the worker's dW.
 func (sc spaceConv) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
 	u, ohw := sc.p.u, a.g.oh*a.g.ow
-	st := spaceWeights{p: sc.p, m: a.m, plan: planDirect(s, u, nil, nil, a.m, 1, false)}
+	st := spaceWeights{p: sc.p, plan: sc.p.plan(s, nil, nil, a.m, false)}
 	for range workers {
 		st.x = append(st.x, s.scratch(u.c*u.h*u.w))
-		st.du = append(st.du, s.scratch(a.m*u.colRows()))
 		st.pad = append(st.pad, s.scratch(st.plan.scratchLen()))
 		st.rows = append(st.rows, s.scratch(8*ohw))
 		st.sums = append(st.sums, s.scratch(st.plan.gradSums()))
@@ -161,21 +180,17 @@ func (sc spaceConv) begin(s *State, a convArgs, workers int, _ gemmFunc) convSte
 }
 
 type spaceWeights struct {
-	p                      spacePlan
-	m                      int
-	plan                   *directPlan
-	x, du, pad, rows, sums [][]float32
+	p                  spacePlan
+	plan               *directPlan
+	x, pad, rows, sums [][]float32
 }
 
 func (st spaceWeights) group(wk, _ int, dw, dy, img []float32) {
 	st.p.planes(st.x[wk], img)
-	du := st.du[wk][:st.m*st.p.u.colRows()]
-	clear(du)
-	st.plan.gradW(du, dy, st.x[wk], st.pad[wk], st.rows[wk], st.sums[wk])
-	st.p.fold(dw, du, st.m)
+	st.plan.gradW(dw, dy, st.x[wk], st.pad[wk], st.rows[wk], st.sums[wk])
 }
 
-func (st spaceWeights) release(s *State) { putAll(s.Buffers, st.x, st.du, st.pad, st.rows, st.sums) }
+func (st spaceWeights) release(s *State) { putAll(s.Buffers, st.x, st.pad, st.rows, st.sums) }
 
 // spaceInputGrad computes dX as the direct input gradient of the
 // unit-stride window, to the phase planes, then puts each plane pixel

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
@@ -22,9 +23,11 @@ import (
 // the gradient with respect to the weights has its own (gradW).
 //
 // canDirect reports whether the direct kernel can run the window g, for
-// a node that takes the kernels' paths (State.Kernels).
+// a node that takes the kernels' paths (State.Kernels): unit strides, an
+// output, and terms to sum (an empty window, which a hostile file may
+// declare, stays with im2col).
 func canDirect(kernels bool, g geom2d) bool {
-	return kernels && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0
+	return kernels && g.sh == 1 && g.sw == 1 && g.oh > 0 && g.ow > 0 && g.colRows() > 0
 }
 
 // directPlan is what a direct convolution computes once per call and
@@ -52,6 +55,7 @@ type directPlan struct {
 	bias    []float32 // per group, per tile: one per channel of the tile
 	offs    []int64   // k byte offsets
 	segs    []segment
+	k       int // terms: g's taps, or the offsets planDirectTerms was given
 	block   int // segments each tile runs before the next (segBlock)
 	relu    bool
 }
@@ -116,19 +120,29 @@ func (p *directPlan) straighten() {
 // in a wide plan instead of 9, which the Tall tiles then take as 3, 3
 // and 2). The padded image and the layout of the output stay g's.
 func planDirectPart(s *State, g geom2d, oh, ow int, w, b []float32, m, group int, relu bool) *directPlan {
-	k := g.colRows()
-	p := &directPlan{g: g, m: m, group: group, relu: relu, block: segBlock,
-		hp: g.oh + (g.kh-1)*g.dh, wp: g.ow + (g.kw-1)*g.dw}
-	p.offs = make([]int64, 0, k+2)
+	hp, wp := g.oh+(g.kh-1)*g.dh, g.ow+(g.kw-1)*g.dw
+	offs := make([]int64, 0, g.colRows()+2)
 	for c := range g.c {
 		for ki := range g.kh {
 			for kj := range g.kw {
-				p.offs = append(p.offs, int64(4*((c*p.hp+ki*g.dh)*p.wp+kj*g.dw)))
+				offs = append(offs, int64(4*((c*hp+ki*g.dh)*wp+kj*g.dw)))
 			}
 		}
 	}
-	reach := int(p.offs[len(p.offs)-1] / 4) // the last term's offset
-	for len(p.offs)%3 != 0 {                // whole triples for the weight gradient
+	return planDirectTerms(s, g, offs, oh, ow, w, b, m, group, relu)
+}
+
+// planDirectTerms is planDirectPart with the terms' byte offsets into the
+// padded image (g.c planes of its size) given, one per row of w's
+// channels (m × len(offs)), rather than g's taps in their order: the
+// space-to-depth strategy's taps, each in its phase plane. The padded
+// image is g's; offs is the plan's from then on.
+func planDirectTerms(s *State, g geom2d, offs []int64, oh, ow int, w, b []float32, m, group int, relu bool) *directPlan {
+	k := len(offs)
+	p := &directPlan{g: g, k: k, m: m, group: group, relu: relu, block: segBlock,
+		hp: g.oh + (g.kh-1)*g.dh, wp: g.ow + (g.kw-1)*g.dw, offs: offs}
+	reach := int(slices.Max(p.offs) / 4) // the farthest term's offset
+	for len(p.offs)%3 != 0 {             // whole triples for the weight gradient
 		p.offs = append(p.offs, 0)
 	}
 	lanes := kernel.Lanes
@@ -309,8 +323,7 @@ const segBlock = 48
 // kernels is conv on x, the padded image already made, with the wide
 // buffer (of wideLen) at the start of scratch.
 func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, rows, planes int) {
-	g := p.g
-	k := g.colRows()
+	k := p.k
 	rows, planes = p.layout()
 	res = out
 	if p.wide {
@@ -346,8 +359,7 @@ func (p *directPlan) kernels(out, x, scratch []float32, gr int) (res []float32, 
 // gradSums.
 func (p *directPlan) gradW(dw, dy, img, padded, rows, sums []float32) {
 	x := p.image(img, padded)
-	g := p.g
-	k, ohw := g.colRows(), g.oh*g.ow
+	k, ohw := p.k, p.g.oh*p.g.ow
 	triples := len(p.offs) / 3
 	t := kernel.GradTile{
 		DYStride: int64(4 * ohw),
