@@ -6,17 +6,17 @@ package ops
 // stride) do not take and im2col runs through a column matrix nine times
 // the image's size.
 //
-// At stride s, input pixel (s·r + p, s·c + q) of the padded image is pixel
-// (r, c) of phase plane (p, q). A tap (i, j) of the window reads plane
-// (i mod s, j mod s) at an offset of (i div s, j div s) plane pixels, so
-// the convolution is a unit-stride one over c·s² planes, each term a tap
-// of the window at its offset in its plane: a direct convolution
-// (directconv.go, planDirectTerms) with the window's own weights and
-// weight gradient. Its input's gradient is the direct input gradient of
-// the unit-stride window over the planes, ⌈kh/s⌉×⌈kw/s⌉ with zeros for
-// the taps it has and the window lacks, put back on the image's pixels
-// (only where an infinite or NaN dY meets such a zero does it differ from
-// col2im's, which multiplies no zero weight).
+// At stride s a tap reads every s-th pixel of every s-th row: split into
+// s×s phase planes, as the phases strategy splits a depthwise channel
+// (convphases.go, phasePlan), each tap reads one plane at unit stride at
+// its own shift. So the convolution is a unit-stride one over c·s²
+// planes, each term a tap of the window at its shift in its channel's
+// plane: a direct convolution (directconv.go, planDirectTerms) with the
+// window's own weights and weight gradient. Its input's gradient is the
+// direct input gradient of the unit-stride window over the planes, with
+// zeros for the places it has and no tap reads, scattered back to the
+// image's pixels (only where an infinite or NaN dY meets such a zero does
+// it differ from col2im's, which multiplies no zero weight).
 func init() {
 	registerConvStrategy(convStrategy{name: "space to depth", rank: 95, vector: true,
 		forward:    spaceFor(func(p spacePlan) convForward { return spaceConv{p} }),
@@ -52,67 +52,57 @@ func spaceFor[T any](part func(spacePlan) T) func(convKey) T {
 	}
 }
 
-// spacePlan maps a strided window g to the unit-stride window over its
-// phase planes.
+// spacePlan maps a strided window g to the unit-stride window u over its
+// channels' phase planes: channel ch's planes are ph's layout of it, block
+// floats from channel ch·block on.
 type spacePlan struct {
-	g, u geom2d // the window and the unit-stride one
+	g, u  geom2d // the window and the unit-stride one
+	ph    *phasePlan
+	block int // floats of one channel's planes
 }
 
 func newSpacePlan(g geom2d) spacePlan {
-	kh, kw := (g.kh+g.sh-1)/g.sh, (g.kw+g.sw-1)/g.sw
-	return spacePlan{g: g, u: geom2d{c: g.c * g.sh * g.sw, h: g.oh + kh - 1, w: g.ow + kw - 1,
-		kh: kh, kw: kw, sh: 1, sw: 1, dh: 1, dw: 1, oh: g.oh, ow: g.ow}}
+	ph := newPhasePlan(g)
+	return spacePlan{g: g, ph: ph, block: ph.phases * ph.plane,
+		u: geom2d{c: g.c * ph.phases, h: ph.rows, w: ph.pitch, kh: ph.rows - g.oh + 1, kw: ph.pitch - g.ow + 1,
+			sh: 1, sw: 1, dh: 1, dw: 1, oh: g.oh, ow: g.ow}}
 }
 
-// planes writes the phase planes of one sample's image img (g.c×h×w) to
-// x (u.c×u.h×u.w): plane (ch·sh + p)·sw + q, pixel (r, c), is image pixel
-// (sh·r + p − ph, sw·c + q − pw) of channel ch, zero in the padding.
+// xlen is the floats planes writes: every channel's planes, and the
+// zeros the last one's tiles read past them.
+func (sp spacePlan) xlen() int { return (sp.g.c-1)*sp.block + sp.ph.xlen }
+
+// planes writes the phase planes of one sample's image img (g.c×h×w) to x
+// (xlen floats). Each channel's image call also zeroes what lies past its
+// planes, the next channel's start, which that channel's call then writes.
 func (sp spacePlan) planes(x, img []float32) {
-	g, u := sp.g, sp.u
-	for ch := range g.c {
-		src := img[ch*g.h*g.w:][:g.h*g.w]
-		for p := range g.sh {
-			for q := range g.sw {
-				plane := x[((ch*g.sh+p)*g.sw+q)*u.h*u.w:][:u.h*u.w]
-				for r := range u.h {
-					row := plane[r*u.w:][:u.w]
-					iy := g.sh*r + p - g.ph
-					if iy < 0 || iy >= g.h {
-						clear(row)
-						continue
-					}
-					lo, hi := sp.columns(q)
-					clear(row[:lo])
-					clear(row[hi:])
-					in := src[iy*g.w:][:g.w]
-					for c, ix := lo, g.sw*lo+q-g.pw; c < hi; c, ix = c+1, ix+g.sw {
-						row[c] = in[ix]
-					}
-				}
-			}
-		}
+	hw := sp.g.h * sp.g.w
+	for ch := range sp.g.c {
+		sp.ph.image(x[ch*sp.block:], img[ch*hw:][:hw])
 	}
 }
 
-// tap returns, for tap (i, j) of input channel ch, the index of its term
-// among the unit-stride window's (plane, row, column).
-func (sp spacePlan) tap(ch, i, j int) int {
-	g, u := sp.g, sp.u
-	plane := (ch*g.sh+i%g.sh)*g.sw + j%g.sw
-	return (plane*u.kh+i/g.sh)*u.kw + j/g.sw
+// pixels is planes the other way: it writes each image pixel of dx
+// (g.c×h×w) from its place in the phase planes x, and zero where no tap
+// reads it.
+func (sp spacePlan) pixels(dx, x []float32) {
+	hw := sp.g.h * sp.g.w
+	for ch := range sp.g.c {
+		sp.ph.scatter(dx[ch*hw:][:hw], x[ch*sp.block:])
+	}
 }
 
 // weights writes w (m × g.c·kh·kw) as the unit-stride window's weights
-// to wu (m × u.c·u.kh·u.kw), zero for the terms no tap maps to.
+// to wu (m × u.c·u.kh·u.kw), zero for the places no tap reads.
 func (sp spacePlan) weights(wu, w []float32, m int) {
-	g, k, ku := sp.g, sp.g.colRows(), sp.u.colRows()
+	khw, k, ku := sp.g.kh*sp.g.kw, sp.g.colRows(), sp.u.colRows()
 	clear(wu[:m*ku])
-	for o := range m {
-		for ch := range g.c {
-			for i := range g.kh {
-				for j := range g.kw {
-					wu[o*ku+sp.tap(ch, i, j)] = w[o*k+(ch*g.kh+i)*g.kw+j]
-				}
+	for ch := range sp.g.c {
+		for t := range khw {
+			plane, shift := ch*sp.ph.phases+sp.ph.tapPhase[t], sp.ph.shift[t]
+			term := (plane*sp.u.kh+shift/sp.u.w)*sp.u.kw + shift%sp.u.w
+			for o := range m {
+				wu[o*ku+term] = w[o*k+ch*khw+t]
 			}
 		}
 	}
@@ -121,14 +111,10 @@ func (sp spacePlan) weights(wu, w []float32, m int) {
 // offs returns each tap's byte offset in the phase planes, in the
 // window's order (channel, row, column): the terms of the direct plan.
 func (sp spacePlan) offs() []int64 {
-	g, u := sp.g, sp.u
-	offs := make([]int64, 0, g.colRows()+2)
-	for ch := range g.c {
-		for i := range g.kh {
-			for j := range g.kw {
-				plane := (ch*g.sh+i%g.sh)*g.sw + j%g.sw
-				offs = append(offs, int64(4*((plane*u.h+i/g.sh)*u.w+j/g.sw)))
-			}
+	offs := make([]int64, 0, sp.g.colRows()+2)
+	for ch := range sp.g.c {
+		for _, o := range sp.ph.offs {
+			offs = append(offs, int64(4*ch*sp.block)+o)
 		}
 	}
 	return offs
@@ -148,15 +134,15 @@ func (sc spaceConv) forward(s *State, a convArgs, y *Tensor) {
 	plan := sc.p.plan(s, a.w.Data, a.bias(), a.m, a.relu)
 	plan.straighten()
 	defer plan.release(s)
-	// The planes are written where the kernels read them, plan.xlen
-	// floats with what the tiles read past them, the wide buffer after.
-	planes := sc.p.u.c * sc.p.u.h * sc.p.u.w
-	directSamples(s, plan, a, plan.xlen, func(i, _ int, img, scratch []float32) {
-		x := scratch[:plan.xlen]
+	// The planes are written where the kernels read them, with what the
+	// tiles read past them; the wide buffer follows.
+	xlen := max(plan.xlen, sc.p.xlen())
+	directSamples(s, plan, a, xlen, func(i, _ int, img, scratch []float32) {
+		x := scratch[:xlen]
 		sc.p.planes(x, img)
-		clear(x[planes:])
+		clear(x[sc.p.xlen():])
 		out := y.Data[i*a.m*ohw:][:a.m*ohw]
-		res, rows, _ := plan.kernels(out, x, scratch[plan.xlen:], 0)
+		res, rows, _ := plan.kernels(out, x, scratch[xlen:], 0)
 		plan.compact(out, res, rows)
 		a.finishSample(i)
 	})
@@ -168,10 +154,10 @@ func (spaceConv) streams(a convArgs) bool { return samplesStream(a) }
 // begin, for the weights' gradient: the direct gradient of the window's
 // taps over each sample's phase planes, added into the worker's dW.
 func (sc spaceConv) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
-	u, ohw := sc.p.u, a.g.oh*a.g.ow
+	ohw := a.g.oh * a.g.ow
 	st := spaceWeights{p: sc.p, plan: sc.p.plan(s, nil, nil, a.m, false)}
 	for range workers {
-		st.x = append(st.x, s.scratch(u.c*u.h*u.w))
+		st.x = append(st.x, s.scratch(sc.p.xlen()))
 		st.pad = append(st.pad, s.scratch(st.plan.scratchLen()))
 		st.rows = append(st.rows, s.scratch(8*ohw))
 		st.sums = append(st.sums, s.scratch(st.plan.gradSums()))
@@ -205,7 +191,7 @@ func (sg spaceInputGrad) begin(s *State, a convArgs, workers int, mul gemmFunc) 
 	ua.w, ua.g = &Tensor{Shape: []int{a.m, u.c, u.kh, u.kw}, Data: st.wu}, u
 	st.direct = directInputGrad{}.begin(s, ua, workers, mul).(directInput)
 	for range workers {
-		st.dx = append(st.dx, s.scratch(u.c*u.h*u.w))
+		st.dx = append(st.dx, s.scratch(sg.p.xlen()))
 	}
 	return st
 }
@@ -226,40 +212,4 @@ func (st spaceInput) release(s *State) {
 	st.direct.release(s)
 	s.Buffers.Put(st.wu)
 	putAll(s.Buffers, st.dx)
-}
-
-// pixels is planes the other way: it writes each image pixel of dx
-// (g.c×h×w) from its place in the phase planes x, and zero where no
-// plane holds it (rows and columns past the windows' reach).
-func (sp spacePlan) pixels(dx, x []float32) {
-	g, u := sp.g, sp.u
-	clear(dx[:g.c*g.h*g.w])
-	for ch := range g.c {
-		dst := dx[ch*g.h*g.w:][:g.h*g.w]
-		for p := range g.sh {
-			for q := range g.sw {
-				plane := x[((ch*g.sh+p)*g.sw+q)*u.h*u.w:][:u.h*u.w]
-				lo, hi := sp.columns(q)
-				for r := range u.h {
-					iy := g.sh*r + p - g.ph
-					if iy < 0 || iy >= g.h {
-						continue
-					}
-					row, out := plane[r*u.w:][:u.w], dst[iy*g.w:][:g.w]
-					for c, ix := lo, g.sw*lo+q-g.pw; c < hi; c, ix = c+1, ix+g.sw {
-						out[ix] = row[c]
-					}
-				}
-			}
-		}
-	}
-}
-
-// columns returns the plane columns [lo, hi) of column phase q that lie
-// in the image.
-func (sp spacePlan) columns(q int) (lo, hi int) {
-	g, u := sp.g, sp.u
-	x0 := q - g.pw
-	lo = min(max(0, (-x0+g.sw-1)/g.sw), u.w)
-	return lo, max(lo, min(u.w, (g.w-x0+g.sw-1)/g.sw))
 }
