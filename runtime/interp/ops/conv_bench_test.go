@@ -67,13 +67,8 @@ func BenchmarkDirectBlocks(b *testing.B) {
 		c, m, hw int
 		k        int
 	}{{"16to96_112", 16, 96, 112, 1}, {"64to256_56", 64, 256, 56, 1}, {"32to16_112", 32, 16, 112, 1}, {"3x3_64_56", 64, 64, 56, 3}} {
-		rng := rand.New(rand.NewPCG(1, 2))
 		p := int64(c.k / 2)
-		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, c.k, c.k), randTensor(rng, -1, 1, c.m)}
-		a, err := newOp(b, "Conv", attrs{"pads": []int64{p, p, p, p}}, 13, 3, 1).(*conv).operands(in)
-		if err != nil {
-			b.Fatal(err)
-		}
+		a, _ := strategyArgs(b, convCase{c.name, attrs{"pads": []int64{p, p, p, p}}, []int{16, c.c, c.hw, c.hw}, []int{c.m, c.c, c.k, c.k}, true, false})
 		s := &State{Buffers: &Buffers{}, Kernels: true}
 		y := make([]float32, a.n*a.m*a.g.oh*a.g.ow)
 		for _, whole := range []bool{false, true} {
@@ -110,15 +105,8 @@ func BenchmarkSpaceToDepth(b *testing.B) {
 		m, k  int
 		stems attrs
 	}{{"3x3", 32, 3, attrs{"strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}}, {"7x7", 64, 7, attrs{"strides": []int64{2, 2}, "pads": []int64{3, 3, 3, 3}}}} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		in := []*Tensor{randTensor(rng, -1, 1, 16, 3, 224, 224), randTensor(rng, -1, 1, c.m, 3, c.k, c.k), randTensor(rng, -1, 1, c.m)}
-		a, err := newOp(b, "Conv", c.stems, 13, 3, 1).(*conv).operands(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.kernels = true
+		a, dy := strategyArgs(b, convCase{c.name, c.stems, []int{16, 3, 224, 224}, []int{c.m, 3, c.k, c.k}, true, false})
 		sp := newSpacePlan(a.g)
-		dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
 		y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
 		for _, st := range []struct {
 			name   string
@@ -132,16 +120,8 @@ func BenchmarkSpaceToDepth(b *testing.B) {
 					st.fwd.forward(s, a, y)
 				}
 			})
-			for i, part := range []convGradient{st.dx, st.dw} {
-				plan := &convPlan{dx: part, dw: part}
-				s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{i == 0, i == 1, false}}
-				b.Run(c.name+"/"+st.name+"/"+[]string{"dX", "dW"}[i], func(b *testing.B) {
-					for range b.N {
-						s.Buffers.NextRun()
-						convBackward(s, plan, a, dy)
-					}
-				})
-			}
+			benchmarkConvPart(b, c.name+"/"+st.name+"/dX", a, dy, st.dx, false)
+			benchmarkConvPart(b, c.name+"/"+st.name+"/dW", a, dy, st.dw, true)
 		}
 	}
 }
@@ -154,30 +134,30 @@ func BenchmarkSpaceToDepth(b *testing.B) {
 //	go test -run '^$' -bench BatchColumns -benchtime 10x ./runtime/interp/ops/
 func BenchmarkBatchColumns(b *testing.B) {
 	for _, c := range []struct{ c, m, hw, k, s int }{{512, 512, 7, 3, 1}, {1024, 2048, 14, 1, 2}, {512, 512, 14, 3, 2}, {256, 256, 14, 3, 1}, {512, 1024, 28, 1, 2}} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, c.k, c.k), randTensor(rng, -1, 1, c.m)}
-		pd := int64(c.k / 2)
-		a, err := newOp(b, "Conv", attrs{"pads": []int64{pd, pd, pd, pd}, "strides": []int64{int64(c.s), int64(c.s)}}, 13, 3, 1).(*conv).operands(in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.kernels = true
-		dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
+		pd, st := int64(c.k/2), int64(c.s)
+		name := fmt.Sprintf("%d_%d_k%d_s%d", c.c, c.hw, c.k, c.s)
+		a, dy := strategyArgs(b, convCase{name, attrs{"pads": []int64{pd, pd, pd, pd}, "strides": []int64{st, st}},
+			[]int{16, c.c, c.hw, c.hw}, []int{c.m, c.c, c.k, c.k}, true, false})
 		for _, p := range []struct {
 			name string
 			part convGradient
 		}{{"direct", directConv{}}, {"im2col", im2colConv{}}, {"cols", batchCols{}}} {
-			if p.name == "direct" && c.s != 1 {
-				continue
+			if p.name != "direct" || c.s == 1 {
+				benchmarkConvPart(b, name+"/"+p.name, a, dy, p.part, true)
 			}
-			plan := &convPlan{dx: p.part, dw: p.part}
-			s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{false, true, false}}
-			b.Run(fmt.Sprintf("%d_%d_k%d_s%d/%s", c.c, c.hw, c.k, c.s, p.name), func(b *testing.B) {
-				for range b.N {
-					s.Buffers.NextRun()
-					convBackward(s, plan, a, dy)
-				}
-			})
 		}
 	}
+}
+
+// benchmarkConvPart times part, the input's gradient or with weights the
+// weights', on its own through convBackward, on the vector kernels.
+func benchmarkConvPart(b *testing.B, name string, a convArgs, dy *Tensor, part convGradient, weights bool) {
+	plan := &convPlan{dx: part, dw: part}
+	s := &State{Buffers: &Buffers{}, Kernels: true, Need: []bool{!weights, weights, false}}
+	b.Run(name, func(b *testing.B) {
+		for range b.N {
+			s.Buffers.NextRun()
+			convBackward(s, plan, a, dy)
+		}
+	})
 }

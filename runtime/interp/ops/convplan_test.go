@@ -130,7 +130,7 @@ func poisoned() *State { return &State{Buffers: &Buffers{Poison: true}} }
 
 // strategyArgs returns a case's checked arguments and a gradient for its
 // output, zero where a fused Relu's output is near its kink.
-func strategyArgs(t *testing.T, test convCase) (convArgs, *Tensor) {
+func strategyArgs(t testing.TB, test convCase) (convArgs, *Tensor) {
 	t.Helper()
 	in := test.inputs(rand.New(rand.NewPCG(3, uint64(len(test.name)))))
 	c := test.op(t, len(in)).(*conv)

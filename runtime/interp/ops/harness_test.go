@@ -293,7 +293,7 @@ func (c convCase) inputs(rng *rand.Rand) []*Tensor {
 
 // op returns the case's Conv (opset 13) for inputs inputs, its Relu fused
 // where it has one.
-func (c convCase) op(t *testing.T, inputs int) Op {
+func (c convCase) op(t testing.TB, inputs int) Op {
 	t.Helper()
 	op := newOp(t, "Conv", c.attrs, 13, inputs, 1)
 	if !c.relu {
