@@ -3,8 +3,9 @@ package ops
 import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
 
 // The batch columns strategy, for the weight gradient of windows larger
-// than 1×1 over small output planes (ResNet-50's last stages: 3×3 at 7×7
-// and 14×14, and the strided layers into them). Sample by sample, dW +=
+// than 1×1, or strided, into small output planes (ResNet-50's last stage:
+// its 3×3 layers at 7×7 and the strided layers into it). Sample by
+// sample, dW +=
 // dY·colsᵀ is a product over 49 or 196 pixels that adds the whole of dW,
 // 512×4608 floats at 7×7, into itself once a sample; the direct kernel's
 // segments follow rows, 16 lanes for 7 pixels. Here the samples' columns
