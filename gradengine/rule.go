@@ -15,9 +15,9 @@ const smallModel = 1 << 20
 // strategies the interpreter planned for it on this CPU, so the choice,
 // and with it every result, does not depend on the machine's load.
 //
-// The interpreter wins where its vector kernels (the direct, phases,
-// pixels and space-to-depth strategies, on AVX-512F) run every convolution
-// but the stem, the one that reads the image (3 channels, often strided:
+// The interpreter wins where its vector kernels (the direct, rows,
+// phases, pixels and space-to-depth strategies, on AVX-512F) run every
+// convolution but the stem, the one that reads the image (3 channels, often strided:
 // im2col when these figures were taken, space to depth since). The FGSM
 // step's gradient pass as a ratio to ONNX Runtime's forward (higher is
 // faster), graph against interpreter (BenchmarkGradGraph in make bench,

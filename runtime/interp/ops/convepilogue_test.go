@@ -29,8 +29,9 @@ func TestEpilogueStreams(t *testing.T) {
 	}{
 		{"1x1", nil, []int{n, 8, 8, 8}, []int{16, 8, 1, 1}, "direct"},
 		{"3x3 grouped", attrs{"group": 2, "pads": []int64{1, 1, 1, 1}}, []int{n, 4, 8, 8}, []int{8, 2, 3, 3}, "direct"},
-		{"depthwise blocks of planes", attrs{"group": 10, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 20, 20}, []int{10, 1, 3, 3}, "phases"},
-		{"depthwise strided, odd planes", attrs{"group": 65, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{n, 65, 42, 42}, []int{65, 1, 3, 3}, "phases"},
+		{"depthwise blocks of planes", attrs{"group": 10, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 20, 20}, []int{10, 1, 3, 3}, "rows"},
+		{"depthwise strided, odd planes", attrs{"group": 65, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{n, 65, 42, 42}, []int{65, 1, 3, 3}, "rows"},
+		{"depthwise stride 3", attrs{"group": 10, "strides": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 24, 24}, []int{10, 1, 3, 3}, "phases"},
 		{"depthwise pixels", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{n, 384, 14, 14}, []int{384, 1, 3, 3}, "pixels"},
 	} {
 		in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...), randTensor(rng, -1, 1, test.w[0])}

@@ -26,7 +26,7 @@ func BenchmarkDepthwiseStrategies(b *testing.B) {
 		a.kernels = true
 		k := a.key()
 		dy := randTensor(rng, -1, 1, a.n, a.m, a.g.oh, a.g.ow)
-		for _, name := range []string{"phases", "pixels"} {
+		for _, name := range []string{"phases", "pixels", "rows"} {
 			var st convStrategy
 			for _, s := range convStrategies {
 				if s.name == name {
@@ -36,7 +36,15 @@ func BenchmarkDepthwiseStrategies(b *testing.B) {
 			if st.forward(k) == nil {
 				continue
 			}
-			plan := &convPlan{fwd: st.forward(k), dx: st.inputGrad(k), dw: st.weightGrad(k)}
+			// A part the strategy does not take runs on the planner's pick.
+			plan := planConv(k)
+			plan.fwd = st.forward(k)
+			if st.inputGrad != nil && st.inputGrad(k) != nil {
+				plan.dx = st.inputGrad(k)
+			}
+			if st.weightGrad != nil && st.weightGrad(k) != nil {
+				plan.dw = st.weightGrad(k)
+			}
 			s := &State{Buffers: &Buffers{}, Need: []bool{true, true, false}}
 			y := NewFloat(a.n, a.m, a.g.oh, a.g.ow)
 			b.Run(fmt.Sprintf("%dx%d_k%d_s%d/%s/fwd", c.ch, c.hw, c.k, c.s, name), func(b *testing.B) {

@@ -26,6 +26,7 @@ var strategyCases = []convCase{
 	{"depthwise strided 2x3 uneven", attrs{"group": 3, "strides": []int64{2, 3}, "pads": []int64{0, 1, 1, 0}}, []int{2, 3, 11, 13}, []int{3, 1, 3, 3}, false, false},
 	{"depthwise strided odd width", attrs{"group": 3, "strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 2}}, []int{2, 3, 9, 11}, []int{3, 1, 3, 3}, true, false},
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
+	{"depthwise pads past the kernel", attrs{"group": 3, "pads": []int64{3, 4, 3, 2}}, []int{2, 3, 6, 8}, []int{3, 1, 3, 3}, true, true},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
 	{"1x1 grouped", attrs{"group": 2}, []int{2, 10, 4, 5}, []int{34, 5, 1, 1}, true, false},
@@ -155,10 +156,11 @@ func strategyArgs(t testing.TB, test convCase) (convArgs, *Tensor) {
 // TestConvPlanner checks the planner's choices for windows whose
 // strategies are known: im2col for a strided layer (space to depth where
 // it has an image's few channels), the direct kernels
-// for a unit-stride one where they run, the phases strategy for a
-// depthwise layer of either stride (the depthwise strategy takes those
-// off the kernels), and the pixels strategy for a depthwise layer on a
-// small plane with many channels.
+// for a unit-stride one where they run, the rows strategy for a
+// depthwise layer's forward pass at either stride and its dX at unit
+// stride, the phases strategy for the rest of it (the depthwise strategy
+// takes those off the kernels), and the pixels strategy for a depthwise
+// layer on a small plane with many channels.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -176,7 +178,7 @@ func TestConvPlanner(t *testing.T) {
 		{"3x3 at 7x7, few terms", convKey{g: geom2d{c: 32, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 32},
 			"direct", "direct", "im2col"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
-			"phases", "phases", "phases"},
+			"rows", "phases", "phases"},
 		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
 			"direct", "direct", "pointwise"},
 		{"1x1 at 14x14, few channels", convKey{g: geom2d{c: 64, h: 14, w: 14, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 1, m: 384},
@@ -186,9 +188,9 @@ func TestConvPlanner(t *testing.T) {
 		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
 			"direct", "direct", "direct"},
 		{"depthwise", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 56, ow: 56}, group: 144, m: 144},
-			"phases", "phases", "phases"},
+			"rows", "rows", "phases"},
 		{"depthwise mid plane", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 192, m: 192},
-			"phases", "pixels", "phases"},
+			"rows", "pixels", "phases"},
 		{"depthwise mid plane strided", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 192, m: 192},
 			"pixels", "pixels", "pixels"},
 		{"depthwise small plane", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},

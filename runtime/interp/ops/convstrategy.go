@@ -8,9 +8,9 @@ type ConvPlanned interface {
 	// "im2col", ...), or "" before the op has seen a window.
 	ConvStrategy() string
 	// ConvOnKernels reports whether that strategy is one of the vector
-	// kernels' (direct, phases, pixels, space to depth, batch forward),
-	// which a CPU without AVX-512F, or a program compiled with KernelsOff,
-	// does not take.
+	// kernels' (direct, rows, phases, pixels, space to depth, batch
+	// forward), which a CPU without AVX-512F, or a program compiled with
+	// KernelsOff, does not take.
 	ConvOnKernels() bool
 }
 

@@ -16,7 +16,7 @@
 // operand) and optional properties (properties.go: Foldable, Normalizer,
 // ModeDependent). A Conv runs on the strategies a planner picks once per
 // window (convplan.go: im2col, the flipped im2col, the direct kernels,
-// depthwise, the depthwise phases and pixels on the kernels, each in its
+// depthwise, the depthwise rows, phases and pixels on the kernels, each in its
 // own file), and MaxPool on the kernel picked for
 // its window (maxpool2x2.go, maxpoolwindow.go).
 //

@@ -23,6 +23,7 @@ type impl interface {
 	transpose(dst, src []float32, rows, cols, dStride, sStride int)
 	depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool)
 	depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int)
+	depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool)
 	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
 	reluMask(y, x []float32, m []uint64)
 	positiveMask(m []uint64, y []float32)
@@ -58,6 +59,9 @@ func (goKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xSt
 }
 func (goKernels) depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool) {
 	depthwiseRowGo(out, x, w, bias, toff, n, cp, xStep, relu)
+}
+func (goKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	depthwiseRowsGo(l, out, x, wts, xRow, oRow, rows, kh, bias, relu)
 }
 func (goKernels) runGrad(t *GradTile) { runGradGo(t) }
 func (goKernels) max2x2(dst, src []float32, planes, h, w, oh, ow int) {

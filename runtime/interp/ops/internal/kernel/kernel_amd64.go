@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -264,4 +265,18 @@ func depthwiseGradRow(acc, dy, x *float32, toff *int64, taps, n, cp, xStep int)
 
 func (asmKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int) {
 	depthwiseGradRow(&acc[0], &dy[0], &x[0], &toff[0], len(toff), n, 4*cp, 4*xStep)
+}
+
+//go:noescape
+func depthwiseRows(a *rowArgs)
+
+func (asmKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	a := rowArgs{out: unsafe.Pointer(&out[0]), x: unsafe.Pointer(&x[0]), w: unsafe.Pointer(&wts[0]), masks: unsafe.Pointer(&l.masks[0]),
+		rows: int64(rows), blocks: int64(l.blocks), kh: int64(kh), kw: int64(l.kw), oRow: int64(4 * oRow), xRow: int64(4 * xRow),
+		xTap: int64(4 * l.w), xCol0: int64(-4 * l.pw), xBlock: int64(4 * Lanes * l.stride), maskStep: int64(8 * (l.kw + 1)),
+		stride: int64(l.stride), bias: bias}
+	if relu {
+		a.relu = 1
+	}
+	depthwiseRows(&a)
 }

@@ -1,0 +1,145 @@
+package kernel
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// A RowLayout is the lane masks of a depthwise convolution's output rows
+// on planes as they lie (one channel's h×w image, row after row): which
+// lanes of each 16-pixel block of an output row each tap reads inside the
+// image row, and which the row has. With them DepthwiseRows reads the
+// plane itself, the padding columns left out by masked loads, where a
+// copy into a padded plane would cost a pass over the plane and its
+// output a compaction.
+type RowLayout struct {
+	w, ow, kw, pw, stride int
+	blocks                int
+	// Per block: per tap four masks (the lanes whose term is in the
+	// image; for stride 2 the first and second 16 input lanes loaded),
+	// then the lanes the row has, and three unused.
+	masks []uint16
+}
+
+// NewRowLayout returns the masks of an output row of ow pixels over input
+// rows of w pixels, kw taps a kernel row, pw padding columns before the
+// image (negative where the first columns are skipped), at stride 1 or 2.
+// Other strides, and a layout with no pixels, are programming errors and
+// panic.
+func NewRowLayout(w, ow, kw, pw, stride int) *RowLayout {
+	if stride != 1 && stride != 2 || w <= 0 || ow <= 0 || kw <= 0 {
+		panic(fmt.Sprintf("kernel: row layout of %d pixels to %d, %d taps, pad %d, stride %d", w, ow, kw, pw, stride))
+	}
+	l := &RowLayout{w: w, ow: ow, kw: kw, pw: pw, stride: stride, blocks: (ow + Lanes - 1) / Lanes}
+	l.masks = make([]uint16, 4*l.blocks*(kw+1))
+	in := func(col int) bool { return col >= 0 && col < w }
+	for b := range l.blocks {
+		e := l.masks[4*b*(kw+1):]
+		for kj := range kw {
+			for lane := range Lanes {
+				if j := b*Lanes + lane; j < ow && in(stride*j+kj-pw) {
+					e[4*kj] |= 1 << lane
+				}
+				if stride == 2 {
+					if in(2*b*Lanes + kj - pw + lane) {
+						e[4*kj+1] |= 1 << lane
+					}
+					if in(2*b*Lanes + kj - pw + Lanes + lane) {
+						e[4*kj+2] |= 1 << lane
+					}
+				}
+			}
+		}
+		for lane := range Lanes {
+			if b*Lanes+lane < ow {
+				e[4*kw] |= 1 << lane
+			}
+		}
+	}
+	return l
+}
+
+// rowArgs is the argument block of the assembly; it reads the fields at
+// fixed offsets (rows_amd64.s).
+type rowArgs struct {
+	out      unsafe.Pointer // 0: the first output row
+	x        unsafe.Pointer // 8: the first output row's first kernel row, column 0
+	w        unsafe.Pointer // 16: kh·kw weights
+	masks    unsafe.Pointer // 24
+	rows     int64          // 32
+	blocks   int64          // 40
+	kh       int64          // 48
+	kw       int64          // 56
+	oRow     int64          // 64: bytes between output rows
+	xRow     int64          // 72: bytes between consecutive output rows' inputs
+	xTap     int64          // 80: bytes between kernel rows
+	xCol0    int64          // 88: bytes from column 0 to the first tap's first lane
+	xBlock   int64          // 96: bytes between blocks' inputs
+	maskStep int64          // 104: bytes of masks a block
+	relu     int64          // 112
+	stride   int64          // 120
+	bias     float32        // 128
+}
+
+// DepthwiseRows computes rows output rows of one channel of a depthwise
+// convolution, every kernel row of which reads the image: for r < rows
+// and j < ow,
+//
+//	out[r·oRow + j] = bias + Σ_{ki<kh} Σ_{kj<kw} wts[ki·kw + kj] · x[x0 + r·xRow + ki·w + s·j + kj − pw]
+//
+// leaving out the terms whose column s·j + kj − pw lies outside [0, w),
+// the terms added in the order ki, kj, each multiply and add fused; then,
+// where relu is set, negatives and NaN set to zero. Nothing else of out
+// is written. The caller gives the kernel rows in the image (kh of them,
+// wts their weights); rows of outputs whose kernel rows differ are
+// separate calls. It panics where a read would fall outside x or wts, or
+// a write outside out.
+func (l *RowLayout) DepthwiseRows(out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	checked{native}.DepthwiseRows(l, out, x, wts, x0, xRow, oRow, rows, kh, bias, relu)
+}
+
+func (c checked) DepthwiseRows(l *RowLayout, out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	if rows <= 0 {
+		return
+	}
+	if x0 < 0 || xRow < 0 || oRow < 0 || kh < 0 {
+		panic("kernel: DepthwiseRows with a negative offset, step or kernel height")
+	}
+	_ = out[(rows-1)*oRow+l.ow-1]
+	if kh == 0 {
+		v := bias
+		if relu && !(v > 0) {
+			v = 0
+		}
+		for r := range rows {
+			fillGo(out[r*oRow:][:l.ow], v)
+		}
+		return
+	}
+	_ = wts[kh*l.kw-1]
+	_ = x[x0+(rows-1)*xRow+kh*l.w-1]
+	c.k.depthwiseRows(l, out, x[x0:], wts, xRow, oRow, rows, kh, bias, relu)
+}
+
+// depthwiseRowsGo is the twin of the DepthwiseRows kernel, on x from the
+// first row's first kernel row.
+func depthwiseRowsGo(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	for r := range rows {
+		o := out[r*oRow:][:l.ow]
+		for j := range o {
+			acc := bias
+			for ki := range kh {
+				row := x[r*xRow+ki*l.w:][:l.w]
+				for kj := range l.kw {
+					if col := l.stride*j + kj - l.pw; col >= 0 && col < l.w {
+						acc = fma(wts[ki*l.kw+kj], row[col], acc)
+					}
+				}
+			}
+			if relu && !(acc > 0) {
+				acc = 0
+			}
+			o[j] = acc
+		}
+	}
+}

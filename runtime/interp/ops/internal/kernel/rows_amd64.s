@@ -1,0 +1,223 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func depthwiseRows(a *rowArgs)
+//
+// DepthwiseRows on the argument block (rows.go): four output rows at a
+// time, one 16-pixel block of each, the four accumulators (Z0..Z3) over
+// the kernel's rows and taps, the tap's weight broadcast once for the
+// four rows and its lane mask loaded once (K1), the loads and the
+// multiply-adds under it, so that the padding columns are left out and
+// nothing outside the image is read; at stride 2 each tap loads 32 input
+// lanes (K2, K3) and keeps the even ones (VPERMT2PS). Then the rows left,
+// one at a time. Each block is stored under the row's lanes (K1).
+TEXT ·depthwiseRows(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), R14
+	MOVQ 0(R14), DI
+	MOVQ 8(R14), SI
+	MOVQ 32(R14), R8
+	MOVQ 72(R14), R11
+	LEAQ (R11)(R11*2), R12
+	VBROADCASTSS 128(R14), Z13
+	VXORPS Z14, Z14, Z14
+	VMOVUPS rowsEven<>(SB), Z31
+
+group4:
+	CMPQ R8, $4
+	JLT one
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R13
+	ADDQ 88(R14), R13
+
+g4block:
+	VMOVAPS Z13, Z0
+	VMOVAPS Z13, Z1
+	VMOVAPS Z13, Z2
+	VMOVAPS Z13, Z3
+	MOVQ 16(R14), DX
+	MOVQ R13, R10
+	MOVQ 48(R14), CX
+
+g4krow:
+	XORQ R9, R9
+	CMPQ 120(R14), $2
+	JEQ g4tap2
+
+g4tap1:
+	KMOVW (R15)(R9*8), K1
+	VBROADCASTSS (DX)(R9*4), Z4
+	LEAQ (R10)(R9*4), AX
+	VMOVUPS.Z (AX), K1, Z5
+	VMOVUPS.Z (AX)(R11*1), K1, Z6
+	VMOVUPS.Z (AX)(R11*2), K1, Z7
+	VMOVUPS.Z (AX)(R12*1), K1, Z8
+	VFMADD231PS Z5, Z4, K1, Z0
+	VFMADD231PS Z6, Z4, K1, Z1
+	VFMADD231PS Z7, Z4, K1, Z2
+	VFMADD231PS Z8, Z4, K1, Z3
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT g4tap1
+	JMP g4krownext
+
+g4tap2:
+	KMOVW (R15)(R9*8), K1
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	VBROADCASTSS (DX)(R9*4), Z4
+	LEAQ (R10)(R9*4), AX
+	VMOVUPS.Z (AX), K2, Z5
+	VMOVUPS.Z 64(AX), K3, Z9
+	VMOVUPS.Z (AX)(R11*1), K2, Z6
+	VMOVUPS.Z 64(AX)(R11*1), K3, Z10
+	VMOVUPS.Z (AX)(R11*2), K2, Z7
+	VMOVUPS.Z 64(AX)(R11*2), K3, Z11
+	VMOVUPS.Z (AX)(R12*1), K2, Z8
+	VMOVUPS.Z 64(AX)(R12*1), K3, Z12
+	VPERMT2PS Z9, Z31, Z5
+	VPERMT2PS Z10, Z31, Z6
+	VPERMT2PS Z11, Z31, Z7
+	VPERMT2PS Z12, Z31, Z8
+	VFMADD231PS Z5, Z4, K1, Z0
+	VFMADD231PS Z6, Z4, K1, Z1
+	VFMADD231PS Z7, Z4, K1, Z2
+	VFMADD231PS Z8, Z4, K1, Z3
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT g4tap2
+
+g4krownext:
+	MOVQ 56(R14), AX
+	LEAQ (DX)(AX*4), DX
+	ADDQ 80(R14), R10
+	DECQ CX
+	JNZ g4krow
+
+	CMPQ 112(R14), $0
+	JEQ g4store
+	VMAXPS Z14, Z0, Z0
+	VMAXPS Z14, Z1, Z1
+	VMAXPS Z14, Z2, Z2
+	VMAXPS Z14, Z3, Z3
+
+g4store:
+	MOVQ 56(R14), AX
+	KMOVW (R15)(AX*8), K1
+	MOVQ BX, AX
+	SHLQ $6, AX
+	ADDQ DI, AX
+	MOVQ 64(R14), R9
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K1, (AX)(R9*1)
+	VMOVUPS Z2, K1, (AX)(R9*2)
+	LEAQ (AX)(R9*2), AX
+	VMOVUPS Z3, K1, (AX)(R9*1)
+	ADDQ 104(R14), R15
+	ADDQ 96(R14), R13
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT g4block
+
+	MOVQ 64(R14), AX
+	LEAQ (DI)(AX*4), DI
+	LEAQ (SI)(R11*4), SI
+	SUBQ $4, R8
+	JMP group4
+
+one:
+	TESTQ R8, R8
+	JLE done
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R13
+	ADDQ 88(R14), R13
+
+o1block:
+	VMOVAPS Z13, Z0
+	MOVQ 16(R14), DX
+	MOVQ R13, R10
+	MOVQ 48(R14), CX
+
+o1krow:
+	XORQ R9, R9
+	CMPQ 120(R14), $2
+	JEQ o1tap2
+
+o1tap1:
+	KMOVW (R15)(R9*8), K1
+	VBROADCASTSS (DX)(R9*4), Z4
+	VMOVUPS.Z (R10)(R9*4), K1, Z5
+	VFMADD231PS Z5, Z4, K1, Z0
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT o1tap1
+	JMP o1krownext
+
+o1tap2:
+	KMOVW (R15)(R9*8), K1
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	VBROADCASTSS (DX)(R9*4), Z4
+	LEAQ (R10)(R9*4), AX
+	VMOVUPS.Z (AX), K2, Z5
+	VMOVUPS.Z 64(AX), K3, Z9
+	VPERMT2PS Z9, Z31, Z5
+	VFMADD231PS Z5, Z4, K1, Z0
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT o1tap2
+
+o1krownext:
+	MOVQ 56(R14), AX
+	LEAQ (DX)(AX*4), DX
+	ADDQ 80(R14), R10
+	DECQ CX
+	JNZ o1krow
+
+	CMPQ 112(R14), $0
+	JEQ o1store
+	VMAXPS Z14, Z0, Z0
+
+o1store:
+	MOVQ 56(R14), AX
+	KMOVW (R15)(AX*8), K1
+	MOVQ BX, AX
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ 104(R14), R15
+	ADDQ 96(R14), R13
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT o1block
+
+	ADDQ 64(R14), DI
+	ADDQ R11, SI
+	DECQ R8
+	JMP one
+
+done:
+	VZEROUPPER
+	RET
+
+// The even lanes of two vectors, for VPERMT2PS: index i < 16 takes lane
+// i of the first, i ≥ 16 lane i − 16 of the second.
+DATA rowsEven<>+0(SB)/4, $0
+DATA rowsEven<>+4(SB)/4, $2
+DATA rowsEven<>+8(SB)/4, $4
+DATA rowsEven<>+12(SB)/4, $6
+DATA rowsEven<>+16(SB)/4, $8
+DATA rowsEven<>+20(SB)/4, $10
+DATA rowsEven<>+24(SB)/4, $12
+DATA rowsEven<>+28(SB)/4, $14
+DATA rowsEven<>+32(SB)/4, $16
+DATA rowsEven<>+36(SB)/4, $18
+DATA rowsEven<>+40(SB)/4, $20
+DATA rowsEven<>+44(SB)/4, $22
+DATA rowsEven<>+48(SB)/4, $24
+DATA rowsEven<>+52(SB)/4, $26
+DATA rowsEven<>+56(SB)/4, $28
+DATA rowsEven<>+60(SB)/4, $30
+GLOBL rowsEven<>(SB), RODATA|NOPTR, $64
