@@ -8,12 +8,11 @@ import (
 )
 
 // The phases strategy, for depthwise convolutions (one group per channel)
-// of any stride on the vector kernels: the weights' gradient of
-// MobileNet's and EfficientNet's layers on large planes, and their input
-// gradient at stride 2, which the direct kernels (unit stride, a tile of
-// four channels for the one a depthwise group has) and the rows strategy
-// (convrows.go, which takes their forward passes) do not take; and the
-// windows of other strides.
+// of any stride on the vector kernels: the input gradient of MobileNet's
+// and EfficientNet's stride-2 layers on large planes, which the direct
+// kernels (unit stride, a tile of four channels for the one a depthwise
+// group has) and the rows strategy (convrows.go, which takes the rest of
+// those layers) do not take, and the windows of other strides.
 //
 // At stride s a tap reads every s-th pixel of every s-th row. Split into
 // s×s phase planes (the pixels of one row and one column remainder: four

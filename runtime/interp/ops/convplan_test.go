@@ -157,10 +157,10 @@ func strategyArgs(t testing.TB, test convCase) (convArgs, *Tensor) {
 // strategies are known: im2col for a strided layer (space to depth where
 // it has an image's few channels), the direct kernels
 // for a unit-stride one where they run, the rows strategy for a
-// depthwise layer's forward pass at either stride and its dX at unit
-// stride, the phases strategy for the rest of it (the depthwise strategy
-// takes those off the kernels), and the pixels strategy for a depthwise
-// layer on a small plane with many channels.
+// depthwise layer's forward pass and dW at either stride and its dX at
+// unit stride, the phases strategy for its dX at stride 2 (the depthwise
+// strategy takes those off the kernels), and the pixels strategy for a
+// depthwise layer on a small plane with many channels.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -178,7 +178,7 @@ func TestConvPlanner(t *testing.T) {
 		{"3x3 at 7x7, few terms", convKey{g: geom2d{c: 32, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 32},
 			"direct", "direct", "im2col"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
-			"rows", "phases", "phases"},
+			"rows", "phases", "rows"},
 		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
 			"direct", "direct", "pointwise"},
 		{"1x1 at 14x14, few channels", convKey{g: geom2d{c: 64, h: 14, w: 14, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 1, m: 384},
@@ -188,9 +188,9 @@ func TestConvPlanner(t *testing.T) {
 		{"1x1 at 28x28", convKey{g: geom2d{c: 40, h: 28, w: 28, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 1, m: 240},
 			"direct", "direct", "direct"},
 		{"depthwise", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 56, ow: 56}, group: 144, m: 144},
-			"rows", "rows", "phases"},
+			"rows", "rows", "rows"},
 		{"depthwise mid plane", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 192, m: 192},
-			"rows", "pixels", "phases"},
+			"rows", "pixels", "rows"},
 		{"depthwise mid plane strided", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 192, m: 192},
 			"pixels", "pixels", "pixels"},
 		{"depthwise small plane", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},

@@ -15,8 +15,9 @@ import (
 // its output back: two passes over each plane and its output, which on
 // MobileNet-V2's 112×112 and 56×56 layers took more time than the taps.
 // Backward at unit stride, dX is the same convolution of dY with each
-// kernel turned 180°; the weights' gradient, and dX at stride 2, stay
-// with the strategies after it.
+// kernel turned 180° (dX at stride 2 stays with the strategies after
+// it), and dW sums, for each tap, dY times the plane's pixels the tap
+// read, a kernel row at a time.
 func init() {
 	registerConvStrategy(convStrategy{name: "rows", rank: 85, vector: true,
 		forward: func(k convKey) convForward {
@@ -31,6 +32,12 @@ func init() {
 			} else {
 				return rowsInput{newRowsPlan(gf)}
 			}
+		},
+		weightGrad: func(k convKey) convGradient {
+			if !rowsTakes(k, k.g) {
+				return nil
+			}
+			return rowsWeights{newRowsPlan(k.g)}
 		},
 	})
 }
@@ -144,3 +151,27 @@ func (st rowsInputStep) group(_, gr int, dx, dy, _ []float32) {
 	khw := st.p.g.kh * st.p.g.kw
 	st.p.plane(dx, dy, st.wf[gr*khw:][:khw], 0, false)
 }
+
+// rowsWeights computes dW a kernel row at a time, over the output rows
+// whose input row for it lies in the image (kernel.DepthwiseRowsGrad).
+type rowsWeights struct{ p *rowsPlan }
+
+func (c rowsWeights) begin(*State, convArgs, int, gemmFunc) convStep { return c }
+
+func (rowsWeights) release(*State) {}
+
+// group adds one channel of one sample's weight gradient to dw (kh·kw).
+func (c rowsWeights) group(_, _ int, dw, dy, x []float32) {
+	g := c.p.g
+	for ki := range g.kh {
+		// Output rows oy0..oy1−1 read input row oy·sh − ph + ki in the image.
+		oy0 := max(0, ceilDiv(g.ph-ki, g.sh))
+		oy1 := min(g.oh, floorDiv(g.h-1+g.ph-ki, g.sh)+1)
+		if oy0 >= oy1 {
+			continue
+		}
+		c.p.l.DepthwiseRowsGrad(dw[ki*g.kw:][:g.kw], dy, x, oy0*g.ow, (oy0*g.sh-g.ph+ki)*g.w, g.ow, g.sh*g.w, oy1-oy0)
+	}
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }

@@ -24,6 +24,7 @@ type impl interface {
 	depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool)
 	depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int)
 	depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool)
+	depthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int)
 	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
 	reluMask(y, x []float32, m []uint64)
 	positiveMask(m []uint64, y []float32)
@@ -62,6 +63,9 @@ func (goKernels) depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xS
 }
 func (goKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
 	depthwiseRowsGo(l, out, x, wts, xRow, oRow, rows, kh, bias, relu)
+}
+func (goKernels) depthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int) {
+	depthwiseRowsGradGo(l, sums, dy, x, dyRow, xRow, rows)
 }
 func (goKernels) runGrad(t *GradTile) { runGradGo(t) }
 func (goKernels) max2x2(dst, src []float32, planes, h, w, oh, ow int) {

@@ -280,3 +280,13 @@ func (asmKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow,
 	}
 	depthwiseRows(&a)
 }
+
+//go:noescape
+func depthwiseRowsGrad(a *rowArgs)
+
+func (asmKernels) depthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int) {
+	a := rowArgs{out: unsafe.Pointer(&sums[0]), x: unsafe.Pointer(&x[0]), w: unsafe.Pointer(&dy[0]), masks: unsafe.Pointer(&l.masks[0]),
+		rows: int64(rows), blocks: int64(l.blocks), kw: int64(l.kw), oRow: int64(4 * dyRow), xRow: int64(4 * xRow),
+		xCol0: int64(-4 * l.pw), xBlock: int64(4 * Lanes * l.stride), maskStep: int64(8 * (l.kw + 1)), stride: int64(l.stride)}
+	depthwiseRowsGrad(&a)
+}

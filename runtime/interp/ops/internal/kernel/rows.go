@@ -143,3 +143,60 @@ func depthwiseRowsGo(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh i
 		}
 	}
 }
+
+// DepthwiseRowsGrad adds to sums (kw floats) the weight gradient of one
+// kernel row of a depthwise channel over rows output rows, every one of
+// which that kernel row reads in the image: for kj < kw,
+//
+//	sums[kj] += Σ_{r<rows} Σ_{j<ow} dy[dy0 + r·dyRow + j] · x[x0 + r·xRow + s·j + kj − pw]
+//
+// leaving out the terms whose column lies outside [0, w). Each tap's
+// terms are summed per lane of 16 (pixel j in lane j mod 16), row r of
+// each group of four rows into the group's r-th accumulator and the rows
+// past the last group into the first, each multiply and add fused; then
+// the accumulators are added, (a0+a1)+(a2+a3), their lanes folded in
+// halves, and the sum added to sums[kj]. It panics where a read would
+// fall outside dy or x, or sums has fewer than kw floats.
+func (l *RowLayout) DepthwiseRowsGrad(sums, dy, x []float32, dy0, x0, dyRow, xRow, rows int) {
+	checked{native}.DepthwiseRowsGrad(l, sums, dy, x, dy0, x0, dyRow, xRow, rows)
+}
+
+func (c checked) DepthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dy0, x0, dyRow, xRow, rows int) {
+	if rows <= 0 {
+		return
+	}
+	if dy0 < 0 || x0 < 0 || dyRow < 0 || xRow < 0 {
+		panic("kernel: DepthwiseRowsGrad with a negative offset or step")
+	}
+	_ = sums[l.kw-1]
+	_ = dy[dy0+(rows-1)*dyRow+l.ow-1]
+	_ = x[x0+(rows-1)*xRow+l.w-1]
+	c.k.depthwiseRowsGrad(l, sums, dy[dy0:], x[x0:], dyRow, xRow, rows)
+}
+
+// depthwiseRowsGradGo is the twin of the DepthwiseRowsGrad kernel, on dy
+// and x from the first row.
+func depthwiseRowsGradGo(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int) {
+	grouped := rows / 4 * 4
+	for kj := range l.kw {
+		var acc [4][Lanes]float32
+		for r := range rows {
+			set := 0
+			if r < grouped {
+				set = r % 4
+			}
+			for j := range l.ow {
+				if col := l.stride*j + kj - l.pw; col >= 0 && col < l.w {
+					a := &acc[set][j%Lanes]
+					*a = fma(dy[r*dyRow+j], x[r*xRow+col], *a)
+				}
+			}
+		}
+		for lane := range Lanes {
+			acc[0][lane] += acc[1][lane]
+			acc[2][lane] += acc[3][lane]
+			acc[0][lane] += acc[2][lane]
+		}
+		sums[kj] += fold16(&acc[0])
+	}
+}

@@ -221,3 +221,150 @@ DATA rowsEven<>+52(SB)/4, $26
 DATA rowsEven<>+56(SB)/4, $28
 DATA rowsEven<>+60(SB)/4, $30
 GLOBL rowsEven<>(SB), RODATA|NOPTR, $64
+
+// The horizontal sum of Z0 into X0, in fold16's order; it overwrites Z1.
+#define ROWSHSUM \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0x4e, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0xb1, X0, X1; \
+	VADDPS X1, X0, X0
+
+// func depthwiseRowsGrad(a *rowArgs)
+//
+// DepthwiseRowsGrad on the argument block (out the kw sums added to, w
+// dY, oRow dY's row step): a tap at a time, four rows at a time, row r of
+// a group into accumulator r (Z0..Z3), dY's and the tap's input lanes
+// loaded under the tap's mask (K1; at stride 2 the input's 32 lanes
+// under K2, K3, the even ones kept); the rows past the last group into
+// Z0 one by one. The accumulators are then summed, (Z0+Z1)+(Z2+Z3), its
+// lanes folded in halves, and added to the tap's sum.
+TEXT ·depthwiseRowsGrad(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), R14
+	MOVQ 64(R14), R11
+	MOVQ 72(R14), R12
+	VMOVUPS rowsEven<>(SB), Z31
+	XORQ R9, R9
+
+gtap:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ 8(R14), SI
+	ADDQ 88(R14), SI
+	LEAQ (SI)(R9*4), SI
+	MOVQ 16(R14), DI
+	MOVQ 32(R14), R8
+
+ggroup:
+	CMPQ R8, $4
+	JLT gone
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R10
+	MOVQ DI, R13
+
+gblock:
+	KMOVW (R15)(R9*8), K1
+	VMOVUPS.Z (R13), K1, Z4
+	VMOVUPS.Z (R13)(R11*1), K1, Z5
+	VMOVUPS.Z (R13)(R11*2), K1, Z6
+	LEAQ (R13)(R11*2), AX
+	VMOVUPS.Z (AX)(R11*1), K1, Z7
+	LEAQ (R10)(R12*2), AX
+	CMPQ 120(R14), $2
+	JEQ gblock2
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z (R10)(R12*1), K1, Z9
+	VMOVUPS.Z (AX), K1, Z10
+	VMOVUPS.Z (AX)(R12*1), K1, Z11
+	JMP gblockfma
+
+gblock2:
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	VMOVUPS.Z (R10), K2, Z8
+	VMOVUPS.Z 64(R10), K3, Z12
+	VMOVUPS.Z (R10)(R12*1), K2, Z9
+	VMOVUPS.Z 64(R10)(R12*1), K3, Z13
+	VMOVUPS.Z (AX), K2, Z10
+	VMOVUPS.Z 64(AX), K3, Z14
+	VMOVUPS.Z (AX)(R12*1), K2, Z11
+	VMOVUPS.Z 64(AX)(R12*1), K3, Z15
+	VPERMT2PS Z12, Z31, Z8
+	VPERMT2PS Z13, Z31, Z9
+	VPERMT2PS Z14, Z31, Z10
+	VPERMT2PS Z15, Z31, Z11
+
+gblockfma:
+	VFMADD231PS Z8, Z4, K1, Z0
+	VFMADD231PS Z9, Z5, K1, Z1
+	VFMADD231PS Z10, Z6, K1, Z2
+	VFMADD231PS Z11, Z7, K1, Z3
+	ADDQ $64, R13
+	ADDQ 96(R14), R10
+	ADDQ 104(R14), R15
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT gblock
+
+	LEAQ (DI)(R11*4), DI
+	LEAQ (SI)(R12*4), SI
+	SUBQ $4, R8
+	JMP ggroup
+
+gone:
+	TESTQ R8, R8
+	JLE gsum
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R10
+	MOVQ DI, R13
+
+goneblock:
+	KMOVW (R15)(R9*8), K1
+	VMOVUPS.Z (R13), K1, Z4
+	CMPQ 120(R14), $2
+	JEQ goneblock2
+	VMOVUPS.Z (R10), K1, Z8
+	JMP gonefma
+
+goneblock2:
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	VMOVUPS.Z (R10), K2, Z8
+	VMOVUPS.Z 64(R10), K3, Z12
+	VPERMT2PS Z12, Z31, Z8
+
+gonefma:
+	VFMADD231PS Z8, Z4, K1, Z0
+	ADDQ $64, R13
+	ADDQ 96(R14), R10
+	ADDQ 104(R14), R15
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT goneblock
+
+	ADDQ R11, DI
+	ADDQ R12, SI
+	DECQ R8
+	JMP gone
+
+gsum:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	ROWSHSUM
+	MOVQ 0(R14), AX
+	VADDSS (AX)(R9*4), X0, X0
+	VMOVSS X0, (AX)(R9*4)
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT gtap
+
+	VZEROUPPER
+	RET

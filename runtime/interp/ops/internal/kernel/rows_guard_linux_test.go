@@ -8,9 +8,10 @@ import (
 	"unsafe"
 )
 
-// TestDepthwiseRowsStaysInThePlane runs the DepthwiseRows assembly on
-// planes that start right after and end right before an unmapped page,
-// so that a load of a padding column the masks should leave out faults:
+// TestDepthwiseRowsStaysInThePlane runs the DepthwiseRows and
+// DepthwiseRowsGrad assembly on planes that start right after and end
+// right before an unmapped page, so that a load of a padding column the
+// masks should leave out faults:
 // the test suite's NaN around the plane would not show a lane loaded and
 // then left out of the sums.
 func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
@@ -44,6 +45,8 @@ func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
 			wts := make([]float32, c.kw*c.kw)
 			out := make([]float32, rows*ow)
 			k.DepthwiseRows(l, out, x, wts, 0, c.s*c.w, ow, rows, c.kw, 0, false)
+			sums := make([]float32, c.kw)
+			k.DepthwiseRowsGrad(l, sums, out, x, 0, 0, ow, c.s*c.w, rows)
 		}
 	}
 }

@@ -89,3 +89,63 @@ func itoa(v int) string {
 	}
 	return itoa(v/10) + string(rune('0'+v%10))
 }
+
+// testDepthwiseRowsGrad checks DepthwiseRowsGrad against its Go twin bit
+// for bit and against the sums in float64, over the planes, kernels,
+// pads, strides and row counts testDepthwiseRows takes, dY's rows apart
+// and packed; NaN before and after the plane's rows and dY's catch a read
+// outside them, and sums past kw must stay as they were.
+func testDepthwiseRowsGrad(t *testing.T, k checked) {
+	rng := rand.New(rand.NewPCG(31, 37))
+	for w := 1; w <= 40; w++ {
+		for _, kw := range []int{1, 3, 5, 7} {
+			for pw := -1; pw <= kw/2+1 && pw < kw; pw++ {
+				for _, s := range []int{1, 2} {
+					ow := (w+2*pw-kw)/s + 1
+					if ow <= 0 {
+						continue
+					}
+					rows := 1 + rng.IntN(11)
+					xRow, dyRow := s*w, ow+rng.IntN(3)
+					l := NewRowLayout(w, ow, kw, pw, s)
+					const lead = 5
+					nx, ndy := lead+(rows-1)*xRow+w, lead+(rows-1)*dyRow+ow
+					x, dy := randFloats(rng, nx+4), randFloats(rng, ndy+4)
+					for _, v := range [][]float32{x[:lead], x[nx:], dy[:lead], dy[ndy:]} {
+						for i := range v {
+							v[i] = float32(math.NaN())
+						}
+					}
+					got, want := randFloats(rng, kw+2), make([]float32, kw+2)
+					copy(want, got)
+					start := append([]float32(nil), got...)
+					k.DepthwiseRowsGrad(l, got[:kw], dy, x, lead, lead, dyRow, xRow, rows)
+					depthwiseRowsGradGo(l, want, dy[lead:], x[lead:], dyRow, xRow, rows)
+					name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s) + " rows " + itoa(rows)
+					for kj := range got {
+						if kj >= kw {
+							if got[kj] != start[kj] {
+								t.Fatalf("%s: wrote sum %d past kw", name, kj)
+							}
+							continue
+						}
+						if math.Float32bits(got[kj]) != math.Float32bits(want[kj]) {
+							t.Fatalf("%s: tap %d: got %v, twin %v", name, kj, got[kj], want[kj])
+						}
+						sum := float64(start[kj])
+						for r := range rows {
+							for j := range ow {
+								if col := s*j + kj - pw; col >= 0 && col < w {
+									sum += float64(dy[lead+r*dyRow+j]) * float64(x[lead+r*xRow+col])
+								}
+							}
+						}
+						if math.Abs(float64(got[kj])-sum) > 1e-5*(1+math.Abs(sum)) {
+							t.Fatalf("%s: tap %d: got %v, want %v", name, kj, got[kj], sum)
+						}
+					}
+				}
+			}
+		}
+	}
+}
