@@ -157,10 +157,9 @@ func strategyArgs(t testing.TB, test convCase) (convArgs, *Tensor) {
 // strategies are known: im2col for a strided layer (space to depth where
 // it has an image's few channels), the direct kernels
 // for a unit-stride one where they run, the rows strategy for a
-// depthwise layer's forward pass and dW at either stride and its dX at
-// unit stride, the phases strategy for its dX at stride 2 (the depthwise
-// strategy takes those off the kernels), and the pixels strategy for a
-// depthwise layer on a small plane with many channels.
+// depthwise layer at stride 1 or 2 (the depthwise strategy takes those
+// off the kernels), and the pixels strategy for a depthwise layer on a
+// small plane with many channels.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -178,7 +177,7 @@ func TestConvPlanner(t *testing.T) {
 		{"3x3 at 7x7, few terms", convKey{g: geom2d{c: 32, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 32},
 			"direct", "direct", "im2col"},
 		{"depthwise strided", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 96, m: 96},
-			"rows", "phases", "rows"},
+			"rows", "rows", "rows"},
 		{"1x1 at 7x7", convKey{g: geom2d{c: 192, h: 7, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 1, m: 1152},
 			"direct", "direct", "pointwise"},
 		{"1x1 at 14x14, few channels", convKey{g: geom2d{c: 64, h: 14, w: 14, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 1, m: 384},

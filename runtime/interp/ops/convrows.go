@@ -15,9 +15,10 @@ import (
 // its output back: two passes over each plane and its output, which on
 // MobileNet-V2's 112×112 and 56×56 layers took more time than the taps.
 // Backward at unit stride, dX is the same convolution of dY with each
-// kernel turned 180° (dX at stride 2 stays with the strategies after
-// it), and dW sums, for each tap, dY times the plane's pixels the tap
-// read, a kernel row at a time.
+// kernel turned 180°; at stride 2, each row of dX gets the kernel rows of
+// its parity over consecutive rows of dY, each tap's dY pixels spread to
+// every other column (kernel.NewRowLayoutUp). dW sums, for each tap, dY
+// times the plane's pixels the tap read, a kernel row at a time.
 func init() {
 	registerConvStrategy(convStrategy{name: "rows", rank: 85, vector: true,
 		forward: func(k convKey) convForward {
@@ -27,6 +28,9 @@ func init() {
 			return rowsConv{newRowsPlan(k.g)}
 		},
 		inputGrad: func(k convKey) convGradient {
+			if k.g.sh == 2 && rowsTakes(k, k.g) {
+				return rowsUpInput{newRowsUpPlan(k.g)}
+			}
 			if gf := k.g.flipped(1); k.g.sh != 1 || !rowsTakes(k, gf) {
 				return nil
 			} else {
@@ -175,3 +179,74 @@ func (c rowsWeights) group(_, _ int, dw, dy, x []float32) {
 }
 
 func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+// rowsUpPlan is dX of a stride-2 window: each row iy of dX gets kernel
+// row ki where iy + ph − ki is even, from dY's row (iy + ph − ki)/2 where
+// that lies in dY. Rows of one parity two apart read the same kernel rows
+// one dY row apart; runs group them.
+type rowsUpPlan struct {
+	g    geom2d
+	l    *kernel.RowLayout
+	runs []rowsUpRun
+}
+
+// rowsUpRun is rows rows of dX from iy, two apart, whose kernel rows are
+// kmax, kmax−2, ... (kh of them), the first reading dY's row q.
+type rowsUpRun struct{ iy, rows, kmax, kh, q int }
+
+func newRowsUpPlan(g geom2d) *rowsUpPlan {
+	p := &rowsUpPlan{g: g, l: kernel.NewRowLayoutUp(g.ow, g.w, g.kw, g.pw)}
+	for parity := range 2 {
+		for iy := parity; iy < g.h; iy += 2 {
+			r := rowsUpRun{iy: iy, rows: 1}
+			for ki := g.kh - 1; ki >= 0; ki-- {
+				if v := iy + g.ph - ki; v%2 == 0 && v >= 0 && v/2 < g.oh {
+					if r.kh == 0 {
+						r.kmax, r.q = ki, v/2
+					}
+					r.kh++
+				}
+			}
+			if n := len(p.runs); n > 0 {
+				if last := &p.runs[n-1]; last.iy%2 == parity && last.kmax == r.kmax && last.kh == r.kh &&
+					(r.kh == 0 || last.q+last.rows == r.q) {
+					last.rows++
+					continue
+				}
+			}
+			p.runs = append(p.runs, r)
+		}
+	}
+	return p
+}
+
+// rowsUpInput computes dX at stride 2 on the plan.
+type rowsUpInput struct{ p *rowsUpPlan }
+
+func (c rowsUpInput) begin(_ *State, a convArgs, workers int, _ gemmFunc) convStep {
+	st := rowsUpStep{p: c.p, w: a.w.Data, wts: make([][]float32, workers)}
+	for wk := range workers {
+		st.wts[wk] = make([]float32, c.p.g.kh*c.p.g.kw)
+	}
+	return st
+}
+
+type rowsUpStep struct {
+	p   *rowsUpPlan
+	w   []float32   // the kernels
+	wts [][]float32 // per worker: a run's kernel rows, in the order it reads them
+}
+
+func (rowsUpStep) release(*State) {}
+
+// group writes channel gr's dX (h×w) of one sample from its dY (oh×ow).
+func (st rowsUpStep) group(wk, gr int, dx, dy, _ []float32) {
+	g, wts := st.p.g, st.wts[wk]
+	kern := st.w[gr*g.kh*g.kw:][:g.kh*g.kw]
+	for _, r := range st.p.runs {
+		for t := range r.kh {
+			copy(wts[t*g.kw:][:g.kw], kern[(r.kmax-2*t)*g.kw:])
+		}
+		st.p.l.DepthwiseRows(dx[r.iy*g.w:], dy, wts, r.q*g.ow, g.ow, 2*g.w, r.rows, r.kh, 0, false)
+	}
+}

@@ -275,6 +275,9 @@ func (asmKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow,
 		rows: int64(rows), blocks: int64(l.blocks), kh: int64(kh), kw: int64(l.kw), oRow: int64(4 * oRow), xRow: int64(4 * xRow),
 		xTap: int64(4 * l.w), xCol0: int64(-4 * l.pw), xBlock: int64(4 * Lanes * l.stride), maskStep: int64(8 * (l.kw + 1)),
 		stride: int64(l.stride), bias: bias}
+	if l.up {
+		a.stride, a.xCol0, a.xBlock = 3, 0, 4*Lanes/2
+	}
 	if relu {
 		a.relu = 1
 	}

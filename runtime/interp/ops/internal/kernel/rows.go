@@ -14,10 +14,13 @@ import (
 // output a compaction.
 type RowLayout struct {
 	w, ow, kw, pw, stride int
+	up                    bool // NewRowLayoutUp's
 	blocks                int
 	// Per block: per tap four masks (the lanes whose term is in the
-	// image; for stride 2 the first and second 16 input lanes loaded),
-	// then the lanes the row has, and three unused.
+	// image; for stride 2 the first and second 16 input lanes loaded;
+	// for NewRowLayoutUp's the 8 input lanes loaded, the output lanes
+	// they spread to and the first one's column from the block's), then
+	// the lanes the row has, and three unused.
 	masks []uint16
 }
 
@@ -59,6 +62,46 @@ func NewRowLayout(w, ow, kw, pw, stride int) *RowLayout {
 	return l
 }
 
+// NewRowLayoutUp returns the masks of the transposed convolution of a
+// stride-2 depthwise one, within a row: the output row (the stride-2
+// layer's input gradient, ow pixels) gets, at column j, tap kj of the
+// input row (its output gradient, w pixels) at column (j + pw − kj)/2
+// where that is a whole number. The taps of a block of 16 output pixels
+// read 8 input pixels, spread to every other lane.
+func NewRowLayoutUp(w, ow, kw, pw int) *RowLayout {
+	if w <= 0 || ow <= 0 || kw <= 0 || kw > 1<<12 || pw < -(1<<12) || pw > 1<<12 {
+		panic(fmt.Sprintf("kernel: transposed row layout of %d pixels to %d, %d taps, pad %d", w, ow, kw, pw))
+	}
+	l := &RowLayout{w: w, ow: ow, kw: kw, pw: pw, stride: 2, up: true, blocks: (ow + Lanes - 1) / Lanes}
+	l.masks = make([]uint16, 4*l.blocks*(kw+1))
+	for b := range l.blocks {
+		e := l.masks[4*b*(kw+1):]
+		for kj := range kw {
+			off := -floorDiv2(kj - pw)  // the first lane's column, from 8b
+			first := (kj - pw) & 1      // the first lane that has a term
+			e[4*kj+2] = 0x5555 << first // the lanes the 8 loaded spread to
+			e[4*kj+3] = uint16(int16(off))
+			for i := range Lanes / 2 {
+				if col := b*Lanes/2 + off + i; col >= 0 && col < w {
+					e[4*kj+1] |= 1 << i
+					if j := b*Lanes + first + 2*i; j < ow {
+						e[4*kj] |= 1 << (first + 2*i)
+					}
+				}
+			}
+		}
+		for lane := range Lanes {
+			if b*Lanes+lane < ow {
+				e[4*kw] |= 1 << lane
+			}
+		}
+	}
+	return l
+}
+
+// floorDiv2 is a/2 rounded down.
+func floorDiv2(a int) int { return a >> 1 }
+
 // rowArgs is the argument block of the assembly; it reads the fields at
 // fixed offsets (rows_amd64.s).
 type rowArgs struct {
@@ -77,7 +120,7 @@ type rowArgs struct {
 	xBlock   int64          // 96: bytes between blocks' inputs
 	maskStep int64          // 104: bytes of masks a block
 	relu     int64          // 112
-	stride   int64          // 120
+	stride   int64          // 120: 1 or 2; 3 for NewRowLayoutUp's
 	bias     float32        // 128
 }
 
@@ -87,8 +130,10 @@ type rowArgs struct {
 //
 //	out[r·oRow + j] = bias + Σ_{ki<kh} Σ_{kj<kw} wts[ki·kw + kj] · x[x0 + r·xRow + ki·w + s·j + kj − pw]
 //
-// leaving out the terms whose column s·j + kj − pw lies outside [0, w),
-// the terms added in the order ki, kj, each multiply and add fused; then,
+// leaving out the terms whose column s·j + kj − pw lies outside [0, w)
+// (on NewRowLayoutUp's layout the column is (j + pw − kj)/2, and the terms
+// where that is not whole are left out too), the terms added in the order
+// ki, kj, each multiply and add fused; then,
 // where relu is set, negatives and NaN set to zero. Nothing else of out
 // is written. The caller gives the kernel rows in the image (kh of them,
 // wts their weights); rows of outputs whose kernel rows differ are
@@ -121,6 +166,20 @@ func (c checked) DepthwiseRows(l *RowLayout, out, x, wts []float32, x0, xRow, oR
 	c.k.depthwiseRows(l, out, x[x0:], wts, xRow, oRow, rows, kh, bias, relu)
 }
 
+// column returns the input column tap kj of output pixel j reads, and
+// false where it reads none (padding, or, in NewRowLayoutUp's, no whole
+// column).
+func (l *RowLayout) column(j, kj int) (int, bool) {
+	col := l.stride*j + kj - l.pw
+	if l.up {
+		if (j+l.pw-kj)&1 != 0 {
+			return 0, false
+		}
+		col = floorDiv2(j + l.pw - kj)
+	}
+	return col, col >= 0 && col < l.w
+}
+
 // depthwiseRowsGo is the twin of the DepthwiseRows kernel, on x from the
 // first row's first kernel row.
 func depthwiseRowsGo(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
@@ -131,7 +190,7 @@ func depthwiseRowsGo(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh i
 			for ki := range kh {
 				row := x[r*xRow+ki*l.w:][:l.w]
 				for kj := range l.kw {
-					if col := l.stride*j + kj - l.pw; col >= 0 && col < l.w {
+					if col, ok := l.column(j, kj); ok {
 						acc = fma(wts[ki*l.kw+kj], row[col], acc)
 					}
 				}
@@ -167,6 +226,9 @@ func (c checked) DepthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dy0, x0,
 	}
 	if dy0 < 0 || x0 < 0 || dyRow < 0 || xRow < 0 {
 		panic("kernel: DepthwiseRowsGrad with a negative offset or step")
+	}
+	if l.up {
+		panic("kernel: DepthwiseRowsGrad on a transposed row layout")
 	}
 	_ = sums[l.kw-1]
 	_ = dy[dy0+(rows-1)*dyRow+l.ow-1]

@@ -10,8 +10,10 @@
 // four rows and its lane mask loaded once (K1), the loads and the
 // multiply-adds under it, so that the padding columns are left out and
 // nothing outside the image is read; at stride 2 each tap loads 32 input
-// lanes (K2, K3) and keeps the even ones (VPERMT2PS). Then the rows left,
-// one at a time. Each block is stored under the row's lanes (K1).
+// lanes (K2, K3) and keeps the even ones (VPERMT2PS); on a transposed
+// layout (stride 3 in the block) it loads 8 input lanes (K2) from the
+// tap's column and spreads them to every other lane (K3). Then the rows
+// left, one at a time. Each block is stored under the row's lanes (K1).
 TEXT ·depthwiseRows(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), R14
 	MOVQ 0(R14), DI
@@ -44,6 +46,7 @@ g4krow:
 	XORQ R9, R9
 	CMPQ 120(R14), $2
 	JEQ g4tap2
+	JGT g4tapup
 
 g4tap1:
 	KMOVW (R15)(R9*8), K1
@@ -87,6 +90,31 @@ g4tap2:
 	INCQ R9
 	CMPQ R9, 56(R14)
 	JLT g4tap2
+
+	JMP g4krownext
+
+g4tapup:
+	KMOVW (R15)(R9*8), K1
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	MOVWQSX 6(R15)(R9*8), AX
+	LEAQ (R10)(AX*4), AX
+	VBROADCASTSS (DX)(R9*4), Z4
+	VMOVUPS.Z (AX), K2, Z5
+	VMOVUPS.Z (AX)(R11*1), K2, Z6
+	VMOVUPS.Z (AX)(R11*2), K2, Z7
+	VMOVUPS.Z (AX)(R12*1), K2, Z8
+	VEXPANDPS.Z Z5, K3, Z5
+	VEXPANDPS.Z Z6, K3, Z6
+	VEXPANDPS.Z Z7, K3, Z7
+	VEXPANDPS.Z Z8, K3, Z8
+	VFMADD231PS Z5, Z4, K1, Z0
+	VFMADD231PS Z6, Z4, K1, Z1
+	VFMADD231PS Z7, Z4, K1, Z2
+	VFMADD231PS Z8, Z4, K1, Z3
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT g4tapup
 
 g4krownext:
 	MOVQ 56(R14), AX
@@ -144,6 +172,7 @@ o1krow:
 	XORQ R9, R9
 	CMPQ 120(R14), $2
 	JEQ o1tap2
+	JGT o1tapup
 
 o1tap1:
 	KMOVW (R15)(R9*8), K1
@@ -168,6 +197,21 @@ o1tap2:
 	INCQ R9
 	CMPQ R9, 56(R14)
 	JLT o1tap2
+
+	JMP o1krownext
+
+o1tapup:
+	KMOVW (R15)(R9*8), K1
+	KMOVW 2(R15)(R9*8), K2
+	KMOVW 4(R15)(R9*8), K3
+	MOVWQSX 6(R15)(R9*8), AX
+	VBROADCASTSS (DX)(R9*4), Z4
+	VMOVUPS.Z (R10)(AX*4), K2, Z5
+	VEXPANDPS.Z Z5, K3, Z5
+	VFMADD231PS Z5, Z4, K1, Z0
+	INCQ R9
+	CMPQ R9, 56(R14)
+	JLT o1tapup
 
 o1krownext:
 	MOVQ 56(R14), AX

@@ -8,8 +8,8 @@ import (
 	"unsafe"
 )
 
-// TestDepthwiseRowsStaysInThePlane runs the DepthwiseRows and
-// DepthwiseRowsGrad assembly on planes that start right after and end
+// TestDepthwiseRowsStaysInThePlane runs the DepthwiseRows (on both kinds
+// of layout) and DepthwiseRowsGrad assembly on planes that start right after and end
 // right before an unmapped page, so that a load of a padding column the
 // masks should leave out faults:
 // the test suite's NaN around the plane would not show a lane loaded and
@@ -47,6 +47,8 @@ func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
 			k.DepthwiseRows(l, out, x, wts, 0, c.s*c.w, ow, rows, c.kw, 0, false)
 			sums := make([]float32, c.kw)
 			k.DepthwiseRowsGrad(l, sums, out, x, 0, 0, ow, c.s*c.w, rows)
+			up := NewRowLayoutUp(c.w, 2*c.w+1, c.kw, c.pw)
+			k.DepthwiseRows(up, make([]float32, rows*(2*c.w+1)), x, wts, 0, c.w, 2*c.w+1, rows, c.kw, 0, false)
 		}
 	}
 }

@@ -80,6 +80,69 @@ func testDepthwiseRows(t *testing.T, k checked) {
 	}
 }
 
+// testDepthwiseRowsUp checks DepthwiseRows on NewRowLayoutUp's layouts
+// as testDepthwiseRows does on the others: input rows of 1 to 24 pixels,
+// output rows of about twice as many, kernels of 1 to 7 taps a row with
+// pads from −1 past the kernel's half.
+func testDepthwiseRowsUp(t *testing.T, k checked) {
+	rng := rand.New(rand.NewPCG(41, 43))
+	for w := 1; w <= 24; w++ {
+		for _, kw := range []int{1, 2, 3, 5, 7} {
+			for pw := -1; pw <= kw/2+1; pw++ {
+				ow := max(1, 2*w+rng.IntN(4)-2)
+				kh, rows := 1+rng.IntN(3), 1+rng.IntN(9)
+				xRow, oRow := w, ow+rng.IntN(3)
+				relu := rng.IntN(2) == 0
+				l := NewRowLayoutUp(w, ow, kw, pw)
+				const lead = 7
+				n := lead + (rows-1)*xRow + kh*w
+				x := randFloats(rng, n+5)
+				for i := range lead {
+					x[i] = float32(math.NaN())
+				}
+				for i := n; i < len(x); i++ {
+					x[i] = float32(math.NaN())
+				}
+				wts, bias := randFloats(rng, kh*kw), rng.Float32()-0.5
+				olen := (rows-1)*oRow + ow
+				got, want := make([]float32, olen+3), make([]float32, olen+3)
+				for i := range got {
+					got[i], want[i] = -7, -7
+				}
+				k.DepthwiseRows(l, got, x, wts, lead, xRow, oRow, rows, kh, bias, relu)
+				depthwiseRowsGo(l, want, x[lead:], wts, xRow, oRow, rows, kh, bias, relu)
+				name := "up w " + itoa(w) + " ow " + itoa(ow) + " kw " + itoa(kw) + " pw " + itoa(pw) + " kh " + itoa(kh) + " rows " + itoa(rows)
+				for i := range got {
+					r, j := i/oRow, i%oRow
+					if r >= rows || j >= ow {
+						if got[i] != -7 {
+							t.Fatalf("%s: wrote %v at %d, outside the rows", name, got[i], i)
+						}
+						continue
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: row %d pixel %d: got %v, twin %v", name, r, j, got[i], want[i])
+					}
+					sum := float64(bias)
+					for ki := range kh {
+						for kj := range kw {
+							if v := j + pw - kj; v%2 == 0 && v >= 0 && v/2 < w {
+								sum += float64(wts[ki*kw+kj]) * float64(x[lead+r*xRow+ki*w+v/2])
+							}
+						}
+					}
+					if relu {
+						sum = max(sum, 0)
+					}
+					if math.Abs(float64(got[i])-sum) > 1e-5*(1+math.Abs(sum)) {
+						t.Fatalf("%s: row %d pixel %d: got %v, want %v", name, r, j, got[i], sum)
+					}
+				}
+			}
+		}
+	}
+}
+
 func itoa(v int) string {
 	if v < 0 {
 		return "-" + itoa(-v)
