@@ -32,7 +32,8 @@ func TestEpilogueStreams(t *testing.T) {
 		{"depthwise blocks of planes", attrs{"group": 10, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 20, 20}, []int{10, 1, 3, 3}, "rows"},
 		{"depthwise strided, odd planes", attrs{"group": 65, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, []int{n, 65, 42, 42}, []int{65, 1, 3, 3}, "rows"},
 		{"depthwise stride 3", attrs{"group": 10, "strides": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}}, []int{n, 10, 24, 24}, []int{10, 1, 3, 3}, "phases"},
-		{"depthwise pixels", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{n, 384, 14, 14}, []int{384, 1, 3, 3}, "pixels"},
+		{"depthwise pixels", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{n, 384, 7, 7}, []int{384, 1, 3, 3}, "pixels"},
+		{"depthwise rows, blocks of planes", attrs{"group": 384, "pads": []int64{1, 1, 1, 1}}, []int{n, 384, 14, 14}, []int{384, 1, 3, 3}, "rows"},
 	} {
 		in := []*Tensor{randTensor(rng, -1, 1, test.x...), randTensor(rng, -1, 1, test.w...), randTensor(rng, -1, 1, test.w[0])}
 		for _, fold := range []string{"Clip", "Relu", "gate"} {

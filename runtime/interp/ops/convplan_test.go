@@ -158,8 +158,8 @@ func strategyArgs(t testing.TB, test convCase) (convArgs, *Tensor) {
 // it has an image's few channels), the direct kernels
 // for a unit-stride one where they run, the rows strategy for a
 // depthwise layer at stride 1 or 2 (the depthwise strategy takes those
-// off the kernels), and the pixels strategy for a depthwise layer on a
-// small plane with many channels.
+// off the kernels), and the pixels strategy for a depthwise layer's
+// parts on 7×7 planes with many channels, and its dW on planes to 14×14.
 func TestConvPlanner(t *testing.T) {
 	for _, test := range []struct {
 		name        string
@@ -189,12 +189,14 @@ func TestConvPlanner(t *testing.T) {
 		{"depthwise", convKey{g: geom2d{c: 1, h: 56, w: 56, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 56, ow: 56}, group: 144, m: 144},
 			"rows", "rows", "rows"},
 		{"depthwise mid plane", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 28, ow: 28}, group: 192, m: 192},
-			"rows", "pixels", "rows"},
+			"rows", "rows", "rows"},
 		{"depthwise mid plane strided", convKey{g: geom2d{c: 1, h: 28, w: 28, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 14, ow: 14}, group: 192, m: 192},
-			"pixels", "pixels", "pixels"},
+			"rows", "rows", "pixels"},
 		{"depthwise small plane", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1, oh: 14, ow: 14}, group: 672, m: 672},
-			"pixels", "pixels", "pixels"},
+			"rows", "rows", "pixels"},
 		{"depthwise small plane strided", convKey{g: geom2d{c: 1, h: 14, w: 14, kh: 5, kw: 5, sh: 2, sw: 2, ph: 2, pw: 2, dh: 1, dw: 1, oh: 7, ow: 7}, group: 672, m: 672},
+			"pixels", "rows", "pixels"},
+		{"depthwise 7x7 plane", convKey{g: geom2d{c: 1, h: 7, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 7, ow: 7}, group: 960, m: 960},
 			"pixels", "pixels", "pixels"},
 	} {
 		test.k.kernels = true // the vector kernels, or their Go twins

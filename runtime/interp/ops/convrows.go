@@ -8,7 +8,7 @@ import (
 
 // The rows strategy, for depthwise convolutions (one group per channel)
 // at stride 1 or 2 on the vector kernels: MobileNet's and EfficientNet's
-// layers on planes of 28×28 and more, ConvNeXt's 7×7 ones. It reads each
+// layers on planes of 14×14 and more, ConvNeXt's 7×7 kernels. It reads each
 // plane as it lies, four output rows at a time, each tap's padding
 // columns left out by lane masks (kernel.DepthwiseRows), where the phases
 // strategy copies the plane into zero-padded phase planes and compacts
@@ -20,14 +20,17 @@ import (
 // every other column (kernel.NewRowLayoutUp). dW sums, for each tap, dY
 // times the plane's pixels the tap read, a kernel row at a time.
 func init() {
-	registerConvStrategy(convStrategy{name: "rows", rank: 85, vector: true,
+	registerConvStrategy(convStrategy{name: "rows", rank: 75, vector: true,
 		forward: func(k convKey) convForward {
-			if !rowsTakes(k, k.g) {
+			if !rowsTakes(k, k.g) || pixelsBetter(k, k.g.oh*k.g.ow) {
 				return nil
 			}
 			return rowsConv{newRowsPlan(k.g)}
 		},
 		inputGrad: func(k convKey) convGradient {
+			if pixelsBetter(k, k.g.h*k.g.w) {
+				return nil
+			}
 			if k.g.sh == 2 && rowsTakes(k, k.g) {
 				return rowsUpInput{newRowsUpPlan(k.g)}
 			}
@@ -38,12 +41,32 @@ func init() {
 			}
 		},
 		weightGrad: func(k convKey) convGradient {
-			if !rowsTakes(k, k.g) {
+			if !rowsTakes(k, k.g) || newPixelLayout(k, k.g, pixelsMaxIn(k.g), pixelsMaxPlane) != nil {
 				return nil
 			}
 			return rowsWeights{newRowsPlan(k.g)}
 		},
 	})
+}
+
+// pixelsBetter reports whether the pixels strategy (convpixels.go), which
+// ranks after this one, beats it on window k's part whose plane (the
+// output's forward, the input's for dX) has the given pixels: planes of
+// 7×7 and less, where a row of 16 lanes holds 7 pixels and the pixels
+// strategy's channel vectors are full. BenchmarkDepthwiseStrategies
+// (batch 16, 2-core AMD EPYC, pixels against rows): forward 1152×7×7 5×5
+// 0.90-0.93 against 1.48 ms, 960×7×7 3×3 0.41-0.42 against 0.50-0.51,
+// 672×14×14 5×5 stride 2 0.68-0.76 against 1.24; dX 1152×7×7 1.41
+// against 1.91, 960×7×7 0.69 against 0.96. From 14×14 on the rows win:
+// forward 576×14×14 3×3 0.77-0.81 against 0.51-0.52, 672×14×14 5×5
+// 1.86-2.02 against 1.43-1.46, 192×28×28 3×3 stride 2 0.45-0.47 against
+// 0.30-0.38; dX 1.96 against 1.08, 2.78 against 2.23, and 672×14×14 5×5
+// stride 2 2.16 against 1.80. The weights' gradient stays with the pixels
+// strategy wherever it takes it (576×14×14 3×3 dX and dW 2.84 against
+// 2.47 ms, of which dX 1.96 against 1.08; 672×14×14 5×5 5.15 against
+// 5.45).
+func pixelsBetter(k convKey, plane int) bool {
+	return plane <= 7*7 && k.group >= 16
 }
 
 // maxRowsTaps bounds the taps of a kernel row the strategy takes: its
@@ -60,45 +83,42 @@ func rowsTakes(k convKey, g geom2d) bool {
 		g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1 && g.kw <= maxRowsTaps && g.kh <= maxRowsTaps
 }
 
-// rowsPlan is a window's row layout and its output rows in runs that read
-// the same kernel rows: the rows whose kernel reaches into the top or
-// bottom padding one by one, the others together.
+// rowsPlan is a window's row layout and a plane's output rows in runs
+// that read the same kernel rows: the rows whose kernel reaches into the
+// top or bottom padding one by one, the others together.
 type rowsPlan struct {
 	g    geom2d
 	l    *kernel.RowLayout
-	runs []rowsRun
+	runs *kernel.RowRuns
 }
-
-// rowsRun is rows output rows from oy whose kernel rows ki0..ki0+kh−1
-// read the image.
-type rowsRun struct{ oy, rows, ki0, kh int }
 
 func newRowsPlan(g geom2d) *rowsPlan {
 	p := &rowsPlan{g: g, l: kernel.NewRowLayout(g.w, g.ow, g.kw, g.pw, g.sw)}
+	var runs []kernel.RowRun
 	for oy := range g.oh {
 		iy := oy*g.sh - g.ph
 		ki0 := max(0, -iy)
 		kh := max(0, min(g.kh, g.h-iy)-ki0)
-		if n := len(p.runs); n > 0 && p.runs[n-1].ki0 == ki0 && p.runs[n-1].kh == kh {
-			p.runs[n-1].rows++
+		if n := len(runs); n > 0 && runs[n-1].W == ki0*g.kw && runs[n-1].KH == kh {
+			runs[n-1].Rows++
 			continue
 		}
-		p.runs = append(p.runs, rowsRun{oy: oy, rows: 1, ki0: ki0, kh: kh})
+		x0 := 0
+		if kh > 0 {
+			x0 = (iy + ki0) * g.w
+		}
+		runs = append(runs, kernel.RowRun{Out: oy * g.ow, X: x0, W: ki0 * g.kw, Rows: 1, KH: kh})
 	}
+	p.runs = p.l.Runs(runs, g.sh*g.w, g.ow)
 	return p
 }
 
-// plane writes out (oh×ow) from one channel's plane x (h×w) and kernel w
-// (kh×kw).
-func (p *rowsPlan) plane(out, x, w []float32, bias float32, relu bool) {
+// planes writes the outputs (oh×ow each) of n consecutive channels from
+// their planes x (h×w each), kernels w (kh×kw each) and biases (nil for
+// none).
+func (p *rowsPlan) planes(out, x, w, bias []float32, n int, relu bool) {
 	g := p.g
-	for _, r := range p.runs {
-		x0 := 0
-		if r.kh > 0 {
-			x0 = (r.oy*g.sh - g.ph + r.ki0) * g.w
-		}
-		p.l.DepthwiseRows(out[r.oy*g.ow:], x, w[r.ki0*g.kw:], x0, g.sh*g.w, g.ow, r.rows, r.kh, bias, relu)
-	}
+	p.runs.DepthwisePlanes(out, x, w, bias, n, g.oh*g.ow, g.h*g.w, g.kh*g.kw, relu)
 }
 
 type rowsConv struct{ p *rowsPlan }
@@ -110,16 +130,21 @@ func (c rowsConv) forward(s *State, a convArgs, y *Tensor) {
 	if a.epilogue != nil {
 		per = planesPerBlock(ohw)
 	}
+	// A block of planes at a time: 16 rows of a 14×14 plane are a few
+	// hundred multiply-adds, and a kernel call per plane cost as much.
+	per *= max(1, 4096/(ohw*per))
 	forChunks((planes+per-1)/per, per*ohw*khw, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			first, last := blk*per, min((blk+1)*per, planes)
-			for pl := first; pl < last; pl++ {
+			for pl := first; pl < last; {
 				ch := pl % a.m
-				var b float32
+				n := min(last, pl-ch+a.m) - pl // up to the sample's last channel
+				var b []float32
 				if bias != nil {
-					b = bias[ch]
+					b = bias[ch:]
 				}
-				c.p.plane(y.Data[pl*ohw:][:ohw], a.x.Data[pl*hw:][:hw], a.w.Data[ch*khw:][:khw], b, a.relu)
+				c.p.planes(y.Data[pl*ohw:], a.x.Data[pl*hw:], a.w.Data[ch*khw:], b, n, a.relu)
+				pl += n
 			}
 			a.finish(first*ohw, last*ohw)
 		}
@@ -134,26 +159,26 @@ func (rowsConv) streams(a convArgs) bool {
 }
 
 // rowsInput computes dX at unit stride: the rows over dY with each kernel
-// turned 180° (the plan is the flipped window's).
+// turned 180° (the plan is the flipped window's), a sample at a time.
 type rowsInput struct{ p *rowsPlan }
 
 func (c rowsInput) begin(s *State, a convArgs, _ int, _ gemmFunc) convStep {
 	wf := s.scratch(a.w.Len())
 	flipWeights(a.kernels, wf, a.w.Data, a.group, 1, a.g)
-	return rowsInputStep{p: c.p, wf: wf}
+	return rowsInputStep{p: c.p, wf: wf, m: a.m}
 }
 
 type rowsInputStep struct {
 	p  *rowsPlan
 	wf []float32 // the kernels turned 180°
+	m  int       // channels
 }
 
 func (st rowsInputStep) release(s *State) { s.Buffers.Put(st.wf) }
 
-// group writes channel gr's dX (h×w) of one sample from its dY (oh×ow).
-func (st rowsInputStep) group(_, gr int, dx, dy, _ []float32) {
-	khw := st.p.g.kh * st.p.g.kw
-	st.p.plane(dx, dy, st.wf[gr*khw:][:khw], 0, false)
+// sample writes a sample's dX from its dY.
+func (st rowsInputStep) sample(_ int, dx, dy, _ []float32) {
+	st.p.planes(dx, dy, st.wf, nil, st.m, false)
 }
 
 // rowsWeights computes dW a kernel row at a time, over the output rows
@@ -183,70 +208,79 @@ func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
 // rowsUpPlan is dX of a stride-2 window: each row iy of dX gets kernel
 // row ki where iy + ph − ki is even, from dY's row (iy + ph − ki)/2 where
 // that lies in dY. Rows of one parity two apart read the same kernel rows
-// one dY row apart; runs group them.
+// one dY row apart; runs group them, each reading its kernel rows in
+// reverse (kmax, kmax−2, ...), which begin gathers for every channel.
 type rowsUpPlan struct {
 	g    geom2d
 	l    *kernel.RowLayout
-	runs []rowsUpRun
+	runs *kernel.RowRuns
+	kmax []int // per run: its first kernel row
+	rw   int   // floats of one channel's gathered kernel rows
 }
-
-// rowsUpRun is rows rows of dX from iy, two apart, whose kernel rows are
-// kmax, kmax−2, ... (kh of them), the first reading dY's row q.
-type rowsUpRun struct{ iy, rows, kmax, kh, q int }
 
 func newRowsUpPlan(g geom2d) *rowsUpPlan {
 	p := &rowsUpPlan{g: g, l: kernel.NewRowLayoutUp(g.ow, g.w, g.kw, g.pw)}
+	var runs []kernel.RowRun
 	for parity := range 2 {
 		for iy := parity; iy < g.h; iy += 2 {
-			r := rowsUpRun{iy: iy, rows: 1}
+			r, kmax := kernel.RowRun{Out: iy * g.w, Rows: 1}, 0
 			for ki := g.kh - 1; ki >= 0; ki-- {
 				if v := iy + g.ph - ki; v%2 == 0 && v >= 0 && v/2 < g.oh {
-					if r.kh == 0 {
-						r.kmax, r.q = ki, v/2
+					if r.KH == 0 {
+						kmax, r.X = ki, v/2*g.ow
 					}
-					r.kh++
+					r.KH++
 				}
 			}
-			if n := len(p.runs); n > 0 {
-				if last := &p.runs[n-1]; last.iy%2 == parity && last.kmax == r.kmax && last.kh == r.kh &&
-					(r.kh == 0 || last.q+last.rows == r.q) {
-					last.rows++
+			if n := len(runs); n > 0 {
+				last := &runs[n-1]
+				if last.Out/g.w%2 == parity && p.kmax[n-1] == kmax && last.KH == r.KH &&
+					(r.KH == 0 || last.X+last.Rows*g.ow == r.X) {
+					last.Rows++
 					continue
 				}
 			}
-			p.runs = append(p.runs, r)
+			if r.KH == 0 {
+				r.X = 0
+			}
+			r.W = p.rw
+			p.rw += r.KH * g.kw
+			runs = append(runs, r)
+			p.kmax = append(p.kmax, kmax)
 		}
 	}
+	p.runs = p.l.Runs(runs, g.ow, 2*g.w)
 	return p
 }
 
-// rowsUpInput computes dX at stride 2 on the plan.
+// rowsUpInput computes dX at stride 2 on the plan, a sample at a time.
 type rowsUpInput struct{ p *rowsUpPlan }
 
-func (c rowsUpInput) begin(_ *State, a convArgs, workers int, _ gemmFunc) convStep {
-	st := rowsUpStep{p: c.p, w: a.w.Data, wts: make([][]float32, workers)}
-	for wk := range workers {
-		st.wts[wk] = make([]float32, c.p.g.kh*c.p.g.kw)
+func (c rowsUpInput) begin(s *State, a convArgs, _ int, _ gemmFunc) convStep {
+	p, g := c.p, c.p.g
+	khw := g.kh * g.kw
+	ws := s.scratch(max(1, a.m*p.rw))
+	for ch := range a.m {
+		kern := a.w.Data[ch*khw:][:khw]
+		for i, r := range p.runs.Spec() {
+			for t := range r.KH {
+				copy(ws[ch*p.rw+r.W+t*g.kw:][:g.kw], kern[(p.kmax[i]-2*t)*g.kw:])
+			}
+		}
 	}
-	return st
+	return rowsUpStep{p: p, ws: ws, m: a.m}
 }
 
 type rowsUpStep struct {
-	p   *rowsUpPlan
-	w   []float32   // the kernels
-	wts [][]float32 // per worker: a run's kernel rows, in the order it reads them
+	p  *rowsUpPlan
+	ws []float32 // per channel, each run's kernel rows in the order it reads them
+	m  int
 }
 
-func (rowsUpStep) release(*State) {}
+func (st rowsUpStep) release(s *State) { s.Buffers.Put(st.ws) }
 
-// group writes channel gr's dX (h×w) of one sample from its dY (oh×ow).
-func (st rowsUpStep) group(wk, gr int, dx, dy, _ []float32) {
-	g, wts := st.p.g, st.wts[wk]
-	kern := st.w[gr*g.kh*g.kw:][:g.kh*g.kw]
-	for _, r := range st.p.runs {
-		for t := range r.kh {
-			copy(wts[t*g.kw:][:g.kw], kern[(r.kmax-2*t)*g.kw:])
-		}
-		st.p.l.DepthwiseRows(dx[r.iy*g.w:], dy, wts, r.q*g.ow, g.ow, 2*g.w, r.rows, r.kh, 0, false)
-	}
+// sample writes a sample's dX from its dY.
+func (st rowsUpStep) sample(_ int, dx, dy, _ []float32) {
+	g := st.p.g
+	st.p.runs.DepthwisePlanes(dx, dy, st.ws, nil, st.m, g.h*g.w, g.oh*g.ow, st.p.rw, false)
 }

@@ -23,7 +23,7 @@ type impl interface {
 	transpose(dst, src []float32, rows, cols, dStride, sStride int)
 	depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool)
 	depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xStep int)
-	depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool)
+	depthwisePlanes(r *RowRuns, out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool)
 	depthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int)
 	// The Relu bit masks (masks.go), over whole words: len(x) = 64·len(m).
 	reluMask(y, x []float32, m []uint64)
@@ -61,8 +61,8 @@ func (goKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xSt
 func (goKernels) depthwiseRow(out, x, w, bias []float32, toff []int64, n, cp, xStep int, relu bool) {
 	depthwiseRowGo(out, x, w, bias, toff, n, cp, xStep, relu)
 }
-func (goKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
-	depthwiseRowsGo(l, out, x, wts, xRow, oRow, rows, kh, bias, relu)
+func (goKernels) depthwisePlanes(r *RowRuns, out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool) {
+	depthwisePlanesGo(r, out, x, wts, bias, planes, oPlane, xPlane, wPlane, relu)
 }
 func (goKernels) depthwiseRowsGrad(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows int) {
 	depthwiseRowsGradGo(l, sums, dy, x, dyRow, xRow, rows)

@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -270,18 +271,27 @@ func (asmKernels) depthwiseGradRow(acc, dy, x []float32, toff []int64, n, cp, xS
 //go:noescape
 func depthwiseRows(a *rowArgs)
 
-func (asmKernels) depthwiseRows(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
-	a := rowArgs{out: unsafe.Pointer(&out[0]), x: unsafe.Pointer(&x[0]), w: unsafe.Pointer(&wts[0]), masks: unsafe.Pointer(&l.masks[0]),
-		rows: int64(rows), blocks: int64(l.blocks), kh: int64(kh), kw: int64(l.kw), oRow: int64(4 * oRow), xRow: int64(4 * xRow),
+func (asmKernels) depthwisePlanes(r *RowRuns, out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool) {
+	l := r.l
+	a := rowArgs{out: unsafe.Pointer(&out[0]), masks: unsafe.Pointer(&l.masks[0]),
+		blocks: int64(l.blocks), kw: int64(l.kw), oRow: int64(4 * r.oRow), xRow: int64(4 * r.xRow),
 		xTap: int64(4 * l.w), xCol0: int64(-4 * l.pw), xBlock: int64(4 * Lanes * l.stride), maskStep: int64(8 * (l.kw + 1)),
-		stride: int64(l.stride), bias: bias}
+		stride: int64(l.stride), runs: unsafe.Pointer(&r.runs[0]), nRuns: int64(len(r.runs)), planes: int64(planes),
+		oPlane: int64(4 * oPlane), xPlane: int64(4 * xPlane), wPlane: int64(4 * wPlane)}
+	if r.xSpan > 0 { // otherwise every run is bias alone, and reads neither
+		a.x, a.w = unsafe.Pointer(&x[0]), unsafe.Pointer(&wts[0])
+	}
 	if l.up {
 		a.stride, a.xCol0, a.xBlock = 3, 0, 4*Lanes/2
 	}
 	if relu {
 		a.relu = 1
 	}
+	if bias != nil {
+		a.bias = uintptr(unsafe.Pointer(&bias[0]))
+	}
 	depthwiseRows(&a)
+	runtime.KeepAlive(bias)
 }
 
 //go:noescape

@@ -27,7 +27,7 @@ func TestKernels(t *testing.T) {
 			{"AxpyTerms", testAxpyTerms}, {"AxpyRuns", testAxpyRuns}, {"AxpyBounds", testAxpyBounds}, {"Run", testRun}, {"RunGrad", testRunGrad},
 			{"PoolEntries", testPoolEntries}, {"GatherRows", testGatherRows}, {"Masks", testMasks}, {"Acts", testActs},
 			{"DepthwiseRow", testDepthwiseRow}, {"DepthwiseGradRow", testDepthwiseGradRow},
-			{"DepthwiseRows", testDepthwiseRows}, {"DepthwiseRowsUp", testDepthwiseRowsUp}, {"DepthwiseRowsGrad", testDepthwiseRowsGrad},
+			{"DepthwiseRows", testDepthwiseRows}, {"DepthwiseRowsUp", testDepthwiseRowsUp}, {"DepthwisePlanes", testDepthwisePlanes}, {"DepthwiseRowsGrad", testDepthwiseRowsGrad},
 		} {
 			t.Run(im.name+"/"+test.name, func(t *testing.T) { test.run(t, checked{im.k}) })
 		}

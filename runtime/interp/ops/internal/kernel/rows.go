@@ -103,15 +103,15 @@ func NewRowLayoutUp(w, ow, kw, pw int) *RowLayout {
 func floorDiv2(a int) int { return a >> 1 }
 
 // rowArgs is the argument block of the assembly; it reads the fields at
-// fixed offsets (rows_amd64.s).
+// fixed offsets (rows_amd64.s), and keeps its place in the last ones.
 type rowArgs struct {
-	out      unsafe.Pointer // 0: the first output row
-	x        unsafe.Pointer // 8: the first output row's first kernel row, column 0
-	w        unsafe.Pointer // 16: kh·kw weights
+	out      unsafe.Pointer // 0: the first plane's output
+	x        unsafe.Pointer // 8: the first plane's input
+	w        unsafe.Pointer // 16: the first plane's weights; then the run's kernel rows
 	masks    unsafe.Pointer // 24
-	rows     int64          // 32
+	rows     int64          // 32: DepthwiseRowsGrad's rows
 	blocks   int64          // 40
-	kh       int64          // 48
+	kh       int64          // 48: the run's kernel rows
 	kw       int64          // 56
 	oRow     int64          // 64: bytes between output rows
 	xRow     int64          // 72: bytes between consecutive output rows' inputs
@@ -121,24 +121,100 @@ type rowArgs struct {
 	maskStep int64          // 104: bytes of masks a block
 	relu     int64          // 112
 	stride   int64          // 120: 1 or 2; 3 for NewRowLayoutUp's
-	bias     float32        // 128
+	_        int64          // 128
+	runs     unsafe.Pointer // 136: the rowRuns of a plane
+	nRuns    int64          // 144: at least one
+	planes   int64          // 152
+	oPlane   int64          // 160: bytes between planes' outputs
+	xPlane   int64          // 168: their inputs
+	wPlane   int64          // 176: their weights
+	bias     uintptr        // 184: the planes' biases, one float each, or 0 for none
+	outBase  uintptr        // 192: the plane's output, input and weights
+	xBase    uintptr        // 200
+	wBase    uintptr        // 208
+	runAt    uintptr        // 216: the run
+	runsLeft int64          // 224
 }
 
-// DepthwiseRows computes rows output rows of one channel of a depthwise
-// convolution, every kernel row of which reads the image: for r < rows
-// and j < ow,
+// rowRun is a RowRun in bytes, as the assembly reads it.
+type rowRun struct{ out, x, w, rows, kh int64 }
+
+// A RowRun is Rows output rows of a plane from Out (floats from the
+// plane's output) that read the same KH kernel rows: those from W
+// (floats from the plane's weights), over the input rows from X (floats
+// from the plane's input).
+type RowRun struct{ Out, X, W, Rows, KH int }
+
+// RowRuns are the runs of every output row of a plane, checked and laid
+// out for the kernel, with the rows' steps (in floats): xRow between
+// consecutive output rows' inputs, oRow between output rows.
+type RowRuns struct {
+	l                     *RowLayout
+	runs                  []rowRun
+	spec                  []RowRun
+	xRow, oRow            int
+	outSpan, xSpan, wSpan int // the floats from a plane's first that the runs reach
+}
+
+// Runs returns runs over the layout; negative offsets, steps or counts
+// are programming errors and panic.
+func (l *RowLayout) Runs(runs []RowRun, xRow, oRow int) *RowRuns {
+	r := &RowRuns{l: l, spec: runs, xRow: xRow, oRow: oRow}
+	if xRow < 0 || oRow < 0 || len(runs) == 0 {
+		panic("kernel: row runs with a negative step, or none")
+	}
+	for _, u := range runs {
+		if u.Out < 0 || u.X < 0 || u.W < 0 || u.Rows <= 0 || u.KH < 0 {
+			panic(fmt.Sprintf("kernel: row run %+v", u))
+		}
+		r.outSpan = max(r.outSpan, u.Out+(u.Rows-1)*oRow+l.ow)
+		if u.KH > 0 {
+			r.xSpan = max(r.xSpan, u.X+(u.Rows-1)*xRow+u.KH*l.w)
+			r.wSpan = max(r.wSpan, u.W+u.KH*l.kw)
+		}
+		r.runs = append(r.runs, rowRun{out: int64(4 * u.Out), x: int64(4 * u.X), w: int64(4 * u.W), rows: int64(u.Rows), kh: int64(u.KH)})
+	}
+	return r
+}
+
+// DepthwisePlanes computes planes channels of a depthwise convolution, a
+// plane's output rows run by run: for plane p and each run's rows r <
+// Rows and j < ow,
 //
-//	out[r·oRow + j] = bias + Σ_{ki<kh} Σ_{kj<kw} wts[ki·kw + kj] · x[x0 + r·xRow + ki·w + s·j + kj − pw]
+//	out[p·oPlane + Out + r·oRow + j] = bias[p] + Σ_{ki<KH} Σ_{kj<kw}
+//	    wts[p·wPlane + W + ki·kw + kj] · x[p·xPlane + X + r·xRow + ki·w + s·j + kj − pw]
 //
 // leaving out the terms whose column s·j + kj − pw lies outside [0, w)
-// (on NewRowLayoutUp's layout the column is (j + pw − kj)/2, and the terms
-// where that is not whole are left out too), the terms added in the order
-// ki, kj, each multiply and add fused; then,
-// where relu is set, negatives and NaN set to zero. Nothing else of out
-// is written. The caller gives the kernel rows in the image (kh of them,
-// wts their weights); rows of outputs whose kernel rows differ are
-// separate calls. It panics where a read would fall outside x or wts, or
-// a write outside out.
+// (on NewRowLayoutUp's layout the column is (j + pw − kj)/2, and the
+// terms where that is not whole are left out too), the terms added in the
+// order ki, kj, each multiply and add fused; then, where relu is set,
+// negatives and NaN set to zero. A nil bias is zeros. Nothing else of out
+// is written. It panics where a read would fall outside x, wts or bias,
+// or a write outside out.
+func (r *RowRuns) DepthwisePlanes(out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool) {
+	checked{native}.DepthwisePlanes(r, out, x, wts, bias, planes, oPlane, xPlane, wPlane, relu)
+}
+
+func (c checked) DepthwisePlanes(r *RowRuns, out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool) {
+	if planes <= 0 {
+		return
+	}
+	if oPlane < 0 || xPlane < 0 || wPlane < 0 {
+		panic("kernel: DepthwisePlanes with a negative plane step")
+	}
+	if bias != nil {
+		_ = bias[planes-1]
+	}
+	_ = out[(planes-1)*oPlane+r.outSpan-1]
+	if r.xSpan > 0 {
+		_ = x[(planes-1)*xPlane+r.xSpan-1]
+		_ = wts[(planes-1)*wPlane+r.wSpan-1]
+	}
+	c.k.depthwisePlanes(r, out, x, wts, bias, planes, oPlane, xPlane, wPlane, relu)
+}
+
+// DepthwiseRows is DepthwisePlanes for one plane of one run, with bias
+// its bias: rows output rows, the first reading x from x0.
 func (l *RowLayout) DepthwiseRows(out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
 	checked{native}.DepthwiseRows(l, out, x, wts, x0, xRow, oRow, rows, kh, bias, relu)
 }
@@ -147,23 +223,10 @@ func (c checked) DepthwiseRows(l *RowLayout, out, x, wts []float32, x0, xRow, oR
 	if rows <= 0 {
 		return
 	}
-	if x0 < 0 || xRow < 0 || oRow < 0 || kh < 0 {
-		panic("kernel: DepthwiseRows with a negative offset, step or kernel height")
+	if x0 < 0 {
+		panic("kernel: DepthwiseRows with a negative offset")
 	}
-	_ = out[(rows-1)*oRow+l.ow-1]
-	if kh == 0 {
-		v := bias
-		if relu && !(v > 0) {
-			v = 0
-		}
-		for r := range rows {
-			fillGo(out[r*oRow:][:l.ow], v)
-		}
-		return
-	}
-	_ = wts[kh*l.kw-1]
-	_ = x[x0+(rows-1)*xRow+kh*l.w-1]
-	c.k.depthwiseRows(l, out, x[x0:], wts, xRow, oRow, rows, kh, bias, relu)
+	c.DepthwisePlanes(l.Runs([]RowRun{{X: x0, Rows: rows, KH: kh}}, xRow, oRow), out, x, wts, []float32{bias}, 1, 0, 0, 0, relu)
 }
 
 // column returns the input column tap kj of output pixel j reads, and
@@ -180,7 +243,24 @@ func (l *RowLayout) column(j, kj int) (int, bool) {
 	return col, col >= 0 && col < l.w
 }
 
-// depthwiseRowsGo is the twin of the DepthwiseRows kernel, on x from the
+// depthwisePlanesGo is the twin of the DepthwisePlanes kernel.
+func depthwisePlanesGo(r *RowRuns, out, x, wts, bias []float32, planes, oPlane, xPlane, wPlane int, relu bool) {
+	for p := range planes {
+		var b float32
+		if bias != nil {
+			b = bias[p]
+		}
+		for _, u := range r.spec {
+			var xs, ws []float32
+			if u.KH > 0 {
+				xs, ws = x[p*xPlane+u.X:], wts[p*wPlane+u.W:]
+			}
+			depthwiseRowsGo(r.l, out[p*oPlane+u.Out:], xs, ws, r.xRow, r.oRow, u.Rows, u.KH, b, relu)
+		}
+	}
+}
+
+// depthwiseRowsGo computes rows output rows of one run, on x from the
 // first row's first kernel row.
 func depthwiseRowsGo(l *RowLayout, out, x, wts []float32, xRow, oRow, rows, kh int, bias float32, relu bool) {
 	for r := range rows {
@@ -262,3 +342,6 @@ func depthwiseRowsGradGo(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows 
 		sums[kj] += fold16(&acc[0])
 	}
 }
+
+// Spec returns the runs as given to Runs.
+func (r *RowRuns) Spec() []RowRun { return r.spec }

@@ -4,7 +4,10 @@
 
 // func depthwiseRows(a *rowArgs)
 //
-// DepthwiseRows on the argument block (rows.go): four output rows at a
+// DepthwisePlanes on the argument block (rows.go): plane after plane
+// (each its bias, or zero), run after run of the plane's rows (its
+// output, input and kernel rows, the loop's place kept in the block),
+// four output rows at a
 // time, one 16-pixel block of each, the four accumulators (Z0..Z3) over
 // the kernel's rows and taps, the tap's weight broadcast once for the
 // four rows and its lane mask loaded once (K1), the loads and the
@@ -16,14 +19,46 @@
 // left, one at a time. Each block is stored under the row's lanes (K1).
 TEXT ·depthwiseRows(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), R14
-	MOVQ 0(R14), DI
-	MOVQ 8(R14), SI
-	MOVQ 32(R14), R8
 	MOVQ 72(R14), R11
 	LEAQ (R11)(R11*2), R12
-	VBROADCASTSS 128(R14), Z13
 	VXORPS Z14, Z14, Z14
 	VMOVUPS rowsEven<>(SB), Z31
+	MOVQ 0(R14), AX
+	MOVQ AX, 192(R14)
+	MOVQ 8(R14), AX
+	MOVQ AX, 200(R14)
+	MOVQ 16(R14), AX
+	MOVQ AX, 208(R14)
+
+plane:
+	CMPQ 152(R14), $0
+	JLE done
+	VXORPS Z13, Z13, Z13
+	MOVQ 184(R14), AX
+	TESTQ AX, AX
+	JZ runs
+	VBROADCASTSS (AX), Z13
+	ADDQ $4, AX
+	MOVQ AX, 184(R14)
+
+runs:
+	MOVQ 136(R14), AX
+	MOVQ AX, 216(R14)
+	MOVQ 144(R14), AX
+	MOVQ AX, 224(R14)
+
+run:
+	MOVQ 216(R14), AX
+	MOVQ 192(R14), DI
+	ADDQ 0(AX), DI
+	MOVQ 200(R14), SI
+	ADDQ 8(AX), SI
+	MOVQ 208(R14), BX
+	ADDQ 16(AX), BX
+	MOVQ BX, 16(R14)
+	MOVQ 24(AX), R8
+	MOVQ 32(AX), BX
+	MOVQ BX, 48(R14)
 
 group4:
 	CMPQ R8, $4
@@ -41,6 +76,8 @@ g4block:
 	MOVQ 16(R14), DX
 	MOVQ R13, R10
 	MOVQ 48(R14), CX
+	TESTQ CX, CX
+	JZ g4relu
 
 g4krow:
 	XORQ R9, R9
@@ -123,6 +160,7 @@ g4krownext:
 	DECQ CX
 	JNZ g4krow
 
+g4relu:
 	CMPQ 112(R14), $0
 	JEQ g4store
 	VMAXPS Z14, Z0, Z0
@@ -156,7 +194,7 @@ g4store:
 
 one:
 	TESTQ R8, R8
-	JLE done
+	JLE nextrun
 	XORQ BX, BX
 	MOVQ 24(R14), R15
 	MOVQ SI, R13
@@ -167,6 +205,8 @@ o1block:
 	MOVQ 16(R14), DX
 	MOVQ R13, R10
 	MOVQ 48(R14), CX
+	TESTQ CX, CX
+	JZ o1relu
 
 o1krow:
 	XORQ R9, R9
@@ -220,6 +260,7 @@ o1krownext:
 	DECQ CX
 	JNZ o1krow
 
+o1relu:
 	CMPQ 112(R14), $0
 	JEQ o1store
 	VMAXPS Z14, Z0, Z0
@@ -241,6 +282,19 @@ o1store:
 	ADDQ R11, SI
 	DECQ R8
 	JMP one
+
+nextrun:
+	ADDQ $40, 216(R14)
+	DECQ 224(R14)
+	JNZ run
+	MOVQ 160(R14), AX
+	ADDQ AX, 192(R14)
+	MOVQ 168(R14), AX
+	ADDQ AX, 200(R14)
+	MOVQ 176(R14), AX
+	ADDQ AX, 208(R14)
+	DECQ 152(R14)
+	JMP plane
 
 done:
 	VZEROUPPER

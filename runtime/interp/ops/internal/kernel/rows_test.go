@@ -212,3 +212,84 @@ func testDepthwiseRowsGrad(t *testing.T, k checked) {
 		}
 	}
 }
+
+// testDepthwisePlanes checks DepthwisePlanes over several planes, each
+// with its weights and bias (or none), on the runs of a whole window
+// (rows whose kernel reaches into the top or bottom padding one by one,
+// rows past every kernel row bias alone), against the twin bit for bit
+// and the convolution in float64; NaN past the last plane catches a
+// read past it, and the output's gaps between planes must stay as they
+// were.
+func testDepthwisePlanes(t *testing.T, k checked) {
+	rng := rand.New(rand.NewPCG(47, 53))
+	for _, c := range []struct{ h, w, kh, kw, ph, pw, s, planes int }{
+		{9, 11, 3, 3, 1, 1, 1, 3}, {14, 14, 3, 3, 1, 1, 1, 5}, {7, 7, 5, 5, 2, 2, 1, 4}, {13, 12, 3, 3, 1, 1, 2, 3},
+		{6, 8, 3, 3, 4, 3, 1, 2}, {17, 33, 5, 5, 2, 2, 2, 2}, {5, 40, 3, 5, 0, 2, 1, 3}, {2, 3, 3, 3, 1, 1, 1, 4},
+	} {
+		oh, ow := (c.h+2*c.ph-c.kh)/c.s+1, (c.w+2*c.pw-c.kw)/c.s+1
+		l := NewRowLayout(c.w, ow, c.kw, c.pw, c.s)
+		var runs []RowRun
+		for oy := range oh {
+			iy := oy*c.s - c.ph
+			ki0 := max(0, -iy)
+			kh := max(0, min(c.kh, c.h-iy)-ki0)
+			if n := len(runs); n > 0 && runs[n-1].W == ki0*c.kw && runs[n-1].KH == kh {
+				runs[n-1].Rows++
+				continue
+			}
+			x0 := 0
+			if kh > 0 {
+				x0 = (iy + ki0) * c.w
+			}
+			runs = append(runs, RowRun{Out: oy * ow, X: x0, W: ki0 * c.kw, Rows: 1, KH: kh})
+		}
+		r := l.Runs(runs, c.s*c.w, ow)
+		xPlane, oPlane, wPlane := c.h*c.w, oh*ow+3, c.kh*c.kw
+		x := randFloats(rng, c.planes*xPlane+4)
+		for i := c.planes * xPlane; i < len(x); i++ {
+			x[i] = float32(math.NaN())
+		}
+		wts, bias := randFloats(rng, c.planes*wPlane), randFloats(rng, c.planes)
+		for _, b := range [][]float32{bias, nil} {
+			for _, relu := range []bool{false, true} {
+				got, want := make([]float32, c.planes*oPlane), make([]float32, c.planes*oPlane)
+				for i := range got {
+					got[i], want[i] = -7, -7
+				}
+				k.DepthwisePlanes(r, got, x, wts, b, c.planes, oPlane, xPlane, wPlane, relu)
+				depthwisePlanesGo(r, want, x, wts, b, c.planes, oPlane, xPlane, wPlane, relu)
+				for i := range got {
+					p, o := i/oPlane, i%oPlane
+					if o >= oh*ow {
+						if got[i] != -7 {
+							t.Fatalf("%+v: wrote %v between planes", c, got[i])
+						}
+						continue
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v bias %v relu %v: plane %d pixel %d: got %v, twin %v", c, b != nil, relu, p, o, got[i], want[i])
+					}
+					oy, ox := o/ow, o%ow
+					sum := 0.0
+					if b != nil {
+						sum = float64(b[p])
+					}
+					for ki := range c.kh {
+						for kj := range c.kw {
+							iy, ix := oy*c.s-c.ph+ki, ox*c.s-c.pw+kj
+							if iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
+								sum += float64(wts[p*wPlane+ki*c.kw+kj]) * float64(x[p*xPlane+iy*c.w+ix])
+							}
+						}
+					}
+					if relu {
+						sum = max(sum, 0)
+					}
+					if math.Abs(float64(got[i])-sum) > 1e-5*(1+math.Abs(sum)) {
+						t.Fatalf("%+v: plane %d pixel %d: got %v, want %v", c, p, o, got[i], sum)
+					}
+				}
+			}
+		}
+	}
+}
