@@ -68,7 +68,15 @@ type directConv struct{}
 
 func (directConv) forward(s *State, a convArgs, y *Tensor) {
 	mg, ohw := a.m/a.group, a.g.oh*a.g.ow
-	plan := planDirect(s, a.g, a.w.Data, a.bias(), mg, a.group, a.relu)
+	var plan *directPlan
+	if r, ok := pointwiseRest(a.g, a.group); ok {
+		if plan = restPlan(s, r, a.g, a.w.Data, a.bias(), mg, a.relu); plan != nil {
+			r.run(s, y.Data, a.x.Data, a.w.Data, a.bias(), a.n, a.g.c, a.m, ohw, a.relu)
+		}
+	}
+	if plan == nil {
+		plan = planDirect(s, a.g, a.w.Data, a.bias(), mg, a.group, a.relu)
+	}
 	defer plan.release(s)
 	directSamples(s, plan, a, 0, func(i, gr int, img, scratch []float32) {
 		plan.run(y.Data[(i*a.group+gr)*mg*ohw:][:mg*ohw], img, scratch, gr)
@@ -129,9 +137,20 @@ func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) conv
 	mg := a.m / a.group
 	st := directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
 	flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, a.g)
-	st.plan = planDirect(s, a.g.flipped(mg), st.wf, nil, a.g.c, a.group, false)
+	gf := a.g.flipped(mg)
+	if r, ok := pointwiseRest(gf, a.group); ok {
+		if st.plan = restPlan(s, r, gf, st.wf, nil, a.g.c, false); st.plan != nil {
+			st.rest = &r
+		}
+	}
+	if st.plan == nil {
+		st.plan = planDirect(s, gf, st.wf, nil, a.g.c, a.group, false)
+	}
 	for wk := range workers {
 		st.padded[wk] = s.scratch(st.plan.scratchLen())
+	}
+	if st.rest != nil {
+		return directInputRest{st}
 	}
 	return st
 }
@@ -140,6 +159,18 @@ type directInput struct {
 	plan   *directPlan
 	wf     []float32
 	padded [][]float32
+	rest   *pointRest // the pixels the plan leaves to a product (convpointrest.go), or nil
+}
+
+// directInputRest is directInput whose plan leaves each plane's last
+// pixels to a product over the batch, which runs first (convBackward runs
+// a step's batch part before its groups).
+type directInputRest struct{ directInput }
+
+// batch writes the rest pixels of dX, on the flipped weights; dy has
+// been through the fused Relu, Clip or gate.
+func (st directInputRest) batch(s *State, a convArgs, dx, dy []float32) {
+	st.rest.run(s, dx, dy, st.wf, nil, a.n, a.m, a.g.c, a.g.h*a.g.w, false)
 }
 
 func (st directInput) group(wk, gr int, dx, dy, _ []float32) {

@@ -29,6 +29,8 @@ var strategyCases = []convCase{
 	{"depthwise pads past the kernel", attrs{"group": 3, "pads": []int64{3, 4, 3, 2}}, []int{2, 3, 6, 8}, []int{3, 1, 3, 3}, true, true},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
+	{"1x1 7x7, a pixel past the segments", nil, []int{3, 20, 7, 7}, []int{24, 20, 1, 1}, true, true},
+	{"1x1 14x14, four pixels past the segments", nil, []int{2, 9, 14, 14}, []int{11, 9, 1, 1}, false, true},
 	{"1x1 grouped", attrs{"group": 2}, []int{2, 10, 4, 5}, []int{34, 5, 1, 1}, true, false},
 	// 1×1 on small planes with 128 channels or more (the pointwise
 	// strategy's dW): channels not a multiple of 16, with and without a
