@@ -69,7 +69,7 @@ type directConv struct{}
 func (directConv) forward(s *State, a convArgs, y *Tensor) {
 	mg, ohw := a.m/a.group, a.g.oh*a.g.ow
 	var plan *directPlan
-	if r, ok := pointwiseRest(a.g, a.group); ok {
+	if r, ok := pointwiseRest(a.g, a.group); ok && a.n > 0 {
 		if plan = restPlan(s, r, a.g, a.w.Data, a.bias(), mg, a.relu); plan != nil {
 			r.run(s, y.Data, a.x.Data, a.w.Data, a.bias(), a.n, a.g.c, a.m, ohw, a.relu)
 		}
@@ -134,11 +134,23 @@ func (st directWeights) release(s *State) { putAll(s.Buffers, st.pad, st.rows, s
 type directInputGrad struct{}
 
 func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
+	st := beginDirectInput(s, a, workers, a.n > 0)
+	if st.rest != nil {
+		return directInputRest{st}
+	}
+	return st
+}
+
+// beginDirectInput readies dX on the direct kernel for workers; where
+// rest is allowed and the flipped window has pixels past its last whole
+// segment (convpointrest.go), the plan leaves them to st.rest, which
+// the caller must run (directInputRest does, as its batch part).
+func beginDirectInput(s *State, a convArgs, workers int, rest bool) directInput {
 	mg := a.m / a.group
 	st := directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
 	flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, a.g)
 	gf := a.g.flipped(mg)
-	if r, ok := pointwiseRest(gf, a.group); ok {
+	if r, ok := pointwiseRest(gf, a.group); ok && rest {
 		if st.plan = restPlan(s, r, gf, st.wf, nil, a.g.c, false); st.plan != nil {
 			st.rest = &r
 		}
@@ -148,9 +160,6 @@ func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) conv
 	}
 	for wk := range workers {
 		st.padded[wk] = s.scratch(st.plan.scratchLen())
-	}
-	if st.rest != nil {
-		return directInputRest{st}
 	}
 	return st
 }

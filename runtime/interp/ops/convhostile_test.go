@@ -49,6 +49,10 @@ func TestEmptyWindowsOnKernels(t *testing.T) {
 		{"kernel of height 0, strided", attrs{"strides": []int64{2, 2}}, []int{1, 3, 8, 8}, []int{4, 3, 0, 3}, false, false},
 		{"no input channels", nil, []int{1, 0, 8, 8}, []int{4, 0, 3, 3}, true, true},
 		{"no output channels", nil, []int{1, 3, 8, 8}, []int{0, 3, 3, 3}, false, false},
+		{"depthwise kernel of width 0", attrs{"group": 4}, []int{1, 4, 8, 8}, []int{4, 1, 3, 0}, false, false},
+		{"depthwise kernel of height 0, strided", attrs{"group": 4, "strides": []int64{2, 2}}, []int{1, 4, 8, 8}, []int{4, 1, 0, 3}, false, false},
+		{"an empty batch, 1x1 at 7x7", nil, []int{0, 20, 7, 7}, []int{24, 20, 1, 1}, true, true},
+		{"an empty batch, depthwise", attrs{"group": 4, "pads": []int64{1, 1, 1, 1}}, []int{0, 4, 14, 14}, []int{4, 1, 3, 3}, true, true},
 	} {
 		in := c.inputs(rand.New(rand.NewPCG(1, 2)))
 		op := c.op(t, len(in))
@@ -86,4 +90,32 @@ func TestSpaceToDepthReadsOnlyTheWindow(t *testing.T) {
 		}
 	}
 	closeTo(t, "Y", got, want)
+}
+
+// TestRowsPlansStayBounded plans depthwise windows whose pads run to the
+// executor's limit (a hostile file's), at strides 1 and 2, the pads on
+// rows or on columns: planning must neither panic (the transposed layout
+// keeps a column offset in 16 bits) nor allocate a run per output row of
+// padding (rows whose kernel lies wholly in the padding are one run).
+func TestRowsPlansStayBounded(t *testing.T) {
+	for _, test := range []struct {
+		pads    []int64
+		strides []int64
+	}{
+		{[]int64{0, 5000, 0, 5000}, []int64{2, 2}},
+		{[]int64{1 << 20, 0, 1 << 20, 0}, []int64{1, 1}},
+		{[]int64{1 << 20, 0, 1 << 20, 0}, []int64{2, 2}},
+		{[]int64{3000, 3000, 3000, 3000}, []int64{1, 1}},
+	} {
+		c := convCase{"padded", attrs{"group": 2, "pads": test.pads, "strides": test.strides}, []int{1, 2, 8, 8}, []int{2, 1, 3, 1}, false, false}
+		a, err := c.op(t, 2).(*conv).operands(c.inputs(rand.New(rand.NewPCG(1, 2))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.kernels = true
+		p := planConv(a.key())
+		if st, ok := p.fwd.(rowsConv); ok && len(st.p.runs.Spec()) > 8 {
+			t.Errorf("pads %v, strides %v: %d runs for %d output rows", test.pads, test.strides, len(st.p.runs.Spec()), a.g.oh)
+		}
+	}
 }

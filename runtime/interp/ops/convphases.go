@@ -8,11 +8,10 @@ import (
 )
 
 // The phases strategy, for depthwise convolutions (one group per channel)
-// of any stride on the vector kernels: the input gradient of MobileNet's
-// and EfficientNet's stride-2 layers on large planes, which the direct
-// kernels (unit stride, a tile of four channels for the one a depthwise
-// group has) and the rows strategy (convrows.go, which takes the rest of
-// those layers) do not take, and the windows of other strides.
+// of any stride on the vector kernels: the windows that the rows strategy
+// (convrows.go, which takes MobileNet's and EfficientNet's layers) and
+// the pixels strategy leave, strides other than 1 and 2 on both axes,
+// dilations, kernels past 15 taps a side, pads past 4096.
 //
 // At stride s a tap reads every s-th pixel of every s-th row. Split into
 // s×s phase planes (the pixels of one row and one column remainder: four
@@ -33,12 +32,13 @@ func init() {
 }
 
 // phasesFor returns part, on the window's plan, for depthwise windows on
-// the vector kernels, and nil for the others.
+// the vector kernels with a kernel, and nil for the others (an empty
+// kernel, a hostile file's, has no taps to lay out).
 func phasesFor[T any](part func(*phasePlan) T) func(convKey) T {
 	return func(k convKey) T {
 		var none T
 		if !k.kernels || k.group < 2 || k.g.c != 1 || k.mg() != 1 || k.g.oh <= 0 || k.g.ow <= 0 ||
-			k.g.sh*k.g.sw > maxPhases {
+			k.g.sh*k.g.sw > maxPhases || k.g.kh < 1 || k.g.kw < 1 {
 			return none
 		}
 		return part(newPhasePlan(k.g))

@@ -74,8 +74,10 @@ type convSampleStep interface {
 type convBatchStep interface {
 	convStep
 	// batch computes the batch's part: dX or dW, written whole (no other
-	// part adds to a dW the batch computes); dy is the batch's output
-	// gradient, through the fused Relu, Clip or gate.
+	// part adds to a dW the batch computes), or, for a step that is also
+	// a convGroupStep (directInputRest), the pixels its groups leave; dy
+	// is the batch's output gradient, through the fused Relu, Clip or
+	// gate.
 	batch(s *State, a convArgs, dst, dy []float32)
 }
 

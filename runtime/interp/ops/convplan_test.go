@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -27,6 +28,8 @@ var strategyCases = []convCase{
 	{"depthwise strided odd width", attrs{"group": 3, "strides": []int64{2, 2}, "pads": []int64{1, 0, 0, 2}}, []int{2, 3, 9, 11}, []int{3, 1, 3, 3}, true, false},
 	{"depthwise long rows", attrs{"group": 4, "pads": []int64{2, 2, 2, 2}}, []int{2, 4, 9, 37}, []int{4, 1, 5, 5}, true, false},
 	{"depthwise pads past the kernel", attrs{"group": 3, "pads": []int64{3, 4, 3, 2}}, []int{2, 3, 6, 8}, []int{3, 1, 3, 3}, true, true},
+	{"depthwise strides 1 and 2", attrs{"group": 3, "strides": []int64{1, 2}, "pads": []int64{1, 1, 1, 1}}, []int{2, 3, 12, 14}, []int{3, 1, 3, 3}, true, true},
+	{"stem patchify 2x2 s2 at 14x14", attrs{"strides": []int64{2, 2}}, []int{2, 3, 14, 14}, []int{12, 3, 2, 2}, true, true},
 	{"depthwise stride above kernel", attrs{"group": 2, "strides": []int64{3, 3}}, []int{1, 2, 10, 11}, []int{2, 1, 2, 2}, false, false},
 	{"1x1", nil, []int{2, 24, 5, 40}, []int{17, 24, 1, 1}, true, false},
 	{"1x1 7x7, a pixel past the segments", nil, []int{3, 20, 7, 7}, []int{24, 20, 1, 1}, true, true},
@@ -231,5 +234,39 @@ func TestBatchColumnsChunks(t *testing.T) {
 		got := convBackward(&State{Need: need, Buffers: poisoned().Buffers}, &plan, a, dy)
 		closeTo(t, fmt.Sprintf("chunks of %d: dW", samples), got[1], want[1])
 		closeTo(t, fmt.Sprintf("chunks of %d: dB", samples), got[2], want[2])
+	}
+}
+
+// TestPointwiseRestTaken checks that the 1×1 windows whose last segment
+// is partial (convpointrest.go) take the split plan forward and for dX,
+// so that TestConvStrategies' cases of them test it, and that windows
+// without a partial segment, or whose partial segment is a row or more,
+// do not.
+func TestPointwiseRestTaken(t *testing.T) {
+	for _, test := range []struct {
+		h, w int
+		take bool
+	}{{7, 7, true}, {14, 14, true}, {10, 7, true}, {3, 11, true}, {8, 8, false}, {4, 4, false}, {9, 4, false}, {28, 28, false}} {
+		g := geom2d{c: 20, h: test.h, w: test.w, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: test.h, ow: test.w}
+		r, ok := pointwiseRest(g, 1)
+		if ok != test.take {
+			t.Errorf("%dx%d: rest %v, want %v", test.h, test.w, ok, test.take)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		s := &State{Buffers: &Buffers{}}
+		w := make([]float32, 24*20)
+		p := restPlan(s, r, g, w, nil, 24, false)
+		if p == nil {
+			t.Errorf("%dx%d: no plan stops at pixel %d", test.h, test.w, r.start)
+			continue
+		}
+		last := p.segs[len(p.segs)-1]
+		if end := int(last.X/4) + bits.Len64(uint64(last.Mask)); end != r.start {
+			t.Errorf("%dx%d: the plan's segments end at pixel %d, the rest starts at %d", test.h, test.w, end, r.start)
+		}
+		p.release(s)
 	}
 }

@@ -56,6 +56,9 @@ func restPlan(s *State, r pointRest, g geom2d, w, b []float32, m int, relu bool)
 // have made, in their order, bit for bit.
 func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane int, relu bool) {
 	cols := n * r.n
+	if cols == 0 {
+		return
+	}
 	g := geom2d{c: mi, h: 1, w: cols, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: cols}
 	p := planDirect(s, g, w, bias, mo, 1, relu)
 	defer p.release(s)

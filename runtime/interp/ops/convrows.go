@@ -10,7 +10,7 @@ import (
 // at stride 1 or 2 on the vector kernels: MobileNet's and EfficientNet's
 // layers on planes of 14×14 and more, ConvNeXt's 7×7 kernels. It reads each
 // plane as it lies, four output rows at a time, each tap's padding
-// columns left out by lane masks (kernel.DepthwiseRows), where the phases
+// columns left out by lane masks (kernel.DepthwisePlanes), where the phases
 // strategy copies the plane into zero-padded phase planes and compacts
 // its output back: two passes over each plane and its output, which on
 // MobileNet-V2's 112×112 and 56×56 layers took more time than the taps.
@@ -34,7 +34,7 @@ func init() {
 			if k.g.sh == 2 && rowsTakes(k, k.g) {
 				return rowsUpInput{newRowsUpPlan(k.g)}
 			}
-			if gf := k.g.flipped(1); k.g.sh != 1 || !rowsTakes(k, gf) {
+			if gf := k.g.flipped(1); k.g.sh != 1 || k.g.sw != 1 || !rowsTakes(k, gf) {
 				return nil
 			} else {
 				return rowsInput{newRowsPlan(gf)}
@@ -75,12 +75,19 @@ func pixelsBetter(k convKey, plane int) bool {
 // than the plane; the other strategies take such windows.
 const maxRowsTaps = 15
 
+// maxRowsPad bounds the padding the strategy takes, which the transposed
+// layout keeps as a 16-bit column offset (kernel.NewRowLayoutUp); a
+// hostile file's pads of a million stay with the other strategies.
+const maxRowsPad = 1 << 12
+
 // rowsTakes reports whether the strategy takes window g of key k: a
 // depthwise window on the vector kernels, undilated, at stride 1 or 2 on
-// both axes, with an output.
+// both axes, with an output, a kernel and pads within bounds.
 func rowsTakes(k convKey, g geom2d) bool {
 	return k.kernels && k.group >= 2 && g.c == 1 && k.mg() == 1 && g.oh > 0 && g.ow > 0 &&
-		g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1 && g.kw <= maxRowsTaps && g.kh <= maxRowsTaps
+		g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1 &&
+		g.kw >= 1 && g.kw <= maxRowsTaps && g.kh >= 1 && g.kh <= maxRowsTaps &&
+		g.pw >= -maxRowsPad && g.pw <= maxRowsPad && g.ph >= -maxRowsPad && g.ph <= maxRowsPad
 }
 
 // rowsPlan is a window's row layout and a plane's output rows in runs
@@ -99,15 +106,15 @@ func newRowsPlan(g geom2d) *rowsPlan {
 		iy := oy*g.sh - g.ph
 		ki0 := max(0, -iy)
 		kh := max(0, min(g.kh, g.h-iy)-ki0)
-		if n := len(runs); n > 0 && runs[n-1].W == ki0*g.kw && runs[n-1].KH == kh {
+		x0, w0 := 0, 0 // a run of bias alone reads neither
+		if kh > 0 {
+			x0, w0 = (iy+ki0)*g.w, ki0*g.kw
+		}
+		if n := len(runs); n > 0 && runs[n-1].W == w0 && runs[n-1].KH == kh {
 			runs[n-1].Rows++
 			continue
 		}
-		x0 := 0
-		if kh > 0 {
-			x0 = (iy + ki0) * g.w
-		}
-		runs = append(runs, kernel.RowRun{Out: oy * g.ow, X: x0, W: ki0 * g.kw, Rows: 1, KH: kh})
+		runs = append(runs, kernel.RowRun{Out: oy * g.ow, X: x0, W: w0, Rows: 1, KH: kh})
 	}
 	p.runs = p.l.Runs(runs, g.sh*g.w, g.ow)
 	return p
@@ -126,13 +133,7 @@ type rowsConv struct{ p *rowsPlan }
 func (c rowsConv) forward(s *State, a convArgs, y *Tensor) {
 	g, bias := a.g, a.bias()
 	hw, ohw, khw := g.h*g.w, g.oh*g.ow, g.kh*g.kw
-	planes, per := a.n*a.m, 1
-	if a.epilogue != nil {
-		per = planesPerBlock(ohw)
-	}
-	// A block of planes at a time: 16 rows of a 14×14 plane are a few
-	// hundred multiply-adds, and a kernel call per plane cost as much.
-	per *= max(1, 4096/(ohw*per))
+	planes, per := a.n*a.m, rowsBlock(a)
 	forChunks((planes+per-1)/per, per*ohw*khw, func(lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
 			first, last := blk*per, min((blk+1)*per, planes)
@@ -151,10 +152,20 @@ func (c rowsConv) forward(s *State, a convArgs, y *Tensor) {
 	})
 }
 
-// streams: forward finishes blocks of planes that start on mask words,
-// where there are blocks enough for every core.
+// rowsBlock is the planes forward runs in one kernel call: a few
+// thousand pixels' worth (16 rows of a 14×14 plane are a few hundred
+// multiply-adds, and a call per plane cost as much), a whole number of
+// planesPerBlock so that each block starts on a mask word.
+func rowsBlock(a convArgs) int {
+	ohw := a.g.oh * a.g.ow
+	per := planesPerBlock(ohw)
+	return per * max(1, 4096/(ohw*per))
+}
+
+// streams: forward finishes its blocks of planes, which start on mask
+// words, where there are blocks enough for every core.
 func (rowsConv) streams(a convArgs) bool {
-	per := planesPerBlock(a.g.oh * a.g.ow)
+	per := rowsBlock(a)
 	return (a.n*a.m+per-1)/per >= 2*runtime.GOMAXPROCS(0)
 }
 
@@ -241,10 +252,11 @@ func newRowsUpPlan(g geom2d) *rowsUpPlan {
 				}
 			}
 			if r.KH == 0 {
-				r.X = 0
+				r.X = 0 // a run of zeros reads neither
+			} else {
+				r.W = p.rw
+				p.rw += r.KH * g.kw
 			}
-			r.W = p.rw
-			p.rw += r.KH * g.kw
 			runs = append(runs, r)
 			p.kmax = append(p.kmax, kmax)
 		}

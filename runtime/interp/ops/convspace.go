@@ -189,7 +189,9 @@ func (sg spaceInputGrad) begin(s *State, a convArgs, workers int, mul gemmFunc) 
 	sg.p.weights(st.wu, a.w.Data, a.m)
 	ua := a
 	ua.w, ua.g = &Tensor{Shape: []int{a.m, u.c, u.kh, u.kw}, Data: st.wu}, u
-	st.direct = directInputGrad{}.begin(s, ua, workers, mul).(directInput)
+	// The rest pixels of a 1×1 plan run apart (convpointrest.go) in a
+	// batch part that this step, a sample at a time, would not run.
+	st.direct = beginDirectInput(s, ua, workers, false)
 	for range workers {
 		st.dx = append(st.dx, s.scratch(sg.p.xlen()))
 	}

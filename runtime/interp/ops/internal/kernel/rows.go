@@ -103,11 +103,14 @@ func NewRowLayoutUp(w, ow, kw, pw int) *RowLayout {
 func floorDiv2(a int) int { return a >> 1 }
 
 // rowArgs is the argument block of the assembly; it reads the fields at
-// fixed offsets (rows_amd64.s), and keeps its place in the last ones.
+// fixed offsets (rows_amd64.s). DepthwisePlanes's assembly keeps its
+// place in kh, planes, bias and the fields from 192 on, and in wRun: all
+// integers, so that no pointer field it moves, perhaps past its slice,
+// is one the collector reads.
 type rowArgs struct {
 	out      unsafe.Pointer // 0: the first plane's output
 	x        unsafe.Pointer // 8: the first plane's input
-	w        unsafe.Pointer // 16: the first plane's weights; then the run's kernel rows
+	w        unsafe.Pointer // 16: the first plane's weights; DepthwiseRowsGrad's dY
 	masks    unsafe.Pointer // 24
 	rows     int64          // 32: DepthwiseRowsGrad's rows
 	blocks   int64          // 40
@@ -121,7 +124,7 @@ type rowArgs struct {
 	maskStep int64          // 104: bytes of masks a block
 	relu     int64          // 112
 	stride   int64          // 120: 1 or 2; 3 for NewRowLayoutUp's
-	_        int64          // 128
+	wRun     uintptr        // 128: the run's kernel rows
 	runs     unsafe.Pointer // 136: the rowRuns of a plane
 	nRuns    int64          // 144: at least one
 	planes   int64          // 152
@@ -211,22 +214,6 @@ func (c checked) DepthwisePlanes(r *RowRuns, out, x, wts, bias []float32, planes
 		_ = wts[(planes-1)*wPlane+r.wSpan-1]
 	}
 	c.k.depthwisePlanes(r, out, x, wts, bias, planes, oPlane, xPlane, wPlane, relu)
-}
-
-// DepthwiseRows is DepthwisePlanes for one plane of one run, with bias
-// its bias: rows output rows, the first reading x from x0.
-func (l *RowLayout) DepthwiseRows(out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
-	checked{native}.DepthwiseRows(l, out, x, wts, x0, xRow, oRow, rows, kh, bias, relu)
-}
-
-func (c checked) DepthwiseRows(l *RowLayout, out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
-	if rows <= 0 {
-		return
-	}
-	if x0 < 0 {
-		panic("kernel: DepthwiseRows with a negative offset")
-	}
-	c.DepthwisePlanes(l.Runs([]RowRun{{X: x0, Rows: rows, KH: kh}}, xRow, oRow), out, x, wts, []float32{bias}, 1, 0, 0, 0, relu)
 }
 
 // column returns the input column tap kj of output pixel j reads, and

@@ -6,7 +6,8 @@
 //
 // DepthwisePlanes on the argument block (rows.go): plane after plane
 // (each its bias, or zero), run after run of the plane's rows (its
-// output, input and kernel rows, the loop's place kept in the block),
+// output, input and kernel rows, the loop's place kept in the block's
+// integer fields, which hold no pointer the collector reads),
 // four output rows at a
 // time, one 16-pixel block of each, the four accumulators (Z0..Z3) over
 // the kernel's rows and taps, the tap's weight broadcast once for the
@@ -55,7 +56,7 @@ run:
 	ADDQ 8(AX), SI
 	MOVQ 208(R14), BX
 	ADDQ 16(AX), BX
-	MOVQ BX, 16(R14)
+	MOVQ BX, 128(R14)
 	MOVQ 24(AX), R8
 	MOVQ 32(AX), BX
 	MOVQ BX, 48(R14)
@@ -73,7 +74,7 @@ g4block:
 	VMOVAPS Z13, Z1
 	VMOVAPS Z13, Z2
 	VMOVAPS Z13, Z3
-	MOVQ 16(R14), DX
+	MOVQ 128(R14), DX
 	MOVQ R13, R10
 	MOVQ 48(R14), CX
 	TESTQ CX, CX
@@ -202,7 +203,7 @@ one:
 
 o1block:
 	VMOVAPS Z13, Z0
-	MOVQ 16(R14), DX
+	MOVQ 128(R14), DX
 	MOVQ R13, R10
 	MOVQ 48(R14), CX
 	TESTQ CX, CX

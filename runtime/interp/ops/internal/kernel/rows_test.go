@@ -3,6 +3,7 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -143,15 +144,19 @@ func testDepthwiseRowsUp(t *testing.T, k checked) {
 	}
 }
 
-func itoa(v int) string {
-	if v < 0 {
-		return "-" + itoa(-v)
+// DepthwiseRows is DepthwisePlanes for one plane of one run, with bias
+// its bias: rows output rows, the first reading x from x0.
+func (c checked) DepthwiseRows(l *RowLayout, out, x, wts []float32, x0, xRow, oRow, rows, kh int, bias float32, relu bool) {
+	if rows <= 0 {
+		return
 	}
-	if v < 10 {
-		return string(rune('0' + v))
+	if x0 < 0 {
+		panic("kernel: DepthwiseRows with a negative offset")
 	}
-	return itoa(v/10) + string(rune('0'+v%10))
+	c.DepthwisePlanes(l.Runs([]RowRun{{X: x0, Rows: rows, KH: kh}}, xRow, oRow), out, x, wts, []float32{bias}, 1, 0, 0, 0, relu)
 }
+
+func itoa(v int) string { return strconv.Itoa(v) }
 
 // testDepthwiseRowsGrad checks DepthwiseRowsGrad against its Go twin bit
 // for bit and against the sums in float64, over the planes, kernels,
