@@ -20,9 +20,11 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	var wholeX, wholeW convSampleStep // or a sample at a time
 	var batchX, batchW convBatchStep  // or the whole batch at once
 	grads := make([]*Tensor, 2, 3)
+	var dxStep convStep
 	if needX {
 		dx := plan.dx.begin(s, a, workers, mul)
 		defer dx.release(s)
+		dxStep = dx
 		grads[0] = s.alloc(false, a.x.Shape...)
 		groupX, _ = dx.(convGroupStep)
 		wholeX, _ = dx.(convSampleStep)
@@ -44,6 +46,9 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	}
 	if needB {
 		grads = append(grads, &Tensor{Shape: []int{m}, Data: sums.dbs[0]})
+	}
+	if rawX, ok := dxStep.(rawBatchStep); ok {
+		rawX.rawBatch(s, a, grads[0].Data, dy.Data)
 	}
 	if batchX != nil || batchW != nil {
 		batchBackward(s, a, dy.Data, batchX, batchW, grads, sums)
@@ -89,6 +94,20 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	})
 	sums.add()
 	return grads
+}
+
+// throughAt returns v, dY's element i, through the fused Relu, Clip or
+// gate: as through does, one element.
+func (a convArgs) throughAt(i int, v float32) float32 {
+	switch {
+	case a.mask != nil:
+		if a.mask[i/64]>>(i%64)&1 == 0 {
+			return 0
+		}
+	case a.gated != nil:
+		return v * a.gated.Data[i]
+	}
+	return v
 }
 
 // through returns dy[start:start+n] through the fused Relu, Clip or gate,

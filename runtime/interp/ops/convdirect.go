@@ -71,7 +71,7 @@ func (directConv) forward(s *State, a convArgs, y *Tensor) {
 	var plan *directPlan
 	if r, ok := pointwiseRest(a.g, a.group); ok && a.n > 0 {
 		if plan = restPlan(s, r, a.g, a.w.Data, a.bias(), mg, a.relu); plan != nil {
-			r.run(s, y.Data, a.x.Data, a.w.Data, a.bias(), a.n, a.g.c, a.m, ohw, a.relu)
+			r.run(s, y.Data, a.x.Data, a.w.Data, a.bias(), a.n, a.g.c, a.m, ohw, a.relu, nil)
 		}
 	}
 	if plan == nil {
@@ -172,14 +172,15 @@ type directInput struct {
 }
 
 // directInputRest is directInput whose plan leaves each plane's last
-// pixels to a product over the batch, which runs first (convBackward runs
-// a step's batch part before its groups).
+// pixels to one convolution over the batch, which runs first
+// (convBackward runs a step's raw batch part before its groups).
 type directInputRest struct{ directInput }
 
-// batch writes the rest pixels of dX, on the flipped weights; dy has
-// been through the fused Relu, Clip or gate.
-func (st directInputRest) batch(s *State, a convArgs, dx, dy []float32) {
-	st.rest.run(s, dx, dy, st.wf, nil, a.n, a.m, a.g.c, a.g.h*a.g.w, false)
+// rawBatch writes the rest pixels of dX, on the flipped weights, from
+// the rest pixels of dy taken through the fused Relu, Clip or gate one
+// by one: a few of each plane's, where a pass would make all of dY's.
+func (st directInputRest) rawBatch(s *State, a convArgs, dx, dy []float32) {
+	st.rest.run(s, dx, dy, st.wf, nil, a.n, a.m, a.g.c, a.g.h*a.g.w, false, a.throughAt)
 }
 
 func (st directInput) group(wk, gr int, dx, dy, _ []float32) {

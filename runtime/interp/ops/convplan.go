@@ -74,11 +74,19 @@ type convSampleStep interface {
 type convBatchStep interface {
 	convStep
 	// batch computes the batch's part: dX or dW, written whole (no other
-	// part adds to a dW the batch computes), or, for a step that is also
-	// a convGroupStep (directInputRest), the pixels its groups leave; dy
-	// is the batch's output gradient, through the fused Relu, Clip or
-	// gate.
+	// part adds to a dW the batch computes); dy is the batch's output
+	// gradient, through the fused Relu, Clip or gate.
 	batch(s *State, a convArgs, dst, dy []float32)
+}
+
+// A rawBatchStep is a dX step that also computes a few of dX's elements
+// for the whole batch, before its groups or samples run (the pixels a
+// 1×1 plan leaves, convpointrest.go): it reads dY as it is and takes the
+// elements it reads through the fused Relu, Clip or gate itself
+// (convArgs.throughAt), so that no pass makes the whole batch's dY first.
+type rawBatchStep interface {
+	convStep
+	rawBatch(s *State, a convArgs, dst, dy []float32)
 }
 
 // gemmFunc is the signature of gemm and gemmSerial.

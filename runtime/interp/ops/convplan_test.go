@@ -270,3 +270,26 @@ func TestPointwiseRestTaken(t *testing.T) {
 		p.release(s)
 	}
 }
+
+// TestThroughAt checks that convArgs.throughAt, one element of dY
+// through a fused Relu's or Clip's mask or a gate's slope, gives what
+// through gives for the whole of dY, on the vector kernels and off them.
+func TestThroughAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	n := 3*64 + 17
+	dy, y, slope := randTensor(rng, -1, 1, n), randTensor(rng, -1, 1, n), randTensor(rng, -1, 1, n)
+	for _, kernels := range []bool{true, false} {
+		for _, a := range []convArgs{
+			{kernels: kernels, mask: newReluMask(kernel.Masks(kernels), y.Data)},
+			{kernels: kernels, gated: slope},
+			{kernels: kernels},
+		} {
+			want := a.through(make([]float32, n), dy.Data, 0, n)
+			for i, v := range dy.Data {
+				if got := a.throughAt(i, v); got != want[i] {
+					t.Fatalf("kernels %v, mask %v, gated %v: element %d: throughAt %v, through %v", kernels, a.mask != nil, a.gated != nil, i, got, want[i])
+				}
+			}
+		}
+	}
+}

@@ -53,8 +53,10 @@ func restPlan(s *State, r pointRest, g geom2d, w, b []float32, m int, relu bool)
 // convolution, with weights w (mo × mi), bias (nil for none) and relu,
 // over the rest pixels gathered as one image of mi channels by n·rest
 // pixels, so that each output is the sum the whole plane's tiles would
-// have made, in their order, bit for bit.
-func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane int, relu bool) {
+// have made, in their order, bit for bit. through, where not nil, maps
+// each gathered value by its index in in (dY through a fused Relu's or
+// Clip's mask, or a gate's slope: convArgs.throughAt).
+func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane int, relu bool, through func(i int, v float32) float32) {
 	cols := n * r.n
 	if cols == 0 {
 		return
@@ -69,7 +71,13 @@ func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane in
 	for i := range n {
 		for c := range mi {
 			at := (i*mi+c)*plane + r.start
-			copy(xr[c*cols+i*r.n:][:r.n], in[at:at+r.n])
+			dst := xr[c*cols+i*r.n:][:r.n]
+			copy(dst, in[at:at+r.n])
+			if through != nil {
+				for j := range dst {
+					dst[j] = through(at+j, dst[j])
+				}
+			}
 		}
 	}
 	p.run(yr, xr, scratch, 0)
