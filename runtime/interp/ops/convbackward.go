@@ -22,21 +22,15 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	grads := make([]*Tensor, 2, 3)
 	var dxStep convStep
 	if needX {
-		dx := plan.dx.begin(s, a, workers, mul)
-		defer dx.release(s)
-		dxStep = dx
+		dxStep = plan.dx.begin(s, a, workers, mul)
+		defer dxStep.release(s)
 		grads[0] = s.alloc(false, a.x.Shape...)
-		groupX, _ = dx.(convGroupStep)
-		wholeX, _ = dx.(convSampleStep)
-		batchX, _ = dx.(convBatchStep)
+		groupX, wholeX, batchX = stepForms(dxStep)
 	}
-	var dw convStep
 	if needW {
-		dw = plan.dw.begin(s, a, workers, mul)
+		dw := plan.dw.begin(s, a, workers, mul)
 		defer dw.release(s)
-		groupW, _ = dw.(convGroupStep)
-		wholeW, _ = dw.(convSampleStep)
-		batchW, _ = dw.(convBatchStep)
+		groupW, wholeW, batchW = stepForms(dw)
 	}
 	// A dW the whole batch computes at once has no per-worker shares.
 	sums := newConvSums(s, a.w, workers, needW, batchW == nil, needB)
@@ -94,6 +88,15 @@ func convBackward(s *State, plan *convPlan, a convArgs, dy *Tensor) []*Tensor {
 	})
 	sums.add()
 	return grads
+}
+
+// stepForms returns the forms step takes: group by group, a sample at a
+// time, the whole batch at once (nil for each it does not).
+func stepForms(step convStep) (convGroupStep, convSampleStep, convBatchStep) {
+	g, _ := step.(convGroupStep)
+	w, _ := step.(convSampleStep)
+	b, _ := step.(convBatchStep)
+	return g, w, b
 }
 
 // throughAt returns v, dY's element i, through the fused Relu, Clip or
