@@ -68,16 +68,11 @@ type directConv struct{}
 
 func (directConv) forward(s *State, a convArgs, y *Tensor) {
 	mg, ohw := a.m/a.group, a.g.oh*a.g.ow
-	var plan *directPlan
-	if r, ok := pointwiseRest(a.g, a.group); ok && a.n > 0 {
-		if plan = restPlan(s, r, a.g, a.w.Data, a.bias(), mg, a.relu); plan != nil {
-			r.run(s, y.Data, a.x.Data, a.w.Data, a.bias(), a.n, a.g.c, a.m, ohw, a.relu, nil)
-		}
-	}
-	if plan == nil {
-		plan = planDirect(s, a.g, a.w.Data, a.bias(), mg, a.group, a.relu)
-	}
+	plan, rest, ok := planWithRest(s, a.g, a.w.Data, a.bias(), mg, a.group, a.relu, true)
 	defer plan.release(s)
+	if ok {
+		rest.run(s, plan, y.Data, a.x.Data, a.n, ohw, nil)
+	}
 	directSamples(s, plan, a, 0, func(i, gr int, img, scratch []float32) {
 		plan.run(y.Data[(i*a.group+gr)*mg*ohw:][:mg*ohw], img, scratch, gr)
 		if gr == a.group-1 {
@@ -134,53 +129,48 @@ func (st directWeights) release(s *State) { putAll(s.Buffers, st.pad, st.rows, s
 type directInputGrad struct{}
 
 func (directInputGrad) begin(s *State, a convArgs, workers int, _ gemmFunc) convStep {
-	st := beginDirectInput(s, a, workers, a.n > 0)
-	if st.rest != nil {
-		return directInputRest{st}
+	st, rest, ok := beginDirectInput(s, a, workers, true)
+	if ok {
+		return directInputRest{st, rest}
 	}
 	return st
 }
 
 // beginDirectInput readies dX on the direct kernel for workers; where
 // rest is allowed and the flipped window has pixels past its last whole
-// segment (convpointrest.go), the plan leaves them to st.rest, which
-// the caller must run (directInputRest does, as its batch part).
-func beginDirectInput(s *State, a convArgs, workers int, rest bool) directInput {
+// segment (convpointrest.go), the plan leaves them to the pointRest it
+// returns (ok true), which the caller must run (directInputRest does, as
+// its raw batch part).
+func beginDirectInput(s *State, a convArgs, workers int, rest bool) (st directInput, r pointRest, ok bool) {
 	mg := a.m / a.group
-	st := directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
+	st = directInput{wf: s.scratch(a.w.Len()), padded: make([][]float32, workers)}
 	flipWeights(a.kernels, st.wf, a.w.Data, a.group, mg, a.g)
-	gf := a.g.flipped(mg)
-	if r, ok := pointwiseRest(gf, a.group); ok && rest {
-		if st.plan = restPlan(s, r, gf, st.wf, nil, a.g.c, false); st.plan != nil {
-			st.rest = &r
-		}
-	}
-	if st.plan == nil {
-		st.plan = planDirect(s, gf, st.wf, nil, a.g.c, a.group, false)
-	}
+	st.plan, r, ok = planWithRest(s, a.g.flipped(mg), st.wf, nil, a.g.c, a.group, false, rest)
 	for wk := range workers {
 		st.padded[wk] = s.scratch(st.plan.scratchLen())
 	}
-	return st
+	return st, r, ok
 }
 
 type directInput struct {
 	plan   *directPlan
 	wf     []float32
 	padded [][]float32
-	rest   *pointRest // the pixels the plan leaves to a product (convpointrest.go), or nil
 }
 
 // directInputRest is directInput whose plan leaves each plane's last
-// pixels to one convolution over the batch, which runs first
+// pixels, rest, to one convolution over the batch, which runs first
 // (convBackward runs a step's raw batch part before its groups).
-type directInputRest struct{ directInput }
+type directInputRest struct {
+	directInput
+	rest pointRest
+}
 
 // rawBatch writes the rest pixels of dX, on the flipped weights, from
 // the rest pixels of dy taken through the fused Relu, Clip or gate one
 // by one: a few of each plane's, where a pass would make all of dY's.
 func (st directInputRest) rawBatch(s *State, a convArgs, dx, dy []float32) {
-	st.rest.run(s, dx, dy, st.wf, nil, a.n, a.m, a.g.c, a.g.h*a.g.w, false, a.throughAt)
+	st.rest.run(s, st.plan, dx, dy, a.n, a.g.h*a.g.w, a.throughAt)
 }
 
 func (st directInput) group(wk, gr int, dx, dy, _ []float32) {

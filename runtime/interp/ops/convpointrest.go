@@ -1,5 +1,7 @@
 package ops
 
+import "github.com/onnxguard/onnxguard/runtime/interp/ops/internal/kernel"
+
 // The direct kernel's 1×1 layers on small planes run their last, partial
 // segment apart. A 7×7 plane is 49 pixels: three segments of 16 and one
 // of a single pixel, which the kernel's tiles compute as a whole segment
@@ -8,8 +10,8 @@ package ops
 // each eight multiply-adds. Here the direct plan stops at the last whole
 // segment (48 pixels; 192 of a 14×14 plane's 196), and the pixels past it,
 // of every sample at once, are gathered into one image of C channels by
-// N·rest pixels, whose 1×1 convolution the same kernel runs (its sums
-// the plane's, bit for bit), and scattered back. The forward
+// N·rest pixels, whose 1×1 convolution the same plan's tiles and packed
+// weights run (its sums the plane's, bit for bit), and scattered back. The forward
 // pass writes them before the samples' tiles run, so a streamed epilogue
 // (convepilogue.go) sees each sample whole; dX does the same over dY.
 
@@ -48,26 +50,48 @@ func restPlan(s *State, r pointRest, g geom2d, w, b []float32, m int, relu bool)
 	return p
 }
 
-// run writes, for the n samples, out's rest pixels (mo channels a
-// sample) from in's (mi channels a sample): the direct kernel's 1×1
-// convolution, with weights w (mo × mi), bias (nil for none) and relu,
-// over the rest pixels gathered as one image of mi channels by n·rest
-// pixels, so that each output is the sum the whole plane's tiles would
-// have made, in their order, bit for bit. through, where not nil, maps
-// each gathered value by its index in in (dY through a fused Relu's or
-// Clip's mask, or a gate's slope: convArgs.throughAt).
-func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane int, relu bool, through func(i int, v float32) float32) {
-	cols := n * r.n
+// planWithRest returns the direct plan of window g (group groups of m
+// channels, weights w, bias b) and, where rest is allowed and g's planes
+// end in a partial segment, the pixels that plan leaves to pointRest.run
+// (ok true); otherwise the plan of every pixel.
+func planWithRest(s *State, g geom2d, w, b []float32, m, group int, relu, rest bool) (p *directPlan, r pointRest, ok bool) {
+	if r, ok := pointwiseRest(g, group); ok && rest {
+		if p := restPlan(s, r, g, w, b, m, relu); p != nil {
+			return p, r, true
+		}
+	}
+	return planDirect(s, g, w, b, m, group, relu), pointRest{}, false
+}
+
+// run writes, for the n samples, out's rest pixels (p.m channels a
+// sample) from in's (p.k channels a sample), on p, the 1×1 plan of the
+// pixels before them (restPlan): its tiles, packed weights, bias and Relu
+// run over the rest pixels gathered as one image of p.k channels by
+// n·rest pixels, so that each output is the sum the whole plane's tiles
+// would have made, in their order, bit for bit. through, where not nil,
+// maps each gathered value by its index in in (dY through a fused
+// Relu's or Clip's mask, or a gate's slope: convArgs.throughAt).
+func (r pointRest) run(s *State, p *directPlan, out, in []float32, n, plane int, through func(i int, v float32) float32) {
+	cols, mi, mo := n*r.n, p.k, p.m
 	if cols == 0 {
 		return
 	}
-	g := geom2d{c: mi, h: 1, w: cols, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: cols}
-	p := planDirect(s, g, w, bias, mo, 1, relu)
-	defer p.release(s)
-	xr, yr, scratch := s.scratch(mi*cols), s.scratch(mo*cols), s.scratch(p.scratchLen())
+	// The plan over the gathered image: p's own but for the image's
+	// geometry, its terms (a channel every cols floats) and segments.
+	q := *p
+	q.g = geom2d{c: mi, h: 1, w: cols, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: cols}
+	q.hp, q.wp = 1, cols
+	q.offs = make([]int64, mi)
+	for c := range mi {
+		q.offs[c] = int64(4 * c * cols)
+	}
+	q.segs = nil
+	for x := 0; x < cols; x += kernel.Lanes {
+		q.segs = append(q.segs, segment{X: int64(4 * x), DY: int64(4 * x), Mask: 1<<min(kernel.Lanes, cols-x) - 1})
+	}
+	xr, yr := s.scratch(mi*cols), s.scratch(mo*cols)
 	defer s.Buffers.Put(xr)
 	defer s.Buffers.Put(yr)
-	defer s.Buffers.Put(scratch)
 	for i := range n {
 		for c := range mi {
 			at := (i*mi+c)*plane + r.start
@@ -80,7 +104,7 @@ func (r pointRest) run(s *State, out, in, w, bias []float32, n, mi, mo, plane in
 			}
 		}
 	}
-	p.run(yr, xr, scratch, 0)
+	q.kernels(yr, xr, nil, 0)
 	for o := range mo {
 		for i := range n {
 			copy(out[(i*mo+o)*plane+r.start:][:r.n], yr[o*cols+i*r.n:][:r.n])

@@ -34,11 +34,10 @@ func init() {
 			if k.g.sh == 2 && rowsTakes(k, k.g) {
 				return rowsUpInput{newRowsUpPlan(k.g)}
 			}
-			if gf := k.g.flipped(1); k.g.sh != 1 || k.g.sw != 1 || !rowsTakes(k, gf) {
+			if k.g.sh != 1 || k.g.sw != 1 || !rowsTakes(k, k.g.flipped(1)) {
 				return nil
-			} else {
-				return rowsInput{newRowsPlan(gf)}
 			}
+			return rowsInput{newRowsPlan(k.g.flipped(1))}
 		},
 		weightGrad: func(k convKey) convGradient {
 			if !rowsTakes(k, k.g) || newPixelLayout(k, k.g, pixelsMaxIn(k.g), pixelsMaxPlane) != nil {

@@ -191,7 +191,7 @@ func (sg spaceInputGrad) begin(s *State, a convArgs, workers int, mul gemmFunc) 
 	ua.w, ua.g = &Tensor{Shape: []int{a.m, u.c, u.kh, u.kw}, Data: st.wu}, u
 	// The rest pixels of a 1×1 plan run apart (convpointrest.go) in a
 	// batch part that this step, a sample at a time, would not run.
-	st.direct = beginDirectInput(s, ua, workers, false)
+	st.direct, _, _ = beginDirectInput(s, ua, workers, false)
 	for range workers {
 		st.dx = append(st.dx, s.scratch(sg.p.xlen()))
 	}
