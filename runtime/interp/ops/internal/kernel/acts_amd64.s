@@ -239,37 +239,32 @@ tail:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VADDPS X1, X0, X0
+	HSUM
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // The VPERMT2PS indices of the stride-2 shuffles: a lane takes lane i of
-// the first table for index i < 16, lane i−16 of the second above.
-DATA evenIdx<>+0(SB)/4, $0
-DATA evenIdx<>+4(SB)/4, $2
-DATA evenIdx<>+8(SB)/4, $4
-DATA evenIdx<>+12(SB)/4, $6
-DATA evenIdx<>+16(SB)/4, $8
-DATA evenIdx<>+20(SB)/4, $10
-DATA evenIdx<>+24(SB)/4, $12
-DATA evenIdx<>+28(SB)/4, $14
-DATA evenIdx<>+32(SB)/4, $16
-DATA evenIdx<>+36(SB)/4, $18
-DATA evenIdx<>+40(SB)/4, $20
-DATA evenIdx<>+44(SB)/4, $22
-DATA evenIdx<>+48(SB)/4, $24
-DATA evenIdx<>+52(SB)/4, $26
-DATA evenIdx<>+56(SB)/4, $28
-DATA evenIdx<>+60(SB)/4, $30
-GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+// the first table for index i < 16, lane i−16 of the second above
+// (evenIdx is the package's: the depthwise rows kernel's stride-2 loads
+// take it too).
+DATA ·evenIdx+0(SB)/4, $0
+DATA ·evenIdx+4(SB)/4, $2
+DATA ·evenIdx+8(SB)/4, $4
+DATA ·evenIdx+12(SB)/4, $6
+DATA ·evenIdx+16(SB)/4, $8
+DATA ·evenIdx+20(SB)/4, $10
+DATA ·evenIdx+24(SB)/4, $12
+DATA ·evenIdx+28(SB)/4, $14
+DATA ·evenIdx+32(SB)/4, $16
+DATA ·evenIdx+36(SB)/4, $18
+DATA ·evenIdx+40(SB)/4, $20
+DATA ·evenIdx+44(SB)/4, $22
+DATA ·evenIdx+48(SB)/4, $24
+DATA ·evenIdx+52(SB)/4, $26
+DATA ·evenIdx+56(SB)/4, $28
+DATA ·evenIdx+60(SB)/4, $30
+GLOBL ·evenIdx(SB), RODATA|NOPTR, $64
 
 DATA oddIdx<>+0(SB)/4, $1
 DATA oddIdx<>+4(SB)/4, $3
@@ -380,7 +375,7 @@ TEXT ·deinterleave(SB), NOSPLIT, $0-32
 	MOVQ odd+8(FP), DX
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
-	VMOVUPS evenIdx<>(SB), Z8
+	VMOVUPS ·evenIdx(SB), Z8
 	VMOVUPS oddIdx<>(SB), Z9
 
 dloop:

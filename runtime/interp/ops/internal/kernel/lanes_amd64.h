@@ -8,3 +8,15 @@
 	SHLQ CX, AX; \
 	DECQ AX; \
 	KMOVW AX, k
+
+// HSUM adds the 16 lanes of Z0 into the lowest of X0, through Y1 and X1,
+// halves onto halves (the Go twins' fold16).
+#define HSUM \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0x4e, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VPERMILPS $0xb1, X0, X1; \
+	VADDPS X1, X0, X0

@@ -3,17 +3,6 @@
 #include "textflag.h"
 #include "lanes_amd64.h"
 
-// HSUM adds the 16 lanes of Z0 into the lowest of X0, through Y1 and X1.
-#define HSUM \
-	VEXTRACTF64X4 $1, Z0, Y1; \
-	VADDPS Y1, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VPERMILPS $0x4e, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VPERMILPS $0xb1, X0, X1; \
-	VADDPS X1, X0, X0
-
 // func compactRows(dst, src *float32, rows, n, stride int)
 //
 // Copies rows rows of n floats, stride floats apart in src, to dst one

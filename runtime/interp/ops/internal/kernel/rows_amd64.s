@@ -1,6 +1,36 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "lanes_amd64.h"
+
+// The 4-row loops of depthwiseRows. Rows r = 0..3 of a block read
+// base + r·R11 (R12 = 3·R11); their inputs go to Z5..Z8, their
+// accumulators are Z0..Z3, and Z4 holds the tap's weight.
+#define LOAD4(off, base, k, z0, z1, z2, z3) \
+	VMOVUPS.Z off(base), k, z0; \
+	VMOVUPS.Z off(base)(R11*1), k, z1; \
+	VMOVUPS.Z off(base)(R11*2), k, z2; \
+	VMOVUPS.Z off(base)(R12*1), k, z3
+
+#define FMA4 \
+	VFMADD231PS Z5, Z4, K1, Z0; \
+	VFMADD231PS Z6, Z4, K1, Z1; \
+	VFMADD231PS Z7, Z4, K1, Z2; \
+	VFMADD231PS Z8, Z4, K1, Z3
+
+// TAPMASKS loads tap R9's mask K1 and, for stride 2 and the transposed
+// layout, its load masks K2 and K3.
+#define TAPMASKS \
+	KMOVW (R15)(R9*8), K1; \
+	KMOVW 2(R15)(R9*8), K2; \
+	KMOVW 4(R15)(R9*8), K3
+
+// NEXTTAP loops to label while taps are left in the kernel row.
+#define NEXTTAP(label) \
+	INCQ R9; \
+	CMPQ R9, 56(R14); \
+	JLT label
+
 
 // func depthwiseRows(a *rowArgs)
 //
@@ -23,7 +53,7 @@ TEXT ·depthwiseRows(SB), NOSPLIT, $0-8
 	MOVQ 72(R14), R11
 	LEAQ (R11)(R11*2), R12
 	VXORPS Z14, Z14, Z14
-	VMOVUPS rowsEven<>(SB), Z31
+	VMOVUPS ·evenIdx(SB), Z31
 	MOVQ 0(R14), AX
 	MOVQ AX, 192(R14)
 	MOVQ 8(R14), AX
@@ -90,69 +120,37 @@ g4tap1:
 	KMOVW (R15)(R9*8), K1
 	VBROADCASTSS (DX)(R9*4), Z4
 	LEAQ (R10)(R9*4), AX
-	VMOVUPS.Z (AX), K1, Z5
-	VMOVUPS.Z (AX)(R11*1), K1, Z6
-	VMOVUPS.Z (AX)(R11*2), K1, Z7
-	VMOVUPS.Z (AX)(R12*1), K1, Z8
-	VFMADD231PS Z5, Z4, K1, Z0
-	VFMADD231PS Z6, Z4, K1, Z1
-	VFMADD231PS Z7, Z4, K1, Z2
-	VFMADD231PS Z8, Z4, K1, Z3
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT g4tap1
+	LOAD4(0, AX, K1, Z5, Z6, Z7, Z8)
+	FMA4
+	NEXTTAP(g4tap1)
 	JMP g4krownext
 
 g4tap2:
-	KMOVW (R15)(R9*8), K1
-	KMOVW 2(R15)(R9*8), K2
-	KMOVW 4(R15)(R9*8), K3
+	TAPMASKS
 	VBROADCASTSS (DX)(R9*4), Z4
 	LEAQ (R10)(R9*4), AX
-	VMOVUPS.Z (AX), K2, Z5
-	VMOVUPS.Z 64(AX), K3, Z9
-	VMOVUPS.Z (AX)(R11*1), K2, Z6
-	VMOVUPS.Z 64(AX)(R11*1), K3, Z10
-	VMOVUPS.Z (AX)(R11*2), K2, Z7
-	VMOVUPS.Z 64(AX)(R11*2), K3, Z11
-	VMOVUPS.Z (AX)(R12*1), K2, Z8
-	VMOVUPS.Z 64(AX)(R12*1), K3, Z12
+	LOAD4(0, AX, K2, Z5, Z6, Z7, Z8)
+	LOAD4(64, AX, K3, Z9, Z10, Z11, Z12)
 	VPERMT2PS Z9, Z31, Z5
 	VPERMT2PS Z10, Z31, Z6
 	VPERMT2PS Z11, Z31, Z7
 	VPERMT2PS Z12, Z31, Z8
-	VFMADD231PS Z5, Z4, K1, Z0
-	VFMADD231PS Z6, Z4, K1, Z1
-	VFMADD231PS Z7, Z4, K1, Z2
-	VFMADD231PS Z8, Z4, K1, Z3
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT g4tap2
-
+	FMA4
+	NEXTTAP(g4tap2)
 	JMP g4krownext
 
 g4tapup:
-	KMOVW (R15)(R9*8), K1
-	KMOVW 2(R15)(R9*8), K2
-	KMOVW 4(R15)(R9*8), K3
+	TAPMASKS
 	MOVWQSX 6(R15)(R9*8), AX
 	LEAQ (R10)(AX*4), AX
 	VBROADCASTSS (DX)(R9*4), Z4
-	VMOVUPS.Z (AX), K2, Z5
-	VMOVUPS.Z (AX)(R11*1), K2, Z6
-	VMOVUPS.Z (AX)(R11*2), K2, Z7
-	VMOVUPS.Z (AX)(R12*1), K2, Z8
+	LOAD4(0, AX, K2, Z5, Z6, Z7, Z8)
 	VEXPANDPS.Z Z5, K3, Z5
 	VEXPANDPS.Z Z6, K3, Z6
 	VEXPANDPS.Z Z7, K3, Z7
 	VEXPANDPS.Z Z8, K3, Z8
-	VFMADD231PS Z5, Z4, K1, Z0
-	VFMADD231PS Z6, Z4, K1, Z1
-	VFMADD231PS Z7, Z4, K1, Z2
-	VFMADD231PS Z8, Z4, K1, Z3
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT g4tapup
+	FMA4
+	NEXTTAP(g4tapup)
 
 g4krownext:
 	MOVQ 56(R14), AX
@@ -220,39 +218,28 @@ o1tap1:
 	VBROADCASTSS (DX)(R9*4), Z4
 	VMOVUPS.Z (R10)(R9*4), K1, Z5
 	VFMADD231PS Z5, Z4, K1, Z0
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT o1tap1
+	NEXTTAP(o1tap1)
 	JMP o1krownext
 
 o1tap2:
-	KMOVW (R15)(R9*8), K1
-	KMOVW 2(R15)(R9*8), K2
-	KMOVW 4(R15)(R9*8), K3
+	TAPMASKS
 	VBROADCASTSS (DX)(R9*4), Z4
 	LEAQ (R10)(R9*4), AX
 	VMOVUPS.Z (AX), K2, Z5
 	VMOVUPS.Z 64(AX), K3, Z9
 	VPERMT2PS Z9, Z31, Z5
 	VFMADD231PS Z5, Z4, K1, Z0
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT o1tap2
-
+	NEXTTAP(o1tap2)
 	JMP o1krownext
 
 o1tapup:
-	KMOVW (R15)(R9*8), K1
-	KMOVW 2(R15)(R9*8), K2
-	KMOVW 4(R15)(R9*8), K3
+	TAPMASKS
 	MOVWQSX 6(R15)(R9*8), AX
 	VBROADCASTSS (DX)(R9*4), Z4
 	VMOVUPS.Z (R10)(AX*4), K2, Z5
 	VEXPANDPS.Z Z5, K3, Z5
 	VFMADD231PS Z5, Z4, K1, Z0
-	INCQ R9
-	CMPQ R9, 56(R14)
-	JLT o1tapup
+	NEXTTAP(o1tapup)
 
 o1krownext:
 	MOVQ 56(R14), AX
@@ -301,36 +288,6 @@ done:
 	VZEROUPPER
 	RET
 
-// The even lanes of two vectors, for VPERMT2PS: index i < 16 takes lane
-// i of the first, i ≥ 16 lane i − 16 of the second.
-DATA rowsEven<>+0(SB)/4, $0
-DATA rowsEven<>+4(SB)/4, $2
-DATA rowsEven<>+8(SB)/4, $4
-DATA rowsEven<>+12(SB)/4, $6
-DATA rowsEven<>+16(SB)/4, $8
-DATA rowsEven<>+20(SB)/4, $10
-DATA rowsEven<>+24(SB)/4, $12
-DATA rowsEven<>+28(SB)/4, $14
-DATA rowsEven<>+32(SB)/4, $16
-DATA rowsEven<>+36(SB)/4, $18
-DATA rowsEven<>+40(SB)/4, $20
-DATA rowsEven<>+44(SB)/4, $22
-DATA rowsEven<>+48(SB)/4, $24
-DATA rowsEven<>+52(SB)/4, $26
-DATA rowsEven<>+56(SB)/4, $28
-DATA rowsEven<>+60(SB)/4, $30
-GLOBL rowsEven<>(SB), RODATA|NOPTR, $64
-
-// The horizontal sum of Z0 into X0, in fold16's order; it overwrites Z1.
-#define ROWSHSUM \
-	VEXTRACTF64X4 $1, Z0, Y1; \
-	VADDPS Y1, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VPERMILPS $0x4e, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VPERMILPS $0xb1, X0, X1; \
-	VADDPS X1, X0, X0
 
 // func depthwiseRowsGrad(a *rowArgs)
 //
@@ -345,7 +302,7 @@ TEXT ·depthwiseRowsGrad(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), R14
 	MOVQ 64(R14), R11
 	MOVQ 72(R14), R12
-	VMOVUPS rowsEven<>(SB), Z31
+	VMOVUPS ·evenIdx(SB), Z31
 	XORQ R9, R9
 
 gtap:
@@ -457,7 +414,7 @@ gsum:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
-	ROWSHSUM
+	HSUM
 	MOVQ 0(R14), AX
 	VADDSS (AX)(R9*4), X0, X0
 	VMOVSS X0, (AX)(R9*4)
