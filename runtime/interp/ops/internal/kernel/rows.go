@@ -8,7 +8,7 @@ import (
 // A RowLayout is the lane masks of a depthwise convolution's output rows
 // on planes as they lie (one channel's h×w image, row after row): which
 // lanes of each 16-pixel block of an output row each tap reads inside the
-// image row, and which the row has. With them DepthwiseRows reads the
+// image row, and which the row has. With them DepthwisePlanes reads the
 // plane itself, the padding columns left out by masked loads, where a
 // copy into a padded plane would cost a pass over the plane and its
 // output a compaction.
@@ -33,29 +33,20 @@ func NewRowLayout(w, ow, kw, pw, stride int) *RowLayout {
 	if stride != 1 && stride != 2 || w <= 0 || ow <= 0 || kw <= 0 {
 		panic(fmt.Sprintf("kernel: row layout of %d pixels to %d, %d taps, pad %d, stride %d", w, ow, kw, pw, stride))
 	}
-	l := &RowLayout{w: w, ow: ow, kw: kw, pw: pw, stride: stride, blocks: (ow + Lanes - 1) / Lanes}
-	l.masks = make([]uint16, 4*l.blocks*(kw+1))
-	in := func(col int) bool { return col >= 0 && col < w }
-	for b := range l.blocks {
-		e := l.masks[4*b*(kw+1):]
-		for kj := range kw {
-			for lane := range Lanes {
-				if j := b*Lanes + lane; j < ow && in(stride*j+kj-pw) {
-					e[4*kj] |= 1 << lane
-				}
-				if stride == 2 {
+	l := newRowLayout(w, ow, kw, pw, stride, false)
+	if stride == 2 { // each tap loads 32 input lanes from column 32b + kj − pw
+		in := func(col int) bool { return col >= 0 && col < w }
+		for b := range l.blocks {
+			for kj := range kw {
+				e := l.tap(b, kj)
+				for lane := range Lanes {
 					if in(2*b*Lanes + kj - pw + lane) {
-						e[4*kj+1] |= 1 << lane
+						e[1] |= 1 << lane
 					}
 					if in(2*b*Lanes + kj - pw + Lanes + lane) {
-						e[4*kj+2] |= 1 << lane
+						e[2] |= 1 << lane
 					}
 				}
-			}
-		}
-		for lane := range Lanes {
-			if b*Lanes+lane < ow {
-				e[4*kw] |= 1 << lane
 			}
 		}
 	}
@@ -72,32 +63,49 @@ func NewRowLayoutUp(w, ow, kw, pw int) *RowLayout {
 	if w <= 0 || ow <= 0 || kw <= 0 || kw > 1<<12 || pw < -(1<<12) || pw > 1<<12 {
 		panic(fmt.Sprintf("kernel: transposed row layout of %d pixels to %d, %d taps, pad %d", w, ow, kw, pw))
 	}
-	l := &RowLayout{w: w, ow: ow, kw: kw, pw: pw, stride: 2, up: true, blocks: (ow + Lanes - 1) / Lanes}
-	l.masks = make([]uint16, 4*l.blocks*(kw+1))
+	l := newRowLayout(w, ow, kw, pw, 2, true)
 	for b := range l.blocks {
-		e := l.masks[4*b*(kw+1):]
 		for kj := range kw {
-			off := -floorDiv2(kj - pw)  // the first lane's column, from 8b
-			first := (kj - pw) & 1      // the first lane that has a term
-			e[4*kj+2] = 0x5555 << first // the lanes the 8 loaded spread to
-			e[4*kj+3] = uint16(int16(off))
+			e := l.tap(b, kj)
+			off := -floorDiv2(kj - pw) // the first spread lane's column, from 8b
+			first := (kj - pw) & 1     // the first lane that has a term
+			e[2] = 0x5555 << first     // the lanes the 8 loaded spread to
+			e[3] = uint16(int16(off))
 			for i := range Lanes / 2 {
 				if col := b*Lanes/2 + off + i; col >= 0 && col < w {
-					e[4*kj+1] |= 1 << i
-					if j := b*Lanes + first + 2*i; j < ow {
-						e[4*kj] |= 1 << (first + 2*i)
-					}
+					e[1] |= 1 << i
 				}
-			}
-		}
-		for lane := range Lanes {
-			if b*Lanes+lane < ow {
-				e[4*kw] |= 1 << lane
 			}
 		}
 	}
 	return l
 }
+
+// newRowLayout returns a layout with the masks every kind has: each
+// tap's lanes whose term is in the image (column's), and the lanes the
+// row has.
+func newRowLayout(w, ow, kw, pw, stride int, up bool) *RowLayout {
+	l := &RowLayout{w: w, ow: ow, kw: kw, pw: pw, stride: stride, up: up, blocks: (ow + Lanes - 1) / Lanes}
+	l.masks = make([]uint16, 4*l.blocks*(kw+1))
+	for b := range l.blocks {
+		for lane := range Lanes {
+			j := b*Lanes + lane
+			if j >= ow {
+				break
+			}
+			l.tap(b, kw)[0] |= 1 << lane
+			for kj := range kw {
+				if _, ok := l.column(j, kj); ok {
+					l.tap(b, kj)[0] |= 1 << lane
+				}
+			}
+		}
+	}
+	return l
+}
+
+// tap returns the four masks of tap kj of block b (kj = kw: the row's).
+func (l *RowLayout) tap(b, kj int) []uint16 { return l.masks[4*(b*(l.kw+1)+kj):][:4] }
 
 // floorDiv2 is a/2 rounded down.
 func floorDiv2(a int) int { return a >> 1 }
@@ -315,7 +323,7 @@ func depthwiseRowsGradGo(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows 
 				set = r % 4
 			}
 			for j := range l.ow {
-				if col := l.stride*j + kj - l.pw; col >= 0 && col < l.w {
+				if col, ok := l.column(j, kj); ok {
 					a := &acc[set][j%Lanes]
 					*a = fma(dy[r*dyRow+j], x[r*xRow+col], *a)
 				}
