@@ -12,9 +12,7 @@ import (
 // (whole blocks and each tail), kernels of 1 to 7 taps a row with every
 // padding up to the kernel's, strides 1 and 2, one to nine rows (the
 // four-row groups and the rows left), rows apart and packed, with and
-// without Relu. NaN before and after the plane's rows, and in the output
-// between and after its rows, catch a read outside the image or a write
-// outside the row.
+// without Relu (checkRows).
 func testDepthwiseRows(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(23, 29))
 	for w := 1; w <= 40; w++ {
@@ -25,56 +23,11 @@ func testDepthwiseRows(t *testing.T, k checked) {
 					if ow <= 0 {
 						continue
 					}
-					kh, rows := 1+rng.IntN(kw), 1+rng.IntN(9)
-					xRow, oRow := s*w, ow+rng.IntN(3)
-					relu := rng.IntN(2) == 0
-					l := NewRowLayout(w, ow, kw, pw, s)
-					const lead = 7
-					n := lead + (rows-1)*xRow + kh*w
-					x := randFloats(rng, n+5)
-					for i := range lead {
-						x[i] = float32(math.NaN())
-					}
-					for i := n; i < len(x); i++ {
-						x[i] = float32(math.NaN())
-					}
-					wts, bias := randFloats(rng, kh*kw), rng.Float32()-0.5
-					olen := (rows-1)*oRow + ow
-					got, want := make([]float32, olen+3), make([]float32, olen+3)
-					for i := range got {
-						got[i], want[i] = -7, -7
-					}
-					k.DepthwiseRows(l, got, x, wts, lead, xRow, oRow, rows, kh, bias, relu)
-					depthwiseRowsGo(l, want, x[lead:], wts, xRow, oRow, rows, kh, bias, relu)
-					name := func() string {
-						return "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s) + " kh " + itoa(kh) + " rows " + itoa(rows)
-					}
-					for i := range got {
-						r, j := i/oRow, i%oRow
-						if r >= rows || j >= ow {
-							if got[i] != -7 {
-								t.Fatalf("%s: wrote %v at %d, outside the rows", name(), got[i], i)
-							}
-							continue
-						}
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%s: row %d pixel %d: got %v, twin %v", name(), r, j, got[i], want[i])
-						}
-						sum := float64(bias)
-						for ki := range kh {
-							for kj := range kw {
-								if col := s*j + kj - pw; col >= 0 && col < w {
-									sum += float64(wts[ki*kw+kj]) * float64(x[lead+r*xRow+ki*w+col])
-								}
-							}
-						}
-						if relu {
-							sum = max(sum, 0)
-						}
-						if math.Abs(float64(got[i])-sum) > 1e-5*(1+math.Abs(sum)) {
-							t.Fatalf("%s: row %d pixel %d: got %v, want %v", name(), r, j, got[i], sum)
-						}
-					}
+					name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s)
+					checkRows(t, k, rng, name, NewRowLayout(w, ow, kw, pw, s), 1+rng.IntN(kw), s*w, func(j, kj int) (int, bool) {
+						col := s*j + kj - pw
+						return col, col >= 0 && col < w
+					})
 				}
 			}
 		}
@@ -91,55 +44,71 @@ func testDepthwiseRowsUp(t *testing.T, k checked) {
 		for _, kw := range []int{1, 2, 3, 5, 7} {
 			for pw := -1; pw <= kw/2+1; pw++ {
 				ow := max(1, 2*w+rng.IntN(4)-2)
-				kh, rows := 1+rng.IntN(3), 1+rng.IntN(9)
-				xRow, oRow := w, ow+rng.IntN(3)
-				relu := rng.IntN(2) == 0
-				l := NewRowLayoutUp(w, ow, kw, pw)
-				const lead = 7
-				n := lead + (rows-1)*xRow + kh*w
-				x := randFloats(rng, n+5)
-				for i := range lead {
-					x[i] = float32(math.NaN())
-				}
-				for i := n; i < len(x); i++ {
-					x[i] = float32(math.NaN())
-				}
-				wts, bias := randFloats(rng, kh*kw), rng.Float32()-0.5
-				olen := (rows-1)*oRow + ow
-				got, want := make([]float32, olen+3), make([]float32, olen+3)
-				for i := range got {
-					got[i], want[i] = -7, -7
-				}
-				k.DepthwiseRows(l, got, x, wts, lead, xRow, oRow, rows, kh, bias, relu)
-				depthwiseRowsGo(l, want, x[lead:], wts, xRow, oRow, rows, kh, bias, relu)
-				name := "up w " + itoa(w) + " ow " + itoa(ow) + " kw " + itoa(kw) + " pw " + itoa(pw) + " kh " + itoa(kh) + " rows " + itoa(rows)
-				for i := range got {
-					r, j := i/oRow, i%oRow
-					if r >= rows || j >= ow {
-						if got[i] != -7 {
-							t.Fatalf("%s: wrote %v at %d, outside the rows", name, got[i], i)
-						}
-						continue
-					}
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s: row %d pixel %d: got %v, twin %v", name, r, j, got[i], want[i])
-					}
-					sum := float64(bias)
-					for ki := range kh {
-						for kj := range kw {
-							if v := j + pw - kj; v%2 == 0 && v >= 0 && v/2 < w {
-								sum += float64(wts[ki*kw+kj]) * float64(x[lead+r*xRow+ki*w+v/2])
-							}
-						}
-					}
-					if relu {
-						sum = max(sum, 0)
-					}
-					if math.Abs(float64(got[i])-sum) > 1e-5*(1+math.Abs(sum)) {
-						t.Fatalf("%s: row %d pixel %d: got %v, want %v", name, r, j, got[i], sum)
-					}
+				name := "up w " + itoa(w) + " ow " + itoa(ow) + " kw " + itoa(kw) + " pw " + itoa(pw)
+				checkRows(t, k, rng, name, NewRowLayoutUp(w, ow, kw, pw), 1+rng.IntN(3), w, func(j, kj int) (int, bool) {
+					v := j + pw - kj
+					return v / 2, v%2 == 0 && v >= 0 && v/2 < w
+				})
+			}
+		}
+	}
+}
+
+// checkRows runs DepthwiseRows on layout l, kh kernel rows and one to
+// nine output rows (xRow apart in the input, apart or packed in the
+// output), with and without Relu, against its twin bit for bit and
+// against the sum in float64 of the terms col says each output pixel j
+// and tap kj read (its input column, and whether it reads one). NaN
+// before and after the plane's rows, and in the output between and
+// after its rows, catch a read outside the image or a write outside the
+// row.
+func checkRows(t *testing.T, k checked, rng *rand.Rand, name string, l *RowLayout, kh, xRow int, col func(j, kj int) (int, bool)) {
+	t.Helper()
+	w, ow, kw := l.w, l.ow, l.kw
+	rows, oRow := 1+rng.IntN(9), ow+rng.IntN(3)
+	relu := rng.IntN(2) == 0
+	name += " kh " + itoa(kh) + " rows " + itoa(rows)
+	const lead = 7
+	n := lead + (rows-1)*xRow + kh*w
+	x := randFloats(rng, n+5)
+	for i := range lead {
+		x[i] = float32(math.NaN())
+	}
+	for i := n; i < len(x); i++ {
+		x[i] = float32(math.NaN())
+	}
+	wts, bias := randFloats(rng, kh*kw), rng.Float32()-0.5
+	olen := (rows-1)*oRow + ow
+	got, want := make([]float32, olen+3), make([]float32, olen+3)
+	for i := range got {
+		got[i], want[i] = -7, -7
+	}
+	k.DepthwiseRows(l, got, x, wts, lead, xRow, oRow, rows, kh, bias, relu)
+	depthwiseRowsGo(l, want, x[lead:], wts, xRow, oRow, rows, kh, bias, relu)
+	for i := range got {
+		r, j := i/oRow, i%oRow
+		if r >= rows || j >= ow {
+			if got[i] != -7 {
+				t.Fatalf("%s: wrote %v at %d, outside the rows", name, got[i], i)
+			}
+			continue
+		}
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: row %d pixel %d: got %v, twin %v", name, r, j, got[i], want[i])
+		}
+		sum := float64(bias)
+		for ki := range kh {
+			for kj := range kw {
+				if c, ok := col(j, kj); ok {
+					sum += float64(wts[ki*kw+kj]) * float64(x[lead+r*xRow+ki*w+c])
 				}
 			}
+		}
+		if relu {
+			sum = max(sum, 0)
+		}
+		if math.Abs(float64(got[i])-sum) > 1e-5*(1+math.Abs(sum)) {
+			t.Fatalf("%s: row %d pixel %d: got %v, want %v", name, r, j, got[i], sum)
 		}
 	}
 }
