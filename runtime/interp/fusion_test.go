@@ -221,3 +221,64 @@ func cloneTensor(t *Tensor) *Tensor {
 	}
 	return &Tensor{Shape: slices.Clone(t.Shape), Data: slices.Clone(t.Data)}
 }
+
+// TestChainFusion compiles the small MobileNet-V2 and -V3 under testdata
+// with and without the fusion of each 1×1 expand layer with the depthwise
+// layer after it (ops.ChainFusion): each model has three such pairs, all
+// joined; inference, an attack's pass (whose forward runs them in blocks
+// of channels) and a training pass (one Conv after the other) give the
+// logits and every gradient bit for bit, with the storage the pairs give
+// back poisoned, and the logits agree with PyTorch's.
+func TestChainFusion(t *testing.T) {
+	for _, name := range []string{"mnv2_blocks", "mnv3_blocks"} {
+		fused := loadProgramWith(t, name, &Options{Seed: 1, Kernels: KernelsOn})
+		apart := loadProgramWith(t, name, &Options{Seed: 1, Kernels: KernelsOn, NoChainFusion: true})
+		chains := 0
+		for _, nd := range fused.nodes {
+			if _, ok := nd.op.(ops.ConvChained); ok {
+				chains++
+			}
+		}
+		if chains != 3 || len(fused.nodes) != len(apart.nodes)-3 {
+			t.Errorf("%s: %d pairs joined, %d nodes against %d apart; want 3 pairs", name, chains, len(fused.nodes), len(apart.nodes))
+		}
+		if got, want := len(fused.ConvPlans()), len(apart.ConvPlans()); got != want {
+			t.Errorf("%s: %d convolutions planned, %d apart", name, got, want)
+		}
+		comparePyTorch(t, name, fused)
+		x := readNpy(t, filepath.Join(modelDir, name+".input.npy"))
+		labels := []int{3, 7}
+		fused.buffers.Poison = true
+		for _, want := range []Want{{Input: true}, {Input: true, Params: true}, {Mode: Mode{Training: true}, Params: true}} {
+			var grads [2][][]float32
+			for i, p := range []*Program{fused, apart} {
+				out, err := p.Run(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				grads[i] = append(grads[i], slices.Clone(out[0].Data))
+				r, err := p.Grad(x, labels, want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Input != nil {
+					grads[i] = append(grads[i], slices.Clone(r.Input.Data))
+				}
+				for _, g := range r.Params {
+					if g != nil {
+						grads[i] = append(grads[i], slices.Clone(g.Data))
+					}
+				}
+				r.Release()
+			}
+			if len(grads[0]) != len(grads[1]) || len(grads[0]) < 2 {
+				t.Fatalf("%s, %+v: %d results fused, %d apart", name, want, len(grads[0]), len(grads[1]))
+			}
+			for k := range grads[0] {
+				if !slices.Equal(grads[0][k], grads[1][k]) {
+					t.Errorf("%s, %+v: result %d (logits, then gradients) differs from the unfused program's", name, want, k)
+				}
+			}
+		}
+	}
+}

@@ -29,8 +29,16 @@ type ConvPlan struct {
 func (p *Program) ConvPlans() []ConvPlan {
 	var s []ConvPlan
 	for _, nd := range p.nodes {
-		if c, ok := nd.op.(ops.ConvPlanned); ok {
-			s = append(s, ConvPlan{Strategy: c.ConvStrategy(), OnInput: len(nd.in) > 0 && nd.in[0] == p.input, Kernels: c.ConvOnKernels()})
+		parts := []ops.ConvPlanned(nil)
+		switch c := nd.op.(type) {
+		case ops.ConvChained:
+			parts = c.ConvParts()
+		case ops.ConvPlanned:
+			parts = append(parts, c)
+		}
+		for k, c := range parts {
+			onInput := k == 0 && len(nd.in) > 0 && nd.in[0] == p.input
+			s = append(s, ConvPlan{Strategy: c.ConvStrategy(), OnInput: onInput, Kernels: c.ConvOnKernels()})
 		}
 	}
 	return s

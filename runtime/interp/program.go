@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/interp/ops"
@@ -30,6 +31,9 @@ type Options struct {
 	// NoPoolFusion keeps each MaxPool apart from the Conv before it, for
 	// tests that compare the fused op with the two.
 	NoPoolFusion bool
+	// NoChainFusion keeps each depthwise Conv apart from the 1×1 Conv
+	// before it (ops.ChainFusion), for tests that compare the two.
+	NoChainFusion bool
 }
 
 // Param is a floating-point initializer: a weight, a bias or a running
@@ -57,6 +61,7 @@ type Program struct {
 	buffers   *ops.Buffers // storage recycled from one run to the next
 	budget    int64        // Options.MaxMemory resolved
 	noPools   bool         // Options.NoPoolFusion
+	noChains  bool         // Options.NoChainFusion
 	dryRun    bool         // the compile-time run: every value is counted against the budget
 	dryShapes [][]int      // the dry run's value shapes, by slot
 
@@ -118,7 +123,7 @@ func compile(m *onnx.Model, opt *Options) (*Program, error) {
 		return nil, fmt.Errorf("%w: the graph has no outputs", onnx.ErrInvalid)
 	}
 	p := &Program{Graph: g, slots: map[string]int{}, input: -1, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		buffers: &ops.Buffers{}, budget: opt.budget(), noPools: opt.NoPoolFusion}
+		buffers: &ops.Buffers{}, budget: opt.budget(), noPools: opt.NoPoolFusion, noChains: opt.NoChainFusion}
 	if err := p.loadInitializers(); err != nil {
 		return nil, err
 	}
@@ -255,20 +260,25 @@ func (p *Program) fuseNodes() {
 		readers[s]++
 	}
 	nodes := p.fusePatterns(p.nodes, readers)
-	for fused := true; fused; {
-		fused = false
-		for _, f := range ops.Fusions() {
-			if p.noPools && f.Name == ops.PoolFusion {
-				continue
-			}
-			before := len(nodes)
-			nodes = fuseInto(nodes, readers, f.Gate, func(prev, nd *node) (ops.Op, bool) {
-				if prev.n.OpType != f.First || nd.n.OpType != f.Then {
-					return nil, false
+	// Rules that join two operators with operands of their own (two
+	// Convs) apply only where no other rule does, so that each of the
+	// pair has first taken what follows it (its Clip, Relu or gate).
+	for _, operands := range []bool{false, true} {
+		for fused := true; fused; {
+			fused = false
+			for _, f := range ops.Fusions() {
+				if p.noPools && f.Name == ops.PoolFusion || p.noChains && f.Name == ops.ChainFusion || f.Operands != operands {
+					continue
 				}
-				return f.Join(prev.op, nd.op, p.inputShapes(prev.n), prev.state.Kernels)
-			})
-			fused = fused || len(nodes) < before
+				before := len(nodes)
+				nodes = fuseInto(nodes, readers, f, func(prev, nd *node) (ops.Op, bool) {
+					if prev.n.OpType != f.First || nd.n.OpType != f.Then {
+						return nil, false
+					}
+					return f.Join(prev.op, nd.op, p.inputShapes(prev.n), prev.state.Kernels)
+				})
+				fused = fused || len(nodes) < before
+			}
 		}
 	}
 	clear(p.nodes[len(nodes):])
@@ -291,17 +301,21 @@ func (p *Program) inputShapes(n *onnx.Node) [][]int {
 // fuseInto returns nodes (filtered in place) with each one-output node
 // that reads the output of a one-output node before it, and nothing else
 // reads, joined to that node where join gives the joined op: the earlier
-// node takes the op and the later one's output. The later node reads
+// node takes the op and the later one's output (and, for f.Operands, the
+// later one's other inputs after its own). The later node reads
 // nothing else, or, for a gate (Fusion.Gate), the earlier node's one
 // input besides; readers is kept up to date.
-func fuseInto(nodes []node, readers []int, gate bool, join func(prev, nd *node) (ops.Op, bool)) []node {
+func fuseInto(nodes []node, readers []int, f ops.Fusion, join func(prev, nd *node) (ops.Op, bool)) []node {
 	producer := map[int]int{} // slot → index in out of the node writing it
 	out := nodes[:0]
 	for _, nd := range nodes {
-		if j, ok := fusesWith(nd, out, producer, readers, gate); ok {
+		if j, ok := fusesWith(nd, out, producer, readers, f); ok {
 			if op, ok := join(&out[j], &nd); ok {
-				if gate { // the fused node reads x once
+				if f.Gate { // the fused node reads x once
 					readers[out[j].in[0]]--
+				}
+				if f.Operands {
+					out[j].in = append(slices.Clip(out[j].in), nd.in[1:]...)
 				}
 				out[j].op, out[j].out = op, nd.out
 				producer[nd.out[0]] = j
@@ -318,11 +332,16 @@ func fuseInto(nodes []node, readers []int, gate bool, join func(prev, nd *node) 
 
 // fusesWith returns the index in out of the node nd may join, by the
 // shape of the pair alone (fuseInto).
-func fusesWith(nd node, out []node, producer map[int]int, readers []int, gate bool) (int, bool) {
-	if len(nd.out) != 1 || len(nd.in) != 1+pick(gate) {
+func fusesWith(nd node, out []node, producer map[int]int, readers []int, f ops.Fusion) (int, bool) {
+	gate := f.Gate
+	if len(nd.out) != 1 || len(nd.in) != 1+pick(gate) && !f.Operands || len(nd.in) == 0 {
 		return 0, false
 	}
-	for k, s := range nd.in {
+	ins := nd.in
+	if f.Operands { // the first input alone is First's output
+		ins = ins[:1]
+	}
+	for k, s := range ins {
 		if s < 0 || readers[s] != 1 {
 			continue
 		}

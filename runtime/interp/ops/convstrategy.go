@@ -14,6 +14,13 @@ type ConvPlanned interface {
 	ConvOnKernels() bool
 }
 
+// ConvChained is an op that runs more than one Conv (a 1×1 Conv and the
+// depthwise Conv after it, convchain.go).
+type ConvChained interface {
+	// ConvParts are its Convs in execution order.
+	ConvParts() []ConvPlanned
+}
+
 // ConvStrategy names the strategy planned for the last window seen.
 func (c *conv) ConvStrategy() string {
 	if c.plan == nil {

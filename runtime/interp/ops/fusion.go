@@ -16,6 +16,10 @@ type Fusion struct {
 	// reads, and First's one input x, in either order, so Then must be
 	// commutative. The fused node reads x alone.
 	Gate bool
+	// Operands marks a rule whose Then reads First's output as its first
+	// input and values besides, each read as it is (a Conv's weights and
+	// bias): the fused node reads First's inputs, then Then's others.
+	Operands bool
 	// Join returns the op computing both, or ok false where the pair does
 	// not qualify. shapes are the shapes of first's inputs inferred at
 	// compile time (-1 for dimensions that follow the batch, nil where
