@@ -27,9 +27,9 @@ func TestConvChain(t *testing.T) {
 		c, m, hw, k, s int
 		blocks         bool // for an attack's pass
 	}{
-		{8, 160, 32, 3, 1, true}, // 1024-pixel planes: blocks of 128 channels, then 32
-		{8, 40, 64, 3, 2, true},  // 4096: blocks of 32, then 8
-		{8, 36, 28, 5, 1, true},  // 784: blocks of a multiple of 4 channels, each on a mask word
+		{8, 160, 32, 3, 1, true}, // 1024-pixel planes: blocks of 64 channels, the last of 32
+		{8, 40, 64, 3, 2, true},  // 4096: blocks of 16, the last of 8
+		{8, 100, 28, 5, 1, true}, // 784: blocks of 80 channels, each on a mask word, the last of 20
 		{16, 64, 7, 3, 1, false}, // the depthwise layer on the pixels strategy
 		{8, 20, 18, 3, 1, false}, // 20 channels of 324 pixels: the samples do not start on mask words
 	} {
