@@ -8,24 +8,29 @@ import (
 
 // A 1×1 Conv whose output only a depthwise Conv reads (MobileNet's and
 // EfficientNet's expand layer, then the depthwise layer, each with its
-// folded Clip, Relu or gate) runs as one node. Where nothing needs the
-// expanded image itself (inference, and an attack's gradient pass: only
-// the depthwise layer's weight gradient reads it), the forward pass runs
-// a block of channels at a time: the 1×1 kernel writes the block's planes
-// into a buffer that stays in cache, its epilogue takes their Clip and
-// mask there, and the depthwise kernel reads them at once. The expanded
-// image, 16×96×112×112 floats (77 MB) at MobileNet-V2's first expand
-// layer, is never written to memory and read back. Otherwise, and on
-// shapes the blocks do not fit, the two Convs run one after the other, as
-// they would apart. Either way each keeps what its backward pass reads,
-// and the backward pass runs the depthwise Conv's, then the 1×1 Conv's.
+// folded Clip, Relu or gate) runs as one node, its forward pass a block
+// of channels at a time: the 1×1 kernel writes the block's planes, its
+// epilogue takes their Clip and mask while they are in cache, and the
+// depthwise kernel reads them at once. Where nothing needs the expanded
+// image itself (inference, and an attack's gradient pass: only the
+// depthwise layer's weight gradient reads it), the block is a buffer that
+// stays in cache, and the image, 16×96×112×112 floats (77 MB) at
+// MobileNet-V2's first expand layer, is never written to memory and read
+// back; a training pass writes it, for that gradient, but reads none of it
+// back. On shapes the blocks do not fit the two Convs run one after the
+// other, as they would apart. Either way each keeps what its backward pass
+// reads, and the backward pass runs the depthwise Conv's, then the 1×1
+// Conv's.
 // BenchmarkConvChain (MobileNet-V2's pairs with their ReLU6, batch 16, an
 // attack's forward pass, 2-core AMD EPYC in a noisy spell, four runs),
 // joined against apart: 16→96 at 112×112 then stride 2 8.8-10.5 against
 // 15.6-21.8 ms, 24→144 at 56×56 4.7-8.5 against 6.2-10.0, the same then
 // stride 2 3.3-6.1 against 5.2-8.2, 32→192 at 28×28 1.7-3.1 against
 // 2.4-3.7, 64→384 at 14×14 1.4-2.6 against 1.4-2.9. Blocks of 32k to 128k
-// floats measured alike.
+// floats measured alike. A training pass's forward, which keeps the
+// expanded image, two runs: 13.7-14.1 against 15.4-17.1 ms at 112×112,
+// 6.7-6.8 against 6.3-7.4 at 56×56, 4.8-5.4 against 5.2-6.7 at 56×56 then
+// stride 2, 2.3 against 2.1-2.4 at 28×28, 1.4-1.6 against 1.6-1.9 at 14×14.
 func init() {
 	registerFusion(Fusion{Name: ChainFusion, First: "Conv", Then: "Conv", Operands: true,
 		Join: func(first, then Op, shapes [][]int, kernels bool) (Op, bool) {
@@ -142,11 +147,10 @@ type chainBlock struct {
 
 // blocked runs the forward pass a block of channels at a time where it
 // can (ok true), and reports ok false, having run nothing, where it
-// cannot: the expanded image is wanted (the depthwise weights' gradient),
-// the windows are not a 1×1 and a depthwise layer on the rows strategy,
-// or the blocks' outputs do not start on mask words.
+// cannot: the windows are not a 1×1 and a depthwise layer on the rows
+// strategy, or the blocks' outputs do not start on mask words.
 func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor, ok bool, err error) {
-	if !s.Kernels || s.Grad && s2.Needs(1) {
+	if !s.Kernels {
 		return nil, false, nil
 	}
 	var b chainBlock
@@ -160,7 +164,7 @@ func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor,
 	if err := s.fits(b.a1.n, b.a1.m, g1.oh, g1.ow); err != nil {
 		return nil, false, err
 	}
-	x2 := &Tensor{Shape: []int{b.a1.n, b.a1.m, g1.oh, g1.ow}} // never written
+	x2 := &Tensor{Shape: []int{b.a1.n, b.a1.m, g1.oh, g1.ow}} // its shape, until it is kept
 	if b.a2, err = c.then.operands(append([]*Tensor{x2}, in[c.nFirst:]...)); err != nil {
 		return nil, false, fmt.Errorf("the depthwise Conv after the 1×1 Conv: %w", err)
 	}
@@ -183,14 +187,17 @@ func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor,
 	if b.a1.m*hw%64 != 0 || b.a1.m*ohw%64 != 0 {
 		return nil, false, nil
 	}
+	if s.Grad && s2.Needs(1) { // the depthwise weights' gradient reads it
+		b.a2.x = s.alloc(false, x2.Shape...)
+	}
 	return c.runBlocks(s, s1, s2, b), true, nil
 }
 
 // runBlocks is the blocked forward pass: for each sample, for each block
-// of channels, the 1×1 kernel into the worker's buffer, its epilogue
-// there, the depthwise kernel from it into the output, and the output's
-// epilogue. Each Conv's state then holds what its Forward would have
-// kept, but the expanded image, which no backward rule it runs reads.
+// of channels, the 1×1 kernel into the worker's buffer (or, where a2 keeps
+// the expanded image, into it), its epilogue there, the depthwise kernel
+// from it into the output, and the output's epilogue. Each Conv's state
+// then holds what its Forward would have kept.
 func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 	a1, a2 := b.a1, b.a2
 	g1, g2 := a1.g, a2.g
@@ -218,7 +225,10 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 		need = max(need, p.scratchLen())
 	}
 	for wk := range workers {
-		bufs[wk], scratch[wk] = s.scratch(b.per*hw), s.scratch(need)
+		if a2.x.Data == nil {
+			bufs[wk] = s.scratch(b.per * hw)
+		}
+		scratch[wk] = s.scratch(need)
 	}
 	defer putAll(s.Buffers, bufs, scratch)
 	chw := g1.c * hw
@@ -226,7 +236,12 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 		img := a1.x.Data[i*chw:][:chw]
 		for k, plan := range plans {
 			k0, kn := k*b.per, plan.m
-			buf := bufs[wk][:kn*hw]
+			var buf []float32
+			if kept := a2.x.Data; kept != nil {
+				buf = kept[(i*m+k0)*hw:][:kn*hw]
+			} else {
+				buf = bufs[wk][:kn*hw]
+			}
 			plan.run(buf, img, scratch[wk], 0)
 			if e1 != nil {
 				e1.at(buf, (i*m+k0)*hw).run(0, len(buf))

@@ -8,12 +8,12 @@ import (
 )
 
 // TestConvChain checks the fusion of a 1×1 Conv and the depthwise Conv
-// after it (convchain.go), each with its ReLU6 folded in: where nothing
-// needs the expanded image (inference, an attack's pass) and the planes
+// after it (convchain.go), each with its ReLU6 folded in: where the planes
 // fit, the forward pass runs in blocks of channels (more than one here, the
-// last partial), and elsewhere the two Convs one after the other; either
-// way the output and both masks are the two Convs' bit for bit, and so
-// are the backward pass's gradients of every input wanted.
+// last partial), in an attack's pass and in a training pass, which keeps
+// the expanded image; elsewhere the two Convs one after the other. Either
+// way the output and both masks are the two Convs' bit for bit, and so are
+// the backward pass's gradients of every input wanted.
 func TestConvChain(t *testing.T) {
 	chain, clip := fusionNamed(t, ChainFusion), fusionNamed(t, "Conv+Clip")
 	var relu6 Op
@@ -25,7 +25,7 @@ func TestConvChain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
 		c, m, hw, k, s int
-		blocks         bool // for an attack's pass
+		blocks         bool
 	}{
 		{8, 160, 32, 3, 1, true}, // 1024-pixel planes: blocks of 64 channels, the last of 32
 		{8, 40, 64, 3, 2, true},  // 4096: blocks of 16, the last of 8
@@ -55,7 +55,7 @@ func TestConvChain(t *testing.T) {
 			if attack {
 				need = []bool{true, false, false, false, false}
 			}
-			checkChain(t, name, op.(*convChain), first.(*conv), then.(*conv), in, need, attack && c.blocks)
+			checkChain(t, name, op.(*convChain), first.(*conv), then.(*conv), in, need, c.blocks)
 		}
 	}
 }
@@ -136,8 +136,9 @@ func fusionNamed(t testing.TB, name string) Fusion {
 }
 
 // BenchmarkConvChain runs MobileNet-V2's expand and depthwise pairs at
-// batch 16, forward in an attack's pass, joined (in blocks of channels)
-// and apart (the expanded image written whole, then read).
+// batch 16, forward in an attack's pass and in a training pass, joined (in
+// blocks of channels) and apart (the expanded image written whole, then
+// read).
 func BenchmarkConvChain(b *testing.B) {
 	chain, clip := fusionNamed(b, ChainFusion), fusionNamed(b, "Conv+Clip")
 	var relu6 Op
@@ -157,25 +158,30 @@ func BenchmarkConvChain(b *testing.B) {
 		op, _ := chain.Join(first, then, [][]int{{-1, c.c, c.hw, c.hw}, {c.m, c.c, 1, 1}, {c.m}}, true)
 		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, 1, 1), randTensor(rng, -0.5, 1, c.m),
 			randTensor(rng, -1, 1, c.m, 1, 3, 3), randTensor(rng, -0.5, 1, c.m)}
-		need := []bool{true, false, false, false, false}
-		s := &State{Grad: true, Kernels: true, Buffers: &Buffers{}, Need: need}
-		name := fmt.Sprintf("%d→%d_%dx%d_s%d", c.c, c.m, c.hw, c.hw, c.s)
-		b.Run(name+"/joined", func(b *testing.B) {
-			for range b.N {
-				s.Buffers.NextRun()
-				y, _ := op.Forward(s, in)
-				s.Buffers.Put(y[0].Data)
-			}
-		})
-		sa, sb := &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[:3]}, &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: []bool{true, false, false}}
-		b.Run(name+"/apart", func(b *testing.B) {
-			for range b.N {
-				s.Buffers.NextRun()
-				ya, _ := first.Forward(sa, in[:3])
-				yb, _ := then.Forward(sb, append([]*Tensor{ya[0]}, in[3:]...))
-				s.Buffers.Put(ya[0].Data)
-				s.Buffers.Put(yb[0].Data)
-			}
-		})
+		for _, train := range []bool{false, true} {
+			need := []bool{true, train, train, train, train}
+			s := &State{Grad: true, Kernels: true, Buffers: &Buffers{}, Need: need}
+			name := fmt.Sprintf("%d→%d_%dx%d_s%d/train=%v", c.c, c.m, c.hw, c.hw, c.s, train)
+			b.Run(name+"/joined", func(b *testing.B) {
+				for range b.N {
+					s.Buffers.NextRun()
+					y, _ := op.Forward(s, in)
+					s.Buffers.Put(y[0].Data)
+					if train {
+						s.Buffers.Put(op.(*convChain).sub[1].saved[0].Data) // the expanded image
+					}
+				}
+			})
+			sa, sb := &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[:3]}, &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[2:]}
+			b.Run(name+"/apart", func(b *testing.B) {
+				for range b.N {
+					s.Buffers.NextRun()
+					ya, _ := first.Forward(sa, in[:3])
+					yb, _ := then.Forward(sb, append([]*Tensor{ya[0]}, in[3:]...))
+					s.Buffers.Put(ya[0].Data)
+					s.Buffers.Put(yb[0].Data)
+				}
+			})
+		}
 	}
 }
