@@ -120,6 +120,11 @@ func (c *convChain) save(s *State) {
 
 func (c *convChain) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	s1, s2 := c.subStates(s)
+	if dx, ok := c.bandBackward(s, s1, s2, dy[0]); ok {
+		grads := make([]*Tensor, c.nIn)
+		grads[0] = dx
+		return grads, nil
+	}
 	g2, err := c.then.Backward(s2, dy)
 	if err != nil {
 		return nil, err
@@ -158,7 +163,7 @@ func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor,
 		return nil, false, err
 	}
 	g1 := b.a1.g
-	if b.a1.oneD || g1.kh != 1 || g1.kw != 1 || g1.sh != 1 || g1.sw != 1 || g1.ph != 0 || g1.pw != 0 || g1.oh != g1.h || g1.ow != g1.w {
+	if b.a1.oneD || !pointwiseWindow(g1) {
 		return nil, false, nil
 	}
 	if err := s.fits(b.a1.n, b.a1.m, g1.oh, g1.ow); err != nil {

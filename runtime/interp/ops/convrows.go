@@ -186,6 +186,14 @@ type rowsInputStep struct {
 
 func (st rowsInputStep) release(s *State) { s.Buffers.Put(st.wf) }
 
+// rowRuns returns what sample computes a plane with: the runs, each
+// plane's weights (wPlane floats apart), the floats of a plane of dY, and
+// dX's planes' width and height.
+func (st rowsInputStep) rowRuns() (runs *kernel.RowRuns, wts []float32, wPlane, dyPlane, w, h int) {
+	g := st.p.g
+	return st.p.runs, st.wf, g.kh * g.kw, g.h * g.w, g.ow, g.oh
+}
+
 // sample writes a sample's dX from its dY.
 func (st rowsInputStep) sample(_ int, dx, dy, _ []float32) {
 	st.p.planes(dx, dy, st.wf, nil, st.m, false)
@@ -289,6 +297,12 @@ type rowsUpStep struct {
 }
 
 func (st rowsUpStep) release(s *State) { s.Buffers.Put(st.ws) }
+
+// rowRuns is rowsInputStep's.
+func (st rowsUpStep) rowRuns() (runs *kernel.RowRuns, wts []float32, wPlane, dyPlane, w, h int) {
+	g := st.p.g
+	return st.p.runs, st.ws, st.p.rw, g.oh * g.ow, g.w, g.h
+}
 
 // sample writes a sample's dX from its dY.
 func (st rowsUpStep) sample(_ int, dx, dy, _ []float32) {

@@ -340,3 +340,33 @@ func depthwiseRowsGradGo(l *RowLayout, sums, dy, x []float32, dyRow, xRow, rows 
 
 // Spec returns the runs as given to Runs.
 func (r *RowRuns) Spec() []RowRun { return r.spec }
+
+// Band returns the runs of the output rows that start in [lo, hi) (floats
+// from a plane's first), each moved lo floats back: they write that band
+// of every plane's rows into planes of hi−lo floats, and read what the
+// whole runs read. It returns nil where no row starts there.
+func (r *RowRuns) Band(lo, hi int) *RowRuns {
+	if r.oRow <= 0 {
+		return nil // every row starts at its run's first float
+	}
+	var runs []RowRun
+	for _, u := range r.spec {
+		// Row k of the run starts at u.Out + k·oRow: rows k0 to k1−1
+		// start in the band (Go's division truncates toward zero, and
+		// max and the test below take care of the negative quotients).
+		k0 := max(0, (lo-u.Out+r.oRow-1)/r.oRow)
+		k1 := min(u.Rows, (hi-u.Out+r.oRow-1)/r.oRow)
+		if k0 >= k1 || hi <= u.Out {
+			continue
+		}
+		v := RowRun{Out: u.Out + k0*r.oRow - lo, W: u.W, Rows: k1 - k0, KH: u.KH}
+		if u.KH > 0 {
+			v.X = u.X + k0*r.xRow
+		}
+		runs = append(runs, v)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return r.l.Runs(runs, r.xRow, r.oRow)
+}

@@ -267,3 +267,54 @@ func testDepthwisePlanes(t *testing.T, k checked) {
 		}
 	}
 }
+
+// TestRowRunsBand checks Band: runs of a 3×3 window over 11 rows of 20
+// (rows grouped in runs of several, as a plan groups the rows reading the
+// same kernel rows, and runs of every other row, as the stride-2 input
+// gradient's are), cut into bands of 1 to 11 rows, write into band
+// buffers what the whole runs write into those rows of the plane, bit for
+// bit, and nothing past them.
+func TestRowRunsBand(t *testing.T) {
+	const w, h, kh = 20, 11, 3
+	l := NewRowLayout(w, w, 3, 1, 1)
+	rng := rand.New(rand.NewPCG(3, 5))
+	x, wts := make([]float32, 2*(h+2)*w), make([]float32, 2*9)
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+	for i := range wts {
+		wts[i] = rng.Float32()*2 - 1
+	}
+	for _, c := range []struct {
+		name string
+		runs []RowRun
+		oRow int
+	}{
+		{"runs of rows", []RowRun{{Out: 0, X: 0, W: 3, Rows: 1, KH: 2}, {Out: w, X: 0, W: 0, Rows: h - 2, KH: kh}, {Out: (h - 1) * w, X: (h - 2) * w, W: 0, Rows: 1, KH: 2}}, w},
+		{"every other row", []RowRun{{Out: 0, X: 0, W: 0, Rows: (h + 1) / 2, KH: kh}, {Out: w, X: w, W: 0, Rows: h / 2, KH: 2}}, 2 * w},
+	} {
+		runs := l.Runs(c.runs, w, c.oRow)
+		whole := make([]float32, 2*h*w)
+		runs.DepthwisePlanes(whole, x, wts, nil, 2, h*w, (h+2)*w, 9, false)
+		for rows := 1; rows <= h; rows++ {
+			for r0 := 0; r0 < h; r0 += rows {
+				r1 := min(h, r0+rows)
+				band := runs.Band(r0*w, r1*w)
+				px := (r1 - r0) * w
+				got := make([]float32, 2*px+1)
+				got[2*px] = 42
+				band.DepthwisePlanes(got, x, wts, nil, 2, px, (h+2)*w, 9, false)
+				for p := range 2 {
+					for i := range px {
+						if got[p*px+i] != whole[p*h*w+r0*w+i] {
+							t.Fatalf("%s, rows %d-%d: plane %d float %d is %v, want %v", c.name, r0, r1, p, i, got[p*px+i], whole[p*h*w+r0*w+i])
+						}
+					}
+				}
+				if got[2*px] != 42 {
+					t.Errorf("%s, rows %d-%d: wrote past the band", c.name, r0, r1)
+				}
+			}
+		}
+	}
+}
