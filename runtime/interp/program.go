@@ -303,8 +303,10 @@ func (p *Program) inputShapes(n *onnx.Node) [][]int {
 // reads, joined to that node where join gives the joined op: the earlier
 // node takes the op and the later one's output (and, for f.Operands, the
 // later one's other inputs after its own). The later node reads
-// nothing else, or, for a gate (Fusion.Gate), the earlier node's one
-// input besides; readers is kept up to date.
+// nothing else; or, for a gate (Fusion.Gate), the earlier node's one
+// input besides; or, for f.Operands, values the earlier node's place
+// already has (initializers, constants, outputs of nodes before it).
+// readers is kept up to date.
 func fuseInto(nodes []node, readers []int, f ops.Fusion, join func(prev, nd *node) (ops.Op, bool)) []node {
 	producer := map[int]int{} // slot → index in out of the node writing it
 	out := nodes[:0]
@@ -349,6 +351,9 @@ func fusesWith(nd node, out []node, producer map[int]int, readers []int, f ops.F
 		if !ok || len(out[j].out) != 1 {
 			continue
 		}
+		if f.Operands && !computedBefore(nd.in[1:], producer, j) {
+			return 0, false
+		}
 		if !gate {
 			return j, true
 		}
@@ -357,6 +362,20 @@ func fusesWith(nd node, out []node, producer map[int]int, readers []int, f ops.F
 		}
 	}
 	return 0, false
+}
+
+// computedBefore reports whether each of slots is there at node j's
+// place: given (no node writes it) or written by a node before j. An
+// Operands rule puts the later node's other inputs on the earlier node,
+// and a value computed between the two (a weight through Identity or
+// DequantizeLinear) would not be there yet.
+func computedBefore(slots []int, producer map[int]int, j int) bool {
+	for _, s := range slots {
+		if k, ok := producer[s]; ok && k >= j {
+			return false
+		}
+	}
+	return true
 }
 
 // pick is 1 for true and 0 for false.

@@ -17,10 +17,13 @@ import (
 // stays in cache, and the image, 16×96×112×112 floats (77 MB) at
 // MobileNet-V2's first expand layer, is never written to memory and read
 // back; a training pass writes it, for that gradient, but reads none of it
-// back. On shapes the blocks do not fit the two Convs run one after the
-// other, as they would apart. Either way each keeps what its backward pass
-// reads, and the backward pass runs the depthwise Conv's, then the 1×1
-// Conv's.
+// back. On shapes the blocks do not fit, and on batches of fewer samples
+// than cores (the blocks run a sample to a core), the two Convs run one
+// after the other, as they would apart; which, each pass decides from its
+// shapes and from what it wants, which only the pass knows. Either way
+// each keeps what its backward pass reads, and the backward pass runs the
+// depthwise Conv's, then the 1×1 Conv's (or, in an attack's pass, both in
+// bands of rows: convchainbands.go).
 // BenchmarkConvChain (MobileNet-V2's pairs with their ReLU6, batch 16, an
 // attack's forward pass, 2-core AMD EPYC in a noisy spell, four runs),
 // joined against apart: 16→96 at 112×112 then stride 2 8.8-10.5 against
@@ -57,9 +60,12 @@ type convChain struct {
 	nIn         int      // inputs of the last forward pass
 }
 
-// chainBlockFloats bounds a block's expanded planes: a quarter of the 1 MB
-// of L2 cache each core of the 2-core AMD EPYC has, the rest for the
-// depthwise layer's output and the 1×1 layer's input.
+// chainBlockFloats is the size a block's expanded planes aim at: a
+// quarter of the 1 MB of L2 cache each core of the 2-core AMD EPYC has,
+// the rest for the depthwise layer's output and the 1×1 layer's input. A
+// block is a whole number of 8 channels (and of the planes that fill mask
+// words), so it may hold more: 8×112×112 floats, 392 kB, at MobileNet-V2's
+// first expand layer.
 const chainBlockFloats = 64 << 10
 
 // subStates readies each Conv's state for a pass of s: the settings of
@@ -72,20 +78,20 @@ func (c *convChain) subStates(s *State) (first, then *State) {
 		sub.Buffers, sub.Kernels, sub.Limit = s.Buffers, s.Kernels, s.Limit
 	}
 	first.Need = first.Need[:0]
-	any := false
+	wanted := false // anything of the 1×1 Conv's: then the expanded image's gradient
 	for i := range c.nFirst {
 		first.Need = append(first.Need, s.Needs(i))
-		any = any || s.Needs(i)
+		wanted = wanted || s.Needs(i)
 	}
-	then.Need = append(then.Need[:0], any)
-	for i := c.nFirst; i < max(c.nIn, c.nFirst+2); i++ {
+	then.Need = append(then.Need[:0], wanted)
+	for i := c.nFirst; i < c.nIn; i++ {
 		then.Need = append(then.Need, s.Needs(i))
 	}
 	return first, then
 }
 
 func (c *convChain) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
-	if len(in) < c.nFirst+2 {
+	if len(in) < c.nFirst+1 {
 		return nil, fmt.Errorf("Conv pair: %d inputs, want the 1×1 Conv's %d and the depthwise Conv's weights", len(in), c.nFirst)
 	}
 	c.nIn = len(in)
@@ -120,6 +126,10 @@ func (c *convChain) save(s *State) {
 
 func (c *convChain) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {
 	s1, s2 := c.subStates(s)
+	// What the Convs kept is the executor's to recycle once the pass is
+	// past this node: let go of it here.
+	defer s1.Release()
+	defer s2.Release()
 	if dx, ok := c.bandBackward(s, s1, s2, dy[0]); ok {
 		grads := make([]*Tensor, c.nIn)
 		grads[0] = dx
@@ -174,6 +184,9 @@ func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor,
 		return nil, false, fmt.Errorf("the depthwise Conv after the 1×1 Conv: %w", err)
 	}
 	b.a1.kernels, b.a2.kernels = true, true
+	if b.a1.n < runtime.GOMAXPROCS(0) {
+		return nil, false, nil // the blocks run a sample to a core: apart, the depthwise layer spreads its planes over them
+	}
 	g2 := b.a2.g
 	if err := s.fits(b.a2.n, b.a2.m, g2.oh, g2.ow); err != nil {
 		return nil, false, err
@@ -231,7 +244,7 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 	}
 	for wk := range workers {
 		if a2.x.Data == nil {
-			bufs[wk] = s.scratch(b.per * hw)
+			bufs[wk] = s.scratch(min(b.per, m) * hw)
 		}
 		scratch[wk] = s.scratch(need)
 	}

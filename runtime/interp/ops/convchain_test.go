@@ -3,17 +3,21 @@ package ops
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
 
 // TestConvChain checks the fusion of a 1×1 Conv and the depthwise Conv
-// after it (convchain.go), each with its ReLU6 folded in: where the planes
-// fit, the forward pass runs in blocks of channels (more than one here, the
-// last partial), in an attack's pass and in a training pass, which keeps
-// the expanded image; elsewhere the two Convs one after the other. Either
-// way the output and both masks are the two Convs' bit for bit, and so are
-// the backward pass's gradients of every input wanted.
+// after it (convchain.go), each with a ReLU6 or a SiLU gate folded in,
+// with and without biases: where the planes fit and the batch has a
+// sample for each core, the forward pass runs in blocks of channels (more
+// than one here, the last partial), in an attack's pass and in a training
+// pass, which keeps the expanded image; elsewhere the two Convs one after
+// the other. Where the expanded image's gradient is large, an attack's
+// backward pass runs in bands of rows (convchainbands.go). Either way the
+// output, both masks or gate slopes and every gradient wanted are the two
+// Convs' bit for bit, with the storage the pair gives back poisoned.
 func TestConvChain(t *testing.T) {
 	chain, clip := fusionNamed(t, ChainFusion), fusionNamed(t, "Conv+Clip")
 	var relu6 Op
@@ -22,43 +26,62 @@ func TestConvChain(t *testing.T) {
 			relu6, _ = p.Op([]float32{0, 6})
 		}
 	}
+	gates, joinGate := gateFusions(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
-		c, m, hw, k, s int
-		blocks         bool
-		bands          bool // an attack's backward pass in bands of rows
+		n, c, m, hw, k, s int
+		silu              bool // a SiLU gate on each Conv, not a ReLU6
+		bias1, bias2      bool
+		blocks, bands     bool // the forward pass in blocks; an attack's backward pass in bands
 	}{
-		{8, 160, 32, 3, 1, true, false}, // 1024-pixel planes: blocks of 64 channels, the last of 32
-		{8, 40, 64, 3, 2, true, false},  // 4096: blocks of 16, the last of 8
-		{8, 100, 28, 5, 1, true, false}, // 784: blocks of 80 channels, each on a mask word, the last of 20
-		{8, 128, 128, 3, 1, true, true}, // 2×128×128×128 floats of dY1: bands of 4 rows
-		{8, 64, 184, 3, 2, true, true},  // 2×64×184×184, stride 2: bands of 5 rows, the last of 4
-		{16, 64, 7, 3, 1, false, false}, // the depthwise layer on the pixels strategy
-		{8, 20, 18, 3, 1, false, false}, // 20 channels of 324 pixels: the samples do not start on mask words
+		{2, 8, 160, 32, 3, 1, false, true, true, true, false},  // 1024-pixel planes: blocks of 64 channels, the last of 32
+		{2, 8, 40, 64, 3, 2, true, false, true, true, false},   // 4096: blocks of 16, the last of 8
+		{2, 8, 100, 28, 5, 1, false, true, false, true, false}, // 784: blocks of 80 channels, each on a mask word, the last of 20
+		{2, 8, 128, 128, 3, 1, false, true, true, true, true},  // 2×128×128×128 floats of dY1: bands of 4 rows
+		{2, 8, 64, 184, 3, 2, true, false, false, true, true},  // 2×64×184×184, stride 2: bands of 5 rows, the last of 4
+		{1, 8, 40, 64, 3, 1, false, true, true, false, false},  // one sample: apart, whose depthwise layer spreads over the cores
+		{2, 16, 64, 7, 3, 1, false, true, true, false, false},  // the depthwise layer on the pixels strategy
+		{2, 8, 20, 18, 3, 1, false, true, true, false, false},  // 20 channels of 324 pixels: the samples do not start on mask words
 	} {
 		p := int64(c.k / 2)
 		dwAttrs := attrs{"group": c.m, "strides": []int64{int64(c.s), int64(c.s)}, "pads": []int64{p, p, p, p}}
-		join := func(op Op) Op {
+		act := func(op Op) Op {
 			j, ok := clip.Join(op, relu6, nil, true)
+			if c.silu {
+				j, ok = joinGate("Conv", "Sigmoid", op, gates["Sigmoid"])
+			}
 			if !ok {
-				t.Fatal("Conv+Clip refused")
+				t.Fatal("the Conv's activation refused")
 			}
 			return j
 		}
-		first, then := join(newOp(t, "Conv", nil, 13, 3, 1)), join(newOp(t, "Conv", dwAttrs, 13, 3, 1))
-		op, ok := chain.Join(first, then, [][]int{{-1, c.c, c.hw, c.hw}, {c.m, c.c, 1, 1}, {c.m}}, true)
-		if !ok {
+		in1, in2 := 2+pick01(c.bias1), 2+pick01(c.bias2)
+		first, then := act(newOp(t, "Conv", nil, 13, in1, 1)), act(newOp(t, "Conv", dwAttrs, 13, in2, 1))
+		op, ok := chain.Join(first, then, make([][]int, in1-1, in1), true)
+		if ok {
+			t.Fatalf("%+v: the fusion joined a Conv whose weights' shape it does not know", c)
+		}
+		shapes := [][]int{{-1, c.c, c.hw, c.hw}, {c.m, c.c, 1, 1}, {c.m}}[:in1]
+		if op, ok = chain.Join(first, then, shapes, true); !ok {
 			t.Fatalf("%+v: the fusion refused a 1×1 Conv and a depthwise Conv", c)
 		}
-		in := []*Tensor{randTensor(rng, -1, 1, 2, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, 1, 1), randTensor(rng, -0.5, 1, c.m),
-			randTensor(rng, -1, 1, c.m, 1, c.k, c.k), randTensor(rng, -0.5, 1, c.m)}
+		in := []*Tensor{randTensor(rng, -1, 1, c.n, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, 1, 1)}
+		if c.bias1 {
+			in = append(in, randTensor(rng, -0.5, 1, c.m))
+		}
+		in = append(in, randTensor(rng, -1, 1, c.m, 1, c.k, c.k))
+		if c.bias2 {
+			in = append(in, randTensor(rng, -0.5, 1, c.m))
+		}
+		blocks := c.blocks && c.n >= runtime.GOMAXPROCS(0)
 		for _, attack := range []bool{true, false} {
-			name := fmt.Sprintf("%d→%d at %d×%d, %d×%d stride %d, attack %v", c.c, c.m, c.hw, c.hw, c.k, c.k, c.s, attack)
-			need := []bool{true, true, true, true, true}
-			if attack {
-				need = []bool{true, false, false, false, false}
+			name := fmt.Sprintf("%d of %d→%d at %d×%d, %d×%d stride %d, SiLU %v, biases %v %v, attack %v",
+				c.n, c.c, c.m, c.hw, c.hw, c.k, c.k, c.s, c.silu, c.bias1, c.bias2, attack)
+			need := make([]bool, len(in))
+			for i := range need {
+				need[i] = i == 0 || !attack
 			}
-			checkChain(t, name, op.(*convChain), first.(*conv), then.(*conv), in, need, c.blocks, attack && c.bands)
+			checkChain(t, name, op.(*convChain), first.(*conv), then.(*conv), in, need, blocks, attack && c.bands)
 		}
 	}
 }
@@ -69,9 +92,11 @@ func TestConvChain(t *testing.T) {
 func checkChain(t *testing.T, name string, ch *convChain, first, then *conv, in []*Tensor, need []bool, blocks, bands bool) {
 	t.Helper()
 	newState := func(need []bool) *State {
-		return &State{Grad: true, Kernels: true, Buffers: &Buffers{}, Need: need}
+		return &State{Grad: true, Kernels: true, Buffers: &Buffers{Poison: true}, Need: need}
 	}
+	k := ch.nFirst
 	s := newState(need)
+	ch.nIn = len(in)
 	s1, s2 := ch.subStates(s)
 	if _, ok, err := ch.blocked(s, s1, s2, in); err != nil || ok != blocks {
 		t.Errorf("%s: ran in blocks %v (%v), want %v", name, ok, err, blocks)
@@ -80,22 +105,23 @@ func checkChain(t *testing.T, name string, ch *convChain, first, then *conv, in 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, sb := newState(need[:3]), newState(append([]bool{true}, need[3:]...))
-	ya, err := first.Forward(sa, in[:3])
+	sa, sb := newState(need[:k]), newState(append([]bool{true}, need[k:]...))
+	ya, err := first.Forward(sa, in[:k])
 	if err != nil {
 		t.Fatal(err)
 	}
-	yb, err := then.Forward(sb, append([]*Tensor{ya[0]}, in[3:]...))
+	yb, err := then.Forward(sb, append([]*Tensor{ya[0]}, in[k:]...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(y[0].Data, yb[0].Data) {
 		t.Errorf("%s: the pair's output differs from the two Convs'", name)
 	}
-	for k, st := range []*State{sa, sb} {
-		want, got := st.Aux().(convArgs).mask, ch.sub[k].Aux().(convArgs).mask
-		if len(want) == 0 || !slices.Equal(got, want) {
-			t.Errorf("%s: Conv %d's mask differs (%d words against %d)", name, k+1, len(got), len(want))
+	for i, st := range []*State{sa, sb} {
+		want, got := st.Aux().(convArgs), ch.sub[i].Aux().(convArgs)
+		if len(want.mask) == 0 && want.gated == nil || !slices.Equal(got.mask, want.mask) ||
+			(got.gated == nil) != (want.gated == nil) || want.gated != nil && !slices.Equal(got.gated.Data, want.gated.Data) {
+			t.Errorf("%s: Conv %d's mask or gate slopes differ", name, i+1)
 		}
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -117,10 +143,10 @@ func checkChain(t *testing.T, name string, ch *convChain, first, then *conv, in 
 	}
 	want := make([]*Tensor, len(in))
 	copy(want, g1)
-	copy(want[3:], g2[1:])
+	copy(want[k:], g2[1:])
 	for i, w := range want {
 		if need[i] != (w != nil) || len(got) <= i || (got[i] != nil) != (w != nil) {
-			t.Errorf("%s: gradient %d: the pair gives %v, the Convs %v, wanted %v", name, i, got[i] != nil, w != nil, need[i])
+			t.Errorf("%s: gradient %d: the pair gives %v, the Convs %v, wanted %v", name, i, len(got) > i && got[i] != nil, w != nil, need[i])
 			continue
 		}
 		if w != nil && !slices.Equal(got[i].Data, w.Data) {

@@ -43,8 +43,9 @@ const chainBandMin = 4 << 20
 
 // bandBackward runs an attack's backward pass in bands (ok true), and
 // reports ok false, having run nothing, where the pass wants other
-// gradients, dY1 is small, or the layers are not a 1×1 Conv and a
-// depthwise one whose dX runs on the rows kernels.
+// gradients (or does not say, for every input, whether it wants one), dY1
+// is small, or the layers are not a 1×1 Conv and a depthwise one whose dX
+// runs on the rows kernels.
 func (c *convChain) bandBackward(s, s1, s2 *State, dy *Tensor) (dx *Tensor, ok bool) {
 	for i, need := range s.Need {
 		if need != (i == 0) {
@@ -53,7 +54,7 @@ func (c *convChain) bandBackward(s, s1, s2 *State, dy *Tensor) (dx *Tensor, ok b
 	}
 	a1, ok1 := s1.Aux().(convArgs)
 	a2, ok2 := s2.Aux().(convArgs)
-	if len(s.Need) == 0 || !ok1 || !ok2 || !a1.kernels || a1.oneD || a2.oneD || !pointwiseWindow(a1.g) {
+	if len(s.Need) < c.nIn || !ok1 || !ok2 || !a1.kernels || a1.oneD || a2.oneD || !pointwiseWindow(a1.g) {
 		return nil, false
 	}
 	n, m, hw := a1.n, a1.m, a1.g.oh*a1.g.ow
@@ -91,8 +92,7 @@ func (c *convChain) bandBackward(s, s1, s2 *State, dy *Tensor) (dx *Tensor, ok b
 // pointwiseWindow reports whether g is a 1×1 window that maps each pixel
 // to itself: unit strides and dilations, no padding.
 func pointwiseWindow(g geom2d) bool {
-	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-		g.ph == 0 && g.pw == 0 && g.oh == g.h && g.ow == g.w
+	return g.kh == 1 && g.kw == 1 && g.dh == 1 && g.dw == 1 && plainPointwise(g)
 }
 
 // chainBands is bandBackward's layout: the two Convs' saved operands, the

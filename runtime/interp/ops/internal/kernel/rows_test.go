@@ -273,7 +273,7 @@ func testDepthwisePlanes(t *testing.T, k checked) {
 // same kernel rows, and runs of every other row, as the stride-2 input
 // gradient's are), cut into bands of 1 to 11 rows, write into band
 // buffers what the whole runs write into those rows of the plane, bit for
-// bit, and nothing past them.
+// bit, and nothing past them; a band of no rows has no runs.
 func TestRowRunsBand(t *testing.T) {
 	const w, h, kh = 20, 11, 3
 	l := NewRowLayout(w, w, 3, 1, 1)
@@ -294,6 +294,9 @@ func TestRowRunsBand(t *testing.T) {
 		{"every other row", []RowRun{{Out: 0, X: 0, W: 0, Rows: (h + 1) / 2, KH: kh}, {Out: w, X: w, W: 0, Rows: h / 2, KH: 2}}, 2 * w},
 	} {
 		runs := l.Runs(c.runs, w, c.oRow)
+		if runs.Band(h*w, (h+1)*w) != nil || runs.Band(3*w, 3*w) != nil {
+			t.Errorf("%s: a band past the plane's rows, or of none, has runs", c.name)
+		}
 		whole := make([]float32, 2*h*w)
 		runs.DepthwisePlanes(whole, x, wts, nil, 2, h*w, (h+2)*w, 9, false)
 		for rows := 1; rows <= h; rows++ {
