@@ -22,8 +22,9 @@ import (
 // after the other, as they would apart; which, each pass decides from its
 // shapes and from what it wants, which only the pass knows. Either way
 // each keeps what its backward pass reads, and the backward pass runs the
-// depthwise Conv's, then the 1×1 Conv's (or, in an attack's pass, both in
-// bands of rows: convchainbands.go).
+// depthwise Conv's, then the 1×1 Conv's (or, in an attack's pass whose
+// expanded image is larger than the cache, both in bands of rows:
+// convchainbands.go).
 // BenchmarkConvChain (MobileNet-V2's pairs with their ReLU6, batch 16, an
 // attack's forward pass, 2-core AMD EPYC in a noisy spell, four runs),
 // joined against apart: 16→96 at 112×112 then stride 2 8.8-10.5 against
