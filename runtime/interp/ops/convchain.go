@@ -310,9 +310,4 @@ func (e *epilogue) at(buf []float32, off int) *epilogue {
 func (c *convChain) ConvParts() []ConvPlanned { return []ConvPlanned{c.first, c.then} }
 
 // lcm is the least common multiple of a and b, both positive.
-func lcm(a, b int) int {
-	g := a
-	for v := b; v != 0; g, v = v, g%v {
-	}
-	return a / g * b
-}
+func lcm(a, b int) int { return a / gcd(a, b) * b }

@@ -109,9 +109,12 @@ func (a convArgs) finishSample(i int) {
 
 // planesPerBlock is the fewest planes of ohw elements whose floats fill
 // whole mask words: a block's output starts on a word boundary.
-func planesPerBlock(ohw int) int {
-	g := 64
-	for v := ohw; v != 0; g, v = v, g%v {
+func planesPerBlock(ohw int) int { return 64 / gcd(64, ohw) }
+
+// gcd is the greatest common divisor of a and b, a positive.
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
 	}
-	return 64 / g
+	return a
 }
