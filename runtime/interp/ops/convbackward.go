@@ -117,15 +117,23 @@ func (a convArgs) throughAt(i int, v float32) float32 {
 // written to buf; dy's own elements where there is none.
 func (a convArgs) through(buf, dy []float32, start, n int) []float32 {
 	dy = dy[start:][:n]
-	switch {
-	case a.mask != nil:
-		kernel.Masks(a.kernels).Pass(buf, dy, a.mask, start)
-	case a.gated != nil:
-		kernel.Acts(a.kernels).Mul(buf, dy, a.gated.Data[start:][:n])
-	default:
+	if a.mask == nil && a.gated == nil {
 		return dy
 	}
-	return buf
+	a.pass(buf[:n], dy, start)
+	return buf[:n]
+}
+
+// pass writes dst = src through the fused Relu, Clip or gate, src being
+// dY's elements from start on; dst may be src. Without one it writes
+// nothing.
+func (a convArgs) pass(dst, src []float32, start int) {
+	switch {
+	case a.mask != nil:
+		kernel.Masks(a.kernels).Pass(dst, src, a.mask, start)
+	case a.gated != nil:
+		kernel.Acts(a.kernels).Mul(dst, src, a.gated.Data[start:][:len(dst)])
+	}
 }
 
 // batchBackward runs the parts that take the whole batch at once, on dY

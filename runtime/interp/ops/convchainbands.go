@@ -158,7 +158,8 @@ func (b *chainBands) run(s *State, dx, dy []float32, workers int) {
 			band := bands[wk][:m*px]
 			br.DepthwisePlanes(band, dyi, b.wts, nil, m, px, b.dyPlane, b.wPlane, false)
 			for ch := range m {
-				a1.passInPlace(band[ch*px:][:px], (i*m+ch)*hw+r0*b.w)
+				x := band[ch*px:][:px]
+				a1.pass(x, x, (i*m+ch)*hw+r0*b.w)
 			}
 			out := outs[wk][:c*px]
 			b.plans[px/b.w].run(out, band, scratch[wk], 0)
@@ -167,15 +168,4 @@ func (b *chainBands) run(s *State, dx, dy []float32, workers int) {
 			}
 		}
 	})
-}
-
-// passInPlace takes x, the elements of a's output gradient from start on,
-// through a's folded Relu, Clip or gate, in place.
-func (a convArgs) passInPlace(x []float32, start int) {
-	switch {
-	case a.mask != nil:
-		kernel.Masks(a.kernels).Pass(x, x, a.mask, start)
-	case a.gated != nil:
-		kernel.Acts(a.kernels).Mul(x, x, a.gated.Data[start:][:len(x)])
-	}
 }
