@@ -132,11 +132,15 @@ func (a convArgs) key() convKey {
 }
 
 // bias returns the bias values, nil without one.
-func (a convArgs) bias() []float32 {
+func (a convArgs) bias() []float32 { return a.biasFrom(0) }
+
+// biasFrom returns the biases of the channels from ch on, nil without a
+// bias.
+func (a convArgs) biasFrom(ch int) []float32 {
 	if a.b == nil {
 		return nil
 	}
-	return a.b.Data
+	return a.b.Data[ch:]
 }
 
 // operands checks Conv's inputs and resolves its window.

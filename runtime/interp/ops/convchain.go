@@ -220,8 +220,10 @@ func (c *convChain) blocked(s *State, s1, s2 *State, in []*Tensor) (y []*Tensor,
 func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 	a1, a2 := b.a1, b.a2
 	g1, g2 := a1.g, a2.g
-	n, m, hw, ohw, khw := a1.n, a1.m, g1.oh*g1.ow, g2.oh*g2.ow, g2.kh*g2.kw
+	n, m, hw, ohw := a1.n, a1.m, g1.oh*g1.ow, g2.oh*g2.ow
 	y := s.alloc(false, n, m, g2.oh, g2.ow)
+	// The 1×1 layer's epilogue keeps the mask and slopes of its whole
+	// output, which it takes block by block (runOn), never written whole.
 	e1 := c.first.epilogue(s1, a1, &Tensor{Shape: []int{n, m, g1.oh, g1.ow}})
 	e2 := c.then.epilogue(s2, a2, y)
 	a2.epilogue = e2
@@ -230,11 +232,7 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 	plans := make([]*directPlan, (m+b.per-1)/b.per)
 	for k := range plans {
 		k0 := k * b.per
-		var bias []float32
-		if a1.b != nil {
-			bias = a1.b.Data[k0:]
-		}
-		plans[k] = planDirect(s, g1, a1.w.Data[k0*g1.c:], bias, min(b.per, m-k0), 1, a1.relu)
+		plans[k] = planDirect(s, g1, a1.w.Data[k0*g1.c:], a1.biasFrom(k0), min(b.per, m-k0), 1, a1.relu)
 		defer plans[k].release(s)
 	}
 	workers := min(n, runtime.GOMAXPROCS(0))
@@ -263,14 +261,10 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 			}
 			plan.run(buf, img, scratch[wk], 0)
 			if e1 != nil {
-				e1.at(buf, (i*m+k0)*hw).run(0, len(buf))
-			}
-			var bias []float32
-			if a2.b != nil {
-				bias = a2.b.Data[k0:]
+				e1.runOn(buf, (i*m+k0)*hw)
 			}
 			lo := (i*m + k0) * ohw
-			b.rows.p.planes(y.Data[lo:], buf, a2.w.Data[k0*khw:], bias, kn, a2.relu)
+			b.rows.p.channels(y.Data[lo:], buf, a2, k0, kn)
 			a2.finish(lo, lo+kn*ohw)
 		}
 	})
@@ -290,20 +284,6 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 	s2.SetAux(a2)
 	c.save(s)
 	return []*Tensor{y}
-}
-
-// at returns e's work on buf, which holds the elements of e's output from
-// off, a multiple of 64, on: its mask words and gate slopes from off on.
-func (e *epilogue) at(buf []float32, off int) *epilogue {
-	v := *e
-	v.y = buf
-	if e.mask != nil {
-		v.mask = e.mask[off/64:]
-	}
-	if e.slope != nil {
-		v.slope = &Tensor{Shape: []int{len(buf)}, Data: e.slope.Data[off:][:len(buf)]}
-	}
-	return &v
 }
 
 // ConvParts are the two Convs, each as planned.

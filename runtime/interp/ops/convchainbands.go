@@ -61,13 +61,14 @@ func (c *convChain) bandBackward(s, s1, s2 *State, dy *Tensor) (dx *Tensor, ok b
 	if n*m*hw < chainBandMin {
 		return nil, false
 	}
-	switch c.then.planFor(a2.key()).dx.(type) {
+	dx2 := c.then.planFor(a2.key()).dx
+	switch dx2.(type) {
 	case rowsInput, rowsUpInput:
 	default:
 		return nil, false
 	}
 	workers := min(n, runtime.GOMAXPROCS(0))
-	step := c.then.planFor(a2.key()).dx.begin(s2, a2, workers, nil)
+	step := dx2.begin(s2, a2, workers, nil)
 	defer step.release(s2)
 	b := chainBands{a1: a1, a2: a2}
 	b.runs, b.wts, b.wPlane, b.dyPlane, b.w, b.h = step.(rowRunner).rowRuns()

@@ -58,8 +58,13 @@ func (c *conv) epilogue(s *State, a convArgs, y *Tensor) *epilogue {
 
 // run does the work on y[lo:hi]; lo is a multiple of 64, and so is hi
 // unless it is y's end.
-func (e *epilogue) run(lo, hi int) {
-	y, words := e.y[lo:hi], part(e.mask, lo/64, (hi+63)/64)
+func (e *epilogue) run(lo, hi int) { e.runOn(e.y[lo:hi], lo) }
+
+// runOn does the work on y, which holds the output's elements from lo, a
+// multiple of 64, on: the output's own, or a block of them kept elsewhere
+// (convchain.go's).
+func (e *epilogue) runOn(y []float32, lo int) {
+	words := part(e.mask, lo/64, (lo+len(y)+63)/64)
 	// The fusions fold one of a Clip, a Relu and a gate into a Conv, and
 	// epilogue takes a Relu only in a gradient pass, which has its mask.
 	switch {
@@ -71,7 +76,7 @@ func (e *epilogue) run(lo, hi int) {
 	if e.gate != nil {
 		var d []float32
 		if e.slope != nil {
-			d = e.slope.Data[lo:hi]
+			d = e.slope.Data[lo:][:len(y)]
 		}
 		e.gate.run(e.ak, y, d, y)
 	}

@@ -127,10 +127,17 @@ func (p *rowsPlan) planes(out, x, w, bias []float32, n int, relu bool) {
 	p.runs.DepthwisePlanes(out, x, w, bias, n, g.oh*g.ow, g.h*g.w, g.kh*g.kw, relu)
 }
 
+// channels writes the outputs of n channels of a from channel ch on, out
+// and x at their first planes, with their kernels, biases and Relu.
+func (p *rowsPlan) channels(out, x []float32, a convArgs, ch, n int) {
+	g := p.g
+	p.planes(out, x, a.w.Data[ch*g.kh*g.kw:], a.biasFrom(ch), n, a.relu)
+}
+
 type rowsConv struct{ p *rowsPlan }
 
 func (c rowsConv) forward(s *State, a convArgs, y *Tensor) {
-	g, bias := a.g, a.bias()
+	g := a.g
 	hw, ohw, khw := g.h*g.w, g.oh*g.ow, g.kh*g.kw
 	planes, per := a.n*a.m, rowsBlock(a)
 	forChunks((planes+per-1)/per, per*ohw*khw, func(lo, hi int) {
@@ -139,11 +146,7 @@ func (c rowsConv) forward(s *State, a convArgs, y *Tensor) {
 			for pl := first; pl < last; {
 				ch := pl % a.m
 				n := min(last, pl-ch+a.m) - pl // up to the sample's last channel
-				var b []float32
-				if bias != nil {
-					b = bias[ch:]
-				}
-				c.p.planes(y.Data[pl*ohw:], a.x.Data[pl*hw:], a.w.Data[ch*khw:], b, n, a.relu)
+				c.p.channels(y.Data[pl*ohw:], a.x.Data[pl*hw:], a, ch, n)
 				pl += n
 			}
 			a.finish(first*ohw, last*ohw)
