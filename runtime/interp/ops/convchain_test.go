@@ -19,13 +19,7 @@ import (
 // output, both masks or gate slopes and every gradient wanted are the two
 // Convs' bit for bit, with the storage the pair gives back poisoned.
 func TestConvChain(t *testing.T) {
-	chain, clip := fusionNamed(t, ChainFusion), fusionNamed(t, "Conv+Clip")
-	var relu6 Op
-	for _, p := range Patterns() {
-		if p.Name == "Clip" {
-			relu6, _ = p.Op([]float32{0, 6})
-		}
-	}
+	chain, clip, relu6 := fusionNamed(t, ChainFusion), fusionNamed(t, "Conv+Clip"), relu6Op(t)
 	gates, joinGate := gateFusions(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct {
@@ -167,44 +161,60 @@ func fusionNamed(t testing.TB, name string) Fusion {
 	return Fusion{}
 }
 
+// mnv2Pairs are MobileNet-V2's expand and depthwise pairs on planes
+// whose expanded image leaves the cache: input channels, expanded
+// channels, plane side, the depthwise layer's stride.
+var mnv2Pairs = []struct{ c, m, hw, s int }{{16, 96, 112, 2}, {24, 144, 56, 1}, {24, 144, 56, 2}}
+
+// mnv2Pair builds a pair of mnv2Pairs at batch 16, a ReLU6 on each Conv:
+// the fused op, the two Convs apart, random inputs, and a name.
+func mnv2Pair(b *testing.B, rng *rand.Rand, c, m, hw, s int) (pair *convChain, first, then *conv, in []*Tensor, name string) {
+	clip, relu6 := fusionNamed(b, "Conv+Clip"), relu6Op(b)
+	join := func(op Op) *conv {
+		j, _ := clip.Join(op, relu6, nil, true)
+		return j.(*conv)
+	}
+	dwAttrs := attrs{"group": m, "strides": []int64{int64(s), int64(s)}, "pads": []int64{1, 1, 1, 1}}
+	first, then = join(newOp(b, "Conv", nil, 13, 3, 1)), join(newOp(b, "Conv", dwAttrs, 13, 3, 1))
+	op, ok := fusionNamed(b, ChainFusion).Join(first, then, [][]int{{-1, c, hw, hw}, {m, c, 1, 1}, {m}}, true)
+	if !ok {
+		b.Fatal("the fusion refused a pair of MobileNet-V2's")
+	}
+	in = []*Tensor{randTensor(rng, -1, 1, 16, c, hw, hw), randTensor(rng, -1, 1, m, c, 1, 1), randTensor(rng, -0.5, 1, m),
+		randTensor(rng, -1, 1, m, 1, 3, 3), randTensor(rng, -0.5, 1, m)}
+	return op.(*convChain), first, then, in, fmt.Sprintf("%d→%d_%dx%d_s%d", c, m, hw, hw, s)
+}
+
+// apartStates returns, for the pair's inputs' gradients need, the states
+// of its two Convs run apart, on the pool of s.
+func apartStates(s *State, need []bool) (first, then *State) {
+	return &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[:3]},
+		&State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: append([]bool{true}, need[3:]...)}
+}
+
 // BenchmarkConvChain runs MobileNet-V2's expand and depthwise pairs at
 // batch 16, forward in an attack's pass and in a training pass, joined (in
 // blocks of channels) and apart (the expanded image written whole, then
 // read).
 func BenchmarkConvChain(b *testing.B) {
-	chain, clip := fusionNamed(b, ChainFusion), fusionNamed(b, "Conv+Clip")
-	var relu6 Op
-	for _, p := range Patterns() {
-		if p.Name == "Clip" {
-			relu6, _ = p.Op([]float32{0, 6})
-		}
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct{ c, m, hw, s int }{{16, 96, 112, 2}, {24, 144, 56, 1}, {24, 144, 56, 2}} {
-		join := func(op Op) Op {
-			j, _ := clip.Join(op, relu6, nil, true)
-			return j
-		}
-		dwAttrs := attrs{"group": c.m, "strides": []int64{int64(c.s), int64(c.s)}, "pads": []int64{1, 1, 1, 1}}
-		first, then := join(newOp(b, "Conv", nil, 13, 3, 1)), join(newOp(b, "Conv", dwAttrs, 13, 3, 1))
-		op, _ := chain.Join(first, then, [][]int{{-1, c.c, c.hw, c.hw}, {c.m, c.c, 1, 1}, {c.m}}, true)
-		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, 1, 1), randTensor(rng, -0.5, 1, c.m),
-			randTensor(rng, -1, 1, c.m, 1, 3, 3), randTensor(rng, -0.5, 1, c.m)}
+	for _, c := range mnv2Pairs {
+		op, first, then, in, name := mnv2Pair(b, rng, c.c, c.m, c.hw, c.s)
 		for _, train := range []bool{false, true} {
 			need := []bool{true, train, train, train, train}
 			s := &State{Grad: true, Kernels: true, Buffers: &Buffers{}, Need: need}
-			name := fmt.Sprintf("%d→%d_%dx%d_s%d/train=%v", c.c, c.m, c.hw, c.hw, c.s, train)
+			name := fmt.Sprintf("%s/train=%v", name, train)
 			b.Run(name+"/joined", func(b *testing.B) {
 				for range b.N {
 					s.Buffers.NextRun()
 					y, _ := op.Forward(s, in)
 					s.Buffers.Put(y[0].Data)
 					if train {
-						s.Buffers.Put(op.(*convChain).sub[1].saved[0].Data) // the expanded image
+						s.Buffers.Put(op.sub[1].saved[0].Data) // the expanded image
 					}
 				}
 			})
-			sa, sb := &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[:3]}, &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[2:]}
+			sa, sb := apartStates(s, need)
 			b.Run(name+"/apart", func(b *testing.B) {
 				for range b.N {
 					s.Buffers.NextRun()
@@ -223,24 +233,9 @@ func BenchmarkConvChain(b *testing.B) {
 // of rows) and apart (the depthwise layer's dX written whole, then the 1×1
 // layer's read from it).
 func BenchmarkConvChainBackward(b *testing.B) {
-	chain, clip := fusionNamed(b, ChainFusion), fusionNamed(b, "Conv+Clip")
-	var relu6 Op
-	for _, p := range Patterns() {
-		if p.Name == "Clip" {
-			relu6, _ = p.Op([]float32{0, 6})
-		}
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct{ c, m, hw, s int }{{16, 96, 112, 2}, {24, 144, 56, 1}, {24, 144, 56, 2}} {
-		join := func(op Op) Op {
-			j, _ := clip.Join(op, relu6, nil, true)
-			return j
-		}
-		dwAttrs := attrs{"group": c.m, "strides": []int64{int64(c.s), int64(c.s)}, "pads": []int64{1, 1, 1, 1}}
-		first, then := join(newOp(b, "Conv", nil, 13, 3, 1)), join(newOp(b, "Conv", dwAttrs, 13, 3, 1))
-		op, _ := chain.Join(first, then, [][]int{{-1, c.c, c.hw, c.hw}, {c.m, c.c, 1, 1}, {c.m}}, true)
-		in := []*Tensor{randTensor(rng, -1, 1, 16, c.c, c.hw, c.hw), randTensor(rng, -1, 1, c.m, c.c, 1, 1), randTensor(rng, -0.5, 1, c.m),
-			randTensor(rng, -1, 1, c.m, 1, 3, 3), randTensor(rng, -0.5, 1, c.m)}
+	for _, c := range mnv2Pairs {
+		op, first, then, in, name := mnv2Pair(b, rng, c.c, c.m, c.hw, c.s)
 		need := []bool{true, false, false, false, false}
 		s := &State{Grad: true, Kernels: true, Buffers: &Buffers{}, Need: need}
 		y, err := op.Forward(s, in)
@@ -248,12 +243,11 @@ func BenchmarkConvChainBackward(b *testing.B) {
 			b.Fatal(err)
 		}
 		dy := randTensor(rng, -1, 1, y[0].Shape...)
-		sa, sb := &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: need[:3]}, &State{Grad: true, Kernels: true, Buffers: s.Buffers, Need: []bool{true, false, false}}
+		sa, sb := apartStates(s, need)
 		ya, _ := first.Forward(sa, in[:3])
 		if _, err := then.Forward(sb, append([]*Tensor{ya[0]}, in[3:]...)); err != nil {
 			b.Fatal(err)
 		}
-		name := fmt.Sprintf("%d→%d_%dx%d_s%d", c.c, c.m, c.hw, c.hw, c.s)
 		b.Run(name+"/joined", func(b *testing.B) {
 			for range b.N {
 				s.Buffers.NextRun()
@@ -271,4 +265,19 @@ func BenchmarkConvChainBackward(b *testing.B) {
 			}
 		})
 	}
+}
+
+// relu6Op returns the op the Clip pattern makes of bounds 0 and 6, a
+// ReLU6.
+func relu6Op(tb testing.TB) Op {
+	tb.Helper()
+	for _, p := range Patterns() {
+		if p.Name == "Clip" {
+			if op, ok := p.Op([]float32{0, 6}); ok {
+				return op
+			}
+		}
+	}
+	tb.Fatal("no Clip pattern takes bounds 0 and 6")
+	return nil
 }

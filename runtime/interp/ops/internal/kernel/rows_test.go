@@ -15,19 +15,27 @@ import (
 // without Relu (checkRows).
 func testDepthwiseRows(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(23, 29))
+	forRowWindows(func(w, kw, pw, s, ow int) {
+		name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s)
+		checkRows(t, k, rng, name, NewRowLayout(w, ow, kw, pw, s), 1+rng.IntN(kw), s*w, func(j, kj int) (int, bool) {
+			col := s*j + kj - pw
+			return col, col >= 0 && col < w
+		})
+	})
+}
+
+// forRowWindows calls do for each window the row tests take: planes of
+// every width from 1 to 40, kernels of 1, 3, 5 and 7 taps a row with
+// every padding from −1 to past the kernel's half (but under the
+// kernel), strides 1 and 2, where the output row has a pixel (ow of them).
+func forRowWindows(do func(w, kw, pw, s, ow int)) {
 	for w := 1; w <= 40; w++ {
 		for _, kw := range []int{1, 3, 5, 7} {
 			for pw := -1; pw <= kw/2+1 && pw < kw; pw++ {
 				for _, s := range []int{1, 2} {
-					ow := (w+2*pw-kw)/s + 1
-					if ow <= 0 {
-						continue
+					if ow := (w+2*pw-kw)/s + 1; ow > 0 {
+						do(w, kw, pw, s, ow)
 					}
-					name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s)
-					checkRows(t, k, rng, name, NewRowLayout(w, ow, kw, pw, s), 1+rng.IntN(kw), s*w, func(j, kj int) (int, bool) {
-						col := s*j + kj - pw
-						return col, col >= 0 && col < w
-					})
 				}
 			}
 		}
@@ -134,55 +142,50 @@ func itoa(v int) string { return strconv.Itoa(v) }
 // outside them, and sums past kw must stay as they were.
 func testDepthwiseRowsGrad(t *testing.T, k checked) {
 	rng := rand.New(rand.NewPCG(31, 37))
-	for w := 1; w <= 40; w++ {
-		for _, kw := range []int{1, 3, 5, 7} {
-			for pw := -1; pw <= kw/2+1 && pw < kw; pw++ {
-				for _, s := range []int{1, 2} {
-					ow := (w+2*pw-kw)/s + 1
-					if ow <= 0 {
-						continue
-					}
-					rows := 1 + rng.IntN(11)
-					xRow, dyRow := s*w, ow+rng.IntN(3)
-					l := NewRowLayout(w, ow, kw, pw, s)
-					const lead = 5
-					nx, ndy := lead+(rows-1)*xRow+w, lead+(rows-1)*dyRow+ow
-					x, dy := randFloats(rng, nx+4), randFloats(rng, ndy+4)
-					for _, v := range [][]float32{x[:lead], x[nx:], dy[:lead], dy[ndy:]} {
-						for i := range v {
-							v[i] = float32(math.NaN())
-						}
-					}
-					got, want := randFloats(rng, kw+2), make([]float32, kw+2)
-					copy(want, got)
-					start := append([]float32(nil), got...)
-					k.DepthwiseRowsGrad(l, got[:kw], dy, x, lead, lead, dyRow, xRow, rows)
-					depthwiseRowsGradGo(l, want, dy[lead:], x[lead:], dyRow, xRow, rows)
-					name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s) + " rows " + itoa(rows)
-					for kj := range got {
-						if kj >= kw {
-							if got[kj] != start[kj] {
-								t.Fatalf("%s: wrote sum %d past kw", name, kj)
-							}
-							continue
-						}
-						if math.Float32bits(got[kj]) != math.Float32bits(want[kj]) {
-							t.Fatalf("%s: tap %d: got %v, twin %v", name, kj, got[kj], want[kj])
-						}
-						sum := float64(start[kj])
-						for r := range rows {
-							for j := range ow {
-								if col := s*j + kj - pw; col >= 0 && col < w {
-									sum += float64(dy[lead+r*dyRow+j]) * float64(x[lead+r*xRow+col])
-								}
-							}
-						}
-						if math.Abs(float64(got[kj])-sum) > 1e-5*(1+math.Abs(sum)) {
-							t.Fatalf("%s: tap %d: got %v, want %v", name, kj, got[kj], sum)
-						}
-					}
+	forRowWindows(func(w, kw, pw, s, ow int) { checkRowsGrad(t, k, rng, w, kw, pw, s, ow) })
+}
+
+// checkRowsGrad runs DepthwiseRowsGrad on one window of testDepthwiseRowsGrad's,
+// one to eleven rows, and compares.
+func checkRowsGrad(t *testing.T, k checked, rng *rand.Rand, w, kw, pw, s, ow int) {
+	t.Helper()
+	rows := 1 + rng.IntN(11)
+	xRow, dyRow := s*w, ow+rng.IntN(3)
+	l := NewRowLayout(w, ow, kw, pw, s)
+	const lead = 5
+	nx, ndy := lead+(rows-1)*xRow+w, lead+(rows-1)*dyRow+ow
+	x, dy := randFloats(rng, nx+4), randFloats(rng, ndy+4)
+	for _, v := range [][]float32{x[:lead], x[nx:], dy[:lead], dy[ndy:]} {
+		for i := range v {
+			v[i] = float32(math.NaN())
+		}
+	}
+	got, want := randFloats(rng, kw+2), make([]float32, kw+2)
+	copy(want, got)
+	start := append([]float32(nil), got...)
+	k.DepthwiseRowsGrad(l, got[:kw], dy, x, lead, lead, dyRow, xRow, rows)
+	depthwiseRowsGradGo(l, want, dy[lead:], x[lead:], dyRow, xRow, rows)
+	name := "w " + itoa(w) + " kw " + itoa(kw) + " pw " + itoa(pw) + " s " + itoa(s) + " rows " + itoa(rows)
+	for kj := range got {
+		if kj >= kw {
+			if got[kj] != start[kj] {
+				t.Fatalf("%s: wrote sum %d past kw", name, kj)
+			}
+			continue
+		}
+		if math.Float32bits(got[kj]) != math.Float32bits(want[kj]) {
+			t.Fatalf("%s: tap %d: got %v, twin %v", name, kj, got[kj], want[kj])
+		}
+		sum := float64(start[kj])
+		for r := range rows {
+			for j := range ow {
+				if col := s*j + kj - pw; col >= 0 && col < w {
+					sum += float64(dy[lead+r*dyRow+j]) * float64(x[lead+r*xRow+col])
 				}
 			}
+		}
+		if math.Abs(float64(got[kj])-sum) > 1e-5*(1+math.Abs(sum)) {
+			t.Fatalf("%s: tap %d: got %v, want %v", name, kj, got[kj], sum)
 		}
 	}
 }
