@@ -31,17 +31,15 @@ rounding flipping a branch, as it flips between two runs of the
 interpreter itself on inputs one part in 1e6 apart.
 """
 
-import os
 from functools import partial
 
-import numpy as np
-import onnx
 import torch
 from torchvision.models import MobileNetV2
 from torchvision.ops.misc import Conv2dNormActivation
 from torchvision.models.mobilenetv3 import InvertedResidualConfig, MobileNetV3
 
-OUT = "testdata/models"
+from make_transformers import write_reference  # beside this script
+
 OPSET = 13
 
 
@@ -90,18 +88,7 @@ def export(name, make, seed):
                 layer.bias.uniform_(-0.2, 0.2)
     warm(model, shape, seed + 1)
     x = torch.rand(2, *shape, generator=torch.Generator().manual_seed(seed + 2))
-    with torch.no_grad():
-        y = model(x)
-    path = os.path.join(OUT, name + ".onnx")
-    torch.onnx.export(model, x, path, opset_version=OPSET, input_names=["input"],
-                      output_names=["output"], dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-                      do_constant_folding=True)
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    ops = sorted({n.op_type for n in m.graph.node})
-    np.save(os.path.join(OUT, name + ".input.npy"), x.numpy().astype(np.float32))
-    np.save(os.path.join(OUT, name + ".output.npy"), y.numpy().astype(np.float32))
-    print(f"{path}: {os.path.getsize(path)} bytes, opset {OPSET}, ops {', '.join(ops)}")
+    write_reference(model, x, name, OPSET)
 
 
 if __name__ == "__main__":

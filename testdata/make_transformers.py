@@ -61,19 +61,28 @@ def export(name, make, seed):
     model, shape = make()
     model.eval()
     x = torch.rand(4, *shape, generator=torch.Generator().manual_seed(seed + 1))
+    ops = write_reference(model, x, name, OPSET)
+    assert "LayerNormalization" in ops, f"{name}: no LayerNormalization node in {ops}"
+
+
+def write_reference(model, x, name, opset):
+    """Export model (in eval mode) at opset with a dynamic batch axis "N" to
+    testdata/models/NAME.onnx, check it, and write x and PyTorch's output on
+    it beside it as NAME.input.npy and NAME.output.npy. Returns the graph's
+    operator types, sorted. make_inverted.py uses it too."""
     with torch.no_grad():
         y = model(x)
     path = os.path.join(OUT, name + ".onnx")
-    torch.onnx.export(model, x, path, opset_version=OPSET, input_names=["input"],
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
                       output_names=["output"], dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
                       do_constant_folding=True)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     ops = sorted({n.op_type for n in m.graph.node})
-    assert "LayerNormalization" in ops, f"{name}: no LayerNormalization node in {ops}"
     np.save(os.path.join(OUT, name + ".input.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(OUT, name + ".output.npy"), y.numpy().astype(np.float32))
-    print(f"{path}: {os.path.getsize(path)} bytes, opset {OPSET}, ops {', '.join(ops)}")
+    print(f"{path}: {os.path.getsize(path)} bytes, opset {opset}, ops {', '.join(ops)}")
+    return ops
 
 
 if __name__ == "__main__":
