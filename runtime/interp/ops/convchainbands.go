@@ -71,14 +71,16 @@ func (c *convChain) bandBackward(s, s1, s2 *State, dy *Tensor) (dx *Tensor, ok b
 	step := dx2.begin(s2, a2, workers, nil)
 	defer step.release(s2)
 	b := chainBands{a1: a1, a2: a2}
-	b.runs, b.wts, b.wPlane, b.dyPlane, b.w, b.h = step.(rowRunner).rowRuns()
-	if b.w*b.h != hw {
+	runs, wts, wPlane, dyPlane, w, h := step.(rowRunner).rowRuns()
+	if w*h != hw {
 		return nil, false
 	}
-	b.rows = max(1, min(b.h, chainBandFloats/(m*b.w)))
-	for r0 := 0; r0 < b.h; r0 += b.rows {
-		band := b.runs.Band(r0*b.w, min(b.h, r0+b.rows)*b.w)
-		if band == nil {
+	b.wts, b.wPlane, b.dyPlane, b.w, b.h = wts, wPlane, dyPlane, w, h
+	b.rows = max(1, min(h, chainBandFloats/(m*w)))
+	for r0 := 0; r0 < h; r0 += b.rows {
+		rows := min(h, r0+b.rows) - r0
+		band := rowBand{runs: runs.Band(r0*w, (r0+rows)*w), r0: r0, rows: rows}
+		if band.runs == nil {
 			return nil, false
 		}
 		b.bands = append(b.bands, band)
@@ -97,33 +99,41 @@ func pointwiseWindow(g geom2d) bool {
 }
 
 // chainBands is bandBackward's layout: the two Convs' saved operands, the
-// depthwise dX's runs and weights, the bands of rows, and the 1×1 layer's
+// depthwise dX's weights, the bands of rows, and the 1×1 layer's
 // transposed weights with a plan for each band height.
 type chainBands struct {
 	a1, a2          convArgs
-	runs            *kernel.RowRuns
 	wts             []float32
 	wPlane, dyPlane int
 	w, h, rows      int // dY1's planes, and the rows of a band
-	bands           []*kernel.RowRuns
+	bands           []rowBand
 	wf              []float32
-	plans           map[int]*directPlan // by band height
+	plans           []*directPlan // one for each band height
+}
+
+// A rowBand is rows of dY1's planes from row r0: the depthwise dX's runs
+// that write them, and the 1×1 layer's dX plan over them.
+type rowBand struct {
+	runs     *kernel.RowRuns
+	r0, rows int
+	plan     *directPlan
 }
 
 // plan transposes the 1×1 layer's weights and plans its dX for each band
-// height.
+// height (the bands' and the last one's).
 func (b *chainBands) plan(s *State) {
 	a1 := b.a1
 	m, c := a1.m, a1.g.c
 	b.wf = s.scratch(a1.w.Len())
 	flipWeights(a1.kernels, b.wf, a1.w.Data, 1, m, a1.g)
-	b.plans = map[int]*directPlan{}
-	for r0 := 0; r0 < b.h; r0 += b.rows {
-		rows := min(b.h, r0+b.rows) - r0
-		if b.plans[rows] == nil {
-			g := geom2d{c: m, h: rows, w: b.w, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: rows, ow: b.w}
-			b.plans[rows] = planDirect(s, g, b.wf, nil, c, 1, false)
+	byRows := map[int]*directPlan{}
+	for k, band := range b.bands {
+		if byRows[band.rows] == nil {
+			g := geom2d{c: m, h: band.rows, w: b.w, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: band.rows, ow: b.w}
+			byRows[band.rows] = planDirect(s, g, b.wf, nil, c, 1, false)
+			b.plans = append(b.plans, byRows[band.rows])
 		}
+		b.bands[k].plan = byRows[band.rows]
 	}
 }
 
@@ -153,19 +163,18 @@ func (b *chainBands) run(s *State, dx, dy []float32, workers int) {
 	defer putAll(s.Buffers, masked, bands, outs, scratch)
 	forSamples(a1.n, workers, false, func(wk, i int) {
 		dyi := a2.through(masked[wk], dy, i*m*b.dyPlane, m*b.dyPlane)
-		for k, br := range b.bands {
-			r0 := k * b.rows
-			px := (min(b.h, r0+b.rows) - r0) * b.w
+		for _, bd := range b.bands {
+			px, at := bd.rows*b.w, bd.r0*b.w // floats of a plane in the band, and the band's first
 			band := bands[wk][:m*px]
-			br.DepthwisePlanes(band, dyi, b.wts, nil, m, px, b.dyPlane, b.wPlane, false)
+			bd.runs.DepthwisePlanes(band, dyi, b.wts, nil, m, px, b.dyPlane, b.wPlane, false)
 			for ch := range m {
 				x := band[ch*px:][:px]
-				a1.pass(x, x, (i*m+ch)*hw+r0*b.w)
+				a1.pass(x, x, (i*m+ch)*hw+at)
 			}
 			out := outs[wk][:c*px]
-			b.plans[px/b.w].run(out, band, scratch[wk], 0)
+			bd.plan.run(out, band, scratch[wk], 0)
 			for ch := range c {
-				copy(dx[(i*c+ch)*hw+r0*b.w:][:px], out[ch*px:][:px])
+				copy(dx[(i*c+ch)*hw+at:][:px], out[ch*px:][:px])
 			}
 		}
 	})
