@@ -17,10 +17,11 @@ import (
 // into a buffer that stays in cache (kernel.RowRuns.Band), the Clip's mask
 // is applied there, and the 1×1 kernel turns the band into the same rows
 // of dX. The sums are the two Convs', bit for bit.
-// BenchmarkConvChainBackward (batch 16, 2-core AMD EPYC, two runs), in
-// bands against apart: 16→96 at 112×112 then stride 2 13.4-13.7 against
-// 17.8-19.2 ms, 24→144 at 56×56 6.4-6.7 against 7.3-7.4, the same then
-// stride 2 4.8-5.0 against 6.7-8.0. Bands of 32k to 256k floats measured
+// BenchmarkConvChainBackward (batch 16, 2-core AMD EPYC, two runs, a
+// forward pass untimed before each backward pass), in bands against
+// apart: 16→96 at 112×112 then stride 2 11.6-12.5 against 18.0-18.5 ms,
+// 24→144 at 56×56 6.1-7.0 against 7.0-7.3, the same then stride 2 4.5-4.7
+// against 6.4-7.1. Bands of 32k to 256k floats measured
 // alike, and 32→192 at 28×28 and 64→384 at 14×14 (below chainBandMin)
 // within the spread either way.
 
