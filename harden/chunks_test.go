@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/onnxguard/onnxguard/fgsm"
 )
 
 // TestForChunks: every index is visited once, for lengths around the
@@ -38,7 +40,12 @@ func TestFirstNonFinite(t *testing.T) {
 		{[]int{3*minChunk + 1, minChunk + 5}, minChunk + 5},
 		{[]int{2 * minChunk, 2*minChunk + 1, n - 2}, 2 * minChunk},
 	} {
+		// Finite extremes everywhere else: none of them is a find.
 		d := make([]float32, n)
+		finite := []float32{0, float32(math.Copysign(0, -1)), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1}
+		for j := range d {
+			d[j] = finite[j%len(finite)]
+		}
 		for k, j := range test.bad {
 			d[j] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}[k%3]
 		}
@@ -76,6 +83,26 @@ func TestOptimizersChunked(t *testing.T) {
 		}
 		if slices.Equal(one, w0) {
 			t.Errorf("%s: no update", name)
+		}
+	}
+}
+
+// TestPixelStep: the batch's step cut into chunks is fgsm.Step's, to the
+// bit.
+func TestPixelStep(t *testing.T) {
+	n := 3*minChunk + 11
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, g := make([]float32, n), make([]float32, n)
+	for j := range x {
+		x[j], g[j] = rng.Float32(), float32(rng.NormFloat64())
+	}
+	want := slices.Clone(x)
+	fgsm.Step(want, x, g, 1, 0.03, 0.05)
+	got := slices.Clone(x)
+	pixelStep(got, x, g, 0.03, 0.05)
+	for j := range got {
+		if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+			t.Fatalf("pixel %d: %v, want %v", j, got[j], want[j])
 		}
 	}
 }

@@ -64,7 +64,7 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
 	r.Release()
 	t.xs = append(t.xs[:0], x...)
-	fgsm.Step(t.xs, x, t.grad, 1, float32(t.attack.Alpha), float32(t.attack.Eps))
+	pixelStep(t.xs, x, t.grad, float32(t.attack.Alpha), float32(t.attack.Eps))
 	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
 		clean := t.cleanGrads[i]
 		forChunks(len(clean), func(lo, hi int) {
@@ -159,13 +159,14 @@ func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*inter
 }
 
 // firstNonFinite returns the index of the first NaN or infinity in d, or
-// -1; the chunks of forChunks look at once, and the lowest find wins.
+// -1; the chunks of forChunks look at once, and the lowest find wins. A
+// float32 is NaN or infinite when its exponent's bits are all ones.
 func firstNonFinite(d []float32) int {
 	var mu sync.Mutex
 	at := -1
 	forChunks(len(d), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			if v := float64(d[j]); math.IsNaN(v) || math.IsInf(v, 0) {
+			if math.Float32bits(d[j])&expBits == expBits {
 				mu.Lock()
 				if at < 0 || j < at {
 					at = j
@@ -176,4 +177,16 @@ func firstNonFinite(d []float32) int {
 		}
 	})
 	return at
+}
+
+// expBits are a float32's exponent bits.
+const expBits = 0xff << 23
+
+// pixelStep is fgsm.Step up the loss on a whole batch, its pixels cut
+// into chunks that run at once: a step is pixel by pixel, so the result
+// is the same bits however the batch is cut.
+func pixelStep(adv, x, grad []float32, alpha, eps float32) {
+	forChunks(len(adv), func(lo, hi int) {
+		fgsm.Step(adv[lo:hi], x[lo:hi], grad[lo:hi], 1, alpha, eps)
+	})
 }

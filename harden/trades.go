@@ -102,7 +102,7 @@ func (t *trainer) innerMax(x []float32, y []int, seed uint64) ([]float32, error)
 		if err != nil {
 			return nil, err
 		}
-		fgsm.Step(t.adv, x, t.grad, 1, alpha, eps)
+		pixelStep(t.adv, x, t.grad, alpha, eps)
 	}
 	return t.adv, nil
 }

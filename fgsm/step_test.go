@@ -1,0 +1,42 @@
+package fgsm
+
+import (
+	"math"
+	"testing"
+)
+
+// TestStepBits: Step gives, to the bit, sgn·alpha·sign(grad) added and
+// projected as written out below, on gradients that are zero, negative
+// zero, NaN, infinite or tiny, up and down the loss, at the ε-ball's and
+// [0,1]'s edges.
+func TestStepBits(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	grads := []float32{1, -1, 0, negZero, nan, inf, -inf, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 3e38}
+	pixels := []float32{0, negZero, 1, 0.5, 0.02, 0.99}
+	ref := func(v, x, g, sgn, alpha, eps float32) float32 {
+		s := float32(0)
+		if g > 0 {
+			s = 1
+		} else if g < 0 {
+			s = -1
+		}
+		return clipLinf(v+sgn*alpha*s, x, eps)
+	}
+	for _, sgn := range []float32{1, -1} {
+		for _, alpha := range []float32{0.03, 0, 1} {
+			for _, x := range pixels {
+				for _, v := range append(pixels, x) {
+					for _, g := range grads {
+						adv := []float32{v}
+						Step(adv, []float32{x}, []float32{g}, sgn, alpha, 0.05)
+						want := ref(v, x, g, sgn, alpha, 0.05)
+						if math.Float32bits(adv[0]) != math.Float32bits(want) {
+							t.Errorf("sgn %v alpha %v x %v v %v grad %v: %v, want %v", sgn, alpha, x, v, g, adv[0], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
