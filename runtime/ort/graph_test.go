@@ -58,6 +58,55 @@ func TestGraphRun(t *testing.T) {
 	}
 }
 
+// TestGraphRunOutputsOwned: each result's data is its own, Go memory the
+// caller keeps, written by no later run (Run does not copy it again), for
+// float and int64 outputs alike.
+func TestGraphRunOutputsOwned(t *testing.T) {
+	needORT(t)
+	for _, test := range []struct {
+		file, in, out string
+		feed          func(k int64) Tensor
+		want          func(k int64) Tensor
+	}{
+		{"int64_input.onnx", "ids", "out",
+			func(k int64) Tensor { return Tensor{Shape: []int64{1, 4}, Int: []int64{k, k + 1, k + 2, -k}} },
+			func(k int64) Tensor {
+				return Tensor{Shape: []int64{1, 4}, Float: []float32{float32(k), float32(k + 1), float32(k + 2), float32(-k)}}
+			}},
+		{"int_output.onnx", "x", "class",
+			func(k int64) Tensor { // row 0's largest at k mod 4, row 1's at k+1 mod 4
+				x := make([]float32, 8)
+				x[k%4], x[4+(k+1)%4] = 1, 1
+				return Tensor{Shape: []int64{2, 4}, Float: x}
+			},
+			func(k int64) Tensor { return Tensor{Shape: []int64{2}, Int: []int64{k % 4, (k + 1) % 4}} }},
+	} {
+		data, err := os.ReadFile("testdata/" + test.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := OpenGraph(data, []string{test.in}, []string{test.out}, &Options{Library: testLib, Device: DeviceCPU})
+		if err != nil {
+			t.Fatalf("%s: %v", test.file, err)
+		}
+		var kept []Tensor
+		for k := int64(1); k <= 3; k++ {
+			got, err := g.Run([]Tensor{test.feed(k)})
+			if err != nil {
+				t.Fatalf("%s: %v", test.file, err)
+			}
+			kept = append(kept, got[0])
+		}
+		for i, got := range kept {
+			want := test.want(int64(i + 1))
+			if !slices.Equal(got.Shape, want.Shape) || !slices.Equal(got.Float, want.Float) || !slices.Equal(got.Int, want.Int) {
+				t.Errorf("%s: run %d's result, after later runs: %+v, want %+v", test.file, i+1, got, want)
+			}
+		}
+		g.Close()
+	}
+}
+
 // TestGraphDevices: where the library has no CUDA provider, cuda is an
 // ErrNoCUDA error and auto falls back to the CPU with a one-line notice.
 func TestGraphDevices(t *testing.T) {
