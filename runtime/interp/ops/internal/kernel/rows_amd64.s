@@ -18,6 +18,34 @@
 	VFMADD231PS Z7, Z4, K1, Z2; \
 	VFMADD231PS Z8, Z4, K1, Z3
 
+// T3ROW1 is one row of depthwiseRowsGrad3 at stride 1: each tap's input
+// lanes (x0, x1, x2: the row's columns from the tap's first) under its
+// mask, times dY's row dy, into the tap's accumulator for the row.
+#define T3ROW1(x0, x1, x2, dy, a0, a1, a2) \
+	VMOVUPS.Z x0, K1, Z16; \
+	VMOVUPS.Z x1, K2, Z17; \
+	VMOVUPS.Z x2, K3, Z18; \
+	VFMADD231PS Z16, dy, K1, a0; \
+	VFMADD231PS Z17, dy, K2, a1; \
+	VFMADD231PS Z18, dy, K3, a2
+
+// T3ROW2 is one row at stride 2: the 32 input lanes from tap 0's first
+// column (lo, hi under K5, K6) give tap 0 their even lanes and tap 1
+// their odd ones; the 32 from tap 2's (lo2, hi2 under K7, K4) tap 2
+// their even ones.
+#define T3ROW2(lo, hi, lo2, hi2, dy, a0, a1, a2) \
+	VMOVUPS.Z lo, K5, Z16; \
+	VMOVUPS.Z hi, K6, Z17; \
+	VMOVUPS.Z lo2, K7, Z18; \
+	VMOVUPS.Z hi2, K4, Z19; \
+	VMOVAPS Z16, Z20; \
+	VPERMT2PS Z17, Z31, Z16; \
+	VPERMT2PS Z17, Z30, Z20; \
+	VPERMT2PS Z19, Z31, Z18; \
+	VFMADD231PS Z16, dy, K1, a0; \
+	VFMADD231PS Z20, dy, K2, a1; \
+	VFMADD231PS Z18, dy, K3, a2
+
 // TAPMASKS loads tap R9's mask K1 and, for stride 2 and the transposed
 // layout, its load masks K2 and K3.
 #define TAPMASKS \
@@ -424,3 +452,168 @@ gsum:
 
 	VZEROUPPER
 	RET
+
+
+// func depthwiseRowsGrad3(a *rowArgs)
+//
+// depthwiseRowsGrad for three taps a kernel row (kw = 3), the three at
+// once: a block's four rows of dY are loaded once for all three taps
+// (under K4, the lanes any tap reads), not once a tap, and at stride 2
+// one pair of 32-lane loads serves taps 0 and 1 (even and odd lanes),
+// another tap 2. Tap kj's row r sums into Z(4kj+r) under its mask (K1,
+// K2, K3), in the order depthwiseRowsGrad adds them, and the taps' sums
+// fold as its do: the results are its, bit for bit.
+TEXT ·depthwiseRowsGrad3(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), R14
+	MOVQ 64(R14), R11
+	MOVQ 72(R14), R12
+	VMOVUPS ·evenIdx(SB), Z31
+	VMOVUPS rowOddIdx<>(SB), Z30
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ 8(R14), SI
+	ADDQ 88(R14), SI
+	MOVQ 16(R14), DI
+	MOVQ 32(R14), R8
+
+t3group:
+	CMPQ R8, $4
+	JLT t3one
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R10
+	MOVQ DI, R13
+
+t3block:
+	KMOVW (R15), K1
+	KMOVW 8(R15), K2
+	KMOVW 16(R15), K3
+	KORW K1, K2, K4
+	KORW K3, K4, K4
+	VMOVUPS.Z (R13), K4, Z12
+	VMOVUPS.Z (R13)(R11*1), K4, Z13
+	VMOVUPS.Z (R13)(R11*2), K4, Z14
+	LEAQ (R13)(R11*2), AX
+	VMOVUPS.Z (AX)(R11*1), K4, Z15
+	LEAQ (R10)(R12*2), AX
+	CMPQ 120(R14), $2
+	JEQ t3block2
+	T3ROW1((R10), 4(R10), 8(R10), Z12, Z0, Z4, Z8)
+	T3ROW1((R10)(R12*1), 4(R10)(R12*1), 8(R10)(R12*1), Z13, Z1, Z5, Z9)
+	T3ROW1((AX), 4(AX), 8(AX), Z14, Z2, Z6, Z10)
+	T3ROW1((AX)(R12*1), 4(AX)(R12*1), 8(AX)(R12*1), Z15, Z3, Z7, Z11)
+	JMP t3next
+
+t3block2:
+	KMOVW 2(R15), K5
+	KMOVW 4(R15), K6
+	KMOVW 18(R15), K7
+	KMOVW 20(R15), K4
+	T3ROW2((R10), 64(R10), 8(R10), 72(R10), Z12, Z0, Z4, Z8)
+	T3ROW2((R10)(R12*1), 64(R10)(R12*1), 8(R10)(R12*1), 72(R10)(R12*1), Z13, Z1, Z5, Z9)
+	T3ROW2((AX), 64(AX), 8(AX), 72(AX), Z14, Z2, Z6, Z10)
+	T3ROW2((AX)(R12*1), 64(AX)(R12*1), 8(AX)(R12*1), 72(AX)(R12*1), Z15, Z3, Z7, Z11)
+
+t3next:
+	ADDQ $64, R13
+	ADDQ 96(R14), R10
+	ADDQ 104(R14), R15
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT t3block
+
+	LEAQ (DI)(R11*4), DI
+	LEAQ (SI)(R12*4), SI
+	SUBQ $4, R8
+	JMP t3group
+
+t3one:
+	TESTQ R8, R8
+	JLE t3sum
+	XORQ BX, BX
+	MOVQ 24(R14), R15
+	MOVQ SI, R10
+	MOVQ DI, R13
+
+t3oneblock:
+	KMOVW (R15), K1
+	KMOVW 8(R15), K2
+	KMOVW 16(R15), K3
+	KORW K1, K2, K4
+	KORW K3, K4, K4
+	VMOVUPS.Z (R13), K4, Z12
+	CMPQ 120(R14), $2
+	JEQ t3oneblock2
+	T3ROW1((R10), 4(R10), 8(R10), Z12, Z0, Z4, Z8)
+	JMP t3onenext
+
+t3oneblock2:
+	KMOVW 2(R15), K5
+	KMOVW 4(R15), K6
+	KMOVW 18(R15), K7
+	KMOVW 20(R15), K4
+	T3ROW2((R10), 64(R10), 8(R10), 72(R10), Z12, Z0, Z4, Z8)
+
+t3onenext:
+	ADDQ $64, R13
+	ADDQ 96(R14), R10
+	ADDQ 104(R14), R15
+	INCQ BX
+	CMPQ BX, 40(R14)
+	JLT t3oneblock
+
+	ADDQ R11, DI
+	ADDQ R12, SI
+	DECQ R8
+	JMP t3one
+
+t3sum:
+	MOVQ 0(R14), DX
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM
+	VADDSS (DX), X0, X0
+	VMOVSS X0, (DX)
+	VADDPS Z5, Z4, Z0
+	VADDPS Z7, Z6, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM
+	VADDSS 4(DX), X0, X0
+	VMOVSS X0, 4(DX)
+	VADDPS Z9, Z8, Z0
+	VADDPS Z11, Z10, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM
+	VADDSS 8(DX), X0, X0
+	VMOVSS X0, 8(DX)
+	VZEROUPPER
+	RET
+
+DATA rowOddIdx<>+0(SB)/4, $1
+DATA rowOddIdx<>+4(SB)/4, $3
+DATA rowOddIdx<>+8(SB)/4, $5
+DATA rowOddIdx<>+12(SB)/4, $7
+DATA rowOddIdx<>+16(SB)/4, $9
+DATA rowOddIdx<>+20(SB)/4, $11
+DATA rowOddIdx<>+24(SB)/4, $13
+DATA rowOddIdx<>+28(SB)/4, $15
+DATA rowOddIdx<>+32(SB)/4, $17
+DATA rowOddIdx<>+36(SB)/4, $19
+DATA rowOddIdx<>+40(SB)/4, $21
+DATA rowOddIdx<>+44(SB)/4, $23
+DATA rowOddIdx<>+48(SB)/4, $25
+DATA rowOddIdx<>+52(SB)/4, $27
+DATA rowOddIdx<>+56(SB)/4, $29
+DATA rowOddIdx<>+60(SB)/4, $31
+GLOBL rowOddIdx<>(SB), RODATA|NOPTR, $64
