@@ -6,7 +6,7 @@ import (
 )
 
 // TestStepBits: Step gives, to the bit, sgn·alpha·sign(grad) added and
-// projected as written out below, on gradients that are zero, negative
+// projected as Step wrote it with sign's branches, on gradients that are zero, negative
 // zero, NaN, infinite or tiny, up and down the loss, at the ε-ball's and
 // [0,1]'s edges.
 func TestStepBits(t *testing.T) {
@@ -14,14 +14,8 @@ func TestStepBits(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	grads := []float32{1, -1, 0, negZero, nan, inf, -inf, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 3e38}
 	pixels := []float32{0, negZero, 1, 0.5, 0.02, 0.99}
-	ref := func(v, x, g, sgn, alpha, eps float32) float32 {
-		s := float32(0)
-		if g > 0 {
-			s = 1
-		} else if g < 0 {
-			s = -1
-		}
-		return clipLinf(v+sgn*alpha*s, x, eps)
+	ref := func(v, x, g, sgn, alpha, eps float32) float32 { // Step's body before the sign bit
+		return clipLinf(v+sgn*alpha*sign(g), x, eps)
 	}
 	for _, sgn := range []float32{1, -1} {
 		for _, alpha := range []float32{0.03, 0, 1} {

@@ -89,6 +89,7 @@ func TestGraphRunOutputsOwned(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", test.file, err)
 		}
+		defer g.Close()
 		var kept []Tensor
 		for k := int64(1); k <= 3; k++ {
 			got, err := g.Run([]Tensor{test.feed(k)})
@@ -103,7 +104,6 @@ func TestGraphRunOutputsOwned(t *testing.T) {
 				t.Errorf("%s: run %d's result, after later runs: %+v, want %+v", test.file, i+1, got, want)
 			}
 		}
-		g.Close()
 	}
 }
 

@@ -246,8 +246,8 @@ tail:
 
 // The VPERMT2PS indices of the stride-2 shuffles: a lane takes lane i of
 // the first table for index i < 16, lane i−16 of the second above
-// (evenIdx is the package's: the depthwise rows kernel's stride-2 loads
-// take it too).
+// (evenIdx and oddIdx are the package's: the depthwise rows kernels'
+// stride-2 loads take them too).
 DATA ·evenIdx+0(SB)/4, $0
 DATA ·evenIdx+4(SB)/4, $2
 DATA ·evenIdx+8(SB)/4, $4
@@ -266,23 +266,23 @@ DATA ·evenIdx+56(SB)/4, $28
 DATA ·evenIdx+60(SB)/4, $30
 GLOBL ·evenIdx(SB), RODATA|NOPTR, $64
 
-DATA oddIdx<>+0(SB)/4, $1
-DATA oddIdx<>+4(SB)/4, $3
-DATA oddIdx<>+8(SB)/4, $5
-DATA oddIdx<>+12(SB)/4, $7
-DATA oddIdx<>+16(SB)/4, $9
-DATA oddIdx<>+20(SB)/4, $11
-DATA oddIdx<>+24(SB)/4, $13
-DATA oddIdx<>+28(SB)/4, $15
-DATA oddIdx<>+32(SB)/4, $17
-DATA oddIdx<>+36(SB)/4, $19
-DATA oddIdx<>+40(SB)/4, $21
-DATA oddIdx<>+44(SB)/4, $23
-DATA oddIdx<>+48(SB)/4, $25
-DATA oddIdx<>+52(SB)/4, $27
-DATA oddIdx<>+56(SB)/4, $29
-DATA oddIdx<>+60(SB)/4, $31
-GLOBL oddIdx<>(SB), RODATA|NOPTR, $64
+DATA ·oddIdx+0(SB)/4, $1
+DATA ·oddIdx+4(SB)/4, $3
+DATA ·oddIdx+8(SB)/4, $5
+DATA ·oddIdx+12(SB)/4, $7
+DATA ·oddIdx+16(SB)/4, $9
+DATA ·oddIdx+20(SB)/4, $11
+DATA ·oddIdx+24(SB)/4, $13
+DATA ·oddIdx+28(SB)/4, $15
+DATA ·oddIdx+32(SB)/4, $17
+DATA ·oddIdx+36(SB)/4, $19
+DATA ·oddIdx+40(SB)/4, $21
+DATA ·oddIdx+44(SB)/4, $23
+DATA ·oddIdx+48(SB)/4, $25
+DATA ·oddIdx+52(SB)/4, $27
+DATA ·oddIdx+56(SB)/4, $29
+DATA ·oddIdx+60(SB)/4, $31
+GLOBL ·oddIdx(SB), RODATA|NOPTR, $64
 
 DATA loIdx<>+0(SB)/4, $0
 DATA loIdx<>+4(SB)/4, $16
@@ -376,7 +376,7 @@ TEXT ·deinterleave(SB), NOSPLIT, $0-32
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
 	VMOVUPS ·evenIdx(SB), Z8
-	VMOVUPS oddIdx<>(SB), Z9
+	VMOVUPS ·oddIdx(SB), Z9
 
 dloop:
 	TESTQ CX, CX

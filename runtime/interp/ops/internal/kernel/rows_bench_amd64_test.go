@@ -5,7 +5,6 @@ package kernel
 import (
 	"fmt"
 	"testing"
-	"unsafe"
 )
 
 // BenchmarkDepthwiseRowsGrad times the weight gradient of MobileNet-V2's
@@ -36,17 +35,13 @@ func BenchmarkDepthwiseRowsGrad(b *testing.B) {
 			run  func(a *rowArgs)
 		}{{"taps", depthwiseRowsGrad3}, {"perTap", depthwiseRowsGrad}} {
 			b.Run(fmt.Sprintf("%dx%d_s%d_planes%d/%s", c.h, c.h, c.s, c.planes, kern.name), func(b *testing.B) {
-				for range b.N {
+				for b.Loop() {
 					for p := range c.planes {
 						xp, dp := x[p*c.h*c.h:][:c.h*c.h], dy[p*c.oh*c.oh:][:c.oh*c.oh]
 						for ki := range 3 {
 							// Output rows oy0..oy1−1 read input row oy·s − 1 + ki.
 							oy0, oy1 := max(0, (c.s-ki)/c.s), min(c.oh, (c.h-ki)/c.s+1)
-							xs, ds := xp[(oy0*c.s-1+ki)*c.h:], dp[oy0*c.oh:]
-							a := rowArgs{out: unsafe.Pointer(&sums[0]), x: unsafe.Pointer(&xs[0]), w: unsafe.Pointer(&ds[0]),
-								masks: unsafe.Pointer(&l.masks[0]), rows: int64(oy1 - oy0), blocks: int64(l.blocks), kw: 3,
-								oRow: int64(4 * c.oh), xRow: int64(4 * c.s * c.h), xCol0: int64(-4 * l.pw),
-								xBlock: int64(4 * Lanes * l.stride), maskStep: int64(8 * (l.kw + 1)), stride: int64(l.stride)}
+							a := gradArgs(l, sums, dp[oy0*c.oh:], xp[(oy0*c.s-1+ki)*c.h:], c.oh, c.s*c.h, oy1-oy0)
 							kern.run(&a)
 						}
 					}

@@ -13,7 +13,8 @@ import (
 // right before an unmapped page, so that a load of a padding column the
 // masks should leave out faults:
 // the test suite's NaN around the plane would not show a lane loaded and
-// then left out of the sums.
+// then left out of the sums. TestDepthwiseRowsGradStaysInTheRows bounds
+// the gradient kernels more tightly.
 func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512F on this CPU: the Go twin reads only the image")
@@ -49,6 +50,55 @@ func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
 			k.DepthwiseRowsGrad(l, sums, out, x, 0, 0, ow, c.s*c.w, rows)
 			up := NewRowLayoutUp(c.w, 2*c.w+1, c.kw, c.pw)
 			k.DepthwiseRows(up, make([]float32, rows*(2*c.w+1)), x, wts, 0, c.w, 2*c.w+1, rows, c.kw, 0, false)
+		}
+	}
+}
+
+// TestDepthwiseRowsGradStaysInTheRows runs the DepthwiseRowsGrad assembly
+// with its input rows and dY each ending right before, or starting right
+// after, an unmapped page: the input holds the rows' last row and no more
+// (the plane's later kernel rows are not the gradient's to read), dY its
+// rows packed. Every window of 1 to 60 columns, 1-, 3- and 5-tap rows,
+// pads −1 to 2, strides 1 and 2 and 1 to 6 rows: a load past a row's
+// last column, or a dY lane past the output row, faults, where masked
+// multiply-adds would leave it out of the sums unseen.
+func TestDepthwiseRowsGradStaysInTheRows(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512F on this CPU: the Go twin reads only the image")
+	}
+	page := syscall.Getpagesize()
+	mem, err := syscall.Mmap(-1, 0, 6*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Skipf("mmap: %v", err)
+	}
+	defer syscall.Munmap(mem)
+	for _, p := range []int{0, 3, 5} { // guards around x (pages 1-2) and dY (page 4)
+		if err := syscall.Mprotect(mem[p*page:(p+1)*page], syscall.PROT_NONE); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xs := unsafe.Slice((*float32)(unsafe.Pointer(&mem[page])), 2*page/4)
+	dys := unsafe.Slice((*float32)(unsafe.Pointer(&mem[4*page])), page/4)
+	k := checked{asmKernels{}}
+	for w := 1; w <= 60; w++ {
+		for _, kw := range []int{1, 3, 5} {
+			for pw := -1; pw <= 2; pw++ {
+				for _, s := range []int{1, 2} {
+					ow := (w+2*pw-kw)/s + 1
+					if ow <= 0 {
+						continue
+					}
+					l := NewRowLayout(w, ow, kw, pw, s)
+					for rows := 1; rows <= 6; rows++ {
+						nx, ndy := (rows-1)*s*w+w, rows*ow
+						for _, x := range [][]float32{xs[:nx], xs[len(xs)-nx:]} {
+							for _, dy := range [][]float32{dys[:ndy], dys[len(dys)-ndy:]} {
+								k.DepthwiseRowsGrad(l, make([]float32, kw), dy, x, 0, 0, ow, s*w, rows)
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
