@@ -209,21 +209,27 @@ func (c *conv) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 			e.whole()
 		}
 	}
+	keepForBackward(s, a, e)
+	if a.oneD {
+		y.Shape = []int{n, m, g.ow}
+	}
+	return []*Tensor{y}, nil
+}
+
+// keepForBackward keeps in s what a Conv's backward pass reads: its
+// operands a, with the mask or gate slopes its epilogue e took (e nil
+// for none). The weight gradient alone reads x, and the folded Relu's
+// backward one bit per output: an attack's pass keeps x only as a shape,
+// and y not at all.
+func keepForBackward(s *State, a convArgs, e *epilogue) {
 	if e != nil {
 		a.mask, a.gated = e.mask, e.slope
 	}
-	// The weight gradient alone reads x, and the folded Relu's backward
-	// one bit per output: an attack's pass keeps x only as a shape, and y
-	// not at all.
 	if s.Grad && !s.Needs(1) {
 		a.x = &Tensor{Shape: a.x.Shape}
 	}
 	s.Save(a.x, a.w, a.gated) // a.gated nil without a gate: the executor skips nil
 	s.SetAux(a)
-	if a.oneD {
-		y.Shape = []int{n, m, g.ow}
-	}
-	return []*Tensor{y}, nil
 }
 
 func (c *conv) Backward(s *State, dy []*Tensor) ([]*Tensor, error) {

@@ -269,19 +269,8 @@ func (c *convChain) runBlocks(s *State, s1, s2 *State, b chainBlock) []*Tensor {
 		}
 	})
 	a2.epilogue = nil
-	if e1 != nil {
-		a1.mask, a1.gated = e1.mask, e1.slope
-	}
-	if e2 != nil {
-		a2.mask, a2.gated = e2.mask, e2.slope
-	}
-	if s.Grad && !s1.Needs(1) {
-		a1.x = &Tensor{Shape: a1.x.Shape}
-	}
-	s1.Save(a1.x, a1.w, a1.gated)
-	s1.SetAux(a1)
-	s2.Save(a2.x, a2.w, a2.gated)
-	s2.SetAux(a2)
+	keepForBackward(s1, a1, e1)
+	keepForBackward(s2, a2, e2) // a2.x kept only where its dW is wanted (blocked)
 	c.save(s)
 	return []*Tensor{y}
 }
