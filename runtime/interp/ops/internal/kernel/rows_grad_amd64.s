@@ -6,6 +6,46 @@
 // The depthwise rows kernels' weight gradient (DepthwiseRowsGrad, rows.go):
 // a tap at a time, and the three taps of a 3-tap kernel row at once.
 
+// The loop bookkeeping both kernels share. R14 holds the argument block,
+// R11 and R12 dY's and the input's row steps, DI and SI the next rows'
+// dY and input, R8 the rows left; a row's blocks run with BX counting
+// them, R13, R10 and R15 at the block's dY, input and masks.
+#define ROWSTART \
+	XORQ BX, BX; \
+	MOVQ 24(R14), R15; \
+	MOVQ SI, R10; \
+	MOVQ DI, R13
+
+#define NEXTBLOCK(label) \
+	ADDQ $64, R13; \
+	ADDQ 96(R14), R10; \
+	ADDQ 104(R14), R15; \
+	INCQ BX; \
+	CMPQ BX, 40(R14); \
+	JLT label
+
+#define NEXTGROUP(label) \
+	LEAQ (DI)(R11*4), DI; \
+	LEAQ (SI)(R12*4), SI; \
+	SUBQ $4, R8; \
+	JMP label
+
+#define NEXTROW(label) \
+	ADDQ R11, DI; \
+	ADDQ R12, SI; \
+	DECQ R8; \
+	JMP label
+
+// TAPSUM adds a tap's four accumulators, (a0+a1)+(a2+a3), folds the
+// lanes (HSUM) and adds the result to the tap's sum in memory.
+#define TAPSUM(a0, a1, a2, a3, sum) \
+	VADDPS a1, a0, Z0; \
+	VADDPS a3, a2, Z2; \
+	VADDPS Z2, Z0, Z0; \
+	HSUM; \
+	VADDSS sum, X0, X0; \
+	VMOVSS X0, sum
+
 // T3ROW1 is one row of depthwiseRowsGrad3 at stride 1: each tap's input
 // lanes (x0, x1, x2: the row's columns from the tap's first) under its
 // mask, times dY's row dy, into the tap's accumulator for the row.
@@ -64,10 +104,7 @@ gtap:
 ggroup:
 	CMPQ R8, $4
 	JLT gone
-	XORQ BX, BX
-	MOVQ 24(R14), R15
-	MOVQ SI, R10
-	MOVQ DI, R13
+	ROWSTART
 
 gblock:
 	KMOVW (R15)(R9*8), K1
@@ -106,25 +143,14 @@ gblockfma:
 	VFMADD231PS Z9, Z5, K1, Z1
 	VFMADD231PS Z10, Z6, K1, Z2
 	VFMADD231PS Z11, Z7, K1, Z3
-	ADDQ $64, R13
-	ADDQ 96(R14), R10
-	ADDQ 104(R14), R15
-	INCQ BX
-	CMPQ BX, 40(R14)
-	JLT gblock
+	NEXTBLOCK(gblock)
 
-	LEAQ (DI)(R11*4), DI
-	LEAQ (SI)(R12*4), SI
-	SUBQ $4, R8
-	JMP ggroup
+	NEXTGROUP(ggroup)
 
 gone:
 	TESTQ R8, R8
 	JLE gsum
-	XORQ BX, BX
-	MOVQ 24(R14), R15
-	MOVQ SI, R10
-	MOVQ DI, R13
+	ROWSTART
 
 goneblock:
 	KMOVW (R15)(R9*8), K1
@@ -143,26 +169,13 @@ goneblock2:
 
 gonefma:
 	VFMADD231PS Z8, Z4, K1, Z0
-	ADDQ $64, R13
-	ADDQ 96(R14), R10
-	ADDQ 104(R14), R15
-	INCQ BX
-	CMPQ BX, 40(R14)
-	JLT goneblock
+	NEXTBLOCK(goneblock)
 
-	ADDQ R11, DI
-	ADDQ R12, SI
-	DECQ R8
-	JMP gone
+	NEXTROW(gone)
 
 gsum:
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	HSUM
 	MOVQ 0(R14), AX
-	VADDSS (AX)(R9*4), X0, X0
-	VMOVSS X0, (AX)(R9*4)
+	TAPSUM(Z0, Z1, Z2, Z3, (AX)(R9*4))
 	INCQ R9
 	CMPQ R9, 56(R14)
 	JLT gtap
@@ -206,10 +219,7 @@ TEXT ·depthwiseRowsGrad3(SB), NOSPLIT, $0-8
 t3group:
 	CMPQ R8, $4
 	JLT t3one
-	XORQ BX, BX
-	MOVQ 24(R14), R15
-	MOVQ SI, R10
-	MOVQ DI, R13
+	ROWSTART
 
 t3block:
 	KMOVW (R15), K1
@@ -242,25 +252,14 @@ t3block2:
 	T3ROW2((AX)(R12*1), 64(AX)(R12*1), 8(AX)(R12*1), 72(AX)(R12*1), Z15, Z3, Z7, Z11)
 
 t3next:
-	ADDQ $64, R13
-	ADDQ 96(R14), R10
-	ADDQ 104(R14), R15
-	INCQ BX
-	CMPQ BX, 40(R14)
-	JLT t3block
+	NEXTBLOCK(t3block)
 
-	LEAQ (DI)(R11*4), DI
-	LEAQ (SI)(R12*4), SI
-	SUBQ $4, R8
-	JMP t3group
+	NEXTGROUP(t3group)
 
 t3one:
 	TESTQ R8, R8
 	JLE t3sum
-	XORQ BX, BX
-	MOVQ 24(R14), R15
-	MOVQ SI, R10
-	MOVQ DI, R13
+	ROWSTART
 
 t3oneblock:
 	KMOVW (R15), K1
@@ -282,37 +281,14 @@ t3oneblock2:
 	T3ROW2((R10), 64(R10), 8(R10), 72(R10), Z12, Z0, Z4, Z8)
 
 t3onenext:
-	ADDQ $64, R13
-	ADDQ 96(R14), R10
-	ADDQ 104(R14), R15
-	INCQ BX
-	CMPQ BX, 40(R14)
-	JLT t3oneblock
+	NEXTBLOCK(t3oneblock)
 
-	ADDQ R11, DI
-	ADDQ R12, SI
-	DECQ R8
-	JMP t3one
+	NEXTROW(t3one)
 
 t3sum:
 	MOVQ 0(R14), DX
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	HSUM
-	VADDSS (DX), X0, X0
-	VMOVSS X0, (DX)
-	VADDPS Z5, Z4, Z0
-	VADDPS Z7, Z6, Z2
-	VADDPS Z2, Z0, Z0
-	HSUM
-	VADDSS 4(DX), X0, X0
-	VMOVSS X0, 4(DX)
-	VADDPS Z9, Z8, Z0
-	VADDPS Z11, Z10, Z2
-	VADDPS Z2, Z0, Z0
-	HSUM
-	VADDSS 8(DX), X0, X0
-	VMOVSS X0, 8(DX)
+	TAPSUM(Z0, Z1, Z2, Z3, (DX))
+	TAPSUM(Z4, Z5, Z6, Z7, 4(DX))
+	TAPSUM(Z8, Z9, Z10, Z11, 8(DX))
 	VZEROUPPER
 	RET
