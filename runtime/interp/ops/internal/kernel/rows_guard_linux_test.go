@@ -19,19 +19,7 @@ func TestDepthwiseRowsStaysInThePlane(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512F on this CPU: the Go twin reads only the image")
 	}
-	page := syscall.Getpagesize()
-	mem, err := syscall.Mmap(-1, 0, 4*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Skipf("mmap: %v", err)
-	}
-	defer syscall.Munmap(mem)
-	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[3*page:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	floats := unsafe.Slice((*float32)(unsafe.Pointer(&mem[page])), 2*page/4)
+	floats := guardPages(t, 4, 0, 3)[0]
 	k := checked{asmKernels{}}
 	for _, c := range []struct{ w, kw, pw, s int }{{7, 3, 1, 1}, {7, 3, 1, 2}, {33, 5, 2, 2}, {40, 7, 3, 1}, {17, 3, 2, 2}, {56, 3, 1, 1}} {
 		ow := (c.w+2*c.pw-c.kw)/c.s + 1
@@ -66,19 +54,8 @@ func TestDepthwiseRowsGradStaysInTheRows(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512F on this CPU: the Go twin reads only the image")
 	}
-	page := syscall.Getpagesize()
-	mem, err := syscall.Mmap(-1, 0, 6*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Skipf("mmap: %v", err)
-	}
-	defer syscall.Munmap(mem)
-	for _, p := range []int{0, 3, 5} { // guards around x (pages 1-2) and dY (page 4)
-		if err := syscall.Mprotect(mem[p*page:(p+1)*page], syscall.PROT_NONE); err != nil {
-			t.Fatal(err)
-		}
-	}
-	xs := unsafe.Slice((*float32)(unsafe.Pointer(&mem[page])), 2*page/4)
-	dys := unsafe.Slice((*float32)(unsafe.Pointer(&mem[4*page])), page/4)
+	spans := guardPages(t, 6, 0, 3, 5) // x on pages 1-2, dY on page 4
+	xs, dys := spans[0], spans[1]
 	k := checked{asmKernels{}}
 	for w := 1; w <= 60; w++ {
 		for _, kw := range []int{1, 3, 5} {
@@ -101,4 +78,29 @@ func TestDepthwiseRowsGradStaysInTheRows(t *testing.T) {
 			}
 		}
 	}
+}
+
+// guardPages maps pages pages, unmapped for the test's duration, with the
+// guard pages (in increasing order, the first and the last among them)
+// made unreadable, and returns the floats of each run of readable pages
+// between two guards. It skips the test where mmap fails.
+func guardPages(t *testing.T, pages int, guards ...int) [][]float32 {
+	t.Helper()
+	page := syscall.Getpagesize()
+	mem, err := syscall.Mmap(-1, 0, pages*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Skipf("mmap: %v", err)
+	}
+	t.Cleanup(func() { syscall.Munmap(mem) })
+	var spans [][]float32
+	for k, g := range guards {
+		if err := syscall.Mprotect(mem[g*page:(g+1)*page], syscall.PROT_NONE); err != nil {
+			t.Fatal(err)
+		}
+		if k > 0 && g > guards[k-1]+1 {
+			from := guards[k-1] + 1
+			spans = append(spans, unsafe.Slice((*float32)(unsafe.Pointer(&mem[from*page])), (g-from)*page/4))
+		}
+	}
+	return spans
 }
