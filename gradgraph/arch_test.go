@@ -26,7 +26,9 @@ import (
 // ResNet-50 when the input moves by one part in 10⁶, as far as the two
 // engines' logits differ. So each gradient must be within 1e-4, or within
 // three times that self-sensitivity; and then, with its kinks smoothed,
-// within 1e-4 outright (smoothMatches).
+// within 1e-4 outright (smoothMatches). The graph is in the form the
+// engine opens on this CPU: with its depthwise Convs blocked where ONNX
+// Runtime has NCHWc kernels (Graph.Blocked).
 //
 //	ONNXGUARD_ARCH_TESTS=1 go test -run 'ArchModels/resnet50' ./gradgraph/
 func TestArchModelsMatchInterpreter(t *testing.T) {
@@ -40,12 +42,12 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := compareOn(t, m, 2, true, 3, 0, 1, true)
+			c, sites, err := compareForm(t, m, 2, true, 3, 0, 1, true, cpuBlock())
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: graph against interpreter: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q); interpreter against itself: input gradient %.2g (L2 %.2g), weight gradients %.2g",
-				a.Name, c.logits, c.loss, c.input, c.inputL2, c.params, c.worstParam, c.selfInput, c.selfL2, c.selfParams)
+			t.Logf("%s (%d parts blocked): graph against interpreter: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q); interpreter against itself: input gradient %.2g (L2 %.2g), weight gradients %.2g",
+				a.Name, sites, c.logits, c.loss, c.input, c.inputL2, c.params, c.worstParam, c.selfInput, c.selfL2, c.selfParams)
 			if !(c.inputScale > 0) {
 				t.Errorf("%s: the interpreter's input gradient is all zeros (max |g| %g): nothing to compare; is the classifier's head all zeros?", a.Name, c.inputScale)
 			}
@@ -97,7 +99,7 @@ func smoothMatches(t *testing.T, m *onnx.Model, name string) {
 	if smoothed == 0 {
 		t.Fatalf("%s: nothing to smooth, yet the gradients needed the sensitivity allowance", name)
 	}
-	c, err := compareOn(t, m, 2, true, 3, 0, 1, false)
+	c, _, err := compareForm(t, m, 2, true, 3, 0, 1, false, cpuBlock())
 	if err != nil {
 		t.Fatal(err)
 	}

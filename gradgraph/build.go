@@ -70,6 +70,11 @@ type Graph struct {
 	Outputs []string
 	// Batch is the model's fixed batch size, 0 when the batch is dynamic.
 	Batch int
+
+	// sites are the parts with a blocked form for ONNX Runtime's CPU
+	// kernels (Blocked); used, every name Model holds.
+	sites []site
+	used  map[string]bool
 }
 
 // Build returns the gradient graph of m, a classifier with one float input.
@@ -140,6 +145,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	for _, o := range g.Outputs {
 		gr.Outputs = append(gr.Outputs, o.Name)
 	}
+	gr.sites, gr.used = b.sites, b.used
 	gr.Model, err = b.model(m, fwd, gr)
 	return gr, err
 }

@@ -82,9 +82,18 @@ func compareWithInterp(t *testing.T, m *onnx.Model, batch int, weights bool, see
 // them.
 func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool) (comparison, error) {
 	t.Helper()
+	c, _, err := compareForm(t, m, batch, weights, seed, lo, hi, self, 0)
+	return c, err
+}
+
+// compareForm is compareOn on the graph's blocked form for NCHWc block
+// block (Graph.Blocked; 0: the portable graph), which also returns how
+// many of its parts took the blocked form.
+func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool, block int) (comparison, int, error) {
+	t.Helper()
 	gr, err := Build(m, &Options{Weights: weights})
 	if err != nil {
-		return comparison{}, err
+		return comparison{}, 0, err
 	}
 	p, err := interp.Compile(m, nil)
 	if err != nil {
@@ -117,7 +126,11 @@ func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := gr.Model.Marshal()
+	form, blocked, err := gr.Blocked(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := form.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +161,7 @@ func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64
 	if self {
 		c.selfInput, c.selfL2, c.selfParams = selfSensitivity(t, p, x, labels, rng, weights, ref)
 	}
-	return c, nil
+	return c, blocked, nil
 }
 
 // selfSensitivity returns how far the interpreter's input gradient (max and

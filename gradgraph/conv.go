@@ -2,6 +2,7 @@ package gradgraph
 
 import (
 	"math"
+	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
 )
@@ -32,11 +33,20 @@ func init() {
 			return nil, err
 		}
 		out := make([]string, len(n.Inputs))
+		dw := depthwise(ws, group, kernel)
+		if dw {
+			b.sites = append(b.sites, depthwiseSite(b.forward[n], group, kernel[0], kernel[1], win))
+		}
 		if b.needs(n, 0) {
 			if win.pointwise() && group == 1 {
 				out[0] = b.pointwiseInputGrad(g, w, ws, win)
 			} else if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
 				out[0] = b.convInputGrad(g, w, win, group, ws)
+				if dw {
+					// The Conv of dy by the flipped weights is depthwise too.
+					last := b.nodes[len(b.nodes)-1]
+					b.sites = append(b.sites, depthwiseSite(last, group, kernel[0], kernel[1], b.inputGradWindow(last, win)))
+				}
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)
 			}
@@ -46,7 +56,11 @@ func init() {
 				out[1] = b.matmulWeightGrad(x, g, win, ws)
 			}
 			if out[1] == "" {
+				first := len(b.nodes)
 				out[1] = b.convWeightGrad(x, g, win, group, ws)
+				if dw && win.unitStrides() && win.undilated() {
+					b.sites = append(b.sites, depthwiseWeightGradSite(slices.Clone(b.nodes[first:]), out[1], x, g, group, kernel[0], kernel[1], win))
+				}
 			}
 		}
 		if b.needs(n, 2) {

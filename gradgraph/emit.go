@@ -29,6 +29,7 @@ type builder struct {
 	summed  map[string]string
 	spread  map[string]string // Expand outputs of expandBatch, by name: their input
 	tiles   map[string]tile   // Pads of Slices' gradients, by name (slicetiles.go)
+	sites   []site            // parts with a blocked form (nchwc.go)
 	// The forward graph's index (indexNodes): each value's producer, how
 	// many node inputs read it, the graph outputs.
 	producers map[string]*onnx.Node

@@ -142,11 +142,7 @@ func (e *Engine) session(names []string) (*ort.Graph, error) {
 	if s, ok := e.sessions[key]; ok {
 		return s, nil
 	}
-	data, err := e.g.Model.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	s, err := ort.OpenGraph(data, e.inputNames(), names, e.opt)
+	s, err := e.open(names)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,16 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 	if len(onnx) == 0 {
 		return nil, errors.New("ort: OpenGraph: the model is empty (0 bytes)")
 	}
+	return OpenGraphForms(func(int) ([]byte, error) { return onnx, nil }, inputs, outputs, opt)
+}
+
+// OpenGraphForms is OpenGraph for a graph written for the provider that
+// runs it: form(block) gives the bytes the session loads, with block the
+// channel block of the CPU provider's NCHWc kernels (NCHWcBlock) where
+// the session runs on a CPU that has them, so that the graph may use the
+// operators of NCHWcDomain, and 0 otherwise (CUDA, other CPUs). It may be
+// called more than once (device auto tries CUDA first).
+func OpenGraphForms(form func(block int) ([]byte, error), inputs, outputs []string, opt *Options) (*Graph, error) {
 	set, err := opt.settings()
 	if err != nil {
 		return nil, err
@@ -44,7 +54,7 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 		}
 	}
 	g := &Graph{inputs: slices.Clone(inputs), outputs: slices.Clone(outputs)}
-	g.sess, g.device, err = model{name: "graph (from memory)", data: onnx, gradient: true}.start(set, g.inputs, g.outputs)
+	g.sess, g.device, err = model{name: "graph (from memory)", gradient: true, form: form}.start(set, g.inputs, g.outputs)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,14 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 	return nil, ErrNoCgo
 }
 
+// OpenGraphForms returns ErrNoCgo: this build cannot load ONNX Runtime.
+func OpenGraphForms(form func(block int) ([]byte, error), inputs, outputs []string, opt *Options) (*Graph, error) {
+	return nil, ErrNoCgo
+}
+
+// NCHWcBlock returns 0: this build has no ONNX Runtime.
+func NCHWcBlock(opt *Options) int { return 0 }
+
 // Run returns ErrNoCgo.
 func (g *Graph) Run(ins []Tensor) ([]Tensor, error) { return nil, ErrNoCgo }
 

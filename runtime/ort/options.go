@@ -19,6 +19,14 @@ const (
 	DeviceCUDA = "cuda"
 )
 
+// NCHWcDomain is the operator domain of ONNX Runtime's blocked-layout CPU
+// kernels (MLAS's NCHWc): ReorderInput, ReorderOutput and Conv, whose
+// tensors hold their channels in blocks of NCHWcBlock's size. ONNX
+// Runtime's optimiser rewrites a model's Convs into them where the weights
+// are constants; a graph that feeds its weights, as a training graph does,
+// may use them directly.
+const NCHWcDomain = "com.microsoft.nchwc"
+
 // ErrNoCUDA is returned, wrapped, when Device "cuda" was asked for and ONNX
 // Runtime's CUDA execution provider cannot be used.
 var ErrNoCUDA = errors.New("ort: CUDA execution provider unavailable")

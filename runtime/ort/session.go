@@ -53,6 +53,10 @@ type model struct {
 	//     run, 1.03 GB without, at the same speed in ONNX Runtime's profile:
 	//     7.1 and 11.3 s per batch of 16 with, 7.0 and 8.0 without).
 	gradient bool
+	// form, where set, gives the model's bytes instead of data: for a CPU
+	// session whose provider has NCHWc kernels, of the block size it is
+	// passed, otherwise 0 (OpenGraphForms).
+	form func(block int) ([]byte, error)
 }
 
 // Open loads the model at modelPath, once opt.Check has passed it. Options
@@ -171,10 +175,23 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
 		}
 	}
+	data := m.data
+	if m.form != nil {
+		block := 0
+		if !cuda {
+			block = NCHWcBlock(&Options{Library: set.library})
+		}
+		if data, err = m.form(block); err != nil {
+			return nil, fmt.Errorf("ort: writing %s: %w", m.name, err)
+		}
+		if len(data) == 0 {
+			return nil, fmt.Errorf("ort: %s is empty (0 bytes)", m.name)
+		}
+	}
 	if m.path != "" {
 		sess, err = ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)
 	} else {
-		sess, err = ortgo.NewDynamicAdvancedSessionWithONNXData(m.data, in, out, opts)
+		sess, err = ortgo.NewDynamicAdvancedSessionWithONNXData(data, in, out, opts)
 	}
 	switch {
 	case err != nil && cuda:

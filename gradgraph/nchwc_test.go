@@ -1,0 +1,64 @@
+//go:build cgo
+
+package gradgraph
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// TestBlockedMatchesInterpreter runs the blocked form of the testdata
+// models with depthwise Convs, at the block size of this machine's ONNX
+// Runtime kernels, against the interpreter: forward, input and weight
+// gradients through the blocked Convs and the Scan of the weight
+// gradient, at 7×7, 5×5 and 3×3, stride 1 and 2.
+func TestBlockedMatchesInterpreter(t *testing.T) {
+	if _, err := ort.FindLibrary(""); err != nil {
+		t.Skipf("ONNX Runtime not installed: %v", err)
+	}
+	block := cpuBlock()
+	if block == 0 {
+		t.Skip("this machine's ONNX Runtime has no NCHWc kernels")
+	}
+	for _, tc := range []struct {
+		model string
+		sites int // the blocked parts at block 16
+	}{
+		// Two 7×7 layers of 16 and 32 channels: forward, dx and dW each.
+		{"convnext_tiny", 6},
+		// 32 and 144 channels at stride 1: three each; 96 and 144 at
+		// stride 2: the forward only.
+		{"mnv2_blocks", 8},
+		// 16 and 144 at stride 1, 96 at stride 2 (72 is not a multiple).
+		{"mnv3_blocks", 7},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			m, err := onnx.Load(filepath.Join("..", "testdata", "models", tc.model+".onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, sites, err := compareForm(t, m, 3, true, 11, 0, 1, false, block)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if block == 16 && sites != tc.sites {
+				t.Errorf("%d parts took the blocked form, want %d", sites, tc.sites)
+			}
+			if sites == 0 {
+				t.Fatal("no part took the blocked form")
+			}
+			t.Logf("block %d, %d parts: logits %.2g, loss %.2g, input %.2g, weights %.2g (%s)", block, sites, c.logits, c.loss, c.input, c.params, c.worstParam)
+			if c.logits > tolerance || c.loss > tolerance || c.input > tolerance || c.params > tolerance {
+				t.Errorf("blocked form against the interpreter: logits %.3g, loss %.3g, input %.3g, weights %.3g (%s); want ≤ %g",
+					c.logits, c.loss, c.input, c.params, c.worstParam, tolerance)
+			}
+		})
+	}
+}
+
+// cpuBlock is the NCHWc block of the CPU sessions the engine opens here,
+// 0 where ONNX Runtime has no NCHWc kernels or is not installed.
+func cpuBlock() int { return ort.NCHWcBlock(&ort.Options{Device: ort.DeviceCPU}) }
