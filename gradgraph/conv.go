@@ -34,18 +34,18 @@ func init() {
 		}
 		out := make([]string, len(n.Inputs))
 		dw := depthwise(ws, group, kernel)
-		if dw {
-			b.sites = append(b.sites, depthwiseSite(b.forward[n], group, kernel[0], kernel[1], win))
+		if blockable(ws, group, kernel) {
+			b.sites = append(b.sites, convSite(b.forward[n], int64(ws[0]), int64(ws[1]), group, kernel[0], kernel[1], win))
 		}
 		if b.needs(n, 0) {
 			if win.pointwise() && group == 1 {
 				out[0] = b.pointwiseInputGrad(g, w, ws, win)
 			} else if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
 				out[0] = b.convInputGrad(g, w, win, group, ws)
-				if dw {
-					// The Conv of dy by the flipped weights is depthwise too.
+				if blockable(ws, group, kernel) {
+					// The Conv of dy by the flipped weights, channels exchanged.
 					last := b.nodes[len(b.nodes)-1]
-					b.sites = append(b.sites, depthwiseSite(last, group, kernel[0], kernel[1], b.inputGradWindow(last, win)))
+					b.sites = append(b.sites, convSite(last, int64(ws[1])*group, int64(ws[0])/group, group, kernel[0], kernel[1], b.inputGradWindow(last, win)))
 				}
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)

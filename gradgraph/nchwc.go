@@ -11,8 +11,8 @@ import (
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
 
-// The depthwise convolutions' blocked form, for ONNX Runtime's CPU
-// provider. A depthwise Conv (group = channels, one input channel per
+// Convolutions in a blocked form, for ONNX Runtime's CPU provider. A
+// depthwise Conv (group = channels, one input channel per
 // group) runs there, as a plain ONNX Conv, on its generic grouped path:
 // an unfold and a product per channel. ConvNeXt-T's 7×7 depthwise layers
 // took 1.85 s of a 6.08 s training pass (ONNX Runtime's profile, batch
@@ -36,12 +36,21 @@ import (
 //     the rows instead, in one Conv, is as slow as the grouped Conv: each
 //     output tap then streams a kernel the size of the whole batch's dy
 //     through the cache.
+//   - dense Convs with kernels larger than 1×1, forward and input
+//     gradient, as the first item (weights [co/B, ci/B, kh, kw, Bi, Bo],
+//     or [co/B, ci, kh, kw, B] over an input of fewer channels than a
+//     block, which is not reordered). ResNet-50's 3×3 layers at batch 16:
+//     19-20 against 23-26 ms a layer with the reorders; its paper step on
+//     the graph (BenchmarkAutoPaperStep, the two forms alternated twice)
+//     0.1065-0.1088 against 0.1012-0.1017 of ONNX Runtime's forward.
+//     1×1 Convs stay: their plain path is as fast as the blocked one with
+//     its reorders.
 //
 // The form depends on the block size B of the library's kernels (16 on
 // AVX-512, 8 on AVX2; ort.NCHWcBlock reads it from the library), and the
 // operators exist on the CPU provider only, so Build writes the portable
 // graph and records where the blocked form goes (sites); Blocked writes
-// that form for one block size, which ort.OpenGraphBlocked asks for when a
+// that form for one block size, which ort.OpenGraphForms asks for when a
 // session opens on such a CPU.
 
 // site is a part of the portable graph that has a blocked form.
@@ -49,9 +58,9 @@ type site struct {
 	// nodes are the portable form's, in graph order; the blocked form
 	// takes the last one's place and writes its output.
 	nodes []*onnx.NodeProto
-	// channels must be a multiple of the block.
-	channels int
-	emit     func(l *lowering, block int64)
+	// fits says whether the blocked form runs at a block size.
+	fits func(block int64) bool
+	emit func(l *lowering, block int64)
 }
 
 // lowering collects a blocked form's nodes and constants.
@@ -95,39 +104,57 @@ func (l *lowering) int64s(vals ...int64) string {
 	return name
 }
 
-// blockedWeights returns depthwise weights w, [C, 1, kh, kw], reordered to
-// the blocked kernels' [C/B, 1, kh, kw, B], with their declared shape kept.
-func (l *lowering) blockedWeights(w string, c, kh, kw, block int64) string {
-	r := l.node("Reshape", "", "", []string{w, l.int64s(c/block, block, kh*kw)})
-	r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 1))
-	return l.node("Reshape", "", "", []string{r, l.int64s(c, 1, kh, kw)})
+// blockedWeights returns the weights w of a Conv, [co, ci, kh, kw] (ci
+// per group), reordered as the blocked kernels read them, their declared
+// shape kept: a depthwise Conv's and one over an unblocked input (fewer
+// channels than a block) as [co/B, ci, kh, kw, B], a dense one over a
+// blocked input as [co/B, ci/B, kh, kw, Bi, Bo].
+func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, blockedIn bool) string {
+	var r string
+	if blockedIn && ci > 1 {
+		r = l.node("Reshape", "", "", []string{w, l.int64s(co/block, block, ci/block, block, kh, kw)})
+		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 4, 5, 3, 1))
+	} else {
+		r = l.node("Reshape", "", "", []string{w, l.int64s(co/block, block, ci*kh*kw)})
+		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 1))
+	}
+	return l.node("Reshape", "", "", []string{r, l.int64s(co, ci, kh, kw)})
 }
 
-// depthwise appends the blocked form of out = Conv(x, w[, bias]), w of
-// shape [c, 1, kh, kw], group c, over the window's pads, strides and
-// dilations.
-func (l *lowering) depthwise(out, x, w, bias string, c, kh, kw int64, win *window, block int64) {
-	ins := []string{l.node("ReorderInput", ort.NCHWcDomain, "", []string{x}), l.blockedWeights(w, c, kh, kw, block)}
+// conv appends the blocked form of out = Conv(x, w[, bias]), w of shape
+// [co, ci, kh, kw], over the window's pads, strides and dilations: a
+// depthwise Conv (group co, ci 1) or a dense one (group 1).
+func (l *lowering) conv(out, x, w, bias string, co, ci, group, kh, kw int64, win *window, block int64) {
+	blockedIn := group > 1 || ci >= block
+	in := x
+	if blockedIn {
+		in = l.node("ReorderInput", ort.NCHWcDomain, "", []string{x})
+	}
+	ins := []string{in, l.blockedWeights(w, co, ci, kh, kw, block, blockedIn)}
 	if bias != "" {
 		ins = append(ins, bias)
 	}
-	y := l.node("Conv", ort.NCHWcDomain, "", ins, aInt("group", c), aInts("kernel_shape", kh, kw),
+	y := l.node("Conv", ort.NCHWcDomain, "", ins, aInt("group", group), aInts("kernel_shape", kh, kw),
 		aInts("pads", win.pads...), aInts("strides", win.strides...), aInts("dilations", win.dilations...))
-	l.node("ReorderOutput", ort.NCHWcDomain, out, []string{y}, aInt("channels", c))
+	l.node("ReorderOutput", ort.NCHWcDomain, out, []string{y}, aInt("channels", co))
 }
 
-// depthwiseSite records the Conv node n (default domain, inputs x, w and
-// an optional bias) as a depthwise Conv of c channels over win.
-func depthwiseSite(n *onnx.NodeProto, c, kh, kw int64, win *window) site {
+// convSite records the Conv node n (default domain, inputs x, w and an
+// optional bias), weights [co, ci, kh, kw], over win: depthwise (group co,
+// ci 1) or dense (group 1). The blocked kernels need co a multiple of the
+// block, and a dense Conv's ci one too or fewer than a block.
+func convSite(n *onnx.NodeProto, co, ci, group, kh, kw int64, win *window) site {
 	in := n.GetInput()
 	x, w, bias := in[0], in[1], ""
 	if len(in) > 2 {
 		bias = in[2]
 	}
 	out := n.GetOutput()[0]
-	return site{nodes: []*onnx.NodeProto{n}, channels: int(c), emit: func(l *lowering, block int64) {
-		l.depthwise(out, x, w, bias, c, kh, kw, win, block)
-	}}
+	return site{nodes: []*onnx.NodeProto{n},
+		fits: func(block int64) bool {
+			return co%block == 0 && (group > 1 || ci%block == 0 || ci < block)
+		},
+		emit: func(l *lowering, block int64) { l.conv(out, x, w, bias, co, ci, group, kh, kw, win, block) }}
 }
 
 // depthwiseWeightGradSite records nodes, the portable form of
@@ -136,11 +163,11 @@ func depthwiseSite(n *onnx.NodeProto, c, kh, kw int64, win *window) site {
 func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c, kh, kw int64, win *window) site {
 	h, w := int64(win.in[0]), int64(win.in[1])
 	oh, ow := int64(win.out[0]), int64(win.out[1])
-	return site{nodes: nodes, channels: int(c), emit: func(l *lowering, block int64) {
+	return site{nodes: nodes, fits: func(block int64) bool { return c%block == 0 }, emit: func(l *lowering, block int64) {
 		body := &lowering{used: l.used, taken: l.taken, n: l.n}
 		xn, gn, dn := body.fresh("x"), body.fresh("dy"), body.fresh("dw")
 		xb := body.node("ReorderInput", ort.NCHWcDomain, "", []string{body.node("Reshape", "", "", []string{xn, body.int64s(1, c, h, w)})})
-		gb := body.blockedWeights(gn, c, oh, ow, block)
+		gb := body.blockedWeights(gn, c, 1, oh, ow, block, true)
 		// dy as the kernel: x's taps at every offset of the weights' window,
 		// the forward's pads around x.
 		d := body.node("Conv", ort.NCHWcDomain, "", []string{xb, gb}, aInt("group", c), aInts("kernel_shape", oh, ow),
@@ -166,7 +193,7 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	drop := map[*onnx.NodeProto]bool{}
 	for i := range g.sites {
 		s := &g.sites[i]
-		if block < 2 || s.channels%block != 0 {
+		if block < 2 || !s.fits(int64(block)) {
 			continue
 		}
 		replace[s.nodes[len(s.nodes)-1]] = s
@@ -233,4 +260,13 @@ func (b *builder) inputGradWindow(n *onnx.NodeProto, win *window) *window {
 		}
 	}
 	return &window{kernel: win.kernel, strides: ones, dilations: win.dilations, pads: pads, in: win.out, out: win.in}
+}
+
+// blockable reports whether a 2-D Conv with weights ws and group has a
+// blocked form: depthwise, or dense with a kernel wider than 1×1 (a 1×1
+// Conv is a product per pixel, which the plain path runs as fast as the
+// blocked one runs it with its two reorders: 12.6 against 14.1 ms at
+// 56×56, 256 to 64 channels).
+func blockable(ws []int, group int64, kernel []int64) bool {
+	return depthwise(ws, group, kernel) || len(kernel) == 2 && group == 1 && kernel[0]*kernel[1] > 1
 }

@@ -14,7 +14,8 @@ import (
 // models with depthwise Convs, at the block size of this machine's ONNX
 // Runtime kernels, against the interpreter: forward, input and weight
 // gradients through the blocked Convs and the Scan of the weight
-// gradient, at 7×7, 5×5 and 3×3, stride 1 and 2.
+// gradient: depthwise at 7×7, 5×5 and 3×3, stride 1 and 2; dense over
+// blocked and unblocked inputs.
 func TestBlockedMatchesInterpreter(t *testing.T) {
 	if _, err := ort.FindLibrary(""); err != nil {
 		t.Skipf("ONNX Runtime not installed: %v", err)
@@ -27,13 +28,19 @@ func TestBlockedMatchesInterpreter(t *testing.T) {
 		model string
 		sites int // the blocked parts at block 16
 	}{
-		// Two 7×7 layers of 16 and 32 channels: forward, dx and dW each.
-		{"convnext_tiny", 6},
-		// 32 and 144 channels at stride 1: three each; 96 and 144 at
-		// stride 2: the forward only.
-		{"mnv2_blocks", 8},
-		// 16 and 144 at stride 1, 96 at stride 2 (72 is not a multiple).
-		{"mnv3_blocks", 7},
+		// Two 7×7 depthwise layers of 16 and 32 channels: forward, dx and
+		// dW each; the forward of the 3-channel stem (unblocked input) and
+		// of the 2×2 stride-2 downsampling.
+		{"convnext_tiny", 8},
+		// Depthwise: 32 and 144 channels at stride 1, three each; 96 and
+		// 144 at stride 2, the forward only. The stem's forward.
+		{"mnv2_blocks", 9},
+		// Depthwise: 16 and 144 at stride 1, 96 at stride 2 (72 is not a
+		// multiple of 16). The stem's forward.
+		{"mnv3_blocks", 8},
+		// Dense 3×3 at stride 1: 1 to 32 channels (unblocked input) and
+		// 32 to 64, whose dx is a blocked Conv from 64 to 32 channels.
+		{"fmnist_cnn", 3},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			m, err := onnx.Load(filepath.Join("..", "testdata", "models", tc.model+".onnx"))
