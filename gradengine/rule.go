@@ -45,8 +45,11 @@ const smallModel = 1 << 20
 // (batch 4) on ConvNeXt-T, 0.116 against 0.035 (batch 4) on ViT-B/16; the
 // interpreter 0.066 against the graph's 0.026 on MobileNet-V2, 0.073
 // against 0.034 on MobileNet-V3-Large, 0.108 against 0.044 on
-// EfficientNet-B0 (whose depthwise weight gradients keep the graph's
-// grouped-Conv form).
+// EfficientNet-B0. With the graph's convolutions on ONNX Runtime's blocked
+// kernels (gradgraph/nchwc.go; 2026-12-07, BenchmarkAutoPaperStep and the
+// graph forced, one run each) the rule still holds: the interpreter's
+// 0.113 against the graph's 0.059 on MobileNet-V2 and 0.166 against 0.093
+// on EfficientNet-B0.
 //
 // Open applies one more rule before Prefer's: with ONNX Runtime's device
 // set to CUDA, Auto takes the graph, the one engine that can run there.

@@ -112,6 +112,17 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	for _, name := range g.InitializerNames() {
 		b.used[name] = true
 	}
+	// The model's other declared names too, which the graph copies: a new
+	// value by one of those names would clash (Blocked's as well).
+	for _, vi := range m.Proto.GetGraph().GetInput() {
+		b.used[vi.GetName()] = true
+	}
+	for _, vi := range m.Proto.GetGraph().GetValueInfo() {
+		b.used[vi.GetName()] = true
+	}
+	for _, vi := range m.Proto.GetGraph().GetOutput() {
+		b.used[vi.GetName()] = true
+	}
 	gr := &Graph{Input: p.Input.Name, Logits: logitsOf(g)}
 	if d := p.Input.Shape[0]; d > 0 {
 		gr.Batch = int(d)

@@ -185,9 +185,11 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c, kh, k
 }
 
 // Blocked returns the graph with the blocked form in place of every site
-// whose channels are a multiple of block, and how many it replaced; with
-// none (or block < 2) it returns g.Model itself. The weights are shared
-// with g.Model.
+// that fits block (channels a multiple of it, or an unblocked input), and
+// how many it replaced; with none (or block < 2) it returns g.Model
+// itself. The rest (nodes, inputs, weights, value_info) is shared with
+// g.Model, which it does not change, so that sessions may ask for it at
+// once.
 func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	replace := map[*onnx.NodeProto]*site{}
 	drop := map[*onnx.NodeProto]bool{}
@@ -223,27 +225,19 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	}
 	graph := &onnx.GraphProto{Name: src.Name, Node: nodes, Initializer: slices.Concat(src.GetInitializer(), l.inits),
 		Input: src.GetInput(), Output: src.GetOutput(), ValueInfo: src.GetValueInfo()}
+	opsets := slices.DeleteFunc(slices.Clone(g.Model.Proto.GetOpsetImport()), func(o *onnx.OperatorSetIdProto) bool {
+		return o.GetDomain() == ort.NCHWcDomain
+	})
+	opsets = append(opsets, &onnx.OperatorSetIdProto{Domain: proto.String(ort.NCHWcDomain), Version: proto.Int64(1)})
 	mp := &onnx.ModelProto{IrVersion: g.Model.Proto.IrVersion, ProducerName: g.Model.Proto.ProducerName,
-		OpsetImport: append(slices.Clone(g.Model.Proto.GetOpsetImport()),
-			&onnx.OperatorSetIdProto{Domain: proto.String(ort.NCHWcDomain), Version: proto.Int64(1)}),
-		Graph: graph, MetadataProps: g.Model.Proto.GetMetadataProps()}
+		OpsetImport: opsets, Graph: graph, MetadataProps: g.Model.Proto.GetMetadataProps()}
 	return &onnx.Model{Proto: mp, Dir: g.Model.Dir}, len(replace), nil
 }
 
 // depthwise reports whether a 2-D Conv with weights of shape ws and group
 // is depthwise: one input and one output channel per group.
 func depthwise(ws []int, group int64, kernel []int64) bool {
-	return len(kernel) == 2 && len(ws) == 4 && group > 1 && ws[1] == 1 && int64(ws[0]) == group
-}
-
-// undilated reports whether the window's dilations are all 1.
-func (w *window) undilated() bool {
-	for _, d := range w.dilations {
-		if d != 1 {
-			return false
-		}
-	}
-	return true
+	return len(kernel) == 2 && len(ws) == 4 && group > 1 && ws[1] == 1 && int64(ws[0]) == group && kernel[0] > 0 && kernel[1] > 0
 }
 
 // inputGradWindow is the window of convInputGrad's Conv n, which took the
@@ -268,5 +262,10 @@ func (b *builder) inputGradWindow(n *onnx.NodeProto, win *window) *window {
 // blocked one runs it with its two reorders: 12.6 against 14.1 ms at
 // 56×56, 256 to 64 channels).
 func blockable(ws []int, group int64, kernel []int64) bool {
-	return depthwise(ws, group, kernel) || len(kernel) == 2 && group == 1 && kernel[0]*kernel[1] > 1
+	for _, d := range ws {
+		if d < 1 { // a dynamic axis: the reorders need every size
+			return false
+		}
+	}
+	return depthwise(ws, group, kernel) || len(ws) == 4 && len(kernel) == 2 && group == 1 && kernel[0] > 0 && kernel[1] > 0 && kernel[0]*kernel[1] > 1
 }

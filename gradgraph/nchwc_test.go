@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/onnxguard/onnxguard/internal/testort"
 	"github.com/onnxguard/onnxguard/onnx"
 	"github.com/onnxguard/onnxguard/runtime/ort"
 )
@@ -69,3 +70,49 @@ func TestBlockedMatchesInterpreter(t *testing.T) {
 // cpuBlock is the NCHWc block of the CPU sessions the engine opens here,
 // 0 where ONNX Runtime has no NCHWc kernels or is not installed.
 func cpuBlock() int { return ort.NCHWcBlock(&ort.Options{Device: ort.DeviceCPU}) }
+
+// TestBlockedOperatorsMatchInterpreter runs one-Conv models through the
+// blocked form, on geometries the testdata models lack: asymmetric pads,
+// auto_pad, dilations, a 1×5 kernel, strides, an unblocked input, and
+// channel counts a block of 16 does not divide.
+func TestBlockedOperatorsMatchInterpreter(t *testing.T) {
+	testort.Need(t)
+	block := cpuBlock()
+	if block == 0 {
+		t.Skip("this machine's ONNX Runtime has no NCHWc kernels")
+	}
+	i, is, s := aInt, aInts, aStr
+	type attrs = []*onnx.AttributeProto
+	for _, test := range []struct {
+		name    string
+		attrs   attrs
+		ins     []in
+		blocked bool // at block 16
+	}{
+		{"depthwise asymmetric pads", attrs{i("group", 16), is("pads", 1, 0, 2, 1)}, []in{x(2, 16, 7, 9), w(16, 1, 3, 3), w(16)}, true},
+		{"depthwise same upper stride 2", attrs{i("group", 16), s("auto_pad", "SAME_UPPER"), is("strides", 2, 2)}, []in{x(2, 16, 8, 7), w(16, 1, 3, 3)}, true},
+		{"depthwise dilated", attrs{i("group", 16), is("dilations", 2, 1), is("pads", 2, 1, 2, 1)}, []in{x(2, 16, 9, 8), w(16, 1, 3, 3)}, true},
+		{"depthwise 1x5", attrs{i("group", 32), is("pads", 0, 2, 0, 2)}, []in{x(1, 32, 6, 10), w(32, 1, 1, 5)}, true},
+		{"dense asymmetric dilated", attrs{is("pads", 1, 0, 1, 2), is("dilations", 1, 2)}, []in{x(2, 16, 6, 7), w(16, 16, 3, 3), w(16)}, true},
+		{"dense same lower stride 2", attrs{s("auto_pad", "SAME_LOWER"), is("strides", 2, 2)}, []in{x(2, 32, 8, 8), w(16, 32, 3, 3)}, true},
+		{"dense from 3 channels", attrs{is("strides", 2, 2), is("pads", 2, 2, 2, 2)}, []in{x(2, 3, 9, 9), w(16, 3, 5, 5)}, true},
+		// The forward's 8 output channels are not a block, but its input
+		// gradient, from 8 channels (an unblocked input) to 16, is.
+		{"dense to 8 channels", attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 16, 5, 5), w(8, 16, 3, 3)}, true},
+		{"dense 24 to 8 channels", attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 24, 5, 5), w(8, 24, 3, 3)}, false},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			m := oneNode(t, "Conv", 13, 1, test.attrs, test.ins...)
+			for _, weights := range []bool{true, false} {
+				c, sites, err := compareForm(t, m, 2, weights, 11, -2, 2, false, block)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if block == 16 && (sites > 0) != test.blocked {
+					t.Errorf("weights %v: %d parts blocked, want blocked %v", weights, sites, test.blocked)
+				}
+				c.check(t, test.name)
+			}
+		})
+	}
+}

@@ -119,3 +119,13 @@ func (w *window) unitStrides() bool {
 	}
 	return true
 }
+
+// undilated reports whether the window's dilations are all 1.
+func (w *window) undilated() bool {
+	for _, d := range w.dilations {
+		if d != 1 {
+			return false
+		}
+	}
+	return true
+}

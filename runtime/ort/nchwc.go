@@ -22,7 +22,9 @@ var nchwcProbe struct {
 // where it has none or they cannot be probed: a graph written for one
 // block size computes garbage on another, so the size is read from the
 // library itself, once a process, by reordering a 4-channel tensor and
-// reading how many channels the blocked one has.
+// reading how many channels the blocked one has. It loads the library as
+// Open does, and takes the environment's lock: it must not be called
+// from inside quietly.
 func NCHWcBlock(opt *Options) int {
 	set, err := opt.settings()
 	if err != nil {

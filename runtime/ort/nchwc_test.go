@@ -3,6 +3,7 @@
 package ort
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"slices"
@@ -59,11 +60,31 @@ func TestOpenGraphForms(t *testing.T) {
 	if err != nil || !slices.Equal(got[0].Float, []float32{2, 3, 4, 5}) {
 		t.Errorf("Run: %v, %v", got, err)
 	}
+	var notices bytes.Buffer
+	opt.Warn = &notices
 	bad := errors.New("no form for you")
 	if _, err := OpenGraphForms(func(int) ([]byte, error) { return nil, bad }, []string{"a", "b"}, []string{"sum"}, opt); !errors.Is(err, bad) {
 		t.Errorf("a failing form: %v, want it wrapped", err)
 	}
 	if _, err := OpenGraphForms(func(int) ([]byte, error) { return nil, nil }, []string{"a", "b"}, []string{"sum"}, opt); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("an empty form: %v, want an error that says so", err)
+	}
+	// A blocked form ONNX Runtime refuses gives way to the portable one.
+	if NCHWcBlock(opt) == 0 {
+		return
+	}
+	notices.Reset()
+	g2, err := OpenGraphForms(func(block int) ([]byte, error) {
+		if block > 0 {
+			return []byte("not a model"), nil
+		}
+		return data, nil
+	}, []string{"a", "b"}, []string{"sum"}, opt)
+	if err != nil {
+		t.Fatalf("a refused blocked form: %v, want the portable one opened", err)
+	}
+	g2.Close()
+	if !strings.Contains(notices.String(), "blocked form") {
+		t.Errorf("a refused blocked form: notice %q, want one that says so", notices.String())
 	}
 }

@@ -175,24 +175,26 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
 		}
 	}
+	if m.form != nil && !cuda {
+		// The blocked form is a speed-up: where it cannot be written or
+		// ONNX Runtime refuses it, the portable graph runs, with a notice.
+		if block := NCHWcBlock(&Options{Library: set.library}); block > 0 {
+			data, err := m.form(block)
+			if err == nil {
+				if sess, err = m.create(data, in, out, opts); err == nil {
+					return sess, nil
+				}
+			}
+			warnOnce(set.warn, fmt.Sprintf("ort: %s: its blocked form for the CPU failed, running the portable one: %s\n", m.name, oneLine(err.Error())))
+		}
+	}
 	data := m.data
 	if m.form != nil {
-		block := 0
-		if !cuda {
-			block = NCHWcBlock(&Options{Library: set.library})
-		}
-		if data, err = m.form(block); err != nil {
+		if data, err = m.form(0); err != nil {
 			return nil, fmt.Errorf("ort: writing %s: %w", m.name, err)
 		}
-		if len(data) == 0 {
-			return nil, fmt.Errorf("ort: %s is empty (0 bytes)", m.name)
-		}
 	}
-	if m.path != "" {
-		sess, err = ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)
-	} else {
-		sess, err = ortgo.NewDynamicAdvancedSessionWithONNXData(data, in, out, opts)
-	}
+	sess, err = m.create(data, in, out, opts)
 	switch {
 	case err != nil && cuda:
 		return nil, fmt.Errorf("%w: creating the CUDA session for %s: %w", ErrNoCUDA, m.name, err)
@@ -200,6 +202,17 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 		return nil, fmt.Errorf("ort: creating the session for %s: %w", m.name, err)
 	}
 	return sess, nil
+}
+
+// create creates the session from m's file, or from data when m has none.
+func (m model) create(data []byte, in, out []string, opts *ortgo.SessionOptions) (*ortgo.DynamicAdvancedSession, error) {
+	if m.path != "" {
+		return ortgo.NewDynamicAdvancedSession(m.path, in, out, opts)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s is empty (0 bytes)", m.name)
+	}
+	return ortgo.NewDynamicAdvancedSessionWithONNXData(data, in, out, opts)
 }
 
 func sessionOptions(threads int, verbose, spin, gradient, sharedArena bool) (*ortgo.SessionOptions, error) {

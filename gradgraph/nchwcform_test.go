@@ -1,0 +1,130 @@
+package gradgraph
+
+import (
+	"maps"
+	"path/filepath"
+	"testing"
+
+	"github.com/onnxguard/onnxguard/onnx"
+	"github.com/onnxguard/onnxguard/runtime/ort"
+)
+
+// TestBlockedFormIsAGraph checks, without ONNX Runtime, the blocked form at
+// both block sizes MLAS uses (this machine's kernels run one of them):
+// every value is written once, before any node reads it, the Scan bodies
+// too; the portable graph is left as it was; and the parts that fit each
+// block are the ones the channel counts say.
+func TestBlockedFormIsAGraph(t *testing.T) {
+	for _, tc := range []struct {
+		model     string
+		at8, at16 int
+	}{
+		// mnv3_blocks' 72-channel depthwise layer (stride 2: its forward)
+		// fits a block of 8, not one of 16.
+		{"mnv3_blocks", 9, 8},
+		{"convnext_tiny", 8, 8},
+		{"fmnist_cnn", 3, 3},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			m, err := onnx.Load(filepath.Join("..", "testdata", "models", tc.model+".onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := Build(m, &Options{FeedWeights: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(g.Model.Proto.GetGraph().GetNode())
+			for _, c := range []struct{ block, want int }{{8, tc.at8}, {16, tc.at16}} {
+				b, n, err := g.Blocked(c.block)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != c.want {
+					t.Errorf("block %d: %d parts blocked, want %d", c.block, n, c.want)
+				}
+				domains := 0
+				for _, o := range b.Proto.GetOpsetImport() {
+					if o.GetDomain() == ort.NCHWcDomain {
+						domains++
+					}
+				}
+				if domains != 1 {
+					t.Errorf("block %d: %d imports of %s, want 1", c.block, domains, ort.NCHWcDomain)
+				}
+				defined := map[string]bool{}
+				gp := b.Proto.GetGraph()
+				for _, vi := range gp.GetInput() {
+					defined[vi.GetName()] = true
+				}
+				for _, init := range gp.GetInitializer() {
+					defined[init.GetName()] = true
+				}
+				checkOrder(t, gp, defined)
+				for _, o := range gp.GetOutput() {
+					if !defined[o.GetName()] {
+						t.Errorf("block %d: output %q is never written", c.block, o.GetName())
+					}
+				}
+			}
+			if after := len(g.Model.Proto.GetGraph().GetNode()); after != before {
+				t.Errorf("Blocked changed the portable graph: %d nodes, was %d", after, before)
+			}
+			if b, n, err := g.Blocked(1); err != nil || n != 0 || b != g.Model {
+				t.Errorf("Blocked(1) = %d parts, %v; want the portable graph itself", n, err)
+			}
+		})
+	}
+}
+
+// checkOrder fails t where a node of gp reads a value not yet defined or
+// writes one already defined; defined holds the outer scope's values and
+// gains gp's. A Scan's body sees the outer scope and its own inputs, and
+// its values' names are taken by nothing in the outer graph.
+func checkOrder(t *testing.T, gp *onnx.GraphProto, defined map[string]bool) {
+	t.Helper()
+	inBodies := map[string]bool{}
+	for _, n := range gp.GetNode() {
+		for _, in := range n.GetInput() {
+			if in != "" && !defined[in] {
+				t.Errorf("node %q (%s) reads %q before it is written", n.GetName(), n.GetOpType(), in)
+			}
+		}
+		for _, a := range n.GetAttribute() {
+			body := a.GetG()
+			if body == nil {
+				continue
+			}
+			inner := maps.Clone(defined)
+			for _, vi := range body.GetInput() {
+				if defined[vi.GetName()] {
+					t.Errorf("body input %q shadows an outer value", vi.GetName())
+				}
+				inner[vi.GetName()] = true
+			}
+			for _, init := range body.GetInitializer() {
+				inner[init.GetName()] = true
+			}
+			checkOrder(t, body, inner)
+			for k := range inner {
+				if !defined[k] {
+					inBodies[k] = true
+				}
+			}
+		}
+		for _, out := range n.GetOutput() {
+			if out == "" {
+				continue
+			}
+			if defined[out] {
+				t.Errorf("node %q (%s) writes %q a second time", n.GetName(), n.GetOpType(), out)
+			}
+			defined[out] = true
+		}
+	}
+	for k := range inBodies {
+		if defined[k] {
+			t.Errorf("%q is a value of a body and of the graph around it", k)
+		}
+	}
+}
