@@ -101,28 +101,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	b := &builder{g: g, dir: m.Dir, shapes: p.Shapes(), forward: map[*onnx.Node]*onnx.NodeProto{},
 		used: map[string]bool{}, consts: map[string]string{}, shapeOf: map[string]string{},
 		need: map[string]bool{}, grads: map[string][]string{}, summed: map[string]string{}, spread: map[string]string{}}
-	fwd := make([]*onnx.NodeProto, len(g.Nodes))
-	for i, n := range g.Nodes {
-		fwd[i] = proto.Clone(n.Proto).(*onnx.NodeProto)
-		b.forward[n] = fwd[i]
-		for _, o := range n.Outputs {
-			b.used[o] = true
-		}
-	}
-	for _, name := range g.InitializerNames() {
-		b.used[name] = true
-	}
-	// The model's other declared names too, which the graph copies: a new
-	// value by one of those names would clash (Blocked's as well).
-	for _, vi := range m.Proto.GetGraph().GetInput() {
-		b.used[vi.GetName()] = true
-	}
-	for _, vi := range m.Proto.GetGraph().GetValueInfo() {
-		b.used[vi.GetName()] = true
-	}
-	for _, vi := range m.Proto.GetGraph().GetOutput() {
-		b.used[vi.GetName()] = true
-	}
+	fwd := b.copyForward(m)
 	gr := &Graph{Input: p.Input.Name, Logits: logitsOf(g)}
 	if d := p.Input.Shape[0]; d > 0 {
 		gr.Batch = int(d)
@@ -159,6 +138,31 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	gr.sites, gr.used = b.sites, b.used
 	gr.Model, err = b.model(m, fwd, gr)
 	return gr, err
+}
+
+// copyForward returns copies of the forward nodes, which the gradient graph
+// holds, and takes every name the model declares: its values, weights,
+// inputs, outputs and value_info, which the graph copies, so that no new
+// value (Blocked's included) takes one of them.
+func (b *builder) copyForward(m *onnx.Model) []*onnx.NodeProto {
+	fwd := make([]*onnx.NodeProto, len(b.g.Nodes))
+	for i, n := range b.g.Nodes {
+		fwd[i] = proto.Clone(n.Proto).(*onnx.NodeProto)
+		b.forward[n] = fwd[i]
+		for _, o := range n.Outputs {
+			b.used[o] = true
+		}
+	}
+	for _, name := range b.g.InitializerNames() {
+		b.used[name] = true
+	}
+	gp := m.Proto.GetGraph()
+	for _, vis := range [][]*onnx.ValueInfoProto{gp.GetInput(), gp.GetValueInfo(), gp.GetOutput()} {
+		for _, vi := range vis {
+			b.used[vi.GetName()] = true
+		}
+	}
+	return fwd
 }
 
 // logitsOf returns the tensor the loss reads, as interp.Compile picks it.
