@@ -30,15 +30,24 @@ func checkBuilds(t *testing.T, m *onnx.Model) {
 }
 
 // buildErr is checkBuilds' work: the first error building m's graph, with
-// weight gradients and without, or nil (also where m does not compile).
+// weight gradients and without, and writing its blocked forms, or nil
+// (also where m does not compile).
 func buildErr(m *onnx.Model) error {
 	p, err := interp.Compile(m, &interp.Options{Seed: 1, MaxMemory: fuzzBudget})
 	if err != nil {
 		return nil
 	}
 	for _, weights := range []bool{false, true} {
-		if _, err := Build(m, &Options{Weights: weights, Program: p}); err != nil {
+		g, err := Build(m, &Options{Weights: weights, Program: p})
+		if err != nil {
 			return err
+		}
+		// The blocked forms at both block sizes MLAS uses, as an engine
+		// opening the graph on a CPU writes one of them.
+		for _, block := range []int{8, 16} {
+			if _, _, err := g.Blocked(block); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
