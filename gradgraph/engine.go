@@ -70,9 +70,12 @@ func NewEngine(g *Graph, opt *ort.Options) (*Engine, error) {
 // a CPU with NCHWc kernels, its blocked form (Graph.Blocked).
 func (e *Engine) open(names []string) (*ort.Graph, error) {
 	return ort.OpenGraphForms(func(block int) ([]byte, error) {
-		m, _, err := e.g.Blocked(block)
+		m, n, err := e.g.Blocked(block)
 		if err != nil {
 			return nil, err
+		}
+		if block > 0 && n == 0 {
+			return nil, ort.ErrNoForm
 		}
 		return m.Marshal()
 	}, e.inputNames(), names, e.opt)

@@ -3,6 +3,7 @@
 package gradgraph
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -131,11 +132,17 @@ func TestFeedWeights(t *testing.T) {
 			if !g.Fed || len(g.Params) != len(p.Params()) || len(g.ParamGrads) != len(p.Params()) {
 				t.Fatalf("fed %v: %d weights, %d weight gradients for %d weights", g.Fed, len(g.Params), len(g.ParamGrads), len(p.Params()))
 			}
-			e, err := NewEngine(g, &ort.Options{Device: ort.DeviceCPU})
+			var notices bytes.Buffer
+			e, err := NewEngine(g, &ort.Options{Device: ort.DeviceCPU, Warn: &notices})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer e.Close()
+			defer func() {
+				if notices.Len() > 0 {
+					t.Errorf("notices: %q, want none (the blocked form opens)", notices.String())
+				}
+			}()
 			n := 2
 			if d := p.Input.Shape[0]; d > 0 {
 				n = int(d)

@@ -31,15 +31,23 @@ func OpenGraph(onnx []byte, inputs, outputs []string, opt *Options) (*Graph, err
 	if len(onnx) == 0 {
 		return nil, errors.New("ort: OpenGraph: the model is empty (0 bytes)")
 	}
-	return OpenGraphForms(func(int) ([]byte, error) { return onnx, nil }, inputs, outputs, opt)
+	return OpenGraphForms(func(block int) ([]byte, error) {
+		if block > 0 {
+			return nil, ErrNoForm
+		}
+		return onnx, nil
+	}, inputs, outputs, opt)
 }
 
 // OpenGraphForms is OpenGraph for a graph written for the provider that
 // runs it: form(block) gives the bytes the session loads, with block the
 // channel block of the CPU provider's NCHWc kernels (NCHWcBlock) where
 // the session runs on a CPU that has them, so that the graph may use the
-// operators of NCHWcDomain, and 0 otherwise (CUDA, other CPUs). It may be
-// called more than once (device auto tries CUDA first).
+// operators of NCHWcDomain, and 0 otherwise (CUDA, other CPUs); for a
+// block it has no form of its own for, form returns ErrNoForm and the
+// session loads form(0). Where the blocked form fails, the portable one
+// opens, with a notice on opt.Warn. form may be called more than once
+// (device auto tries CUDA first).
 func OpenGraphForms(form func(block int) ([]byte, error), inputs, outputs []string, opt *Options) (*Graph, error) {
 	set, err := opt.settings()
 	if err != nil {

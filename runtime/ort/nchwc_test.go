@@ -71,6 +71,7 @@ func TestOpenGraphForms(t *testing.T) {
 	}
 	// A blocked form ONNX Runtime refuses gives way to the portable one.
 	if NCHWcBlock(opt) == 0 {
+		t.Log("this ONNX Runtime has no NCHWc kernels: the blocked form's fallback is not tested")
 		return
 	}
 	notices.Reset()
@@ -86,5 +87,22 @@ func TestOpenGraphForms(t *testing.T) {
 	g2.Close()
 	if !strings.Contains(notices.String(), "blocked form") {
 		t.Errorf("a refused blocked form: notice %q, want one that says so", notices.String())
+	}
+	// A graph without a blocked form of its own opens quietly, once.
+	notices.Reset()
+	asked = asked[:0]
+	g3, err := OpenGraphForms(func(block int) ([]byte, error) {
+		asked = append(asked, block)
+		if block > 0 {
+			return nil, ErrNoForm
+		}
+		return data, nil
+	}, []string{"a", "b"}, []string{"sum"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g3.Close()
+	if notices.Len() > 0 || !slices.Equal(asked, []int{NCHWcBlock(opt), 0}) {
+		t.Errorf("no blocked form: notice %q, forms asked %v; want none and [%d 0]", notices.String(), asked, NCHWcBlock(opt))
 	}
 }

@@ -27,6 +27,10 @@ const (
 // may use them directly.
 const NCHWcDomain = "com.microsoft.nchwc"
 
+// ErrNoForm is what OpenGraphForms' form returns for a block size it has
+// no form of its own for.
+var ErrNoForm = errors.New("ort: no blocked form")
+
 // ErrNoCUDA is returned, wrapped, when Device "cuda" was asked for and ONNX
 // Runtime's CUDA execution provider cannot be used.
 var ErrNoCUDA = errors.New("ort: CUDA execution provider unavailable")

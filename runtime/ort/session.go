@@ -175,6 +175,7 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 			return nil, fmt.Errorf("%w: ONNX Runtime could not add it (are the CUDA and cuDNN libraries its GPU build needs installed and on the library path?): %w", ErrNoCUDA, err)
 		}
 	}
+	var blockedErr error
 	if m.form != nil && !cuda {
 		// The blocked form is a speed-up: where it cannot be written or
 		// ONNX Runtime refuses it, the portable graph runs, with a notice.
@@ -185,7 +186,9 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 					return sess, nil
 				}
 			}
-			warnOnce(set.warn, fmt.Sprintf("ort: %s: its blocked form for the CPU failed, running the portable one: %s\n", m.name, oneLine(err.Error())))
+			if !errors.Is(err, ErrNoForm) {
+				blockedErr = err
+			}
 		}
 	}
 	data := m.data
@@ -198,8 +201,12 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 	switch {
 	case err != nil && cuda:
 		return nil, fmt.Errorf("%w: creating the CUDA session for %s: %w", ErrNoCUDA, m.name, err)
+	case err != nil && blockedErr != nil:
+		return nil, fmt.Errorf("ort: creating the session for %s: %w (its blocked form for the CPU failed too: %s)", m.name, err, oneLine(blockedErr.Error()))
 	case err != nil:
 		return nil, fmt.Errorf("ort: creating the session for %s: %w", m.name, err)
+	case blockedErr != nil:
+		warnOnce(set.warn, fmt.Sprintf("ort: %s: its blocked form for the CPU failed, so it runs in the portable one: %s\n", m.name, oneLine(blockedErr.Error())))
 	}
 	return sess, nil
 }
