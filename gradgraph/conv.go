@@ -33,19 +33,18 @@ func init() {
 			return nil, err
 		}
 		out := make([]string, len(n.Inputs))
-		dw := depthwise(ws, group, kernel)
-		if blockable(ws, group, kernel) {
-			b.sites = append(b.sites, convSite(b.forward[n], int64(ws[0]), int64(ws[1]), group, kernel[0], kernel[1], win))
+		blocked := blockable(ws, group)
+		if blocked {
+			b.sites = append(b.sites, convSite(b.forward[n], int64(ws[0]), int64(ws[1]), group, win))
 		}
 		if b.needs(n, 0) {
 			if win.pointwise() && group == 1 {
 				out[0] = b.pointwiseInputGrad(g, w, ws, win)
 			} else if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
 				out[0] = b.convInputGrad(g, w, win, group, ws)
-				if blockable(ws, group, kernel) {
+				if blocked {
 					// The Conv of dy by the flipped weights, channels exchanged.
-					last := b.nodes[len(b.nodes)-1]
-					b.sites = append(b.sites, convSite(last, int64(ws[1])*group, int64(ws[0])/group, group, kernel[0], kernel[1], b.inputGradWindow(last, win)))
+					b.sites = append(b.sites, convSite(b.nodes[len(b.nodes)-1], int64(ws[1])*group, int64(ws[0])/group, group, win.inputGrad()))
 				}
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)
@@ -58,8 +57,8 @@ func init() {
 			if out[1] == "" {
 				first := len(b.nodes)
 				out[1] = b.convWeightGrad(x, g, win, group, ws)
-				if dw && win.unitStrides() && win.undilated() {
-					b.sites = append(b.sites, depthwiseWeightGradSite(slices.Clone(b.nodes[first:]), out[1], x, g, group, kernel[0], kernel[1], win))
+				if blocked && group > 1 && win.unitStrides() && win.undilated() { // depthwise
+					b.sites = append(b.sites, depthwiseWeightGradSite(slices.Clone(b.nodes[first:]), out[1], x, g, group, win))
 				}
 			}
 		}
@@ -100,14 +99,12 @@ func (b *builder) convInputGrad(g, w string, win *window, group int64, ws []int)
 	wt = b.op("Transpose", []string{wt}, aInts("perm", perm...))
 	wt = b.op("Reshape", []string{wt, b.int64s(append([]int64{group * cg, m / group}, kdims...)...)})
 	starts, ends, axes, steps := make([]int64, r), make([]int64, r), make([]int64, r), make([]int64, r)
-	pads := make([]int64, 2*r)
 	for i := range r {
 		starts[i], ends[i], axes[i], steps[i] = -1, math.MinInt64, int64(i+2), -1
-		reach := win.dilations[i] * (win.kernel[i] - 1)
-		pads[i], pads[r+i] = reach-win.pads[i], reach-win.pads[r+i]
 	}
 	wt = b.op("Slice", []string{wt, b.int64s(starts...), b.int64s(ends...), b.int64s(axes...), b.int64s(steps...)})
-	return b.op("Conv", []string{g, wt}, aInts("pads", pads...), aInts("dilations", win.dilations...), aInt("group", group))
+	back := win.inputGrad()
+	return b.op("Conv", []string{g, wt}, aInts("pads", back.pads...), aInts("dilations", back.dilations...), aInt("group", group))
 }
 
 // pointwise reports whether the window is 1×…×1 with unit strides and no

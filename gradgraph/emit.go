@@ -73,10 +73,15 @@ func (b *builder) int64s(vals ...int64) string {
 		return name
 	}
 	name := b.fresh("const")
-	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(vals))},
-		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: slices.Clone(vals)})
+	b.inits = append(b.inits, int64Tensor(name, []int64{int64(len(vals))}, vals))
 	b.consts[key] = name
 	return name
+}
+
+// int64Tensor is an int64 constant of the given dims (nil: a scalar).
+func int64Tensor(name string, dims, vals []int64) *onnx.TensorProto {
+	return &onnx.TensorProto{Name: proto.String(name), Dims: dims,
+		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: slices.Clone(vals)}
 }
 
 // scalar returns a float32 scalar constant.
@@ -281,8 +286,7 @@ func (b *builder) int64s0(v int64) string {
 		return name
 	}
 	name := b.fresh("const")
-	b.inits = append(b.inits, &onnx.TensorProto{Name: proto.String(name),
-		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: []int64{v}})
+	b.inits = append(b.inits, int64Tensor(name, nil, []int64{v}))
 	b.consts[key] = name
 	return name
 }

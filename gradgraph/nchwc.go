@@ -99,8 +99,7 @@ func (l *lowering) node(opType, domain, out string, ins []string, attrs ...*onnx
 
 func (l *lowering) int64s(vals ...int64) string {
 	name := l.fresh("const")
-	l.inits = append(l.inits, &onnx.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(vals))},
-		DataType: proto.Int32(int32(onnx.TensorProto_INT64)), Int64Data: slices.Clone(vals)})
+	l.inits = append(l.inits, int64Tensor(name, []int64{int64(len(vals))}, vals))
 	return name
 }
 
@@ -143,13 +142,14 @@ func (l *lowering) conv(out, x, w, bias string, co, ci, group, kh, kw int64, win
 // optional bias), weights [co, ci, kh, kw], over win: depthwise (group co,
 // ci 1) or dense (group 1). The blocked kernels need co a multiple of the
 // block, and a dense Conv's ci one too or fewer than a block.
-func convSite(n *onnx.NodeProto, co, ci, group, kh, kw int64, win *window) site {
+func convSite(n *onnx.NodeProto, co, ci, group int64, win *window) site {
 	in := n.GetInput()
 	x, w, bias := in[0], in[1], ""
 	if len(in) > 2 {
 		bias = in[2]
 	}
 	out := n.GetOutput()[0]
+	kh, kw := win.kernel[0], win.kernel[1]
 	return site{nodes: []*onnx.NodeProto{n},
 		fits: func(block int64) bool {
 			return co%block == 0 && (group > 1 || ci%block == 0 || ci < block)
@@ -160,7 +160,8 @@ func convSite(n *onnx.NodeProto, co, ci, group, kh, kw int64, win *window) site 
 // depthwiseWeightGradSite records nodes, the portable form of
 // dW = Σ_n x[n] ⋆ dy[n] of a stride-1, undilated depthwise Conv of c
 // channels over win (spatial in H×W, out OH×OW), writing dw [c, 1, kh, kw].
-func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c, kh, kw int64, win *window) site {
+func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64, win *window) site {
+	kh, kw := win.kernel[0], win.kernel[1]
 	h, w := int64(win.in[0]), int64(win.in[1])
 	oh, ow := int64(win.out[0]), int64(win.out[1])
 	return site{nodes: nodes, fits: func(block int64) bool { return c%block == 0 }, emit: func(l *lowering, block int64) {
@@ -234,38 +235,16 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	return &onnx.Model{Proto: mp, Dir: g.Model.Dir}, len(replace), nil
 }
 
-// depthwise reports whether a 2-D Conv with weights of shape ws and group
-// is depthwise: one input and one output channel per group.
-func depthwise(ws []int, group int64, kernel []int64) bool {
-	return len(kernel) == 2 && len(ws) == 4 && group > 1 && ws[1] == 1 && int64(ws[0]) == group && kernel[0] > 0 && kernel[1] > 0
-}
-
-// inputGradWindow is the window of convInputGrad's Conv n, which took the
-// forward window win's dilations and wrote its own pads, at unit strides.
-func (b *builder) inputGradWindow(n *onnx.NodeProto, win *window) *window {
-	ones := make([]int64, len(win.strides))
-	for i := range ones {
-		ones[i] = 1
+// blockable reports whether a 2-D Conv with weights of shape ws and group
+// has a blocked form: depthwise (one input and one output channel a
+// group), or dense with a kernel wider than 1×1 (a 1×1 Conv is a product
+// per pixel, which the plain path runs as fast as the blocked one runs it
+// with its two reorders: 12.6 against 14.1 ms at 56×56, 256 to 64
+// channels). Every axis must be known: the reorders need its size.
+func blockable(ws []int, group int64) bool {
+	if len(ws) != 4 || slices.Min(ws) < 1 {
+		return false
 	}
-	var pads []int64
-	for _, a := range n.GetAttribute() {
-		if a.GetName() == "pads" {
-			pads = a.GetInts()
-		}
-	}
-	return &window{kernel: win.kernel, strides: ones, dilations: win.dilations, pads: pads, in: win.out, out: win.in}
-}
-
-// blockable reports whether a 2-D Conv with weights ws and group has a
-// blocked form: depthwise, or dense with a kernel wider than 1×1 (a 1×1
-// Conv is a product per pixel, which the plain path runs as fast as the
-// blocked one runs it with its two reorders: 12.6 against 14.1 ms at
-// 56×56, 256 to 64 channels).
-func blockable(ws []int, group int64, kernel []int64) bool {
-	for _, d := range ws {
-		if d < 1 { // a dynamic axis: the reorders need every size
-			return false
-		}
-	}
-	return depthwise(ws, group, kernel) || len(ws) == 4 && len(kernel) == 2 && group == 1 && kernel[0] > 0 && kernel[1] > 0 && kernel[0]*kernel[1] > 1
+	depthwise := group > 1 && ws[1] == 1 && int64(ws[0]) == group
+	return depthwise || group == 1 && ws[2]*ws[3] > 1
 }

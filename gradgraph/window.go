@@ -129,3 +129,18 @@ func (w *window) undilated() bool {
 	}
 	return true
 }
+
+// inputGrad is the window of a unit-stride Conv's input gradient as a
+// Conv of dy by the flipped weights (convInputGrad): the same kernel and
+// dilations, unit strides, padded by d·(K−1) less the forward pads, from
+// the forward's output back to its input.
+func (w *window) inputGrad() *window {
+	r := len(w.kernel)
+	back := &window{kernel: w.kernel, strides: make([]int64, r), dilations: w.dilations, pads: make([]int64, 2*r), in: w.out, out: w.in}
+	for i := range r {
+		reach := w.dilations[i] * (w.kernel[i] - 1)
+		back.strides[i] = 1
+		back.pads[i], back.pads[r+i] = reach-w.pads[i], reach-w.pads[r+i]
+	}
+	return back
+}

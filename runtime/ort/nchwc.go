@@ -30,9 +30,14 @@ func NCHWcBlock(opt *Options) int {
 	if err != nil {
 		return 0
 	}
-	if set.library, err = loadLibrary(set.library, set.verbose); err != nil {
+	if _, err = loadLibrary(set.library, set.verbose); err != nil {
 		return 0
 	}
+	return loadedNCHWcBlock()
+}
+
+// loadedNCHWcBlock is NCHWcBlock once the library is loaded.
+func loadedNCHWcBlock() int {
 	nchwcProbe.once.Do(func() { nchwcProbe.block = probeNCHWc() })
 	return nchwcProbe.block
 }

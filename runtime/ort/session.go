@@ -179,7 +179,7 @@ func (m model) session(set settings, cuda bool, in, out []string) (sess *ortgo.D
 	if m.form != nil && !cuda {
 		// The blocked form is a speed-up: where it cannot be written or
 		// ONNX Runtime refuses it, the portable graph runs, with a notice.
-		if block := NCHWcBlock(&Options{Library: set.library}); block > 0 {
+		if block := loadedNCHWcBlock(); block > 0 {
 			data, err := m.form(block)
 			if err == nil {
 				if sess, err = m.create(data, in, out, opts); err == nil {
