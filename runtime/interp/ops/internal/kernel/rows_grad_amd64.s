@@ -36,6 +36,32 @@
 	DECQ R8; \
 	JMP label
 
+// DYROWS loads a block's four rows of dY (R13, step R11) into z0..z3
+// under mask, and points AX at the input's third row (R10, step R12).
+#define DYROWS(mask, z0, z1, z2, z3) \
+	VMOVUPS.Z (R13), mask, z0; \
+	VMOVUPS.Z (R13)(R11*1), mask, z1; \
+	VMOVUPS.Z (R13)(R11*2), mask, z2; \
+	LEAQ (R13)(R11*2), AX; \
+	VMOVUPS.Z (AX)(R11*1), mask, z3; \
+	LEAQ (R10)(R12*2), AX
+
+// T3MASKS loads depthwiseRowsGrad3's three taps' masks (K1, K2, K3) and
+// their union (K4); T3MASKS2, at stride 2, the masks of the 32-lane loads
+// from tap 0's first column (K5, K6) and from tap 2's (K7, K4).
+#define T3MASKS \
+	KMOVW (R15), K1; \
+	KMOVW 8(R15), K2; \
+	KMOVW 16(R15), K3; \
+	KORW K1, K2, K4; \
+	KORW K3, K4, K4
+
+#define T3MASKS2 \
+	KMOVW 2(R15), K5; \
+	KMOVW 4(R15), K6; \
+	KMOVW 18(R15), K7; \
+	KMOVW 20(R15), K4
+
 // TAPSUM adds a tap's four accumulators, (a0+a1)+(a2+a3), folds the
 // lanes (HSUM) and adds the result to the tap's sum in memory.
 #define TAPSUM(a0, a1, a2, a3, sum) \
@@ -108,12 +134,7 @@ ggroup:
 
 gblock:
 	KMOVW (R15)(R9*8), K1
-	VMOVUPS.Z (R13), K1, Z4
-	VMOVUPS.Z (R13)(R11*1), K1, Z5
-	VMOVUPS.Z (R13)(R11*2), K1, Z6
-	LEAQ (R13)(R11*2), AX
-	VMOVUPS.Z (AX)(R11*1), K1, Z7
-	LEAQ (R10)(R12*2), AX
+	DYROWS(K1, Z4, Z5, Z6, Z7)
 	CMPQ 120(R14), $2
 	JEQ gblock2
 	VMOVUPS.Z (R10), K1, Z8
@@ -222,17 +243,8 @@ t3group:
 	ROWSTART
 
 t3block:
-	KMOVW (R15), K1
-	KMOVW 8(R15), K2
-	KMOVW 16(R15), K3
-	KORW K1, K2, K4
-	KORW K3, K4, K4
-	VMOVUPS.Z (R13), K4, Z12
-	VMOVUPS.Z (R13)(R11*1), K4, Z13
-	VMOVUPS.Z (R13)(R11*2), K4, Z14
-	LEAQ (R13)(R11*2), AX
-	VMOVUPS.Z (AX)(R11*1), K4, Z15
-	LEAQ (R10)(R12*2), AX
+	T3MASKS
+	DYROWS(K4, Z12, Z13, Z14, Z15)
 	CMPQ 120(R14), $2
 	JEQ t3block2
 	T3ROW1((R10), 4(R10), 8(R10), Z12, Z0, Z4, Z8)
@@ -242,10 +254,7 @@ t3block:
 	JMP t3next
 
 t3block2:
-	KMOVW 2(R15), K5
-	KMOVW 4(R15), K6
-	KMOVW 18(R15), K7
-	KMOVW 20(R15), K4
+	T3MASKS2
 	T3ROW2((R10), 64(R10), 8(R10), 72(R10), Z12, Z0, Z4, Z8)
 	T3ROW2((R10)(R12*1), 64(R10)(R12*1), 8(R10)(R12*1), 72(R10)(R12*1), Z13, Z1, Z5, Z9)
 	T3ROW2((AX), 64(AX), 8(AX), 72(AX), Z14, Z2, Z6, Z10)
@@ -262,11 +271,7 @@ t3one:
 	ROWSTART
 
 t3oneblock:
-	KMOVW (R15), K1
-	KMOVW 8(R15), K2
-	KMOVW 16(R15), K3
-	KORW K1, K2, K4
-	KORW K3, K4, K4
+	T3MASKS
 	VMOVUPS.Z (R13), K4, Z12
 	CMPQ 120(R14), $2
 	JEQ t3oneblock2
@@ -274,10 +279,7 @@ t3oneblock:
 	JMP t3onenext
 
 t3oneblock2:
-	KMOVW 2(R15), K5
-	KMOVW 4(R15), K6
-	KMOVW 18(R15), K7
-	KMOVW 20(R15), K4
+	T3MASKS2
 	T3ROW2((R10), 64(R10), 8(R10), 72(R10), Z12, Z0, Z4, Z8)
 
 t3onenext:
