@@ -41,10 +41,12 @@ func init() {
 			if win.pointwise() && group == 1 {
 				out[0] = b.pointwiseInputGrad(g, w, ws, win)
 			} else if win.unitStrides() && ws[1]*int(group) >= minConvChannels {
+				first := len(b.nodes)
 				out[0] = b.convInputGrad(g, w, win, group, ws)
 				if blocked {
 					// The Conv of dy by the flipped weights, channels exchanged.
-					b.sites = append(b.sites, convSite(b.nodes[len(b.nodes)-1], int64(ws[1])*group, int64(ws[0])/group, group, win.inputGrad()))
+					b.sites = append(b.sites, inputGradSite(slices.Clone(b.nodes[first:]), out[0], g, w,
+						int64(ws[1])*group, int64(ws[0])/group, group, win.inputGrad()))
 				}
 			} else {
 				out[0] = win.spreadBack(b, g, w, group)

@@ -97,8 +97,9 @@ func TestBlockedOperatorsMatchInterpreter(t *testing.T) {
 		{"dense same lower stride 2", attrs{s("auto_pad", "SAME_LOWER"), is("strides", 2, 2)}, []in{x(2, 32, 8, 8), w(16, 32, 3, 3)}, true},
 		{"dense from 3 channels", attrs{is("strides", 2, 2), is("pads", 2, 2, 2, 2)}, []in{x(2, 3, 9, 9), w(16, 3, 5, 5)}, true},
 		// The forward's 8 output channels are not a block, but its input
-		// gradient, from 8 channels (an unblocked input) to 16, is.
-		{"dense to 8 channels", attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 16, 5, 5), w(8, 16, 3, 3)}, true},
+		// gradient, from 8 channels (an unblocked input) to 32 (two blocks,
+		// which the flipped weights are reordered into), is.
+		{"dense to 8 channels", attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 32, 5, 5), w(8, 32, 3, 3)}, true},
 		{"dense 24 to 8 channels", attrs{is("pads", 1, 1, 1, 1)}, []in{x(2, 24, 5, 5), w(8, 24, 3, 3)}, false},
 	} {
 		t.Run(test.name, func(t *testing.T) {
