@@ -42,7 +42,7 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, sites, err := compareForm(t, m, 2, true, 3, 0, 1, true, cpuBlock())
+			c, sites, err := compareForm(t, m, 2, true, 3, 0, 1, true, cpuBlock(), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func smoothMatches(t *testing.T, m *onnx.Model, name string) {
 	if smoothed == 0 {
 		t.Fatalf("%s: nothing to smooth, yet the gradients needed the sensitivity allowance", name)
 	}
-	c, _, err := compareForm(t, m, 2, true, 3, 0, 1, false, cpuBlock())
+	c, _, err := compareForm(t, m, 2, true, 3, 0, 1, false, cpuBlock(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,16 +82,19 @@ func compareWithInterp(t *testing.T, m *onnx.Model, batch int, weights bool, see
 // them.
 func compareOn(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool) (comparison, error) {
 	t.Helper()
-	c, _, err := compareForm(t, m, batch, weights, seed, lo, hi, self, 0)
+	c, _, err := compareForm(t, m, batch, weights, seed, lo, hi, self, 0, false)
 	return c, err
 }
 
 // compareForm is compareOn on the graph's blocked form for NCHWc block
 // block (Graph.Blocked; 0: the portable graph), which also returns how
-// many of its parts took the blocked form.
-func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool, block int) (comparison, int, error) {
+// many of its parts took the blocked form. With fed (which implies
+// weights) the graph reads the weights as inputs (Options.FeedWeights), as
+// a training engine's does, and is fed the interpreter's.
+func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint64, lo, hi float32, self bool, block int, fed bool) (comparison, int, error) {
 	t.Helper()
-	gr, err := Build(m, &Options{Weights: weights})
+	weights = weights || fed
+	gr, err := Build(m, &Options{Weights: weights, FeedWeights: fed})
 	if err != nil {
 		return comparison{}, 0, err
 	}
@@ -135,16 +138,24 @@ func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint
 		t.Fatal(err)
 	}
 	outNames := append([]string{gr.Logits, gr.Loss, gr.InputGrad}, gr.ParamGrads...)
-	sess, err := ort.OpenGraph(data, []string{gr.Input, gr.Labels}, outNames, &ort.Options{Device: ort.DeviceCPU})
-	if err != nil {
-		t.Fatalf("ONNX Runtime refused the gradient graph: %v", err)
-	}
-	defer sess.Close()
+	inNames := []string{gr.Input, gr.Labels}
 	xs := make([]int64, len(shape))
 	for i, d := range shape {
 		xs[i] = int64(d)
 	}
-	got, err := sess.Run([]ort.Tensor{{Shape: xs, Float: x.Data}, {Shape: []int64{int64(batch)}, Int: ys}})
+	feeds := []ort.Tensor{{Shape: xs, Float: x.Data}, {Shape: []int64{int64(batch)}, Int: ys}}
+	if fed {
+		inNames = append(inNames, gr.Params...)
+		for _, prm := range p.Params() {
+			feeds = append(feeds, ort.Tensor{Shape: int64s(prm.T.Shape), Float: prm.T.Data})
+		}
+	}
+	sess, err := ort.OpenGraph(data, inNames, outNames, &ort.Options{Device: ort.DeviceCPU})
+	if err != nil {
+		t.Fatalf("ONNX Runtime refused the gradient graph: %v", err)
+	}
+	defer sess.Close()
+	got, err := sess.Run(feeds)
 	if err != nil {
 		t.Fatalf("running the gradient graph: %v", err)
 	}

@@ -65,11 +65,15 @@ type site struct {
 
 // lowering collects a blocked form's nodes and constants.
 type lowering struct {
-	used  map[string]bool // the portable graph's names, read only
-	taken map[string]bool // the blocked form's
-	nodes []*onnx.NodeProto
-	inits []*onnx.TensorProto
-	n     int
+	used map[string]bool // the portable graph's names, read only
+	// consts are the portable graph's initializers, read only: weights
+	// that ONNX Runtime folds, reorders included, once when the session
+	// opens, where those reorders are standard operators.
+	consts map[string]bool
+	taken  map[string]bool // the blocked form's
+	nodes  []*onnx.NodeProto
+	inits  []*onnx.TensorProto
+	n      int
 }
 
 func (l *lowering) fresh(hint string) string {
@@ -113,15 +117,26 @@ func (l *lowering) int64s(vals ...int64) string {
 // axes are exchanged and the taps flipped on the way.
 //
 // ReorderInput, which blocks an activation's channels, blocks the input
-// channels of dense weights: one pass near memory speed, then a transpose
-// that moves whole blocks. A single six-axis Transpose, whose innermost
-// output axis strides the whole tensor, took 19.3 against 8.4 ms on one of
-// ResNet-50's 512-channel 3×3 layers; the flip as a Slice with step −1,
-// 7.8 ms more, is a Gather of whole rows of taps here.
+// channels of fed dense weights: one pass near memory speed, then a
+// transpose that moves whole blocks. A single six-axis Transpose, whose
+// innermost output axis strides the whole tensor, took 19.3 against
+// 8.4 ms on one of ResNet-50's 512-channel 3×3 layers; the flip as a Slice
+// with step −1, 7.8 ms more, is a Gather of whole rows of taps here.
+// ONNX Runtime does not fold ReorderInput, so constant weights take
+// standard operators alone, which it folds when the session opens.
 func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, blockedIn, back bool) string {
 	k := kh * kw
 	var r string
 	switch {
+	case blockedIn && ci > 1 && l.consts[w] && !back:
+		// [co/B, Bo, ci/B, Bi, k] → [co/B, ci/B, k, Bi, Bo].
+		r = l.node("Reshape", "", "", []string{w, l.int64s(co/block, block, ci/block, block, k)})
+		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 4, 3, 1))
+	case blockedIn && ci > 1 && l.consts[w]:
+		// [ci/B, Bi, co/B, Bo, k], taps reversed, → [co/B, ci/B, k, Bi, Bo].
+		r = l.node("Reshape", "", "", []string{w, l.int64s(ci/block, block, co/block, block, k)})
+		r = l.node("Gather", "", "", []string{r, l.reversed(k)}, aInt("axis", 4))
+		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 2, 0, 4, 1, 3))
 	case blockedIn && ci > 1 && !back:
 		// [co, ci/B, k, Bi] = [co/B, Bo, ci/B·k·Bi] → [co/B, ci/B·k·Bi, Bo].
 		r = l.node("ReorderInput", ort.NCHWcDomain, "", []string{w})
@@ -215,7 +230,7 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64,
 	h, w := int64(win.in[0]), int64(win.in[1])
 	oh, ow := int64(win.out[0]), int64(win.out[1])
 	return site{nodes: nodes, fits: func(block int64) bool { return c%block == 0 }, emit: func(l *lowering, block int64) {
-		body := &lowering{used: l.used, taken: l.taken, n: l.n}
+		body := &lowering{used: l.used, consts: l.consts, taken: l.taken, n: l.n}
 		xn, gn, dn := body.fresh("x"), body.fresh("dy"), body.fresh("dw")
 		xb := body.node("ReorderInput", ort.NCHWcDomain, "", []string{body.node("Reshape", "", "", []string{xn, body.int64s(1, c, h, w)})})
 		gb := body.blockedWeights(gn, c, 1, oh, ow, block, true, false)
@@ -258,7 +273,11 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 		return g.Model, 0, nil
 	}
 	src := g.Model.Proto.GetGraph()
-	l := &lowering{used: g.used, taken: map[string]bool{}}
+	consts := map[string]bool{}
+	for _, t := range src.GetInitializer() {
+		consts[t.GetName()] = true
+	}
+	l := &lowering{used: g.used, consts: consts, taken: map[string]bool{}}
 	var nodes []*onnx.NodeProto
 	found := 0
 	for _, n := range src.GetNode() {
