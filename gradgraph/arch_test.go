@@ -42,26 +42,30 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, sites, err := compareForm(t, m, 2, true, 3, 0, 1, true, cpuBlock(), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%s (%d parts blocked): graph against interpreter: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q); interpreter against itself: input gradient %.2g (L2 %.2g), weight gradients %.2g",
-				a.Name, sites, c.logits, c.loss, c.input, c.inputL2, c.params, c.worstParam, c.selfInput, c.selfL2, c.selfParams)
-			if !(c.inputScale > 0) {
-				t.Errorf("%s: the interpreter's input gradient is all zeros (max |g| %g): nothing to compare; is the classifier's head all zeros?", a.Name, c.inputScale)
-			}
-			for _, e := range []struct {
-				what      string
-				got, self float64
-			}{{"logits", c.logits, 0}, {"input gradient", c.input, c.selfInput}, {"input gradient (L2)", c.inputL2, c.selfL2},
-				{"weight gradient " + c.worstParam, c.params, c.selfParams}} {
-				if !(e.got <= max(tolerance, 3*e.self)) {
-					t.Errorf("%s: %s relative error %.3g, want ≤ %.3g", a.Name, e.what, e.got, max(tolerance, 3*e.self))
+			// The form FGSM's engine opens (constant weights) and the one a
+			// training engine opens (fed weights, reordered on every run).
+			for _, fed := range []bool{false, true} {
+				c, sites, err := compareForm(t, m, 2, true, 3, 0, 1, true, cpuBlock(), fed)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if c.input > tolerance || c.inputL2 > tolerance || c.params > tolerance {
-				smoothMatches(t, m, a.Name)
+				t.Logf("%s (fed %v, %d parts blocked): graph against interpreter: logits %.2g, loss %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q); interpreter against itself: input gradient %.2g (L2 %.2g), weight gradients %.2g",
+					a.Name, fed, sites, c.logits, c.loss, c.input, c.inputL2, c.params, c.worstParam, c.selfInput, c.selfL2, c.selfParams)
+				if !(c.inputScale > 0) {
+					t.Errorf("%s: the interpreter's input gradient is all zeros (max |g| %g): nothing to compare; is the classifier's head all zeros?", a.Name, c.inputScale)
+				}
+				for _, e := range []struct {
+					what      string
+					got, self float64
+				}{{"logits", c.logits, 0}, {"input gradient", c.input, c.selfInput}, {"input gradient (L2)", c.inputL2, c.selfL2},
+					{"weight gradient " + c.worstParam, c.params, c.selfParams}} {
+					if !(e.got <= max(tolerance, 3*e.self)) {
+						t.Errorf("%s, fed %v: %s relative error %.3g, want ≤ %.3g", a.Name, fed, e.what, e.got, max(tolerance, 3*e.self))
+					}
+				}
+				if c.input > tolerance || c.inputL2 > tolerance || c.params > tolerance {
+					smoothMatches(t, m, a.Name, fed)
+				}
 			}
 		})
 	}
@@ -76,8 +80,10 @@ func TestArchModelsMatchInterpreter(t *testing.T) {
 // 1e-4, with no allowance. The kinks' own rules are checked node by node in
 // TestOperatorsMatchInterpreter. ResNet-50, its 49 Relus and max pool
 // smoothed: input gradient 5.3e-6, weight gradients 1.4e-6.
-func smoothMatches(t *testing.T, m *onnx.Model, name string) {
+func smoothMatches(t *testing.T, m *onnx.Model, name string, fed bool) {
 	t.Helper()
+	// A copy: the caller compares m again, as it is.
+	m = &onnx.Model{Proto: proto.Clone(m.Proto).(*onnx.ModelProto), Dir: m.Dir}
 	smoothed := 0
 	for _, n := range m.Proto.GetGraph().GetNode() {
 		switch n.GetOpType() {
@@ -99,18 +105,18 @@ func smoothMatches(t *testing.T, m *onnx.Model, name string) {
 	if smoothed == 0 {
 		t.Fatalf("%s: nothing to smooth, yet the gradients needed the sensitivity allowance", name)
 	}
-	c, _, err := compareForm(t, m, 2, true, 3, 0, 1, false, cpuBlock(), false)
+	c, _, err := compareForm(t, m, 2, true, 3, 0, 1, false, cpuBlock(), fed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s with %d kinks smoothed: logits %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q)",
-		name, smoothed, c.logits, c.input, c.inputL2, c.params, c.worstParam)
+	t.Logf("%s (fed %v) with %d kinks smoothed: logits %.2g, input gradient %.2g (L2 %.2g), weight gradients %.2g (worst %q)",
+		name, fed, smoothed, c.logits, c.input, c.inputL2, c.params, c.worstParam)
 	for _, e := range []struct {
 		what string
 		got  float64
 	}{{"logits", c.logits}, {"input gradient", c.input}, {"input gradient (L2)", c.inputL2}, {"weight gradient " + c.worstParam, c.params}} {
 		if !(e.got <= tolerance) {
-			t.Errorf("%s, kinks smoothed: %s relative error %.3g, want ≤ %g", name, e.what, e.got, tolerance)
+			t.Errorf("%s, fed %v, kinks smoothed: %s relative error %.3g, want ≤ %g", name, fed, e.what, e.got, tolerance)
 		}
 	}
 }
