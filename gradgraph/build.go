@@ -312,10 +312,11 @@ func (b *builder) add(parts []string) string {
 }
 
 // sum adds gradient contributions: the gradients of Slices that tile an
-// axis concatenated (slicetiles.go), those of full shape with one Sum, then
-// those spread by Expand (GlobalAveragePool's, a squeeze-and-excitation
-// block's) as their unexpanded inputs, by a broadcasting Add, one pass over
-// the tensor in place of writing and reading the expansion.
+// axis concatenated (slicetiles.go), those of full shape with one Add or
+// Sum (add), then those spread by Expand (GlobalAveragePool's, a
+// squeeze-and-excitation block's) as their unexpanded inputs, by a
+// broadcasting Add, one pass over the tensor in place of writing and
+// reading the expansion.
 func (b *builder) sum(parts []string) string {
 	if parts = b.concatTiles(parts); len(parts) == 1 {
 		return parts[0]

@@ -137,3 +137,30 @@ func TestGraphSharesWeights(t *testing.T) {
 		t.Error("replacing the model's initializers changed the gradient graph built before")
 	}
 }
+
+// TestTwoContributionsAdd checks that two gradient contributions of one
+// value are summed by an Add (ONNX Runtime's CPU provider runs Sum on one
+// thread): resblock's residual sum sends its gradient down two branches
+// that meet again at the block's input.
+func TestTwoContributionsAdd(t *testing.T) {
+	m, err := onnx.Load("../testdata/models/resblock.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(m, &Options{Weights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summed := 0
+	for _, n := range g.Model.Proto.GetGraph().GetNode() {
+		switch {
+		case n.GetOpType() == "Sum" && len(n.GetInput()) == 2:
+			t.Errorf("node %q sums two contributions with Sum; want Add", n.GetName())
+		case n.GetOpType() == "Add" && strings.HasPrefix(n.GetName(), "grad/"):
+			summed++
+		}
+	}
+	if summed == 0 {
+		t.Error("resblock's gradient graph adds no two contributions: nothing checked")
+	}
+}

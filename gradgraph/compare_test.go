@@ -138,18 +138,7 @@ func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint
 		t.Fatal(err)
 	}
 	outNames := append([]string{gr.Logits, gr.Loss, gr.InputGrad}, gr.ParamGrads...)
-	inNames := []string{gr.Input, gr.Labels}
-	xs := make([]int64, len(shape))
-	for i, d := range shape {
-		xs[i] = int64(d)
-	}
-	feeds := []ort.Tensor{{Shape: xs, Float: x.Data}, {Shape: []int64{int64(batch)}, Int: ys}}
-	if fed {
-		inNames = append(inNames, gr.Params...)
-		for _, prm := range p.Params() {
-			feeds = append(feeds, ort.Tensor{Shape: int64s(prm.T.Shape), Float: prm.T.Data})
-		}
-	}
+	inNames, feeds := graphFeeds(gr, p, x, ys, fed)
 	sess, err := ort.OpenGraph(data, inNames, outNames, &ort.Options{Device: ort.DeviceCPU})
 	if err != nil {
 		t.Fatalf("ONNX Runtime refused the gradient graph: %v", err)
@@ -173,6 +162,20 @@ func compareForm(t *testing.T, m *onnx.Model, batch int, weights bool, seed uint
 		c.selfInput, c.selfL2, c.selfParams = selfSensitivity(t, p, x, labels, rng, weights, ref)
 	}
 	return c, blocked, nil
+}
+
+// graphFeeds returns the names and values of the inputs of gr's run on x
+// with labels ys: with fed, the program's weights after them.
+func graphFeeds(gr *Graph, p *interp.Program, x *interp.Tensor, ys []int64, fed bool) ([]string, []ort.Tensor) {
+	names := []string{gr.Input, gr.Labels}
+	feeds := []ort.Tensor{{Shape: int64s(x.Shape), Float: x.Data}, {Shape: []int64{int64(len(ys))}, Int: ys}}
+	if fed {
+		names = append(names, gr.Params...)
+		for _, prm := range p.Params() {
+			feeds = append(feeds, ort.Tensor{Shape: int64s(prm.T.Shape), Float: prm.T.Data})
+		}
+	}
+	return names, feeds
 }
 
 // selfSensitivity returns how far the interpreter's input gradient (max and

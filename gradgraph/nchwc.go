@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -27,7 +28,8 @@ import (
 //
 //   - forward and input gradient: ReorderInput, the blocked Conv with the
 //     weights reordered to [C/B, 1, kh, kw, B] by a Reshape and a
-//     Transpose, and ReorderOutput. One layer at 56×56, 96 channels,
+//     Transpose (the input gradient's flipped on the way by a Gather,
+//     blockedWeights), and ReorderOutput. One layer at 56×56, 96 channels,
 //     batch 16: 33-35 against 6.7-7.2 ms.
 //   - weight gradient: a Scan over the samples whose body is the blocked
 //     Conv of one sample's x by its dy as the kernel ([C, 1, oh, ow],
@@ -66,14 +68,15 @@ type site struct {
 // lowering collects a blocked form's nodes and constants.
 type lowering struct {
 	used map[string]bool // the portable graph's names, read only
-	// consts are the portable graph's initializers, read only: weights
-	// that ONNX Runtime folds, reorders included, once when the session
-	// opens, where those reorders are standard operators.
-	consts map[string]bool
-	taken  map[string]bool // the blocked form's
-	nodes  []*onnx.NodeProto
-	inits  []*onnx.TensorProto
-	n      int
+	// foldable are the portable graph's values that ONNX Runtime folds
+	// into constants when a session opens (see foldable), read only:
+	// weights whose reorders it folds too, where those are standard
+	// operators.
+	foldable map[string]bool
+	taken    map[string]bool // the blocked form's
+	nodes    []*onnx.NodeProto
+	inits    []*onnx.TensorProto
+	n        int
 }
 
 func (l *lowering) fresh(hint string) string {
@@ -122,17 +125,18 @@ func (l *lowering) int64s(vals ...int64) string {
 // innermost output axis strides the whole tensor, took 19.3 against
 // 8.4 ms on one of ResNet-50's 512-channel 3×3 layers; the flip as a Slice
 // with step −1, 7.8 ms more, is a Gather of whole rows of taps here.
-// ONNX Runtime does not fold ReorderInput, so constant weights take
-// standard operators alone, which it folds when the session opens.
+// ONNX Runtime does not fold ReorderInput (nor any operator outside the
+// standard domains), so weights it folds (foldable: an FGSM graph's) take
+// standard operators alone, folded with them when the session opens.
 func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, blockedIn, back bool) string {
 	k := kh * kw
 	var r string
 	switch {
-	case blockedIn && ci > 1 && l.consts[w] && !back:
+	case blockedIn && ci > 1 && l.foldable[w] && !back:
 		// [co/B, Bo, ci/B, Bi, k] → [co/B, ci/B, k, Bi, Bo].
 		r = l.node("Reshape", "", "", []string{w, l.int64s(co/block, block, ci/block, block, k)})
 		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 4, 3, 1))
-	case blockedIn && ci > 1 && l.consts[w]:
+	case blockedIn && ci > 1 && l.foldable[w]:
 		// [ci/B, Bi, co/B, Bo, k], taps reversed, → [co/B, ci/B, k, Bi, Bo].
 		r = l.node("Reshape", "", "", []string{w, l.int64s(ci/block, block, co/block, block, k)})
 		r = l.node("Gather", "", "", []string{r, l.reversed(k)}, aInt("axis", 4))
@@ -230,7 +234,7 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64,
 	h, w := int64(win.in[0]), int64(win.in[1])
 	oh, ow := int64(win.out[0]), int64(win.out[1])
 	return site{nodes: nodes, fits: func(block int64) bool { return c%block == 0 }, emit: func(l *lowering, block int64) {
-		body := &lowering{used: l.used, consts: l.consts, taken: l.taken, n: l.n}
+		body := &lowering{used: l.used, foldable: l.foldable, taken: l.taken, n: l.n}
 		xn, gn, dn := body.fresh("x"), body.fresh("dy"), body.fresh("dw")
 		xb := body.node("ReorderInput", ort.NCHWcDomain, "", []string{body.node("Reshape", "", "", []string{xn, body.int64s(1, c, h, w)})})
 		gb := body.blockedWeights(gn, c, 1, oh, ow, block, true, false)
@@ -273,11 +277,7 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 		return g.Model, 0, nil
 	}
 	src := g.Model.Proto.GetGraph()
-	consts := map[string]bool{}
-	for _, t := range src.GetInitializer() {
-		consts[t.GetName()] = true
-	}
-	l := &lowering{used: g.used, consts: consts, taken: map[string]bool{}}
+	l := &lowering{used: g.used, foldable: foldable(src), taken: map[string]bool{}}
 	var nodes []*onnx.NodeProto
 	found := 0
 	for _, n := range src.GetNode() {
@@ -302,6 +302,57 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	mp := &onnx.ModelProto{IrVersion: g.Model.Proto.IrVersion, ProducerName: g.Model.Proto.ProducerName,
 		OpsetImport: opsets, Graph: graph, MetadataProps: g.Model.Proto.GetMetadataProps()}
 	return &onnx.Model{Proto: mp, Dir: g.Model.Dir}, len(replace), nil
+}
+
+// foldable returns the values of gp that ONNX Runtime's constant folding
+// turns into constants when a session opens: initializers that are not
+// also graph inputs (a model below IR version 4 lists its initializers as
+// inputs, which makes them overridable), Constant nodes' outputs, and the
+// outputs of standard operators all of whose inputs are foldable, but for
+// DequantizeLinear's (which it keeps, for quantized kernels to fuse), the
+// Random operators' and control flow's. It errs towards false: a value it
+// misses only takes the reorder computed on every run.
+func foldable(gp *onnx.GraphProto) map[string]bool {
+	inputs := map[string]bool{}
+	for _, vi := range gp.GetInput() {
+		inputs[vi.GetName()] = true
+	}
+	f := map[string]bool{}
+	for _, t := range gp.GetInitializer() {
+		if !inputs[t.GetName()] {
+			f[t.GetName()] = true
+		}
+	}
+	for _, n := range gp.GetNode() {
+		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+			continue
+		}
+		op := n.GetOpType()
+		folds := op == "Constant"
+		if !folds && op != "DequantizeLinear" && !strings.HasPrefix(op, "Random") {
+			for _, in := range n.GetInput() {
+				if in == "" {
+					continue
+				}
+				if !f[in] {
+					folds = false
+					break
+				}
+				folds = true
+			}
+			for _, a := range n.GetAttribute() {
+				if a.GetG() != nil || len(a.GetGraphs()) > 0 {
+					folds = false
+				}
+			}
+		}
+		if folds {
+			for _, out := range n.GetOutput() {
+				f[out] = true
+			}
+		}
+	}
+	return f
 }
 
 // blockable reports whether a 2-D Conv with weights of shape ws and group

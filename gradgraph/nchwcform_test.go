@@ -1,6 +1,7 @@
 package gradgraph
 
 import (
+	"fmt"
 	"maps"
 	"path/filepath"
 	"testing"
@@ -12,65 +13,90 @@ import (
 )
 
 // TestBlockedFormIsAGraph checks, without ONNX Runtime, the blocked form at
-// both block sizes MLAS uses (this machine's kernels run one of them):
-// every value is written once, before any node reads it, the Scan bodies
-// too; the portable graph is left as it was; and the parts that fit each
-// block are the ones the channel counts say.
+// both block sizes MLAS uses (this machine's kernels run one of them), of
+// a graph with fed weights and of one with constant weights: every value
+// is written once, before any node reads it, the Scan bodies too; the
+// portable graph is left as it was; the parts that fit each block are the
+// ones the channel counts say; and dense weights over a blocked input are
+// reordered by ReorderInput where they are fed, by standard operators
+// that ONNX Runtime folds where they are constants.
 func TestBlockedFormIsAGraph(t *testing.T) {
 	for _, tc := range []struct {
 		model     string
 		at8, at16 int
+		dense     bool // has a dense blocked Conv over a blocked input
 	}{
 		// mnv3_blocks' 72-channel depthwise layer (stride 2: its forward)
 		// fits a block of 8, not one of 16.
-		{"mnv3_blocks", 9, 8},
-		{"convnext_tiny", 8, 8},
-		{"fmnist_cnn", 3, 3},
+		{"mnv3_blocks", 9, 8, false},
+		{"convnext_tiny", 8, 8, true},
+		{"fmnist_cnn", 3, 3, true},
 	} {
-		t.Run(tc.model, func(t *testing.T) {
-			m, err := onnx.Load(filepath.Join("..", "testdata", "models", tc.model+".onnx"))
-			if err != nil {
-				t.Fatal(err)
+		for _, fed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/fed=%v", tc.model, fed), func(t *testing.T) {
+				checkBlockedForm(t, tc.model, fed, tc.at8, tc.at16, tc.dense)
+			})
+		}
+	}
+}
+
+// checkBlockedForm is TestBlockedFormIsAGraph on one model.
+func checkBlockedForm(t *testing.T, model string, fed bool, at8, at16 int, dense bool) {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join("..", "testdata", "models", model+".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(m, &Options{Weights: true, FeedWeights: fed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := map[string]bool{}
+	for _, name := range g.Params {
+		weights[name] = true
+	}
+	before := proto.Clone(g.Model.Proto)
+	for _, c := range []struct{ block, want int }{{8, at8}, {16, at16}} {
+		b, n, err := g.Blocked(c.block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("block %d: %d parts blocked, want %d", c.block, n, c.want)
+		}
+		domains := 0
+		for _, o := range b.Proto.GetOpsetImport() {
+			if o.GetDomain() == ort.NCHWcDomain {
+				domains++
 			}
-			g, err := Build(m, &Options{FeedWeights: true})
-			if err != nil {
-				t.Fatal(err)
+		}
+		if domains != 1 {
+			t.Errorf("block %d: %d imports of %s, want 1", c.block, domains, ort.NCHWcDomain)
+		}
+		defined := map[string]bool{}
+		gp := b.Proto.GetGraph()
+		for _, vi := range gp.GetInput() {
+			defined[vi.GetName()] = true
+		}
+		for _, init := range gp.GetInitializer() {
+			defined[init.GetName()] = true
+		}
+		checkOrder(t, gp, defined)
+		reordered := 0
+		for _, n := range gp.GetNode() {
+			if n.GetOpType() == "ReorderInput" && weights[n.GetInput()[0]] {
+				reordered++
 			}
-			before := proto.Clone(g.Model.Proto)
-			for _, c := range []struct{ block, want int }{{8, tc.at8}, {16, tc.at16}} {
-				b, n, err := g.Blocked(c.block)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if n != c.want {
-					t.Errorf("block %d: %d parts blocked, want %d", c.block, n, c.want)
-				}
-				domains := 0
-				for _, o := range b.Proto.GetOpsetImport() {
-					if o.GetDomain() == ort.NCHWcDomain {
-						domains++
-					}
-				}
-				if domains != 1 {
-					t.Errorf("block %d: %d imports of %s, want 1", c.block, domains, ort.NCHWcDomain)
-				}
-				defined := map[string]bool{}
-				gp := b.Proto.GetGraph()
-				for _, vi := range gp.GetInput() {
-					defined[vi.GetName()] = true
-				}
-				for _, init := range gp.GetInitializer() {
-					defined[init.GetName()] = true
-				}
-				checkOrder(t, gp, defined)
-			}
-			if !proto.Equal(g.Model.Proto, before) {
-				t.Error("Blocked changed the portable graph")
-			}
-			if b, n, err := g.Blocked(1); err != nil || n != 0 || b != g.Model {
-				t.Errorf("Blocked(1) = %d parts, %v; want the portable graph itself", n, err)
-			}
-		})
+		}
+		if want := fed && dense; (reordered > 0) != want {
+			t.Errorf("block %d: %d weights reordered by ReorderInput, want some %v", c.block, reordered, want)
+		}
+	}
+	if !proto.Equal(g.Model.Proto, before) {
+		t.Error("Blocked changed the portable graph")
+	}
+	if b, n, err := g.Blocked(1); err != nil || n != 0 || b != g.Model {
+		t.Errorf("Blocked(1) = %d parts, %v; want the portable graph itself", n, err)
 	}
 }
 
@@ -127,6 +153,45 @@ func checkOrder(t *testing.T, gp *onnx.GraphProto, defined map[string]bool) {
 	for _, o := range gp.GetOutput() {
 		if !defined[o.GetName()] {
 			t.Errorf("graph %q: output %q is never written", gp.GetName(), o.GetName())
+		}
+	}
+}
+
+// TestFoldable checks which values the blocked form takes for constants
+// that ONNX Runtime folds.
+func TestFoldable(t *testing.T) {
+	node := func(op, domain string, ins []string, out string) *onnx.NodeProto {
+		return &onnx.NodeProto{OpType: proto.String(op), Domain: proto.String(domain), Input: ins, Output: []string{out}}
+	}
+	gp := &onnx.GraphProto{
+		Input:       []*onnx.ValueInfoProto{{Name: proto.String("x")}, {Name: proto.String("old")}},
+		Initializer: []*onnx.TensorProto{{Name: proto.String("w")}, {Name: proto.String("old")}, {Name: proto.String("q")}},
+		Node: []*onnx.NodeProto{
+			node("Constant", "", nil, "c"),
+			node("Identity", "", []string{"w"}, "w2"),
+			node("Mul", "ai.onnx", []string{"w2", "c"}, "w3"),
+			node("Mul", "", []string{"w", "x"}, "wx"),
+			node("DequantizeLinear", "", []string{"q", "c"}, "dq"),
+			node("Identity", "", []string{"dq"}, "dq2"),
+			node("ReorderInput", ort.NCHWcDomain, []string{"w"}, "r"),
+			node("Identity", "", []string{"old"}, "old2"),
+			node("Shape", "", []string{""}, "none"),
+			node("RandomNormalLike", "", []string{"w"}, "rand"),
+		},
+	}
+	f := foldable(gp)
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"w", true}, {"c", true}, {"w2", true}, {"w3", true},
+		{"x", false}, {"wx", false}, {"dq", false}, {"dq2", false}, {"r", false},
+		// An initializer that is also an input may be overridden.
+		{"old", false}, {"old2", false},
+		{"none", false}, {"rand", false},
+	} {
+		if f[c.name] != c.want {
+			t.Errorf("foldable[%q] = %v, want %v", c.name, f[c.name], c.want)
 		}
 	}
 }
