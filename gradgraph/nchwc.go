@@ -128,25 +128,28 @@ func (l *lowering) int64s(vals ...int64) string {
 // ONNX Runtime does not fold ReorderInput (nor any operator outside the
 // standard domains), so weights it folds (foldable: an FGSM graph's) take
 // standard operators alone, folded with them when the session opens.
-func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, blockedIn, back bool) string {
+func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, back bool) string {
 	k := kh * kw
+	// dense: a dense Conv over a blocked input (a depthwise one reads one
+	// channel a group, an unblocked input fewer than a block).
+	dense, folds := ci >= block, l.foldable[w]
 	var r string
 	switch {
-	case blockedIn && ci > 1 && l.foldable[w] && !back:
+	case dense && folds && !back:
 		// [co/B, Bo, ci/B, Bi, k] → [co/B, ci/B, k, Bi, Bo].
 		r = l.node("Reshape", "", "", []string{w, l.int64s(co/block, block, ci/block, block, k)})
 		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 4, 3, 1))
-	case blockedIn && ci > 1 && l.foldable[w]:
+	case dense && folds:
 		// [ci/B, Bi, co/B, Bo, k], taps reversed, → [co/B, ci/B, k, Bi, Bo].
 		r = l.node("Reshape", "", "", []string{w, l.int64s(ci/block, block, co/block, block, k)})
 		r = l.node("Gather", "", "", []string{r, l.reversed(k)}, aInt("axis", 4))
 		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 2, 0, 4, 1, 3))
-	case blockedIn && ci > 1 && !back:
+	case dense && !back:
 		// [co, ci/B, k, Bi] = [co/B, Bo, ci/B·k·Bi] → [co/B, ci/B·k·Bi, Bo].
 		r = l.node("ReorderInput", ort.NCHWcDomain, "", []string{w})
 		r = l.node("Reshape", "", "", []string{r, l.int64s(co/block, block, ci*k)})
 		r = l.node("Transpose", "", "", []string{r}, aInts("perm", 0, 2, 1))
-	case blockedIn && ci > 1:
+	case dense:
 		// [ci, co/B, k, Bo] = [ci/B, Bi, co/B, k, Bo], taps reversed,
 		// → [co/B, ci/B, k, Bi, Bo].
 		r = l.node("ReorderInput", ort.NCHWcDomain, "", []string{w})
@@ -167,13 +170,11 @@ func (l *lowering) blockedWeights(w string, co, ci, kh, kw, block int64, blocked
 
 // reversed returns the indices k−1, …, 1, 0.
 func (l *lowering) reversed(k int64) string {
-	name := l.fresh("const")
 	vals := make([]int64, k)
 	for i := range vals {
 		vals[i] = k - 1 - int64(i)
 	}
-	l.inits = append(l.inits, int64Tensor(name, []int64{k}, vals))
-	return name
+	return l.int64s(vals...)
 }
 
 // conv appends the blocked form of out = Conv(x, w[, bias]), w of shape
@@ -186,7 +187,7 @@ func (l *lowering) conv(out, x, w, bias string, co, ci, group, kh, kw int64, win
 	if blockedIn {
 		in = l.node("ReorderInput", ort.NCHWcDomain, "", []string{x})
 	}
-	ins := []string{in, l.blockedWeights(w, co, ci, kh, kw, block, blockedIn, back)}
+	ins := []string{in, l.blockedWeights(w, co, ci, kh, kw, block, back)}
 	if bias != "" {
 		ins = append(ins, bias)
 	}
@@ -217,6 +218,8 @@ func inputGradSite(nodes []*onnx.NodeProto, dx, dy, w string, co, ci, group int6
 	return blockedConvSite(nodes, dx, dy, w, "", co, ci, group, win, true)
 }
 
+// blockedConvSite is the site of nodes, whose last writes out: the Conv of
+// x by w (and bias) that conv writes in the blocked form.
 func blockedConvSite(nodes []*onnx.NodeProto, out, x, w, bias string, co, ci, group int64, win *window, back bool) site {
 	kh, kw := win.kernel[0], win.kernel[1]
 	return site{nodes: nodes,
@@ -237,7 +240,7 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64,
 		body := &lowering{used: l.used, foldable: l.foldable, taken: l.taken, n: l.n}
 		xn, gn, dn := body.fresh("x"), body.fresh("dy"), body.fresh("dw")
 		xb := body.node("ReorderInput", ort.NCHWcDomain, "", []string{body.node("Reshape", "", "", []string{xn, body.int64s(1, c, h, w)})})
-		gb := body.blockedWeights(gn, c, 1, oh, ow, block, true, false)
+		gb := body.blockedWeights(gn, c, 1, oh, ow, block, false)
 		// dy as the kernel: x's taps at every offset of the weights' window,
 		// the forward's pads around x.
 		d := body.node("Conv", ort.NCHWcDomain, "", []string{xb, gb}, aInt("group", c), aInts("kernel_shape", oh, ow),
