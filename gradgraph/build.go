@@ -75,6 +75,11 @@ type Graph struct {
 	// kernels (Blocked); used, every name Model holds.
 	sites []site
 	used  map[string]bool
+	// For the blocked form's chains (nchwcchain.go): the forward Convs
+	// they can take, the forward nodes, and the values' static shapes.
+	convs   []chainConv
+	forward map[*onnx.NodeProto]bool
+	shapes  map[string][]int
 }
 
 // Build returns the gradient graph of m, a classifier with one float input.
@@ -135,7 +140,11 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	for _, o := range g.Outputs {
 		gr.Outputs = append(gr.Outputs, o.Name)
 	}
-	gr.sites, gr.used = b.sites, b.used
+	gr.sites, gr.used, gr.convs, gr.shapes = b.sites, b.used, b.convs, b.shapes
+	gr.forward = map[*onnx.NodeProto]bool{}
+	for _, n := range fwd {
+		gr.forward[n] = true
+	}
 	gr.Model, err = b.model(m, fwd, gr)
 	return gr, err
 }

@@ -33,6 +33,9 @@ func init() {
 			return nil, err
 		}
 		out := make([]string, len(n.Inputs))
+		if c, ok := chainConvOf(b.forward[n], ws, group, win); ok {
+			b.convs = append(b.convs, c)
+		}
 		blocked := blockable(ws, group)
 		if blocked {
 			b.sites = append(b.sites, convSite(b.forward[n], int64(ws[0]), int64(ws[1]), group, win))

@@ -30,6 +30,7 @@ type builder struct {
 	spread  map[string]string // Expand outputs of expandBatch, by name: their input
 	tiles   map[string]tile   // Pads of Slices' gradients, by name (slicetiles.go)
 	sites   []site            // parts with a blocked form (nchwc.go)
+	convs   []chainConv       // forward Convs blocked chains can take (nchwcchain.go)
 	// The forward graph's index (indexNodes): each value's producer, how
 	// many node inputs read it, the graph outputs.
 	producers map[string]*onnx.Node

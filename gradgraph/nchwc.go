@@ -46,7 +46,7 @@ import (
 //     the graph (BenchmarkAutoPaperStep, the two forms alternated twice)
 //     0.1065-0.1088 against 0.1012-0.1017 of ONNX Runtime's forward.
 //     1×1 Convs stay: their plain path is as fast as the blocked one with
-//     its reorders.
+//     its reorders, but in a chain of the forward pass (nchwcchain.go).
 //
 // The form depends on the block size B of the library's kernels (16 on
 // AVX-512, 8 on AVX2; ort.NCHWcBlock reads it from the library), and the
@@ -258,17 +258,28 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64,
 }
 
 // Blocked returns the graph with the blocked form in place of every site
-// that fits block (channels a multiple of it, or an unblocked input), and
-// how many it replaced; with none (or block < 2) it returns g.Model
+// that fits block (channels a multiple of it, or an unblocked input) and
+// of the forward chains (nchwcchain.go), and how many parts (sites and
+// chain members) it replaced; with none (or block < 2) it returns g.Model
 // itself. The rest (nodes, inputs, weights, value_info) is shared with
 // g.Model, which it does not change, so that sessions may ask for it at
 // once.
 func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
+	if block < 2 {
+		return g.Model, 0, nil
+	}
+	src := g.Model.Proto.GetGraph()
+	folds := foldable(src)
+	outputs := map[string]bool{}
+	for _, o := range src.GetOutput() {
+		outputs[o.GetName()] = true
+	}
+	ch := g.planChains(src.GetNode(), outputs, folds, int64(block))
 	replace := map[*onnx.NodeProto]*site{}
 	drop := map[*onnx.NodeProto]bool{}
 	for i := range g.sites {
 		s := &g.sites[i]
-		if block < 2 || !s.fits(int64(block)) {
+		if !s.fits(int64(block)) || ch != nil && slices.ContainsFunc(s.nodes, func(n *onnx.NodeProto) bool { return ch.member[n] }) {
 			continue
 		}
 		replace[s.nodes[len(s.nodes)-1]] = s
@@ -276,15 +287,22 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 			drop[n] = true
 		}
 	}
-	if len(replace) == 0 {
+	parts := len(replace)
+	if ch != nil {
+		parts += len(ch.member)
+	}
+	if parts == 0 {
 		return g.Model, 0, nil
 	}
-	src := g.Model.Proto.GetGraph()
-	l := &lowering{used: g.used, foldable: foldable(src), taken: map[string]bool{}}
+	l := &lowering{used: g.used, foldable: folds, taken: map[string]bool{}}
 	var nodes []*onnx.NodeProto
 	found := 0
 	for _, n := range src.GetNode() {
-		if s := replace[n]; s != nil {
+		if ch != nil && ch.member[n] {
+			l.nodes = l.nodes[:0]
+			ch.emit(l, n, int64(block))
+			nodes = append(nodes, l.nodes...)
+		} else if s := replace[n]; s != nil {
 			l.nodes = l.nodes[:0]
 			s.emit(l, int64(block))
 			nodes = append(nodes, l.nodes...)
@@ -304,7 +322,7 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	opsets = append(opsets, &onnx.OperatorSetIdProto{Domain: proto.String(ort.NCHWcDomain), Version: proto.Int64(1)})
 	mp := &onnx.ModelProto{IrVersion: g.Model.Proto.IrVersion, ProducerName: g.Model.Proto.ProducerName,
 		OpsetImport: opsets, Graph: graph, MetadataProps: g.Model.Proto.GetMetadataProps()}
-	return &onnx.Model{Proto: mp, Dir: g.Model.Dir}, len(replace), nil
+	return &onnx.Model{Proto: mp, Dir: g.Model.Dir}, parts, nil
 }
 
 // foldable returns the values of gp that ONNX Runtime's constant folding

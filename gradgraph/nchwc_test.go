@@ -27,25 +27,27 @@ func TestBlockedMatchesInterpreter(t *testing.T) {
 		t.Skip("this machine's ONNX Runtime has no NCHWc kernels")
 	}
 	for _, tc := range []struct {
-		model string
-		sites int // the blocked parts at block 16
+		model           string
+		sites, fedSites int // the blocked parts at block 16, constant and fed weights
 	}{
 		// Two 7×7 depthwise layers of 16 and 32 channels: forward, dx and
 		// dW each; the forward of the 3-channel stem (unblocked input) and
 		// of the 2×2 stride-2 downsampling.
-		{"convnext_tiny", 8},
+		{"convnext_tiny", 8, 8},
 		// Depthwise: 32 and 144 channels at stride 1, three each; 96 and
 		// 144 at stride 2, the forward only. The stem's forward.
-		{"mnv2_blocks", 9},
+		{"mnv2_blocks", 9, 9},
 		// Depthwise: 16 and 144 at stride 1, 96 at stride 2 (72 is not a
-		// multiple of 16). The stem's forward.
-		{"mnv3_blocks", 8},
+		// multiple of 16). The stem's forward. Fed, the first depthwise
+		// Conv's Relu joins it in a chain (nchwcchain.go).
+		{"mnv3_blocks", 8, 9},
 		// Dense 3×3 at stride 1: 1 to 32 channels (unblocked input) and
 		// 32 to 64, whose dx is a blocked Conv from 64 to 32 channels.
-		{"fmnist_cnn", 3},
+		// Fed, each forward Conv and its Relu a chain.
+		{"fmnist_cnn", 3, 5},
 		// The same, its weights DequantizeLinear's outputs: neither fed nor
-		// folded, reordered on every run.
-		{"fmnist_cnn_qdq", 3},
+		// folded, reordered on every run, and chained as fed ones are.
+		{"fmnist_cnn_qdq", 5, 5},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			m, err := onnx.Load(filepath.Join("..", "testdata", "models", tc.model+".onnx"))
@@ -59,8 +61,8 @@ func TestBlockedMatchesInterpreter(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if block == 16 && sites != tc.sites {
-					t.Errorf("fed %v: %d parts took the blocked form, want %d", fed, sites, tc.sites)
+				if want := map[bool]int{false: tc.sites, true: tc.fedSites}[fed]; block == 16 && sites != want {
+					t.Errorf("fed %v: %d parts took the blocked form, want %d", fed, sites, want)
 				}
 				if sites == 0 {
 					t.Fatal("no part took the blocked form")

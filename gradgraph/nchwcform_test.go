@@ -19,29 +19,38 @@ import (
 // portable graph is left as it was; the parts that fit each block are the
 // ones the channel counts say; and dense weights over a blocked input are
 // reordered by ReorderInput where they are fed, by standard operators
-// that ONNX Runtime folds where they are constants.
+// that ONNX Runtime folds where they are constants. With fed weights the
+// forward Convs, Relus and Adds take the chains (nchwcchain.go), each a
+// part.
 func TestBlockedFormIsAGraph(t *testing.T) {
 	for _, tc := range []struct {
 		model     string
+		fed       bool
 		at8, at16 int
-		dense     bool // has a dense blocked Conv over a blocked input
+		// dense8 and dense16: the form has a dense blocked Conv over a
+		// blocked input, at block 8 and 16.
+		dense8, dense16 bool
 	}{
 		// mnv3_blocks' 72-channel depthwise layer (stride 2: its forward)
 		// fits a block of 8, not one of 16.
-		{"mnv3_blocks", 9, 8, false},
-		{"convnext_tiny", 8, 8, true},
-		{"fmnist_cnn", 3, 3, true},
+		{"mnv3_blocks", false, 9, 8, false, false},
+		// Fed, the depthwise Convs with the Relus after them, and at 8 a
+		// 1×1 expansion too, which feeds a Relu and a depthwise Conv.
+		{"mnv3_blocks", true, 13, 9, true, false},
+		{"convnext_tiny", false, 8, 8, true, true},
+		{"convnext_tiny", true, 8, 8, true, true},
+		{"fmnist_cnn", false, 3, 3, true, true},
+		// The two forward Convs each with its Relu.
+		{"fmnist_cnn", true, 5, 5, true, true},
 	} {
-		for _, fed := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/fed=%v", tc.model, fed), func(t *testing.T) {
-				checkBlockedForm(t, tc.model, fed, tc.at8, tc.at16, tc.dense)
-			})
-		}
+		t.Run(fmt.Sprintf("%s/fed=%v", tc.model, tc.fed), func(t *testing.T) {
+			checkBlockedForm(t, tc.model, tc.fed, tc.at8, tc.at16, tc.dense8, tc.dense16)
+		})
 	}
 }
 
 // checkBlockedForm is TestBlockedFormIsAGraph on one model.
-func checkBlockedForm(t *testing.T, model string, fed bool, at8, at16 int, dense bool) {
+func checkBlockedForm(t *testing.T, model string, fed bool, at8, at16 int, dense8, dense16 bool) {
 	t.Helper()
 	m, err := onnx.Load(filepath.Join("..", "testdata", "models", model+".onnx"))
 	if err != nil {
@@ -56,7 +65,10 @@ func checkBlockedForm(t *testing.T, model string, fed bool, at8, at16 int, dense
 		weights[name] = true
 	}
 	before := proto.Clone(g.Model.Proto)
-	for _, c := range []struct{ block, want int }{{8, at8}, {16, at16}} {
+	for _, c := range []struct {
+		block, want int
+		dense       bool
+	}{{8, at8, dense8}, {16, at16, dense16}} {
 		b, n, err := g.Blocked(c.block)
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +100,7 @@ func checkBlockedForm(t *testing.T, model string, fed bool, at8, at16 int, dense
 				reordered++
 			}
 		}
-		if want := fed && dense; (reordered > 0) != want {
+		if want := fed && c.dense; (reordered > 0) != want {
 			t.Errorf("block %d: %d weights reordered by ReorderInput, want some %v", c.block, reordered, want)
 		}
 	}
