@@ -259,8 +259,8 @@ func depthwiseWeightGradSite(nodes []*onnx.NodeProto, dw, x, dy string, c int64,
 
 // Blocked returns the graph with the blocked form in place of every site
 // that fits block (channels a multiple of it, or an unblocked input) and
-// of the forward chains (nchwcchain.go), and how many parts (sites and
-// chain members) it replaced; with none (or block < 2) it returns g.Model
+// of the forward chains (nchwcchain.go), and how many parts (sites, and
+// chain members, those fused into one Conv each counted) it replaced; with none (or block < 2) it returns g.Model
 // itself. The rest (nodes, inputs, weights, value_info) is shared with
 // g.Model, which it does not change, so that sessions may ask for it at
 // once.
@@ -300,7 +300,9 @@ func (g *Graph) Blocked(block int) (*onnx.Model, int, error) {
 	for _, n := range src.GetNode() {
 		if ch != nil && ch.member[n] {
 			l.nodes = l.nodes[:0]
-			ch.emit(l, n, int64(block))
+			if err := ch.emit(l, n, int64(block)); err != nil {
+				return nil, 0, err
+			}
 			nodes = append(nodes, l.nodes...)
 		} else if s := replace[n]; s != nil {
 			l.nodes = l.nodes[:0]

@@ -1,6 +1,7 @@
 package gradgraph
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/onnxguard/onnxguard/onnx"
@@ -215,37 +216,60 @@ func (ch *chains) fuse(nodes []*onnx.NodeProto, readers map[string][]*onnx.NodeP
 
 // emit appends member n's blocked form, unless a later fused Conv writes
 // it, and the reorder back of what it writes where the graph reads that.
-func (ch *chains) emit(l *lowering, n *onnx.NodeProto, block int64) {
+// A member reading a value no member has written yet is an error: the
+// plan's order is broken, and the form would compute something else.
+func (ch *chains) emit(l *lowering, n *onnx.NodeProto, block int64) error {
 	if ch.skip[n] {
-		return
+		return nil
 	}
 	out, y := n.GetOutput()[0], l.fresh("chain")
+	var err error
 	switch f, fused := ch.fused[n]; {
 	case fused:
-		ch.conv2d(l, y, f.c, f.sum, f.relu, block)
+		err = ch.conv2d(l, y, f.c, f.sum, f.relu, block)
 		ch.channels[out] = f.c.co
 	case ch.conv[n] != nil:
-		ch.conv2d(l, y, ch.conv[n], "", false, block)
+		err = ch.conv2d(l, y, ch.conv[n], "", false, block)
 		ch.channels[out] = ch.conv[n].co
 	default: // Relu or Add, elementwise in either layout
 		ins := make([]string, len(n.GetInput()))
 		for i, v := range n.GetInput() {
-			ins[i] = ch.blocked[v]
+			if ins[i], err = ch.read(v, n); err != nil {
+				return err
+			}
 		}
 		l.node(n.GetOpType(), "", y, ins)
 		ch.channels[out] = ch.channels[n.GetInput()[0]]
+	}
+	if err != nil {
+		return err
 	}
 	ch.blocked[out] = y
 	if ch.back[out] {
 		l.node("ReorderOutput", ort.NCHWcDomain, out, []string{y}, aInt("channels", ch.channels[out]))
 	}
+	return nil
+}
+
+// read returns the blocked name of v, which member n reads and a member
+// must have written before it.
+func (ch *chains) read(v string, n *onnx.NodeProto) (string, error) {
+	if b, ok := ch.blocked[v]; ok && ch.written[v] {
+		return b, nil
+	}
+	return "", fmt.Errorf("gradgraph: blocked chains: %s %q reads %q before a chain writes it", n.GetOpType(), n.GetName(), v)
 }
 
 // conv2d appends the blocked Conv c writing y: over its input as a member
 // wrote it, or reordered once for every Conv reading it (as it is, where
 // it has fewer channels than a block), with sum added and a Relu after
 // where asked.
-func (ch *chains) conv2d(l *lowering, y string, c *chainConv, sum string, relu bool, block int64) {
+func (ch *chains) conv2d(l *lowering, y string, c *chainConv, sum string, relu bool, block int64) error {
+	if ch.written[c.x] {
+		if _, err := ch.read(c.x, c.n); err != nil {
+			return err
+		}
+	}
 	x, ok := ch.blocked[c.x]
 	if !ok {
 		x = c.x
@@ -256,7 +280,11 @@ func (ch *chains) conv2d(l *lowering, y string, c *chainConv, sum string, relu b
 	}
 	ins := []string{x, l.blockedWeights(c.w, c.co, c.ci, c.kh, c.kw, block, false), c.bias}
 	if sum != "" {
-		ins = append(ins, ch.blocked[sum])
+		b, err := ch.read(sum, c.n)
+		if err != nil {
+			return err
+		}
+		ins = append(ins, b)
 	}
 	for len(ins) > 2 && ins[len(ins)-1] == "" {
 		ins = ins[:len(ins)-1]
@@ -267,4 +295,5 @@ func (ch *chains) conv2d(l *lowering, y string, c *chainConv, sum string, relu b
 		attrs = append(attrs, aStr("activation", "Relu"))
 	}
 	l.node("Conv", ort.NCHWcDomain, y, ins, attrs...)
+	return nil
 }
