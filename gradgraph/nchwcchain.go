@@ -29,7 +29,7 @@ import (
 // pass): its 36 forward 1×1 Convs took 374 ms against 521 on the plain
 // path (ONNX Runtime's own forward, its weights constants: 337); the
 // reorders back added 51 ms, the 1×1 weights' reorders 12. The paper step
-// on the graph (BenchmarkAutoPaperStep, eight runs alternated with the
+// on the graph (BenchmarkAutoPaperStep, twelve runs alternated with the
 // code before, which had neither the chains nor convweight.go's operand
 // order): 0.117 against 0.110 of ONNX Runtime's forward, on average.
 
