@@ -76,10 +76,11 @@ type Graph struct {
 	sites []site
 	used  map[string]bool
 	// For the blocked form's chains (nchwcchain.go): the forward Convs
-	// they can take, the forward nodes, and the values' static shapes.
-	convs   []chainConv
-	forward map[*onnx.NodeProto]bool
-	shapes  map[string][]int
+	// they can take, how many of Model's nodes are the forward pass's
+	// (they come first), and the values' static shapes.
+	convs        []chainConv
+	forwardNodes int
+	shapes       map[string][]int
 }
 
 // Build returns the gradient graph of m, a classifier with one float input.
@@ -140,11 +141,7 @@ func Build(m *onnx.Model, opt *Options) (*Graph, error) {
 	for _, o := range g.Outputs {
 		gr.Outputs = append(gr.Outputs, o.Name)
 	}
-	gr.sites, gr.used, gr.convs, gr.shapes = b.sites, b.used, b.convs, b.shapes
-	gr.forward = map[*onnx.NodeProto]bool{}
-	for _, n := range fwd {
-		gr.forward[n] = true
-	}
+	gr.sites, gr.used, gr.convs, gr.forwardNodes, gr.shapes = b.sites, b.used, b.convs, len(fwd), b.shapes
 	gr.Model, err = b.model(m, fwd, gr)
 	return gr, err
 }

@@ -33,12 +33,13 @@ func init() {
 			return nil, err
 		}
 		out := make([]string, len(n.Inputs))
-		if c, ok := chainConvOf(b.forward[n], ws, group, win); ok {
+		c, chainable := chainConvOf(b.forward[n], ws, group, win)
+		if chainable {
 			b.convs = append(b.convs, c)
 		}
-		blocked := blockable(ws, group)
+		blocked := chainable && c.alone()
 		if blocked {
-			b.sites = append(b.sites, convSite(b.forward[n], int64(ws[0]), int64(ws[1]), group, win))
+			b.sites = append(b.sites, c.site([]*onnx.NodeProto{c.n}))
 		}
 		if b.needs(n, 0) {
 			if win.pointwise() && group == 1 {

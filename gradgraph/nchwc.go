@@ -177,36 +177,57 @@ func (l *lowering) reversed(k int64) string {
 	return l.int64s(vals...)
 }
 
-// conv appends the blocked form of out = Conv(x, w[, bias]), w of shape
-// [co, ci, kh, kw], over the window's pads, strides and dilations: a
-// depthwise Conv (group co, ci 1) or a dense one (group 1); with back, w
-// is as blockedWeights reads it then.
-func (l *lowering) conv(out, x, w, bias string, co, ci, group, kh, kw int64, win *window, block int64, back bool) {
-	blockedIn := group > 1 || ci >= block
-	in := x
-	if blockedIn {
-		in = l.node("ReorderInput", ort.NCHWcDomain, "", []string{x})
-	}
-	ins := []string{in, l.blockedWeights(w, co, ci, kh, kw, block, back)}
-	if bias != "" {
-		ins = append(ins, bias)
-	}
-	y := l.node("Conv", ort.NCHWcDomain, "", ins, aInt("group", group), aInts("kernel_shape", kh, kw),
-		aInts("pads", win.pads...), aInts("strides", win.strides...), aInts("dilations", win.dilations...))
-	l.node("ReorderOutput", ort.NCHWcDomain, out, []string{y}, aInt("channels", co))
+// blockedConv is a Conv the blocked kernels can run: y = Conv(x, w[,
+// bias]), w of shape [co, ci, kh, kw] (with back, the weights of the
+// forward Conv whose input gradient this is, as blockedWeights reads
+// them), over the window's pads, strides and dilations; depthwise (group
+// co, ci 1) or dense (group 1).
+type blockedConv struct {
+	x, w, bias, y         string
+	co, ci, group, kh, kw int64
+	win                   *window
+	back                  bool
 }
 
-// convSite records the Conv node n (default domain, inputs x, w and an
-// optional bias), weights [co, ci, kh, kw], over win: depthwise (group co,
-// ci 1) or dense (group 1). The blocked kernels need co a multiple of the
-// block, and a dense Conv's ci one too or fewer than a block.
-func convSite(n *onnx.NodeProto, co, ci, group int64, win *window) site {
-	in := n.GetInput()
-	bias := ""
-	if len(in) > 2 {
-		bias = in[2]
+// fits says whether the blocked kernels run c at block: co a multiple of
+// it, and a dense Conv's ci one too or fewer than a block (an unblocked
+// input, read as it is).
+func (c *blockedConv) fits(block int64) bool {
+	return c.co%block == 0 && (c.group > 1 || c.ci%block == 0 || c.ci < block)
+}
+
+// blockedIn says whether c reads its input blocked: a depthwise Conv's,
+// or a dense one's of a block or more channels.
+func (c *blockedConv) blockedIn(block int64) bool { return c.group > 1 || c.ci >= block }
+
+// conv appends the blocked Conv c of in (x as c.blockedIn reads it)
+// writing y, with sum (blocked; "" for none) added to it and activation
+// ("" for none) applied after.
+func (l *lowering) conv(y, in string, c *blockedConv, sum, activation string, block int64) {
+	ins := []string{in, l.blockedWeights(c.w, c.co, c.ci, c.kh, c.kw, block, c.back), c.bias, sum}
+	for len(ins) > 2 && ins[len(ins)-1] == "" {
+		ins = ins[:len(ins)-1]
 	}
-	return blockedConvSite([]*onnx.NodeProto{n}, n.GetOutput()[0], in[0], in[1], bias, co, ci, group, win, false)
+	attrs := []*onnx.AttributeProto{aInt("group", c.group), aInts("kernel_shape", c.kh, c.kw), aInts("pads", c.win.pads...),
+		aInts("strides", c.win.strides...), aInts("dilations", c.win.dilations...)}
+	if activation != "" {
+		attrs = append(attrs, aStr("activation", activation))
+	}
+	l.node("Conv", ort.NCHWcDomain, y, ins, attrs...)
+}
+
+// site returns the site of nodes, the last of which writes c.y: c's
+// blocked form between a reorder of x in and of y back.
+func (c blockedConv) site(nodes []*onnx.NodeProto) site {
+	return site{nodes: nodes, fits: c.fits, emit: func(l *lowering, block int64) {
+		in := c.x
+		if c.blockedIn(block) {
+			in = l.node("ReorderInput", ort.NCHWcDomain, "", []string{c.x})
+		}
+		y := l.fresh("Conv")
+		l.conv(y, in, &c, "", "", block)
+		l.node("ReorderOutput", ort.NCHWcDomain, c.y, []string{y}, aInt("channels", c.co))
+	}}
 }
 
 // inputGradSite records nodes, convInputGrad's: the input gradient dx of
@@ -215,18 +236,8 @@ func convSite(n *onnx.NodeProto, co, ci, group int64, win *window) site {
 // forward's window's inputGrad). The blocked form flips and reorders w in
 // one go (blockedWeights' back).
 func inputGradSite(nodes []*onnx.NodeProto, dx, dy, w string, co, ci, group int64, win *window) site {
-	return blockedConvSite(nodes, dx, dy, w, "", co, ci, group, win, true)
-}
-
-// blockedConvSite is the site of nodes, whose last writes out: the Conv of
-// x by w (and bias) that conv writes in the blocked form.
-func blockedConvSite(nodes []*onnx.NodeProto, out, x, w, bias string, co, ci, group int64, win *window, back bool) site {
-	kh, kw := win.kernel[0], win.kernel[1]
-	return site{nodes: nodes,
-		fits: func(block int64) bool {
-			return co%block == 0 && (group > 1 || ci%block == 0 || ci < block)
-		},
-		emit: func(l *lowering, block int64) { l.conv(out, x, w, bias, co, ci, group, kh, kw, win, block, back) }}
+	c := blockedConv{x: dy, w: w, y: dx, co: co, ci: ci, group: group, kh: win.kernel[0], kw: win.kernel[1], win: win, back: true}
+	return c.site(nodes)
 }
 
 // depthwiseWeightGradSite records nodes, the portable form of
@@ -376,18 +387,4 @@ func foldable(gp *onnx.GraphProto) map[string]bool {
 		}
 	}
 	return f
-}
-
-// blockable reports whether a 2-D Conv with weights of shape ws and group
-// has a blocked form: depthwise (one input and one output channel a
-// group), or dense with a kernel wider than 1×1 (a 1×1 Conv is a product
-// per pixel, which the plain path runs as fast as the blocked one runs it
-// with its two reorders: 12.6 against 14.1 ms at 56×56, 256 to 64
-// channels). Every axis must be known: the reorders need its size.
-func blockable(ws []int, group int64) bool {
-	if len(ws) != 4 || slices.Min(ws) < 1 {
-		return false
-	}
-	depthwise := group > 1 && ws[1] == 1 && int64(ws[0]) == group
-	return depthwise || group == 1 && ws[2]*ws[3] > 1
 }

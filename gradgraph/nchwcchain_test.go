@@ -166,8 +166,8 @@ func chainShape(t *testing.T, m *onnx.Model, fed bool, block int) (sums, activat
 func TestChainsRefuseUnwrittenReads(t *testing.T) {
 	relu := nodeProto("Relu", "r", "v")
 	add := nodeProto("Add", "a", "c", "s")
-	c := &chainConv{n: nodeProto("Conv", "c", "x", "w"), x: "x", w: "w", y: "c", co: 16, ci: 16, group: 1, kh: 1, kw: 1,
-		win: &window{kernel: []int64{1, 1}, strides: []int64{1, 1}, dilations: []int64{1, 1}, pads: []int64{0, 0, 0, 0}}}
+	c := &chainConv{n: nodeProto("Conv", "c", "x", "w"), blockedConv: blockedConv{x: "x", w: "w", y: "c", co: 16, ci: 16, group: 1, kh: 1, kw: 1,
+		win: &window{kernel: []int64{1, 1}, strides: []int64{1, 1}, dilations: []int64{1, 1}, pads: []int64{0, 0, 0, 0}}}}
 	for _, tc := range []struct {
 		n   *onnx.NodeProto
 		ch  *chains
