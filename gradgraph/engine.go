@@ -27,6 +27,7 @@ type Engine struct {
 	perX     int                   // values per sample
 	fed      []ort.Tensor          // a Graph.Fed's weights, fed on every run (Feed)
 	shapes   [][]int64             // the shapes of Graph.Params, as the graph declares them
+	room     room                  // released results' outputs, for Grad's next runs
 }
 
 // NewEngine opens g in an ONNX Runtime session (opt as for ort.Open).
@@ -136,6 +137,7 @@ func (e *Engine) Device() string { return e.sess.Device() }
 
 // Close releases the sessions.
 func (e *Engine) Close() error {
+	e.room.drop()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var first error

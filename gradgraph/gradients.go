@@ -25,7 +25,7 @@ func (e *Engine) Run(x *interp.Tensor) ([]*interp.Tensor, error) {
 	if x == nil || len(x.Shape) == 0 || x.Shape[0] < 0 {
 		return nil, fmt.Errorf("the input must be a batch, first axis the samples; got %v", x)
 	}
-	outs, err := e.run(x, make([]int, x.Shape[0]), e.g.Outputs)
+	outs, _, err := e.run(x, make([]int, x.Shape[0]), e.g.Outputs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 	if want.Params {
 		names = append(names, e.g.ParamGrads...)
 	}
-	outs, err := e.run(x, labels, names)
+	outs, keep, err := e.run(x, labels, names, true)
 	if err != nil {
 		return nil, err
 	}
@@ -84,23 +84,27 @@ func (e *Engine) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp
 			}
 		}
 	}
+	r.OnRelease(keep)
 	return r, nil
 }
 
 // run runs the graph on one batch for the named outputs, through a session
-// opened for that set of names on first use.
-func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.Tensor, error) {
+// opened for that set of names on first use. Where reuse is set, it
+// computes them in the room of a result released before (room.go), and
+// keep hands this run's outputs to the room: the caller calls it when
+// it is done with them (a result's Release).
+func (e *Engine) run(x *interp.Tensor, labels []int, names []string, reuse bool) (outs []*interp.Tensor, keep func(), err error) {
 	n := 0
 	if len(x.Shape) > 0 {
 		n = x.Shape[0]
 	}
 	if len(x.Shape) != len(e.sample)+1 || !slices.Equal(int64s(x.Shape[1:]), e.sample) || len(x.Data) != n*e.perX ||
 		e.g.Batch > 0 && n != e.g.Batch || len(labels) != n || n == 0 {
-		return nil, fmt.Errorf("gradgraph: input %q wants %v, got %v with %d labels", e.g.Input, e.InputInfo().Shape, x.Shape, len(labels))
+		return nil, nil, fmt.Errorf("gradgraph: input %q wants %v, got %v with %d labels", e.g.Input, e.InputInfo().Shape, x.Shape, len(labels))
 	}
 	sess, err := e.session(names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ys := make([]int64, n)
 	for i, y := range labels {
@@ -108,13 +112,18 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.
 	}
 	ins, err := e.feeds(ort.Tensor{Shape: append([]int64{int64(n)}, e.sample...), Float: x.Data}, ys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	got, err := sess.Run(ins)
+	key := roomKey{fmt.Sprint(names), n}
+	var into []ort.Tensor
+	if reuse {
+		into = e.room.take(key)
+	}
+	got, err := sess.RunInto(ins, into)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	outs := make([]*interp.Tensor, len(got))
+	outs = make([]*interp.Tensor, len(got))
 	for i, t := range got {
 		shape := make([]int, len(t.Shape))
 		for j, d := range t.Shape {
@@ -126,10 +135,10 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string) ([]*interp.
 		case t.Int != nil: // a model's int64 output (an ArgMax label), for Run
 			outs[i] = &interp.Tensor{Shape: shape, Ints: t.Int}
 		default:
-			return nil, fmt.Errorf("gradgraph: output %q is neither float32 nor int64", names[i])
+			return nil, nil, fmt.Errorf("gradgraph: output %q is neither float32 nor int64", names[i])
 		}
 	}
-	return outs, nil
+	return outs, func() { e.room.give(key, got) }, nil
 }
 
 // session returns the session computing the named outputs, opening it on

@@ -38,8 +38,15 @@ type Result struct {
 	// the loss does not depend on (running statistics, shape constants).
 	Params []*Tensor
 
-	p *Program // whose next runs reuse Input's storage after Release
+	p    *Program // whose next runs reuse Input's storage after Release
+	free func()   // OnRelease's, for a result no Program made
 }
+
+// OnRelease makes free what Release does with r, for a result that an
+// engine other than a Program computed (the gradient graph on ONNX
+// Runtime): free takes back r's storage, all of it, for the engine's next
+// runs to reuse. Release calls free once.
+func (r *Result) OnRelease(free func()) { r.free = free }
 
 // LossGrad returns the loss and its gradient with respect to the input.
 func (p *Program) LossGrad(x *Tensor, labels []int) (float64, *Tensor, error) {
@@ -299,9 +306,18 @@ func LogSumExp(row []float32) float64 {
 // whose next run reuses its storage instead of allocating anew: an attack
 // that takes thousands of gradient steps calls it once it has read the
 // gradient. r.Input is nil afterwards; r.Input must not be used after
-// Release, through r or any other reference to it. A nil r, or one that
-// no Program made, is left as it is.
+// Release, through r or any other reference to it. For a result given
+// OnRelease, Release calls its function, which takes back every tensor
+// of r (r.Input, r.Logits and r.Params alike must not be used after it).
+// A nil r, or one no Program made and not given OnRelease, is left as
+// it is.
 func (r *Result) Release() {
+	if r != nil && r.free != nil {
+		free := r.free
+		r.free, r.Input = nil, nil
+		free()
+		return
+	}
 	if r == nil || r.Input == nil || r.p == nil {
 		return
 	}

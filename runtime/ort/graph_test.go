@@ -132,3 +132,58 @@ func TestGraphDevices(t *testing.T) {
 	}
 	checkWarning(t, "OpenGraph on auto", warn.String(), []string{"running on CPU"})
 }
+
+// TestGraphRunInto: an output given room is computed in it (the result is
+// that very slice), a run after it into the same room overwrites it, room
+// of the wrong shape fails the run with an error and leaves the graph
+// usable, and room for an int64 output or none at all falls back to
+// Run's own allocation.
+func TestGraphRunInto(t *testing.T) {
+	needORT(t)
+	data, err := os.ReadFile("testdata/two_inputs.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := OpenGraph(data, []string{"a", "b"}, []string{"sum"}, &Options{Library: testLib, Device: DeviceCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	feed := func(k float32) []Tensor {
+		return []Tensor{{Shape: []int64{1, 4}, Float: []float32{1, 2, 3, 4}}, {Shape: []int64{1, 4}, Float: []float32{k, k, k, k}}}
+	}
+	room := Tensor{Shape: []int64{1, 4}, Float: make([]float32, 4)}
+	for _, k := range []float32{10, 20} {
+		got, err := g.RunInto(feed(k), []Tensor{room})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []float32{1 + k, 2 + k, 3 + k, 4 + k}
+		if !slices.Equal(got[0].Float, want) || !slices.Equal(room.Float, want) {
+			t.Errorf("k=%g: result %v, room %v, want both %v", k, got[0].Float, room.Float, want)
+		}
+		if &got[0].Float[0] != &room.Float[0] {
+			t.Errorf("k=%g: the result is not the room given", k)
+		}
+	}
+	for _, bad := range []Tensor{
+		{Shape: []int64{1, 5}, Float: make([]float32, 5)}, // not the output's shape
+		{Shape: []int64{1, 4}, Float: make([]float32, 3)}, // not the shape's size
+	} {
+		if _, err := g.RunInto(feed(1), []Tensor{bad}); err == nil {
+			t.Errorf("room %v: no error", bad.Shape)
+		}
+	}
+	if _, err := g.RunInto(feed(1), []Tensor{room, room}); err == nil {
+		t.Error("room for two outputs of a graph with one: no error")
+	}
+	for _, into := range [][]Tensor{nil, {{}}, {{Shape: []int64{1, 4}, Int: make([]int64, 4)}}} {
+		got, err := g.RunInto(feed(5), into)
+		if err != nil {
+			t.Fatalf("into %v: %v", into, err)
+		}
+		if want := []float32{6, 7, 8, 9}; !slices.Equal(got[0].Float, want) || slices.Equal(room.Float, want) {
+			t.Errorf("into %v: got %v (room %v), want %v in memory of its own", into, got[0].Float, room.Float, want)
+		}
+	}
+}

@@ -56,6 +56,9 @@ func NCHWcBlock(opt *Options) int { return 0 }
 // Run returns ErrNoCgo.
 func (g *Graph) Run(ins []Tensor) ([]Tensor, error) { return nil, ErrNoCgo }
 
+// RunInto returns ErrNoCgo.
+func (g *Graph) RunInto(ins, into []Tensor) ([]Tensor, error) { return nil, ErrNoCgo }
+
 // Device returns "".
 func (g *Graph) Device() string { return "" }
 
