@@ -302,11 +302,13 @@ func LogSumExp(row []float32) float64 {
 	return float64(m) + math.Log(sum)
 }
 
-// Release hands r's input gradient back to the program that computed it,
-// whose next run reuses its storage instead of allocating anew: an attack
-// that takes thousands of gradient steps calls it once it has read the
-// gradient. r.Input is nil afterwards; r.Input must not be used after
-// Release, through r or any other reference to it. For a result given
+// Release hands r's input and weight gradients back to the program that
+// computed them, whose next run reuses their storage instead of
+// allocating anew: an attack that takes thousands of gradient steps calls
+// it once it has read the gradient, a training step once the optimizer
+// has read the weights'. r.Input and r.Params are nil afterwards; neither
+// may be used after Release, through r or any other reference to them
+// (r.Logits stays the caller's). For a result given
 // OnRelease, Release calls its function, which takes back every tensor
 // of r (r.Input, r.Logits and r.Params alike must not be used after it).
 // A nil r, or one no Program made and not given OnRelease, is left as
@@ -318,10 +320,14 @@ func (r *Result) Release() {
 		free()
 		return
 	}
-	if r == nil || r.Input == nil || r.p == nil {
+	if r == nil || r.p == nil {
 		return
 	}
-	live := append([]*Tensor{r.Logits}, r.Params...)
+	for i, g := range r.Params {
+		others := append([]*Tensor{r.Logits, r.Input}, r.Params[i+1:]...)
+		r.p.recycle(g, others)
+	}
+	live := []*Tensor{r.Logits}
 	r.p.recycle(r.Input, live)
-	r.Input = nil
+	r.Input, r.Params = nil, nil
 }

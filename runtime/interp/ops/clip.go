@@ -72,7 +72,11 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := s.alloc(false, x.Shape...)
 	boundsWanted := sv.loIn != nil && s.Needs(1) || sv.hiIn != nil && s.Needs(2)
-	sv.pass = clipInto(s.Kernels, s.Grad && !boundsWanted, y.Data, x.Data, sv.lo, sv.hi)
+	var mask reluMask
+	if s.Grad && !boundsWanted {
+		mask = s.masks((len(x.Data) + 63) / 64)
+	}
+	sv.pass = clipInto(s.Kernels, mask, y.Data, x.Data, sv.lo, sv.hi)
 	if sv.pass != nil {
 		x = &Tensor{Shape: x.Shape}
 	}
@@ -82,13 +86,10 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 }
 
 // clipInto writes y = min(max(x, lo), hi) (y may be x) on every core,
-// and, where mask is set, returns the bit mask of where the gradient
-// passes to x (y = x; a NaN passes none); nil otherwise.
-func clipInto(vector, mask bool, y, x []float32, lo, hi float32) reluMask {
-	var m reluMask
-	if mask {
-		m = make(reluMask, (len(x)+63)/64)
-	}
+// and, where m is not nil (a word for every 64 values of x), writes to
+// it and returns the bit mask of where the gradient passes to x (y = x;
+// a NaN passes none).
+func clipInto(vector bool, m reluMask, y, x []float32, lo, hi float32) reluMask {
 	ak := kernel.Acts(vector)
 	forChunks((len(x)+63)/64, 64, func(k0, k1 int) {
 		lo64, hi64 := 64*k0, min(64*k1, len(x))

@@ -165,11 +165,9 @@ func newConvSums(s *State, w *Tensor, workers int, needW, shareW, needB bool) co
 	c := convSums{dws: make([][]float32, workers), dbs: make([][]float32, workers)}
 	for wk := range workers {
 		if needW && (wk == 0 || shareW) {
-			if wk == 0 {
-				c.dws[wk] = make([]float32, w.Len())
-			} else {
-				c.dws[wk] = s.Buffers.Get(w.Len(), true)
-			}
+			// The first worker's is the gradient the pass returns: from
+			// the pool too, to which the result's Release gives it back.
+			c.dws[wk] = s.Buffers.Get(w.Len(), true)
 		}
 		if needB {
 			c.dbs[wk] = make([]float32, w.Shape[0])

@@ -48,7 +48,7 @@ func (c *conv) epilogue(s *State, a convArgs, y *Tensor) *epilogue {
 	}
 	e := &epilogue{ak: kernel.Acts(a.kernels), mk: kernel.Masks(a.kernels), y: y.Data, clip: c.clip, relu: c.relu, gate: c.gate}
 	if s.Grad && (c.clip != nil || c.relu) {
-		e.mask = make(reluMask, (Numel(y.Shape)+63)/64)
+		e.mask = s.masks((Numel(y.Shape) + 63) / 64)
 	}
 	if c.gate != nil {
 		e.slope = c.gateSlope(s, y)

@@ -56,7 +56,8 @@ type State struct {
 
 	saved []*Tensor
 	aux   any
-	index []int32 // indices the op keeps from run to run (MaxPool's argmax)
+	index []int32  // indices the op keeps from run to run (MaxPool's argmax)
+	mask  reluMask // mask words the op keeps from run to run (masks)
 }
 
 // Save keeps tensors for Backward; it does nothing when no backward pass
@@ -90,6 +91,21 @@ func (s *State) indices(n int) []int32 {
 		s.index = make([]int32, n)
 	}
 	return s.index[:n]
+}
+
+// masks returns n words of mask storage (a Relu's, a Clip's, a Conv's
+// fused epilogue's), zeroed, that the node reuses from one run to the
+// next as indices does: made anew each pass, MobileNet-V2's masks were 24
+// MB of fresh memory a paper step, which the kernel then faulted in page
+// by page.
+func (s *State) masks(n int) reluMask {
+	if cap(s.mask) < n {
+		s.mask = make(reluMask, n)
+		return s.mask
+	}
+	s.mask = s.mask[:n]
+	clear(s.mask)
+	return s.mask
 }
 
 // Release drops what the node saved.

@@ -24,7 +24,7 @@ func (relu) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 		s.SetAux(reluMask(nil))
 		return []*Tensor{y}, nil
 	}
-	mask, mk := make(reluMask, (len(x.Data)+63)/64), kernel.Masks(s.Kernels)
+	mask, mk := s.masks((len(x.Data)+63)/64), kernel.Masks(s.Kernels)
 	forChunks(len(mask), 64, func(lo, hi int) {
 		end := min(64*hi, len(x.Data))
 		mk.Relu(y.Data[64*lo:end], x.Data[64*lo:end], mask[lo:hi])
