@@ -137,7 +137,7 @@ func (e *Engine) Device() string { return e.sess.Device() }
 
 // Close releases the sessions.
 func (e *Engine) Close() error {
-	e.room.drop()
+	e.room.close()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var first error

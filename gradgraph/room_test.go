@@ -3,6 +3,7 @@
 package gradgraph
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -14,10 +15,12 @@ import (
 )
 
 // TestGradReusesReleasedRoom: a released result's outputs are where the
-// next run with the same outputs and batch computes, and its values are
-// the fresh run's; a result not released is never written by later runs;
-// a run of another batch, or asking for other outputs, does not take
-// room of the wrong shapes.
+// next run with the same outputs and batch computes, and that run's
+// values are its own (other labels than the released run's), bit for
+// bit those of an engine of its own; a result not released is never
+// written by later runs; a run of another batch, or asking for other
+// outputs, does not take room of the wrong shapes; and Release leaves
+// nothing in the result to read by mistake.
 func TestGradReusesReleasedRoom(t *testing.T) {
 	testort.Need(t)
 	g, p := resblockGraph(t)
@@ -25,6 +28,10 @@ func TestGradReusesReleasedRoom(t *testing.T) {
 	all := interp.Want{Input: true, Params: true}
 	x3, y3 := ortbench.RandomBatch(p, 3)
 	x2, y2 := ortbench.RandomBatch(p, 2)
+	flipped := slices.Clone(y3)
+	for i := range flipped {
+		flipped[i] = (flipped[i] + 1) % 10
+	}
 	grad := func(x *interp.Tensor, y []int, want interp.Want) *interp.Result {
 		r, err := e.Grad(x, y, want)
 		if err != nil {
@@ -35,36 +42,93 @@ func TestGradReusesReleasedRoom(t *testing.T) {
 	first := grad(x3, y3, all)
 	at := &first.Params[0].Data[0]
 	first.Release()
-	if first.Input != nil {
-		t.Error("Release left the input gradient in the result")
+	if first.Input != nil || first.Params != nil || first.Logits != nil {
+		t.Error("Release left tensors in the result")
 	}
 	// Another batch and other outputs: their own room, and right.
 	sameAsFresh(t, "batch 2 after a released batch of 3", g, grad(x2, y2, all), x2, y2, all)
 	params := interp.Want{Params: true}
 	sameAsFresh(t, "weights alone after a released run with the input", g, grad(x3, y3, params), x3, y3, params)
-	// The same outputs and batch: the released room, and right.
-	second := grad(x3, y3, all)
+	// The same outputs and batch: the released room, other values.
+	second := grad(x3, flipped, all)
 	if &second.Params[0].Data[0] != at {
 		t.Error("the run after a released result did not compute in its room")
 	}
-	sameAsFresh(t, "a run in released room", g, second, x3, y3, all)
+	sameAsFresh(t, "a run in released room", g, second, x3, flipped, all)
 	// Not released: no later run writes it.
-	kept := slices.Clone(second.Params[0].Data)
-	flipped := slices.Clone(y3)
-	for i := range flipped {
-		flipped[i] = (flipped[i] + 1) % 10
+	outs := append([]*interp.Tensor{second.Logits, second.Input}, second.Params...)
+	kept := make([][]float32, len(outs))
+	for i, o := range outs {
+		if o != nil {
+			kept[i] = slices.Clone(o.Data)
+		}
 	}
-	third := grad(x3, flipped, all)
-	if &third.Params[0].Data[0] == at || !slices.Equal(second.Params[0].Data, kept) {
-		t.Error("a later run wrote into a result that was not released")
+	third := grad(x3, y3, all)
+	if &third.Params[0].Data[0] == at {
+		t.Error("a later run computed in a result that was not released")
 	}
-	sameAsFresh(t, "a run after one not released", g, third, x3, flipped, all)
+	for i, o := range outs {
+		if o != nil && !slices.Equal(o.Data, kept[i]) {
+			t.Errorf("output %d of a result not released changed in a later run", i)
+		}
+	}
+	sameAsFresh(t, "a run after one not released", g, third, x3, y3, all)
 	second.Release()
 	second.Release() // a second Release gives nothing back twice
 	third.Release()
 	a, b := grad(x3, y3, all), grad(x3, flipped, all)
 	if &a.Params[0].Data[0] == &b.Params[0].Data[0] {
 		t.Error("two results at once share room")
+	}
+	sameAsFresh(t, "the first of two runs in released room", g, a, x3, y3, all)
+	sameAsFresh(t, "the second of two runs in released room", g, b, x3, flipped, all)
+}
+
+// TestRoomLetsGo: the room keeps no more than roomSets sets of a key, lets
+// go of a set no run took again for roomRuns runs (a last partial
+// batch's), and keeps nothing once the engine is closed.
+func TestRoomLetsGo(t *testing.T) {
+	testort.Need(t)
+	g, p := resblockGraph(t)
+	e := openEngine(t, g)
+	all := interp.Want{Input: true, Params: true}
+	x3, y3 := ortbench.RandomBatch(p, 3)
+	x2, y2 := ortbench.RandomBatch(p, 2)
+	batch2 := roomKey{fmt.Sprint(append([]string{g.Logits, g.Loss, g.InputGrad}, g.ParamGrads...)), 2}
+	var held []*interp.Result
+	for range roomSets + 2 {
+		r, err := e.Grad(x2, y2, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, r)
+	}
+	for _, r := range held {
+		r.Release()
+	}
+	if n := len(e.room.free[batch2]); n != roomSets {
+		t.Fatalf("%d results of batch 2 released: the room keeps %d sets of them, want %d", len(held), n, roomSets)
+	}
+	for range roomRuns + 1 {
+		r, err := e.Grad(x3, y3, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Release()
+	}
+	if n := len(e.room.free[batch2]); n != 0 {
+		t.Errorf("after %d runs of batch 3 the room still keeps %d sets of batch 2", roomRuns+1, n)
+	}
+	r, err := e.Grad(x3, y3, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r.Release()
+	if len(e.room.free) != 0 {
+		t.Error("the room of a closed engine kept a released result's outputs")
 	}
 }
 

@@ -310,24 +310,26 @@ func LogSumExp(row []float32) float64 {
 // may be used after Release, through r or any other reference to them
 // (r.Logits stays the caller's). For a result given
 // OnRelease, Release calls its function, which takes back every tensor
-// of r (r.Input, r.Logits and r.Params alike must not be used after it).
+// of r: r.Input, r.Logits and r.Params are all nil afterwards. A caller
+// that may hold either kind reads the logits before Release.
 // A nil r, or one no Program made and not given OnRelease, is left as
 // it is.
 func (r *Result) Release() {
 	if r != nil && r.free != nil {
 		free := r.free
-		r.free, r.Input = nil, nil
+		// All of r goes back: nil here, so that a read after Release
+		// fails rather than finds the next run's values.
+		r.free, r.Input, r.Params, r.Logits = nil, nil, nil, nil
 		free()
 		return
 	}
 	if r == nil || r.p == nil {
 		return
 	}
+	outer := []*Tensor{r.Logits, r.Input}
 	for i, g := range r.Params {
-		others := append([]*Tensor{r.Logits, r.Input}, r.Params[i+1:]...)
-		r.p.recycle(g, others)
+		r.p.recycle(g, outer, r.Params[i+1:])
 	}
-	live := []*Tensor{r.Logits}
-	r.p.recycle(r.Input, live)
+	r.p.recycle(r.Input, outer[:1])
 	r.Input, r.Params = nil, nil
 }

@@ -85,6 +85,7 @@ func TestReleaseWeightGradients(t *testing.T) {
 				}
 				r := gradOf(t, p, x1, labels, want)
 				sameResult(t, "the first run", r, fresh(x1))
+				logits, weights := slices.Clone(r.Logits.Data), weightsOf(p)
 				released := map[*float32]bool{}
 				for _, g := range r.Params {
 					if g != nil {
@@ -94,6 +95,15 @@ func TestReleaseWeightGradients(t *testing.T) {
 				r.Release()
 				if r.Params != nil || r.Input != nil {
 					t.Fatal("Release left gradients in the result")
+				}
+				// The logits stay the caller's, the weights the model's.
+				if r.Logits == nil || !slices.Equal(r.Logits.Data, logits) {
+					t.Error("Release took back the logits")
+				}
+				for i, w := range weightsOf(p) {
+					if !slices.Equal(w, weights[i]) {
+						t.Errorf("Release wrote into weight %q", p.Params()[i].Name)
+					}
 				}
 				kept := gradOf(t, p, x2, labels, want)
 				sameResult(t, "a run after a Release", kept, fresh(x2))
@@ -151,6 +161,15 @@ func sameResult(t *testing.T, what string, a, b *Result) {
 			t.Errorf("%s: weight gradient %d differs from a fresh program's", what, i)
 		}
 	}
+}
+
+// weightsOf returns a copy of p's weights.
+func weightsOf(p *Program) [][]float32 {
+	out := make([][]float32, len(p.Params()))
+	for i, prm := range p.Params() {
+		out[i] = slices.Clone(prm.T.Data)
+	}
+	return out
 }
 
 func cloneParams(r *Result) [][]float32 {

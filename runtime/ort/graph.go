@@ -86,8 +86,9 @@ func (g *Graph) Run(ins []Tensor) ([]Tensor, error) { return g.RunInto(ins, nil)
 // data and has at least one axis: ONNX Runtime then computes the output
 // in that memory, and the result is into[i] itself. Its shape must be the
 // output's for these inputs exactly (as a run with the same batch gave
-// it), or the run fails. Other outputs (into nil or shorter, scalars,
-// int64 outputs) are allocated as Run's are.
+// it), and the output a float32 one, or the run fails. Outputs given no
+// such room (into nil or shorter, an empty Tensor, room without float32
+// data or without axes) are allocated as Run's are.
 // Outputs given room this way skip ONNX Runtime's allocation of each and
 // the binding's copy into Go memory: on ResNet-50's training graph, whose
 // weight gradients are 100 MB a pass, reusing them (gradgraph's Engine
