@@ -38,7 +38,7 @@ type Result struct {
 	// the loss does not depend on (running statistics, shape constants).
 	Params []*Tensor
 
-	p    *Program // whose next runs reuse Input's storage after Release
+	p    *Program // whose next runs reuse Input's and Params' storage after Release
 	free func()   // OnRelease's, for a result no Program made
 }
 
