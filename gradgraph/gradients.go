@@ -102,7 +102,8 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string, reuse bool)
 		e.g.Batch > 0 && n != e.g.Batch || len(labels) != n || n == 0 {
 		return nil, nil, fmt.Errorf("gradgraph: input %q wants %v, got %v with %d labels", e.g.Input, e.InputInfo().Shape, x.Shape, len(labels))
 	}
-	sess, err := e.session(names)
+	outputs := fmt.Sprint(names) // the session's key, and the room's
+	sess, err := e.session(outputs, names)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,7 +115,7 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string, reuse bool)
 	if err != nil {
 		return nil, nil, err
 	}
-	key := roomKey{fmt.Sprint(names), n}
+	key := roomKey{outputs, n}
 	var into []ort.Tensor
 	if reuse {
 		into = e.room.take(key)
@@ -141,13 +142,13 @@ func (e *Engine) run(x *interp.Tensor, labels []int, names []string, reuse bool)
 	return outs, func() { e.room.give(key, got) }, nil
 }
 
-// session returns the session computing the named outputs, opening it on
-// first use: ONNX Runtime then skips what those outputs do not need (the
-// weight gradients of an input-gradient step, the backward pass of Run).
-func (e *Engine) session(names []string) (*ort.Graph, error) {
+// session returns the session computing the named outputs (key is their
+// fmt.Sprint), opening it on first use: ONNX Runtime then skips what those
+// outputs do not need (the weight gradients of an input-gradient step,
+// the backward pass of Run).
+func (e *Engine) session(key string, names []string) (*ort.Graph, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	key := fmt.Sprint(names)
 	if s, ok := e.sessions[key]; ok {
 		return s, nil
 	}

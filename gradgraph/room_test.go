@@ -22,22 +22,11 @@ import (
 // outputs, does not take room of the wrong shapes; and Release leaves
 // nothing in the result to read by mistake.
 func TestGradReusesReleasedRoom(t *testing.T) {
-	testort.Need(t)
-	g, p := resblockGraph(t)
-	e := openEngine(t, g)
-	all := interp.Want{Input: true, Params: true}
-	x3, y3 := ortbench.RandomBatch(p, 3)
-	x2, y2 := ortbench.RandomBatch(p, 2)
+	c := newRoomCase(t)
+	g, grad, all, x3, y3, x2, y2 := c.g, c.grad, c.all, c.x3, c.y3, c.x2, c.y2
 	flipped := slices.Clone(y3)
 	for i := range flipped {
 		flipped[i] = (flipped[i] + 1) % 10
-	}
-	grad := func(x *interp.Tensor, y []int, want interp.Want) *interp.Result {
-		r, err := e.Grad(x, y, want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
 	}
 	first := grad(x3, y3, all)
 	at := &first.Params[0].Data[0]
@@ -88,20 +77,12 @@ func TestGradReusesReleasedRoom(t *testing.T) {
 // go of a set no run took again for roomRuns runs (a last partial
 // batch's), and keeps nothing once the engine is closed.
 func TestRoomLetsGo(t *testing.T) {
-	testort.Need(t)
-	g, p := resblockGraph(t)
-	e := openEngine(t, g)
-	all := interp.Want{Input: true, Params: true}
-	x3, y3 := ortbench.RandomBatch(p, 3)
-	x2, y2 := ortbench.RandomBatch(p, 2)
+	c := newRoomCase(t)
+	g, e := c.g, c.e
 	batch2 := roomKey{fmt.Sprint(append([]string{g.Logits, g.Loss, g.InputGrad}, g.ParamGrads...)), 2}
 	var held []*interp.Result
 	for range roomSets + 2 {
-		r, err := e.Grad(x2, y2, all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, r)
+		held = append(held, c.grad(c.x2, c.y2, c.all))
 	}
 	for _, r := range held {
 		r.Release()
@@ -110,19 +91,12 @@ func TestRoomLetsGo(t *testing.T) {
 		t.Fatalf("%d results of batch 2 released: the room keeps %d sets of them, want %d", len(held), n, roomSets)
 	}
 	for range roomRuns + 1 {
-		r, err := e.Grad(x3, y3, all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Release()
+		c.grad(c.x3, c.y3, c.all).Release()
 	}
 	if n := len(e.room.free[batch2]); n != 0 {
 		t.Errorf("after %d runs of batch 3 the room still keeps %d sets of batch 2", roomRuns+1, n)
 	}
-	r, err := e.Grad(x3, y3, all)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := c.grad(c.x3, c.y3, c.all)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +104,36 @@ func TestRoomLetsGo(t *testing.T) {
 	if len(e.room.free) != 0 {
 		t.Error("the room of a closed engine kept a released result's outputs")
 	}
+}
+
+// roomCase is the room tests' engine: resblock's gradient graph with
+// weight gradients, and batches of 3 and 2 with their labels.
+type roomCase struct {
+	t      *testing.T
+	g      *Graph
+	e      *Engine
+	all    interp.Want // the input's and the weights' gradients
+	x3, x2 *interp.Tensor
+	y3, y2 []int
+}
+
+func newRoomCase(t *testing.T) *roomCase {
+	testort.Need(t)
+	g, p := resblockGraph(t)
+	c := &roomCase{t: t, g: g, e: openEngine(t, g), all: interp.Want{Input: true, Params: true}}
+	c.x3, c.y3 = ortbench.RandomBatch(p, 3)
+	c.x2, c.y2 = ortbench.RandomBatch(p, 2)
+	return c
+}
+
+// grad runs the engine's Grad, failing the test on an error.
+func (c *roomCase) grad(x *interp.Tensor, y []int, want interp.Want) *interp.Result {
+	c.t.Helper()
+	r, err := c.e.Grad(x, y, want)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
 }
 
 // resblockGraph builds resblock's gradient graph with weight gradients,

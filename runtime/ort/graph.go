@@ -112,27 +112,29 @@ func (g *Graph) RunInto(ins, into []Tensor) ([]Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	given, err := newValues(roomFor(into), g.outputs, "room for output", true)
+	given, err := newValues(roomFor(into, len(g.outputs)), g.outputs, "room for output", true)
 	defer destroyAll(given)
 	if err != nil {
 		return nil, err
 	}
-	outs := make([]ortgo.Value, len(g.outputs))
-	copy(outs, given)
-	if err := g.sess.Run(vals, outs); err != nil {
+	outs := slices.Clone(given)
+	// The outputs ONNX Runtime allocated: the binding copies each into Go
+	// memory and wraps that (createTensorFromOrtValue); Destroy lets go of
+	// the wrapper, not the slice, which the result keeps as it is. A
+	// second copy cost ResNet-50's training graph 100 MB of weight
+	// gradients a pass (TestGraphRunOutputsOwned checks that no later run
+	// writes into a result). An output given room is that room's own
+	// slice, its wrapper destroyed with given.
+	defer func() {
 		for i, o := range outs {
-			if o != nil && (i >= len(given) || given[i] == nil) {
+			if o != nil && given[i] == nil {
 				o.Destroy()
 			}
 		}
+	}()
+	if err := g.sess.Run(vals, outs); err != nil {
 		return nil, fmt.Errorf("ort: running the graph: %w", err)
 	}
-	// The binding copies each output ONNX Runtime allocated into Go memory
-	// and wraps that (createTensorFromOrtValue); Destroy lets go of the
-	// wrapper, not the slice, which the result keeps as it is. A second
-	// copy cost ResNet-50's training graph 100 MB of weight gradients a
-	// pass (TestGraphRunOutputsOwned checks that no later run writes
-	// into a result). An output given room is that room's own slice.
 	res := make([]Tensor, len(outs))
 	for i, v := range outs {
 		switch t := v.(type) {
@@ -141,25 +143,17 @@ func (g *Graph) RunInto(ins, into []Tensor) ([]Tensor, error) {
 		case *ortgo.Tensor[int64]:
 			res[i] = Tensor{Shape: t.GetShape(), Int: t.GetData()}
 		default:
-			err := fmt.Errorf("ort: output %q came back as %T, not a float32 or int64 tensor", g.outputs[i], v)
-			for j := i; j < len(outs); j++ { // those before are let go of already
-				if j >= len(given) || given[j] == nil {
-					outs[j].Destroy()
-				}
-			}
-			return nil, err
-		}
-		if i >= len(given) || given[i] == nil {
-			v.Destroy() // given room is destroyed with given
+			return nil, fmt.Errorf("ort: output %q came back as %T, not a float32 or int64 tensor", g.outputs[i], v)
 		}
 	}
 	return res, nil
 }
 
-// roomFor returns the tensors of into that RunInto writes into: those
-// with float32 data and at least one axis; the others' places are empty.
-func roomFor(into []Tensor) []Tensor {
-	room := make([]Tensor, len(into))
+// roomFor returns, for each of n outputs, the tensor of into that RunInto
+// writes it into: those with float32 data and at least one axis; the
+// others' places (and those past into) are empty.
+func roomFor(into []Tensor, n int) []Tensor {
+	room := make([]Tensor, n)
 	for i, t := range into {
 		if t.Float != nil && len(t.Shape) > 0 {
 			room[i] = Tensor{Shape: t.Shape, Float: t.Float}

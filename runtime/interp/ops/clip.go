@@ -72,11 +72,10 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 	}
 	y := s.alloc(false, x.Shape...)
 	boundsWanted := sv.loIn != nil && s.Needs(1) || sv.hiIn != nil && s.Needs(2)
-	var mask reluMask
 	if s.Grad && !boundsWanted {
-		mask = s.masks((len(x.Data) + 63) / 64)
+		sv.pass = s.masks((len(x.Data) + 63) / 64)
 	}
-	sv.pass = clipInto(s.Kernels, mask, y.Data, x.Data, sv.lo, sv.hi)
+	clipInto(s.Kernels, sv.pass, y.Data, x.Data, sv.lo, sv.hi)
 	if sv.pass != nil {
 		x = &Tensor{Shape: x.Shape}
 	}
@@ -86,16 +85,14 @@ func (c clip) Forward(s *State, in []*Tensor) ([]*Tensor, error) {
 }
 
 // clipInto writes y = min(max(x, lo), hi) (y may be x) on every core,
-// and, where m is not nil (a word for every 64 values of x), writes to
-// it and returns the bit mask of where the gradient passes to x (y = x;
-// a NaN passes none).
-func clipInto(vector bool, m reluMask, y, x []float32, lo, hi float32) reluMask {
+// and, where m is not nil (a word for every 64 values of x), the bit mask
+// of where the gradient passes to x (y = x; a NaN passes none) to m.
+func clipInto(vector bool, m reluMask, y, x []float32, lo, hi float32) {
 	ak := kernel.Acts(vector)
 	forChunks((len(x)+63)/64, 64, func(k0, k1 int) {
 		lo64, hi64 := 64*k0, min(64*k1, len(x))
 		ak.Clip(y[lo64:hi64], x[lo64:hi64], part(m, k0, k1), lo, hi)
 	})
-	return m
 }
 
 // clipBound returns bound input i, nil when omitted.

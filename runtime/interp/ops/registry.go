@@ -99,7 +99,7 @@ func (s *State) indices(n int) []int32 {
 // MB of fresh memory a paper step, which the kernel then faulted in page
 // by page.
 func (s *State) masks(n int) reluMask {
-	if cap(s.mask) < n {
+	if s.mask == nil || cap(s.mask) < n { // non-nil even when empty, as make gave it
 		s.mask = make(reluMask, n)
 		return s.mask
 	}
