@@ -1,6 +1,10 @@
 package harden
 
-import "github.com/onnxguard/onnxguard/harden/internal/adam"
+import (
+	"math"
+
+	"github.com/onnxguard/onnxguard/harden/internal/adam"
+)
 
 // Optimizer updates weights in place from their gradients.
 type Optimizer interface {
@@ -24,27 +28,31 @@ type SGDM struct {
 }
 
 // Step implements Optimizer.
-func (o *SGDM) Step(params, grads [][]float32, lr float64) {
-	if len(o.Velocity) < len(params) {
-		o.Velocity = append(o.Velocity, make([][]float32, len(params)-len(o.Velocity))...)
+func (o *SGDM) Step(params, grads [][]float32, lr float64) { stepParts(o, params, grads, lr) }
+
+func (o *SGDM) part(params [][]float32, i int, lr float64) func(g, h []float32, lo, hi int) bool {
+	w := params[i]
+	if n := len(params) - len(o.Velocity); n > 0 {
+		o.Velocity = append(o.Velocity, make([][]float32, n)...)
 	}
-	for i, g := range grads {
-		if g == nil {
-			continue
-		}
-		w := params[i]
-		if len(o.Velocity[i]) != len(w) {
-			o.Velocity[i] = make([]float32, len(w))
-		}
-		v := o.Velocity[i]
-		forChunks(len(g), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				d := float64(g[j]) + o.WeightDecay*float64(w[j])
-				vj := o.Momentum*float64(v[j]) + d
-				v[j] = float32(vj)
-				w[j] = float32(float64(w[j]) - lr*vj)
+	if len(o.Velocity[i]) != len(w) {
+		o.Velocity[i] = make([]float32, len(w))
+	}
+	v, mu, wd := o.Velocity[i], o.Momentum, o.WeightDecay
+	return func(g, h []float32, lo, hi int) bool {
+		bad := false
+		for j := lo; j < hi; j++ {
+			gj := g[j]
+			if h != nil {
+				gj = (gj + h[j]) / 2
 			}
-		})
+			d := float64(gj) + wd*float64(w[j])
+			vj := mu*float64(v[j]) + d
+			v[j] = float32(vj)
+			w[j] = float32(float64(w[j]) - lr*vj)
+			bad = bad || math.Float32bits(w[j])&expBits == expBits
+		}
+		return bad
 	}
 }
 
@@ -69,25 +77,54 @@ func NewAdamW(weightDecay float64) *AdamW {
 }
 
 // Step implements Optimizer.
-func (o *AdamW) Step(params, grads [][]float32, lr float64) {
+func (o *AdamW) Step(params, grads [][]float32, lr float64) { stepParts(o, params, grads, lr) }
+
+func (o *AdamW) part(params [][]float32, i int, lr float64) func(g, h []float32, lo, hi int) bool {
+	w := params[i]
 	if n := len(params) - len(o.M); n > 0 {
 		o.M = append(o.M, make([][]float32, n)...)
 		o.V = append(o.V, make([][]float32, n)...)
 		o.T = append(o.T, make([]int, n)...)
 	}
+	if len(o.M[i]) != len(w) {
+		o.M[i], o.V[i] = make([]float32, len(w)), make([]float32, len(w))
+	}
+	o.T[i]++
+	c := adam.NewCoef(o.Beta1, o.Beta2, o.Eps, lr, o.WeightDecay, o.T[i])
+	m, v := o.M[i], o.V[i]
+	return func(g, h []float32, lo, hi int) bool {
+		if h != nil {
+			h = h[lo:hi]
+		}
+		return adam.UpdateMean(w[lo:hi], g[lo:hi], h, m[lo:hi], v[lo:hi], &c)
+	}
+}
+
+// parted is an Optimizer that updates a parameter part by part, element
+// by element as both of this package's do, and does in the same pass what
+// the trainer would otherwise pass over every weight for (trainer.update):
+// averaging two halves' gradients, and looking for NaN and infinity in the
+// weights it leaves.
+type parted interface {
+	Optimizer
+	// part readies params[i] for a step at rate lr (its state, its step
+	// count) and returns the update of its elements [lo, hi) from gradient
+	// g or, where h is not nil, from (g + h) / 2, element by element in
+	// float32, leaving g and h as they were; the update reports whether a
+	// weight it wrote is NaN or infinite. Updates of parts may run at
+	// once; every element must be updated once before the next part call
+	// for i.
+	part(params [][]float32, i int, lr float64) func(g, h []float32, lo, hi int) bool
+}
+
+// stepParts is a parted optimizer's Step: each parameter with a gradient
+// updated in chunks at once.
+func stepParts(o parted, params, grads [][]float32, lr float64) {
 	for i, g := range grads {
 		if g == nil {
 			continue
 		}
-		w := params[i]
-		if len(o.M[i]) != len(w) {
-			o.M[i], o.V[i] = make([]float32, len(w)), make([]float32, len(w))
-		}
-		o.T[i]++
-		c := adam.NewCoef(o.Beta1, o.Beta2, o.Eps, lr, o.WeightDecay, o.T[i])
-		m, v := o.M[i], o.V[i]
-		forChunks(len(g), func(lo, hi int) {
-			adam.Update(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], &c)
-		})
+		update := o.part(params, i, lr)
+		forChunks(len(g), func(lo, hi int) { update(g, nil, lo, hi) })
 	}
 }

@@ -3,7 +3,6 @@ package harden
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/onnxguard/onnxguard/fgsm"
 	"github.com/onnxguard/onnxguard/runtime/interp"
@@ -48,31 +47,27 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
 	}
-	// The clean half, kept before the adversarial pass reuses r's storage.
-	if len(t.cleanGrads) != len(t.params) {
-		t.cleanGrads = make([][]float32, len(t.params))
-	}
-	for i, g := range r.Params {
-		t.cleanGrads[i] = t.cleanGrads[i][:0]
-		if g != nil {
-			t.cleanGrads[i] = append(t.cleanGrads[i], g.Data...)
-		}
-	}
 	cleanLoss, cleanCorrect := r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
 	// One FGSM step in pixel space: the gradient through the
 	// preprocessing, then Step, as the attacker takes it.
 	t.grad = t.pre.Backward(t.grad, r.Input.Data, m.C, m.H*m.W)
-	r.Release()
 	t.xs = append(t.xs[:0], x...)
 	pixelStep(t.xs, x, t.grad, float32(t.attack.Alpha), float32(t.attack.Eps))
-	adv, correct, err := t.step(t.xs, y, seed, lr, func(i int, g []float32) {
-		clean := t.cleanGrads[i]
-		forChunks(len(clean), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				g[j] = (g[j] + clean[j]) / 2
-			}
-		})
-	})
+	// The clean half's gradients stay in r's storage, which no later pass
+	// writes until r is released, for the update to average with the
+	// adversarial half's.
+	if len(t.clean) != len(t.params) {
+		t.clean = make([][]float32, len(t.params))
+	}
+	for i, g := range r.Params {
+		t.clean[i] = nil
+		if g != nil {
+			t.clean[i] = g.Data
+		}
+	}
+	adv, correct, err := t.step(t.xs, y, seed, lr, t.clean)
+	clear(t.clean)
+	r.Release()
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -106,9 +101,10 @@ func (t *trainer) examples(x []float32, y []int, seed uint64) ([]float32, []int,
 
 // step runs one forward and backward pass in training mode on pixels xs
 // and updates the weights, returning the loss and the number of examples
-// the model classified correctly before the update. combine, when not
-// nil, rewrites each parameter's gradient before the update.
-func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine func(i int, g []float32)) (float64, int, error) {
+// the model classified correctly before the update. Where half is not
+// nil, each parameter's gradient is averaged with half's before the
+// update (trainer.update).
+func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, half [][]float32) (float64, int, error) {
 	m := t.model
 	n := len(ys)
 	t.in = t.pre.Apply(t.in, xs, m.C, m.H*m.W)
@@ -128,23 +124,18 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, combine 
 	for i, g := range r.Params {
 		if g != nil {
 			grads[i] = g.Data
-			if combine != nil {
-				combine(i, g.Data)
-			}
 		}
 	}
-	t.opt.Step(t.data, grads, lr)
+	bad, at := t.update(grads, half, lr)
 	loss, correct := r.Loss, countCorrect(r.Logits.Data, ys, r.Logits.Len()/r.Logits.Shape[0])
 	// The gradients' storage, back to the engine for the next pass (the
 	// gradient graph's outputs: 100 MB a pass on ResNet-50).
 	clear(grads)
 	r.Release()
 	// The optimizer changed the weights with gradients, training-mode
-	// BatchNorm the running statistics: check them all.
-	for i, d := range t.data {
-		if j := firstNonFinite(d); j >= 0 {
-			return 0, 0, fmt.Errorf("%w: %s became %v; %s; lower the learning rate", ErrDiverged, t.params[i].Name, d[j], t.kept())
-		}
+	// BatchNorm the running statistics: update checked them all.
+	if bad >= 0 {
+		return 0, 0, fmt.Errorf("%w: %s became %v; %s; lower the learning rate", ErrDiverged, t.params[bad].Name, t.data[bad][at], t.kept())
 	}
 	return loss, correct, nil
 }
@@ -162,30 +153,6 @@ func (t *trainer) trainingPass(in *interp.Tensor, ys []int, seed uint64) (*inter
 	t.prog.Reseed(seed)
 	return t.prog.Grad(in, ys, t.want)
 }
-
-// firstNonFinite returns the index of the first NaN or infinity in d, or
-// -1; the chunks of forChunks look at once, and the lowest find wins. A
-// float32 is NaN or infinite when its exponent's bits are all ones.
-func firstNonFinite(d []float32) int {
-	var mu sync.Mutex
-	at := -1
-	forChunks(len(d), func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			if math.Float32bits(d[j])&expBits == expBits {
-				mu.Lock()
-				if at < 0 || j < at {
-					at = j
-				}
-				mu.Unlock()
-				return
-			}
-		}
-	})
-	return at
-}
-
-// expBits are a float32's exponent bits.
-const expBits = 0xff << 23
 
 // pixelStep is fgsm.Step up the loss on a whole batch, its pixels cut
 // into chunks that run at once: a step is pixel by pixel, so the result

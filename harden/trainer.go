@@ -49,10 +49,10 @@ type trainer struct {
 	// fuse: the paper recipe on a model whose mode matters not
 	// (ModeMatters of the training mode): the FGSM step's pass over the
 	// clean batch also yields the clean half's loss and parameter
-	// gradients, and the update's pass runs on the adversarial half alone. cleanGrads keeps
-	// the clean half's gradients, by parameter, from one step to the next.
-	fuse       bool
-	cleanGrads [][]float32
+	// gradients, and the update's pass runs on the adversarial half alone.
+	// clean holds the clean half's gradients, by parameter, during a step.
+	fuse  bool
+	clean [][]float32
 
 	// trades and mart: the adversarial batch and the clean probabilities.
 	adv    []float32

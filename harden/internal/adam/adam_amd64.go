@@ -18,15 +18,21 @@ var native impl = func() impl {
 // asmImpl is the assembly, eight elements at a time.
 type asmImpl struct{}
 
-func (asmImpl) update(w, g, m, v []float32, c *Coef) int {
+func (asmImpl) update(w, g, h, m, v []float32, c *Coef) (int, bool) {
 	n := len(w) &^ 7
-	if n > 0 {
-		update8(&w[0], &g[0], &m[0], &v[0], n, c)
+	if n == 0 {
+		return 0, false
 	}
-	return n
+	var half *float32
+	if h != nil {
+		half = &h[0]
+	}
+	return n, update8(&w[0], &g[0], half, &m[0], &v[0], n, c)
 }
 
-// update8 updates n elements, n a positive multiple of 8.
+// update8 updates n elements, n a positive multiple of 8, from the
+// gradient grad or, where half is not nil, (grad + half) / 2, and reports
+// whether a weight is NaN or infinite after.
 //
 //go:noescape
-func update8(w, grad, m, v *float32, n int, c *Coef)
+func update8(w, grad, half, m, v *float32, n int, c *Coef) (bad bool)

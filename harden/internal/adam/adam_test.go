@@ -18,40 +18,92 @@ func impls() map[string]impl {
 
 // TestUpdate checks every implementation against the Go loop bit for bit,
 // over lengths around the assembly's eight, steps early and late, weight
-// decay on and off, and gradients from zero to large.
+// decay on and off, gradients from zero to large, alone and averaged with
+// a second half, and a weight made infinite or NaN before the step, in
+// the assembly's body or its tail, which the report must name.
 func TestUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for name, im := range impls() {
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 64, 1001} {
 			for _, step := range []int{1, 2, 1000} {
 				for _, wd := range []float64{0, 0.05} {
-					c := NewCoef(0.9, 0.999, 1e-8, 1e-3, wd, step)
-					w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-					for j := range n {
-						w[j] = float32(rng.NormFloat64())
-						g[j] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6)))
-						if j%5 == 0 {
-							g[j] = 0
-						}
-						m[j] = float32(rng.NormFloat64() * 0.01)
-						v[j] = float32(rng.Float64() * 1e-4)
-					}
-					want := [4][]float32{clone(w), clone(g), clone(m), clone(v)}
-					update(want[0], want[1], want[2], want[3], &c)
-					done := im.update(w, g, m, v, &c)
-					update(w[done:], g[done:], m[done:], v[done:], &c)
-					if name == "native" && done != n&^7 {
-						t.Errorf("native: n %d: took %d elements, want %d", n, done, n&^7)
-					}
-					for k, got := range [4][]float32{w, g, m, v} {
-						for j := range got {
-							if math.Float32bits(got[j]) != math.Float32bits(want[k][j]) {
-								t.Fatalf("%s: n %d step %d wd %g: %s[%d] = %g, want %g", name, n, step, wd, "wgmv"[k:k+1], j, got[j], want[k][j])
+					for _, mean := range []bool{false, true} {
+						for _, poison := range []int{-1, 0, n - 1} {
+							c := NewCoef(0.9, 0.999, 1e-8, 1e-3, wd, step)
+							w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+							var h []float32
+							if mean {
+								h = make([]float32, n)
+							}
+							for j := range n {
+								w[j] = float32(rng.NormFloat64())
+								g[j] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6)))
+								if j%5 == 0 {
+									g[j] = 0
+								}
+								if h != nil {
+									h[j] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6)))
+								}
+								m[j] = float32(rng.NormFloat64() * 0.01)
+								v[j] = float32(rng.Float64() * 1e-4)
+							}
+							if poison >= 0 && n > 0 {
+								w[poison] = []float32{float32(math.Inf(-1)), float32(math.NaN())}[step%2]
+							}
+							want := [5][]float32{clone(w), clone(g), clone(h), clone(m), clone(v)}
+							wantBad := update(want[0], want[1], want[2], want[3], want[4], &c)
+							if wantBad != (poison >= 0 && n > 0) {
+								t.Fatalf("go: n %d: poisoned at %d, reported %v", n, poison, wantBad)
+							}
+							done, bad := im.update(w, g, h, m, v, &c)
+							var tail []float32
+							if h != nil {
+								tail = h[done:]
+							}
+							bad = update(w[done:], g[done:], tail, m[done:], v[done:], &c) || bad
+							if name == "native" && done != n&^7 {
+								t.Errorf("native: n %d: took %d elements, want %d", n, done, n&^7)
+							}
+							if bad != wantBad {
+								t.Errorf("%s: n %d mean %v: poisoned at %d, reported %v", name, n, mean, poison, bad)
+							}
+							for k, got := range [5][]float32{w, g, h, m, v} {
+								for j := range got {
+									if math.Float32bits(got[j]) != math.Float32bits(want[k][j]) && !(got[j] != got[j] && want[k][j] != want[k][j]) {
+										t.Fatalf("%s: n %d step %d wd %g mean %v: %s[%d] = %g, want %g", name, n, step, wd, mean, "wghmv"[k:k+1], j, got[j], want[k][j])
+									}
+								}
 							}
 						}
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestUpdateMean checks that the averaged step is the step on the mean
+// gradient, and that it leaves both halves as they were.
+func TestUpdateMean(t *testing.T) {
+	const n = 37
+	rng := rand.New(rand.NewPCG(3, 4))
+	w, g, h, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for j := range n {
+		w[j], g[j], h[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	mid := make([]float32, n)
+	for j := range mid {
+		mid[j] = (g[j] + h[j]) / 2
+	}
+	w2, m2, v2 := clone(w), clone(m), clone(v)
+	g0, h0 := clone(g), clone(h)
+	c := NewCoef(0.9, 0.999, 1e-8, 1e-3, 0.01, 3)
+	UpdateMean(w, g, h, m, v, &c)
+	Update(w2, mid, m2, v2, &c)
+	for j := range n {
+		if w[j] != w2[j] || m[j] != m2[j] || v[j] != v2[j] || g[j] != g0[j] || h[j] != h0[j] {
+			t.Fatalf("element %d: the averaged step gives w %g m %g v %g, the step on the mean w %g m %g v %g (halves %g %g, were %g %g)",
+				j, w[j], m[j], v[j], w2[j], m2[j], v2[j], g[j], h[j], g0[j], h0[j])
 		}
 	}
 }
@@ -72,7 +124,12 @@ func TestAdamFirstStep(t *testing.T) {
 	}
 }
 
-func clone(s []float32) []float32 { return append([]float32(nil), s...) }
+func clone(s []float32) []float32 {
+	if s == nil {
+		return nil
+	}
+	return append([]float32(nil), s...)
+}
 
 // BenchmarkUpdate is one step over MobileNet-V3-Large's 5.5 million
 // weights on one core.
@@ -87,8 +144,8 @@ func BenchmarkUpdate(b *testing.B) {
 			c := NewCoef(0.9, 0.999, 1e-8, 1e-3, 0, 3)
 			b.SetBytes(7 * 4 * n)
 			for b.Loop() {
-				done := im.update(w, g, m, v, &c)
-				update(w[done:], g[done:], m[done:], v[done:], &c)
+				done, _ := im.update(w, g, nil, m, v, &c)
+				update(w[done:], g[done:], nil, m[done:], v[done:], &c)
 			}
 		})
 	}
