@@ -3,6 +3,7 @@ package harden
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/onnxguard/onnxguard/dataset"
@@ -79,6 +80,87 @@ func TestTrainOnGraph(t *testing.T) {
 			}
 			if moved == 0 {
 				t.Fatal("training changed no weight")
+			}
+		})
+	}
+}
+
+// heldClean is a Trainable that checks, after every pass, that the
+// gradients of the last clean pass (input and weights asked for: the
+// fused step's FGSM pass) are as that pass returned them: the fused step
+// keeps that result, unreleased, for the update after the next pass to
+// read, and no pass may have written into it.
+type heldClean struct {
+	Trainable
+	t      *testing.T
+	passes int
+	clean  [][]float32 // the last clean pass's weight gradients, as returned
+	held   []*interp.Tensor
+}
+
+// ModeMatters passes on the engine's answer, which decides the fusing.
+func (h *heldClean) ModeMatters(m interp.Mode) bool { return modeMatters(h.Trainable, m) }
+
+func (h *heldClean) Grad(x *interp.Tensor, labels []int, want interp.Want) (*interp.Result, error) {
+	r, err := h.Trainable.Grad(x, labels, want)
+	h.passes++
+	for i, g := range h.held {
+		if g != nil && !slices.Equal(g.Data, h.clean[i]) {
+			h.t.Errorf("pass %d wrote into the held clean pass's gradient of weight %d", h.passes, i)
+		}
+	}
+	h.held, h.clean = nil, nil
+	if err == nil && want.Input && want.Params {
+		h.held = r.Params
+		for _, g := range r.Params {
+			var c []float32
+			if g != nil {
+				c = slices.Clone(g.Data)
+			}
+			h.clean = append(h.clean, c)
+		}
+	}
+	return r, err
+}
+
+// TestFusedStepKeepsClean runs four fused paper steps on the interpreter
+// and on the gradient graph, each engine's storage of the passes before
+// free to be reused, and checks that the adversarial pass never writes
+// into the clean pass's gradients, which the step holds until its update.
+func TestFusedStepKeepsClean(t *testing.T) {
+	file := "../testdata/models/fmnist_cnn.onnx"
+	for _, engine := range []string{"interpreter", "graph"} {
+		t.Run(engine, func(t *testing.T) {
+			var prog Trainable = compileFile(t, file)
+			if engine == "graph" {
+				testort.Need(t)
+				m, err := onnx.Load(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := gradengine.Open(m, prog.(*interp.Program), gradengine.Options{Kind: gradengine.ORT, Train: true, ORT: &ort.Options{Device: ort.DeviceCPU}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				prog = e
+			}
+			h := &heldClean{Trainable: prog, t: t}
+			data := random(8, 1, 28, 28, 3)
+			tr, err := newTrainer(h, dataset.Preprocess{}, data, nil, Config{Recipe: Paper, Eps: 0.1, Batch: 8, Seed: 1, LR: 0.01, Optimizer: Adam}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tr.fuse {
+				t.Fatal("the paper recipe on fmnist_cnn is not fused")
+			}
+			for i := range 4 {
+				if _, _, _, err := tr.trainStep(data.X, data.Labels, uint64(i), 0.01); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if h.passes != 8 {
+				t.Errorf("%d passes in four fused steps, want 8", h.passes)
 			}
 		})
 	}

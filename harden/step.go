@@ -45,7 +45,9 @@ func (t *trainer) fusedStep(x []float32, y []int, seed uint64, lr float64) (loss
 		return 0, 0, 0, fmt.Errorf("crafting the training examples: %w", err)
 	}
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
-		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
+		got := r.Loss
+		r.Release()
+		return 0, 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, got, t.kept())
 	}
 	cleanLoss, cleanCorrect := r.Loss, countCorrect(r.Logits.Data, y, r.Logits.Len()/b)
 	// One FGSM step in pixel space: the gradient through the
@@ -114,7 +116,9 @@ func (t *trainer) step(xs []float32, ys []int, seed uint64, lr float64, half [][
 		return 0, 0, err
 	}
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
-		return 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, r.Loss, t.kept())
+		got := r.Loss
+		r.Release()
+		return 0, 0, fmt.Errorf("%w: the loss is %v; %s; lower the learning rate", ErrDiverged, got, t.kept())
 	}
 	if len(t.grads) != len(t.params) {
 		t.grads = make([][]float32, len(t.params))

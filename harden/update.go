@@ -9,14 +9,22 @@ import (
 // grads (aligned with t.data) and checks every weight, running statistics
 // included, for NaN and infinity after it. Where half is not nil, each
 // step is on the mean of the gradient and half's (the fused paper step's
-// clean half). It returns the first weight left non-finite, by parameter
-// and element, or -1, -1; every weight is updated either way.
+// clean half; a weight half has no gradient for takes half its gradient,
+// the mean with zero). It returns the first weight left non-finite, by
+// parameter and element, or -1, -1; every weight is updated either way.
 //
 // With one of this package's optimizers the mean and the check are part
 // of the optimizer's pass over the weights, where they took a pass of
 // their own each: on ResNet-50's 25.5M weights the update takes 23 ms
 // instead of 46 (BenchmarkUpdate).
 func (t *trainer) update(grads, half [][]float32, lr float64) (param, at int) {
+	if half != nil {
+		for i, g := range grads {
+			if g != nil && half[i] == nil {
+				half[i] = make([]float32, len(g))
+			}
+		}
+	}
 	o, ok := t.opt.(parted)
 	if !ok {
 		if half != nil {
@@ -38,12 +46,15 @@ func (t *trainer) update(grads, half [][]float32, lr float64) (param, at int) {
 				h = half[i]
 			}
 			step := o.part(t.data, i, lr)
-			j = scanFinite(len(d), func(lo, hi int) int {
+			j = scanFinite(len(g), func(lo, hi int) int {
 				if !step(g, h, lo, hi) {
 					return -1
 				}
 				return nonFinite(d[lo:hi])
 			})
+			if k := nonFinite(d[min(len(g), len(d)):]); j < 0 && k >= 0 {
+				j = len(g) + k // past the gradient, as Step leaves them
+			}
 		} else {
 			j = firstNonFinite(d)
 		}

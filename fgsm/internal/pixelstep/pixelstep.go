@@ -56,13 +56,13 @@ func step(adv, x, grad []float32, a, eps float32) {
 		if g == 0 || g != g {
 			d = a * 0
 		}
-		adv[j] = clipLinf(v+d, x[j], eps)
+		adv[j] = ClipLinf(v+d, x[j], eps)
 	}
 }
 
 // signBit is a float32's sign bit.
 const signBit = 1 << 31
 
-// clipLinf projects pixel v onto the ε-ball around clean pixel x, then
-// onto [0,1], as fgsm's clipLinf.
-func clipLinf(v, x, eps float32) float32 { return min(max(min(max(v, x-eps), x+eps), 0), 1) }
+// ClipLinf projects pixel v onto the ε-ball around clean pixel x, then
+// onto [0,1], with Go's min and max (NaN in, NaN out; max(−0, +0) is +0).
+func ClipLinf(v, x, eps float32) float32 { return min(max(min(max(v, x-eps), x+eps), 0), 1) }

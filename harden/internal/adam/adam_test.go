@@ -69,7 +69,7 @@ func TestUpdate(t *testing.T) {
 							}
 							for k, got := range [5][]float32{w, g, h, m, v} {
 								for j := range got {
-									if math.Float32bits(got[j]) != math.Float32bits(want[k][j]) && !(got[j] != got[j] && want[k][j] != want[k][j]) {
+									if math.Float32bits(got[j]) != math.Float32bits(want[k][j]) {
 										t.Fatalf("%s: n %d step %d wd %g mean %v: %s[%d] = %g, want %g", name, n, step, wd, mean, "wghmv"[k:k+1], j, got[j], want[k][j])
 									}
 								}
@@ -77,6 +77,25 @@ func TestUpdate(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestUpdateOverflow checks the report of weights the step itself makes
+// infinite, finite before it: a learning rate of 1e39 overflows float32.
+func TestUpdateOverflow(t *testing.T) {
+	for name, im := range impls() {
+		for _, n := range []int{3, 8, 21} {
+			w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			for j := range w {
+				w[j], g[j] = 1, 0.5
+			}
+			c := NewCoef(0.9, 0.999, 1e-8, 1e39, 0, 1)
+			done, bad := im.update(w, g, nil, m, v, &c)
+			bad = update(w[done:], g[done:], nil, m[done:], v[done:], &c) || bad
+			if !bad || !math.IsInf(float64(w[0]), -1) {
+				t.Errorf("%s: n %d: the step left w[0] = %g and reported %v, want -Inf reported", name, n, w[0], bad)
 			}
 		}
 	}
