@@ -96,7 +96,7 @@ func (o *AdamW) part(params [][]float32, i int, lr float64) func(g, h []float32,
 		if h != nil {
 			h = h[lo:hi]
 		}
-		return adam.UpdateMean(w[lo:hi], g[lo:hi], h, m[lo:hi], v[lo:hi], &c)
+		return adam.Update(w[lo:hi], g[lo:hi], h, m[lo:hi], v[lo:hi], &c)
 	}
 }
 
@@ -104,7 +104,7 @@ func (o *AdamW) part(params [][]float32, i int, lr float64) func(g, h []float32,
 // by element as both of this package's do, and does in the same pass what
 // the trainer would otherwise pass over every weight for (trainer.update):
 // averaging two halves' gradients, and looking for NaN and infinity in the
-// weights it leaves.
+// weights it leaves. The trainer's optimizer is one.
 type parted interface {
 	Optimizer
 	// part readies params[i] for a step at rate lr (its state, its step

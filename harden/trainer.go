@@ -31,7 +31,7 @@ type trainer struct {
 	probe      fgsm.Config // the adversarial recipes' PGD probe
 	params     []interp.Param
 	data       [][]float32 // params' values, updated in place
-	opt        Optimizer   // *SGDM or *AdamW, as Config.Optimizer says
+	opt        parted      // *SGDM or *AdamW, as Config.Optimizer says
 	progress   func(Progress)
 	startSum   string
 	dataSum    string

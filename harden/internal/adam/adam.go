@@ -35,13 +35,12 @@ func NewCoef(b1, b2, eps, lr, wd float64, t int) Coef {
 //
 //	m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //	w ← w·(1 − lr·λ) − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
-func Update(w, g, m, v []float32, c *Coef) (bad bool) { return UpdateMean(w, g, nil, m, v, c) }
-
-// UpdateMean is Update with the gradient the mean of g and h, element by
-// element, (g + h) / 2 rounded to float32 as Go rounds it: the step of a
-// batch whose halves' gradients are g and h. A nil h is Update. g and h
+//
+// Where h is not nil (of the same length) the gradient is the mean of g
+// and h, element by element, (g + h) / 2 rounded to float32 as Go rounds
+// it: the step of a batch whose halves' gradients are g and h. g and h
 // are left as they were.
-func UpdateMean(w, g, h, m, v []float32, c *Coef) (bad bool) {
+func Update(w, g, h, m, v []float32, c *Coef) (bad bool) {
 	n := len(w)
 	if len(g) != n || len(m) != n || len(v) != n || h != nil && len(h) != n {
 		panic("adam: slices of different lengths") // a bug in the caller, never input
@@ -53,9 +52,9 @@ func UpdateMean(w, g, h, m, v []float32, c *Coef) (bad bool) {
 	return update(w[body:], g[body:], h, m[body:], v[body:], c) || bad
 }
 
-// impl updates a prefix of the slices, as UpdateMean, and returns its
-// length and whether it left a weight non-finite; UpdateMean does the rest
-// in Go.
+// impl updates a prefix of the slices, as Update, and returns its
+// length and whether it left a weight non-finite; Update does the rest in
+// Go.
 type impl interface {
 	update(w, g, h, m, v []float32, c *Coef) (int, bool)
 }

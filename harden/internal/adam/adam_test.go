@@ -117,8 +117,8 @@ func TestUpdateMean(t *testing.T) {
 	w2, m2, v2 := clone(w), clone(m), clone(v)
 	g0, h0 := clone(g), clone(h)
 	c := NewCoef(0.9, 0.999, 1e-8, 1e-3, 0.01, 3)
-	UpdateMean(w, g, h, m, v, &c)
-	Update(w2, mid, m2, v2, &c)
+	Update(w, g, h, m, v, &c)
+	Update(w2, mid, nil, m2, v2, &c)
 	for j := range n {
 		if w[j] != w2[j] || m[j] != m2[j] || v[j] != v2[j] || g[j] != g0[j] || h[j] != h0[j] {
 			t.Fatalf("element %d: the averaged step gives w %g m %g v %g, the step on the mean w %g m %g v %g (halves %g %g, were %g %g)",
@@ -134,7 +134,7 @@ func TestAdamFirstStep(t *testing.T) {
 	g := []float32{0.5, -0.5, 2, -2, 1e-3, -1e-3, 4, -4, 0.25}
 	m, v := make([]float32, 9), make([]float32, 9)
 	c := NewCoef(0.9, 0.999, 1e-8, 0.1, 0, 1)
-	Update(w, g, m, v, &c)
+	Update(w, g, nil, m, v, &c)
 	for j := range w {
 		want := 1 - 0.1*math.Copysign(1, float64(g[j]))
 		if math.Abs(float64(w[j])-want) > 1e-5 {
