@@ -100,3 +100,58 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestHeldAcrossRuns checks that storage a caller holds while the next run
+// takes its own (the paper step's clean result, read once the adversarial
+// pass is done) all comes back: both runs' buffers were out at once.
+// Counting each run afresh, the pool kept one of the two and the next
+// step allocated the other anew.
+func TestHeldAcrossRuns(t *testing.T) {
+	var p Pool
+	for step := range 4 {
+		p.NextRun()
+		a := p.Get(8, false)
+		p.NextRun()
+		b := p.Get(8, false)
+		p.Put(a)
+		p.Put(b)
+		p.NextRun()
+		c, d := p.Get(8, false), p.Get(8, false)
+		got := map[*float32]bool{&c[0]: true, &d[0]: true}
+		if !got[&a[0]] || !got[&b[0]] {
+			t.Errorf("step %d: storage held across a run was let go", step)
+		}
+		p.Put(c)
+		p.Put(d)
+	}
+}
+
+// TestForeignStorage checks that storage the pool did not hand out does
+// not pile up: Put keeps no more of a length than were out at once, and
+// buffers never given back (an inference's logits) stop counting as out
+// after KeepRuns runs, so they do not raise that bound run after run.
+func TestForeignStorage(t *testing.T) {
+	var p Pool
+	for range 100 {
+		p.NextRun()
+		p.Get(8, false) // never given back
+	}
+	foreign := map[*float32]bool{}
+	for range 100 {
+		b := make([]float32, 8)
+		foreign[&b[0]] = true
+		p.Put(b)
+	}
+	kept := 0
+	for range 100 {
+		if b := p.Get(8, false); foreign[&b[0]] {
+			kept++
+		}
+	}
+	if kept > KeepRuns+1 {
+		t.Errorf("the pool kept %d of 100 foreign buffers, want at most %d", kept, KeepRuns+1)
+	}
+	if kept == 0 {
+		t.Error("the pool kept none of the foreign buffers while buffers of their length were out")
+	}
+}
