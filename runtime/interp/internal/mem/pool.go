@@ -194,5 +194,13 @@ func (p *Pool) handOutLocked(data []float32) {
 	if p.out == nil {
 		p.out = map[*float32]outBuf{}
 	}
+	// Storage recorded as out is handed out again only where a caller
+	// gave it back twice, or gave back part of it: the old record goes,
+	// and its count with it, or that length would count one out for good.
+	if old, ok := p.out[&data[0]]; ok {
+		if u := p.use[old.n]; u != nil {
+			u.out = max(u.out-1, 0)
+		}
+	}
 	p.out[&data[0]] = outBuf{len(data), p.run}
 }

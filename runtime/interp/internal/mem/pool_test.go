@@ -155,3 +155,39 @@ func TestForeignStorage(t *testing.T) {
 		t.Error("the pool kept none of the foreign buffers while buffers of their length were out")
 	}
 }
+
+// TestMisuseDoesNotStick checks that a caller giving storage back twice,
+// or giving back a shorter slice of it, leaves no buffer counted out for
+// good once the runs that took them are over: the count of a length
+// with nothing out goes back to zero and the length is forgotten.
+func TestMisuseDoesNotStick(t *testing.T) {
+	var p Pool
+	for range 3 {
+		p.NextRun()
+		x, y, z := p.Get(8, false), p.Get(8, false), p.Get(8, false)
+		p.Put(y)
+		p.Put(x)
+		p.Put(x) // twice
+		p.Put(z)
+		a, b := p.Get(8, false), p.Get(8, false) // the same storage, twice
+		p.Put(a)
+		p.Put(b)
+
+		g1, g2 := p.Get(4, false), p.Get(4, false)
+		p.Put(g1)
+		w := p.Get(8, false)
+		p.Put(w[:4]) // a shorter slice of it
+		v := p.Get(4, false)
+		p.Put(v)
+		p.Put(w)
+		p.Put(g2)
+	}
+	for range KeepRuns + 2 {
+		p.NextRun()
+	}
+	for _, n := range []int{4, 8} {
+		if u := p.use[n]; u != nil {
+			t.Errorf("length %d: %d counted out and peaks %v after every run that took them", n, u.out, u.peak)
+		}
+	}
+}
