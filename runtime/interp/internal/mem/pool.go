@@ -71,10 +71,7 @@ func (p *Pool) NextRun() {
 	p.run++
 	for addr, o := range p.out {
 		if o.run < p.run-KeepRuns {
-			delete(p.out, addr)
-			if u := p.use[o.n]; u != nil {
-				u.out = max(u.out-1, 0)
-			}
+			p.forget(addr, o)
 		}
 	}
 	for n, u := range p.use {
@@ -112,13 +109,10 @@ func (p *Pool) Put(data []float32) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	u := p.use[len(data)]
 	if o, ok := p.out[&data[0]]; ok && o.n == len(data) {
-		delete(p.out, &data[0])
-		if u != nil {
-			u.out = max(u.out-1, 0)
-		}
+		p.forget(&data[0], o)
 	}
+	u := p.use[len(data)]
 	if u == nil {
 		return // the garbage collector's: no recent run took this length
 	}
@@ -198,9 +192,15 @@ func (p *Pool) handOutLocked(data []float32) {
 	// gave it back twice, or gave back part of it: the old record goes,
 	// and its count with it, or that length would count one out for good.
 	if old, ok := p.out[&data[0]]; ok {
-		if u := p.use[old.n]; u != nil {
-			u.out = max(u.out-1, 0)
-		}
+		p.forget(&data[0], old)
 	}
 	p.out[&data[0]] = outBuf{len(data), p.run}
+}
+
+// forget drops the record of o, out at addr, and counts it back in.
+func (p *Pool) forget(addr *float32, o outBuf) {
+	delete(p.out, addr)
+	if u := p.use[o.n]; u != nil {
+		u.out = max(u.out-1, 0)
+	}
 }
